@@ -1,0 +1,696 @@
+/*
+ * api.c: the Hub's metadata routes, answered from the index
+ * (HF-PROTOCOL.md section 3).
+ *
+ *   GET  /api/models/{repo}[/revision/{rev}]   repo info: id, sha, siblings
+ *   GET  /api/models/{repo}/tree/{rev}[/{p}]   JSON array, Link: <abs>; rel="next"
+ *   POST /api/models/{repo}/paths-info/{rev}   form (paths=a&paths=b) or JSON
+ *   GET  /api/models/{repo}/refs               branches, converts, tags, PRs
+ *
+ * Tree entries:
+ *   {"type":"file","oid":"<git sha1>","size":N,"path":"a/b.gguf",
+ *    "lfs":{"oid":"<sha256>","size":N,"pointerSize":P}}
+ *   {"type":"directory","oid":"<sha1>","size":0,"path":"a"}
+ * Pagination: the cursor is the hex of the last file path of the page; it
+ * is opaque to clients and stable while the commit is (commits are
+ * immutable).
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cjson/cJSON.h>
+#include <openssl/evp.h>
+
+#include "blob.h"
+#include "handlers.h"
+#include "log.h"
+
+void http_form_foreach(const char *body, size_t len, const char *name,
+		       void (*cb)(void *ctx, const char *value), void *ctx);
+
+static char *
+json_print(cJSON *o)
+{
+	char *s = cJSON_PrintUnformatted(o);
+	if (s == NULL)
+		log_fatalx("cJSON_PrintUnformatted() failed: out of memory");
+	cJSON_Delete(o);
+	return s;
+}
+
+static void
+iso8601(uint64_t t, char out[32])
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+	gmtime_r(&tt, &tm);
+	strftime(out, 32, "%Y-%m-%dT%H:%M:%S.000Z", &tm);
+}
+
+int
+http_resolve_commit(struct req *r, struct index_txn **t, char commit[GG_SHA1_HEX + 1],
+		    enum MHD_Result *result)
+{
+	struct store *st = http_store(r);
+	const char *rev = r->route.has_rev ? r->route.rev : "main";
+	int known = 0, rc;
+
+	*t = NULL;
+	if ((rc = index_txn_begin(st->idx, 0, t)) != GG_OK) {
+		*result = http_error_from(r, rc, "index");
+		return rc;
+	}
+	rc = store_resolve_rev(st, *t, r->route.type, r->route.repo, rev, commit, &known);
+	if (rc == GG_OK)
+		return GG_OK;
+	index_txn_abort(*t);
+	*t = NULL;
+	if (rc == GG_ENOENT && !known)
+		*result = http_error(r, MHD_HTTP_UNAUTHORIZED, "RepoNotFound",
+				     "Repository not found", NULL);
+	else if (rc == GG_ENOENT)
+		*result = http_error(r, MHD_HTTP_NOT_FOUND, "RevisionNotFound",
+				     "Invalid rev id", NULL);
+	else
+		*result = http_error_from(r, rc, "revision lookup");
+	return rc < 0 ? rc : GG_EDB;
+}
+
+/* --- entries -------------------------------------------------------------- */
+
+static cJSON *
+file_entry(const char *path, const struct index_file *f)
+{
+	cJSON *e = cJSON_CreateObject();
+	cJSON_AddStringToObject(e, "type", "file");
+	cJSON_AddStringToObject(e, "oid", f->oid);
+	cJSON_AddNumberToObject(e, "size", (double)f->size);
+	cJSON_AddStringToObject(e, "path", path);
+	if (f->flags & INDEX_FILE_LFS) {
+		cJSON *l = cJSON_AddObjectToObject(e, "lfs");
+		char oid[GG_SHA1_HEX + 1];
+		size_t psize;
+		blob_lfs_pointer_oid(f->sha256, f->size, oid, &psize);
+		cJSON_AddStringToObject(l, "oid", f->sha256);
+		cJSON_AddNumberToObject(l, "size", (double)f->size);
+		cJSON_AddNumberToObject(l, "pointerSize", (double)psize);
+	}
+	return e;
+}
+
+/* A stable stand-in for a git tree id: sha1 over commit and folder path. */
+static cJSON *
+dir_entry(const char *commit, const char *path, size_t len)
+{
+	cJSON *e = cJSON_CreateObject();
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int ml;
+	char oid[GG_SHA1_HEX + 1], *p = xstrndup(path, len);
+	EVP_MD_CTX *c = EVP_MD_CTX_new();
+
+	if (c == NULL || EVP_DigestInit_ex(c, EVP_sha1(), NULL) != 1)
+		log_fatalx("EVP_DigestInit_ex(sha1) failed");
+	EVP_DigestUpdate(c, "tree\n", 5);
+	EVP_DigestUpdate(c, commit, GG_SHA1_HEX);
+	EVP_DigestUpdate(c, p, len);
+	EVP_DigestFinal_ex(c, md, &ml);
+	EVP_MD_CTX_free(c);
+	hex_encode(md, 20, oid);
+	cJSON_AddStringToObject(e, "type", "directory");
+	cJSON_AddStringToObject(e, "oid", oid);
+	cJSON_AddNumberToObject(e, "size", 0);
+	cJSON_AddStringToObject(e, "path", p);
+	free(p);
+	return e;
+}
+
+static void
+add_last_commit(cJSON *e, const char *commit, const struct index_commit *c)
+{
+	char date[32];
+	cJSON *lc = cJSON_AddObjectToObject(e, "lastCommit");
+	iso8601(c->created_at, date);
+	cJSON_AddStringToObject(lc, "id", commit);
+	cJSON_AddStringToObject(lc, "title", c->title);
+	cJSON_AddStringToObject(lc, "date", date);
+	cJSON_AddNullToObject(e, "securityFileStatus");
+}
+
+/* --- repo info -------------------------------------------------------------- */
+
+struct info_ctx {
+	cJSON *siblings;
+	int blobs;
+	uint64_t used;
+	int has_gguf;
+	struct gguf_summary gguf;
+	struct index_txn *t;
+};
+
+static int
+info_file_cb(void *ctx, const char *path, const struct index_file *f)
+{
+	struct info_ctx *c = ctx;
+	cJSON *s = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(s, "rfilename", path);
+	if (c->blobs) {
+		cJSON_AddNumberToObject(s, "size", (double)f->size);
+		cJSON_AddStringToObject(s, "blobId", f->oid);
+		if (f->flags & INDEX_FILE_LFS) {
+			cJSON *l = cJSON_AddObjectToObject(s, "lfs");
+			char oid[GG_SHA1_HEX + 1];
+			size_t psize;
+			blob_lfs_pointer_oid(f->sha256, f->size, oid, &psize);
+			cJSON_AddStringToObject(l, "sha256", f->sha256);
+			cJSON_AddNumberToObject(l, "size", (double)f->size);
+			cJSON_AddNumberToObject(l, "pointerSize", (double)psize);
+		}
+	}
+	cJSON_AddItemToArray(c->siblings, s);
+	c->used += f->size;
+	if (!c->has_gguf) {
+		struct index_blob b;
+		if (index_blob_get(c->t, f->sha256, &b) == GG_OK && b.has_gguf) {
+			c->has_gguf = 1;
+			c->gguf = b.gguf;
+		}
+	}
+	return 0;
+}
+
+struct expand_ctx {
+	cJSON *keep;
+};
+
+static void
+expand_cb(void *ctx, const char *value)
+{
+	struct expand_ctx *e = ctx;
+	if (e->keep == NULL)
+		e->keep = cJSON_CreateArray();
+	cJSON_AddItemToArray(e->keep, cJSON_CreateString(value));
+}
+
+enum MHD_Result
+handle_api_info(struct req *r)
+{
+	struct index_txn *t = NULL;
+	struct index_commit c;
+	struct info_ctx ic;
+	struct expand_ctx ex = { NULL };
+	char commit[GG_SHA1_HEX + 1], date[32], *id;
+	enum MHD_Result result;
+	const char *slash;
+	cJSON *o;
+	int rc;
+
+	if (http_resolve_commit(r, &t, commit, &result) != GG_OK)
+		return result;
+	memset(&ic, 0, sizeof(ic));
+	memset(&c, 0, sizeof(c));
+	ic.blobs = http_query_bool(r, "blobs");
+	ic.t = t;
+	o = cJSON_CreateObject();
+	ic.siblings = cJSON_CreateArray();
+	rc = index_file_foreach(t, r->route.type, r->route.repo, commit, NULL, info_file_cb, &ic);
+	if (rc == GG_OK)
+		rc = index_commit_get(t, r->route.type, r->route.repo, commit, &c);
+	index_txn_abort(t);
+	if (rc != GG_OK) {
+		cJSON_Delete(ic.siblings);
+		cJSON_Delete(o);
+		return http_error_from(r, rc, "repo info");
+	}
+	iso8601(c.created_at, date);
+	/* _id: an opaque 24-hex id, as the Hub's Mongo ids look. */
+	id = xstrndup(commit, 24);
+	cJSON_AddStringToObject(o, "_id", id);
+	free(id);
+	cJSON_AddStringToObject(o, "id", r->route.repo);
+	cJSON_AddStringToObject(o, "modelId", r->route.repo);
+	slash = strchr(r->route.repo, '/');
+	if (slash != NULL) {
+		char *author = xstrndup(r->route.repo, (size_t)(slash - r->route.repo));
+		cJSON_AddStringToObject(o, "author", author);
+		free(author);
+	}
+	cJSON_AddStringToObject(o, "sha", commit);
+	cJSON_AddStringToObject(o, "lastModified", date);
+	cJSON_AddStringToObject(o, "createdAt", date);
+	cJSON_AddFalseToObject(o, "private");
+	cJSON_AddFalseToObject(o, "gated");
+	cJSON_AddFalseToObject(o, "disabled");
+	cJSON_AddNumberToObject(o, "downloads", 0);
+	cJSON_AddNumberToObject(o, "likes", 0);
+	cJSON_AddFalseToObject(o, "xetEnabled");
+	{
+		cJSON *tags = cJSON_AddArrayToObject(o, "tags");
+		if (ic.has_gguf) {
+			cJSON_AddItemToArray(tags, cJSON_CreateString("gguf"));
+			cJSON_AddStringToObject(o, "library_name", "gguf");
+			cJSON *g = cJSON_AddObjectToObject(o, "gguf");
+			cJSON_AddNumberToObject(g, "total", (double)ic.gguf.param_count);
+			cJSON_AddStringToObject(g, "architecture", ic.gguf.arch);
+			if (ic.gguf.context_length)
+				cJSON_AddNumberToObject(g, "context_length",
+							(double)ic.gguf.context_length);
+		}
+	}
+	cJSON_AddItemToObject(o, "siblings", ic.siblings);
+	cJSON_AddNumberToObject(o, "usedStorage", (double)ic.used);
+
+	/* With expand, the Hub returns only those properties (plus _id, id). */
+	http_query_foreach(r, "expand", expand_cb, &ex);
+	if (ex.keep != NULL) {
+		cJSON *item = o->child;
+		while (item != NULL) {
+			cJSON *next = item->next;
+			int keep = strcmp(item->string, "_id") == 0 || strcmp(item->string, "id") == 0;
+			cJSON *k;
+			cJSON_ArrayForEach(k, ex.keep)
+			{
+				if (cJSON_IsString(k) && strcmp(k->valuestring, item->string) == 0)
+					keep = 1;
+			}
+			if (!keep)
+				cJSON_DeleteItemFromObject(o, item->string);
+			item = next;
+		}
+		cJSON_Delete(ex.keep);
+	}
+	return http_json(r, MHD_HTTP_OK, json_print(o), NULL);
+}
+
+/* --- tree ----------------------------------------------------------------- */
+
+struct tree_ctx {
+	cJSON *arr;
+	const char *commit;
+	const char *prefix; /* "" or "dir/" */
+	size_t plen;
+	int recursive;
+	size_t limit, count;
+	char last_dir[GG_MAX_REPO_PATH_LEN + 1]; /* last folder entry emitted */
+	char last_path[GG_MAX_REPO_PATH_LEN + 1];
+	int more;
+	int found;
+};
+
+/* Emits folder entries for path's ancestors below the prefix, once each. */
+static void
+tree_emit_dirs(struct tree_ctx *c, const char *path)
+{
+	const char *rest = path + c->plen;
+	for (const char *s = strchr(rest, '/'); s != NULL; s = strchr(s + 1, '/')) {
+		size_t len = (size_t)(s - path);
+		/* Already emitted if last_dir starts with this folder. */
+		if (strncmp(c->last_dir, path, len) == 0 &&
+		    (c->last_dir[len] == '\0' || c->last_dir[len] == '/')) {
+			if (!c->recursive)
+				return; /* only the first level is listed */
+			continue;
+		}
+		cJSON_AddItemToArray(c->arr, dir_entry(c->commit, path, len));
+		memcpy(c->last_dir, path, len);
+		c->last_dir[len] = '\0';
+		c->count++;
+		if (!c->recursive)
+			break;
+	}
+}
+
+static int
+tree_cb(void *ctx, const char *path, const struct index_file *f)
+{
+	struct tree_ctx *c = ctx;
+	const char *rest;
+
+	if (strncmp(path, c->prefix, c->plen) != 0)
+		return 1; /* past the folder: files are in path order */
+	c->found = 1;
+	if (c->count >= c->limit) {
+		c->more = 1;
+		return 1;
+	}
+	rest = path + c->plen;
+	if (strchr(rest, '/') != NULL) {
+		tree_emit_dirs(c, path);
+		if (!c->recursive) {
+			memcpy(c->last_path, path, strlen(path) + 1);
+			return 0;
+		}
+	}
+	cJSON_AddItemToArray(c->arr, file_entry(path, f));
+	c->count++;
+	memcpy(c->last_path, path, strlen(path) + 1);
+	return 0;
+}
+
+static char *
+hex_of(const char *s)
+{
+	size_t n = strlen(s);
+	char *out = xmalloc(2 * n + 1);
+	hex_encode((const unsigned char *)s, n, out);
+	return out;
+}
+
+static char *
+unhex(const char *s)
+{
+	size_t n = strlen(s);
+	char *out;
+	if (n % 2 != 0 || n == 0 || n > 2 * GG_MAX_REPO_PATH_LEN)
+		return NULL;
+	out = xmalloc(n / 2 + 1);
+	for (size_t i = 0; i < n / 2; i++) {
+		unsigned v = 0;
+		for (int k = 0; k < 2; k++) {
+			char ch = s[2 * i + (size_t)k];
+			v <<= 4;
+			if (ch >= '0' && ch <= '9')
+				v |= (unsigned)(ch - '0');
+			else if (ch >= 'a' && ch <= 'f')
+				v |= (unsigned)(ch - 'a' + 10);
+			else {
+				free(out);
+				return NULL;
+			}
+		}
+		if (v == 0) {
+			free(out);
+			return NULL;
+		}
+		out[i] = (char)v;
+	}
+	out[n / 2] = '\0';
+	return out;
+}
+
+enum MHD_Result
+handle_api_tree(struct req *r)
+{
+	struct index_txn *t = NULL;
+	struct tree_ctx c;
+	char commit[GG_SHA1_HEX + 1], prefix[GG_MAX_REPO_PATH_LEN + 2];
+	char *cursor = NULL, *after = NULL, *lim = NULL;
+	enum MHD_Result result;
+	struct index_commit ci;
+	int rc, expand;
+	uint64_t limit = GG_TREE_PAGE_SIZE;
+	struct MHD_Response *resp;
+
+	if (http_resolve_commit(r, &t, commit, &result) != GG_OK)
+		return result;
+	memset(&c, 0, sizeof(c));
+	prefix[0] = '\0';
+	if (r->route.has_path && r->route.path[0] != '\0') {
+		size_t pl = strlen(r->route.path);
+		while (pl > 0 && r->route.path[pl - 1] == '/')
+			pl--;
+		memcpy(prefix, r->route.path, pl);
+		prefix[pl] = '/';
+		prefix[pl + 1] = '\0';
+	}
+	c.arr = cJSON_CreateArray();
+	c.commit = commit;
+	c.prefix = prefix;
+	c.plen = strlen(prefix);
+	c.recursive = http_query_bool(r, "recursive");
+	expand = http_query_bool(r, "expand");
+	lim = http_query_get(r, "limit");
+	if (lim != NULL && (parse_u64_str(lim, GG_TREE_PAGE_SIZE, &limit) != GG_OK || limit == 0))
+		limit = GG_TREE_PAGE_SIZE;
+	free(lim);
+	c.limit = (size_t)limit;
+	cursor = http_query_get(r, "cursor");
+	if (cursor != NULL) {
+		after = unhex(cursor);
+		if (after == NULL || strncmp(after, prefix, c.plen) != 0) {
+			free(cursor);
+			free(after);
+			index_txn_abort(t);
+			cJSON_Delete(c.arr);
+			return http_error(r, MHD_HTTP_BAD_REQUEST, NULL, "Invalid cursor", NULL);
+		}
+		/* Folders up to the cursor's were emitted on earlier pages. */
+		const char *s = strrchr(after, '/');
+		if (s != NULL) {
+			memcpy(c.last_dir, after, (size_t)(s - after));
+			c.last_dir[s - after] = '\0';
+		}
+	}
+	/* Start at the folder: "dir/" is never a file path itself, and every
+	 * path inside the folder sorts after it. */
+	if (after == NULL && c.plen > 0)
+		after = xstrndup(prefix, c.plen);
+	rc = index_file_foreach(t, r->route.type, r->route.repo, commit, after, tree_cb, &c);
+	if (rc == GG_OK && expand && index_commit_get(t, r->route.type, r->route.repo, commit, &ci) == GG_OK) {
+		cJSON *e;
+		cJSON_ArrayForEach(e, c.arr) add_last_commit(e, commit, &ci);
+	}
+	index_txn_abort(t);
+	free(after);
+	free(cursor);
+	if (rc != GG_OK) {
+		cJSON_Delete(c.arr);
+		return http_error_from(r, rc, "tree");
+	}
+	if (!c.found && c.plen > 0) {
+		cJSON_Delete(c.arr);
+		return http_error(r, MHD_HTTP_NOT_FOUND, "EntryNotFound",
+				  "Entry not found", commit);
+	}
+	http_json(r, MHD_HTTP_OK, json_print(c.arr), &resp);
+	if (c.more) {
+		struct buf link;
+		char *base = http_base_url(r), *hc = hex_of(c.last_path);
+		buf_init(&link, 4 * GG_MAX_URL_LEN);
+		/* The path part as we received it (already encoded), our own query. */
+		buf_printf(&link, "<%s%.*s?recursive=%s&expand=%s&limit=%zu&cursor=%s>; rel=\"next\"",
+			   base, (int)(r->path_end - r->raw_uri), r->raw_uri,
+			   c.recursive ? "true" : "false", expand ? "true" : "false", c.limit, hc);
+		MHD_add_response_header(resp, "Link", buf_cstr(&link));
+		buf_free(&link);
+		free(base);
+		free(hc);
+	}
+	MHD_add_response_header(resp, "X-Repo-Commit", commit);
+	return http_queue(r, MHD_HTTP_OK, resp);
+}
+
+/* --- paths-info ----------------------------------------------------------- */
+
+struct pi_ctx {
+	cJSON *paths; /* array of strings */
+};
+
+static void
+pi_form_cb(void *ctx, const char *value)
+{
+	struct pi_ctx *p = ctx;
+	if (cJSON_GetArraySize(p->paths) < GG_MAX_PATHS_INFO)
+		cJSON_AddItemToArray(p->paths, cJSON_CreateString(value));
+}
+
+static void
+pi_expand_cb(void *ctx, const char *value)
+{
+	*(int *)ctx = strcasecmp(value, "true") == 0 || strcmp(value, "1") == 0;
+}
+
+struct dir_probe {
+	const char *prefix;
+	size_t plen;
+	int found;
+};
+
+static int
+dir_probe_cb(void *ctx, const char *path, const struct index_file *f)
+{
+	struct dir_probe *d = ctx;
+	(void)f;
+	d->found = strncmp(path, d->prefix, d->plen) == 0;
+	return 1;
+}
+
+enum MHD_Result
+handle_api_paths_info(struct req *r)
+{
+	struct index_txn *t = NULL;
+	struct pi_ctx p;
+	struct index_commit ci;
+	char commit[GG_SHA1_HEX + 1];
+	enum MHD_Result result;
+	const char *ctype = http_header(r, "Content-Type");
+	int expand = 0, have_ci = 0;
+	cJSON *out, *item;
+
+	p.paths = cJSON_CreateArray();
+	if (ctype != NULL && strncasecmp(ctype, "application/json", 16) == 0) {
+		cJSON *body = cJSON_ParseWithLength(r->body.data ? r->body.data : "", r->body.len);
+		cJSON *paths = cJSON_GetObjectItemCaseSensitive(body, "paths");
+		cJSON *ex = cJSON_GetObjectItemCaseSensitive(body, "expand");
+		if (body == NULL || !cJSON_IsArray(paths)) {
+			cJSON_Delete(body);
+			cJSON_Delete(p.paths);
+			return http_error(r, MHD_HTTP_BAD_REQUEST, NULL,
+					  "Body must be JSON with a \"paths\" array", NULL);
+		}
+		cJSON_ArrayForEach(item, paths)
+		{
+			if (!cJSON_IsString(item)) {
+				cJSON_Delete(body);
+				cJSON_Delete(p.paths);
+				return http_error(r, MHD_HTTP_BAD_REQUEST, NULL,
+						  "\"paths\" must hold strings", NULL);
+			}
+			pi_form_cb(&p, item->valuestring);
+		}
+		expand = cJSON_IsTrue(ex);
+		cJSON_Delete(body);
+	} else {
+		http_form_foreach(r->body.data ? r->body.data : "", r->body.len, "paths", pi_form_cb,
+				  &p);
+		http_form_foreach(r->body.data ? r->body.data : "", r->body.len, "expand",
+				  pi_expand_cb, &expand);
+	}
+	if (http_resolve_commit(r, &t, commit, &result) != GG_OK) {
+		cJSON_Delete(p.paths);
+		return result;
+	}
+	out = cJSON_CreateArray();
+	have_ci = expand && index_commit_get(t, r->route.type, r->route.repo, commit, &ci) == GG_OK;
+	cJSON_ArrayForEach(item, p.paths)
+	{
+		struct index_file f;
+		const char *path = item->valuestring;
+		size_t pl = strlen(path);
+		cJSON *e = NULL;
+
+		while (pl > 0 && path[pl - 1] == '/')
+			pl--;
+		if (pl == 0 || pl > GG_MAX_REPO_PATH_LEN)
+			continue;
+		char *clean = xstrndup(path, pl);
+		if (index_file_get(t, r->route.type, r->route.repo, commit, clean, &f) == GG_OK) {
+			e = file_entry(clean, &f);
+		} else {
+			char *pre = xasprintf("%s/", clean);
+			struct dir_probe d = { pre, pl + 1, 0 };
+			index_file_foreach(t, r->route.type, r->route.repo, commit, pre,
+					   dir_probe_cb, &d);
+			if (d.found)
+				e = dir_entry(commit, clean, pl);
+			free(pre);
+		}
+		if (e != NULL) {
+			if (have_ci)
+				add_last_commit(e, commit, &ci);
+			cJSON_AddItemToArray(out, e);
+		}
+		free(clean);
+	}
+	index_txn_abort(t);
+	cJSON_Delete(p.paths);
+	return http_json(r, MHD_HTTP_OK, json_print(out), NULL);
+}
+
+/* --- refs ----------------------------------------------------------------- */
+
+struct refs_ctx {
+	cJSON *branches, *converts, *tags, *prs;
+};
+
+static int
+refs_cb(void *ctx, const char *name, const struct index_ref *rec)
+{
+	struct refs_ctx *c = ctx;
+	cJSON *e = cJSON_CreateObject();
+	cJSON *dst = c->branches;
+	char *full;
+
+	if (strncmp(name, "refs/pr/", 8) == 0) {
+		dst = c->prs;
+		full = xstrdup(name);
+	} else if (strncmp(name, "refs/convert/", 13) == 0) {
+		dst = c->converts;
+		full = xstrdup(name);
+	} else if (strncmp(name, "refs/tags/", 10) == 0) {
+		dst = c->tags;
+		full = xstrdup(name);
+		name += 10;
+	} else {
+		full = xasprintf("refs/heads/%s", name);
+	}
+	cJSON_AddStringToObject(e, "name", name);
+	cJSON_AddStringToObject(e, "ref", full);
+	cJSON_AddStringToObject(e, "targetCommit", rec->commit);
+	cJSON_AddItemToArray(dst, e);
+	free(full);
+	return 0;
+}
+
+enum MHD_Result
+handle_api_refs(struct req *r)
+{
+	struct store *st = http_store(r);
+	struct index_txn *t = NULL;
+	struct refs_ctx c;
+	cJSON *o;
+	int rc;
+
+	if ((rc = index_txn_begin(st->idx, 0, &t)) != GG_OK)
+		return http_error_from(r, rc, "index");
+	if (!store_repo_exists(st, t, r->route.type, r->route.repo)) {
+		index_txn_abort(t);
+		return http_error(r, MHD_HTTP_UNAUTHORIZED, "RepoNotFound", "Repository not found",
+				  NULL);
+	}
+	o = cJSON_CreateObject();
+	c.branches = cJSON_AddArrayToObject(o, "branches");
+	c.converts = cJSON_AddArrayToObject(o, "converts");
+	c.tags = cJSON_AddArrayToObject(o, "tags");
+	c.prs = cJSON_CreateArray();
+	rc = index_ref_foreach(t, r->route.type, r->route.repo, refs_cb, &c);
+	index_txn_abort(t);
+	if (http_query_bool(r, "include_prs"))
+		cJSON_AddItemToObject(o, "pullRequests", c.prs);
+	else
+		cJSON_Delete(c.prs);
+	if (rc != GG_OK) {
+		cJSON_Delete(o);
+		return http_error_from(r, rc, "refs");
+	}
+	return http_json(r, MHD_HTTP_OK, json_print(o), NULL);
+}
+
+enum MHD_Result
+handle_healthz(struct req *r)
+{
+	struct store *st = http_store(r);
+	struct index_txn *t = NULL;
+	int rc = index_txn_begin(st->idx, 0, &t);
+	index_txn_abort(t);
+	if (rc != GG_OK)
+		return http_error(r, MHD_HTTP_SERVICE_UNAVAILABLE, NULL, "index unavailable", NULL);
+	return http_json(r, MHD_HTTP_OK, xstrdup("{\"status\":\"ok\"}"), NULL);
+}
+
+enum MHD_Result
+handle_index(struct req *r)
+{
+	static const char page[] =
+		"<!doctype html><meta charset=utf-8><title>ggufd</title>"
+		"<h1>ggufd</h1><p>A local Hugging Face Hub mirror. Point clients at this "
+		"address with <code>HF_ENDPOINT</code>.</p>";
+	struct MHD_Response *resp =
+		MHD_create_response_from_buffer(sizeof(page) - 1, (void *)page,
+						MHD_RESPMEM_PERSISTENT);
+	MHD_add_response_header(resp, "Content-Type", "text/html; charset=utf-8");
+	return http_queue(r, MHD_HTTP_OK, resp);
+}

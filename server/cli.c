@@ -1,0 +1,783 @@
+/*
+ * cli.c: the ggufd command line.
+ *
+ *   ggufd serve  [--listen HOST:PORT] [--store DIR] [--threads N]
+ *                [--public-url URL] [--log-level LEVEL]
+ *   ggufd import [--store DIR] [--revision REV] [--message MSG] REPO FILE[=PATH]...
+ *   ggufd import [--store DIR] --hf-cache DIR
+ *   ggufd ls     [--store DIR] [REPO]
+ *   ggufd verify [--store DIR]
+ *   ggufd help | --help | --version
+ *
+ * Every command parses its own flags with getopt_long; an unknown flag or
+ * command is one line on stderr and exit status 2.
+ */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "http.h"
+#include "log.h"
+#include "route.h"
+#include "store.h"
+#include "util.h"
+
+#define EXIT_USAGE 2
+#define DEFAULT_STORE "./ggufd-data"
+#define DEFAULT_LISTEN "0.0.0.0:8080"
+
+static const char usage_main[] =
+	"usage: ggufd <command> [options]\n"
+	"\n"
+	"A local Hugging Face Hub registry and mirror for GGUF model files.\n"
+	"\n"
+	"commands:\n"
+	"  serve    serve the store over the Hub's HTTP protocol\n"
+	"  import   add local files or a huggingface_hub cache to the store\n"
+	"  ls       list repos, revisions and files in the store\n"
+	"  verify   re-hash every blob; quarantine those that do not match\n"
+	"  help     show this help\n"
+	"\n"
+	"options common to every command:\n"
+	"  --store DIR   the store directory (default ./ggufd-data, env GGUFD_STORE)\n"
+	"\n"
+	"'ggufd <command> --help' shows a command's options; 'ggufd --version' the version.\n";
+
+static const char usage_serve[] =
+	"usage: ggufd serve [--listen HOST:PORT] [--store DIR] [--threads N]\n"
+	"                   [--public-url URL] [--log-level LEVEL]\n"
+	"\n"
+	"  --listen HOST:PORT  address to bind (default 0.0.0.0:8080, env GGUFD_LISTEN);\n"
+	"                      port 0 picks a free port, printed on the first log line\n"
+	"  --store DIR         store directory (default ./ggufd-data, env GGUFD_STORE)\n"
+	"  --threads N         HTTP worker threads (default 4)\n"
+	"  --public-url URL    absolute base URL for pagination links (default: from Host)\n"
+	"  --log-level LEVEL   error, warn, info (default) or debug (env GGUFD_LOG_LEVEL)\n";
+
+static const char usage_import[] =
+	"usage: ggufd import [--store DIR] [--revision REV] [--message MSG] REPO FILE[=PATH]...\n"
+	"       ggufd import [--store DIR] --hf-cache DIR\n"
+	"\n"
+	"Copies files into the store, hashing each once, and records them in REPO at\n"
+	"REV (default main) as a new commit that keeps the branch's earlier files.\n"
+	"FILE lands at its base name, or at PATH (sub-folders allowed) with FILE=PATH.\n"
+	"REV may be a 40-hex commit id: the files are added to that commit.\n"
+	"REPO may start with datasets/ or spaces/ for other repo types.\n"
+	"\n"
+	"  --hf-cache DIR   import a huggingface_hub cache (DIR holds models--org--name\n"
+	"                   folders, or is one), with its commits and refs\n";
+
+static const char usage_ls[] =
+	"usage: ggufd ls [--store DIR] [REPO]\n"
+	"\n"
+	"Lists repos, refs, commits and files (size, sha256 prefix, GGUF summary).\n";
+
+static const char usage_verify[] =
+	"usage: ggufd verify [--store DIR]\n"
+	"\n"
+	"Re-hashes every blob.  Blobs whose bytes no longer match their name are\n"
+	"moved to <store>/quarantine/ and reported; the exit status is 1 if any\n"
+	"blob was bad or missing.\n";
+
+static int usage_error(const char *cmd, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static int
+usage_error(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+	fprintf(stderr, "ggufd: %s%s", cmd ? cmd : "", cmd ? ": " : "");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, " (see 'ggufd %s%s--help')\n", cmd ? cmd : "", cmd ? " " : "");
+	return EXIT_USAGE;
+}
+
+/*
+ * getopt_long with our own one-line errors.  Returns the option, -1 at
+ * the end, or '?' after printing the error.
+ */
+static int
+next_opt(const char *cmd, int argc, char **argv, const struct option *opts)
+{
+	int c;
+	opterr = 0;
+	c = getopt_long(argc, argv, "+h", opts, NULL);
+	if (c == '?' || c == ':') {
+		const char *bad = argv[optind - 1];
+		if (optopt != 0 && c == '?')
+			usage_error(cmd, "unknown option '%s'", bad);
+		else
+			usage_error(cmd, "option '%s' needs a value", bad);
+		return '?';
+	}
+	return c;
+}
+
+static const char *
+default_store(void)
+{
+	const char *s = getenv("GGUFD_STORE");
+	return s && *s ? s : DEFAULT_STORE;
+}
+
+static int
+open_store(const char *dir, struct store **st)
+{
+	int r = store_open(dir, st);
+	if (r != GG_OK) {
+		fprintf(stderr, "ggufd: cannot open store \"%s\": %s\n", dir, gg_strerror(r));
+		return 1;
+	}
+	return 0;
+}
+
+/* "datasets/x/y" -> (REPO_DATASET, "x/y"). */
+static int
+split_repo(const char *arg, enum repo_type *type, const char **repo)
+{
+	*type = REPO_MODEL;
+	*repo = arg;
+	if (strncmp(arg, "datasets/", 9) == 0) {
+		*type = REPO_DATASET;
+		*repo = arg + 9;
+	} else if (strncmp(arg, "spaces/", 7) == 0) {
+		*type = REPO_SPACE;
+		*repo = arg + 7;
+	} else if (strncmp(arg, "models/", 7) == 0) {
+		*repo = arg + 7;
+	}
+	return route_valid_repo(*repo) ? 0 : -1;
+}
+
+/* --- serve ------------------------------------------------------------------ */
+
+static int
+cmd_serve(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "listen", required_argument, NULL, 'l' },
+		{ "store", required_argument, NULL, 's' },
+		{ "threads", required_argument, NULL, 't' },
+		{ "public-url", required_argument, NULL, 'u' },
+		{ "log-level", required_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct server_config cfg;
+	struct server *srv = NULL;
+	struct store *st = NULL;
+	const char *listen = getenv("GGUFD_LISTEN"), *store = default_store();
+	const char *lvl = getenv("GGUFD_LOG_LEVEL");
+	char bound[160];
+	uint64_t threads = 4;
+	sigset_t set;
+	int c, sig, rc = 1;
+
+	memset(&cfg, 0, sizeof(cfg));
+	if (listen == NULL || *listen == '\0')
+		listen = DEFAULT_LISTEN;
+	while ((c = next_opt("serve", argc, argv, opts)) != -1) {
+		switch (c) {
+		case 'l': listen = optarg; break;
+		case 's': store = optarg; break;
+		case 't':
+			if (parse_u64_str(optarg, 256, &threads) != GG_OK || threads == 0)
+				return usage_error("serve", "--threads takes 1 to 256, not '%s'", optarg);
+			break;
+		case 'u': cfg.public_url = optarg; break;
+		case 'v': lvl = optarg; break;
+		case 'h': fputs(usage_serve, stdout); return 0;
+		default: return EXIT_USAGE;
+		}
+	}
+	if (optind < argc)
+		return usage_error("serve", "unexpected argument '%s'", argv[optind]);
+	if (lvl != NULL && log_set_level_name(lvl) != 0)
+		return usage_error("serve", "unknown log level '%s'", lvl);
+	if (server_parse_listen(listen, &cfg) != GG_OK)
+		return usage_error("serve", "--listen wants HOST:PORT, not '%s'", listen);
+	cfg.threads = (unsigned)threads;
+
+	/* Signals are taken synchronously by the main thread; the server's
+	 * threads inherit the blocked mask. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	if (open_store(store, &st) != 0)
+		return 1;
+	if (server_start(&cfg, st, &srv, bound, sizeof(bound)) != GG_OK) {
+		fprintf(stderr, "ggufd: cannot listen on %s\n", listen);
+		goto done;
+	}
+	log_info("listening on %s (store %s)", bound, store);
+	if (sigwait(&set, &sig) == 0)
+		log_info("signal %d: shutting down", sig);
+	rc = 0;
+done:
+	server_stop(srv);
+	store_close(st);
+	return rc;
+}
+
+/* --- import ----------------------------------------------------------------- */
+
+static int
+import_files(struct store *st, const char *repo_arg, const char *rev, const char *msg, int n,
+	     char **args)
+{
+	struct store_item *items = xcalloc((size_t)n, sizeof(*items));
+	char **paths = xcalloc((size_t)n, sizeof(*paths));
+	char **srcs = xcalloc((size_t)n, sizeof(*srcs));
+	char commit[GG_SHA1_HEX + 1];
+	enum repo_type type;
+	const char *repo;
+	int rc = 1, r;
+
+	if (split_repo(repo_arg, &type, &repo) != 0) {
+		fprintf(stderr, "ggufd: import: '%s' is not a valid repo id (namespace/name)\n",
+			repo_arg);
+		rc = EXIT_USAGE;
+		goto done;
+	}
+	for (int i = 0; i < n; i++) {
+		char *eq = strchr(args[i], '=');
+		struct stat sb;
+		/* FILE=PATH, unless the whole argument names an existing file. */
+		if (eq != NULL && stat(args[i], &sb) != 0) {
+			srcs[i] = xstrndup(args[i], (size_t)(eq - args[i]));
+			paths[i] = xstrdup(eq + 1);
+		} else {
+			const char *base = strrchr(args[i], '/');
+			srcs[i] = xstrdup(args[i]);
+			paths[i] = xstrdup(base ? base + 1 : args[i]);
+		}
+		if (!store_valid_path(paths[i])) {
+			fprintf(stderr, "ggufd: import: '%s' is not a valid path inside a repo\n",
+				paths[i]);
+			rc = EXIT_USAGE;
+			goto done;
+		}
+		items[i].src = srcs[i];
+		items[i].path = paths[i];
+		items[i].lfs = -1;
+	}
+	r = store_import(st, type, repo, rev, items, (size_t)n, msg, commit);
+	if (r != GG_OK) {
+		fprintf(stderr, "ggufd: import failed: %s\n", gg_strerror(r));
+		goto done;
+	}
+	for (int i = 0; i < n; i++)
+		printf("imported %s %s %llu\n", paths[i], items[i].digest.sha256,
+		       (unsigned long long)items[i].digest.size);
+	printf("commit %s\n", commit);
+	rc = 0;
+done:
+	for (int i = 0; i < n; i++) {
+		free(paths[i]);
+		free(srcs[i]);
+	}
+	free(paths);
+	free(srcs);
+	free(items);
+	return rc;
+}
+
+struct snap_walk {
+	struct store_item *items;
+	char **bufs; /* owned strings, freed at the end */
+	size_t n, cap, nbufs, bufcap;
+};
+
+static char *
+keep(struct snap_walk *w, char *s)
+{
+	if (w->nbufs == w->bufcap) {
+		w->bufcap = w->bufcap ? w->bufcap * 2 : 32;
+		w->bufs = xrealloc(w->bufs, w->bufcap * sizeof(*w->bufs));
+	}
+	w->bufs[w->nbufs++] = s;
+	return s;
+}
+
+/* Collects the files of snapshots/<commit>/ (recursively). */
+static int
+walk_snapshot(struct snap_walk *w, const char *root, const char *rel, int depth)
+{
+	char *dir = rel[0] ? xasprintf("%s/%s", root, rel) : xstrdup(root);
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int r = 0;
+
+	if (d == NULL || depth > 32) {
+		free(dir);
+		if (d)
+			closedir(d);
+		return -1;
+	}
+	while (r == 0 && (e = readdir(d)) != NULL) {
+		char *full, *relp, target[PATH_MAX];
+		struct stat sb;
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		full = xasprintf("%s/%s", dir, e->d_name);
+		relp = rel[0] ? xasprintf("%s/%s", rel, e->d_name) : xstrdup(e->d_name);
+		if (stat(full, &sb) != 0) {
+			fprintf(stderr, "ggufd: import: skipping \"%s\": %s\n", full, strerror(errno));
+		} else if (S_ISDIR(sb.st_mode)) {
+			r = walk_snapshot(w, root, relp, depth + 1);
+		} else if (S_ISREG(sb.st_mode)) {
+			struct store_item *it;
+			const char *base;
+			size_t bl;
+			if (w->n == w->cap) {
+				w->cap = w->cap ? w->cap * 2 : 16;
+				w->items = xrealloc(w->items, w->cap * sizeof(*w->items));
+			}
+			it = &w->items[w->n++];
+			memset(it, 0, sizeof(*it));
+			it->src = keep(w, xstrdup(full));
+			it->path = keep(w, xstrdup(relp));
+			it->lfs = -1;
+			/* The blob a snapshot link points at is named by its hash:
+			 * sha256 for LFS files, the git blob sha1 for the rest. */
+			if (realpath(full, target) != NULL) {
+				base = strrchr(target, '/');
+				base = base ? base + 1 : target;
+				bl = strlen(base);
+				if (bl == GG_SHA256_HEX && is_lower_hex(base, bl)) {
+					it->expect_sha256 = keep(w, xstrdup(base));
+					it->lfs = 1;
+				} else if (bl == GG_SHA1_HEX && is_lower_hex(base, bl)) {
+					it->expect_gitsha1 = keep(w, xstrdup(base));
+					it->lfs = 0;
+				}
+			}
+		}
+		free(full);
+		free(relp);
+	}
+	closedir(d);
+	free(dir);
+	return r;
+}
+
+/* Reads refs/ (recursively: refs/refs/pr/1) and points each ref. */
+static int
+import_refs(struct store *st, enum repo_type type, const char *repo, const char *root,
+	    const char *rel, int depth)
+{
+	char *dir = rel[0] ? xasprintf("%s/%s", root, rel) : xstrdup(root);
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int bad = 0;
+
+	if (d == NULL || depth > 8) {
+		free(dir);
+		if (d)
+			closedir(d);
+		return 0;
+	}
+	while ((e = readdir(d)) != NULL) {
+		char *full, *relp;
+		struct stat sb;
+		if (e->d_name[0] == '.')
+			continue;
+		full = xasprintf("%s/%s", dir, e->d_name);
+		relp = rel[0] ? xasprintf("%s/%s", rel, e->d_name) : xstrdup(e->d_name);
+		if (stat(full, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+			bad += import_refs(st, type, repo, root, relp, depth + 1);
+		} else if (stat(full, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size <= 128) {
+			char c[GG_SHA1_HEX + 2] = { 0 };
+			FILE *f = fopen(full, "r");
+			size_t got = f ? fread(c, 1, GG_SHA1_HEX, f) : 0;
+			if (f)
+				fclose(f);
+			c[got] = '\0';
+			if (got == GG_SHA1_HEX && is_lower_hex(c, GG_SHA1_HEX) &&
+			    store_set_ref(st, type, repo, relp, c) == GG_OK)
+				printf("ref %s -> %s\n", relp, c);
+			else
+				bad++;
+		}
+		free(full);
+		free(relp);
+	}
+	closedir(d);
+	free(dir);
+	return bad;
+}
+
+static int
+import_cache_repo(struct store *st, const char *dir, const char *name)
+{
+	enum repo_type type;
+	const char *rest, *sep;
+	char repo[GG_MAX_REPO_LEN + 1], *snaps, *refs;
+	DIR *d;
+	struct dirent *e;
+	int failed = 0, n = 0;
+
+	if (strncmp(name, "models--", 8) == 0) {
+		type = REPO_MODEL;
+		rest = name + 8;
+	} else if (strncmp(name, "datasets--", 10) == 0) {
+		type = REPO_DATASET;
+		rest = name + 10;
+	} else if (strncmp(name, "spaces--", 8) == 0) {
+		type = REPO_SPACE;
+		rest = name + 8;
+	} else {
+		return 0;
+	}
+	sep = strstr(rest, "--");
+	if (snprintf_checked(repo, sizeof(repo), "%.*s%s%s", sep ? (int)(sep - rest) : (int)strlen(rest),
+			     rest, sep ? "/" : "", sep ? sep + 2 : "") != GG_OK ||
+	    !route_valid_repo(repo)) {
+		fprintf(stderr, "ggufd: import: skipping \"%s\": not a repo folder name\n", name);
+		return 1;
+	}
+	snaps = xasprintf("%s/snapshots", dir);
+	refs = xasprintf("%s/refs", dir);
+	d = opendir(snaps);
+	while (d != NULL && (e = readdir(d)) != NULL) {
+		struct snap_walk w;
+		char *sdir, commit[GG_SHA1_HEX + 1];
+		int r;
+		if (strlen(e->d_name) != GG_SHA1_HEX || !is_lower_hex(e->d_name, GG_SHA1_HEX))
+			continue;
+		memset(&w, 0, sizeof(w));
+		sdir = xasprintf("%s/%s", snaps, e->d_name);
+		if (walk_snapshot(&w, sdir, "", 0) == 0 && w.n > 0) {
+			r = store_import(st, type, repo, e->d_name, w.items, w.n,
+					 "Imported from a huggingface_hub cache", commit);
+			if (r != GG_OK) {
+				fprintf(stderr, "ggufd: import of %s@%s failed: %s\n", repo,
+					e->d_name, gg_strerror(r));
+				failed++;
+			} else {
+				for (size_t i = 0; i < w.n; i++)
+					printf("imported %s%s %s %s %llu\n", route_type_prefix(type),
+					       repo, w.items[i].path, w.items[i].digest.sha256,
+					       (unsigned long long)w.items[i].digest.size);
+				printf("commit %s\n", commit);
+				n++;
+			}
+		}
+		for (size_t i = 0; i < w.nbufs; i++)
+			free(w.bufs[i]);
+		free(w.bufs);
+		free(w.items);
+		free(sdir);
+	}
+	if (d != NULL)
+		closedir(d);
+	if (n > 0)
+		failed += import_refs(st, type, repo, refs, "", 0) > 0;
+	free(snaps);
+	free(refs);
+	return failed;
+}
+
+static int
+import_hf_cache(struct store *st, const char *dir)
+{
+	const char *base = strrchr(dir, '/');
+	DIR *d;
+	struct dirent *e;
+	int failed = 0;
+	char *trimmed = xstrdup(dir);
+	size_t tl = strlen(trimmed);
+
+	while (tl > 1 && trimmed[tl - 1] == '/')
+		trimmed[--tl] = '\0';
+	base = strrchr(trimmed, '/');
+	base = base ? base + 1 : trimmed;
+	if (strstr(base, "--") != NULL) {
+		failed = import_cache_repo(st, trimmed, base);
+		free(trimmed);
+		return failed ? 1 : 0;
+	}
+	d = opendir(trimmed);
+	if (d == NULL) {
+		fprintf(stderr, "ggufd: import: cannot read \"%s\": %s\n", dir, strerror(errno));
+		free(trimmed);
+		return 1;
+	}
+	while ((e = readdir(d)) != NULL) {
+		char *sub;
+		if (strstr(e->d_name, "--") == NULL)
+			continue;
+		sub = xasprintf("%s/%s", trimmed, e->d_name);
+		failed += import_cache_repo(st, sub, e->d_name);
+		free(sub);
+	}
+	closedir(d);
+	free(trimmed);
+	return failed ? 1 : 0;
+}
+
+static int
+cmd_import(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "store", required_argument, NULL, 's' },
+		{ "revision", required_argument, NULL, 'r' },
+		{ "message", required_argument, NULL, 'm' },
+		{ "hf-cache", required_argument, NULL, 'c' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *store = default_store(), *rev = "main", *cache = NULL, *msg = NULL;
+	struct store *st = NULL;
+	int c, rc;
+
+	while ((c = next_opt("import", argc, argv, opts)) != -1) {
+		switch (c) {
+		case 's': store = optarg; break;
+		case 'r': rev = optarg; break;
+		case 'm': msg = optarg; break;
+		case 'c': cache = optarg; break;
+		case 'h': fputs(usage_import, stdout); return 0;
+		default: return EXIT_USAGE;
+		}
+	}
+	if (cache != NULL && optind < argc)
+		return usage_error("import", "--hf-cache takes no REPO or FILE ('%s')", argv[optind]);
+	if (cache == NULL && argc - optind < 2)
+		return usage_error("import", "needs REPO and at least one FILE");
+	if (strlen(rev) == 0 || strlen(rev) > GG_MAX_REV_LEN || strchr(rev, '\n'))
+		return usage_error("import", "invalid revision '%s'", rev);
+	if (open_store(store, &st) != 0)
+		return 1;
+	if (cache != NULL)
+		rc = import_hf_cache(st, cache);
+	else
+		rc = import_files(st, argv[optind], rev, msg, argc - optind - 1, argv + optind + 1);
+	store_close(st);
+	return rc;
+}
+
+/* --- ls --------------------------------------------------------------------- */
+
+struct ls_ctx {
+	struct store *st;
+	struct index_txn *t;
+	const char *only_repo;
+	enum repo_type only_type;
+	enum repo_type type;
+	const char *repo;
+	int shown;
+};
+
+static void
+human(uint64_t v, char *out, size_t n, const char *unit)
+{
+	static const char *sfx[] = { "", "K", "M", "B", "T" };
+	double d = (double)v;
+	int i = 0;
+	while (d >= 1000 && i < 4) {
+		d /= 1000;
+		i++;
+	}
+	snprintf(out, n, i ? "%.1f%s%s" : "%.0f%s%s", d, sfx[i], unit);
+}
+
+static int
+ls_file_cb(void *ctx, const char *path, const struct index_file *f)
+{
+	struct ls_ctx *c = ctx;
+	struct index_blob b;
+	char params[32];
+
+	printf("    %-48s %12llu  sha256:%.12s%s", path, (unsigned long long)f->size, f->sha256,
+	       (f->flags & INDEX_FILE_LFS) ? "  lfs" : "");
+	if (index_blob_get(c->t, f->sha256, &b) == GG_OK && b.has_gguf) {
+		human(b.gguf.param_count, params, sizeof(params), "");
+		printf("  gguf v%u %s %s params=%s ctx=%llu tensors=%llu", b.gguf.version,
+		       b.gguf.arch[0] ? b.gguf.arch : "?", b.gguf.quant[0] ? b.gguf.quant : "?",
+		       params, (unsigned long long)b.gguf.context_length,
+		       (unsigned long long)b.gguf.tensor_count);
+	}
+	if (!blob_exists(c->st->blobs, f->sha256))
+		printf("  (content missing)");
+	putchar('\n');
+	return 0;
+}
+
+static int
+ls_ref_cb(void *ctx, const char *ref, const struct index_ref *rec)
+{
+	(void)ctx;
+	printf("  ref %s -> %s\n", ref, rec->commit);
+	return 0;
+}
+
+static int
+ls_commit_cb(void *ctx, const char *commit, const struct index_commit *rec)
+{
+	struct ls_ctx *c = ctx;
+	char date[32];
+	time_t tt = (time_t)rec->created_at;
+	struct tm tm;
+	gmtime_r(&tt, &tm);
+	strftime(date, sizeof(date), "%Y-%m-%d %H:%M:%SZ", &tm);
+	printf("  commit %s  %s  %s\n", commit, date, rec->title);
+	return index_file_foreach(c->t, c->type, c->repo, commit, NULL, ls_file_cb, c);
+}
+
+static int
+ls_repo_cb(void *ctx, enum repo_type type, const char *repo)
+{
+	struct ls_ctx *c = ctx;
+	if (c->only_repo != NULL && (type != c->only_type || strcmp(repo, c->only_repo) != 0))
+		return 0;
+	c->shown++;
+	c->type = type;
+	c->repo = repo;
+	printf("%s%s (%s)\n", route_type_prefix(type), repo, route_type_name(type));
+	index_ref_foreach(c->t, type, repo, ls_ref_cb, c);
+	return index_commit_foreach(c->t, type, repo, ls_commit_cb, c);
+}
+
+static int
+cmd_ls(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "store", required_argument, NULL, 's' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *store = default_store();
+	struct store *st = NULL;
+	struct ls_ctx c;
+	int ch, rc;
+
+	memset(&c, 0, sizeof(c));
+	while ((ch = next_opt("ls", argc, argv, opts)) != -1) {
+		switch (ch) {
+		case 's': store = optarg; break;
+		case 'h': fputs(usage_ls, stdout); return 0;
+		default: return EXIT_USAGE;
+		}
+	}
+	if (argc - optind > 1)
+		return usage_error("ls", "unexpected argument '%s'", argv[optind + 1]);
+	if (optind < argc && split_repo(argv[optind], &c.only_type, &c.only_repo) != 0)
+		return usage_error("ls", "'%s' is not a valid repo id", argv[optind]);
+	if (open_store(store, &st) != 0)
+		return 1;
+	c.st = st;
+	if ((rc = index_txn_begin(st->idx, 0, &c.t)) == GG_OK) {
+		rc = index_repo_foreach(c.t, ls_repo_cb, &c);
+		index_txn_abort(c.t);
+	}
+	store_close(st);
+	if (rc != GG_OK) {
+		fprintf(stderr, "ggufd: ls: %s\n", gg_strerror(rc));
+		return 1;
+	}
+	if (c.only_repo != NULL && c.shown == 0) {
+		fprintf(stderr, "ggufd: ls: no repo '%s' in the store\n", argv[optind]);
+		return 1;
+	}
+	return 0;
+}
+
+/* --- verify ----------------------------------------------------------------- */
+
+static void
+verify_bad(void *ctx, const char *sha256, int err)
+{
+	(void)ctx;
+	printf("bad %s (%s): moved to quarantine\n", sha256, gg_strerror(err));
+}
+
+static int
+cmd_verify(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "store", required_argument, NULL, 's' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *store = default_store();
+	struct store *st = NULL;
+	struct store_verify_report rep;
+	int c, r;
+
+	while ((c = next_opt("verify", argc, argv, opts)) != -1) {
+		switch (c) {
+		case 's': store = optarg; break;
+		case 'h': fputs(usage_verify, stdout); return 0;
+		default: return EXIT_USAGE;
+		}
+	}
+	if (optind < argc)
+		return usage_error("verify", "unexpected argument '%s'", argv[optind]);
+	if (open_store(store, &st) != 0)
+		return 1;
+	r = store_verify(st, verify_bad, NULL, &rep);
+	store_close(st);
+	if (r != GG_OK) {
+		fprintf(stderr, "ggufd: verify: %s\n", gg_strerror(r));
+		return 1;
+	}
+	printf("%llu blobs ok, %llu bad, %llu missing\n", (unsigned long long)rep.ok,
+	       (unsigned long long)rep.bad, (unsigned long long)rep.missing);
+	return rep.bad || rep.missing ? 1 : 0;
+}
+
+/* --- entry ------------------------------------------------------------------ */
+
+int
+cli_main(int argc, char **argv)
+{
+	const char *cmd;
+
+	if (argc < 2) {
+		fputs(usage_main, stderr);
+		return EXIT_USAGE;
+	}
+	cmd = argv[1];
+	if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "version") == 0) {
+		printf("ggufd %s\n", PACKAGE_VERSION);
+		return 0;
+	}
+	if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
+		if (argc > 2) {
+			/* "ggufd help import" is "ggufd import --help". */
+			char *sub[] = { argv[0], argv[2], (char *)"--help", NULL };
+			return cli_main(3, sub);
+		}
+		fputs(usage_main, stdout);
+		return 0;
+	}
+	optind = 1;
+	if (strcmp(cmd, "serve") == 0)
+		return cmd_serve(argc - 1, argv + 1);
+	if (strcmp(cmd, "import") == 0)
+		return cmd_import(argc - 1, argv + 1);
+	if (strcmp(cmd, "ls") == 0)
+		return cmd_ls(argc - 1, argv + 1);
+	if (strcmp(cmd, "verify") == 0)
+		return cmd_verify(argc - 1, argv + 1);
+	fprintf(stderr, "ggufd: unknown command '%s' (see 'ggufd help')\n", cmd);
+	return EXIT_USAGE;
+}

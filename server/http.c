@@ -1,0 +1,553 @@
+/*
+ * http.c: the libmicrohttpd daemon, request lifecycle and the helpers
+ * every handler uses (errors, JSON, CORS, query strings).
+ *
+ * Lifecycle of a request:
+ *   uri_log_cb        MHD hands us the raw target; we allocate struct req
+ *                     and keep the raw URI (the router must split the path
+ *                     before decoding, which MHD's own url argument has
+ *                     already done).
+ *   access_cb (1st)   method and route checks; bodies allowed only on POST
+ *   access_cb (n)     body bytes appended, bounded by GG_MAX_BODY_BYTES
+ *   access_cb (last)  the handler queues one response
+ *   completed_cb      struct req is freed
+ *
+ * Status mapping: http_status_for_error() is the one place where a GG_E*
+ * code becomes an HTTP status.
+ */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+
+#include <cjson/cJSON.h>
+#include <microhttpd.h>
+
+#include "handlers.h"
+#include "http.h"
+#include "limits.h"
+#include "log.h"
+#include "util.h"
+
+struct server {
+	struct MHD_Daemon *d;
+	struct store *st;
+	char bound[128];
+	char *public_url;
+};
+
+#define EXPOSE_HEADERS                                                                  \
+	"X-Repo-Commit,X-Request-Id,X-Error-Code,X-Error-Message,X-Total-Count,ETag,Link," \
+	"Accept-Ranges,Content-Range,X-Linked-Size,X-Linked-Etag,Content-Length"
+
+struct store *
+http_store(struct req *r)
+{
+	return r->srv->st;
+}
+
+const char *
+http_header(struct req *r, const char *name)
+{
+	return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
+}
+
+void
+http_common_headers(struct MHD_Response *resp)
+{
+	MHD_add_response_header(resp, "Access-Control-Allow-Origin", "*");
+	MHD_add_response_header(resp, "Access-Control-Expose-Headers", EXPOSE_HEADERS);
+	MHD_add_response_header(resp, "Vary", "Origin");
+	MHD_add_response_header(resp, "Server", "ggufd/" PACKAGE_VERSION);
+}
+
+enum MHD_Result
+http_queue(struct req *r, unsigned status, struct MHD_Response *resp)
+{
+	enum MHD_Result ret;
+	http_common_headers(resp);
+	ret = MHD_queue_response(r->conn, status, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
+enum MHD_Result
+http_json(struct req *r, unsigned status, char *json, struct MHD_Response **out)
+{
+	struct MHD_Response *resp =
+		MHD_create_response_from_buffer(strlen(json), json, MHD_RESPMEM_MUST_FREE);
+	if (resp == NULL) {
+		free(json);
+		return MHD_NO;
+	}
+	MHD_add_response_header(resp, "Content-Type", "application/json; charset=utf-8");
+	if (out != NULL) {
+		*out = resp; /* caller adds headers, then http_queue */
+		return MHD_YES;
+	}
+	return http_queue(r, status, resp);
+}
+
+/* Header values must not carry CR/LF: replace any control byte. */
+static void
+header_safe(char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			*s = ' ';
+}
+
+enum MHD_Result
+http_error(struct req *r, unsigned status, const char *code, const char *message,
+	   const char *commit)
+{
+	struct MHD_Response *resp;
+	cJSON *o = cJSON_CreateObject();
+	char *json, msg[512];
+
+	cJSON_AddStringToObject(o, "error", message);
+	if (code != NULL)
+		cJSON_AddStringToObject(o, "code", code);
+	json = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	if (json == NULL)
+		log_fatalx("cJSON_PrintUnformatted() failed: out of memory");
+	resp = MHD_create_response_from_buffer(strlen(json), json, MHD_RESPMEM_MUST_FREE);
+	if (resp == NULL)
+		return MHD_NO;
+	if (snprintf_checked(msg, sizeof(msg), "%s", message) != GG_OK)
+		msg[sizeof(msg) - 1] = '\0';
+	header_safe(msg);
+	MHD_add_response_header(resp, "Content-Type", "application/json; charset=utf-8");
+	if (code != NULL)
+		MHD_add_response_header(resp, "X-Error-Code", code);
+	MHD_add_response_header(resp, "X-Error-Message", msg);
+	if (commit != NULL)
+		MHD_add_response_header(resp, "X-Repo-Commit", commit);
+	log_debug("%s %s -> %u %s", r->method, r->raw_uri, status, message);
+	return http_queue(r, status, resp);
+}
+
+unsigned
+http_status_for_error(int err)
+{
+	switch (err) {
+	case GG_OK: return MHD_HTTP_OK;
+	case GG_ENOENT: return MHD_HTTP_NOT_FOUND;
+	case GG_EINVAL: return MHD_HTTP_BAD_REQUEST;
+	case GG_ETOOBIG: return MHD_HTTP_CONTENT_TOO_LARGE;
+	case GG_EFORMAT: return MHD_HTTP_UNPROCESSABLE_CONTENT;
+	case GG_ERANGE: return MHD_HTTP_RANGE_NOT_SATISFIABLE;
+	case GG_EUNAVAIL: return MHD_HTTP_SERVICE_UNAVAILABLE;
+	case GG_ENOSPC: return MHD_HTTP_INSUFFICIENT_STORAGE;
+	default: return MHD_HTTP_INTERNAL_SERVER_ERROR;
+	}
+}
+
+enum MHD_Result
+http_error_from(struct req *r, int err, const char *what)
+{
+	char msg[256];
+	unsigned status = http_status_for_error(err);
+	if (snprintf_checked(msg, sizeof(msg), "%s: %s", what, gg_strerror(err)) != GG_OK)
+		msg[sizeof(msg) - 1] = '\0';
+	if (status >= 500)
+		log_warnx("%s %s: %s", r->method, r->raw_uri, msg);
+	return http_error(r, status, NULL, msg, NULL);
+}
+
+/* --- query strings -------------------------------------------------------- */
+
+static int
+hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Decodes application/x-www-form-urlencoded text; a bad or NUL escape is
+ * kept literally. */
+static char *
+form_decode(const char *s, size_t n)
+{
+	char *out = xmalloc(n + 1);
+	size_t o = 0;
+	for (size_t i = 0; i < n; i++) {
+		int hi, lo;
+		if (s[i] == '+') {
+			out[o++] = ' ';
+		} else if (s[i] == '%' && i + 2 < n &&
+			   (hi = hexval(s[i + 1])) >= 0 && (lo = hexval(s[i + 2])) >= 0 &&
+			   (hi | lo) != 0) {
+			out[o++] = (char)(hi * 16 + lo);
+			i += 2;
+		} else {
+			out[o++] = s[i];
+		}
+	}
+	out[o] = '\0';
+	return out;
+}
+
+/* Walks name=value pairs of a query or form body, calling cb for matches. */
+static void
+pairs_foreach(const char *q, size_t qlen, const char *name,
+	      void (*cb)(void *ctx, const char *value), void *ctx)
+{
+	size_t nl = strlen(name);
+	const char *p = q, *end = q + qlen;
+
+	while (p != NULL && p < end) {
+		const char *amp = memchr(p, '&', (size_t)(end - p));
+		const char *stop = amp ? amp : end;
+		const char *eq = memchr(p, '=', (size_t)(stop - p));
+		const char *kend = eq ? eq : stop;
+		char *key = form_decode(p, (size_t)(kend - p));
+		size_t kl = strlen(key);
+		if (kl >= 2 && strcmp(key + kl - 2, "[]") == 0)
+			key[kl - 2] = '\0';
+		if (strlen(key) == nl && memcmp(key, name, nl) == 0) {
+			char *val = eq ? form_decode(eq + 1, (size_t)(stop - eq - 1)) : xstrdup("");
+			cb(ctx, val);
+			free(val);
+		}
+		free(key);
+		p = amp ? amp + 1 : NULL;
+	}
+}
+
+void
+http_query_foreach(struct req *r, const char *name, void (*cb)(void *ctx, const char *value),
+		   void *ctx)
+{
+	if (r->query != NULL)
+		pairs_foreach(r->query, strlen(r->query), name, cb, ctx);
+}
+
+void http_form_foreach(const char *body, size_t len, const char *name,
+		       void (*cb)(void *ctx, const char *value), void *ctx);
+void
+http_form_foreach(const char *body, size_t len, const char *name,
+		  void (*cb)(void *ctx, const char *value), void *ctx)
+{
+	pairs_foreach(body, len, name, cb, ctx);
+}
+
+static void
+first_cb(void *ctx, const char *value)
+{
+	char **out = ctx;
+	if (*out == NULL)
+		*out = xstrdup(value);
+}
+
+char *
+http_query_get(struct req *r, const char *name)
+{
+	char *v = NULL;
+	http_query_foreach(r, name, first_cb, &v);
+	return v;
+}
+
+int
+http_query_bool(struct req *r, const char *name)
+{
+	char *v = http_query_get(r, name);
+	int b = v != NULL && (strcasecmp(v, "true") == 0 || strcmp(v, "1") == 0 ||
+			      strcasecmp(v, "yes") == 0);
+	free(v);
+	return b;
+}
+
+char *
+http_base_url(struct req *r)
+{
+	const char *host = http_header(r, "Host");
+	if (r->srv->public_url != NULL)
+		return xstrdup(r->srv->public_url);
+	/* Host comes from the client: accept only a plain host[:port]. */
+	if (host != NULL && host[0] != '\0' && strlen(host) < 256 &&
+	    strspn(host, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]") ==
+		    strlen(host))
+		return xasprintf("http://%s", host);
+	return xstrdup(r->srv->bound);
+}
+
+/* --- lifecycle ------------------------------------------------------------ */
+
+static void *
+uri_log_cb(void *cls, const char *uri, struct MHD_Connection *con)
+{
+	struct req *r = xcalloc(1, sizeof(*r));
+	char *q;
+
+	r->srv = cls;
+	r->conn = con;
+	r->raw_uri = xstrdup(uri ? uri : "");
+	q = strchr(r->raw_uri, '?');
+	if (q != NULL) {
+		r->query = q + 1;
+		r->path_end = q;
+	} else {
+		r->path_end = r->raw_uri + strlen(r->raw_uri);
+	}
+	buf_init(&r->body, GG_MAX_BODY_BYTES);
+	return r;
+}
+
+static void
+completed_cb(void *cls, struct MHD_Connection *con, void **req_cls,
+	     enum MHD_RequestTerminationCode toe)
+{
+	struct req *r = *req_cls;
+	(void)cls;
+	(void)con;
+	(void)toe;
+	if (r == NULL)
+		return;
+	buf_free(&r->body);
+	free(r->raw_uri);
+	free(r);
+	*req_cls = NULL;
+}
+
+static enum MHD_Result
+preflight(struct req *r)
+{
+	struct MHD_Response *resp = MHD_create_response_from_buffer(0, "", MHD_RESPMEM_PERSISTENT);
+	const char *want = http_header(r, "Access-Control-Request-Headers");
+	char hdrs[512];
+
+	MHD_add_response_header(resp, "Access-Control-Allow-Methods", "GET, HEAD, POST, PUT, OPTIONS");
+	if (want != NULL && strlen(want) < sizeof(hdrs) &&
+	    snprintf_checked(hdrs, sizeof(hdrs), "%s", want) == GG_OK) {
+		header_safe(hdrs);
+		MHD_add_response_header(resp, "Access-Control-Allow-Headers", hdrs);
+	} else {
+		MHD_add_response_header(resp, "Access-Control-Allow-Headers",
+					"Authorization, Range, Content-Type, If-None-Match, "
+					"If-Range, X-Request-Id");
+	}
+	MHD_add_response_header(resp, "Access-Control-Max-Age", "86400");
+	return http_queue(r, MHD_HTTP_NO_CONTENT, resp);
+}
+
+static enum MHD_Result
+method_not_allowed(struct req *r, const char *allow)
+{
+	struct MHD_Response *resp;
+	char *json = xasprintf("{\"error\":\"Method %s not allowed on this route\"}",
+			       strspn(r->method, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") == strlen(r->method)
+				       ? r->method
+				       : "?");
+	resp = MHD_create_response_from_buffer(strlen(json), json, MHD_RESPMEM_MUST_FREE);
+	MHD_add_response_header(resp, "Allow", allow);
+	MHD_add_response_header(resp, "Content-Type", "application/json; charset=utf-8");
+	MHD_add_response_header(resp, "X-Error-Message", "Method not allowed");
+	return http_queue(r, MHD_HTTP_METHOD_NOT_ALLOWED, resp);
+}
+
+static enum MHD_Result
+dispatch(struct req *r)
+{
+	int is_get = strcmp(r->method, "GET") == 0 || r->is_head;
+	int is_post = strcmp(r->method, "POST") == 0;
+
+	if (r->body_too_big)
+		return http_error(r, MHD_HTTP_CONTENT_TOO_LARGE, NULL, "Request body too large",
+				  NULL);
+	switch (r->route.kind) {
+	case ROUTE_RESOLVE:
+	case ROUTE_RAW:
+		return is_get ? handle_resolve(r) : method_not_allowed(r, "GET, HEAD, OPTIONS");
+	case ROUTE_API_INFO:
+		return is_get ? handle_api_info(r) : method_not_allowed(r, "GET, HEAD, OPTIONS");
+	case ROUTE_API_TREE:
+		return is_get ? handle_api_tree(r) : method_not_allowed(r, "GET, HEAD, OPTIONS");
+	case ROUTE_API_REFS:
+		return is_get ? handle_api_refs(r) : method_not_allowed(r, "GET, HEAD, OPTIONS");
+	case ROUTE_API_PATHS_INFO:
+		return is_post ? handle_api_paths_info(r) : method_not_allowed(r, "POST, OPTIONS");
+	case ROUTE_HEALTHZ:
+		return is_get ? handle_healthz(r) : method_not_allowed(r, "GET, HEAD, OPTIONS");
+	case ROUTE_INDEX:
+		return is_get ? handle_index(r) : method_not_allowed(r, "GET, HEAD, OPTIONS");
+	default:
+		return http_error(r, MHD_HTTP_NOT_FOUND, NULL, "Not found", NULL);
+	}
+}
+
+static enum MHD_Result
+access_cb(void *cls, struct MHD_Connection *con, const char *url, const char *method,
+	  const char *version, const char *upload_data, size_t *upload_data_size, void **req_cls)
+{
+	struct req *r = *req_cls;
+	int rc;
+
+	(void)cls;
+	(void)url;
+	(void)version;
+	if (r == NULL)
+		return MHD_NO; /* the URI log callback always runs first */
+	if (!r->started) {
+		r->started = 1;
+		r->method = method;
+		r->is_head = strcmp(method, "HEAD") == 0;
+		if (strcmp(method, "OPTIONS") == 0)
+			return preflight(r);
+		if ((size_t)(r->path_end - r->raw_uri) > GG_MAX_URL_LEN)
+			return http_error(r, MHD_HTTP_URI_TOO_LONG, NULL, "URI too long", NULL);
+		rc = route_parse(r->raw_uri, (size_t)(r->path_end - r->raw_uri), &r->route);
+		if (rc == GG_ENOENT)
+			return http_error(r, MHD_HTTP_NOT_FOUND, NULL, "Not found", NULL);
+		if (rc == GG_ETOOBIG)
+			return http_error(r, MHD_HTTP_URI_TOO_LONG, NULL, "Path too long", NULL);
+		if (rc != GG_OK)
+			return http_error(r, MHD_HTTP_BAD_REQUEST, NULL, "Malformed path", NULL);
+		return MHD_YES; /* come back with the body, if any */
+	}
+	if (*upload_data_size != 0) {
+		if (!r->body_too_big && buf_append(&r->body, upload_data, *upload_data_size) != GG_OK)
+			r->body_too_big = 1;
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
+	(void)con;
+	return dispatch(r);
+}
+
+static void
+mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	char line[512];
+	(void)cls;
+	vsnprintf(line, sizeof(line), fmt, ap);
+	line[strcspn(line, "\n")] = '\0';
+	log_debug("libmicrohttpd: %s", line);
+}
+
+int
+server_parse_listen(const char *s, struct server_config *cfg)
+{
+	const char *colon;
+	uint64_t port;
+	size_t hl;
+
+	if (s == NULL || *s == '\0')
+		return GG_EINVAL;
+	if (s[0] == '[') {
+		const char *close = strchr(s, ']');
+		if (close == NULL || close[1] != ':')
+			return GG_EINVAL;
+		hl = (size_t)(close - s - 1);
+		if (hl == 0 || hl >= sizeof(cfg->host))
+			return GG_EINVAL;
+		memcpy(cfg->host, s + 1, hl);
+		cfg->host[hl] = '\0';
+		colon = close + 1;
+	} else {
+		colon = strrchr(s, ':');
+		if (colon == NULL)
+			return GG_EINVAL;
+		hl = (size_t)(colon - s);
+		if (hl >= sizeof(cfg->host))
+			return GG_EINVAL;
+		memcpy(cfg->host, s, hl);
+		cfg->host[hl] = '\0';
+		if (hl == 0)
+			memcpy(cfg->host, "0.0.0.0", 8);
+	}
+	if (parse_u64_str(colon + 1, 65535, &port) != GG_OK)
+		return GG_EINVAL;
+	cfg->port = (uint16_t)port;
+	return GG_OK;
+}
+
+int
+server_start(const struct server_config *cfg, struct store *st, struct server **out, char *bound,
+	     size_t n)
+{
+	struct server *srv = xcalloc(1, sizeof(*srv));
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+	const union MHD_DaemonInfo *info;
+	int v6 = strchr(cfg->host, ':') != NULL;
+
+	memset(&ss, 0, sizeof(ss));
+	if (v6) {
+		struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
+		a->sin6_family = AF_INET6;
+		a->sin6_port = htons(cfg->port);
+		if (inet_pton(AF_INET6, cfg->host, &a->sin6_addr) != 1)
+			goto bad_addr;
+		sl = sizeof(*a);
+		flags |= MHD_USE_IPv6;
+	} else {
+		struct sockaddr_in *a = (struct sockaddr_in *)&ss;
+		a->sin_family = AF_INET;
+		a->sin_port = htons(cfg->port);
+		if (inet_pton(AF_INET, cfg->host, &a->sin_addr) != 1)
+			goto bad_addr;
+		sl = sizeof(*a);
+	}
+	(void)sl;
+	srv->st = st;
+	srv->public_url = cfg->public_url ? xstrdup(cfg->public_url) : NULL;
+	srv->d = MHD_start_daemon(
+		flags, cfg->port, NULL, NULL, access_cb, srv,
+		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+		MHD_OPTION_URI_LOG_CALLBACK, uri_log_cb, srv,
+		MHD_OPTION_NOTIFY_COMPLETED, completed_cb, srv,
+		MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(cfg->threads ? cfg->threads : 4),
+		MHD_OPTION_CONNECTION_LIMIT, (unsigned)GG_MAX_CONNECTIONS,
+		MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)GG_MAX_PER_IP_CONN,
+		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)GG_CONN_TIMEOUT_SEC,
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)GG_MAX_HEADER_BYTES * 2,
+		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+		MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
+		MHD_OPTION_END);
+	if (srv->d == NULL) {
+		log_warnx("MHD_start_daemon() on %s:%u failed (address in use or not available)",
+			  cfg->host, (unsigned)cfg->port);
+		goto fail;
+	}
+	info = MHD_get_daemon_info(srv->d, MHD_DAEMON_INFO_BIND_PORT);
+	if (snprintf_checked(srv->bound, sizeof(srv->bound), v6 ? "http://[%s]:%u" : "http://%s:%u",
+			     strcmp(cfg->host, "0.0.0.0") == 0 ? "127.0.0.1" : cfg->host,
+			     info ? (unsigned)info->port : (unsigned)cfg->port) != GG_OK)
+		goto fail;
+	if (bound != NULL && snprintf_checked(bound, n, v6 ? "http://[%s]:%u" : "http://%s:%u",
+					      cfg->host,
+					      info ? (unsigned)info->port : (unsigned)cfg->port) != GG_OK)
+		goto fail;
+	*out = srv;
+	return GG_OK;
+bad_addr:
+	log_warnx("listen address \"%s\" is not a numeric IPv4 or IPv6 address", cfg->host);
+fail:
+	server_stop(srv);
+	return GG_EIO;
+}
+
+void
+server_stop(struct server *srv)
+{
+	if (srv == NULL)
+		return;
+	if (srv->d != NULL)
+		MHD_stop_daemon(srv->d);
+	free(srv->public_url);
+	free(srv);
+}

@@ -1,0 +1,533 @@
+/*
+ * route.c: from the raw request path to a route (see route.h).
+ *
+ * The path is taken exactly as it came on the wire, split on "/" first
+ * and decoded segment by segment afterwards, because the clients disagree
+ * on what they encode (HF-PROTOCOL.md 1.2):
+ *
+ *   /TheBloke/Llama-2-7B-Chat-GGUF/resolve/refs%2Fpr%2F1/sub/a%20b.gguf
+ *    \_________ repo __________/ marker  \____ rev ____/ \__ path ___/
+ *    seg 0      seg 1            seg 2     seg 3         seg 4 seg 5
+ *
+ *   /api/models/gpt2/tree/refs/pr/1/sub%2Fdir     (JS listFiles: rev raw;
+ *    \_ type _/ repo mark \_ rev _/ \_ path _/      Python: sub-path %2F)
+ *
+ * Decoding first would turn "refs%2Fpr%2F1" into three segments and shift
+ * everything after it.  The repo is found by looking for the marker
+ * segment at position 2 (namespace/name), else at position 1 (legacy
+ * single-segment ids like "gpt2"); counting segments cannot work because
+ * the revision and the path both have a variable number of them.
+ *
+ * Invariants of a successful parse: repo satisfies route_valid_repo();
+ * rev and path are NUL-free, have no control characters, and split on "/"
+ * into components that are never empty, "." or ".."; all three fit their
+ * GG_MAX_* limits.  The router never touches the filesystem: the decoded
+ * names are keys for the index, and these rules are a second line of
+ * defence should one ever reach a path or a header.
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "limits.h"
+#include "route.h"
+#include "util.h"
+
+/*
+ * LONG_MAX, spelled without <limits.h>: -Istorage makes that name resolve
+ * to our own storage/limits.h.
+ */
+#define ROUTE_LONG_MAX ((unsigned long)-1 >> 1)
+
+/* One raw (still encoded) path segment: [p, p+len), never empty. */
+struct seg {
+	const char *p;
+	size_t len;
+};
+
+struct segs {
+	struct seg s[GG_MAX_SEGMENTS];
+	size_t n;
+	int trailing; /* the path ended in "/" */
+};
+
+static int
+seg_is(const struct seg *s, const char *lit)
+{
+	size_t n = strlen(lit);
+	return s->len == n && memcmp(s->p, lit, n) == 0;
+}
+
+static int
+hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+static int
+repo_char(char c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+	       (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
+}
+
+static int
+dot_or_dotdot(const char *s, size_t n)
+{
+	return (n == 1 && s[0] == '.') || (n == 2 && s[0] == '.' && s[1] == '.');
+}
+
+long
+route_pct_decode(const char *s, size_t n, char *out, size_t outsz)
+{
+	size_t i = 0, o = 0;
+	long res = GG_ETOOBIG;
+
+	if (out == NULL || outsz == 0)
+		goto done;
+	if (outsz > ROUTE_LONG_MAX)
+		outsz = ROUTE_LONG_MAX;
+	res = GG_EINVAL;
+	if (s == NULL && n > 0)
+		goto done;
+	while (i < n) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c == '%') {
+			int hi, lo;
+
+			if (n - i < 3)
+				goto done;
+			hi = hexval(s[i + 1]);
+			lo = hexval(s[i + 2]);
+			if (hi < 0 || lo < 0)
+				goto done;
+			c = (unsigned char)(hi << 4 | lo);
+			i += 3;
+		} else {
+			i++;
+		}
+		if (c == '\0')
+			goto done; /* %00, or a raw NUL byte */
+		if (o + 1 >= outsz) {
+			res = GG_ETOOBIG;
+			goto done;
+		}
+		out[o++] = (char)c;
+	}
+	res = (long)o;
+done:
+	if (out != NULL && outsz > 0)
+		out[res >= 0 ? o : 0] = '\0';
+	return res;
+}
+
+/*
+ * Splits [path+1, path+len) on "/".  A single trailing "/" is noted, not
+ * kept as a segment; any other empty segment ("//", "/a//b") is GG_EINVAL.
+ * More than GG_MAX_SEGMENTS segments is GG_ETOOBIG.
+ */
+static int
+split_path(const char *path, size_t len, struct segs *sp)
+{
+	const char *p = path + 1, *end = path + len;
+	int err = GG_OK;
+
+	sp->n = 0;
+	sp->trailing = 0;
+	if (end > p && end[-1] == '/') {
+		sp->trailing = 1;
+		end--;
+	}
+	for (;;) {
+		const char *q = memchr(p, '/', (size_t)(end - p));
+
+		if (q == NULL)
+			q = end;
+		if (q == p) {
+			err = GG_EINVAL;
+			goto done;
+		}
+		if (sp->n == GG_MAX_SEGMENTS) {
+			err = GG_ETOOBIG;
+			goto done;
+		}
+		sp->s[sp->n].p = p;
+		sp->s[sp->n].len = (size_t)(q - p);
+		sp->n++;
+		if (q == end)
+			break;
+		p = q + 1;
+	}
+done:
+	return err;
+}
+
+/*
+ * Decodes segs[0..n) into out as the repo id "a" or "a/b".  Each segment
+ * is decoded on its own and must be [A-Za-z0-9._-]+ and not "." or "..",
+ * so an encoded "/" cannot fake a namespace.
+ */
+static int
+decode_repo(const struct seg *s, size_t n, char *out, size_t outsz)
+{
+	size_t len = 0;
+	int err = GG_OK;
+
+	for (size_t i = 0; i < n; i++) {
+		long r;
+
+		if (i > 0) {
+			if (len + 1 >= outsz) {
+				err = GG_ETOOBIG;
+				goto done;
+			}
+			out[len++] = '/';
+		}
+		r = route_pct_decode(s[i].p, s[i].len, out + len, outsz - len);
+		if (r < 0) {
+			err = (int)r;
+			goto done;
+		}
+		for (long j = 0; j < r; j++) {
+			if (!repo_char(out[len + (size_t)j])) {
+				err = GG_EINVAL;
+				goto done;
+			}
+		}
+		if (dot_or_dotdot(out + len, (size_t)r)) {
+			err = GG_EINVAL;
+			goto done;
+		}
+		len += (size_t)r;
+	}
+	out[len] = '\0';
+done:
+	return err;
+}
+
+/*
+ * Every "/"-separated component of [s, s+n) must be non-empty, not "."
+ * or "..", and free of control characters.  This runs on the joined,
+ * decoded string, so it also catches what came in as "%2F.." or
+ * "sub%2F%2Fdir" inside one segment.
+ */
+static int
+check_components(const char *s, size_t n)
+{
+	size_t start = 0;
+	int err = GG_EINVAL;
+
+	for (size_t i = 0; i <= n; i++) {
+		if (i == n || s[i] == '/') {
+			if (i == start || dot_or_dotdot(s + start, i - start))
+				goto done;
+			start = i + 1;
+		} else if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f) {
+			goto done;
+		}
+	}
+	err = GG_OK;
+done:
+	return err;
+}
+
+/* Decodes segs[0..n) one by one, joins them with "/" and checks them. */
+static int
+decode_join(const struct seg *s, size_t n, char *out, size_t outsz)
+{
+	size_t len = 0;
+	int err = GG_OK;
+
+	for (size_t i = 0; i < n; i++) {
+		long r;
+
+		if (i > 0) {
+			if (len + 1 >= outsz) {
+				err = GG_ETOOBIG;
+				goto done;
+			}
+			out[len++] = '/';
+		}
+		r = route_pct_decode(s[i].p, s[i].len, out + len, outsz - len);
+		if (r < 0) {
+			err = (int)r;
+			goto done;
+		}
+		len += (size_t)r;
+	}
+	out[len] = '\0';
+	err = check_components(out, len);
+done:
+	return err;
+}
+
+/*
+ * How many raw segments the revision starting at segs[i] takes: three
+ * for an unencoded "refs/pr/1", else one.  0 if it is missing or cut
+ * short (the caller reports GG_EINVAL).
+ */
+static size_t
+rev_segments(const struct segs *sp, size_t i)
+{
+	size_t want;
+
+	if (i >= sp->n)
+		return 0;
+	want = seg_is(&sp->s[i], "refs") ? 3 : 1;
+	return sp->n - i >= want ? want : 0;
+}
+
+static int
+resolve_marker(const struct seg *s)
+{
+	return seg_is(s, "resolve") || seg_is(s, "raw");
+}
+
+/*
+ * An API marker.  "refs" takes no argument and counts only as the last
+ * segment, so that JS's unencoded "/gpt2/tree/refs/pr/1" finds "tree".
+ */
+static int
+api_marker(const struct segs *sp, size_t i)
+{
+	const struct seg *s = &sp->s[i];
+
+	if (seg_is(s, "refs"))
+		return i + 1 == sp->n;
+	return seg_is(s, "revision") || seg_is(s, "tree") ||
+	       seg_is(s, "paths-info");
+}
+
+/* /[datasets/|spaces/]{repo}/{resolve|raw}/{rev}/{path...} */
+static int
+parse_file(const struct segs *sp, struct route *r)
+{
+	size_t off = 0, m, i, nrev;
+	int err = GG_ENOENT;
+
+	r->type = REPO_MODEL;
+	if (seg_is(&sp->s[0], "datasets")) {
+		r->type = REPO_DATASET;
+		off = 1;
+	} else if (seg_is(&sp->s[0], "spaces")) {
+		r->type = REPO_SPACE;
+		off = 1;
+	}
+	if (off + 2 < sp->n && resolve_marker(&sp->s[off + 2]))
+		m = 2;
+	else if (off + 1 < sp->n && resolve_marker(&sp->s[off + 1]))
+		m = 1;
+	else
+		goto done;
+	r->kind = seg_is(&sp->s[off + m], "raw") ? ROUTE_RAW : ROUTE_RESOLVE;
+
+	/* Shape first: a revision and at least one path segment. */
+	err = GG_EINVAL;
+	i = off + m + 1;
+	nrev = rev_segments(sp, i);
+	if (nrev == 0 || i + nrev >= sp->n)
+		goto done;
+
+	err = decode_repo(&sp->s[off], m, r->repo, sizeof(r->repo));
+	if (err != GG_OK)
+		goto done;
+	err = decode_join(&sp->s[i], nrev, r->rev, sizeof(r->rev));
+	if (err != GG_OK)
+		goto done;
+	r->has_rev = 1;
+	i += nrev;
+	err = decode_join(&sp->s[i], sp->n - i, r->path, sizeof(r->path));
+	if (err != GG_OK)
+		goto done;
+	r->has_path = 1;
+done:
+	return err;
+}
+
+/* /api/{models|datasets|spaces}/{repo}[/{marker}[/{rev}[/{path...}]]] */
+static int
+parse_api(const struct segs *sp, struct route *r)
+{
+	const size_t off = 2;
+	size_t m, rest, i, nrev;
+	const struct seg *mark;
+	int err = GG_ENOENT;
+
+	if (sp->n < off + 1)
+		goto done;
+	if (seg_is(&sp->s[1], "models"))
+		r->type = REPO_MODEL;
+	else if (seg_is(&sp->s[1], "datasets"))
+		r->type = REPO_DATASET;
+	else if (seg_is(&sp->s[1], "spaces"))
+		r->type = REPO_SPACE;
+	else
+		goto done;
+	rest = sp->n - off;
+
+	if (rest >= 3 && api_marker(sp, off + 2)) {
+		m = 2;
+	} else if (rest >= 2 && api_marker(sp, off + 1)) {
+		m = 1;
+	} else if (rest <= 2) {
+		r->kind = ROUTE_API_INFO;
+		err = decode_repo(&sp->s[off], rest, r->repo, sizeof(r->repo));
+		goto done;
+	} else {
+		goto done;
+	}
+	mark = &sp->s[off + m];
+	i = off + m + 1;
+
+	if (seg_is(mark, "refs")) {
+		r->kind = ROUTE_API_REFS;
+		err = decode_repo(&sp->s[off], m, r->repo, sizeof(r->repo));
+		goto done;
+	}
+	if (seg_is(mark, "tree"))
+		r->kind = ROUTE_API_TREE;
+	else if (seg_is(mark, "paths-info"))
+		r->kind = ROUTE_API_PATHS_INFO;
+	else
+		r->kind = ROUTE_API_INFO;
+
+	/* Shape first: a revision; nothing after it except for tree. */
+	nrev = rev_segments(sp, i);
+	if (nrev == 0) {
+		err = GG_EINVAL;
+		goto done;
+	}
+	if (r->kind != ROUTE_API_TREE && i + nrev != sp->n) {
+		err = GG_ENOENT;
+		goto done;
+	}
+
+	err = decode_repo(&sp->s[off], m, r->repo, sizeof(r->repo));
+	if (err != GG_OK)
+		goto done;
+	err = decode_join(&sp->s[i], nrev, r->rev, sizeof(r->rev));
+	if (err != GG_OK)
+		goto done;
+	r->has_rev = 1;
+	i += nrev;
+	if (i < sp->n) {
+		err = decode_join(&sp->s[i], sp->n - i, r->path, sizeof(r->path));
+		if (err != GG_OK)
+			goto done;
+		r->has_path = 1;
+	}
+done:
+	return err;
+}
+
+int
+route_parse(const char *path, size_t len, struct route *out)
+{
+	struct segs sp;
+	struct route r;
+	int err = GG_EINVAL;
+
+	memset(&r, 0, sizeof(r));
+	if (path == NULL || out == NULL)
+		goto done;
+	if (len > GG_MAX_URL_LEN) {
+		err = GG_ETOOBIG;
+		goto done;
+	}
+	if (len == 0 || path[0] != '/')
+		goto done;
+	if (len == 1) {
+		r.kind = ROUTE_INDEX;
+		err = GG_OK;
+		goto done;
+	}
+	err = split_path(path, len, &sp);
+	if (err != GG_OK)
+		goto done;
+
+	if (sp.n == 1 && !sp.trailing && seg_is(&sp.s[0], "healthz")) {
+		r.kind = ROUTE_HEALTHZ;
+		err = GG_OK;
+		goto done;
+	}
+	if (seg_is(&sp.s[0], "api"))
+		err = parse_api(&sp, &r);
+	else
+		err = parse_file(&sp, &r);
+	/* A trailing "/" names a directory: meaningful only for a tree. */
+	if (err == GG_OK && sp.trailing && r.kind != ROUTE_API_TREE)
+		err = GG_EINVAL;
+done:
+	if (err != GG_OK)
+		memset(&r, 0, sizeof(r));
+	if (out != NULL)
+		*out = r;
+	return err;
+}
+
+const char *
+route_type_name(enum repo_type t)
+{
+	switch (t) {
+	case REPO_MODEL: return "model";
+	case REPO_DATASET: return "dataset";
+	case REPO_SPACE: return "space";
+	}
+	return "model";
+}
+
+const char *
+route_type_plural(enum repo_type t)
+{
+	switch (t) {
+	case REPO_MODEL: return "models";
+	case REPO_DATASET: return "datasets";
+	case REPO_SPACE: return "spaces";
+	}
+	return "models";
+}
+
+const char *
+route_type_prefix(enum repo_type t)
+{
+	switch (t) {
+	case REPO_MODEL: return "";
+	case REPO_DATASET: return "datasets/";
+	case REPO_SPACE: return "spaces/";
+	}
+	return "";
+}
+
+int
+route_valid_repo(const char *s)
+{
+	size_t len, start = 0, nseg = 0;
+	int ok = 0;
+
+	if (s == NULL)
+		goto done;
+	len = strnlen(s, GG_MAX_REPO_LEN + 1);
+	if (len == 0 || len > GG_MAX_REPO_LEN)
+		goto done;
+	for (size_t i = 0; i <= len; i++) {
+		if (i == len || s[i] == '/') {
+			if (i == start || dot_or_dotdot(s + start, i - start))
+				goto done;
+			if (++nseg > 2)
+				goto done;
+			start = i + 1;
+		} else if (!repo_char(s[i])) {
+			goto done;
+		}
+	}
+	ok = 1;
+done:
+	return ok;
+}

@@ -1,0 +1,516 @@
+/*
+ * blob.c: immutable, content-addressed blob files.
+ *
+ * Invariants:
+ *  - A file under blobs/sha256/ always holds exactly the bytes its name
+ *    hashes to, fsynced, with its directory entry fsynced.  It is never
+ *    written in place: a writer fills tmp/<random>.tmp, and publishing is
+ *    rename(2), which is atomic.
+ *  - tmp/ (*.tmp) files belong to live writers of this process; at open,
+ *    any left from a crash are removed.  tmp/ (*.part) files are partial
+ *    downloads kept across restarts by the fetcher and are left alone.
+ *  - Names are built only from a validated 64-hex digest.
+ */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "blob.h"
+#include "log.h"
+#include "util.h"
+
+void (*blob_crash_hook)(const char *point);
+
+struct blob_store {
+	char *root;
+	char *blobs;      /* <root>/blobs/sha256 */
+	char *tmp;        /* <root>/tmp */
+	char *quarantine; /* <root>/quarantine */
+};
+
+struct blob_writer {
+	struct blob_store *bs;
+	int fd;
+	char tmp_path[512];
+	EVP_MD_CTX *sha256;
+	EVP_MD_CTX *sha1; /* NULL when the size is not known */
+	int64_t size_hint;
+	uint64_t written;
+	int failed; /* sticky: set on the first write error */
+};
+
+static void
+crash_point(const char *point)
+{
+	if (blob_crash_hook != NULL)
+		blob_crash_hook(point);
+}
+
+static int
+remove_stale_tmp(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	if (d == NULL)
+		return GG_EIO;
+	while ((e = readdir(d)) != NULL) {
+		size_t n = strlen(e->d_name);
+		char path[4096];
+		if (n < 4 || strcmp(e->d_name + n - 4, ".tmp") != 0)
+			continue;
+		if (snprintf_checked(path, sizeof(path), "%s/%s", dir, e->d_name) != GG_OK)
+			continue;
+		if (unlink(path) == 0)
+			log_info("removed unfinished temp file \"%s\"", path);
+	}
+	closedir(d);
+	return GG_OK;
+}
+
+int
+blob_store_open(const char *root, struct blob_store **out)
+{
+	struct blob_store *bs = xcalloc(1, sizeof(*bs));
+
+	bs->root = xstrdup(root);
+	bs->blobs = xasprintf("%s/blobs/sha256", root);
+	bs->tmp = xasprintf("%s/tmp", root);
+	bs->quarantine = xasprintf("%s/quarantine", root);
+	if (mkdir_p(bs->blobs) != GG_OK || mkdir_p(bs->tmp) != GG_OK ||
+	    mkdir_p(bs->quarantine) != GG_OK)
+		goto fail;
+	remove_stale_tmp(bs->tmp);
+	*out = bs;
+	return GG_OK;
+fail:
+	blob_store_close(bs);
+	return GG_EIO;
+}
+
+void
+blob_store_close(struct blob_store *bs)
+{
+	if (bs == NULL)
+		return;
+	free(bs->quarantine);
+	free(bs->tmp);
+	free(bs->blobs);
+	free(bs->root);
+	free(bs);
+}
+
+static int
+valid_digest(const char *sha256)
+{
+	return sha256 != NULL && strlen(sha256) == GG_SHA256_HEX &&
+	       is_lower_hex(sha256, GG_SHA256_HEX);
+}
+
+static int
+blob_dir(struct blob_store *bs, const char *sha256, char *buf, size_t n)
+{
+	return snprintf_checked(buf, n, "%s/%.2s", bs->blobs, sha256);
+}
+
+static int
+blob_file(struct blob_store *bs, const char *sha256, char *buf, size_t n)
+{
+	return snprintf_checked(buf, n, "%s/%.2s/%s", bs->blobs, sha256, sha256);
+}
+
+int
+blob_writer_open(struct blob_store *bs, int64_t size_hint, struct blob_writer **out)
+{
+	struct blob_writer *w = xcalloc(1, sizeof(*w));
+	unsigned char rnd[12];
+	char hex[25];
+
+	w->bs = bs;
+	w->fd = -1;
+	w->size_hint = size_hint;
+	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd)) {
+		log_warn("getrandom() failed");
+		goto fail;
+	}
+	hex_encode(rnd, sizeof(rnd), hex);
+	if (snprintf_checked(w->tmp_path, sizeof(w->tmp_path), "%s/%s.tmp", bs->tmp, hex) != GG_OK)
+		goto fail;
+	w->fd = open(w->tmp_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (w->fd < 0) {
+		log_warn("open(\"%s\") failed", w->tmp_path);
+		goto fail;
+	}
+	w->sha256 = EVP_MD_CTX_new();
+	if (w->sha256 == NULL || EVP_DigestInit_ex(w->sha256, EVP_sha256(), NULL) != 1)
+		log_fatalx("EVP_DigestInit_ex(sha256) failed");
+	if (size_hint >= 0) {
+		char head[32];
+		int n = snprintf(head, sizeof(head), "blob %lld", (long long)size_hint);
+		w->sha1 = EVP_MD_CTX_new();
+		if (w->sha1 == NULL || EVP_DigestInit_ex(w->sha1, EVP_sha1(), NULL) != 1)
+			log_fatalx("EVP_DigestInit_ex(sha1) failed");
+		/* git hashes "blob <size>\0" before the content; n+1 takes the NUL. */
+		EVP_DigestUpdate(w->sha1, head, (size_t)n + 1);
+	}
+	*out = w;
+	return GG_OK;
+fail:
+	blob_writer_abort(w);
+	return GG_EIO;
+}
+
+int
+blob_writer_write(struct blob_writer *w, const void *data, size_t n)
+{
+	if (w->failed)
+		return w->failed;
+	if (w->size_hint >= 0 && w->written + n > (uint64_t)w->size_hint) {
+		w->failed = GG_ETOOBIG;
+		return w->failed;
+	}
+	if (write_all(w->fd, data, n) != GG_OK) {
+		w->failed = errno == ENOSPC ? GG_ENOSPC : GG_EIO;
+		log_warn("write(\"%s\") failed", w->tmp_path);
+		return w->failed;
+	}
+	EVP_DigestUpdate(w->sha256, data, n);
+	if (w->sha1 != NULL)
+		EVP_DigestUpdate(w->sha1, data, n);
+	w->written += n;
+	return GG_OK;
+}
+
+static void
+writer_free(struct blob_writer *w)
+{
+	if (w->fd >= 0)
+		close(w->fd);
+	EVP_MD_CTX_free(w->sha256);
+	EVP_MD_CTX_free(w->sha1);
+	free(w);
+}
+
+void
+blob_writer_abort(struct blob_writer *w)
+{
+	if (w == NULL)
+		return;
+	if (w->tmp_path[0] != '\0')
+		unlink(w->tmp_path);
+	writer_free(w);
+}
+
+int
+blob_writer_finish(struct blob_writer *w, const char *expect_sha256, const char *expect_gitsha1,
+		   struct blob_digest *out)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	char dir[512], dst[600];
+	struct blob_digest d;
+	int r;
+
+	memset(&d, 0, sizeof(d));
+	if (w->failed) {
+		r = w->failed;
+		goto fail;
+	}
+	if (w->size_hint >= 0 && w->written != (uint64_t)w->size_hint) {
+		r = GG_ECORRUPT;
+		goto fail;
+	}
+	EVP_DigestFinal_ex(w->sha256, md, &mdlen);
+	hex_encode(md, mdlen, d.sha256);
+	if (w->sha1 != NULL) {
+		EVP_DigestFinal_ex(w->sha1, md, &mdlen);
+		hex_encode(md, mdlen, d.gitsha1);
+	}
+	d.size = w->written;
+	if ((expect_sha256 != NULL && strcmp(expect_sha256, d.sha256) != 0) ||
+	    (expect_gitsha1 != NULL && w->sha1 != NULL && strcmp(expect_gitsha1, d.gitsha1) != 0)) {
+		log_warnx("blob content mismatch: expected %s, got sha256 %s",
+			  expect_sha256 ? expect_sha256 : expect_gitsha1, d.sha256);
+		r = GG_ECORRUPT;
+		goto fail;
+	}
+	crash_point("written");
+	if (fsync(w->fd) != 0) {
+		log_warn("fsync(\"%s\") failed", w->tmp_path);
+		r = GG_EIO;
+		goto fail;
+	}
+	close(w->fd);
+	w->fd = -1;
+	crash_point("synced");
+	if (blob_dir(w->bs, d.sha256, dir, sizeof(dir)) != GG_OK ||
+	    blob_file(w->bs, d.sha256, dst, sizeof(dst)) != GG_OK) {
+		r = GG_ETOOBIG;
+		goto fail;
+	}
+	if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
+		log_warn("mkdir(\"%s\") failed", dir);
+		r = GG_EIO;
+		goto fail;
+	}
+	if (access(dst, F_OK) == 0) {
+		/* Same name, same bytes: keep the existing file. */
+		unlink(w->tmp_path);
+	} else if (rename(w->tmp_path, dst) != 0) {
+		log_warn("rename(\"%s\", \"%s\") failed", w->tmp_path, dst);
+		r = GG_EIO;
+		goto fail;
+	}
+	w->tmp_path[0] = '\0';
+	crash_point("renamed");
+	if (fsync_dir(dir) != GG_OK) {
+		r = GG_EIO;
+		goto fail;
+	}
+	if (out != NULL)
+		*out = d;
+	writer_free(w);
+	return GG_OK;
+fail:
+	blob_writer_abort(w);
+	return r;
+}
+
+int
+blob_open(struct blob_store *bs, const char *sha256, int *fd, uint64_t *size)
+{
+	char path[600];
+	struct stat st;
+	int f;
+
+	if (!valid_digest(sha256))
+		return GG_EINVAL;
+	if (blob_file(bs, sha256, path, sizeof(path)) != GG_OK)
+		return GG_EINVAL;
+	f = open(path, O_RDONLY | O_CLOEXEC);
+	if (f < 0)
+		return errno == ENOENT ? GG_ENOENT : GG_EIO;
+	if (fstat(f, &st) != 0 || !S_ISREG(st.st_mode)) {
+		close(f);
+		return GG_EIO;
+	}
+	*fd = f;
+	*size = (uint64_t)st.st_size;
+	return GG_OK;
+}
+
+int
+blob_exists(struct blob_store *bs, const char *sha256)
+{
+	char path[600];
+	struct stat st;
+	if (!valid_digest(sha256) || blob_file(bs, sha256, path, sizeof(path)) != GG_OK)
+		return 0;
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+/*
+ * Reads fd to its end.  With w == NULL it hashes the bytes into *out; with
+ * a writer it only feeds them to w, which hashes them itself, so a copy
+ * reads and hashes each byte once.
+ */
+static int
+hash_fd(int fd, uint64_t size, struct blob_writer *w, struct blob_digest *out)
+{
+	EVP_MD_CTX *c256 = EVP_MD_CTX_new(), *c1 = EVP_MD_CTX_new();
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen;
+	char head[32];
+	char *buf = xmalloc(GG_IO_CHUNK);
+	uint64_t total = 0;
+	int n, r = GG_OK;
+
+	if (c256 == NULL || c1 == NULL || EVP_DigestInit_ex(c256, EVP_sha256(), NULL) != 1 ||
+	    EVP_DigestInit_ex(c1, EVP_sha1(), NULL) != 1)
+		log_fatalx("EVP digest init failed");
+	n = snprintf(head, sizeof(head), "blob %llu", (unsigned long long)size);
+	EVP_DigestUpdate(c1, head, (size_t)n + 1);
+	for (;;) {
+		ssize_t got = read(fd, buf, GG_IO_CHUNK);
+		if (got < 0) {
+			if (errno == EINTR)
+				continue;
+			r = GG_EIO;
+			goto done;
+		}
+		if (got == 0)
+			break;
+		if (w != NULL) {
+			if ((r = blob_writer_write(w, buf, (size_t)got)) != GG_OK)
+				goto done;
+		} else {
+			EVP_DigestUpdate(c256, buf, (size_t)got);
+			EVP_DigestUpdate(c1, buf, (size_t)got);
+		}
+		total += (uint64_t)got;
+	}
+	if (total != size) {
+		r = GG_ECORRUPT; /* the file changed size under us */
+		goto done;
+	}
+	if (w != NULL)
+		goto done;
+	EVP_DigestFinal_ex(c256, md, &mdlen);
+	hex_encode(md, mdlen, out->sha256);
+	EVP_DigestFinal_ex(c1, md, &mdlen);
+	hex_encode(md, mdlen, out->gitsha1);
+	out->size = total;
+done:
+	free(buf);
+	EVP_MD_CTX_free(c1);
+	EVP_MD_CTX_free(c256);
+	return r;
+}
+
+int
+blob_rehash(struct blob_store *bs, const char *sha256, struct blob_digest *out)
+{
+	uint64_t size;
+	int fd = -1, r;
+
+	r = blob_open(bs, sha256, &fd, &size);
+	if (r != GG_OK)
+		return r;
+	r = hash_fd(fd, size, NULL, out);
+	close(fd);
+	return r;
+}
+
+int
+blob_import_path(struct blob_store *bs, const char *src, const char *expect_sha256,
+		 const char *expect_gitsha1, struct blob_digest *out)
+{
+	struct blob_writer *w = NULL;
+	struct blob_digest d;
+	struct stat st;
+	int fd = -1, r;
+
+	memset(&d, 0, sizeof(d));
+	fd = open(src, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		log_warn("open(\"%s\") failed", src);
+		return errno == ENOENT ? GG_ENOENT : GG_EIO;
+	}
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		log_warnx("\"%s\" is not a regular file", src);
+		r = GG_EINVAL;
+		goto fail;
+	}
+	/* The one pass over the source both copies and hashes. */
+	r = blob_writer_open(bs, (int64_t)st.st_size, &w);
+	if (r != GG_OK)
+		goto fail;
+	r = hash_fd(fd, (uint64_t)st.st_size, w, &d);
+	if (r != GG_OK)
+		goto fail;
+	close(fd);
+	fd = -1;
+	r = blob_writer_finish(w, expect_sha256, expect_gitsha1, out);
+	w = NULL;
+	return r;
+fail:
+	blob_writer_abort(w);
+	if (fd >= 0)
+		close(fd);
+	return r;
+}
+
+static int
+move_or_remove(struct blob_store *bs, const char *sha256, int quarantine)
+{
+	char src[600], dst[600];
+
+	if (!valid_digest(sha256) || blob_file(bs, sha256, src, sizeof(src)) != GG_OK)
+		return GG_EINVAL;
+	if (!quarantine) {
+		if (unlink(src) != 0)
+			return errno == ENOENT ? GG_ENOENT : GG_EIO;
+		return GG_OK;
+	}
+	if (snprintf_checked(dst, sizeof(dst), "%s/%s", bs->quarantine, sha256) != GG_OK)
+		return GG_EINVAL;
+	if (rename(src, dst) != 0)
+		return errno == ENOENT ? GG_ENOENT : GG_EIO;
+	fsync_dir(bs->quarantine);
+	return GG_OK;
+}
+
+int
+blob_quarantine(struct blob_store *bs, const char *sha256)
+{
+	return move_or_remove(bs, sha256, 1);
+}
+
+int
+blob_remove(struct blob_store *bs, const char *sha256)
+{
+	return move_or_remove(bs, sha256, 0);
+}
+
+int
+blob_foreach(struct blob_store *bs, int (*cb)(void *ctx, const char *sha256), void *ctx)
+{
+	DIR *top = opendir(bs->blobs);
+	struct dirent *e;
+	int r = GG_OK;
+
+	if (top == NULL)
+		return GG_EIO;
+	while (r == GG_OK && (e = readdir(top)) != NULL) {
+		char sub[600];
+		DIR *d;
+		struct dirent *f;
+		if (strlen(e->d_name) != 2 || !is_lower_hex(e->d_name, 2))
+			continue;
+		if (snprintf_checked(sub, sizeof(sub), "%s/%s", bs->blobs, e->d_name) != GG_OK)
+			continue;
+		if ((d = opendir(sub)) == NULL)
+			continue;
+		while (r == GG_OK && (f = readdir(d)) != NULL) {
+			if (valid_digest(f->d_name) && strncmp(f->d_name, e->d_name, 2) == 0)
+				r = cb(ctx, f->d_name);
+		}
+		closedir(d);
+	}
+	closedir(top);
+	return r;
+}
+
+void
+blob_lfs_pointer_oid(const char *sha256, uint64_t size, char oid[GG_SHA1_HEX + 1],
+		     size_t *pointer_size)
+{
+	char ptr[256], head[32];
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen;
+	int n, h;
+	EVP_MD_CTX *c = EVP_MD_CTX_new();
+
+	n = snprintf(ptr, sizeof(ptr),
+		     "version https://git-lfs.github.com/spec/v1\noid sha256:%s\nsize %llu\n",
+		     sha256, (unsigned long long)size);
+	h = snprintf(head, sizeof(head), "blob %d", n);
+	if (c == NULL || EVP_DigestInit_ex(c, EVP_sha1(), NULL) != 1)
+		log_fatalx("EVP_DigestInit_ex(sha1) failed");
+	EVP_DigestUpdate(c, head, (size_t)h + 1);
+	EVP_DigestUpdate(c, ptr, (size_t)n);
+	EVP_DigestFinal_ex(c, md, &mdlen);
+	EVP_MD_CTX_free(c);
+	hex_encode(md, mdlen, oid);
+	if (pointer_size != NULL)
+		*pointer_size = (size_t)n;
+}

@@ -1,0 +1,104 @@
+/*
+ * blob.h: the content-addressed blob files.
+ *
+ * A blob is an immutable file named by the lowercase hex sha256 of its
+ * bytes:  <root>/blobs/sha256/<first two hex>/<64 hex>.
+ *
+ * A writer streams bytes into <root>/tmp/<random>.tmp, hashing them
+ * (sha256, and the git blob sha1 when the size is known in advance) as
+ * they are written.  blob_writer_finish() fsyncs the file, checks the
+ * digests against what the caller expected, renames it into place and
+ * fsyncs the directory; only then may the caller index it.  A crash at any
+ * instant leaves either no blob or a complete one, plus at most a *.tmp
+ * file that blob_store_open() removes at the next start.
+ *
+ * Nothing in this module takes a name from a request: callers pass a
+ * 64-hex digest, which is checked before any path is built.
+ *
+ * Thread safety: a blob_store may be shared by threads once opened; a
+ * blob_writer belongs to one thread.
+ */
+#ifndef GG_BLOB_H
+#define GG_BLOB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "limits.h"
+
+struct blob_store;
+struct blob_writer;
+
+struct blob_digest {
+	char sha256[GG_SHA256_HEX + 1];
+	char gitsha1[GG_SHA1_HEX + 1]; /* "" when the size was not known */
+	uint64_t size;
+};
+
+/*
+ * Opens (creating if needed) the blob area under root: blobs/sha256/,
+ * tmp/, quarantine/.  Removes leftover tmp/ (*.tmp) files from writers that
+ * never finished.  Returns 0 and *out (free with blob_store_close), or
+ * GG_EIO.
+ */
+int blob_store_open(const char *root, struct blob_store **out);
+void blob_store_close(struct blob_store *bs);
+
+/*
+ * Starts a writer.  size_hint is the final size if known (then the git
+ * blob sha1 is computed on the fly), or -1.  Returns 0 or GG_EIO.
+ */
+int blob_writer_open(struct blob_store *bs, int64_t size_hint, struct blob_writer **out);
+/* Appends n bytes.  0, GG_EIO, GG_ENOSPC, or GG_ETOOBIG past size_hint. */
+int blob_writer_write(struct blob_writer *w, const void *data, size_t n);
+/*
+ * Completes the blob: fsync, digest check, rename, fsync(dir).  If
+ * expect_sha256 (or expect_gitsha1) is not NULL and differs, the temp file
+ * is removed and GG_ECORRUPT returned.  A short write against size_hint is
+ * GG_ECORRUPT too.  If the blob already exists the new copy is dropped
+ * (same bytes by construction).  Fills *out.  The writer is freed in every
+ * case.
+ */
+int blob_writer_finish(struct blob_writer *w, const char *expect_sha256,
+		       const char *expect_gitsha1, struct blob_digest *out);
+/* Drops an unfinished writer and its temp file.  Accepts NULL. */
+void blob_writer_abort(struct blob_writer *w);
+
+/*
+ * Opens a blob for reading: O_RDONLY, fstat'ed, must be a regular file.
+ * Returns 0 with *fd (caller closes) and *size, or GG_ENOENT, GG_EINVAL
+ * (not 64 lowercase hex), GG_EIO.
+ */
+int blob_open(struct blob_store *bs, const char *sha256, int *fd, uint64_t *size);
+/* 1 if the blob file exists. */
+int blob_exists(struct blob_store *bs, const char *sha256);
+/*
+ * Re-reads the blob and recomputes its digests (for verify).  Returns 0
+ * and *out, or GG_ENOENT, GG_EIO.
+ */
+int blob_rehash(struct blob_store *bs, const char *sha256, struct blob_digest *out);
+/* Moves a blob to quarantine/ (kept for inspection).  0, GG_ENOENT, GG_EIO. */
+int blob_quarantine(struct blob_store *bs, const char *sha256);
+/* Removes a blob file.  0, GG_ENOENT, GG_EIO. */
+int blob_remove(struct blob_store *bs, const char *sha256);
+
+/*
+ * Calls cb for every blob file present, with its digest name (borrowed for
+ * the call).  Stops and returns cb's value if non-zero.
+ */
+int blob_foreach(struct blob_store *bs, int (*cb)(void *ctx, const char *sha256), void *ctx);
+
+/* Copies the file at src into the store, hashing once while copying.
+ * Same contract as blob_writer_finish. */
+int blob_import_path(struct blob_store *bs, const char *src, const char *expect_sha256,
+		     const char *expect_gitsha1, struct blob_digest *out);
+
+/* The git blob sha1 of an LFS pointer for (sha256, size), and its length. */
+void blob_lfs_pointer_oid(const char *sha256, uint64_t size, char oid[GG_SHA1_HEX + 1],
+			  size_t *pointer_size);
+
+/* Test hook: called at named crash points ("written", "synced", "renamed")
+ * when set; a test may _exit() inside it to simulate a crash. */
+extern void (*blob_crash_hook)(const char *point);
+
+#endif

@@ -1,0 +1,80 @@
+/*
+ * gguf.h: a bounded, hostile-input-safe GGUF header parser.
+ *
+ * GGUF (llama.cpp's model format) is: magic "GGUF", uint32 version (2 or
+ * 3; version 1 used 32-bit counts and is refused), uint64 tensor_count,
+ * uint64 kv_count, then kv_count key/value pairs, then tensor_count tensor
+ * infos, then padding to `general.alignment` (default 32), then tensor data.
+ * All integers are little-endian.
+ *
+ * The parser reads only the header region through a pread-style callback,
+ * in bounded chunks: it never reads the tensor data, never allocates in
+ * proportion to a count or length taken from the file beyond the limits in
+ * limits.h (GG_GGUF_*), and terminates on every input.
+ *
+ * Thread safety: no shared state; distinct calls may run in parallel.
+ */
+#ifndef GG_GGUF_H
+#define GG_GGUF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* What the store keeps of a GGUF file.  Strings are NUL-terminated and
+ * truncated to fit; absent values are "" or 0 (file_type: -1). */
+struct gguf_summary {
+	uint32_t version;         /* 2 or 3 */
+	char arch[64];            /* general.architecture, e.g. "llama" */
+	char name[128];           /* general.name */
+	int32_t file_type;        /* general.file_type (LLAMA_FTYPE_*), -1 if absent */
+	char quant[24];           /* file_type as a quant name, e.g. "Q4_K_M"; "" if unknown */
+	uint64_t context_length;  /* {arch}.context_length, 0 if absent */
+	uint64_t tensor_count;
+	uint64_t kv_count;
+	uint64_t param_count;     /* sum over tensors of the product of dims */
+	uint32_t alignment;       /* general.alignment, default 32 */
+	uint64_t data_offset;     /* file offset where tensor data starts */
+	uint64_t data_size;       /* bytes from data_offset to the end of the last tensor */
+};
+
+/*
+ * Reads up to n bytes at offset off into buf; returns the number of bytes
+ * read (0 at end of file) or -1 on an I/O error.
+ */
+typedef long (*gguf_read_fn)(void *ctx, void *buf, size_t n, uint64_t off);
+
+/*
+ * Parses and validates the GGUF header of a file of file_size bytes read
+ * through read(ctx, ...).  Checks magic, version, counts against the
+ * limits, string and array bounds, value types, tensor dims and types,
+ * alignment (a power of two), every tensor offset aligned and every
+ * tensor's data inside the file.
+ *
+ * Returns 0 and fills *out, or:
+ *   GG_EFORMAT  not GGUF, or an invalid field (bad type, dims, alignment)
+ *   GG_ECORRUPT the file ends inside the header, or tensor data lies
+ *               outside the file
+ *   GG_ETOOBIG  a count or length beyond the GG_GGUF_* limits
+ *   GG_EIO      the read callback failed (errno as it left it)
+ */
+int gguf_parse(gguf_read_fn read, void *ctx, uint64_t file_size, struct gguf_summary *out);
+
+/* gguf_parse over a file descriptor (pread), file_size from the caller. */
+int gguf_parse_fd(int fd, uint64_t file_size, struct gguf_summary *out);
+
+/* gguf_parse over memory holding the whole file (fuzzing and tests). */
+int gguf_parse_mem(const void *data, size_t len, struct gguf_summary *out);
+
+/*
+ * The quant name for a llama.cpp LLAMA_FTYPE value ("F32", "F16", "Q4_0",
+ * "Q4_K_M", "Q8_0", "IQ2_XXS", "BF16", ...), or NULL if unknown.
+ */
+const char *gguf_ftype_name(int32_t file_type);
+
+/*
+ * The LLAMA_FTYPE for a quant name, case-insensitive ("q4_k_m" -> 15), or
+ * -1 if unknown.
+ */
+int32_t gguf_ftype_from_name(const char *name);
+
+#endif

@@ -1,0 +1,46 @@
+/*
+ * limits.h: every limit ggufd enforces, in one place.
+ *
+ * Numbers that come from the network or the disk are checked against these
+ * before anything is allocated or trusted.  Changing one is a deliberate
+ * act; the tests exercise the edges of most of them.
+ */
+#ifndef GG_LIMITS_H
+#define GG_LIMITS_H
+
+/* HTTP front end. */
+#define GG_MAX_URL_LEN          8192      /* raw request target, bytes */
+#define GG_MAX_HEADER_BYTES     16384     /* MHD connection memory limit */
+#define GG_MAX_CONNECTIONS      1024      /* simultaneous client connections */
+#define GG_MAX_PER_IP_CONN      256       /* connections from one address */
+#define GG_CONN_TIMEOUT_SEC     120       /* idle connection timeout */
+#define GG_MAX_SEGMENTS         64        /* path segments in one URL */
+#define GG_MAX_REPO_LEN         160       /* "namespace/name" (Hub: 96-char names) */
+#define GG_MAX_REV_LEN          200       /* branch, tag or commit */
+#define GG_MAX_REPO_PATH_LEN    1024      /* file path inside a repo */
+#define GG_MAX_BODY_BYTES       (1u << 20) /* JSON / form request bodies */
+#define GG_MAX_RANGES           16        /* ranges in one Range header */
+#define GG_MAX_RANGE_HDR_LEN    1024      /* bytes of one Range header */
+#define GG_TREE_PAGE_SIZE       1000      /* entries per /tree page */
+#define GG_MAX_PATHS_INFO       1000      /* paths in one paths-info call */
+
+/* Store. */
+#define GG_SHA256_HEX           64
+#define GG_SHA1_HEX             40
+#define GG_IO_CHUNK             (1u << 20) /* copy/hash buffer */
+#define GG_LMDB_MAP_SIZE        (16ull << 30) /* index address space */
+#define GG_LMDB_MAX_READERS     1024
+#define GG_INDEX_FORMAT         1u        /* on-disk index layout version */
+#define GG_LFS_MIN_SIZE         (10ull << 20) /* larger files are LFS files */
+
+/* GGUF parser.  It reads only the header region, and these bound it. */
+#define GG_GGUF_MAX_KV          65536     /* metadata key/value pairs */
+#define GG_GGUF_MAX_TENSORS     (1u << 20)
+#define GG_GGUF_MAX_KEY_LEN     65536     /* bytes of one key */
+#define GG_GGUF_MAX_STRING_LEN  (16u << 20) /* bytes of one string value */
+#define GG_GGUF_MAX_ARRAY_LEN   (1ull << 28) /* elements of one array */
+#define GG_GGUF_MAX_NESTING     4         /* arrays of arrays */
+#define GG_GGUF_MAX_DIMS        4         /* GGML_MAX_DIMS */
+#define GG_GGUF_MAX_HEADER      (512ull << 20) /* header region, bytes */
+
+#endif

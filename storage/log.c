@@ -1,0 +1,127 @@
+/*
+ * log.c: timestamped log lines on stderr.
+ *
+ * Each line is formatted into a stack buffer and written with a single
+ * write(2), which keeps lines from different threads whole.  A line longer
+ * than the buffer is cut and ends in "...".
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+
+int log_current_level = LOG_LEVEL_INFO;
+
+#define LOG_LINE_MAX 2048
+
+int
+log_set_level_name(const char *name)
+{
+	static const char *names[] = { "error", "warn", "info", "debug" };
+	for (int i = 0; i < 4; i++) {
+		if (strcasecmp(name, names[i]) == 0) {
+			log_current_level = i;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+void
+log_set_level(enum log_level level)
+{
+	log_current_level = (int)level;
+}
+
+static void
+log_emit(const char *level, int errnum, const char *fmt, va_list ap)
+{
+	char line[LOG_LINE_MAX];
+	struct timespec ts;
+	struct tm tm;
+	size_t n = 0;
+	int r;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	n = strftime(line, sizeof(line), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	r = snprintf(line + n, sizeof(line) - n, " ggufd[%ld]: %s ", (long)getpid(), level);
+	if (r > 0)
+		n += (size_t)r;
+	if (n < sizeof(line)) {
+		r = vsnprintf(line + n, sizeof(line) - n, fmt, ap);
+		if (r > 0)
+			n += (size_t)r;
+	}
+	if (errnum != 0 && n < sizeof(line)) {
+		r = snprintf(line + n, sizeof(line) - n, ": %s", strerror(errnum));
+		if (r > 0)
+			n += (size_t)r;
+	}
+	if (n >= sizeof(line) - 1) {
+		n = sizeof(line) - 1;
+		memcpy(line + n - 3, "...", 3);
+	}
+	line[n++] = '\n';
+	/* One write per line; a short write on stderr is not worth a retry. */
+	if (write(STDERR_FILENO, line, n) < 0)
+		return;
+}
+
+#define LOG_BODY(level, min, errnum)                    \
+	do {                                            \
+		va_list ap;                             \
+		if (log_current_level < (min))          \
+			return;                         \
+		va_start(ap, fmt);                      \
+		log_emit((level), (errnum), fmt, ap);   \
+		va_end(ap);                             \
+	} while (0)
+
+void
+log_info(const char *fmt, ...)
+{
+	LOG_BODY("info", LOG_LEVEL_INFO, 0);
+}
+
+void
+log_warn(const char *fmt, ...)
+{
+	int saved = errno;
+	LOG_BODY("warn", LOG_LEVEL_WARN, saved);
+}
+
+void
+log_warnx(const char *fmt, ...)
+{
+	LOG_BODY("warn", LOG_LEVEL_WARN, 0);
+}
+
+void
+log_error(const char *fmt, ...)
+{
+	LOG_BODY("error", LOG_LEVEL_ERROR, 0);
+}
+
+void
+log_debug_(const char *fmt, ...)
+{
+	LOG_BODY("debug", LOG_LEVEL_DEBUG, 0);
+}
+
+void
+log_fatalx(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	log_emit("fatal", 0, fmt, ap);
+	va_end(ap);
+	abort();
+}

@@ -1,0 +1,476 @@
+/*
+ * store.c: import, revision resolution, verification and the orphan sweep
+ * over blob.c + index.c (see store.h for the layout and the ordering rule).
+ *
+ * Synthetic commits: an import onto a branch makes a commit id that is
+ * the sha1 of "ggufd-import\n", the parent id and each (path, sha256) of
+ * the new tree in order.  The same import twice gives the same id, and
+ * distinct trees give distinct ids, as git's would.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "gguf.h"
+#include "log.h"
+#include "store.h"
+#include "util.h"
+
+static int
+sweep_orphan(void *ctx, const char *sha256)
+{
+	struct store *st = ctx;
+	struct index_txn *t = NULL;
+	struct index_blob b;
+	int r;
+
+	if (index_txn_begin(st->idx, 0, &t) != GG_OK)
+		return 0;
+	r = index_blob_get(t, sha256, &b);
+	index_txn_abort(t);
+	if (r == GG_ENOENT) {
+		log_info("removing unindexed blob %s (left by an interrupted import)", sha256);
+		blob_remove(st->blobs, sha256);
+	}
+	return 0;
+}
+
+int
+store_open(const char *root, struct store **out)
+{
+	struct store *st = xcalloc(1, sizeof(*st));
+	char *path = NULL;
+	int r;
+
+	st->lock_fd = -1;
+	st->root = xstrdup(root);
+	if ((r = mkdir_p(root)) != GG_OK)
+		goto fail;
+	if ((r = blob_store_open(root, &st->blobs)) != GG_OK)
+		goto fail;
+	path = xasprintf("%s/index", root);
+	if ((r = index_open(path, &st->idx)) != GG_OK)
+		goto fail;
+	free(path);
+	path = xasprintf("%s/.lock", root);
+	st->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (st->lock_fd < 0) {
+		log_warn("open(\"%s\") failed", path);
+		r = GG_EIO;
+		goto fail;
+	}
+	/* Sweep only when no importer is between its blob and its commit. */
+	if (flock(st->lock_fd, LOCK_EX | LOCK_NB) == 0) {
+		blob_foreach(st->blobs, sweep_orphan, st);
+		flock(st->lock_fd, LOCK_UN);
+	}
+	free(path);
+	*out = st;
+	return GG_OK;
+fail:
+	free(path);
+	store_close(st);
+	return r;
+}
+
+void
+store_close(struct store *st)
+{
+	if (st == NULL)
+		return;
+	index_close(st->idx);
+	blob_store_close(st->blobs);
+	if (st->lock_fd >= 0)
+		close(st->lock_fd);
+	free(st->root);
+	free(st);
+}
+
+int
+store_is_lfs_path(const char *path, uint64_t size)
+{
+	/* The Hub's default .gitattributes, trimmed to what model repos hold. */
+	static const char *const exts[] = {
+		".gguf", ".safetensors", ".bin", ".pt", ".pth", ".ckpt", ".onnx", ".h5",
+		".msgpack", ".npy", ".npz", ".pkl", ".pickle", ".zip", ".gz", ".tar", ".tgz",
+		".xz", ".zst", ".7z", ".bz2", ".parquet", ".arrow", ".model", ".tflite",
+		".ot", ".mlmodel", ".joblib", ".wasm", ".pb", ".lz4", ".rar", ".tfevents",
+	};
+	size_t n = strlen(path);
+
+	if (size >= GG_LFS_MIN_SIZE)
+		return 1;
+	for (size_t i = 0; i < sizeof(exts) / sizeof(exts[0]); i++) {
+		size_t e = strlen(exts[i]);
+		if (n > e && strcasecmp(path + n - e, exts[i]) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+static void
+summarize_gguf(struct store *st, struct store_item *it)
+{
+	uint64_t size;
+	int fd = -1, r;
+	unsigned char magic[4];
+
+	it->has_gguf = 0;
+	if (blob_open(st->blobs, it->digest.sha256, &fd, &size) != GG_OK)
+		return;
+	if (size < 4 || pread_all(fd, magic, 4, 0) != GG_OK || memcmp(magic, "GGUF", 4) != 0)
+		goto done;
+	r = gguf_parse_fd(fd, size, &it->gguf);
+	if (r == GG_OK)
+		it->has_gguf = 1;
+	else
+		log_warnx("\"%s\": not a valid GGUF file: %s", it->path, gg_strerror(r));
+done:
+	close(fd);
+}
+
+struct copy_ctx {
+	struct index_txn *t;
+	enum repo_type type;
+	const char *repo;
+	const char *commit;
+	EVP_MD_CTX *md;
+};
+
+static int
+copy_file_cb(void *ctx, const char *path, const struct index_file *rec)
+{
+	struct copy_ctx *c = ctx;
+	return index_file_put(c->t, c->type, c->repo, c->commit, path, rec);
+}
+
+static int
+hash_file_cb(void *ctx, const char *path, const struct index_file *rec)
+{
+	struct copy_ctx *c = ctx;
+	EVP_DigestUpdate(c->md, path, strlen(path) + 1);
+	EVP_DigestUpdate(c->md, rec->sha256, GG_SHA256_HEX);
+	return 0;
+}
+
+static int
+is_commit_id(const char *s)
+{
+	return strlen(s) == GG_SHA1_HEX && is_lower_hex(s, GG_SHA1_HEX);
+}
+
+int
+store_import(struct store *st, enum repo_type type, const char *repo, const char *rev,
+	     struct store_item *items, size_t n, const char *title, char commit_out[GG_SHA1_HEX + 1])
+{
+	struct index_txn *t = NULL;
+	struct index_ref ref;
+	struct index_commit crec;
+	char parent[GG_SHA1_HEX + 1] = "", commit[GG_SHA1_HEX + 1], tmpc[GG_SHA1_HEX + 1];
+	int r, locked = 0, by_id = is_commit_id(rev);
+	EVP_MD_CTX *md = NULL;
+
+	if (n == 0)
+		return GG_EINVAL;
+	if (flock(st->lock_fd, LOCK_SH) == 0)
+		locked = 1;
+	/* 1. Every blob durable first. */
+	for (size_t i = 0; i < n; i++) {
+		r = blob_import_path(st->blobs, items[i].src, items[i].expect_sha256,
+				     items[i].expect_gitsha1, &items[i].digest);
+		if (r != GG_OK) {
+			log_warnx("import of \"%s\" failed: %s", items[i].src, gg_strerror(r));
+			goto fail;
+		}
+		summarize_gguf(st, &items[i]);
+	}
+	/* 2. Then the index, in one transaction. */
+	if ((r = index_txn_begin(st->idx, 1, &t)) != GG_OK)
+		goto fail;
+	if (!by_id) {
+		r = index_ref_get(t, type, repo, rev, &ref);
+		if (r == GG_OK)
+			memcpy(parent, ref.commit, sizeof(parent));
+		else if (r != GG_ENOENT)
+			goto fail;
+	}
+	/* Blob records first: file entries take references on them. */
+	for (size_t i = 0; i < n; i++) {
+		struct index_blob b;
+		r = index_blob_get(t, items[i].digest.sha256, &b);
+		if (r == GG_ENOENT) {
+			memset(&b, 0, sizeof(b));
+			b.size = items[i].digest.size;
+			b.last_access = now_unix();
+		} else if (r != GG_OK) {
+			goto fail;
+		}
+		b.has_gguf = items[i].has_gguf;
+		if (b.has_gguf)
+			b.gguf = items[i].gguf;
+		if ((r = index_blob_put(t, items[i].digest.sha256, &b)) != GG_OK)
+			goto fail;
+	}
+	if (by_id) {
+		memcpy(commit, rev, sizeof(commit));
+	} else {
+		/* Build the new tree under a scratch id, then hash it for the real one. */
+		struct copy_ctx c = { t, type, repo, NULL, NULL };
+		unsigned char d[EVP_MAX_MD_SIZE];
+		unsigned int dl;
+
+		memcpy(tmpc, "0000000000000000000000000000000000000000", sizeof(tmpc));
+		r = GG_OK;
+		md = EVP_MD_CTX_new();
+		if (md == NULL || EVP_DigestInit_ex(md, EVP_sha1(), NULL) != 1)
+			log_fatalx("EVP_DigestInit_ex(sha1) failed");
+		EVP_DigestUpdate(md, "ggufd-import\n", 13);
+		EVP_DigestUpdate(md, parent, strlen(parent));
+		/* The new tree = parent's files, overlaid by the items. */
+		for (size_t i = 0; i < n; i++) {
+			EVP_DigestUpdate(md, items[i].path, strlen(items[i].path) + 1);
+			EVP_DigestUpdate(md, items[i].digest.sha256, GG_SHA256_HEX);
+		}
+		c.md = md;
+		if (parent[0] != '\0' &&
+		    (r = index_file_foreach(t, type, repo, parent, NULL, hash_file_cb, &c)) != GG_OK)
+			goto fail;
+		EVP_DigestFinal_ex(md, d, &dl);
+		hex_encode(d, 20, commit);
+		(void)tmpc;
+		c.commit = commit;
+		if (parent[0] != '\0' && strcmp(parent, commit) != 0 &&
+		    (r = index_file_foreach(t, type, repo, parent, NULL, copy_file_cb, &c)) != GG_OK)
+			goto fail;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct index_file f;
+		int lfs = items[i].lfs >= 0 ? items[i].lfs
+					   : store_is_lfs_path(items[i].path, items[i].digest.size);
+		memset(&f, 0, sizeof(f));
+		f.flags = lfs ? INDEX_FILE_LFS : 0;
+		f.size = items[i].digest.size;
+		memcpy(f.sha256, items[i].digest.sha256, sizeof(f.sha256));
+		if (lfs)
+			blob_lfs_pointer_oid(f.sha256, f.size, f.oid, NULL);
+		else
+			memcpy(f.oid, items[i].digest.gitsha1, sizeof(f.oid));
+		if ((r = index_file_put(t, type, repo, commit, items[i].path, &f)) != GG_OK)
+			goto fail;
+	}
+	r = index_commit_get(t, type, repo, commit, &crec);
+	if (r == GG_ENOENT) {
+		memset(&crec, 0, sizeof(crec));
+		crec.created_at = now_unix();
+		memcpy(crec.parent, parent, sizeof(crec.parent));
+		if (snprintf_checked(crec.title, sizeof(crec.title), "%s",
+				     title ? title : "Import with ggufd") != GG_OK)
+			crec.title[sizeof(crec.title) - 1] = '\0';
+		if ((r = index_commit_put(t, type, repo, commit, &crec)) != GG_OK)
+			goto fail;
+	} else if (r != GG_OK) {
+		goto fail;
+	}
+	if (!by_id) {
+		memset(&ref, 0, sizeof(ref));
+		memcpy(ref.commit, commit, sizeof(ref.commit));
+		ref.updated_at = now_unix();
+		if ((r = index_ref_put(t, type, repo, rev, &ref)) != GG_OK)
+			goto fail;
+	}
+	r = index_txn_commit(t);
+	t = NULL;
+	if (r != GG_OK)
+		goto fail;
+	EVP_MD_CTX_free(md);
+	if (locked)
+		flock(st->lock_fd, LOCK_UN);
+	memcpy(commit_out, commit, GG_SHA1_HEX + 1);
+	return GG_OK;
+fail:
+	index_txn_abort(t);
+	EVP_MD_CTX_free(md);
+	if (locked)
+		flock(st->lock_fd, LOCK_UN);
+	/* Blobs made durable above stay unindexed; the next open sweeps them
+	 * unless another import indexed the same content meanwhile. */
+	return r;
+}
+
+struct prefix_ctx {
+	const char *prefix;
+	size_t len;
+	char found[GG_SHA1_HEX + 1];
+	int count;
+};
+
+static int
+prefix_cb(void *ctx, const char *commit, const struct index_commit *rec)
+{
+	struct prefix_ctx *p = ctx;
+	(void)rec;
+	if (strncmp(commit, p->prefix, p->len) == 0) {
+		memcpy(p->found, commit, sizeof(p->found));
+		p->count++;
+	}
+	return 0;
+}
+
+static int
+any_cb(void *ctx, const char *commit, const struct index_commit *rec)
+{
+	(void)commit;
+	(void)rec;
+	*(int *)ctx = 1;
+	return 1;
+}
+
+int
+store_repo_exists(struct store *st, struct index_txn *t, enum repo_type type, const char *repo)
+{
+	int found = 0;
+	(void)st;
+	index_commit_foreach(t, type, repo, any_cb, &found);
+	return found;
+}
+
+int
+store_resolve_rev(struct store *st, struct index_txn *t, enum repo_type type, const char *repo,
+		  const char *rev, char commit[GG_SHA1_HEX + 1], int *repo_known)
+{
+	struct index_ref ref;
+	struct index_commit c;
+	size_t n = strlen(rev);
+	int r;
+
+	*repo_known = store_repo_exists(st, t, type, repo);
+	if (!*repo_known)
+		return GG_ENOENT;
+	if (n == GG_SHA1_HEX && is_lower_hex(rev, n)) {
+		r = index_commit_get(t, type, repo, rev, &c);
+		if (r == GG_OK)
+			memcpy(commit, rev, GG_SHA1_HEX + 1);
+		return r;
+	}
+	/* HEAD is the default branch. */
+	r = index_ref_get(t, type, repo, strcmp(rev, "HEAD") == 0 ? "main" : rev, &ref);
+	if (r == GG_OK) {
+		memcpy(commit, ref.commit, GG_SHA1_HEX + 1);
+		return GG_OK;
+	}
+	if (r != GG_ENOENT)
+		return r;
+	if (n >= 5 && n < GG_SHA1_HEX && is_lower_hex(rev, n)) {
+		struct prefix_ctx p = { rev, n, "", 0 };
+		if ((r = index_commit_foreach(t, type, repo, prefix_cb, &p)) != GG_OK)
+			return r;
+		if (p.count == 1) {
+			memcpy(commit, p.found, GG_SHA1_HEX + 1);
+			return GG_OK;
+		}
+	}
+	return GG_ENOENT;
+}
+
+struct verify_ctx {
+	struct store *st;
+	void (*bad_cb)(void *ctx, const char *sha256, int err);
+	void *ctx;
+	struct store_verify_report *rep;
+};
+
+static int
+verify_cb(void *ctx, const char *sha256, const struct index_blob *rec)
+{
+	struct verify_ctx *v = ctx;
+	struct blob_digest d;
+	int r = blob_rehash(v->st->blobs, sha256, &d);
+
+	if (r == GG_ENOENT) {
+		v->rep->missing++;
+		return 0;
+	}
+	if (r == GG_OK && strcmp(d.sha256, sha256) == 0 && d.size == rec->size) {
+		v->rep->ok++;
+		return 0;
+	}
+	if (r == GG_OK)
+		r = GG_ECORRUPT;
+	v->rep->bad++;
+	log_warnx("blob %s failed verification: %s; moving it to quarantine", sha256,
+		  gg_strerror(r));
+	blob_quarantine(v->st->blobs, sha256);
+	if (v->bad_cb != NULL)
+		v->bad_cb(v->ctx, sha256, r);
+	return 0;
+}
+
+int
+store_verify(struct store *st, void (*bad_cb)(void *ctx, const char *sha256, int err), void *ctx,
+	     struct store_verify_report *rep)
+{
+	struct index_txn *t = NULL;
+	struct verify_ctx v = { st, bad_cb, ctx, rep };
+	int r;
+
+	memset(rep, 0, sizeof(*rep));
+	if ((r = index_txn_begin(st->idx, 0, &t)) != GG_OK)
+		return r;
+	r = index_blob_foreach(t, verify_cb, &v);
+	index_txn_abort(t);
+	return r;
+}
+
+int
+store_set_ref(struct store *st, enum repo_type type, const char *repo, const char *ref,
+	      const char *commit)
+{
+	struct index_txn *t = NULL;
+	struct index_ref rec;
+	int r;
+
+	if (strlen(commit) != GG_SHA1_HEX || !is_lower_hex(commit, GG_SHA1_HEX))
+		return GG_EINVAL;
+	memset(&rec, 0, sizeof(rec));
+	memcpy(rec.commit, commit, sizeof(rec.commit));
+	rec.updated_at = now_unix();
+	if ((r = index_txn_begin(st->idx, 1, &t)) != GG_OK)
+		return r;
+	if ((r = index_ref_put(t, type, repo, ref, &rec)) != GG_OK) {
+		index_txn_abort(t);
+		return r;
+	}
+	return index_txn_commit(t);
+}
+
+int
+store_valid_path(const char *path)
+{
+	size_t n = strlen(path);
+	const char *seg = path;
+
+	if (n == 0 || n > GG_MAX_REPO_PATH_LEN)
+		return 0;
+	for (const char *p = path;; p++) {
+		if (*p == '/' || *p == '\0') {
+			size_t len = (size_t)(p - seg);
+			if (len == 0 || (len == 1 && seg[0] == '.') ||
+			    (len == 2 && seg[0] == '.' && seg[1] == '.'))
+				return 0;
+			if (*p == '\0')
+				break;
+			seg = p + 1;
+		} else if ((unsigned char)*p < 0x20 || *p == 0x7f || *p == '\\') {
+			return 0;
+		}
+	}
+	return 1;
+}

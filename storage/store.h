@@ -1,0 +1,113 @@
+/*
+ * store.h: the store as one object: blob files + LMDB index + GGUF
+ * summaries, and the operations that must keep them in step (import,
+ * verify, the orphan sweep).
+ *
+ * Layout under the root directory:
+ *   blobs/sha256/ab/<64 hex>   immutable blobs (blob.h)
+ *   index/                     LMDB environment (index.h)
+ *   tmp/                       writers' temp files, partial downloads
+ *   quarantine/                blobs that failed verification
+ *   .lock                      flock: importers hold it shared while
+ *                              their blobs are durable but not yet
+ *                              indexed; the orphan sweep needs it
+ *                              exclusive
+ *
+ * Ordering rule: a blob is durable (fsync + rename + fsync dir) before the
+ * index transaction that names it commits.  A crash in between leaves an
+ * unindexed blob, which the next store_open() removes.
+ *
+ * Thread safety: a store may be shared by threads; see blob.h, index.h.
+ */
+#ifndef GG_STORE_H
+#define GG_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "blob.h"
+#include "index.h"
+
+struct store {
+	char *root;
+	struct blob_store *blobs;
+	struct index *idx;
+	int lock_fd;
+};
+
+/*
+ * Opens (creating) the store at root and sweeps orphan blobs and stale
+ * temp files.  Returns 0 and *out (free with store_close), or GG_EIO,
+ * GG_EVERSION (index format newer than this build), GG_EDB.
+ */
+int store_open(const char *root, struct store **out);
+void store_close(struct store *st);
+
+struct store_item {
+	const char *src;            /* file to copy in */
+	const char *path;           /* path inside the repo */
+	const char *expect_sha256;  /* NULL, or the content must hash to it */
+	const char *expect_gitsha1; /* NULL, or the git blob sha1 must match */
+	int lfs;                    /* 1, 0, or -1 to decide by name and size */
+	/* filled by store_import: */
+	struct blob_digest digest;
+	int has_gguf;
+	struct gguf_summary gguf;
+};
+
+/*
+ * Imports items into repo at rev, in one index transaction after every
+ * blob is durable.  rev is a branch or tag name: a new commit is made
+ * whose files are the branch's previous files plus the items, and rev
+ * moves to it.  rev may be a 40-hex commit id: the items are added to
+ * that commit (created if new) and no ref moves.  extra_refs (NULL or a
+ * NULL-terminated list) also point at the resulting commit.  The commit
+ * id is written to commit_out.  Returns 0, or GG_ENOENT / GG_EIO (a
+ * source file), GG_ECORRUPT (an expected digest did not match), GG_EINVAL,
+ * GG_EDB, GG_ENOSPC.  On error nothing is indexed.
+ */
+int store_import(struct store *st, enum repo_type type, const char *repo, const char *rev,
+		 struct store_item *items, size_t n, const char *title,
+		 char commit_out[GG_SHA1_HEX + 1]);
+
+/*
+ * Resolves rev (branch, tag, full 40-hex commit, or a 5-39 hex prefix of
+ * a known commit) to a commit id.  0, GG_ENOENT (unknown repo or rev:
+ * *repo_known says which), GG_EDB.
+ */
+int store_resolve_rev(struct store *st, struct index_txn *t, enum repo_type type,
+		      const char *repo, const char *rev, char commit[GG_SHA1_HEX + 1],
+		      int *repo_known);
+
+/* 1 if the repo has at least one commit in the index. */
+int store_repo_exists(struct store *st, struct index_txn *t, enum repo_type type,
+		      const char *repo);
+
+struct store_verify_report {
+	uint64_t ok;
+	uint64_t bad;
+	uint64_t missing;
+};
+/*
+ * Re-hashes every indexed blob; a blob whose bytes no longer match its
+ * name is moved to quarantine/ and reported through bad_cb (NULL ok).
+ * Returns 0 (see *rep for the counts) or GG_EDB / GG_EIO.
+ */
+int store_verify(struct store *st, void (*bad_cb)(void *ctx, const char *sha256, int err),
+		 void *ctx, struct store_verify_report *rep);
+
+/* Decides whether a file is stored as an LFS file on the Hub. */
+int store_is_lfs_path(const char *path, uint64_t size);
+
+/* Points ref at commit (which must be a 40-hex id).  0, GG_EINVAL, GG_EDB. */
+int store_set_ref(struct store *st, enum repo_type type, const char *repo, const char *ref,
+		  const char *commit);
+
+/*
+ * True if path is a valid file path inside a repo: 1..GG_MAX_REPO_PATH_LEN
+ * bytes, no leading or trailing "/", no empty, "." or ".." component, no
+ * control characters or backslashes.
+ */
+int store_valid_path(const char *path);
+
+#endif
