@@ -1,0 +1,130 @@
+#!/usr/bin/env bash
+# setup.sh: one command to get ggufd going on a fresh Debian 12 machine.
+#
+#   ./setup.sh run    install build dependencies (apt-get) if missing, build,
+#                     and start `ggufd serve` on its defaults
+#                     (0.0.0.0:8080, store ./ggufd-data)
+#   ./setup.sh test   install build and test dependencies, build, and run the
+#                     whole suite: once with -Werror, once under ASan+UBSan,
+#                     then the libFuzzer targets for a bounded time.  Ends with
+#                     "N passed, N failed"; exits non-zero if anything failed.
+#   ./setup.sh deps   only install the dependencies
+#   ./setup.sh build  only build (./ggufd)
+set -euo pipefail
+cd "$(dirname "$0")"
+
+BUILD_PKGS="build-essential autoconf automake libtool pkg-config libmicrohttpd-dev
+  libcurl4-openssl-dev liblmdb-dev libcjson-dev zlib1g-dev libssl-dev libcmocka-dev"
+TEST_PKGS="curl wget aria2 clang libclang-rt-14-dev nodejs npm git ca-certificates"
+FUZZ_SECONDS=${FUZZ_SECONDS:-30}
+JOBS=$(nproc 2>/dev/null || echo 2)
+
+say() { printf '==> %s\n' "$*" >&2; }
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+install_pkgs() {
+  local missing=()
+  for p in "$@"; do
+    # nodejs from another repository (NodeSource) satisfies node/npm too.
+    case $p in
+      nodejs) command -v node >/dev/null 2>&1 && continue ;;
+      npm) command -v npm >/dev/null 2>&1 && continue ;;
+    esac
+    dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    say "installing: ${missing[*]}"
+    as_root apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  fi
+}
+
+configure_tree() {
+  # $@: configure arguments.  Re-runs configure only when they changed.
+  local want="$*"
+  [ -x configure ] || autoreconf -fi >/dev/null
+  if [ ! -f config.status ] || [ "$(cat .configured-with 2>/dev/null)" != "$want" ]; then
+    [ -f Makefile ] && make -s distclean >/dev/null 2>&1 || true
+    ./configure -q "$@"
+    printf '%s' "$want" > .configured-with
+  fi
+}
+
+build() {
+  configure_tree "$@"
+  make -s -j"$JOBS" >/dev/null
+}
+
+# Sums the automake test-suite.log summary into the running totals.
+PASSED=0
+FAILED=0
+count_suite() {
+  local log=test-suite.log p f e x
+  if [ ! -f "$log" ]; then FAILED=$((FAILED + 1)); return; fi
+  p=$(awk '/^# PASS:/ {print $3}' "$log"); f=$(awk '/^# FAIL:/ {print $3}' "$log")
+  e=$(awk '/^# ERROR:/ {print $3}' "$log"); x=$(awk '/^# XPASS:/ {print $3}' "$log")
+  PASSED=$((PASSED + ${p:-0})); FAILED=$((FAILED + ${f:-0} + ${e:-0} + ${x:-0}))
+}
+
+run_suite() {
+  local name=$1; shift
+  say "suite: $name"
+  build "$@"
+  make -j"$JOBS" check >/dev/null 2>&1 || {
+    say "$name: failures (details below)"
+    # Show what failed, with the tail of each failing log.
+    grep -lE '^(not ok|# (FAIL|ERROR))' tests/*.log tests/*/*.log 2>/dev/null | while read -r l; do
+      echo "--- $l"; grep -E '^(not ok|#)' "$l" | head -40; tail -n 20 "$l"
+    done >&2
+  }
+  count_suite
+  grep -E '^# (TOTAL|PASS|FAIL|ERROR|SKIP)' test-suite.log >&2 || true
+}
+
+run_fuzz() {
+  say "fuzzing: ${FUZZ_SECONDS}s per target"
+  configure_tree CC=clang --enable-fuzzing
+  make -s -j"$JOBS" tests/fuzz/fuzz_gguf tests/fuzz/fuzz_range >/dev/null
+  for t in fuzz_gguf fuzz_range; do
+    local corpus
+    corpus=$(mktemp -d)
+    [ -d "tests/fuzz/corpus/${t#fuzz_}" ] && cp -r "tests/fuzz/corpus/${t#fuzz_}/." "$corpus/"
+    if "./tests/fuzz/$t" -max_total_time="$FUZZ_SECONDS" -rss_limit_mb=1024 -timeout=5 \
+         "$corpus" >"tests/fuzz/$t.log" 2>&1; then
+      PASSED=$((PASSED + 1)); say "$t: no findings"
+    else
+      FAILED=$((FAILED + 1)); say "$t: FINDING"; tail -n 40 "tests/fuzz/$t.log" >&2
+    fi
+    rm -rf "$corpus"
+  done
+}
+
+case ${1:-} in
+  deps)
+    install_pkgs $BUILD_PKGS ;;
+  build)
+    install_pkgs $BUILD_PKGS
+    build ;;
+  run)
+    install_pkgs $BUILD_PKGS
+    build
+    say "starting ggufd on ${GGUFD_LISTEN:-0.0.0.0:8080} (store ${GGUFD_STORE:-./ggufd-data}); Ctrl-C stops it"
+    exec ./ggufd serve ;;
+  test)
+    install_pkgs $BUILD_PKGS $TEST_PKGS
+    say "npm ci (test clients)"
+    npm ci --prefix tests --no-audit --no-fund --loglevel=error >/dev/null
+    run_suite "werror" --enable-werror
+    run_suite "asan+ubsan" --enable-werror --enable-asan
+    run_fuzz
+    # Leave a normal build behind, as after ./setup.sh build.
+    build
+    echo "$PASSED passed, $FAILED failed"
+    [ "$FAILED" -eq 0 ] ;;
+  *)
+    sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'
+    exit 2 ;;
+esac

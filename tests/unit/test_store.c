@@ -1,0 +1,570 @@
+/*
+ * test_store.c: the store's promises, tested against real files and a real
+ * LMDB environment in a temporary directory.
+ *
+ *  - index round-trips for every record kind, key ordering, long paths
+ *    past LMDB's key limit, blob reference counts, the format check;
+ *  - blob writer: digests (sha256 and git blob sha1), expected-digest
+ *    mismatch leaves nothing behind;
+ *  - crash points: a child process dies at each step of an import (temp
+ *    written, fsynced, renamed, before the index commit); reopening the
+ *    store must show either nothing or the whole import, no garbage, and a
+ *    clean verify;
+ *  - verify finds and quarantines a flipped byte.
+ */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <lmdb.h>
+
+#include "blob.h"
+#include "index.h"
+#include "store.h"
+#include "util.h"
+
+static char *
+tmpdir(void)
+{
+	char tmpl[] = "/tmp/ggufd-test-XXXXXX";
+	char *d = mkdtemp(tmpl);
+	assert_non_null(d);
+	return xstrdup(d);
+}
+
+static void
+rm_rf(const char *path)
+{
+	char *cmd = xasprintf("rm -rf '%s'", path);
+	assert_int_equal(system(cmd), 0);
+	free(cmd);
+}
+
+static char *
+write_file(const char *dir, const char *name, const void *data, size_t n)
+{
+	char *p = xasprintf("%s/%s", dir, name);
+	int fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	assert_true(fd >= 0);
+	assert_int_equal(write_all(fd, data, n), GG_OK);
+	close(fd);
+	return p;
+}
+
+/* Counts entries in a directory tree whose names end in suffix ("" = all files). */
+static int
+count_files(const char *dir, const char *suffix)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int n = 0;
+	if (d == NULL)
+		return 0;
+	while ((e = readdir(d)) != NULL) {
+		char *p;
+		struct stat st;
+		if (e->d_name[0] == '.')
+			continue;
+		p = xasprintf("%s/%s", dir, e->d_name);
+		if (stat(p, &st) == 0 && S_ISDIR(st.st_mode)) {
+			n += count_files(p, suffix);
+		} else {
+			size_t l = strlen(e->d_name), s = strlen(suffix);
+			if (l >= s && strcmp(e->d_name + l - s, suffix) == 0)
+				n++;
+		}
+		free(p);
+	}
+	closedir(d);
+	return n;
+}
+
+/* --- index ----------------------------------------------------------------- */
+
+struct collect {
+	char names[64][1100];
+	int n;
+};
+
+static int
+collect_file(void *ctx, const char *path, const struct index_file *rec)
+{
+	struct collect *c = ctx;
+	(void)rec;
+	if (c->n < 64)
+		snprintf(c->names[c->n++], sizeof(c->names[0]), "%s", path);
+	return 0;
+}
+
+static int
+collect_ref(void *ctx, const char *ref, const struct index_ref *rec)
+{
+	struct collect *c = ctx;
+	if (c->n < 64)
+		snprintf(c->names[c->n++], sizeof(c->names[0]), "%s=%s", ref, rec->commit);
+	return 0;
+}
+
+static int
+collect_repo(void *ctx, enum repo_type type, const char *repo)
+{
+	struct collect *c = ctx;
+	if (c->n < 64)
+		snprintf(c->names[c->n++], sizeof(c->names[0]), "%c:%s", index_type_char(type), repo);
+	return 0;
+}
+
+static void
+put_blob(struct index_txn *t, const char *sha, uint64_t size)
+{
+	struct index_blob b;
+	memset(&b, 0, sizeof(b));
+	b.size = size;
+	assert_int_equal(index_blob_put(t, sha, &b), GG_OK);
+}
+
+static const char SHA_A[] = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+static const char SHA_B[] = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
+static const char C1[] = "1111111111111111111111111111111111111111";
+static const char C2[] = "2222222222222222222222222222222222222222";
+
+static void
+test_index_roundtrip(void **state)
+{
+	char *dir = tmpdir();
+	struct index *idx = NULL;
+	struct index_txn *t = NULL;
+	struct index_ref ref = { "", 1234 };
+	struct index_commit c, c2;
+	struct index_file f, f2;
+	struct index_blob b, b2;
+	struct collect col;
+	char longpath[1001];
+	(void)state;
+
+	assert_int_equal(index_open(dir, &idx), GG_OK);
+	assert_int_equal(index_txn_begin(idx, 1, &t), GG_OK);
+
+	memcpy(ref.commit, C1, sizeof(ref.commit));
+	assert_int_equal(index_ref_put(t, REPO_MODEL, "ruv/ruvltra", "main", &ref), GG_OK);
+	memcpy(ref.commit, C2, sizeof(ref.commit));
+	assert_int_equal(index_ref_put(t, REPO_MODEL, "ruv/ruvltra", "refs/pr/1", &ref), GG_OK);
+	assert_int_equal(index_ref_put(t, REPO_DATASET, "ruv/ruvltra", "main", &ref), GG_OK);
+
+	memset(&c, 0, sizeof(c));
+	c.created_at = 1700000000;
+	memcpy(c.parent, C2, sizeof(c.parent));
+	snprintf(c.title, sizeof(c.title), "Add ruvltra-0.5b-q4_k_m.gguf");
+	assert_int_equal(index_commit_put(t, REPO_MODEL, "ruv/ruvltra", C1, &c), GG_OK);
+	assert_int_equal(index_commit_put(t, REPO_MODEL, "gpt2", C1, &c), GG_OK);
+	assert_int_equal(index_commit_put(t, REPO_MODEL, "ruv/ruvltra", "nothex", &c), GG_EINVAL);
+
+	memset(&b, 0, sizeof(b));
+	b.size = 42;
+	b.last_access = 99;
+	b.pinned = 1;
+	b.has_gguf = 1;
+	b.gguf.version = 3;
+	b.gguf.file_type = 15;
+	snprintf(b.gguf.arch, sizeof(b.gguf.arch), "llama");
+	snprintf(b.gguf.quant, sizeof(b.gguf.quant), "Q4_K_M");
+	b.gguf.param_count = 494032768;
+	b.gguf.context_length = 32768;
+	assert_int_equal(index_blob_put(t, SHA_A, &b), GG_OK);
+	put_blob(t, SHA_B, 7);
+
+	memset(&f, 0, sizeof(f));
+	f.flags = INDEX_FILE_LFS;
+	f.size = 42;
+	memcpy(f.sha256, SHA_A, sizeof(f.sha256));
+	memcpy(f.oid, C2, sizeof(f.oid));
+	assert_int_equal(index_file_put(t, REPO_MODEL, "ruv/ruvltra", C1, "b/model.gguf", &f), GG_OK);
+	assert_int_equal(index_file_put(t, REPO_MODEL, "ruv/ruvltra", C1, "a.json", &f), GG_OK);
+	memset(longpath, 'x', 1000);
+	longpath[1000] = '\0';
+	longpath[3] = '/';
+	assert_int_equal(index_file_put(t, REPO_MODEL, "ruv/ruvltra", C1, longpath, &f), GG_OK);
+	/* A file whose blob record is missing is refused. */
+	memcpy(f2.sha256, "cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc", 65);
+	memcpy(f2.oid, C2, sizeof(f2.oid));
+	f2.flags = 0;
+	f2.size = 1;
+	assert_int_equal(index_file_put(t, REPO_MODEL, "ruv/ruvltra", C1, "c", &f2), GG_ENOENT);
+	assert_int_equal(index_txn_commit(t), GG_OK);
+
+	/* Everything reads back after a close and reopen. */
+	index_close(idx);
+	idx = NULL;
+	assert_int_equal(index_open(dir, &idx), GG_OK);
+	assert_int_equal(index_txn_begin(idx, 0, &t), GG_OK);
+	assert_int_equal(index_ref_get(t, REPO_MODEL, "ruv/ruvltra", "main", &ref), GG_OK);
+	assert_string_equal(ref.commit, C1);
+	assert_int_equal(ref.updated_at, 1234);
+	assert_int_equal(index_ref_get(t, REPO_MODEL, "ruv/ruvltra", "nope", &ref), GG_ENOENT);
+	assert_int_equal(index_ref_get(t, REPO_SPACE, "ruv/ruvltra", "main", &ref), GG_ENOENT);
+	assert_int_equal(index_commit_get(t, REPO_MODEL, "ruv/ruvltra", C1, &c2), GG_OK);
+	assert_int_equal(c2.created_at, 1700000000);
+	assert_string_equal(c2.parent, C2);
+	assert_string_equal(c2.title, "Add ruvltra-0.5b-q4_k_m.gguf");
+	assert_int_equal(index_blob_get(t, SHA_A, &b2), GG_OK);
+	assert_int_equal(b2.size, 42);
+	assert_int_equal(b2.refcount, 3); /* three file entries name it */
+	assert_int_equal(b2.pinned, 1);
+	assert_int_equal(b2.has_gguf, 1);
+	assert_string_equal(b2.gguf.arch, "llama");
+	assert_string_equal(b2.gguf.quant, "Q4_K_M");
+	assert_int_equal(b2.gguf.param_count, 494032768);
+	assert_int_equal(index_blob_get(t, SHA_B, &b2), GG_OK);
+	assert_int_equal(b2.refcount, 0);
+	assert_int_equal(index_file_get(t, REPO_MODEL, "ruv/ruvltra", C1, longpath, &f2), GG_OK);
+	assert_string_equal(f2.sha256, SHA_A);
+	assert_int_equal(f2.flags, INDEX_FILE_LFS);
+
+	memset(&col, 0, sizeof(col));
+	assert_int_equal(index_file_foreach(t, REPO_MODEL, "ruv/ruvltra", C1, NULL, collect_file, &col), GG_OK);
+	assert_int_equal(col.n, 3);
+	assert_string_equal(col.names[0], "a.json");
+	assert_string_equal(col.names[1], "b/model.gguf");
+	assert_string_equal(col.names[2], longpath); /* full path comes back */
+	/* Resuming after a path skips it. */
+	memset(&col, 0, sizeof(col));
+	assert_int_equal(index_file_foreach(t, REPO_MODEL, "ruv/ruvltra", C1, "a.json", collect_file, &col), GG_OK);
+	assert_int_equal(col.n, 2);
+	assert_string_equal(col.names[0], "b/model.gguf");
+
+	memset(&col, 0, sizeof(col));
+	assert_int_equal(index_ref_foreach(t, REPO_MODEL, "ruv/ruvltra", collect_ref, &col), GG_OK);
+	assert_int_equal(col.n, 2);
+	assert_string_equal(col.names[0], "main=1111111111111111111111111111111111111111");
+	assert_string_equal(col.names[1], "refs/pr/1=2222222222222222222222222222222222222222");
+	/* "ruv/ruvltra" must not leak into a repo that merely shares its prefix. */
+	memset(&col, 0, sizeof(col));
+	assert_int_equal(index_ref_foreach(t, REPO_MODEL, "ruv/ruvl", collect_ref, &col), GG_OK);
+	assert_int_equal(col.n, 0);
+
+	memset(&col, 0, sizeof(col));
+	assert_int_equal(index_repo_foreach(t, collect_repo, &col), GG_OK);
+	assert_int_equal(col.n, 2);
+	assert_string_equal(col.names[0], "m:gpt2");
+	assert_string_equal(col.names[1], "m:ruv/ruvltra");
+	index_txn_abort(t);
+
+	/* Replacing a file's blob moves the reference. */
+	assert_int_equal(index_txn_begin(idx, 1, &t), GG_OK);
+	memcpy(f.sha256, SHA_B, sizeof(f.sha256));
+	assert_int_equal(index_file_put(t, REPO_MODEL, "ruv/ruvltra", C1, "a.json", &f), GG_OK);
+	assert_int_equal(index_blob_get(t, SHA_A, &b2), GG_OK);
+	assert_int_equal(b2.refcount, 2);
+	assert_int_equal(index_blob_get(t, SHA_B, &b2), GG_OK);
+	assert_int_equal(b2.refcount, 1);
+	index_txn_abort(t); /* and an aborted transaction changes nothing */
+	assert_int_equal(index_txn_begin(idx, 0, &t), GG_OK);
+	assert_int_equal(index_blob_get(t, SHA_B, &b2), GG_OK);
+	assert_int_equal(b2.refcount, 0);
+	index_txn_abort(t);
+
+	index_close(idx);
+	rm_rf(dir);
+	free(dir);
+}
+
+static void
+test_index_newer_format_refused(void **state)
+{
+	char *dir = tmpdir();
+	struct index *idx = NULL;
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi dbi;
+	MDB_val k = { 6, "format" };
+	unsigned char v99[4] = { 99, 0, 0, 0 };
+	MDB_val v = { 4, v99 };
+	(void)state;
+
+	assert_int_equal(index_open(dir, &idx), GG_OK);
+	index_close(idx);
+	idx = NULL;
+	/* Rewrite the format stamp behind the index's back. */
+	assert_int_equal(mdb_env_create(&env), 0);
+	mdb_env_set_maxdbs(env, 8);
+	mdb_env_set_mapsize(env, 16ull << 30);
+	assert_int_equal(mdb_env_open(env, dir, 0, 0644), 0);
+	assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+	assert_int_equal(mdb_dbi_open(txn, "info", 0, &dbi), 0);
+	assert_int_equal(mdb_put(txn, dbi, &k, &v, 0), 0);
+	assert_int_equal(mdb_txn_commit(txn), 0);
+	mdb_env_close(env);
+
+	assert_int_equal(index_open(dir, &idx), GG_EVERSION);
+	assert_null(idx);
+	rm_rf(dir);
+	free(dir);
+}
+
+/* --- blobs ----------------------------------------------------------------- */
+
+static void
+test_blob_writer_digests(void **state)
+{
+	char *dir = tmpdir();
+	struct blob_store *bs = NULL;
+	struct blob_writer *w = NULL;
+	struct blob_digest d;
+	uint64_t size;
+	int fd;
+	char buf[16];
+	(void)state;
+
+	assert_int_equal(blob_store_open(dir, &bs), GG_OK);
+	assert_int_equal(blob_writer_open(bs, 8, &w), GG_OK);
+	assert_int_equal(blob_writer_write(w, "{\"a\":", 5), GG_OK);
+	assert_int_equal(blob_writer_write(w, "1}\n", 3), GG_OK);
+	assert_int_equal(blob_writer_finish(w, NULL, NULL, &d), GG_OK);
+	/* sha256sum and git hash-object of '{"a":1}\n' */
+	assert_string_equal(d.sha256, "e346432021b04179518d9614f3560ccd71354a4ee101ddcb893d6959a9d6301c");
+	assert_string_equal(d.gitsha1, "0187f3b09d66cef7911083ad49f890f5a6589589");
+	assert_int_equal(d.size, 8);
+	assert_int_equal(blob_open(bs, d.sha256, &fd, &size), GG_OK);
+	assert_int_equal(size, 8);
+	assert_int_equal(pread_all(fd, buf, 8, 0), GG_OK);
+	assert_memory_equal(buf, "{\"a\":1}\n", 8);
+	close(fd);
+
+	/* A wrong expected digest keeps nothing. */
+	assert_int_equal(blob_writer_open(bs, -1, &w), GG_OK);
+	assert_int_equal(blob_writer_write(w, "other", 5), GG_OK);
+	assert_int_equal(blob_writer_finish(w, SHA_A, NULL, &d), GG_ECORRUPT);
+	assert_int_equal(blob_exists(bs, SHA_A), 0);
+	/* Writing past the announced size fails, and so does stopping short. */
+	assert_int_equal(blob_writer_open(bs, 3, &w), GG_OK);
+	assert_int_equal(blob_writer_write(w, "abcd", 4), GG_ETOOBIG);
+	assert_int_equal(blob_writer_finish(w, NULL, NULL, &d), GG_ETOOBIG);
+	assert_int_equal(blob_writer_open(bs, 3, &w), GG_OK);
+	assert_int_equal(blob_writer_write(w, "ab", 2), GG_OK);
+	assert_int_equal(blob_writer_finish(w, NULL, NULL, &d), GG_ECORRUPT);
+	{
+		char *tmp = xasprintf("%s/tmp", dir);
+		assert_int_equal(count_files(tmp, ""), 0);
+		free(tmp);
+	}
+	/* Names that are not digests never reach the filesystem. */
+	assert_int_equal(blob_open(bs, "../../etc/passwd", &fd, &size), GG_EINVAL);
+	assert_int_equal(blob_open(bs, "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", &fd, &size), GG_EINVAL);
+	assert_int_equal(blob_open(bs, SHA_B, &fd, &size), GG_ENOENT);
+	blob_store_close(bs);
+	rm_rf(dir);
+	free(dir);
+}
+
+/* --- store: import, crash points, verify ---------------------------------------- */
+
+static const char *crash_at;
+
+static void
+crash_hook(const char *point)
+{
+	if (crash_at != NULL && strcmp(point, crash_at) == 0)
+		_exit(77);
+}
+
+static int
+import_one(const char *root, const char *src, const char *path, char commit[41])
+{
+	struct store *st = NULL;
+	struct store_item it;
+	int r;
+	memset(&it, 0, sizeof(it));
+	it.src = src;
+	it.path = path;
+	it.lfs = -1;
+	if ((r = store_open(root, &st)) != GG_OK)
+		return r;
+	r = store_import(st, REPO_MODEL, "ruv/ruvltra", "main", &it, 1, NULL, commit);
+	store_close(st);
+	return r;
+}
+
+static void
+test_import_and_verify(void **state)
+{
+	char *dir = tmpdir(), *root = xasprintf("%s/store", dir);
+	char *a = write_file(dir, "a.json", "{\"a\":1}\n", 8);
+	char *b = write_file(dir, "b.bin", "0123456789", 10);
+	char c1[41], c2[41], found[41];
+	struct store *st = NULL;
+	struct index_txn *t = NULL;
+	struct index_file f;
+	struct store_verify_report rep;
+	int known;
+	(void)state;
+
+	assert_int_equal(import_one(root, a, "a.json", c1), GG_OK);
+	assert_int_equal(import_one(root, b, "sub/b.bin", c2), GG_OK);
+	assert_string_not_equal(c1, c2);
+	assert_int_equal(store_open(root, &st), GG_OK);
+	assert_int_equal(index_txn_begin(st->idx, 0, &t), GG_OK);
+	/* main moved to the second commit, which keeps the first file. */
+	assert_int_equal(store_resolve_rev(st, t, REPO_MODEL, "ruv/ruvltra", "main", found, &known), GG_OK);
+	assert_string_equal(found, c2);
+	assert_int_equal(index_file_get(t, REPO_MODEL, "ruv/ruvltra", c2, "a.json", &f), GG_OK);
+	assert_int_equal(f.flags & INDEX_FILE_LFS, 0);
+	assert_string_equal(f.oid, "0187f3b09d66cef7911083ad49f890f5a6589589");
+	assert_int_equal(index_file_get(t, REPO_MODEL, "ruv/ruvltra", c2, "sub/b.bin", &f), GG_OK);
+	assert_int_equal(f.flags & INDEX_FILE_LFS, INDEX_FILE_LFS); /* .bin is an LFS type */
+	/* The first commit is immutable: it still lacks the second file. */
+	assert_int_equal(index_file_get(t, REPO_MODEL, "ruv/ruvltra", c1, "sub/b.bin", &f), GG_ENOENT);
+	/* Short commit prefixes and HEAD resolve; unknown ones do not. */
+	{
+		char pre[8];
+		memcpy(pre, c1, 7);
+		pre[7] = '\0';
+		assert_int_equal(store_resolve_rev(st, t, REPO_MODEL, "ruv/ruvltra", pre, found, &known), GG_OK);
+		assert_string_equal(found, c1);
+	}
+	assert_int_equal(store_resolve_rev(st, t, REPO_MODEL, "ruv/ruvltra", "HEAD", found, &known), GG_OK);
+	assert_string_equal(found, c2);
+	assert_int_equal(store_resolve_rev(st, t, REPO_MODEL, "ruv/ruvltra", "nope", found, &known), GG_ENOENT);
+	assert_int_equal(known, 1);
+	assert_int_equal(store_resolve_rev(st, t, REPO_MODEL, "ruv/other", "main", found, &known), GG_ENOENT);
+	assert_int_equal(known, 0);
+	index_txn_abort(t);
+
+	assert_int_equal(store_verify(st, NULL, NULL, &rep), GG_OK);
+	assert_int_equal(rep.ok, 2);
+	assert_int_equal(rep.bad, 0);
+
+	/* Flip one byte of the b.bin blob: verify must catch and quarantine it. */
+	{
+		char *blob = xasprintf("%s/blobs/sha256/%.2s/%s", root, f.sha256, f.sha256);
+		char *q = xasprintf("%s/quarantine/%s", root, f.sha256);
+		int fd = open(blob, O_WRONLY);
+		struct stat sb;
+		assert_true(fd >= 0);
+		assert_int_equal(pwrite(fd, "X", 1, 3), 1);
+		close(fd);
+		assert_int_equal(store_verify(st, NULL, NULL, &rep), GG_OK);
+		assert_int_equal(rep.ok, 1);
+		assert_int_equal(rep.bad, 1);
+		assert_int_not_equal(stat(blob, &sb), 0);
+		assert_int_equal(stat(q, &sb), 0);
+		free(blob);
+		free(q);
+	}
+	store_close(st);
+	rm_rf(dir);
+	free(a);
+	free(b);
+	free(root);
+	free(dir);
+}
+
+static void
+crash_case(const char *point)
+{
+	char *dir = tmpdir(), *root = xasprintf("%s/store", dir);
+	char *tmp = xasprintf("%s/tmp", root), *blobs = xasprintf("%s/blobs", root);
+	char *a = write_file(dir, "a.json", "{\"a\":1}\n", 8);
+	char *b = write_file(dir, "b.gguf", "not really gguf", 15);
+	char commit[41];
+	struct store *st = NULL;
+	struct index_txn *t = NULL;
+	struct index_file f;
+	struct store_verify_report rep;
+	int status, known;
+	pid_t pid;
+
+	/* A first, complete import. */
+	assert_int_equal(import_one(root, a, "a.json", commit), GG_OK);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		crash_at = point;
+		blob_crash_hook = crash_hook;
+		import_one(root, b, "b.gguf", commit);
+		_exit(0);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), strcmp(point, "none") == 0 ? 0 : 77);
+
+	/* Reopen: the store holds the old state or the new one, nothing else. */
+	assert_int_equal(store_open(root, &st), GG_OK);
+	assert_int_equal(count_files(tmp, ".tmp"), 0);
+	assert_int_equal(index_txn_begin(st->idx, 0, &t), GG_OK);
+	assert_int_equal(store_resolve_rev(st, t, REPO_MODEL, "ruv/ruvltra", "main", commit, &known), GG_OK);
+	assert_int_equal(index_file_get(t, REPO_MODEL, "ruv/ruvltra", commit, "a.json", &f), GG_OK);
+	if (strcmp(point, "none") == 0) {
+		assert_int_equal(index_file_get(t, REPO_MODEL, "ruv/ruvltra", commit, "b.gguf", &f), GG_OK);
+		assert_int_equal(count_files(blobs, ""), 2);
+	} else {
+		assert_int_equal(index_file_get(t, REPO_MODEL, "ruv/ruvltra", commit, "b.gguf", &f), GG_ENOENT);
+		/* The unindexed blob (after "renamed") was swept. */
+		assert_int_equal(count_files(blobs, ""), 1);
+	}
+	index_txn_abort(t);
+	assert_int_equal(store_verify(st, NULL, NULL, &rep), GG_OK);
+	assert_int_equal(rep.bad, 0);
+	assert_int_equal(rep.missing, 0);
+	store_close(st);
+	rm_rf(dir);
+	free(a);
+	free(b);
+	free(tmp);
+	free(blobs);
+	free(root);
+	free(dir);
+}
+
+static void test_crash_after_write(void **s) { (void)s; crash_case("written"); }
+static void test_crash_after_fsync(void **s) { (void)s; crash_case("synced"); }
+static void test_crash_after_rename(void **s) { (void)s; crash_case("renamed"); }
+static void test_no_crash(void **s) { (void)s; crash_case("none"); }
+
+static void
+test_valid_paths(void **state)
+{
+	(void)state;
+	assert_true(store_valid_path("ruvltra-0.5b-q4_k_m.gguf"));
+	assert_true(store_valid_path("sub/dir/file name.json"));
+	assert_false(store_valid_path(""));
+	assert_false(store_valid_path("/abs"));
+	assert_false(store_valid_path("a//b"));
+	assert_false(store_valid_path("a/"));
+	assert_false(store_valid_path("../x"));
+	assert_false(store_valid_path("a/./b"));
+	assert_false(store_valid_path("a\\b"));
+	assert_false(store_valid_path("a\nb"));
+	assert_true(store_is_lfs_path("x.gguf", 1));
+	assert_false(store_is_lfs_path("config.json", 100));
+	assert_true(store_is_lfs_path("config.json", 20u << 20));
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_index_roundtrip),
+		cmocka_unit_test(test_index_newer_format_refused),
+		cmocka_unit_test(test_blob_writer_digests),
+		cmocka_unit_test(test_import_and_verify),
+		cmocka_unit_test(test_crash_after_write),
+		cmocka_unit_test(test_crash_after_fsync),
+		cmocka_unit_test(test_crash_after_rename),
+		cmocka_unit_test(test_no_crash),
+		cmocka_unit_test(test_valid_paths),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
