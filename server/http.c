@@ -31,7 +31,7 @@
 
 #include "handlers.h"
 #include "http.h"
-#include "limits.h"
+#include "gg_limits.h"
 #include "log.h"
 #include "util.h"
 

@@ -48,7 +48,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "limits.h"
+#include "gg_limits.h"
 #include "range.h"
 #include "util.h"
 

@@ -27,17 +27,12 @@
  */
 #include "config.h"
 
+#include <limits.h>
 #include <string.h>
 
-#include "limits.h"
+#include "gg_limits.h"
 #include "route.h"
 #include "util.h"
-
-/*
- * LONG_MAX, spelled without <limits.h>: -Istorage makes that name resolve
- * to our own storage/limits.h.
- */
-#define ROUTE_LONG_MAX ((unsigned long)-1 >> 1)
 
 /* One raw (still encoded) path segment: [p, p+len), never empty. */
 struct seg {
@@ -91,8 +86,8 @@ route_pct_decode(const char *s, size_t n, char *out, size_t outsz)
 
 	if (out == NULL || outsz == 0)
 		goto done;
-	if (outsz > ROUTE_LONG_MAX)
-		outsz = ROUTE_LONG_MAX;
+	if (outsz > LONG_MAX)
+		outsz = LONG_MAX;
 	res = GG_EINVAL;
 	if (s == NULL && n > 0)
 		goto done;

@@ -20,10 +20,13 @@
  *
  * {repo} is "namespace/name" or a single legacy segment ("gpt2"); the
  * router finds the marker segment (resolve, raw, tree, ...) at position 2,
- * else at position 1, instead of counting segments.  A revision whose
+ * else at position 1, instead of counting segments.  Markers are matched
+ * literally on the raw segment.  "refs" is a marker only as the last
+ * segment, so "/api/models/gpt2/tree/refs/pr/1" is a tree.  A revision whose
  * first raw segment is "refs" takes three segments (refs/pr/1, unencoded
  * as JS listFiles sends it).  Path segments are decoded one by one and
- * joined with "/".
+ * joined with "/"; a segment may hold an encoded "/" (Python sends a tree
+ * sub-path as "sub%2Fdir").  Repo segments may not.
  */
 #ifndef GG_ROUTE_H
 #define GG_ROUTE_H
@@ -31,7 +34,7 @@
 #include <stddef.h>
 
 #include "index.h" /* enum repo_type */
-#include "limits.h"
+#include "gg_limits.h"
 
 enum route_kind {
 	ROUTE_NONE = 0,
@@ -56,20 +59,32 @@ struct route {
 };
 
 /*
- * Parses the raw path [path, path+len) (no query string).  Returns 0 and
- * fills *out, or
+ * Parses the raw path [path, path+len) (no query string; no NUL needed,
+ * and a NUL byte inside is malformed).  Returns 0 and fills *out, or
  *   GG_ENOENT  no route has this shape (404)
- *   GG_EINVAL  malformed: bad or NUL percent-escape, empty, "." or ".."
- *              segment, a repo name with invalid characters, a missing
- *              revision or path (400)
- *   GG_ETOOBIG too many segments or a name over its GG_MAX_* limit (400/414)
+ *   GG_EINVAL  malformed: no leading "/", an empty segment ("//"), a bad
+ *              or NUL percent-escape, a "." or ".." component or a control
+ *              character (0x00-0x1f, 0x7f) in rev or path, even when it
+ *              came encoded ("%2e%2e", "a%2F..", "%0A"), a repo name with
+ *              invalid characters, a missing revision or path, or a
+ *              trailing "/" on anything but a tree (400)
+ *   GG_ETOOBIG len over GG_MAX_URL_LEN, more than GG_MAX_SEGMENTS
+ *              segments, or a decoded repo, rev or path over its GG_MAX_*
+ *              limit (400/414)
+ * Shape is checked before content, so a well-formed path of an unknown
+ * shape is GG_ENOENT whatever its segments hold.  On success repo passes
+ * route_valid_repo() (empty for INDEX and HEALTHZ), and rev and path are
+ * NUL-terminated, with has_rev/has_path saying whether they were given.
+ * On error *out is zeroed (kind ROUTE_NONE).  Pure function, thread safe.
  */
 int route_parse(const char *path, size_t len, struct route *out);
 
 /*
  * Percent-decodes [s, s+n) into out (outsz bytes, NUL-terminated).
- * "+" is kept as is (paths, not forms).  Returns the decoded length, or
- * GG_EINVAL (bad escape or %00), GG_ETOOBIG (does not fit).
+ * "+" is kept as is (paths, not forms); hex digits in either case.
+ * Returns the decoded length, or GG_EINVAL (bad or truncated escape, %00,
+ * a raw NUL byte), GG_ETOOBIG (does not fit, NUL included, or out is NULL
+ * or outsz 0).  On error out holds "" when outsz > 0.
  */
 long route_pct_decode(const char *s, size_t n, char *out, size_t outsz);
 

@@ -24,7 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "limits.h"
+#include "gg_limits.h"
 
 struct blob_store;
 struct blob_writer;

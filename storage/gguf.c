@@ -39,7 +39,7 @@
 #include <unistd.h>
 
 #include "gguf.h"
-#include "limits.h"
+#include "gg_limits.h"
 #include "util.h"
 
 #define GGUF_WINDOW        (64u * 1024) /* read window, bytes */

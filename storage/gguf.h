@@ -21,7 +21,14 @@
 #include <stdint.h>
 
 /* What the store keeps of a GGUF file.  Strings are NUL-terminated and
- * truncated to fit; absent values are "" or 0 (file_type: -1). */
+ * truncated to fit (never inside a UTF-8 sequence), with control bytes
+ * (NUL included) replaced by '?'; absent values are "" or 0 (file_type:
+ * -1).  general.architecture, general.name and general.file_type (uint32
+ * or int32; a negative value counts as absent) of another value type are
+ * ignored, as absent.  context_length comes from "{arch}.context_length"
+ * of any integer type (negative: absent), wherever it stands relative to
+ * general.architecture (up to 8 such keys before the arch are
+ * remembered); an arch longer than 63 bytes has none. */
 struct gguf_summary {
 	uint32_t version;         /* 2 or 3 */
 	char arch[64];            /* general.architecture, e.g. "llama" */
@@ -50,6 +57,26 @@ typedef long (*gguf_read_fn)(void *ctx, void *buf, size_t n, uint64_t off);
  * alignment (a power of two), every tensor offset aligned and every
  * tensor's data inside the file.
  *
+ * In detail: keys and tensor names are at most GG_GGUF_MAX_KEY_LEN bytes,
+ * string values GG_GGUF_MAX_STRING_LEN, arrays GG_GGUF_MAX_ARRAY_LEN
+ * elements, and one value holds at most GG_GGUF_MAX_NESTING levels of
+ * arrays; the header region (everything before the alignment padding)
+ * ends within GG_GGUF_MAX_HEADER bytes.  general.alignment must be a
+ * uint32.  A second general.architecture, general.name, general.file_type,
+ * general.alignment or {arch}.context_length is refused (llama.cpp refuses
+ * duplicate keys; other duplicates are not looked for).  A tensor has 1..4
+ * dims, each >= 1, an element count <= INT64_MAX, a known ggml type,
+ * dims[0] a multiple of the type's block size, an offset that is a
+ * multiple of the alignment, and its bytes (elements / block * block
+ * bytes) inside the file.  Tensor order, overlap and name uniqueness are
+ * not checked.  A file without tensors may end before data_offset (as
+ * llama.cpp allows); with tensors, data_offset + data_size <= file_size.
+ *
+ * Reads only the header region, through a 64 KiB window (one allocation
+ * per call; out of memory aborts).  A read callback that returns 0 before
+ * file_size is reached makes the file truncated (GG_ECORRUPT).  *out is
+ * written only on success and zeroed on failure.
+ *
  * Returns 0 and fills *out, or:
  *   GG_EFORMAT  not GGUF, or an invalid field (bad type, dims, alignment)
  *   GG_ECORRUPT the file ends inside the header, or tensor data lies
@@ -59,7 +86,8 @@ typedef long (*gguf_read_fn)(void *ctx, void *buf, size_t n, uint64_t off);
  */
 int gguf_parse(gguf_read_fn read, void *ctx, uint64_t file_size, struct gguf_summary *out);
 
-/* gguf_parse over a file descriptor (pread), file_size from the caller. */
+/* gguf_parse over a file descriptor (pread, retried on EINTR), file_size
+ * from the caller.  The file offset of fd is not used or changed. */
 int gguf_parse_fd(int fd, uint64_t file_size, struct gguf_summary *out);
 
 /* gguf_parse over memory holding the whole file (fuzzing and tests). */
@@ -73,7 +101,8 @@ const char *gguf_ftype_name(int32_t file_type);
 
 /*
  * The LLAMA_FTYPE for a quant name, case-insensitive ("q4_k_m" -> 15), or
- * -1 if unknown.
+ * -1 if unknown or NULL.  Only the names gguf_ftype_name returns are known
+ * (no aliases such as "Q4_K").
  */
 int32_t gguf_ftype_from_name(const char *name);
 

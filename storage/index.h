@@ -37,7 +37,7 @@
 #include <stdint.h>
 
 #include "gguf.h"
-#include "limits.h"
+#include "gg_limits.h"
 
 enum repo_type { REPO_MODEL = 0, REPO_DATASET = 1, REPO_SPACE = 2 };
 

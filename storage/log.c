@@ -40,6 +40,9 @@ log_set_level(enum log_level level)
 	log_current_level = (int)level;
 }
 
+static void log_emit(const char *level, int errnum, const char *fmt, va_list ap)
+	__attribute__((format(printf, 3, 0)));
+
 static void
 log_emit(const char *level, int errnum, const char *fmt, va_list ap)
 {

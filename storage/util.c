@@ -13,7 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "limits.h"
+#include "gg_limits.h"
 #include "log.h"
 #include "util.h"
 

@@ -26,7 +26,7 @@ enum gg_err {
 	GG_EEXIST = -3,    /* already exists */
 	GG_EINVAL = -4,    /* malformed argument or input */
 	GG_ECORRUPT = -5,  /* bytes do not match their hash or format */
-	GG_ETOOBIG = -6,   /* a limit in limits.h was exceeded */
+	GG_ETOOBIG = -6,   /* a limit in gg_limits.h was exceeded */
 	GG_EFORMAT = -7,   /* not a valid file of the expected format */
 	GG_EVERSION = -8,  /* written by a newer ggufd (format version) */
 	GG_EDB = -9,       /* the index (LMDB) failed */

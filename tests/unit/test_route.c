@@ -1,0 +1,641 @@
+/*
+ * test_route.c: unit tests for server/route.c.
+ *
+ * Tables of raw request paths as the clients send them (HF-PROTOCOL.md
+ * 1.1, 1.2, 3.2) with the route each must give, then the paths that must
+ * be refused: traversal in every spelling, bad escapes, malformed shapes,
+ * and every GG_MAX_* edge the router enforces.
+ */
+#include "config.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "gg_limits.h"
+#include "route.h"
+#include "util.h"
+
+struct ok_case {
+	const char *path;
+	enum route_kind kind;
+	enum repo_type type;
+	const char *repo; /* NULL: empty */
+	const char *rev;  /* NULL: has_rev 0 */
+	const char *file; /* NULL: has_path 0 */
+};
+
+struct err_case {
+	const char *path;
+	int err;
+};
+
+static void
+check_ok(const struct ok_case *c)
+{
+	struct route r;
+	int err;
+
+	memset(&r, 0xa5, sizeof(r));
+	err = route_parse(c->path, strlen(c->path), &r);
+	if (err != GG_OK)
+		fail_msg("\"%s\": %s", c->path, gg_strerror(err));
+	if (r.kind != c->kind || r.type != c->type)
+		fail_msg("\"%s\": kind %d type %d", c->path, (int)r.kind,
+			 (int)r.type);
+	if (strcmp(r.repo, c->repo ? c->repo : "") != 0)
+		fail_msg("\"%s\": repo \"%s\"", c->path, r.repo);
+	if (r.has_rev != (c->rev != NULL) ||
+	    strcmp(r.rev, c->rev ? c->rev : "") != 0)
+		fail_msg("\"%s\": rev %d \"%s\"", c->path, r.has_rev, r.rev);
+	if (r.has_path != (c->file != NULL) ||
+	    strcmp(r.path, c->file ? c->file : "") != 0)
+		fail_msg("\"%s\": path %d \"%s\"", c->path, r.has_path, r.path);
+}
+
+static void
+check_err_len(const char *path, size_t len, int want)
+{
+	struct route r;
+	int err;
+
+	memset(&r, 0xa5, sizeof(r));
+	err = route_parse(path, len, &r);
+	if (err != want)
+		fail_msg("\"%.*s\": got %s (%d), want %s", (int)(len > 200 ? 200 : len),
+			 path, gg_strerror(err), err, gg_strerror(want));
+	/* A failed parse leaves no half-filled route behind. */
+	assert_int_equal(r.kind, ROUTE_NONE);
+	assert_string_equal(r.repo, "");
+}
+
+static void
+check_err(const struct err_case *c)
+{
+	check_err_len(c->path, strlen(c->path), c->err);
+}
+
+#define M REPO_MODEL
+#define D REPO_DATASET
+#define S REPO_SPACE
+
+static void
+test_resolve_routes(void **state)
+{
+	static const struct ok_case cases[] = {
+		{ "/TheBloke/Llama-2-7B-Chat-GGUF/resolve/main/llama-2-7b-chat.Q2_K.gguf",
+		  ROUTE_RESOLVE, M, "TheBloke/Llama-2-7B-Chat-GGUF", "main",
+		  "llama-2-7b-chat.Q2_K.gguf" },
+		{ "/org/m/raw/main/config.json", ROUTE_RAW, M, "org/m", "main",
+		  "config.json" },
+		{ "/org/m/resolve/main/sub/dir/f.txt", ROUTE_RESOLVE, M, "org/m",
+		  "main", "sub/dir/f.txt" },
+		{ "/org/m/resolve/191239b/x.gguf", ROUTE_RESOLVE, M, "org/m",
+		  "191239b", "x.gguf" },
+		{ "/org/m/resolve/191239b3e26b2882fb562ffccdd1cf0f65402adb/x",
+		  ROUTE_RESOLVE, M, "org/m",
+		  "191239b3e26b2882fb562ffccdd1cf0f65402adb", "x" },
+		/* Legacy single-segment repos. */
+		{ "/gpt2/resolve/main/config.json", ROUTE_RESOLVE, M, "gpt2",
+		  "main", "config.json" },
+		{ "/bert-base-uncased/raw/main/vocab.txt", ROUTE_RAW, M,
+		  "bert-base-uncased", "main", "vocab.txt" },
+		{ "/gpt2/resolve/main/onnx/decoder_model.onnx", ROUTE_RESOLVE, M,
+		  "gpt2", "main", "onnx/decoder_model.onnx" },
+		/* Repo types. */
+		{ "/datasets/org/ds/resolve/main/data/train.csv", ROUTE_RESOLVE,
+		  D, "org/ds", "main", "data/train.csv" },
+		{ "/datasets/squad/resolve/main/plain_text/train.parquet",
+		  ROUTE_RESOLVE, D, "squad", "main", "plain_text/train.parquet" },
+		{ "/spaces/org/sp/resolve/main/app.py", ROUTE_RESOLVE, S,
+		  "org/sp", "main", "app.py" },
+		{ "/spaces/org/sp/raw/main/README.md", ROUTE_RAW, S, "org/sp",
+		  "main", "README.md" },
+		/* Revisions: Python quote(rev, safe=""), JS raw refs/pr/N. */
+		{ "/org/m/resolve/refs%2Fpr%2F1/model.gguf", ROUTE_RESOLVE, M,
+		  "org/m", "refs/pr/1", "model.gguf" },
+		{ "/org/m/resolve/refs%2fpr%2f1/model.gguf", ROUTE_RESOLVE, M,
+		  "org/m", "refs/pr/1", "model.gguf" },
+		{ "/org/m/resolve/refs/pr/1/model.gguf", ROUTE_RESOLVE, M,
+		  "org/m", "refs/pr/1", "model.gguf" },
+		{ "/gpt2/resolve/refs/pr/1/a/b", ROUTE_RESOLVE, M, "gpt2",
+		  "refs/pr/1", "a/b" },
+		{ "/datasets/org/ds/resolve/refs/convert/parquet/default/train/0.parquet",
+		  ROUTE_RESOLVE, D, "org/ds", "refs/convert/parquet",
+		  "default/train/0.parquet" },
+		{ "/org/m/resolve/v1.0/x", ROUTE_RESOLVE, M, "org/m", "v1.0", "x" },
+		{ "/org/m/resolve/feature%2Fbranch/x", ROUTE_RESOLVE, M, "org/m",
+		  "feature/branch", "x" },
+		/* File paths: Python quote(path) keeps "/", encodes the rest. */
+		{ "/org/m/resolve/main/a%20b/c%2Bd+e.gguf", ROUTE_RESOLVE, M,
+		  "org/m", "main", "a b/c+d+e.gguf" },
+		{ "/org/m/resolve/main/%E6%97%A5%E6%9C%AC.txt", ROUTE_RESOLVE, M,
+		  "org/m", "main", "\xe6\x97\xa5\xe6\x9c\xac.txt" },
+		{ "/org/m/resolve/main/sub%2Fdir/x", ROUTE_RESOLVE, M, "org/m",
+		  "main", "sub/dir/x" },
+		{ "/org/m/resolve/main/.gitattributes", ROUTE_RESOLVE, M, "org/m",
+		  "main", ".gitattributes" },
+		{ "/org/m/resolve/main/...", ROUTE_RESOLVE, M, "org/m", "main",
+		  "..." },
+		{ "/org/m/resolve/main/a..b", ROUTE_RESOLVE, M, "org/m", "main",
+		  "a..b" },
+		{ "/org/m/resolve/main/%25", ROUTE_RESOLVE, M, "org/m", "main",
+		  "%" },
+		/* A repo whose name is a marker: position 2 is tried first. */
+		{ "/user/resolve/resolve/main/f", ROUTE_RESOLVE, M,
+		  "user/resolve", "main", "f" },
+		{ "/org/raw/raw/main/f", ROUTE_RAW, M, "org/raw", "main", "f" },
+		/* Encoded repo names decode to the same id. */
+		{ "/org/m%2Dx/resolve/main/f", ROUTE_RESOLVE, M, "org/m-x",
+		  "main", "f" },
+		{ "/Org.A_b/M-1.0_x/resolve/main/f", ROUTE_RESOLVE, M,
+		  "Org.A_b/M-1.0_x", "main", "f" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		check_ok(&cases[i]);
+}
+
+static void
+test_api_routes(void **state)
+{
+	static const struct ok_case cases[] = {
+		{ "/api/models/gpt2", ROUTE_API_INFO, M, "gpt2", NULL, NULL },
+		{ "/api/models/org/m", ROUTE_API_INFO, M, "org/m", NULL, NULL },
+		{ "/api/datasets/org/ds", ROUTE_API_INFO, D, "org/ds", NULL, NULL },
+		{ "/api/spaces/org/sp", ROUTE_API_INFO, S, "org/sp", NULL, NULL },
+		{ "/api/datasets/squad", ROUTE_API_INFO, D, "squad", NULL, NULL },
+		{ "/api/models/org/m/revision/main", ROUTE_API_INFO, M, "org/m",
+		  "main", NULL },
+		{ "/api/models/org/m/revision/HEAD", ROUTE_API_INFO, M, "org/m",
+		  "HEAD", NULL },
+		{ "/api/models/gpt2/revision/main", ROUTE_API_INFO, M, "gpt2",
+		  "main", NULL },
+		{ "/api/models/org/m/revision/refs%2Fpr%2F1", ROUTE_API_INFO, M,
+		  "org/m", "refs/pr/1", NULL },
+		{ "/api/models/org/m/revision/refs/pr/1", ROUTE_API_INFO, M,
+		  "org/m", "refs/pr/1", NULL },
+		/* Tree: rev, then an optional sub-path. */
+		{ "/api/models/org/m/tree/main", ROUTE_API_TREE, M, "org/m",
+		  "main", NULL },
+		{ "/api/models/org/m/tree/main/", ROUTE_API_TREE, M, "org/m",
+		  "main", NULL },
+		{ "/api/models/org/m/tree/main/sub/dir", ROUTE_API_TREE, M,
+		  "org/m", "main", "sub/dir" },
+		{ "/api/models/org/m/tree/main/sub/dir/", ROUTE_API_TREE, M,
+		  "org/m", "main", "sub/dir" },
+		/* Python: quote(path, safe="") sends "/" as %2F. */
+		{ "/api/models/org/m/tree/refs%2Fpr%2F1/sub%2Fdir", ROUTE_API_TREE,
+		  M, "org/m", "refs/pr/1", "sub/dir" },
+		{ "/api/datasets/org/ds/tree/main/a%20b%2Fc", ROUTE_API_TREE, D,
+		  "org/ds", "main", "a b/c" },
+		/* JS listFiles: rev and path unencoded. */
+		{ "/api/models/org/m/tree/refs/pr/1/sub/dir", ROUTE_API_TREE, M,
+		  "org/m", "refs/pr/1", "sub/dir" },
+		{ "/api/models/gpt2/tree/refs/pr/1", ROUTE_API_TREE, M, "gpt2",
+		  "refs/pr/1", NULL },
+		{ "/api/models/gpt2/tree/refs/pr/1/onnx", ROUTE_API_TREE, M,
+		  "gpt2", "refs/pr/1", "onnx" },
+		{ "/api/models/gpt2/tree/main", ROUTE_API_TREE, M, "gpt2", "main",
+		  NULL },
+		{ "/api/models/gpt2/tree/main/refs", ROUTE_API_TREE, M, "gpt2",
+		  "main", "refs" },
+		{ "/api/models/org/m/tree/main/refs", ROUTE_API_TREE, M, "org/m",
+		  "main", "refs" },
+		/* paths-info and refs. */
+		{ "/api/datasets/org/ds/paths-info/main", ROUTE_API_PATHS_INFO, D,
+		  "org/ds", "main", NULL },
+		{ "/api/models/org/m/paths-info/refs%2Fpr%2F1",
+		  ROUTE_API_PATHS_INFO, M, "org/m", "refs/pr/1", NULL },
+		{ "/api/models/gpt2/paths-info/abc1234", ROUTE_API_PATHS_INFO, M,
+		  "gpt2", "abc1234", NULL },
+		{ "/api/models/org/m/refs", ROUTE_API_REFS, M, "org/m", NULL,
+		  NULL },
+		{ "/api/models/gpt2/refs", ROUTE_API_REFS, M, "gpt2", NULL, NULL },
+		{ "/api/spaces/org/sp/refs", ROUTE_API_REFS, S, "org/sp", NULL,
+		  NULL },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		check_ok(&cases[i]);
+}
+
+static void
+test_fixed_routes(void **state)
+{
+	static const struct ok_case cases[] = {
+		{ "/", ROUTE_INDEX, M, NULL, NULL, NULL },
+		{ "/healthz", ROUTE_HEALTHZ, M, NULL, NULL, NULL },
+	};
+	struct route r;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		check_ok(&cases[i]);
+	/* len, not the NUL, bounds the path. */
+	assert_int_equal(route_parse("/healthzXYZ", 8, &r), GG_OK);
+	assert_int_equal(r.kind, ROUTE_HEALTHZ);
+	assert_int_equal(route_parse("/healthz", 1, &r), GG_OK);
+	assert_int_equal(r.kind, ROUTE_INDEX);
+}
+
+static void
+test_unknown_routes(void **state)
+{
+	static const struct err_case cases[] = {
+		{ "/healthz/", GG_ENOENT },
+		{ "/healthzz", GG_ENOENT },
+		{ "/favicon.ico", GG_ENOENT },
+		{ "/org", GG_ENOENT },
+		{ "/org/m", GG_ENOENT },
+		{ "/org/m/blob/main/x", GG_ENOENT },
+		{ "/org/m/tree/main/x", GG_ENOENT },
+		{ "/a/b/c/resolve/main/x", GG_ENOENT }, /* marker too far */
+		{ "/Resolve/main/x", GG_ENOENT },
+		{ "/org/m/RESOLVE/main/x", GG_ENOENT },
+		{ "/org/m/%72esolve/main/x", GG_ENOENT }, /* markers are literal */
+		{ "/datasets", GG_ENOENT },
+		{ "/datasets/org", GG_ENOENT },
+		{ "/datasets/org/ds", GG_ENOENT },
+		{ "/api", GG_ENOENT },
+		{ "/api/models", GG_ENOENT },
+		{ "/api/users/x", GG_ENOENT },
+		{ "/api/whoami-v2", GG_ENOENT },
+		{ "/api/models/a/b/c", GG_ENOENT },
+		{ "/api/models/org/m/commit/main", GG_ENOENT },
+		{ "/api/models/org/m/preupload/main", GG_ENOENT },
+		{ "/api/models/org/m/xet-read-token/main", GG_ENOENT },
+		{ "/api/models/org/m/revision/main/extra", GG_ENOENT },
+		{ "/api/models/org/m/paths-info/main/x", GG_ENOENT },
+		{ "/api/models/org/m/refs/x", GG_ENOENT },
+		{ "/org/m.git/info/lfs/objects/batch", GG_ENOENT },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		check_err(&cases[i]);
+}
+
+static void
+test_malformed(void **state)
+{
+	static const struct err_case cases[] = {
+		/* Shape. */
+		{ "", GG_EINVAL },
+		{ "org/m/resolve/main/x", GG_EINVAL },
+		{ "//", GG_EINVAL },
+		{ "///", GG_EINVAL },
+		{ "//org/m/resolve/main/x", GG_EINVAL },
+		{ "/org//m/resolve/main/x", GG_EINVAL },
+		{ "/org/m/resolve//main/x", GG_EINVAL },
+		{ "/org/m/resolve/main//x", GG_EINVAL },
+		{ "/org/m/resolve/main/x//", GG_EINVAL },
+		{ "/api//models/gpt2", GG_EINVAL },
+		/* A trailing "/" is for trees only. */
+		{ "/org/m/resolve/main/x/", GG_EINVAL },
+		{ "/api/models/org/m/", GG_EINVAL },
+		{ "/api/models/org/m/revision/main/", GG_EINVAL },
+		{ "/api/models/org/m/refs/", GG_EINVAL },
+		/* Missing revision or path. */
+		{ "/org/m/resolve", GG_EINVAL },
+		{ "/org/m/resolve/main", GG_EINVAL },
+		{ "/gpt2/resolve/main", GG_EINVAL },
+		{ "/org/m/raw/main", GG_EINVAL },
+		{ "/org/m/resolve/refs/pr/1", GG_EINVAL },
+		{ "/org/m/resolve/refs/pr", GG_EINVAL },
+		{ "/api/models/org/m/revision", GG_EINVAL },
+		{ "/api/models/org/m/tree", GG_EINVAL },
+		{ "/api/models/org/m/paths-info", GG_EINVAL },
+		{ "/api/models/org/m/revision/refs/pr", GG_EINVAL },
+		{ "/api/models/org/m/tree/refs", GG_EINVAL },
+		/* Traversal, in every spelling. */
+		{ "/org/m/resolve/main/../x", GG_EINVAL },
+		{ "/org/m/resolve/main/./x", GG_EINVAL },
+		{ "/org/m/resolve/main/a/..", GG_EINVAL },
+		{ "/org/m/resolve/main/%2e%2e/x", GG_EINVAL },
+		{ "/org/m/resolve/main/%2E%2E/x", GG_EINVAL },
+		{ "/org/m/resolve/main/%2E%2E%2Fx", GG_EINVAL },
+		{ "/org/m/resolve/main/.%2e/x", GG_EINVAL },
+		{ "/org/m/resolve/main/a/%2e", GG_EINVAL },
+		{ "/org/m/resolve/main/a%2F..%2Fb", GG_EINVAL },
+		{ "/org/m/resolve/main/%2F..", GG_EINVAL },
+		{ "/org/m/resolve/main/%2Fetc%2Fpasswd", GG_EINVAL },
+		{ "/org/m/resolve/main/a%2F%2Fb", GG_EINVAL },
+		{ "/org/m/resolve/main/a%2F", GG_EINVAL },
+		{ "/org/m/resolve/main/x%00.gguf", GG_EINVAL },
+		{ "/org/m/resolve/..%2F..%2Fetc/passwd", GG_EINVAL },
+		{ "/org/m/resolve/../x", GG_EINVAL },
+		{ "/org/m/resolve/%2e/x", GG_EINVAL },
+		{ "/org/m/resolve/refs%2F..%2F1/x", GG_EINVAL },
+		{ "/../m/resolve/main/x", GG_EINVAL },
+		{ "/org/../resolve/main/x", GG_EINVAL },
+		{ "/org/%2e%2e/resolve/main/x", GG_EINVAL },
+		{ "/./resolve/main/x", GG_EINVAL },
+		{ "/api/models/org/m/tree/main/..", GG_EINVAL },
+		{ "/api/models/org/m/tree/main/sub%2F..%2F..", GG_EINVAL },
+		{ "/api/models/org/..", GG_EINVAL },
+		/* Control characters would end up in headers and logs. */
+		{ "/org/m/resolve/main/a%0Ab", GG_EINVAL },
+		{ "/org/m/resolve/main/a%0D%0ASet-Cookie:x", GG_EINVAL },
+		{ "/org/m/resolve/main/a%7Fb", GG_EINVAL },
+		{ "/org/m/resolve/main/a\tb", GG_EINVAL },
+		{ "/org/m/resolve/ma%09in/x", GG_EINVAL },
+		/* Bad escapes. */
+		{ "/org/m/resolve/main/%zz", GG_EINVAL },
+		{ "/org/m/resolve/main/x%", GG_EINVAL },
+		{ "/org/m/resolve/main/x%4", GG_EINVAL },
+		{ "/org/m/resolve/main/%g0", GG_EINVAL },
+		{ "/org/m/resolve/main/%%41", GG_EINVAL },
+		{ "/org/m/resolve/ma%zzin/x", GG_EINVAL },
+		{ "/or%g/m/resolve/main/x", GG_EINVAL },
+		/* Repo names. */
+		{ "/org/m!/resolve/main/x", GG_EINVAL },
+		{ "/o%20rg/m/resolve/main/x", GG_EINVAL },
+		{ "/org/m%2Fx/resolve/main/x", GG_EINVAL },
+		{ "/org%2Fm/resolve/main/x", GG_EINVAL },
+		{ "/org/m+x/resolve/main/x", GG_EINVAL },
+		{ "/api/models/org/m%40x", GG_EINVAL },
+		{ "/api/models/%2e", GG_EINVAL },
+		{ "/api/models/org/m%00", GG_EINVAL },
+		{ "/api/models/o!/m/tree/main", GG_EINVAL },
+		{ "/api/models/org/m/tree/ma%zzin", GG_EINVAL },
+		{ "/api/models/org/m/revision/..", GG_EINVAL },
+		{ "/api/models/gpt2/paths-info/%2e", GG_EINVAL },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		check_err(&cases[i]);
+}
+
+static void
+test_nul_in_path(void **state)
+{
+	static const char raw_nul[] = "/org/m/resolve/main/a\0b";
+	static const char nul_repo[] = "/org/m\0/resolve/main/a";
+	static const char nul_first[] = "\0/org/m/resolve/main/a";
+	char *exact;
+	const char *text = "/org/m/resolve/main/a.gguf";
+	size_t len = strlen(text);
+	struct route r;
+
+	(void)state;
+	check_err_len(raw_nul, sizeof(raw_nul) - 1, GG_EINVAL);
+	check_err_len(nul_repo, sizeof(nul_repo) - 1, GG_EINVAL);
+	check_err_len(nul_first, sizeof(nul_first) - 1, GG_EINVAL);
+	/* Not NUL-terminated: the buffer is exactly the path (ASan). */
+	exact = malloc(len);
+	assert_non_null(exact);
+	memcpy(exact, text, len);
+	assert_int_equal(route_parse(exact, len, &r), GG_OK);
+	assert_string_equal(r.path, "a.gguf");
+	for (size_t k = 0; k < len; k++)
+		(void)route_parse(exact, k, &r);
+	free(exact);
+	/* NULL arguments. */
+	assert_int_equal(route_parse(NULL, 0, &r), GG_EINVAL);
+	assert_int_equal(route_parse("/", 1, NULL), GG_EINVAL);
+}
+
+/* Builds "/org/m/resolve/main/" + n segments "a" into a new string. */
+static char *
+many_segments(size_t n)
+{
+	struct buf b;
+
+	buf_init(&b, 1 << 20);
+	assert_int_equal(buf_puts(&b, "/org/m/resolve/main"), GG_OK);
+	for (size_t i = 0; i < n; i++)
+		assert_int_equal(buf_puts(&b, "/a"), GG_OK);
+	return buf_steal(&b, NULL);
+}
+
+static char *
+repeat(const char *prefix, char c, size_t n, const char *suffix)
+{
+	struct buf b;
+	char *chunk = malloc(n + 1);
+
+	assert_non_null(chunk);
+	memset(chunk, c, n);
+	chunk[n] = '\0';
+	buf_init(&b, 1 << 20);
+	assert_int_equal(buf_puts(&b, prefix), GG_OK);
+	assert_int_equal(buf_puts(&b, chunk), GG_OK);
+	assert_int_equal(buf_puts(&b, suffix), GG_OK);
+	free(chunk);
+	return buf_steal(&b, NULL);
+}
+
+static void
+test_limits(void **state)
+{
+	struct route r;
+	char *p;
+	struct buf b;
+
+	(void)state;
+	/* Segments: 4 before the path, so 60 path segments make 64. */
+	p = many_segments(GG_MAX_SEGMENTS - 4);
+	assert_int_equal(route_parse(p, strlen(p), &r), GG_OK);
+	assert_int_equal(strlen(r.path), 2 * (GG_MAX_SEGMENTS - 4) - 1);
+	free(p);
+	p = many_segments(GG_MAX_SEGMENTS - 3);
+	check_err_len(p, strlen(p), GG_ETOOBIG);
+	free(p);
+
+	/* The whole URL. */
+	p = repeat("/org/m/resolve/main/", 'a', GG_MAX_URL_LEN, "");
+	check_err_len(p, strlen(p), GG_ETOOBIG);
+	free(p);
+	p = repeat("/", 'a', GG_MAX_URL_LEN - 1, "");
+	check_err_len(p, GG_MAX_URL_LEN, GG_ENOENT);
+	check_err_len(p, GG_MAX_URL_LEN + 1, GG_ETOOBIG);
+	free(p);
+
+	/* The file path: GG_MAX_REPO_PATH_LEN decoded bytes fit. */
+	p = repeat("/org/m/resolve/main/", 'a', GG_MAX_REPO_PATH_LEN, "");
+	assert_int_equal(route_parse(p, strlen(p), &r), GG_OK);
+	assert_int_equal(strlen(r.path), GG_MAX_REPO_PATH_LEN);
+	free(p);
+	p = repeat("/org/m/resolve/main/", 'a', GG_MAX_REPO_PATH_LEN + 1, "");
+	check_err_len(p, strlen(p), GG_ETOOBIG);
+	free(p);
+	/* ... measured after decoding: 1024 x "%20" is 1024 bytes. */
+	buf_init(&b, 1 << 20);
+	assert_int_equal(buf_puts(&b, "/org/m/resolve/main/"), GG_OK);
+	for (int i = 0; i < GG_MAX_REPO_PATH_LEN; i++)
+		assert_int_equal(buf_puts(&b, "%20"), GG_OK);
+	p = buf_steal(&b, NULL);
+	assert_int_equal(route_parse(p, strlen(p), &r), GG_OK);
+	assert_int_equal(strlen(r.path), GG_MAX_REPO_PATH_LEN);
+	free(p);
+	/* Joined path segments count their "/" too. */
+	p = repeat("/org/m/resolve/main/a/", 'a', GG_MAX_REPO_PATH_LEN - 2, "");
+	assert_int_equal(route_parse(p, strlen(p), &r), GG_OK);
+	free(p);
+	p = repeat("/org/m/resolve/main/a/", 'a', GG_MAX_REPO_PATH_LEN - 1, "");
+	check_err_len(p, strlen(p), GG_ETOOBIG);
+	free(p);
+
+	/* A segment that fills the limit leaves no room for the "/". */
+	p = repeat("/org/m/resolve/main/", 'a', GG_MAX_REPO_PATH_LEN, "/b");
+	check_err_len(p, strlen(p), GG_ETOOBIG);
+	free(p);
+	p = repeat("/", 'n', GG_MAX_REPO_LEN, "/m/resolve/main/x");
+	check_err_len(p, strlen(p), GG_ETOOBIG);
+	free(p);
+
+	/* The revision. */
+	p = repeat("/org/m/resolve/", 'r', GG_MAX_REV_LEN, "/x");
+	assert_int_equal(route_parse(p, strlen(p), &r), GG_OK);
+	assert_int_equal(strlen(r.rev), GG_MAX_REV_LEN);
+	free(p);
+	p = repeat("/org/m/resolve/", 'r', GG_MAX_REV_LEN + 1, "/x");
+	check_err_len(p, strlen(p), GG_ETOOBIG);
+	free(p);
+
+	/* The repo: a legacy id of GG_MAX_REPO_LEN, or namespace/name. */
+	p = repeat("/", 'n', GG_MAX_REPO_LEN, "/resolve/main/x");
+	assert_int_equal(route_parse(p, strlen(p), &r), GG_OK);
+	assert_int_equal(strlen(r.repo), GG_MAX_REPO_LEN);
+	free(p);
+	p = repeat("/", 'n', GG_MAX_REPO_LEN + 1, "/resolve/main/x");
+	check_err_len(p, strlen(p), GG_ETOOBIG);
+	free(p);
+	p = repeat("/o/", 'n', GG_MAX_REPO_LEN - 2, "/resolve/main/x");
+	assert_int_equal(route_parse(p, strlen(p), &r), GG_OK);
+	free(p);
+	p = repeat("/o/", 'n', GG_MAX_REPO_LEN - 1, "/resolve/main/x");
+	check_err_len(p, strlen(p), GG_ETOOBIG);
+	free(p);
+	p = repeat("/api/models/", 'n', GG_MAX_REPO_LEN + 1, "");
+	check_err_len(p, strlen(p), GG_ETOOBIG);
+	free(p);
+}
+
+static void
+test_pct_decode(void **state)
+{
+	char out[16];
+
+	(void)state;
+	assert_int_equal(route_pct_decode("abc", 3, out, sizeof(out)), 3);
+	assert_string_equal(out, "abc");
+	assert_int_equal(route_pct_decode("a%20b", 5, out, sizeof(out)), 3);
+	assert_string_equal(out, "a b");
+	assert_int_equal(route_pct_decode("%2F%2f", 6, out, sizeof(out)), 2);
+	assert_string_equal(out, "//");
+	assert_int_equal(route_pct_decode("a+b", 3, out, sizeof(out)), 3);
+	assert_string_equal(out, "a+b");
+	assert_int_equal(route_pct_decode("%41%42%43", 9, out, sizeof(out)), 3);
+	assert_string_equal(out, "ABC");
+	assert_int_equal(route_pct_decode("%E2%82%AC", 9, out, sizeof(out)), 3);
+	assert_string_equal(out, "\xe2\x82\xac");
+	assert_int_equal(route_pct_decode("%ff", 3, out, sizeof(out)), 1);
+	assert_int_equal((unsigned char)out[0], 0xff);
+	assert_int_equal(route_pct_decode("%2541", 5, out, sizeof(out)), 3);
+	assert_string_equal(out, "%41"); /* decoded once, not twice */
+	/* n bounds the input, not a NUL. */
+	assert_int_equal(route_pct_decode("abcdef", 3, out, sizeof(out)), 3);
+	assert_string_equal(out, "abc");
+	assert_int_equal(route_pct_decode("%41", 2, out, sizeof(out)), GG_EINVAL);
+	/* Empty. */
+	assert_int_equal(route_pct_decode("", 0, out, sizeof(out)), 0);
+	assert_string_equal(out, "");
+	assert_int_equal(route_pct_decode(NULL, 0, out, sizeof(out)), 0);
+	/* Bad escapes and NULs. */
+	assert_int_equal(route_pct_decode("%", 1, out, sizeof(out)), GG_EINVAL);
+	assert_string_equal(out, "");
+	assert_int_equal(route_pct_decode("a%", 2, out, sizeof(out)), GG_EINVAL);
+	assert_int_equal(route_pct_decode("%4", 2, out, sizeof(out)), GG_EINVAL);
+	assert_int_equal(route_pct_decode("%zz", 3, out, sizeof(out)), GG_EINVAL);
+	assert_int_equal(route_pct_decode("%g0", 3, out, sizeof(out)), GG_EINVAL);
+	assert_int_equal(route_pct_decode("%0g", 3, out, sizeof(out)), GG_EINVAL);
+	assert_int_equal(route_pct_decode("% 1", 3, out, sizeof(out)), GG_EINVAL);
+	assert_int_equal(route_pct_decode("%-1", 3, out, sizeof(out)), GG_EINVAL);
+	assert_int_equal(route_pct_decode("%00", 3, out, sizeof(out)), GG_EINVAL);
+	assert_int_equal(route_pct_decode("a\0b", 3, out, sizeof(out)), GG_EINVAL);
+	assert_int_equal(route_pct_decode(NULL, 1, out, sizeof(out)), GG_EINVAL);
+	/* Sizes: the NUL must fit too. */
+	assert_int_equal(route_pct_decode("abc", 3, out, 4), 3);
+	assert_int_equal(route_pct_decode("abc", 3, out, 3), GG_ETOOBIG);
+	assert_string_equal(out, "");
+	assert_int_equal(route_pct_decode("%41%42", 6, out, 3), 2);
+	assert_int_equal(route_pct_decode("%41%42", 6, out, 2), GG_ETOOBIG);
+	assert_int_equal(route_pct_decode("", 0, out, 1), 0);
+	assert_int_equal(route_pct_decode("a", 1, out, 0), GG_ETOOBIG);
+	assert_int_equal(route_pct_decode("a", 1, NULL, 8), GG_ETOOBIG);
+}
+
+static void
+test_valid_repo(void **state)
+{
+	static const char *good[] = {
+		"gpt2", "org/m", "a.b_c-d/E.F", "TheBloke/Llama-2-7B-Chat-GGUF",
+		"...", "a/...", "-a", "a-", "_/_",
+	};
+	static const char *bad[] = {
+		"", "/", "/a", "a/", "a//b", "a/b/c", ".", "..", "a/.", "./a",
+		"a/..", "a b", "a/b c", "a%2Fb", "a\tb", "a\nb", "a+b", "a:b",
+		"\xe6\x97\xa5",
+	};
+	char *s;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		if (!route_valid_repo(good[i]))
+			fail_msg("\"%s\" should be valid", good[i]);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (route_valid_repo(bad[i]))
+			fail_msg("\"%s\" should be invalid", bad[i]);
+	assert_false(route_valid_repo(NULL));
+	s = repeat("", 'a', GG_MAX_REPO_LEN, "");
+	assert_true(route_valid_repo(s));
+	free(s);
+	s = repeat("", 'a', GG_MAX_REPO_LEN + 1, "");
+	assert_false(route_valid_repo(s));
+	free(s);
+}
+
+static void
+test_type_names(void **state)
+{
+	(void)state;
+	assert_string_equal(route_type_name(REPO_MODEL), "model");
+	assert_string_equal(route_type_name(REPO_DATASET), "dataset");
+	assert_string_equal(route_type_name(REPO_SPACE), "space");
+	assert_string_equal(route_type_plural(REPO_MODEL), "models");
+	assert_string_equal(route_type_plural(REPO_DATASET), "datasets");
+	assert_string_equal(route_type_plural(REPO_SPACE), "spaces");
+	assert_string_equal(route_type_prefix(REPO_MODEL), "");
+	assert_string_equal(route_type_prefix(REPO_DATASET), "datasets/");
+	assert_string_equal(route_type_prefix(REPO_SPACE), "spaces/");
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_resolve_routes),
+		cmocka_unit_test(test_api_routes),
+		cmocka_unit_test(test_fixed_routes),
+		cmocka_unit_test(test_unknown_routes),
+		cmocka_unit_test(test_malformed),
+		cmocka_unit_test(test_nul_in_path),
+		cmocka_unit_test(test_limits),
+		cmocka_unit_test(test_pct_decode),
+		cmocka_unit_test(test_valid_repo),
+		cmocka_unit_test(test_type_names),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
