@@ -295,32 +295,27 @@ struct tree_ctx {
 	int recursive;
 	size_t limit, count;
 	char last_dir[GG_MAX_REPO_PATH_LEN + 1]; /* last folder entry emitted */
-	char last_path[GG_MAX_REPO_PATH_LEN + 1];
+	char last_path[GG_MAX_REPO_PATH_LEN + 1]; /* last entry of the page */
+	char last_kind;                           /* 'f' or 'd' */
 	int more;
 	int found;
 };
 
-/* Emits folder entries for path's ancestors below the prefix, once each. */
+/*
+ * The listing is the sequence of entries the sorted file list produces:
+ * before each file, the folders on its path not yet listed (only the
+ * first level when not recursive), then the file (when recursive, or when
+ * it sits directly in the listed folder).  A page holds at most `limit`
+ * entries; the cursor names the last entry of the page, "f:" + path or
+ * "d:" + path, so the next page resumes exactly after it.
+ */
 static void
-tree_emit_dirs(struct tree_ctx *c, const char *path)
+tree_mark(struct tree_ctx *c, char kind, const char *path, size_t len)
 {
-	const char *rest = path + c->plen;
-	for (const char *s = strchr(rest, '/'); s != NULL; s = strchr(s + 1, '/')) {
-		size_t len = (size_t)(s - path);
-		/* Already emitted if last_dir starts with this folder. */
-		if (strncmp(c->last_dir, path, len) == 0 &&
-		    (c->last_dir[len] == '\0' || c->last_dir[len] == '/')) {
-			if (!c->recursive)
-				return; /* only the first level is listed */
-			continue;
-		}
-		cJSON_AddItemToArray(c->arr, dir_entry(c->commit, path, len));
-		memcpy(c->last_dir, path, len);
-		c->last_dir[len] = '\0';
-		c->count++;
-		if (!c->recursive)
-			break;
-	}
+	c->last_kind = kind;
+	memcpy(c->last_path, path, len);
+	c->last_path[len] = '\0';
+	c->count++;
 }
 
 static int
@@ -332,21 +327,33 @@ tree_cb(void *ctx, const char *path, const struct index_file *f)
 	if (strncmp(path, c->prefix, c->plen) != 0)
 		return 1; /* past the folder: files are in path order */
 	c->found = 1;
+	rest = path + c->plen;
+	for (const char *s = strchr(rest, '/'); s != NULL; s = strchr(s + 1, '/')) {
+		size_t len = (size_t)(s - path);
+		/* Listed already if the last folder listed lies inside this one. */
+		if (strncmp(c->last_dir, path, len) == 0 &&
+		    (c->last_dir[len] == '\0' || c->last_dir[len] == '/')) {
+			if (!c->recursive)
+				return 0; /* only the first level is listed */
+			continue;
+		}
+		if (c->count >= c->limit) {
+			c->more = 1;
+			return 1;
+		}
+		cJSON_AddItemToArray(c->arr, dir_entry(c->commit, path, len));
+		memcpy(c->last_dir, path, len);
+		c->last_dir[len] = '\0';
+		tree_mark(c, 'd', path, len);
+		if (!c->recursive)
+			return 0;
+	}
 	if (c->count >= c->limit) {
 		c->more = 1;
 		return 1;
 	}
-	rest = path + c->plen;
-	if (strchr(rest, '/') != NULL) {
-		tree_emit_dirs(c, path);
-		if (!c->recursive) {
-			memcpy(c->last_path, path, strlen(path) + 1);
-			return 0;
-		}
-	}
 	cJSON_AddItemToArray(c->arr, file_entry(path, f));
-	c->count++;
-	memcpy(c->last_path, path, strlen(path) + 1);
+	tree_mark(c, 'f', path, strlen(path));
 	return 0;
 }
 
@@ -429,20 +436,30 @@ handle_api_tree(struct req *r)
 	c.limit = (size_t)limit;
 	cursor = http_query_get(r, "cursor");
 	if (cursor != NULL) {
-		after = unhex(cursor);
-		if (after == NULL || strncmp(after, prefix, c.plen) != 0) {
+		char *entry = unhex(cursor);
+		const char *p = entry ? entry + 2 : NULL;
+		if (entry == NULL || (entry[0] != 'f' && entry[0] != 'd') || entry[1] != ':' ||
+		    strlen(p) <= c.plen || strncmp(p, prefix, c.plen) != 0) {
 			free(cursor);
-			free(after);
+			free(entry);
 			index_txn_abort(t);
 			cJSON_Delete(c.arr);
 			return http_error(r, MHD_HTTP_BAD_REQUEST, NULL, "Invalid cursor", NULL);
 		}
-		/* Folders up to the cursor's were emitted on earlier pages. */
-		const char *s = strrchr(after, '/');
-		if (s != NULL) {
-			memcpy(c.last_dir, after, (size_t)(s - after));
-			c.last_dir[s - after] = '\0';
+		if (entry[0] == 'f') {
+			/* After a file: its folders are listed; resume after it. */
+			const char *s = strrchr(p, '/');
+			if (s != NULL) {
+				memcpy(c.last_dir, p, (size_t)(s - p));
+				c.last_dir[s - p] = '\0';
+			}
+			after = xstrdup(p);
+		} else {
+			/* After a folder: resume at its first file, which made it. */
+			snprintf(c.last_dir, sizeof(c.last_dir), "%s", p);
+			after = xasprintf("%s/", p);
 		}
+		free(entry);
 	}
 	/* Start at the folder: "dir/" is never a file path itself, and every
 	 * path inside the folder sorts after it. */
@@ -468,7 +485,9 @@ handle_api_tree(struct req *r)
 	http_json(r, MHD_HTTP_OK, json_print(c.arr), &resp);
 	if (c.more) {
 		struct buf link;
-		char *base = http_base_url(r), *hc = hex_of(c.last_path);
+		char *entry = xasprintf("%c:%s", c.last_kind, c.last_path);
+		char *base = http_base_url(r), *hc = hex_of(entry);
+		free(entry);
 		buf_init(&link, 4 * GG_MAX_URL_LEN);
 		/* The path part as we received it (already encoded), our own query. */
 		buf_printf(&link, "<%s%.*s?recursive=%s&expand=%s&limit=%zu&cursor=%s>; rel=\"next\"",
