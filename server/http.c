@@ -427,6 +427,8 @@ access_cb(void *cls, struct MHD_Connection *con, const char *url, const char *me
 	return dispatch(r);
 }
 
+static void mhd_log(void *cls, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+
 static void
 mhd_log(void *cls, const char *fmt, va_list ap)
 {
