@@ -351,23 +351,25 @@ store_resolve_rev(struct store *st, struct index_txn *t, enum repo_type type, co
 	size_t n = strlen(rev);
 	int r;
 
-	*repo_known = store_repo_exists(st, t, type, repo);
-	if (!*repo_known)
-		return GG_ENOENT;
-	if (n == GG_SHA1_HEX && is_lower_hex(rev, n)) {
-		r = index_commit_get(t, type, repo, rev, &c);
-		if (r == GG_OK)
-			memcpy(commit, rev, GG_SHA1_HEX + 1);
-		return r;
-	}
-	/* HEAD is the default branch. */
+	/* The common case first: a known branch (HEAD is the default one). */
+	*repo_known = 1;
 	r = index_ref_get(t, type, repo, strcmp(rev, "HEAD") == 0 ? "main" : rev, &ref);
 	if (r == GG_OK) {
 		memcpy(commit, ref.commit, GG_SHA1_HEX + 1);
 		return GG_OK;
 	}
-	if (r != GG_ENOENT)
+	if (r != GG_ENOENT && r != GG_EINVAL)
 		return r;
+	if (n == GG_SHA1_HEX && is_lower_hex(rev, n)) {
+		r = index_commit_get(t, type, repo, rev, &c);
+		if (r == GG_OK) {
+			memcpy(commit, rev, GG_SHA1_HEX + 1);
+			return GG_OK;
+		}
+	}
+	*repo_known = store_repo_exists(st, t, type, repo);
+	if (!*repo_known)
+		return GG_ENOENT;
 	if (n >= 5 && n < GG_SHA1_HEX && is_lower_hex(rev, n)) {
 		struct prefix_ctx p = { rev, n, "", 0 };
 		if ((r = index_commit_foreach(t, type, repo, prefix_cb, &p)) != GG_OK)
