@@ -57,7 +57,7 @@ NGX
 NPORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null || echo 18080)
 sed -i "s/listen 127.0.0.1:0/listen 127.0.0.1:$NPORT/" "$W/ngx/nginx.conf"
 nginx -c "$W/ngx/nginx.conf" -p "$W/ngx" & NGX_PID=$!
-"$GGUFD" serve --listen 127.0.0.1:0 --store "$W/store" --threads 2 2>"$W/ggufd.log" & GG_PID=$!
+"$GGUFD" serve --listen 127.0.0.1:0 --upstream none --store "$W/store" --threads 2 2>"$W/ggufd.log" & GG_PID=$!
 for _ in $(seq 100); do grep -q "listening on" "$W/ggufd.log" && break; sleep 0.1; done
 GBASE=$(grep -o 'http://127.0.0.1:[0-9]*' "$W/ggufd.log" | head -1)
 NBASE="http://127.0.0.1:$NPORT"

@@ -27,7 +27,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <curl/curl.h>
+
 #include "cli.h"
+#include "fetch.h"
+#include "upstream.h"
 #include "http.h"
 #include "log.h"
 #include "route.h"
@@ -37,6 +41,24 @@
 #define EXIT_USAGE 2
 #define DEFAULT_STORE "./ggufd-data"
 #define DEFAULT_LISTEN "0.0.0.0:8080"
+#define DEFAULT_UPSTREAM "https://huggingface.co"
+
+/*
+ * The upstream token, as huggingface_hub reads it: HF_TOKEN, else
+ * HUGGING_FACE_HUB_TOKEN, else HUGGINGFACE_API_KEY.  Never logged.
+ */
+static const char *
+upstream_token_from_env(void)
+{
+	static const char *const names[] = { "HF_TOKEN", "HUGGING_FACE_HUB_TOKEN",
+					     "HUGGINGFACE_API_KEY" };
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		const char *v = getenv(names[i]);
+		if (v != NULL && *v != '\0')
+			return v;
+	}
+	return NULL;
+}
 
 static const char usage_main[] =
 	"usage: ggufd <command> [options]\n"
@@ -56,12 +78,20 @@ static const char usage_main[] =
 	"'ggufd <command> --help' shows a command's options; 'ggufd --version' the version.\n";
 
 static const char usage_serve[] =
-	"usage: ggufd serve [--listen HOST:PORT] [--store DIR] [--threads N]\n"
-	"                   [--public-url URL] [--log-level LEVEL]\n"
+	"usage: ggufd serve [--listen HOST:PORT] [--store DIR] [--upstream URL|none]\n"
+	"                   [--offline] [--ref-ttl SECONDS] [--max-transfers N]\n"
+	"                   [--ca-bundle FILE] [--threads N] [--public-url URL]\n"
+	"                   [--log-level LEVEL]\n"
 	"\n"
 	"  --listen HOST:PORT  address to bind (default 0.0.0.0:8080, env GGUFD_LISTEN);\n"
 	"                      port 0 picks a free port, printed on the first log line\n"
 	"  --store DIR         store directory (default ./ggufd-data, env GGUFD_STORE)\n"
+	"  --upstream URL      the Hub to mirror (default https://huggingface.co, env\n"
+	"                      GGUFD_UPSTREAM); 'none' serves the store alone\n"
+	"  --offline           never ask upstream; answer from the store only\n"
+	"  --ref-ttl SECONDS   how long a branch -> commit answer stays fresh (default 30)\n"
+	"  --max-transfers N   concurrent upstream downloads (default 8; more wait)\n"
+	"  --ca-bundle FILE    CA certificates for upstream TLS (env GGUFD_CA_BUNDLE)\n"
 	"  --threads N         HTTP worker threads (default 4)\n"
 	"  --public-url URL    absolute base URL for pagination links (default: from Host)\n"
 	"  --log-level LEVEL   error, warn, info (default) or debug (env GGUFD_LOG_LEVEL)\n";
@@ -174,9 +204,19 @@ cmd_serve(int argc, char **argv)
 		{ "threads", required_argument, NULL, 't' },
 		{ "public-url", required_argument, NULL, 'u' },
 		{ "log-level", required_argument, NULL, 'v' },
+		{ "upstream", required_argument, NULL, 'U' },
+		{ "offline", no_argument, NULL, 'o' },
+		{ "ref-ttl", required_argument, NULL, 'T' },
+		{ "max-transfers", required_argument, NULL, 'm' },
+		{ "ca-bundle", required_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	struct upstream_config ucfg;
+	struct upstream *up = NULL;
+	struct fetcher *fm = NULL;
+	const char *upstream = getenv("GGUFD_UPSTREAM");
+	uint64_t ttl = GG_META_TTL_SEC, transfers = GG_MAX_TRANSFERS;
 	struct server_config cfg;
 	struct server *srv = NULL;
 	struct store *st = NULL;
@@ -188,6 +228,10 @@ cmd_serve(int argc, char **argv)
 	int c, sig, rc = 1;
 
 	memset(&cfg, 0, sizeof(cfg));
+	memset(&ucfg, 0, sizeof(ucfg));
+	ucfg.ca_bundle = getenv("GGUFD_CA_BUNDLE");
+	if (upstream == NULL || *upstream == '\0')
+		upstream = DEFAULT_UPSTREAM;
 	if (listen == NULL || *listen == '\0')
 		listen = DEFAULT_LISTEN;
 	while ((c = next_opt("serve", argc, argv, opts)) != -1) {
@@ -200,6 +244,18 @@ cmd_serve(int argc, char **argv)
 			break;
 		case 'u': cfg.public_url = optarg; break;
 		case 'v': lvl = optarg; break;
+		case 'U': upstream = optarg; break;
+		case 'o': cfg.offline = 1; break;
+		case 'T':
+			if (parse_u64_str(optarg, 86400 * 365, &ttl) != GG_OK)
+				return usage_error("serve", "--ref-ttl takes seconds, not '%s'", optarg);
+			break;
+		case 'm':
+			if (parse_u64_str(optarg, 1024, &transfers) != GG_OK || transfers == 0)
+				return usage_error("serve", "--max-transfers takes 1 to 1024, not '%s'",
+						   optarg);
+			break;
+		case 'c': ucfg.ca_bundle = optarg; break;
 		case 'h': fputs(usage_serve, stdout); return 0;
 		default: return EXIT_USAGE;
 		}
@@ -222,16 +278,36 @@ cmd_serve(int argc, char **argv)
 
 	if (open_store(store, &st) != 0)
 		return 1;
+	if (strcmp(upstream, "none") != 0) {
+		curl_global_init(CURL_GLOBAL_DEFAULT);
+		ucfg.base = upstream;
+		ucfg.token = upstream_token_from_env();
+		ucfg.max_transfers = (unsigned)transfers;
+		if (upstream_new(&ucfg, &up) != GG_OK) {
+			rc = usage_error("serve", "--upstream wants a URL or 'none', not '%s'", upstream);
+			goto done;
+		}
+		fetcher_new(st, up, &fm);
+		cfg.up = up;
+		cfg.fm = fm;
+		cfg.ref_ttl = (unsigned)ttl;
+	}
 	if (server_start(&cfg, st, &srv, bound, sizeof(bound)) != GG_OK) {
 		fprintf(stderr, "ggufd: cannot listen on %s\n", listen);
 		goto done;
 	}
-	log_info("listening on %s (store %s)", bound, store);
+	log_info("listening on %s (store %s, upstream %s%s)", bound, store, up ? upstream : "none",
+		 cfg.offline ? ", offline" : "");
 	if (sigwait(&set, &sig) == 0)
 		log_info("signal %d: shutting down", sig);
 	rc = 0;
 done:
+	/* Fetches first: their readers are woken and cut, then connections. */
+	fetcher_free(fm);
 	server_stop(srv);
+	upstream_free(up);
+	if (up != NULL)
+		curl_global_cleanup();
 	store_close(st);
 	return rc;
 }

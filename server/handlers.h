@@ -17,7 +17,9 @@
 #include <microhttpd.h>
 
 #include "route.h"
+#include "fetch.h"
 #include "store.h"
+#include "upstream.h"
 #include "util.h"
 
 struct server;
@@ -38,6 +40,12 @@ struct req {
 
 /* Accessors for the server's shared state. */
 struct store *http_store(struct req *r);
+/* The upstream to ask now: NULL without one, or when offline. */
+struct upstream *http_upstream(struct req *r);
+/* 1 if an upstream is configured (even when offline). */
+int http_has_upstream(struct req *r);
+struct fetcher *http_fetcher(struct req *r);
+unsigned http_ref_ttl(struct req *r);
 
 /* The request header value, or NULL (borrowed for the request). */
 const char *http_header(struct req *r, const char *name);

@@ -40,7 +40,35 @@ struct server {
 	struct store *st;
 	char bound[128];
 	char *public_url;
+	struct upstream *up;
+	struct fetcher *fm;
+	int offline;
+	unsigned ref_ttl;
 };
+
+struct upstream *
+http_upstream(struct req *r)
+{
+	return r->srv->offline ? NULL : r->srv->up;
+}
+
+int
+http_has_upstream(struct req *r)
+{
+	return r->srv->up != NULL;
+}
+
+struct fetcher *
+http_fetcher(struct req *r)
+{
+	return r->srv->fm;
+}
+
+unsigned
+http_ref_ttl(struct req *r)
+{
+	return r->srv->ref_ttl;
+}
 
 #define EXPOSE_HEADERS                                                                  \
 	"X-Repo-Commit,X-Request-Id,X-Error-Code,X-Error-Message,X-Total-Count,ETag,Link," \
@@ -483,7 +511,8 @@ server_start(const struct server_config *cfg, struct store *st, struct server **
 	struct server *srv = xcalloc(1, sizeof(*srv));
 	struct sockaddr_storage ss;
 	socklen_t sl;
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
+			 MHD_ALLOW_SUSPEND_RESUME;
 	const union MHD_DaemonInfo *info;
 	int v6 = strchr(cfg->host, ':') != NULL;
 
@@ -506,6 +535,10 @@ server_start(const struct server_config *cfg, struct store *st, struct server **
 	}
 	(void)sl;
 	srv->st = st;
+	srv->up = cfg->up;
+	srv->fm = cfg->fm;
+	srv->offline = cfg->offline;
+	srv->ref_ttl = cfg->ref_ttl ? cfg->ref_ttl : GG_META_TTL_SEC;
 	srv->public_url = cfg->public_url ? xstrdup(cfg->public_url) : NULL;
 	srv->d = MHD_start_daemon(
 		flags, cfg->port, NULL, NULL, access_cb, srv,

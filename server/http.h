@@ -15,13 +15,19 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "fetch.h"
 #include "store.h"
+#include "upstream.h"
 
 struct server_config {
 	char host[256];      /* numeric address to bind, "0.0.0.0" or "::" */
 	uint16_t port;       /* 0 picks a free port */
 	unsigned threads;    /* pool size, >= 1 */
 	const char *public_url; /* absolute base for Link headers, or NULL */
+	struct upstream *up;    /* NULL: a local registry, the store is the truth */
+	struct fetcher *fm;     /* with up */
+	int offline;            /* up is known but never asked */
+	unsigned ref_ttl;       /* seconds a branch -> commit answer stays fresh */
 };
 
 struct server;

@@ -22,6 +22,7 @@
 #include "config.h"
 
 #include <stdlib.h>
+#include <fcntl.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -183,12 +184,75 @@ serve_memory(struct req *r, const struct identity *id, const char *data, size_t 
 	return http_queue(r, MHD_HTTP_OK, resp);
 }
 
+/* --- streaming from a fetch in progress ------------------------------------ */
+
+struct stream {
+	struct fetch *f; /* NULL: headers only (HEAD on a file not yet here) */
+	int fd;
+	int gen;
+	uint64_t first;
+	uint64_t end; /* exclusive */
+	struct MHD_Connection *conn;
+};
+
+static void
+stream_sleep(void *arg)
+{
+	MHD_suspend_connection(arg);
+}
+
+static void
+stream_wake(void *arg)
+{
+	MHD_resume_connection(arg);
+}
+
+static ssize_t
+stream_read(void *cls, uint64_t pos, char *out, size_t max)
+{
+	struct stream *s = cls;
+	uint64_t at = s->first + pos, upto = 0;
+	ssize_t got;
+
+	if (s->f == NULL)
+		return MHD_CONTENT_READER_END_WITH_ERROR;
+	switch (fetch_poll(s->f, &s->gen, at, s->end, &upto, stream_sleep, stream_wake, s->conn)) {
+	case FETCH_AVAIL:
+		if (upto - at < max)
+			max = (size_t)(upto - at);
+		got = pread(s->fd, out, max, (off_t)at);
+		return got > 0 ? got : MHD_CONTENT_READER_END_WITH_ERROR;
+	case FETCH_WAIT:
+		return 0; /* suspended; resumed when more lands */
+	default:
+		/* The fetch failed: cut the connection before the last byte. */
+		return MHD_CONTENT_READER_END_WITH_ERROR;
+	}
+}
+
+static void
+stream_free(void *cls)
+{
+	struct stream *s = cls;
+	if (s->fd >= 0)
+		close(s->fd);
+	fetch_release(s->f);
+	free(s);
+}
+
+/*
+ * Serves a file of `size` bytes from one of three sources: an open blob
+ * (fd >= 0, sendfile), a fetch in progress (f != NULL: streamed as it
+ * lands), or nothing (headers only, for HEAD before the content is here).
+ * Takes ownership of fd and of the reference on f.
+ */
 static enum MHD_Result
-serve_blob(struct req *r, const struct identity *id, int fd, uint64_t size)
+serve_file(struct req *r, const struct identity *id, uint64_t size, int fd, struct fetch *f)
 {
 	struct byte_range rs[GG_MAX_RANGES];
 	const char *range = http_header(r, "Range");
 	const char *ctype = id->raw ? "text/plain; charset=utf-8" : "application/octet-stream";
+	int stored = fd >= 0;
 	size_t nr = 0;
 	enum range_outcome o;
 	struct MHD_Response *resp = NULL;
@@ -200,115 +264,369 @@ serve_blob(struct req *r, const struct identity *id, int fd, uint64_t size)
 	if (range != NULL && strlen(range) > GG_MAX_RANGE_HDR_LEN)
 		range = NULL; /* an abusive header: serve the whole entity */
 	o = range_parse(range, range ? range + strlen(range) : NULL, size, rs, GG_MAX_RANGES, &nr);
-	switch (o) {
-	case RANGE_UNSATISFIABLE:
-		close(fd);
+	/* Several ranges are served only from the store; while streaming, the
+	 * whole entity is the simpler honest answer (RFC 9110 allows it). */
+	if (o == RANGE_PARTIAL && nr > 1 && !stored)
+		o = RANGE_FULL;
+	if (o == RANGE_UNSATISFIABLE) {
+		if (fd >= 0)
+			close(fd);
+		fetch_release(f);
 		resp = MHD_create_response_from_buffer(0, "", MHD_RESPMEM_PERSISTENT);
 		snprintf(cr, sizeof(cr), "bytes */%llu", (unsigned long long)size);
 		MHD_add_response_header(resp, "Content-Range", cr);
 		add_identity(resp, id, size);
 		return http_queue(r, MHD_HTTP_RANGE_NOT_SATISFIABLE, resp);
-	case RANGE_PARTIAL:
-		if (nr == 1) {
-			resp = MHD_create_response_from_fd_at_offset64(rs[0].last - rs[0].first + 1,
-								       fd, rs[0].first);
-			snprintf(cr, sizeof(cr), "bytes %llu-%llu/%llu",
-				 (unsigned long long)rs[0].first, (unsigned long long)rs[0].last,
-				 (unsigned long long)size);
-			MHD_add_response_header(resp, "Content-Range", cr);
-			MHD_add_response_header(resp, "Content-Type", ctype);
-		} else {
-			struct multipart *m = xcalloc(1, sizeof(*m));
-			unsigned char rnd[12];
-			char boundary[32], ct[96];
-			uint64_t total;
-
-			m->fd = fd;
-			m->n = nr;
-			if (RAND_bytes(rnd, sizeof(rnd)) != 1)
-				log_fatalx("RAND_bytes() failed");
-			hex_encode(rnd, sizeof(rnd), boundary);
-			if (range_multipart_plan(rs, nr, size, ctype, boundary, m->parts, m->tail,
-						 sizeof(m->tail), &m->tail_len, &total) != GG_OK) {
-				multipart_free(m);
-				return http_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, NULL,
-						  "Range layout failed", NULL);
-			}
-			resp = MHD_create_response_from_callback(total, 64 * 1024, multipart_read, m,
-								 multipart_free);
-			snprintf(ct, sizeof(ct), "multipart/byteranges; boundary=%s", boundary);
-			MHD_add_response_header(resp, "Content-Type", ct);
-		}
-		status = MHD_HTTP_PARTIAL_CONTENT;
-		break;
-	default:
-		resp = MHD_create_response_from_fd_at_offset64(size, fd, 0);
-		MHD_add_response_header(resp, "Content-Type", ctype);
-		status = MHD_HTTP_OK;
-		break;
 	}
-	if (resp == NULL) {
-		close(fd);
-		return MHD_NO;
+	if (o == RANGE_PARTIAL && nr > 1) {
+		struct multipart *m = xcalloc(1, sizeof(*m));
+		unsigned char rnd[12];
+		char boundary[32], ct[96];
+		uint64_t total;
+
+		m->fd = fd;
+		m->n = nr;
+		if (RAND_bytes(rnd, sizeof(rnd)) != 1)
+			log_fatalx("RAND_bytes() failed");
+		hex_encode(rnd, sizeof(rnd), boundary);
+		if (range_multipart_plan(rs, nr, size, ctype, boundary, m->parts, m->tail,
+					 sizeof(m->tail), &m->tail_len, &total) != GG_OK) {
+			multipart_free(m);
+			return http_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, NULL,
+					  "Range layout failed", NULL);
+		}
+		resp = MHD_create_response_from_callback(total, 64 * 1024, multipart_read, m,
+							 multipart_free);
+		snprintf(ct, sizeof(ct), "multipart/byteranges; boundary=%s", boundary);
+		MHD_add_response_header(resp, "Content-Type", ct);
+		add_identity(resp, id, size);
+		return http_queue(r, MHD_HTTP_PARTIAL_CONTENT, resp);
+	}
+	{
+		uint64_t first = o == RANGE_PARTIAL ? rs[0].first : 0;
+		uint64_t len = o == RANGE_PARTIAL ? rs[0].last - rs[0].first + 1 : size;
+
+		if (stored) {
+			resp = MHD_create_response_from_fd_at_offset64(len, fd, first);
+		} else {
+			struct stream *s = xcalloc(1, sizeof(*s));
+			s->f = f;
+			s->fd = -1;
+			s->gen = -1;
+			s->first = first;
+			s->end = first + len;
+			s->conn = r->conn;
+			if (f != NULL) {
+				s->fd = open(fetch_part_path(f), O_RDONLY | O_CLOEXEC);
+				if (s->fd < 0) {
+					log_warn("open(\"%s\") failed", fetch_part_path(f));
+					stream_free(s);
+					return http_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, NULL,
+							  "Cannot read the download in progress",
+							  id->commit);
+				}
+			}
+			resp = MHD_create_response_from_callback(len, 256 * 1024, stream_read, s,
+								 stream_free);
+		}
+		if (resp == NULL) {
+			if (stored)
+				close(fd);
+			return MHD_NO;
+		}
+		if (o == RANGE_PARTIAL) {
+			snprintf(cr, sizeof(cr), "bytes %llu-%llu/%llu", (unsigned long long)rs[0].first,
+				 (unsigned long long)rs[0].last, (unsigned long long)size);
+			MHD_add_response_header(resp, "Content-Range", cr);
+			status = MHD_HTTP_PARTIAL_CONTENT;
+		} else {
+			status = MHD_HTTP_OK;
+		}
+		MHD_add_response_header(resp, "Content-Type", ctype);
 	}
 	add_identity(resp, id, size);
 	return http_queue(r, status, resp);
+}
+
+/* --- finding the file: index first, upstream when the index cannot tell ---- */
+
+struct target {
+	char commit[GG_SHA1_HEX + 1];
+	int known;           /* f is valid (from the index) */
+	struct index_file f;
+	int remote;          /* a regular file known only from upstream: */
+	char gitsha1[GG_SHA1_HEX + 1];
+	uint64_t size;
+};
+
+static int
+is_commit(const char *s)
+{
+	return strlen(s) == GG_SHA1_HEX && is_lower_hex(s, GG_SHA1_HEX);
+}
+
+/* An upstream error relayed as the Hub's own (same status and codes). */
+static enum MHD_Result
+relay_upstream_error(struct req *r, const struct upstream_resp *ur)
+{
+	const char *code = ur->error_code[0] ? ur->error_code : NULL;
+	const char *msg = ur->error_message[0] ? ur->error_message : "Upstream error";
+	const char *commit = ur->repo_commit[0] ? ur->repo_commit : NULL;
+
+	switch (ur->status) {
+	case 401:
+	case 403:
+	case 404:
+	case 410:
+		return http_error(r, (unsigned)ur->status, code, msg, commit);
+	case 429: {
+		struct MHD_Response *resp;
+		char ra[24];
+		enum MHD_Result ret;
+		snprintf(ra, sizeof(ra), "%llu", (unsigned long long)(ur->retry_after ? ur->retry_after : 1));
+		resp = MHD_create_response_from_buffer(strlen("{\"error\":\"Upstream rate limit\"}"),
+						       (void *)"{\"error\":\"Upstream rate limit\"}",
+						       MHD_RESPMEM_PERSISTENT);
+		MHD_add_response_header(resp, "Retry-After", ra);
+		MHD_add_response_header(resp, "X-Error-Message", "Upstream rate limit");
+		MHD_add_response_header(resp, "Content-Type", "application/json");
+		ret = http_queue(r, 429, resp);
+		return ret;
+	}
+	default:
+		return http_error(r, MHD_HTTP_BAD_GATEWAY, "UpstreamError", msg, commit);
+	}
+}
+
+static enum MHD_Result
+unavailable(struct req *r, const char *what)
+{
+	char msg[256];
+	snprintf(msg, sizeof(msg), "%s is not in the store and upstream is %s", what,
+		 http_upstream(r) ? "unreachable" : "not asked (offline)");
+	return http_error(r, MHD_HTTP_GATEWAY_TIMEOUT, "UpstreamUnavailable", msg, NULL);
+}
+
+/*
+ * Fills *tg for the route, or queues an error and returns -1.  Order: the
+ * index (40-hex commits and fresh branch answers are trusted), then a
+ * no-follow HEAD upstream, then, if upstream cannot be reached, what the
+ * index knows even if stale.
+ */
+static int
+find_target(struct req *r, struct target *tg, enum MHD_Result *res)
+{
+	struct store *st = http_store(r);
+	struct upstream *up = http_upstream(r);
+	struct upstream_resp ur;
+	struct index_txn *t = NULL;
+	struct index_ref ref;
+	const char *rev = r->route.rev;
+	const char *prefix = route_type_prefix(r->route.type);
+	const char *ask;
+	int known_repo = 0, rc, frc = GG_ENOENT, fresh = 0, pinned = is_commit(rev);
+
+	memset(tg, 0, sizeof(*tg));
+	if ((rc = index_txn_begin(st->idx, 0, &t)) != GG_OK) {
+		*res = http_error_from(r, rc, "index");
+		return -1;
+	}
+	rc = store_resolve_rev(st, t, r->route.type, r->route.repo, rev, tg->commit, &known_repo);
+	if (rc == GG_OK) {
+		frc = index_file_get(t, r->route.type, r->route.repo, tg->commit, r->route.path,
+				     &tg->f);
+		if (pinned || !http_has_upstream(r))
+			fresh = 1;
+		else if (index_ref_get(t, r->route.type, r->route.repo,
+				       strcmp(rev, "HEAD") == 0 ? "main" : rev, &ref) == GG_OK)
+			fresh = now_unix() - ref.updated_at < http_ref_ttl(r);
+		else
+			fresh = 1; /* a commit prefix: immutable too */
+	}
+	index_txn_abort(t);
+
+	if (!http_has_upstream(r)) {
+		/* A local registry: the store is the whole truth. */
+		if (rc == GG_ENOENT && !known_repo)
+			*res = http_error(r, MHD_HTTP_UNAUTHORIZED, "RepoNotFound",
+					  "Repository not found", NULL);
+		else if (rc == GG_ENOENT)
+			*res = http_error(r, MHD_HTTP_NOT_FOUND, "RevisionNotFound", "Invalid rev id",
+					  NULL);
+		else if (rc != GG_OK)
+			*res = http_error_from(r, rc, "revision lookup");
+		else if (frc == GG_ENOENT || frc == GG_EINVAL)
+			*res = http_error(r, MHD_HTTP_NOT_FOUND, "EntryNotFound", "Entry not found",
+					  tg->commit);
+		else if (frc != GG_OK)
+			*res = http_error_from(r, frc, "index lookup");
+		else
+			tg->known = 1;
+		return tg->known ? 0 : -1;
+	}
+	if (rc == GG_OK && frc == GG_OK && (fresh || up == NULL)) {
+		tg->known = 1;
+		return 0;
+	}
+	if (up == NULL) {
+		*res = unavailable(r, rc == GG_OK ? "This file" : "This revision");
+		return -1;
+	}
+	/* Ask upstream: by commit when the commit is settled, else by rev. */
+	ask = rc == GG_OK && fresh ? tg->commit : rev;
+	if (upstream_head_file(up, prefix, r->route.repo, ask, r->route.path, &ur) != GG_OK) {
+		if (rc == GG_OK && frc == GG_OK) {
+			log_info("upstream unreachable: serving %s%s@%s from the last known commit %.12s",
+				 prefix, r->route.repo, rev, tg->commit);
+			tg->known = 1;
+			return 0;
+		}
+		*res = unavailable(r, rc == GG_OK ? "This file" : "This revision");
+		return -1;
+	}
+	if (ur.repo_commit[0] != '\0' && !is_commit(ask) && strcmp(rev, "HEAD") != 0 &&
+	    (ur.status < 400 || strcmp(ur.error_code, "EntryNotFound") == 0))
+		store_set_ref(st, r->route.type, r->route.repo, rev, ur.repo_commit);
+	if (ur.status >= 400) {
+		*res = relay_upstream_error(r, &ur);
+		return -1;
+	}
+	if (ur.repo_commit[0] == '\0') {
+		*res = http_error(r, MHD_HTTP_BAD_GATEWAY, "UpstreamError",
+				  "Upstream answered without X-Repo-Commit", NULL);
+		return -1;
+	}
+	memcpy(tg->commit, ur.repo_commit, sizeof(tg->commit));
+	/* Another revision may have brought this file in already. */
+	if (index_txn_begin(st->idx, 0, &t) == GG_OK) {
+		frc = index_file_get(t, r->route.type, r->route.repo, tg->commit, r->route.path,
+				     &tg->f);
+		index_txn_abort(t);
+		if (frc == GG_OK) {
+			tg->known = 1;
+			return 0;
+		}
+	}
+	if (ur.linked && strlen(ur.etag) == GG_SHA256_HEX && is_lower_hex(ur.etag, GG_SHA256_HEX) &&
+	    ur.has_size) {
+		rc = store_record_file(st, r->route.type, r->route.repo, tg->commit, r->route.path, 1,
+				       ur.etag, NULL, ur.size);
+		if (rc != GG_OK) {
+			*res = http_error_from(r, rc, "recording upstream metadata");
+			return -1;
+		}
+		memset(&tg->f, 0, sizeof(tg->f));
+		tg->f.flags = INDEX_FILE_LFS;
+		tg->f.size = ur.size;
+		memcpy(tg->f.sha256, ur.etag, sizeof(tg->f.sha256));
+		blob_lfs_pointer_oid(ur.etag, ur.size, tg->f.oid, NULL);
+		tg->known = 1;
+		return 0;
+	}
+	if (!ur.linked && strlen(ur.etag) == GG_SHA1_HEX && is_lower_hex(ur.etag, GG_SHA1_HEX) &&
+	    ur.has_size == 2 && ur.status < 300) {
+		memcpy(tg->gitsha1, ur.etag, sizeof(tg->gitsha1));
+		tg->size = ur.size;
+		tg->remote = 1;
+		return 0;
+	}
+	log_warnx("upstream metadata for %s%s@%s %s cannot be verified (etag \"%s\", status %ld)",
+		  prefix, r->route.repo, rev, r->route.path, ur.etag, ur.status);
+	*res = http_error(r, MHD_HTTP_BAD_GATEWAY, "UpstreamError",
+			  "Upstream gave no verifiable hash for this file", tg->commit);
+	return -1;
+}
+
+static enum MHD_Result
+serve_fetching(struct req *r, const struct identity *id, const struct fetch_spec *spec)
+{
+	struct store *st = http_store(r);
+	struct fetch *f = NULL;
+	uint64_t size;
+	int fd = -1, rc;
+
+	if (r->is_head)
+		return serve_file(r, id, spec->size, -1, NULL);
+	if (http_upstream(r) == NULL)
+		return unavailable(r, "This file's content");
+	rc = fetcher_join(http_fetcher(r), spec, &f);
+	if (rc == GG_EEXIST && blob_open(st->blobs, spec->key, &fd, &size) == GG_OK)
+		return serve_file(r, id, size, fd, NULL);
+	if (rc != GG_OK)
+		return http_error_from(r, rc, "starting the download");
+	return serve_file(r, id, spec->size, -1, f);
 }
 
 enum MHD_Result
 handle_resolve(struct req *r)
 {
 	struct store *st = http_store(r);
-	struct index_txn *t = NULL;
-	struct index_file f;
+	struct target tg;
 	struct identity id;
-	char commit[GG_SHA1_HEX + 1];
+	struct fetch_spec spec;
 	enum MHD_Result result;
 	uint64_t size;
 	int fd = -1, rc;
 
-	if (http_resolve_commit(r, &t, commit, &result) != GG_OK)
+	if (find_target(r, &tg, &result) != 0)
 		return result;
-	rc = index_file_get(t, r->route.type, r->route.repo, commit, r->route.path, &f);
-	index_txn_abort(t);
-	if (rc == GG_ENOENT || rc == GG_EINVAL)
-		return http_error(r, MHD_HTTP_NOT_FOUND, "EntryNotFound", "Entry not found", commit);
-	if (rc != GG_OK)
-		return http_error_from(r, rc, "index lookup");
 
 	memset(&id, 0, sizeof(id));
-	id.commit = commit;
-	id.f = &f;
+	memset(&spec, 0, sizeof(spec));
+	id.commit = tg.commit;
 	id.raw = r->route.kind == ROUTE_RAW;
 	id.path = r->route.path;
+	spec.type = r->route.type;
+	memcpy(spec.repo, r->route.repo, sizeof(spec.repo));
+	memcpy(spec.commit, tg.commit, sizeof(spec.commit));
+	memcpy(spec.path, r->route.path, sizeof(spec.path));
+	if (tg.remote) {
+		/* A regular file upstream has not given us yet. */
+		memset(&tg.f, 0, sizeof(tg.f));
+		memcpy(tg.f.oid, tg.gitsha1, sizeof(tg.f.oid));
+		tg.f.size = tg.size;
+	}
+	id.f = &tg.f;
 	snprintf(id.etag, sizeof(id.etag), "\"%s\"",
-		 (f.flags & INDEX_FILE_LFS) && !id.raw ? f.sha256 : f.oid);
+		 (tg.f.flags & INDEX_FILE_LFS) && !id.raw ? tg.f.sha256 : tg.f.oid);
 
 	if (range_if_none_match(http_header(r, "If-None-Match"), id.etag)) {
 		struct MHD_Response *resp =
 			MHD_create_response_from_buffer(0, "", MHD_RESPMEM_PERSISTENT);
-		add_identity(resp, &id, f.size);
+		add_identity(resp, &id, tg.f.size);
 		return http_queue(r, MHD_HTTP_NOT_MODIFIED, resp);
 	}
-	if (id.raw && (f.flags & INDEX_FILE_LFS)) {
+	if (id.raw && (tg.f.flags & INDEX_FILE_LFS)) {
 		char ptr[256];
 		int n = snprintf(ptr, sizeof(ptr),
 				 "version https://git-lfs.github.com/spec/v1\noid sha256:%s\nsize %llu\n",
-				 f.sha256, (unsigned long long)f.size);
+				 tg.f.sha256, (unsigned long long)tg.f.size);
 		return serve_memory(r, &id, ptr, (size_t)n);
 	}
-	rc = blob_open(st->blobs, f.sha256, &fd, &size);
-	if (rc == GG_ENOENT)
-		return http_error(r, MHD_HTTP_SERVICE_UNAVAILABLE, NULL,
-				  "File content is not in the store", commit);
+	if (tg.remote) {
+		memcpy(spec.key, tg.gitsha1, sizeof(tg.gitsha1));
+		spec.lfs = 0;
+		spec.size = tg.size;
+		return serve_fetching(r, &id, &spec);
+	}
+	rc = blob_open(st->blobs, tg.f.sha256, &fd, &size);
+	if (rc == GG_ENOENT) {
+		if (!http_has_upstream(r))
+			return http_error(r, MHD_HTTP_SERVICE_UNAVAILABLE, NULL,
+					  "File content is not in the store", tg.commit);
+		spec.lfs = (tg.f.flags & INDEX_FILE_LFS) != 0;
+		memcpy(spec.key, spec.lfs ? tg.f.sha256 : tg.f.oid, sizeof(spec.key));
+		spec.size = tg.f.size;
+		return serve_fetching(r, &id, &spec);
+	}
 	if (rc != GG_OK)
 		return http_error_from(r, rc, "blob open");
-	if (size != f.size) {
+	if (size != tg.f.size) {
 		close(fd);
-		log_warnx("blob %s has %llu bytes, index says %llu: run ggufd verify", f.sha256,
-			  (unsigned long long)size, (unsigned long long)f.size);
+		log_warnx("blob %s has %llu bytes, index says %llu: run ggufd verify", tg.f.sha256,
+			  (unsigned long long)size, (unsigned long long)tg.f.size);
 		return http_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, NULL, "Blob size mismatch",
-				  commit);
+				  tg.commit);
 	}
-	return serve_blob(r, &id, fd, size);
+	return serve_file(r, &id, size, fd, NULL);
 }

@@ -514,3 +514,209 @@ blob_lfs_pointer_oid(const char *sha256, uint64_t size, char oid[GG_SHA1_HEX + 1
 	if (pointer_size != NULL)
 		*pointer_size = (size_t)n;
 }
+
+/* --- partial files -------------------------------------------------------- */
+
+struct blob_partial {
+	struct blob_store *bs;
+	int fd;
+	char key[GG_SHA256_HEX + 1];
+	char path[512];
+	uint64_t size;
+	uint64_t len;
+	EVP_MD_CTX *sha256;
+	EVP_MD_CTX *sha1;
+};
+
+static void
+partial_hash_init(struct blob_partial *p)
+{
+	char head[32];
+	int n = snprintf(head, sizeof(head), "blob %llu", (unsigned long long)p->size);
+	if (EVP_DigestInit_ex(p->sha256, EVP_sha256(), NULL) != 1 ||
+	    EVP_DigestInit_ex(p->sha1, EVP_sha1(), NULL) != 1)
+		log_fatalx("EVP_DigestInit_ex() failed");
+	EVP_DigestUpdate(p->sha1, head, (size_t)n + 1);
+}
+
+static void
+partial_free(struct blob_partial *p)
+{
+	if (p->fd >= 0)
+		close(p->fd);
+	EVP_MD_CTX_free(p->sha256);
+	EVP_MD_CTX_free(p->sha1);
+	free(p);
+}
+
+int
+blob_partial_open(struct blob_store *bs, const char *key, uint64_t size,
+		  struct blob_partial **out, uint64_t *have)
+{
+	struct blob_partial *p;
+	struct stat st;
+	size_t kl = key ? strlen(key) : 0;
+	char *buf = NULL;
+	uint64_t off = 0;
+	int r = GG_EIO;
+
+	if ((kl != GG_SHA256_HEX && kl != GG_SHA1_HEX) || !is_lower_hex(key, kl))
+		return GG_EINVAL;
+	p = xcalloc(1, sizeof(*p));
+	p->bs = bs;
+	p->size = size;
+	memcpy(p->key, key, kl + 1);
+	p->sha256 = EVP_MD_CTX_new();
+	p->sha1 = EVP_MD_CTX_new();
+	if (p->sha256 == NULL || p->sha1 == NULL)
+		log_fatalx("EVP_MD_CTX_new() failed: out of memory");
+	partial_hash_init(p);
+	if (snprintf_checked(p->path, sizeof(p->path), "%s/%s.part", bs->tmp, key) != GG_OK)
+		goto fail;
+	p->fd = open(p->path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (p->fd < 0) {
+		log_warn("open(\"%s\") failed", p->path);
+		goto fail;
+	}
+	if (fstat(p->fd, &st) != 0)
+		goto fail;
+	if ((uint64_t)st.st_size > size && ftruncate(p->fd, 0) != 0)
+		goto fail;
+	if ((uint64_t)st.st_size <= size && st.st_size > 0) {
+		/* Resume: the hash state is rebuilt from the bytes kept. */
+		buf = xmalloc(GG_IO_CHUNK);
+		while (off < (uint64_t)st.st_size) {
+			ssize_t got = pread(p->fd, buf, GG_IO_CHUNK, (off_t)off);
+			if (got <= 0)
+				break;
+			EVP_DigestUpdate(p->sha256, buf, (size_t)got);
+			EVP_DigestUpdate(p->sha1, buf, (size_t)got);
+			off += (uint64_t)got;
+		}
+		free(buf);
+		if (ftruncate(p->fd, (off_t)off) != 0)
+			goto fail;
+	}
+	p->len = off;
+	if (off > 0)
+		log_info("resuming partial %s at %llu of %llu bytes", key, (unsigned long long)off,
+			 (unsigned long long)size);
+	*have = off;
+	*out = p;
+	return GG_OK;
+fail:
+	partial_free(p);
+	return r;
+}
+
+int
+blob_partial_write(struct blob_partial *p, const void *data, size_t n)
+{
+	if (n > p->size - p->len)
+		return GG_ETOOBIG;
+	if (pwrite(p->fd, data, n, (off_t)p->len) != (ssize_t)n) {
+		int e = errno;
+		log_warn("pwrite(\"%s\") failed", p->path);
+		return e == ENOSPC ? GG_ENOSPC : GG_EIO;
+	}
+	EVP_DigestUpdate(p->sha256, data, n);
+	EVP_DigestUpdate(p->sha1, data, n);
+	p->len += n;
+	return GG_OK;
+}
+
+int
+blob_partial_reset(struct blob_partial *p)
+{
+	if (ftruncate(p->fd, 0) != 0)
+		return GG_EIO;
+	p->len = 0;
+	partial_hash_init(p);
+	return GG_OK;
+}
+
+uint64_t
+blob_partial_length(const struct blob_partial *p)
+{
+	return p->len;
+}
+
+const char *
+blob_partial_path(const struct blob_partial *p)
+{
+	return p->path;
+}
+
+int
+blob_partial_finish(struct blob_partial *p, struct blob_digest *out)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int ml;
+	struct blob_digest d;
+	char dir[512], dst[600];
+	int r;
+
+	memset(&d, 0, sizeof(d));
+	if (p->len != p->size) {
+		r = GG_ECORRUPT;
+		goto discard;
+	}
+	EVP_DigestFinal_ex(p->sha256, md, &ml);
+	hex_encode(md, ml, d.sha256);
+	EVP_DigestFinal_ex(p->sha1, md, &ml);
+	hex_encode(md, ml, d.gitsha1);
+	d.size = p->len;
+	if (strcmp(p->key, strlen(p->key) == GG_SHA256_HEX ? d.sha256 : d.gitsha1) != 0) {
+		log_warnx("download of %s does not match its hash (got sha256 %s): discarded",
+			  p->key, d.sha256);
+		r = GG_ECORRUPT;
+		goto discard;
+	}
+	if (fsync(p->fd) != 0) {
+		log_warn("fsync(\"%s\") failed", p->path);
+		r = GG_EIO;
+		goto discard;
+	}
+	if (blob_dir(p->bs, d.sha256, dir, sizeof(dir)) != GG_OK ||
+	    blob_file(p->bs, d.sha256, dst, sizeof(dst)) != GG_OK) {
+		r = GG_ETOOBIG;
+		goto discard;
+	}
+	if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
+		r = GG_EIO;
+		goto discard;
+	}
+	if (rename(p->path, dst) != 0) {
+		log_warn("rename(\"%s\", \"%s\") failed", p->path, dst);
+		r = GG_EIO;
+		goto discard;
+	}
+	if ((r = fsync_dir(dir)) != GG_OK) {
+		partial_free(p);
+		return r;
+	}
+	if (out != NULL)
+		*out = d;
+	partial_free(p);
+	return GG_OK;
+discard:
+	unlink(p->path);
+	partial_free(p);
+	return r;
+}
+
+void
+blob_partial_close(struct blob_partial *p)
+{
+	if (p != NULL)
+		partial_free(p);
+}
+
+void
+blob_partial_discard(struct blob_partial *p)
+{
+	if (p == NULL)
+		return;
+	unlink(p->path);
+	partial_free(p);
+}

@@ -97,6 +97,41 @@ int blob_import_path(struct blob_store *bs, const char *src, const char *expect_
 void blob_lfs_pointer_oid(const char *sha256, uint64_t size, char oid[GG_SHA1_HEX + 1],
 			  size_t *pointer_size);
 
+/*
+ * Partial files: downloads that survive restarts.  tmp/<key>.part holds
+ * the first bytes of a blob whose content must hash to key (64-hex
+ * sha256, or 40-hex git blob sha1) and whose final size is known.  The
+ * writer appends and hashes; readers may open blob_partial_path() and
+ * read any byte below blob_partial_length().
+ */
+struct blob_partial;
+
+/*
+ * Opens tmp/<key>.part, creating it, or resuming it: bytes already there
+ * are re-hashed (read once) and kept; a partial longer than size is
+ * emptied.  *have receives the length kept.  Returns 0, GG_EINVAL (key is
+ * not a digest), GG_EIO.
+ */
+int blob_partial_open(struct blob_store *bs, const char *key, uint64_t size,
+		      struct blob_partial **out, uint64_t *have);
+/* Appends n bytes.  0, GG_ETOOBIG past size, GG_EIO, GG_ENOSPC. */
+int blob_partial_write(struct blob_partial *p, const void *data, size_t n);
+/* Empties the partial (an upstream that ignored our Range).  0 or GG_EIO. */
+int blob_partial_reset(struct blob_partial *p);
+uint64_t blob_partial_length(const struct blob_partial *p);
+/* The partial's path, for readers (valid until finish/close/discard). */
+const char *blob_partial_path(const struct blob_partial *p);
+/*
+ * Completes the blob: the length must equal size and the digest the key;
+ * then fsync, rename to blobs/sha256/, fsync(dir).  On a mismatch the
+ * partial is removed and GG_ECORRUPT returned.  Frees p in every case.
+ */
+int blob_partial_finish(struct blob_partial *p, struct blob_digest *out);
+/* Closes, keeping the partial for a later resume.  Accepts NULL. */
+void blob_partial_close(struct blob_partial *p);
+/* Closes and removes the partial.  Accepts NULL. */
+void blob_partial_discard(struct blob_partial *p);
+
 /* Test hook: called at named crash points ("written", "synced", "renamed")
  * when set; a test may _exit() inside it to simulate a crash. */
 extern void (*blob_crash_hook)(const char *point);

@@ -23,6 +23,11 @@
 #define GG_MAX_RANGE_HDR_LEN    1024      /* bytes of one Range header */
 #define GG_TREE_PAGE_SIZE       1000      /* entries per /tree page */
 #define GG_MAX_PATHS_INFO       1000      /* paths in one paths-info call */
+#define GG_MAX_UPSTREAM_JSON    (64u << 20) /* one upstream API answer */
+#define GG_META_TTL_SEC         30        /* branch -> commit freshness */
+#define GG_FETCH_RETRIES        6         /* resumes without progress */
+#define GG_MAX_TRANSFERS        8         /* concurrent upstream transfers */
+#define GG_RETRY_AFTER_MAX      8         /* longest 429 wait while a client waits */
 
 /* Store. */
 #define GG_SHA256_HEX           64

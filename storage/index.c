@@ -30,7 +30,7 @@
 
 struct index {
 	MDB_env *env;
-	MDB_dbi info, refs, commits, files, blobs;
+	MDB_dbi info, refs, commits, files, blobs, meta;
 };
 
 struct index_txn {
@@ -272,7 +272,8 @@ index_open(const char *dir, struct index **out)
 	}
 	if ((r = open_dbi(txn, "info", &idx->info)) || (r = open_dbi(txn, "refs", &idx->refs)) ||
 	    (r = open_dbi(txn, "commits", &idx->commits)) ||
-	    (r = open_dbi(txn, "files", &idx->files)) || (r = open_dbi(txn, "blobs", &idx->blobs)))
+	    (r = open_dbi(txn, "files", &idx->files)) || (r = open_dbi(txn, "blobs", &idx->blobs)) ||
+	    (r = open_dbi(txn, "meta", &idx->meta)))
 		goto fail;
 	k.mv_data = "format";
 	k.mv_size = 6;
@@ -867,4 +868,78 @@ index_blob_foreach(struct index_txn *t,
 {
 	struct blob_scan s = { cb, ctx };
 	return db_scan(t, t->idx->blobs, "", 0, NULL, 0, 0, blob_scan_fn, &s);
+}
+
+/* --- meta ----------------------------------------------------------------- */
+
+static int
+meta_key(char *buf, size_t *len, enum repo_type type, const char *repo, const char *key)
+{
+	char hashed[GG_SHA256_HEX + 1];
+	if (strlen(key) > GG_MAX_REPO_PATH_LEN) {
+		unsigned char md[32];
+		unsigned int ml;
+		EVP_Digest(key, strlen(key), md, &ml, EVP_sha256(), NULL);
+		hex_encode(md, 32, hashed);
+		key = hashed;
+	}
+	return key_make(buf, len, type, repo, "meta", key, 0);
+}
+
+int
+index_meta_get(struct index_txn *t, enum repo_type type, const char *repo, const char *key,
+	       struct index_meta *out)
+{
+	char k[KEY_MAX + 80];
+	size_t kl, dl;
+	MDB_val v;
+	struct rd r;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if ((rc = meta_key(k, &kl, type, repo, key)) != GG_OK)
+		return rc;
+	if ((rc = db_get(t, t->idx->meta, k, kl, &v)) != GG_OK)
+		return rc;
+	if (rd_begin(&r, &v) != GG_OK)
+		return GG_ECORRUPT;
+	out->fetched_at = get_uint(&r, 8);
+	out->status = (unsigned)get_uint(&r, 2);
+	get_str16(&r, out->aux, sizeof(out->aux));
+	dl = (size_t)get_uint(&r, 4);
+	if (r.bad || r.n - r.off < dl)
+		return GG_ECORRUPT;
+	out->data = xmalloc(dl + 1);
+	memcpy(out->data, r.p + r.off, dl);
+	((char *)out->data)[dl] = '\0';
+	out->len = dl;
+	return GG_OK;
+}
+
+int
+index_meta_put(struct index_txn *t, enum repo_type type, const char *repo, const char *key,
+	       const struct index_meta *rec)
+{
+	char k[KEY_MAX + 80];
+	size_t kl, cap;
+	struct wr w;
+	int rc;
+
+	if (rec->len > UINT32_MAX)
+		return GG_ETOOBIG;
+	if ((rc = meta_key(k, &kl, type, repo, key)) != GG_OK)
+		return rc;
+	cap = 1 + 8 + 2 + 2 + strlen(rec->aux) + 4 + rec->len;
+	w.p = xmalloc(cap);
+	w.n = 0;
+	w.cap = cap;
+	put_uint(&w, REC_V1, 1);
+	put_uint(&w, rec->fetched_at, 8);
+	put_uint(&w, rec->status, 2);
+	put_str16(&w, rec->aux);
+	put_uint(&w, rec->len, 4);
+	put_bytes(&w, rec->data, rec->len);
+	rc = db_put(t, t->idx->meta, k, kl, w.p, w.n);
+	free(w.p);
+	return rc;
 }

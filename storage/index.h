@@ -17,6 +17,8 @@
  *   blobs    sha256[64]                    -> v1 | u64 size | u32 refcount
  *                                             | u64 last_access | u8 pinned
  *                                             | u8 has_gguf | gguf summary
+ *   meta     T \0 repo \0 "meta" \0 K      -> v1 | u64 fetched_at | u16 status
+ *                                             | u16 len | aux | u32 len | data
  *
  * T is 'm', 'd' or 's' (model, dataset, space).  P is the file path, cut
  * and suffixed with \x01 + sha256(path) when the key would pass LMDB's
@@ -128,6 +130,23 @@ int index_blob_del(struct index_txn *t, const char *sha256);
 int index_blob_foreach(struct index_txn *t,
 		       int (*cb)(void *ctx, const char *sha256, const struct index_blob *rec),
 		       void *ctx);
+
+/*
+ * Cached upstream answers (API JSON as served, compressed by the caller).
+ * key is any string (endpoint, revision, query); longer than the key limit
+ * it is hashed.  aux is a short string kept beside (e.g. a Link header).
+ */
+struct index_meta {
+	uint64_t fetched_at;
+	unsigned status;
+	char aux[2048];
+	void *data;   /* index_meta_get: malloc'ed copy, caller frees */
+	size_t len;
+};
+int index_meta_get(struct index_txn *t, enum repo_type type, const char *repo, const char *key,
+		   struct index_meta *out);
+int index_meta_put(struct index_txn *t, enum repo_type type, const char *repo, const char *key,
+		   const struct index_meta *rec);
 
 /* 'm', 'd', 's' */
 char index_type_char(enum repo_type type);

@@ -476,3 +476,82 @@ store_valid_path(const char *path)
 	}
 	return 1;
 }
+
+int
+store_record_file(struct store *st, enum repo_type type, const char *repo, const char *commit,
+		  const char *path, int lfs, const char *sha256, const char *gitsha1,
+		  uint64_t size)
+{
+	struct index_txn *t = NULL;
+	struct index_blob b;
+	struct index_commit c;
+	struct index_file f;
+	int r;
+
+	if (!is_commit_id(commit) || strlen(sha256) != GG_SHA256_HEX || !store_valid_path(path) ||
+	    (!lfs && (gitsha1 == NULL || strlen(gitsha1) != GG_SHA1_HEX)))
+		return GG_EINVAL;
+	memset(&f, 0, sizeof(f));
+	f.flags = lfs ? INDEX_FILE_LFS : 0;
+	f.size = size;
+	memcpy(f.sha256, sha256, sizeof(f.sha256));
+	if (lfs)
+		blob_lfs_pointer_oid(sha256, size, f.oid, NULL);
+	else
+		memcpy(f.oid, gitsha1, sizeof(f.oid));
+	if ((r = index_txn_begin(st->idx, 1, &t)) != GG_OK)
+		return r;
+	r = index_commit_get(t, type, repo, commit, &c);
+	if (r == GG_ENOENT) {
+		memset(&c, 0, sizeof(c));
+		c.created_at = now_unix();
+		snprintf(c.title, sizeof(c.title), "Mirrored from upstream");
+		r = index_commit_put(t, type, repo, commit, &c);
+	}
+	if (r != GG_OK)
+		goto fail;
+	r = index_blob_get(t, sha256, &b);
+	if (r == GG_ENOENT) {
+		memset(&b, 0, sizeof(b));
+		b.size = size;
+		b.last_access = now_unix();
+		r = index_blob_put(t, sha256, &b);
+	}
+	if (r != GG_OK)
+		goto fail;
+	if ((r = index_file_put(t, type, repo, commit, path, &f)) != GG_OK)
+		goto fail;
+	return index_txn_commit(t);
+fail:
+	index_txn_abort(t);
+	return r;
+}
+
+int
+store_update_gguf(struct store *st, const char *sha256)
+{
+	struct store_item it;
+	struct index_txn *t = NULL;
+	struct index_blob b;
+	int r;
+
+	memset(&it, 0, sizeof(it));
+	memcpy(it.digest.sha256, sha256, GG_SHA256_HEX + 1);
+	it.path = sha256;
+	summarize_gguf(st, &it);
+	if (!it.has_gguf)
+		return GG_OK;
+	if ((r = index_txn_begin(st->idx, 1, &t)) != GG_OK)
+		return r;
+	if ((r = index_blob_get(t, sha256, &b)) != GG_OK) {
+		index_txn_abort(t);
+		return r;
+	}
+	b.has_gguf = 1;
+	b.gguf = it.gguf;
+	if ((r = index_blob_put(t, sha256, &b)) != GG_OK) {
+		index_txn_abort(t);
+		return r;
+	}
+	return index_txn_commit(t);
+}

@@ -99,6 +99,21 @@ int store_verify(struct store *st, void (*bad_cb)(void *ctx, const char *sha256,
 /* Decides whether a file is stored as an LFS file on the Hub. */
 int store_is_lfs_path(const char *path, uint64_t size);
 
+/*
+ * Records that (repo, commit, path) holds a file with this content, in one
+ * transaction: the commit (if new, titled "Mirrored from upstream"), the
+ * blob record (if new) and the file entry.  lfs decides the git oid: the
+ * pointer's oid for LFS files, gitsha1 for the rest (must then be given).
+ * The blob itself may not be present yet.  0, GG_EINVAL, GG_EDB.
+ */
+int store_record_file(struct store *st, enum repo_type type, const char *repo, const char *commit,
+		      const char *path, int lfs, const char *sha256, const char *gitsha1,
+		      uint64_t size);
+
+/* Parses the blob as GGUF (if it starts with the magic) and keeps the
+ * summary in its blob record.  0, GG_ENOENT, GG_EDB; a non-GGUF blob is 0. */
+int store_update_gguf(struct store *st, const char *sha256);
+
 /* Points ref at commit (which must be a 40-hex id).  0, GG_EINVAL, GG_EDB. */
 int store_set_ref(struct store *st, enum repo_type type, const char *repo, const char *ref,
 		  const char *commit);

@@ -257,7 +257,7 @@ etag_is() {
 	fi
 }
 
-if start_ggufd "$S"; then
+if start_ggufd "$S" --upstream none; then
 	ok "serve starts on the store"
 else
 	not_ok "serve starts on the store"

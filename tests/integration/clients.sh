@@ -67,7 +67,7 @@ COMMIT=$(tail -n1 "$WORK/import.out" | sed -n 's/^commit \([0-9a-f]\{40\}\)$/\1/
 result "import into $REPO exits 0 with a commit line" "$([ "$st" = 0 ] && [ -n "$COMMIT" ]; echo $?)" \
 	"exit $st" "$(cat "$WORK/import.out" "$WORK/import.err")"
 
-if start_ggufd "$S"; then
+if start_ggufd "$S" --upstream none; then
 	ok "serve starts and reports its port"
 else
 	not_ok "serve starts and reports its port"

@@ -361,7 +361,9 @@ server_start(void)
 		int n = open("/dev/null", O_RDWR);
 		if (e < 0 || n < 0 || dup2(n, 0) < 0 || dup2(n, 1) < 0 || dup2(e, 2) < 0)
 			_exit(127);
-		execl(fx.ggufd, "ggufd", "serve", "--listen", "127.0.0.1:0", "--store", fx.store,
+		/* --upstream none: a local registry, the store is the whole truth. */
+		execl(fx.ggufd, "ggufd", "serve", "--listen", "127.0.0.1:0", "--upstream", "none",
+		      "--store", fx.store,
 		      (char *)NULL);
 		_exit(127);
 	}

@@ -1,0 +1,396 @@
+/*
+ * fetch.c: single-flight upstream fetches (see fetch.h).
+ *
+ * State, per fetch, behind its own mutex:
+ *   landed   bytes written to the partial file; it only drops (to 0) when
+ *            an upstream ignores our Range and the body restarts, and
+ *            then before any byte below the old value is rewritten, so a
+ *            reader never reads a byte that is not final (body_cb)
+ *   state    RUNNING -> DONE | FAILED
+ *   waiters  readers suspended until more lands
+ * The table of fetches is a short list behind the fetcher's mutex; a
+ * fetch leaves it when it ends, so the next request starts afresh.
+ *
+ * Lock order: fetcher.mu before fetch.mu; wake/sleep callbacks run under
+ * fetch.mu and never call back in.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "blob.h"
+#include "fetch.h"
+#include "log.h"
+#include "route.h"
+#include "util.h"
+
+#define WAKE_BYTES (256u * 1024u)
+#define WAKE_MS 50
+
+enum fetch_state { FETCH_RUNNING, FETCH_DONE, FETCH_FAILED };
+
+struct waiter {
+	void (*wake)(void *arg);
+	void *arg;
+	struct waiter *next;
+};
+
+struct fetch {
+	struct fetcher *fm;
+	struct fetch_spec spec;
+	struct blob_partial *part; /* owned by the fetch thread */
+	char part_path[512];
+	pthread_mutex_t mu;
+	int refs;
+	enum fetch_state state;
+	uint64_t landed;
+	uint64_t woke_at_bytes;
+	uint64_t woke_at_ms;
+	struct waiter *waiters;
+	int reset_pending; /* this attempt's body restarts at 0 */
+	int gen;           /* bumped when the partial restarts at 0 */
+	long attempt_status;
+	struct fetch *next; /* in fm->list */
+};
+
+struct fetcher {
+	struct store *st;
+	struct upstream *up;
+	pthread_mutex_t mu;
+	pthread_cond_t idle;
+	struct fetch *list;
+	unsigned threads;
+	int stopping;
+	uint64_t started;
+};
+
+int
+fetcher_new(struct store *st, struct upstream *up, struct fetcher **out)
+{
+	struct fetcher *fm = xcalloc(1, sizeof(*fm));
+	fm->st = st;
+	fm->up = up;
+	pthread_mutex_init(&fm->mu, NULL);
+	pthread_cond_init(&fm->idle, NULL);
+	*out = fm;
+	return GG_OK;
+}
+
+uint64_t
+fetcher_started(struct fetcher *fm)
+{
+	uint64_t n;
+	pthread_mutex_lock(&fm->mu);
+	n = fm->started;
+	pthread_mutex_unlock(&fm->mu);
+	return n;
+}
+
+/* Wakes every waiter; f->mu held. */
+static void
+wake_all(struct fetch *f)
+{
+	struct waiter *w = f->waiters;
+	f->waiters = NULL;
+	while (w != NULL) {
+		struct waiter *next = w->next;
+		w->wake(w->arg);
+		free(w);
+		w = next;
+	}
+	f->woke_at_bytes = f->landed;
+	f->woke_at_ms = now_ms();
+}
+
+static void
+fetch_free(struct fetch *f)
+{
+	pthread_mutex_destroy(&f->mu);
+	free(f);
+}
+
+void
+fetch_release(struct fetch *f)
+{
+	int last;
+	if (f == NULL)
+		return;
+	pthread_mutex_lock(&f->mu);
+	last = --f->refs == 0;
+	pthread_mutex_unlock(&f->mu);
+	if (last)
+		fetch_free(f);
+}
+
+const char *
+fetch_part_path(const struct fetch *f)
+{
+	return f->part_path;
+}
+
+enum fetch_avail
+fetch_poll(struct fetch *f, int *gen, uint64_t pos, uint64_t end, uint64_t *upto,
+	   void (*sleep)(void *arg), void (*wake)(void *arg), void *arg)
+{
+	enum fetch_avail a;
+	uint64_t limit;
+
+	pthread_mutex_lock(&f->mu);
+	if (*gen < 0)
+		*gen = f->gen;
+	if (*gen != f->gen) {
+		a = FETCH_GONE;
+	} else if (f->state == FETCH_DONE) {
+		*upto = end;
+		a = FETCH_AVAIL;
+	} else if (f->state == FETCH_FAILED) {
+		a = FETCH_GONE;
+	} else {
+		/* Hold back the last byte of the response until verified. */
+		limit = f->landed < end - 1 ? f->landed : end - 1;
+		if (limit > pos) {
+			*upto = limit;
+			a = FETCH_AVAIL;
+		} else {
+			struct waiter *w = xmalloc(sizeof(*w));
+			w->wake = wake;
+			w->arg = arg;
+			w->next = f->waiters;
+			f->waiters = w;
+			sleep(arg);
+			a = FETCH_WAIT;
+		}
+	}
+	pthread_mutex_unlock(&f->mu);
+	return a;
+}
+
+/* --- the fetch thread ------------------------------------------------------- */
+
+static int
+body_cb(void *ctx, const void *data, size_t n, long status)
+{
+	struct fetch *f = ctx;
+	int r;
+
+	if (f->fm->stopping)
+		return 1;
+	if (f->reset_pending) {
+		f->reset_pending = 0;
+		if (status == 200 && blob_partial_length(f->part) > 0) {
+			/* Upstream ignored our Range: the body restarts at byte 0.
+			 * Readers only read below landed; set landed to 0 first. */
+			/* Readers that read the old bytes are cut: nothing
+			 * guarantees the new body equals the old one. */
+			pthread_mutex_lock(&f->mu);
+			f->landed = 0;
+			f->gen++;
+			wake_all(f);
+			pthread_mutex_unlock(&f->mu);
+			log_warnx("upstream ignored Range for %s: restarting", f->spec.key);
+			if (blob_partial_reset(f->part) != GG_OK)
+				return 1;
+		}
+	}
+	r = blob_partial_write(f->part, data, n);
+	if (r != GG_OK) {
+		log_warnx("fetch %s: writing the partial failed: %s", f->spec.key, gg_strerror(r));
+		return 1;
+	}
+	pthread_mutex_lock(&f->mu);
+	f->landed = blob_partial_length(f->part);
+	if (f->waiters != NULL &&
+	    (f->landed - f->woke_at_bytes >= WAKE_BYTES || now_ms() - f->woke_at_ms >= WAKE_MS ||
+	     f->landed == f->spec.size))
+		wake_all(f);
+	pthread_mutex_unlock(&f->mu);
+	return 0;
+}
+
+static void
+backoff(unsigned n)
+{
+	/* 0.25 s, 0.5 s, 1 s, 2 s, 4 s, 4 s ... */
+	unsigned ms = 250u << (n < 4 ? n : 4);
+	struct timespec ts = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000L };
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
+
+static void
+finish(struct fetch *f, int ok, const char *why)
+{
+	struct fetcher *fm = f->fm;
+	struct fetch **pp;
+
+	pthread_mutex_lock(&fm->mu);
+	for (pp = &fm->list; *pp != NULL; pp = &(*pp)->next) {
+		if (*pp == f) {
+			*pp = f->next;
+			break;
+		}
+	}
+	pthread_mutex_lock(&f->mu);
+	f->state = ok ? FETCH_DONE : FETCH_FAILED;
+	wake_all(f);
+	pthread_mutex_unlock(&f->mu);
+	if (!ok)
+		log_warnx("fetch of %s%s %s (%s) failed: %s", route_type_prefix(f->spec.type),
+			  f->spec.repo, f->spec.path, f->spec.key, why);
+	fm->threads--;
+	pthread_cond_broadcast(&fm->idle);
+	pthread_mutex_unlock(&fm->mu);
+}
+
+static void *
+fetch_thread(void *arg)
+{
+	struct fetch *f = arg;
+	struct fetcher *fm = f->fm;
+	struct upstream_resp resp;
+	struct blob_digest d;
+	unsigned stalls = 0;
+	const char *prefix = route_type_prefix(f->spec.type);
+	const char *why = "upstream unavailable";
+	int r;
+
+	while (blob_partial_length(f->part) < f->spec.size) {
+		uint64_t before = blob_partial_length(f->part);
+		if (fm->stopping) {
+			why = "stopping";
+			goto keep_partial;
+		}
+		f->reset_pending = 1;
+		r = upstream_fetch(fm->up, prefix, f->spec.repo, f->spec.commit, f->spec.path, before,
+				   body_cb, f, &resp);
+		if (blob_partial_length(f->part) >= f->spec.size)
+			break;
+		if (r == GG_OK && (resp.status == 401 || resp.status == 403 || resp.status == 404 ||
+				   resp.status == 410)) {
+			why = "upstream refused the content";
+			goto keep_partial;
+		}
+		if (blob_partial_length(f->part) > before)
+			stalls = 0;
+		else if (++stalls > GG_FETCH_RETRIES)
+			goto keep_partial;
+		log_info("fetch %s: transfer ended at %llu of %llu bytes (status %ld); resuming",
+			 f->spec.key, (unsigned long long)blob_partial_length(f->part),
+			 (unsigned long long)f->spec.size, resp.status);
+		backoff(stalls);
+	}
+	r = blob_partial_finish(f->part, &d);
+	f->part = NULL;
+	if (r != GG_OK) {
+		finish(f, 0, r == GG_ECORRUPT ? "content does not match its hash (discarded)"
+					      : gg_strerror(r));
+		fetch_release(f);
+		return NULL;
+	}
+	r = store_record_file(fm->st, f->spec.type, f->spec.repo, f->spec.commit, f->spec.path,
+			      f->spec.lfs, d.sha256, d.gitsha1, d.size);
+	if (r == GG_OK)
+		store_update_gguf(fm->st, d.sha256);
+	log_info("fetched %s%s@%.12s %s: %llu bytes, sha256 %s verified", prefix, f->spec.repo,
+		 f->spec.commit, f->spec.path, (unsigned long long)d.size, d.sha256);
+	finish(f, r == GG_OK, gg_strerror(r));
+	fetch_release(f);
+	return NULL;
+keep_partial:
+	blob_partial_close(f->part);
+	f->part = NULL;
+	finish(f, 0, why);
+	fetch_release(f);
+	return NULL;
+}
+
+int
+fetcher_join(struct fetcher *fm, const struct fetch_spec *spec, struct fetch **out)
+{
+	struct fetch *f;
+	pthread_attr_t attr;
+	pthread_t tid;
+	uint64_t have = 0;
+	int r;
+
+	pthread_mutex_lock(&fm->mu);
+	if (fm->stopping) {
+		pthread_mutex_unlock(&fm->mu);
+		return GG_EUNAVAIL;
+	}
+	for (f = fm->list; f != NULL; f = f->next) {
+		if (strcmp(f->spec.key, spec->key) == 0) {
+			pthread_mutex_lock(&f->mu);
+			f->refs++;
+			pthread_mutex_unlock(&f->mu);
+			pthread_mutex_unlock(&fm->mu);
+			*out = f;
+			return GG_OK;
+		}
+	}
+	if (spec->lfs && blob_exists(fm->st->blobs, spec->key)) {
+		pthread_mutex_unlock(&fm->mu);
+		return GG_EEXIST;
+	}
+	f = xcalloc(1, sizeof(*f));
+	f->fm = fm;
+	f->spec = *spec;
+	pthread_mutex_init(&f->mu, NULL);
+	r = blob_partial_open(fm->st->blobs, spec->key, spec->size, &f->part, &have);
+	if (r != GG_OK) {
+		pthread_mutex_unlock(&fm->mu);
+		fetch_free(f);
+		return r;
+	}
+	snprintf(f->part_path, sizeof(f->part_path), "%s", blob_partial_path(f->part));
+	f->landed = have;
+	f->refs = 2; /* the caller and the thread */
+	f->state = FETCH_RUNNING;
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	if (pthread_create(&tid, &attr, fetch_thread, f) != 0) {
+		pthread_attr_destroy(&attr);
+		pthread_mutex_unlock(&fm->mu);
+		blob_partial_close(f->part);
+		fetch_free(f);
+		return GG_EIO;
+	}
+	pthread_attr_destroy(&attr);
+	f->next = fm->list;
+	fm->list = f;
+	fm->threads++;
+	fm->started++;
+	pthread_mutex_unlock(&fm->mu);
+	log_info("fetching %s%s@%.12s %s (%llu bytes, %s %s)%s", route_type_prefix(spec->type),
+		 spec->repo, spec->commit, spec->path, (unsigned long long)spec->size,
+		 spec->lfs ? "sha256" : "git sha1", spec->key,
+		 have ? " resuming a partial" : "");
+	*out = f;
+	return GG_OK;
+}
+
+void
+fetcher_free(struct fetcher *fm)
+{
+	if (fm == NULL)
+		return;
+	pthread_mutex_lock(&fm->mu);
+	fm->stopping = 1;
+	for (struct fetch *f = fm->list; f != NULL; f = f->next) {
+		pthread_mutex_lock(&f->mu);
+		wake_all(f);
+		pthread_mutex_unlock(&f->mu);
+	}
+	/* Transfers notice `stopping` at their next body chunk or timeout. */
+	while (fm->threads > 0)
+		pthread_cond_wait(&fm->idle, &fm->mu);
+	pthread_mutex_unlock(&fm->mu);
+	pthread_mutex_destroy(&fm->mu);
+	pthread_cond_destroy(&fm->idle);
+	free(fm);
+}

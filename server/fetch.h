@@ -1,0 +1,81 @@
+/*
+ * fetch.h: single-flight upstream fetches, streamed to every waiting
+ * client while they land.
+ *
+ * One fetch per content key (sha256 for LFS files, git blob sha1 for
+ * regular files), however many clients ask: the key is the content hash,
+ * so the branch and the commit id, or two repos holding the same file,
+ * share one transfer.  The fetch thread writes tmp/<key>.part (hashing as
+ * it goes), resumes with Range after a drop, and on completion verifies
+ * the hash, renames the blob into place and indexes it.
+ *
+ * Readers read the partial file directly.  The verified-completion
+ * contract: a reader may read any landed byte except the last byte of its
+ * own response, which is released only once the whole blob is verified.
+ * If verification fails, every reader is told (FETCH_GONE) and must cut
+ * its connection: no client ever completes a corrupt download.
+ *
+ * A fetch nobody waits for any more still runs to completion (it fills
+ * the cache); a partial left by a stop or crash is resumed by the next
+ * fetch of the same key.
+ *
+ * Thread safety: all functions are thread safe.
+ */
+#ifndef GG_FETCH_H
+#define GG_FETCH_H
+
+#include <stdint.h>
+
+#include "gg_limits.h"
+#include "index.h"
+#include "store.h"
+#include "upstream.h"
+
+struct fetcher;
+struct fetch;
+
+struct fetch_spec {
+	enum repo_type type;
+	char repo[GG_MAX_REPO_LEN + 1];
+	char commit[GG_SHA1_HEX + 1];
+	char path[GG_MAX_REPO_PATH_LEN + 1];
+	char key[GG_SHA256_HEX + 1]; /* sha256 (lfs) or git sha1 */
+	int lfs;
+	uint64_t size;
+};
+
+enum fetch_avail { FETCH_AVAIL, FETCH_WAIT, FETCH_GONE };
+
+int fetcher_new(struct store *st, struct upstream *up, struct fetcher **out);
+/* Stops every fetch (partials are kept), wakes their readers, frees. */
+void fetcher_free(struct fetcher *fm);
+
+/*
+ * Joins the fetch of spec->key, starting it if none runs.  *out holds a
+ * reference (fetch_release).  Returns 0, GG_EEXIST if the blob is already
+ * in the store (nothing to join), GG_EIO.
+ */
+int fetcher_join(struct fetcher *fm, const struct fetch_spec *spec, struct fetch **out);
+void fetch_release(struct fetch *f);
+
+/* The partial file's path, for a reader to open (valid while referenced). */
+const char *fetch_part_path(const struct fetch *f);
+
+/*
+ * May a reader whose response covers [pos, end) (end exclusive) read now?
+ * *gen starts at -1 for a new reader and is kept by it across calls; a
+ * reader whose bytes were invalidated (the partial restarted) gets
+ * FETCH_GONE.
+ * FETCH_AVAIL: *upto (> pos) is how far.  FETCH_GONE: the fetch failed.
+ * FETCH_WAIT: nothing yet; before returning, sleep(arg) was called under
+ * the fetch's lock and wake(arg) will be called (once) when more lands or
+ * the state changes.  sleep and wake run with the lock held: they must
+ * not call back into this module.
+ */
+enum fetch_avail fetch_poll(struct fetch *f, int *gen, uint64_t pos, uint64_t end, uint64_t *upto,
+			    void (*sleep)(void *arg), void (*wake)(void *arg), void *arg);
+
+/* Test and stats: fetches started since the start. */
+uint64_t fetcher_started(struct fetcher *fm);
+
+#endif

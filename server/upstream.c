@@ -1,0 +1,541 @@
+/*
+ * upstream.c: the libcurl client for the upstream Hub (see upstream.h).
+ *
+ * One easy handle per request (the content transfers are long; the
+ * metadata requests are few thanks to the index cache).  Headers are
+ * captured by a callback that keeps only what upstream_resp names, reset
+ * at each hop's status line so the fields describe the last hop, except
+ * X-Repo-Commit and X-Linked-*, which the real Hub puts on the redirect
+ * and which survive later hops that lack them.
+ *
+ *   HEAD /ruv/ruvltra/resolve/main/ruvltra-0.5b-q4_k_m.gguf
+ *   <- 302 Location: https://cdn.../?Expires=..   (absolute: stop here)
+ *      X-Repo-Commit: 191239b3...   X-Linked-Etag: "5c3b..."   X-Linked-Size: 2825940544
+ *   HEAD /gpt2/resolve/main/config.json
+ *   <- 307 Location: /api/resolve-cache/models/gpt2/607a.../config.json?etag=...
+ *   HEAD /api/resolve-cache/models/gpt2/607a.../config.json   (path replaced, query dropped)
+ *   <- 200 ETag: "<git sha1>"  Content-Length: 665  X-Repo-Commit: 607a...
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+
+#include "gg_limits.h"
+#include "log.h"
+#include "upstream.h"
+#include "util.h"
+
+#define MAX_HOPS 5
+#define META_TRIES 3
+
+struct upstream {
+	char *base;
+	char *token;
+	char *ca_bundle;
+	long meta_timeout_ms;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	unsigned max_transfers;
+	unsigned active;
+};
+
+const char *
+upstream_base(const struct upstream *u)
+{
+	return u->base;
+}
+
+int
+upstream_new(const struct upstream_config *cfg, struct upstream **out)
+{
+	struct upstream *u;
+	CURLU *url = curl_url();
+	size_t n;
+
+	if (url == NULL)
+		log_fatalx("curl_url() failed: out of memory");
+	if (cfg->base == NULL || curl_url_set(url, CURLUPART_URL, cfg->base, 0) != CURLUE_OK) {
+		curl_url_cleanup(url);
+		return GG_EINVAL;
+	}
+	curl_url_cleanup(url);
+	u = xcalloc(1, sizeof(*u));
+	u->base = xstrdup(cfg->base);
+	n = strlen(u->base);
+	while (n > 0 && u->base[n - 1] == '/')
+		u->base[--n] = '\0';
+	u->token = cfg->token && *cfg->token ? xstrdup(cfg->token) : NULL;
+	u->ca_bundle = cfg->ca_bundle ? xstrdup(cfg->ca_bundle) : NULL;
+	u->meta_timeout_ms = cfg->meta_timeout_ms > 0 ? cfg->meta_timeout_ms : 8000;
+	u->max_transfers = cfg->max_transfers ? cfg->max_transfers : GG_MAX_TRANSFERS;
+	pthread_mutex_init(&u->mu, NULL);
+	pthread_cond_init(&u->cv, NULL);
+	*out = u;
+	return GG_OK;
+}
+
+void
+upstream_free(struct upstream *u)
+{
+	if (u == NULL)
+		return;
+	pthread_mutex_destroy(&u->mu);
+	pthread_cond_destroy(&u->cv);
+	if (u->token != NULL) {
+		/* Do not leave the secret in freed memory. */
+		volatile char *p = u->token;
+		while (*p)
+			*p++ = '\0';
+		free(u->token);
+	}
+	free(u->ca_bundle);
+	free(u->base);
+	free(u);
+}
+
+char *
+upstream_quote(const char *s, int keep_slash)
+{
+	static const char hx[] = "0123456789ABCDEF";
+	size_t n = strlen(s);
+	char *out = xmalloc(3 * n + 1), *o = out;
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+		    strchr("_.-~", *p) != NULL || (keep_slash && *p == '/')) {
+			*o++ = (char)*p;
+		} else {
+			*o++ = '%';
+			*o++ = hx[*p >> 4];
+			*o++ = hx[*p & 15];
+		}
+	}
+	*o = '\0';
+	return out;
+}
+
+static char *
+resolve_url(struct upstream *u, const char *prefix, const char *repo, const char *rev,
+	    const char *path)
+{
+	char *qr = upstream_quote(rev, 0), *qp = upstream_quote(path, 1);
+	char *url = xasprintf("%s/%s%s/resolve/%s/%s", u->base, prefix, repo, qr, qp);
+	free(qr);
+	free(qp);
+	return url;
+}
+
+/* --- headers -------------------------------------------------------------- */
+
+struct hdr_ctx {
+	struct upstream_resp *r;
+};
+
+static void
+copy_value(char *dst, size_t size, const char *v, size_t n)
+{
+	while (n > 0 && (v[n - 1] == '\r' || v[n - 1] == '\n' || v[n - 1] == ' '))
+		n--;
+	while (n > 0 && (*v == ' ' || *v == '\t')) {
+		v++;
+		n--;
+	}
+	if (n >= size)
+		n = size - 1;
+	memcpy(dst, v, n);
+	dst[n] = '\0';
+}
+
+/* "W/\"abc\"" -> "abc" */
+static void
+normalize_etag(char *e)
+{
+	size_t n;
+	if (strncmp(e, "W/", 2) == 0)
+		memmove(e, e + 2, strlen(e + 2) + 1);
+	n = strlen(e);
+	if (n >= 2 && e[0] == '"' && e[n - 1] == '"') {
+		memmove(e, e + 1, n - 2);
+		e[n - 2] = '\0';
+	}
+}
+
+static size_t
+header_cb(char *buf, size_t size, size_t nitems, void *userdata)
+{
+	struct hdr_ctx *h = userdata;
+	struct upstream_resp *r = h->r;
+	size_t n = size * nitems;
+	const char *colon;
+	char name[64], val[2048];
+	size_t nl;
+
+	if (n >= 5 && strncmp(buf, "HTTP/", 5) == 0) {
+		/* A new hop: reset what belongs to one response only. */
+		r->etag[0] = r->error_code[0] = r->error_message[0] = r->link[0] = '\0';
+		r->content_type[0] = '\0';
+		if (!r->linked)
+			r->has_size = 0;
+		r->retry_after = 0;
+		return n;
+	}
+	colon = memchr(buf, ':', n);
+	if (colon == NULL)
+		return n;
+	nl = (size_t)(colon - buf);
+	if (nl >= sizeof(name))
+		return n;
+	memcpy(name, buf, nl);
+	name[nl] = '\0';
+	copy_value(val, sizeof(val), colon + 1, n - nl - 1);
+	if (strcasecmp(name, "X-Repo-Commit") == 0) {
+		if (strlen(val) == GG_SHA1_HEX && is_lower_hex(val, GG_SHA1_HEX))
+			memcpy(r->repo_commit, val, sizeof(r->repo_commit));
+	} else if (strcasecmp(name, "X-Linked-Etag") == 0) {
+		copy_value(r->etag, sizeof(r->etag), val, strlen(val));
+		normalize_etag(r->etag);
+		r->linked = 1;
+	} else if (strcasecmp(name, "ETag") == 0) {
+		if (!r->linked) {
+			copy_value(r->etag, sizeof(r->etag), val, strlen(val));
+			normalize_etag(r->etag);
+		}
+	} else if (strcasecmp(name, "X-Linked-Size") == 0) {
+		uint64_t v;
+		if (parse_u64_str(val, UINT64_MAX / 2, &v) == GG_OK) {
+			r->size = v;
+			r->has_size = 1;
+			r->linked = 1;
+		}
+	} else if (strcasecmp(name, "Content-Length") == 0) {
+		uint64_t v;
+		if (!r->linked && parse_u64_str(val, UINT64_MAX / 2, &v) == GG_OK) {
+			r->size = v;
+			r->has_size = 2; /* from Content-Length: only valid on a 2xx */
+		}
+	} else if (strcasecmp(name, "X-Error-Code") == 0) {
+		copy_value(r->error_code, sizeof(r->error_code), val, strlen(val));
+	} else if (strcasecmp(name, "X-Error-Message") == 0) {
+		copy_value(r->error_message, sizeof(r->error_message), val, strlen(val));
+	} else if (strcasecmp(name, "Link") == 0) {
+		copy_value(r->link, sizeof(r->link), val, strlen(val));
+	} else if (strcasecmp(name, "Content-Type") == 0) {
+		copy_value(r->content_type, sizeof(r->content_type), val, strlen(val));
+	} else if (strcasecmp(name, "Retry-After") == 0) {
+		uint64_t v;
+		if (parse_u64_str(val, 86400, &v) == GG_OK)
+			r->retry_after = v;
+	} else if (strcasecmp(name, "RateLimit") == 0) {
+		/* "resolvers";r=0;t=172 */
+		const char *t = strstr(val, ";t=");
+		uint64_t v;
+		if (t != NULL) {
+			const char *e = t + 3;
+			while (*e >= '0' && *e <= '9')
+				e++;
+			if (parse_u64(t + 3, e, 86400, &v) == GG_OK && r->retry_after == 0)
+				r->retry_after = v;
+		}
+	}
+	return n;
+}
+
+static CURL *
+easy_new(struct upstream *u, const char *url, struct hdr_ctx *h, struct curl_slist **hdrs)
+{
+	CURL *c = curl_easy_init();
+	if (c == NULL)
+		log_fatalx("curl_easy_init() failed");
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, header_cb);
+	curl_easy_setopt(c, CURLOPT_HEADERDATA, h);
+	curl_easy_setopt(c, CURLOPT_USERAGENT, "ggufd/" PACKAGE_VERSION);
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
+	if (u->ca_bundle != NULL)
+		curl_easy_setopt(c, CURLOPT_CAINFO, u->ca_bundle);
+	if (u->token != NULL) {
+		/* libcurl sends a bearer set this way only to the original host;
+		 * CURLOPT_UNRESTRICTED_AUTH stays off. */
+		curl_easy_setopt(c, CURLOPT_HTTPAUTH, (long)CURLAUTH_BEARER);
+		curl_easy_setopt(c, CURLOPT_XOAUTH2_BEARER, u->token);
+		curl_easy_setopt(c, CURLOPT_UNRESTRICTED_AUTH, 0L);
+	}
+	*hdrs = curl_slist_append(*hdrs, "Accept-Encoding: identity");
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, *hdrs);
+	return c;
+}
+
+static void
+sleep_s(uint64_t s)
+{
+	struct timespec ts = { (time_t)s, 0 };
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
+
+/* --- metadata ------------------------------------------------------------- */
+
+static size_t
+discard_cb(char *p, size_t s, size_t n, void *ud)
+{
+	(void)p;
+	(void)ud;
+	return s * n;
+}
+
+int
+upstream_head_file(struct upstream *u, const char *prefix, const char *repo, const char *rev,
+		   const char *path, struct upstream_resp *out)
+{
+	char *url = resolve_url(u, prefix, repo, rev, path);
+	int tries = 0, r = GG_EUNAVAIL;
+
+	for (;;) {
+		struct hdr_ctx h = { out };
+		struct curl_slist *hdrs = NULL;
+		CURL *c;
+		CURLcode cc;
+		char *loc = NULL;
+		int hop;
+
+		memset(out, 0, sizeof(*out));
+		for (hop = 0; hop < MAX_HOPS; hop++) {
+			c = easy_new(u, url, &h, &hdrs);
+			curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+			curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+			curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, u->meta_timeout_ms);
+			curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard_cb);
+			cc = curl_easy_perform(c);
+			if (cc != CURLE_OK) {
+				log_warnx("upstream HEAD %s: %s", url, curl_easy_strerror(cc));
+				curl_easy_cleanup(c);
+				curl_slist_free_all(hdrs);
+				hdrs = NULL;
+				out->status = 0;
+				break;
+			}
+			curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &out->status);
+			loc = NULL;
+			if (out->status >= 300 && out->status < 400) {
+				char *l = NULL;
+				curl_easy_getinfo(c, CURLINFO_REDIRECT_URL, &l);
+				/* REDIRECT_URL is absolute even for a relative Location:
+				 * follow only when it stays on the upstream host. */
+				if (l != NULL && strncmp(l, u->base, strlen(u->base)) == 0 &&
+				    l[strlen(u->base)] == '/')
+					loc = xstrdup(l);
+			}
+			curl_easy_cleanup(c);
+			curl_slist_free_all(hdrs);
+			hdrs = NULL;
+			if (loc == NULL)
+				break;
+			/* Like huggingface_hub: keep the path, drop the query. */
+			loc[strcspn(loc, "?#")] = '\0';
+			free(url);
+			url = loc;
+		}
+		if (out->status >= 300 && out->status < 400 && out->has_size == 2)
+			out->has_size = 0; /* a redirect's length is not the file's */
+		if (out->status == 429 && tries < META_TRIES && out->retry_after <= GG_RETRY_AFTER_MAX) {
+			sleep_s(out->retry_after ? out->retry_after + 1 : 1);
+			tries++;
+			continue;
+		}
+		if ((out->status == 0 || out->status >= 500) && tries < META_TRIES - 1) {
+			tries++;
+			sleep_s(1);
+			continue;
+		}
+		r = (out->status == 0 || out->status >= 500 || out->status == 429) ? GG_EUNAVAIL : GG_OK;
+		break;
+	}
+	free(url);
+	return r;
+}
+
+/* --- content -------------------------------------------------------------- */
+
+struct body_ctx {
+	CURL *c;
+	int (*body)(void *ctx, const void *data, size_t n, long status);
+	void *ctx;
+	int aborted;
+};
+
+static size_t
+body_cb(char *p, size_t s, size_t n, void *ud)
+{
+	struct body_ctx *b = ud;
+	long status = 0;
+	curl_easy_getinfo(b->c, CURLINFO_RESPONSE_CODE, &status);
+	if (status != 200 && status != 206)
+		return s * n; /* an error page: not content */
+	if (b->body(b->ctx, p, s * n, status) != 0) {
+		b->aborted = 1;
+		return 0;
+	}
+	return s * n;
+}
+
+static void
+slot_take(struct upstream *u)
+{
+	pthread_mutex_lock(&u->mu);
+	while (u->active >= u->max_transfers)
+		pthread_cond_wait(&u->cv, &u->mu);
+	u->active++;
+	pthread_mutex_unlock(&u->mu);
+}
+
+static void
+slot_give(struct upstream *u)
+{
+	pthread_mutex_lock(&u->mu);
+	u->active--;
+	pthread_cond_signal(&u->cv);
+	pthread_mutex_unlock(&u->mu);
+}
+
+int
+upstream_fetch(struct upstream *u, const char *prefix, const char *repo, const char *commit,
+	       const char *path, uint64_t offset,
+	       int (*body)(void *ctx, const void *data, size_t n, long status), void *ctx,
+	       struct upstream_resp *out)
+{
+	char *url = resolve_url(u, prefix, repo, commit, path);
+	struct hdr_ctx h = { out };
+	struct body_ctx b = { NULL, body, ctx, 0 };
+	struct curl_slist *hdrs = NULL;
+	char range[64];
+	CURLcode cc;
+	CURL *c;
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	slot_take(u);
+	c = easy_new(u, url, &h, &hdrs);
+	b.c = c;
+	if (offset > 0) {
+		snprintf(range, sizeof(range), "Range: bytes=%llu-", (unsigned long long)offset);
+		hdrs = curl_slist_append(hdrs, range);
+		curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
+	}
+	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
+	curl_easy_setopt(c, CURLOPT_MAXREDIRS, (long)MAX_HOPS);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, body_cb);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
+	/* A transfer that moves less than 1 byte/s for 20 s is cut and resumed. */
+	curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
+	curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, 20L);
+	cc = curl_easy_perform(c);
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &out->status);
+	if (b.aborted)
+		r = GG_EINVAL;
+	else if (cc != CURLE_OK) {
+		log_warnx("upstream GET %s%s/.../%s from %llu: %s", prefix, repo, path,
+			  (unsigned long long)offset, curl_easy_strerror(cc));
+		r = GG_EUNAVAIL;
+	} else {
+		r = GG_OK;
+	}
+	curl_easy_cleanup(c);
+	curl_slist_free_all(hdrs);
+	slot_give(u);
+	free(url);
+	return r;
+}
+
+/* --- API ------------------------------------------------------------------ */
+
+struct api_body {
+	struct buf *b;
+	int too_big;
+};
+
+static size_t
+api_cb(char *p, size_t s, size_t n, void *ud)
+{
+	struct api_body *a = ud;
+	if (buf_append(a->b, p, s * n) != GG_OK) {
+		a->too_big = 1;
+		return 0;
+	}
+	return s * n;
+}
+
+int
+upstream_api(struct upstream *u, const char *method, const char *path_query, const char *req_body,
+	     size_t req_len, const char *req_ctype, struct buf *body, struct upstream_resp *out)
+{
+	char *url = xasprintf("%s%s", u->base, path_query);
+	int tries = 0, r = GG_EUNAVAIL;
+
+	for (;;) {
+		struct hdr_ctx h = { out };
+		struct api_body a = { body, 0 };
+		struct curl_slist *hdrs = NULL;
+		CURLcode cc;
+		CURL *c;
+		char ct[160];
+
+		memset(out, 0, sizeof(*out));
+		body->len = 0;
+		c = easy_new(u, url, &h, &hdrs);
+		/* JSON may come gzip'd: let libcurl decode it. */
+		curl_slist_free_all(hdrs);
+		hdrs = curl_slist_append(NULL, "Accept: application/json");
+		if (req_ctype != NULL) {
+			snprintf(ct, sizeof(ct), "Content-Type: %s", req_ctype);
+			hdrs = curl_slist_append(hdrs, ct);
+		}
+		curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
+		curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");
+		curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
+		curl_easy_setopt(c, CURLOPT_MAXREDIRS, (long)MAX_HOPS);
+		curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, u->meta_timeout_ms * 2);
+		curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, api_cb);
+		curl_easy_setopt(c, CURLOPT_WRITEDATA, &a);
+		if (strcmp(method, "POST") == 0) {
+			curl_easy_setopt(c, CURLOPT_POST, 1L);
+			curl_easy_setopt(c, CURLOPT_POSTFIELDS, req_body ? req_body : "");
+			curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)req_len);
+		}
+		cc = curl_easy_perform(c);
+		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &out->status);
+		curl_easy_cleanup(c);
+		curl_slist_free_all(hdrs);
+		if (a.too_big) {
+			r = GG_ETOOBIG;
+			break;
+		}
+		if (cc != CURLE_OK) {
+			log_warnx("upstream %s %s: %s", method, path_query, curl_easy_strerror(cc));
+			out->status = 0;
+		}
+		if (out->status == 429 && tries < META_TRIES && out->retry_after <= GG_RETRY_AFTER_MAX) {
+			sleep_s(out->retry_after ? out->retry_after + 1 : 1);
+			tries++;
+			continue;
+		}
+		if ((out->status == 0 || out->status >= 500) && tries < META_TRIES - 1) {
+			tries++;
+			sleep_s(1);
+			continue;
+		}
+		r = (out->status == 0 || out->status >= 500 || out->status == 429) ? GG_EUNAVAIL : GG_OK;
+		break;
+	}
+	free(url);
+	return r;
+}
