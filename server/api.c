@@ -30,6 +30,7 @@
 
 void http_form_foreach(const char *body, size_t len, const char *name,
 		       void (*cb)(void *ctx, const char *value), void *ctx);
+int api_mirror(struct req *r, enum MHD_Result *res);
 
 static char *
 json_print(cJSON *o)
@@ -68,7 +69,12 @@ http_resolve_commit(struct req *r, struct index_txn **t, char commit[GG_SHA1_HEX
 		return GG_OK;
 	index_txn_abort(*t);
 	*t = NULL;
-	if (rc == GG_ENOENT && !known)
+	if (rc == GG_ENOENT && http_has_upstream(r))
+		/* A mirror that cannot ask upstream must not claim the repo or
+		 * revision does not exist. */
+		*result = http_error(r, MHD_HTTP_GATEWAY_TIMEOUT, "UpstreamUnavailable",
+				     "Not in the store and upstream is unreachable", NULL);
+	else if (rc == GG_ENOENT && !known)
 		*result = http_error(r, MHD_HTTP_UNAUTHORIZED, "RepoNotFound",
 				     "Repository not found", NULL);
 	else if (rc == GG_ENOENT)
@@ -198,6 +204,7 @@ expand_cb(void *ctx, const char *value)
 enum MHD_Result
 handle_api_info(struct req *r)
 {
+	enum MHD_Result mirrored;
 	struct index_txn *t = NULL;
 	struct index_commit c;
 	struct info_ctx ic;
@@ -207,6 +214,9 @@ handle_api_info(struct req *r)
 	const char *slash;
 	cJSON *o;
 	int rc;
+
+	if (api_mirror(r, &mirrored))
+		return mirrored;
 
 	if (http_resolve_commit(r, &t, commit, &result) != GG_OK)
 		return result;
@@ -401,6 +411,7 @@ unhex(const char *s)
 enum MHD_Result
 handle_api_tree(struct req *r)
 {
+	enum MHD_Result mirrored;
 	struct index_txn *t = NULL;
 	struct tree_ctx c;
 	char commit[GG_SHA1_HEX + 1], prefix[GG_MAX_REPO_PATH_LEN + 2];
@@ -410,6 +421,9 @@ handle_api_tree(struct req *r)
 	int rc, expand;
 	uint64_t limit = GG_TREE_PAGE_SIZE;
 	struct MHD_Response *resp;
+
+	if (api_mirror(r, &mirrored))
+		return mirrored;
 
 	if (http_resolve_commit(r, &t, commit, &result) != GG_OK)
 		return result;
@@ -540,6 +554,7 @@ dir_probe_cb(void *ctx, const char *path, const struct index_file *f)
 enum MHD_Result
 handle_api_paths_info(struct req *r)
 {
+	enum MHD_Result mirrored;
 	struct index_txn *t = NULL;
 	struct pi_ctx p;
 	struct index_commit ci;
@@ -548,6 +563,9 @@ handle_api_paths_info(struct req *r)
 	const char *ctype = http_header(r, "Content-Type");
 	int expand = 0, have_ci = 0;
 	cJSON *out, *item;
+
+	if (api_mirror(r, &mirrored))
+		return mirrored;
 
 	p.paths = cJSON_CreateArray();
 	if (ctype != NULL && strncasecmp(ctype, "application/json", 16) == 0) {
@@ -657,16 +675,23 @@ refs_cb(void *ctx, const char *name, const struct index_ref *rec)
 enum MHD_Result
 handle_api_refs(struct req *r)
 {
+	enum MHD_Result mirrored;
 	struct store *st = http_store(r);
 	struct index_txn *t = NULL;
 	struct refs_ctx c;
 	cJSON *o;
 	int rc;
 
+	if (api_mirror(r, &mirrored))
+		return mirrored;
+
 	if ((rc = index_txn_begin(st->idx, 0, &t)) != GG_OK)
 		return http_error_from(r, rc, "index");
 	if (!store_repo_exists(st, t, r->route.type, r->route.repo)) {
 		index_txn_abort(t);
+		if (http_has_upstream(r))
+			return http_error(r, MHD_HTTP_GATEWAY_TIMEOUT, "UpstreamUnavailable",
+					  "Not in the store and upstream is unreachable", NULL);
 		return http_error(r, MHD_HTTP_UNAUTHORIZED, "RepoNotFound", "Repository not found",
 				  NULL);
 	}
