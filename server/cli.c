@@ -16,6 +16,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fnmatch.h>
 #include <getopt.h>
 #include <limits.h>
 #include <signal.h>
@@ -27,6 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <cjson/cJSON.h>
 #include <curl/curl.h>
 
 #include "cli.h"
@@ -68,6 +70,7 @@ static const char usage_main[] =
 	"commands:\n"
 	"  serve    serve the store over the Hub's HTTP protocol\n"
 	"  import   add local files or a huggingface_hub cache to the store\n"
+	"  pull     fetch a repo (or some of its files) from upstream into the store\n"
 	"  ls       list repos, revisions and files in the store\n"
 	"  verify   re-hash every blob; quarantine those that do not match\n"
 	"  help     show this help\n"
@@ -108,6 +111,17 @@ static const char usage_import[] =
 	"\n"
 	"  --hf-cache DIR   import a huggingface_hub cache (DIR holds models--org--name\n"
 	"                   folders, or is one), with its commits and refs\n";
+
+static const char usage_pull[] =
+	"usage: ggufd pull [--store DIR] [--upstream URL] [--revision REV] [--include GLOB]...\n"
+	"                  [--pin] [--ca-bundle FILE] REPO\n"
+	"\n"
+	"Fills the store from upstream ahead of time: every file of REPO at REV\n"
+	"(default main), or those matching any --include glob (e.g. '*q4_k_m.gguf').\n"
+	"Each file is verified against the Hub's hash.  Interrupted pulls resume.\n"
+	"--pin keeps the pulled blobs from eviction.  Exit status 1 if any file failed.\n"
+	"The upstream token comes from HF_TOKEN, HUGGING_FACE_HUB_TOKEN or\n"
+	"HUGGINGFACE_API_KEY.\n";
 
 static const char usage_ls[] =
 	"usage: ggufd ls [--store DIR] [REPO]\n"
@@ -650,6 +664,301 @@ cmd_import(int argc, char **argv)
 	return rc;
 }
 
+/* --- pull ------------------------------------------------------------------- */
+
+struct pull_file {
+	char *path;
+	char *oid;    /* git blob sha1 (of the pointer, for LFS files) */
+	char *sha256; /* LFS files only */
+	uint64_t size;
+};
+
+struct pull_list {
+	struct pull_file *v;
+	size_t n, cap;
+	uint64_t bytes;
+};
+
+static int
+pull_matches(const char *path, char **globs, int nglobs)
+{
+	if (nglobs == 0)
+		return 1;
+	for (int i = 0; i < nglobs; i++) {
+		const char *base = strrchr(path, '/');
+		if (fnmatch(globs[i], path, 0) == 0 || (base && fnmatch(globs[i], base + 1, 0) == 0))
+			return 1;
+	}
+	return 0;
+}
+
+/* Appends the file entries of one tree page (a JSON array). */
+static int
+pull_collect(const char *json, size_t len, struct pull_list *l, char **globs, int nglobs)
+{
+	cJSON *arr = cJSON_ParseWithLength(json, len), *e;
+	if (!cJSON_IsArray(arr)) {
+		cJSON_Delete(arr);
+		return GG_EFORMAT;
+	}
+	cJSON_ArrayForEach(e, arr)
+	{
+		cJSON *type = cJSON_GetObjectItemCaseSensitive(e, "type");
+		cJSON *path = cJSON_GetObjectItemCaseSensitive(e, "path");
+		cJSON *oid = cJSON_GetObjectItemCaseSensitive(e, "oid");
+		cJSON *size = cJSON_GetObjectItemCaseSensitive(e, "size");
+		cJSON *lfs = cJSON_GetObjectItemCaseSensitive(e, "lfs");
+		cJSON *loid = lfs ? cJSON_GetObjectItemCaseSensitive(lfs, "oid") : NULL;
+		struct pull_file *f;
+
+		if (!cJSON_IsString(type) || strcmp(type->valuestring, "file") != 0)
+			continue;
+		if (!cJSON_IsString(path) || !cJSON_IsString(oid) || !cJSON_IsNumber(size) ||
+		    size->valuedouble < 0 || !store_valid_path(path->valuestring) ||
+		    strlen(oid->valuestring) != GG_SHA1_HEX ||
+		    (lfs != NULL && (!cJSON_IsString(loid) || strlen(loid->valuestring) != GG_SHA256_HEX ||
+				     !is_lower_hex(loid->valuestring, GG_SHA256_HEX)))) {
+			cJSON_Delete(arr);
+			return GG_EFORMAT;
+		}
+		if (!pull_matches(path->valuestring, globs, nglobs))
+			continue;
+		if (l->n == l->cap) {
+			l->cap = l->cap ? l->cap * 2 : 16;
+			l->v = xrealloc(l->v, l->cap * sizeof(*l->v));
+		}
+		f = &l->v[l->n++];
+		f->path = xstrdup(path->valuestring);
+		f->oid = xstrdup(oid->valuestring);
+		f->sha256 = lfs ? xstrdup(loid->valuestring) : NULL;
+		f->size = (uint64_t)size->valuedouble;
+		l->bytes += f->size;
+	}
+	cJSON_Delete(arr);
+	return GG_OK;
+}
+
+static void
+pull_progress(int tty, const char *path, uint64_t got, uint64_t size, uint64_t t0, int final)
+{
+	double secs = (double)(now_ms() - t0) / 1000.0;
+	double rate = secs > 0 ? (double)got / secs : 0;
+	if (tty) {
+		int width = 24, fill = size ? (int)((double)got * width / (double)size) : width;
+		char bar[32];
+		long eta = rate > 0 && size > got ? (long)((double)(size - got) / rate) : 0;
+		for (int i = 0; i < width; i++)
+			bar[i] = i < fill ? '#' : '.';
+		bar[width] = '\0';
+		fprintf(stderr, "\r  %-40.40s [%s] %3d%% %8.1f MB/s ETA %ld:%02ld ", path, bar,
+			size ? (int)(100.0 * (double)got / (double)size) : 100, rate / 1e6, eta / 60,
+			eta % 60);
+		if (final)
+			fputc('\n', stderr);
+	} else if (final) {
+		fprintf(stderr, "  %s: %llu bytes in %.1f s (%.1f MB/s)\n", path,
+			(unsigned long long)got, secs, rate / 1e6);
+	}
+}
+
+static int
+cmd_pull(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "store", required_argument, NULL, 's' },
+		{ "upstream", required_argument, NULL, 'U' },
+		{ "revision", required_argument, NULL, 'r' },
+		{ "include", required_argument, NULL, 'i' },
+		{ "pin", no_argument, NULL, 'p' },
+		{ "ca-bundle", required_argument, NULL, 'c' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *store = default_store(), *rev = "main", *upstream = getenv("GGUFD_UPSTREAM");
+	char *globs[64];
+	int nglobs = 0, pin = 0, c, rc = 1, failed = 0, tty = isatty(2);
+	struct upstream_config ucfg;
+	struct upstream *up = NULL;
+	struct fetcher *fm = NULL;
+	struct store *st = NULL;
+	struct upstream_resp ur;
+	struct pull_list list;
+	struct buf body;
+	enum repo_type type;
+	const char *repo;
+	char commit[GG_SHA1_HEX + 1], *url = NULL, *qrev = NULL;
+
+	memset(&ucfg, 0, sizeof(ucfg));
+	memset(&list, 0, sizeof(list));
+	ucfg.ca_bundle = getenv("GGUFD_CA_BUNDLE");
+	if (upstream == NULL || *upstream == '\0')
+		upstream = DEFAULT_UPSTREAM;
+	while ((c = next_opt("pull", argc, argv, opts)) != -1) {
+		switch (c) {
+		case 's': store = optarg; break;
+		case 'U': upstream = optarg; break;
+		case 'r': rev = optarg; break;
+		case 'i':
+			if (nglobs == 64)
+				return usage_error("pull", "at most 64 --include globs ('%s')", optarg);
+			globs[nglobs++] = optarg;
+			break;
+		case 'p': pin = 1; break;
+		case 'c': ucfg.ca_bundle = optarg; break;
+		case 'h': fputs(usage_pull, stdout); return 0;
+		default: return EXIT_USAGE;
+		}
+	}
+	if (argc - optind != 1)
+		return usage_error("pull", "needs exactly one REPO (%d given)", argc - optind);
+	if (split_repo(argv[optind], &type, &repo) != 0)
+		return usage_error("pull", "'%s' is not a valid repo id", argv[optind]);
+	if (strcmp(upstream, "none") == 0)
+		return usage_error("pull", "needs an upstream, not '%s'", upstream);
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	ucfg.base = upstream;
+	ucfg.token = upstream_token_from_env();
+	ucfg.max_transfers = 4;
+	if (upstream_new(&ucfg, &up) != GG_OK) {
+		rc = usage_error("pull", "--upstream wants a URL, not '%s'", upstream);
+		goto done;
+	}
+	if (open_store(store, &st) != 0)
+		goto done;
+	fetcher_new(st, up, &fm);
+
+	/* 1. The revision's commit. */
+	buf_init(&body, GG_MAX_UPSTREAM_JSON);
+	qrev = upstream_quote(rev, 0);
+	url = xasprintf("/api/%s/%s/revision/%s", route_type_plural(type), repo, qrev);
+	if (upstream_api(up, "GET", url, NULL, 0, NULL, &body, &ur) != GG_OK || ur.status != 200) {
+		fprintf(stderr, "ggufd: pull: %s@%s: %s\n", argv[optind], rev,
+			ur.status ? (ur.error_message[0] ? ur.error_message : "upstream refused")
+				  : "upstream unreachable");
+		buf_free(&body);
+		goto done;
+	}
+	{
+		cJSON *info = cJSON_ParseWithLength(body.data ? body.data : "", body.len);
+		cJSON *sha = cJSON_GetObjectItemCaseSensitive(info, "sha");
+		int ok = cJSON_IsString(sha) && strlen(sha->valuestring) == GG_SHA1_HEX &&
+			 is_lower_hex(sha->valuestring, GG_SHA1_HEX);
+		if (ok)
+			memcpy(commit, sha->valuestring, sizeof(commit));
+		cJSON_Delete(info);
+		if (!ok) {
+			fprintf(stderr, "ggufd: pull: upstream gave no commit for %s@%s\n", argv[optind], rev);
+			buf_free(&body);
+			goto done;
+		}
+	}
+	/* 2. Its files, page by page (Link: <...>; rel="next"). */
+	free(url);
+	url = xasprintf("/api/%s/%s/tree/%s?recursive=true", route_type_plural(type), repo, commit);
+	for (int pages = 0; url != NULL && pages < 100000; pages++) {
+		const char *lt, *gt;
+		size_t bl = strlen(upstream_base(up));
+		if (upstream_api(up, "GET", url, NULL, 0, NULL, &body, &ur) != GG_OK || ur.status != 200 ||
+		    pull_collect(body.data ? body.data : "", body.len, &list, globs, nglobs) != GG_OK) {
+			fprintf(stderr, "ggufd: pull: listing %s failed (status %ld)\n", argv[optind],
+				ur.status);
+			buf_free(&body);
+			goto done;
+		}
+		free(url);
+		url = NULL;
+		lt = strchr(ur.link, '<');
+		gt = lt ? strchr(lt, '>') : NULL;
+		if (lt && gt && strstr(ur.link, "rel=\"next\"") &&
+		    strncmp(lt + 1, upstream_base(up), bl) == 0)
+			url = xstrndup(lt + 1 + bl, (size_t)(gt - lt - 1 - bl));
+	}
+	buf_free(&body);
+	if (strlen(rev) != GG_SHA1_HEX || !is_lower_hex(rev, GG_SHA1_HEX))
+		store_set_ref(st, type, repo, rev, commit);
+	fprintf(stderr, "pulling %s@%s (%.12s): %zu files, %llu bytes\n", argv[optind], rev, commit,
+		list.n, (unsigned long long)list.bytes);
+
+	/* 3. Each file through the same single-flight fetch the server uses. */
+	for (size_t i = 0; i < list.n; i++) {
+		struct pull_file *pf = &list.v[i];
+		struct fetch_spec spec;
+		struct fetch *f = NULL;
+		struct index_txn *t = NULL;
+		struct index_file have;
+		uint64_t got = 0, t0 = now_ms();
+		int r, state = 0;
+
+		memset(&spec, 0, sizeof(spec));
+		spec.type = type;
+		snprintf(spec.repo, sizeof(spec.repo), "%s", repo);
+		memcpy(spec.commit, commit, sizeof(spec.commit));
+		snprintf(spec.path, sizeof(spec.path), "%s", pf->path);
+		spec.lfs = pf->sha256 != NULL;
+		snprintf(spec.key, sizeof(spec.key), "%s", spec.lfs ? pf->sha256 : pf->oid);
+		spec.size = pf->size;
+		if (spec.lfs)
+			store_record_file(st, type, repo, commit, pf->path, 1, pf->sha256, NULL, pf->size);
+		/* Already here? */
+		if (index_txn_begin(st->idx, 0, &t) == GG_OK) {
+			r = index_file_get(t, type, repo, commit, pf->path, &have);
+			index_txn_abort(t);
+			if (r == GG_OK && blob_exists(st->blobs, have.sha256)) {
+				if (pin)
+					store_pin(st, have.sha256, 1);
+				fprintf(stderr, "  %s: already in the store\n", pf->path);
+				continue;
+			}
+		}
+		r = fetcher_join(fm, &spec, &f);
+		if (r == GG_EEXIST) {
+			fprintf(stderr, "  %s: already in the store\n", pf->path);
+			continue;
+		}
+		if (r != GG_OK) {
+			fprintf(stderr, "  %s: cannot start: %s\n", pf->path, gg_strerror(r));
+			failed++;
+			continue;
+		}
+		while ((state = fetch_progress(f, &got)) == 0) {
+			struct timespec ts = { 0, 200 * 1000000L };
+			pull_progress(tty, pf->path, got, pf->size, t0, 0);
+			nanosleep(&ts, NULL);
+		}
+		fetch_release(f);
+		if (state < 0) {
+			if (tty)
+				fputc('\n', stderr);
+			fprintf(stderr, "  %s: FAILED (see the log above)\n", pf->path);
+			failed++;
+			continue;
+		}
+		pull_progress(tty, pf->path, pf->size, pf->size, t0, 1);
+		if (pin && index_txn_begin(st->idx, 0, &t) == GG_OK) {
+			r = index_file_get(t, type, repo, commit, pf->path, &have);
+			index_txn_abort(t);
+			if (r == GG_OK)
+				store_pin(st, have.sha256, 1);
+		}
+	}
+	printf("pulled %s@%s %s: %zu files, %d failed\n", argv[optind], rev, commit, list.n, failed);
+	rc = failed ? 1 : 0;
+done:
+	for (size_t i = 0; i < list.n; i++) {
+		free(list.v[i].path);
+		free(list.v[i].oid);
+		free(list.v[i].sha256);
+	}
+	free(list.v);
+	free(url);
+	free(qrev);
+	fetcher_free(fm);
+	upstream_free(up);
+	store_close(st);
+	curl_global_cleanup();
+	return rc;
+}
+
 /* --- ls --------------------------------------------------------------------- */
 
 struct ls_ctx {
@@ -852,6 +1161,8 @@ cli_main(int argc, char **argv)
 		return cmd_import(argc - 1, argv + 1);
 	if (strcmp(cmd, "ls") == 0)
 		return cmd_ls(argc - 1, argv + 1);
+	if (strcmp(cmd, "pull") == 0)
+		return cmd_pull(argc - 1, argv + 1);
 	if (strcmp(cmd, "verify") == 0)
 		return cmd_verify(argc - 1, argv + 1);
 	fprintf(stderr, "ggufd: unknown command '%s' (see 'ggufd help')\n", cmd);

@@ -394,3 +394,14 @@ fetcher_free(struct fetcher *fm)
 	pthread_cond_destroy(&fm->idle);
 	free(fm);
 }
+
+int
+fetch_progress(struct fetch *f, uint64_t *landed)
+{
+	int st;
+	pthread_mutex_lock(&f->mu);
+	*landed = f->landed;
+	st = f->state == FETCH_DONE ? 1 : f->state == FETCH_FAILED ? -1 : 0;
+	pthread_mutex_unlock(&f->mu);
+	return st;
+}

@@ -75,6 +75,10 @@ const char *fetch_part_path(const struct fetch *f);
 enum fetch_avail fetch_poll(struct fetch *f, int *gen, uint64_t pos, uint64_t end, uint64_t *upto,
 			    void (*sleep)(void *arg), void (*wake)(void *arg), void *arg);
 
+/* Progress: *landed bytes so far; returns 0 running, 1 done (verified
+ * and indexed), -1 failed. */
+int fetch_progress(struct fetch *f, uint64_t *landed);
+
 /* Test and stats: fetches started since the start. */
 uint64_t fetcher_started(struct fetcher *fm);
 

@@ -555,3 +555,24 @@ store_update_gguf(struct store *st, const char *sha256)
 	}
 	return index_txn_commit(t);
 }
+
+int
+store_pin(struct store *st, const char *sha256, int pinned)
+{
+	struct index_txn *t = NULL;
+	struct index_blob b;
+	int r;
+
+	if ((r = index_txn_begin(st->idx, 1, &t)) != GG_OK)
+		return r;
+	if ((r = index_blob_get(t, sha256, &b)) != GG_OK) {
+		index_txn_abort(t);
+		return r;
+	}
+	b.pinned = pinned ? 1 : 0;
+	if ((r = index_blob_put(t, sha256, &b)) != GG_OK) {
+		index_txn_abort(t);
+		return r;
+	}
+	return index_txn_commit(t);
+}

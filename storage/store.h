@@ -114,6 +114,10 @@ int store_record_file(struct store *st, enum repo_type type, const char *repo, c
  * summary in its blob record.  0, GG_ENOENT, GG_EDB; a non-GGUF blob is 0. */
 int store_update_gguf(struct store *st, const char *sha256);
 
+/* Sets or clears a blob's pin (pinned blobs are never evicted).
+ * 0, GG_ENOENT, GG_EDB. */
+int store_pin(struct store *st, const char *sha256, int pinned);
+
 /* Points ref at commit (which must be a 40-hex id).  0, GG_EINVAL, GG_EDB. */
 int store_set_ref(struct store *st, enum repo_type type, const char *repo, const char *ref,
 		  const char *commit);
