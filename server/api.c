@@ -26,6 +26,7 @@
 
 #include "blob.h"
 #include "handlers.h"
+#include "pull.h"
 #include "log.h"
 
 void http_form_foreach(const char *body, size_t len, const char *name,
@@ -737,4 +738,105 @@ handle_index(struct req *r)
 						MHD_RESPMEM_PERSISTENT);
 	MHD_add_response_header(resp, "Content-Type", "text/html; charset=utf-8");
 	return http_queue(r, MHD_HTTP_OK, resp);
+}
+
+/* --- ggufd's own routes ----------------------------------------------------- */
+
+/*
+ *   POST /api/ggufd/pull   {"repo":"ruv/ruvltra","revision":"main",
+ *                           "include":["*q4_k_m.gguf"],"pin":true}
+ *        -> 202 {"id":1,"repo":...,"state":"running"}
+ *   GET  /api/ggufd/pull         -> [jobs]
+ *   GET  /api/ggufd/pull/{id}    -> job
+ * Operator routes: until ggufd has tokens (the gateway issue), they answer
+ * only clients on the loopback interface.
+ */
+static enum MHD_Result
+ggufd_pull_start(struct req *r)
+{
+	struct pull_req pr;
+	cJSON *body, *repo, *rev, *inc, *pin, *g;
+	const char *name;
+	long id;
+	char *json;
+
+	memset(&pr, 0, sizeof(pr));
+	body = cJSON_ParseWithLength(r->body.data ? r->body.data : "", r->body.len);
+	repo = cJSON_GetObjectItemCaseSensitive(body, "repo");
+	rev = cJSON_GetObjectItemCaseSensitive(body, "revision");
+	inc = cJSON_GetObjectItemCaseSensitive(body, "include");
+	pin = cJSON_GetObjectItemCaseSensitive(body, "pin");
+	if (!cJSON_IsObject(body) || !cJSON_IsString(repo) || (rev && !cJSON_IsString(rev)) ||
+	    (inc && !cJSON_IsArray(inc)) || (pin && !cJSON_IsBool(pin))) {
+		cJSON_Delete(body);
+		return http_error(r, MHD_HTTP_BAD_REQUEST, "BadRequest",
+				  "Body must be JSON: {\"repo\": str, \"revision\"?: str, "
+				  "\"include\"?: [str], \"pin\"?: bool}",
+				  NULL);
+	}
+	name = repo->valuestring;
+	pr.type = REPO_MODEL;
+	if (strncmp(name, "datasets/", 9) == 0) {
+		pr.type = REPO_DATASET;
+		name += 9;
+	} else if (strncmp(name, "spaces/", 7) == 0) {
+		pr.type = REPO_SPACE;
+		name += 7;
+	}
+	if (!route_valid_repo(name) ||
+	    (rev && (strlen(rev->valuestring) == 0 || strlen(rev->valuestring) > GG_MAX_REV_LEN))) {
+		cJSON_Delete(body);
+		return http_error(r, MHD_HTTP_BAD_REQUEST, "BadRequest", "Invalid repo or revision",
+				  NULL);
+	}
+	snprintf(pr.repo, sizeof(pr.repo), "%s", name);
+	snprintf(pr.rev, sizeof(pr.rev), "%s", rev ? rev->valuestring : "main");
+	pr.pin = cJSON_IsTrue(pin);
+	cJSON_ArrayForEach(g, inc)
+	{
+		if (!cJSON_IsString(g) || pr.nglobs == PULL_MAX_GLOBS) {
+			cJSON_Delete(body);
+			return http_error(r, MHD_HTTP_BAD_REQUEST, "BadRequest",
+					  "\"include\" takes at most 64 strings", NULL);
+		}
+		pr.globs[pr.nglobs++] = g->valuestring;
+	}
+	id = pull_jobs_start(http_jobs(r), &pr); /* copies the globs */
+	cJSON_Delete(body);
+	if (id < 0)
+		return http_error_from(r, (int)id, "starting the pull");
+	json = pull_jobs_json(http_jobs(r), id);
+	return http_json(r, MHD_HTTP_ACCEPTED, json ? json : xstrdup("{}"), NULL);
+}
+
+enum MHD_Result
+handle_ggufd_api(struct req *r)
+{
+	size_t plen = (size_t)(r->path_end - r->raw_uri);
+	const char *p = r->raw_uri;
+
+	if (!http_client_is_loopback(r))
+		return http_error(r, MHD_HTTP_FORBIDDEN, "Forbidden",
+				  "ggufd operator routes answer loopback clients only", NULL);
+	if (plen == 15 && memcmp(p, "/api/ggufd/pull", 15) == 0) {
+		if (http_jobs(r) == NULL)
+			return http_error(r, MHD_HTTP_CONFLICT, "NoUpstream",
+					  "This ggufd has no upstream to pull from", NULL);
+		if (strcmp(r->method, "POST") == 0)
+			return ggufd_pull_start(r);
+		if (strcmp(r->method, "GET") == 0 || r->is_head)
+			return http_json(r, MHD_HTTP_OK, pull_jobs_json(http_jobs(r), 0), NULL);
+		return http_error(r, MHD_HTTP_METHOD_NOT_ALLOWED, NULL, "Use GET or POST", NULL);
+	}
+	if (plen > 16 && memcmp(p, "/api/ggufd/pull/", 16) == 0 && http_jobs(r) != NULL) {
+		uint64_t id;
+		char *json;
+		if (parse_u64(p + 16, r->path_end, 1u << 30, &id) != GG_OK)
+			return http_error(r, MHD_HTTP_BAD_REQUEST, NULL, "Invalid job id", NULL);
+		json = pull_jobs_json(http_jobs(r), (long)id);
+		if (json == NULL)
+			return http_error(r, MHD_HTTP_NOT_FOUND, NULL, "No such job", NULL);
+		return http_json(r, MHD_HTTP_OK, json, NULL);
+	}
+	return http_error(r, MHD_HTTP_NOT_FOUND, NULL, "Not found", NULL);
 }

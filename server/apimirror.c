@@ -29,62 +29,6 @@
 
 int api_mirror(struct req *r, enum MHD_Result *res);
 
-/* --- gzip --------------------------------------------------------------- */
-
-static int
-gz_compress(const char *in, size_t n, struct buf *out)
-{
-	z_stream z;
-	unsigned char chunk[16384];
-	int zr;
-
-	memset(&z, 0, sizeof(z));
-	if (deflateInit2(&z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
-		return GG_EIO;
-	z.next_in = (Bytef *)in;
-	z.avail_in = (uInt)n;
-	do {
-		z.next_out = chunk;
-		z.avail_out = sizeof(chunk);
-		zr = deflate(&z, Z_FINISH);
-		if (buf_append(out, chunk, sizeof(chunk) - z.avail_out) != GG_OK) {
-			deflateEnd(&z);
-			return GG_ETOOBIG;
-		}
-	} while (zr == Z_OK);
-	deflateEnd(&z);
-	return zr == Z_STREAM_END ? GG_OK : GG_EIO;
-}
-
-static int
-gz_decompress(const void *in, size_t n, struct buf *out)
-{
-	z_stream z;
-	unsigned char chunk[16384];
-	int zr;
-
-	memset(&z, 0, sizeof(z));
-	if (inflateInit2(&z, 15 + 16) != Z_OK)
-		return GG_EIO;
-	z.next_in = (Bytef *)in;
-	z.avail_in = (uInt)n;
-	do {
-		z.next_out = chunk;
-		z.avail_out = sizeof(chunk);
-		zr = inflate(&z, Z_NO_FLUSH);
-		if (zr != Z_OK && zr != Z_STREAM_END) {
-			inflateEnd(&z);
-			return GG_ECORRUPT;
-		}
-		if (buf_append(out, chunk, sizeof(chunk) - z.avail_out) != GG_OK) {
-			inflateEnd(&z);
-			return GG_ETOOBIG;
-		}
-	} while (zr != Z_STREAM_END);
-	inflateEnd(&z);
-	return GG_OK;
-}
-
 /* --- transforms ------------------------------------------------------------- */
 
 /* Removes every Xet signal so clients stay on plain HTTP through us. */
@@ -135,7 +79,7 @@ serve_cached(struct req *r, const struct index_meta *m, const char *commit_hdr)
 		MHD_add_response_header(resp, "Content-Encoding", "gzip");
 	} else {
 		buf_init(&plain, GG_MAX_UPSTREAM_JSON);
-		if (gz_decompress(m->data, m->len, &plain) != GG_OK) {
+		if (http_gunzip(m->data, m->len, &plain) != GG_OK) {
 			buf_free(&plain);
 			return http_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, NULL,
 					  "Cached answer is damaged", NULL);
@@ -250,7 +194,7 @@ api_mirror(struct req *r, enum MHD_Result *res)
 		if (txt == NULL)
 			log_fatalx("cJSON_PrintUnformatted() failed: out of memory");
 		buf_init(&gz, GG_MAX_UPSTREAM_JSON);
-		rc = gz_compress(txt, strlen(txt), &gz);
+		rc = http_gzip(txt, strlen(txt), &gz);
 		free(txt);
 	}
 	if (rc != GG_OK) {

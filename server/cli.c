@@ -33,6 +33,7 @@
 
 #include "cli.h"
 #include "fetch.h"
+#include "pull.h"
 #include "upstream.h"
 #include "http.h"
 #include "log.h"
@@ -229,6 +230,7 @@ cmd_serve(int argc, char **argv)
 	struct upstream_config ucfg;
 	struct upstream *up = NULL;
 	struct fetcher *fm = NULL;
+	struct pull_jobs *jobs = NULL;
 	const char *upstream = getenv("GGUFD_UPSTREAM");
 	uint64_t ttl = GG_META_TTL_SEC, transfers = GG_MAX_TRANSFERS;
 	struct server_config cfg;
@@ -302,8 +304,10 @@ cmd_serve(int argc, char **argv)
 			goto done;
 		}
 		fetcher_new(st, up, &fm);
+		jobs = pull_jobs_new(st, up, fm);
 		cfg.up = up;
 		cfg.fm = fm;
+		cfg.jobs = jobs;
 		cfg.ref_ttl = (unsigned)ttl;
 	}
 	if (server_start(&cfg, st, &srv, bound, sizeof(bound)) != GG_OK) {
@@ -317,6 +321,8 @@ cmd_serve(int argc, char **argv)
 	rc = 0;
 done:
 	/* Fetches first: their readers are woken and cut, then connections. */
+	fetcher_stop(fm);
+	pull_jobs_free(jobs);
 	fetcher_free(fm);
 	server_stop(srv);
 	upstream_free(up);
@@ -664,86 +670,33 @@ cmd_import(int argc, char **argv)
 	return rc;
 }
 
-/* --- pull ------------------------------------------------------------------- */
-
-struct pull_file {
-	char *path;
-	char *oid;    /* git blob sha1 (of the pointer, for LFS files) */
-	char *sha256; /* LFS files only */
-	uint64_t size;
+struct pull_cli {
+	int tty;
+	uint64_t t0;
+	const char *cur;
 };
 
-struct pull_list {
-	struct pull_file *v;
-	size_t n, cap;
-	uint64_t bytes;
-};
-
-static int
-pull_matches(const char *path, char **globs, int nglobs)
+static void
+pull_cli_listed(void *ctx, const char *commit, size_t files, uint64_t bytes)
 {
-	if (nglobs == 0)
-		return 1;
-	for (int i = 0; i < nglobs; i++) {
-		const char *base = strrchr(path, '/');
-		if (fnmatch(globs[i], path, 0) == 0 || (base && fnmatch(globs[i], base + 1, 0) == 0))
-			return 1;
-	}
-	return 0;
-}
-
-/* Appends the file entries of one tree page (a JSON array). */
-static int
-pull_collect(const char *json, size_t len, struct pull_list *l, char **globs, int nglobs)
-{
-	cJSON *arr = cJSON_ParseWithLength(json, len), *e;
-	if (!cJSON_IsArray(arr)) {
-		cJSON_Delete(arr);
-		return GG_EFORMAT;
-	}
-	cJSON_ArrayForEach(e, arr)
-	{
-		cJSON *type = cJSON_GetObjectItemCaseSensitive(e, "type");
-		cJSON *path = cJSON_GetObjectItemCaseSensitive(e, "path");
-		cJSON *oid = cJSON_GetObjectItemCaseSensitive(e, "oid");
-		cJSON *size = cJSON_GetObjectItemCaseSensitive(e, "size");
-		cJSON *lfs = cJSON_GetObjectItemCaseSensitive(e, "lfs");
-		cJSON *loid = lfs ? cJSON_GetObjectItemCaseSensitive(lfs, "oid") : NULL;
-		struct pull_file *f;
-
-		if (!cJSON_IsString(type) || strcmp(type->valuestring, "file") != 0)
-			continue;
-		if (!cJSON_IsString(path) || !cJSON_IsString(oid) || !cJSON_IsNumber(size) ||
-		    size->valuedouble < 0 || !store_valid_path(path->valuestring) ||
-		    strlen(oid->valuestring) != GG_SHA1_HEX ||
-		    (lfs != NULL && (!cJSON_IsString(loid) || strlen(loid->valuestring) != GG_SHA256_HEX ||
-				     !is_lower_hex(loid->valuestring, GG_SHA256_HEX)))) {
-			cJSON_Delete(arr);
-			return GG_EFORMAT;
-		}
-		if (!pull_matches(path->valuestring, globs, nglobs))
-			continue;
-		if (l->n == l->cap) {
-			l->cap = l->cap ? l->cap * 2 : 16;
-			l->v = xrealloc(l->v, l->cap * sizeof(*l->v));
-		}
-		f = &l->v[l->n++];
-		f->path = xstrdup(path->valuestring);
-		f->oid = xstrdup(oid->valuestring);
-		f->sha256 = lfs ? xstrdup(loid->valuestring) : NULL;
-		f->size = (uint64_t)size->valuedouble;
-		l->bytes += f->size;
-	}
-	cJSON_Delete(arr);
-	return GG_OK;
+	(void)ctx;
+	fprintf(stderr, "commit %.12s: %zu files, %llu bytes to check\n", commit, files,
+		(unsigned long long)bytes);
 }
 
 static void
-pull_progress(int tty, const char *path, uint64_t got, uint64_t size, uint64_t t0, int final)
+pull_cli_progress(void *ctx, const char *path, uint64_t got, uint64_t size, int final)
 {
-	double secs = (double)(now_ms() - t0) / 1000.0;
-	double rate = secs > 0 ? (double)got / secs : 0;
-	if (tty) {
+	struct pull_cli *c = ctx;
+	double secs, rate;
+
+	if (c->cur != path) {
+		c->cur = path;
+		c->t0 = now_ms();
+	}
+	secs = (double)(now_ms() - c->t0) / 1000.0;
+	rate = secs > 0 ? (double)got / secs : 0;
+	if (c->tty) {
 		int width = 24, fill = size ? (int)((double)got * width / (double)size) : width;
 		char bar[32];
 		long eta = rate > 0 && size > got ? (long)((double)(size - got) / rate) : 0;
@@ -761,6 +714,22 @@ pull_progress(int tty, const char *path, uint64_t got, uint64_t size, uint64_t t
 	}
 }
 
+static void
+pull_cli_skipped(void *ctx, const char *path)
+{
+	(void)ctx;
+	fprintf(stderr, "  %s: already in the store\n", path);
+}
+
+static void
+pull_cli_failed(void *ctx, const char *path, const char *why)
+{
+	struct pull_cli *c = ctx;
+	if (c->tty && c->cur == path)
+		fputc('\n', stderr);
+	fprintf(stderr, "  %s: FAILED: %s\n", path, why);
+}
+
 static int
 cmd_pull(int argc, char **argv)
 {
@@ -775,21 +744,20 @@ cmd_pull(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *store = default_store(), *rev = "main", *upstream = getenv("GGUFD_UPSTREAM");
-	char *globs[64];
-	int nglobs = 0, pin = 0, c, rc = 1, failed = 0, tty = isatty(2);
+	struct pull_cli pc = { isatty(2), 0, NULL };
+	struct pull_events ev = { pull_cli_listed, pull_cli_progress, pull_cli_skipped,
+				  pull_cli_failed, &pc };
 	struct upstream_config ucfg;
 	struct upstream *up = NULL;
 	struct fetcher *fm = NULL;
 	struct store *st = NULL;
-	struct upstream_resp ur;
-	struct pull_list list;
-	struct buf body;
-	enum repo_type type;
+	struct pull_req req;
+	struct pull_report rep;
 	const char *repo;
-	char commit[GG_SHA1_HEX + 1], *url = NULL, *qrev = NULL;
+	int c, rc = 1, r;
 
 	memset(&ucfg, 0, sizeof(ucfg));
-	memset(&list, 0, sizeof(list));
+	memset(&req, 0, sizeof(req));
 	ucfg.ca_bundle = getenv("GGUFD_CA_BUNDLE");
 	if (upstream == NULL || *upstream == '\0')
 		upstream = DEFAULT_UPSTREAM;
@@ -799,11 +767,11 @@ cmd_pull(int argc, char **argv)
 		case 'U': upstream = optarg; break;
 		case 'r': rev = optarg; break;
 		case 'i':
-			if (nglobs == 64)
+			if (req.nglobs == PULL_MAX_GLOBS)
 				return usage_error("pull", "at most 64 --include globs ('%s')", optarg);
-			globs[nglobs++] = optarg;
+			req.globs[req.nglobs++] = optarg;
 			break;
-		case 'p': pin = 1; break;
+		case 'p': req.pin = 1; break;
 		case 'c': ucfg.ca_bundle = optarg; break;
 		case 'h': fputs(usage_pull, stdout); return 0;
 		default: return EXIT_USAGE;
@@ -811,10 +779,14 @@ cmd_pull(int argc, char **argv)
 	}
 	if (argc - optind != 1)
 		return usage_error("pull", "needs exactly one REPO (%d given)", argc - optind);
-	if (split_repo(argv[optind], &type, &repo) != 0)
+	if (split_repo(argv[optind], &req.type, &repo) != 0)
 		return usage_error("pull", "'%s' is not a valid repo id", argv[optind]);
+	if (strlen(rev) == 0 || strlen(rev) > GG_MAX_REV_LEN)
+		return usage_error("pull", "invalid revision '%s'", rev);
 	if (strcmp(upstream, "none") == 0)
 		return usage_error("pull", "needs an upstream, not '%s'", upstream);
+	snprintf(req.repo, sizeof(req.repo), "%s", repo);
+	snprintf(req.rev, sizeof(req.rev), "%s", rev);
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	ucfg.base = upstream;
 	ucfg.token = upstream_token_from_env();
@@ -826,132 +798,14 @@ cmd_pull(int argc, char **argv)
 	if (open_store(store, &st) != 0)
 		goto done;
 	fetcher_new(st, up, &fm);
-
-	/* 1. The revision's commit. */
-	buf_init(&body, GG_MAX_UPSTREAM_JSON);
-	qrev = upstream_quote(rev, 0);
-	url = xasprintf("/api/%s/%s/revision/%s", route_type_plural(type), repo, qrev);
-	if (upstream_api(up, "GET", url, NULL, 0, NULL, &body, &ur) != GG_OK || ur.status != 200) {
-		fprintf(stderr, "ggufd: pull: %s@%s: %s\n", argv[optind], rev,
-			ur.status ? (ur.error_message[0] ? ur.error_message : "upstream refused")
-				  : "upstream unreachable");
-		buf_free(&body);
-		goto done;
-	}
-	{
-		cJSON *info = cJSON_ParseWithLength(body.data ? body.data : "", body.len);
-		cJSON *sha = cJSON_GetObjectItemCaseSensitive(info, "sha");
-		int ok = cJSON_IsString(sha) && strlen(sha->valuestring) == GG_SHA1_HEX &&
-			 is_lower_hex(sha->valuestring, GG_SHA1_HEX);
-		if (ok)
-			memcpy(commit, sha->valuestring, sizeof(commit));
-		cJSON_Delete(info);
-		if (!ok) {
-			fprintf(stderr, "ggufd: pull: upstream gave no commit for %s@%s\n", argv[optind], rev);
-			buf_free(&body);
-			goto done;
-		}
-	}
-	/* 2. Its files, page by page (Link: <...>; rel="next"). */
-	free(url);
-	url = xasprintf("/api/%s/%s/tree/%s?recursive=true", route_type_plural(type), repo, commit);
-	for (int pages = 0; url != NULL && pages < 100000; pages++) {
-		const char *lt, *gt;
-		size_t bl = strlen(upstream_base(up));
-		if (upstream_api(up, "GET", url, NULL, 0, NULL, &body, &ur) != GG_OK || ur.status != 200 ||
-		    pull_collect(body.data ? body.data : "", body.len, &list, globs, nglobs) != GG_OK) {
-			fprintf(stderr, "ggufd: pull: listing %s failed (status %ld)\n", argv[optind],
-				ur.status);
-			buf_free(&body);
-			goto done;
-		}
-		free(url);
-		url = NULL;
-		lt = strchr(ur.link, '<');
-		gt = lt ? strchr(lt, '>') : NULL;
-		if (lt && gt && strstr(ur.link, "rel=\"next\"") &&
-		    strncmp(lt + 1, upstream_base(up), bl) == 0)
-			url = xstrndup(lt + 1 + bl, (size_t)(gt - lt - 1 - bl));
-	}
-	buf_free(&body);
-	if (strlen(rev) != GG_SHA1_HEX || !is_lower_hex(rev, GG_SHA1_HEX))
-		store_set_ref(st, type, repo, rev, commit);
-	fprintf(stderr, "pulling %s@%s (%.12s): %zu files, %llu bytes\n", argv[optind], rev, commit,
-		list.n, (unsigned long long)list.bytes);
-
-	/* 3. Each file through the same single-flight fetch the server uses. */
-	for (size_t i = 0; i < list.n; i++) {
-		struct pull_file *pf = &list.v[i];
-		struct fetch_spec spec;
-		struct fetch *f = NULL;
-		struct index_txn *t = NULL;
-		struct index_file have;
-		uint64_t got = 0, t0 = now_ms();
-		int r, state = 0;
-
-		memset(&spec, 0, sizeof(spec));
-		spec.type = type;
-		snprintf(spec.repo, sizeof(spec.repo), "%s", repo);
-		memcpy(spec.commit, commit, sizeof(spec.commit));
-		snprintf(spec.path, sizeof(spec.path), "%s", pf->path);
-		spec.lfs = pf->sha256 != NULL;
-		snprintf(spec.key, sizeof(spec.key), "%s", spec.lfs ? pf->sha256 : pf->oid);
-		spec.size = pf->size;
-		if (spec.lfs)
-			store_record_file(st, type, repo, commit, pf->path, 1, pf->sha256, NULL, pf->size);
-		/* Already here? */
-		if (index_txn_begin(st->idx, 0, &t) == GG_OK) {
-			r = index_file_get(t, type, repo, commit, pf->path, &have);
-			index_txn_abort(t);
-			if (r == GG_OK && blob_exists(st->blobs, have.sha256)) {
-				if (pin)
-					store_pin(st, have.sha256, 1);
-				fprintf(stderr, "  %s: already in the store\n", pf->path);
-				continue;
-			}
-		}
-		r = fetcher_join(fm, &spec, &f);
-		if (r == GG_EEXIST) {
-			fprintf(stderr, "  %s: already in the store\n", pf->path);
-			continue;
-		}
-		if (r != GG_OK) {
-			fprintf(stderr, "  %s: cannot start: %s\n", pf->path, gg_strerror(r));
-			failed++;
-			continue;
-		}
-		while ((state = fetch_progress(f, &got)) == 0) {
-			struct timespec ts = { 0, 200 * 1000000L };
-			pull_progress(tty, pf->path, got, pf->size, t0, 0);
-			nanosleep(&ts, NULL);
-		}
-		fetch_release(f);
-		if (state < 0) {
-			if (tty)
-				fputc('\n', stderr);
-			fprintf(stderr, "  %s: FAILED (see the log above)\n", pf->path);
-			failed++;
-			continue;
-		}
-		pull_progress(tty, pf->path, pf->size, pf->size, t0, 1);
-		if (pin && index_txn_begin(st->idx, 0, &t) == GG_OK) {
-			r = index_file_get(t, type, repo, commit, pf->path, &have);
-			index_txn_abort(t);
-			if (r == GG_OK)
-				store_pin(st, have.sha256, 1);
-		}
-	}
-	printf("pulled %s@%s %s: %zu files, %d failed\n", argv[optind], rev, commit, list.n, failed);
-	rc = failed ? 1 : 0;
+	r = pull_run(st, up, fm, &req, &ev, &rep);
+	if (rep.error[0] != '\0')
+		fprintf(stderr, "ggufd: pull: %s\n", rep.error);
+	else
+		printf("pulled %s@%s %s: %zu files, %zu fetched, %zu already here, %zu failed\n",
+		       argv[optind], rev, rep.commit, rep.files, rep.fetched, rep.skipped, rep.failed);
+	rc = r == GG_OK ? 0 : 1;
 done:
-	for (size_t i = 0; i < list.n; i++) {
-		free(list.v[i].path);
-		free(list.v[i].oid);
-		free(list.v[i].sha256);
-	}
-	free(list.v);
-	free(url);
-	free(qrev);
 	fetcher_free(fm);
 	upstream_free(up);
 	store_close(st);

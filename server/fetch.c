@@ -282,6 +282,12 @@ fetch_thread(void *arg)
 		log_info("fetch %s: transfer ended at %llu of %llu bytes (status %ld); resuming",
 			 f->spec.key, (unsigned long long)blob_partial_length(f->part),
 			 (unsigned long long)f->spec.size, resp.status);
+		if (resp.status == 429 && resp.retry_after > 0) {
+			/* Upstream asked us to wait: honour it (bounded). */
+			struct timespec ts = { (time_t)(resp.retry_after < 30 ? resp.retry_after : 30), 0 };
+			while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+				;
+		}
 		backoff(stalls);
 	}
 	r = blob_partial_finish(f->part, &d);
@@ -375,7 +381,7 @@ fetcher_join(struct fetcher *fm, const struct fetch_spec *spec, struct fetch **o
 }
 
 void
-fetcher_free(struct fetcher *fm)
+fetcher_stop(struct fetcher *fm)
 {
 	if (fm == NULL)
 		return;
@@ -390,6 +396,14 @@ fetcher_free(struct fetcher *fm)
 	while (fm->threads > 0)
 		pthread_cond_wait(&fm->idle, &fm->mu);
 	pthread_mutex_unlock(&fm->mu);
+}
+
+void
+fetcher_free(struct fetcher *fm)
+{
+	if (fm == NULL)
+		return;
+	fetcher_stop(fm);
 	pthread_mutex_destroy(&fm->mu);
 	pthread_cond_destroy(&fm->idle);
 	free(fm);

@@ -47,7 +47,10 @@ struct fetch_spec {
 enum fetch_avail { FETCH_AVAIL, FETCH_WAIT, FETCH_GONE };
 
 int fetcher_new(struct store *st, struct upstream *up, struct fetcher **out);
-/* Stops every fetch (partials are kept), wakes their readers, frees. */
+/* Stops every fetch (partials are kept) and wakes their readers; new
+ * joins fail.  Waits for the fetch threads.  Accepts NULL. */
+void fetcher_stop(struct fetcher *fm);
+/* fetcher_stop, then frees.  Accepts NULL. */
 void fetcher_free(struct fetcher *fm);
 
 /*

@@ -35,6 +35,7 @@ struct req {
 	struct route route;
 	struct buf body;
 	int body_too_big;
+	int ggufd_api; /* /api/ggufd/...: ggufd's own operator routes */
 	int started;
 };
 
@@ -46,6 +47,9 @@ struct upstream *http_upstream(struct req *r);
 int http_has_upstream(struct req *r);
 struct fetcher *http_fetcher(struct req *r);
 unsigned http_ref_ttl(struct req *r);
+struct pull_jobs *http_jobs(struct req *r);
+/* 1 if the client connected from 127.0.0.0/8 or ::1. */
+int http_client_is_loopback(struct req *r);
 
 /* The request header value, or NULL (borrowed for the request). */
 const char *http_header(struct req *r, const char *name);
@@ -82,6 +86,11 @@ enum MHD_Result http_error(struct req *r, unsigned status, const char *code, con
 unsigned http_status_for_error(int err);
 enum MHD_Result http_error_from(struct req *r, int err, const char *what);
 
+/* gzip (RFC 1952) in and out of a bounded buffer: 0, GG_ETOOBIG,
+ * GG_ECORRUPT (not gzip), GG_EIO. */
+int http_gzip(const char *in, size_t n, struct buf *out);
+int http_gunzip(const void *in, size_t n, struct buf *out);
+
 /* Queues a JSON body (takes ownership of json, a malloc'ed string). */
 enum MHD_Result http_json(struct req *r, unsigned status, char *json, struct MHD_Response **out);
 
@@ -100,5 +109,6 @@ enum MHD_Result handle_api_paths_info(struct req *r);
 enum MHD_Result handle_api_refs(struct req *r);
 enum MHD_Result handle_healthz(struct req *r);
 enum MHD_Result handle_index(struct req *r);
+enum MHD_Result handle_ggufd_api(struct req *r);
 
 #endif

@@ -28,6 +28,7 @@
 
 #include <cjson/cJSON.h>
 #include <microhttpd.h>
+#include <zlib.h>
 
 #include "handlers.h"
 #include "http.h"
@@ -44,7 +45,37 @@ struct server {
 	struct fetcher *fm;
 	int offline;
 	unsigned ref_ttl;
+	struct pull_jobs *jobs;
 };
+
+struct pull_jobs *
+http_jobs(struct req *r)
+{
+	return r->srv->jobs;
+}
+
+int
+http_client_is_loopback(struct req *r)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+
+	if (sa == NULL)
+		return 0;
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *a = (const struct sockaddr_in *)sa;
+		return (ntohl(a->sin_addr.s_addr) >> 24) == 127;
+	}
+	if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)sa;
+		static const unsigned char v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+		if (IN6_IS_ADDR_LOOPBACK(&a->sin6_addr))
+			return 1;
+		return memcmp(a->sin6_addr.s6_addr, v4mapped, 12) == 0 && a->sin6_addr.s6_addr[12] == 127;
+	}
+	return 0;
+}
 
 struct upstream *
 http_upstream(struct req *r)
@@ -91,7 +122,8 @@ http_common_headers(struct MHD_Response *resp)
 {
 	MHD_add_response_header(resp, "Access-Control-Allow-Origin", "*");
 	MHD_add_response_header(resp, "Access-Control-Expose-Headers", EXPOSE_HEADERS);
-	MHD_add_response_header(resp, "Vary", "Origin");
+	if (MHD_get_response_header(resp, "Vary") == NULL)
+		MHD_add_response_header(resp, "Vary", "Origin");
 	MHD_add_response_header(resp, "Server", "ggufd/" PACKAGE_VERSION);
 }
 
@@ -108,12 +140,30 @@ http_queue(struct req *r, unsigned status, struct MHD_Response *resp)
 enum MHD_Result
 http_json(struct req *r, unsigned status, char *json, struct MHD_Response **out)
 {
-	struct MHD_Response *resp =
-		MHD_create_response_from_buffer(strlen(json), json, MHD_RESPMEM_MUST_FREE);
+	const char *ae = http_header(r, "Accept-Encoding");
+	size_t len = strlen(json);
+	struct MHD_Response *resp;
+	int gz = 0;
+
+	/* JSON (never file content) is gzip'd for clients that take it. */
+	if (ae != NULL && strstr(ae, "gzip") != NULL && len >= 1024) {
+		struct buf b;
+		buf_init(&b, GG_MAX_UPSTREAM_JSON);
+		if (http_gzip(json, len, &b) == GG_OK) {
+			free(json);
+			json = buf_steal(&b, &len);
+			gz = 1;
+		}
+		buf_free(&b);
+	}
+	resp = MHD_create_response_from_buffer(len, json, MHD_RESPMEM_MUST_FREE);
 	if (resp == NULL) {
 		free(json);
 		return MHD_NO;
 	}
+	if (gz)
+		MHD_add_response_header(resp, "Content-Encoding", "gzip");
+	MHD_add_response_header(resp, "Vary", "Origin, Accept-Encoding");
 	MHD_add_response_header(resp, "Content-Type", "application/json; charset=utf-8");
 	if (out != NULL) {
 		*out = resp; /* caller adds headers, then http_queue */
@@ -188,6 +238,62 @@ http_error_from(struct req *r, int err, const char *what)
 	if (status >= 500)
 		log_warnx("%s %s: %s", r->method, r->raw_uri, msg);
 	return http_error(r, status, NULL, msg, NULL);
+}
+
+/* --- gzip --------------------------------------------------------------- */
+
+int
+http_gzip(const char *in, size_t n, struct buf *out)
+{
+	z_stream z;
+	unsigned char chunk[16384];
+	int zr;
+
+	memset(&z, 0, sizeof(z));
+	if (deflateInit2(&z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+		return GG_EIO;
+	z.next_in = (Bytef *)in;
+	z.avail_in = (uInt)n;
+	do {
+		z.next_out = chunk;
+		z.avail_out = sizeof(chunk);
+		zr = deflate(&z, Z_FINISH);
+		if (buf_append(out, chunk, sizeof(chunk) - z.avail_out) != GG_OK) {
+			deflateEnd(&z);
+			return GG_ETOOBIG;
+		}
+	} while (zr == Z_OK);
+	deflateEnd(&z);
+	return zr == Z_STREAM_END ? GG_OK : GG_EIO;
+}
+
+int
+http_gunzip(const void *in, size_t n, struct buf *out)
+{
+	z_stream z;
+	unsigned char chunk[16384];
+	int zr;
+
+	memset(&z, 0, sizeof(z));
+	if (inflateInit2(&z, 15 + 16) != Z_OK)
+		return GG_EIO;
+	z.next_in = (Bytef *)in;
+	z.avail_in = (uInt)n;
+	do {
+		z.next_out = chunk;
+		z.avail_out = sizeof(chunk);
+		zr = inflate(&z, Z_NO_FLUSH);
+		if (zr != Z_OK && zr != Z_STREAM_END) {
+			inflateEnd(&z);
+			return GG_ECORRUPT;
+		}
+		if (buf_append(out, chunk, sizeof(chunk) - z.avail_out) != GG_OK) {
+			inflateEnd(&z);
+			return GG_ETOOBIG;
+		}
+	} while (zr != Z_STREAM_END);
+	inflateEnd(&z);
+	return GG_OK;
 }
 
 /* --- query strings -------------------------------------------------------- */
@@ -395,6 +501,8 @@ dispatch(struct req *r)
 	if (r->body_too_big)
 		return http_error(r, MHD_HTTP_CONTENT_TOO_LARGE, NULL, "Request body too large",
 				  NULL);
+	if (r->ggufd_api)
+		return handle_ggufd_api(r);
 	switch (r->route.kind) {
 	case ROUTE_RESOLVE:
 	case ROUTE_RAW:
@@ -436,6 +544,10 @@ access_cb(void *cls, struct MHD_Connection *con, const char *url, const char *me
 			return preflight(r);
 		if ((size_t)(r->path_end - r->raw_uri) > GG_MAX_URL_LEN)
 			return http_error(r, MHD_HTTP_URI_TOO_LONG, NULL, "URI too long", NULL);
+		if (strncmp(r->raw_uri, "/api/ggufd/", 11) == 0) {
+			r->ggufd_api = 1;
+			return MHD_YES; /* our own routes, after the body */
+		}
 		rc = route_parse(r->raw_uri, (size_t)(r->path_end - r->raw_uri), &r->route);
 		if (rc == GG_ENOENT)
 			return http_error(r, MHD_HTTP_NOT_FOUND, NULL, "Not found", NULL);
@@ -538,6 +650,7 @@ server_start(const struct server_config *cfg, struct store *st, struct server **
 	srv->up = cfg->up;
 	srv->fm = cfg->fm;
 	srv->offline = cfg->offline;
+	srv->jobs = cfg->jobs;
 	srv->ref_ttl = cfg->ref_ttl ? cfg->ref_ttl : GG_META_TTL_SEC;
 	srv->public_url = cfg->public_url ? xstrdup(cfg->public_url) : NULL;
 	srv->d = MHD_start_daemon(

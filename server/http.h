@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "fetch.h"
+#include "pull.h"
 #include "store.h"
 #include "upstream.h"
 
@@ -28,6 +29,7 @@ struct server_config {
 	struct fetcher *fm;     /* with up */
 	int offline;            /* up is known but never asked */
 	unsigned ref_ttl;       /* seconds a branch -> commit answer stays fresh */
+	struct pull_jobs *jobs; /* with up: POST /api/ggufd/pull */
 };
 
 struct server;
