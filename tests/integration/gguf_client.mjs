@@ -12,6 +12,13 @@
 //       @huggingface/hub fileDownloadInfo (a GET with Range: bytes=0-0) and
 //       downloadFile (xet off) with hubUrl=BASE; prints {size, etag, commit,
 //       downloadedSize, sha256}.  commit is the X-Repo-Commit of the probe.
+//   node gguf_client.mjs --list BASE REPO [REV]
+//       @huggingface/hub listFiles (recursive) with hubUrl=BASE, following
+//       the Link pagination itself; prints {paths, types, pages, urls}:
+//       every entry path, their types, and the URLs it fetched.
+//   node gguf_client.mjs --info BASE REPO [REV]
+//       @huggingface/hub modelInfo with hubUrl=BASE; prints {name, id,
+//       sha} (sha through additionalFields).
 //
 // Exit status: 0 on success, 1 on any client error (message on stderr),
 // 2 on bad usage.
@@ -79,15 +86,59 @@ async function hubMode(base, repo, path, revision) {
 	};
 }
 
+// A fetch that records every URL asked for (pagination is followed by the
+// library from the Link header, so these show where Link pointed).
+function recordingFetch(urls) {
+	return async (input, init) => {
+		urls.push(typeof input === "string" ? input : input.url ?? String(input));
+		return fetch(input, init);
+	};
+}
+
+async function listMode(base, repo, revision) {
+	const { listFiles } = await load("@huggingface/hub");
+	const urls = [];
+	const paths = [];
+	const types = [];
+	for await (const e of listFiles({
+		repo: { type: "model", name: repo },
+		recursive: true,
+		revision,
+		hubUrl: base,
+		fetch: recordingFetch(urls),
+	})) {
+		paths.push(e.path);
+		types.push(e.type);
+	}
+	return { paths, types, pages: urls.length, urls };
+}
+
+async function infoMode(base, repo, revision) {
+	const { modelInfo } = await load("@huggingface/hub");
+	const urls = [];
+	const info = await modelInfo({
+		name: repo,
+		revision,
+		hubUrl: base,
+		additionalFields: ["sha"],
+		fetch: recordingFetch(urls),
+	});
+	return { name: info.name, id: info.id, sha: info.sha ?? null, urls };
+}
+
 const args = process.argv.slice(2);
 let out;
 try {
 	if (args[0] === "--hub" && (args.length === 4 || args.length === 5)) {
 		out = await hubMode(args[1], args[2], args[3], args[4] ?? "main");
+	} else if (args[0] === "--list" && (args.length === 3 || args.length === 4)) {
+		out = await listMode(args[1], args[2], args[3] ?? "main");
+	} else if (args[0] === "--info" && (args.length === 3 || args.length === 4)) {
+		out = await infoMode(args[1], args[2], args[3]);
 	} else if (args.length === 1 && !args[0].startsWith("--")) {
 		out = await ggufMode(args[0]);
 	} else {
-		die("usage: node gguf_client.mjs URL | --hub BASE REPO PATH [REV]", 2);
+		die("usage: node gguf_client.mjs URL | --hub BASE REPO PATH [REV] | --list BASE REPO [REV] | --info BASE REPO [REV]", 2);
 	}
 } catch (e) {
 	die(e?.stack ?? String(e));

@@ -110,6 +110,10 @@ WORK=$(mktemp -d "${TMPDIR:-/tmp}/ggufd-it.XXXXXX") || {
 _cleanup() {
 	local st=$?
 	stop_ggufd >/dev/null 2>&1
+	# Added for the mirror tests; each is a no-op when nothing was started.
+	stop_ggufd2 >/dev/null 2>&1
+	stop_fakehub >/dev/null 2>&1
+	bg_reap >/dev/null 2>&1
 	[ -n "${WORK:-}" ] && [ -d "$WORK" ] && rm -rf -- "$WORK"
 	exit "$st"
 }
@@ -215,4 +219,180 @@ http_status() {
 # curl with the bounds every test uses.
 gcurl() {
 	curl --silent --show-error --max-time 120 --connect-timeout 10 --noproxy '*' "$@"
+}
+
+# --- a second daemon (a chained mirror) ---------------------------------
+
+# start_ggufd2 STORE [EXTRA ARGS...]: like start_ggufd, for a second daemon
+# running beside the first; exports BASE2 and GGUFD2_PID, log in GGUFD2_LOG.
+GGUFD2_PID=
+GGUFD2_LOG=
+start_ggufd2() {
+	local store=$1 i line
+	shift
+	stop_ggufd2
+	GGUFD2_LOG=$WORK/ggufd2.$RANDOM.log
+	"$GGUFD" serve --listen 127.0.0.1:0 --store "$store" "$@" \
+		</dev/null >"$GGUFD2_LOG.out" 2>"$GGUFD2_LOG" &
+	GGUFD2_PID=$!
+	BASE2=
+	for ((i = 0; i < GG_START_POLLS; i++)); do
+		line=$(grep -m1 -o 'listening on http://127\.0\.0\.1:[0-9][0-9]*' "$GGUFD2_LOG" 2>/dev/null)
+		if [ -n "$line" ]; then
+			BASE2=${line#listening on }
+			export BASE2
+			return 0
+		fi
+		kill -0 "$GGUFD2_PID" 2>/dev/null || break
+		sleep "$GG_POLL"
+	done
+	diag "second ggufd serve did not report its port; its stderr:" "$(head -c 3000 "$GGUFD2_LOG")"
+	stop_ggufd2
+	return 1
+}
+
+stop_ggufd2() {
+	local i
+	[ -n "$GGUFD2_PID" ] || return 0
+	kill -TERM "$GGUFD2_PID" 2>/dev/null
+	for ((i = 0; i < GG_STOP_POLLS; i++)); do
+		kill -0 "$GGUFD2_PID" 2>/dev/null || break
+		sleep "$GG_POLL"
+	done
+	kill -KILL "$GGUFD2_PID" 2>/dev/null
+	wait "$GGUFD2_PID" 2>/dev/null
+	GGUFD2_PID=
+	return 0
+}
+
+# kill9_ggufd: SIGKILL the daemon started by start_ggufd (a crash).
+kill9_ggufd() {
+	[ -n "$GGUFD_PID" ] || return 0
+	kill -KILL "$GGUFD_PID" 2>/dev/null
+	wait "$GGUFD_PID" 2>/dev/null
+	GGUFD_PID=
+	return 0
+}
+
+# --- background clients ---------------------------------------------------
+
+# bg_track PID...: remember background jobs so the cleanup can end them.
+GG_BG_PIDS=()
+bg_track() {
+	GG_BG_PIDS+=("$@")
+}
+
+# bg_wait: waits for every tracked job; each is bounded by its own
+# timeout (curl --max-time, timeout(1)).
+bg_wait() {
+	local p
+	for p in "${GG_BG_PIDS[@]}"; do
+		wait "$p" 2>/dev/null
+	done
+	GG_BG_PIDS=()
+}
+
+bg_reap() {
+	local p
+	for p in "${GG_BG_PIDS[@]}"; do
+		kill -TERM "$p" 2>/dev/null
+	done
+	for p in "${GG_BG_PIDS[@]}"; do
+		wait "$p" 2>/dev/null
+	done
+	GG_BG_PIDS=()
+}
+
+# --- the fake Hub (tests/fakehub/fakehub.py) -------------------------------
+#
+# A hub host on 127.0.0.1 and a CDN host on 127.0.0.2, with a control API
+# under $HUB/_fake/ (stats, reset, faults).
+
+FAKEHUB_PID=
+FAKEHUB_LOG=
+FAKEHUB_STATE=
+HUB=
+CDN=
+
+# fakehub ARGS...: runs fakehub.py (e.g. the mkrepo subcommand).
+fakehub() {
+	timeout 120 python3 "$TOP_SRCDIR/tests/fakehub/fakehub.py" "$@"
+}
+
+# start_fakehub REPOS [EXTRA ARGS...]: serves REPOS; exports HUB, CDN,
+# FAKEHUB_PID.  Returns 1 (log as TAP comments) if it does not come up.
+start_fakehub() {
+	local repos=$1 i line
+	shift
+	stop_fakehub
+	FAKEHUB_LOG=$WORK/fakehub.$RANDOM.log
+	FAKEHUB_STATE=$FAKEHUB_LOG.state.json
+	python3 "$TOP_SRCDIR/tests/fakehub/fakehub.py" --repos "$repos" \
+		--host 127.0.0.1 --cdn-host 127.0.0.2 --port 0 --cdn-port 0 \
+		--state-file "$FAKEHUB_STATE" "$@" \
+		</dev/null >"$FAKEHUB_LOG.out" 2>"$FAKEHUB_LOG" &
+	FAKEHUB_PID=$!
+	HUB= CDN=
+	for ((i = 0; i < GG_START_POLLS; i++)); do
+		line=$(grep -m1 '^fakehub hub=' "$FAKEHUB_LOG.out" 2>/dev/null)
+		if [ -n "$line" ]; then
+			HUB=$(printf '%s\n' "$line" | sed -n 's/.* hub=\([^ ]*\).*/\1/p')
+			CDN=$(printf '%s\n' "$line" | sed -n 's/.* cdn=\([^ ]*\).*/\1/p')
+			export HUB CDN
+			return 0
+		fi
+		kill -0 "$FAKEHUB_PID" 2>/dev/null || break
+		sleep "$GG_POLL"
+	done
+	diag "fakehub did not print 'fakehub hub=URL cdn=URL'; its stderr:" "$(head -c 3000 "$FAKEHUB_LOG")"
+	stop_fakehub
+	return 1
+}
+
+stop_fakehub() {
+	local i
+	[ -n "$FAKEHUB_PID" ] || return 0
+	kill -TERM "$FAKEHUB_PID" 2>/dev/null
+	for ((i = 0; i < GG_STOP_POLLS; i++)); do
+		kill -0 "$FAKEHUB_PID" 2>/dev/null || break
+		sleep "$GG_POLL"
+	done
+	kill -KILL "$FAKEHUB_PID" 2>/dev/null
+	wait "$FAKEHUB_PID" 2>/dev/null
+	FAKEHUB_PID=
+	return 0
+}
+
+# fake_ctl METHOD PATH [JSON]: a control-API call ($HUB/_fake/PATH); the
+# answer on stdout; status 1 unless it answered 200.
+fake_ctl() {
+	local method=$1 path=$2 body=${3:-} code
+	code=$(gcurl --max-time 20 -o "$WORK/fake_ctl.out" -w '%{http_code}' -X "$method" \
+		${body:+-H 'Content-Type: application/json' --data-binary "$body"} "$HUB/_fake/$path")
+	cat "$WORK/fake_ctl.out" 2>/dev/null
+	[ "$code" = 200 ]
+}
+
+fake_fault() { fake_ctl POST faults "$1" >/dev/null; }
+fake_clear() { fake_ctl DELETE faults >/dev/null; }
+fake_reset() { fake_ctl POST reset >/dev/null; }
+
+# fake_stats FILE: the fake Hub's stats (every request, content transfers
+# per sha256) as JSON in FILE.
+fake_stats() {
+	fake_ctl GET stats >"$1"
+}
+
+# jpy FILE EXPR: evaluates the Python expression EXPR with d = the JSON in
+# FILE (reqs = d["requests"], xfers = d["content_transfers"] for stats)
+# and prints the result (lists/dicts/bools as JSON).
+jpy() {
+	python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+reqs = d.get("requests", []) if isinstance(d, dict) else []
+xfers = d.get("content_transfers", {}) if isinstance(d, dict) else {}
+v = eval(sys.argv[2])
+print(json.dumps(v) if isinstance(v, (list, dict, bool)) or v is None else v)
+' "$1" "$2"
 }
