@@ -290,9 +290,12 @@ fetch_thread(void *arg)
 		}
 		backoff(stalls);
 	}
+	/* Durable blob, then index; no other process's sweep in between. */
+	store_hold(fm->st);
 	r = blob_partial_finish(f->part, &d);
 	f->part = NULL;
 	if (r != GG_OK) {
+		store_release(fm->st);
 		finish(f, 0, r == GG_ECORRUPT ? "content does not match its hash (discarded)"
 					      : gg_strerror(r));
 		fetch_release(f);
@@ -300,6 +303,7 @@ fetch_thread(void *arg)
 	}
 	r = store_record_file(fm->st, f->spec.type, f->spec.repo, f->spec.commit, f->spec.path,
 			      f->spec.lfs, d.sha256, d.gitsha1, d.size);
+	store_release(fm->st);
 	if (r == GG_OK)
 		store_update_gguf(fm->st, d.sha256);
 	log_info("fetched %s%s@%.12s %s: %llu bytes, sha256 %s verified", prefix, f->spec.repo,

@@ -51,6 +51,7 @@ store_open(const char *root, struct store **out)
 	int r;
 
 	st->lock_fd = -1;
+	pthread_mutex_init(&st->hold_mu, NULL);
 	st->root = xstrdup(root);
 	if ((r = mkdir_p(root)) != GG_OK)
 		goto fail;
@@ -90,6 +91,7 @@ store_close(struct store *st)
 	blob_store_close(st->blobs);
 	if (st->lock_fd >= 0)
 		close(st->lock_fd);
+	pthread_mutex_destroy(&st->hold_mu);
 	free(st->root);
 	free(st);
 }
@@ -180,8 +182,8 @@ store_import(struct store *st, enum repo_type type, const char *repo, const char
 
 	if (n == 0)
 		return GG_EINVAL;
-	if (flock(st->lock_fd, LOCK_SH) == 0)
-		locked = 1;
+	store_hold(st);
+	locked = 1;
 	/* 1. Every blob durable first. */
 	for (size_t i = 0; i < n; i++) {
 		r = blob_import_path(st->blobs, items[i].src, items[i].expect_sha256,
@@ -292,14 +294,14 @@ store_import(struct store *st, enum repo_type type, const char *repo, const char
 		goto fail;
 	EVP_MD_CTX_free(md);
 	if (locked)
-		flock(st->lock_fd, LOCK_UN);
+		store_release(st);
 	memcpy(commit_out, commit, GG_SHA1_HEX + 1);
 	return GG_OK;
 fail:
 	index_txn_abort(t);
 	EVP_MD_CTX_free(md);
 	if (locked)
-		flock(st->lock_fd, LOCK_UN);
+		store_release(st);
 	/* Blobs made durable above stay unindexed; the next open sweeps them
 	 * unless another import indexed the same content meanwhile. */
 	return r;
@@ -575,4 +577,23 @@ store_pin(struct store *st, const char *sha256, int pinned)
 		return r;
 	}
 	return index_txn_commit(t);
+}
+
+void
+store_hold(struct store *st)
+{
+	pthread_mutex_lock(&st->hold_mu);
+	/* flock(2) locks belong to the open file, not the thread: count. */
+	if (st->holds++ == 0 && flock(st->lock_fd, LOCK_SH) != 0)
+		log_warn("flock(%s/.lock, LOCK_SH) failed", st->root);
+	pthread_mutex_unlock(&st->hold_mu);
+}
+
+void
+store_release(struct store *st)
+{
+	pthread_mutex_lock(&st->hold_mu);
+	if (st->holds > 0 && --st->holds == 0)
+		flock(st->lock_fd, LOCK_UN);
+	pthread_mutex_unlock(&st->hold_mu);
 }

@@ -23,6 +23,7 @@
 #define GG_STORE_H
 
 #include <stddef.h>
+#include <pthread.h>
 #include <stdint.h>
 
 #include "blob.h"
@@ -33,6 +34,9 @@ struct store {
 	struct blob_store *blobs;
 	struct index *idx;
 	int lock_fd;
+	/* Holders of the shared lock in this process (see store_hold). */
+	pthread_mutex_t hold_mu;
+	unsigned holds;
 };
 
 /*
@@ -117,6 +121,14 @@ int store_update_gguf(struct store *st, const char *sha256);
 /* Sets or clears a blob's pin (pinned blobs are never evicted).
  * 0, GG_ENOENT, GG_EDB. */
 int store_pin(struct store *st, const char *sha256, int pinned);
+
+/*
+ * Brackets the window in which a blob is durable but not yet indexed
+ * (rename -> index commit), so that no other process's orphan sweep takes
+ * it.  Nests across threads.  store_import holds it itself.
+ */
+void store_hold(struct store *st);
+void store_release(struct store *st);
 
 /* Points ref at commit (which must be a 40-hex id).  0, GG_EINVAL, GG_EDB. */
 int store_set_ref(struct store *st, enum repo_type type, const char *repo, const char *ref,
