@@ -552,6 +552,146 @@ test_valid_paths(void **state)
 	assert_true(store_is_lfs_path("config.json", 20u << 20));
 }
 
+/* --- partials, meta, mirrored files ------------------------------------------ */
+
+static void
+test_partial_resume_and_verify(void **state)
+{
+	char *dir = tmpdir();
+	struct blob_store *bs = NULL;
+	struct blob_partial *p = NULL;
+	struct blob_digest d;
+	uint64_t have = 99;
+	/* '{"a":1}\n': sha256 e346..., git sha1 0187... */
+	const char *sha = "e346432021b04179518d9614f3560ccd71354a4ee101ddcb893d6959a9d6301c";
+	const char *git = "0187f3b09d66cef7911083ad49f890f5a6589589";
+	(void)state;
+
+	assert_int_equal(blob_store_open(dir, &bs), GG_OK);
+	assert_int_equal(blob_partial_open(bs, "../etc", 8, &p, &have), GG_EINVAL);
+	/* First run: 3 bytes land, then the process "stops". */
+	assert_int_equal(blob_partial_open(bs, sha, 8, &p, &have), GG_OK);
+	assert_int_equal(have, 0);
+	assert_int_equal(blob_partial_write(p, "{\"a", 3), GG_OK);
+	blob_partial_close(p);
+	/* A restart resumes at 3 (the hash state is rebuilt from the bytes). */
+	blob_store_close(bs);
+	assert_int_equal(blob_store_open(dir, &bs), GG_OK); /* keeps *.part */
+	assert_int_equal(blob_partial_open(bs, sha, 8, &p, &have), GG_OK);
+	assert_int_equal(have, 3);
+	assert_int_equal(blob_partial_write(p, "\":1}\n!", 6), GG_ETOOBIG); /* past size */
+	assert_int_equal(blob_partial_write(p, "\":1}\n", 5), GG_OK);
+	assert_int_equal(blob_partial_finish(p, &d), GG_OK);
+	assert_string_equal(d.sha256, sha);
+	assert_int_equal(blob_exists(bs, sha), 1);
+
+	/* Keyed by git sha1 (a regular file): a wrong body is discarded. */
+	assert_int_equal(blob_partial_open(bs, git, 8, &p, &have), GG_OK);
+	assert_int_equal(blob_partial_write(p, "{\"a\":2}\n", 8), GG_OK);
+	assert_int_equal(blob_partial_finish(p, &d), GG_ECORRUPT);
+	{
+		char *part = xasprintf("%s/tmp/%s.part", dir, git);
+		struct stat sb;
+		assert_int_not_equal(stat(part, &sb), 0);
+		free(part);
+	}
+	/* Reset (an upstream that ignored Range) starts the hash over. */
+	assert_int_equal(blob_partial_open(bs, git, 8, &p, &have), GG_OK);
+	assert_int_equal(blob_partial_write(p, "garbage!", 8), GG_OK);
+	assert_int_equal(blob_partial_reset(p), GG_OK);
+	assert_int_equal(blob_partial_length(p), 0);
+	assert_int_equal(blob_partial_write(p, "{\"a\":1}\n", 8), GG_OK);
+	assert_int_equal(blob_partial_finish(p, &d), GG_OK);
+	assert_string_equal(d.gitsha1, git);
+	/* A partial longer than the announced size is emptied. */
+	{
+		char *part = xasprintf("%s/tmp/%s.part", dir, SHA_A);
+		int fd = open(part, O_WRONLY | O_CREAT, 0644);
+		assert_int_equal(write_all(fd, "0123456789", 10), GG_OK);
+		close(fd);
+		assert_int_equal(blob_partial_open(bs, SHA_A, 4, &p, &have), GG_OK);
+		assert_int_equal(have, 0);
+		blob_partial_discard(p);
+		free(part);
+	}
+	blob_store_close(bs);
+	rm_rf(dir);
+	free(dir);
+}
+
+static void
+test_meta_and_record(void **state)
+{
+	char *dir = tmpdir();
+	struct store *st = NULL;
+	struct index_txn *t = NULL;
+	struct index_meta m, got;
+	struct index_file f;
+	char longkey[3000];
+	(void)state;
+
+	assert_int_equal(store_open(dir, &st), GG_OK);
+	assert_int_equal(index_txn_begin(st->idx, 1, &t), GG_OK);
+	memset(&m, 0, sizeof(m));
+	m.fetched_at = 1234;
+	m.status = 200;
+	snprintf(m.aux, sizeof(m.aux), "<http://x/api?cursor=1>; rel=\"next\"");
+	m.data = (void *)"\x1f\x8b binary\0data";
+	m.len = 16;
+	assert_int_equal(index_meta_put(t, REPO_MODEL, "ruv/ruvltra", "GET /api/models/ruv/ruvltra", &m), GG_OK);
+	memset(longkey, 'k', sizeof(longkey) - 1);
+	longkey[sizeof(longkey) - 1] = '\0';
+	assert_int_equal(index_meta_put(t, REPO_MODEL, "ruv/ruvltra", longkey, &m), GG_OK);
+	assert_int_equal(index_txn_commit(t), GG_OK);
+	assert_int_equal(index_txn_begin(st->idx, 0, &t), GG_OK);
+	assert_int_equal(index_meta_get(t, REPO_MODEL, "ruv/ruvltra", "GET /api/models/ruv/ruvltra", &got), GG_OK);
+	assert_int_equal(got.fetched_at, 1234);
+	assert_int_equal(got.status, 200);
+	assert_string_equal(got.aux, m.aux);
+	assert_int_equal(got.len, 16);
+	assert_memory_equal(got.data, m.data, 16);
+	free(got.data);
+	assert_int_equal(index_meta_get(t, REPO_MODEL, "ruv/ruvltra", longkey, &got), GG_OK);
+	free(got.data);
+	assert_int_equal(index_meta_get(t, REPO_MODEL, "ruv/ruvltra", "GET /other", &got), GG_ENOENT);
+	index_txn_abort(t);
+
+	/* A mirrored LFS file: known (metadata) before its blob is present. */
+	assert_int_equal(store_record_file(st, REPO_MODEL, "ruv/ruvltra", C1, "m.gguf", 1, SHA_A, NULL, 42), GG_OK);
+	assert_int_equal(store_record_file(st, REPO_MODEL, "ruv/ruvltra", C1, "c.json", 0, SHA_B, NULL, 7), GG_EINVAL);
+	assert_int_equal(store_record_file(st, REPO_MODEL, "ruv/ruvltra", C1, "c.json", 0, SHA_B, C2, 7), GG_OK);
+	assert_int_equal(store_record_file(st, REPO_MODEL, "ruv/ruvltra", "main", "x", 1, SHA_A, NULL, 42), GG_EINVAL);
+	assert_int_equal(store_record_file(st, REPO_MODEL, "ruv/ruvltra", C1, "../x", 1, SHA_A, NULL, 42), GG_EINVAL);
+	assert_int_equal(index_txn_begin(st->idx, 0, &t), GG_OK);
+	assert_int_equal(index_file_get(t, REPO_MODEL, "ruv/ruvltra", C1, "m.gguf", &f), GG_OK);
+	assert_int_equal(f.flags, INDEX_FILE_LFS);
+	assert_int_equal(f.size, 42);
+	assert_int_equal(index_file_get(t, REPO_MODEL, "ruv/ruvltra", C1, "c.json", &f), GG_OK);
+	assert_string_equal(f.oid, C2);
+	assert_int_equal(store_repo_exists(st, t, REPO_MODEL, "ruv/ruvltra"), 1);
+	index_txn_abort(t);
+	/* Pinning. */
+	assert_int_equal(store_pin(st, SHA_A, 1), GG_OK);
+	assert_int_equal(store_pin(st, "cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc", 1), GG_ENOENT);
+	{
+		struct index_blob b;
+		assert_int_equal(index_txn_begin(st->idx, 0, &t), GG_OK);
+		assert_int_equal(index_blob_get(t, SHA_A, &b), GG_OK);
+		assert_int_equal(b.pinned, 1);
+		index_txn_abort(t);
+	}
+	/* Verify does not count known-but-absent blobs as bad. */
+	{
+		struct store_verify_report rep;
+		assert_int_equal(store_verify(st, NULL, NULL, &rep), GG_OK);
+		assert_int_equal(rep.bad, 0);
+		assert_int_equal(rep.missing, 2);
+	}
+	store_close(st);
+	rm_rf(dir);
+	free(dir);
+}
+
 int
 main(void)
 {
@@ -565,6 +705,8 @@ main(void)
 		cmocka_unit_test(test_crash_after_rename),
 		cmocka_unit_test(test_no_crash),
 		cmocka_unit_test(test_valid_paths),
+		cmocka_unit_test(test_partial_resume_and_verify),
+		cmocka_unit_test(test_meta_and_record),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
