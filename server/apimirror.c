@@ -5,9 +5,10 @@
  *   client --GET /api/models/ruv/ruvltra/tree/main?recursive=true--> ggufd
  *   ggufd  --same path and query, our token, gzip accepted--> upstream
  *   upstream <-- 200 JSON, Link: <https://huggingface.co/api/...&cursor=X>; rel="next"
- *   ggufd: strip Xet (xetHash fields, xetEnabled -> false), rewrite Link to
- *          our own absolute URL, gzip and keep it in the index (meta),
- *          answer gzip'd or plain as the client accepts.
+ *   ggufd: strip Xet (xetHash fields, xetEnabled -> false), gzip and keep
+ *          it in the index (meta) with upstream's Link, answer gzip'd or
+ *          plain as the client accepts, the Link rewritten to our own
+ *          absolute URL as we are reached now (the address may change).
  *
  * Freshness: an answer for a 40-hex commit never changes and is never
  * asked again; others are fresh for the ref TTL.  When upstream cannot be
@@ -50,7 +51,7 @@ strip_xet(cJSON *j)
 static void
 rewrite_link(struct req *r, const char *link, char *out, size_t n)
 {
-	const char *base = upstream_base(http_upstream(r));
+	const char *base = http_upstream_base(r);
 	size_t bl = strlen(base);
 	const char *lt = strchr(link, '<');
 	char *ours = http_base_url(r);
@@ -92,8 +93,13 @@ serve_cached(struct req *r, const struct index_meta *m, const char *commit_hdr)
 	}
 	MHD_add_response_header(resp, "Content-Type", "application/json; charset=utf-8");
 	MHD_add_response_header(resp, "Vary", "Origin, Accept-Encoding");
-	if (m->aux[0] != '\0')
-		MHD_add_response_header(resp, "Link", m->aux);
+	if (m->aux[0] != '\0') {
+		/* Stored as upstream sent it; pointed at us as we are now. */
+		char link[2048];
+		rewrite_link(r, m->aux, link, sizeof(link));
+		if (link[0] != '\0')
+			MHD_add_response_header(resp, "Link", link);
+	}
 	if (commit_hdr != NULL)
 		MHD_add_response_header(resp, "X-Repo-Commit", commit_hdr);
 	return http_queue(r, m->status ? m->status : MHD_HTTP_OK, resp);
@@ -118,7 +124,7 @@ api_mirror(struct req *r, enum MHD_Result *res)
 	struct index_meta m, put;
 	struct upstream_resp ur;
 	struct buf body, gz;
-	char key[GG_MAX_URL_LEN + 128], link[2048];
+	char key[GG_MAX_URL_LEN + 128];
 	int pinned = r->route.has_rev && is_commit(r->route.rev);
 	int have = 0, rc;
 	const char *method = strcmp(r->method, "POST") == 0 ? "POST" : "GET";
@@ -202,13 +208,10 @@ api_mirror(struct req *r, enum MHD_Result *res)
 		*res = http_error_from(r, rc, "compressing the answer");
 		return 1;
 	}
-	link[0] = '\0';
-	if (ur.link[0] != '\0')
-		rewrite_link(r, ur.link, link, sizeof(link));
 	memset(&put, 0, sizeof(put));
 	put.fetched_at = now_unix();
 	put.status = 200;
-	snprintf(put.aux, sizeof(put.aux), "%s", link);
+	snprintf(put.aux, sizeof(put.aux), "%s", ur.link);
 	put.data = gz.data;
 	put.len = gz.len;
 	if (index_txn_begin(st->idx, 1, &t) == GG_OK) {

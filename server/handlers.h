@@ -43,6 +43,8 @@ struct req {
 struct store *http_store(struct req *r);
 /* The upstream to ask now: NULL without one, or when offline. */
 struct upstream *http_upstream(struct req *r);
+/* The configured upstream's base URL, even when offline ("" without). */
+const char *http_upstream_base(struct req *r);
 /* 1 if an upstream is configured (even when offline). */
 int http_has_upstream(struct req *r);
 struct fetcher *http_fetcher(struct req *r);

@@ -83,6 +83,12 @@ http_upstream(struct req *r)
 	return r->srv->offline ? NULL : r->srv->up;
 }
 
+const char *
+http_upstream_base(struct req *r)
+{
+	return r->srv->up ? upstream_base(r->srv->up) : "";
+}
+
 int
 http_has_upstream(struct req *r)
 {

@@ -1,0 +1,1423 @@
+#!/usr/bin/env python3
+"""fakehub: a fake Hugging Face Hub (hub host + separate CDN host) for ggufd tests.
+
+Standard library only (Python 3.11). See README.md beside this file.
+
+  python3 fakehub.py --repos DIR --host 127.0.0.1 --cdn-host 127.0.0.2 \
+      --port 0 --cdn-port 0 --state-file FILE [--token hf_x] [--page-size N]
+  python3 fakehub.py mkrepo --repos DIR --repo ns/name [--type models] \
+      --commit <40hex|auto> [--ref main]... [--inherit] FILE[=PATH]...
+"""
+
+import argparse
+import base64
+import gzip
+import hashlib
+import hmac
+import json
+import mimetypes
+import os
+import re
+import shutil
+import signal
+import socket
+import socketserver
+import struct
+import sys
+import threading
+import time
+import traceback
+import urllib.parse
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+HEX40 = re.compile(r"^[0-9a-f]{40}$")
+HEX64 = re.compile(r"^[0-9a-f]{64}$")
+SHORTHEX = re.compile(r"^[0-9a-f]{4,39}$")
+TYPES = ("models", "datasets", "spaces")
+LFS_MIN_SIZE = 10 * 1024 * 1024
+# Hugging Face's default .gitattributes LFS patterns, plus .gguf.
+LFS_EXTS = {
+    ".7z", ".arrow", ".bin", ".bz2", ".ckpt", ".ftz", ".gguf", ".gz", ".h5", ".joblib",
+    ".mlmodel", ".model", ".msgpack", ".npy", ".npz", ".onnx", ".ot", ".parquet", ".pb",
+    ".pickle", ".pkl", ".pt", ".pth", ".rar", ".safetensors", ".tar", ".tflite", ".tgz",
+    ".wasm", ".xz", ".zip", ".zst", ".mar", ".llamafile",
+}
+MAX_BODY = 1 << 20          # request bodies larger than this get 413
+CHUNK = 64 * 1024
+API_MARKERS = ("revision", "tree", "paths-info", "refs", "xet-read-token",
+               "xet-write-token", "preupload", "commit")
+FILE_MARKERS = ("resolve", "raw")
+TEXT_EXTS = {".json", ".txt", ".md", ".py", ".yaml", ".yml", ".csv", ".jinja", ".html", ".js"}
+
+
+def log(msg):
+    try:
+        sys.stderr.write("fakehub: %s\n" % msg)
+        sys.stderr.flush()
+    except Exception:
+        pass
+
+
+def iso(ts):
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ts)) + ".000Z"
+
+
+def truthy(v):
+    return str(v).strip().lower() in ("1", "true", "yes", "on")
+
+
+def lfs_pointer(sha256, size):
+    return ("version https://git-lfs.github.com/spec/v1\noid sha256:%s\nsize %d\n"
+            % (sha256, size)).encode()
+
+
+def git_blob_sha1(data):
+    h = hashlib.sha1(b"blob %d\0" % len(data))
+    h.update(data)
+    return h.hexdigest()
+
+
+def valid_segment(s):
+    return bool(s) and s not in (".", "..") and "/" not in s and "\0" not in s and "\\" not in s
+
+
+def split_path(path):
+    """'a/b/c' -> ['a','b','c'] or None if any segment is unsafe. '' -> []."""
+    path = path.strip("/")
+    if path == "":
+        return []
+    parts = path.split("/")
+    if not all(valid_segment(p) for p in parts):
+        return None
+    return parts
+
+
+# --------------------------------------------------------------------------- repos
+
+class Repos:
+    """Repos on disk: ROOT/<type>/<ns>/<name>/<commit>/<files>, refs.json beside the commits."""
+
+    def __init__(self, root):
+        self.root = os.path.abspath(root)
+        self.lock = threading.Lock()
+        self.cache = {}      # abspath -> (size, mtime_ns, info)
+        self.by_sha = {}     # sha256 -> abspath
+
+    def repo_dir(self, typ, repo_parts):
+        if typ not in TYPES or not (1 <= len(repo_parts) <= 2):
+            return None
+        if not all(valid_segment(p) for p in repo_parts):
+            return None
+        d = os.path.join(self.root, typ, *repo_parts)
+        if not os.path.isdir(d):
+            return None
+        if not (os.path.isfile(os.path.join(d, "refs.json")) or self.commits(d)):
+            return None
+        return d
+
+    @staticmethod
+    def refs(rdir):
+        try:
+            with open(os.path.join(rdir, "refs.json"), "rb") as f:
+                r = json.load(f)
+            return {str(k): str(v) for k, v in r.items()} if isinstance(r, dict) else {}
+        except Exception:
+            return {}
+
+    @staticmethod
+    def commits(rdir):
+        try:
+            return [n for n in os.listdir(rdir)
+                    if HEX40.match(n) and os.path.isdir(os.path.join(rdir, n))]
+        except OSError:
+            return []
+
+    def resolve_rev(self, rdir, rev):
+        refs = self.refs(rdir)
+        if rev == "HEAD":
+            rev = "main"
+        for cand in (rev, "refs/heads/" + rev, "refs/tags/" + rev,
+                     rev[len("refs/heads/"):] if rev.startswith("refs/heads/") else None,
+                     rev[len("refs/tags/"):] if rev.startswith("refs/tags/") else None):
+            if cand and cand in refs:
+                c = refs[cand].lower()
+                if HEX40.match(c) and os.path.isdir(os.path.join(rdir, c)):
+                    return c
+                return None
+        commits = self.commits(rdir)
+        if HEX40.match(rev):
+            return rev if rev in commits else None
+        if SHORTHEX.match(rev):
+            m = [c for c in commits if c.startswith(rev)]
+            if len(m) == 1:
+                return m[0]
+        return None
+
+    def known_refs(self, rdir):
+        return set(self.refs(rdir).keys())
+
+    def file_info(self, path):
+        st = os.stat(path)
+        key = (st.st_size, st.st_mtime_ns)
+        with self.lock:
+            c = self.cache.get(path)
+            if c and c[0:2] == key:
+                return c[2]
+        sha256 = hashlib.sha256()
+        sha1 = hashlib.sha1(b"blob %d\0" % st.st_size)
+        n = 0
+        with open(path, "rb") as f:
+            while True:
+                b = f.read(1 << 20)
+                if not b:
+                    break
+                sha256.update(b)
+                sha1.update(b)
+                n += len(b)
+        size = n
+        hexd = sha256.hexdigest()
+        ext = os.path.splitext(path)[1].lower()
+        lfs = size >= LFS_MIN_SIZE or ext in LFS_EXTS
+        ptr = lfs_pointer(hexd, size)
+        info = {
+            "size": size,
+            "sha256": hexd,
+            "git_sha1": sha1.hexdigest(),
+            "lfs": lfs,
+            "pointer": ptr,
+            "pointer_oid": git_blob_sha1(ptr),
+            "xet_hash": hashlib.sha256(b"xet:" + hexd.encode()).hexdigest(),
+        }
+        info["oid"] = info["pointer_oid"] if lfs else info["git_sha1"]
+        with self.lock:
+            self.cache[path] = (key[0], key[1], info)
+            self.by_sha[hexd] = path
+        return info
+
+    def find_sha(self, sha):
+        with self.lock:
+            p = self.by_sha.get(sha)
+        if p and os.path.isfile(p):
+            try:
+                if self.file_info(p)["sha256"] == sha:
+                    return p
+            except OSError:
+                pass
+        for dirpath, dirnames, filenames in os.walk(self.root):
+            dirnames.sort()
+            rel = os.path.relpath(dirpath, self.root).split(os.sep)
+            if not any(HEX40.match(x) for x in rel):
+                continue  # only files inside a commit directory
+            for fn in sorted(filenames):
+                fp = os.path.join(dirpath, fn)
+                try:
+                    if self.file_info(fp)["sha256"] == sha:
+                        return fp
+                except OSError:
+                    pass
+        return None
+
+    @staticmethod
+    def lookup(cdir, rel):
+        """-> ('file'|'dir', abspath) or None."""
+        parts = split_path(rel)
+        if parts is None:
+            return None
+        p = os.path.join(cdir, *parts) if parts else cdir
+        real = os.path.realpath(p)
+        if not (real == os.path.realpath(cdir) or real.startswith(os.path.realpath(cdir) + os.sep)):
+            return None
+        if os.path.isfile(p):
+            return ("file", p)
+        if os.path.isdir(p):
+            return ("dir", p)
+        return None
+
+    def walk(self, cdir, rel, recursive):
+        """Entries (kind, relpath, abspath) under directory rel, sorted; dirs before files per level."""
+        out = []
+        base = os.path.join(cdir, *split_path(rel)) if rel else cdir
+
+        def rec(d, prefix):
+            try:
+                names = sorted(os.listdir(d))
+            except OSError:
+                return
+            dirs = [n for n in names if os.path.isdir(os.path.join(d, n))]
+            files = [n for n in names if os.path.isfile(os.path.join(d, n))]
+            for n in dirs:
+                out.append(("dir", prefix + n, os.path.join(d, n)))
+                if recursive:
+                    rec(os.path.join(d, n), prefix + n + "/")
+            for n in files:
+                out.append(("file", prefix + n, os.path.join(d, n)))
+
+        rec(base, (rel.strip("/") + "/") if rel.strip("/") else "")
+        return out
+
+    def dir_oid(self, d):
+        h = hashlib.sha1(b"tree\0")
+        try:
+            names = sorted(os.listdir(d))
+        except OSError:
+            names = []
+        for n in names:
+            p = os.path.join(d, n)
+            if os.path.isdir(p):
+                h.update(b"d " + n.encode() + b"\0" + self.dir_oid(p).encode())
+            elif os.path.isfile(p):
+                h.update(b"f " + n.encode() + b"\0" + self.file_info(p)["oid"].encode())
+        return h.hexdigest()
+
+
+# --------------------------------------------------------------------------- state
+
+class State:
+    def __init__(self, args, repos):
+        self.lock = threading.RLock()
+        self.args = args
+        self.repos = repos
+        self.state_file = args.state_file
+        self.token = args.token
+        self.page_size = max(1, args.page_size)
+        self.url_expiry = args.url_expiry
+        self.key = os.urandom(32)
+        self.hub_url = None
+        self.cdn_url = None
+        self.runner = None
+        self.seq = 0
+        self.fault_seq = 0
+        self._clear()
+
+    def _clear(self):
+        self.requests = []
+        self.transfers = {}
+        self.bytes = {}
+        self.faults = []
+        self.down = None
+
+    # ---- stats
+    def snapshot(self):
+        with self.lock:
+            return {
+                "hub": self.hub_url,
+                "cdn": self.cdn_url,
+                "pid": os.getpid(),
+                "requests": list(self.requests),
+                "content_transfers": dict(self.transfers),
+                "bytes_sent": dict(self.bytes),
+                "faults": [dict(f) for f in self.faults],
+                "down": dict(self.down) if self.down else None,
+            }
+
+    def save(self):
+        if not self.state_file:
+            return
+        with self.lock:
+            data = json.dumps(self.snapshot(), indent=1).encode()
+            tmp = "%s.tmp.%d" % (self.state_file, os.getpid())
+            try:
+                with open(tmp, "wb") as f:
+                    f.write(data)
+                os.replace(tmp, self.state_file)
+            except OSError as e:
+                log("cannot write state file: %s" % e)
+
+    def record(self, rec):
+        with self.lock:
+            self.seq += 1
+            rec["seq"] = self.seq
+            self.requests.append(rec)
+            self.save()
+
+    def transfer_start(self, sha):
+        with self.lock:
+            self.transfers[sha] = self.transfers.get(sha, 0) + 1
+            self.bytes.setdefault(sha, 0)
+            self.save()
+
+    def add_bytes(self, sha, n):
+        with self.lock:
+            self.bytes[sha] = self.bytes.get(sha, 0) + n
+
+    def reset(self):
+        with self.lock:
+            self._clear()
+            self.save()
+
+    # ---- faults
+    BODY_KINDS = ("drop_after", "corrupt_at", "corrupt_at_file", "throttle_bps", "stall_after")
+
+    def add_faults(self, spec):
+        """spec: dict (or list of dicts). Returns the rules created."""
+        specs = spec if isinstance(spec, list) else [spec]
+        created = []
+        with self.lock:
+            for s in specs:
+                if not isinstance(s, dict):
+                    raise ValueError("fault spec must be an object")
+                count = int(s.get("count", 1))
+                match = s.get("match")
+                if match is not None and not isinstance(match, str):
+                    raise ValueError("match must be a string")
+                host = s.get("host")
+                if host not in (None, "hub", "cdn", "any"):
+                    raise ValueError("host must be hub, cdn or any")
+                method = s.get("method")
+                common = {"count": count, "match": match, "host": host,
+                          "method": method.upper() if isinstance(method, str) else None}
+                if "down" in s:
+                    if s["down"]:
+                        mode = s.get("mode", "close")
+                        if mode not in ("close", "reset", "hang", "refuse"):
+                            raise ValueError("mode must be close, reset, hang or refuse")
+                        dur = s.get("duration")
+                        if mode == "refuse" and not dur:
+                            raise ValueError("mode refuse needs duration (control API is unreachable meanwhile)")
+                        self.down = {"mode": mode, "host": host or "any",
+                                     "until": (time.time() + float(dur)) if dur else None}
+                        created.append({"kind": "down", **self.down})
+                    else:
+                        self.down = None
+                        created.append({"kind": "down", "cleared": True})
+                for kind in ("status",) + self.BODY_KINDS + ("slow_first_byte",):
+                    if kind not in s or s[kind] is None:
+                        continue
+                    v = s[kind]
+                    if kind == "status":
+                        v = int(v)
+                        if not 100 <= v <= 599:
+                            raise ValueError("bad status")
+                    elif kind in ("slow_first_byte",):
+                        v = float(v)
+                    else:
+                        v = int(v)
+                    self.fault_seq += 1
+                    r = {"id": self.fault_seq, "kind": kind, "value": v, **common, "applied": 0}
+                    if kind == "status":
+                        r["retry_after"] = s.get("retry_after")
+                        r["message"] = s.get("message")
+                        r["error_code"] = s.get("error_code")
+                    if kind == "stall_after":
+                        r["seconds"] = float(s.get("seconds", s.get("stall_seconds", 30)))
+                    if count != 0:
+                        self.faults.append(r)
+                    created.append(dict(r))
+            self.save()
+        return created
+
+    def is_down(self, host):
+        with self.lock:
+            d = self.down
+            if not d:
+                return None
+            if d["until"] is not None and time.time() >= d["until"]:
+                self.down = None
+                self.save()
+                return None
+            if d["host"] not in ("any", host):
+                return None
+            return d
+
+    @staticmethod
+    def _matches(r, host, method, path, content):
+        if r["method"] and r["method"] != method:
+            return False
+        if r["match"] is not None:
+            if r["host"] not in (None, "any", host):
+                return False
+            dec = urllib.parse.unquote(path)
+            return r["match"] in path or r["match"] in dec
+        if r["kind"] == "status":
+            return (r["host"] or "hub") in ("any", host)
+        # body faults without match: content routes (CDN + resolve-cache GETs)
+        if r["host"] not in (None, "any", host):
+            return False
+        return content and method == "GET"
+
+    def _take(self, r):
+        r["applied"] += 1
+        if r["count"] > 0:
+            r["count"] -= 1
+            if r["count"] == 0:
+                self.faults.remove(r)
+
+    def take_status(self, host, method, path):
+        with self.lock:
+            for r in self.faults:
+                if r["kind"] == "status" and self._matches(r, host, method, path, False):
+                    out = dict(r)
+                    self._take(r)
+                    self.save()
+                    return out
+        return None
+
+    def take_body(self, host, method, path, content, has_body):
+        got = {}
+        with self.lock:
+            for r in list(self.faults):
+                k = r["kind"]
+                if k == "status" or k in got:
+                    continue
+                if k != "slow_first_byte" and not has_body:
+                    continue
+                if self._matches(r, host, method, path, content):
+                    got[k] = dict(r)
+                    self._take(r)
+            if got:
+                self.save()
+        return got
+
+    # ---- signing
+    def sign(self, sha, exp):
+        return hmac.new(self.key, ("%s|%d" % (sha, exp)).encode(), hashlib.sha256).hexdigest()
+
+    def cdn_link(self, sha, exp=None):
+        if exp is None:
+            exp = int(time.time() + self.url_expiry)
+        return "%s/cdn/%s?exp=%d&sig=%s" % (self.cdn_url, sha, exp, self.sign(sha, exp))
+
+
+# --------------------------------------------------------------------------- HTTP
+
+def parse_range(hdr, size):
+    """-> None (serve whole), (start, end) inclusive, or 'unsatisfiable'."""
+    if not hdr:
+        return None
+    m = re.fullmatch(r"\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*", hdr)
+    if not m:
+        return None  # multi-range or garbage: ignore, serve 200
+    a, b = m.group(1), m.group(2)
+    if a == "" and b == "":
+        return None
+    if a == "":
+        n = int(b)
+        if n == 0 or size == 0:
+            return "unsatisfiable"
+        return (max(0, size - n), size - 1)
+    first = int(a)
+    last = int(b) if b != "" else size - 1
+    if b != "" and last < first:
+        return None
+    if first >= size:
+        return "unsatisfiable"
+    return (first, min(last, size - 1))
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "fakehub/1.0"
+    sys_version = ""
+    timeout = 300
+
+    def version_string(self):
+        return self.server_version
+
+    def log_message(self, fmt, *args):
+        pass
+
+    def log_error(self, fmt, *args):
+        log("%s: %s" % (self.server.role, fmt % args))
+
+    def do_GET(self):
+        self._dispatch()
+
+    do_HEAD = do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = do_GET
+
+    # ---- plumbing
+    @property
+    def st(self):
+        return self.server.st
+
+    def _dispatch(self):
+        st = self.st
+        role = self.server.role
+        target = self.path
+        if target.startswith("http://") or target.startswith("https://"):
+            target = "/" + target.split("/", 3)[3] if target.count("/") >= 3 else "/"
+        raw, _, query = target.partition("?")
+        self.raw, self.query = raw, query
+        self.q = urllib.parse.parse_qs(query, keep_blank_values=True)
+        self.headers_sent = False
+        auth = self.headers.get("Authorization")
+        self.rec = {
+            "host": role, "method": self.command, "path": raw, "query": query,
+            "range": self.headers.get("Range"), "auth": auth, "status": None, "bytes_sent": 0,
+            "accept_encoding": self.headers.get("Accept-Encoding"),
+            "user_agent": self.headers.get("User-Agent"),
+            "t": round(time.time(), 3),
+        }
+        control = role == "hub" and (raw == "/_fake" or raw.startswith("/_fake/"))
+        t0 = time.time()
+        try:
+            if control:
+                body = self._read_body()
+                if body is not None:
+                    self._control(body)
+                return
+            d = st.is_down(role)
+            if d:
+                self._go_down(d)
+                return
+            body = self._read_body()
+            if body is None:
+                return
+            f = st.take_status(role, self.command, raw)
+            if f:
+                self.rec["fault"] = "status"
+                return self._status_fault(f)
+            if role == "hub" and st.token and auth is not None and auth != "Bearer " + st.token:
+                return self._error(401, None, "Invalid credentials in Authorization header")
+            if role == "cdn":
+                self._cdn()
+            else:
+                self._hub(body)
+        except (BrokenPipeError, ConnectionResetError, ConnectionAbortedError, socket.timeout, TimeoutError):
+            self.close_connection = True
+            self.rec["aborted"] = True
+        except Exception as e:
+            log("internal error on %s %s: %r\n%s" % (self.command, raw, e, traceback.format_exc()))
+            if not self.headers_sent:
+                try:
+                    self._json(500, {"error": "fakehub internal error: %r" % e})
+                except Exception:
+                    self.close_connection = True
+            else:
+                self.close_connection = True
+        finally:
+            if not control:
+                st.record(self.rec)
+                log("%s %s %s%s -> %s %dB%s%s" % (
+                    role, self.command, raw, ("?" + query) if query else "", self.rec["status"],
+                    self.rec["bytes_sent"], (" range=" + self.rec["range"]) if self.rec["range"] else "",
+                    (" fault=" + self.rec["fault"]) if self.rec.get("fault") else ""))
+
+    def _read_body(self):
+        """Bounded read of the request body. Returns bytes, or None after answering an error."""
+        te = (self.headers.get("Transfer-Encoding") or "").lower()
+        cl = self.headers.get("Content-Length")
+        if "chunked" in te:
+            data = b""
+            try:
+                while True:
+                    line = self.rfile.readline(1024)
+                    if not line:
+                        self.close_connection = True
+                        return None
+                    n = int(line.split(b";")[0].strip() or b"0", 16)
+                    if n == 0:
+                        while True:  # trailers
+                            t = self.rfile.readline(8192)
+                            if t in (b"\r\n", b"\n", b""):
+                                break
+                        return data
+                    if len(data) + n > MAX_BODY:
+                        self.close_connection = True
+                        self._json(413, {"error": "request body too large"})
+                        return None
+                    data += self.rfile.read(n)
+                    self.rfile.readline(16)
+            except ValueError:
+                self.close_connection = True
+                self._json(400, {"error": "bad chunked body"})
+                return None
+        if cl is None:
+            return b""
+        try:
+            n = int(cl)
+            if n < 0:
+                raise ValueError
+        except ValueError:
+            self.close_connection = True
+            self._json(400, {"error": "bad Content-Length"})
+            return None
+        if n > MAX_BODY:
+            self.close_connection = True
+            self._json(413, {"error": "request body too large"})
+            return None
+        data = self.rfile.read(n) if n else b""
+        if len(data) != n:
+            self.close_connection = True
+            return None
+        return data
+
+    def _go_down(self, d):
+        self.rec["fault"] = "down:" + d["mode"]
+        self.close_connection = True
+        mode = d["mode"]
+        if mode == "hang":
+            while self.st.is_down(self.server.role):
+                time.sleep(0.1)
+            return
+        if mode in ("reset", "refuse"):
+            try:
+                self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                self.connection.close()
+            except OSError:
+                pass
+
+    def _accepts_gzip(self):
+        ae = (self.headers.get("Accept-Encoding") or "").lower()
+        for tok in ae.split(","):
+            parts = tok.strip().split(";")
+            if parts[0].strip() == "gzip":
+                if len(parts) > 1 and parts[1].strip().replace(" ", "") in ("q=0", "q=0.0", "q=0.00"):
+                    return False
+                return True
+        return False
+
+    def _send(self, status, headers, body=b"", file=None, sha=None, content=False, length=None):
+        """Send a complete response. body: bytes; or file=(path, offset, length)."""
+        is_head = self.command == "HEAD"
+        if file is not None:
+            length = file[2]
+        elif length is None:
+            length = len(body)
+        has_body = (not is_head) and 200 <= status < 300 and length > 0
+        faults = self.st.take_body(self.server.role, self.command, self.raw, content, has_body)
+        if faults:
+            self.rec["fault"] = ",".join(sorted(faults))
+        if "slow_first_byte" in faults:
+            time.sleep(max(0.0, faults["slow_first_byte"]["value"]))
+        self.send_response(status)
+        for k, v in headers:
+            self.send_header(k, v)
+        self.send_header("Content-Length", str(length))
+        if self.close_connection:
+            self.send_header("Connection", "close")
+        self.end_headers()
+        self.headers_sent = True
+        self.rec["status"] = status
+        if is_head or length == 0:
+            return
+        if content and sha and 200 <= status < 300:
+            self.rec["sha256"] = sha
+            self.st.transfer_start(sha)
+        self._send_body(body, file, length, faults, sha if content else None)
+
+    def _send_body(self, body, file, length, faults, sha):
+        drop = faults.get("drop_after", {}).get("value")
+        corrupt = faults.get("corrupt_at", {}).get("value")
+        if "corrupt_at_file" in faults:
+            off = file[1] if file else 0
+            c2 = faults["corrupt_at_file"]["value"] - off
+            if 0 <= c2 < length:
+                corrupt = c2
+        bps = faults.get("throttle_bps", {}).get("value")
+        stall = faults.get("stall_after", {}).get("value")
+        stall_s = faults.get("stall_after", {}).get("seconds", 0)
+        limit = length if drop is None else max(0, min(length, drop))
+        t0 = time.time()
+        sent = 0
+        piece = CHUNK
+        if bps and bps > 0:
+            piece = max(1, min(CHUNK, bps // 20))
+        f = open(file[0], "rb") if file else None
+        try:
+            if f:
+                f.seek(file[1])
+            while sent < limit:
+                want = min(piece, limit - sent)
+                if stall is not None and sent < stall < sent + want:
+                    want = stall - sent
+                if stall is not None and sent == stall:
+                    time.sleep(stall_s)
+                    stall = None
+                if f:
+                    chunk = f.read(want)
+                    if not chunk:
+                        raise IOError("file shrank while serving")
+                else:
+                    chunk = body[sent:sent + want]
+                if corrupt is not None and sent <= corrupt < sent + len(chunk):
+                    ba = bytearray(chunk)
+                    ba[corrupt - sent] ^= 0xFF
+                    chunk = bytes(ba)
+                self.wfile.write(chunk)
+                sent += len(chunk)
+                self.rec["bytes_sent"] = sent
+                if sha:
+                    self.st.add_bytes(sha, len(chunk))
+                if bps and bps > 0:
+                    delay = t0 + sent / bps - time.time()
+                    if delay > 0:
+                        time.sleep(delay)
+        finally:
+            if f:
+                f.close()
+        if sent < length:  # drop_after: cut the connection mid-body
+            self.close_connection = True
+            try:
+                self.wfile.flush()
+                self.connection.shutdown(socket.SHUT_WR)
+            except OSError:
+                pass
+
+    def _json(self, status, obj, headers=()):
+        data = json.dumps(obj).encode()
+        hdrs = [("Content-Type", "application/json; charset=utf-8")] + list(headers)
+        if self.server.role == "hub" and self.st.args.gzip and self._accepts_gzip() and status < 300:
+            data = gzip.compress(data)
+            hdrs += [("Content-Encoding", "gzip"), ("Vary", "Accept-Encoding")]
+        self._send(status, hdrs, data)
+
+    def _error(self, status, code, msg, commit=None, extra=()):
+        h = []
+        if code:
+            h.append(("X-Error-Code", code))
+        h.append(("X-Error-Message", msg))
+        if commit:
+            h.append(("X-Repo-Commit", commit))
+        h += list(extra)
+        self._json(status, {"error": msg}, h)
+
+    def _status_fault(self, f):
+        status = f["value"]
+        extra = []
+        if f.get("retry_after") is not None:
+            extra.append(("Retry-After", str(f["retry_after"])))
+        if status == 429:
+            t = int(f.get("retry_after") or 60)
+            extra += [("RateLimit", '"resolvers";r=0;t=%d' % t),
+                      ("RateLimit-Policy", '"fixed window";"resolvers";q=3000;w=300')]
+        msg = f.get("message") or {429: "Too Many Requests (fakehub fault)", 503: "Service Unavailable (fakehub fault)",
+                                   500: "Internal Error (fakehub fault)"}.get(status, "fakehub fault %d" % status)
+        self._error(status, f.get("error_code"), msg, extra=extra)
+
+    # ---- CDN host
+    def _cdn(self):
+        if self.command not in ("GET", "HEAD"):
+            return self._send(405, [("Content-Type", "text/plain"), ("Allow", "GET, HEAD")], b"method not allowed\n")
+        m = re.fullmatch(r"/cdn/([0-9a-f]{64})", self.raw)
+        if not m:
+            return self._send(404, [("Content-Type", "text/plain")], b"not found\n")
+        sha = m.group(1)
+        exp = (self.q.get("exp") or [""])[0]
+        sig = (self.q.get("sig") or [""])[0]
+        ok = exp.isdigit() and hmac.compare_digest(self.st.sign(sha, int(exp)), sig)
+        if not ok or int(exp) < time.time():
+            why = "Request has expired" if ok else "Signature does not match"
+            body = ("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>AccessDenied</Code>"
+                    "<Message>%s</Message></Error>\n" % why).encode()
+            return self._send(403, [("Content-Type", "application/xml")], body)
+        if self.st.args.cdn_reject_auth and self.headers.get("Authorization") is not None:
+            body = (b"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>InvalidArgument</Code>"
+                    b"<Message>Only one auth mechanism allowed</Message></Error>\n")
+            return self._send(400, [("Content-Type", "application/xml")], body)
+        path = self.st.repos.find_sha(sha)
+        if not path:
+            return self._send(404, [("Content-Type", "text/plain")], b"no such object\n")
+        info = self.st.repos.file_info(path)
+        cdn_etag = '"%s"' % hashlib.sha256(b"cdn-etag:" + sha.encode()).hexdigest()
+        hdrs = [("Content-Type", "application/octet-stream"), ("ETag", cdn_etag),
+                ("Last-Modified", time.strftime("%a, %d %b %Y %H:%M:%S GMT", time.gmtime(os.path.getmtime(path)))),
+                ("Cache-Control", "public, max-age=604800, immutable")]
+        self._serve_file(path, info["size"], hdrs, sha)
+
+    def _serve_file(self, path, size, hdrs, sha, data=None):
+        """200/206/416 for a file (or an in-memory data blob), with Accept-Ranges."""
+        hdrs = list(hdrs) + [("Accept-Ranges", "bytes")]
+        rng = parse_range(self.headers.get("Range"), size)
+        if rng == "unsatisfiable":
+            return self._send(416, hdrs + [("Content-Range", "bytes */%d" % size)], b"")
+        start, end = (0, size - 1) if rng is None else rng
+        n = max(0, end - start + 1)
+        status = 200
+        if rng is not None:
+            status = 206
+            hdrs.append(("Content-Range", "bytes %d-%d/%d" % (start, end, size)))
+        if data is not None:
+            return self._send(status, hdrs, data[start:start + n], sha=sha, content=True)
+        self._send(status, hdrs, file=(path, start, n), sha=sha, content=True)
+
+    # ---- hub host
+    def _hub(self, body):
+        segs = self.raw.split("/")[1:]
+        if self.raw == "/":
+            return self._send(200, [("Content-Type", "text/plain")], b"fakehub\n")
+        if segs[0] == "api":
+            if len(segs) >= 2 and segs[1] == "resolve-cache":
+                return self._resolve_cache(segs[2:])
+            if len(segs) == 2 and segs[1] == "whoami-v2":
+                return self._whoami()
+            if len(segs) >= 3 and segs[1] in TYPES:
+                return self._api(segs[1], segs[2:], body)
+            return self._error(404, None, "Sorry, we can't find the page you are looking for.")
+        typ = "models"
+        if segs[0] in ("datasets", "spaces") and len(segs) > 3:
+            typ, segs = segs[0], segs[1:]
+        pick = self._pick_repo(typ, segs, FILE_MARKERS)
+        if not pick:
+            return self._error(404, None, "Sorry, we can't find the page you are looking for.")
+        repo_parts, marker, tail, rdir = pick
+        return self._file_route(typ, repo_parts, rdir, marker, tail)
+
+    def _pick_repo(self, typ, segs, markers):
+        """Find repo id (1 or 2 segments) followed by a marker. -> (parts, marker, tail, rdir|None)."""
+        cands = []
+        for i in (2, 1):
+            if len(segs) > i and urllib.parse.unquote(segs[i]) in markers:
+                parts = [urllib.parse.unquote(s) for s in segs[:i]]
+                cands.append((parts, urllib.parse.unquote(segs[i]), segs[i + 1:]))
+        for parts, marker, tail in cands:
+            rdir = self.st.repos.repo_dir(typ, parts)
+            if rdir:
+                return parts, marker, tail, rdir
+        if cands:
+            parts, marker, tail = cands[0]
+            return parts, marker, tail, None
+        return None
+
+    def _split_rev(self, rdir, tail):
+        """Raw tail segments -> (rev, path). Handles refs%2Fpr%2F1, refs/pr/1, branch names with '/'."""
+        dec = [urllib.parse.unquote(s) for s in tail]
+        if not dec:
+            return "", ""
+        if "/" in dec[0]:
+            return dec[0], "/".join(dec[1:])
+        if dec[0] == "refs" and len(dec) >= 3:
+            return "/".join(dec[:3]), "/".join(dec[3:])
+        known = self.st.repos.known_refs(rdir) if rdir else set()
+        for k in range(len(dec), 1, -1):
+            cand = "/".join(dec[:k])
+            if cand in known:
+                return cand, "/".join(dec[k:])
+        return dec[0], "/".join(dec[1:])
+
+    def _file_route(self, typ, parts, rdir, marker, tail):
+        if self.command not in ("GET", "HEAD"):
+            return self._error(405, None, "Method not allowed")
+        repo_id = "/".join(parts)
+        if not rdir:
+            return self._error(401, "RepoNotFound", "Repository not found")
+        rev, path = self._split_rev(rdir, tail)
+        commit = self.st.repos.resolve_rev(rdir, rev)
+        if not commit:
+            return self._error(404, "RevisionNotFound", "Invalid rev id: %s" % rev)
+        hit = self.st.repos.lookup(os.path.join(rdir, commit), path)
+        if not hit or hit[0] != "file":
+            return self._error(404, "EntryNotFound", "Entry not found", commit=commit)
+        fpath = hit[1]
+        info = self.st.repos.file_info(fpath)
+        ratelimit = [("RateLimit", '"resolvers";r=2999;t=172'),
+                     ("RateLimit-Policy", '"fixed window";"resolvers";q=3000;w=300')]
+        if marker == "raw":
+            hdrs = [("Content-Type", "text/plain; charset=utf-8"), ("ETag", '"%s"' % info["oid"]),
+                    ("X-Repo-Commit", commit)]
+            if info["lfs"]:
+                return self._serve_file(None, len(info["pointer"]), hdrs, None, data=info["pointer"])
+            return self._serve_file(fpath, info["size"], hdrs, None)
+        api_t = typ
+        if info["lfs"]:
+            url = self.st.cdn_link(info["sha256"])
+            body = ("Found. Redirecting to %s" % url).encode()
+            link = ('<%s/api/%s/%s/xet-read-token/%s>; rel="xet-auth", '
+                    '<http://127.0.0.1:1/v1/reconstructions/%s>; rel="xet-reconstruction-info"'
+                    % (self.st.hub_url, api_t, repo_id, commit, info["xet_hash"]))
+            hdrs = [("Content-Type", "text/plain; charset=utf-8"), ("Location", url),
+                    ("X-Repo-Commit", commit), ("X-Linked-Etag", '"%s"' % info["sha256"]),
+                    ("X-Linked-Size", str(info["size"])), ("ETag", '"%s"' % info["pointer_oid"]),
+                    ("X-Xet-Hash", info["xet_hash"]), ("Link", link),
+                    ("Vary", "Origin, Accept")] + ratelimit
+            return self._send(302, hdrs, body)
+        orig = "/" + ("" if typ == "models" else typ + "/") + repo_id + "/resolve/" + rev + "/" + path
+        loc = "/api/resolve-cache/%s/%s/%s/%s?%s=&etag=%s" % (
+            typ, urllib.parse.quote(repo_id), commit, urllib.parse.quote(path),
+            urllib.parse.quote(orig, safe=""), urllib.parse.quote('"%s"' % info["git_sha1"], safe=""))
+        body = ("Temporary Redirect. Redirecting to %s" % loc).encode()
+        hdrs = [("Content-Type", "text/plain; charset=utf-8"), ("Location", loc),
+                ("Vary", "Origin, Accept")] + ratelimit
+        if self.st.args.redirect_commit_header:
+            hdrs.append(("X-Repo-Commit", commit))
+        return self._send(307, hdrs, body)
+
+    def _resolve_cache(self, segs):
+        if self.command not in ("GET", "HEAD"):
+            return self._error(405, None, "Method not allowed")
+        if not segs or segs[0] not in TYPES:
+            return self._error(404, None, "Sorry, we can't find the page you are looking for.")
+        typ, rest = segs[0], segs[1:]
+        pick = None
+        for i in (2, 1):
+            if len(rest) > i + 1 and HEX40.match(rest[i]):
+                parts = [urllib.parse.unquote(s) for s in rest[:i]]
+                rdir = self.st.repos.repo_dir(typ, parts)
+                if rdir:
+                    pick = (parts, rdir, rest[i], rest[i + 1:])
+                    break
+        if not pick:
+            return self._error(401, "RepoNotFound", "Repository not found")
+        parts, rdir, commit, ptail = pick
+        if commit not in self.st.repos.commits(rdir):
+            return self._error(404, "RevisionNotFound", "Invalid rev id: %s" % commit)
+        path = "/".join(urllib.parse.unquote(s) for s in ptail)
+        hit = self.st.repos.lookup(os.path.join(rdir, commit), path)
+        if not hit or hit[0] != "file":
+            return self._error(404, "EntryNotFound", "Entry not found", commit=commit)
+        info = self.st.repos.file_info(hit[1])
+        ctype = mimetypes.guess_type(path)[0] or "application/octet-stream"
+        if ctype.startswith("text/") or ctype == "application/json":
+            ctype += "; charset=utf-8"
+        hdrs = [("Content-Type", ctype), ("ETag", '"%s"' % info["git_sha1"]), ("X-Repo-Commit", commit)]
+        if (self.st.args.gzip_files and not self.headers.get("Range") and self._accepts_gzip()
+                and os.path.splitext(path)[1].lower() in TEXT_EXTS):
+            with open(hit[1], "rb") as f:
+                data = gzip.compress(f.read())
+            return self._send(200, hdrs + [("Content-Encoding", "gzip"), ("Vary", "Accept-Encoding")],
+                              data, sha=info["sha256"], content=True)
+        self._serve_file(hit[1], info["size"], hdrs, info["sha256"])
+
+    # ---- API
+    def _qlist(self, name):
+        return self.q.get(name, []) + self.q.get(name + "[]", [])
+
+    def _entry(self, cdir, kind, rel, apath, commit, expand):
+        if kind == "dir":
+            e = {"type": "directory", "oid": self.st.repos.dir_oid(apath), "size": 0, "path": rel}
+        else:
+            info = self.st.repos.file_info(apath)
+            e = {"type": "file", "oid": info["oid"], "size": info["size"], "path": rel}
+            if info["lfs"]:
+                e["lfs"] = {"oid": info["sha256"], "size": info["size"], "pointerSize": len(info["pointer"])}
+                e["xetHash"] = info["xet_hash"]
+        if expand:
+            e["lastCommit"] = {"id": commit, "title": "Upload %s" % rel,
+                               "date": iso(os.path.getmtime(cdir))}
+            if kind != "dir":
+                e["securityFileStatus"] = {"status": "safe", "avScan": {"status": "safe"},
+                                           "pickleImportScan": {"status": "unscanned"}}
+        return e
+
+    def _api(self, typ, rest, body):
+        pick = self._pick_repo(typ, rest, API_MARKERS)
+        if pick:
+            parts, marker, tail, rdir = pick
+        else:
+            if len(rest) > 2:
+                return self._error(404, None, "Sorry, we can't find the page you are looking for.")
+            parts = [urllib.parse.unquote(s) for s in rest]
+            marker, tail = None, []
+            rdir = self.st.repos.repo_dir(typ, parts)
+        repo_id = "/".join(parts)
+        if not rdir:
+            return self._error(401, "RepoNotFound", "Repository not found")
+        if marker in ("xet-write-token", "preupload", "commit"):
+            return self._error(501, None, "fakehub does not implement %s" % marker)
+        want = "POST" if marker == "paths-info" else "GET"
+        if self.command != want and not (want == "GET" and self.command == "HEAD"):
+            return self._error(405, None, "Method not allowed")
+        if marker == "refs":
+            return self._refs(rdir)
+        if marker in (None, "revision"):
+            rev = "/".join(urllib.parse.unquote(s) for s in tail) if marker else "main"
+            return self._repo_info(typ, rdir, repo_id, rev)
+        if marker == "tree":
+            rev, path = self._split_rev(rdir, tail)
+        else:
+            rev, path = "/".join(urllib.parse.unquote(s) for s in tail), ""
+        commit = self.st.repos.resolve_rev(rdir, rev)
+        if not commit:
+            return self._error(404, "RevisionNotFound", "Invalid rev id: %s" % rev)
+        cdir = os.path.join(rdir, commit)
+        if marker == "xet-read-token":
+            return self._json(200, {"accessToken": "xet_fake_token", "exp": int(time.time()) + 3600,
+                                    "casUrl": "http://127.0.0.1:1"},
+                              [("X-Xet-Access-Token", "xet_fake_token"), ("X-Xet-Cas-Url", "http://127.0.0.1:1")])
+        if marker == "tree":
+            return self._tree(cdir, commit, path)
+        return self._paths_info(cdir, commit, body)
+
+    def _refs(self, rdir):
+        out = {"branches": [], "converts": [], "tags": []}
+        prs = []
+        for name, commit in sorted(self.st.repos.refs(rdir).items()):
+            if name.startswith("refs/pr/"):
+                prs.append({"name": name, "ref": name, "targetCommit": commit})
+            elif name.startswith("refs/convert/"):
+                out["converts"].append({"name": name[len("refs/convert/"):], "ref": name, "targetCommit": commit})
+            elif name.startswith("refs/tags/"):
+                out["tags"].append({"name": name[len("refs/tags/"):], "ref": name, "targetCommit": commit})
+            else:
+                b = name[len("refs/heads/"):] if name.startswith("refs/heads/") else name
+                out["branches"].append({"name": b, "ref": "refs/heads/" + b, "targetCommit": commit})
+        if truthy((self.q.get("include_prs") or ["0"])[0]):
+            out["pullRequests"] = prs
+        return self._json(200, out)
+
+    def _repo_info(self, typ, rdir, repo_id, rev):
+        commit = self.st.repos.resolve_rev(rdir, rev)
+        if not commit:
+            return self._error(404, "RevisionNotFound", "Invalid rev id: %s" % rev)
+        cdir = os.path.join(rdir, commit)
+        blobs = truthy((self.q.get("blobs") or ["false"])[0])
+        sibs, used, has_gguf = [], 0, False
+        for kind, rel, apath in self.st.repos.walk(cdir, "", True):
+            if kind != "file":
+                continue
+            s = {"rfilename": rel}
+            if rel.lower().endswith(".gguf"):
+                has_gguf = True
+            if blobs:
+                info = self.st.repos.file_info(apath)
+                s["size"] = info["size"]
+                s["blobId"] = info["oid"]
+                if info["lfs"]:
+                    s["lfs"] = {"sha256": info["sha256"], "size": info["size"],
+                                "pointerSize": len(info["pointer"])}
+                used += info["size"]
+            sibs.append(s)
+        info = {
+            "_id": hashlib.sha1(("%s/%s" % (typ, repo_id)).encode()).hexdigest()[:24],
+            "id": repo_id,
+            "author": repo_id.split("/")[0] if "/" in repo_id else None,
+            "sha": commit,
+            "lastModified": iso(os.path.getmtime(cdir)),
+            "createdAt": iso(os.path.getctime(rdir)),
+            "private": False,
+            "gated": False,
+            "disabled": False,
+            "downloads": 0,
+            "likes": 0,
+            "tags": (["gguf"] if has_gguf else []) + ["region:us"],
+            "siblings": sibs,
+            "xetEnabled": True,
+        }
+        if typ == "models":
+            info["modelId"] = repo_id
+            if has_gguf:
+                info["library_name"] = "gguf"
+        if typ == "spaces":
+            info["sdk"] = "static"
+        if blobs:
+            info["usedStorage"] = used
+        expand = self._qlist("expand")
+        if expand:
+            info = {k: v for k, v in info.items() if k in ("_id", "id") or k in expand}
+        return self._json(200, info)
+
+    def _tree(self, cdir, commit, path):
+        recursive = truthy((self.q.get("recursive") or ["false"])[0])
+        expand = truthy((self.q.get("expand") or ["false"])[0])
+        path = path.strip("/")
+        if path:
+            hit = self.st.repos.lookup(cdir, path)
+            if not hit or hit[0] != "dir":
+                return self._error(404, "EntryNotFound", "%s does not exist on \"%s\"" % (path, commit),
+                                   commit=commit)
+        elif split_path(path) is None:
+            return self._error(400, None, "bad path")
+        entries = self.st.repos.walk(cdir, path, recursive)
+        size = self.st.page_size
+        lim = (self.q.get("limit") or [None])[0]
+        if lim and lim.isdigit() and int(lim) > 0:
+            size = min(int(lim), 10000)
+        off = 0
+        cur = (self.q.get("cursor") or [None])[0]
+        if cur:
+            try:
+                off = int(json.loads(base64.urlsafe_b64decode(cur + "=" * (-len(cur) % 4)))["o"])
+                if off < 0:
+                    raise ValueError
+            except Exception:
+                return self._error(400, None, "Invalid cursor")
+        page = entries[off:off + size]
+        out = [self._entry(cdir, k, rel, ap, commit, expand) for k, rel, ap in page]
+        hdrs = []
+        if off + size < len(entries):
+            nxt = base64.urlsafe_b64encode(json.dumps({"o": off + size, "c": commit[:8]}).encode()).decode().rstrip("=")
+            keep = [kv for kv in self.query.split("&") if kv and not kv.startswith("cursor=")]
+            keep.append("cursor=" + nxt)
+            hdrs.append(("Link", '<%s%s?%s>; rel="next"' % (self.st.hub_url, self.raw, "&".join(keep))))
+        return self._json(200, out, hdrs)
+
+    def _paths_info(self, cdir, commit, body):
+        ctype = (self.headers.get("Content-Type") or "").lower()
+        try:
+            if "json" in ctype:
+                obj = json.loads(body.decode("utf-8") or "{}")
+                if not isinstance(obj, dict):
+                    raise ValueError("body must be an object")
+                paths = obj.get("paths", [])
+                if isinstance(paths, str):
+                    paths = [paths]
+                expand = obj.get("expand", False)
+                expand = expand if isinstance(expand, bool) else truthy(expand)
+            else:
+                form = urllib.parse.parse_qs(body.decode("utf-8"), keep_blank_values=True)
+                paths = form.get("paths", []) + form.get("paths[]", [])
+                expand = truthy((form.get("expand") or ["false"])[0])
+            if not isinstance(paths, list) or not all(isinstance(p, str) for p in paths):
+                raise ValueError("paths must be a list of strings")
+        except (ValueError, UnicodeDecodeError) as e:
+            return self._error(400, None, "Bad request: %s" % e)
+        out, seen = [], set()
+        for p in paths:
+            p = p.strip("/")
+            if p in seen or not p:
+                continue
+            seen.add(p)
+            hit = self.st.repos.lookup(cdir, p)
+            if hit:
+                out.append(self._entry(cdir, hit[0], p, hit[1], commit, expand))
+        return self._json(200, out)
+
+    def _whoami(self):
+        auth = self.headers.get("Authorization")
+        if not auth:
+            return self._error(401, None, "Invalid credentials in Authorization header")
+        return self._json(200, {"type": "user", "name": "fakeuser", "fullname": "Fake User",
+                                "auth": {"type": "access_token", "accessToken": {"role": "read"}}})
+
+    # ---- control API
+    def _control(self, body):
+        st = self.st
+        raw, cmd = self.raw.rstrip("/"), self.command
+        try:
+            obj = json.loads(body.decode("utf-8")) if body.strip() else {}
+        except (ValueError, UnicodeDecodeError):
+            return self._send(400, [("Content-Type", "application/json")], b'{"error":"bad JSON"}')
+        if raw in ("/_fake/stats", "/_fake/state") and cmd in ("GET", "HEAD"):
+            return self._ctl(st.snapshot())
+        if raw == "/_fake/health":
+            return self._ctl({"ok": True, "hub": st.hub_url, "cdn": st.cdn_url})
+        if raw == "/_fake/reset" and cmd == "POST":
+            st.reset()
+            return self._ctl({"ok": True})
+        if raw == "/_fake/faults":
+            if cmd in ("GET", "HEAD"):
+                with st.lock:
+                    return self._ctl({"faults": [dict(f) for f in st.faults], "down": st.down})
+            if cmd == "DELETE":
+                with st.lock:
+                    st.faults = []
+                    st.down = None
+                    st.save()
+                return self._ctl({"ok": True})
+            if cmd == "POST":
+                try:
+                    created = st.add_faults(obj)
+                except (ValueError, TypeError) as e:
+                    return self._send(400, [("Content-Type", "application/json")],
+                                      json.dumps({"error": str(e)}).encode())
+                d = st.down
+                if d and d["mode"] == "refuse" and st.runner:
+                    st.runner.refuse(d)
+                return self._ctl({"ok": True, "created": created})
+        if raw == "/_fake/config" and cmd == "POST":
+            if not isinstance(obj, dict):
+                return self._send(400, [("Content-Type", "application/json")], b'{"error":"object expected"}')
+            with st.lock:
+                if "url_expiry" in obj:
+                    st.url_expiry = float(obj["url_expiry"])
+                if "page_size" in obj:
+                    st.page_size = max(1, int(obj["page_size"]))
+                if "token" in obj:
+                    st.token = obj["token"] or None
+                if obj.get("rotate_key"):
+                    st.key = os.urandom(32)
+            return self._ctl({"ok": True, "url_expiry": st.url_expiry, "page_size": st.page_size,
+                              "token": st.token})
+        m = re.fullmatch(r"/_fake/sign/([0-9a-f]{64})", raw)
+        if m and cmd == "GET":
+            exp = (self.q.get("exp") or [None])[0]
+            return self._ctl({"url": st.cdn_link(m.group(1), int(exp) if exp and exp.lstrip("-").isdigit() else None)})
+        return self._send(404, [("Content-Type", "application/json")], b'{"error":"unknown control route"}')
+
+    def _ctl(self, obj):
+        self._send(200, [("Content-Type", "application/json")], json.dumps(obj, indent=1).encode())
+
+
+# --------------------------------------------------------------------------- servers
+
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+    block_on_close = False
+    allow_reuse_address = True
+    request_queue_size = 128
+
+    def server_bind(self):
+        # skip HTTPServer's getfqdn() reverse lookup (slow without DNS)
+        socketserver.TCPServer.server_bind(self)
+        self.server_name, self.server_port = self.server_address[:2]
+
+    def handle_error(self, request, client_address):
+        exc = sys.exc_info()[1]
+        if isinstance(exc, (BrokenPipeError, ConnectionResetError, ConnectionAbortedError, TimeoutError, socket.timeout)):
+            return
+        log("%s: connection error from %s: %r" % (self.role, client_address, exc))
+
+
+class Box:
+    def __init__(self, role, host, port, st):
+        self.role, self.host, self.port, self.st = role, host, port, st
+        self.srv = None
+        self.lock = threading.Lock()
+
+    def start(self):
+        srv = Server((self.host, self.port), Handler)
+        srv.role, srv.st = self.role, self.st
+        self.port = srv.server_address[1]
+        self.srv = srv
+        threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True).start()
+
+    def stop(self):
+        srv, self.srv = self.srv, None
+        if srv:
+            srv.shutdown()
+            srv.server_close()
+
+
+class Runner:
+    def __init__(self, st, boxes):
+        self.st, self.boxes = st, boxes
+        self.lock = threading.Lock()
+
+    def refuse(self, d):
+        def run():
+            with self.lock:
+                targets = [b for b in self.boxes if d["host"] in ("any", b.role)]
+                time.sleep(0.2)  # let the control response go out
+                for b in targets:
+                    b.stop()
+                log("down (refuse) for %s" % [b.role for b in targets])
+                while self.st.down is d and d["until"] and time.time() < d["until"]:
+                    time.sleep(0.05)
+                with self.st.lock:
+                    if self.st.down is d:
+                        self.st.down = None
+                        self.st.save()
+                for b in targets:
+                    for _ in range(100):
+                        try:
+                            b.start()
+                            break
+                        except OSError:
+                            time.sleep(0.1)
+                log("up again")
+        threading.Thread(target=run, daemon=True).start()
+
+
+def serve(argv):
+    p = argparse.ArgumentParser(prog="fakehub.py", description="fake Hugging Face Hub for ggufd tests")
+    p.add_argument("--repos", required=True)
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--cdn-host", default="127.0.0.2")
+    p.add_argument("--port", type=int, default=0)
+    p.add_argument("--cdn-port", type=int, default=0)
+    p.add_argument("--state-file")
+    p.add_argument("--token", help="if set, a request WITH Authorization must carry 'Bearer TOKEN'")
+    p.add_argument("--page-size", type=int, default=50)
+    p.add_argument("--url-expiry", type=float, default=300, help="CDN URL lifetime, seconds")
+    p.add_argument("--no-gzip", dest="gzip", action="store_false",
+                   help="never gzip API JSON (default: gzip when the client accepts it)")
+    p.add_argument("--gzip-files", action="store_true",
+                   help="gzip text files on /api/resolve-cache when accepted and no Range")
+    p.add_argument("--cdn-reject-auth", action="store_true",
+                   help="CDN answers 400 when a request carries Authorization (as S3 does)")
+    p.add_argument("--redirect-commit-header", action="store_true",
+                   help="add X-Repo-Commit to the 307 of regular files (the real Hub does not seem to)")
+    args = p.parse_args(argv)
+    os.makedirs(args.repos, exist_ok=True)
+    st = State(args, Repos(args.repos))
+    hub = Box("hub", args.host, args.port, st)
+    cdn = Box("cdn", args.cdn_host, args.cdn_port, st)
+    hub.start()
+    cdn.start()
+    st.hub_url = "http://%s:%d" % (args.host, hub.port)
+    st.cdn_url = "http://%s:%d" % (args.cdn_host, cdn.port)
+    st.runner = Runner(st, [hub, cdn])
+    st.save()
+    # Plain flag: Event.set() from a signal handler can deadlock against Event.wait() in the main thread.
+    stop = []
+    signal.signal(signal.SIGTERM, lambda *a: stop.append(1))
+    signal.signal(signal.SIGINT, lambda *a: stop.append(1))
+    signal.signal(signal.SIGUSR1, lambda *a: setattr(st, "down", None))
+    sys.stdout.write("fakehub hub=%s cdn=%s\n" % (st.hub_url, st.cdn_url))
+    sys.stdout.flush()
+    log("serving %s (hub %s, cdn %s)" % (os.path.abspath(args.repos), st.hub_url, st.cdn_url))
+    while not stop:
+        time.sleep(0.1)
+    for b in (hub, cdn):
+        try:
+            b.stop()
+        except Exception:
+            pass
+    return 0
+
+
+# --------------------------------------------------------------------------- mkrepo
+
+def mkrepo(argv):
+    p = argparse.ArgumentParser(prog="fakehub.py mkrepo", description="create/extend a fake repo commit")
+    p.add_argument("--repos", required=True)
+    p.add_argument("--repo", required=True, help="namespace/name (or a single legacy name)")
+    p.add_argument("--type", default="models")
+    p.add_argument("--commit", default="auto", help="40 lowercase hex, or auto")
+    p.add_argument("--ref", action="append", help="ref(s) to point at the commit (default main; 'none' for none)")
+    p.add_argument("--inherit", action="store_true",
+                   help="start from the files of the commit the first --ref points at, else main (git-like)")
+    p.add_argument("files", nargs="*", help="FILE or FILE=PATH-in-repo (FILE may be a directory)")
+    a = p.parse_args(argv)
+    typ = a.type if a.type in TYPES else a.type + "s"
+    if typ not in TYPES:
+        p.error("--type must be models, datasets or spaces")
+    parts = a.repo.strip("/").split("/")
+    if not (1 <= len(parts) <= 2) or not all(valid_segment(x) for x in parts):
+        p.error("bad --repo")
+    rdir = os.path.join(a.repos, typ, *parts)
+    os.makedirs(rdir, exist_ok=True)
+    commit = a.commit.lower()
+    if commit == "auto":
+        commit = hashlib.sha1(os.urandom(16) + repr((a.repo, time.time(), a.files)).encode()).hexdigest()
+    if not HEX40.match(commit):
+        p.error("--commit must be 40 hex digits or auto")
+    refs_names = a.ref or ["main"]
+    if refs_names == ["none"]:
+        refs_names = []
+    refs_path = os.path.join(rdir, "refs.json")
+    try:
+        with open(refs_path) as f:
+            refs = json.load(f)
+    except (OSError, ValueError):
+        refs = {}
+    cdir = os.path.join(rdir, commit)
+    os.makedirs(cdir, exist_ok=True)
+    if a.inherit and refs_names:
+        parent = refs.get(refs_names[0]) or refs.get("main")
+        if parent and parent != commit and os.path.isdir(os.path.join(rdir, parent)):
+            shutil.copytree(os.path.join(rdir, parent), cdir, dirs_exist_ok=True)
+    for spec in a.files:
+        if os.path.exists(spec) or "=" not in spec:
+            src, dst = spec, os.path.basename(spec.rstrip("/"))
+        else:
+            src, _, dst = spec.partition("=")
+        dparts = split_path(dst)
+        if not dparts:
+            p.error("bad destination path in %r" % spec)
+        out = os.path.join(cdir, *dparts)
+        if os.path.isdir(src):
+            shutil.copytree(src, out, dirs_exist_ok=True)
+        else:
+            os.makedirs(os.path.dirname(out), exist_ok=True)
+            shutil.copyfile(src, out)
+    for r in refs_names:
+        refs[r] = commit
+    tmp = refs_path + ".tmp"
+    with open(tmp, "w") as f:
+        json.dump(refs, f, indent=1, sort_keys=True)
+    os.replace(tmp, refs_path)
+    print(commit)
+    return 0
+
+
+def main():
+    argv = sys.argv[1:]
+    if argv and argv[0] == "mkrepo":
+        return mkrepo(argv[1:])
+    if argv and argv[0] == "serve":
+        argv = argv[1:]
+    return serve(argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
