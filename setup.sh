@@ -73,13 +73,15 @@ run_suite() {
   local name=$1; shift
   say "suite: $name"
   build "$@"
-  make -j"$JOBS" check >/dev/null 2>&1 || {
+  if ! make -j"$JOBS" check >/dev/null 2>&1; then
     say "$name: failures (details below)"
-    # Show what failed, with the tail of each failing log.
-    grep -lE '^(not ok|# (FAIL|ERROR))' tests/*.log tests/*/*.log 2>/dev/null | while read -r l; do
-      echo "--- $l"; grep -E '^(not ok|#)' "$l" | head -40; tail -n 20 "$l"
-    done >&2
-  }
+    # Show what failed, with the tail of each failing log; never abort here.
+    for l in tests/*.log tests/*/*.log; do
+      [ -f "$l" ] || continue
+      grep -qE '^(not ok|ERROR:|FAIL:)' "$l" || continue
+      { echo "--- $l"; grep -E '^(not ok|ERROR:|FAIL:)' "$l" | head -40; tail -n 40 "$l"; } >&2 || true
+    done
+  fi
   count_suite
   grep -E '^# (TOTAL|PASS|FAIL|ERROR|SKIP)' test-suite.log >&2 || true
 }

@@ -636,8 +636,9 @@ test_meta_and_record(void **state)
 	m.fetched_at = 1234;
 	m.status = 200;
 	snprintf(m.aux, sizeof(m.aux), "<http://x/api?cursor=1>; rel=\"next\"");
-	m.data = (void *)"\x1f\x8b binary\0data";
-	m.len = 16;
+	static const char blob[] = "\x1f\x8b binary\0data"; /* 14 bytes and a NUL */
+	m.data = (void *)blob;
+	m.len = sizeof(blob);
 	assert_int_equal(index_meta_put(t, REPO_MODEL, "ruv/ruvltra", "GET /api/models/ruv/ruvltra", &m), GG_OK);
 	memset(longkey, 'k', sizeof(longkey) - 1);
 	longkey[sizeof(longkey) - 1] = '\0';
@@ -648,8 +649,8 @@ test_meta_and_record(void **state)
 	assert_int_equal(got.fetched_at, 1234);
 	assert_int_equal(got.status, 200);
 	assert_string_equal(got.aux, m.aux);
-	assert_int_equal(got.len, 16);
-	assert_memory_equal(got.data, m.data, 16);
+	assert_int_equal(got.len, m.len);
+	assert_memory_equal(got.data, m.data, m.len);
 	free(got.data);
 	assert_int_equal(index_meta_get(t, REPO_MODEL, "ruv/ruvltra", longkey, &got), GG_OK);
 	free(got.data);
