@@ -39,6 +39,7 @@
 #include "log.h"
 #include "route.h"
 #include "store.h"
+#include "token.h"
 #include "util.h"
 
 #define EXIT_USAGE 2
@@ -73,6 +74,7 @@ static const char usage_main[] =
 	"  import   add local files or a huggingface_hub cache to the store\n"
 	"  pull     fetch a repo (or some of its files) from upstream into the store\n"
 	"  ls       list repos, revisions and files in the store\n"
+	"  token    add, list and revoke gateway tokens\n"
 	"  verify   re-hash every blob; quarantine those that do not match\n"
 	"  help     show this help\n"
 	"\n"
@@ -124,6 +126,15 @@ static const char usage_pull[] =
 	"The upstream token comes from HF_TOKEN, HUGGING_FACE_HUB_TOKEN or\n"
 	"HUGGINGFACE_API_KEY.\n";
 
+static const char usage_token[] =
+	"usage: ggufd token add NAME [--scope read|upload|admin] [--store DIR]\n"
+	"       ggufd token ls [--store DIR]\n"
+	"       ggufd token revoke NAME [--store DIR]\n"
+	"\n"
+	"Gateway credentials for LAN users and CI.  'add' prints the new token once\n"
+	"(it starts with hf_, as Hub clients expect); only its hash is stored.\n"
+	"Scopes nest: admin > upload > read (default upload).\n";
+
 static const char usage_ls[] =
 	"usage: ggufd ls [--store DIR] [REPO]\n"
 	"\n"
@@ -160,7 +171,7 @@ next_opt(const char *cmd, int argc, char **argv, const struct option *opts)
 {
 	int c;
 	opterr = 0;
-	c = getopt_long(argc, argv, "+h", opts, NULL);
+	c = getopt_long(argc, argv, "h", opts, NULL);
 	if (c == '?' || c == ':') {
 		const char *bad = argv[optind - 1];
 		if (optopt != 0 && c == '?')
@@ -813,6 +824,94 @@ done:
 	return rc;
 }
 
+/* --- token ------------------------------------------------------------------ */
+
+static int
+token_ls_cb(void *ctx, const char *name, const struct index_token *rec)
+{
+	char date[32];
+	time_t tt = (time_t)rec->created_at;
+	struct tm tm;
+	(void)ctx;
+	gmtime_r(&tt, &tm);
+	strftime(date, sizeof(date), "%Y-%m-%d %H:%M:%SZ", &tm);
+	printf("%-24s %-7s %s%s\n", name, token_scope_name(rec->scope), date,
+	       rec->revoked ? "  revoked" : "");
+	return 0;
+}
+
+static int
+cmd_token(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "store", required_argument, NULL, 's' },
+		{ "scope", required_argument, NULL, 'S' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *store = default_store(), *scope_name = "upload", *sub;
+	struct store *st = NULL;
+	unsigned scope;
+	int c, r, rc = 1;
+
+	while ((c = next_opt("token", argc, argv, opts)) != -1) {
+		switch (c) {
+		case 's': store = optarg; break;
+		case 'S': scope_name = optarg; break;
+		case 'h': fputs(usage_token, stdout); return 0;
+		default: return EXIT_USAGE;
+		}
+	}
+	if (optind >= argc)
+		return usage_error("token", "needs a subcommand: add, ls or revoke");
+	sub = argv[optind];
+	if ((scope = token_scope_parse(scope_name)) == 0)
+		return usage_error("token", "--scope is read, upload or admin, not '%s'", scope_name);
+	if (strcmp(sub, "add") == 0 || strcmp(sub, "revoke") == 0) {
+		if (argc - optind != 2)
+			return usage_error("token", "%s needs exactly one NAME", sub);
+	} else if (strcmp(sub, "ls") == 0) {
+		if (argc - optind != 1)
+			return usage_error("token", "ls takes no argument ('%s')", argv[optind + 1]);
+	} else {
+		return usage_error("token", "unknown subcommand '%s'", sub);
+	}
+	if (open_store(store, &st) != 0)
+		return 1;
+	if (strcmp(sub, "add") == 0) {
+		char tok[TOKEN_LEN + 1];
+		r = token_create(st, argv[optind + 1], scope, tok);
+		if (r == GG_EEXIST)
+			fprintf(stderr, "ggufd: token: '%s' exists (revoke it first)\n", argv[optind + 1]);
+		else if (r == GG_EINVAL)
+			fprintf(stderr, "ggufd: token: '%s' is not a valid name (1-64 of A-Za-z0-9._@-)\n",
+				argv[optind + 1]);
+		else if (r != GG_OK)
+			fprintf(stderr, "ggufd: token: %s\n", gg_strerror(r));
+		else {
+			/* The only time the token is shown. */
+			printf("%s\n", tok);
+			fprintf(stderr, "token '%s' (%s) created; it is not shown again\n",
+				argv[optind + 1], token_scope_name(scope));
+			rc = 0;
+		}
+	} else if (strcmp(sub, "revoke") == 0) {
+		r = token_revoke(st, argv[optind + 1]);
+		if (r == GG_ENOENT)
+			fprintf(stderr, "ggufd: token: no live token named '%s'\n", argv[optind + 1]);
+		else if (r != GG_OK)
+			fprintf(stderr, "ggufd: token: %s\n", gg_strerror(r));
+		else {
+			printf("revoked %s\n", argv[optind + 1]);
+			rc = 0;
+		}
+	} else {
+		rc = token_foreach(st, token_ls_cb, NULL) == GG_OK ? 0 : 1;
+	}
+	store_close(st);
+	return rc;
+}
+
 /* --- ls --------------------------------------------------------------------- */
 
 struct ls_ctx {
@@ -1019,6 +1118,8 @@ cli_main(int argc, char **argv)
 		return cmd_ls(argc - 1, argv + 1);
 	if (strcmp(cmd, "pull") == 0)
 		return cmd_pull(argc - 1, argv + 1);
+	if (strcmp(cmd, "token") == 0)
+		return cmd_token(argc - 1, argv + 1);
 	if (strcmp(cmd, "verify") == 0)
 		return cmd_verify(argc - 1, argv + 1);
 	fprintf(stderr, "ggufd: unknown command '%s' (see 'ggufd help')\n", cmd);

@@ -30,7 +30,7 @@
 
 struct index {
 	MDB_env *env;
-	MDB_dbi info, refs, commits, files, blobs, meta;
+	MDB_dbi info, refs, commits, files, blobs, meta, tokens, uploads;
 };
 
 struct index_txn {
@@ -258,7 +258,7 @@ index_open(const char *dir, struct index **out)
 		goto fail;
 	}
 	mdb_env_set_mapsize(idx->env, GG_LMDB_MAP_SIZE);
-	mdb_env_set_maxdbs(idx->env, 8);
+	mdb_env_set_maxdbs(idx->env, 16);
 	mdb_env_set_maxreaders(idx->env, GG_LMDB_MAX_READERS);
 	/* MDB_NOTLS: read transactions are not tied to the thread that made
 	 * them, so libmicrohttpd's pool threads can share the environment. */
@@ -273,7 +273,9 @@ index_open(const char *dir, struct index **out)
 	if ((r = open_dbi(txn, "info", &idx->info)) || (r = open_dbi(txn, "refs", &idx->refs)) ||
 	    (r = open_dbi(txn, "commits", &idx->commits)) ||
 	    (r = open_dbi(txn, "files", &idx->files)) || (r = open_dbi(txn, "blobs", &idx->blobs)) ||
-	    (r = open_dbi(txn, "meta", &idx->meta)))
+	    (r = open_dbi(txn, "meta", &idx->meta)) ||
+	    (r = open_dbi(txn, "tokens", &idx->tokens)) ||
+	    (r = open_dbi(txn, "uploads", &idx->uploads)))
 		goto fail;
 	k.mv_data = "format";
 	k.mv_size = 6;
@@ -942,4 +944,224 @@ index_meta_put(struct index_txn *t, enum repo_type type, const char *repo, const
 	rc = db_put(t, t->idx->meta, k, kl, w.p, w.n);
 	free(w.p);
 	return rc;
+}
+
+/* --- tokens --------------------------------------------------------------- */
+
+static int
+dec_token(const MDB_val *v, struct index_token *out)
+{
+	struct rd r;
+	if (rd_begin(&r, v) != GG_OK)
+		return GG_ECORRUPT;
+	out->scope = (unsigned)get_uint(&r, 1);
+	out->created_at = get_uint(&r, 8);
+	out->revoked = (int)get_uint(&r, 1);
+	if (r.bad || r.n - r.off < 32)
+		return GG_ECORRUPT;
+	memcpy(out->hash, r.p + r.off, 32);
+	return GG_OK;
+}
+
+static int
+token_name_ok(const char *name)
+{
+	size_t n = strlen(name);
+	return n > 0 && n <= 64;
+}
+
+int
+index_token_get(struct index_txn *t, const char *name, struct index_token *out)
+{
+	MDB_val v;
+	int r;
+	if (!token_name_ok(name))
+		return GG_EINVAL;
+	if ((r = db_get(t, t->idx->tokens, name, strlen(name), &v)) != GG_OK)
+		return r;
+	return dec_token(&v, out);
+}
+
+int
+index_token_put(struct index_txn *t, const char *name, const struct index_token *rec)
+{
+	unsigned char val[64];
+	struct wr w = { val, 0, sizeof(val) };
+	if (!token_name_ok(name))
+		return GG_EINVAL;
+	put_uint(&w, REC_V1, 1);
+	put_uint(&w, rec->scope, 1);
+	put_uint(&w, rec->created_at, 8);
+	put_uint(&w, rec->revoked ? 1 : 0, 1);
+	put_bytes(&w, rec->hash, 32);
+	return db_put(t, t->idx->tokens, name, strlen(name), val, w.n);
+}
+
+struct token_scan {
+	int (*cb)(void *ctx, const char *name, const struct index_token *rec);
+	void *ctx;
+};
+
+static int
+token_scan_fn(void *ctx, const MDB_val *k, const MDB_val *v)
+{
+	struct token_scan *s = ctx;
+	struct index_token rec;
+	char name[65];
+	if (k->mv_size == 0 || k->mv_size > 64 || dec_token(v, &rec) != GG_OK)
+		return GG_ECORRUPT;
+	memcpy(name, k->mv_data, k->mv_size);
+	name[k->mv_size] = '\0';
+	return s->cb(s->ctx, name, &rec);
+}
+
+int
+index_token_foreach(struct index_txn *t,
+		    int (*cb)(void *ctx, const char *name, const struct index_token *rec), void *ctx)
+{
+	struct token_scan s = { cb, ctx };
+	return db_scan(t, t->idx->tokens, "", 0, NULL, 0, 0, token_scan_fn, &s);
+}
+
+/* --- uploads -------------------------------------------------------------- */
+
+static void
+id_key(uint64_t id, unsigned char k[8])
+{
+	for (int i = 0; i < 8; i++)
+		k[i] = (unsigned char)(id >> (56 - 8 * i));
+}
+
+static int
+dec_upload(const MDB_val *v, struct index_upload *out, int copy)
+{
+	struct rd r;
+	size_t dl;
+	if (rd_begin(&r, v) != GG_OK)
+		return GG_ECORRUPT;
+	out->state = (unsigned)get_uint(&r, 1);
+	out->attempts = (unsigned)get_uint(&r, 2);
+	out->created_at = get_uint(&r, 8);
+	out->updated_at = get_uint(&r, 8);
+	dl = (size_t)get_uint(&r, 4);
+	if (r.bad || r.n - r.off < dl)
+		return GG_ECORRUPT;
+	if (copy) {
+		out->data = xmalloc(dl + 1);
+		memcpy(out->data, r.p + r.off, dl);
+		((char *)out->data)[dl] = '\0';
+	} else {
+		out->data = (void *)(r.p + r.off);
+	}
+	out->len = dl;
+	return GG_OK;
+}
+
+int
+index_upload_get(struct index_txn *t, uint64_t id, struct index_upload *out)
+{
+	unsigned char k[8];
+	MDB_val v;
+	int r;
+	id_key(id, k);
+	if ((r = db_get(t, t->idx->uploads, k, 8, &v)) != GG_OK)
+		return r;
+	return dec_upload(&v, out, 1);
+}
+
+int
+index_upload_put(struct index_txn *t, uint64_t id, const struct index_upload *rec)
+{
+	unsigned char k[8];
+	struct wr w;
+	int r;
+	if (rec->len > UINT32_MAX)
+		return GG_ETOOBIG;
+	id_key(id, k);
+	w.cap = 1 + 1 + 2 + 8 + 8 + 4 + rec->len;
+	w.p = xmalloc(w.cap);
+	w.n = 0;
+	put_uint(&w, REC_V1, 1);
+	put_uint(&w, rec->state, 1);
+	put_uint(&w, rec->attempts, 2);
+	put_uint(&w, rec->created_at, 8);
+	put_uint(&w, rec->updated_at, 8);
+	put_uint(&w, rec->len, 4);
+	put_bytes(&w, rec->data, rec->len);
+	r = db_put(t, t->idx->uploads, k, 8, w.p, w.n);
+	free(w.p);
+	return r;
+}
+
+struct upload_scan {
+	int (*cb)(void *ctx, uint64_t id, const struct index_upload *rec);
+	void *ctx;
+	uint64_t last;
+};
+
+static int
+upload_scan_fn(void *ctx, const MDB_val *k, const MDB_val *v)
+{
+	struct upload_scan *s = ctx;
+	struct index_upload rec;
+	const unsigned char *kb = k->mv_data;
+	uint64_t id = 0;
+	if (k->mv_size != 8 || dec_upload(v, &rec, 0) != GG_OK)
+		return GG_ECORRUPT;
+	for (int i = 0; i < 8; i++)
+		id = id << 8 | kb[i];
+	s->last = id;
+	return s->cb ? s->cb(s->ctx, id, &rec) : 0;
+}
+
+int
+index_upload_foreach(struct index_txn *t,
+		     int (*cb)(void *ctx, uint64_t id, const struct index_upload *rec), void *ctx)
+{
+	struct upload_scan s = { cb, ctx, 0 };
+	return db_scan(t, t->idx->uploads, "", 0, NULL, 0, 0, upload_scan_fn, &s);
+}
+
+int
+index_upload_last_id(struct index_txn *t, uint64_t *id)
+{
+	MDB_cursor *cur = NULL;
+	MDB_val k, v;
+	int rc;
+
+	*id = 0;
+	if ((rc = mdb_cursor_open(t->txn, t->idx->uploads, &cur)) != 0)
+		return db_err("mdb_cursor_open()", rc);
+	rc = mdb_cursor_get(cur, &k, &v, MDB_LAST);
+	if (rc == 0 && k.mv_size == 8) {
+		const unsigned char *kb = k.mv_data;
+		for (int i = 0; i < 8; i++)
+			*id = *id << 8 | kb[i];
+	}
+	mdb_cursor_close(cur);
+	return rc == 0 || rc == MDB_NOTFOUND ? GG_OK : db_err("mdb_cursor_get()", rc);
+}
+
+/* --- info ------------------------------------------------------------------- */
+
+int
+index_info_get(struct index_txn *t, const char *key, void *buf, size_t size, size_t *len)
+{
+	MDB_val v;
+	int r;
+	if ((r = db_get(t, t->idx->info, key, strlen(key), &v)) != GG_OK)
+		return r;
+	if (v.mv_size > size)
+		return GG_ETOOBIG;
+	memcpy(buf, v.mv_data, v.mv_size);
+	*len = v.mv_size;
+	return GG_OK;
+}
+
+int
+index_info_put(struct index_txn *t, const char *key, const void *data, size_t len)
+{
+	if (strcmp(key, "format") == 0)
+		return GG_EINVAL;
+	return db_put(t, t->idx->info, key, strlen(key), data, len);
 }

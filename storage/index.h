@@ -19,6 +19,12 @@
  *                                             | u8 has_gguf | gguf summary
  *   meta     T \0 repo \0 "meta" \0 K      -> v1 | u64 fetched_at | u16 status
  *                                             | u16 len | aux | u32 len | data
+ *   tokens   name                          -> v1 | u8 scope | u64 created_at
+ *                                             | u8 revoked | sha256(token)[32]
+ *   uploads  u64 id (big-endian)           -> v1 | u8 state | u16 attempts
+ *                                             | u64 created | u64 updated
+ *                                             | u32 len | job (JSON)
+ *   info     "format" (above), "secret"    -> 32 random bytes (HMAC key)
  *
  * T is 'm', 'd' or 's' (model, dataset, space).  P is the file path, cut
  * and suffixed with \x01 + sha256(path) when the key would pass LMDB's
@@ -147,6 +153,41 @@ int index_meta_get(struct index_txn *t, enum repo_type type, const char *repo, c
 		   struct index_meta *out);
 int index_meta_put(struct index_txn *t, enum repo_type type, const char *repo, const char *key,
 		   const struct index_meta *rec);
+
+/* Gateway credentials: only a hash of each token is kept. */
+struct index_token {
+	unsigned scope; /* 1 read, 2 upload, 3 admin */
+	uint64_t created_at;
+	int revoked;
+	unsigned char hash[32];
+};
+int index_token_get(struct index_txn *t, const char *name, struct index_token *out);
+int index_token_put(struct index_txn *t, const char *name, const struct index_token *rec);
+int index_token_foreach(struct index_txn *t,
+			int (*cb)(void *ctx, const char *name, const struct index_token *rec),
+			void *ctx);
+
+/* The upload journal.  data is the job as the gateway describes it. */
+struct index_upload {
+	unsigned state;
+	unsigned attempts;
+	uint64_t created_at;
+	uint64_t updated_at;
+	void *data; /* index_upload_get/foreach: malloc'ed / borrowed for the call */
+	size_t len;
+};
+int index_upload_get(struct index_txn *t, uint64_t id, struct index_upload *out);
+int index_upload_put(struct index_txn *t, uint64_t id, const struct index_upload *rec);
+/* In id order; rec->data is borrowed for the call. */
+int index_upload_foreach(struct index_txn *t,
+			 int (*cb)(void *ctx, uint64_t id, const struct index_upload *rec),
+			 void *ctx);
+/* The largest id in use, 0 if none. */
+int index_upload_last_id(struct index_txn *t, uint64_t *id);
+
+/* Small opaque values in the info database ("secret"). */
+int index_info_get(struct index_txn *t, const char *key, void *buf, size_t size, size_t *len);
+int index_info_put(struct index_txn *t, const char *key, const void *data, size_t len);
 
 /* 'm', 'd', 's' */
 char index_type_char(enum repo_type type);
