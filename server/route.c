@@ -296,8 +296,9 @@ api_marker(const struct segs *sp, size_t i)
 
 	if (seg_is(s, "refs"))
 		return i + 1 == sp->n;
-	return seg_is(s, "revision") || seg_is(s, "tree") ||
-	       seg_is(s, "paths-info");
+	return seg_is(s, "revision") || seg_is(s, "tree") || seg_is(s, "paths-info") ||
+	       seg_is(s, "preupload") || seg_is(s, "commit") || seg_is(s, "xet-read-token") ||
+	       seg_is(s, "xet-write-token");
 }
 
 /* /[datasets/|spaces/]{repo}/{resolve|raw}/{rev}/{path...} */
@@ -346,6 +347,38 @@ done:
 	return err;
 }
 
+/* /[datasets/|spaces/]{ns}/{name}.git/info/lfs/objects/batch (or {name}.git) */
+static int
+parse_lfs_batch(const struct segs *sp, struct route *r)
+{
+	size_t off = 0, nrepo;
+	struct seg repo[2];
+	int err;
+
+	r->type = REPO_MODEL;
+	if (seg_is(&sp->s[0], "datasets")) {
+		r->type = REPO_DATASET;
+		off = 1;
+	} else if (seg_is(&sp->s[0], "spaces")) {
+		r->type = REPO_SPACE;
+		off = 1;
+	}
+	nrepo = sp->n - 4 - off;
+	if (nrepo < 1 || nrepo > 2)
+		return GG_ENOENT;
+	repo[0] = sp->s[off];
+	repo[nrepo - 1] = sp->s[off + nrepo - 1];
+	/* The last repo segment carries ".git". */
+	if (repo[nrepo - 1].len <= 4 ||
+	    memcmp(repo[nrepo - 1].p + repo[nrepo - 1].len - 4, ".git", 4) != 0)
+		return GG_ENOENT;
+	repo[nrepo - 1].len -= 4;
+	err = decode_repo(repo, nrepo, r->repo, sizeof(r->repo));
+	if (err == GG_OK)
+		r->kind = ROUTE_LFS_BATCH;
+	return err;
+}
+
 /* /api/{models|datasets|spaces}/{repo}[/{marker}[/{rev}[/{path...}]]] */
 static int
 parse_api(const struct segs *sp, struct route *r)
@@ -390,6 +423,14 @@ parse_api(const struct segs *sp, struct route *r)
 		r->kind = ROUTE_API_TREE;
 	else if (seg_is(mark, "paths-info"))
 		r->kind = ROUTE_API_PATHS_INFO;
+	else if (seg_is(mark, "preupload"))
+		r->kind = ROUTE_API_PREUPLOAD;
+	else if (seg_is(mark, "commit"))
+		r->kind = ROUTE_API_COMMIT;
+	else if (seg_is(mark, "xet-read-token"))
+		r->kind = ROUTE_API_XET_READ;
+	else if (seg_is(mark, "xet-write-token"))
+		r->kind = ROUTE_API_XET_WRITE;
 	else
 		r->kind = ROUTE_API_INFO;
 
@@ -452,8 +493,23 @@ route_parse(const char *path, size_t len, struct route *out)
 		err = GG_OK;
 		goto done;
 	}
+	if (sp.n == 2 && !sp.trailing && seg_is(&sp.s[0], "api") &&
+	    (seg_is(&sp.s[1], "whoami-v2") || seg_is(&sp.s[1], "validate-yaml"))) {
+		r.kind = seg_is(&sp.s[1], "whoami-v2") ? ROUTE_WHOAMI : ROUTE_VALIDATE_YAML;
+		err = GG_OK;
+		goto done;
+	}
+	if (sp.n == 3 && !sp.trailing && seg_is(&sp.s[0], "api") && seg_is(&sp.s[1], "repos") &&
+	    seg_is(&sp.s[2], "create")) {
+		r.kind = ROUTE_REPO_CREATE;
+		err = GG_OK;
+		goto done;
+	}
 	if (seg_is(&sp.s[0], "api"))
 		err = parse_api(&sp, &r);
+	else if (sp.n >= 5 && seg_is(&sp.s[sp.n - 1], "batch") && seg_is(&sp.s[sp.n - 2], "objects") &&
+		 seg_is(&sp.s[sp.n - 3], "lfs") && seg_is(&sp.s[sp.n - 4], "info"))
+		err = parse_lfs_batch(&sp, &r);
 	else
 		err = parse_file(&sp, &r);
 	/* A trailing "/" names a directory: meaningful only for a tree. */

@@ -15,6 +15,11 @@
  *   /api/.../{repo}/tree/{rev}[/{path...}]       ROUTE_API_TREE
  *   /api/.../{repo}/paths-info/{rev}             ROUTE_API_PATHS_INFO
  *   /api/.../{repo}/refs                         ROUTE_API_REFS
+ *   /api/.../{repo}/preupload/{rev}              ROUTE_API_PREUPLOAD
+ *   /api/.../{repo}/commit/{rev}                 ROUTE_API_COMMIT
+ *   /api/.../{repo}/xet-{read|write}-token/{rev} ROUTE_API_XET_READ / _WRITE
+ *   /[datasets/|spaces/]{repo}.git/info/lfs/objects/batch   ROUTE_LFS_BATCH
+ *   /api/whoami-v2, /api/validate-yaml, /api/repos/create
  *   /healthz                                     ROUTE_HEALTHZ
  *   /                                            ROUTE_INDEX
  *
@@ -46,6 +51,14 @@ enum route_kind {
 	ROUTE_API_TREE,
 	ROUTE_API_PATHS_INFO,
 	ROUTE_API_REFS,
+	ROUTE_API_PREUPLOAD,  /* POST /api/{t}s/{repo}/preupload/{rev} */
+	ROUTE_API_COMMIT,     /* POST /api/{t}s/{repo}/commit/{rev} */
+	ROUTE_API_XET_READ,   /* GET  /api/{t}s/{repo}/xet-read-token/{rev} */
+	ROUTE_API_XET_WRITE,  /* GET  /api/{t}s/{repo}/xet-write-token/{rev} */
+	ROUTE_LFS_BATCH,      /* POST /{repo}.git/info/lfs/objects/batch */
+	ROUTE_WHOAMI,         /* GET  /api/whoami-v2 */
+	ROUTE_VALIDATE_YAML,  /* POST /api/validate-yaml */
+	ROUTE_REPO_CREATE,    /* POST /api/repos/create */
 };
 
 struct route {

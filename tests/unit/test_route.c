@@ -268,20 +268,51 @@ test_unknown_routes(void **state)
 		{ "/api", GG_ENOENT },
 		{ "/api/models", GG_ENOENT },
 		{ "/api/users/x", GG_ENOENT },
-		{ "/api/whoami-v2", GG_ENOENT },
 		{ "/api/models/a/b/c", GG_ENOENT },
-		{ "/api/models/org/m/commit/main", GG_ENOENT },
-		{ "/api/models/org/m/preupload/main", GG_ENOENT },
-		{ "/api/models/org/m/xet-read-token/main", GG_ENOENT },
 		{ "/api/models/org/m/revision/main/extra", GG_ENOENT },
 		{ "/api/models/org/m/paths-info/main/x", GG_ENOENT },
 		{ "/api/models/org/m/refs/x", GG_ENOENT },
-		{ "/org/m.git/info/lfs/objects/batch", GG_ENOENT },
+		{ "/api/whoami-v2/x", GG_ENOENT },
+		{ "/api/repos/create/x", GG_ENOENT },
+		{ "/api/models/org/m/commit/main/extra", GG_ENOENT },
+		{ "/org/m/info/lfs/objects/batch", GG_ENOENT }, /* no .git */
+		{ "/a/b/c.git/info/lfs/objects/batch", GG_ENOENT },
 	};
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
 		check_err(&cases[i]);
+}
+
+static void
+test_upload_routes(void **state)
+{
+	static const struct ok_case cases[] = {
+		{ "/api/models/ruv/ruvltra/preupload/main", ROUTE_API_PREUPLOAD, M, "ruv/ruvltra",
+		  "main", NULL },
+		{ "/api/models/ruv/ruvltra/commit/main", ROUTE_API_COMMIT, M, "ruv/ruvltra", "main",
+		  NULL },
+		{ "/api/models/ruv/ruvltra/commit/refs%2Fpr%2F1", ROUTE_API_COMMIT, M, "ruv/ruvltra",
+		  "refs/pr/1", NULL },
+		{ "/api/datasets/org/ds/preupload/main", ROUTE_API_PREUPLOAD, D, "org/ds", "main",
+		  NULL },
+		{ "/api/models/org/m/xet-read-token/main", ROUTE_API_XET_READ, M, "org/m", "main",
+		  NULL },
+		{ "/api/models/org/m/xet-write-token/None", ROUTE_API_XET_WRITE, M, "org/m", "None",
+		  NULL },
+		{ "/ruv/ruvltra.git/info/lfs/objects/batch", ROUTE_LFS_BATCH, M, "ruv/ruvltra", NULL,
+		  NULL },
+		{ "/datasets/org/ds.git/info/lfs/objects/batch", ROUTE_LFS_BATCH, D, "org/ds", NULL,
+		  NULL },
+		{ "/gpt2.git/info/lfs/objects/batch", ROUTE_LFS_BATCH, M, "gpt2", NULL, NULL },
+		{ "/api/whoami-v2", ROUTE_WHOAMI, M, "", NULL, NULL },
+		{ "/api/validate-yaml", ROUTE_VALIDATE_YAML, M, "", NULL, NULL },
+		{ "/api/repos/create", ROUTE_REPO_CREATE, M, "", NULL, NULL },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		check_ok(&cases[i]);
 }
 
 static void
@@ -629,6 +660,7 @@ main(void)
 		cmocka_unit_test(test_api_routes),
 		cmocka_unit_test(test_fixed_routes),
 		cmocka_unit_test(test_unknown_routes),
+		cmocka_unit_test(test_upload_routes),
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_nul_in_path),
 		cmocka_unit_test(test_limits),
