@@ -27,11 +27,13 @@
 #include "blob.h"
 #include "handlers.h"
 #include "pull.h"
+#include "token.h"
 #include "log.h"
 
 void http_form_foreach(const char *body, size_t len, const char *name,
 		       void (*cb)(void *ctx, const char *value), void *ctx);
 int api_mirror(struct req *r, enum MHD_Result *res);
+enum MHD_Result gateway_uploads(struct req *r, long id);
 
 static char *
 json_print(cJSON *o)
@@ -815,9 +817,34 @@ handle_ggufd_api(struct req *r)
 	size_t plen = (size_t)(r->path_end - r->raw_uri);
 	const char *p = r->raw_uri;
 
-	if (!http_client_is_loopback(r))
+	/* The upload journal: for upload tokens (gateway.c checks). */
+	if (plen == 18 && memcmp(p, "/api/ggufd/uploads", 18) == 0)
+		return gateway_uploads(r, 0);
+	if (plen > 19 && memcmp(p, "/api/ggufd/uploads/", 19) == 0) {
+		uint64_t id;
+		if (parse_u64(p + 19, r->path_end, 1ull << 40, &id) != GG_OK || id == 0)
+			return http_error(r, MHD_HTTP_BAD_REQUEST, NULL, "Invalid job id", NULL);
+		return gateway_uploads(r, (long)id);
+	}
+	/* Operator routes: an admin token; with none defined yet, loopback. */
+	if (token_have_admin(http_store(r))) {
+		unsigned scope = 0;
+		char name[TOKEN_NAME_MAX + 1];
+		const char *tok = http_bearer(r);
+		if (tok == NULL || token_check(http_store(r), tok, &scope, name) != GG_OK)
+			return http_error(r, MHD_HTTP_UNAUTHORIZED, NULL,
+					  "Invalid credentials in Authorization header: an admin "
+					  "token is required",
+					  NULL);
+		if (scope < TOKEN_ADMIN)
+			return http_error(r, MHD_HTTP_FORBIDDEN, "Forbidden",
+					  "This route needs an admin token", NULL);
+	} else if (!http_client_is_loopback(r)) {
 		return http_error(r, MHD_HTTP_FORBIDDEN, "Forbidden",
-				  "ggufd operator routes answer loopback clients only", NULL);
+				  "ggufd operator routes answer loopback clients only until an "
+				  "admin token exists (ggufd token add NAME --scope admin)",
+				  NULL);
+	}
 	if (plen == 15 && memcmp(p, "/api/ggufd/pull", 15) == 0) {
 		if (http_jobs(r) == NULL)
 			return http_error(r, MHD_HTTP_CONFLICT, "NoUpstream",

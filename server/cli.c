@@ -33,6 +33,7 @@
 
 #include "cli.h"
 #include "fetch.h"
+#include "gateway.h"
 #include "pull.h"
 #include "upstream.h"
 #include "http.h"
@@ -98,6 +99,15 @@ static const char usage_serve[] =
 	"  --ref-ttl SECONDS   how long a branch -> commit answer stays fresh (default 30)\n"
 	"  --max-transfers N   concurrent upstream downloads (default 8; more wait)\n"
 	"  --ca-bundle FILE    CA certificates for upstream TLS (env GGUFD_CA_BUNDLE)\n"
+	"  --upload-repo REPO  a repo the upload gateway accepts (repeatable; default\n"
+	"                      ruv/ruvltra)\n"
+	"  --upload-allow GLOB non-GGUF files the gateway accepts (repeatable; default\n"
+	"                      README.md *.md *.json *.txt *.safetensors *.yaml ...)\n"
+	"  --gguf-prefix NAME  GGUF names must be NAME-[variant-]size-quant.gguf (ruvltra)\n"
+	"  --upload-max-size BYTES  largest file the gateway accepts (default 64 GiB)\n"
+	"  --multipart-threshold BYTES  LFS uploads above this go multipart (512 MiB)\n"
+	"  --multipart-chunk BYTES  multipart part size (default 64 MiB)\n"
+	"  --require-token-for-read  downloads need a ggufd read token too\n"
 	"  --threads N         HTTP worker threads (default 4)\n"
 	"  --public-url URL    absolute base URL for pagination links (default: from Host)\n"
 	"  --log-level LEVEL   error, warn, info (default) or debug (env GGUFD_LOG_LEVEL)\n";
@@ -235,6 +245,13 @@ cmd_serve(int argc, char **argv)
 		{ "ref-ttl", required_argument, NULL, 'T' },
 		{ "max-transfers", required_argument, NULL, 'm' },
 		{ "ca-bundle", required_argument, NULL, 'c' },
+		{ "upload-repo", required_argument, NULL, 1 },
+		{ "upload-allow", required_argument, NULL, 2 },
+		{ "gguf-prefix", required_argument, NULL, 3 },
+		{ "upload-max-size", required_argument, NULL, 4 },
+		{ "multipart-threshold", required_argument, NULL, 5 },
+		{ "multipart-chunk", required_argument, NULL, 6 },
+		{ "require-token-for-read", no_argument, NULL, 7 },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -242,6 +259,9 @@ cmd_serve(int argc, char **argv)
 	struct upstream *up = NULL;
 	struct fetcher *fm = NULL;
 	struct pull_jobs *jobs = NULL;
+	struct gateway *gw = NULL;
+	struct gateway_config gcfg;
+	int custom_repos = 0, custom_globs = 0;
 	const char *upstream = getenv("GGUFD_UPSTREAM");
 	uint64_t ttl = GG_META_TTL_SEC, transfers = GG_MAX_TRANSFERS;
 	struct server_config cfg;
@@ -256,6 +276,8 @@ cmd_serve(int argc, char **argv)
 
 	memset(&cfg, 0, sizeof(cfg));
 	memset(&ucfg, 0, sizeof(ucfg));
+	memset(&gcfg, 0, sizeof(gcfg));
+	policy_defaults(&gcfg.policy);
 	ucfg.ca_bundle = getenv("GGUFD_CA_BUNDLE");
 	if (upstream == NULL || *upstream == '\0')
 		upstream = DEFAULT_UPSTREAM;
@@ -283,6 +305,38 @@ cmd_serve(int argc, char **argv)
 						   optarg);
 			break;
 		case 'c': ucfg.ca_bundle = optarg; break;
+		case 1:
+			if (!custom_repos)
+				gcfg.policy.nrepos = 0;
+			custom_repos = 1;
+			if (gcfg.policy.nrepos == POLICY_MAX_ITEMS)
+				return usage_error("serve", "at most 64 --upload-repo ('%s')", optarg);
+			gcfg.policy.repos[gcfg.policy.nrepos++] = optarg;
+			break;
+		case 2:
+			if (!custom_globs)
+				gcfg.policy.nglobs = 0;
+			custom_globs = 1;
+			if (gcfg.policy.nglobs == POLICY_MAX_ITEMS)
+				return usage_error("serve", "at most 64 --upload-allow ('%s')", optarg);
+			gcfg.policy.globs[gcfg.policy.nglobs++] = optarg;
+			break;
+		case 3: gcfg.policy.gguf_prefix = optarg; break;
+		case 4:
+		case 5:
+		case 6: {
+			uint64_t v;
+			if (parse_u64_str(optarg, 1ull << 50, &v) != GG_OK || v == 0)
+				return usage_error("serve", "a size in bytes is needed, not '%s'", optarg);
+			if (c == 4)
+				gcfg.policy.max_size = v;
+			else if (c == 5)
+				gcfg.multipart_threshold = v;
+			else
+				gcfg.chunk_size = v;
+			break;
+		}
+		case 7: gcfg.require_read_token = 1; break;
 		case 'h': fputs(usage_serve, stdout); return 0;
 		default: return EXIT_USAGE;
 		}
@@ -321,6 +375,9 @@ cmd_serve(int argc, char **argv)
 		cfg.jobs = jobs;
 		cfg.ref_ttl = (unsigned)ttl;
 	}
+	gcfg.public_url = cfg.public_url;
+	gw = gateway_new(st, cfg.offline ? NULL : up, &gcfg);
+	cfg.gw = gw;
 	if (server_start(&cfg, st, &srv, bound, sizeof(bound)) != GG_OK) {
 		fprintf(stderr, "ggufd: cannot listen on %s\n", listen);
 		goto done;
@@ -333,9 +390,10 @@ cmd_serve(int argc, char **argv)
 done:
 	/* Fetches first: their readers are woken and cut, then connections. */
 	fetcher_stop(fm);
-	pull_jobs_free(jobs);
-	fetcher_free(fm);
 	server_stop(srv);
+	pull_jobs_free(jobs);
+	gateway_free(gw);
+	fetcher_free(fm);
 	upstream_free(up);
 	if (up != NULL)
 		curl_global_cleanup();

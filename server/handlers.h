@@ -37,6 +37,17 @@ struct req {
 	int body_too_big;
 	int ggufd_api; /* /api/ggufd/...: ggufd's own operator routes */
 	int started;
+	/* A streamed request body (uploads): each chunk goes to sink_data
+	 * instead of body; sink_free releases it when the request ends. */
+	void *sink;
+	int (*sink_data)(struct req *r, const char *data, size_t n);
+	void (*sink_free)(void *sink);
+	/* Work done off the MHD thread: the connection is suspended until
+	 * async_finish can queue the response (http_run_async). */
+	int async_state; /* 0 none, 1 running, 2 done */
+	enum MHD_Result (*async_finish)(struct req *r);
+	void *async_ctx;
+	void (*async_free)(void *ctx);
 };
 
 /* Accessors for the server's shared state. */
@@ -102,6 +113,31 @@ enum MHD_Result http_json(struct req *r, unsigned status, char *json, struct MHD
  * after the error response has been queued into *result. */
 int http_resolve_commit(struct req *r, struct index_txn **t, char commit[GG_SHA1_HEX + 1],
 			enum MHD_Result *result);
+
+/*
+ * Runs work(r) on its own thread with the connection suspended; when it
+ * returns, the connection is resumed and finish(r) queues the response
+ * (from an MHD thread, as MHD requires).  ctx is r->async_ctx, freed with
+ * ctx_free when the request ends.  Returns MHD_YES, or an error response.
+ */
+enum MHD_Result http_run_async(struct req *r, void (*work)(struct req *r),
+			       enum MHD_Result (*finish)(struct req *r), void *ctx,
+			       void (*ctx_free)(void *ctx));
+
+/* The bearer token of the Authorization header, or NULL (borrowed). */
+const char *http_bearer(struct req *r);
+
+/* Gateway routes (gateway.c). */
+struct gateway;
+struct gateway *http_gateway(struct req *r);
+/* Called on the first callback of a request the gateway streams (PUT
+ * uploads): returns 1 if it took the request (r->sink set, or a response
+ * queued into *res), 0 if not its route. */
+int gateway_begin(struct req *r, enum MHD_Result *res);
+/* The last callback of a streamed request. */
+enum MHD_Result gateway_end(struct req *r);
+enum MHD_Result gateway_route(struct req *r);
+int gateway_is_route(enum route_kind k);
 
 /* Handlers. */
 enum MHD_Result handle_resolve(struct req *r);

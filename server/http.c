@@ -20,6 +20,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +31,7 @@
 #include <microhttpd.h>
 #include <zlib.h>
 
+#include "gateway.h"
 #include "handlers.h"
 #include "http.h"
 #include "gg_limits.h"
@@ -46,7 +48,87 @@ struct server {
 	int offline;
 	unsigned ref_ttl;
 	struct pull_jobs *jobs;
+	struct gateway *gw;
+	pthread_mutex_t async_mu;
+	pthread_cond_t async_cv;
+	unsigned async_active; /* http_run_async threads still running */
 };
+
+struct gateway *
+http_gateway(struct req *r)
+{
+	return r->srv->gw;
+}
+
+const char *
+http_bearer(struct req *r)
+{
+	const char *a = http_header(r, "Authorization");
+	if (a == NULL || strncasecmp(a, "Bearer ", 7) != 0)
+		return NULL;
+	a += 7;
+	while (*a == ' ')
+		a++;
+	return *a ? a : NULL;
+}
+
+struct async_job {
+	struct req *r;
+	void (*work)(struct req *r);
+};
+
+static void *
+async_thread(void *arg)
+{
+	struct async_job *j = arg;
+	struct req *r = j->r;
+	struct server *srv = r->srv;
+	j->work(r);
+	free(j);
+	r->async_state = 2;
+	pthread_mutex_lock(&srv->async_mu);
+	MHD_resume_connection(r->conn);
+	srv->async_active--;
+	pthread_cond_broadcast(&srv->async_cv);
+	pthread_mutex_unlock(&srv->async_mu);
+	return NULL;
+}
+
+enum MHD_Result
+http_run_async(struct req *r, void (*work)(struct req *r), enum MHD_Result (*finish)(struct req *r),
+	       void *ctx, void (*ctx_free)(void *ctx))
+{
+	struct async_job *j = xmalloc(sizeof(*j));
+	pthread_attr_t attr;
+	pthread_t tid;
+
+	r->async_ctx = ctx;
+	r->async_free = ctx_free;
+	r->async_finish = finish;
+	r->async_state = 1;
+	j->r = r;
+	j->work = work;
+	/* Suspend first: the thread may finish and resume at once. */
+	MHD_suspend_connection(r->conn);
+	pthread_mutex_lock(&r->srv->async_mu);
+	r->srv->async_active++;
+	pthread_mutex_unlock(&r->srv->async_mu);
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	if (pthread_create(&tid, &attr, async_thread, j) != 0) {
+		pthread_attr_destroy(&attr);
+		free(j);
+		r->async_state = 0;
+		pthread_mutex_lock(&r->srv->async_mu);
+		r->srv->async_active--;
+		pthread_mutex_unlock(&r->srv->async_mu);
+		MHD_resume_connection(r->conn);
+		return http_error(r, MHD_HTTP_SERVICE_UNAVAILABLE, NULL, "Cannot start a worker",
+				  NULL);
+	}
+	pthread_attr_destroy(&attr);
+	return MHD_YES;
+}
 
 struct pull_jobs *
 http_jobs(struct req *r)
@@ -456,6 +538,10 @@ completed_cb(void *cls, struct MHD_Connection *con, void **req_cls,
 	(void)toe;
 	if (r == NULL)
 		return;
+	if (r->sink != NULL && r->sink_free != NULL)
+		r->sink_free(r->sink);
+	if (r->async_ctx != NULL && r->async_free != NULL)
+		r->async_free(r->async_ctx);
 	buf_free(&r->body);
 	free(r->raw_uri);
 	free(r);
@@ -509,6 +595,16 @@ dispatch(struct req *r)
 				  NULL);
 	if (r->ggufd_api)
 		return handle_ggufd_api(r);
+	if (gateway_is_route(r->route.kind))
+		return gateway_route(r);
+	/* --require-token-for-read: every read route needs a ggufd token.
+	 * Otherwise an unknown token (a user's own Hub token, which Python
+	 * sends to HF_ENDPOINT) is simply ignored on reads. */
+	if (r->route.kind != ROUTE_HEALTHZ && gateway_read_denied(r->srv->gw, http_bearer(r)))
+		return http_error(r, MHD_HTTP_UNAUTHORIZED, NULL,
+				  "Invalid credentials in Authorization header: this mirror needs a "
+				  "ggufd read token",
+				  NULL);
 	switch (r->route.kind) {
 	case ROUTE_RESOLVE:
 	case ROUTE_RAW:
@@ -550,11 +646,18 @@ access_cb(void *cls, struct MHD_Connection *con, const char *url, const char *me
 			return preflight(r);
 		if ((size_t)(r->path_end - r->raw_uri) > GG_MAX_URL_LEN)
 			return http_error(r, MHD_HTTP_URI_TOO_LONG, NULL, "URI too long", NULL);
+		{
+			enum MHD_Result res;
+			if (gateway_begin(r, &res))
+				return res; /* a streamed upload, or its refusal */
+		}
 		if (strncmp(r->raw_uri, "/api/ggufd/", 11) == 0) {
 			r->ggufd_api = 1;
 			return MHD_YES; /* our own routes, after the body */
 		}
 		rc = route_parse(r->raw_uri, (size_t)(r->path_end - r->raw_uri), &r->route);
+		if (rc == GG_OK && r->route.kind == ROUTE_API_COMMIT)
+			r->body.max = GG_MAX_COMMIT_BODY; /* small files come inline, base64 */
 		if (rc == GG_ENOENT)
 			return http_error(r, MHD_HTTP_NOT_FOUND, NULL, "Not found", NULL);
 		if (rc == GG_ETOOBIG)
@@ -563,13 +666,22 @@ access_cb(void *cls, struct MHD_Connection *con, const char *url, const char *me
 			return http_error(r, MHD_HTTP_BAD_REQUEST, NULL, "Malformed path", NULL);
 		return MHD_YES; /* come back with the body, if any */
 	}
+	if (r->async_state == 2)
+		return r->async_finish(r);
+	if (r->async_state == 1)
+		return MHD_YES; /* a spurious call while suspended */
 	if (*upload_data_size != 0) {
-		if (!r->body_too_big && buf_append(&r->body, upload_data, *upload_data_size) != GG_OK)
+		if (r->sink != NULL)
+			r->sink_data(r, upload_data, *upload_data_size);
+		else if (!r->body_too_big &&
+			 buf_append(&r->body, upload_data, *upload_data_size) != GG_OK)
 			r->body_too_big = 1;
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
 	(void)con;
+	if (r->sink != NULL)
+		return gateway_end(r);
 	return dispatch(r);
 }
 
@@ -628,6 +740,9 @@ server_start(const struct server_config *cfg, struct store *st, struct server **
 {
 	struct server *srv = xcalloc(1, sizeof(*srv));
 	struct sockaddr_storage ss;
+
+	pthread_mutex_init(&srv->async_mu, NULL);
+	pthread_cond_init(&srv->async_cv, NULL);
 	socklen_t sl;
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
 			 MHD_ALLOW_SUSPEND_RESUME;
@@ -657,6 +772,7 @@ server_start(const struct server_config *cfg, struct store *st, struct server **
 	srv->fm = cfg->fm;
 	srv->offline = cfg->offline;
 	srv->jobs = cfg->jobs;
+	srv->gw = cfg->gw;
 	srv->ref_ttl = cfg->ref_ttl ? cfg->ref_ttl : GG_META_TTL_SEC;
 	srv->public_url = cfg->public_url ? xstrdup(cfg->public_url) : NULL;
 	srv->d = MHD_start_daemon(
@@ -700,8 +816,16 @@ server_stop(struct server *srv)
 {
 	if (srv == NULL)
 		return;
+	/* Requests working off the MHD threads (uploads being published) end
+	 * first: they hold suspended connections and use the gateway. */
+	pthread_mutex_lock(&srv->async_mu);
+	while (srv->async_active > 0)
+		pthread_cond_wait(&srv->async_cv, &srv->async_mu);
+	pthread_mutex_unlock(&srv->async_mu);
 	if (srv->d != NULL)
 		MHD_stop_daemon(srv->d);
+	pthread_mutex_destroy(&srv->async_mu);
+	pthread_cond_destroy(&srv->async_cv);
 	free(srv->public_url);
 	free(srv);
 }

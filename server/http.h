@@ -30,6 +30,7 @@ struct server_config {
 	int offline;            /* up is known but never asked */
 	unsigned ref_ttl;       /* seconds a branch -> commit answer stays fresh */
 	struct pull_jobs *jobs; /* with up: POST /api/ggufd/pull */
+	struct gateway *gw;     /* the upload gateway, or NULL */
 };
 
 struct server;

@@ -203,6 +203,7 @@ header_cb(char *buf, size_t size, size_t nitems, void *userdata)
 		normalize_etag(r->etag);
 		r->linked = 1;
 	} else if (strcasecmp(name, "ETag") == 0) {
+		copy_value(r->raw_etag, sizeof(r->raw_etag), val, strlen(val));
 		if (!r->linked) {
 			copy_value(r->etag, sizeof(r->etag), val, strlen(val));
 			normalize_etag(r->etag);
@@ -248,7 +249,8 @@ header_cb(char *buf, size_t size, size_t nitems, void *userdata)
 }
 
 static CURL *
-easy_new(struct upstream *u, const char *url, struct hdr_ctx *h, struct curl_slist **hdrs)
+easy_new_auth(struct upstream *u, const char *url, struct hdr_ctx *h, struct curl_slist **hdrs,
+	      int auth)
 {
 	CURL *c = curl_easy_init();
 	if (c == NULL)
@@ -263,7 +265,7 @@ easy_new(struct upstream *u, const char *url, struct hdr_ctx *h, struct curl_sli
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
 	if (u->ca_bundle != NULL)
 		curl_easy_setopt(c, CURLOPT_CAINFO, u->ca_bundle);
-	if (u->token != NULL) {
+	if (u->token != NULL && auth) {
 		/* libcurl sends a bearer set this way only to the original host;
 		 * CURLOPT_UNRESTRICTED_AUTH stays off. */
 		curl_easy_setopt(c, CURLOPT_HTTPAUTH, (long)CURLAUTH_BEARER);
@@ -273,6 +275,12 @@ easy_new(struct upstream *u, const char *url, struct hdr_ctx *h, struct curl_sli
 	*hdrs = curl_slist_append(*hdrs, "Accept-Encoding: identity");
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, *hdrs);
 	return c;
+}
+
+static CURL *
+easy_new(struct upstream *u, const char *url, struct hdr_ctx *h, struct curl_slist **hdrs)
+{
+	return easy_new_auth(u, url, h, hdrs, 1);
 }
 
 static void
@@ -538,4 +546,108 @@ upstream_api(struct upstream *u, const char *method, const char *path_query, con
 	}
 	free(url);
 	return r;
+}
+
+/* --- general calls (publishing) ---------------------------------------------- */
+
+int
+upstream_is_own_url(const struct upstream *u, const char *url)
+{
+	size_t bl = strlen(u->base);
+	return strncmp(url, u->base, bl) == 0 && (url[bl] == '/' || url[bl] == '\0');
+}
+
+struct slice {
+	int fd;
+	uint64_t off, left;
+};
+
+static size_t
+slice_read(char *buf, size_t size, size_t n, void *ud)
+{
+	struct slice *s = ud;
+	size_t want = size * n;
+	ssize_t got;
+	if (want > s->left)
+		want = (size_t)s->left;
+	if (want == 0)
+		return 0;
+	got = pread(s->fd, buf, want, (off_t)s->off);
+	if (got <= 0)
+		return CURL_READFUNC_ABORT;
+	s->off += (uint64_t)got;
+	s->left -= (uint64_t)got;
+	return (size_t)got;
+}
+
+int
+upstream_call(struct upstream *u, const struct upstream_call *cl, struct upstream_resp *out)
+{
+	int own = cl->url[0] == '/';
+	char *url = own ? xasprintf("%s%s", u->base, cl->url) : xstrdup(cl->url);
+	struct hdr_ctx h = { out };
+	struct api_body a = { cl->out, 0 };
+	struct curl_slist *hdrs = NULL;
+	struct slice sl = { cl->upload_fd, cl->upload_off, cl->upload_len };
+	char line[200];
+	CURLcode cc;
+	CURL *c;
+
+	memset(out, 0, sizeof(*out));
+	if (cl->out != NULL)
+		cl->out->len = 0;
+	c = easy_new_auth(u, url, &h, &hdrs, own || upstream_is_own_url(u, url));
+	curl_slist_free_all(hdrs);
+	hdrs = NULL;
+	if (cl->content_type != NULL) {
+		snprintf(line, sizeof(line), "Content-Type: %s", cl->content_type);
+		hdrs = curl_slist_append(hdrs, line);
+	}
+	if (cl->accept != NULL) {
+		snprintf(line, sizeof(line), "Accept: %s", cl->accept);
+		hdrs = curl_slist_append(hdrs, line);
+	}
+	hdrs = curl_slist_append(hdrs, "Expect:"); /* no 100-continue round trip */
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
+	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+	curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");
+	if (cl->timeout_ms > 0)
+		curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, cl->timeout_ms);
+	curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
+	curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, 60L);
+	if (cl->out != NULL) {
+		curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, api_cb);
+		curl_easy_setopt(c, CURLOPT_WRITEDATA, &a);
+	} else {
+		curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard_cb);
+	}
+	if (cl->upload_fd >= 0) {
+		curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
+		curl_easy_setopt(c, CURLOPT_READFUNCTION, slice_read);
+		curl_easy_setopt(c, CURLOPT_READDATA, &sl);
+		curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, (curl_off_t)cl->upload_len);
+		if (strcmp(cl->method, "PUT") != 0)
+			curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, cl->method);
+	} else if (cl->body != NULL) {
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, cl->body);
+		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)cl->body_len);
+		if (strcmp(cl->method, "POST") != 0)
+			curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, cl->method);
+	} else if (strcmp(cl->method, "GET") != 0) {
+		curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, cl->method);
+	}
+	cc = curl_easy_perform(c);
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &out->status);
+	curl_easy_cleanup(c);
+	curl_slist_free_all(hdrs);
+	if (cc != CURLE_OK) {
+		/* The URL may be presigned: log the host and path only. */
+		url[strcspn(url, "?")] = '\0';
+		log_warnx("upstream %s %s: %s", cl->method, url, curl_easy_strerror(cc));
+		free(url);
+		out->status = 0;
+		return GG_EUNAVAIL;
+	}
+	free(url);
+	return a.too_big ? GG_ETOOBIG : GG_OK;
 }

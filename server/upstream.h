@@ -50,6 +50,7 @@ struct upstream_resp {
 	char error_message[256];           /* X-Error-Message */
 	char link[2048];                   /* Link header (API) */
 	char content_type[128];
+	char raw_etag[160];                /* ETag exactly as sent (multipart parts) */
 	uint64_t retry_after;              /* seconds, from Retry-After or RateLimit t= */
 };
 
@@ -89,6 +90,31 @@ int upstream_fetch(struct upstream *u, const char *prefix, const char *repo, con
 int upstream_api(struct upstream *u, const char *method, const char *path_query,
 		 const char *req_body, size_t req_len, const char *req_ctype, struct buf *body,
 		 struct upstream_resp *out);
+
+/*
+ * A general request, for publishing: method, an absolute URL or a path on
+ * the upstream ("/api/..."), an optional body from memory or from a file
+ * slice.  The upstream token is attached only when the URL is on the
+ * upstream host (LFS storage hrefs are presigned and get none).  No
+ * redirects are followed.  Returns 0 (see out->status) or GG_EUNAVAIL.
+ */
+struct upstream_call {
+	const char *method;
+	const char *url;
+	const char *content_type; /* or NULL */
+	const char *accept;       /* or NULL */
+	const char *body;         /* or NULL */
+	size_t body_len;
+	int upload_fd;            /* >= 0: send this file slice instead */
+	uint64_t upload_off;
+	uint64_t upload_len;
+	struct buf *out;          /* response body (bounded), or NULL */
+	long timeout_ms;          /* 0: none (large uploads) */
+};
+int upstream_call(struct upstream *u, const struct upstream_call *c, struct upstream_resp *out);
+
+/* 1 if url is on the upstream host (and would get the token). */
+int upstream_is_own_url(const struct upstream *u, const char *url);
 
 /* Percent-encodes s as Python's quote(s, safe) with safe "" or "/". */
 char *upstream_quote(const char *s, int keep_slash);

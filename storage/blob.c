@@ -720,3 +720,126 @@ blob_partial_discard(struct blob_partial *p)
 	unlink(p->path);
 	partial_free(p);
 }
+
+/* --- multipart assembly ------------------------------------------------------ */
+
+struct blob_asm_part {
+	int fd;
+	uint64_t offset, len, done;
+	EVP_MD_CTX *md;
+};
+
+static int
+asm_path(struct blob_store *bs, const char *sha256, char *buf, size_t n)
+{
+	if (!valid_digest(sha256))
+		return GG_EINVAL;
+	return snprintf_checked(buf, n, "%s/%s.asm", bs->tmp, sha256);
+}
+
+int
+blob_asm_part_open(struct blob_store *bs, const char *sha256, uint64_t size, uint64_t offset,
+		   uint64_t len, struct blob_asm_part **out)
+{
+	struct blob_asm_part *p;
+	struct stat st;
+	char path[512];
+	int fd;
+
+	if (asm_path(bs, sha256, path, sizeof(path)) != GG_OK || offset > size || len > size - offset)
+		return GG_EINVAL;
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		log_warn("open(\"%s\") failed", path);
+		return GG_EIO;
+	}
+	if (fstat(fd, &st) != 0 || ((uint64_t)st.st_size != size && ftruncate(fd, (off_t)size) != 0)) {
+		close(fd);
+		return GG_EIO;
+	}
+	p = xcalloc(1, sizeof(*p));
+	p->fd = fd;
+	p->offset = offset;
+	p->len = len;
+	p->md = EVP_MD_CTX_new();
+	if (p->md == NULL || EVP_DigestInit_ex(p->md, EVP_sha256(), NULL) != 1)
+		log_fatalx("EVP_DigestInit_ex(sha256) failed");
+	*out = p;
+	return GG_OK;
+}
+
+int
+blob_asm_part_write(struct blob_asm_part *p, const void *data, size_t n)
+{
+	if (n > p->len - p->done)
+		return GG_ETOOBIG;
+	if (pwrite(p->fd, data, n, (off_t)(p->offset + p->done)) != (ssize_t)n)
+		return errno == ENOSPC ? GG_ENOSPC : GG_EIO;
+	EVP_DigestUpdate(p->md, data, n);
+	p->done += n;
+	return GG_OK;
+}
+
+void
+blob_asm_part_abort(struct blob_asm_part *p)
+{
+	if (p == NULL)
+		return;
+	close(p->fd);
+	EVP_MD_CTX_free(p->md);
+	free(p);
+}
+
+int
+blob_asm_part_finish(struct blob_asm_part *p, char etag[GG_SHA256_HEX + 1])
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int ml;
+	int r = GG_OK;
+
+	if (p->done != p->len) {
+		r = GG_ECORRUPT;
+	} else {
+		EVP_DigestFinal_ex(p->md, md, &ml);
+		hex_encode(md, ml, etag);
+	}
+	blob_asm_part_abort(p);
+	return r;
+}
+
+int
+blob_asm_finish(struct blob_store *bs, const char *sha256, uint64_t size, struct blob_digest *out)
+{
+	struct blob_writer *w = NULL;
+	char path[512];
+	struct stat st;
+	int fd, r;
+
+	if (asm_path(bs, sha256, path, sizeof(path)) != GG_OK)
+		return GG_EINVAL;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? GG_ENOENT : GG_EIO;
+	if (fstat(fd, &st) != 0 || (uint64_t)st.st_size != size) {
+		close(fd);
+		unlink(path);
+		return GG_ECORRUPT;
+	}
+	/* One pass: copy into a writer, which hashes, checks and publishes. */
+	if ((r = blob_writer_open(bs, (int64_t)size, &w)) != GG_OK) {
+		close(fd);
+		return r;
+	}
+	{
+		struct blob_digest d;
+		r = hash_fd(fd, size, w, &d);
+	}
+	close(fd);
+	if (r != GG_OK) {
+		blob_writer_abort(w);
+		return r;
+	}
+	r = blob_writer_finish(w, sha256, NULL, out);
+	unlink(path);
+	return r;
+}

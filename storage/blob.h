@@ -132,6 +132,27 @@ void blob_partial_close(struct blob_partial *p);
 /* Closes and removes the partial.  Accepts NULL. */
 void blob_partial_discard(struct blob_partial *p);
 
+/*
+ * Multipart uploads: parts land at their offsets in tmp/<sha256>.asm, a
+ * sparse file of the final size, in any order.  blob_asm_finish reads it
+ * once, checks the sha256, and publishes it as a blob (fsync, rename,
+ * fsync dir).  A missing part leaves zeros, which fail the check.
+ */
+struct blob_asm_part;
+/* 0, GG_EINVAL (bad digest or a part outside size), GG_EIO. */
+int blob_asm_part_open(struct blob_store *bs, const char *sha256, uint64_t size, uint64_t offset,
+		       uint64_t len, struct blob_asm_part **out);
+/* 0, GG_ETOOBIG past the part's length, GG_EIO, GG_ENOSPC. */
+int blob_asm_part_write(struct blob_asm_part *p, const void *data, size_t n);
+/* The part must be complete; etag gets the part's sha256.  Frees p.
+ * 0, GG_ECORRUPT (short), GG_EIO. */
+int blob_asm_part_finish(struct blob_asm_part *p, char etag[GG_SHA256_HEX + 1]);
+void blob_asm_part_abort(struct blob_asm_part *p);
+/* 0, GG_ENOENT (no parts), GG_ECORRUPT (hash or size mismatch: the
+ * assembly is removed), GG_EIO. */
+int blob_asm_finish(struct blob_store *bs, const char *sha256, uint64_t size,
+		    struct blob_digest *out);
+
 /* Test hook: called at named crash points ("written", "synced", "renamed")
  * when set; a test may _exit() inside it to simulate a crash. */
 extern void (*blob_crash_hook)(const char *point);

@@ -597,3 +597,32 @@ store_release(struct store *st)
 		flock(st->lock_fd, LOCK_UN);
 	pthread_mutex_unlock(&st->hold_mu);
 }
+
+int
+store_adopt_blob(struct store *st, const char *sha256)
+{
+	struct index_txn *t = NULL;
+	struct index_blob b;
+	uint64_t size;
+	int fd = -1, r;
+
+	if ((r = blob_open(st->blobs, sha256, &fd, &size)) != GG_OK)
+		return r;
+	close(fd);
+	if ((r = index_txn_begin(st->idx, 1, &t)) != GG_OK)
+		return r;
+	r = index_blob_get(t, sha256, &b);
+	if (r == GG_ENOENT) {
+		memset(&b, 0, sizeof(b));
+		b.size = size;
+		b.last_access = now_unix();
+		r = index_blob_put(t, sha256, &b);
+	}
+	if (r != GG_OK) {
+		index_txn_abort(t);
+		return r;
+	}
+	if ((r = index_txn_commit(t)) != GG_OK)
+		return r;
+	return store_update_gguf(st, sha256);
+}

@@ -130,6 +130,13 @@ int store_pin(struct store *st, const char *sha256, int pinned);
 void store_hold(struct store *st);
 void store_release(struct store *st);
 
+/*
+ * Makes sure a blob that is in blobs/ has a record (refcount kept, GGUF
+ * summary added), so the orphan sweep keeps it: uploads land before any
+ * file names them.  0, GG_ENOENT (no such blob file), GG_EDB.
+ */
+int store_adopt_blob(struct store *st, const char *sha256);
+
 /* Points ref at commit (which must be a 40-hex id).  0, GG_EINVAL, GG_EDB. */
 int store_set_ref(struct store *st, enum repo_type type, const char *repo, const char *ref,
 		  const char *commit);

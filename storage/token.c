@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <openssl/rand.h>
 
 #include "log.h"
@@ -212,4 +213,30 @@ token_secret(struct store *st, unsigned char key[32])
 		return r;
 	}
 	return index_txn_commit(t);
+}
+
+int
+token_sign(struct store *st, const char *msg, char out[65])
+{
+	unsigned char key[32], md[EVP_MAX_MD_SIZE];
+	unsigned int ml = 0;
+	int r = token_secret(st, key);
+
+	if (r != GG_OK)
+		return r;
+	if (HMAC(EVP_sha256(), key, sizeof(key), (const unsigned char *)msg, strlen(msg), md, &ml) ==
+	    NULL)
+		log_fatalx("HMAC(sha256) failed");
+	hex_encode(md, ml, out);
+	OPENSSL_cleanse(key, sizeof(key));
+	return GG_OK;
+}
+
+int
+token_verify(struct store *st, const char *msg, const char *sig)
+{
+	char want[65];
+	if (sig == NULL || strlen(sig) != 64 || token_sign(st, msg, want) != GG_OK)
+		return 0;
+	return ct_equal(want, sig, 64);
 }

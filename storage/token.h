@@ -56,4 +56,12 @@ int token_have_admin(struct store *st);
 /* The store's HMAC key, created on first use.  0 or GG_EDB. */
 int token_secret(struct store *st, unsigned char key[32]);
 
+/*
+ * HMAC-SHA256 of msg with the store secret, as 64 hex digits in out.
+ * token_verify compares a presented signature in constant time: 1 if it
+ * matches.  0 / GG_EDB.
+ */
+int token_sign(struct store *st, const char *msg, char out[65]);
+int token_verify(struct store *st, const char *msg, const char *sig);
+
 #endif

@@ -13,6 +13,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
+
 #include "gg_limits.h"
 #include "log.h"
 #include "util.h"
@@ -366,4 +368,46 @@ pread_all(int fd, void *buf, size_t n, uint64_t off)
 		off += (uint64_t)r;
 	}
 	return GG_OK;
+}
+
+char *
+b64_encode(const void *data, size_t n)
+{
+	size_t out_len = 4 * ((n + 2) / 3);
+	char *out;
+	if (n > (SIZE_MAX / 4) * 3 - 3 || n > INT32_MAX)
+		log_fatalx("b64_encode(%zu bytes): too large", n);
+	out = xmalloc(out_len + 1);
+	EVP_EncodeBlock((unsigned char *)out, data, (int)n);
+	out[out_len] = '\0';
+	return out;
+}
+
+unsigned char *
+b64_decode(const char *s, size_t n, size_t *len)
+{
+	unsigned char *out;
+	int got;
+	size_t pad = 0;
+
+	if (n % 4 != 0 || n > INT32_MAX)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		      c == '+' || c == '/' || (c == '=' && i >= n - 2)))
+			return NULL;
+	}
+	if (n >= 1 && s[n - 1] == '=')
+		pad++;
+	if (n >= 2 && s[n - 2] == '=')
+		pad++;
+	out = xmalloc(n / 4 * 3 + 1);
+	got = EVP_DecodeBlock(out, (const unsigned char *)s, (int)n);
+	if (got < 0 || (size_t)got < pad) {
+		free(out);
+		return NULL;
+	}
+	*len = (size_t)got - pad;
+	return out;
 }

@@ -96,6 +96,14 @@ uint64_t now_ms(void);
 /* Constant-time comparison of two equal-length buffers: 1 if equal. */
 int ct_equal(const void *a, const void *b, size_t n);
 
+/*
+ * Base64 (RFC 4648, with padding).  b64_encode returns a malloc'ed string.
+ * b64_decode returns a malloc'ed buffer and its length in *len, or NULL
+ * for input that is not base64 (whitespace is not accepted).
+ */
+char *b64_encode(const void *data, size_t n);
+unsigned char *b64_decode(const char *s, size_t n, size_t *len);
+
 /* Writes all of buf to fd, retrying on EINTR and short writes. 0/GG_EIO. */
 int write_all(int fd, const void *buf, size_t n);
 /* Reads exactly n bytes at off; GG_EIO on error, GG_ECORRUPT on short read. */

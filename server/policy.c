@@ -1,0 +1,265 @@
+/*
+ * policy.c: the upload gateway's rules (see policy.h).
+ *
+ *   ruvltra-claude-code-0.5b-q4_k_m.gguf
+ *   \_____/ \_________/ \__/ \____/
+ *   prefix    variant   size  quant      (variant optional, any number of
+ *                                         lower-case [a-z0-9] words)
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <fnmatch.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "policy.h"
+#include "util.h"
+
+void
+policy_defaults(struct policy *p)
+{
+	static char *repos[] = { "ruv/ruvltra" };
+	static char *globs[] = { "README.md", "*.md",   "*.json", "*.txt",          "*.safetensors",
+				 "*.yaml",    "*.yml",  "*.png",  ".gitattributes", "LICENSE*",
+				 "*.jpg" };
+	memset(p, 0, sizeof(*p));
+	p->repos[0] = repos[0];
+	p->nrepos = 1;
+	for (size_t i = 0; i < sizeof(globs) / sizeof(globs[0]); i++)
+		p->globs[p->nglobs++] = globs[i];
+	p->gguf_prefix = "ruvltra";
+	p->max_size = 64ull << 30;
+}
+
+int
+policy_repo_ok(const struct policy *p, enum repo_type type, const char *repo)
+{
+	const char *pre = type == REPO_DATASET ? "datasets/" : type == REPO_SPACE ? "spaces/" : "";
+	size_t pl = strlen(pre);
+	for (int i = 0; i < p->nrepos; i++) {
+		const char *r = p->repos[i];
+		if (strncmp(r, pre, pl) == 0 && strcmp(r + pl, repo) == 0 &&
+		    (pl > 0 || (strncmp(r, "datasets/", 9) != 0 && strncmp(r, "spaces/", 7) != 0)))
+			return 1;
+	}
+	return 0;
+}
+
+static int
+word_ok(const char *s, size_t n)
+{
+	if (n == 0)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9')))
+			return 0;
+	return 1;
+}
+
+/* "0.5b", "3b", "1.5b", "70b" */
+static int
+size_ok(const char *s, size_t n)
+{
+	size_t i = 0, digits = 0;
+	if (n < 2 || s[n - 1] != 'b')
+		return 0;
+	n--;
+	while (i < n && s[i] >= '0' && s[i] <= '9')
+		i++, digits++;
+	if (digits == 0)
+		return 0;
+	if (i == n)
+		return 1;
+	if (s[i] != '.')
+		return 0;
+	i++;
+	if (i == n)
+		return 0;
+	while (i < n && s[i] >= '0' && s[i] <= '9')
+		i++;
+	return i == n;
+}
+
+int
+policy_gguf_name(const struct policy *p, const char *base, char *quant, size_t qsz)
+{
+	size_t bl = strlen(base), pl = strlen(p->gguf_prefix);
+	const char *rest, *end, *dash_q, *dash_s;
+
+	if (bl < pl + 1 + 5 || strncmp(base, p->gguf_prefix, pl) != 0 || base[pl] != '-' ||
+	    strcmp(base + bl - 5, ".gguf") != 0)
+		return 0;
+	rest = base + pl + 1;
+	end = base + bl - 5;
+	/* quant: after the last '-'; size: the segment before it. */
+	dash_q = NULL;
+	for (const char *c = end; c > rest; c--)
+		if (c[-1] == '-') {
+			dash_q = c - 1;
+			break;
+		}
+	if (dash_q == NULL)
+		return 0;
+	dash_s = rest - 1;
+	for (const char *c = dash_q; c > rest; c--)
+		if (c[-1] == '-') {
+			dash_s = c - 1;
+			break;
+		}
+	if (!size_ok(dash_s + 1, (size_t)(dash_q - dash_s - 1)))
+		return 0;
+	/* Variant words, if any, between the prefix and the size. */
+	for (const char *w = rest; w < dash_s;) {
+		const char *d = memchr(w, '-', (size_t)(dash_s - w));
+		const char *we = d ? d : dash_s;
+		if (!word_ok(w, (size_t)(we - w)))
+			return 0;
+		w = we + 1;
+	}
+	{
+		size_t ql = (size_t)(end - dash_q - 1);
+		char q[32];
+		if (ql == 0 || ql >= sizeof(q) || ql >= qsz)
+			return 0;
+		memcpy(q, dash_q + 1, ql);
+		q[ql] = '\0';
+		for (size_t i = 0; i < ql; i++)
+			if (isupper((unsigned char)q[i]))
+				return 0;
+		if (gguf_ftype_from_name(q) < 0)
+			return 0;
+		memcpy(quant, q, ql + 1);
+	}
+	return 1;
+}
+
+int
+policy_check_path(const struct policy *p, const char *path, uint64_t size, char *why,
+		  size_t whysz)
+{
+	const char *base = strrchr(path, '/');
+	size_t n;
+
+	base = base ? base + 1 : path;
+	if (size > p->max_size) {
+		snprintf(why, whysz, "%s: %llu bytes is over the upload limit of %llu bytes", path,
+			 (unsigned long long)size, (unsigned long long)p->max_size);
+		return GG_ETOOBIG;
+	}
+	n = strlen(base);
+	if (n > 5 && strcasecmp(base + n - 5, ".gguf") == 0) {
+		char q[32];
+		if (!policy_gguf_name(p, base, q, sizeof(q))) {
+			snprintf(why, whysz,
+				 "%s: GGUF files must be named %s-[{variant}-]{size}-{quant}.gguf "
+				 "with a size like 0.5b or 3b and a known quantization in lower case "
+				 "(e.g. %s-0.5b-q4_k_m.gguf)",
+				 path, p->gguf_prefix, p->gguf_prefix);
+			return GG_EINVAL;
+		}
+		return GG_OK;
+	}
+	for (int i = 0; i < p->nglobs; i++)
+		if (fnmatch(p->globs[i], base, 0) == 0 || fnmatch(p->globs[i], path, 0) == 0)
+			return GG_OK;
+	snprintf(why, whysz, "%s: this file type is not accepted (allowed: .gguf and", path);
+	for (int i = 0; i < p->nglobs; i++) {
+		size_t l = strlen(why);
+		snprintf(why + l, whysz - l, " %s", p->globs[i]);
+	}
+	{
+		size_t l = strlen(why);
+		snprintf(why + l, whysz - l, ")");
+	}
+	return GG_EINVAL;
+}
+
+int
+policy_check_gguf(const struct policy *p, const char *path, int parse_rc,
+		  const struct gguf_summary *g, char *why, size_t whysz)
+{
+	const char *base = strrchr(path, '/');
+	const char *ft;
+	char q[32];
+
+	base = base ? base + 1 : path;
+	if (parse_rc != GG_OK) {
+		snprintf(why, whysz, "%s: not a valid GGUF file (%s)", path, gg_strerror(parse_rc));
+		return GG_EFORMAT;
+	}
+	if (!policy_gguf_name(p, base, q, sizeof(q))) {
+		snprintf(why, whysz, "%s: not a conventional GGUF name", path);
+		return GG_EFORMAT;
+	}
+	ft = g->file_type >= 0 ? gguf_ftype_name(g->file_type) : NULL;
+	if (ft == NULL) {
+		snprintf(why, whysz, "%s: the file declares no known general.file_type, so its "
+				     "quantization cannot be checked against the name (%s)",
+			 path, q);
+		return GG_EFORMAT;
+	}
+	if (strcasecmp(ft, q) != 0) {
+		snprintf(why, whysz, "%s: the name says %s but the file's general.file_type is %s",
+			 path, q, ft);
+		return GG_EFORMAT;
+	}
+	return GG_OK;
+}
+
+/* Finds "\n<key>:" (or at the start) inside [s, e); returns the value start. */
+static const char *
+yaml_key(const char *s, const char *e, const char *key)
+{
+	size_t kl = strlen(key);
+	for (const char *l = s; l < e;) {
+		const char *nl = memchr(l, '\n', (size_t)(e - l));
+		const char *le = nl ? nl : e;
+		if ((size_t)(le - l) > kl && memcmp(l, key, kl) == 0 && l[kl] == ':')
+			return l + kl + 1;
+		l = le + 1;
+	}
+	return NULL;
+}
+
+int
+policy_check_readme(const char *text, size_t len, char *why, size_t whysz)
+{
+	const char *s, *e, *v, *end = text + len;
+	char missing[64] = "";
+
+	if (len < 4 || memcmp(text, "---\n", 4) != 0) {
+		snprintf(why, whysz, "README.md: a model card must start with YAML front matter "
+				     "(---) giving at least license and tags");
+		return GG_EFORMAT;
+	}
+	s = text + 4;
+	e = NULL;
+	for (const char *c = s; c + 3 <= end; c++) {
+		if ((c == s || c[-1] == '\n') && memcmp(c, "---", 3) == 0 &&
+		    (c + 3 == end || c[3] == '\n' || c[3] == '\r')) {
+			e = c;
+			break;
+		}
+	}
+	if (e == NULL) {
+		snprintf(why, whysz, "README.md: the YAML front matter is not closed with ---");
+		return GG_EFORMAT;
+	}
+	v = yaml_key(s, e, "license");
+	if (v != NULL) {
+		/* The value must not be empty. */
+		const char *le = memchr(v, '\n', (size_t)(e - v));
+		size_t vl = (size_t)((le ? le : e) - v);
+		if (strspn(v, " \t\r") >= vl)
+			v = NULL;
+	}
+	snprintf(missing, sizeof(missing), "%s%s", v == NULL ? " license" : "",
+		 yaml_key(s, e, "tags") == NULL ? " tags" : "");
+	if (missing[0] != '\0') {
+		snprintf(why, whysz, "README.md: the front matter is missing:%s", missing);
+		return GG_EFORMAT;
+	}
+	return GG_OK;
+}

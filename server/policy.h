@@ -1,0 +1,65 @@
+/*
+ * policy.h: what the upload gateway accepts before anything goes upstream.
+ *
+ *   - the repo must be on the allow list (default: ruv/ruvltra);
+ *   - a .gguf file's name must follow the repo convention
+ *       {prefix}-[{variant}-]{size}-{quant}.gguf
+ *     e.g. ruvltra-0.5b-q4_k_m.gguf, ruvltra-claude-code-0.5b-q4_k_m.gguf:
+ *     size like 0.5b or 3b, quant a known GGUF quantization in lower case,
+ *     equal to the file's own general.file_type; the file must parse as GGUF;
+ *   - other files must match one of the allowed globs (default: README.md,
+ *     *.md, *.json, *.txt, *.safetensors, *.yaml, *.yml, .gitattributes,
+ *     LICENSE*, *.png, *.jpg);
+ *   - every file is at most max_size bytes;
+ *   - a README.md model card needs YAML front matter with license and tags.
+ * Each check writes the rule that failed into why.
+ *
+ * Thread safety: a policy is read-only once built.
+ */
+#ifndef GG_POLICY_H
+#define GG_POLICY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "gguf.h"
+#include "index.h"
+
+#define POLICY_MAX_ITEMS 64
+
+struct policy {
+	char *repos[POLICY_MAX_ITEMS];  /* "ns/name" or "datasets/ns/name" */
+	int nrepos;
+	char *globs[POLICY_MAX_ITEMS];
+	int nglobs;
+	const char *gguf_prefix;        /* "ruvltra" */
+	uint64_t max_size;
+};
+
+/* Fills the defaults (the strings are static). */
+void policy_defaults(struct policy *p);
+
+/* 1 if uploads to (type, repo) are allowed. */
+int policy_repo_ok(const struct policy *p, enum repo_type type, const char *repo);
+
+/*
+ * Checks a path and size before the bytes arrive.  Returns 0, or GG_EINVAL
+ * with the rule in why (the caller answers 422), GG_ETOOBIG for size.
+ */
+int policy_check_path(const struct policy *p, const char *path, uint64_t size, char *why,
+		      size_t whysz);
+
+/*
+ * Checks a .gguf file's content summary against its name: parse result
+ * (rc from gguf_parse) and quant.  0 or GG_EFORMAT with why.
+ */
+int policy_check_gguf(const struct policy *p, const char *path, int parse_rc,
+		      const struct gguf_summary *g, char *why, size_t whysz);
+
+/* Checks a README.md model card.  0 or GG_EFORMAT with why. */
+int policy_check_readme(const char *text, size_t len, char *why, size_t whysz);
+
+/* The quant part of a conventional GGUF name ("q4_k_m"), or NULL. */
+int policy_gguf_name(const struct policy *p, const char *base, char *quant, size_t qsz);
+
+#endif
