@@ -111,6 +111,8 @@ policy_gguf_name(const struct policy *p, const char *base, char *quant, size_t q
 	if (!size_ok(dash_s + 1, (size_t)(dash_q - dash_s - 1)))
 		return 0;
 	/* Variant words, if any, between the prefix and the size. */
+	if (dash_s == rest)
+		return 0; /* "prefix--size": an empty variant */
 	for (const char *w = rest; w < dash_s;) {
 		const char *d = memchr(w, '-', (size_t)(dash_s - w));
 		const char *we = d ? d : dash_s;

@@ -400,8 +400,11 @@ b64_decode(const char *s, size_t n, size_t *len)
 	}
 	if (n >= 1 && s[n - 1] == '=')
 		pad++;
-	if (n >= 2 && s[n - 2] == '=')
+	if (n >= 2 && s[n - 2] == '=') {
+		if (s[n - 1] != '=')
+			return NULL; /* "ab=c": padding must end the input */
 		pad++;
+	}
 	out = xmalloc(n / 4 * 3 + 1);
 	got = EVP_DecodeBlock(out, (const unsigned char *)s, (int)n);
 	if (got < 0 || (size_t)got < pad) {
