@@ -2,6 +2,8 @@
 """fakehub: a fake Hugging Face Hub (hub host + separate CDN host) for ggufd tests.
 
 Standard library only (Python 3.11). See README.md beside this file.
+Read side: resolve/raw/api (HF-PROTOCOL.md 1-3). Upload side (section 4): preupload, LFS batch, S3-like
+signed PUT/multipart on the CDN host, lfs-verify, NDJSON/JSON commit, repos/create, whoami-v2, validate-yaml.
 
   python3 fakehub.py --repos DIR --host 127.0.0.1 --cdn-host 127.0.0.2 \
       --port 0 --cdn-port 0 --state-file FILE [--token hf_x] [--page-size N]
@@ -11,6 +13,7 @@ Standard library only (Python 3.11). See README.md beside this file.
 
 import argparse
 import base64
+import fnmatch
 import gzip
 import hashlib
 import hmac
@@ -24,6 +27,7 @@ import socket
 import socketserver
 import struct
 import sys
+import tempfile
 import threading
 import time
 import traceback
@@ -43,6 +47,19 @@ LFS_EXTS = {
     ".wasm", ".xz", ".zip", ".zst", ".mar", ".llamafile",
 }
 MAX_BODY = 1 << 20          # request bodies larger than this get 413
+COMMIT_MAX_BODY = 256 << 20  # ... except on /commit/ (NDJSON with base64 regular files)
+MAX_PUT = 1 << 30           # default --max-put: CDN PUT bodies (streamed to disk) larger than this get 413
+LFS_CT = "application/vnd.git-lfs+json"
+WHOAMI_NAME = "upstream-user"
+WHOAMI_ORGS = ["ruv"]
+TYPE_WORD = {"models": "model", "datasets": "dataset", "spaces": "space"}
+REPO_NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,94}[A-Za-z0-9_])?$")
+# The Hub's default .gitattributes for a new repo (--create-gitattributes).
+DEFAULT_GITATTRIBUTES = "".join("*%s filter=lfs diff=lfs merge=lfs -text\n" % e for e in sorted(
+    [".7z", ".arrow", ".bin", ".bz2", ".ckpt", ".ftz", ".gz", ".h5", ".joblib", ".mlmodel", ".model",
+     ".msgpack", ".npy", ".npz", ".onnx", ".ot", ".parquet", ".pb", ".pickle", ".pkl", ".pt", ".pth",
+     ".rar", ".safetensors", ".tar", ".tflite", ".tgz", ".wasm", ".xz", ".zip", ".zst"])) + \
+    "*tfevents* filter=lfs diff=lfs merge=lfs -text\n"
 CHUNK = 64 * 1024
 API_MARKERS = ("revision", "tree", "paths-info", "refs", "xet-read-token",
                "xet-write-token", "preupload", "commit")
@@ -92,6 +109,46 @@ def split_path(path):
     return parts
 
 
+def link_or_copy(src, dst):
+    """Hard link (commits are immutable, and writers unlink before writing), else copy."""
+    try:
+        os.link(src, dst)
+    except OSError:
+        shutil.copy2(src, dst)
+    return dst
+
+
+def prune_empty_dirs(top):
+    for d, dirs, files in os.walk(top, topdown=False):
+        if d != top and not os.listdir(d):
+            os.rmdir(d)
+
+
+def set_refs(rdir, updates):
+    path = os.path.join(rdir, "refs.json")
+    try:
+        with open(path) as f:
+            refs = json.load(f)
+        if not isinstance(refs, dict):
+            refs = {}
+    except (OSError, ValueError):
+        refs = {}
+    refs.update(updates)
+    tmp = path + ".tmp.%d" % os.getpid()
+    with open(tmp, "w") as f:
+        json.dump(refs, f, indent=1, sort_keys=True)
+    os.replace(tmp, path)
+
+
+def finish_commit(rdir, tmp, cid, meta):
+    """Publish a commit built in tmp: the sidecar meta first, then the directory (atomic rename)."""
+    mp = os.path.join(rdir, cid + ".meta.json")
+    with open(mp + ".tmp", "w") as f:
+        json.dump(meta, f, indent=1, sort_keys=True)
+    os.replace(mp + ".tmp", mp)
+    os.rename(tmp, os.path.join(rdir, cid))
+
+
 # --------------------------------------------------------------------------- repos
 
 class Repos:
@@ -102,6 +159,39 @@ class Repos:
         self.lock = threading.Lock()
         self.cache = {}      # abspath -> (size, mtime_ns, info)
         self.by_sha = {}     # sha256 -> abspath
+        self.meta_cache = {}  # commit dir -> meta dict (or {}); commits are immutable once visible
+
+    def commit_meta(self, cdir):
+        """Sidecar <commit-dir>.meta.json written by the commit API: {"lfs": {path: bool}, "summary", ...}."""
+        with self.lock:
+            m = self.meta_cache.get(cdir)
+        if m is not None:
+            return m
+        try:
+            with open(cdir + ".meta.json", "rb") as f:
+                m = json.load(f)
+            if not isinstance(m, dict):
+                m = {}
+        except (OSError, ValueError):
+            m = {}
+        with self.lock:
+            self.meta_cache[cdir] = m
+        return m
+
+    def split_commit_path(self, path):
+        """abspath of a file inside a commit dir -> (commit dir, relpath) or (None, None)."""
+        rel = os.path.relpath(path, self.root).split(os.sep)
+        for i, c in enumerate(rel):
+            if HEX40.match(c) and 0 < i < len(rel) - 1 and rel[0] in TYPES:
+                return os.path.join(self.root, *rel[:i + 1]), "/".join(rel[i + 1:])
+        return None, None
+
+    def lfs_override(self, path):
+        cdir, rel = self.split_commit_path(path)
+        if not cdir:
+            return None
+        v = self.commit_meta(cdir).get("lfs", {}).get(rel)
+        return v if isinstance(v, bool) else None
 
     def repo_dir(self, typ, repo_parts):
         if typ not in TYPES or not (1 <= len(repo_parts) <= 2):
@@ -114,6 +204,16 @@ class Repos:
         if not (os.path.isfile(os.path.join(d, "refs.json")) or self.commits(d)):
             return None
         return d
+
+    @staticmethod
+    def settings(rdir):
+        """repo.json written by /api/repos/create ({"private": bool}); {} if absent."""
+        try:
+            with open(os.path.join(rdir, "repo.json"), "rb") as f:
+                r = json.load(f)
+            return r if isinstance(r, dict) else {}
+        except (OSError, ValueError):
+            return {}
 
     @staticmethod
     def refs(rdir):
@@ -178,6 +278,9 @@ class Repos:
         hexd = sha256.hexdigest()
         ext = os.path.splitext(path)[1].lower()
         lfs = size >= LFS_MIN_SIZE or ext in LFS_EXTS
+        ov = self.lfs_override(path)
+        if ov is not None:
+            lfs = ov
         ptr = lfs_pointer(hexd, size)
         info = {
             "size": size,
@@ -287,6 +390,11 @@ class State:
         self.runner = None
         self.seq = 0
         self.fault_seq = 0
+        self.commit_lock = threading.Lock()   # serializes repo writes (commit, create)
+        self.mp_threshold = args.multipart_threshold
+        self.mp_chunk = max(1, args.multipart_chunk)
+        self.max_put = args.max_put
+        self.store = os.path.abspath(args.lfs_store) if args.lfs_store else None
         self._clear()
 
     def _clear(self):
@@ -295,6 +403,38 @@ class State:
         self.bytes = {}
         self.faults = []
         self.down = None
+        self.uploads = {}
+        self.commits = []
+
+    # ---- LFS content store: uploaded objects in STORE/objects/<sha256>, plus every LFS file of every repo
+    def store_path(self, *p):
+        return os.path.join(self.store, *p)
+
+    def lfs_object(self, oid):
+        """-> abspath of the bytes of LFS object oid, or None."""
+        if not HEX64.match(oid or ""):
+            return None
+        p = self.store_path("objects", oid)
+        if os.path.isfile(p):
+            return p
+        p = self.repos.find_sha(oid)
+        if p:
+            try:
+                if self.repos.file_info(p)["lfs"]:
+                    return p
+            except OSError:
+                pass
+        return None
+
+    def count_upload(self, oid):
+        with self.lock:
+            self.uploads[oid] = self.uploads.get(oid, 0) + 1
+            self.save()
+
+    def add_commit(self, rec):
+        with self.lock:
+            self.commits.append(rec)
+            self.save()
 
     # ---- stats
     def snapshot(self):
@@ -308,6 +448,8 @@ class State:
                 "bytes_sent": dict(self.bytes),
                 "faults": [dict(f) for f in self.faults],
                 "down": dict(self.down) if self.down else None,
+                "uploads": dict(self.uploads),
+                "commits": [dict(c) for c in self.commits],
             }
 
     def save(self):
@@ -477,6 +619,17 @@ class State:
             exp = int(time.time() + self.url_expiry)
         return "%s/cdn/%s?exp=%d&sig=%s" % (self.cdn_url, sha, exp, self.sign(sha, exp))
 
+    def sign_up(self, path, params):
+        """Signature of an upload URL: HMAC over the path and the sorted (name, value) params except sig."""
+        msg = path + "|" + "&".join("%s=%s" % (k, params[k]) for k in sorted(params) if k != "sig")
+        return hmac.new(self.key, ("up|" + msg).encode(), hashlib.sha256).hexdigest()
+
+    def up_link(self, path, **params):
+        params = {k: str(v) for k, v in params.items()}
+        params["exp"] = str(int(time.time() + self.url_expiry))
+        params["sig"] = self.sign_up(path, params)
+        return "%s%s?%s" % (self.cdn_url, path, "&".join("%s=%s" % (k, params[k]) for k in params))
+
 
 # --------------------------------------------------------------------------- HTTP
 
@@ -555,19 +708,25 @@ class Handler(BaseHTTPRequestHandler):
                 if body is not None:
                     self._control(body)
                 return
+            # CDN PUT bodies are streamed to disk by the handler; anything answered before that drains them first.
+            self._pending = role == "cdn" and self.command == "PUT"
             d = st.is_down(role)
             if d:
                 self._go_down(d)
                 return
-            body = self._read_body()
-            if body is None:
-                return
+            if self._pending:
+                body = b""
+            else:
+                body = self._read_body(COMMIT_MAX_BODY if role == "hub" and "/commit/" in raw else MAX_BODY)
+                if body is None:
+                    return
             f = st.take_status(role, self.command, raw)
             if f:
                 self.rec["fault"] = "status"
                 return self._status_fault(f)
-            if role == "hub" and st.token and auth is not None and auth != "Bearer " + st.token:
+            if role == "hub" and st.token and auth is not None and not self._auth_ok(auth):
                 return self._error(401, None, "Invalid credentials in Authorization header")
+            self._body = body
             if role == "cdn":
                 self._cdn()
             else:
@@ -592,7 +751,55 @@ class Handler(BaseHTTPRequestHandler):
                     self.rec["bytes_sent"], (" range=" + self.rec["range"]) if self.rec["range"] else "",
                     (" fault=" + self.rec["fault"]) if self.rec.get("fault") else ""))
 
-    def _read_body(self):
+    def _auth_ok(self, auth):
+        """Authorization matches --token: 'Bearer TOKEN', or (git-lfs CLI style, on .git/info/lfs/ only)
+        'Basic base64(user:TOKEN)'. Without --token any non-empty Bearer is accepted."""
+        tok = self.st.token
+        if auth.startswith("Bearer "):
+            return auth[7:] == tok if tok else bool(auth[7:].strip())
+        if auth.startswith("Basic ") and ".git/info/lfs/" in self.raw:
+            try:
+                pw = base64.b64decode(auth[6:].strip(), validate=True).decode("utf-8").partition(":")[2]
+            except (ValueError, UnicodeDecodeError):
+                return False
+            return pw == tok if tok else bool(pw)
+        return False
+
+    def _need_auth(self):
+        """Write routes: a valid credential is mandatory. Answers 401 and returns False if not."""
+        auth = self.headers.get("Authorization")
+        if auth is None:
+            self._error(401, None, "You must be authenticated to access this resource (no Authorization header)")
+            return False
+        if not self._auth_ok(auth):
+            self._error(401, None, "Invalid credentials in Authorization header")
+            return False
+        return True
+
+    def _drain(self):
+        """Discard an unread request body (bounded) so the connection stays usable; else mark it to close."""
+        self._pending = False
+        te = (self.headers.get("Transfer-Encoding") or "").lower()
+        if "chunked" in te:
+            self.close_connection = True
+            return
+        try:
+            left = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            self.close_connection = True
+            return
+        if left > self.st.max_put or left < 0:
+            self.close_connection = True
+            return
+        while left > 0:
+            b = self.rfile.read(min(CHUNK, left))
+            if not b:
+                self.close_connection = True
+                return
+            left -= len(b)
+            self.rec["bytes_received"] = self.rec.get("bytes_received", 0) + len(b)
+
+    def _read_body(self, limit=MAX_BODY):
         """Bounded read of the request body. Returns bytes, or None after answering an error."""
         te = (self.headers.get("Transfer-Encoding") or "").lower()
         cl = self.headers.get("Content-Length")
@@ -610,8 +817,10 @@ class Handler(BaseHTTPRequestHandler):
                             t = self.rfile.readline(8192)
                             if t in (b"\r\n", b"\n", b""):
                                 break
+                        if data:
+                            self.rec["bytes_received"] = len(data)
                         return data
-                    if len(data) + n > MAX_BODY:
+                    if len(data) + n > limit:
                         self.close_connection = True
                         self._json(413, {"error": "request body too large"})
                         return None
@@ -631,7 +840,7 @@ class Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             self._json(400, {"error": "bad Content-Length"})
             return None
-        if n > MAX_BODY:
+        if n > limit:
             self.close_connection = True
             self._json(413, {"error": "request body too large"})
             return None
@@ -639,12 +848,16 @@ class Handler(BaseHTTPRequestHandler):
         if len(data) != n:
             self.close_connection = True
             return None
+        if n:
+            self.rec["bytes_received"] = n
         return data
 
     def _go_down(self, d):
         self.rec["fault"] = "down:" + d["mode"]
-        self.close_connection = True
         mode = d["mode"]
+        if mode == "close" and getattr(self, "_pending", False):
+            self._drain()
+        self.close_connection = True
         if mode == "hang":
             while self.st.is_down(self.server.role):
                 time.sleep(0.1)
@@ -668,6 +881,8 @@ class Handler(BaseHTTPRequestHandler):
 
     def _send(self, status, headers, body=b"", file=None, sha=None, content=False, length=None):
         """Send a complete response. body: bytes; or file=(path, offset, length)."""
+        if getattr(self, "_pending", False):
+            self._drain()
         is_head = self.command == "HEAD"
         if file is not None:
             length = file[2]
@@ -753,9 +968,9 @@ class Handler(BaseHTTPRequestHandler):
             except OSError:
                 pass
 
-    def _json(self, status, obj, headers=()):
+    def _json(self, status, obj, headers=(), ctype="application/json; charset=utf-8"):
         data = json.dumps(obj).encode()
-        hdrs = [("Content-Type", "application/json; charset=utf-8")] + list(headers)
+        hdrs = [("Content-Type", ctype)] + list(headers)
         if self.server.role == "hub" and self.st.args.gzip and self._accepts_gzip() and status < 300:
             data = gzip.compress(data)
             hdrs += [("Content-Encoding", "gzip"), ("Vary", "Accept-Encoding")]
@@ -785,7 +1000,188 @@ class Handler(BaseHTTPRequestHandler):
         self._error(status, f.get("error_code"), msg, extra=extra)
 
     # ---- CDN host
+    def _s3_error(self, status, code, msg, close=False):
+        if close:
+            self.close_connection = True
+        body = ("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>%s</Code><Message>%s</Message></Error>\n"
+                % (code, msg)).encode()
+        self._send(status, [("Content-Type", "application/xml")], body)
+
+    def _stream_body(self, dst):
+        """Stream the request body into file dst, hashing. -> (n, sha256hex, md5hex) or None (connection broke;
+        dst removed). Content-Length or (with --cdn-accept-chunked) chunked; the caller checked the size bound."""
+        self._pending = False
+        sha, md5, n = hashlib.sha256(), hashlib.md5(), 0
+        chunked = "chunked" in (self.headers.get("Transfer-Encoding") or "").lower()
+        ok = False
+        try:
+            with open(dst, "wb") as f:
+                def put(b):
+                    nonlocal n
+                    sha.update(b)
+                    md5.update(b)
+                    f.write(b)
+                    n += len(b)
+                    self.rec["bytes_received"] = n
+                if chunked:
+                    while True:
+                        line = self.rfile.readline(1024)
+                        if not line:
+                            return None
+                        k = int(line.split(b";")[0].strip() or b"0", 16)
+                        if k == 0:
+                            while self.rfile.readline(8192) not in (b"\r\n", b"\n", b""):
+                                pass
+                            break
+                        if n + k > self.st.max_put:
+                            return None
+                        while k > 0:
+                            b = self.rfile.read(min(CHUNK, k))
+                            if not b:
+                                return None
+                            put(b)
+                            k -= len(b)
+                        self.rfile.readline(16)
+                else:
+                    left = int(self.headers.get("Content-Length"))
+                    while left > 0:
+                        b = self.rfile.read(min(1 << 20, left))
+                        if not b:
+                            return None
+                        put(b)
+                        left -= len(b)
+            ok = True
+            return n, sha.hexdigest(), md5.hexdigest()
+        except ValueError:
+            return None
+        finally:
+            if not ok:
+                self.close_connection = True
+                self.rec["aborted"] = True
+                try:
+                    os.unlink(dst)
+                except OSError:
+                    pass
+
+    def _tmpname(self):
+        return self.st.store_path("tmp", "%d.%s" % (os.getpid(), os.urandom(8).hex()))
+
+    def _s3(self):
+        st = self.st
+        m = re.fullmatch(r"/s3/([0-9a-f]{64})(?:/part/([0-9]{1,6})|/(complete))?", self.raw)
+        if not m:
+            return self._s3_error(404, "NoSuchKey", "The specified key does not exist.")
+        oid, part, complete = m.group(1), m.group(2), m.group(3)
+        want = "POST" if complete else "PUT"
+        if self.command != want:
+            return self._send(405, [("Content-Type", "application/xml"), ("Allow", want)],
+                              b"<Error><Code>MethodNotAllowed</Code></Error>\n")
+        params = {k: v[0] for k, v in self.q.items() if v}
+        exp, sig = params.get("exp", ""), params.get("sig", "")
+        ok = exp.isdigit() and hmac.compare_digest(st.sign_up(self.raw, params), sig)
+        if not ok or int(exp) < time.time():
+            return self._s3_error(403, "AccessDenied", "Request has expired" if ok else "Signature does not match")
+        if st.args.cdn_reject_auth and self.headers.get("Authorization") is not None:
+            return self._s3_error(400, "InvalidArgument", "Only one auth mechanism allowed")
+        size = int(params.get("size", "0"))
+        if complete:
+            return self._s3_complete(oid, size, params)
+        te = (self.headers.get("Transfer-Encoding") or "").lower()
+        if "chunked" in te and not st.args.cdn_accept_chunked:
+            return self._s3_error(501, "NotImplemented",
+                                  "A header you provided implies functionality that is not implemented", close=True)
+        cl = self.headers.get("Content-Length")
+        if "chunked" not in te:
+            if cl is None or not cl.strip().isdigit():
+                return self._s3_error(411, "MissingContentLength", "You must provide the Content-Length HTTP header.",
+                                      close=True)
+            if int(cl) > st.max_put:
+                return self._s3_error(413, "EntityTooLarge",
+                                      "Your proposed upload exceeds the maximum allowed size", close=True)
+        tmp = self._tmpname()
+        got = self._stream_body(tmp)
+        if got is None:
+            return  # the client went away mid-body (or a chunked body was too large): no response
+        n, sha, md5 = got
+        etag = '"%s"' % md5
+        if part:
+            pn, nparts = int(part), int(params.get("parts", "0"))
+            if not 1 <= pn <= nparts:
+                os.unlink(tmp)
+                return self._s3_error(400, "InvalidArgument", "Part number must be between 1 and %d" % nparts)
+            d = st.store_path("parts", "%s.%s" % (oid, params.get("upload", "x")))
+            os.makedirs(d, exist_ok=True)
+            os.replace(tmp, os.path.join(d, str(pn)))
+            with open(os.path.join(d, "%d.etag" % pn), "w") as f:
+                f.write(md5)
+            return self._send(200, [("ETag", etag)])
+        if n != size:
+            os.unlink(tmp)
+            return self._s3_error(400, "IncompleteBody",
+                                  "Received %d bytes but the signed URL is for %d bytes" % (n, size))
+        if sha != oid:
+            os.unlink(tmp)
+            return self._s3_error(400, "BadDigest", "The sha256 of the body (%s) does not match the oid %s" % (sha, oid))
+        os.replace(tmp, st.store_path("objects", oid))
+        st.count_upload(oid)
+        return self._send(200, [("ETag", etag)])
+
+    def _s3_complete(self, oid, size, params):
+        st = self.st
+        nparts = int(params.get("parts", "0"))
+        d = st.store_path("parts", "%s.%s" % (oid, params.get("upload", "x")))
+
+        def bad(msg):
+            return self._json(400, {"error": msg, "message": msg})
+        try:
+            obj = json.loads(self._body.decode("utf-8"))
+        except (ValueError, UnicodeDecodeError):
+            return bad("completion body is not JSON")
+        if not isinstance(obj, dict) or not isinstance(obj.get("parts"), list):
+            return bad("completion body must be {\"oid\", \"parts\": [...]}")
+        if obj.get("oid") != oid:
+            return bad("oid %r does not match the upload %s" % (obj.get("oid"), oid))
+        seen = {}
+        for p in obj["parts"]:
+            if not isinstance(p, dict) or type(p.get("partNumber")) is not int or not isinstance(p.get("etag"), str):
+                return bad("each part must be {\"partNumber\": int, \"etag\": str}")
+            if p["partNumber"] in seen:
+                return bad("duplicate partNumber %d" % p["partNumber"])
+            seen[p["partNumber"]] = p["etag"]
+        if sorted(seen) != list(range(1, nparts + 1)):
+            return bad("expected parts 1..%d, got %s" % (nparts, sorted(seen)))
+        for pn, etag in seen.items():
+            try:
+                with open(os.path.join(d, "%d.etag" % pn)) as f:
+                    want = f.read().strip()
+            except OSError:
+                return bad("part %d was not uploaded" % pn)
+            if etag.strip().removeprefix("W/").strip('"').lower() != want:
+                return bad("etag of part %d does not match (got %s, want \"%s\")" % (pn, etag, want))
+        tmp = self._tmpname()
+        h, n = hashlib.sha256(), 0
+        with open(tmp, "wb") as out:
+            for pn in range(1, nparts + 1):
+                with open(os.path.join(d, str(pn)), "rb") as f:
+                    while True:
+                        b = f.read(1 << 20)
+                        if not b:
+                            break
+                        h.update(b)
+                        out.write(b)
+                        n += len(b)
+        if n != size or h.hexdigest() != oid:
+            os.unlink(tmp)
+            return bad("assembled object has %d bytes, sha256 %s; expected %d bytes, sha256 %s"
+                       % (n, h.hexdigest(), size, oid))
+        os.replace(tmp, st.store_path("objects", oid))
+        shutil.rmtree(d, ignore_errors=True)
+        st.count_upload(oid)
+        return self._json(200, {"success": True, "oid": oid, "size": size})
+
     def _cdn(self):
+        if self.raw.startswith("/s3/"):
+            return self._s3()
         if self.command not in ("GET", "HEAD"):
             return self._send(405, [("Content-Type", "text/plain"), ("Allow", "GET, HEAD")], b"method not allowed\n")
         m = re.fullmatch(r"/cdn/([0-9a-f]{64})", self.raw)
@@ -805,9 +1201,13 @@ class Handler(BaseHTTPRequestHandler):
                     b"<Message>Only one auth mechanism allowed</Message></Error>\n")
             return self._send(400, [("Content-Type", "application/xml")], body)
         path = self.st.repos.find_sha(sha)
-        if not path:
+        if not path and os.path.isfile(self.st.store_path("objects", sha)):
+            path = self.st.store_path("objects", sha)  # uploaded, not committed yet
+            info = {"size": os.path.getsize(path)}
+        elif not path:
             return self._send(404, [("Content-Type", "text/plain")], b"no such object\n")
-        info = self.st.repos.file_info(path)
+        else:
+            info = self.st.repos.file_info(path)
         cdn_etag = '"%s"' % hashlib.sha256(b"cdn-etag:" + sha.encode()).hexdigest()
         hdrs = [("Content-Type", "application/octet-stream"), ("ETag", cdn_etag),
                 ("Last-Modified", time.strftime("%a, %d %b %Y %H:%M:%S GMT", time.gmtime(os.path.getmtime(path)))),
@@ -840,9 +1240,18 @@ class Handler(BaseHTTPRequestHandler):
                 return self._resolve_cache(segs[2:])
             if len(segs) == 2 and segs[1] == "whoami-v2":
                 return self._whoami()
+            if len(segs) == 2 and segs[1] == "validate-yaml":
+                return self._validate_yaml()
+            if len(segs) == 3 and segs[1] == "repos" and segs[2] == "create":
+                return self._create_repo(body)
+            if len(segs) >= 3 and segs[1] == "lfs-verify":
+                return self._lfs_verify_api(segs[2:], body)
             if len(segs) >= 3 and segs[1] in TYPES:
                 return self._api(segs[1], segs[2:], body)
             return self._error(404, None, "Sorry, we can't find the page you are looking for.")
+        m = re.fullmatch(r"/(?:(datasets|spaces)/)?([^/]+(?:/[^/]+)?)\.git/info/lfs/objects/(batch|verify)", self.raw)
+        if m:
+            return self._lfs_route(m.group(1) or "models", m.group(2), m.group(3), body)
         typ = "models"
         if segs[0] in ("datasets", "spaces") and len(segs) > 3:
             typ, segs = segs[0], segs[1:]
@@ -999,10 +1408,13 @@ class Handler(BaseHTTPRequestHandler):
             marker, tail = None, []
             rdir = self.st.repos.repo_dir(typ, parts)
         repo_id = "/".join(parts)
+        if marker in ("preupload", "commit"):
+            return self._write_api(typ, parts, marker, tail, rdir, body)
         if not rdir:
             return self._error(401, "RepoNotFound", "Repository not found")
-        if marker in ("xet-write-token", "preupload", "commit"):
-            return self._error(501, None, "fakehub does not implement %s" % marker)
+        if marker == "xet-write-token":
+            return self._error(501, None, "fakehub does not implement Xet uploads (xet-write-token): "
+                                          "use the LFS batch API (HF_HUB_DISABLE_XET=1)")
         want = "POST" if marker == "paths-info" else "GET"
         if self.command != want and not (want == "GET" and self.command == "HEAD"):
             return self._error(405, None, "Method not allowed")
@@ -1073,7 +1485,7 @@ class Handler(BaseHTTPRequestHandler):
             "sha": commit,
             "lastModified": iso(os.path.getmtime(cdir)),
             "createdAt": iso(os.path.getctime(rdir)),
-            "private": False,
+            "private": self.st.repos.settings(rdir).get("private") is True,
             "gated": False,
             "disabled": False,
             "downloads": 0,
@@ -1161,12 +1573,507 @@ class Handler(BaseHTTPRequestHandler):
                 out.append(self._entry(cdir, hit[0], p, hit[1], commit, expand))
         return self._json(200, out)
 
+    # ---- uploads (hub host)
+    def _repo_url(self, typ, repo_id):
+        return "%s/%s%s" % (self.st.hub_url, "" if typ == "models" else typ + "/", repo_id)
+
+    def _load_json(self, body):
+        """-> dict, or None after answering 400."""
+        try:
+            obj = json.loads(body.decode("utf-8")) if body.strip() else None
+        except (ValueError, UnicodeDecodeError):
+            obj = None
+        if not isinstance(obj, dict):
+            self._error(400, None, "Bad request: the body must be a JSON object")
+            return None
+        return obj
+
+    @staticmethod
+    def _lfs_patterns(text):
+        """.gitattributes text -> [(pattern, is_lfs)]."""
+        out = []
+        for line in (text or "").splitlines():
+            toks = line.split()
+            if not toks or toks[0].startswith("#"):
+                continue
+            for t in toks[1:]:
+                if t == "filter=lfs":
+                    out.append((toks[0], True))
+                elif t in ("-filter", "!filter") or (t.startswith("filter=") and t != "filter=lfs"):
+                    out.append((toks[0], False))
+        return out
+
+    @staticmethod
+    def _attr_lfs(path, patterns):
+        res = None
+        for pat, val in patterns:
+            p = pat.lstrip("/")
+            if fnmatch.fnmatchcase(path if "/" in pat else path.rsplit("/", 1)[-1], p):
+                res = val
+        return res
+
+    def _upload_mode(self, path, size, sample, patterns):
+        if size == 0:
+            return "regular"
+        attr = self._attr_lfs(path, patterns)
+        if attr is not None:
+            return "lfs" if attr else "regular"
+        if size >= LFS_MIN_SIZE or os.path.splitext(path)[1].lower() in LFS_EXTS:
+            return "lfs"
+        if b"\0" in sample:
+            return "lfs"
+        try:
+            sample.decode("utf-8")
+        except UnicodeDecodeError as e:
+            # the sample is a 512-byte prefix: a multibyte character cut at the end is still text
+            if not (e.reason == "unexpected end of data" and e.start >= len(sample) - 3):
+                return "lfs"
+        return "regular"
+
+    def _write_api(self, typ, parts, marker, tail, rdir, body):
+        if self.command != "POST":
+            return self._error(405, None, "Method not allowed")
+        if not self._need_auth():
+            return
+        if not rdir:
+            return self._error(404, "RepoNotFound", "Repository not found")
+        rev = "/".join(urllib.parse.unquote(s) for s in tail) or "main"
+        if marker == "preupload":
+            return self._preupload(rdir, rev, body)
+        return self._commit(typ, "/".join(parts), rdir, rev, body)
+
+    def _preupload(self, rdir, rev, body):
+        obj = self._load_json(body)
+        if obj is None:
+            return
+        files = obj.get("files")
+        if not isinstance(files, list) or not files:
+            return self._error(400, None, "Bad request: \"files\" must be a non-empty array")
+        commit = self.st.repos.resolve_rev(rdir, rev)
+        if not commit:
+            return self._error(404, "RevisionNotFound", "Invalid rev id: %s" % rev)
+        cdir = os.path.join(rdir, commit)
+        attrs = ""
+        ga = self.st.repos.lookup(cdir, ".gitattributes")
+        if ga and ga[0] == "file":
+            with open(ga[1], "rb") as f:
+                attrs = f.read(1 << 20).decode("utf-8", "replace")
+        if isinstance(obj.get("gitAttributes"), str):
+            attrs += "\n" + obj["gitAttributes"]
+        patterns = self._lfs_patterns(attrs)
+        out = []
+        for f in files:
+            if not (isinstance(f, dict) and isinstance(f.get("path"), str) and type(f.get("size")) is int
+                    and f["size"] >= 0 and isinstance(f.get("sample", ""), str)):
+                return self._error(400, None, "Bad request: each file needs path (string), size (int), sample (base64)")
+            path = f["path"].strip("/")
+            if not split_path(path):
+                return self._error(400, None, "Bad request: invalid path %r" % f["path"])
+            try:
+                sample = base64.b64decode(f.get("sample", ""), validate=True)
+            except ValueError:
+                return self._error(400, None, "Bad request: sample of %s is not valid base64" % path)
+            e = {"path": f["path"], "uploadMode": self._upload_mode(path, f["size"], sample[:512], patterns),
+                 "shouldIgnore": False}
+            hit = self.st.repos.lookup(cdir, path)
+            if hit and hit[0] == "file":
+                info = self.st.repos.file_info(hit[1])
+                e["oid"] = info["sha256"] if info["lfs"] else info["git_sha1"]
+            out.append(e)
+        return self._json(200, {"files": out, "commitOid": commit})
+
+    # -- LFS batch API: /{prefix}{repo}.git/info/lfs/objects/{batch,verify}
+    def _lfs_error(self, status, msg, code=None):
+        h = [("X-Error-Message", msg)] + ([("X-Error-Code", code)] if code else [])
+        return self._json(status, {"message": msg, "error": msg}, h, ctype=LFS_CT)
+
+    def _lfs_route(self, typ, repo_raw, which, body):
+        if self.command != "POST":
+            return self._error(405, None, "Method not allowed")
+        if not self._need_auth():
+            return
+        parts = [urllib.parse.unquote(x) for x in repo_raw.split("/")]
+        rdir = self.st.repos.repo_dir(typ, parts)
+        if not rdir:
+            return self._lfs_error(404, "Repository not found", "RepoNotFound")
+        if which == "verify":
+            return self._lfs_verify(body)
+        try:
+            obj = json.loads(body.decode("utf-8"))
+        except (ValueError, UnicodeDecodeError):
+            obj = None
+        if not isinstance(obj, dict):
+            return self._lfs_error(422, "Invalid batch request: body must be a JSON object")
+        op = obj.get("operation")
+        if op not in ("upload", "download"):
+            return self._lfs_error(422, "Invalid batch request: operation must be upload or download")
+        if obj.get("hash_algo") not in (None, "sha256", "sha_256"):
+            return self._lfs_error(409, "Unsupported hash algorithm: %r" % obj.get("hash_algo"))
+        objects = obj.get("objects")
+        if not isinstance(objects, list):
+            return self._lfs_error(422, "Invalid batch request: objects must be an array")
+        transfers = obj.get("transfers") or ["basic"]
+        if not isinstance(transfers, list):
+            return self._lfs_error(422, "Invalid batch request: transfers must be an array")
+        st = self.st
+        mp_ok = "multipart" in transfers
+        used_mp = False
+        exp_at = iso(time.time() + st.url_expiry)
+        verify = {"href": "%s/api/lfs-verify/%s%s" % (st.hub_url, "" if typ == "models" else typ + "/", "/".join(parts)),
+                  "header": {"X-Verify": "1"}}
+        out = []
+        for o in objects:
+            oid = o.get("oid") if isinstance(o, dict) else None
+            size = o.get("size") if isinstance(o, dict) else None
+            e = {"oid": oid, "size": size}
+            if not isinstance(oid, str) or not HEX64.match(oid):
+                e["error"] = {"code": 422, "message": "Invalid object id (expected 64 lowercase hex sha256): %r" % (oid,)}
+                out.append(e)
+                continue
+            if type(size) is not int or size < 0:
+                e["error"] = {"code": 422, "message": "Invalid size: %r" % (size,)}
+                out.append(e)
+                continue
+            e["authenticated"] = True
+            have = st.lfs_object(oid)
+            have_size = os.path.getsize(have) if have else None
+            if op == "download":
+                if have is None:
+                    e["error"] = {"code": 404, "message": "Object does not exist"}
+                else:
+                    e["actions"] = {"download": {"href": st.cdn_link(oid), "expires_at": exp_at}}
+            elif have is not None and have_size == size:
+                pass  # already stored: no actions
+            elif have is not None:
+                e["error"] = {"code": 422, "message": "Object %s exists with size %d, not %d" % (oid, have_size, size)}
+            elif mp_ok and size > st.mp_threshold:
+                used_mp = True
+                chunk = st.mp_chunk
+                k = (size + chunk - 1) // chunk
+                uid = os.urandom(8).hex()
+                width = max(5, len(str(k)))
+                header = {"chunk_size": str(chunk)}
+                for i in range(1, k + 1):
+                    header[str(i).zfill(width)] = st.up_link("/s3/%s/part/%d" % (oid, i), size=size, parts=k, upload=uid)
+                e["actions"] = {"upload": {"href": st.up_link("/s3/%s/complete" % oid, size=size, parts=k, upload=uid,
+                                                              chunk=chunk),
+                                           "header": header, "expires_at": exp_at},
+                                "verify": dict(verify)}
+            else:
+                e["actions"] = {"upload": {"href": st.up_link("/s3/%s" % oid, size=size), "expires_at": exp_at},
+                                "verify": dict(verify)}
+            out.append(e)
+        return self._json(200, {"transfer": "multipart" if used_mp else "basic", "objects": out,
+                                "hash_algo": "sha256"}, ctype=LFS_CT)
+
+    def _lfs_verify(self, body):
+        try:
+            obj = json.loads(body.decode("utf-8"))
+        except (ValueError, UnicodeDecodeError):
+            obj = None
+        if not isinstance(obj, dict) or not isinstance(obj.get("oid"), str) or type(obj.get("size")) is not int:
+            return self._lfs_error(422, "verify body must be {\"oid\": str, \"size\": int}")
+        have = self.st.lfs_object(obj["oid"])
+        if have is None or os.path.getsize(have) != obj["size"]:
+            return self._lfs_error(404, "Object %s with size %d does not exist" % (obj["oid"], obj["size"]))
+        return self._json(200, {"success": True, "oid": obj["oid"], "size": obj["size"]}, ctype=LFS_CT)
+
+    def _lfs_verify_api(self, segs, body):
+        if self.command != "POST":
+            return self._error(405, None, "Method not allowed")
+        if not self._need_auth():
+            return
+        typ = "models"
+        if segs and segs[0] in ("datasets", "spaces") and len(segs) > 1:
+            typ, segs = segs[0], segs[1:]
+        if not self.st.repos.repo_dir(typ, [urllib.parse.unquote(s) for s in segs]):
+            return self._lfs_error(404, "Repository not found", "RepoNotFound")
+        return self._lfs_verify(body)
+
+    # -- commit
+    def _parse_commit(self, body):
+        """-> (header dict, [op...]); raises ValueError. op: ('file', path, bytes) | ('lfs', path, oid, size)
+        | ('del', path) | ('deldir', path)."""
+        ctype = (self.headers.get("Content-Type") or "").lower()
+        text = body.decode("utf-8")
+        ndjson = "ndjson" in ctype or ("json" not in ctype and text.lstrip().startswith('{"key"'))
+        items = []
+        header = None
+        if ndjson:
+            for ln in text.split("\n"):
+                if not ln.strip():
+                    continue
+                o = json.loads(ln)
+                if not isinstance(o, dict) or not isinstance(o.get("value"), dict):
+                    raise ValueError("each NDJSON line must be {\"key\", \"value\": {...}}")
+                if o.get("key") == "header":
+                    header = o["value"]
+                else:
+                    items.append((o.get("key"), o["value"]))
+        else:
+            o = json.loads(text)
+            if not isinstance(o, dict):
+                raise ValueError("body must be a JSON object")
+            header = {k: o[k] for k in ("summary", "description", "parentCommit") if k in o}
+            for key, field in (("file", "files"), ("lfsFile", "lfsFiles"), ("deletedFile", "deletedFiles"),
+                               ("deletedFolder", "deletedFolders")):
+                lst = o.get(field) or []
+                if not isinstance(lst, list) or not all(isinstance(x, dict) for x in lst):
+                    raise ValueError("%s must be an array of objects" % field)
+                items += [(key, x) for x in lst]
+        if header is None or "summary" not in header:
+            raise ValueError("missing header (summary)")
+        if not isinstance(header.get("summary"), str) or not isinstance(header.get("description", ""), str):
+            raise ValueError("summary and description must be strings")
+        if header.get("parentCommit") is not None and not isinstance(header["parentCommit"], str):
+            raise ValueError("parentCommit must be a string")
+        ops = []
+        for key, v in items:
+            path = v.get("path")
+            if not isinstance(path, str):
+                raise ValueError("%s without a path" % key)
+            p = path.strip("/")
+            parts = split_path(p)
+            if not parts or parts[0] == ".git":
+                raise ValueError("invalid path %r" % path)
+            if key == "file":
+                c = v.get("content")
+                if not isinstance(c, str):
+                    raise ValueError("file %s without content" % p)
+                enc = v.get("encoding", "utf-8")
+                if enc == "base64":
+                    try:
+                        data = base64.b64decode(c, validate=True)
+                    except ValueError:
+                        raise ValueError("content of %s is not valid base64" % p)
+                elif enc in ("utf-8", "utf8", None):
+                    data = c.encode("utf-8")
+                else:
+                    raise ValueError("unknown encoding %r for %s" % (enc, p))
+                ops.append(("file", p, data))
+            elif key == "lfsFile":
+                oid, size = v.get("oid"), v.get("size")
+                if v.get("algo", "sha256") != "sha256" or not isinstance(oid, str) or not HEX64.match(oid):
+                    raise ValueError("lfsFile %s needs algo sha256 and a 64-hex oid" % p)
+                if size is not None and (type(size) is not int or size < 0):
+                    raise ValueError("lfsFile %s has an invalid size" % p)
+                ops.append(("lfs", p, oid, size))
+            elif key == "deletedFile":
+                ops.append(("del", p))
+            elif key == "deletedFolder":
+                ops.append(("deldir", p))
+            else:
+                raise ValueError("unknown key %r" % (key,))
+        return header, ops
+
+    def _branch_key(self, rdir, rev):
+        refs = self.st.repos.refs(rdir)
+        if rev == "HEAD":
+            rev = "main"
+        for cand in (rev, "refs/heads/" + rev, rev[len("refs/heads/"):] if rev.startswith("refs/heads/") else None):
+            if cand and cand in refs and not cand.startswith(("refs/tags/", "refs/convert/")):
+                return cand
+        return None
+
+    def _commit(self, typ, repo_id, rdir, rev, body):
+        st = self.st
+        try:
+            header, ops = self._parse_commit(body)
+        except (ValueError, UnicodeDecodeError) as e:
+            return self._error(400, None, "Bad request: %s" % e)
+        for op in ops:
+            if op[0] == "file" and len(op[2]) >= LFS_MIN_SIZE:
+                return self._error(400, None, "Your push was rejected because it contains files larger than 10 MiB "
+                                              "(%s). Please use https://git-lfs.github.com/ to store large files." % op[1])
+        create_pr = truthy((self.q.get("create_pr") or ["0"])[0])
+        with st.commit_lock:
+            key = self._branch_key(rdir, rev)
+            if key is None:
+                if st.repos.resolve_rev(rdir, rev):
+                    return self._error(400, None, "Invalid rev id: %s is not a branch" % rev)
+                return self._error(404, "RevisionNotFound", "Invalid rev id: %s" % rev)
+            parent = st.repos.refs(rdir)[key].lower()
+            pdir = os.path.join(rdir, parent)
+            if not os.path.isdir(pdir):
+                return self._error(404, "RevisionNotFound", "Invalid rev id: %s" % rev)
+            pc = (header.get("parentCommit") or "").lower()
+            if pc and not (len(pc) >= 4 and parent.startswith(pc)):
+                return self._error(412, None, "A commit has happened since. Please refresh and try again. "
+                                              "(parentCommit %s, %s is at %s)" % (pc, key, parent))
+            srcs = {}
+            for op in ops:
+                if op[0] != "lfs":
+                    continue
+                src = st.lfs_object(op[2])
+                if src is None:
+                    return self._json(422, {"error": "Your push was rejected because an LFS pointer pointed to a file "
+                                                     "that does not exist. (%s: %s)" % (op[1], op[2])},
+                                      [("X-Error-Message", "LFS object %s does not exist" % op[2])])
+                if op[3] is not None and os.path.getsize(src) != op[3]:
+                    return self._json(422, {"error": "LFS object %s has size %d, not %d (%s)"
+                                                     % (op[2], os.path.getsize(src), op[3], op[1])})
+                srcs[op[2]] = src
+            cid = hashlib.sha1(parent.encode() + os.urandom(16) + body[:4096]).hexdigest()
+            tmp = os.path.join(rdir, ".tmp-commit-" + cid)
+            ok = False
+            try:
+                shutil.copytree(pdir, tmp, copy_function=link_or_copy)
+                kinds = dict(st.repos.commit_meta(pdir).get("lfs", {}))
+                for op in ops:
+                    err = self._apply_op(tmp, op, srcs, kinds)
+                    if err:
+                        return self._error(*err)
+                prune_empty_dirs(tmp)
+                present = {rel for k, rel, _ in st.repos.walk(tmp, "", True) if k == "file"}
+                kinds = {p: v for p, v in kinds.items() if p in present}
+                pr = None
+                if create_pr:
+                    nums = [int(k[8:]) for k in st.repos.refs(rdir) if re.fullmatch(r"refs/pr/\d+", k)]
+                    pr = max(nums + [0]) + 1
+                    out_ref = "refs/pr/%d" % pr
+                else:
+                    out_ref = key
+                meta = {"parent": parent, "ref": out_ref, "summary": header.get("summary", ""),
+                        "description": header.get("description", ""), "author": WHOAMI_NAME,
+                        "date": iso(time.time()), "lfs": kinds}
+                finish_commit(rdir, tmp, cid, meta)
+                set_refs(rdir, {out_ref: cid})
+                ok = True
+            finally:
+                if not ok:
+                    shutil.rmtree(tmp, ignore_errors=True)
+        url = self._repo_url(typ, repo_id)
+        st.add_commit({"repo": repo_id, "type": typ, "rev": rev, "ref": out_ref, "commitOid": cid,
+                       "parentCommit": parent, "summary": header.get("summary", ""), "pr": pr,
+                       "files": [op[1] for op in ops if op[0] == "file"],
+                       "lfsFiles": [op[2] for op in ops if op[0] == "lfs"],
+                       "lfsPaths": [op[1] for op in ops if op[0] == "lfs"],
+                       "deletedFiles": [op[1] for op in ops if op[0] == "del"],
+                       "deletedFolders": [op[1] for op in ops if op[0] == "deldir"]})
+        res = {"success": True, "commitOid": cid, "commitUrl": "%s/commit/%s" % (url, cid), "hookOutput": ""}
+        if pr is not None:
+            res["pullRequestUrl"] = "%s/discussions/%d" % (url, pr)
+        return self._json(200, res)
+
+    def _apply_op(self, tmp, op, srcs, kinds):
+        """Apply one op to the commit being built. -> None, or (status, code, message) on error."""
+        kind, path = op[0], op[1]
+        dst = os.path.join(tmp, *path.split("/"))
+        if kind == "del":
+            if not os.path.isfile(dst):
+                return 404, "EntryNotFound", "Cannot delete %s: file not found" % path
+            os.unlink(dst)
+            kinds.pop(path, None)
+            return None
+        if kind == "deldir":
+            if not os.path.isdir(dst):
+                return 404, "EntryNotFound", "Cannot delete folder %s: not found" % path
+            shutil.rmtree(dst)
+            for p in [p for p in kinds if p.startswith(path + "/")]:
+                del kinds[p]
+            return None
+        if os.path.isdir(dst):
+            return 400, None, "Cannot write %s: a directory with that name exists" % path
+        try:
+            os.makedirs(os.path.dirname(dst), exist_ok=True)
+        except OSError:
+            return 400, None, "Cannot write %s: a parent path is a file" % path
+        if os.path.lexists(dst):
+            os.unlink(dst)  # never write through a hard link shared with the parent commit
+        if kind == "file":
+            with open(dst, "wb") as f:
+                f.write(op[2])
+            kinds[path] = False
+        else:
+            link_or_copy(srcs[op[2]], dst)
+            kinds[path] = True
+        return None
+
+    # -- repo creation, identity, misc
+    def _create_repo(self, body):
+        st = self.st
+        if self.command != "POST":
+            return self._error(405, None, "Method not allowed")
+        if not self._need_auth():
+            return
+        obj = self._load_json(body)
+        if obj is None:
+            return
+        word = obj.get("type") or "model"
+        typ = {"model": "models", "dataset": "datasets", "space": "spaces"}.get(word, word)
+        if typ not in TYPES:
+            return self._error(400, None, "Invalid repo type %r" % (word,))
+        name, org = obj.get("name"), obj.get("organization")
+        if not isinstance(name, str) or (org is not None and not isinstance(org, str)):
+            return self._error(400, None, "\"name\" (string) is required")
+        if "/" in name and not org:
+            org, name = name.split("/", 1)
+        ns = org or WHOAMI_NAME
+        for x in (ns, name):
+            if not REPO_NAME.match(x) or "--" in x or ".." in x or x.endswith(".git"):
+                return self._error(400, None, "Invalid repo name %s/%s: letters, digits, '-', '_', '.' only, "
+                                              "at most 96 characters, no '--' or '..'" % (ns, name))
+        files = obj.get("files") or []
+        if not isinstance(files, list):
+            return self._error(400, None, "\"files\" must be an array")
+        repo_id = "%s/%s" % (ns, name)
+        url = self._repo_url(typ, repo_id)
+        private = obj.get("private") is True or obj.get("visibility") == "private"
+        with st.commit_lock:
+            if st.repos.repo_dir(typ, [ns, name]):
+                msg = "You already created this %s repo" % TYPE_WORD[typ]
+                return self._json(409, {"error": msg, "url": url}, [("X-Error-Message", msg)])
+            rdir = os.path.join(st.repos.root, typ, ns, name)
+            cid = hashlib.sha1(repo_id.encode() + os.urandom(16)).hexdigest()
+            tmp = os.path.join(rdir, ".tmp-commit-" + cid)
+            os.makedirs(tmp, exist_ok=True)
+            ok = False
+            try:
+                init = []
+                if st.args.create_gitattributes:
+                    init.append((".gitattributes", DEFAULT_GITATTRIBUTES.encode()))
+                for f in files:
+                    p = f.get("path") if isinstance(f, dict) else None
+                    c = f.get("content") if isinstance(f, dict) else None
+                    if not isinstance(p, str) or not split_path(p.strip("/")) or not isinstance(c, str):
+                        return self._error(400, None, "each file needs path and content")
+                    try:
+                        data = base64.b64decode(c, validate=True) if f.get("encoding") == "base64" else c.encode()
+                    except ValueError:
+                        return self._error(400, None, "content of %s is not valid base64" % p)
+                    init.append((p.strip("/"), data))
+                for p, data in init:
+                    dst = os.path.join(tmp, *p.split("/"))
+                    os.makedirs(os.path.dirname(dst), exist_ok=True)
+                    with open(dst, "wb") as fh:
+                        fh.write(data)
+                with open(os.path.join(rdir, "repo.json"), "w") as fh:
+                    json.dump({"private": private, "created_by": WHOAMI_NAME}, fh)
+                finish_commit(rdir, tmp, cid, {"parent": None, "ref": "main", "summary": "initial commit",
+                                               "description": "", "author": WHOAMI_NAME, "date": iso(time.time()),
+                                               "lfs": {}})
+                set_refs(rdir, {"main": cid})
+                ok = True
+            finally:
+                if not ok:
+                    shutil.rmtree(tmp, ignore_errors=True)
+        return self._json(200, {"url": url, "id": repo_id, "name": repo_id})
+
     def _whoami(self):
-        auth = self.headers.get("Authorization")
-        if not auth:
-            return self._error(401, None, "Invalid credentials in Authorization header")
-        return self._json(200, {"type": "user", "name": "fakeuser", "fullname": "Fake User",
-                                "auth": {"type": "access_token", "accessToken": {"role": "read"}}})
+        if not self._need_auth():
+            return
+        return self._json(200, {"type": "user", "id": hashlib.sha1(WHOAMI_NAME.encode()).hexdigest()[:24],
+                                "name": WHOAMI_NAME, "fullname": "Upstream User", "email": None,
+                                "emailVerified": False, "isPro": False, "canPay": False,
+                                "orgs": [{"type": "org", "name": o, "fullname": o, "roleInOrg": "write"}
+                                         for o in WHOAMI_ORGS],
+                                "auth": {"type": "access_token",
+                                         "accessToken": {"displayName": "fake", "role": "write"}}})
+
+    def _validate_yaml(self):
+        if self.command != "POST":
+            return self._error(405, None, "Method not allowed")
+        return self._json(200, {"errors": [], "warnings": []})
 
     # ---- control API
     def _control(self, body):
@@ -1215,8 +2122,32 @@ class Handler(BaseHTTPRequestHandler):
                     st.token = obj["token"] or None
                 if obj.get("rotate_key"):
                     st.key = os.urandom(32)
+                if "multipart_threshold" in obj:
+                    st.mp_threshold = int(obj["multipart_threshold"])
+                if "multipart_chunk" in obj:
+                    st.mp_chunk = max(1, int(obj["multipart_chunk"]))
+                if "max_put" in obj:
+                    st.max_put = int(obj["max_put"])
             return self._ctl({"ok": True, "url_expiry": st.url_expiry, "page_size": st.page_size,
-                              "token": st.token})
+                              "token": st.token, "multipart_threshold": st.mp_threshold,
+                              "multipart_chunk": st.mp_chunk, "max_put": st.max_put})
+        if raw == "/_fake/lfs" and cmd in ("GET", "HEAD"):
+            objs = {}
+            for n in sorted(os.listdir(st.store_path("objects"))):
+                if HEX64.match(n):
+                    objs[n] = os.path.getsize(st.store_path("objects", n))
+            return self._ctl({"store": st.store, "objects": objs})
+        m = re.fullmatch(r"/_fake/lfs/([0-9a-f]{64})", raw)
+        if m and cmd in ("GET", "HEAD"):
+            p = st.lfs_object(m.group(1))
+            return self._ctl({"oid": m.group(1), "exists": p is not None,
+                              "size": os.path.getsize(p) if p else None, "path": p})
+        if m and cmd == "DELETE":
+            try:
+                os.unlink(st.store_path("objects", m.group(1)))
+                return self._ctl({"ok": True, "deleted": True})
+            except OSError:
+                return self._ctl({"ok": True, "deleted": False})
         m = re.fullmatch(r"/_fake/sign/([0-9a-f]{64})", raw)
         if m and cmd == "GET":
             exp = (self.q.get("exp") or [None])[0]
@@ -1316,8 +2247,22 @@ def serve(argv):
                    help="CDN answers 400 when a request carries Authorization (as S3 does)")
     p.add_argument("--redirect-commit-header", action="store_true",
                    help="add X-Repo-Commit to the 307 of regular files (the real Hub does not seem to)")
+    p.add_argument("--multipart-threshold", type=int, default=8 << 20,
+                   help="LFS batch answers multipart for objects larger than this (if the client offers it)")
+    p.add_argument("--multipart-chunk", type=int, default=4 << 20, help="multipart part size (chunk_size)")
+    p.add_argument("--max-put", type=int, default=MAX_PUT, help="largest CDN PUT body accepted (else 413)")
+    p.add_argument("--cdn-accept-chunked", action="store_true",
+                   help="accept chunked CDN PUTs (default: 501 NotImplemented, as S3 does)")
+    p.add_argument("--lfs-store", help="directory for uploaded LFS objects (default: a temp dir removed at exit)")
+    p.add_argument("--create-gitattributes", action="store_true",
+                   help="/api/repos/create puts the Hub's default .gitattributes in the initial commit")
     args = p.parse_args(argv)
     os.makedirs(args.repos, exist_ok=True)
+    tmp_store = None
+    if not args.lfs_store:
+        tmp_store = args.lfs_store = tempfile.mkdtemp(prefix="fakehub-lfs-")
+    for d in ("objects", "tmp", "parts"):
+        os.makedirs(os.path.join(args.lfs_store, d), exist_ok=True)
     st = State(args, Repos(args.repos))
     hub = Box("hub", args.host, args.port, st)
     cdn = Box("cdn", args.cdn_host, args.cdn_port, st)
@@ -1342,6 +2287,8 @@ def serve(argv):
             b.stop()
         except Exception:
             pass
+    if tmp_store:
+        shutil.rmtree(tmp_store, ignore_errors=True)
     return 0
 
 
