@@ -58,6 +58,25 @@ fail_upstream(struct publish_result *res, const char *what, long status, const s
 	return fail(res, status, transient_status(status), "%s", msg);
 }
 
+/* POSTs a JSON body (Content-Type/Accept ctype) to url; the answer in *body. */
+static int
+post_json(struct upstream *up, const char *url, const char *ctype, const char *txt,
+	  struct buf *body, long timeout_ms, struct upstream_resp *ur)
+{
+	struct upstream_call c;
+	memset(&c, 0, sizeof(c));
+	c.method = "POST";
+	c.url = url;
+	c.content_type = ctype;
+	c.accept = ctype;
+	c.body = txt;
+	c.body_len = strlen(txt);
+	c.upload_fd = -1;
+	c.out = body;
+	c.timeout_ms = timeout_ms;
+	return upstream_call(up, &c, ur);
+}
+
 /* One LFS object's transfer, as the batch answer asks. */
 static int
 transfer_object(struct upstream *up, struct store *st, cJSON *obj, const struct publish_file *f,
@@ -146,17 +165,7 @@ transfer_object(struct upstream *up, struct store *st, cJSON *obj, const struct 
 		cJSON_AddItemToObject(compl, "parts", parts);
 		txt = cJSON_PrintUnformatted(compl);
 		cJSON_Delete(compl);
-		memset(&c, 0, sizeof(c));
-		c.method = "POST";
-		c.url = href->valuestring;
-		c.content_type = LFS_JSON;
-		c.accept = LFS_JSON;
-		c.body = txt;
-		c.body_len = strlen(txt);
-		c.upload_fd = -1;
-		c.out = &body;
-		c.timeout_ms = 600000;
-		r = upstream_call(up, &c, &ur);
+		r = post_json(up, href->valuestring, LFS_JSON, txt, &body, 600000, &ur);
 		free(txt);
 		if (r != GG_OK || ur.status / 100 != 2) {
 			r = fail_upstream(res, "LFS multipart completion", ur.status, &body);
@@ -172,17 +181,7 @@ transfer_object(struct upstream *up, struct store *st, cJSON *obj, const struct 
 			cJSON_AddNumberToObject(vb, "size", (double)size);
 			txt = cJSON_PrintUnformatted(vb);
 			cJSON_Delete(vb);
-			memset(&c, 0, sizeof(c));
-			c.method = "POST";
-			c.url = vh->valuestring;
-			c.content_type = LFS_JSON;
-			c.accept = LFS_JSON;
-			c.body = txt;
-			c.body_len = strlen(txt);
-			c.upload_fd = -1;
-			c.out = &body;
-			c.timeout_ms = 120000;
-			r = upstream_call(up, &c, &ur);
+			r = post_json(up, vh->valuestring, LFS_JSON, txt, &body, 120000, &ur);
 			free(txt);
 			if (r != GG_OK || ur.status / 100 != 2) {
 				r = fail_upstream(res, "LFS verify", ur.status, &body);
@@ -203,7 +202,6 @@ lfs_phase(struct upstream *up, struct store *st, const struct publish_req *req,
 {
 	cJSON *b = cJSON_CreateObject(), *objs = cJSON_CreateArray(), *tr, *ref, *ans = NULL;
 	struct upstream_resp ur;
-	struct upstream_call c;
 	struct buf body;
 	char *txt, *url;
 	size_t n = 0;
@@ -236,17 +234,7 @@ lfs_phase(struct upstream *up, struct store *st, const struct publish_req *req,
 	cJSON_Delete(b);
 	url = xasprintf("/%s%s.git/info/lfs/objects/batch", route_type_prefix(req->type), req->repo);
 	buf_init(&body, 16u << 20);
-	memset(&c, 0, sizeof(c));
-	c.method = "POST";
-	c.url = url;
-	c.content_type = LFS_JSON;
-	c.accept = LFS_JSON;
-	c.body = txt;
-	c.body_len = strlen(txt);
-	c.upload_fd = -1;
-	c.out = &body;
-	c.timeout_ms = 120000;
-	if (upstream_call(up, &c, &ur) != GG_OK || ur.status != 200) {
+	if (post_json(up, url, LFS_JSON, txt, &body, 120000, &ur) != GG_OK || ur.status != 200) {
 		r = fail_upstream(res, "LFS batch", ur.status, &body);
 		goto done;
 	}

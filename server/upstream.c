@@ -293,6 +293,28 @@ sleep_s(uint64_t s)
 
 /* --- metadata ------------------------------------------------------------- */
 
+/*
+ * The retry rule for metadata requests, where a client is waiting: a 429
+ * whose wait is short is waited out, an unreachable or 5xx upstream is
+ * tried again after a second; both a bounded number of times.  Returns 1
+ * (after sleeping) if the request should be sent again.
+ */
+static int
+retry_later(const struct upstream_resp *out, int *tries)
+{
+	if (out->status == 429 && *tries < META_TRIES && out->retry_after <= GG_RETRY_AFTER_MAX) {
+		sleep_s(out->retry_after ? out->retry_after + 1 : 1);
+		(*tries)++;
+		return 1;
+	}
+	if ((out->status == 0 || out->status >= 500) && *tries < META_TRIES - 1) {
+		(*tries)++;
+		sleep_s(1);
+		return 1;
+	}
+	return 0;
+}
+
 static size_t
 discard_cb(char *p, size_t s, size_t n, void *ud)
 {
@@ -355,16 +377,8 @@ upstream_head_file(struct upstream *u, const char *prefix, const char *repo, con
 		}
 		if (out->status >= 300 && out->status < 400 && out->has_size == 2)
 			out->has_size = 0; /* a redirect's length is not the file's */
-		if (out->status == 429 && tries < META_TRIES && out->retry_after <= GG_RETRY_AFTER_MAX) {
-			sleep_s(out->retry_after ? out->retry_after + 1 : 1);
-			tries++;
+		if (retry_later(out, &tries))
 			continue;
-		}
-		if ((out->status == 0 || out->status >= 500) && tries < META_TRIES - 1) {
-			tries++;
-			sleep_s(1);
-			continue;
-		}
 		r = (out->status == 0 || out->status >= 500 || out->status == 429) ? GG_EUNAVAIL : GG_OK;
 		break;
 	}
@@ -531,16 +545,8 @@ upstream_api(struct upstream *u, const char *method, const char *path_query, con
 			log_warnx("upstream %s %s: %s", method, path_query, curl_easy_strerror(cc));
 			out->status = 0;
 		}
-		if (out->status == 429 && tries < META_TRIES && out->retry_after <= GG_RETRY_AFTER_MAX) {
-			sleep_s(out->retry_after ? out->retry_after + 1 : 1);
-			tries++;
+		if (retry_later(out, &tries))
 			continue;
-		}
-		if ((out->status == 0 || out->status >= 500) && tries < META_TRIES - 1) {
-			tries++;
-			sleep_s(1);
-			continue;
-		}
 		r = (out->status == 0 || out->status >= 500 || out->status == 429) ? GG_EUNAVAIL : GG_OK;
 		break;
 	}
