@@ -10,6 +10,7 @@
 #   3. CLIENTS (default 32) clients at once through a cold ggufd: upstream
 #      bytes / file size (from the fake Hub's counters), slowest client time
 #      / single-client time;
+#   3b. the last MiB of a cold file (served from the one fetch as it lands);
 #   4. 64 clients at once on a cold file of BIG_MB (default 2048) MiB:
 #      ggufd's peak RSS (VmHWM), to show memory stays bounded per client.
 # Writes bench/out/coldmiss.md.  Needs python3 and curl.
@@ -69,6 +70,11 @@ done
 wait "${CPIDS[@]}"
 SLOWEST=$(cat "$W"/t.* | sort -g | tail -1)
 UP_BYTES=$(stat_bytes)
+# 3b. a client asking for the last MiB of a cold file: ggufd streams ranges
+# from the one fetch (no second, ranged upstream request), so this costs
+# about the whole file's fetch.
+start_ggufd "$W/s2b"; G2B=$GURL
+read -r R_TOTAL < <(curl -s -o /dev/null -r -1048576 -w '%{time_total}\n' "$G2B$P")
 # 4. 64 clients on the big cold file: peak RSS
 start_ggufd "$W/s3"; G3=$GURL; G3PID=$GPID
 CPIDS=()
@@ -84,5 +90,6 @@ mkdir -p bench/out
   awk -v d="$D_SPEED" -v g="$G_SPEED" 'BEGIN{printf "| throughput: direct / through ggufd (MiB/s) | %.0f / %.0f (ratio %.2f) |\n", d/1048576, g/1048576, g/d}'
   awk -v u="$UP_BYTES" -v s="$SIZE_MB" -v c="$CLIENTS" 'BEGIN{printf "| %d clients at once: upstream bytes / file size | %.2f |\n", c, u/(s*1048576)}'
   awk -v w="$SLOWEST" -v o="$G_TOTAL" -v c="$CLIENTS" 'BEGIN{printf "| %d clients at once: slowest client time / single client time | %.2f |\n", c, w/o}'
+  awk -v r="$R_TOTAL" -v o="$G_TOTAL" 'BEGIN{printf "| last MiB of a cold file: time / whole-file time through ggufd | %.2f |\n", r/o}'
   echo "| 64 clients on a cold $BIG_MB MiB file: ggufd peak RSS | $((RSS / 1024)) MiB |"
 } | tee bench/out/coldmiss.md

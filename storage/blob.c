@@ -525,7 +525,9 @@ struct blob_partial {
 	uint64_t size;
 	uint64_t len;
 	EVP_MD_CTX *sha256;
-	EVP_MD_CTX *sha1;
+	EVP_MD_CTX *sha1;   /* only for a git-sha1 key (regular files) */
+	int verified;       /* blob_partial_verify succeeded: digest is final */
+	struct blob_digest digest;
 };
 
 static void
@@ -533,8 +535,11 @@ partial_hash_init(struct blob_partial *p)
 {
 	char head[32];
 	int n = snprintf(head, sizeof(head), "blob %llu", (unsigned long long)p->size);
-	if (EVP_DigestInit_ex(p->sha256, EVP_sha256(), NULL) != 1 ||
-	    EVP_DigestInit_ex(p->sha1, EVP_sha1(), NULL) != 1)
+	if (EVP_DigestInit_ex(p->sha256, EVP_sha256(), NULL) != 1)
+		log_fatalx("EVP_DigestInit_ex() failed");
+	if (p->sha1 == NULL)
+		return; /* an LFS key: sha256 alone decides */
+	if (EVP_DigestInit_ex(p->sha1, EVP_sha1(), NULL) != 1)
 		log_fatalx("EVP_DigestInit_ex() failed");
 	EVP_DigestUpdate(p->sha1, head, (size_t)n + 1);
 }
@@ -567,8 +572,8 @@ blob_partial_open(struct blob_store *bs, const char *key, uint64_t size,
 	p->size = size;
 	memcpy(p->key, key, kl + 1);
 	p->sha256 = EVP_MD_CTX_new();
-	p->sha1 = EVP_MD_CTX_new();
-	if (p->sha256 == NULL || p->sha1 == NULL)
+	p->sha1 = kl == GG_SHA1_HEX ? EVP_MD_CTX_new() : NULL;
+	if (p->sha256 == NULL || (kl == GG_SHA1_HEX && p->sha1 == NULL))
 		log_fatalx("EVP_MD_CTX_new() failed: out of memory");
 	partial_hash_init(p);
 	if (snprintf_checked(p->path, sizeof(p->path), "%s/%s.part", bs->tmp, key) != GG_OK)
@@ -590,7 +595,8 @@ blob_partial_open(struct blob_store *bs, const char *key, uint64_t size,
 			if (got <= 0)
 				break;
 			EVP_DigestUpdate(p->sha256, buf, (size_t)got);
-			EVP_DigestUpdate(p->sha1, buf, (size_t)got);
+			if (p->sha1 != NULL)
+				EVP_DigestUpdate(p->sha1, buf, (size_t)got);
 			off += (uint64_t)got;
 		}
 		free(buf);
@@ -620,7 +626,8 @@ blob_partial_write(struct blob_partial *p, const void *data, size_t n)
 		return e == ENOSPC ? GG_ENOSPC : GG_EIO;
 	}
 	EVP_DigestUpdate(p->sha256, data, n);
-	EVP_DigestUpdate(p->sha1, data, n);
+	if (p->sha1 != NULL)
+		EVP_DigestUpdate(p->sha1, data, n);
 	p->len += n;
 	return GG_OK;
 }
@@ -648,30 +655,49 @@ blob_partial_path(const struct blob_partial *p)
 }
 
 int
-blob_partial_finish(struct blob_partial *p, struct blob_digest *out)
+blob_partial_verify(struct blob_partial *p, struct blob_digest *out)
 {
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int ml;
+
+	if (p->verified) {
+		if (out != NULL)
+			*out = p->digest;
+		return GG_OK;
+	}
+	if (p->len != p->size)
+		return GG_ECORRUPT;
+	memset(&p->digest, 0, sizeof(p->digest));
+	EVP_DigestFinal_ex(p->sha256, md, &ml);
+	hex_encode(md, ml, p->digest.sha256);
+	if (p->sha1 != NULL) {
+		EVP_DigestFinal_ex(p->sha1, md, &ml);
+		hex_encode(md, ml, p->digest.gitsha1);
+	}
+	p->digest.size = p->len;
+	if (strcmp(p->key, p->sha1 != NULL ? p->digest.gitsha1 : p->digest.sha256) != 0) {
+		log_warnx("download of %s does not match its hash (got sha256 %s): discarded",
+			  p->key, p->digest.sha256);
+		/* The hash contexts are spent: reset so nothing can pass later. */
+		p->len = 0;
+		partial_hash_init(p);
+		return GG_ECORRUPT;
+	}
+	p->verified = 1;
+	if (out != NULL)
+		*out = p->digest;
+	return GG_OK;
+}
+
+int
+blob_partial_finish(struct blob_partial *p, struct blob_digest *out)
+{
 	struct blob_digest d;
 	char dir[512], dst[600];
 	int r;
 
-	memset(&d, 0, sizeof(d));
-	if (p->len != p->size) {
-		r = GG_ECORRUPT;
+	if ((r = blob_partial_verify(p, &d)) != GG_OK)
 		goto discard;
-	}
-	EVP_DigestFinal_ex(p->sha256, md, &ml);
-	hex_encode(md, ml, d.sha256);
-	EVP_DigestFinal_ex(p->sha1, md, &ml);
-	hex_encode(md, ml, d.gitsha1);
-	d.size = p->len;
-	if (strcmp(p->key, strlen(p->key) == GG_SHA256_HEX ? d.sha256 : d.gitsha1) != 0) {
-		log_warnx("download of %s does not match its hash (got sha256 %s): discarded",
-			  p->key, d.sha256);
-		r = GG_ECORRUPT;
-		goto discard;
-	}
 	if (fsync(p->fd) != 0) {
 		log_warn("fsync(\"%s\") failed", p->path);
 		r = GG_EIO;

@@ -122,6 +122,12 @@ uint64_t blob_partial_length(const struct blob_partial *p);
 /* The partial's path, for readers (valid until finish/close/discard). */
 const char *blob_partial_path(const struct blob_partial *p);
 /*
+ * Checks the complete partial against its key, without publishing it:
+ * 0 and *out, or GG_ECORRUPT (short, or the hash differs; the partial must
+ * then be discarded).  gitsha1 is filled only for a git-sha1 key.
+ */
+int blob_partial_verify(struct blob_partial *p, struct blob_digest *out);
+/*
  * Completes the blob: the length must equal size and the digest the key;
  * then fsync, rename to blobs/sha256/, fsync(dir).  On a mismatch the
  * partial is removed and GG_ECORRUPT returned.  Frees p in every case.
