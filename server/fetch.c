@@ -29,7 +29,7 @@
 #include "route.h"
 #include "util.h"
 
-#define WAKE_BYTES (256u * 1024u)
+#define WAKE_BYTES (2u * 1024u * 1024u)
 #define WAKE_MS 50
 
 enum fetch_state { FETCH_RUNNING, FETCH_DONE, FETCH_FAILED };

@@ -533,6 +533,16 @@ check_content(struct gateway *gw, const char *path, const char *sha256, uint64_t
 
 /* --- the journal -------------------------------------------------------------- */
 
+/* Sets key to item, replacing or adding (cJSON's replace does nothing for
+ * an absent key and would leak the item). */
+static void
+jset(cJSON *o, const char *key, cJSON *item)
+{
+	cJSON_DeleteItemFromObjectCaseSensitive(o, key);
+	cJSON_AddItemToObject(o, key, item);
+}
+
+
 static int
 job_save(struct gateway *gw, uint64_t id, cJSON *job, unsigned state)
 {
@@ -541,7 +551,7 @@ job_save(struct gateway *gw, uint64_t id, cJSON *job, unsigned state)
 	char *txt;
 	int r;
 
-	cJSON_ReplaceItemInObjectCaseSensitive(job, "state", cJSON_CreateString(state_name(state)));
+	jset(job, "state", cJSON_CreateString(state_name(state)));
 	txt = print_json(job);
 	memset(&u, 0, sizeof(u));
 	u.state = state;
@@ -755,7 +765,7 @@ job_publish(struct gateway *gw, uint64_t id, cJSON *job, struct publish_result *
 		snprintf(pf->sha256, sizeof(pf->sha256), "%s", jstr(f, "sha256"));
 		pf->size = (uint64_t)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(f, "size"));
 	}
-	cJSON_ReplaceItemInObjectCaseSensitive(job, "attempts", cJSON_CreateNumber(attempts + 1));
+	jset(job, "attempts", cJSON_CreateNumber(attempts + 1));
 	job_save(gw, id, job, JOB_PUBLISHING);
 	if (attempts > 0 && already_published(gw, job, res->commit)) {
 		log_info("upload job %llu was already published upstream (%.12s)",
@@ -777,7 +787,7 @@ job_publish(struct gateway *gw, uint64_t id, cJSON *job, struct publish_result *
 		}
 		if (!req.create_pr)
 			store_set_ref(gw->st, type, req.repo, req.rev, res->commit);
-		cJSON_ReplaceItemInObjectCaseSensitive(job, "commit", cJSON_CreateString(res->commit));
+		jset(job, "commit", cJSON_CreateString(res->commit));
 		cJSON_DeleteItemFromObjectCaseSensitive(job, "commitUrl");
 		cJSON_AddStringToObject(job, "commitUrl", res->commit_url);
 		cJSON_DeleteItemFromObjectCaseSensitive(job, "error");
@@ -786,7 +796,7 @@ job_publish(struct gateway *gw, uint64_t id, cJSON *job, struct publish_result *
 		uint64_t wait = 1ull << (attempts < 6 ? attempts + 1 : 6); /* 2 s .. 64 s */
 		cJSON_DeleteItemFromObjectCaseSensitive(job, "error");
 		cJSON_AddStringToObject(job, "error", res->error);
-		cJSON_ReplaceItemInObjectCaseSensitive(job, "next_at",
+		jset(job, "next_at",
 						       cJSON_CreateNumber((double)(now_unix() + wait)));
 		job_save(gw, id, job, r == GG_EUNAVAIL && retry ? JOB_PENDING : JOB_FAILED);
 	}
@@ -1473,11 +1483,11 @@ commit_op(struct req *r, struct gateway *gw, cJSON *job, const char *key, cJSON 
 
 	*status = MHD_HTTP_BAD_REQUEST;
 	if (strcmp(key, "header") == 0) {
-		cJSON_ReplaceItemInObjectCaseSensitive(job, "summary",
+		jset(job, "summary",
 						       cJSON_CreateString(jstr(v, "summary")));
-		cJSON_ReplaceItemInObjectCaseSensitive(job, "description",
+		jset(job, "description",
 						       cJSON_CreateString(jstr(v, "description")));
-		cJSON_ReplaceItemInObjectCaseSensitive(job, "parentCommit",
+		jset(job, "parentCommit",
 						       cJSON_CreateString(jstr(v, "parentCommit")));
 		return 0;
 	}
@@ -1577,7 +1587,7 @@ handle_commit(struct req *r, struct gateway *gw)
 				  "Commit body too large: send large files through LFS", NULL);
 	id = job_new_id(gw);
 	job = job_make(id, name, r->route.type, r->route.repo, r->route.rev, "Upload with ggufd", "", 0);
-	cJSON_ReplaceItemInObjectCaseSensitive(job, "create_pr",
+	jset(job, "create_pr",
 					       cJSON_CreateBool(http_query_bool(r, "create_pr")));
 	if (ct != NULL && strncasecmp(ct, "application/json", 16) == 0) {
 		/* The Hub's JSON form: {"summary","description","files","lfsFiles",

@@ -1,0 +1,483 @@
+#!/usr/bin/env bash
+# gateway.sh: ggufd's upload gateway in front of the fake Hub.
+#
+# A fake Hub (tests/fakehub/fakehub.py --token UP) holds ruv/ruvltra; a ggufd
+# started with HF_TOKEN=UP mirrors it and accepts uploads with its own tokens.
+#   1. @huggingface/hub uploadFile (useXet:false, hubUrl=ggufd, a ggufd
+#      upload token): a small GGUF (basic PUT) and a ~5 MB one that goes
+#      multipart (--multipart-threshold 3000000 --multipart-chunk 1000000);
+#      both then download byte-exact from ggufd and from the fake Hub
+#      itself (published upstream); whoAmI names the ggufd token.
+#   2. The plain route PUT /api/ggufd/upload/...: 200 done, byte-exact
+#      download, the job in /api/ggufd/uploads.
+#   3. Every policy refusal (403, 422, 413, 401, signed-href 403, bad bytes
+#      400) with its message, and nothing published upstream.
+#   6. A Hub-protocol upload whose commit failed upstream (503) is retried:
+#      the second batch answer has no actions, no bytes are sent again.
+#   5. Upstream down during a plain PUT: 202 pending; ggufd is stopped, the
+#      Hub comes back, ggufd restarts on the same store and the job lands
+#      exactly once.
+#   4. Token hygiene, over everything above: the upstream token is in no
+#      ggufd log, no response, no CDN request; hub requests carry exactly it;
+#      the client's ggufd tokens never reach the fake Hub.
+# No timing assertions; every wait is bounded.
+
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+need_env
+unset HF_TOKEN HUGGING_FACE_HUB_TOKEN HUGGINGFACE_API_KEY HF_ENDPOINT HF_HUB_DISABLE_XET
+
+plan 68
+
+REPO=ruv/ruvltra
+IN=$WORK/in
+DL=$WORK/dl
+RESP=$WORK/resp # every answer ggufd gave us (searched for the upstream token)
+REPOS=$WORK/repos
+S=$WORK/store
+CLIENT=$TOP_SRCDIR/tests/integration/upload_client.mjs
+mkdir -p "$IN" "$DL" "$RESP" "$REPOS"
+
+# The upstream token: fresh, so a grep for it cannot match anything else.
+UP=hf_up$(od -An -N20 -tx1 /dev/urandom | tr -d ' \n')
+GW_ARGS=(--multipart-threshold 3000000 --multipart-chunk 1000000 --upload-max-size 6000000)
+
+# --- helpers -------------------------------------------------------------------
+
+# req NAME CURL-ARGS...: one request to ggufd; headers in $RESP/NAME.h, body
+# in $RESP/NAME.b; prints the final status code.
+req() {
+	local name=$1
+	shift
+	gcurl -D "$RESP/$name.h" -o "$RESP/$name.b" -w '%{http_code}' "$@"
+}
+# dl NAME OUT URL: a download from ggufd into OUT (headers in $RESP/NAME.h,
+# the body copied to $RESP/NAME.b so the hygiene check sees it too).
+dl() {
+	local code
+	code=$(gcurl -D "$RESP/$1.h" -o "$2" -w '%{http_code}' "$3")
+	cp -- "$2" "$RESP/$1.b" 2>/dev/null
+	echo "$code"
+}
+# emsg NAME: the X-Error-Message of a saved answer.
+emsg() { header X-Error-Message "$RESP/$1.h"; }
+# shows NAME: a saved answer, for diagnostics.
+shows() {
+	head -c 1500 "$RESP/$1.h" 2>/dev/null
+	head -c 1500 "$RESP/$1.b" 2>/dev/null | LC_ALL=C tr -c '[:print:]\n' '.'
+}
+AUTH() { printf 'Authorization: Bearer %s' "$1"; }
+
+# node_client NAME TOKEN ARGS...: upload_client.mjs; stdout in $RESP/NAME.json,
+# stderr in $RESP/NAME.err; returns its exit status.
+node_client() {
+	local name=$1 tok=$2
+	shift 2
+	GGUFD_TOKEN=$tok timeout 120 node "$CLIENT" "$@" >"$RESP/$name.json" 2>"$RESP/$name.err"
+}
+
+# stats_now FILE: the fake Hub's stats (control API).
+stats_now() { fake_stats "$1"; }
+
+# commits_with PATH FILE: how many upstream commits (in stats FILE) added PATH.
+commits_with() {
+	jpy "$2" "sum(1 for c in d['commits'] if '$1' in c.get('lfsPaths', []) + c.get('files', []))"
+}
+
+# start_gateway: ggufd on $S in front of the fake Hub, holding the upstream token.
+start_gateway() {
+	HF_TOKEN=$UP start_ggufd "$S" --upstream "$HUB" "${GW_ARGS[@]}"
+}
+
+# --- tools and data ----------------------------------------------------------------
+
+missing=
+for t in curl python3 node sha256sum timeout cmp od; do
+	have "$t" || missing="$missing $t"
+done
+[ -f "$TOP_SRCDIR/tests/node_modules/@huggingface/hub/package.json" ] ||
+	missing="$missing tests/node_modules/@huggingface/hub(npm ci --prefix tests)"
+[ -x "$GGUFD" ] && [ -x "$MKGGUF" ] || missing="$missing ggufd/mkgguf($GGUFD $MKGGUF)"
+result "tools present (curl python3 node @huggingface/hub ggufd mkgguf ...)" "$([ -z "$missing" ]; echo $?)" \
+	"missing:$missing"
+if [ -n "$missing" ]; then
+	finish
+	exit
+fi
+
+mkst=0
+mkgguf "$IN/small.gguf" --size 200000 >>"$WORK/mk.log" 2>&1 || mkst=1                  # Q4_K_M
+mkgguf "$IN/big.gguf" --size 5000000 --ftype Q8_0 >>"$WORK/mk.log" 2>&1 || mkst=1      # multipart
+mkgguf "$IN/plain.gguf" --size 300000 --ftype Q8_0 --seed 3 >>"$WORK/mk.log" 2>&1 || mkst=1
+mkgguf "$IN/other.gguf" --size 100000 --ftype Q8_0 --seed 5 >>"$WORK/mk.log" 2>&1 || mkst=1
+mkgguf "$IN/retry.gguf" --size 150000 --seed 7 >>"$WORK/mk.log" 2>&1 || mkst=1
+mkgguf "$IN/pend.gguf" --size 120000 --seed 9 >>"$WORK/mk.log" 2>&1 || mkst=1
+python3 -c 'import os, sys; sys.stdout.buffer.write(os.urandom(100000))' >"$IN/random.bin"
+python3 -c 'import sys; sys.stdout.write("{\"pad\": \"" + "a" * 6000000 + "\"}\n")' >"$IN/huge.json"
+printf -- '---\nlicense: apache-2.0\ntags:\n- gguf\n- ruvltra\n---\n# RuvLTRA\n' >"$IN/README.md"
+printf '# RuvLTRA\nno front matter here\n' >"$IN/README-none.md"
+printf -- '---\nlicense: mit\n---\n# RuvLTRA\n' >"$IN/README-notags.md"
+printf '#!/bin/sh\necho hi\n' >"$IN/run.sh"
+printf '{"model_type": "qwen2"}\n' >"$IN/config.json"
+COMMIT0=$(fakehub mkrepo --repos "$REPOS" --repo "$REPO" --commit auto --ref main "$IN/config.json" 2>>"$WORK/mk.log" | tail -n 1)
+result "test files and the fake repo made" "$([ "$mkst" = 0 ] && [ ${#COMMIT0} = 40 ]; echo $?)" \
+	"$(tail -c 1500 "$WORK/mk.log")"
+
+# --- tokens ------------------------------------------------------------------------------
+
+tok_add() { "$GGUFD" token add "$1" --scope "$2" --store "$S" 2>>"$WORK/token.err"; }
+TOK=$(tok_add ci upload)
+RTOK=$(tok_add reader read)
+GONE=$(tok_add gone upload)
+re='^hf_[0-9a-f]{40}$'
+result "token add prints hf_ + 40 hex on stdout (upload, read)" \
+	"$([[ $TOK =~ $re ]] && [[ $RTOK =~ $re ]] && [[ $GONE =~ $re ]] && [ "$TOK" != "$RTOK" ]; echo $?)" \
+	"got '$TOK' '$RTOK' '$GONE'; stderr: $(cat "$WORK/token.err")"
+"$GGUFD" token revoke gone --store "$S" >"$WORK/revoke.out" 2>&1
+rst=$?
+"$GGUFD" token ls --store "$S" >"$WORK/ls.out" 2>&1
+result "token ls lists names and scopes, never a token; a revoked one is gone or marked revoked" \
+	"$([ $rst = 0 ] && grep -q 'ci' "$WORK/ls.out" && grep -q 'upload' "$WORK/ls.out" &&
+		grep -q 'reader' "$WORK/ls.out" && grep -q 'read' "$WORK/ls.out" &&
+		! grep -w 'gone' "$WORK/ls.out" | grep -vqw 'revoked' && ! grep -qF -e "$TOK" -e "$RTOK" -e "$GONE" "$WORK/ls.out"; echo $?)" \
+	"revoke exit $rst: $(cat "$WORK/revoke.out")" "ls: $(cat "$WORK/ls.out")"
+
+if ! start_fakehub "$REPOS" --token "$UP" || ! start_gateway; then
+	not_ok "fake Hub (with --token) and ggufd (HF_TOKEN, gateway flags) started"
+	finish
+	exit
+fi
+ok "fake Hub (with --token) and ggufd (HF_TOKEN, gateway flags) started"
+
+# --- 1. @huggingface/hub uploadFile through ggufd ------------------------------------------
+
+SMALL=ruvltra-0.5b-q4_k_m.gguf
+BIG=ruvltra-0.5b-q8_0.gguf
+SMALL_OID=$(sha256_of "$IN/small.gguf")
+BIG_OID=$(sha256_of "$IN/big.gguf")
+
+node_client js_small "$TOK" --upload "$BASE" "$REPO" "$IN/small.gguf" "$SMALL" "js small"
+st=$?
+result "uploadFile (useXet:false) of a small GGUF through ggufd succeeds with a commit" \
+	"$([ $st = 0 ] && [ "$(jpy "$RESP/js_small.json" 'len(d["commitOid"]) == 40 and d["commitOid"] in d["commitUrl"]')" = true ]; echo $?)" \
+	"exit $st: $(head -c 2000 "$RESP/js_small.err") $(head -c 1500 "$RESP/js_small.json")"
+JS_SMALL_COMMIT=$(jpy "$RESP/js_small.json" 'd["commitOid"]' 2>/dev/null)
+result "the small file went as one bearer-less PUT to ggufd's signed href (preupload, batch, PUT, commit)" \
+	"$([ "$(jpy "$RESP/js_small.json" '[(r["method"], "preupload" if "/preupload/" in r["url"] else "batch" if "/info/lfs/objects/batch" in r["url"] else "commit" if "/commit/" in r["url"] else r["url"].split("/_ggufd/lfs/")[-1], r["auth"], r["status"]) for r in d["requests"]]')" = \
+		"[[\"POST\", \"preupload\", true, 200], [\"POST\", \"batch\", true, 200], [\"PUT\", \"$SMALL_OID\", false, 200], [\"POST\", \"commit\", true, 200]]" ]; echo $?)" \
+	"$(head -c 2500 "$RESP/js_small.json")"
+
+node_client js_big "$TOK" --upload "$BASE" "$REPO" "$IN/big.gguf" "$BIG" "js big"
+st=$?
+result "uploadFile of a 5 MB GGUF (above --multipart-threshold) succeeds" \
+	"$([ $st = 0 ] && [ "$(jpy "$RESP/js_big.json" 'len(d["commitOid"]) == 40')" = true ]; echo $?)" \
+	"exit $st: $(head -c 2000 "$RESP/js_big.err") $(head -c 1500 "$RESP/js_big.json")"
+JS_BIG_COMMIT=$(jpy "$RESP/js_big.json" 'd["commitOid"]' 2>/dev/null)
+result "it went multipart: 5 part PUTs and a completion on ggufd, none with Authorization" \
+	"$([ "$(jpy "$RESP/js_big.json" '[sorted(r["url"].split("/_ggufd/lfs/")[1] for r in d["requests"] if "/_ggufd/lfs/" in r["url"]), [r["auth"] for r in d["requests"] if "/_ggufd/" in r["url"]].count(True), [r["status"] for r in d["requests"] if "/_ggufd/" in r["url"]].count(200)]')" = \
+		"[[\"$BIG_OID/complete\", \"$BIG_OID/part/1\", \"$BIG_OID/part/2\", \"$BIG_OID/part/3\", \"$BIG_OID/part/4\", \"$BIG_OID/part/5\"], 0, 6]" ]; echo $?)" \
+	"$(head -c 3000 "$RESP/js_big.json")"
+
+dl dl_small "$DL/small" "$BASE/$REPO/resolve/main/$SMALL" >/dev/null
+dl dl_big "$DL/big" "$BASE/$REPO/resolve/main/$BIG" >/dev/null
+result "both download byte-exact from ggufd's /resolve/main/" \
+	"$(cmp -s "$DL/small" "$IN/small.gguf" && cmp -s "$DL/big" "$IN/big.gguf"; echo $?)" \
+	"$(shows dl_small) $(shows dl_big)"
+result "ggufd's main is the commit upstream made (X-Repo-Commit)" \
+	"$([ -n "$JS_BIG_COMMIT" ] && [ "$(header X-Repo-Commit "$RESP/dl_big.h")" = "$JS_BIG_COMMIT" ]; echo $?)" \
+	"X-Repo-Commit $(header X-Repo-Commit "$RESP/dl_big.h"), upload commit $JS_BIG_COMMIT"
+gcurl -L -o "$DL/hub_small" "$HUB/$REPO/resolve/main/$SMALL"
+gcurl -L -o "$DL/hub_big" "$HUB/$REPO/resolve/main/$BIG"
+result "the fake Hub's own resolve serves both (they were published upstream)" \
+	"$(cmp -s "$DL/hub_small" "$IN/small.gguf" && cmp -s "$DL/hub_big" "$IN/big.gguf"; echo $?)" \
+	"sizes: $(file_size "$DL/hub_small") $(file_size "$DL/hub_big")"
+stats_now "$WORK/st1.json"
+result "upstream recorded two commits, with ggufd's commit ids, as LFS files" \
+	"$([ "$(jpy "$WORK/st1.json" '[[c["commitOid"], c["lfsPaths"], c["lfsFiles"]] for c in d["commits"]]')" = \
+		"[[\"$JS_SMALL_COMMIT\", [\"$SMALL\"], [\"$SMALL_OID\"]], [\"$JS_BIG_COMMIT\", [\"$BIG\"], [\"$BIG_OID\"]]]" ]; echo $?)" \
+	"$(jpy "$WORK/st1.json" 'd["commits"]')"
+
+node_client who_ci "$TOK" --whoami "$BASE"
+st1=$?
+node_client who_reader "$RTOK" --whoami "$BASE"
+st2=$?
+result "whoAmI through ggufd names the ggufd token (ci: write, reader: read)" \
+	"$([ $st1 = 0 ] && [ $st2 = 0 ] &&
+		[ "$(jpy "$RESP/who_ci.json" '[d["name"], d["role"]]')" = '["ci", "write"]' ] &&
+		[ "$(jpy "$RESP/who_reader.json" '[d["name"], d["role"]]')" = '["reader", "read"]' ]; echo $?)" \
+	"$(cat "$RESP/who_ci.json" "$RESP/who_ci.err" "$RESP/who_reader.json" "$RESP/who_reader.err")"
+code=$(req who_bad -H "$(AUTH "$GONE")" "$BASE/api/whoami-v2")
+result "whoami-v2 with a revoked token is 401" "$([ "$code" = 401 ]; echo $?)" "$(shows who_bad)"
+
+# --- 2. the plain PUT route ---------------------------------------------------------------------
+
+PLAIN=ruvltra-coder-1.5b-q8_0.gguf
+code=$(req plain -T "$IN/plain.gguf" -H "$(AUTH "$TOK")" -H 'X-Commit-Message: plain put of the coder model' \
+	"$BASE/api/ggufd/upload/$REPO/$PLAIN")
+PLAIN_ID=$(jpy "$RESP/plain.b" 'd["id"]' 2>/dev/null)
+PLAIN_COMMIT=$(jpy "$RESP/plain.b" 'd["commitOid"]' 2>/dev/null)
+result "PUT /api/ggufd/upload/$REPO/$PLAIN is 200 {id, state: done, commitOid}" \
+	"$([ "$code" = 200 ] && [ "$(jpy "$RESP/plain.b" 'd["state"]')" = "done" ] && [ ${#PLAIN_COMMIT} = 40 ] && [ -n "$PLAIN_ID" ]; echo $?)" \
+	"status $code: $(shows plain)"
+dl dl_plain "$DL/plain" "$BASE/$REPO/resolve/main/$PLAIN" >/dev/null
+result "the plain upload downloads byte-exact through ggufd" "$(cmp -s "$DL/plain" "$IN/plain.gguf"; echo $?)" \
+	"$(shows dl_plain)"
+stats_now "$WORK/st2.json"
+result "upstream has exactly one commit adding it, with the X-Commit-Message as summary" \
+	"$([ "$(jpy "$WORK/st2.json" "[[c['commitOid'], c['summary']] for c in d['commits'] if '$PLAIN' in c['lfsPaths']]")" = \
+		"[[\"$PLAIN_COMMIT\", \"plain put of the coder model\"]]" ]; echo $?)" \
+	"$(jpy "$WORK/st2.json" 'd["commits"][-1]')"
+code=$(req job_plain -H "$(AUTH "$TOK")" "$BASE/api/ggufd/uploads/$PLAIN_ID")
+result "GET /api/ggufd/uploads/{id}: done, 1 attempt, the file, its upstream commit" \
+	"$([ "$code" = 200 ] && [ "$(jpy "$RESP/job_plain.b" "[d['state'], d['attempts'], [f['path'] for f in d['files']], d.get('commit', d.get('commitOid'))]")" = \
+		"[\"done\", 1, [\"$PLAIN\"], \"$PLAIN_COMMIT\"]" ]; echo $?)" \
+	"status $code: $(shows job_plain)"
+code=$(req jobs -H "$(AUTH "$TOK")" "$BASE/api/ggufd/uploads")
+result "GET /api/ggufd/uploads lists the jobs (the JS uploads and the plain PUT), all done" \
+	"$([ "$code" = 200 ] && [ "$(jpy "$RESP/jobs.b" "sorted(set(j['state'] for j in d)) == ['done'] and $PLAIN_ID in [j['id'] for j in d] and len(d) >= 3")" = true ]; echo $?)" \
+	"status $code: $(shows jobs)"
+code=$(req jobs_anon "$BASE/api/ggufd/uploads")
+code2=$(req jobs_read -H "$(AUTH "$RTOK")" "$BASE/api/ggufd/uploads")
+result "the journal needs an upload token (none: 401, read scope: 403)" \
+	"$([ "$code" = 401 ] && [ "$code2" = 403 ]; echo $?)" "statuses $code $code2"
+code=$(req readme -T "$IN/README.md" -H "$(AUTH "$TOK")" "$BASE/api/ggufd/upload/$REPO/README.md")
+dl dl_readme "$DL/readme" "$BASE/$REPO/resolve/main/README.md" >/dev/null
+result "a README.md with license and tags is accepted (200) and served" \
+	"$([ "$code" = 200 ] && cmp -s "$DL/readme" "$IN/README.md"; echo $?)" "status $code: $(shows readme)"
+
+# --- 3. refusals: status, message, nothing published ----------------------------------------------
+
+stats_now "$WORK/st_before.json"
+N_COMMITS=$(jpy "$WORK/st_before.json" 'len(d["commits"])')
+N_UPLOADS=$(jpy "$WORK/st_before.json" 'sum(d["uploads"].values())')
+U="$BASE/api/ggufd/upload/$REPO"
+
+# refuse DESC STATUS MSG-REGEX NAME CURL-ARGS...: the request is answered STATUS
+# and its X-Error-Message matches MSG-REGEX (grep -E, case-insensitive).
+refuse() {
+	local desc=$1 want=$2 re=$3 name=$4 code
+	shift 4
+	code=$(req "$name" "$@")
+	result "$desc: $want" "$([ "$code" = "$want" ] && emsg "$name" | grep -qiE -- "$re"; echo $?)" \
+		"status $code, X-Error-Message '$(emsg "$name")'" "$(head -c 600 "$RESP/$name.b")"
+}
+
+refuse "a repo that is not allowed (other/repo)" 403 'other/repo.*not allowed' r_repo \
+	-T "$IN/plain.gguf" -H "$(AUTH "$TOK")" "$BASE/api/ggufd/upload/other/repo/$PLAIN"
+refuse "a GGUF not named ruvltra-[variant-]size-quant.gguf (model-1.5b-q8_0.gguf)" 422 \
+	'ruvltra-\[\{variant\}-\]\{size\}-\{quant\}\.gguf' r_name \
+	-T "$IN/plain.gguf" -H "$(AUTH "$TOK")" "$U/model-1.5b-q8_0.gguf"
+refuse "an unknown quantization (ruvltra-1.5b-q9_x.gguf)" 422 'quantization' r_quant \
+	-T "$IN/plain.gguf" -H "$(AUTH "$TOK")" "$U/ruvltra-1.5b-q9_x.gguf"
+refuse "a size that is not like 0.5b (ruvltra-big-q8_0.gguf)" 422 'size like' r_size \
+	-T "$IN/plain.gguf" -H "$(AUTH "$TOK")" "$U/ruvltra-big-q8_0.gguf"
+refuse "a Q8_0 file named ...-q4_k_m.gguf (quant != general.file_type)" 422 'q4_k_m.*Q8_0|file_type' r_ftype \
+	-T "$IN/plain.gguf" -H "$(AUTH "$TOK")" "$U/ruvltra-1.5b-q4_k_m.gguf"
+refuse "random bytes named ruvltra-0.5b-q4_k_m.gguf (not GGUF)" 422 'not a valid GGUF' r_invalid \
+	-T "$IN/random.bin" -H "$(AUTH "$TOK")" "$U/ruvltra-0.5b-q4_k_m.gguf"
+refuse "a file outside the allowed globs (run.sh)" 422 'run\.sh.*not accepted' r_glob \
+	-T "$IN/run.sh" -H "$(AUTH "$TOK")" "$U/run.sh"
+refuse "a file over --upload-max-size (6000000)" 413 'over the upload limit' r_size413 \
+	-T "$IN/huge.json" -H "$(AUTH "$TOK")" "$U/huge.json"
+refuse "a README.md without front matter, naming license and tags" 422 'license.*tags|tags.*license' r_readme \
+	-T "$IN/README-none.md" -H "$(AUTH "$TOK")" "$U/README.md"
+refuse "a README.md whose front matter lacks tags, naming tags" 422 'missing.*tags' r_readme2 \
+	-T "$IN/README-notags.md" -H "$(AUTH "$TOK")" "$U/README.md"
+refuse "no token" 401 'Invalid credentials in Authorization header' r_notoken \
+	-T "$IN/plain.gguf" "$U/$PLAIN"
+refuse "an unknown token" 401 '^Invalid credentials in Authorization header$' r_unknown \
+	-T "$IN/plain.gguf" -H "$(AUTH hf_0123456789abcdef0123456789abcdef01234567)" "$U/$PLAIN"
+refuse "a revoked token" 401 '^Invalid credentials in Authorization header$' r_revoked \
+	-T "$IN/plain.gguf" -H "$(AUTH "$GONE")" "$U/$PLAIN"
+refuse "the upstream token itself (ggufd does not know it)" 401 '^Invalid credentials in Authorization header$' r_uptoken \
+	-T "$IN/plain.gguf" -H "$(AUTH "$UP")" "$U/$PLAIN"
+refuse "a read-scope token on the upload route" 403 'scope' r_readscope \
+	-T "$IN/plain.gguf" -H "$(AUTH "$RTOK")" "$U/$PLAIN"
+
+# The Hub protocol refuses the same things.
+J='Content-Type: application/json'
+refuse "Hub preupload of a badly named GGUF" 422 'must be named' r_pre_name \
+	-H "$(AUTH "$TOK")" -H "$J" -d '{"files":[{"path":"bad.gguf","sample":"R0dVRgMAAAA=","size":1000}]}' \
+	"$BASE/api/models/$REPO/preupload/main"
+refuse "Hub preupload to a repo that is not allowed" 403 'not allowed' r_pre_repo \
+	-H "$(AUTH "$TOK")" -H "$J" -d '{"files":[{"path":"config.json","sample":"e30=","size":2}]}' \
+	"$BASE/api/models/other/repo/preupload/main"
+refuse "Hub preupload of a file over --upload-max-size" 413 'over the upload limit' r_pre_size \
+	-H "$(AUTH "$TOK")" -H "$J" -d '{"files":[{"path":"huge.json","sample":"e30=","size":6000001}]}' \
+	"$BASE/api/models/$REPO/preupload/main"
+refuse "Hub preupload with a read-scope token" 403 'scope' r_pre_read \
+	-H "$(AUTH "$RTOK")" -H "$J" -d '{"files":[{"path":"config.json","sample":"e30=","size":2}]}' \
+	"$BASE/api/models/$REPO/preupload/main"
+printf '%s\n' '{"key":"header","value":{"summary":"x"}}' \
+	'{"key":"file","value":{"path":"run.sh","content":"ZWNobyBoaQo=","encoding":"base64"}}' >"$WORK/c_glob.ndjson"
+refuse "Hub NDJSON commit of run.sh" 422 'run\.sh.*not accepted' r_commit_glob \
+	-H "$(AUTH "$TOK")" -H 'Content-Type: application/x-ndjson' --data-binary "@$WORK/c_glob.ndjson" \
+	"$BASE/api/models/$REPO/commit/main"
+
+# Signed hrefs.
+OTHER_OID=$(sha256_of "$IN/other.gguf")
+OTHER_SIZE=$(file_size "$IN/other.gguf")
+L=application/vnd.git-lfs+json
+BATCH_BODY='{"operation":"upload","transfers":["basic","multipart"],"objects":[{"oid":"'$OTHER_OID'","size":'$OTHER_SIZE'}],"hash_algo":"sha256","ref":{"name":"main"}}'
+req batch1 -H "$(AUTH "$TOK")" -H "Content-Type: $L" -H "Accept: $L" -d "$BATCH_BODY" \
+	"$BASE/$REPO.git/info/lfs/objects/batch" >/dev/null
+HREF=$(jpy "$RESP/batch1.b" 'd["objects"][0]["actions"]["upload"]["href"]' 2>/dev/null)
+result "LFS batch answers a signed href on ggufd (/_ggufd/lfs/{oid}?size&exp&sig)" \
+	"$([[ $HREF == "$BASE/_ggufd/lfs/$OTHER_OID?"*exp=*sig=* ]]; echo $?)" "$(shows batch1)"
+SIG=$(sed -n 's/.*[?&]sig=\([0-9a-fA-F]*\).*/\1/p' <<<"$HREF")
+EXP=$(sed -n 's/.*[?&]exp=\([0-9]*\).*/\1/p' <<<"$HREF")
+BADSIG=$(tr '0-9a-f' '1-9a-f0' <<<"$SIG")
+refuse "a PUT with a tampered sig" 403 'signature' r_sig \
+	-T "$IN/other.gguf" "${HREF/sig=$SIG/sig=$BADSIG}"
+refuse "a PUT with exp moved into the past (expired, and the signature breaks)" 403 'signature|expired' r_exp \
+	-T "$IN/other.gguf" "${HREF/exp=$EXP/exp=$((EXP - 200000))}"
+WRONG_OID=$(sha256_of "$IN/random.bin")
+refuse "a PUT with another oid in the URL" 403 'signature' r_oid \
+	-T "$IN/other.gguf" "${HREF/$OTHER_OID/$WRONG_OID}"
+head -c "$OTHER_SIZE" "$IN/random.bin" >"$IN/wrong.bin"
+WRONG_BODY_OID=$(sha256_of "$IN/wrong.bin")
+refuse "a PUT of bytes that do not match the oid" 400 'do not match' r_bytes \
+	-T "$IN/wrong.bin" "$HREF"
+kept=$(find "$S/blobs" -type f \( -name "$OTHER_OID*" -o -name "$WRONG_BODY_OID*" -o -name "$WRONG_OID*" \) 2>/dev/null)
+tmpn=$(find "$S/tmp" -type f 2>/dev/null | wc -l)
+req batch2 -H "$(AUTH "$TOK")" -H "Content-Type: $L" -H "Accept: $L" -d "$BATCH_BODY" \
+	"$BASE/$REPO.git/info/lfs/objects/batch" >/dev/null
+result "nothing was kept: no blob under store/blobs, no temp file, and the oid still gets upload actions" \
+	"$([ -z "$kept" ] && [ "$tmpn" = 0 ] && [ "$(jpy "$RESP/batch2.b" '"actions" in d["objects"][0]')" = true ]; echo $?)" \
+	"blobs: $kept; tmp files: $tmpn; batch: $(head -c 500 "$RESP/batch2.b")"
+PART_HREF=
+req batch_mp -H "$(AUTH "$TOK")" -H "Content-Type: $L" -H "Accept: $L" \
+	-d '{"operation":"upload","transfers":["basic","multipart"],"objects":[{"oid":"'"$(sha256_of "$IN/huge.json")"'","size":5900000}],"hash_algo":"sha256"}' \
+	"$BASE/$REPO.git/info/lfs/objects/batch" >/dev/null
+PART_HREF=$(jpy "$RESP/batch_mp.b" 'd["objects"][0]["actions"]["upload"]["header"]["00001"]' 2>/dev/null)
+PSIG=$(sed -n 's/.*[?&]sig=\([0-9a-fA-F]*\).*/\1/p' <<<"$PART_HREF")
+head -c 1000000 "$IN/huge.json" >"$IN/part1.bin"
+refuse "a multipart part PUT with a tampered sig" 403 'signature' r_partsig \
+	-T "$IN/part1.bin" "${PART_HREF/sig=$PSIG/sig=$(tr '0-9a-f' '1-9a-f0' <<<"$PSIG")}"
+
+# Other gateway routes.
+code=$(req xet -H "$(AUTH "$TOK")" "$BASE/api/models/$REPO/xet-write-token/main")
+result "xet-write-token is 501 XetNotSupported" \
+	"$([ "$code" = 501 ] && [ "$(header X-Error-Code "$RESP/xet.h")" = XetNotSupported ]; echo $?)" "$(shows xet)"
+code=$(req vy -H "$(AUTH "$TOK")" -H "$J" -d '{"content":"---\nlicense: mit\n---\n# x\n","repoType":"model"}' \
+	"$BASE/api/validate-yaml")
+result "validate-yaml is 200 JSON naming the missing tags" \
+	"$([ "$code" = 200 ] && jpy "$RESP/vy.b" 'd["errors"], d["warnings"]' | grep -q tags; echo $?)" "$(shows vy)"
+code=$(req create_ok -H "$(AUTH "$TOK")" -H "$J" -d '{"name":"ruvltra","organization":"ruv","type":"model"}' \
+	"$BASE/api/repos/create")
+code2=$(req create_no -H "$(AUTH "$TOK")" -H "$J" -d '{"name":"newrepo","organization":"ruv","type":"model"}' \
+	"$BASE/api/repos/create")
+result "repos/create: an allowed repo is forwarded (upstream's 409 with url relayed), another is 403" \
+	"$([ "$code" = 409 ] && [ "$(jpy "$RESP/create_ok.b" 'd["url"].endswith("/ruv/ruvltra")')" = true ] && [ "$code2" = 403 ]; echo $?)" \
+	"$(shows create_ok) $(shows create_no)"
+
+stats_now "$WORK/st_after.json"
+result "nothing was published upstream by any refusal (commits and uploads unchanged)" \
+	"$([ "$(jpy "$WORK/st_after.json" 'len(d["commits"])')" = "$N_COMMITS" ] &&
+		[ "$(jpy "$WORK/st_after.json" 'sum(d["uploads"].values())')" = "$N_UPLOADS" ] &&
+		[ "$(jpy "$WORK/st_after.json" "[r['path'] for r in reqs if r['seq'] > $(jpy "$WORK/st_before.json" 'max([r["seq"] for r in reqs] or [0])') and r['method'] != 'GET' and 'repos/create' not in r['path']]")" = '[]' ]; echo $?)" \
+	"commits $N_COMMITS -> $(jpy "$WORK/st_after.json" 'len(d["commits"])'), uploads $N_UPLOADS -> $(jpy "$WORK/st_after.json" 'sum(d["uploads"].values())')" \
+	"$(jpy "$WORK/st_after.json" "[(r['method'], r['path']) for r in reqs][-10:]")"
+
+# --- 6. a retried Hub-protocol upload sends no bytes again ---------------------------------------------
+
+RETRY=ruvltra-retry-0.5b-q4_k_m.gguf
+RETRY_OID=$(sha256_of "$IN/retry.gguf")
+fake_fault '{"status": 503, "match": "/commit/", "host": "hub", "count": -1}'
+node_client js_retry1 "$TOK" --upload "$BASE" "$REPO" "$IN/retry.gguf" "$RETRY" "retry"
+st=$?
+fake_clear
+result "with upstream's commit failing (503) the upload fails after its bytes were staged" \
+	"$([ $st != 0 ] && grep -q 'status 503' "$RESP/js_retry1.err" && grep -q "\"PUT\",\"url\":\"$BASE/_ggufd/lfs/$RETRY_OID\"" "$RESP/js_retry1.err"; echo $?)" \
+	"exit $st: $(head -c 2500 "$RESP/js_retry1.err")"
+req batch_retry -H "$(AUTH "$TOK")" -H "Content-Type: $L" -H "Accept: $L" \
+	-d '{"operation":"upload","transfers":["basic","multipart"],"objects":[{"oid":"'"$RETRY_OID"'","size":'"$(file_size "$IN/retry.gguf")"'}],"hash_algo":"sha_256"}' \
+	"$BASE/$REPO.git/info/lfs/objects/batch" >/dev/null
+result "a new batch for the staged oid has no actions" \
+	"$([ "$(jpy "$RESP/batch_retry.b" '[o["oid"] for o in d["objects"] if "actions" not in o and "error" not in o]')" = "[\"$RETRY_OID\"]" ]; echo $?)" \
+	"$(shows batch_retry)"
+node_client js_retry2 "$TOK" --upload "$BASE" "$REPO" "$IN/retry.gguf" "$RETRY" "retry"
+st=$?
+result "the retried uploadFile succeeds: its batch answer has no actions and it PUTs nothing" \
+	"$([ $st = 0 ] && [ "$(jpy "$RESP/js_retry2.json" '[[r["method"], r.get("batch")] for r in d["requests"] if r["method"] == "PUT" or "batch" in r]')" = \
+		"[[\"POST\", [{\"oid\": \"$RETRY_OID\", \"actions\": false}]]]" ]; echo $?)" \
+	"exit $st: $(head -c 2000 "$RESP/js_retry2.err") $(head -c 2000 "$RESP/js_retry2.json")"
+dl dl_retry "$DL/retry" "$BASE/$REPO/resolve/main/$RETRY" >/dev/null
+stats_now "$WORK/st_retry.json"
+result "the retried file downloads byte-exact and upstream has exactly one commit of it" \
+	"$(cmp -s "$DL/retry" "$IN/retry.gguf" && [ "$(commits_with "$RETRY" "$WORK/st_retry.json")" = 1 ]; echo $?)" \
+	"commits with it: $(commits_with "$RETRY" "$WORK/st_retry.json"); $(shows dl_retry)"
+
+# --- 5. upstream down during a plain PUT; ggufd restarts; the job lands once ---------------------------------
+
+PEND=ruvltra-pend-0.5b-q4_k_m.gguf
+# refuse: both ports closed for 8 s, then bound again (same URL for ggufd).
+fake_fault '{"down": true, "mode": "refuse", "duration": 8}'
+code=$(req pend -T "$IN/pend.gguf" -H "$(AUTH "$TOK")" -H 'X-Commit-Message: while upstream was down' "$U/$PEND")
+PEND_ID=$(jpy "$RESP/pend.b" 'd["id"]' 2>/dev/null)
+result "with upstream down, the plain PUT is 202 {id, state: pending}" \
+	"$([ "$code" = 202 ] && [ "$(jpy "$RESP/pend.b" 'd["state"]')" = pending ] && [ -n "$PEND_ID" ]; echo $?)" \
+	"status $code: $(shows pend)"
+code=$(req job_pend -H "$(AUTH "$TOK")" "$BASE/api/ggufd/uploads/$PEND_ID")
+result "the journal shows it pending with an attempt and an error" \
+	"$([ "$code" = 200 ] && [ "$(jpy "$RESP/job_pend.b" "[d['state'] in ('pending', 'publishing'), d['attempts'] >= 1, bool(d.get('error'))]")" = '[true, true, true]' ]; echo $?)" \
+	"status $code: $(shows job_pend)"
+stop_ggufd
+diag "ggufd exit status after SIGTERM with a pending job: $GGUFD_STATUS"
+# The state file is written even while the hub is down.
+result "ggufd stopped (SIGTERM) before the file reached upstream" \
+	"$([ "$GGUFD_STATUS" != killed ] && [ "$(commits_with "$PEND" "$FAKEHUB_STATE")" = 0 ]; echo $?)" \
+	"ggufd status $GGUFD_STATUS; commits with it: $(commits_with "$PEND" "$FAKEHUB_STATE")"
+back=1
+for ((i = 0; i < 200; i++)); do
+	if gcurl --max-time 2 -o /dev/null "$HUB/_fake/health" 2>/dev/null; then back=0; break; fi
+	sleep "$GG_POLL"
+done
+if [ $back = 0 ] && start_gateway; then
+	state=
+	for ((i = 0; i < 600; i++)); do
+		req job_pend2 -H "$(AUTH "$TOK")" "$BASE/api/ggufd/uploads/$PEND_ID" >/dev/null
+		state=$(jpy "$RESP/job_pend2.b" 'd.get("state")' 2>/dev/null)
+		case $state in done | failed) break ;; esac
+		sleep "$GG_POLL"
+	done
+	result "the hub is back, ggufd restarted on the same store: the job ends done" "$([ "$state" = "done" ]; echo $?)" \
+		"state '$state': $(shows job_pend2)"
+else
+	not_ok "the hub is back, ggufd restarted on the same store: the job ends done" \
+		"hub back: $back; $(tail -c 1500 "$GGUFD_LOG" 2>/dev/null)"
+fi
+stats_now "$WORK/st_pend.json"
+PEND_COMMIT=$(jpy "$WORK/st_pend.json" "[c['commitOid'] for c in d['commits'] if '$PEND' in c['lfsPaths']]")
+result "upstream has exactly ONE commit containing it, the one the job's commitUrl names; 2+ attempts" \
+	"$([ "$(commits_with "$PEND" "$WORK/st_pend.json")" = 1 ] &&
+		[ "$PEND_COMMIT" = "[\"$(jpy "$RESP/job_pend2.b" 'd["commitUrl"].rsplit("/", 1)[-1]' 2>/dev/null)\"]" ] &&
+		[ "$(jpy "$RESP/job_pend2.b" 'd["attempts"] >= 2')" = true ]; echo $?)" \
+	"upstream commits with it: $PEND_COMMIT; job: $(head -c 1500 "$RESP/job_pend2.b")"
+dl dl_pend "$DL/pend" "$BASE/$REPO/resolve/main/$PEND" >/dev/null
+result "the resumed upload downloads byte-exact through ggufd" "$(cmp -s "$DL/pend" "$IN/pend.gguf"; echo $?)" \
+	"$(shows dl_pend)"
+
+# --- 4. token hygiene (over everything above) ------------------------------------------------------------------
+
+stats_now "$WORK/st_final.json"
+result "the upstream token is in no ggufd log" \
+	"$(ls "$WORK"/ggufd.*.log >/dev/null && ! grep -rlF -- "$UP" "$WORK"/ggufd.*; echo $?)" \
+	"$(grep -rlF -- "$UP" "$WORK"/ggufd.*)"
+result "the upstream token is in no answer ggufd gave (headers, bodies, client output)" \
+	"$(! grep -rqF -- "$UP" "$RESP"; echo $?)" \
+	"$(grep -rlF -- "$UP" "$RESP")"
+result "no request on the CDN host carried Authorization" \
+	"$([ "$(jpy "$WORK/st_final.json" '[len([r for r in reqs if r["host"] == "cdn"]) > 0, [r["path"] for r in reqs if r["host"] == "cdn" and r["auth"] is not None]]')" = '[true, []]' ]; echo $?)" \
+	"$(jpy "$WORK/st_final.json" '[(r["method"], r["path"], r["auth"]) for r in reqs if r["host"] == "cdn"][:10]')"
+result "every hub request that carried Authorization carried exactly Bearer <upstream token>" \
+	"$([ "$(jpy "$WORK/st_final.json" "[len([r for r in reqs if r['host'] == 'hub' and r['auth']]) > 0, sorted(set(r['auth'] for r in reqs if r['host'] == 'hub' and r['auth'] and r['auth'] != 'Bearer $UP'))]")" = '[true, []]' ]; echo $?)" \
+	"$(jpy "$WORK/st_final.json" "sorted(set(str(r['auth'])[:20] for r in reqs))")"
+result "the client's ggufd tokens never reached the fake Hub" \
+	"$([ "$(jpy "$WORK/st_final.json" 'len(reqs) > 0')" = true ] &&
+		! grep -qF -e "$TOK" -e "$RTOK" -e "$GONE" "$WORK/st_final.json" "$FAKEHUB_LOG" "$FAKEHUB_STATE"; echo $?)" \
+	"$(grep -lF -e "$TOK" -e "$RTOK" -e "$GONE" "$WORK/st_final.json" "$FAKEHUB_LOG" "$FAKEHUB_STATE")"
+if grep -l 'Sanitizer' "$WORK"/ggufd.*.log >/dev/null 2>&1; then
+	diag "a sanitizer report is in ggufd's log:" "$(grep -h -A8 'Sanitizer' "$WORK"/ggufd.*.log | head -40)"
+fi
+finish
