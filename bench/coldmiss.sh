@@ -6,6 +6,7 @@
 # of SIZE_MB MiB.  In one run:
 #   1. one client, straight from upstream (curl -L through the CDN redirect):
 #      time to first byte and throughput;
+#   1b. the same, written to a file and sha256-summed (what verifying costs);
 #   2. one client through a cold ggufd: time to first byte and throughput;
 #   3. CLIENTS (default 32) clients at once through a cold ggufd: upstream
 #      bytes / file size (from the fake Hub's counters), slowest client time
@@ -57,6 +58,13 @@ curl -s -o /dev/null -I "$HUB$P"; curl -s -o /dev/null -I "$HUB$PB"
 
 # 1. straight from upstream
 read -r D_TTFB D_TOTAL D_SPEED < <(curl -sL -o /dev/null -w '%{time_starttransfer} %{time_total} %{speed_download}\n' "$HUB$P")
+# 1b. the same client writing the file to disk and hashing it, which is
+# what ggufd must do before it can vouch for the bytes (MiB/s)
+T0=$(date +%s.%N)
+curl -sL -o "$W/direct.bin" "$HUB$P" && sha256sum "$W/direct.bin" >/dev/null
+T1=$(date +%s.%N)
+DISK_SPEED=$(awk -v a="$T0" -v b="$T1" -v s="$SIZE_MB" 'BEGIN{printf "%.0f", s/(b-a)}')
+rm -f "$W/direct.bin"
 # 2. one client through a cold ggufd
 start_ggufd "$W/s1"; G1=$GURL
 read -r G_TTFB G_TOTAL G_SPEED < <(curl -s -o /dev/null -w '%{time_starttransfer} %{time_total} %{speed_download}\n' "$G1$P")
@@ -88,6 +96,7 @@ mkdir -p bench/out
   echo "| --- | ---: |"
   awk -v d="$D_TTFB" -v g="$G_TTFB" 'BEGIN{printf "| time to first response byte: direct / through ggufd (ms) | %.1f / %.1f |\n", d*1000, g*1000}'
   awk -v d="$D_SPEED" -v g="$G_SPEED" 'BEGIN{printf "| throughput: direct / through ggufd (MiB/s) | %.0f / %.0f (ratio %.2f) |\n", d/1048576, g/1048576, g/d}'
+  echo "| baseline: direct to a file + sha256sum (MiB/s) | $DISK_SPEED |"
   awk -v u="$UP_BYTES" -v s="$SIZE_MB" -v c="$CLIENTS" 'BEGIN{printf "| %d clients at once: upstream bytes / file size | %.2f |\n", c, u/(s*1048576)}'
   awk -v w="$SLOWEST" -v o="$G_TOTAL" -v c="$CLIENTS" 'BEGIN{printf "| %d clients at once: slowest client time / single client time | %.2f |\n", c, w/o}'
   awk -v r="$R_TOTAL" -v o="$G_TOTAL" 'BEGIN{printf "| last MiB of a cold file: time / whole-file time through ggufd | %.2f |\n", r/o}'
