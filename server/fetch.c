@@ -17,11 +17,13 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "blob.h"
 #include "fetch.h"
@@ -45,6 +47,8 @@ struct fetch {
 	struct fetch_spec spec;
 	struct blob_partial *part; /* owned by the fetch thread */
 	char part_path[512];
+	int rfd; /* read-only, opened before the thread starts: readers dup it,
+		  * so the rename into blobs/ never pulls the file from them */
 	pthread_mutex_t mu;
 	int refs;
 	enum fetch_state state;
@@ -111,8 +115,16 @@ wake_all(struct fetch *f)
 static void
 fetch_free(struct fetch *f)
 {
+	if (f->rfd >= 0)
+		close(f->rfd);
 	pthread_mutex_destroy(&f->mu);
 	free(f);
+}
+
+int
+fetch_open_reader(struct fetch *f)
+{
+	return fcntl(f->rfd, F_DUPFD_CLOEXEC, 0);
 }
 
 void
@@ -359,6 +371,7 @@ fetcher_join(struct fetcher *fm, const struct fetch_spec *spec, struct fetch **o
 	f = xcalloc(1, sizeof(*f));
 	f->fm = fm;
 	f->spec = *spec;
+	f->rfd = -1;
 	pthread_mutex_init(&f->mu, NULL);
 	r = blob_partial_open(fm->st->blobs, spec->key, spec->size, &f->part, &have);
 	if (r != GG_OK) {
@@ -367,6 +380,14 @@ fetcher_join(struct fetcher *fm, const struct fetch_spec *spec, struct fetch **o
 		return r;
 	}
 	snprintf(f->part_path, sizeof(f->part_path), "%s", blob_partial_path(f->part));
+	f->rfd = open(f->part_path, O_RDONLY | O_CLOEXEC);
+	if (f->rfd < 0) {
+		log_warn("open(\"%s\") failed", f->part_path);
+		pthread_mutex_unlock(&fm->mu);
+		blob_partial_close(f->part);
+		fetch_free(f);
+		return GG_EIO;
+	}
 	f->landed = have;
 	f->refs = 2; /* the caller and the thread */
 	f->state = FETCH_RUNNING;

@@ -61,8 +61,11 @@ void fetcher_free(struct fetcher *fm);
 int fetcher_join(struct fetcher *fm, const struct fetch_spec *spec, struct fetch **out);
 void fetch_release(struct fetch *f);
 
-/* The partial file's path, for a reader to open (valid while referenced). */
+/* The partial file's path (valid while referenced). */
 const char *fetch_part_path(const struct fetch *f);
+/* A new read-only descriptor of the download (the caller closes it); it
+ * stays valid when the blob is renamed into place.  -1 on error. */
+int fetch_open_reader(struct fetch *f);
 
 /*
  * May a reader whose response covers [pos, end) (end exclusive) read now?

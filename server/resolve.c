@@ -317,9 +317,9 @@ serve_file(struct req *r, const struct identity *id, uint64_t size, int fd, stru
 			s->end = first + len;
 			s->conn = r->conn;
 			if (f != NULL) {
-				s->fd = open(fetch_part_path(f), O_RDONLY | O_CLOEXEC);
+				s->fd = fetch_open_reader(f);
 				if (s->fd < 0) {
-					log_warn("open(\"%s\") failed", fetch_part_path(f));
+					log_warn("dup of \"%s\" failed", fetch_part_path(f));
 					stream_free(s);
 					return http_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, NULL,
 							  "Cannot read the download in progress",
