@@ -1185,7 +1185,9 @@ plain_end(struct req *r)
 	job = job_make(id, s->by, s->type, s->repo, "main", summary, "", 1);
 	job_add_file(job, s->path, store_is_lfs_path(s->path, d.size), d.sha256, d.gitsha1, d.size,
 		     0, 0);
-	job_save(gw, id, job, JOB_PENDING);
+	/* Journaled as publishing: the worker leaves it to this request (a
+	 * restart turns it back into pending). */
+	job_save(gw, id, job, JOB_PUBLISHING);
 	return publish_async(r, gw, id, job, 1);
 }
 
@@ -1657,7 +1659,9 @@ handle_commit(struct req *r, struct gateway *gw)
 					  : "BadRequest",
 				  why, NULL);
 	}
-	job_save(gw, id, job, JOB_PENDING);
+	/* Journaled as publishing: the worker leaves it to this request (a
+	 * restart turns it back into pending). */
+	job_save(gw, id, job, JOB_PUBLISHING);
 	return publish_async(r, gw, id, job, 0);
 }
 
