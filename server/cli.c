@@ -108,6 +108,7 @@ static const char usage_serve[] =
 	"  --multipart-threshold BYTES  LFS uploads above this go multipart (512 MiB)\n"
 	"  --multipart-chunk BYTES  multipart part size (default 64 MiB)\n"
 	"  --require-token-for-read  downloads need a ggufd read token too\n"
+	"  --upload-url-ttl SECONDS  how long signed upload URLs stay valid (86400)\n"
 	"  --threads N         HTTP worker threads (default 4)\n"
 	"  --public-url URL    absolute base URL for pagination links (default: from Host)\n"
 	"  --log-level LEVEL   error, warn, info (default) or debug (env GGUFD_LOG_LEVEL)\n";
@@ -252,6 +253,7 @@ cmd_serve(int argc, char **argv)
 		{ "multipart-threshold", required_argument, NULL, 5 },
 		{ "multipart-chunk", required_argument, NULL, 6 },
 		{ "require-token-for-read", no_argument, NULL, 7 },
+		{ "upload-url-ttl", required_argument, NULL, 8 },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -337,6 +339,14 @@ cmd_serve(int argc, char **argv)
 			break;
 		}
 		case 7: gcfg.require_read_token = 1; break;
+		case 8: {
+			uint64_t v;
+			if (parse_u64_str(optarg, 7 * 86400, &v) != GG_OK || v == 0)
+				return usage_error("serve", "--upload-url-ttl takes 1 to 604800 seconds, "
+						   "not '%s'", optarg);
+			gcfg.href_ttl = (unsigned)v;
+			break;
+		}
 		case 'h': fputs(usage_serve, stdout); return 0;
 		default: return EXIT_USAGE;
 		}
