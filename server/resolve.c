@@ -326,7 +326,7 @@ serve_file(struct req *r, const struct identity *id, uint64_t size, int fd, stru
 							  id->commit);
 				}
 			}
-			resp = MHD_create_response_from_callback(len, 1024 * 1024, stream_read, s,
+			resp = MHD_create_response_from_callback(len, 256 * 1024, stream_read, s,
 								 stream_free);
 		}
 		if (resp == NULL) {
