@@ -67,7 +67,7 @@ http_resolve_commit(struct req *r, struct index_txn **t, char commit[GG_SHA1_HEX
 		*result = http_error_from(r, rc, "index");
 		return rc;
 	}
-	rc = store_resolve_rev(st, *t, r->route.type, r->route.repo, rev, commit, &known);
+	rc = store_resolve_rev(st, *t, r->route.type, r->route.repo, rev, commit, &known, NULL);
 	if (rc == GG_OK)
 		return GG_OK;
 	index_txn_abort(*t);

@@ -71,7 +71,6 @@ struct fetcher {
 	struct fetch *list;
 	unsigned threads;
 	int stopping;
-	uint64_t started;
 };
 
 int
@@ -84,16 +83,6 @@ fetcher_new(struct store *st, struct upstream *up, struct fetcher **out)
 	pthread_cond_init(&fm->idle, NULL);
 	*out = fm;
 	return GG_OK;
-}
-
-uint64_t
-fetcher_started(struct fetcher *fm)
-{
-	uint64_t n;
-	pthread_mutex_lock(&fm->mu);
-	n = fm->started;
-	pthread_mutex_unlock(&fm->mu);
-	return n;
 }
 
 /* Wakes every waiter; f->mu held. */
@@ -404,7 +393,6 @@ fetcher_join(struct fetcher *fm, const struct fetch_spec *spec, struct fetch **o
 	f->next = fm->list;
 	fm->list = f;
 	fm->threads++;
-	fm->started++;
 	pthread_mutex_unlock(&fm->mu);
 	log_info("fetching %s%s@%.12s %s (%llu bytes, %s %s)%s", route_type_prefix(spec->type),
 		 spec->repo, spec->commit, spec->path, (unsigned long long)spec->size,

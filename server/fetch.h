@@ -85,7 +85,5 @@ enum fetch_avail fetch_poll(struct fetch *f, int *gen, uint64_t pos, uint64_t en
  * and indexed), -1 failed. */
 int fetch_progress(struct fetch *f, uint64_t *landed);
 
-/* Test and stats: fetches started since the start. */
-uint64_t fetcher_started(struct fetcher *fm);
 
 #endif

@@ -420,7 +420,7 @@ find_target(struct req *r, struct target *tg, enum MHD_Result *res)
 	struct upstream *up = http_upstream(r);
 	struct upstream_resp ur;
 	struct index_txn *t = NULL;
-	struct index_ref ref;
+	uint64_t ref_time = 0;
 	const char *rev = r->route.rev;
 	const char *prefix = route_type_prefix(r->route.type);
 	const char *ask;
@@ -431,17 +431,14 @@ find_target(struct req *r, struct target *tg, enum MHD_Result *res)
 		*res = http_error_from(r, rc, "index");
 		return -1;
 	}
-	rc = store_resolve_rev(st, t, r->route.type, r->route.repo, rev, tg->commit, &known_repo);
+	rc = store_resolve_rev(st, t, r->route.type, r->route.repo, rev, tg->commit, &known_repo,
+			       &ref_time);
 	if (rc == GG_OK) {
 		frc = index_file_get(t, r->route.type, r->route.repo, tg->commit, r->route.path,
 				     &tg->f);
-		if (pinned || !http_has_upstream(r))
-			fresh = 1;
-		else if (index_ref_get(t, r->route.type, r->route.repo,
-				       strcmp(rev, "HEAD") == 0 ? "main" : rev, &ref) == GG_OK)
-			fresh = now_unix() - ref.updated_at < http_ref_ttl(r);
-		else
-			fresh = 1; /* a commit prefix: immutable too */
+		/* A commit (or prefix) never changes; a ref is fresh for the TTL. */
+		fresh = pinned || !http_has_upstream(r) || ref_time == 0 ||
+			now_unix() - ref_time < http_ref_ttl(r);
 	}
 	index_txn_abort(t);
 

@@ -24,6 +24,40 @@
 #include "store.h"
 #include "util.h"
 
+/*
+ * Creates the blob record of (sha256, size) if it has none; an existing
+ * record (its refcount, pin, GGUF summary) is left as it is.
+ */
+static int
+ensure_blob_record(struct index_txn *t, const char *sha256, uint64_t size)
+{
+	struct index_blob b;
+	int r = index_blob_get(t, sha256, &b);
+	if (r != GG_ENOENT)
+		return r;
+	memset(&b, 0, sizeof(b));
+	b.size = size;
+	b.last_access = now_unix();
+	return index_blob_put(t, sha256, &b);
+}
+
+/* Creates the commit record if it has none. */
+static int
+ensure_commit_record(struct index_txn *t, enum repo_type type, const char *repo, const char *commit,
+		     const char *parent, const char *title)
+{
+	struct index_commit c;
+	int r = index_commit_get(t, type, repo, commit, &c);
+	if (r != GG_ENOENT)
+		return r;
+	memset(&c, 0, sizeof(c));
+	c.created_at = now_unix();
+	snprintf(c.parent, sizeof(c.parent), "%s", parent);
+	if (snprintf_checked(c.title, sizeof(c.title), "%s", title) != GG_OK)
+		c.title[sizeof(c.title) - 1] = '\0';
+	return index_commit_put(t, type, repo, commit, &c);
+}
+
 static int
 sweep_orphan(void *ctx, const char *sha256)
 {
@@ -175,8 +209,7 @@ store_import(struct store *st, enum repo_type type, const char *repo, const char
 {
 	struct index_txn *t = NULL;
 	struct index_ref ref;
-	struct index_commit crec;
-	char parent[GG_SHA1_HEX + 1] = "", commit[GG_SHA1_HEX + 1], tmpc[GG_SHA1_HEX + 1];
+	char parent[GG_SHA1_HEX + 1] = "", commit[GG_SHA1_HEX + 1];
 	int r, locked = 0, by_id = is_commit_id(rev);
 	EVP_MD_CTX *md = NULL;
 
@@ -207,14 +240,9 @@ store_import(struct store *st, enum repo_type type, const char *repo, const char
 	/* Blob records first: file entries take references on them. */
 	for (size_t i = 0; i < n; i++) {
 		struct index_blob b;
-		r = index_blob_get(t, items[i].digest.sha256, &b);
-		if (r == GG_ENOENT) {
-			memset(&b, 0, sizeof(b));
-			b.size = items[i].digest.size;
-			b.last_access = now_unix();
-		} else if (r != GG_OK) {
+		if ((r = ensure_blob_record(t, items[i].digest.sha256, items[i].digest.size)) != GG_OK ||
+		    (r = index_blob_get(t, items[i].digest.sha256, &b)) != GG_OK)
 			goto fail;
-		}
 		b.has_gguf = items[i].has_gguf;
 		if (b.has_gguf)
 			b.gguf = items[i].gguf;
@@ -224,12 +252,11 @@ store_import(struct store *st, enum repo_type type, const char *repo, const char
 	if (by_id) {
 		memcpy(commit, rev, sizeof(commit));
 	} else {
-		/* Build the new tree under a scratch id, then hash it for the real one. */
+		/* The id hashes the new tree; then the parent's files are copied. */
 		struct copy_ctx c = { t, type, repo, NULL, NULL };
 		unsigned char d[EVP_MAX_MD_SIZE];
 		unsigned int dl;
 
-		memcpy(tmpc, "0000000000000000000000000000000000000000", sizeof(tmpc));
 		r = GG_OK;
 		md = EVP_MD_CTX_new();
 		if (md == NULL || EVP_DigestInit_ex(md, EVP_sha1(), NULL) != 1)
@@ -247,7 +274,6 @@ store_import(struct store *st, enum repo_type type, const char *repo, const char
 			goto fail;
 		EVP_DigestFinal_ex(md, d, &dl);
 		hex_encode(d, 20, commit);
-		(void)tmpc;
 		c.commit = commit;
 		if (parent[0] != '\0' && strcmp(parent, commit) != 0 &&
 		    (r = index_file_foreach(t, type, repo, parent, NULL, copy_file_cb, &c)) != GG_OK)
@@ -268,19 +294,9 @@ store_import(struct store *st, enum repo_type type, const char *repo, const char
 		if ((r = index_file_put(t, type, repo, commit, items[i].path, &f)) != GG_OK)
 			goto fail;
 	}
-	r = index_commit_get(t, type, repo, commit, &crec);
-	if (r == GG_ENOENT) {
-		memset(&crec, 0, sizeof(crec));
-		crec.created_at = now_unix();
-		memcpy(crec.parent, parent, sizeof(crec.parent));
-		if (snprintf_checked(crec.title, sizeof(crec.title), "%s",
-				     title ? title : "Import with ggufd") != GG_OK)
-			crec.title[sizeof(crec.title) - 1] = '\0';
-		if ((r = index_commit_put(t, type, repo, commit, &crec)) != GG_OK)
-			goto fail;
-	} else if (r != GG_OK) {
+	if ((r = ensure_commit_record(t, type, repo, commit, parent,
+				      title ? title : "Import with ggufd")) != GG_OK)
 		goto fail;
-	}
 	if (!by_id) {
 		memset(&ref, 0, sizeof(ref));
 		memcpy(ref.commit, commit, sizeof(ref.commit));
@@ -346,7 +362,7 @@ store_repo_exists(struct store *st, struct index_txn *t, enum repo_type type, co
 
 int
 store_resolve_rev(struct store *st, struct index_txn *t, enum repo_type type, const char *repo,
-		  const char *rev, char commit[GG_SHA1_HEX + 1], int *repo_known)
+		  const char *rev, char commit[GG_SHA1_HEX + 1], int *repo_known, uint64_t *ref_time)
 {
 	struct index_ref ref;
 	struct index_commit c;
@@ -355,9 +371,13 @@ store_resolve_rev(struct store *st, struct index_txn *t, enum repo_type type, co
 
 	/* The common case first: a known branch (HEAD is the default one). */
 	*repo_known = 1;
+	if (ref_time != NULL)
+		*ref_time = 0;
 	r = index_ref_get(t, type, repo, strcmp(rev, "HEAD") == 0 ? "main" : rev, &ref);
 	if (r == GG_OK) {
 		memcpy(commit, ref.commit, GG_SHA1_HEX + 1);
+		if (ref_time != NULL)
+			*ref_time = ref.updated_at;
 		return GG_OK;
 	}
 	if (r != GG_ENOENT && r != GG_EINVAL)
@@ -485,8 +505,6 @@ store_record_file(struct store *st, enum repo_type type, const char *repo, const
 		  uint64_t size)
 {
 	struct index_txn *t = NULL;
-	struct index_blob b;
-	struct index_commit c;
 	struct index_file f;
 	int r;
 
@@ -503,23 +521,8 @@ store_record_file(struct store *st, enum repo_type type, const char *repo, const
 		memcpy(f.oid, gitsha1, sizeof(f.oid));
 	if ((r = index_txn_begin(st->idx, 1, &t)) != GG_OK)
 		return r;
-	r = index_commit_get(t, type, repo, commit, &c);
-	if (r == GG_ENOENT) {
-		memset(&c, 0, sizeof(c));
-		c.created_at = now_unix();
-		snprintf(c.title, sizeof(c.title), "Mirrored from upstream");
-		r = index_commit_put(t, type, repo, commit, &c);
-	}
-	if (r != GG_OK)
-		goto fail;
-	r = index_blob_get(t, sha256, &b);
-	if (r == GG_ENOENT) {
-		memset(&b, 0, sizeof(b));
-		b.size = size;
-		b.last_access = now_unix();
-		r = index_blob_put(t, sha256, &b);
-	}
-	if (r != GG_OK)
+	if ((r = ensure_commit_record(t, type, repo, commit, "", "Mirrored from upstream")) != GG_OK ||
+	    (r = ensure_blob_record(t, sha256, size)) != GG_OK)
 		goto fail;
 	if ((r = index_file_put(t, type, repo, commit, path, &f)) != GG_OK)
 		goto fail;
@@ -602,7 +605,6 @@ int
 store_adopt_blob(struct store *st, const char *sha256)
 {
 	struct index_txn *t = NULL;
-	struct index_blob b;
 	uint64_t size;
 	int fd = -1, r;
 
@@ -611,14 +613,7 @@ store_adopt_blob(struct store *st, const char *sha256)
 	close(fd);
 	if ((r = index_txn_begin(st->idx, 1, &t)) != GG_OK)
 		return r;
-	r = index_blob_get(t, sha256, &b);
-	if (r == GG_ENOENT) {
-		memset(&b, 0, sizeof(b));
-		b.size = size;
-		b.last_access = now_unix();
-		r = index_blob_put(t, sha256, &b);
-	}
-	if (r != GG_OK) {
+	if ((r = ensure_blob_record(t, sha256, size)) != GG_OK) {
 		index_txn_abort(t);
 		return r;
 	}

@@ -75,13 +75,15 @@ int store_import(struct store *st, enum repo_type type, const char *repo, const 
 		 char commit_out[GG_SHA1_HEX + 1]);
 
 /*
- * Resolves rev (branch, tag, full 40-hex commit, or a 5-39 hex prefix of
- * a known commit) to a commit id.  0, GG_ENOENT (unknown repo or rev:
+ * Resolves rev (branch, tag, "HEAD" for main, full 40-hex commit, or a
+ * 5-39 hex prefix of a known commit) to a commit id.  *ref_time (NULL ok)
+ * receives when a ref answered (its updated_at), or 0 when rev named a
+ * commit, which never changes.  0, GG_ENOENT (unknown repo or rev:
  * *repo_known says which), GG_EDB.
  */
 int store_resolve_rev(struct store *st, struct index_txn *t, enum repo_type type,
 		      const char *repo, const char *rev, char commit[GG_SHA1_HEX + 1],
-		      int *repo_known);
+		      int *repo_known, uint64_t *ref_time);
 
 /* 1 if the repo has at least one commit in the index. */
 int store_repo_exists(struct store *st, struct index_txn *t, enum repo_type type,

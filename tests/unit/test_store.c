@@ -417,7 +417,7 @@ test_import_and_verify(void **state)
 	assert_int_equal(store_open(root, &st), GG_OK);
 	assert_int_equal(index_txn_begin(st->idx, 0, &t), GG_OK);
 	/* main moved to the second commit, which keeps the first file. */
-	assert_int_equal(store_resolve_rev(st, t, REPO_MODEL, "ruv/ruvltra", "main", found, &known), GG_OK);
+	assert_int_equal(store_resolve_rev(st, t, REPO_MODEL, "ruv/ruvltra", "main", found, &known, NULL), GG_OK);
 	assert_string_equal(found, c2);
 	assert_int_equal(index_file_get(t, REPO_MODEL, "ruv/ruvltra", c2, "a.json", &f), GG_OK);
 	assert_int_equal(f.flags & INDEX_FILE_LFS, 0);
@@ -431,14 +431,21 @@ test_import_and_verify(void **state)
 		char pre[8];
 		memcpy(pre, c1, 7);
 		pre[7] = '\0';
-		assert_int_equal(store_resolve_rev(st, t, REPO_MODEL, "ruv/ruvltra", pre, found, &known), GG_OK);
+		assert_int_equal(store_resolve_rev(st, t, REPO_MODEL, "ruv/ruvltra", pre, found, &known, NULL), GG_OK);
 		assert_string_equal(found, c1);
 	}
-	assert_int_equal(store_resolve_rev(st, t, REPO_MODEL, "ruv/ruvltra", "HEAD", found, &known), GG_OK);
+	assert_int_equal(store_resolve_rev(st, t, REPO_MODEL, "ruv/ruvltra", "HEAD", found, &known, NULL), GG_OK);
 	assert_string_equal(found, c2);
-	assert_int_equal(store_resolve_rev(st, t, REPO_MODEL, "ruv/ruvltra", "nope", found, &known), GG_ENOENT);
+	{
+		uint64_t when = 99;
+		assert_int_equal(store_resolve_rev(st, t, REPO_MODEL, "ruv/ruvltra", "main", found, &known, &when), GG_OK);
+		assert_true(when > 0); /* a ref: its updated_at */
+		assert_int_equal(store_resolve_rev(st, t, REPO_MODEL, "ruv/ruvltra", c1, found, &known, &when), GG_OK);
+		assert_int_equal(when, 0); /* a commit id: immutable */
+	}
+	assert_int_equal(store_resolve_rev(st, t, REPO_MODEL, "ruv/ruvltra", "nope", found, &known, NULL), GG_ENOENT);
 	assert_int_equal(known, 1);
-	assert_int_equal(store_resolve_rev(st, t, REPO_MODEL, "ruv/other", "main", found, &known), GG_ENOENT);
+	assert_int_equal(store_resolve_rev(st, t, REPO_MODEL, "ruv/other", "main", found, &known, NULL), GG_ENOENT);
 	assert_int_equal(known, 0);
 	index_txn_abort(t);
 
@@ -504,7 +511,7 @@ crash_case(const char *point)
 	assert_int_equal(store_open(root, &st), GG_OK);
 	assert_int_equal(count_files(tmp, ".tmp"), 0);
 	assert_int_equal(index_txn_begin(st->idx, 0, &t), GG_OK);
-	assert_int_equal(store_resolve_rev(st, t, REPO_MODEL, "ruv/ruvltra", "main", commit, &known), GG_OK);
+	assert_int_equal(store_resolve_rev(st, t, REPO_MODEL, "ruv/ruvltra", "main", commit, &known, NULL), GG_OK);
 	assert_int_equal(index_file_get(t, REPO_MODEL, "ruv/ruvltra", commit, "a.json", &f), GG_OK);
 	if (strcmp(point, "none") == 0) {
 		assert_int_equal(index_file_get(t, REPO_MODEL, "ruv/ruvltra", commit, "b.gguf", &f), GG_OK);
