@@ -23,6 +23,7 @@
 
 #include <stdlib.h>
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -144,44 +145,6 @@ add_identity(struct MHD_Response *resp, const struct identity *id, uint64_t size
 	}
 	if (!id->raw)
 		add_disposition(resp, id->path);
-}
-
-static enum MHD_Result
-serve_memory(struct req *r, const struct identity *id, const char *data, size_t len)
-{
-	struct byte_range rs[GG_MAX_RANGES];
-	const char *range = http_header(r, "Range");
-	size_t nr = 0;
-	enum range_outcome o;
-	struct MHD_Response *resp;
-	char cr[96];
-
-	if (!range_if_range_ok(http_header(r, "If-Range"), id->etag))
-		range = NULL;
-	o = range_parse(range, range ? range + strlen(range) : NULL, len, rs, GG_MAX_RANGES, &nr);
-	if (o == RANGE_UNSATISFIABLE) {
-		resp = MHD_create_response_from_buffer(0, "", MHD_RESPMEM_PERSISTENT);
-		snprintf(cr, sizeof(cr), "bytes */%zu", len);
-		MHD_add_response_header(resp, "Content-Range", cr);
-		add_identity(resp, id, len);
-		return http_queue(r, MHD_HTTP_RANGE_NOT_SATISFIABLE, resp);
-	}
-	if (o == RANGE_PARTIAL) {
-		/* Pointer texts are tiny: one range (the first) is enough. */
-		resp = MHD_create_response_from_buffer((size_t)(rs[0].last - rs[0].first + 1),
-						       (void *)(data + rs[0].first),
-						       MHD_RESPMEM_MUST_COPY);
-		snprintf(cr, sizeof(cr), "bytes %llu-%llu/%zu", (unsigned long long)rs[0].first,
-			 (unsigned long long)rs[0].last, len);
-		MHD_add_response_header(resp, "Content-Range", cr);
-		MHD_add_response_header(resp, "Content-Type", "text/plain; charset=utf-8");
-		add_identity(resp, id, len);
-		return http_queue(r, MHD_HTTP_PARTIAL_CONTENT, resp);
-	}
-	resp = MHD_create_response_from_buffer(len, (void *)data, MHD_RESPMEM_MUST_COPY);
-	MHD_add_response_header(resp, "Content-Type", "text/plain; charset=utf-8");
-	add_identity(resp, id, len);
-	return http_queue(r, MHD_HTTP_OK, resp);
 }
 
 /* --- streaming from a fetch in progress ------------------------------------ */
@@ -598,7 +561,15 @@ handle_resolve(struct req *r)
 		int n = snprintf(ptr, sizeof(ptr),
 				 "version https://git-lfs.github.com/spec/v1\noid sha256:%s\nsize %llu\n",
 				 tg.f.sha256, (unsigned long long)tg.f.size);
-		return serve_memory(r, &id, ptr, (size_t)n);
+		/* The pointer text goes through the same range code as files. */
+		int mfd = memfd_create("lfs-pointer", MFD_CLOEXEC);
+		if (mfd < 0 || write_all(mfd, ptr, (size_t)n) != GG_OK) {
+			if (mfd >= 0)
+				close(mfd);
+			return http_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, NULL,
+					  "Cannot build the LFS pointer", tg.commit);
+		}
+		return serve_file(r, &id, (uint64_t)n, mfd, NULL);
 	}
 	if (tg.remote) {
 		memcpy(spec.key, tg.gitsha1, sizeof(tg.gitsha1));
