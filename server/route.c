@@ -463,6 +463,89 @@ done:
 	return err;
 }
 
+/* A decimal segment in 1..max: GG_OK, or err. */
+static int
+seg_u64(const struct seg *s, uint64_t max, uint64_t *out, int err)
+{
+	if (parse_u64(s->p, s->p + s->len, max, out) != GG_OK || *out == 0)
+		return err;
+	return GG_OK;
+}
+
+/*
+ * /api/ggufd/{pull[/{id}] | uploads[/{id}] | upload/{ns}/{name}/{path...}}
+ * sp->s[0] is "api" and sp->s[1] "ggufd".
+ */
+static int
+parse_ggufd(const struct segs *sp, struct route *r)
+{
+	const struct seg *what;
+	int err = GG_ENOENT;
+
+	if (sp->n < 3)
+		goto done;
+	what = &sp->s[2];
+	if (seg_is(what, "pull") || seg_is(what, "uploads")) {
+		int pull = seg_is(what, "pull");
+		if (sp->n == 3) {
+			r->kind = pull ? ROUTE_GGUFD_PULL : ROUTE_GGUFD_UPLOADS;
+			err = GG_OK;
+		} else if (sp->n == 4) {
+			r->kind = pull ? ROUTE_GGUFD_PULL_JOB : ROUTE_GGUFD_UPLOAD_JOB;
+			err = seg_u64(&sp->s[3], pull ? ROUTE_MAX_PULL_ID : ROUTE_MAX_UPLOAD_ID,
+				      &r->id, GG_EINVAL);
+		}
+		goto done;
+	}
+	if (!seg_is(what, "upload"))
+		goto done;
+	/* Shape first: a namespace, a name and at least one path segment. */
+	err = GG_EINVAL;
+	if (sp->n < 6)
+		goto done;
+	r->kind = ROUTE_GGUFD_UPLOAD_PUT;
+	r->type = REPO_MODEL;
+	err = decode_repo(&sp->s[3], 2, r->repo, sizeof(r->repo));
+	if (err != GG_OK)
+		goto done;
+	err = decode_join(&sp->s[5], sp->n - 5, r->path, sizeof(r->path));
+	if (err != GG_OK)
+		goto done;
+	r->has_path = 1;
+done:
+	return err;
+}
+
+/* /_ggufd/lfs/{oid}[/part/{n} | /complete]; sp->s[0] is "_ggufd". */
+static int
+parse_lfs_object(const struct segs *sp, struct route *r)
+{
+	const struct seg *oid;
+	int err = GG_ENOENT;
+
+	if (sp->n < 3 || !seg_is(&sp->s[1], "lfs"))
+		goto done;
+	oid = &sp->s[2];
+	if (oid->len != GG_SHA256_HEX || !is_lower_hex(oid->p, oid->len))
+		goto done;
+	if (sp->n == 3) {
+		r->kind = ROUTE_LFS_OBJECT;
+	} else if (sp->n == 4 && seg_is(&sp->s[3], "complete")) {
+		r->kind = ROUTE_LFS_COMPLETE;
+	} else if (sp->n == 5 && seg_is(&sp->s[3], "part")) {
+		if (seg_u64(&sp->s[4], ROUTE_MAX_LFS_PART, &r->id, GG_ENOENT) != GG_OK)
+			goto done;
+		r->kind = ROUTE_LFS_PART;
+	} else {
+		goto done;
+	}
+	memcpy(r->oid, oid->p, GG_SHA256_HEX);
+	r->oid[GG_SHA256_HEX] = '\0';
+	err = GG_OK;
+done:
+	return err;
+}
+
 int
 route_parse(const char *path, size_t len, struct route *out)
 {
@@ -505,8 +588,12 @@ route_parse(const char *path, size_t len, struct route *out)
 		err = GG_OK;
 		goto done;
 	}
-	if (seg_is(&sp.s[0], "api"))
+	if (sp.n >= 2 && seg_is(&sp.s[0], "api") && seg_is(&sp.s[1], "ggufd"))
+		err = parse_ggufd(&sp, &r);
+	else if (seg_is(&sp.s[0], "api"))
 		err = parse_api(&sp, &r);
+	else if (seg_is(&sp.s[0], "_ggufd"))
+		err = parse_lfs_object(&sp, &r);
 	else if (sp.n >= 5 && seg_is(&sp.s[sp.n - 1], "batch") && seg_is(&sp.s[sp.n - 2], "objects") &&
 		 seg_is(&sp.s[sp.n - 3], "lfs") && seg_is(&sp.s[sp.n - 4], "info"))
 		err = parse_lfs_batch(&sp, &r);

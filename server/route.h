@@ -23,6 +23,19 @@
  *   /healthz                                     ROUTE_HEALTHZ
  *   /                                            ROUTE_INDEX
  *
+ * ggufd's own routes, parsed here like the Hub's (no prefix matching
+ * anywhere else):
+ *   /api/ggufd/pull                              ROUTE_GGUFD_PULL
+ *   /api/ggufd/pull/{id}                         ROUTE_GGUFD_PULL_JOB (id)
+ *   /api/ggufd/uploads                           ROUTE_GGUFD_UPLOADS
+ *   /api/ggufd/uploads/{id}                      ROUTE_GGUFD_UPLOAD_JOB (id)
+ *   /api/ggufd/upload/{ns}/{name}/{path...}      ROUTE_GGUFD_UPLOAD_PUT
+ *   /_ggufd/lfs/{oid}                            ROUTE_LFS_OBJECT (oid)
+ *   /_ggufd/lfs/{oid}/part/{n}                   ROUTE_LFS_PART (oid, id = n)
+ *   /_ggufd/lfs/{oid}/complete                   ROUTE_LFS_COMPLETE (oid)
+ * A new route (/metrics, /ui/..., /v2/...) is a kind below, a parse rule
+ * in route.c with its rows in test_route.c, and a row in routes.c.
+ *
  * {repo} is "namespace/name" or a single legacy segment ("gpt2"); the
  * router finds the marker segment (resolve, raw, tree, ...) at position 2,
  * else at position 1, instead of counting segments.  Markers are matched
@@ -37,6 +50,7 @@
 #define GG_ROUTE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "index.h" /* enum repo_type */
 #include "gg_limits.h"
@@ -59,7 +73,21 @@ enum route_kind {
 	ROUTE_WHOAMI,         /* GET  /api/whoami-v2 */
 	ROUTE_VALIDATE_YAML,  /* POST /api/validate-yaml */
 	ROUTE_REPO_CREATE,    /* POST /api/repos/create */
+	ROUTE_GGUFD_PULL,       /* GET|POST /api/ggufd/pull */
+	ROUTE_GGUFD_PULL_JOB,   /* GET /api/ggufd/pull/{id} */
+	ROUTE_GGUFD_UPLOADS,    /* GET /api/ggufd/uploads */
+	ROUTE_GGUFD_UPLOAD_JOB, /* GET /api/ggufd/uploads/{id} */
+	ROUTE_GGUFD_UPLOAD_PUT, /* PUT /api/ggufd/upload/{ns}/{name}/{path...} */
+	ROUTE_LFS_OBJECT,       /* PUT /_ggufd/lfs/{oid} */
+	ROUTE_LFS_PART,         /* PUT /_ggufd/lfs/{oid}/part/{n} */
+	ROUTE_LFS_COMPLETE,     /* POST /_ggufd/lfs/{oid}/complete */
+	ROUTE_NKINDS            /* keep last: the size of the route table */
 };
+
+/* Upper bounds of the numeric route arguments. */
+#define ROUTE_MAX_PULL_ID (1ull << 30)
+#define ROUTE_MAX_UPLOAD_ID (1ull << 40)
+#define ROUTE_MAX_LFS_PART 100000
 
 struct route {
 	enum route_kind kind;
@@ -69,6 +97,8 @@ struct route {
 	char repo[GG_MAX_REPO_LEN + 1];
 	char rev[GG_MAX_REV_LEN + 1];
 	char path[GG_MAX_REPO_PATH_LEN + 1];
+	uint64_t id;                  /* job id, or LFS part number (>= 1) */
+	char oid[GG_SHA256_HEX + 1];  /* LFS routes: lowercase hex sha256 */
 };
 
 /*
@@ -85,7 +115,10 @@ struct route {
  *              segments, or a decoded repo, rev or path over its GG_MAX_*
  *              limit (400/414)
  * Shape is checked before content, so a well-formed path of an unknown
- * shape is GG_ENOENT whatever its segments hold.  On success repo passes
+ * shape is GG_ENOENT whatever its segments hold.  ggufd's own routes: a
+ * job id that is not a decimal in 1..ROUTE_MAX_*_ID is GG_EINVAL; an LFS
+ * oid that is not 64 lowercase hex digits, or a part number outside
+ * 1..ROUTE_MAX_LFS_PART, is GG_ENOENT (a signed href never has them).  On success repo passes
  * route_valid_repo() (empty for INDEX and HEALTHZ), and rev and path are
  * NUL-terminated, with has_rev/has_path saying whether they were given.
  * On error *out is zeroed (kind ROUTE_NONE).  Pure function, thread safe.

@@ -315,6 +315,87 @@ test_upload_routes(void **state)
 		check_ok(&cases[i]);
 }
 
+/* ggufd's own routes: ids and oids come out parsed. */
+struct own_case {
+	const char *path;
+	enum route_kind kind;
+	uint64_t id;
+	const char *oid; /* NULL: "" */
+	const char *repo;
+	const char *file;
+};
+
+#define OID "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+
+static void
+test_own_routes(void **state)
+{
+	static const struct own_case cases[] = {
+		{ "/api/ggufd/pull", ROUTE_GGUFD_PULL, 0, NULL, "", NULL },
+		{ "/api/ggufd/pull/7", ROUTE_GGUFD_PULL_JOB, 7, NULL, "", NULL },
+		{ "/api/ggufd/pull/1073741824", ROUTE_GGUFD_PULL_JOB, 1ull << 30, NULL, "", NULL },
+		{ "/api/ggufd/uploads", ROUTE_GGUFD_UPLOADS, 0, NULL, "", NULL },
+		{ "/api/ggufd/uploads/12", ROUTE_GGUFD_UPLOAD_JOB, 12, NULL, "", NULL },
+		{ "/api/ggufd/upload/ruv/ruvltra/ruvltra-0.5b-q4_k_m.gguf", ROUTE_GGUFD_UPLOAD_PUT,
+		  0, NULL, "ruv/ruvltra", "ruvltra-0.5b-q4_k_m.gguf" },
+		{ "/api/ggufd/upload/ruv/ruvltra/sub/a%20b.gguf", ROUTE_GGUFD_UPLOAD_PUT, 0, NULL,
+		  "ruv/ruvltra", "sub/a b.gguf" },
+		{ "/_ggufd/lfs/" OID, ROUTE_LFS_OBJECT, 0, OID, "", NULL },
+		{ "/_ggufd/lfs/" OID "/part/1", ROUTE_LFS_PART, 1, OID, "", NULL },
+		{ "/_ggufd/lfs/" OID "/part/100000", ROUTE_LFS_PART, 100000, OID, "", NULL },
+		{ "/_ggufd/lfs/" OID "/complete", ROUTE_LFS_COMPLETE, 0, OID, "", NULL },
+	};
+	static const struct err_case bad[] = {
+		{ "/api/ggufd", GG_ENOENT },
+		{ "/api/ggufd/nope", GG_ENOENT },
+		{ "/api/ggufd/pulls", GG_ENOENT },
+		{ "/api/ggufd/pull/1/x", GG_ENOENT },
+		{ "/api/ggufd/uploads/1/x", GG_ENOENT },
+		{ "/api/ggufd/pull/0", GG_EINVAL },
+		{ "/api/ggufd/pull/x", GG_EINVAL },
+		{ "/api/ggufd/pull/1073741825", GG_EINVAL },
+		{ "/api/ggufd/uploads/-1", GG_EINVAL },
+		{ "/api/ggufd/uploads/0", GG_EINVAL },
+		{ "/api/ggufd/uploads/1099511627777", GG_EINVAL },
+		{ "/api/ggufd/uploads/", GG_EINVAL },
+		{ "/api/ggufd/upload/ruv/ruvltra", GG_EINVAL },
+		{ "/api/ggufd/upload/ruv/ruvltra/", GG_EINVAL },
+		{ "/api/ggufd/upload/ruv/r%2Fx/f.gguf", GG_EINVAL },
+		{ "/api/ggufd/upload/ruv/ruvltra/..", GG_EINVAL },
+		{ "/api/ggufd/upload/ruv/ruvltra/a%2F..%2Fb", GG_EINVAL },
+		{ "/api/ggufd/upload/ruv/ruvltra/a%0Ab", GG_EINVAL },
+		{ "/_ggufd", GG_ENOENT },
+		{ "/_ggufd/lfs", GG_ENOENT },
+		{ "/_ggufd/other/" OID, GG_ENOENT },
+		{ "/_ggufd/lfs/" OID "0", GG_ENOENT },
+		{ "/_ggufd/lfs/0123456789ABCDEF0123456789abcdef0123456789abcdef0123456789abcdef",
+		  GG_ENOENT },
+		{ "/_ggufd/lfs/" OID "/part/0", GG_ENOENT },
+		{ "/_ggufd/lfs/" OID "/part/100001", GG_ENOENT },
+		{ "/_ggufd/lfs/" OID "/part", GG_ENOENT },
+		{ "/_ggufd/lfs/" OID "/completed", GG_ENOENT },
+		{ "/_ggufd/lfs/" OID "/", GG_EINVAL },
+	};
+	struct route r;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const struct own_case *c = &cases[i];
+		memset(&r, 0xa5, sizeof(r));
+		if (route_parse(c->path, strlen(c->path), &r) != GG_OK)
+			fail_msg("\"%s\": refused", c->path);
+		if (r.kind != c->kind || r.id != c->id)
+			fail_msg("\"%s\": kind %d id %llu", c->path, (int)r.kind,
+				 (unsigned long long)r.id);
+		assert_string_equal(r.oid, c->oid ? c->oid : "");
+		assert_string_equal(r.repo, c->repo);
+		assert_int_equal(r.has_path, c->file != NULL);
+		assert_string_equal(r.path, c->file ? c->file : "");
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		check_err(&bad[i]);
+}
+
 static void
 test_malformed(void **state)
 {
@@ -661,6 +742,7 @@ main(void)
 		cmocka_unit_test(test_fixed_routes),
 		cmocka_unit_test(test_unknown_routes),
 		cmocka_unit_test(test_upload_routes),
+		cmocka_unit_test(test_own_routes),
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_nul_in_path),
 		cmocka_unit_test(test_limits),
