@@ -24,16 +24,13 @@
 #include <cjson/cJSON.h>
 #include <openssl/evp.h>
 
+#include "api.h"
 #include "blob.h"
-#include "handlers.h"
-#include "pull.h"
-#include "token.h"
+#include "app.h"
+#include "http.h"
+#include "store.h"
 #include "log.h"
 
-void http_form_foreach(const char *body, size_t len, const char *name,
-		       void (*cb)(void *ctx, const char *value), void *ctx);
-int api_mirror(struct req *r, enum MHD_Result *res);
-enum MHD_Result gateway_uploads(struct req *r, long id);
 
 static char *
 json_print(cJSON *o)
@@ -54,11 +51,11 @@ iso8601(uint64_t t, char out[32])
 	strftime(out, 32, "%Y-%m-%dT%H:%M:%S.000Z", &tm);
 }
 
-int
-http_resolve_commit(struct req *r, struct index_txn **t, char commit[GG_SHA1_HEX + 1],
+static int
+resolve_commit(struct req *r, struct index_txn **t, char commit[GG_SHA1_HEX + 1],
 		    enum MHD_Result *result)
 {
-	struct store *st = http_store(r);
+	struct store *st = r->app->st;
 	const char *rev = r->route.has_rev ? r->route.rev : "main";
 	int known = 0, rc;
 
@@ -72,7 +69,7 @@ http_resolve_commit(struct req *r, struct index_txn **t, char commit[GG_SHA1_HEX
 		return GG_OK;
 	index_txn_abort(*t);
 	*t = NULL;
-	if (rc == GG_ENOENT && http_has_upstream(r))
+	if (rc == GG_ENOENT && (r->app->up != NULL))
 		/* A mirror that cannot ask upstream must not claim the repo or
 		 * revision does not exist. */
 		*result = http_error(r, MHD_HTTP_GATEWAY_TIMEOUT, "UpstreamUnavailable",
@@ -205,7 +202,7 @@ expand_cb(void *ctx, const char *value)
 }
 
 enum MHD_Result
-handle_api_info(struct req *r)
+api_info(struct req *r)
 {
 	enum MHD_Result mirrored;
 	struct index_txn *t = NULL;
@@ -221,7 +218,7 @@ handle_api_info(struct req *r)
 	if (api_mirror(r, &mirrored))
 		return mirrored;
 
-	if (http_resolve_commit(r, &t, commit, &result) != GG_OK)
+	if (resolve_commit(r, &t, commit, &result) != GG_OK)
 		return result;
 	memset(&ic, 0, sizeof(ic));
 	memset(&c, 0, sizeof(c));
@@ -295,7 +292,7 @@ handle_api_info(struct req *r)
 		}
 		cJSON_Delete(ex.keep);
 	}
-	return http_json(r, MHD_HTTP_OK, json_print(o), NULL);
+	return http_json(r, MHD_HTTP_OK, json_print(o));
 }
 
 /* --- tree ----------------------------------------------------------------- */
@@ -412,7 +409,7 @@ unhex(const char *s)
 }
 
 enum MHD_Result
-handle_api_tree(struct req *r)
+api_tree(struct req *r)
 {
 	enum MHD_Result mirrored;
 	struct index_txn *t = NULL;
@@ -428,7 +425,7 @@ handle_api_tree(struct req *r)
 	if (api_mirror(r, &mirrored))
 		return mirrored;
 
-	if (http_resolve_commit(r, &t, commit, &result) != GG_OK)
+	if (resolve_commit(r, &t, commit, &result) != GG_OK)
 		return result;
 	memset(&c, 0, sizeof(c));
 	prefix[0] = '\0';
@@ -499,7 +496,7 @@ handle_api_tree(struct req *r)
 		return http_error(r, MHD_HTTP_NOT_FOUND, "EntryNotFound",
 				  "Entry not found", commit);
 	}
-	http_json(r, MHD_HTTP_OK, json_print(c.arr), &resp);
+	resp = http_json_response(r, json_print(c.arr));
 	if (c.more) {
 		struct buf link;
 		char *entry = xasprintf("%c:%s", c.last_kind, c.last_path);
@@ -555,7 +552,7 @@ dir_probe_cb(void *ctx, const char *path, const struct index_file *f)
 }
 
 enum MHD_Result
-handle_api_paths_info(struct req *r)
+api_paths_info(struct req *r)
 {
 	enum MHD_Result mirrored;
 	struct index_txn *t = NULL;
@@ -599,7 +596,7 @@ handle_api_paths_info(struct req *r)
 		http_form_foreach(r->body.data ? r->body.data : "", r->body.len, "expand",
 				  pi_expand_cb, &expand);
 	}
-	if (http_resolve_commit(r, &t, commit, &result) != GG_OK) {
+	if (resolve_commit(r, &t, commit, &result) != GG_OK) {
 		cJSON_Delete(p.paths);
 		return result;
 	}
@@ -637,7 +634,7 @@ handle_api_paths_info(struct req *r)
 	}
 	index_txn_abort(t);
 	cJSON_Delete(p.paths);
-	return http_json(r, MHD_HTTP_OK, json_print(out), NULL);
+	return http_json(r, MHD_HTTP_OK, json_print(out));
 }
 
 /* --- refs ----------------------------------------------------------------- */
@@ -676,10 +673,10 @@ refs_cb(void *ctx, const char *name, const struct index_ref *rec)
 }
 
 enum MHD_Result
-handle_api_refs(struct req *r)
+api_refs(struct req *r)
 {
 	enum MHD_Result mirrored;
-	struct store *st = http_store(r);
+	struct store *st = r->app->st;
 	struct index_txn *t = NULL;
 	struct refs_ctx c;
 	cJSON *o;
@@ -692,7 +689,7 @@ handle_api_refs(struct req *r)
 		return http_error_from(r, rc, "index");
 	if (!store_repo_exists(st, t, r->route.type, r->route.repo)) {
 		index_txn_abort(t);
-		if (http_has_upstream(r))
+		if ((r->app->up != NULL))
 			return http_error(r, MHD_HTTP_GATEWAY_TIMEOUT, "UpstreamUnavailable",
 					  "Not in the store and upstream is unreachable", NULL);
 		return http_error(r, MHD_HTTP_UNAUTHORIZED, "RepoNotFound", "Repository not found",
@@ -713,157 +710,5 @@ handle_api_refs(struct req *r)
 		cJSON_Delete(o);
 		return http_error_from(r, rc, "refs");
 	}
-	return http_json(r, MHD_HTTP_OK, json_print(o), NULL);
-}
-
-enum MHD_Result
-handle_healthz(struct req *r)
-{
-	struct store *st = http_store(r);
-	struct index_txn *t = NULL;
-	int rc = index_txn_begin(st->idx, 0, &t);
-	index_txn_abort(t);
-	if (rc != GG_OK)
-		return http_error(r, MHD_HTTP_SERVICE_UNAVAILABLE, NULL, "index unavailable", NULL);
-	return http_json(r, MHD_HTTP_OK, xstrdup("{\"status\":\"ok\"}"), NULL);
-}
-
-enum MHD_Result
-handle_index(struct req *r)
-{
-	static const char page[] =
-		"<!doctype html><meta charset=utf-8><title>ggufd</title>"
-		"<h1>ggufd</h1><p>A local Hugging Face Hub mirror. Point clients at this "
-		"address with <code>HF_ENDPOINT</code>.</p>";
-	struct MHD_Response *resp =
-		MHD_create_response_from_buffer(sizeof(page) - 1, (void *)page,
-						MHD_RESPMEM_PERSISTENT);
-	MHD_add_response_header(resp, "Content-Type", "text/html; charset=utf-8");
-	return http_queue(r, MHD_HTTP_OK, resp);
-}
-
-/* --- ggufd's own routes ----------------------------------------------------- */
-
-/*
- *   POST /api/ggufd/pull   {"repo":"ruv/ruvltra","revision":"main",
- *                           "include":["*q4_k_m.gguf"],"pin":true}
- *        -> 202 {"id":1,"repo":...,"state":"running"}
- *   GET  /api/ggufd/pull         -> [jobs]
- *   GET  /api/ggufd/pull/{id}    -> job
- * Operator routes: until ggufd has tokens (the gateway issue), they answer
- * only clients on the loopback interface.
- */
-static enum MHD_Result
-ggufd_pull_start(struct req *r)
-{
-	struct pull_req pr;
-	cJSON *body, *repo, *rev, *inc, *pin, *g;
-	const char *name;
-	long id;
-	char *json;
-
-	memset(&pr, 0, sizeof(pr));
-	body = cJSON_ParseWithLength(r->body.data ? r->body.data : "", r->body.len);
-	repo = cJSON_GetObjectItemCaseSensitive(body, "repo");
-	rev = cJSON_GetObjectItemCaseSensitive(body, "revision");
-	inc = cJSON_GetObjectItemCaseSensitive(body, "include");
-	pin = cJSON_GetObjectItemCaseSensitive(body, "pin");
-	if (!cJSON_IsObject(body) || !cJSON_IsString(repo) || (rev && !cJSON_IsString(rev)) ||
-	    (inc && !cJSON_IsArray(inc)) || (pin && !cJSON_IsBool(pin))) {
-		cJSON_Delete(body);
-		return http_error(r, MHD_HTTP_BAD_REQUEST, "BadRequest",
-				  "Body must be JSON: {\"repo\": str, \"revision\"?: str, "
-				  "\"include\"?: [str], \"pin\"?: bool}",
-				  NULL);
-	}
-	name = repo->valuestring;
-	pr.type = REPO_MODEL;
-	if (strncmp(name, "datasets/", 9) == 0) {
-		pr.type = REPO_DATASET;
-		name += 9;
-	} else if (strncmp(name, "spaces/", 7) == 0) {
-		pr.type = REPO_SPACE;
-		name += 7;
-	}
-	if (!route_valid_repo(name) ||
-	    (rev && (strlen(rev->valuestring) == 0 || strlen(rev->valuestring) > GG_MAX_REV_LEN))) {
-		cJSON_Delete(body);
-		return http_error(r, MHD_HTTP_BAD_REQUEST, "BadRequest", "Invalid repo or revision",
-				  NULL);
-	}
-	snprintf(pr.repo, sizeof(pr.repo), "%s", name);
-	snprintf(pr.rev, sizeof(pr.rev), "%s", rev ? rev->valuestring : "main");
-	pr.pin = cJSON_IsTrue(pin);
-	cJSON_ArrayForEach(g, inc)
-	{
-		if (!cJSON_IsString(g) || pr.nglobs == PULL_MAX_GLOBS) {
-			cJSON_Delete(body);
-			return http_error(r, MHD_HTTP_BAD_REQUEST, "BadRequest",
-					  "\"include\" takes at most 64 strings", NULL);
-		}
-		pr.globs[pr.nglobs++] = g->valuestring;
-	}
-	id = pull_jobs_start(http_jobs(r), &pr); /* copies the globs */
-	cJSON_Delete(body);
-	if (id < 0)
-		return http_error_from(r, (int)id, "starting the pull");
-	json = pull_jobs_json(http_jobs(r), id);
-	return http_json(r, MHD_HTTP_ACCEPTED, json ? json : xstrdup("{}"), NULL);
-}
-
-enum MHD_Result
-handle_ggufd_api(struct req *r)
-{
-	size_t plen = (size_t)(r->path_end - r->raw_uri);
-	const char *p = r->raw_uri;
-
-	/* The upload journal: for upload tokens (gateway.c checks). */
-	if (plen == 18 && memcmp(p, "/api/ggufd/uploads", 18) == 0)
-		return gateway_uploads(r, 0);
-	if (plen > 19 && memcmp(p, "/api/ggufd/uploads/", 19) == 0) {
-		uint64_t id;
-		if (parse_u64(p + 19, r->path_end, 1ull << 40, &id) != GG_OK || id == 0)
-			return http_error(r, MHD_HTTP_BAD_REQUEST, NULL, "Invalid job id", NULL);
-		return gateway_uploads(r, (long)id);
-	}
-	/* Operator routes: an admin token; with none defined yet, loopback. */
-	if (token_have_admin(http_store(r))) {
-		unsigned scope = 0;
-		char name[TOKEN_NAME_MAX + 1];
-		const char *tok = http_bearer(r);
-		if (tok == NULL || token_check(http_store(r), tok, &scope, name) != GG_OK)
-			return http_error(r, MHD_HTTP_UNAUTHORIZED, NULL,
-					  "Invalid credentials in Authorization header: an admin "
-					  "token is required",
-					  NULL);
-		if (scope < TOKEN_ADMIN)
-			return http_error(r, MHD_HTTP_FORBIDDEN, "Forbidden",
-					  "This route needs an admin token", NULL);
-	} else if (!http_client_is_loopback(r)) {
-		return http_error(r, MHD_HTTP_FORBIDDEN, "Forbidden",
-				  "ggufd operator routes answer loopback clients only until an "
-				  "admin token exists (ggufd token add NAME --scope admin)",
-				  NULL);
-	}
-	if (plen == 15 && memcmp(p, "/api/ggufd/pull", 15) == 0) {
-		if (http_jobs(r) == NULL)
-			return http_error(r, MHD_HTTP_CONFLICT, "NoUpstream",
-					  "This ggufd has no upstream to pull from", NULL);
-		if (strcmp(r->method, "POST") == 0)
-			return ggufd_pull_start(r);
-		if (strcmp(r->method, "GET") == 0 || r->is_head)
-			return http_json(r, MHD_HTTP_OK, pull_jobs_json(http_jobs(r), 0), NULL);
-		return http_error(r, MHD_HTTP_METHOD_NOT_ALLOWED, NULL, "Use GET or POST", NULL);
-	}
-	if (plen > 16 && memcmp(p, "/api/ggufd/pull/", 16) == 0 && http_jobs(r) != NULL) {
-		uint64_t id;
-		char *json;
-		if (parse_u64(p + 16, r->path_end, 1u << 30, &id) != GG_OK)
-			return http_error(r, MHD_HTTP_BAD_REQUEST, NULL, "Invalid job id", NULL);
-		json = pull_jobs_json(http_jobs(r), (long)id);
-		if (json == NULL)
-			return http_error(r, MHD_HTTP_NOT_FOUND, NULL, "No such job", NULL);
-		return http_json(r, MHD_HTTP_OK, json, NULL);
-	}
-	return http_error(r, MHD_HTTP_NOT_FOUND, NULL, "Not found", NULL);
+	return http_json(r, MHD_HTTP_OK, json_print(o));
 }

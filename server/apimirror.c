@@ -25,10 +25,11 @@
 #include <openssl/evp.h>
 #include <zlib.h>
 
-#include "handlers.h"
+#include "api.h"
+#include "app.h"
+#include "http.h"
+#include "store.h"
 #include "log.h"
-
-int api_mirror(struct req *r, enum MHD_Result *res);
 
 /* --- transforms ------------------------------------------------------------- */
 
@@ -51,7 +52,7 @@ strip_xet(cJSON *j)
 static void
 rewrite_link(struct req *r, const char *link, char *out, size_t n)
 {
-	const char *base = http_upstream_base(r);
+	const char *base = app_upstream_base(r->app);
 	size_t bl = strlen(base);
 	const char *lt = strchr(link, '<');
 	char *ours = http_base_url(r);
@@ -76,7 +77,7 @@ serve_cached(struct req *r, const struct index_meta *m, const char *commit_hdr)
 	int gzip_ok = ae != NULL && strstr(ae, "gzip") != NULL;
 
 	if (gzip_ok) {
-		resp = MHD_create_response_from_buffer(m->len, m->data, MHD_RESPMEM_MUST_COPY);
+		resp = http_response_buffer(m->len, m->data, MHD_RESPMEM_MUST_COPY);
 		MHD_add_response_header(resp, "Content-Encoding", "gzip");
 	} else {
 		buf_init(&plain, GG_MAX_UPSTREAM_JSON);
@@ -88,7 +89,7 @@ serve_cached(struct req *r, const struct index_meta *m, const char *commit_hdr)
 		{
 			size_t len;
 			char *p = buf_steal(&plain, &len);
-			resp = MHD_create_response_from_buffer(len, p, MHD_RESPMEM_MUST_FREE);
+			resp = http_response_buffer(len, p, MHD_RESPMEM_MUST_FREE);
 		}
 	}
 	MHD_add_response_header(resp, "Content-Type", "application/json; charset=utf-8");
@@ -118,8 +119,8 @@ is_commit(const char *s)
 int
 api_mirror(struct req *r, enum MHD_Result *res)
 {
-	struct store *st = http_store(r);
-	struct upstream *up = http_upstream(r);
+	struct store *st = r->app->st;
+	struct upstream *up = app_upstream(r->app);
 	struct index_txn *t = NULL;
 	struct index_meta m, put;
 	struct upstream_resp ur;
@@ -130,7 +131,7 @@ api_mirror(struct req *r, enum MHD_Result *res)
 	const char *method = strcmp(r->method, "POST") == 0 ? "POST" : "GET";
 	cJSON *j;
 
-	if (!http_has_upstream(r))
+	if (!(r->app->up != NULL))
 		return 0;
 	/* The key: method, path and query as received, and a POST body's hash. */
 	if (strcmp(method, "POST") == 0) {
@@ -148,7 +149,7 @@ api_mirror(struct req *r, enum MHD_Result *res)
 		have = index_meta_get(t, r->route.type, r->route.repo, key, &m) == GG_OK;
 		index_txn_abort(t);
 	}
-	if (have && (pinned || up == NULL || now_unix() - m.fetched_at < http_ref_ttl(r))) {
+	if (have && (pinned || up == NULL || now_unix() - m.fetched_at < r->app->ref_ttl)) {
 		*res = serve_cached(r, &m, NULL);
 		free(m.data);
 		return 1;

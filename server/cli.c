@@ -31,6 +31,7 @@
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
 
+#include "app.h"
 #include "cli.h"
 #include "fetch.h"
 #include "gateway.h"
@@ -39,6 +40,7 @@
 #include "http.h"
 #include "log.h"
 #include "route.h"
+#include "routes.h"
 #include "store.h"
 #include "token.h"
 #include "util.h"
@@ -267,6 +269,7 @@ cmd_serve(int argc, char **argv)
 	const char *upstream = getenv("GGUFD_UPSTREAM");
 	uint64_t ttl = GG_META_TTL_SEC, transfers = GG_MAX_TRANSFERS;
 	struct server_config cfg;
+	struct app app;
 	struct server *srv = NULL;
 	struct store *st = NULL;
 	const char *listen = getenv("GGUFD_LISTEN"), *store = default_store();
@@ -277,6 +280,7 @@ cmd_serve(int argc, char **argv)
 	int c, sig, rc = 1;
 
 	memset(&cfg, 0, sizeof(cfg));
+	memset(&app, 0, sizeof(app));
 	memset(&ucfg, 0, sizeof(ucfg));
 	memset(&gcfg, 0, sizeof(gcfg));
 	policy_defaults(&gcfg.policy);
@@ -296,7 +300,7 @@ cmd_serve(int argc, char **argv)
 		case 'u': cfg.public_url = optarg; break;
 		case 'v': lvl = optarg; break;
 		case 'U': upstream = optarg; break;
-		case 'o': cfg.offline = 1; break;
+		case 'o': app.offline = 1; break;
 		case 'T':
 			if (parse_u64_str(optarg, 86400 * 365, &ttl) != GG_OK)
 				return usage_error("serve", "--ref-ttl takes seconds, not '%s'", optarg);
@@ -338,7 +342,7 @@ cmd_serve(int argc, char **argv)
 				gcfg.chunk_size = v;
 			break;
 		}
-		case 7: gcfg.require_read_token = 1; break;
+		case 7: app.require_read_token = 1; break;
 		case 8: {
 			uint64_t v;
 			if (parse_u64_str(optarg, 7 * 86400, &v) != GG_OK || v == 0)
@@ -380,20 +384,24 @@ cmd_serve(int argc, char **argv)
 		}
 		fetcher_new(st, up, &fm);
 		jobs = pull_jobs_new(st, up, fm);
-		cfg.up = up;
-		cfg.fm = fm;
-		cfg.jobs = jobs;
-		cfg.ref_ttl = (unsigned)ttl;
 	}
 	gcfg.public_url = cfg.public_url;
-	gw = gateway_new(st, cfg.offline ? NULL : up, &gcfg);
-	cfg.gw = gw;
-	if (server_start(&cfg, st, &srv, bound, sizeof(bound)) != GG_OK) {
+	gw = gateway_new(st, app.offline ? NULL : up, &gcfg);
+	app.st = st;
+	app.up = up;
+	app.fm = fm;
+	app.jobs = jobs;
+	app.gw = gw;
+	app.ref_ttl = ttl ? (unsigned)ttl : GG_META_TTL_SEC;
+	cfg.app = &app;
+	cfg.routes = routes_table;
+	cfg.nroutes = routes_count;
+	if (server_start(&cfg, &srv, bound, sizeof(bound)) != GG_OK) {
 		fprintf(stderr, "ggufd: cannot listen on %s\n", listen);
 		goto done;
 	}
 	log_info("listening on %s (store %s, upstream %s%s)", bound, store, up ? upstream : "none",
-		 cfg.offline ? ", offline" : "");
+		 app.offline ? ", offline" : "");
 	if (sigwait(&set, &sig) == 0)
 		log_info("signal %d: shutting down", sig);
 	rc = 0;

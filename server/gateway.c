@@ -40,7 +40,9 @@
 #include "blob.h"
 #include "gateway.h"
 #include "gguf.h"
-#include "handlers.h"
+#include "app.h"
+#include "http.h"
+#include "store.h"
 #include "log.h"
 #include "publish.h"
 #include "token.h"
@@ -85,72 +87,25 @@ print_json(cJSON *o)
 	return s;
 }
 
-/* --- auth ------------------------------------------------------------------- */
+/* --- repo rule -------------------------------------------------------------- */
 
-/*
- * Requires a token of at least `need` scope.  Returns 0 with name filled,
- * or -1 after queueing the Hub's 401 (the message Python shows for a bad
- * token) or 403 (a token whose scope is too small).
- */
+/* 0 if uploads to (type, repo) may go upstream, or <0 after a 503/403. */
 static int
-require_token(struct req *r, unsigned need, char name[TOKEN_NAME_MAX + 1], enum MHD_Result *res)
-{
-	const char *tok = http_bearer(r);
-	unsigned scope = 0;
-	int rc;
-
-	if (tok == NULL) {
-		*res = http_error(r, MHD_HTTP_UNAUTHORIZED, NULL,
-				  "Invalid credentials in Authorization header: a ggufd token is "
-				  "required (ggufd token add NAME)",
-				  NULL);
-		return -1;
-	}
-	rc = token_check(http_store(r), tok, &scope, name);
-	if (rc == GG_ENOENT) {
-		*res = http_error(r, MHD_HTTP_UNAUTHORIZED, NULL,
-				  "Invalid credentials in Authorization header", NULL);
-		return -1;
-	}
-	if (rc != GG_OK) {
-		*res = http_error_from(r, rc, "token check");
-		return -1;
-	}
-	if (scope < need) {
-		char msg[160];
-		snprintf(msg, sizeof(msg), "Token '%s' has scope %s; this needs %s", name,
-			 token_scope_name(scope), token_scope_name(need));
-		*res = http_error(r, MHD_HTTP_FORBIDDEN, "Forbidden", msg, NULL);
-		return -1;
-	}
-	return 0;
-}
-
-int
-gateway_read_denied(struct gateway *gw, const char *bearer)
-{
-	unsigned scope;
-	char name[TOKEN_NAME_MAX + 1];
-	if (gw == NULL || !gw->cfg.require_read_token)
-		return 0;
-	return bearer == NULL || token_check(gw->st, bearer, &scope, name) != GG_OK;
-}
-
-static int
-repo_allowed(struct req *r, struct gateway *gw, enum MHD_Result *res)
+repo_allowed(struct req *r, struct gateway *gw, enum repo_type type, const char *repo,
+	     enum MHD_Result *res)
 {
 	char msg[400];
 	if (gw->up == NULL) {
 		*res = http_error(r, MHD_HTTP_SERVICE_UNAVAILABLE, "NoUpstream",
 				  "This ggufd has no upstream to publish to", NULL);
-		return -1;
+		return GG_EUNAVAIL;
 	}
-	if (policy_repo_ok(&gw->cfg.policy, r->route.type, r->route.repo))
-		return 0;
+	if (policy_repo_ok(&gw->cfg.policy, type, repo))
+		return GG_OK;
 	snprintf(msg, sizeof(msg), "Uploads to %s%s are not allowed through this gateway",
-		 route_type_prefix(r->route.type), r->route.repo);
+		 route_type_prefix(type), repo);
 	*res = http_error(r, MHD_HTTP_FORBIDDEN, "RepoNotAllowed", msg, NULL);
-	return -1;
+	return GG_EINVAL;
 }
 
 /* --- signed hrefs ------------------------------------------------------------- */
@@ -287,110 +242,77 @@ content_length(struct req *r)
 	return (int64_t)v;
 }
 
-static int begin_plain(struct req *r, struct gateway *gw, enum MHD_Result *res);
+/* Frees a sink that was never installed and answers; returns <0. */
+static int
+sink_refuse(struct req *r, struct sink *s, unsigned status, const char *code, const char *msg,
+	    enum MHD_Result *res)
+{
+	free(s);
+	*res = http_error(r, status, code, msg, NULL);
+	return GG_EINVAL;
+}
 
 int
-gateway_begin(struct req *r, enum MHD_Result *res)
+lfs_begin(struct req *r, enum MHD_Result *res)
 {
-	struct gateway *gw = http_gateway(r);
-	const char *p = r->raw_uri, *end = r->path_end;
+	struct gateway *gw = r->app->gw;
+	const char *what;
 	struct sink *s;
-	char oid[GG_SHA256_HEX + 1];
-	const char *rest;
 	int64_t cl;
 
-	if (strncmp(p, "/api/ggufd/upload/", 18) == 0) {
-		if (gw == NULL) {
-			*res = http_error(r, MHD_HTTP_NOT_FOUND, NULL, "This ggufd has no upload gateway",
-					  NULL);
-			return 1;
-		}
-		return begin_plain(r, gw, res);
-	}
-	if (strncmp(p, "/_ggufd/lfs/", 12) != 0)
-		return 0;
-	if (gw == NULL) {
-		*res = http_error(r, MHD_HTTP_NOT_FOUND, NULL, "This ggufd has no upload gateway", NULL);
-		return 1;
-	}
-	if ((size_t)(end - p) < 12 + GG_SHA256_HEX || !oid_ok(p + 12, GG_SHA256_HEX)) {
-		*res = http_error(r, MHD_HTTP_NOT_FOUND, NULL, "Not found", NULL);
-		return 1;
-	}
-	memcpy(oid, p + 12, GG_SHA256_HEX);
-	oid[GG_SHA256_HEX] = '\0';
-	rest = p + 12 + GG_SHA256_HEX;
 	s = xcalloc(1, sizeof(*s));
 	s->gw = gw;
-	memcpy(s->oid, oid, sizeof(s->oid));
-	if (rest == end && strcmp(r->method, "PUT") == 0) {
-		s->kind = SINK_LFS;
-	} else if (strncmp(rest, "/part/", 6) == 0 && strcmp(r->method, "PUT") == 0) {
-		uint64_t n;
-		if (parse_u64(rest + 6, end, 100000, &n) != GG_OK || n == 0) {
-			free(s);
-			*res = http_error(r, MHD_HTTP_NOT_FOUND, NULL, "Not found", NULL);
-			return 1;
-		}
+	memcpy(s->oid, r->route.oid, sizeof(s->oid));
+	switch (r->route.kind) {
+	case ROUTE_LFS_PART:
 		s->kind = SINK_PART;
-		s->part = (unsigned)n;
-	} else if ((size_t)(end - rest) == 9 && memcmp(rest, "/complete", 9) == 0 &&
-		   strcmp(r->method, "POST") == 0) {
+		s->part = (unsigned)r->route.id;
+		what = "part";
+		break;
+	case ROUTE_LFS_COMPLETE:
 		s->kind = SINK_COMPLETE;
-	} else {
-		free(s);
-		*res = http_error(r, MHD_HTTP_METHOD_NOT_ALLOWED, NULL,
-				  "Use PUT for objects and parts, POST for completion", NULL);
-		return 1;
+		what = "complete";
+		break;
+	default:
+		s->kind = SINK_LFS;
+		what = "lfs";
+		break;
 	}
-	if (check_signature(r, gw,
-			    s->kind == SINK_LFS ? "lfs" : s->kind == SINK_PART ? "part" : "complete",
-			    oid, s->part, &s->size, res) != 0) {
+	if (check_signature(r, gw, what, s->oid, s->part, &s->size, res) != 0) {
 		free(s);
-		return 1;
+		return GG_EINVAL;
 	}
 	cl = content_length(r);
 	switch (s->kind) {
 	case SINK_LFS:
-		if (cl >= 0 && (uint64_t)cl != s->size) {
-			free(s);
-			*res = http_error(r, MHD_HTTP_BAD_REQUEST, "SizeMismatch",
-					  "Content-Length differs from the object's size", NULL);
-			return 1;
-		}
+		if (cl >= 0 && (uint64_t)cl != s->size)
+			return sink_refuse(r, s, MHD_HTTP_BAD_REQUEST, "SizeMismatch",
+					   "Content-Length differs from the object's size", res);
 		s->expect = s->size;
-		if (blob_writer_open(gw->st->blobs, (int64_t)s->size, &s->w) != GG_OK) {
-			free(s);
-			*res = http_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, NULL, "Cannot stage", NULL);
-			return 1;
-		}
+		if (blob_writer_open(gw->st->blobs, (int64_t)s->size, &s->w) != GG_OK)
+			return sink_refuse(r, s, MHD_HTTP_INTERNAL_SERVER_ERROR, NULL, "Cannot stage",
+					   res);
 		break;
 	case SINK_PART: {
 		uint64_t cs = gw->cfg.chunk_size, off = (uint64_t)(s->part - 1) * cs;
 		uint64_t len = off < s->size ? (s->size - off < cs ? s->size - off : cs) : 0;
-		if (len == 0 || (cl >= 0 && (uint64_t)cl != len)) {
-			free(s);
-			*res = http_error(r, MHD_HTTP_BAD_REQUEST, "SizeMismatch",
-					  "This part's length does not match the chunk size", NULL);
-			return 1;
-		}
+		if (len == 0 || (cl >= 0 && (uint64_t)cl != len))
+			return sink_refuse(r, s, MHD_HTTP_BAD_REQUEST, "SizeMismatch",
+					   "This part's length does not match the chunk size", res);
 		s->expect = len;
-		if (blob_asm_part_open(gw->st->blobs, oid, s->size, off, len, &s->ap) != GG_OK) {
-			free(s);
-			*res = http_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, NULL, "Cannot stage", NULL);
-			return 1;
-		}
+		if (blob_asm_part_open(gw->st->blobs, s->oid, s->size, off, len, &s->ap) != GG_OK)
+			return sink_refuse(r, s, MHD_HTTP_INTERNAL_SERVER_ERROR, NULL, "Cannot stage",
+					   res);
 		break;
 	}
 	default:
-		s->expect = 1u << 20; /* the completion's JSON */
+		s->expect = GG_MAX_BODY_BYTES; /* the completion's JSON */
 		break;
 	}
 	r->sink = s;
 	r->sink_data = sink_data;
 	r->sink_free = sink_free;
-	*res = MHD_YES;
-	return 1;
+	return GG_OK;
 }
 
 static enum MHD_Result
@@ -399,23 +321,19 @@ json_reply(struct req *r, unsigned status, cJSON *o, const char *ctype)
 	struct MHD_Response *resp;
 	char *txt = print_json(o);
 	cJSON_Delete(o);
-	resp = MHD_create_response_from_buffer(strlen(txt), txt, MHD_RESPMEM_MUST_FREE);
+	resp = http_response_buffer(strlen(txt), txt, MHD_RESPMEM_MUST_FREE);
 	MHD_add_response_header(resp, "Content-Type", ctype ? ctype : "application/json");
 	return http_queue(r, status, resp);
 }
 
-static enum MHD_Result plain_end(struct req *r);
-
 enum MHD_Result
-gateway_end(struct req *r)
+lfs_end(struct req *r)
 {
 	struct sink *s = r->sink;
 	struct gateway *gw = s->gw;
 	struct blob_digest d;
 	int rc;
 
-	if (s->kind == SINK_PLAIN)
-		return plain_end(r);
 	if (s->failed == GG_ETOOBIG)
 		return http_error(r, MHD_HTTP_BAD_REQUEST, "SizeMismatch",
 				  "The body is longer than the object", NULL);
@@ -447,7 +365,7 @@ gateway_end(struct req *r)
 			return http_error(r, MHD_HTTP_BAD_REQUEST, "SizeMismatch",
 					  "The part is shorter than its chunk", NULL);
 		snprintf(q, sizeof(q), "\"%s\"", etag);
-		resp = MHD_create_response_from_buffer(0, "", MHD_RESPMEM_PERSISTENT);
+		resp = http_response_buffer(0, "", MHD_RESPMEM_PERSISTENT);
 		MHD_add_response_header(resp, "ETag", q);
 		return http_queue(r, MHD_HTTP_OK, resp);
 	}
@@ -1061,95 +979,55 @@ drop_if_unused(struct gateway *gw, const char *sha256)
 
 /* --- PUT /api/ggufd/upload/{ns}/{name}/{path...} ------------------------------------- */
 
-static int
-begin_plain(struct req *r, struct gateway *gw, enum MHD_Result *res)
+int
+upload_begin(struct req *r, enum MHD_Result *res)
 {
-	const char *p = r->raw_uri + 18, *end = r->path_end;
-	char segs[3][GG_MAX_REPO_PATH_LEN + 1], name[TOKEN_NAME_MAX + 1], why[700];
+	struct gateway *gw = r->app->gw;
 	const char *msg = http_header(r, "X-Commit-Message");
+	char why[700];
 	struct sink *s;
 	int64_t cl;
-	long n;
 
-	if (strcmp(r->method, "PUT") != 0) {
-		*res = http_error(r, MHD_HTTP_METHOD_NOT_ALLOWED, NULL, "Use PUT with the file as the body",
-				  NULL);
-		return 1;
-	}
-	if (require_token(r, TOKEN_UPLOAD, name, res) != 0)
-		return 1;
-	/* ns and name, then the rest as the path (segments decoded one by one). */
-	for (int i = 0; i < 2; i++) {
-		const char *sl = memchr(p, '/', (size_t)(end - p));
-		if (sl == NULL || sl == p ||
-		    route_pct_decode(p, (size_t)(sl - p), segs[i], sizeof(segs[i])) < 0) {
-			*res = http_error(r, MHD_HTTP_BAD_REQUEST, NULL,
-					  "Use PUT /api/ggufd/upload/{namespace}/{name}/{path}", NULL);
-			return 1;
-		}
-		p = sl + 1;
-	}
-	segs[2][0] = '\0';
-	for (size_t o = 0; p < end;) {
-		const char *sl = memchr(p, '/', (size_t)(end - p));
-		const char *se = sl ? sl : end;
-		if (o != 0)
-			segs[2][o++] = '/';
-		n = route_pct_decode(p, (size_t)(se - p), segs[2] + o, sizeof(segs[2]) - o);
-		if (n < 0) {
-			*res = http_error(r, MHD_HTTP_BAD_REQUEST, NULL, "Malformed path", NULL);
-			return 1;
-		}
-		o += (size_t)n;
-		p = sl ? sl + 1 : end;
-	}
-	r->route.type = REPO_MODEL;
-	if (snprintf_checked(r->route.repo, sizeof(r->route.repo), "%s/%s", segs[0], segs[1]) !=
-		    GG_OK ||
-	    !route_valid_repo(r->route.repo) || !store_valid_path(segs[2])) {
+	if (!store_valid_path(r->route.path)) {
 		*res = http_error(r, MHD_HTTP_BAD_REQUEST, NULL, "Invalid repo or path", NULL);
-		return 1;
+		return GG_EINVAL;
 	}
-	if (repo_allowed(r, gw, res) != 0)
-		return 1;
+	if (repo_allowed(r, gw, r->route.type, r->route.repo, res) != 0)
+		return GG_EINVAL;
 	cl = content_length(r);
 	if (cl < 0) {
 		*res = http_error(r, MHD_HTTP_LENGTH_REQUIRED, NULL, "Content-Length is required", NULL);
-		return 1;
+		return GG_EINVAL;
 	}
-	switch (policy_check_path(&gw->cfg.policy, segs[2], (uint64_t)cl, why, sizeof(why))) {
+	switch (policy_check_path(&gw->cfg.policy, r->route.path, (uint64_t)cl, why, sizeof(why))) {
 	case GG_OK:
 		break;
 	case GG_ETOOBIG:
 		*res = http_error(r, MHD_HTTP_CONTENT_TOO_LARGE, "PolicyViolation", why, NULL);
-		return 1;
+		return GG_ETOOBIG;
 	default:
 		*res = http_error(r, MHD_HTTP_UNPROCESSABLE_CONTENT, "PolicyViolation", why, NULL);
-		return 1;
+		return GG_EFORMAT;
 	}
 	s = xcalloc(1, sizeof(*s));
 	s->kind = SINK_PLAIN;
 	s->gw = gw;
 	s->size = s->expect = (uint64_t)cl;
-	s->type = REPO_MODEL;
+	s->type = r->route.type;
 	memcpy(s->repo, r->route.repo, sizeof(s->repo));
-	memcpy(s->path, segs[2], sizeof(s->path));
-	memcpy(s->by, name, sizeof(s->by));
+	memcpy(s->path, r->route.path, sizeof(s->path));
+	memcpy(s->by, r->token_name, sizeof(s->by));
 	snprintf(s->message, sizeof(s->message), "%s", msg ? msg : "");
-	if (blob_writer_open(gw->st->blobs, cl, &s->w) != GG_OK) {
-		free(s);
-		*res = http_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, NULL, "Cannot stage", NULL);
-		return 1;
-	}
+	if (blob_writer_open(gw->st->blobs, cl, &s->w) != GG_OK)
+		return sink_refuse(r, s, MHD_HTTP_INTERNAL_SERVER_ERROR, NULL, "Cannot stage", res);
 	r->sink = s;
 	r->sink_data = sink_data;
 	r->sink_free = sink_free;
-	*res = MHD_YES;
-	return 1;
+	return GG_OK;
 }
 
-static enum MHD_Result
-plain_end(struct req *r)
+enum MHD_Result
+upload_end(struct req *r)
 {
 	struct sink *s = r->sink;
 	struct gateway *gw = s->gw;
@@ -1193,18 +1071,14 @@ plain_end(struct req *r)
 
 /* --- the Hub protocol ------------------------------------------------------------- */
 
-static enum MHD_Result
-handle_whoami(struct req *r)
+enum MHD_Result
+gateway_whoami(struct req *r)
 {
-	char name[TOKEN_NAME_MAX + 1];
-	enum MHD_Result res;
+	const char *name = r->token_name;
+	unsigned scope = r->scope;
 	cJSON *o, *auth, *at;
 
-	if (require_token(r, TOKEN_READ, name, &res) != 0)
-		return res;
 	{
-		unsigned scope = 0;
-		token_check(http_store(r), http_bearer(r), &scope, name);
 		o = cJSON_CreateObject();
 		cJSON_AddStringToObject(o, "type", "user");
 		cJSON_AddStringToObject(o, "id", name);
@@ -1222,8 +1096,8 @@ handle_whoami(struct req *r)
 	return json_reply(r, MHD_HTTP_OK, o, NULL);
 }
 
-static enum MHD_Result
-handle_validate_yaml(struct req *r)
+enum MHD_Result
+gateway_validate_yaml(struct req *r)
 {
 	cJSON *b = cJSON_ParseWithLength(r->body.data ? r->body.data : "", r->body.len);
 	cJSON *content = cJSON_GetObjectItemCaseSensitive(b, "content");
@@ -1246,8 +1120,8 @@ handle_validate_yaml(struct req *r)
 	return json_reply(r, MHD_HTTP_OK, o, NULL);
 }
 
-static enum MHD_Result
-handle_xet(struct req *r)
+enum MHD_Result
+gateway_xet(struct req *r)
 {
 	return http_error(r, MHD_HTTP_NOT_IMPLEMENTED, "XetNotSupported",
 			  "ggufd speaks plain HTTP, not Xet: set HF_HUB_DISABLE_XET=1 (Python) or "
@@ -1255,10 +1129,11 @@ handle_xet(struct req *r)
 			  NULL);
 }
 
-static enum MHD_Result
-handle_repo_create(struct req *r, struct gateway *gw)
+enum MHD_Result
+gateway_repo_create(struct req *r)
 {
-	char name[TOKEN_NAME_MAX + 1], repo[GG_MAX_REPO_LEN + 1];
+	struct gateway *gw = r->app->gw;
+	char repo[GG_MAX_REPO_LEN + 1];
 	enum MHD_Result res;
 	struct upstream_resp ur;
 	struct buf body;
@@ -1266,8 +1141,6 @@ handle_repo_create(struct req *r, struct gateway *gw)
 	enum repo_type t = REPO_MODEL;
 	struct MHD_Response *resp;
 
-	if (require_token(r, TOKEN_UPLOAD, name, &res) != 0)
-		return res;
 	b = cJSON_ParseWithLength(r->body.data ? r->body.data : "", r->body.len);
 	n = cJSON_GetObjectItemCaseSensitive(b, "name");
 	org = cJSON_GetObjectItemCaseSensitive(b, "organization");
@@ -1287,9 +1160,7 @@ handle_repo_create(struct req *r, struct gateway *gw)
 		return http_error(r, MHD_HTTP_BAD_REQUEST, "BadRequest", "Invalid repo name", NULL);
 	}
 	cJSON_Delete(b);
-	r->route.type = t;
-	snprintf(r->route.repo, sizeof(r->route.repo), "%s", repo);
-	if (repo_allowed(r, gw, &res) != 0)
+	if (repo_allowed(r, gw, t, repo, &res) != 0)
 		return res;
 	/* Forwarded with the held token; the answer (200, or 409 with its
 	 * "url" that exist_ok reads) is relayed. */
@@ -1303,23 +1174,24 @@ handle_repo_create(struct req *r, struct gateway *gw)
 	{
 		size_t len;
 		char *data = buf_steal(&body, &len);
-		resp = MHD_create_response_from_buffer(len, data, MHD_RESPMEM_MUST_FREE);
+		resp = http_response_buffer(len, data, MHD_RESPMEM_MUST_FREE);
 	}
 	MHD_add_response_header(resp, "Content-Type", "application/json");
 	return http_queue(r, ur.status ? (unsigned)ur.status : 502, resp);
 }
 
-static enum MHD_Result
-handle_preupload(struct req *r, struct gateway *gw)
+enum MHD_Result
+gateway_preupload(struct req *r)
 {
-	char name[TOKEN_NAME_MAX + 1], why[700];
+	struct gateway *gw = r->app->gw;
+	char why[700];
 	enum MHD_Result res;
 	cJSON *b, *files, *f, *o, *out;
 	struct index_txn *t = NULL;
 	struct index_ref ref;
 	int n = 0;
 
-	if (require_token(r, TOKEN_UPLOAD, name, &res) != 0 || repo_allowed(r, gw, &res) != 0)
+	if (repo_allowed(r, gw, r->route.type, r->route.repo, &res) != 0)
 		return res;
 	b = cJSON_ParseWithLength(r->body.data ? r->body.data : "", r->body.len);
 	files = cJSON_GetObjectItemCaseSensitive(b, "files");
@@ -1364,7 +1236,7 @@ handle_preupload(struct req *r, struct gateway *gw)
 		n++;
 	}
 	cJSON_Delete(b);
-	if (index_txn_begin(http_store(r)->idx, 0, &t) == GG_OK) {
+	if (index_txn_begin(r->app->st->idx, 0, &t) == GG_OK) {
 		if (index_ref_get(t, r->route.type, r->route.repo, r->route.rev, &ref) == GG_OK)
 			cJSON_AddStringToObject(o, "commitOid", ref.commit);
 		index_txn_abort(t);
@@ -1372,15 +1244,15 @@ handle_preupload(struct req *r, struct gateway *gw)
 	return json_reply(r, MHD_HTTP_OK, o, NULL);
 }
 
-static enum MHD_Result
-handle_lfs_batch(struct req *r, struct gateway *gw)
+enum MHD_Result
+lfs_batch(struct req *r)
 {
-	char name[TOKEN_NAME_MAX + 1];
+	struct gateway *gw = r->app->gw;
 	enum MHD_Result res;
 	cJSON *b, *op, *objs, *tr, *algo, *obj, *o, *out;
 	int multipart_ok = 0, used_multipart = 0;
 
-	if (require_token(r, TOKEN_UPLOAD, name, &res) != 0 || repo_allowed(r, gw, &res) != 0)
+	if (repo_allowed(r, gw, r->route.type, r->route.repo, &res) != 0)
 		return res;
 	b = cJSON_ParseWithLength(r->body.data ? r->body.data : "", r->body.len);
 	op = cJSON_GetObjectItemCaseSensitive(b, "operation");
@@ -1571,10 +1443,12 @@ commit_op(struct req *r, struct gateway *gw, cJSON *job, const char *key, cJSON 
 	return -1;
 }
 
-static enum MHD_Result
-handle_commit(struct req *r, struct gateway *gw)
+enum MHD_Result
+gateway_commit(struct req *r)
 {
-	char name[TOKEN_NAME_MAX + 1], why[900];
+	struct gateway *gw = r->app->gw;
+	const char *name = r->token_name;
+	char why[900];
 	const char *ct = http_header(r, "Content-Type");
 	enum MHD_Result res;
 	unsigned status = 0;
@@ -1582,11 +1456,8 @@ handle_commit(struct req *r, struct gateway *gw)
 	cJSON *job;
 	int bad = 0;
 
-	if (require_token(r, TOKEN_UPLOAD, name, &res) != 0 || repo_allowed(r, gw, &res) != 0)
+	if (repo_allowed(r, gw, r->route.type, r->route.repo, &res) != 0)
 		return res;
-	if (r->body_too_big)
-		return http_error(r, MHD_HTTP_CONTENT_TOO_LARGE, NULL,
-				  "Commit body too large: send large files through LFS", NULL);
 	id = job_new_id(gw);
 	job = job_make(id, name, r->route.type, r->route.repo, r->route.rev, "Upload with ggufd", "", 0);
 	jset(job, "create_pr",
@@ -1665,46 +1536,6 @@ handle_commit(struct req *r, struct gateway *gw)
 	return publish_async(r, gw, id, job, 0);
 }
 
-int
-gateway_is_route(enum route_kind k)
-{
-	return k == ROUTE_API_PREUPLOAD || k == ROUTE_API_COMMIT || k == ROUTE_API_XET_READ ||
-	       k == ROUTE_API_XET_WRITE || k == ROUTE_LFS_BATCH || k == ROUTE_WHOAMI ||
-	       k == ROUTE_VALIDATE_YAML || k == ROUTE_REPO_CREATE;
-}
-
-enum MHD_Result
-gateway_route(struct req *r)
-{
-	struct gateway *gw = http_gateway(r);
-	int post = strcmp(r->method, "POST") == 0, get = strcmp(r->method, "GET") == 0 || r->is_head;
-
-	switch (r->route.kind) {
-	case ROUTE_API_XET_READ:
-	case ROUTE_API_XET_WRITE:
-		return handle_xet(r);
-	case ROUTE_VALIDATE_YAML:
-		return post ? handle_validate_yaml(r)
-			    : http_error(r, MHD_HTTP_METHOD_NOT_ALLOWED, NULL, "Use POST", NULL);
-	case ROUTE_WHOAMI:
-		return get ? handle_whoami(r)
-			   : http_error(r, MHD_HTTP_METHOD_NOT_ALLOWED, NULL, "Use GET", NULL);
-	default:
-		break;
-	}
-	if (gw == NULL)
-		return http_error(r, MHD_HTTP_NOT_FOUND, NULL, "This ggufd has no upload gateway", NULL);
-	if (!post)
-		return http_error(r, MHD_HTTP_METHOD_NOT_ALLOWED, NULL, "Use POST", NULL);
-	switch (r->route.kind) {
-	case ROUTE_API_PREUPLOAD: return handle_preupload(r, gw);
-	case ROUTE_LFS_BATCH: return handle_lfs_batch(r, gw);
-	case ROUTE_API_COMMIT: return handle_commit(r, gw);
-	case ROUTE_REPO_CREATE: return handle_repo_create(r, gw);
-	default: return http_error(r, MHD_HTTP_NOT_FOUND, NULL, "Not found", NULL);
-	}
-}
-
 /* --- GET /api/ggufd/uploads[/{id}] -------------------------------------------------- */
 
 struct list_ctx {
@@ -1722,32 +1553,26 @@ list_cb(void *ctx, uint64_t id, const struct index_upload *rec)
 	return 0;
 }
 
-enum MHD_Result gateway_uploads(struct req *r, long id);
 enum MHD_Result
-gateway_uploads(struct req *r, long id)
+gateway_upload_job(struct req *r)
 {
-	struct gateway *gw = http_gateway(r);
-	char name[TOKEN_NAME_MAX + 1];
-	enum MHD_Result res;
-	struct index_txn *t = NULL;
+	unsigned state;
+	cJSON *j = job_load(r->app->gw, r->route.id, &state);
+	if (j == NULL)
+		return http_error(r, MHD_HTTP_NOT_FOUND, NULL, "No such upload job", NULL);
+	return json_reply(r, MHD_HTTP_OK, j, NULL);
+}
 
-	if (gw == NULL)
-		return http_error(r, MHD_HTTP_NOT_FOUND, NULL, "This ggufd has no upload gateway", NULL);
-	if (require_token(r, TOKEN_UPLOAD, name, &res) != 0)
-		return res;
-	if (id > 0) {
-		unsigned state;
-		cJSON *j = job_load(gw, (uint64_t)id, &state);
-		if (j == NULL)
-			return http_error(r, MHD_HTTP_NOT_FOUND, NULL, "No such upload job", NULL);
-		return json_reply(r, MHD_HTTP_OK, j, NULL);
+enum MHD_Result
+gateway_uploads(struct req *r)
+{
+	struct gateway *gw = r->app->gw;
+	struct index_txn *t = NULL;
+	struct list_ctx l = { cJSON_CreateArray() };
+
+	if (index_txn_begin(gw->st->idx, 0, &t) == GG_OK) {
+		index_upload_foreach(t, list_cb, &l);
+		index_txn_abort(t);
 	}
-	{
-		struct list_ctx l = { cJSON_CreateArray() };
-		if (index_txn_begin(gw->st->idx, 0, &t) == GG_OK) {
-			index_upload_foreach(t, list_cb, &l);
-			index_txn_abort(t);
-		}
-		return json_reply(r, MHD_HTTP_OK, l.arr, NULL);
-	}
+	return json_reply(r, MHD_HTTP_OK, l.arr, NULL);
 }

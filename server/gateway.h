@@ -14,6 +14,7 @@
 
 #include <stdint.h>
 
+#include "http.h"
 #include "policy.h"
 #include "store.h"
 #include "upstream.h"
@@ -23,7 +24,6 @@ struct gateway_config {
 	uint64_t multipart_threshold; /* LFS objects above this go multipart */
 	uint64_t chunk_size;          /* multipart part size */
 	unsigned href_ttl;            /* seconds a signed upload href stays valid */
-	int require_read_token;       /* downloads need a read token too */
 	const char *public_url;       /* base of upload hrefs, or NULL: from Host */
 };
 
@@ -34,8 +34,24 @@ struct gateway *gateway_new(struct store *st, struct upstream *up, const struct 
 /* Stops the worker (pending jobs stay journaled), frees.  Accepts NULL. */
 void gateway_free(struct gateway *gw);
 
-/* For the read routes: 1 if a read token is required and missing/invalid
- * (the caller answers 401). */
-int gateway_read_denied(struct gateway *gw, const char *bearer);
+/*
+ * Route handlers (the route table gives their methods, scope and body):
+ * the Hub's upload protocol ...
+ */
+enum MHD_Result gateway_preupload(struct req *r);     /* POST .../preupload/{rev} */
+enum MHD_Result gateway_commit(struct req *r);        /* POST .../commit/{rev} */
+enum MHD_Result gateway_repo_create(struct req *r);   /* POST /api/repos/create */
+enum MHD_Result gateway_whoami(struct req *r);        /* GET /api/whoami-v2 */
+enum MHD_Result gateway_validate_yaml(struct req *r); /* POST /api/validate-yaml */
+enum MHD_Result gateway_xet(struct req *r);           /* .../xet-*-token/...: 501 */
+/* ... the LFS batch API and the signed transfer hrefs it hands out ... */
+enum MHD_Result lfs_batch(struct req *r); /* POST /{repo}.git/info/lfs/objects/batch */
+int lfs_begin(struct req *r, enum MHD_Result *res); /* PUT|POST /_ggufd/lfs/{oid}... */
+enum MHD_Result lfs_end(struct req *r);
+/* ... ggufd's plain PUT and the upload journal. */
+int upload_begin(struct req *r, enum MHD_Result *res); /* PUT /api/ggufd/upload/... */
+enum MHD_Result upload_end(struct req *r);
+enum MHD_Result gateway_uploads(struct req *r);    /* GET /api/ggufd/uploads */
+enum MHD_Result gateway_upload_job(struct req *r); /* GET /api/ggufd/uploads/{id} */
 
 #endif

@@ -1,17 +1,24 @@
 /*
- * http.c: the libmicrohttpd daemon, request lifecycle and the helpers
+ * http.c: the libmicrohttpd daemon, the request lifecycle and the helpers
  * every handler uses (errors, JSON, CORS, query strings).
  *
- * Lifecycle of a request:
+ * Lifecycle of a request (libmicrohttpd calls access_cb several times):
  *   uri_log_cb        MHD hands us the raw target; we allocate struct req
  *                     and keep the raw URI (the router must split the path
  *                     before decoding, which MHD's own url argument has
  *                     already done).
- *   access_cb (1st)   method and route checks; bodies allowed only on POST
- *   access_cb (n)     body bytes appended, bounded by GG_MAX_BODY_BYTES
- *   access_cb (last)  the handler queues one response
- *   completed_cb      struct req is freed
+ *   access_cb (1st)   OPTIONS -> preflight; route_parse; the table's row:
+ *                     405 + Allow, auth_admit(), then the body mode (a
+ *                     streamed body's begin() installs r->sink)
+ *   access_cb (n)     body bytes go to the sink, or to r->body bounded by
+ *                     the row's body_max (over it: 413 at the end)
+ *   access_cb (last)  the sink's end(), or the row's handler, queues one
+ *                     response
+ *   access_cb (async) a handler that called http_run_async is resumed by
+ *                     its worker (async_state 2) and its finish() queues
+ *   completed_cb      the sink, the async context and struct req are freed
  *
+ * The core names no handler: it only follows the table it was given.
  * Status mapping: http_status_for_error() is the one place where a GG_E*
  * code becomes an HTTP status.
  */
@@ -26,13 +33,13 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <cjson/cJSON.h>
 #include <microhttpd.h>
 #include <zlib.h>
 
-#include "gateway.h"
-#include "handlers.h"
+#include "auth.h"
 #include "http.h"
 #include "gg_limits.h"
 #include "log.h"
@@ -40,25 +47,15 @@
 
 struct server {
 	struct MHD_Daemon *d;
-	struct store *st;
 	char bound[128];
 	char *public_url;
-	struct upstream *up;
-	struct fetcher *fm;
-	int offline;
-	unsigned ref_ttl;
-	struct pull_jobs *jobs;
-	struct gateway *gw;
+	const struct route_entry *routes; /* indexed by kind */
+	size_t nroutes;
+	struct app *app;
 	pthread_mutex_t async_mu;
 	pthread_cond_t async_cv;
 	unsigned async_active; /* http_run_async threads still running */
 };
-
-struct gateway *
-http_gateway(struct req *r)
-{
-	return r->srv->gw;
-}
 
 const char *
 http_bearer(struct req *r)
@@ -130,11 +127,6 @@ http_run_async(struct req *r, void (*work)(struct req *r), enum MHD_Result (*fin
 	return MHD_YES;
 }
 
-struct pull_jobs *
-http_jobs(struct req *r)
-{
-	return r->srv->jobs;
-}
 
 int
 http_client_is_loopback(struct req *r)
@@ -159,45 +151,10 @@ http_client_is_loopback(struct req *r)
 	return 0;
 }
 
-struct upstream *
-http_upstream(struct req *r)
-{
-	return r->srv->offline ? NULL : r->srv->up;
-}
-
-const char *
-http_upstream_base(struct req *r)
-{
-	return r->srv->up ? upstream_base(r->srv->up) : "";
-}
-
-int
-http_has_upstream(struct req *r)
-{
-	return r->srv->up != NULL;
-}
-
-struct fetcher *
-http_fetcher(struct req *r)
-{
-	return r->srv->fm;
-}
-
-unsigned
-http_ref_ttl(struct req *r)
-{
-	return r->srv->ref_ttl;
-}
 
 #define EXPOSE_HEADERS                                                                  \
 	"X-Repo-Commit,X-Request-Id,X-Error-Code,X-Error-Message,X-Total-Count,ETag,Link," \
 	"Accept-Ranges,Content-Range,X-Linked-Size,X-Linked-Etag,Content-Length"
-
-struct store *
-http_store(struct req *r)
-{
-	return r->srv->st;
-}
 
 const char *
 http_header(struct req *r, const char *name)
@@ -225,8 +182,30 @@ http_queue(struct req *r, unsigned status, struct MHD_Response *resp)
 	return ret;
 }
 
-enum MHD_Result
-http_json(struct req *r, unsigned status, char *json, struct MHD_Response **out)
+struct MHD_Response *
+http_response_buffer(size_t len, void *data, enum MHD_ResponseMemoryMode mode)
+{
+	struct MHD_Response *resp = MHD_create_response_from_buffer(len, data, mode);
+	/* libmicrohttpd fails here only when it cannot allocate. */
+	if (resp == NULL)
+		log_fatalx("MHD_create_response_from_buffer() failed: out of memory");
+	return resp;
+}
+
+struct MHD_Response *
+http_response_fd(uint64_t len, int fd, uint64_t off)
+{
+	struct MHD_Response *resp = MHD_create_response_from_fd_at_offset64(len, fd, off);
+	if (resp == NULL) {
+		log_warnx("MHD_create_response_from_fd_at_offset64() of %llu bytes at %llu failed",
+			  (unsigned long long)len, (unsigned long long)off);
+		close(fd);
+	}
+	return resp;
+}
+
+struct MHD_Response *
+http_json_response(struct req *r, char *json)
 {
 	const char *ae = http_header(r, "Accept-Encoding");
 	size_t len = strlen(json);
@@ -234,7 +213,7 @@ http_json(struct req *r, unsigned status, char *json, struct MHD_Response **out)
 	int gz = 0;
 
 	/* JSON (never file content) is gzip'd for clients that take it. */
-	if (ae != NULL && strstr(ae, "gzip") != NULL && len >= 1024) {
+	if (ae != NULL && strstr(ae, "gzip") != NULL && len >= GG_GZIP_MIN_BYTES) {
 		struct buf b;
 		buf_init(&b, GG_MAX_UPSTREAM_JSON);
 		if (http_gzip(json, len, &b) == GG_OK) {
@@ -244,20 +223,18 @@ http_json(struct req *r, unsigned status, char *json, struct MHD_Response **out)
 		}
 		buf_free(&b);
 	}
-	resp = MHD_create_response_from_buffer(len, json, MHD_RESPMEM_MUST_FREE);
-	if (resp == NULL) {
-		free(json);
-		return MHD_NO;
-	}
+	resp = http_response_buffer(len, json, MHD_RESPMEM_MUST_FREE);
 	if (gz)
 		MHD_add_response_header(resp, "Content-Encoding", "gzip");
 	MHD_add_response_header(resp, "Vary", "Origin, Accept-Encoding");
 	MHD_add_response_header(resp, "Content-Type", "application/json; charset=utf-8");
-	if (out != NULL) {
-		*out = resp; /* caller adds headers, then http_queue */
-		return MHD_YES;
-	}
-	return http_queue(r, status, resp);
+	return resp;
+}
+
+enum MHD_Result
+http_json(struct req *r, unsigned status, char *json)
+{
+	return http_queue(r, status, http_json_response(r, json));
 }
 
 /* Header values must not carry CR/LF: replace any control byte. */
@@ -284,9 +261,7 @@ http_error(struct req *r, unsigned status, const char *code, const char *message
 	cJSON_Delete(o);
 	if (json == NULL)
 		log_fatalx("cJSON_PrintUnformatted() failed: out of memory");
-	resp = MHD_create_response_from_buffer(strlen(json), json, MHD_RESPMEM_MUST_FREE);
-	if (resp == NULL)
-		return MHD_NO;
+	resp = http_response_buffer(strlen(json), json, MHD_RESPMEM_MUST_FREE);
 	if (snprintf_checked(msg, sizeof(msg), "%s", message) != GG_OK)
 		msg[sizeof(msg) - 1] = '\0';
 	header_safe(msg);
@@ -457,8 +432,6 @@ http_query_foreach(struct req *r, const char *name, void (*cb)(void *ctx, const 
 		pairs_foreach(r->query, strlen(r->query), name, cb, ctx);
 }
 
-void http_form_foreach(const char *body, size_t len, const char *name,
-		       void (*cb)(void *ctx, const char *value), void *ctx);
 void
 http_form_foreach(const char *body, size_t len, const char *name,
 		  void (*cb)(void *ctx, const char *value), void *ctx)
@@ -515,6 +488,7 @@ uri_log_cb(void *cls, const char *uri, struct MHD_Connection *con)
 	char *q;
 
 	r->srv = cls;
+	r->app = r->srv->app;
 	r->conn = con;
 	r->raw_uri = xstrdup(uri ? uri : "");
 	q = strchr(r->raw_uri, '?');
@@ -551,7 +525,7 @@ completed_cb(void *cls, struct MHD_Connection *con, void **req_cls,
 static enum MHD_Result
 preflight(struct req *r)
 {
-	struct MHD_Response *resp = MHD_create_response_from_buffer(0, "", MHD_RESPMEM_PERSISTENT);
+	struct MHD_Response *resp = http_response_buffer(0, "", MHD_RESPMEM_PERSISTENT);
 	const char *want = http_header(r, "Access-Control-Request-Headers");
 	char hdrs[512];
 
@@ -569,61 +543,98 @@ preflight(struct req *r)
 	return http_queue(r, MHD_HTTP_NO_CONTENT, resp);
 }
 
-static enum MHD_Result
-method_not_allowed(struct req *r, const char *allow)
+static unsigned
+method_bit(const char *m)
 {
+	static const struct {
+		const char *name;
+		unsigned bit;
+	} methods[] = { { "GET", HTTP_GET }, { "HEAD", HTTP_HEAD }, { "POST", HTTP_POST },
+			{ "PUT", HTTP_PUT } };
+	for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++)
+		if (strcmp(m, methods[i].name) == 0)
+			return methods[i].bit;
+	return 0;
+}
+
+/* 405 with the Allow header built from the row's methods. */
+static enum MHD_Result
+method_not_allowed(struct req *r, unsigned methods)
+{
+	static const char *const names[] = { "GET", "HEAD", "POST", "PUT" };
+	char allow[64] = "", msg[96];
 	struct MHD_Response *resp;
-	char *json = xasprintf("{\"error\":\"Method %s not allowed on this route\"}",
-			       strspn(r->method, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") == strlen(r->method)
-				       ? r->method
-				       : "?");
-	resp = MHD_create_response_from_buffer(strlen(json), json, MHD_RESPMEM_MUST_FREE);
+	size_t o = 0;
+
+	for (unsigned i = 0; i < 4; i++)
+		if (methods & (1u << i))
+			o += (size_t)snprintf(allow + o, sizeof(allow) - o, "%s, ", names[i]);
+	snprintf(allow + o, sizeof(allow) - o, "OPTIONS");
+	if (snprintf_checked(msg, sizeof(msg), "Method %s not allowed on this route (allowed: %s)",
+			     strspn(r->method, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") == strlen(r->method) &&
+				     strlen(r->method) < 16
+			     ? r->method
+			     : "?",
+			     allow) != GG_OK)
+		msg[0] = '\0';
+	{
+		cJSON *o_ = cJSON_CreateObject();
+		char *json;
+		cJSON_AddStringToObject(o_, "error", msg);
+		json = cJSON_PrintUnformatted(o_);
+		cJSON_Delete(o_);
+		if (json == NULL)
+			log_fatalx("cJSON_PrintUnformatted() failed: out of memory");
+		resp = http_response_buffer(strlen(json), json, MHD_RESPMEM_MUST_FREE);
+	}
 	MHD_add_response_header(resp, "Allow", allow);
 	MHD_add_response_header(resp, "Content-Type", "application/json; charset=utf-8");
-	MHD_add_response_header(resp, "X-Error-Message", "Method not allowed");
+	MHD_add_response_header(resp, "X-Error-Code", "MethodNotAllowed");
+	MHD_add_response_header(resp, "X-Error-Message", msg);
 	return http_queue(r, MHD_HTTP_METHOD_NOT_ALLOWED, resp);
 }
 
+/*
+ * The first call for a request: route, method, scope, body mode.  Returns
+ * the MHD result; an answer queued here ends the request (libmicrohttpd
+ * does not read the body of a request already answered).
+ */
 static enum MHD_Result
-dispatch(struct req *r)
+begin_request(struct req *r)
 {
-	int is_get = strcmp(r->method, "GET") == 0 || r->is_head;
-	int is_post = strcmp(r->method, "POST") == 0;
+	const struct route_entry *e;
+	enum MHD_Result res;
+	int rc;
 
-	if (r->body_too_big)
-		return http_error(r, MHD_HTTP_CONTENT_TOO_LARGE, NULL, "Request body too large",
-				  NULL);
-	if (r->ggufd_api)
-		return handle_ggufd_api(r);
-	if (gateway_is_route(r->route.kind))
-		return gateway_route(r);
-	/* --require-token-for-read: every read route needs a ggufd token.
-	 * Otherwise an unknown token (a user's own Hub token, which Python
-	 * sends to HF_ENDPOINT) is simply ignored on reads. */
-	if (r->route.kind != ROUTE_HEALTHZ && gateway_read_denied(r->srv->gw, http_bearer(r)))
-		return http_error(r, MHD_HTTP_UNAUTHORIZED, NULL,
-				  "Invalid credentials in Authorization header: this mirror needs a "
-				  "ggufd read token",
-				  NULL);
-	switch (r->route.kind) {
-	case ROUTE_RESOLVE:
-	case ROUTE_RAW:
-		return is_get ? handle_resolve(r) : method_not_allowed(r, "GET, HEAD, OPTIONS");
-	case ROUTE_API_INFO:
-		return is_get ? handle_api_info(r) : method_not_allowed(r, "GET, HEAD, OPTIONS");
-	case ROUTE_API_TREE:
-		return is_get ? handle_api_tree(r) : method_not_allowed(r, "GET, HEAD, OPTIONS");
-	case ROUTE_API_REFS:
-		return is_get ? handle_api_refs(r) : method_not_allowed(r, "GET, HEAD, OPTIONS");
-	case ROUTE_API_PATHS_INFO:
-		return is_post ? handle_api_paths_info(r) : method_not_allowed(r, "POST, OPTIONS");
-	case ROUTE_HEALTHZ:
-		return is_get ? handle_healthz(r) : method_not_allowed(r, "GET, HEAD, OPTIONS");
-	case ROUTE_INDEX:
-		return is_get ? handle_index(r) : method_not_allowed(r, "GET, HEAD, OPTIONS");
-	default:
+	if (strcmp(r->method, "OPTIONS") == 0)
+		return preflight(r);
+	rc = route_parse(r->raw_uri, (size_t)(r->path_end - r->raw_uri), &r->route);
+	if (rc == GG_ENOENT)
 		return http_error(r, MHD_HTTP_NOT_FOUND, NULL, "Not found", NULL);
+	if (rc == GG_ETOOBIG)
+		return http_error(r, MHD_HTTP_URI_TOO_LONG, NULL, "URI too long", NULL);
+	if (rc != GG_OK)
+		return http_error(r, MHD_HTTP_BAD_REQUEST, NULL, "Malformed path", NULL);
+	e = (size_t)r->route.kind < r->srv->nroutes ? &r->srv->routes[r->route.kind] : NULL;
+	if (e == NULL || e->kind != r->route.kind || e->methods == 0)
+		return http_error(r, MHD_HTTP_NOT_FOUND, NULL, "Not found", NULL);
+	r->entry = e;
+	if ((method_bit(r->method) & e->methods) == 0)
+		return method_not_allowed(r, e->methods);
+	if (auth_admit(r, &res) != GG_OK)
+		return res;
+	switch (e->body) {
+	case BODY_STREAM:
+		if (e->begin(r, &res) != GG_OK)
+			return res;
+		break;
+	case BODY_BUFFER:
+		r->body.max = e->body_max ? e->body_max : GG_MAX_BODY_BYTES;
+		break;
+	case BODY_NONE:
+		break;
 	}
+	return MHD_YES; /* come back with the body, if any */
 }
 
 static enum MHD_Result
@@ -631,9 +642,9 @@ access_cb(void *cls, struct MHD_Connection *con, const char *url, const char *me
 	  const char *version, const char *upload_data, size_t *upload_data_size, void **req_cls)
 {
 	struct req *r = *req_cls;
-	int rc;
 
 	(void)cls;
+	(void)con;
 	(void)url;
 	(void)version;
 	if (r == NULL)
@@ -642,47 +653,28 @@ access_cb(void *cls, struct MHD_Connection *con, const char *url, const char *me
 		r->started = 1;
 		r->method = method;
 		r->is_head = strcmp(method, "HEAD") == 0;
-		if (strcmp(method, "OPTIONS") == 0)
-			return preflight(r);
-		if ((size_t)(r->path_end - r->raw_uri) > GG_MAX_URL_LEN)
-			return http_error(r, MHD_HTTP_URI_TOO_LONG, NULL, "URI too long", NULL);
-		{
-			enum MHD_Result res;
-			if (gateway_begin(r, &res))
-				return res; /* a streamed upload, or its refusal */
-		}
-		if (strncmp(r->raw_uri, "/api/ggufd/", 11) == 0) {
-			r->ggufd_api = 1;
-			return MHD_YES; /* our own routes, after the body */
-		}
-		rc = route_parse(r->raw_uri, (size_t)(r->path_end - r->raw_uri), &r->route);
-		if (rc == GG_OK && r->route.kind == ROUTE_API_COMMIT)
-			r->body.max = GG_MAX_COMMIT_BODY; /* small files come inline, base64 */
-		if (rc == GG_ENOENT)
-			return http_error(r, MHD_HTTP_NOT_FOUND, NULL, "Not found", NULL);
-		if (rc == GG_ETOOBIG)
-			return http_error(r, MHD_HTTP_URI_TOO_LONG, NULL, "Path too long", NULL);
-		if (rc != GG_OK)
-			return http_error(r, MHD_HTTP_BAD_REQUEST, NULL, "Malformed path", NULL);
-		return MHD_YES; /* come back with the body, if any */
+		return begin_request(r);
 	}
-	if (r->async_state == 2)
-		return r->async_finish(r);
-	if (r->async_state == 1)
-		return MHD_YES; /* a spurious call while suspended */
+	switch (atomic_load(&r->async_state)) {
+	case 2: return r->async_finish(r);
+	case 1: return MHD_YES; /* a spurious call while suspended */
+	default: break;
+	}
 	if (*upload_data_size != 0) {
 		if (r->sink != NULL)
 			r->sink_data(r, upload_data, *upload_data_size);
-		else if (!r->body_too_big &&
+		else if (r->entry->body == BODY_BUFFER && !r->body_too_big &&
 			 buf_append(&r->body, upload_data, *upload_data_size) != GG_OK)
 			r->body_too_big = 1;
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
-	(void)con;
-	if (r->sink != NULL)
-		return gateway_end(r);
-	return dispatch(r);
+	if (r->entry->body == BODY_STREAM)
+		return r->entry->end(r);
+	if (r->body_too_big)
+		return http_error(r, MHD_HTTP_CONTENT_TOO_LARGE, NULL, "Request body too large",
+				  NULL);
+	return r->entry->handle(r);
 }
 
 static void mhd_log(void *cls, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
@@ -735,8 +727,7 @@ server_parse_listen(const char *s, struct server_config *cfg)
 }
 
 int
-server_start(const struct server_config *cfg, struct store *st, struct server **out, char *bound,
-	     size_t n)
+server_start(const struct server_config *cfg, struct server **out, char *bound, size_t n)
 {
 	struct server *srv = xcalloc(1, sizeof(*srv));
 	struct sockaddr_storage ss;
@@ -767,13 +758,9 @@ server_start(const struct server_config *cfg, struct store *st, struct server **
 		sl = sizeof(*a);
 	}
 	(void)sl;
-	srv->st = st;
-	srv->up = cfg->up;
-	srv->fm = cfg->fm;
-	srv->offline = cfg->offline;
-	srv->jobs = cfg->jobs;
-	srv->gw = cfg->gw;
-	srv->ref_ttl = cfg->ref_ttl ? cfg->ref_ttl : GG_META_TTL_SEC;
+	srv->routes = cfg->routes;
+	srv->nroutes = cfg->nroutes;
+	srv->app = cfg->app;
 	srv->public_url = cfg->public_url ? xstrdup(cfg->public_url) : NULL;
 	srv->d = MHD_start_daemon(
 		flags, cfg->port, NULL, NULL, access_cb, srv,

@@ -1,36 +1,135 @@
 /*
- * http.h: the HTTP front end (libmicrohttpd).
+ * http.h: the HTTP core (libmicrohttpd) and what every handler uses.
  *
- * One daemon with an internal epoll thread pool.  Every request gets a
- * struct req (handlers.h) created from the *raw* request target by the URI
- * log callback, so the router sees the path before any percent-decoding.
- * Request bodies are accumulated up to GG_MAX_BODY_BYTES; the handler runs
- * once the body is complete.
+ * Every request walks the same short way, once:
  *
- * Thread safety: server_start/server_stop from the main thread only.
+ *   uri_log_cb      the raw request target is kept (the router must split
+ *                   the path before percent-decoding)
+ *   access_cb       route_parse() -> the route table's row for its kind:
+ *                     method not in the row          405 + Allow
+ *                     auth_admit(): scope, needs     401 / 403 / 404 / 409
+ *                     body mode                      none, buffered up to
+ *                                                    body_max, or streamed
+ *                                                    to the row's begin/end
+ *                   then the row's handler queues exactly one response.
+ *   completed_cb    the request's state is freed.
+ *
+ * The core names no handler: the table (routes.c) is handed to
+ * server_start() with the application context (struct app, app.h), which
+ * the core carries in every request without looking inside.
+ *
+ * Return convention of handler helpers that may answer early: 0, or a
+ * negative GG_E* code after the answer was queued into *res.
+ *
+ * Thread safety: server_start/server_stop from the main thread only; a
+ * struct req belongs to the libmicrohttpd thread that runs its connection
+ * (and to an http_run_async worker while that runs).
  */
 #ifndef GG_HTTP_H
 #define GG_HTTP_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#include "fetch.h"
-#include "pull.h"
-#include "store.h"
-#include "upstream.h"
+#include <microhttpd.h>
+
+#include "route.h"
+#include "util.h"
+
+struct app;
+struct req;
+
+/* --- the route table -------------------------------------------------------- */
+
+/* Methods a row accepts; OPTIONS (CORS preflight) is answered by the core. */
+#define HTTP_GET 0x01u
+#define HTTP_HEAD 0x02u
+#define HTTP_POST 0x04u
+#define HTTP_PUT 0x08u
+#define HTTP_READ (HTTP_GET | HTTP_HEAD)
+
+/*
+ * Who may call a route (auth.c applies it):
+ *   SCOPE_NONE    no rule (health checks; signed hrefs carry their own)
+ *   SCOPE_PUBLIC  anyone, unless --require-token-for-read: then any valid
+ *                 ggufd token; other bearers (a user's Hub token) ignored
+ *   SCOPE_READ    any valid ggufd token
+ *   SCOPE_UPLOAD  a token of upload scope or more
+ *   SCOPE_ADMIN   an admin token; while none exists, loopback clients only
+ */
+enum route_scope { SCOPE_NONE, SCOPE_PUBLIC, SCOPE_READ, SCOPE_UPLOAD, SCOPE_ADMIN };
+
+/* What a route needs configured, else 404 (gateway) or 409 (upstream). */
+#define NEED_GATEWAY 0x01u
+#define NEED_PULL 0x02u
+
+enum body_mode {
+	BODY_NONE,   /* any body bytes are discarded */
+	BODY_BUFFER, /* r->body, at most body_max (0: GG_MAX_BODY_BYTES), else 413 */
+	BODY_STREAM  /* begin() sets r->sink; end() answers after the last byte */
+};
+
+struct route_entry {
+	enum route_kind kind;
+	unsigned methods;
+	enum route_scope scope;
+	unsigned needs;
+	enum body_mode body;
+	size_t body_max;
+	/* BODY_STREAM: 0 with r->sink set, or <0 after queueing into *res. */
+	int (*begin)(struct req *r, enum MHD_Result *res);
+	enum MHD_Result (*end)(struct req *r);
+	/* BODY_NONE and BODY_BUFFER. */
+	enum MHD_Result (*handle)(struct req *r);
+};
+
+/* --- a request -------------------------------------------------------------- */
+
+struct req {
+	struct server *srv;
+	struct app *app;      /* the handlers' context (app.h), borrowed */
+	struct MHD_Connection *conn;
+	char *raw_uri;        /* as received, owned */
+	const char *path_end; /* end of the path part of raw_uri */
+	const char *query;    /* after '?', or NULL (inside raw_uri) */
+	const char *method;
+	int is_head;
+	struct route route;   /* parsed once; read-only for handlers */
+	const struct route_entry *entry;
+	unsigned scope;       /* the caller's token scope (token.h), 0: none */
+	char token_name[65];  /* its name, "" without a token */
+	struct buf body;
+	int body_too_big;
+	int started;
+	/* A streamed request body (BODY_STREAM): each chunk goes to
+	 * sink_data instead of body; sink_free releases it when the request
+	 * ends. */
+	void *sink;
+	int (*sink_data)(struct req *r, const char *data, size_t n);
+	void (*sink_free)(void *sink);
+	/* Work done off the MHD thread (http_run_async).  async_state is
+	 * written by the worker (2: done) and read by the MHD thread that the
+	 * worker's MHD_resume_connection wakes: an atomic, so the hand-off
+	 * does not rely on libmicrohttpd's internal locking. */
+	_Atomic int async_state; /* 0 none, 1 running, 2 done */
+	enum MHD_Result (*async_finish)(struct req *r);
+	void *async_ctx;
+	void (*async_free)(void *ctx);
+};
+
+/* --- the server ------------------------------------------------------------- */
 
 struct server_config {
-	char host[256];      /* numeric address to bind, "0.0.0.0" or "::" */
-	uint16_t port;       /* 0 picks a free port */
-	unsigned threads;    /* pool size, >= 1 */
-	const char *public_url; /* absolute base for Link headers, or NULL */
-	struct upstream *up;    /* NULL: a local registry, the store is the truth */
-	struct fetcher *fm;     /* with up */
-	int offline;            /* up is known but never asked */
-	unsigned ref_ttl;       /* seconds a branch -> commit answer stays fresh */
-	struct pull_jobs *jobs; /* with up: POST /api/ggufd/pull */
-	struct gateway *gw;     /* the upload gateway, or NULL */
+	char host[256];         /* numeric address to bind, "0.0.0.0" or "::" */
+	uint16_t port;          /* 0 picks a free port */
+	unsigned threads;       /* pool size, >= 1 */
+	const char *public_url; /* absolute base for links, or NULL: from Host */
+	/* The route table, indexed by kind (routes[k].kind == k), and the
+	 * context every request carries; both borrowed until server_stop. */
+	const struct route_entry *routes;
+	size_t nroutes;
+	struct app *app;
 };
 
 struct server;
@@ -42,12 +141,91 @@ struct server;
 int server_parse_listen(const char *s, struct server_config *cfg);
 
 /*
- * Starts serving st (borrowed until server_stop).  Writes the bound
- * "http://host:port" into bound (n bytes).  Returns 0 or GG_EIO.
+ * Starts serving.  Writes the bound "http://host:port" into bound (n
+ * bytes).  Returns 0 or GG_EIO.
  */
-int server_start(const struct server_config *cfg, struct store *st, struct server **out,
-		 char *bound, size_t n);
+int server_start(const struct server_config *cfg, struct server **out, char *bound, size_t n);
 /* Stops accepting, finishes in-flight requests, frees.  Accepts NULL. */
 void server_stop(struct server *srv);
+
+/* --- helpers for handlers --------------------------------------------------- */
+
+/* 1 if the client connected from 127.0.0.0/8 or ::1. */
+int http_client_is_loopback(struct req *r);
+
+/* The request header value, or NULL (borrowed for the request). */
+const char *http_header(struct req *r, const char *name);
+/* The bearer token of the Authorization header, or NULL (borrowed). */
+const char *http_bearer(struct req *r);
+
+/*
+ * Query parameters, decoded ("+" is a space).  http_query_get returns the
+ * first value of name (caller frees) or NULL; "name[]" counts as "name".
+ * http_query_foreach calls cb for every value of name; http_form_foreach
+ * does the same over an application/x-www-form-urlencoded body.
+ */
+char *http_query_get(struct req *r, const char *name);
+void http_query_foreach(struct req *r, const char *name,
+			void (*cb)(void *ctx, const char *value), void *ctx);
+void http_form_foreach(const char *body, size_t len, const char *name,
+		       void (*cb)(void *ctx, const char *value), void *ctx);
+/* "true"/"1"/"True"/"yes" -> 1, anything else (or absent) -> 0. */
+int http_query_bool(struct req *r, const char *name);
+
+/* Absolute base URL for links ("http://host:port"), owned by the caller. */
+char *http_base_url(struct req *r);
+
+/* Adds the headers every response carries (CORS, Vary). */
+void http_common_headers(struct MHD_Response *resp);
+
+/*
+ * A response over a buffer: MUST_FREE takes data (freed also on failure),
+ * PERSISTENT borrows it.  Out of memory aborts with a log line (STYLE 8),
+ * so the result is never NULL.
+ */
+struct MHD_Response *http_response_buffer(size_t len, void *data, enum MHD_ResponseMemoryMode mode);
+/* An fd response of [off, off+len): takes fd.  NULL (fd closed, a line
+ * logged) if libmicrohttpd refuses it: the caller answers 500. */
+struct MHD_Response *http_response_fd(uint64_t len, int fd, uint64_t off);
+
+/* Queues resp with status and destroys our reference to it. */
+enum MHD_Result http_queue(struct req *r, unsigned status, struct MHD_Response *resp);
+
+/*
+ * A Hub-style error: JSON body {"error": message}, X-Error-Code (when
+ * code is not NULL) and X-Error-Message, plus X-Repo-Commit when commit is
+ * not NULL.
+ */
+enum MHD_Result http_error(struct req *r, unsigned status, const char *code, const char *message,
+			   const char *commit);
+
+/* Maps a GG_E* code to a status: the one place that decides it. */
+unsigned http_status_for_error(int err);
+/* Answers err as http_error does, with "what: <gg_strerror(err)>". */
+enum MHD_Result http_error_from(struct req *r, int err, const char *what);
+
+/* gzip (RFC 1952) in and out of a bounded buffer: 0, GG_ETOOBIG,
+ * GG_ECORRUPT (not gzip), GG_EIO. */
+int http_gzip(const char *in, size_t n, struct buf *out);
+int http_gunzip(const void *in, size_t n, struct buf *out);
+
+/*
+ * A JSON response (takes json, a malloc'ed string), gzip'd when the client
+ * accepts it and it is worth it.  Never NULL.  http_json queues it with
+ * status; http_json_response returns it for the caller to add headers to
+ * and queue with http_queue.
+ */
+struct MHD_Response *http_json_response(struct req *r, char *json);
+enum MHD_Result http_json(struct req *r, unsigned status, char *json);
+
+/*
+ * Runs work(r) on its own thread with the connection suspended; when it
+ * returns, the connection is resumed and finish(r) queues the response
+ * (from an MHD thread, as MHD requires).  ctx is r->async_ctx, freed with
+ * ctx_free when the request ends.  Returns MHD_YES, or an error response.
+ */
+enum MHD_Result http_run_async(struct req *r, void (*work)(struct req *r),
+			       enum MHD_Result (*finish)(struct req *r), void *ctx,
+			       void (*ctx_free)(void *ctx));
 
 #endif

@@ -29,9 +29,13 @@
 
 #include <openssl/rand.h>
 
-#include "handlers.h"
+#include "app.h"
+#include "fetch.h"
+#include "http.h"
+#include "store.h"
 #include "log.h"
 #include "range.h"
+#include "resolve.h"
 
 struct multipart {
 	int fd;
@@ -235,7 +239,7 @@ serve_file(struct req *r, const struct identity *id, uint64_t size, int fd, stru
 		if (fd >= 0)
 			close(fd);
 		fetch_release(f);
-		resp = MHD_create_response_from_buffer(0, "", MHD_RESPMEM_PERSISTENT);
+		resp = http_response_buffer(0, "", MHD_RESPMEM_PERSISTENT);
 		snprintf(cr, sizeof(cr), "bytes */%llu", (unsigned long long)size);
 		MHD_add_response_header(resp, "Content-Range", cr);
 		add_identity(resp, id, size);
@@ -258,8 +262,13 @@ serve_file(struct req *r, const struct identity *id, uint64_t size, int fd, stru
 			return http_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, NULL,
 					  "Range layout failed", NULL);
 		}
-		resp = MHD_create_response_from_callback(total, 64 * 1024, multipart_read, m,
+		resp = MHD_create_response_from_callback(total, GG_MULTIPART_BLOCK, multipart_read, m,
 							 multipart_free);
+		if (resp == NULL) {
+			multipart_free(m);
+			return http_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, NULL,
+					  "Cannot create the response", NULL);
+		}
 		snprintf(ct, sizeof(ct), "multipart/byteranges; boundary=%s", boundary);
 		MHD_add_response_header(resp, "Content-Type", ct);
 		add_identity(resp, id, size);
@@ -270,7 +279,7 @@ serve_file(struct req *r, const struct identity *id, uint64_t size, int fd, stru
 		uint64_t len = o == RANGE_PARTIAL ? rs[0].last - rs[0].first + 1 : size;
 
 		if (stored) {
-			resp = MHD_create_response_from_fd_at_offset64(len, fd, first);
+			resp = http_response_fd(len, fd, first); /* takes fd */
 		} else {
 			struct stream *s = xcalloc(1, sizeof(*s));
 			s->f = f;
@@ -289,14 +298,14 @@ serve_file(struct req *r, const struct identity *id, uint64_t size, int fd, stru
 							  id->commit);
 				}
 			}
-			resp = MHD_create_response_from_callback(len, 256 * 1024, stream_read, s,
+			resp = MHD_create_response_from_callback(len, GG_STREAM_BLOCK, stream_read, s,
 								 stream_free);
+			if (resp == NULL)
+				stream_free(s); /* its fd and its reference on f */
 		}
-		if (resp == NULL) {
-			if (stored)
-				close(fd);
-			return MHD_NO;
-		}
+		if (resp == NULL)
+			return http_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, NULL,
+					  "Cannot create the response", NULL);
 		if (o == RANGE_PARTIAL) {
 			snprintf(cr, sizeof(cr), "bytes %llu-%llu/%llu", (unsigned long long)rs[0].first,
 				 (unsigned long long)rs[0].last, (unsigned long long)size);
@@ -347,7 +356,7 @@ relay_upstream_error(struct req *r, const struct upstream_resp *ur)
 		char ra[24];
 		enum MHD_Result ret;
 		snprintf(ra, sizeof(ra), "%llu", (unsigned long long)(ur->retry_after ? ur->retry_after : 1));
-		resp = MHD_create_response_from_buffer(strlen("{\"error\":\"Upstream rate limit\"}"),
+		resp = http_response_buffer(strlen("{\"error\":\"Upstream rate limit\"}"),
 						       (void *)"{\"error\":\"Upstream rate limit\"}",
 						       MHD_RESPMEM_PERSISTENT);
 		MHD_add_response_header(resp, "Retry-After", ra);
@@ -366,7 +375,7 @@ unavailable(struct req *r, const char *what)
 {
 	char msg[256];
 	snprintf(msg, sizeof(msg), "%s is not in the store and upstream is %s", what,
-		 http_upstream(r) ? "unreachable" : "not asked (offline)");
+		 app_upstream(r->app) ? "unreachable" : "not asked (offline)");
 	return http_error(r, MHD_HTTP_GATEWAY_TIMEOUT, "UpstreamUnavailable", msg, NULL);
 }
 
@@ -379,8 +388,8 @@ unavailable(struct req *r, const char *what)
 static int
 find_target(struct req *r, struct target *tg, enum MHD_Result *res)
 {
-	struct store *st = http_store(r);
-	struct upstream *up = http_upstream(r);
+	struct store *st = r->app->st;
+	struct upstream *up = app_upstream(r->app);
 	struct upstream_resp ur;
 	struct index_txn *t = NULL;
 	uint64_t ref_time = 0;
@@ -400,12 +409,12 @@ find_target(struct req *r, struct target *tg, enum MHD_Result *res)
 		frc = index_file_get(t, r->route.type, r->route.repo, tg->commit, r->route.path,
 				     &tg->f);
 		/* A commit (or prefix) never changes; a ref is fresh for the TTL. */
-		fresh = pinned || !http_has_upstream(r) || ref_time == 0 ||
-			now_unix() - ref_time < http_ref_ttl(r);
+		fresh = pinned || !(r->app->up != NULL) || ref_time == 0 ||
+			now_unix() - ref_time < r->app->ref_ttl;
 	}
 	index_txn_abort(t);
 
-	if (!http_has_upstream(r)) {
+	if (!(r->app->up != NULL)) {
 		/* A local registry: the store is the whole truth. */
 		if (rc == GG_ENOENT && !known_repo)
 			*res = http_error(r, MHD_HTTP_UNAUTHORIZED, "RepoNotFound",
@@ -500,16 +509,16 @@ find_target(struct req *r, struct target *tg, enum MHD_Result *res)
 static enum MHD_Result
 serve_fetching(struct req *r, const struct identity *id, const struct fetch_spec *spec)
 {
-	struct store *st = http_store(r);
+	struct store *st = r->app->st;
 	struct fetch *f = NULL;
 	uint64_t size;
 	int fd = -1, rc;
 
 	if (r->is_head)
 		return serve_file(r, id, spec->size, -1, NULL);
-	if (http_upstream(r) == NULL)
+	if (app_upstream(r->app) == NULL)
 		return unavailable(r, "This file's content");
-	rc = fetcher_join(http_fetcher(r), spec, &f);
+	rc = fetcher_join(r->app->fm, spec, &f);
 	if (rc == GG_EEXIST && blob_open(st->blobs, spec->key, &fd, &size) == GG_OK)
 		return serve_file(r, id, size, fd, NULL);
 	if (rc != GG_OK)
@@ -518,9 +527,9 @@ serve_fetching(struct req *r, const struct identity *id, const struct fetch_spec
 }
 
 enum MHD_Result
-handle_resolve(struct req *r)
+resolve_handle(struct req *r)
 {
-	struct store *st = http_store(r);
+	struct store *st = r->app->st;
 	struct target tg;
 	struct identity id;
 	struct fetch_spec spec;
@@ -552,7 +561,7 @@ handle_resolve(struct req *r)
 
 	if (range_if_none_match(http_header(r, "If-None-Match"), id.etag)) {
 		struct MHD_Response *resp =
-			MHD_create_response_from_buffer(0, "", MHD_RESPMEM_PERSISTENT);
+			http_response_buffer(0, "", MHD_RESPMEM_PERSISTENT);
 		add_identity(resp, &id, tg.f.size);
 		return http_queue(r, MHD_HTTP_NOT_MODIFIED, resp);
 	}
@@ -579,7 +588,7 @@ handle_resolve(struct req *r)
 	}
 	rc = blob_open(st->blobs, tg.f.sha256, &fd, &size);
 	if (rc == GG_ENOENT) {
-		if (!http_has_upstream(r))
+		if (!(r->app->up != NULL))
 			return http_error(r, MHD_HTTP_SERVICE_UNAVAILABLE, NULL,
 					  "File content is not in the store", tg.commit);
 		spec.lfs = (tg.f.flags & INDEX_FILE_LFS) != 0;

@@ -1,5 +1,5 @@
 /*
- * limits.h: every limit ggufd enforces, in one place.
+ * gg_limits.h: every limit ggufd enforces, in one place.
  *
  * Numbers that come from the network or the disk are checked against these
  * before anything is allocated or trusted.  Changing one is a deliberate
@@ -29,6 +29,9 @@
 #define GG_FETCH_RETRIES        6         /* resumes without progress */
 #define GG_MAX_TRANSFERS        8         /* concurrent upstream transfers */
 #define GG_RETRY_AFTER_MAX      8         /* longest 429 wait while a client waits */
+#define GG_STREAM_BLOCK         (256u << 10) /* read size of a response streamed from a fetch */
+#define GG_MULTIPART_BLOCK      (64u << 10) /* read size of a multipart/byteranges response */
+#define GG_GZIP_MIN_BYTES       1024      /* smaller JSON answers are sent as is */
 
 /* Store. */
 #define GG_SHA256_HEX           64

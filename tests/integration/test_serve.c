@@ -138,6 +138,7 @@ fmt_checked(char *buf, size_t n, const char *fmt, ...)
 		abort();
 	}
 }
+#define LFS_OID "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 #define FMT(buf, ...) fmt_checked((buf), sizeof(buf), __VA_ARGS__)
 
 static void *
@@ -1832,6 +1833,78 @@ test_method_not_allowed(void **state)
 	resp_free(&r);
 }
 
+/*
+ * The route table: every route's 405 carries an Allow header built from
+ * its row, and the token rule is applied before any handler runs, for
+ * ggufd's own routes as for the Hub's.
+ */
+static void
+test_route_table(void **state)
+{
+	static const struct {
+		const char *method, *path;
+		const char *allowed[3], *refused;
+	} m405[] = {
+		{ "GET", "/_ggufd/lfs/" LFS_OID, { "PUT" }, "GET" },
+		{ "PUT", "/_ggufd/lfs/" LFS_OID "/complete", { "POST" }, "PUT" },
+		{ "PUT", "/api/ggufd/uploads", { "GET", "HEAD" }, "PUT" },
+		{ "DELETE", "/api/ggufd/pull", { "GET", "HEAD", "POST" }, "DELETE" },
+		{ "GET", "/api/ggufd/upload/ruv/ruvltra/a.gguf", { "PUT" }, "GET" },
+		{ "GET", "/api/models/" REPO "/commit/main", { "POST" }, "GET" },
+		{ "POST", "/api/whoami-v2", { "GET", "HEAD" }, "POST" },
+	};
+	static const struct {
+		const char *method, *path, *auth;
+		long status;
+		const char *code; /* X-Error-Code, or NULL: not checked */
+	} refused[] = {
+		/* No token, or one ggufd does not know: 401 before the handler. */
+		{ "GET", "/api/ggufd/uploads", NULL, 401, NULL },
+		{ "GET", "/api/ggufd/uploads/3", "Authorization: Bearer hf_nope", 401, NULL },
+		{ "POST", "/api/models/" REPO "/commit/main", NULL, 401, NULL },
+		{ "POST", "/api/models/" REPO "/preupload/main", "Authorization: Bearer x", 401, NULL },
+		{ "GET", "/api/whoami-v2", NULL, 401, NULL },
+		/* Signed hrefs carry their own credential. */
+		{ "PUT", "/_ggufd/lfs/" LFS_OID, NULL, 403, "InvalidSignature" },
+		/* Loopback passes the admin rule while no admin token exists;
+		 * then the route needs an upstream. */
+		{ "GET", "/api/ggufd/pull", NULL, 409, "NoUpstream" },
+		{ "GET", "/api/ggufd/pull/1", NULL, 409, "NoUpstream" },
+		{ "GET", "/api/ggufd/nope", NULL, 404, NULL },
+		{ "GET", "/api/ggufd/uploads/0", NULL, 400, NULL },
+		{ "GET", "/_ggufd/lfs/" LFS_OID "/part/0", NULL, 404, NULL },
+	};
+	char u[1024];
+	struct resp r;
+	(void)state;
+
+	for (size_t i = 0; i < sizeof(m405) / sizeof(m405[0]); i++) {
+		FMT(u, "%s%s", fx.base, m405[i].path);
+		req(&r, m405[i].method, u, NULL, NULL, 0);
+		if (r.status != 405)
+			fail_msg("%s %s: status %ld", m405[i].method, m405[i].path, r.status);
+		for (size_t j = 0; j < 3 && m405[i].allowed[j] != NULL; j++)
+			if (!hdr_list_has(&r, "Allow", m405[i].allowed[j]))
+				fail_msg("%s: Allow lacks %s", m405[i].path, m405[i].allowed[j]);
+		assert_true(hdr_list_has(&r, "Allow", "OPTIONS"));
+		assert_false(hdr_list_has(&r, "Allow", m405[i].refused));
+		assert_non_null(hdr_get(&r, "X-Error-Message"));
+		resp_free(&r);
+	}
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		const char *hdrs[] = { refused[i].auth, NULL };
+		FMT(u, "%s%s", fx.base, refused[i].path);
+		req(&r, refused[i].method, u, refused[i].auth ? hdrs : NULL, NULL, 0);
+		if (r.status != refused[i].status)
+			fail_msg("%s %s: status %ld, want %ld", refused[i].method, refused[i].path,
+				 r.status, refused[i].status);
+		assert_non_null(hdr_get(&r, "X-Error-Message"));
+		if (refused[i].code != NULL)
+			assert_hdr(&r, "X-Error-Code", refused[i].code);
+		resp_free(&r);
+	}
+}
+
 static void
 test_bad_paths(void **state)
 {
@@ -2392,6 +2465,7 @@ main(void)
 		cmocka_unit_test(test_revision_not_found),
 		cmocka_unit_test(test_repo_not_found),
 		cmocka_unit_test(test_method_not_allowed),
+		cmocka_unit_test(test_route_table),
 		cmocka_unit_test(test_bad_paths),
 		cmocka_unit_test(test_long_url),
 		cmocka_unit_test(test_big_header),

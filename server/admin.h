@@ -1,0 +1,18 @@
+/*
+ * admin.h: ggufd's own routes for operators and health checks (admin.c).
+ */
+#ifndef GG_ADMIN_H
+#define GG_ADMIN_H
+
+#include "http.h"
+
+/* GET|HEAD /healthz */
+enum MHD_Result admin_healthz(struct req *r);
+/* GET|HEAD / */
+enum MHD_Result admin_index(struct req *r);
+/* GET|HEAD|POST /api/ggufd/pull: list, or start a pull (JSON body) */
+enum MHD_Result admin_pull(struct req *r);
+/* GET|HEAD /api/ggufd/pull/{id} */
+enum MHD_Result admin_pull_job(struct req *r);
+
+#endif

@@ -1,0 +1,123 @@
+/*
+ * auth.c: the token rule of the route table, in one place.
+ *
+ * Scopes are ordered (read < upload < admin, token.h); a route asks for
+ * the least it needs.  Public routes ignore a bearer they do not know:
+ * Python sends the user's own Hub token to HF_ENDPOINT, and a mirror must
+ * not refuse a download for it.  With --require-token-for-read they need
+ * a valid ggufd token of any scope.  Admin routes answer loopback clients
+ * until the first admin token exists, so a fresh install can be run from
+ * its own host without any setup.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "app.h"
+#include "auth.h"
+#include "log.h"
+#include "store.h"
+#include "token.h"
+
+static int
+refuse(struct req *r, unsigned status, const char *code, const char *msg, enum MHD_Result *res)
+{
+	*res = http_error(r, status, code, msg, NULL);
+	return status == MHD_HTTP_UNAUTHORIZED ? GG_EINVAL : GG_EUNAVAIL;
+}
+
+/* Checks the bearer; 0 with r->scope/token_name, GG_ENOENT if absent or
+ * unknown, another code on an index error. */
+static int
+check_bearer(struct req *r)
+{
+	const char *tok = http_bearer(r);
+	unsigned scope = 0;
+	int rc;
+
+	if (tok == NULL)
+		return GG_ENOENT;
+	rc = token_check(r->app->st, tok, &scope, r->token_name);
+	if (rc == GG_OK)
+		r->scope = scope;
+	else
+		r->token_name[0] = '\0';
+	return rc;
+}
+
+static int
+admit_scope(struct req *r, enum MHD_Result *res)
+{
+	unsigned need;
+	char msg[200];
+	int rc;
+
+	switch (r->entry->scope) {
+	case SCOPE_NONE:
+		return GG_OK;
+	case SCOPE_PUBLIC:
+		if (!r->app->require_read_token || check_bearer(r) == GG_OK)
+			return GG_OK;
+		return refuse(r, MHD_HTTP_UNAUTHORIZED, NULL,
+			      "Invalid credentials in Authorization header: this mirror needs a "
+			      "ggufd read token",
+			      res);
+	case SCOPE_ADMIN:
+		if (!token_have_admin(r->app->st)) {
+			if (http_client_is_loopback(r))
+				return GG_OK;
+			return refuse(r, MHD_HTTP_FORBIDDEN, "Forbidden",
+				      "ggufd operator routes answer loopback clients only until an "
+				      "admin token exists (ggufd token add NAME --scope admin)",
+				      res);
+		}
+		need = TOKEN_ADMIN;
+		break;
+	case SCOPE_UPLOAD:
+		need = TOKEN_UPLOAD;
+		break;
+	default:
+		need = TOKEN_READ;
+		break;
+	}
+	rc = check_bearer(r);
+	if (rc == GG_ENOENT && http_bearer(r) == NULL)
+		return refuse(r, MHD_HTTP_UNAUTHORIZED, NULL,
+			      need == TOKEN_ADMIN
+				      ? "Invalid credentials in Authorization header: an admin token "
+					"is required"
+				      : "Invalid credentials in Authorization header: a ggufd token "
+					"is required (ggufd token add NAME)",
+			      res);
+	if (rc == GG_ENOENT)
+		return refuse(r, MHD_HTTP_UNAUTHORIZED, NULL,
+			      "Invalid credentials in Authorization header", res);
+	if (rc != GG_OK) {
+		*res = http_error_from(r, rc, "token check");
+		return rc;
+	}
+	if (r->scope < need) {
+		if (snprintf_checked(msg, sizeof(msg), "Token '%s' has scope %s; this needs %s",
+				     r->token_name, token_scope_name(r->scope),
+				     token_scope_name(need)) != GG_OK)
+			msg[0] = '\0';
+		return refuse(r, MHD_HTTP_FORBIDDEN, "Forbidden", msg, res);
+	}
+	return GG_OK;
+}
+
+int
+auth_admit(struct req *r, enum MHD_Result *res)
+{
+	int rc = admit_scope(r, res);
+
+	if (rc != GG_OK)
+		return rc;
+	if ((r->entry->needs & NEED_GATEWAY) && r->app->gw == NULL)
+		return refuse(r, MHD_HTTP_NOT_FOUND, NULL, "This ggufd has no upload gateway", res);
+	if ((r->entry->needs & NEED_PULL) && r->app->jobs == NULL)
+		return refuse(r, MHD_HTTP_CONFLICT, "NoUpstream",
+			      "This ggufd has no upstream to pull from", res);
+	return GG_OK;
+}

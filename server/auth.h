@@ -1,0 +1,26 @@
+/*
+ * auth.h: who may call a route (the scope column of the route table).
+ *
+ * The HTTP core calls auth_admit() once per request, after the method
+ * check and before the body; handlers never check tokens themselves.
+ * The Hub's clients send a ggufd token as "Authorization: Bearer hf_...";
+ * it is looked up by its hash and compared in constant time (token.c).
+ */
+#ifndef GG_AUTH_H
+#define GG_AUTH_H
+
+#include "http.h"
+
+/*
+ * Applies r->entry's scope and needs (http.h) to r.  Returns 0 with
+ * r->scope and r->token_name set when a token was checked, or a negative
+ * GG_E* code after queueing the answer into *res:
+ *   401 no token or an unknown one (the Hub's "Invalid credentials in
+ *       Authorization header", which Python shows as is)
+ *   403 a token of too small a scope; an admin route from a non-loopback
+ *       client while no admin token exists
+ *   404 NEED_GATEWAY without a gateway; 409 NEED_PULL without an upstream
+ */
+int auth_admit(struct req *r, enum MHD_Result *res);
+
+#endif

@@ -1,0 +1,65 @@
+/*
+ * routes.c: every route ggufd answers, in one table.
+ *
+ * A row says which methods a route takes (anything else is 405 with an
+ * Allow header built from the row), who may call it (auth.c), what it
+ * needs configured, how its body is read, and which handler answers.  The
+ * HTTP core follows the table and names no handler; this is the only
+ * file that includes every handler header.  The table is indexed by route
+ * kind with designated initialisers, so a kind without a row is 404 and a
+ * row cannot end up under the wrong kind (the core checks e->kind).
+ *
+ * A new route: a kind in route.h, its parse rule in route.c with rows in
+ * tests/unit/test_route.c, a row here, and its handler.
+ */
+#include "config.h"
+
+#include "admin.h"
+#include "api.h"
+#include "gateway.h"
+#include "gg_limits.h"
+#include "resolve.h"
+#include "routes.h"
+
+/* Rows by shape: a read route, a JSON POST, a streamed upload. */
+#define READ(k, scope, needs, fn) [k] = { k, HTTP_READ, scope, needs, BODY_NONE, 0, NULL, NULL, fn }
+#define POST(k, scope, needs, max, fn) [k] = { k, HTTP_POST, scope, needs, BODY_BUFFER, max, NULL, NULL, fn }
+#define STREAM(k, methods, scope, needs, begin, end) \
+	[k] = { k, methods, scope, needs, BODY_STREAM, 0, begin, end, NULL }
+
+const struct route_entry routes_table[ROUTE_NKINDS] = {
+	/* Mirror and registry: public, unless reads need a token. */
+	READ(ROUTE_INDEX, SCOPE_PUBLIC, 0, admin_index),
+	READ(ROUTE_RESOLVE, SCOPE_PUBLIC, 0, resolve_handle),
+	READ(ROUTE_RAW, SCOPE_PUBLIC, 0, resolve_handle),
+	READ(ROUTE_API_INFO, SCOPE_PUBLIC, 0, api_info),
+	READ(ROUTE_API_TREE, SCOPE_PUBLIC, 0, api_tree),
+	READ(ROUTE_API_REFS, SCOPE_PUBLIC, 0, api_refs),
+	POST(ROUTE_API_PATHS_INFO, SCOPE_PUBLIC, 0, 0, api_paths_info),
+	READ(ROUTE_HEALTHZ, SCOPE_NONE, 0, admin_healthz),
+
+	/* The Hub's upload protocol, terminated here (gateway.c). */
+	POST(ROUTE_API_PREUPLOAD, SCOPE_UPLOAD, NEED_GATEWAY, 0, gateway_preupload),
+	POST(ROUTE_API_COMMIT, SCOPE_UPLOAD, NEED_GATEWAY, GG_MAX_COMMIT_BODY, gateway_commit),
+	POST(ROUTE_LFS_BATCH, SCOPE_UPLOAD, NEED_GATEWAY, 0, lfs_batch),
+	POST(ROUTE_REPO_CREATE, SCOPE_UPLOAD, NEED_GATEWAY, 0, gateway_repo_create),
+	READ(ROUTE_WHOAMI, SCOPE_READ, 0, gateway_whoami),
+	POST(ROUTE_VALIDATE_YAML, SCOPE_NONE, 0, 0, gateway_validate_yaml),
+	READ(ROUTE_API_XET_READ, SCOPE_NONE, 0, gateway_xet),
+	READ(ROUTE_API_XET_WRITE, SCOPE_NONE, 0, gateway_xet),
+	/* Signed hrefs: the HMAC in the query is the credential. */
+	STREAM(ROUTE_LFS_OBJECT, HTTP_PUT, SCOPE_NONE, NEED_GATEWAY, lfs_begin, lfs_end),
+	STREAM(ROUTE_LFS_PART, HTTP_PUT, SCOPE_NONE, NEED_GATEWAY, lfs_begin, lfs_end),
+	STREAM(ROUTE_LFS_COMPLETE, HTTP_POST, SCOPE_NONE, NEED_GATEWAY, lfs_begin, lfs_end),
+
+	/* ggufd's own routes. */
+	STREAM(ROUTE_GGUFD_UPLOAD_PUT, HTTP_PUT, SCOPE_UPLOAD, NEED_GATEWAY, upload_begin,
+	       upload_end),
+	READ(ROUTE_GGUFD_UPLOADS, SCOPE_UPLOAD, NEED_GATEWAY, gateway_uploads),
+	READ(ROUTE_GGUFD_UPLOAD_JOB, SCOPE_UPLOAD, NEED_GATEWAY, gateway_upload_job),
+	[ROUTE_GGUFD_PULL] = { ROUTE_GGUFD_PULL, HTTP_READ | HTTP_POST, SCOPE_ADMIN, NEED_PULL,
+			       BODY_BUFFER, 0, NULL, NULL, admin_pull },
+	READ(ROUTE_GGUFD_PULL_JOB, SCOPE_ADMIN, NEED_PULL, admin_pull_job),
+};
+
+const size_t routes_count = ROUTE_NKINDS;
