@@ -28,6 +28,7 @@
 #include "blob.h"
 #include "app.h"
 #include "http.h"
+#include "huberr.h"
 #include "store.h"
 #include "log.h"
 
@@ -69,19 +70,7 @@ resolve_commit(struct req *r, struct index_txn **t, char commit[GG_SHA1_HEX + 1]
 		return GG_OK;
 	index_txn_abort(*t);
 	*t = NULL;
-	if (rc == GG_ENOENT && (r->app->up != NULL))
-		/* A mirror that cannot ask upstream must not claim the repo or
-		 * revision does not exist. */
-		*result = http_error(r, MHD_HTTP_GATEWAY_TIMEOUT, "UpstreamUnavailable",
-				     "Not in the store and upstream is unreachable", NULL);
-	else if (rc == GG_ENOENT && !known)
-		*result = http_error(r, MHD_HTTP_UNAUTHORIZED, "RepoNotFound",
-				     "Repository not found", NULL);
-	else if (rc == GG_ENOENT)
-		*result = http_error(r, MHD_HTTP_NOT_FOUND, "RevisionNotFound",
-				     "Invalid rev id", NULL);
-	else
-		*result = http_error_from(r, rc, "revision lookup");
+	*result = hub_rev_error(r, rc, known);
 	return rc < 0 ? rc : GG_EDB;
 }
 
@@ -493,8 +482,7 @@ api_tree(struct req *r)
 	}
 	if (!c.found && c.plen > 0) {
 		cJSON_Delete(c.arr);
-		return http_error(r, MHD_HTTP_NOT_FOUND, "EntryNotFound",
-				  "Entry not found", commit);
+		return hub_not_found(r, HUB_ENTRY, commit);
 	}
 	resp = http_json_response(r, json_print(c.arr));
 	if (c.more) {
@@ -689,11 +677,7 @@ api_refs(struct req *r)
 		return http_error_from(r, rc, "index");
 	if (!store_repo_exists(st, t, r->route.type, r->route.repo)) {
 		index_txn_abort(t);
-		if ((r->app->up != NULL))
-			return http_error(r, MHD_HTTP_GATEWAY_TIMEOUT, "UpstreamUnavailable",
-					  "Not in the store and upstream is unreachable", NULL);
-		return http_error(r, MHD_HTTP_UNAUTHORIZED, "RepoNotFound", "Repository not found",
-				  NULL);
+		return hub_not_found(r, HUB_REPO, NULL);
 	}
 	o = cJSON_CreateObject();
 	c.branches = cJSON_AddArrayToObject(o, "branches");

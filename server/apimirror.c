@@ -28,6 +28,7 @@
 #include "api.h"
 #include "app.h"
 #include "http.h"
+#include "huberr.h"
 #include "store.h"
 #include "log.h"
 
@@ -175,16 +176,8 @@ api_mirror(struct req *r, enum MHD_Result *res)
 	}
 	free(m.data);
 	if (ur.status != 200) {
-		struct upstream_resp *e = &ur;
 		buf_free(&body);
-		if (e->status == 401 || e->status == 403 || e->status == 404)
-			*res = http_error(r, (unsigned)e->status, e->error_code[0] ? e->error_code : NULL,
-					  e->error_message[0] ? e->error_message : "Upstream error",
-					  e->repo_commit[0] ? e->repo_commit : NULL);
-		else
-			*res = http_error(r, MHD_HTTP_BAD_GATEWAY, "UpstreamError",
-					  e->error_message[0] ? e->error_message : "Upstream error",
-					  NULL);
+		*res = hub_relay_resp(r, &ur);
 		return 1;
 	}
 	j = cJSON_ParseWithLength(body.data ? body.data : "", body.len);

@@ -42,6 +42,7 @@
 #include "gguf.h"
 #include "app.h"
 #include "http.h"
+#include "huberr.h"
 #include "store.h"
 #include "log.h"
 #include "publish.h"
@@ -399,9 +400,9 @@ lfs_end(struct req *r)
 
 /* --- content policy ----------------------------------------------------------- */
 
-/* Checks a staged file's name, size and content.  0, or the HTTP status
- * (422 / 413) with the rule in why. */
-static unsigned
+/* Checks a staged file's name, size and content.  0, or GG_ETOOBIG /
+ * GG_EFORMAT (413 / 422) with the rule in why. */
+static int
 check_content(struct gateway *gw, const char *path, const char *sha256, uint64_t size, char *why,
 	      size_t whysz)
 {
@@ -409,10 +410,8 @@ check_content(struct gateway *gw, const char *path, const char *sha256, uint64_t
 	size_t bl;
 	int rc = policy_check_path(&gw->cfg.policy, path, size, why, whysz);
 
-	if (rc == GG_ETOOBIG)
-		return MHD_HTTP_CONTENT_TOO_LARGE;
 	if (rc != GG_OK)
-		return MHD_HTTP_UNPROCESSABLE_CONTENT;
+		return rc;
 	base = base ? base + 1 : path;
 	bl = strlen(base);
 	if (bl > 5 && strcasecmp(base + bl - 5, ".gguf") == 0) {
@@ -421,21 +420,21 @@ check_content(struct gateway *gw, const char *path, const char *sha256, uint64_t
 		int fd = -1, prc;
 		if (blob_open(gw->st->blobs, sha256, &fd, &bsize) != GG_OK) {
 			snprintf(why, whysz, "%s: staged content is missing", path);
-			return MHD_HTTP_UNPROCESSABLE_CONTENT;
+			return GG_EFORMAT;
 		}
 		prc = gguf_parse_fd(fd, bsize, &g);
 		close(fd);
 		if (policy_check_gguf(&gw->cfg.policy, path, prc, &g, why, whysz) != GG_OK)
-			return MHD_HTTP_UNPROCESSABLE_CONTENT;
+			return GG_EFORMAT;
 	} else if (strcmp(base, "README.md") == 0) {
 		uint64_t bsize;
 		int fd = -1;
 		char *text;
-		if (blob_open(gw->st->blobs, sha256, &fd, &bsize) != GG_OK || bsize > (4u << 20)) {
+		if (blob_open(gw->st->blobs, sha256, &fd, &bsize) != GG_OK || bsize > GG_MAX_README_BYTES) {
 			if (fd >= 0)
 				close(fd);
 			snprintf(why, whysz, "README.md: missing, or larger than 4 MiB");
-			return MHD_HTTP_UNPROCESSABLE_CONTENT;
+			return GG_EFORMAT;
 		}
 		text = xmalloc(bsize + 1);
 		rc = pread_all(fd, text, bsize, 0);
@@ -444,9 +443,16 @@ check_content(struct gateway *gw, const char *path, const char *sha256, uint64_t
 		rc = rc == GG_OK ? policy_check_readme(text, bsize, why, whysz) : GG_EIO;
 		free(text);
 		if (rc != GG_OK)
-			return MHD_HTTP_UNPROCESSABLE_CONTENT;
+			return GG_EFORMAT;
 	}
-	return 0;
+	return GG_OK;
+}
+
+/* A policy refusal: 413 or 422 from the GG code, the rule in words. */
+static enum MHD_Result
+policy_refuse(struct req *r, int rc, const char *why)
+{
+	return http_error(r, http_status_for_error(rc), "PolicyViolation", why, NULL);
 }
 
 /* --- the journal -------------------------------------------------------------- */
@@ -907,7 +913,6 @@ pub_finish(struct req *r)
 {
 	struct pub_ctx *c = r->async_ctx;
 	cJSON *o = cJSON_CreateObject();
-	unsigned status;
 
 	if (c->rc == GG_OK) {
 		if (c->plain) {
@@ -944,10 +949,7 @@ pub_finish(struct req *r)
 		return http_error(r, MHD_HTTP_SERVICE_UNAVAILABLE, "UpstreamUnavailable", msg, NULL);
 	}
 	/* Refused upstream: conflicts and validation keep their status. */
-	status = c->res.status == 409 || c->res.status == 412 || c->res.status == 422
-			 ? (unsigned)c->res.status
-			 : MHD_HTTP_BAD_GATEWAY;
-	return http_error(r, status, "UpstreamRefused", c->res.error, NULL);
+	return hub_relay_upstream(r, HUB_RELAY_WRITE, c->res.status, NULL, c->res.error, NULL, 0);
 }
 
 static enum MHD_Result
@@ -987,6 +989,7 @@ upload_begin(struct req *r, enum MHD_Result *res)
 	char why[700];
 	struct sink *s;
 	int64_t cl;
+	int rc;
 
 	if (!store_valid_path(r->route.path)) {
 		*res = http_error(r, MHD_HTTP_BAD_REQUEST, NULL, "Invalid repo or path", NULL);
@@ -999,15 +1002,10 @@ upload_begin(struct req *r, enum MHD_Result *res)
 		*res = http_error(r, MHD_HTTP_LENGTH_REQUIRED, NULL, "Content-Length is required", NULL);
 		return GG_EINVAL;
 	}
-	switch (policy_check_path(&gw->cfg.policy, r->route.path, (uint64_t)cl, why, sizeof(why))) {
-	case GG_OK:
-		break;
-	case GG_ETOOBIG:
-		*res = http_error(r, MHD_HTTP_CONTENT_TOO_LARGE, "PolicyViolation", why, NULL);
-		return GG_ETOOBIG;
-	default:
-		*res = http_error(r, MHD_HTTP_UNPROCESSABLE_CONTENT, "PolicyViolation", why, NULL);
-		return GG_EFORMAT;
+	rc = policy_check_path(&gw->cfg.policy, r->route.path, (uint64_t)cl, why, sizeof(why));
+	if (rc != GG_OK) {
+		*res = policy_refuse(r, rc, why);
+		return rc;
 	}
 	s = xcalloc(1, sizeof(*s));
 	s->kind = SINK_PLAIN;
@@ -1033,7 +1031,6 @@ upload_end(struct req *r)
 	struct gateway *gw = s->gw;
 	struct blob_digest d;
 	char why[700], summary[600];
-	unsigned status;
 	uint64_t id;
 	cJSON *job;
 	int rc;
@@ -1050,12 +1047,12 @@ upload_end(struct req *r)
 	if (rc != GG_OK)
 		return http_error(r, rc == GG_ECORRUPT ? MHD_HTTP_BAD_REQUEST : 500, "SizeMismatch",
 				  "The body does not match its Content-Length", NULL);
-	status = check_content(gw, s->path, d.sha256, d.size, why, sizeof(why));
-	if (status != 0) {
+	rc = check_content(gw, s->path, d.sha256, d.size, why, sizeof(why));
+	if (rc != GG_OK) {
 		drop_if_unused(gw, d.sha256);
 		log_info("audit: upload by=%s repo=%s path=%s sha256=%s size=%llu result=refused (%s)",
 			 s->by, s->repo, s->path, d.sha256, (unsigned long long)d.size, why);
-		return http_error(r, status, "PolicyViolation", why, NULL);
+		return policy_refuse(r, rc, why);
 	}
 	snprintf(summary, sizeof(summary), "%s",
 		 s->message[0] ? s->message : "Upload with the ggufd gateway");
@@ -1223,9 +1220,7 @@ gateway_preupload(struct req *r)
 		if (rc != GG_OK) {
 			cJSON_Delete(o);
 			cJSON_Delete(b);
-			return http_error(r, rc == GG_ETOOBIG ? MHD_HTTP_CONTENT_TOO_LARGE
-							     : MHD_HTTP_UNPROCESSABLE_CONTENT,
-					  "PolicyViolation", why, NULL);
+			return policy_refuse(r, rc, why);
 		}
 		e = cJSON_CreateObject();
 		cJSON_AddStringToObject(e, "path", p->valuestring);
@@ -1351,11 +1346,11 @@ lfs_batch(struct req *r)
 /* One commit operation (NDJSON line value, or a JSON-form entry). */
 static int
 commit_op(struct req *r, struct gateway *gw, cJSON *job, const char *key, cJSON *v, char *why,
-	  size_t whysz, unsigned *status)
+	  size_t whysz, int *err)
 {
 	const char *path = jstr(v, "path");
 
-	*status = MHD_HTTP_BAD_REQUEST;
+	*err = GG_EINVAL;
 	if (strcmp(key, "header") == 0) {
 		jset(job, "summary",
 						       cJSON_CreateString(jstr(v, "summary")));
@@ -1390,14 +1385,14 @@ commit_op(struct req *r, struct gateway *gw, cJSON *job, const char *key, cJSON 
 			index_txn_abort(t);
 		}
 		if (!have) {
-			*status = MHD_HTTP_UNPROCESSABLE_CONTENT;
+			*err = GG_EFORMAT;
 			snprintf(why, whysz,
 				 "%s: LFS object %s (%llu bytes) was not uploaded to this gateway "
 				 "(LFS batch, then PUT)",
 				 path, oid, (unsigned long long)size);
 			return -1;
 		}
-		if ((*status = check_content(gw, path, oid, size, why, whysz)) != 0)
+		if ((*err = check_content(gw, path, oid, size, why, whysz)) != GG_OK)
 			return -1;
 		job_add_file(job, path, 1, oid, NULL, size, 0, 0);
 		return 0;
@@ -1428,11 +1423,11 @@ commit_op(struct req *r, struct gateway *gw, cJSON *job, const char *key, cJSON 
 		store_release(gw->st);
 		blob_writer_abort(w);
 		if (rc != GG_OK) {
-			*status = MHD_HTTP_INTERNAL_SERVER_ERROR;
+			*err = rc;
 			snprintf(why, whysz, "%s: cannot stage: %s", path, gg_strerror(rc));
 			return -1;
 		}
-		if ((*status = check_content(gw, path, d.sha256, d.size, why, whysz)) != 0) {
+		if ((*err = check_content(gw, path, d.sha256, d.size, why, whysz)) != GG_OK) {
 			drop_if_unused(gw, d.sha256);
 			return -1;
 		}
@@ -1451,7 +1446,7 @@ gateway_commit(struct req *r)
 	char why[900];
 	const char *ct = http_header(r, "Content-Type");
 	enum MHD_Result res;
-	unsigned status = 0;
+	int err = GG_EINVAL;
 	uint64_t id;
 	cJSON *job;
 	int bad = 0;
@@ -1471,20 +1466,20 @@ gateway_commit(struct req *r)
 			cJSON_Delete(job);
 			return http_error(r, MHD_HTTP_BAD_REQUEST, "BadRequest", "Body is not JSON", NULL);
 		}
-		commit_op(r, gw, job, "header", b, why, sizeof(why), &status);
+		commit_op(r, gw, job, "header", b, why, sizeof(why), &err);
 		cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(b, "files"))
 		{
-			if (!bad && commit_op(r, gw, job, "file", e, why, sizeof(why), &status) != 0)
+			if (!bad && commit_op(r, gw, job, "file", e, why, sizeof(why), &err) != 0)
 				bad = 1;
 		}
 		cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(b, "lfsFiles"))
 		{
-			if (!bad && commit_op(r, gw, job, "lfsFile", e, why, sizeof(why), &status) != 0)
+			if (!bad && commit_op(r, gw, job, "lfsFile", e, why, sizeof(why), &err) != 0)
 				bad = 1;
 		}
 		cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(b, "deletedFiles"))
 		{
-			if (!bad && commit_op(r, gw, job, "deletedFile", e, why, sizeof(why), &status) != 0)
+			if (!bad && commit_op(r, gw, job, "deletedFile", e, why, sizeof(why), &err) != 0)
 				bad = 1;
 		}
 		cJSON_Delete(b);
@@ -1502,10 +1497,10 @@ gateway_commit(struct req *r)
 				if (!cJSON_IsString(k) || !cJSON_IsObject(v)) {
 					snprintf(why, sizeof(why), "line %d is not {\"key\", \"value\"}",
 						 lines + 1);
-					status = MHD_HTTP_BAD_REQUEST;
+					err = GG_EINVAL;
 					bad = 1;
 				} else if (commit_op(r, gw, job, k->valuestring, v, why, sizeof(why),
-						     &status) != 0) {
+						     &err) != 0) {
 					bad = 1;
 				}
 				cJSON_Delete(l);
@@ -1516,19 +1511,16 @@ gateway_commit(struct req *r)
 	}
 	if (!bad && cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(job, "files")) == 0) {
 		snprintf(why, sizeof(why), "The commit has no files");
-		status = MHD_HTTP_BAD_REQUEST;
+		err = GG_EINVAL;
 		bad = 1;
 	}
 	if (bad) {
 		log_info("audit: commit by=%s repo=%s%s result=refused (%s)", name,
 			 route_type_prefix(r->route.type), r->route.repo, why);
 		cJSON_Delete(job);
-		return http_error(r, status ? status : MHD_HTTP_BAD_REQUEST,
-				  status == MHD_HTTP_UNPROCESSABLE_CONTENT ||
-						  status == MHD_HTTP_CONTENT_TOO_LARGE
-					  ? "PolicyViolation"
-					  : "BadRequest",
-				  why, NULL);
+		if (err == GG_EFORMAT || err == GG_ETOOBIG)
+			return policy_refuse(r, err, why);
+		return http_error(r, http_status_for_error(err), "BadRequest", why, NULL);
 	}
 	/* Journaled as publishing: the worker leaves it to this request (a
 	 * restart turns it back into pending). */

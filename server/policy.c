@@ -159,7 +159,7 @@ policy_check_path(const struct policy *p, const char *path, uint64_t size, char 
 				 "with a size like 0.5b or 3b and a known quantization in lower case "
 				 "(e.g. %s-0.5b-q4_k_m.gguf)",
 				 path, p->gguf_prefix, p->gguf_prefix);
-			return GG_EINVAL;
+			return GG_EFORMAT;
 		}
 		return GG_OK;
 	}
@@ -175,7 +175,7 @@ policy_check_path(const struct policy *p, const char *path, uint64_t size, char 
 		size_t l = strlen(why);
 		snprintf(why + l, whysz - l, ")");
 	}
-	return GG_EINVAL;
+	return GG_EFORMAT;
 }
 
 int

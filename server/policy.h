@@ -43,8 +43,8 @@ void policy_defaults(struct policy *p);
 int policy_repo_ok(const struct policy *p, enum repo_type type, const char *repo);
 
 /*
- * Checks a path and size before the bytes arrive.  Returns 0, or GG_EINVAL
- * with the rule in why (the caller answers 422), GG_ETOOBIG for size.
+ * Checks a path and size before the bytes arrive.  Returns 0, or GG_EFORMAT
+ * with the rule in why (422), or GG_ETOOBIG for the size (413).
  */
 int policy_check_path(const struct policy *p, const char *path, uint64_t size, char *why,
 		      size_t whysz);

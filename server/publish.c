@@ -104,9 +104,9 @@ transfer_object(struct upstream *up, struct store *st, cJSON *obj, const struct 
 	header = cJSON_GetObjectItemCaseSensitive(upload, "header");
 	chunk = cJSON_GetObjectItemCaseSensitive(header, "chunk_size");
 	if (!cJSON_IsString(href))
-		return fail(res, 502, 0, "%s", "upstream LFS batch answer has no upload href");
+		return fail(res, 0, 0, "%s", "upstream LFS batch answer has no upload href");
 	if ((r = blob_open(st->blobs, f->sha256, &fd, &size)) != GG_OK)
-		return fail(res, 500, 0, "%.300s: staged content is missing", f->path);
+		return fail(res, 0, 0, "%.300s: staged content is missing", f->path);
 	buf_init(&body, 1u << 20);
 	memset(&c, 0, sizeof(c));
 	c.upload_fd = fd;
@@ -131,7 +131,7 @@ transfer_object(struct upstream *up, struct store *st, cJSON *obj, const struct 
 			cs = (uint64_t)chunk->valuedouble;
 		if (cs == 0) {
 			cJSON_Delete(parts);
-			r = fail(res, 502, 0, "%s", "upstream multipart answer has no chunk_size");
+			r = fail(res, 0, 0, "%s", "upstream multipart answer has no chunk_size");
 			goto done;
 		}
 		nparts = (size + cs - 1) / cs;
@@ -142,7 +142,7 @@ transfer_object(struct upstream *up, struct store *st, cJSON *obj, const struct 
 			u = cJSON_GetObjectItemCaseSensitive(header, key);
 			if (!cJSON_IsString(u)) {
 				cJSON_Delete(parts);
-				r = fail(res, 502, 0, "upstream multipart answer lacks part %s", key);
+				r = fail(res, 0, 0, "upstream multipart answer lacks part %s", key);
 				goto done;
 			}
 			c.method = "PUT";
@@ -242,7 +242,7 @@ lfs_phase(struct upstream *up, struct store *st, const struct publish_req *req,
 	{
 		cJSON *aobjs = cJSON_GetObjectItemCaseSensitive(ans, "objects"), *o;
 		if (!cJSON_IsArray(aobjs)) {
-			r = fail(res, 502, 0, "%s", "upstream LFS batch answer is not valid");
+			r = fail(res, 0, 0, "%s", "upstream LFS batch answer is not valid");
 			goto done;
 		}
 		cJSON_ArrayForEach(o, aobjs)
@@ -253,7 +253,7 @@ lfs_phase(struct upstream *up, struct store *st, const struct publish_req *req,
 				if (req->files[i].lfs && strcmp(req->files[i].sha256, oid->valuestring) == 0)
 					f = &req->files[i];
 			if (f == NULL) {
-				r = fail(res, 502, 0, "%s", "upstream LFS batch answered an unknown oid");
+				r = fail(res, 0, 0, "%s", "upstream LFS batch answered an unknown oid");
 				goto done;
 			}
 			if ((r = transfer_object(up, st, o, f, res)) != GG_OK)
@@ -330,7 +330,7 @@ publish_run(struct upstream *up, struct store *st, const struct publish_req *req
 					close(fd);
 				cJSON_Delete(v);
 				buf_free(&nd);
-				return fail(res, 500, 0, "%.300s: staged content is missing", f->path);
+				return fail(res, 0, 0, "%.300s: staged content is missing", f->path);
 			}
 			data = xmalloc(size ? size : 1);
 			r = pread_all(fd, data, size, 0);
@@ -339,7 +339,7 @@ publish_run(struct upstream *up, struct store *st, const struct publish_req *req
 				free(data);
 				cJSON_Delete(v);
 				buf_free(&nd);
-				return fail(res, 500, 0, "%.300s: cannot read staged content", f->path);
+				return fail(res, 0, 0, "%.300s: cannot read staged content", f->path);
 			}
 			b64 = b64_encode(data, size);
 			free(data);
@@ -374,7 +374,7 @@ publish_run(struct upstream *up, struct store *st, const struct publish_req *req
 	pr = cJSON_GetObjectItemCaseSensitive(ans, "pullRequestUrl");
 	if (!cJSON_IsString(oid) || strlen(oid->valuestring) != GG_SHA1_HEX ||
 	    !is_lower_hex(oid->valuestring, GG_SHA1_HEX)) {
-		r = fail(res, 502, 0, "%s", "upstream commit answer has no commitOid");
+		r = fail(res, 0, 0, "%s", "upstream commit answer has no commitOid");
 		goto done;
 	}
 	memcpy(res->commit, oid->valuestring, sizeof(res->commit));

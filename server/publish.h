@@ -50,7 +50,8 @@ struct publish_result {
 	char commit[GG_SHA1_HEX + 1];
 	char commit_url[512];
 	char pr_url[512];
-	long status;      /* the failing upstream status, 0 if unreachable */
+	long status;      /* the failing upstream status; 0 if upstream sent none (unreachable,
+	                   * or an answer ggufd could not use) */
 	int transient;    /* worth retrying later (unreachable, 5xx, 429) */
 	char error[512];
 };

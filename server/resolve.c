@@ -32,6 +32,7 @@
 #include "app.h"
 #include "fetch.h"
 #include "http.h"
+#include "huberr.h"
 #include "store.h"
 #include "log.h"
 #include "range.h"
@@ -337,48 +338,6 @@ is_commit(const char *s)
 	return strlen(s) == GG_SHA1_HEX && is_lower_hex(s, GG_SHA1_HEX);
 }
 
-/* An upstream error relayed as the Hub's own (same status and codes). */
-static enum MHD_Result
-relay_upstream_error(struct req *r, const struct upstream_resp *ur)
-{
-	const char *code = ur->error_code[0] ? ur->error_code : NULL;
-	const char *msg = ur->error_message[0] ? ur->error_message : "Upstream error";
-	const char *commit = ur->repo_commit[0] ? ur->repo_commit : NULL;
-
-	switch (ur->status) {
-	case 401:
-	case 403:
-	case 404:
-	case 410:
-		return http_error(r, (unsigned)ur->status, code, msg, commit);
-	case 429: {
-		struct MHD_Response *resp;
-		char ra[24];
-		enum MHD_Result ret;
-		snprintf(ra, sizeof(ra), "%llu", (unsigned long long)(ur->retry_after ? ur->retry_after : 1));
-		resp = http_response_buffer(strlen("{\"error\":\"Upstream rate limit\"}"),
-						       (void *)"{\"error\":\"Upstream rate limit\"}",
-						       MHD_RESPMEM_PERSISTENT);
-		MHD_add_response_header(resp, "Retry-After", ra);
-		MHD_add_response_header(resp, "X-Error-Message", "Upstream rate limit");
-		MHD_add_response_header(resp, "Content-Type", "application/json");
-		ret = http_queue(r, 429, resp);
-		return ret;
-	}
-	default:
-		return http_error(r, MHD_HTTP_BAD_GATEWAY, "UpstreamError", msg, commit);
-	}
-}
-
-static enum MHD_Result
-unavailable(struct req *r, const char *what)
-{
-	char msg[256];
-	snprintf(msg, sizeof(msg), "%s is not in the store and upstream is %s", what,
-		 app_upstream(r->app) ? "unreachable" : "not asked (offline)");
-	return http_error(r, MHD_HTTP_GATEWAY_TIMEOUT, "UpstreamUnavailable", msg, NULL);
-}
-
 /*
  * Fills *tg for the route, or queues an error and returns -1.  Order: the
  * index (40-hex commits and fresh branch answers are trusted), then a
@@ -416,17 +375,10 @@ find_target(struct req *r, struct target *tg, enum MHD_Result *res)
 
 	if (!(r->app->up != NULL)) {
 		/* A local registry: the store is the whole truth. */
-		if (rc == GG_ENOENT && !known_repo)
-			*res = http_error(r, MHD_HTTP_UNAUTHORIZED, "RepoNotFound",
-					  "Repository not found", NULL);
-		else if (rc == GG_ENOENT)
-			*res = http_error(r, MHD_HTTP_NOT_FOUND, "RevisionNotFound", "Invalid rev id",
-					  NULL);
-		else if (rc != GG_OK)
-			*res = http_error_from(r, rc, "revision lookup");
+		if (rc != GG_OK)
+			*res = hub_rev_error(r, rc, known_repo);
 		else if (frc == GG_ENOENT || frc == GG_EINVAL)
-			*res = http_error(r, MHD_HTTP_NOT_FOUND, "EntryNotFound", "Entry not found",
-					  tg->commit);
+			*res = hub_not_found(r, HUB_ENTRY, tg->commit);
 		else if (frc != GG_OK)
 			*res = http_error_from(r, frc, "index lookup");
 		else
@@ -438,7 +390,7 @@ find_target(struct req *r, struct target *tg, enum MHD_Result *res)
 		return 0;
 	}
 	if (up == NULL) {
-		*res = unavailable(r, rc == GG_OK ? "This file" : "This revision");
+		*res = hub_not_found(r, rc == GG_OK ? HUB_ENTRY : HUB_REVISION, NULL);
 		return -1;
 	}
 	/* Ask upstream: by commit when the commit is settled, else by rev. */
@@ -450,14 +402,14 @@ find_target(struct req *r, struct target *tg, enum MHD_Result *res)
 			tg->known = 1;
 			return 0;
 		}
-		*res = unavailable(r, rc == GG_OK ? "This file" : "This revision");
+		*res = hub_not_found(r, rc == GG_OK ? HUB_ENTRY : HUB_REVISION, NULL);
 		return -1;
 	}
 	if (ur.repo_commit[0] != '\0' && !is_commit(ask) && strcmp(rev, "HEAD") != 0 &&
 	    (ur.status < 400 || strcmp(ur.error_code, "EntryNotFound") == 0))
 		store_set_ref(st, r->route.type, r->route.repo, rev, ur.repo_commit);
 	if (ur.status >= 400) {
-		*res = relay_upstream_error(r, &ur);
+		*res = hub_relay_resp(r, &ur);
 		return -1;
 	}
 	if (ur.repo_commit[0] == '\0') {
@@ -517,7 +469,7 @@ serve_fetching(struct req *r, const struct identity *id, const struct fetch_spec
 	if (r->is_head)
 		return serve_file(r, id, spec->size, -1, NULL);
 	if (app_upstream(r->app) == NULL)
-		return unavailable(r, "This file's content");
+		return hub_not_found(r, HUB_CONTENT, id->commit);
 	rc = fetcher_join(r->app->fm, spec, &f);
 	if (rc == GG_EEXIST && blob_open(st->blobs, spec->key, &fd, &size) == GG_OK)
 		return serve_file(r, id, size, fd, NULL);
@@ -588,9 +540,8 @@ resolve_handle(struct req *r)
 	}
 	rc = blob_open(st->blobs, tg.f.sha256, &fd, &size);
 	if (rc == GG_ENOENT) {
-		if (!(r->app->up != NULL))
-			return http_error(r, MHD_HTTP_SERVICE_UNAVAILABLE, NULL,
-					  "File content is not in the store", tg.commit);
+		if (r->app->up == NULL)
+			return hub_not_found(r, HUB_CONTENT, tg.commit);
 		spec.lfs = (tg.f.flags & INDEX_FILE_LFS) != 0;
 		memcpy(spec.key, spec.lfs ? tg.f.sha256 : tg.f.oid, sizeof(spec.key));
 		spec.size = tg.f.size;

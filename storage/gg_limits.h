@@ -24,6 +24,7 @@
 #define GG_TREE_PAGE_SIZE       1000      /* entries per /tree page */
 #define GG_MAX_PATHS_INFO       1000      /* paths in one paths-info call */
 #define GG_MAX_COMMIT_BODY      (256u << 20) /* an NDJSON commit with inline files */
+#define GG_MAX_README_BYTES     (4u << 20) /* a model card checked by the upload policy */
 #define GG_MAX_UPSTREAM_JSON    (64u << 20) /* one upstream API answer */
 #define GG_META_TTL_SEC         30        /* branch -> commit freshness */
 #define GG_FETCH_RETRIES        6         /* resumes without progress */

@@ -21,7 +21,7 @@
 need_env
 unset HF_TOKEN HUGGING_FACE_HUB_TOKEN HUGGINGFACE_API_KEY HF_ENDPOINT
 
-plan 43
+plan 44
 
 TOKEN=hf_upstreamsecret
 REPO=ruv/ruvltra
@@ -299,6 +299,16 @@ result "the restarted ggufd resumed the partial: an upstream Range from a non-ze
 full=$(jpy "$WORK/stats.json" "sum(r['bytes_sent'] for r in reqs if '$SHA' in r['path'] and r['t'] >= $T0)")
 result "the resume did not fetch the whole file again (bytes sent upstream < size)" \
 	"$([ "$full" -lt "$(file_size "$IN/kill.gguf")" ] 2>/dev/null; echo $?)" "bytes sent: $full" "requests: $rr"
+
+# --- upstream errors on metadata routes, relayed the Hub's way (huberr.c) ---------------------------
+
+fake_fault '{"status": 410, "message": "This repository is disabled", "error_code": "DisabledRepo", "match": "/api/models/ruv/gone", "host": "hub", "count": -1}'
+code=$(gcurl -o "$RESP/gone.b" -D "$RESP/gone.h" -w '%{http_code}' "$BASE/api/models/ruv/gone")
+result "an upstream 410 on a metadata route is relayed as 410 with its X-Error-Code and message" \
+	"$([ "$code" = 410 ] && grep -qi '^x-error-code: DisabledRepo' "$RESP/gone.h" &&
+		grep -qi '^x-error-message: This repository is disabled' "$RESP/gone.h"; echo $?)" \
+	"status $code" "$(cat "$RESP/gone.h" "$RESP/gone.b")"
+fake_clear
 
 # --- the store at the end ----------------------------------------------------------------------------
 

@@ -66,7 +66,7 @@ test_gguf_names(void **state)
 		if (policy_check_path(&p, good[i], 100, why, sizeof(why)) != GG_OK)
 			fail_msg("%s refused: %s", good[i], why);
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		if (policy_check_path(&p, bad[i], 100, why, sizeof(why)) != GG_EINVAL)
+		if (policy_check_path(&p, bad[i], 100, why, sizeof(why)) != GG_EFORMAT)
 			fail_msg("%s accepted", bad[i]);
 		assert_non_null(strstr(why, "ruvltra-[{variant}-]{size}-{quant}.gguf"));
 	}
@@ -83,9 +83,9 @@ test_other_files_and_size(void **state)
 	assert_int_equal(policy_check_path(&p, "config.json", 10, why, sizeof(why)), GG_OK);
 	assert_int_equal(policy_check_path(&p, "adapters/lora.safetensors", 10, why, sizeof(why)),
 			 GG_OK);
-	assert_int_equal(policy_check_path(&p, "run.sh", 10, why, sizeof(why)), GG_EINVAL);
+	assert_int_equal(policy_check_path(&p, "run.sh", 10, why, sizeof(why)), GG_EFORMAT);
 	assert_non_null(strstr(why, "not accepted"));
-	assert_int_equal(policy_check_path(&p, "model.bin", 10, why, sizeof(why)), GG_EINVAL);
+	assert_int_equal(policy_check_path(&p, "model.bin", 10, why, sizeof(why)), GG_EFORMAT);
 	p.max_size = 1000;
 	assert_int_equal(policy_check_path(&p, "ruvltra-0.5b-q4_k_m.gguf", 1001, why, sizeof(why)),
 			 GG_ETOOBIG);
@@ -94,7 +94,7 @@ test_other_files_and_size(void **state)
 	p.nglobs = 0;
 	p.globs[p.nglobs++] = "*.sh";
 	assert_int_equal(policy_check_path(&p, "run.sh", 10, why, sizeof(why)), GG_OK);
-	assert_int_equal(policy_check_path(&p, "config.json", 10, why, sizeof(why)), GG_EINVAL);
+	assert_int_equal(policy_check_path(&p, "config.json", 10, why, sizeof(why)), GG_EFORMAT);
 }
 
 static void

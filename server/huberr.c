@@ -1,0 +1,110 @@
+/*
+ * huberr.c: the Hub's error tree (see huberr.h).
+ *
+ *   HTTP/1.1 404 Not Found
+ *   X-Error-Code: EntryNotFound
+ *   X-Error-Message: Entry not found
+ *   X-Repo-Commit: <40 hex>
+ *   Content-Type: application/json; charset=utf-8
+ *
+ *   {"error":"Entry not found","code":"EntryNotFound"}
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "app.h"
+#include "huberr.h"
+#include "log.h"
+
+enum MHD_Result
+hub_not_found(struct req *r, enum hub_miss what, const char *commit)
+{
+	static const char *const names[] = { "This repository", "This revision", "This file",
+					     "This file's content" };
+	char msg[160];
+
+	if (r->app->up != NULL) {
+		if (snprintf_checked(msg, sizeof(msg), "%s is not in the store and upstream is %s",
+				     names[what],
+				     app_upstream(r->app) ? "unreachable" : "not asked (offline)") != GG_OK)
+			msg[0] = '\0';
+		return http_error(r, MHD_HTTP_GATEWAY_TIMEOUT, "UpstreamUnavailable", msg, commit);
+	}
+	switch (what) {
+	case HUB_REPO:
+		return http_error(r, MHD_HTTP_UNAUTHORIZED, "RepoNotFound", "Repository not found",
+				  NULL);
+	case HUB_REVISION:
+		return http_error(r, MHD_HTTP_NOT_FOUND, "RevisionNotFound", "Invalid rev id", NULL);
+	case HUB_ENTRY:
+		return http_error(r, MHD_HTTP_NOT_FOUND, "EntryNotFound", "Entry not found", commit);
+	default:
+		return http_error(r, MHD_HTTP_SERVICE_UNAVAILABLE, NULL,
+				  "File content is not in the store", commit);
+	}
+}
+
+enum MHD_Result
+hub_rev_error(struct req *r, int rc, int known_repo)
+{
+	if (rc == GG_ENOENT)
+		return hub_not_found(r, known_repo ? HUB_REVISION : HUB_REPO, NULL);
+	return http_error_from(r, rc, "revision lookup");
+}
+
+/* 429 with upstream's Retry-After, so that clients back off as asked. */
+static enum MHD_Result
+rate_limited(struct req *r, uint64_t retry_after)
+{
+	static const char body[] = "{\"error\":\"Upstream rate limit\"}";
+	struct MHD_Response *resp;
+	char ra[24];
+
+	resp = http_response_buffer(sizeof(body) - 1, (void *)body, MHD_RESPMEM_PERSISTENT);
+	snprintf(ra, sizeof(ra), "%llu", (unsigned long long)(retry_after ? retry_after : 1));
+	MHD_add_response_header(resp, "Retry-After", ra);
+	MHD_add_response_header(resp, "X-Error-Message", "Upstream rate limit");
+	MHD_add_response_header(resp, "Content-Type", "application/json; charset=utf-8");
+	return http_queue(r, MHD_HTTP_TOO_MANY_REQUESTS, resp);
+}
+
+enum MHD_Result
+hub_relay_upstream(struct req *r, enum hub_relay how, long status, const char *code,
+		   const char *message, const char *commit, uint64_t retry_after)
+{
+	const char *msg = message != NULL && message[0] != '\0' ? message : "Upstream error";
+	const char *c = code != NULL && code[0] != '\0' ? code : NULL;
+	const char *rc = commit != NULL && commit[0] != '\0' ? commit : NULL;
+
+	if (how == HUB_RELAY_READ) {
+		switch (status) {
+		case 401:
+		case 403:
+		case 404:
+		case 410:
+			return http_error(r, (unsigned)status, c, msg, rc);
+		case 429:
+			return rate_limited(r, retry_after);
+		default:
+			return http_error(r, MHD_HTTP_BAD_GATEWAY, "UpstreamError", msg, rc);
+		}
+	}
+	switch (status) {
+	case 404:
+	case 409:
+	case 412:
+	case 422:
+		return http_error(r, (unsigned)status, "UpstreamRefused", msg, rc);
+	default:
+		return http_error(r, MHD_HTTP_BAD_GATEWAY, "UpstreamRefused", msg, rc);
+	}
+}
+
+enum MHD_Result
+hub_relay_resp(struct req *r, const struct upstream_resp *ur)
+{
+	return hub_relay_upstream(r, HUB_RELAY_READ, ur->status, ur->error_code,
+				  ur->error_message, ur->repo_commit, ur->retry_after);
+}
