@@ -21,7 +21,6 @@
 #include "admin.h"
 #include "app.h"
 #include "http.h"
-#include "index.h"
 #include "log.h"
 #include "pull.h"
 #include "store.h"
@@ -29,11 +28,7 @@
 enum MHD_Result
 admin_healthz(struct req *r)
 {
-	struct store *st = r->app->st;
-	struct index_txn *t = NULL;
-	int rc = index_txn_begin(st->idx, 0, &t);
-	index_txn_abort(t);
-	if (rc != GG_OK)
+	if (store_ping(r->app->st) != GG_OK)
 		return http_error(r, MHD_HTTP_SERVICE_UNAVAILABLE, NULL, "index unavailable", NULL);
 	return http_json(r, MHD_HTTP_OK, xstrdup("{\"status\":\"ok\"}"));
 }

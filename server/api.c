@@ -52,24 +52,26 @@ iso8601(uint64_t t, char out[32])
 	strftime(out, 32, "%Y-%m-%dT%H:%M:%S.000Z", &tm);
 }
 
+/*
+ * Begins a view and resolves the route's rev ("main" when absent) in it.
+ * Returns 0 with *v open (the caller ends it), or a negative code after
+ * the Hub's answer was queued into *result (v ended).
+ */
 static int
-resolve_commit(struct req *r, struct index_txn **t, char commit[GG_SHA1_HEX + 1],
-		    enum MHD_Result *result)
+resolve_commit(struct req *r, struct store_view *v, char commit[GG_SHA1_HEX + 1],
+	       enum MHD_Result *result)
 {
-	struct store *st = r->app->st;
 	const char *rev = r->route.has_rev ? r->route.rev : "main";
 	int known = 0, rc;
 
-	*t = NULL;
-	if ((rc = index_txn_begin(st->idx, 0, t)) != GG_OK) {
+	if ((rc = store_view_begin(r->app->st, v)) != GG_OK) {
 		*result = http_error_from(r, rc, "index");
 		return rc;
 	}
-	rc = store_resolve_rev(st, *t, r->route.type, r->route.repo, rev, commit, &known, NULL);
+	rc = store_resolve_rev(v, r->route.type, r->route.repo, rev, commit, &known, NULL);
 	if (rc == GG_OK)
 		return GG_OK;
-	index_txn_abort(*t);
-	*t = NULL;
+	store_view_end(v);
 	*result = hub_rev_error(r, rc, known);
 	return rc < 0 ? rc : GG_EDB;
 }
@@ -138,11 +140,11 @@ add_last_commit(cJSON *e, const char *commit, const struct index_commit *c)
 
 struct info_ctx {
 	cJSON *siblings;
-	int blobs;
+	int with_blobs;
 	uint64_t used;
 	int has_gguf;
 	struct gguf_summary gguf;
-	struct index_txn *t;
+	struct store_view *v;
 };
 
 static int
@@ -152,7 +154,7 @@ info_file_cb(void *ctx, const char *path, const struct index_file *f)
 	cJSON *s = cJSON_CreateObject();
 
 	cJSON_AddStringToObject(s, "rfilename", path);
-	if (c->blobs) {
+	if (c->with_blobs) {
 		cJSON_AddNumberToObject(s, "size", (double)f->size);
 		cJSON_AddStringToObject(s, "blobId", f->oid);
 		if (f->flags & INDEX_FILE_LFS) {
@@ -169,7 +171,7 @@ info_file_cb(void *ctx, const char *path, const struct index_file *f)
 	c->used += f->size;
 	if (!c->has_gguf) {
 		struct index_blob b;
-		if (index_blob_get(c->t, f->sha256, &b) == GG_OK && b.has_gguf) {
+		if (store_view_blob(c->v, f->sha256, &b) == GG_OK && b.has_gguf) {
 			c->has_gguf = 1;
 			c->gguf = b.gguf;
 		}
@@ -194,7 +196,7 @@ enum MHD_Result
 api_info(struct req *r)
 {
 	enum MHD_Result mirrored;
-	struct index_txn *t = NULL;
+	struct store_view v;
 	struct index_commit c;
 	struct info_ctx ic;
 	struct expand_ctx ex = { NULL };
@@ -207,18 +209,18 @@ api_info(struct req *r)
 	if (api_mirror(r, &mirrored))
 		return mirrored;
 
-	if (resolve_commit(r, &t, commit, &result) != GG_OK)
+	if (resolve_commit(r, &v, commit, &result) != GG_OK)
 		return result;
 	memset(&ic, 0, sizeof(ic));
 	memset(&c, 0, sizeof(c));
-	ic.blobs = http_query_bool(r, "blobs");
-	ic.t = t;
+	ic.with_blobs = http_query_bool(r, "blobs");
+	ic.v = &v;
 	o = cJSON_CreateObject();
 	ic.siblings = cJSON_CreateArray();
-	rc = index_file_foreach(t, r->route.type, r->route.repo, commit, NULL, info_file_cb, &ic);
+	rc = store_view_files(&v, r->route.type, r->route.repo, commit, NULL, info_file_cb, &ic);
 	if (rc == GG_OK)
-		rc = index_commit_get(t, r->route.type, r->route.repo, commit, &c);
-	index_txn_abort(t);
+		rc = store_view_commit(&v, r->route.type, r->route.repo, commit, &c);
+	store_view_end(&v);
 	if (rc != GG_OK) {
 		cJSON_Delete(ic.siblings);
 		cJSON_Delete(o);
@@ -401,7 +403,7 @@ enum MHD_Result
 api_tree(struct req *r)
 {
 	enum MHD_Result mirrored;
-	struct index_txn *t = NULL;
+	struct store_view v;
 	struct tree_ctx c;
 	char commit[GG_SHA1_HEX + 1], prefix[GG_MAX_REPO_PATH_LEN + 2];
 	char *cursor = NULL, *after = NULL, *lim = NULL;
@@ -414,7 +416,7 @@ api_tree(struct req *r)
 	if (api_mirror(r, &mirrored))
 		return mirrored;
 
-	if (resolve_commit(r, &t, commit, &result) != GG_OK)
+	if (resolve_commit(r, &v, commit, &result) != GG_OK)
 		return result;
 	memset(&c, 0, sizeof(c));
 	prefix[0] = '\0';
@@ -445,7 +447,7 @@ api_tree(struct req *r)
 		    strlen(p) <= c.plen || strncmp(p, prefix, c.plen) != 0) {
 			free(cursor);
 			free(entry);
-			index_txn_abort(t);
+			store_view_end(&v);
 			cJSON_Delete(c.arr);
 			return http_error(r, MHD_HTTP_BAD_REQUEST, NULL, "Invalid cursor", NULL);
 		}
@@ -468,12 +470,12 @@ api_tree(struct req *r)
 	 * path inside the folder sorts after it. */
 	if (after == NULL && c.plen > 0)
 		after = xstrndup(prefix, c.plen);
-	rc = index_file_foreach(t, r->route.type, r->route.repo, commit, after, tree_cb, &c);
-	if (rc == GG_OK && expand && index_commit_get(t, r->route.type, r->route.repo, commit, &ci) == GG_OK) {
+	rc = store_view_files(&v, r->route.type, r->route.repo, commit, after, tree_cb, &c);
+	if (rc == GG_OK && expand && store_view_commit(&v, r->route.type, r->route.repo, commit, &ci) == GG_OK) {
 		cJSON *e;
 		cJSON_ArrayForEach(e, c.arr) add_last_commit(e, commit, &ci);
 	}
-	index_txn_abort(t);
+	store_view_end(&v);
 	free(after);
 	free(cursor);
 	if (rc != GG_OK) {
@@ -543,7 +545,7 @@ enum MHD_Result
 api_paths_info(struct req *r)
 {
 	enum MHD_Result mirrored;
-	struct index_txn *t = NULL;
+	struct store_view v;
 	struct pi_ctx p;
 	struct index_commit ci;
 	char commit[GG_SHA1_HEX + 1];
@@ -584,12 +586,12 @@ api_paths_info(struct req *r)
 		http_form_foreach(r->body.data ? r->body.data : "", r->body.len, "expand",
 				  pi_expand_cb, &expand);
 	}
-	if (resolve_commit(r, &t, commit, &result) != GG_OK) {
+	if (resolve_commit(r, &v, commit, &result) != GG_OK) {
 		cJSON_Delete(p.paths);
 		return result;
 	}
 	out = cJSON_CreateArray();
-	have_ci = expand && index_commit_get(t, r->route.type, r->route.repo, commit, &ci) == GG_OK;
+	have_ci = expand && store_view_commit(&v, r->route.type, r->route.repo, commit, &ci) == GG_OK;
 	cJSON_ArrayForEach(item, p.paths)
 	{
 		struct index_file f;
@@ -602,12 +604,12 @@ api_paths_info(struct req *r)
 		if (pl == 0 || pl > GG_MAX_REPO_PATH_LEN)
 			continue;
 		char *clean = xstrndup(path, pl);
-		if (index_file_get(t, r->route.type, r->route.repo, commit, clean, &f) == GG_OK) {
+		if (store_view_file(&v, r->route.type, r->route.repo, commit, clean, &f) == GG_OK) {
 			e = file_entry(clean, &f);
 		} else {
 			char *pre = xasprintf("%s/", clean);
 			struct dir_probe d = { pre, pl + 1, 0 };
-			index_file_foreach(t, r->route.type, r->route.repo, commit, pre,
+			store_view_files(&v, r->route.type, r->route.repo, commit, pre,
 					   dir_probe_cb, &d);
 			if (d.found)
 				e = dir_entry(commit, clean, pl);
@@ -620,7 +622,7 @@ api_paths_info(struct req *r)
 		}
 		free(clean);
 	}
-	index_txn_abort(t);
+	store_view_end(&v);
 	cJSON_Delete(p.paths);
 	return http_json(r, MHD_HTTP_OK, json_print(out));
 }
@@ -665,27 +667,28 @@ api_refs(struct req *r)
 {
 	enum MHD_Result mirrored;
 	struct store *st = r->app->st;
-	struct index_txn *t = NULL;
+	struct store_view v;
 	struct refs_ctx c;
 	cJSON *o;
-	int rc;
+	int rc, exists = 0;
 
 	if (api_mirror(r, &mirrored))
 		return mirrored;
 
-	if ((rc = index_txn_begin(st->idx, 0, &t)) != GG_OK)
+	if ((rc = store_view_begin(st, &v)) != GG_OK)
 		return http_error_from(r, rc, "index");
-	if (!store_repo_exists(st, t, r->route.type, r->route.repo)) {
-		index_txn_abort(t);
-		return hub_not_found(r, HUB_REPO, NULL);
+	rc = store_repo_exists(&v, r->route.type, r->route.repo, &exists);
+	if (rc != GG_OK || !exists) {
+		store_view_end(&v);
+		return rc != GG_OK ? http_error_from(r, rc, "index") : hub_not_found(r, HUB_REPO, NULL);
 	}
 	o = cJSON_CreateObject();
 	c.branches = cJSON_AddArrayToObject(o, "branches");
 	c.converts = cJSON_AddArrayToObject(o, "converts");
 	c.tags = cJSON_AddArrayToObject(o, "tags");
 	c.prs = cJSON_CreateArray();
-	rc = index_ref_foreach(t, r->route.type, r->route.repo, refs_cb, &c);
-	index_txn_abort(t);
+	rc = store_view_refs(&v, r->route.type, r->route.repo, refs_cb, &c);
+	store_view_end(&v);
 	if (http_query_bool(r, "include_prs"))
 		cJSON_AddItemToObject(o, "pullRequests", c.prs);
 	else

@@ -114,42 +114,59 @@ is_commit(const char *s)
 }
 
 /*
+ * The cache key of a request: method, the whole target as received (path
+ * and query, never cut: the index hashes keys over its length limit) and
+ * a POST body's hash.  Caller frees.
+ */
+static char *
+meta_key(struct req *r)
+{
+	unsigned char md[32];
+	unsigned int ml;
+	char hex[65];
+
+	if (strcmp(r->method, "POST") != 0)
+		return xasprintf("GET %s", r->raw_uri);
+	EVP_Digest(r->body.data ? r->body.data : "", r->body.len, md, &ml, EVP_sha256(), NULL);
+	hex_encode(md, 32, hex);
+	return xasprintf("POST %s %s", r->raw_uri, hex);
+}
+
+static int mirror_key(struct req *r, const char *key, enum MHD_Result *res);
+
+/*
  * Answers an API route from the mirror.  Returns 1 when a response was
  * queued (*res), 0 when the caller should answer from the index.
  */
 int
 api_mirror(struct req *r, enum MHD_Result *res)
 {
+	char *key;
+	int rc;
+
+	if (r->app->up == NULL)
+		return 0;
+	key = meta_key(r);
+	rc = mirror_key(r, key, res);
+	free(key);
+	return rc;
+}
+
+static int
+mirror_key(struct req *r, const char *key, enum MHD_Result *res)
+{
 	struct store *st = r->app->st;
 	struct upstream *up = app_upstream(r->app);
-	struct index_txn *t = NULL;
 	struct index_meta m, put;
 	struct upstream_resp ur;
 	struct buf body, gz;
-	char key[GG_MAX_URL_LEN + 128];
 	int pinned = r->route.has_rev && is_commit(r->route.rev);
 	int have = 0, rc;
 	const char *method = strcmp(r->method, "POST") == 0 ? "POST" : "GET";
 	cJSON *j;
 
-	if (!(r->app->up != NULL))
-		return 0;
-	/* The key: method, path and query as received, and a POST body's hash. */
-	if (strcmp(method, "POST") == 0) {
-		unsigned char md[32];
-		unsigned int ml;
-		char hex[65];
-		EVP_Digest(r->body.data ? r->body.data : "", r->body.len, md, &ml, EVP_sha256(), NULL);
-		hex_encode(md, 32, hex);
-		snprintf(key, sizeof(key), "POST %s %s", r->raw_uri, hex);
-	} else {
-		snprintf(key, sizeof(key), "GET %s", r->raw_uri);
-	}
 	memset(&m, 0, sizeof(m));
-	if (index_txn_begin(st->idx, 0, &t) == GG_OK) {
-		have = index_meta_get(t, r->route.type, r->route.repo, key, &m) == GG_OK;
-		index_txn_abort(t);
-	}
+	have = store_meta_get(st, r->route.type, r->route.repo, key, &m) == GG_OK;
 	if (have && (pinned || up == NULL || now_unix() - m.fetched_at < r->app->ref_ttl)) {
 		*res = serve_cached(r, &m, NULL);
 		free(m.data);
@@ -208,12 +225,8 @@ api_mirror(struct req *r, enum MHD_Result *res)
 	snprintf(put.aux, sizeof(put.aux), "%s", ur.link);
 	put.data = gz.data;
 	put.len = gz.len;
-	if (index_txn_begin(st->idx, 1, &t) == GG_OK) {
-		if (index_meta_put(t, r->route.type, r->route.repo, key, &put) == GG_OK)
-			index_txn_commit(t);
-		else
-			index_txn_abort(t);
-	}
+	if ((rc = store_meta_put(st, r->route.type, r->route.repo, key, &put)) != GG_OK)
+		log_warnx("caching %s: %s", key, gg_strerror(rc));
 	*res = serve_cached(r, &put, NULL);
 	buf_free(&gz);
 	return 1;

@@ -992,7 +992,7 @@ cmd_token(int argc, char **argv)
 
 struct ls_ctx {
 	struct store *st;
-	struct index_txn *t;
+	struct store_view v;
 	const char *only_repo;
 	enum repo_type only_type;
 	enum repo_type type;
@@ -1022,14 +1022,14 @@ ls_file_cb(void *ctx, const char *path, const struct index_file *f)
 
 	printf("    %-48s %12llu  sha256:%.12s%s", path, (unsigned long long)f->size, f->sha256,
 	       (f->flags & INDEX_FILE_LFS) ? "  lfs" : "");
-	if (index_blob_get(c->t, f->sha256, &b) == GG_OK && b.has_gguf) {
+	if (store_view_blob(&c->v, f->sha256, &b) == GG_OK && b.has_gguf) {
 		human(b.gguf.param_count, params, sizeof(params), "");
 		printf("  gguf v%u %s %s params=%s ctx=%llu tensors=%llu", b.gguf.version,
 		       b.gguf.arch[0] ? b.gguf.arch : "?", b.gguf.quant[0] ? b.gguf.quant : "?",
 		       params, (unsigned long long)b.gguf.context_length,
 		       (unsigned long long)b.gguf.tensor_count);
 	}
-	if (!blob_exists(c->st->blobs, f->sha256))
+	if (!store_blob_exists(c->st, f->sha256))
 		printf("  (content missing)");
 	putchar('\n');
 	return 0;
@@ -1053,7 +1053,7 @@ ls_commit_cb(void *ctx, const char *commit, const struct index_commit *rec)
 	gmtime_r(&tt, &tm);
 	strftime(date, sizeof(date), "%Y-%m-%d %H:%M:%SZ", &tm);
 	printf("  commit %s  %s  %s\n", commit, date, rec->title);
-	return index_file_foreach(c->t, c->type, c->repo, commit, NULL, ls_file_cb, c);
+	return store_view_files(&c->v, c->type, c->repo, commit, NULL, ls_file_cb, c);
 }
 
 static int
@@ -1066,8 +1066,8 @@ ls_repo_cb(void *ctx, enum repo_type type, const char *repo)
 	c->type = type;
 	c->repo = repo;
 	printf("%s%s (%s)\n", route_type_prefix(type), repo, route_type_name(type));
-	index_ref_foreach(c->t, type, repo, ls_ref_cb, c);
-	return index_commit_foreach(c->t, type, repo, ls_commit_cb, c);
+	store_view_refs(&c->v, type, repo, ls_ref_cb, c);
+	return store_view_commits(&c->v, type, repo, ls_commit_cb, c);
 }
 
 static int
@@ -1098,10 +1098,9 @@ cmd_ls(int argc, char **argv)
 	if (open_store(store, &st) != 0)
 		return 1;
 	c.st = st;
-	if ((rc = index_txn_begin(st->idx, 0, &c.t)) == GG_OK) {
-		rc = index_repo_foreach(c.t, ls_repo_cb, &c);
-		index_txn_abort(c.t);
-	}
+	if ((rc = store_view_begin(st, &c.v)) == GG_OK)
+		rc = store_view_repos(&c.v, ls_repo_cb, &c);
+	store_view_end(&c.v);
 	store_close(st);
 	if (rc != GG_OK) {
 		fprintf(stderr, "ggufd: ls: %s\n", gg_strerror(rc));

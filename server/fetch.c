@@ -300,25 +300,19 @@ fetch_thread(void *arg)
 		wake_all(f);
 		pthread_mutex_unlock(&f->mu);
 	}
-	/* Durable blob, then index; no other process's sweep in between. */
-	store_hold(fm->st);
-	r = blob_partial_finish(f->part, &d);
+	/* Durable blob, then its file in the index (store.h's crash window). */
+	r = store_partial_finish(fm->st, f->part, f->spec.type, f->spec.repo, f->spec.commit,
+				 f->spec.path, f->spec.lfs, &d);
 	f->part = NULL;
 	if (r != GG_OK) {
-		store_release(fm->st);
 		finish(f, 0, r == GG_ECORRUPT ? "content does not match its hash (discarded)"
 					      : gg_strerror(r));
 		fetch_release(f);
 		return NULL;
 	}
-	r = store_record_file(fm->st, f->spec.type, f->spec.repo, f->spec.commit, f->spec.path,
-			      f->spec.lfs, d.sha256, d.gitsha1, d.size);
-	store_release(fm->st);
-	if (r == GG_OK)
-		store_update_gguf(fm->st, d.sha256);
 	log_info("fetched %s%s@%.12s %s: %llu bytes, sha256 %s verified", prefix, f->spec.repo,
 		 f->spec.commit, f->spec.path, (unsigned long long)d.size, d.sha256);
-	finish(f, r == GG_OK, gg_strerror(r));
+	finish(f, 1, gg_strerror(r));
 	fetch_release(f);
 	return NULL;
 keep_partial:
@@ -353,7 +347,7 @@ fetcher_join(struct fetcher *fm, const struct fetch_spec *spec, struct fetch **o
 			return GG_OK;
 		}
 	}
-	if (spec->lfs && blob_exists(fm->st->blobs, spec->key)) {
+	if (spec->lfs && store_blob_exists(fm->st, spec->key)) {
 		pthread_mutex_unlock(&fm->mu);
 		return GG_EEXIST;
 	}
@@ -362,7 +356,7 @@ fetcher_join(struct fetcher *fm, const struct fetch_spec *spec, struct fetch **o
 	f->spec = *spec;
 	f->rfd = -1;
 	pthread_mutex_init(&f->mu, NULL);
-	r = blob_partial_open(fm->st->blobs, spec->key, spec->size, &f->part, &have);
+	r = store_partial_open(fm->st, spec->key, spec->size, &f->part, &have);
 	if (r != GG_OK) {
 		pthread_mutex_unlock(&fm->mu);
 		fetch_free(f);

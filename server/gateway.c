@@ -28,6 +28,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,10 +49,6 @@
 #include "publish.h"
 #include "token.h"
 
-#define JOB_PENDING 0
-#define JOB_PUBLISHING 1
-#define JOB_DONE 2
-#define JOB_FAILED 3
 #define MAX_BATCH_OBJECTS 1000
 #define MAX_COMMIT_FILES 1000
 #define LFS_JSON "application/vnd.git-lfs+json"
@@ -64,7 +61,7 @@ struct gateway {
 	int worker_started;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
-	int stopping;
+	_Atomic int stopping; /* read by the worker between jobs without mu */
 	uint64_t next_id;
 };
 
@@ -72,9 +69,9 @@ static const char *
 state_name(unsigned s)
 {
 	switch (s) {
-	case JOB_PENDING: return "pending";
-	case JOB_PUBLISHING: return "publishing";
-	case JOB_DONE: return "done";
+	case STORE_JOB_PENDING: return "pending";
+	case STORE_JOB_PUBLISHING: return "publishing";
+	case STORE_JOB_DONE: return "done";
 	default: return "failed";
 	}
 }
@@ -290,7 +287,7 @@ lfs_begin(struct req *r, enum MHD_Result *res)
 			return sink_refuse(r, s, MHD_HTTP_BAD_REQUEST, "SizeMismatch",
 					   "Content-Length differs from the object's size", res);
 		s->expect = s->size;
-		if (blob_writer_open(gw->st->blobs, (int64_t)s->size, &s->w) != GG_OK)
+		if (store_writer_open(gw->st, (int64_t)s->size, &s->w) != GG_OK)
 			return sink_refuse(r, s, MHD_HTTP_INTERNAL_SERVER_ERROR, NULL, "Cannot stage",
 					   res);
 		break;
@@ -301,7 +298,7 @@ lfs_begin(struct req *r, enum MHD_Result *res)
 			return sink_refuse(r, s, MHD_HTTP_BAD_REQUEST, "SizeMismatch",
 					   "This part's length does not match the chunk size", res);
 		s->expect = len;
-		if (blob_asm_part_open(gw->st->blobs, s->oid, s->size, off, len, &s->ap) != GG_OK)
+		if (store_asm_part_open(gw->st, s->oid, s->size, off, len, &s->ap) != GG_OK)
 			return sink_refuse(r, s, MHD_HTTP_INTERNAL_SERVER_ERROR, NULL, "Cannot stage",
 					   res);
 		break;
@@ -333,7 +330,7 @@ lfs_end(struct req *r)
 	struct sink *s = r->sink;
 	struct gateway *gw = s->gw;
 	struct blob_digest d;
-	int rc;
+	int rc, fresh;
 
 	if (s->failed == GG_ETOOBIG)
 		return http_error(r, MHD_HTTP_BAD_REQUEST, "SizeMismatch",
@@ -341,12 +338,13 @@ lfs_end(struct req *r)
 	if (s->failed)
 		return http_error_from(r, s->failed, "staging the upload");
 	if (s->kind == SINK_LFS) {
-		store_hold(gw->st);
-		rc = blob_writer_finish(s->w, s->oid, NULL, &d);
+		rc = store_writer_finish(gw->st, s->w, s->oid, &d, &fresh);
 		s->w = NULL;
+		/* Kept for the commit that will name it; nothing stages it
+		 * meanwhile, but a refused upload of the same bytes only drops
+		 * a record it created itself. */
 		if (rc == GG_OK)
-			rc = store_adopt_blob(gw->st, s->oid);
-		store_release(gw->st);
+			store_unstage(gw->st, s->oid);
 		if (rc == GG_ECORRUPT)
 			return http_error(r, MHD_HTTP_BAD_REQUEST, "OidMismatch",
 					  "The uploaded bytes do not match the oid and size; nothing "
@@ -383,11 +381,9 @@ lfs_end(struct req *r)
 			return http_error(r, MHD_HTTP_BAD_REQUEST, "BadRequest",
 					  "Body must be {\"oid\": <this oid>, \"parts\": [...]}", NULL);
 	}
-	store_hold(gw->st);
-	rc = blob_asm_finish(gw->st->blobs, s->oid, s->size, &d);
+	rc = store_asm_finish(gw->st, s->oid, s->size, &d, &fresh);
 	if (rc == GG_OK)
-		rc = store_adopt_blob(gw->st, s->oid);
-	store_release(gw->st);
+		store_unstage(gw->st, s->oid);
 	if (rc == GG_ECORRUPT || rc == GG_ENOENT)
 		return http_error(r, MHD_HTTP_BAD_REQUEST, "OidMismatch",
 				  "The assembled parts do not match the oid and size; nothing was kept",
@@ -418,7 +414,7 @@ check_content(struct gateway *gw, const char *path, const char *sha256, uint64_t
 		struct gguf_summary g;
 		uint64_t bsize;
 		int fd = -1, prc;
-		if (blob_open(gw->st->blobs, sha256, &fd, &bsize) != GG_OK) {
+		if (store_blob_open(gw->st, sha256, &fd, &bsize) != GG_OK) {
 			snprintf(why, whysz, "%s: staged content is missing", path);
 			return GG_EFORMAT;
 		}
@@ -430,7 +426,7 @@ check_content(struct gateway *gw, const char *path, const char *sha256, uint64_t
 		uint64_t bsize;
 		int fd = -1;
 		char *text;
-		if (blob_open(gw->st->blobs, sha256, &fd, &bsize) != GG_OK || bsize > GG_MAX_README_BYTES) {
+		if (store_blob_open(gw->st, sha256, &fd, &bsize) != GG_OK || bsize > GG_MAX_README_BYTES) {
 			if (fd >= 0)
 				close(fd);
 			snprintf(why, whysz, "README.md: missing, or larger than 4 MiB");
@@ -470,7 +466,6 @@ jset(cJSON *o, const char *key, cJSON *item)
 static int
 job_save(struct gateway *gw, uint64_t id, cJSON *job, unsigned state)
 {
-	struct index_txn *t = NULL;
 	struct index_upload u;
 	char *txt;
 	int r;
@@ -484,12 +479,7 @@ job_save(struct gateway *gw, uint64_t id, cJSON *job, unsigned state)
 	u.attempts = (unsigned)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(job, "attempts"));
 	u.data = txt;
 	u.len = strlen(txt);
-	if ((r = index_txn_begin(gw->st->idx, 1, &t)) == GG_OK) {
-		if ((r = index_upload_put(t, id, &u)) == GG_OK)
-			r = index_txn_commit(t);
-		else
-			index_txn_abort(t);
-	}
+	r = store_upload_put(gw->st, id, &u);
 	free(txt);
 	return r;
 }
@@ -497,18 +487,14 @@ job_save(struct gateway *gw, uint64_t id, cJSON *job, unsigned state)
 static cJSON *
 job_load(struct gateway *gw, uint64_t id, unsigned *state)
 {
-	struct index_txn *t = NULL;
 	struct index_upload u;
 	cJSON *j = NULL;
 
-	if (index_txn_begin(gw->st->idx, 0, &t) != GG_OK)
-		return NULL;
-	if (index_upload_get(t, id, &u) == GG_OK) {
+	if (store_upload_get(gw->st, id, &u) == GG_OK) {
 		j = cJSON_ParseWithLength(u.data, u.len);
 		*state = u.state;
 		free(u.data);
 	}
-	index_txn_abort(t);
 	return j;
 }
 
@@ -690,7 +676,7 @@ job_publish(struct gateway *gw, uint64_t id, cJSON *job, struct publish_result *
 		pf->size = (uint64_t)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(f, "size"));
 	}
 	jset(job, "attempts", cJSON_CreateNumber(attempts + 1));
-	job_save(gw, id, job, JOB_PUBLISHING);
+	job_save(gw, id, job, STORE_JOB_PUBLISHING);
 	if (attempts > 0 && already_published(gw, job, res->commit)) {
 		log_info("upload job %llu was already published upstream (%.12s)",
 			 (unsigned long long)id, res->commit);
@@ -715,14 +701,14 @@ job_publish(struct gateway *gw, uint64_t id, cJSON *job, struct publish_result *
 		cJSON_DeleteItemFromObjectCaseSensitive(job, "commitUrl");
 		cJSON_AddStringToObject(job, "commitUrl", res->commit_url);
 		cJSON_DeleteItemFromObjectCaseSensitive(job, "error");
-		job_save(gw, id, job, JOB_DONE);
+		job_save(gw, id, job, STORE_JOB_DONE);
 	} else {
 		uint64_t wait = 1ull << (attempts < 6 ? attempts + 1 : 6); /* 2 s .. 64 s */
 		cJSON_DeleteItemFromObjectCaseSensitive(job, "error");
 		cJSON_AddStringToObject(job, "error", res->error);
 		jset(job, "next_at",
 						       cJSON_CreateNumber((double)(now_unix() + wait)));
-		job_save(gw, id, job, r == GG_EUNAVAIL && retry ? JOB_PENDING : JOB_FAILED);
+		job_save(gw, id, job, r == GG_EUNAVAIL && retry ? STORE_JOB_PENDING : STORE_JOB_FAILED);
 	}
 	/* The audit trail: who, what, where, result. */
 	cJSON_ArrayForEach(f, files)
@@ -743,17 +729,20 @@ job_publish(struct gateway *gw, uint64_t id, cJSON *job, struct publish_result *
 /* --- the worker: journaled jobs waiting for upstream ------------------------------ */
 
 struct due {
-	uint64_t ids[64];
+	uint64_t ids[GG_GATEWAY_BATCH];
 	size_t n;
 };
 
+/* Takes the first GG_GATEWAY_BATCH pending jobs; the rest wait for the
+ * next pass, a second later (none is dropped: they stay journaled). */
 static int
 due_cb(void *ctx, uint64_t id, const struct index_upload *rec)
 {
 	struct due *d = ctx;
-	if (rec->state == JOB_PENDING && d->n < 64)
-		d->ids[d->n++] = id;
-	return 0;
+	if (rec->state != STORE_JOB_PENDING)
+		return 0;
+	d->ids[d->n++] = id;
+	return d->n == GG_GATEWAY_BATCH;
 }
 
 static void *
@@ -765,19 +754,15 @@ worker(void *arg)
 	while (!gw->stopping) {
 		struct timespec ts;
 		struct due d;
-		struct index_txn *t = NULL;
 
 		pthread_mutex_unlock(&gw->mu);
 		memset(&d, 0, sizeof(d));
-		if (index_txn_begin(gw->st->idx, 0, &t) == GG_OK) {
-			index_upload_foreach(t, due_cb, &d);
-			index_txn_abort(t);
-		}
-		for (size_t i = 0; i < d.n && !gw->stopping; i++) {
+		store_upload_foreach(gw->st, due_cb, &d);
+		for (size_t i = 0; i < d.n && !atomic_load(&gw->stopping); i++) {
 			unsigned state = 0;
 			cJSON *job = job_load(gw, d.ids[i], &state);
 			struct publish_result res;
-			if (job != NULL && state == JOB_PENDING &&
+			if (job != NULL && state == STORE_JOB_PENDING &&
 			    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(job, "retry")) &&
 			    cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(job, "next_at")) <=
 				    (double)now_unix()) {
@@ -807,10 +792,10 @@ wake_worker(struct gateway *gw)
 	pthread_mutex_unlock(&gw->mu);
 }
 
+/* Every job caught publishing, however many (a growable list). */
 struct recover {
-	struct gateway *gw;
-	uint64_t ids[1024];
-	size_t n;
+	uint64_t *ids;
+	size_t n, cap;
 	uint64_t last;
 };
 
@@ -819,8 +804,13 @@ recover_cb(void *ctx, uint64_t id, const struct index_upload *rec)
 {
 	struct recover *rc = ctx;
 	rc->last = id;
-	if (rec->state == JOB_PUBLISHING && rc->n < 1024)
-		rc->ids[rc->n++] = id;
+	if (rec->state != STORE_JOB_PUBLISHING)
+		return 0;
+	if (rc->n == rc->cap) {
+		rc->cap = rc->cap ? 2 * rc->cap : 64;
+		rc->ids = xrealloc(rc->ids, rc->cap * sizeof(*rc->ids));
+	}
+	rc->ids[rc->n++] = id;
 	return 0;
 }
 
@@ -828,8 +818,8 @@ struct gateway *
 gateway_new(struct store *st, struct upstream *up, const struct gateway_config *cfg)
 {
 	struct gateway *gw = xcalloc(1, sizeof(*gw));
-	struct index_txn *t = NULL;
 	struct recover rc;
+	int r;
 
 	gw->st = st;
 	gw->up = up;
@@ -845,11 +835,8 @@ gateway_new(struct store *st, struct upstream *up, const struct gateway_config *
 	/* Jobs caught mid-publish by a stop or crash go back to the queue
 	 * (with the exactly-once check), or fail if a client was waiting. */
 	memset(&rc, 0, sizeof(rc));
-	rc.gw = gw;
-	if (index_txn_begin(st->idx, 0, &t) == GG_OK) {
-		index_upload_foreach(t, recover_cb, &rc);
-		index_txn_abort(t);
-	}
+	if ((r = store_upload_foreach(st, recover_cb, &rc)) != GG_OK)
+		log_warnx("reading the upload journal: %s", gg_strerror(r));
 	gw->next_id = rc.last;
 	for (size_t i = 0; i < rc.n; i++) {
 		unsigned state;
@@ -857,10 +844,11 @@ gateway_new(struct store *st, struct upstream *up, const struct gateway_config *
 		if (job == NULL)
 			continue;
 		job_save(gw, rc.ids[i], job,
-			 cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(job, "retry")) ? JOB_PENDING
-										       : JOB_FAILED);
+			 cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(job, "retry")) ? STORE_JOB_PENDING
+										       : STORE_JOB_FAILED);
 		cJSON_Delete(job);
 	}
+	free(rc.ids);
 	if (up != NULL && pthread_create(&gw->worker, NULL, worker, gw) == 0)
 		gw->worker_started = 1;
 	return gw;
@@ -963,20 +951,31 @@ publish_async(struct req *r, struct gateway *gw, uint64_t id, cJSON *job, int pl
 	return http_run_async(r, pub_work, pub_finish, c, pub_ctx_free);
 }
 
-/* Removes a staged blob that a refused upload left and nothing names. */
+/*
+ * A refused upload lets go of the blob it staged, and removes it if its
+ * record was new (fresh) and nothing else needs it: another upload of the
+ * same bytes in flight, a journaled job, a file (store.h).
+ */
 static void
-drop_if_unused(struct gateway *gw, const char *sha256)
+drop_refused(struct gateway *gw, const char *sha256, int fresh)
 {
-	struct index_txn *t = NULL;
-	struct index_blob b;
-	if (index_txn_begin(gw->st->idx, 1, &t) != GG_OK)
-		return;
-	if (index_blob_get(t, sha256, &b) == GG_OK && b.refcount == 0 && !b.pinned &&
-	    index_blob_del(t, sha256) == GG_OK && index_txn_commit(t) == GG_OK) {
-		blob_remove(gw->st->blobs, sha256);
-		return;
+	store_unstage(gw->st, sha256);
+	if (fresh)
+		store_drop_unreferenced(gw->st, sha256);
+}
+
+/* After a job is journaled (which protects its blobs from then on), or
+ * refused: lets go of the inline files its request staged. */
+static void
+unstage_inline(struct gateway *gw, cJSON *job)
+{
+	cJSON *f;
+	cJSON_ArrayForEach(f, cJSON_GetObjectItemCaseSensitive(job, "files"))
+	{
+		cJSON *lfs = cJSON_GetObjectItemCaseSensitive(f, "lfs");
+		if (cJSON_IsFalse(lfs))
+			store_unstage(gw->st, jstr(f, "sha256"));
 	}
-	index_txn_abort(t);
 }
 
 /* --- PUT /api/ggufd/upload/{ns}/{name}/{path...} ------------------------------------- */
@@ -1016,7 +1015,7 @@ upload_begin(struct req *r, enum MHD_Result *res)
 	memcpy(s->path, r->route.path, sizeof(s->path));
 	memcpy(s->by, r->token_name, sizeof(s->by));
 	snprintf(s->message, sizeof(s->message), "%s", msg ? msg : "");
-	if (blob_writer_open(gw->st->blobs, cl, &s->w) != GG_OK)
+	if (store_writer_open(gw->st, cl, &s->w) != GG_OK)
 		return sink_refuse(r, s, MHD_HTTP_INTERNAL_SERVER_ERROR, NULL, "Cannot stage", res);
 	r->sink = s;
 	r->sink_data = sink_data;
@@ -1033,23 +1032,19 @@ upload_end(struct req *r)
 	char why[700], summary[600];
 	uint64_t id;
 	cJSON *job;
-	int rc;
+	int rc, fresh;
 
 	if (s->failed)
 		return http_error(r, MHD_HTTP_BAD_REQUEST, "SizeMismatch",
 				  "The body does not match its Content-Length", NULL);
-	store_hold(gw->st);
-	rc = blob_writer_finish(s->w, NULL, NULL, &d);
+	rc = store_writer_finish(gw->st, s->w, NULL, &d, &fresh);
 	s->w = NULL;
-	if (rc == GG_OK)
-		rc = store_adopt_blob(gw->st, d.sha256);
-	store_release(gw->st);
 	if (rc != GG_OK)
 		return http_error(r, rc == GG_ECORRUPT ? MHD_HTTP_BAD_REQUEST : 500, "SizeMismatch",
 				  "The body does not match its Content-Length", NULL);
 	rc = check_content(gw, s->path, d.sha256, d.size, why, sizeof(why));
 	if (rc != GG_OK) {
-		drop_if_unused(gw, d.sha256);
+		drop_refused(gw, d.sha256, fresh);
 		log_info("audit: upload by=%s repo=%s path=%s sha256=%s size=%llu result=refused (%s)",
 			 s->by, s->repo, s->path, d.sha256, (unsigned long long)d.size, why);
 		return policy_refuse(r, rc, why);
@@ -1061,8 +1056,10 @@ upload_end(struct req *r)
 	job_add_file(job, s->path, store_is_lfs_path(s->path, d.size), d.sha256, d.gitsha1, d.size,
 		     0, 0);
 	/* Journaled as publishing: the worker leaves it to this request (a
-	 * restart turns it back into pending). */
-	job_save(gw, id, job, JOB_PUBLISHING);
+	 * restart turns it back into pending).  The journal protects the
+	 * blob from here on. */
+	job_save(gw, id, job, STORE_JOB_PUBLISHING);
+	store_unstage(gw->st, d.sha256);
 	return publish_async(r, gw, id, job, 1);
 }
 
@@ -1184,7 +1181,6 @@ gateway_preupload(struct req *r)
 	char why[700];
 	enum MHD_Result res;
 	cJSON *b, *files, *f, *o, *out;
-	struct index_txn *t = NULL;
 	struct index_ref ref;
 	int n = 0;
 
@@ -1231,11 +1227,8 @@ gateway_preupload(struct req *r)
 		n++;
 	}
 	cJSON_Delete(b);
-	if (index_txn_begin(r->app->st->idx, 0, &t) == GG_OK) {
-		if (index_ref_get(t, r->route.type, r->route.repo, r->route.rev, &ref) == GG_OK)
-			cJSON_AddStringToObject(o, "commitOid", ref.commit);
-		index_txn_abort(t);
-	}
+	if (store_ref_get(r->app->st, r->route.type, r->route.repo, r->route.rev, &ref) == GG_OK)
+		cJSON_AddStringToObject(o, "commitOid", ref.commit);
 	return json_reply(r, MHD_HTTP_OK, o, NULL);
 }
 
@@ -1304,7 +1297,7 @@ lfs_batch(struct req *r)
 			continue;
 		}
 		/* Already here: no action, so a retried upload sends nothing. */
-		if (blob_exists(gw->st->blobs, oid->valuestring)) {
+		if (store_blob_exists(gw->st, oid->valuestring)) {
 			cJSON_AddItemToArray(out, e);
 			continue;
 		}
@@ -1372,19 +1365,11 @@ commit_op(struct req *r, struct gateway *gw, cJSON *job, const char *key, cJSON 
 		const char *oid = jstr(v, "oid");
 		cJSON *sz = cJSON_GetObjectItemCaseSensitive(v, "size");
 		uint64_t size = cJSON_IsNumber(sz) && sz->valuedouble >= 0 ? (uint64_t)sz->valuedouble : 0;
-		struct index_txn *t = NULL;
-		struct index_blob b;
-		int have = 0;
 		if (!oid_ok(oid, strlen(oid))) {
 			snprintf(why, whysz, "%s: lfsFile needs a sha256 oid", path);
 			return -1;
 		}
-		if (index_txn_begin(gw->st->idx, 0, &t) == GG_OK) {
-			have = index_blob_get(t, oid, &b) == GG_OK && b.size == size &&
-			       blob_exists(gw->st->blobs, oid);
-			index_txn_abort(t);
-		}
-		if (!have) {
+		if (!store_blob_has(gw->st, oid, size)) {
 			*err = GG_EFORMAT;
 			snprintf(why, whysz,
 				 "%s: LFS object %s (%llu bytes) was not uploaded to this gateway "
@@ -1403,24 +1388,20 @@ commit_op(struct req *r, struct gateway *gw, cJSON *job, const char *key, cJSON 
 		size_t len = 0;
 		struct blob_writer *w = NULL;
 		struct blob_digest d;
-		int rc;
+		int rc, fresh = 0;
 		if (strcmp(enc, "base64") != 0 ||
 		    (data = b64_decode(content, strlen(content), &len)) == NULL) {
 			snprintf(why, whysz, "%s: file content must be base64", path);
 			return -1;
 		}
-		rc = blob_writer_open(gw->st->blobs, (int64_t)len, &w);
+		rc = store_writer_open(gw->st, (int64_t)len, &w);
 		if (rc == GG_OK)
 			rc = blob_writer_write(w, data, len);
 		free(data);
-		store_hold(gw->st);
 		if (rc == GG_OK) {
-			rc = blob_writer_finish(w, NULL, NULL, &d);
+			rc = store_writer_finish(gw->st, w, NULL, &d, &fresh);
 			w = NULL;
 		}
-		if (rc == GG_OK)
-			rc = store_adopt_blob(gw->st, d.sha256);
-		store_release(gw->st);
 		blob_writer_abort(w);
 		if (rc != GG_OK) {
 			*err = rc;
@@ -1428,7 +1409,7 @@ commit_op(struct req *r, struct gateway *gw, cJSON *job, const char *key, cJSON 
 			return -1;
 		}
 		if ((*err = check_content(gw, path, d.sha256, d.size, why, whysz)) != GG_OK) {
-			drop_if_unused(gw, d.sha256);
+			drop_refused(gw, d.sha256, fresh);
 			return -1;
 		}
 		job_add_file(job, path, 0, d.sha256, d.gitsha1, d.size, 0, 0);
@@ -1517,14 +1498,17 @@ gateway_commit(struct req *r)
 	if (bad) {
 		log_info("audit: commit by=%s repo=%s%s result=refused (%s)", name,
 			 route_type_prefix(r->route.type), r->route.repo, why);
+		unstage_inline(gw, job);
 		cJSON_Delete(job);
 		if (err == GG_EFORMAT || err == GG_ETOOBIG)
 			return policy_refuse(r, err, why);
 		return http_error(r, http_status_for_error(err), "BadRequest", why, NULL);
 	}
 	/* Journaled as publishing: the worker leaves it to this request (a
-	 * restart turns it back into pending). */
-	job_save(gw, id, job, JOB_PUBLISHING);
+	 * restart turns it back into pending).  The journal protects the
+	 * inline files' blobs from here on. */
+	job_save(gw, id, job, STORE_JOB_PUBLISHING);
+	unstage_inline(gw, job);
 	return publish_async(r, gw, id, job, 0);
 }
 
@@ -1558,13 +1542,12 @@ gateway_upload_job(struct req *r)
 enum MHD_Result
 gateway_uploads(struct req *r)
 {
-	struct gateway *gw = r->app->gw;
-	struct index_txn *t = NULL;
 	struct list_ctx l = { cJSON_CreateArray() };
+	int rc = store_upload_foreach(r->app->st, list_cb, &l);
 
-	if (index_txn_begin(gw->st->idx, 0, &t) == GG_OK) {
-		index_upload_foreach(t, list_cb, &l);
-		index_txn_abort(t);
+	if (rc != GG_OK) {
+		cJSON_Delete(l.arr);
+		return http_error_from(r, rc, "reading the upload journal");
 	}
 	return json_reply(r, MHD_HTTP_OK, l.arr, NULL);
 }

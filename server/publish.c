@@ -105,7 +105,7 @@ transfer_object(struct upstream *up, struct store *st, cJSON *obj, const struct 
 	chunk = cJSON_GetObjectItemCaseSensitive(header, "chunk_size");
 	if (!cJSON_IsString(href))
 		return fail(res, 0, 0, "%s", "upstream LFS batch answer has no upload href");
-	if ((r = blob_open(st->blobs, f->sha256, &fd, &size)) != GG_OK)
+	if ((r = store_blob_open(st, f->sha256, &fd, &size)) != GG_OK)
 		return fail(res, 0, 0, "%.300s: staged content is missing", f->path);
 	buf_init(&body, 1u << 20);
 	memset(&c, 0, sizeof(c));
@@ -301,7 +301,7 @@ publish_run(struct upstream *up, struct store *st, const struct publish_req *req
 	memset(res, 0, sizeof(*res));
 	if ((r = lfs_phase(up, st, req, res)) != GG_OK)
 		return r;
-	buf_init(&nd, 1u << 30);
+	buf_init(&nd, GG_MAX_PUBLISH_NDJSON);
 	h = cJSON_CreateObject();
 	cJSON_AddStringToObject(h, "summary", req->summary);
 	cJSON_AddStringToObject(h, "description", req->description);
@@ -325,7 +325,7 @@ publish_run(struct upstream *up, struct store *st, const struct publish_req *req
 			uint64_t size;
 			int fd = -1;
 			char *data, *b64;
-			if (blob_open(st->blobs, f->sha256, &fd, &size) != GG_OK || size > (64u << 20)) {
+			if (store_blob_open(st, f->sha256, &fd, &size) != GG_OK || size > GG_MAX_INLINE_COMMIT_FILE) {
 				if (fd >= 0)
 					close(fd);
 				cJSON_Delete(v);

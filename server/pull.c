@@ -189,7 +189,6 @@ pull_run(struct store *st, struct upstream *up, struct fetcher *fm, const struct
 		struct pull_file *pf = &list.v[i];
 		struct fetch_spec spec;
 		struct fetch *f = NULL;
-		struct index_txn *t = NULL;
 		struct index_file have;
 		uint64_t got = 0;
 		int state;
@@ -205,17 +204,14 @@ pull_run(struct store *st, struct upstream *up, struct fetcher *fm, const struct
 		if (spec.lfs)
 			store_record_file(st, req->type, req->repo, rep->commit, pf->path, 1,
 					  pf->sha256, NULL, pf->size);
-		if (index_txn_begin(st->idx, 0, &t) == GG_OK) {
-			r = index_file_get(t, req->type, req->repo, rep->commit, pf->path, &have);
-			index_txn_abort(t);
-			if (r == GG_OK && blob_exists(st->blobs, have.sha256)) {
-				if (req->pin)
-					store_pin(st, have.sha256, 1);
-				rep->skipped++;
-				if (ev && ev->skipped)
-					ev->skipped(ev->ctx, pf->path);
-				continue;
-			}
+		r = store_file_get(st, req->type, req->repo, rep->commit, pf->path, &have);
+		if (r == GG_OK && store_blob_exists(st, have.sha256)) {
+			if (req->pin)
+				store_pin(st, have.sha256, 1);
+			rep->skipped++;
+			if (ev && ev->skipped)
+				ev->skipped(ev->ctx, pf->path);
+			continue;
 		}
 		r = fetcher_join(fm, &spec, &f);
 		if (r == GG_EEXIST) {
@@ -231,7 +227,7 @@ pull_run(struct store *st, struct upstream *up, struct fetcher *fm, const struct
 			continue;
 		}
 		while ((state = fetch_progress(f, &got)) == 0) {
-			struct timespec ts = { 0, 200 * 1000000L };
+			struct timespec ts = { 0, GG_PULL_POLL_MS * 1000000L };
 			if (ev && ev->progress)
 				ev->progress(ev->ctx, pf->path, got, pf->size, 0);
 			nanosleep(&ts, NULL);
@@ -246,12 +242,9 @@ pull_run(struct store *st, struct upstream *up, struct fetcher *fm, const struct
 		rep->fetched++;
 		if (ev && ev->progress)
 			ev->progress(ev->ctx, pf->path, pf->size, pf->size, 1);
-		if (req->pin && index_txn_begin(st->idx, 0, &t) == GG_OK) {
-			r = index_file_get(t, req->type, req->repo, rep->commit, pf->path, &have);
-			index_txn_abort(t);
-			if (r == GG_OK)
-				store_pin(st, have.sha256, 1);
-		}
+		if (req->pin &&
+		    store_file_get(st, req->type, req->repo, rep->commit, pf->path, &have) == GG_OK)
+			store_pin(st, have.sha256, 1);
 	}
 	free_list(&list);
 	return rep->failed ? GG_EIO : GG_OK;

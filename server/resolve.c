@@ -350,30 +350,29 @@ find_target(struct req *r, struct target *tg, enum MHD_Result *res)
 	struct store *st = r->app->st;
 	struct upstream *up = app_upstream(r->app);
 	struct upstream_resp ur;
-	struct index_txn *t = NULL;
-	uint64_t ref_time = 0;
+	struct store_lookup lk;
 	const char *rev = r->route.rev;
 	const char *prefix = route_type_prefix(r->route.type);
 	const char *ask;
-	int known_repo = 0, rc, frc = GG_ENOENT, fresh = 0, pinned = is_commit(rev);
+	int known_repo, rc, frc, fresh = 0, pinned = is_commit(rev);
 
 	memset(tg, 0, sizeof(*tg));
-	if ((rc = index_txn_begin(st->idx, 0, &t)) != GG_OK) {
+	if ((rc = store_lookup_file(st, r->route.type, r->route.repo, rev, r->route.path, &lk)) !=
+	    GG_OK) {
 		*res = http_error_from(r, rc, "index");
 		return -1;
 	}
-	rc = store_resolve_rev(st, t, r->route.type, r->route.repo, rev, tg->commit, &known_repo,
-			       &ref_time);
-	if (rc == GG_OK) {
-		frc = index_file_get(t, r->route.type, r->route.repo, tg->commit, r->route.path,
-				     &tg->f);
-		/* A commit (or prefix) never changes; a ref is fresh for the TTL. */
-		fresh = pinned || !(r->app->up != NULL) || ref_time == 0 ||
-			now_unix() - ref_time < r->app->ref_ttl;
-	}
-	index_txn_abort(t);
+	rc = lk.rev_rc;
+	frc = lk.file_rc;
+	known_repo = lk.repo_known;
+	memcpy(tg->commit, lk.commit, sizeof(tg->commit));
+	tg->f = lk.file;
+	/* A commit (or prefix) never changes; a ref is fresh for the TTL. */
+	if (rc == GG_OK)
+		fresh = pinned || r->app->up == NULL || lk.ref_time == 0 ||
+			now_unix() - lk.ref_time < r->app->ref_ttl;
 
-	if (!(r->app->up != NULL)) {
+	if (r->app->up == NULL) {
 		/* A local registry: the store is the whole truth. */
 		if (rc != GG_OK)
 			*res = hub_rev_error(r, rc, known_repo);
@@ -419,14 +418,10 @@ find_target(struct req *r, struct target *tg, enum MHD_Result *res)
 	}
 	memcpy(tg->commit, ur.repo_commit, sizeof(tg->commit));
 	/* Another revision may have brought this file in already. */
-	if (index_txn_begin(st->idx, 0, &t) == GG_OK) {
-		frc = index_file_get(t, r->route.type, r->route.repo, tg->commit, r->route.path,
-				     &tg->f);
-		index_txn_abort(t);
-		if (frc == GG_OK) {
-			tg->known = 1;
-			return 0;
-		}
+	if (store_file_get(st, r->route.type, r->route.repo, tg->commit, r->route.path, &tg->f) ==
+	    GG_OK) {
+		tg->known = 1;
+		return 0;
 	}
 	if (ur.linked && strlen(ur.etag) == GG_SHA256_HEX && is_lower_hex(ur.etag, GG_SHA256_HEX) &&
 	    ur.has_size) {
@@ -471,7 +466,7 @@ serve_fetching(struct req *r, const struct identity *id, const struct fetch_spec
 	if (app_upstream(r->app) == NULL)
 		return hub_not_found(r, HUB_CONTENT, id->commit);
 	rc = fetcher_join(r->app->fm, spec, &f);
-	if (rc == GG_EEXIST && blob_open(st->blobs, spec->key, &fd, &size) == GG_OK)
+	if (rc == GG_EEXIST && store_blob_open(st, spec->key, &fd, &size) == GG_OK)
 		return serve_file(r, id, size, fd, NULL);
 	if (rc != GG_OK)
 		return http_error_from(r, rc, "starting the download");
@@ -538,7 +533,7 @@ resolve_handle(struct req *r)
 		spec.size = tg.size;
 		return serve_fetching(r, &id, &spec);
 	}
-	rc = blob_open(st->blobs, tg.f.sha256, &fd, &size);
+	rc = store_blob_open(st, tg.f.sha256, &fd, &size);
 	if (rc == GG_ENOENT) {
 		if (r->app->up == NULL)
 			return hub_not_found(r, HUB_CONTENT, tg.commit);

@@ -689,6 +689,7 @@ index_file_put(struct index_txn *t, enum repo_type type, const char *repo, const
 	MDB_val v;
 	int r;
 
+	memset(&old, 0, sizeof(old));
 	if (strlen(rec->sha256) != GG_SHA256_HEX || !is_lower_hex(rec->sha256, GG_SHA256_HEX) ||
 	    strlen(rec->oid) != GG_SHA1_HEX)
 		return GG_EINVAL;
@@ -696,11 +697,14 @@ index_file_put(struct index_txn *t, enum repo_type type, const char *repo, const
 		return r;
 	r = db_get(t, t->idx->files, key, kl, &v);
 	if (r == GG_OK) {
-		if (dec_file(&v, &old, NULL, 0) == GG_OK && strcmp(old.sha256, rec->sha256) != 0 &&
-		    (r = blob_ref_adjust(t, old.sha256, -1)) != GG_OK && r != GG_ENOENT)
-			return r;
+		/* An entry this build cannot decode is not overwritten blindly:
+		 * its blob reference could not be released. */
+		if (dec_file(&v, &old, NULL, 0) != GG_OK)
+			return GG_ECORRUPT;
 		if (strcmp(old.sha256, rec->sha256) == 0)
 			goto write; /* same blob: the reference is already held */
+		if ((r = blob_ref_adjust(t, old.sha256, -1)) != GG_OK && r != GG_ENOENT)
+			return r;
 	} else if (r != GG_ENOENT) {
 		return r;
 	}

@@ -116,7 +116,8 @@ int index_repo_foreach(struct index_txn *t,
 int index_file_get(struct index_txn *t, enum repo_type type, const char *repo, const char *commit,
 		   const char *path, struct index_file *out);
 /* Adds or replaces an entry; keeps blobs.refcount in step.  The blob
- * record must exist (GG_ENOENT otherwise). */
+ * record must exist (GG_ENOENT otherwise).  An existing entry this build
+ * cannot decode is left alone: GG_ECORRUPT. */
 int index_file_put(struct index_txn *t, enum repo_type type, const char *repo, const char *commit,
 		   const char *path, const struct index_file *rec);
 /*

@@ -22,7 +22,15 @@
 #include "gguf.h"
 #include "log.h"
 #include "store.h"
+#include "store_impl.h"
 #include "util.h"
+
+/* A staged blob (store_stage): counted, in a short list under hold_mu. */
+struct stage {
+	struct stage *next;
+	char sha256[GG_SHA256_HEX + 1];
+	unsigned count;
+};
 
 /*
  * Creates the blob record of (sha256, size) if it has none; an existing
@@ -125,6 +133,11 @@ store_close(struct store *st)
 	blob_store_close(st->blobs);
 	if (st->lock_fd >= 0)
 		close(st->lock_fd);
+	while (st->staged != NULL) {
+		struct stage *next = st->staged->next;
+		free(st->staged);
+		st->staged = next;
+	}
 	pthread_mutex_destroy(&st->hold_mu);
 	free(st->root);
 	free(st);
@@ -352,18 +365,17 @@ any_cb(void *ctx, const char *commit, const struct index_commit *rec)
 }
 
 int
-store_repo_exists(struct store *st, struct index_txn *t, enum repo_type type, const char *repo)
+store_repo_exists(struct store_view *v, enum repo_type type, const char *repo, int *exists)
 {
-	int found = 0;
-	(void)st;
-	index_commit_foreach(t, type, repo, any_cb, &found);
-	return found;
+	*exists = 0;
+	return index_commit_foreach(v->t, type, repo, any_cb, exists);
 }
 
 int
-store_resolve_rev(struct store *st, struct index_txn *t, enum repo_type type, const char *repo,
-		  const char *rev, char commit[GG_SHA1_HEX + 1], int *repo_known, uint64_t *ref_time)
+store_resolve_rev(struct store_view *v, enum repo_type type, const char *repo, const char *rev,
+		  char commit[GG_SHA1_HEX + 1], int *repo_known, uint64_t *ref_time)
 {
+	struct index_txn *t = v->t;
 	struct index_ref ref;
 	struct index_commit c;
 	size_t n = strlen(rev);
@@ -389,7 +401,8 @@ store_resolve_rev(struct store *st, struct index_txn *t, enum repo_type type, co
 			return GG_OK;
 		}
 	}
-	*repo_known = store_repo_exists(st, t, type, repo);
+	if ((r = store_repo_exists(v, type, repo, repo_known)) != GG_OK)
+		return r;
 	if (!*repo_known)
 		return GG_ENOENT;
 	if (n >= 5 && n < GG_SHA1_HEX && is_lower_hex(rev, n)) {
@@ -601,23 +614,439 @@ store_release(struct store *st)
 	pthread_mutex_unlock(&st->hold_mu);
 }
 
-int
-store_adopt_blob(struct store *st, const char *sha256)
+/* store_adopt_blob, telling whether this call created the record. */
+static int
+adopt(struct store *st, const char *sha256, int *created)
 {
 	struct index_txn *t = NULL;
+	struct index_blob b;
 	uint64_t size;
 	int fd = -1, r;
 
+	*created = 0;
 	if ((r = blob_open(st->blobs, sha256, &fd, &size)) != GG_OK)
 		return r;
 	close(fd);
 	if ((r = index_txn_begin(st->idx, 1, &t)) != GG_OK)
 		return r;
-	if ((r = ensure_blob_record(t, sha256, size)) != GG_OK) {
+	r = index_blob_get(t, sha256, &b);
+	if (r == GG_ENOENT) {
+		*created = 1;
+		r = ensure_blob_record(t, sha256, size);
+	}
+	if (r != GG_OK) {
 		index_txn_abort(t);
 		return r;
 	}
 	if ((r = index_txn_commit(t)) != GG_OK)
 		return r;
 	return store_update_gguf(st, sha256);
+}
+
+int
+store_adopt_blob(struct store *st, const char *sha256)
+{
+	int created;
+	return adopt(st, sha256, &created);
+}
+
+/* --- reading ----------------------------------------------------------------- */
+
+int
+store_view_begin(struct store *st, struct store_view *v)
+{
+	v->t = NULL;
+	return index_txn_begin(st->idx, 0, &v->t);
+}
+
+void
+store_view_end(struct store_view *v)
+{
+	index_txn_abort(v->t);
+	v->t = NULL;
+}
+
+int
+store_view_file(struct store_view *v, enum repo_type type, const char *repo, const char *commit,
+		const char *path, struct index_file *out)
+{
+	return index_file_get(v->t, type, repo, commit, path, out);
+}
+
+int
+store_view_commit(struct store_view *v, enum repo_type type, const char *repo, const char *commit,
+		  struct index_commit *out)
+{
+	return index_commit_get(v->t, type, repo, commit, out);
+}
+
+int
+store_view_blob(struct store_view *v, const char *sha256, struct index_blob *out)
+{
+	return index_blob_get(v->t, sha256, out);
+}
+
+int
+store_view_files(struct store_view *v, enum repo_type type, const char *repo, const char *commit,
+		 const char *after,
+		 int (*cb)(void *ctx, const char *path, const struct index_file *rec), void *ctx)
+{
+	return index_file_foreach(v->t, type, repo, commit, after, cb, ctx);
+}
+
+int
+store_view_refs(struct store_view *v, enum repo_type type, const char *repo,
+		int (*cb)(void *ctx, const char *ref, const struct index_ref *rec), void *ctx)
+{
+	return index_ref_foreach(v->t, type, repo, cb, ctx);
+}
+
+int
+store_view_commits(struct store_view *v, enum repo_type type, const char *repo,
+		   int (*cb)(void *ctx, const char *commit, const struct index_commit *rec),
+		   void *ctx)
+{
+	return index_commit_foreach(v->t, type, repo, cb, ctx);
+}
+
+int
+store_view_repos(struct store_view *v, int (*cb)(void *ctx, enum repo_type type, const char *repo),
+		 void *ctx)
+{
+	return index_repo_foreach(v->t, cb, ctx);
+}
+
+int
+store_ping(struct store *st)
+{
+	struct store_view v;
+	int r = store_view_begin(st, &v);
+	store_view_end(&v);
+	return r;
+}
+
+int
+store_lookup_file(struct store *st, enum repo_type type, const char *repo, const char *rev,
+		  const char *path, struct store_lookup *out)
+{
+	struct store_view v;
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	out->file_rc = GG_ENOENT;
+	if ((r = store_view_begin(st, &v)) != GG_OK) {
+		out->rev_rc = r;
+		return r;
+	}
+	out->rev_rc = store_resolve_rev(&v, type, repo, rev, out->commit, &out->repo_known,
+					&out->ref_time);
+	if (out->rev_rc == GG_OK)
+		out->file_rc = index_file_get(v.t, type, repo, out->commit, path, &out->file);
+	store_view_end(&v);
+	return GG_OK;
+}
+
+int
+store_file_get(struct store *st, enum repo_type type, const char *repo, const char *commit,
+	       const char *path, struct index_file *out)
+{
+	struct store_view v;
+	int r = store_view_begin(st, &v);
+	if (r == GG_OK)
+		r = index_file_get(v.t, type, repo, commit, path, out);
+	store_view_end(&v);
+	return r;
+}
+
+int
+store_ref_get(struct store *st, enum repo_type type, const char *repo, const char *ref,
+	      struct index_ref *out)
+{
+	struct store_view v;
+	int r = store_view_begin(st, &v);
+	if (r == GG_OK)
+		r = index_ref_get(v.t, type, repo, ref, out);
+	store_view_end(&v);
+	return r;
+}
+
+/* --- blobs ------------------------------------------------------------------- */
+
+int
+store_blob_open(struct store *st, const char *sha256, int *fd, uint64_t *size)
+{
+	return blob_open(st->blobs, sha256, fd, size);
+}
+
+int
+store_blob_exists(struct store *st, const char *sha256)
+{
+	return blob_exists(st->blobs, sha256);
+}
+
+int
+store_blob_has(struct store *st, const char *sha256, uint64_t size)
+{
+	struct store_view v;
+	struct index_blob b;
+	int have = 0;
+
+	if (store_view_begin(st, &v) == GG_OK)
+		have = index_blob_get(v.t, sha256, &b) == GG_OK && b.size == size;
+	store_view_end(&v);
+	return have && blob_exists(st->blobs, sha256);
+}
+
+int
+store_writer_open(struct store *st, int64_t size_hint, struct blob_writer **out)
+{
+	return blob_writer_open(st->blobs, size_hint, out);
+}
+
+int
+store_writer_finish(struct store *st, struct blob_writer *w, const char *expect_sha256,
+		    struct blob_digest *out, int *fresh)
+{
+	int r;
+
+	*fresh = 0;
+	store_hold(st);
+	r = blob_writer_finish(w, expect_sha256, NULL, out);
+	if (r == GG_OK)
+		r = adopt(st, out->sha256, fresh);
+	if (r == GG_OK)
+		store_stage(st, out->sha256);
+	store_release(st);
+	return r;
+}
+
+int
+store_asm_part_open(struct store *st, const char *sha256, uint64_t size, uint64_t offset,
+		    uint64_t len, struct blob_asm_part **out)
+{
+	return blob_asm_part_open(st->blobs, sha256, size, offset, len, out);
+}
+
+int
+store_asm_finish(struct store *st, const char *sha256, uint64_t size, struct blob_digest *out,
+		 int *fresh)
+{
+	int r;
+
+	*fresh = 0;
+	store_hold(st);
+	r = blob_asm_finish(st->blobs, sha256, size, out);
+	if (r == GG_OK)
+		r = adopt(st, sha256, fresh);
+	if (r == GG_OK)
+		store_stage(st, sha256);
+	store_release(st);
+	return r;
+}
+
+void
+store_stage(struct store *st, const char *sha256)
+{
+	struct stage *s;
+
+	pthread_mutex_lock(&st->hold_mu);
+	for (s = st->staged; s != NULL; s = s->next)
+		if (strcmp(s->sha256, sha256) == 0)
+			break;
+	if (s == NULL) {
+		s = xcalloc(1, sizeof(*s));
+		snprintf(s->sha256, sizeof(s->sha256), "%s", sha256);
+		s->next = st->staged;
+		st->staged = s;
+	}
+	s->count++;
+	pthread_mutex_unlock(&st->hold_mu);
+}
+
+void
+store_unstage(struct store *st, const char *sha256)
+{
+	struct stage **pp, *s;
+
+	pthread_mutex_lock(&st->hold_mu);
+	for (pp = &st->staged; (s = *pp) != NULL; pp = &s->next) {
+		if (strcmp(s->sha256, sha256) != 0)
+			continue;
+		if (--s->count == 0) {
+			*pp = s->next;
+			free(s);
+		}
+		break;
+	}
+	pthread_mutex_unlock(&st->hold_mu);
+}
+
+static int
+staged_locked(struct store *st, const char *sha256)
+{
+	for (struct stage *s = st->staged; s != NULL; s = s->next)
+		if (strcmp(s->sha256, sha256) == 0)
+			return 1;
+	return 0;
+}
+
+struct live_job {
+	const char *sha256;
+	int found;
+};
+
+/* A live job (pending or publishing) that mentions the blob in its data:
+ * jobs name their files' sha256 in hex, and nothing else in a job is 64
+ * hex digits long. */
+static int
+live_job_cb(void *ctx, uint64_t id, const struct index_upload *rec)
+{
+	struct live_job *l = ctx;
+	(void)id;
+	if (rec->state != STORE_JOB_PENDING && rec->state != STORE_JOB_PUBLISHING)
+		return 0;
+	l->found = rec->data != NULL && memmem(rec->data, rec->len, l->sha256, GG_SHA256_HEX) != NULL;
+	return l->found;
+}
+
+int
+store_drop_unreferenced(struct store *st, const char *sha256)
+{
+	struct index_txn *t = NULL;
+	struct live_job live = { sha256, 0 };
+	struct index_blob b;
+	int r, staged;
+
+	/* Staging and dropping take hold_mu in turn: a blob staged after this
+	 * check was adopted again and has its record back when it is used
+	 * (store_writer_finish adopts under the hold). */
+	pthread_mutex_lock(&st->hold_mu);
+	staged = staged_locked(st, sha256);
+	pthread_mutex_unlock(&st->hold_mu);
+	if (staged)
+		return GG_EEXIST;
+	if ((r = index_txn_begin(st->idx, 1, &t)) != GG_OK)
+		goto done;
+	if ((r = index_blob_get(t, sha256, &b)) != GG_OK)
+		goto done;
+	if (b.refcount > 0 || b.pinned) {
+		r = GG_EEXIST;
+		goto done;
+	}
+	if ((r = index_upload_foreach(t, live_job_cb, &live)) != GG_OK)
+		goto done;
+	if (live.found) {
+		r = GG_EEXIST;
+		goto done;
+	}
+	if ( (r = index_blob_del(t, sha256)) != GG_OK)
+		goto done;
+	r = index_txn_commit(t);
+	t = NULL; /* freed by the commit, whether or not it succeeded */
+	if (r == GG_OK)
+		blob_remove(st->blobs, sha256);
+done:
+	index_txn_abort(t);
+	return r;
+}
+
+int
+store_partial_open(struct store *st, const char *key, uint64_t size, struct blob_partial **out,
+		   uint64_t *have)
+{
+	return blob_partial_open(st->blobs, key, size, out, have);
+}
+
+int
+store_partial_finish(struct store *st, struct blob_partial *p, enum repo_type type,
+		     const char *repo, const char *commit, const char *path, int lfs,
+		     struct blob_digest *out)
+{
+	int r;
+
+	/* Durable blob, then index; no other process's sweep in between. */
+	store_hold(st);
+	r = blob_partial_finish(p, out);
+	if (r == GG_OK)
+		r = store_record_file(st, type, repo, commit, path, lfs, out->sha256, out->gitsha1,
+				      out->size);
+	store_release(st);
+	if (r == GG_OK)
+		store_update_gguf(st, out->sha256);
+	return r;
+}
+
+/* --- cached upstream answers and the upload journal ---------------------------- */
+
+int
+store_meta_get(struct store *st, enum repo_type type, const char *repo, const char *key,
+	       struct index_meta *out)
+{
+	struct store_view v;
+	int r = store_view_begin(st, &v);
+	if (r == GG_OK)
+		r = index_meta_get(v.t, type, repo, key, out);
+	store_view_end(&v);
+	return r;
+}
+
+int
+store_meta_put(struct store *st, enum repo_type type, const char *repo, const char *key,
+	       const struct index_meta *rec)
+{
+	struct index_txn *t = NULL;
+	int r = index_txn_begin(st->idx, 1, &t);
+	if (r == GG_OK && (r = index_meta_put(t, type, repo, key, rec)) == GG_OK) {
+		r = index_txn_commit(t);
+		t = NULL;
+	}
+	index_txn_abort(t);
+	return r;
+}
+
+int
+store_upload_get(struct store *st, uint64_t id, struct index_upload *out)
+{
+	struct store_view v;
+	int r = store_view_begin(st, &v);
+	if (r == GG_OK)
+		r = index_upload_get(v.t, id, out);
+	store_view_end(&v);
+	return r;
+}
+
+int
+store_upload_put(struct store *st, uint64_t id, const struct index_upload *rec)
+{
+	struct index_txn *t = NULL;
+	int r = index_txn_begin(st->idx, 1, &t);
+	if (r == GG_OK && (r = index_upload_put(t, id, rec)) == GG_OK) {
+		r = index_txn_commit(t);
+		t = NULL;
+	}
+	index_txn_abort(t);
+	return r;
+}
+
+int
+store_upload_foreach(struct store *st,
+		     int (*cb)(void *ctx, uint64_t id, const struct index_upload *rec), void *ctx)
+{
+	struct store_view v;
+	int r = store_view_begin(st, &v);
+	if (r == GG_OK)
+		r = index_upload_foreach(v.t, cb, ctx);
+	store_view_end(&v);
+	return r;
+}
+
+int
+store_upload_last_id(struct store *st, uint64_t *id)
+{
+	struct store_view v;
+	int r = store_view_begin(st, &v);
+	if (r == GG_OK)
+		r = index_upload_last_id(v.t, id);
+	store_view_end(&v);
+	return r;
 }

@@ -17,6 +17,15 @@
  * index transaction that names it commits.  A crash in between leaves an
  * unindexed blob, which the next store_open() removes.
  *
+ * The store is opaque outside storage/ (its fields are in store_impl.h):
+ * callers use the store_* verbs below, each of which owns its index
+ * transaction, or a struct store_view for several reads that must agree.
+ * Records returned (struct index_file, index_blob, ...) are copies owned
+ * by the caller.  Every way a blob becomes durable (a finished upload, an
+ * assembled multipart upload, a finished fetch) goes through a verb that
+ * brackets the rename and the index commit with store_hold(), so the
+ * crash-window rule below cannot be forgotten at a call site.
+ *
  * Thread safety: a store may be shared by threads; see blob.h, index.h.
  */
 #ifndef GG_STORE_H
@@ -29,15 +38,7 @@
 #include "blob.h"
 #include "index.h"
 
-struct store {
-	char *root;
-	struct blob_store *blobs;
-	struct index *idx;
-	int lock_fd;
-	/* Holders of the shared lock in this process (see store_hold). */
-	pthread_mutex_t hold_mu;
-	unsigned holds;
-};
+struct store;
 
 /*
  * Opens (creating) the store at root and sweeps orphan blobs and stale
@@ -81,13 +82,13 @@ int store_import(struct store *st, enum repo_type type, const char *repo, const 
  * commit, which never changes.  0, GG_ENOENT (unknown repo or rev:
  * *repo_known says which), GG_EDB.
  */
-int store_resolve_rev(struct store *st, struct index_txn *t, enum repo_type type,
-		      const char *repo, const char *rev, char commit[GG_SHA1_HEX + 1],
-		      int *repo_known, uint64_t *ref_time);
+struct store_view;
+int store_resolve_rev(struct store_view *v, enum repo_type type, const char *repo,
+		      const char *rev, char commit[GG_SHA1_HEX + 1], int *repo_known,
+		      uint64_t *ref_time);
 
-/* 1 if the repo has at least one commit in the index. */
-int store_repo_exists(struct store *st, struct index_txn *t, enum repo_type type,
-		      const char *repo);
+/* *exists = 1 if the repo has at least one commit.  0 or GG_EDB. */
+int store_repo_exists(struct store_view *v, enum repo_type type, const char *repo, int *exists);
 
 struct store_verify_report {
 	uint64_t ok;
@@ -142,6 +143,151 @@ int store_adopt_blob(struct store *st, const char *sha256);
 /* Points ref at commit (which must be a 40-hex id).  0, GG_EINVAL, GG_EDB. */
 int store_set_ref(struct store *st, enum repo_type type, const char *repo, const char *ref,
 		  const char *commit);
+
+/* --- reading ------------------------------------------------------------- */
+
+/*
+ * A consistent read view of the index (an LMDB read transaction): every
+ * read through one view sees the same state.  Keep it short: it pins the
+ * index pages it sees.  It belongs to one thread.  store_view_end accepts
+ * a view whose begin failed.  The *_foreach callbacks return 0 to go on, 1
+ * to stop, or an error that the foreach returns; they must not begin
+ * another view or write to the store.
+ */
+struct store_view {
+	struct index_txn *t; /* private */
+};
+int store_view_begin(struct store *st, struct store_view *v); /* 0, GG_EDB */
+void store_view_end(struct store_view *v);
+
+/* Each returns 0 with *out filled, GG_ENOENT, GG_EINVAL, GG_EDB or
+ * GG_ECORRUPT, as the index.h function of the same name does. */
+int store_view_file(struct store_view *v, enum repo_type type, const char *repo,
+		    const char *commit, const char *path, struct index_file *out);
+int store_view_commit(struct store_view *v, enum repo_type type, const char *repo,
+		      const char *commit, struct index_commit *out);
+int store_view_blob(struct store_view *v, const char *sha256, struct index_blob *out);
+int store_view_files(struct store_view *v, enum repo_type type, const char *repo,
+		     const char *commit, const char *after,
+		     int (*cb)(void *ctx, const char *path, const struct index_file *rec), void *ctx);
+int store_view_refs(struct store_view *v, enum repo_type type, const char *repo,
+		    int (*cb)(void *ctx, const char *ref, const struct index_ref *rec), void *ctx);
+int store_view_commits(struct store_view *v, enum repo_type type, const char *repo,
+		       int (*cb)(void *ctx, const char *commit, const struct index_commit *rec),
+		       void *ctx);
+int store_view_repos(struct store_view *v,
+		     int (*cb)(void *ctx, enum repo_type type, const char *repo), void *ctx);
+
+/* 0 if the index can be read (health checks), else GG_EDB. */
+int store_ping(struct store *st);
+
+/*
+ * A file at a revision, in one view: rev resolved as store_resolve_rev
+ * does, then the file.  Fills *out: rev_rc and file_rc are the two
+ * lookups' codes (file_rc is GG_ENOENT when rev_rc failed).
+ */
+struct store_lookup {
+	int rev_rc;
+	int repo_known;
+	char commit[GG_SHA1_HEX + 1];
+	uint64_t ref_time; /* see store_resolve_rev */
+	int file_rc;
+	struct index_file file;
+};
+int store_lookup_file(struct store *st, enum repo_type type, const char *repo, const char *rev,
+		      const char *path, struct store_lookup *out);
+/* The file at a commit, in its own view. */
+int store_file_get(struct store *st, enum repo_type type, const char *repo, const char *commit,
+		   const char *path, struct index_file *out);
+/* A ref, in its own view.  0, GG_ENOENT, GG_EDB. */
+int store_ref_get(struct store *st, enum repo_type type, const char *repo, const char *ref,
+		  struct index_ref *out);
+
+/* --- blobs -------------------------------------------------------------- */
+
+/* Opens a blob read-only: *fd (caller closes) and *size.  0, GG_ENOENT, GG_EIO. */
+int store_blob_open(struct store *st, const char *sha256, int *fd, uint64_t *size);
+/* 1 if the blob's file is present. */
+int store_blob_exists(struct store *st, const char *sha256);
+/* 1 if the blob has a record of this size and its file is present. */
+int store_blob_has(struct store *st, const char *sha256, uint64_t size);
+
+/*
+ * Staging an upload: a writer (blob.h) opened in the store, and finished
+ * with store_writer_finish, which makes the blob durable and adopts it
+ * (a record with refcount 0, so the orphan sweep keeps it) inside the
+ * crash window bracket.  The writer is freed in every case.  On success
+ * the blob is staged (store_stage) for the caller, and *fresh says
+ * whether this call created its record: only then may a refused upload
+ * drop it again (store_drop_unreferenced), since an older record belongs
+ * to someone else (a staged LFS object awaiting its commit, say).
+ * 0, or the blob_writer_finish / store_adopt_blob codes (GG_ECORRUPT: the
+ * bytes do not hash to expect_sha256).
+ */
+int store_writer_open(struct store *st, int64_t size_hint, struct blob_writer **out);
+int store_writer_finish(struct store *st, struct blob_writer *w, const char *expect_sha256,
+			struct blob_digest *out, int *fresh);
+/* Multipart uploads: parts (blob.h), then the assembly, adopted and
+ * staged like store_writer_finish.  GG_ENOENT: a part is missing. */
+int store_asm_part_open(struct store *st, const char *sha256, uint64_t size, uint64_t offset,
+			uint64_t len, struct blob_asm_part **out);
+int store_asm_finish(struct store *st, const char *sha256, uint64_t size,
+		     struct blob_digest *out, int *fresh);
+
+/*
+ * Staged blobs: an upload that adopted a blob keeps it staged until the
+ * blob is named by a file, or the job that names it is journaled (the
+ * journal protects it from then on), or the upload is refused.  Counted
+ * per blob, in this process.  store_stage adds a count (the finish verbs
+ * add one themselves); store_unstage removes one.
+ */
+void store_stage(struct store *st, const char *sha256);
+void store_unstage(struct store *st, const char *sha256);
+
+/*
+ * Removes a blob that nothing needs: no file names it (refcount 0), it is
+ * not pinned, not staged, and no live upload job (pending or publishing)
+ * mentions it.  The record goes in one write transaction; the file is
+ * unlinked only after that transaction committed.  Returns 0 (removed),
+ * GG_EEXIST (still needed: kept), GG_ENOENT (no record), GG_EDB.
+ */
+int store_drop_unreferenced(struct store *st, const char *sha256);
+
+/*
+ * Partial downloads of a fetch (blob.h), and their end: the blob made
+ * durable and its file recorded at (repo, commit, path) inside the crash
+ * window bracket, then its GGUF summary.  The partial is freed in every
+ * case.  0, GG_ECORRUPT (bytes do not match the key: discarded), or the
+ * blob_partial_finish / store_record_file codes.
+ */
+int store_partial_open(struct store *st, const char *key, uint64_t size,
+		       struct blob_partial **out, uint64_t *have);
+int store_partial_finish(struct store *st, struct blob_partial *p, enum repo_type type,
+			 const char *repo, const char *commit, const char *path, int lfs,
+			 struct blob_digest *out);
+
+/* --- cached upstream answers and the upload journal ---------------------- */
+
+/* index_meta_get / _put in their own transaction (see index.h). */
+int store_meta_get(struct store *st, enum repo_type type, const char *repo, const char *key,
+		   struct index_meta *out);
+int store_meta_put(struct store *st, enum repo_type type, const char *repo, const char *key,
+		   const struct index_meta *rec);
+
+/* Upload job states (index_upload.state). */
+#define STORE_JOB_PENDING 0u
+#define STORE_JOB_PUBLISHING 1u
+#define STORE_JOB_DONE 2u
+#define STORE_JOB_FAILED 3u
+
+/* The journal: index_upload_get / _put / _foreach / _last_id, each in its
+ * own transaction.  In foreach, rec->data is borrowed for the call. */
+int store_upload_get(struct store *st, uint64_t id, struct index_upload *out);
+int store_upload_put(struct store *st, uint64_t id, const struct index_upload *rec);
+int store_upload_foreach(struct store *st,
+			 int (*cb)(void *ctx, uint64_t id, const struct index_upload *rec),
+			 void *ctx);
+int store_upload_last_id(struct store *st, uint64_t *id);
 
 /*
  * True if path is a valid file path inside a repo: 1..GG_MAX_REPO_PATH_LEN

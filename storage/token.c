@@ -10,6 +10,7 @@
 #include <openssl/rand.h>
 
 #include "log.h"
+#include "store_impl.h"
 #include "token.h"
 #include "util.h"
 

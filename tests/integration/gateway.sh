@@ -27,7 +27,7 @@
 need_env
 unset HF_TOKEN HUGGING_FACE_HUB_TOKEN HUGGINGFACE_API_KEY HF_ENDPOINT HF_HUB_DISABLE_XET
 
-plan 68
+plan 70
 
 REPO=ruv/ruvltra
 IN=$WORK/in
@@ -112,6 +112,7 @@ mkgguf "$IN/plain.gguf" --size 300000 --ftype Q8_0 --seed 3 >>"$WORK/mk.log" 2>&
 mkgguf "$IN/other.gguf" --size 100000 --ftype Q8_0 --seed 5 >>"$WORK/mk.log" 2>&1 || mkst=1
 mkgguf "$IN/retry.gguf" --size 150000 --seed 7 >>"$WORK/mk.log" 2>&1 || mkst=1
 mkgguf "$IN/pend.gguf" --size 120000 --seed 9 >>"$WORK/mk.log" 2>&1 || mkst=1
+mkgguf "$IN/race.gguf" --size 110000 --ftype Q8_0 --seed 11 >>"$WORK/mk.log" 2>&1 || mkst=1
 python3 -c 'import os, sys; sys.stdout.buffer.write(os.urandom(100000))' >"$IN/random.bin"
 python3 -c 'import sys; sys.stdout.write("{\"pad\": \"" + "a" * 6000000 + "\"}\n")' >"$IN/huge.json"
 printf -- '---\nlicense: apache-2.0\ntags:\n- gguf\n- ruvltra\n---\n# RuvLTRA\n' >"$IN/README.md"
@@ -378,6 +379,30 @@ result "nothing was published upstream by any refusal (commits and uploads uncha
 		[ "$(jpy "$WORK/st_after.json" "[r['path'] for r in reqs if r['seq'] > $(jpy "$WORK/st_before.json" 'max([r["seq"] for r in reqs] or [0])') and r['method'] != 'GET' and 'repos/create' not in r['path']]")" = '[]' ]; echo $?)" \
 	"commits $N_COMMITS -> $(jpy "$WORK/st_after.json" 'len(d["commits"])'), uploads $N_UPLOADS -> $(jpy "$WORK/st_after.json" 'sum(d["uploads"].values())')" \
 	"$(jpy "$WORK/st_after.json" "[(r['method'], r['path']) for r in reqs][-10:]")"
+
+# A refused upload must not take the blob of an accepted one: an LFS object
+# staged for its commit, then the same bytes PUT under a refused name, then
+# the commit that names the object (review: drop_if_unused).
+RACE=ruvltra-2b-q8_0.gguf
+RACE_OID=$(sha256_of "$IN/race.gguf")
+RACE_SIZE=$(file_size "$IN/race.gguf")
+req batch_race -H "$(AUTH "$TOK")" -H "Content-Type: $L" -H "Accept: $L" \
+	-d '{"operation":"upload","transfers":["basic"],"objects":[{"oid":"'$RACE_OID'","size":'$RACE_SIZE'}],"hash_algo":"sha256"}' \
+	"$BASE/$REPO.git/info/lfs/objects/batch" >/dev/null
+RACE_HREF=$(jpy "$RESP/batch_race.b" 'd["objects"][0]["actions"]["upload"]["href"]' 2>/dev/null)
+c1=$(req race_put -T "$IN/race.gguf" "$RACE_HREF")
+c2=$(req race_refused -T "$IN/race.gguf" -H "$(AUTH "$TOK")" "$U/ruvltra-2b-q4_k_m.gguf") # Q8_0 bytes: refused once they landed
+printf '%s\n' '{"key":"header","value":{"summary":"race"}}' \
+	'{"key":"lfsFile","value":{"path":"'$RACE'","algo":"sha256","oid":"'$RACE_OID'","size":'$RACE_SIZE'}}' \
+	>"$WORK/c_race.ndjson"
+c3=$(req race_commit -H "$(AUTH "$TOK")" -H 'Content-Type: application/x-ndjson' \
+	--data-binary "@$WORK/c_race.ndjson" "$BASE/api/models/$REPO/commit/main")
+result "an LFS object awaiting its commit survives a refused upload of the same bytes: the commit is 200" \
+	"$([ "$c1" = 200 ] && [ "$c2" = 422 ] && [ "$c3" = 200 ]; echo $?)" \
+	"put $c1, refused put $c2, commit $c3: $(shows race_commit)"
+code=$(dl dl_race "$DL/race" "$BASE/$REPO/resolve/main/$RACE")
+result "and $RACE downloads byte-exact" "$([ "$code" = 200 ] && cmp -s "$DL/race" "$IN/race.gguf"; echo $?)" \
+	"status $code"
 
 # --- 6. a retried Hub-protocol upload sends no bytes again ---------------------------------------------
 

@@ -27,7 +27,7 @@
 need_env
 unset HF_TOKEN HUGGING_FACE_HUB_TOKEN HUGGINGFACE_API_KEY HF_ENDPOINT
 
-plan 84
+plan 85
 
 TOKEN=hf_upstreamsecret
 CTOKEN=hf_clienttoken
@@ -338,6 +338,17 @@ api infoXet "$BASE/api/models/$REPO?expand=xetEnabled"
 result "?expand=xetEnabled answers xetEnabled: false" \
 	"$([ "$CODE" = 200 ] && [ "$(jpy "$RESP/infoXet.json" "d.get('xetEnabled')")" = false ]; echo $?)" \
 	"status $CODE" "$(head -c 500 "$RESP/infoXet.json")"
+# Two targets that share their first 9000 bytes are two cache entries, not
+# one cut key (review bug B3): the second goes upstream and gets its own answer.
+pad=$(head -c 9000 /dev/zero | tr '\0' 'a')
+api infoLongA "$BASE/api/models/$REPO?pad=${pad}&expand=sha"
+api infoLongB "$BASE/api/models/$REPO?pad=${pad}&expand=lastModified"
+stats
+n=$(jpy "$WORK/stats.json" "len([r for r in reqs if r['host'] == 'hub' and 'pad=' in (r['query'] or '')])")
+result "long query strings are cached under their whole target: two upstream requests, two answers" \
+	"$([ "$n" = 2 ] && [ "$(jpy "$RESP/infoLongA.json" "('sha' in d, 'lastModified' in d)")" = "(True, False)" ] &&
+		[ "$(jpy "$RESP/infoLongB.json" "('sha' in d, 'lastModified' in d)")" = "(False, True)" ]; echo $?)" \
+	"upstream requests: $n" "$(head -c 300 "$RESP/infoLongA.json")" "$(head -c 300 "$RESP/infoLongB.json")"
 timeout 60 node "$CLIENT" --info "$BASE" "$REPO" >"$RESP/node-info.json" 2>"$RESP/node-info.err"
 st=$?
 result "@huggingface/hub modelInfo: name $REPO, sha = commit" \

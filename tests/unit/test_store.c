@@ -34,6 +34,7 @@
 #include "blob.h"
 #include "index.h"
 #include "store.h"
+#include "store_impl.h"
 #include "util.h"
 
 static char *
@@ -417,7 +418,7 @@ test_import_and_verify(void **state)
 	assert_int_equal(store_open(root, &st), GG_OK);
 	assert_int_equal(index_txn_begin(st->idx, 0, &t), GG_OK);
 	/* main moved to the second commit, which keeps the first file. */
-	assert_int_equal(store_resolve_rev(st, t, REPO_MODEL, "ruv/ruvltra", "main", found, &known, NULL), GG_OK);
+	assert_int_equal(store_resolve_rev(&(struct store_view){ t }, REPO_MODEL, "ruv/ruvltra", "main", found, &known, NULL), GG_OK);
 	assert_string_equal(found, c2);
 	assert_int_equal(index_file_get(t, REPO_MODEL, "ruv/ruvltra", c2, "a.json", &f), GG_OK);
 	assert_int_equal(f.flags & INDEX_FILE_LFS, 0);
@@ -431,21 +432,21 @@ test_import_and_verify(void **state)
 		char pre[8];
 		memcpy(pre, c1, 7);
 		pre[7] = '\0';
-		assert_int_equal(store_resolve_rev(st, t, REPO_MODEL, "ruv/ruvltra", pre, found, &known, NULL), GG_OK);
+		assert_int_equal(store_resolve_rev(&(struct store_view){ t }, REPO_MODEL, "ruv/ruvltra", pre, found, &known, NULL), GG_OK);
 		assert_string_equal(found, c1);
 	}
-	assert_int_equal(store_resolve_rev(st, t, REPO_MODEL, "ruv/ruvltra", "HEAD", found, &known, NULL), GG_OK);
+	assert_int_equal(store_resolve_rev(&(struct store_view){ t }, REPO_MODEL, "ruv/ruvltra", "HEAD", found, &known, NULL), GG_OK);
 	assert_string_equal(found, c2);
 	{
 		uint64_t when = 99;
-		assert_int_equal(store_resolve_rev(st, t, REPO_MODEL, "ruv/ruvltra", "main", found, &known, &when), GG_OK);
+		assert_int_equal(store_resolve_rev(&(struct store_view){ t }, REPO_MODEL, "ruv/ruvltra", "main", found, &known, &when), GG_OK);
 		assert_true(when > 0); /* a ref: its updated_at */
-		assert_int_equal(store_resolve_rev(st, t, REPO_MODEL, "ruv/ruvltra", c1, found, &known, &when), GG_OK);
+		assert_int_equal(store_resolve_rev(&(struct store_view){ t }, REPO_MODEL, "ruv/ruvltra", c1, found, &known, &when), GG_OK);
 		assert_int_equal(when, 0); /* a commit id: immutable */
 	}
-	assert_int_equal(store_resolve_rev(st, t, REPO_MODEL, "ruv/ruvltra", "nope", found, &known, NULL), GG_ENOENT);
+	assert_int_equal(store_resolve_rev(&(struct store_view){ t }, REPO_MODEL, "ruv/ruvltra", "nope", found, &known, NULL), GG_ENOENT);
 	assert_int_equal(known, 1);
-	assert_int_equal(store_resolve_rev(st, t, REPO_MODEL, "ruv/other", "main", found, &known, NULL), GG_ENOENT);
+	assert_int_equal(store_resolve_rev(&(struct store_view){ t }, REPO_MODEL, "ruv/other", "main", found, &known, NULL), GG_ENOENT);
 	assert_int_equal(known, 0);
 	index_txn_abort(t);
 
@@ -511,7 +512,7 @@ crash_case(const char *point)
 	assert_int_equal(store_open(root, &st), GG_OK);
 	assert_int_equal(count_files(tmp, ".tmp"), 0);
 	assert_int_equal(index_txn_begin(st->idx, 0, &t), GG_OK);
-	assert_int_equal(store_resolve_rev(st, t, REPO_MODEL, "ruv/ruvltra", "main", commit, &known, NULL), GG_OK);
+	assert_int_equal(store_resolve_rev(&(struct store_view){ t }, REPO_MODEL, "ruv/ruvltra", "main", commit, &known, NULL), GG_OK);
 	assert_int_equal(index_file_get(t, REPO_MODEL, "ruv/ruvltra", commit, "a.json", &f), GG_OK);
 	if (strcmp(point, "none") == 0) {
 		assert_int_equal(index_file_get(t, REPO_MODEL, "ruv/ruvltra", commit, "b.gguf", &f), GG_OK);
@@ -676,7 +677,15 @@ test_meta_and_record(void **state)
 	assert_int_equal(f.size, 42);
 	assert_int_equal(index_file_get(t, REPO_MODEL, "ruv/ruvltra", C1, "c.json", &f), GG_OK);
 	assert_string_equal(f.oid, C2);
-	assert_int_equal(store_repo_exists(st, t, REPO_MODEL, "ruv/ruvltra"), 1);
+	{
+		int exists = 0;
+		assert_int_equal(store_repo_exists(&(struct store_view){ t }, REPO_MODEL, "ruv/ruvltra",
+						   &exists), GG_OK);
+		assert_int_equal(exists, 1);
+		assert_int_equal(store_repo_exists(&(struct store_view){ t }, REPO_MODEL, "ruv/nope",
+						   &exists), GG_OK);
+		assert_int_equal(exists, 0);
+	}
 	index_txn_abort(t);
 	/* Pinning. */
 	assert_int_equal(store_pin(st, SHA_A, 1), GG_OK);
@@ -700,6 +709,153 @@ test_meta_and_record(void **state)
 	free(dir);
 }
 
+/*
+ * index_txn_commit failing: the wrap below makes the next mdb_txn_commit
+ * fail as LMDB does when the map is full (the txn is freed, an error is
+ * returned).  Linked with -Wl,--wrap=mdb_txn_commit.
+ */
+int __real_mdb_txn_commit(MDB_txn *txn);
+int __wrap_mdb_txn_commit(MDB_txn *txn);
+static int fail_next_commit;
+
+int
+__wrap_mdb_txn_commit(MDB_txn *txn)
+{
+	if (fail_next_commit) {
+		fail_next_commit = 0;
+		mdb_txn_abort(txn);
+		return MDB_MAP_FULL;
+	}
+	return __real_mdb_txn_commit(txn);
+}
+
+/* Stages `text` as an upload would (store_writer_finish). */
+static void
+stage_bytes(struct store *st, const char *text, struct blob_digest *d, int *fresh)
+{
+	struct blob_writer *w = NULL;
+	assert_int_equal(store_writer_open(st, (int64_t)strlen(text), &w), GG_OK);
+	assert_int_equal(blob_writer_write(w, text, strlen(text)), GG_OK);
+	assert_int_equal(store_writer_finish(st, w, NULL, d, fresh), GG_OK);
+}
+
+static int
+blob_record(struct store *st, const char *sha256, struct index_blob *b)
+{
+	struct store_view v;
+	int r = store_view_begin(st, &v);
+	if (r == GG_OK)
+		r = store_view_blob(&v, sha256, b);
+	store_view_end(&v);
+	return r;
+}
+
+/*
+ * Bug B1 (review): dropping a staged blob after a refused upload aborted a
+ * transaction that a failed commit had already freed (a double free that
+ * ASan reports), and a failed commit must leave the blob in place.
+ */
+static void
+test_drop_commit_fails(void **state)
+{
+	char *dir = tmpdir();
+	struct store *st = NULL;
+	struct blob_digest d;
+	struct index_blob b;
+	int fresh;
+	(void)state;
+
+	assert_int_equal(store_open(dir, &st), GG_OK);
+	stage_bytes(st, "refused upload\n", &d, &fresh);
+	assert_int_equal(fresh, 1);
+	store_unstage(st, d.sha256);
+	fail_next_commit = 1;
+	assert_int_equal(store_drop_unreferenced(st, d.sha256), GG_ENOSPC);
+	assert_int_equal(fail_next_commit, 0); /* the commit was reached */
+	/* Nothing committed, nothing unlinked. */
+	assert_int_equal(blob_record(st, d.sha256, &b), GG_OK);
+	assert_true(store_blob_exists(st, d.sha256));
+	/* Without the failure it goes, record first, then the file. */
+	assert_int_equal(store_drop_unreferenced(st, d.sha256), GG_OK);
+	assert_int_equal(blob_record(st, d.sha256, &b), GG_ENOENT);
+	assert_false(store_blob_exists(st, d.sha256));
+	assert_int_equal(store_drop_unreferenced(st, d.sha256), GG_ENOENT);
+	store_close(st);
+	rm_rf(dir);
+	free(dir);
+}
+
+/*
+ * A refused upload must not delete a blob that an accepted upload of the
+ * same bytes has adopted: the accepted one has it staged (in flight), or
+ * journaled (a pending job), or named by a file.  Only a record created
+ * by the refused upload itself may go, and only when nothing needs it.
+ */
+static void
+test_refused_upload_keeps_accepted_blob(void **state)
+{
+	static const char bytes[] = "the same bytes, uploaded twice\n";
+	char *dir = tmpdir();
+	struct store *st = NULL;
+	struct blob_digest a, b;
+	struct index_upload u;
+	struct index_blob rec;
+	char job[256];
+	int fresh_a, fresh_b;
+	(void)state;
+
+	assert_int_equal(store_open(dir, &st), GG_OK);
+	/* The accepted upload lands first, the refused one second. */
+	stage_bytes(st, bytes, &a, &fresh_a);
+	stage_bytes(st, bytes, &b, &fresh_b);
+	assert_string_equal(a.sha256, b.sha256);
+	assert_int_equal(fresh_a, 1);
+	assert_int_equal(fresh_b, 0); /* the record was the accepted upload's */
+	/* The refused one lets go; even a drop (were it fresh) keeps the blob
+	 * that the accepted upload still has staged. */
+	store_unstage(st, b.sha256);
+	assert_int_equal(store_drop_unreferenced(st, b.sha256), GG_EEXIST);
+	assert_true(store_blob_exists(st, a.sha256));
+
+	/* The accepted upload journals its job (pending: upstream is down),
+	 * then lets go of its stage: the journal protects the blob now. */
+	snprintf(job, sizeof(job), "{\"files\":[{\"path\":\"x.gguf\",\"sha256\":\"%s\"}]}",
+		 a.sha256);
+	memset(&u, 0, sizeof(u));
+	u.state = STORE_JOB_PENDING;
+	u.data = job;
+	u.len = strlen(job);
+	assert_int_equal(store_upload_put(st, 1, &u), GG_OK);
+	store_unstage(st, a.sha256);
+	assert_int_equal(store_drop_unreferenced(st, a.sha256), GG_EEXIST);
+	assert_true(store_blob_exists(st, a.sha256));
+	u.state = STORE_JOB_PUBLISHING;
+	assert_int_equal(store_upload_put(st, 1, &u), GG_OK);
+	assert_int_equal(store_drop_unreferenced(st, a.sha256), GG_EEXIST);
+
+	/* Published: a file names it. */
+	assert_int_equal(store_record_file(st, REPO_MODEL, "ruv/ruvltra",
+					   "1111111111111111111111111111111111111111", "x.gguf", 1,
+					   a.sha256, NULL, a.size), GG_OK);
+	u.state = STORE_JOB_DONE;
+	assert_int_equal(store_upload_put(st, 1, &u), GG_OK);
+	assert_int_equal(store_drop_unreferenced(st, a.sha256), GG_EEXIST);
+	assert_int_equal(blob_record(st, a.sha256, &rec), GG_OK);
+	assert_int_equal(rec.refcount, 1);
+
+	/* A pinned, unnamed blob stays too; unpinned and unneeded, it goes. */
+	stage_bytes(st, "pinned\n", &b, &fresh_b);
+	store_unstage(st, b.sha256);
+	assert_int_equal(store_pin(st, b.sha256, 1), GG_OK);
+	assert_int_equal(store_drop_unreferenced(st, b.sha256), GG_EEXIST);
+	assert_int_equal(store_pin(st, b.sha256, 0), GG_OK);
+	assert_int_equal(store_drop_unreferenced(st, b.sha256), GG_OK);
+	assert_false(store_blob_exists(st, b.sha256));
+	store_close(st);
+	rm_rf(dir);
+	free(dir);
+}
+
 int
 main(void)
 {
@@ -715,6 +871,8 @@ main(void)
 		cmocka_unit_test(test_valid_paths),
 		cmocka_unit_test(test_partial_resume_and_verify),
 		cmocka_unit_test(test_meta_and_record),
+		cmocka_unit_test(test_drop_commit_fails),
+		cmocka_unit_test(test_refused_upload_keeps_accepted_blob),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

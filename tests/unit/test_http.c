@@ -1,0 +1,136 @@
+/*
+ * test_http.c: unit tests for the HTTP core's helpers (server/http.c) that
+ * need no connection: responses, the one GG_E* -> status mapping, gzip,
+ * listen addresses.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "http.h"
+#include "util.h"
+
+/*
+ * Bug B5 (review): responses were created unchecked, and a refused fd
+ * response leaked its descriptor.  http_response_fd takes the fd in every
+ * case: on success the response owns it, on failure it is closed.
+ */
+static void
+test_response_fd_owns_fd(void **state)
+{
+	struct MHD_Response *resp;
+	int fd;
+	(void)state;
+
+	fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	/* libmicrohttpd refuses sizes past INT64_MAX. */
+	resp = http_response_fd((uint64_t)INT64_MAX + 2, fd, 0);
+	assert_null(resp);
+	assert_int_equal(fcntl(fd, F_GETFD), -1);
+	assert_int_equal(errno, EBADF);
+
+	fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	resp = http_response_fd(0, fd, 0);
+	assert_non_null(resp);
+	assert_true(fcntl(fd, F_GETFD) >= 0); /* the response holds it */
+	MHD_destroy_response(resp);
+	assert_int_equal(fcntl(fd, F_GETFD), -1);
+
+	resp = http_response_buffer(2, "ok", MHD_RESPMEM_PERSISTENT);
+	assert_non_null(resp);
+	MHD_destroy_response(resp);
+}
+
+static void
+test_status_for_error(void **state)
+{
+	static const struct {
+		int err;
+		unsigned status;
+	} cases[] = {
+		{ GG_OK, 200 },      { GG_ENOENT, 404 },   { GG_EINVAL, 400 },
+		{ GG_ETOOBIG, 413 }, { GG_EFORMAT, 422 },  { GG_ERANGE, 416 },
+		{ GG_EUNAVAIL, 503 }, { GG_ENOSPC, 507 },  { GG_EIO, 500 },
+		{ GG_EDB, 500 },     { GG_ECORRUPT, 500 }, { GG_EEXIST, 500 },
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		if (http_status_for_error(cases[i].err) != cases[i].status)
+			fail_msg("%s: %u", gg_strerror(cases[i].err),
+				 http_status_for_error(cases[i].err));
+}
+
+static void
+test_gzip_roundtrip(void **state)
+{
+	char text[5000];
+	struct buf z, back;
+	(void)state;
+
+	for (size_t i = 0; i < sizeof(text); i++)
+		text[i] = (char)('a' + i % 7);
+	buf_init(&z, 1u << 20);
+	buf_init(&back, 1u << 20);
+	assert_int_equal(http_gzip(text, sizeof(text), &z), GG_OK);
+	assert_true(z.len < sizeof(text));
+	assert_int_equal(http_gunzip(z.data, z.len, &back), GG_OK);
+	assert_int_equal(back.len, sizeof(text));
+	assert_memory_equal(back.data, text, sizeof(text));
+	buf_free(&back);
+	/* Not gzip, and over the output bound. */
+	buf_init(&back, 1u << 20);
+	assert_int_equal(http_gunzip(text, sizeof(text), &back), GG_ECORRUPT);
+	buf_free(&back);
+	buf_init(&back, 100);
+	assert_int_equal(http_gunzip(z.data, z.len, &back), GG_ETOOBIG);
+	buf_free(&back);
+	buf_free(&z);
+}
+
+static void
+test_parse_listen(void **state)
+{
+	struct server_config c;
+	(void)state;
+
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(server_parse_listen("127.0.0.1:8080", &c), GG_OK);
+	assert_string_equal(c.host, "127.0.0.1");
+	assert_int_equal(c.port, 8080);
+	assert_int_equal(server_parse_listen(":0", &c), GG_OK);
+	assert_string_equal(c.host, "0.0.0.0");
+	assert_int_equal(c.port, 0);
+	assert_int_equal(server_parse_listen("[::1]:9", &c), GG_OK);
+	assert_string_equal(c.host, "::1");
+	assert_int_equal(server_parse_listen("127.0.0.1", &c), GG_EINVAL);
+	assert_int_equal(server_parse_listen("127.0.0.1:65536", &c), GG_EINVAL);
+	assert_int_equal(server_parse_listen("127.0.0.1:-1", &c), GG_EINVAL);
+	assert_int_equal(server_parse_listen("[::1]9", &c), GG_EINVAL);
+	assert_int_equal(server_parse_listen("", &c), GG_EINVAL);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_response_fd_owns_fd),
+		cmocka_unit_test(test_status_for_error),
+		cmocka_unit_test(test_gzip_roundtrip),
+		cmocka_unit_test(test_parse_listen),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
