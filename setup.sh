@@ -4,12 +4,12 @@
 #   ./setup.sh run    install build dependencies (apt-get) if missing, build,
 #                     and start `ggufd serve` on its defaults
 #                     (0.0.0.0:8080, store ./ggufd-data)
-#   ./setup.sh test   install build and test dependencies, build, and run the
-#                     whole suite: once with -Werror, once under ASan+UBSan,
-#                     the unit and mirror concurrency tests under
-#                     ThreadSanitizer, then the libFuzzer targets for a
-#                     bounded time.  Ends with "N passed, N failed"; exits
-#                     non-zero if anything failed.
+#   ./setup.sh test   install build and test dependencies, build, run make
+#                     lint, then the whole suite once with -Werror and once
+#                     under ASan+UBSan, the unit and mirror concurrency
+#                     tests under ThreadSanitizer, then the libFuzzer
+#                     targets for a bounded time.  Ends with "N passed, N
+#                     failed"; exits non-zero if anything failed.
 #   ./setup.sh deps   only install the dependencies
 #   ./setup.sh build  only build (./ggufd)
 set -euo pipefail
@@ -17,10 +17,14 @@ cd "$(dirname "$0")"
 
 BUILD_PKGS="build-essential autoconf automake libtool pkg-config libmicrohttpd-dev
   libcurl4-openssl-dev liblmdb-dev libcjson-dev zlib1g-dev libssl-dev libcmocka-dev"
-TEST_PKGS="curl wget aria2 clang libclang-rt-14-dev nodejs npm git ca-certificates python3"
+TEST_PKGS="curl wget aria2 clang libclang-rt-14-dev clang-format-14 nodejs npm git ca-certificates python3"
 FUZZ_SECONDS=${FUZZ_SECONDS:-30}
 # SUITES=tsan ./setup.sh test runs only some of them.
-SUITES=${SUITES:-werror asan tsan fuzz}
+SUITES=${SUITES:-lint werror asan tsan fuzz}
+# make lint rules that today's code does not pass yet (the server refactor
+# is under way): checked and shown, not counted as failures.  Remove a rule
+# from the list as soon as it passes; lint then fails until it is removed.
+LINT_PENDING=${LINT_PENDING-prototypes layer-server-index layer-http-includes layer-handler-includes}
 # What runs under ThreadSanitizer: the unit tests and the integration tests
 # where many threads share a fetch (single-flight with many readers, kill
 # and resume, a stop mid-fetch).  make expands $(UNIT_TESTS) itself.
@@ -132,6 +136,17 @@ run_tsan() {
   say "tsan: $n report file(s), $((SECONDS - t0)) s"
 }
 
+# make lint (build-aux/lint.sh) counts as one check.
+run_lint() {
+  say "lint"
+  configure_tree --enable-werror
+  if make -s lint LINT_ALLOW="$LINT_PENDING" >&2; then
+    PASSED=$((PASSED + 1))
+  else
+    FAILED=$((FAILED + 1)); say "lint: FAILED"
+  fi
+}
+
 run_fuzz() {
   say "fuzzing: ${FUZZ_SECONDS}s per target"
   configure_tree CC=clang --enable-fuzzing
@@ -167,6 +182,7 @@ case ${1:-} in
     npm ci --prefix tests --no-audit --no-fund --loglevel=error >/dev/null
     for suite in $SUITES; do
       case $suite in
+        lint) run_lint ;;
         werror) run_suite "werror" --enable-werror ;;
         asan) run_suite "asan+ubsan" --enable-werror --enable-asan ;;
         tsan) run_tsan ;;
