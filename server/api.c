@@ -25,6 +25,7 @@
 #include <openssl/evp.h>
 
 #include "api.h"
+#include "apimirror.h"
 #include "blob.h"
 #include "app.h"
 #include "http.h"

@@ -16,12 +16,4 @@ enum MHD_Result api_paths_info(struct req *r);
 /* GET|HEAD /api/{type}s/{repo}/refs */
 enum MHD_Result api_refs(struct req *r);
 
-/*
- * The mirror's answer to a metadata route, when this ggufd mirrors an
- * upstream (apimirror.c): returns 1 after queueing the answer into *res
- * (upstream's, fresh or cached; or its error), 0 when the local index is
- * to answer (no upstream, or a repo ggufd holds itself).
- */
-int api_mirror(struct req *r, enum MHD_Result *res);
-
 #endif

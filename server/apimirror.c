@@ -25,7 +25,7 @@
 #include <openssl/evp.h>
 #include <zlib.h>
 
-#include "api.h"
+#include "apimirror.h"
 #include "app.h"
 #include "http.h"
 #include "huberr.h"

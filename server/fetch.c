@@ -11,14 +11,30 @@
  * The table of fetches is a short list behind the fetcher's mutex; a
  * fetch leaves it when it ends, so the next request starts afresh.
  *
- * Lock order: fetcher.mu before fetch.mu; wake/sleep callbacks run under
- * fetch.mu and never call back in.
+ * Lock order (a thread holding one lock may take only those below it):
+ *   1. fetcher.mu
+ *   2. fetch.mu
+ *   3. libmicrohttpd's connection lock (daemon->cleanup_connection_mutex)
+ * The sleep and wake callbacks run under fetch.mu; the HTTP layer's call
+ * MHD_suspend_connection and MHD_resume_connection, which take (3), so
+ * fetch.mu must never be taken while (3) is held.  libmicrohttpd keeps to
+ * that: it calls a response's free callback (which reaches fetch_release
+ * and so fetch.mu) only after dropping (3) and the response's own mutex
+ * (MHD_cleanup_connections, MHD_destroy_response in 0.9.75).  It does call
+ * the content reader (fetch_poll) with the response's mutex held, which
+ * puts that mutex above fetch.mu; nothing here takes it.  The callbacks
+ * never call back into this module.
+ *
+ * fetcher.stopping is written under fetcher.mu but read by the fetch
+ * threads for every body chunk without it, so it is atomic: taking
+ * fetcher.mu per chunk would serialise every transfer on one lock.
  */
 #include "config.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,7 +86,7 @@ struct fetcher {
 	pthread_cond_t idle;
 	struct fetch *list;
 	unsigned threads;
-	int stopping;
+	atomic_int stopping; /* set once, under mu; read anywhere */
 };
 
 int
@@ -79,6 +95,7 @@ fetcher_new(struct store *st, struct upstream *up, struct fetcher **out)
 	struct fetcher *fm = xcalloc(1, sizeof(*fm));
 	fm->st = st;
 	fm->up = up;
+	atomic_init(&fm->stopping, 0);
 	pthread_mutex_init(&fm->mu, NULL);
 	pthread_cond_init(&fm->idle, NULL);
 	*out = fm;
@@ -180,7 +197,7 @@ body_cb(void *ctx, const void *data, size_t n, long status)
 	struct fetch *f = ctx;
 	int r;
 
-	if (f->fm->stopping)
+	if (atomic_load(&f->fm->stopping))
 		return 1;
 	if (f->reset_pending) {
 		f->reset_pending = 0;
@@ -263,7 +280,7 @@ fetch_thread(void *arg)
 
 	while (blob_partial_length(f->part) < f->spec.size) {
 		uint64_t before = blob_partial_length(f->part);
-		if (fm->stopping) {
+		if (atomic_load(&fm->stopping)) {
 			why = "stopping";
 			goto keep_partial;
 		}
@@ -333,7 +350,7 @@ fetcher_join(struct fetcher *fm, const struct fetch_spec *spec, struct fetch **o
 	int r;
 
 	pthread_mutex_lock(&fm->mu);
-	if (fm->stopping) {
+	if (atomic_load(&fm->stopping)) {
 		pthread_mutex_unlock(&fm->mu);
 		return GG_EUNAVAIL;
 	}
@@ -402,7 +419,7 @@ fetcher_stop(struct fetcher *fm)
 	if (fm == NULL)
 		return;
 	pthread_mutex_lock(&fm->mu);
-	fm->stopping = 1;
+	atomic_store(&fm->stopping, 1);
 	for (struct fetch *f = fm->list; f != NULL; f = f->next) {
 		pthread_mutex_lock(&f->mu);
 		wake_all(f);

@@ -77,6 +77,12 @@ int fetch_open_reader(struct fetch *f);
  * the fetch's lock and wake(arg) will be called (once) when more lands or
  * the state changes.  sleep and wake run with the lock held: they must
  * not call back into this module.
+ *
+ * Lock order: sleep and wake may take locks that rank below the fetch's
+ * lock (the HTTP layer's MHD_suspend_connection and MHD_resume_connection
+ * take libmicrohttpd's connection lock), so a caller must never call
+ * fetch_poll or fetch_release while holding such a lock.  libmicrohttpd
+ * calls a response's free callback without it (see fetch.c).
  */
 enum fetch_avail fetch_poll(struct fetch *f, int *gen, uint64_t pos, uint64_t end, uint64_t *upto,
 			    void (*sleep)(void *arg), void (*wake)(void *arg), void *arg);

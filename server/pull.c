@@ -316,15 +316,17 @@ job_thread(void *arg)
 	struct pull_report rep;
 	int r = pull_run(j->st, j->up, j->fm, &job->req, NULL, &rep);
 
+	/* Log first: once `running` drops, pull_jobs_free may free the job
+	 * (and j) before this thread touches them again. */
+	log_info("pull job %ld (%s@%s): %zu files, %zu fetched, %zu already here, %zu failed%s%s",
+		 job->id, job->req.repo, job->req.rev, rep.files, rep.fetched, rep.skipped,
+		 rep.failed, rep.error[0] ? ": " : "", rep.error);
 	pthread_mutex_lock(&j->mu);
 	job->rep = rep;
 	job->state = r == GG_OK ? 1 : -1;
 	j->running--;
 	pthread_cond_broadcast(&j->idle);
 	pthread_mutex_unlock(&j->mu);
-	log_info("pull job %ld (%s@%s): %zu files, %zu fetched, %zu already here, %zu failed%s%s",
-		 job->id, job->req.repo, job->req.rev, rep.files, rep.fetched, rep.skipped,
-		 rep.failed, rep.error[0] ? ": " : "", rep.error);
 	return NULL;
 }
 

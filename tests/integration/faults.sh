@@ -13,7 +13,10 @@
 #   - drop_after: the client still gets the exact file, and ggufd resumed
 #     upstream with Range: bytes=N-;
 #   - kill -9 of ggufd mid-fetch: the partial survives, the restarted ggufd
-#     resumes it with a Range from a non-zero offset, ggufd verify passes.
+#     resumes it with a Range from a non-zero offset, ggufd verify passes;
+#   - SIGTERM mid-fetch with clients waiting: they are cut, ggufd exits 0
+#     and keeps the partial (under ThreadSanitizer this is the path where
+#     the fetch threads see the stop).
 # No timing assertions; every wait is bounded.
 
 # shellcheck source-path=SCRIPTDIR source=lib.sh
@@ -21,7 +24,7 @@
 need_env
 unset HF_TOKEN HUGGING_FACE_HUB_TOKEN HUGGINGFACE_API_KEY HF_ENDPOINT
 
-plan 44
+plan 47
 
 TOKEN=hf_upstreamsecret
 REPO=ruv/ruvltra
@@ -53,10 +56,11 @@ for c in $CASES; do
 	mkgguf "$IN/$c.gguf" --size $((8000000 + 7 * i)) >>"$WORK/mk.log" 2>&1 || mkst=1
 done
 mkgguf "$IN/kill.gguf" --size 30000000 >>"$WORK/mk.log" 2>&1 || mkst=1
+mkgguf "$IN/stop.gguf" --size 20000003 >>"$WORK/mk.log" 2>&1 || mkst=1
 # A regular (non-LFS) file: fetched through the Hub's resolve-cache redirect, checked by git sha1.
 python3 -c 'import os, sys; sys.stdout.buffer.write(os.urandom(3000000))' >"$IN/corrupt-regular.txt"
 files=()
-for c in $CASES kill; do files+=("$IN/$c.gguf"); done
+for c in $CASES kill stop; do files+=("$IN/$c.gguf"); done
 COMMIT=$(fakehub mkrepo --repos "$REPOS" --repo "$REPO" --commit auto "${files[@]}" "$IN/corrupt-regular.txt" 2>>"$WORK/mk.log")
 st=$?
 result "test files made (mkgguf, fakehub mkrepo)" \
@@ -320,6 +324,40 @@ stats
 n=$(jpy "$WORK/stats.json" "[(r['host'], r['method'], r['path'], r['auth']) for r in reqs if r['auth'] is not None and (r['host'] == 'cdn' or r['auth'] != 'Bearer $TOKEN')]")
 result "no Authorization at the CDN, only 'Bearer $TOKEN' at the hub (since the restart)" "$([ "$n" = "[]" ]; echo $?)" "$n"
 
+# --- SIGTERM mid-fetch: a clean stop -------------------------------------------------------------
+# The fetch thread notices the stop at its next chunk, the waiting readers
+# are woken and cut, and the partial stays for the next fetch.
+
+SHA=$(sha256_of "$IN/stop.gguf")
+fake_fault "{\"throttle_bps\": 3000000, \"match\": \"$SHA\", \"count\": -1}"
+for i in 1 2 3; do
+	(
+		gcurl --max-time 60 -D "$RESP/stop$i.h" -o "$DL/stop$i" "$R/stop.gguf" 2>"$RESP/stop$i.err"
+		echo $? >"$DL/stop$i.rc"
+	) &
+	bg_track $!
+done
+part=
+for ((i = 0; i < 300; i++)); do
+	part=$(find "$S/tmp" -name "$SHA*.part" -type f -size +1000k 2>/dev/null | head -n1)
+	[ -n "$part" ] && break
+	sleep 0.1
+done
 stop_ggufd
+result "SIGTERM mid-fetch: ggufd exits 0 (status $GGUFD_STATUS)" "$([ "$GGUFD_STATUS" = 0 ]; echo $?)" \
+	"partial: '$part'" "$(tail -n 20 "$GGUFD_LOG")"
+bg_wait
+st=0
+for i in 1 2 3; do
+	RC=$(cat "$DL/stop$i.rc" 2>/dev/null)
+	CODE=$(http_status "$RESP/stop$i.h")
+	honest "stop$i" "$IN/stop.gguf" || st=1
+done
+result "SIGTERM mid-fetch: every waiting client saw a visible failure or the exact file" "$st" \
+	"$(for i in 1 2 3; do RC=$(cat "$DL/stop$i.rc" 2>/dev/null); CODE=$(http_status "$RESP/stop$i.h"); outcome "stop$i" "$IN/stop.gguf"; done)"
+result "SIGTERM mid-fetch: the partial is kept" "$([ -n "$part" ] && [ -f "$part" ]; echo $?)" \
+	"part: '$part'" "$(ls -la "$S/tmp" 2>&1)"
+fake_clear
+
 stop_fakehub
 finish
