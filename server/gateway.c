@@ -44,6 +44,7 @@
 #include "app.h"
 #include "http.h"
 #include "huberr.h"
+#include "json.h"
 #include "store.h"
 #include "log.h"
 #include "publish.h"
@@ -1200,18 +1201,16 @@ gateway_preupload(struct req *r)
 	cJSON_ArrayForEach(f, files)
 	{
 		cJSON *p = cJSON_GetObjectItemCaseSensitive(f, "path");
-		cJSON *sz = cJSON_GetObjectItemCaseSensitive(f, "size");
 		cJSON *e;
-		uint64_t size;
+		uint64_t size = 0;
 		int rc;
-		if (!cJSON_IsString(p) || !cJSON_IsNumber(sz) || sz->valuedouble < 0 ||
+		if (!cJSON_IsString(p) || json_get_u64(f, "size", JSON_MAX_EXACT_INT, &size) != GG_OK ||
 		    !store_valid_path(p->valuestring)) {
 			cJSON_Delete(o);
 			cJSON_Delete(b);
 			return http_error(r, MHD_HTTP_BAD_REQUEST, "BadRequest",
 					  "Each file needs a valid \"path\" and \"size\"", NULL);
 		}
-		size = (uint64_t)sz->valuedouble;
 		rc = policy_check_path(&gw->cfg.policy, p->valuestring, size, why, sizeof(why));
 		if (rc != GG_OK) {
 			cJSON_Delete(o);
@@ -1272,12 +1271,12 @@ lfs_batch(struct req *r)
 	cJSON_ArrayForEach(obj, objs)
 	{
 		cJSON *oid = cJSON_GetObjectItemCaseSensitive(obj, "oid");
-		cJSON *sz = cJSON_GetObjectItemCaseSensitive(obj, "size");
 		cJSON *e = cJSON_CreateObject(), *actions, *upload;
-		uint64_t size = cJSON_IsNumber(sz) && sz->valuedouble >= 0 ? (uint64_t)sz->valuedouble : 0;
+		uint64_t size = 0;
+		int size_ok = json_get_u64(obj, "size", JSON_MAX_EXACT_INT, &size) == GG_OK;
 
 		if (!cJSON_IsString(oid) || !oid_ok(oid->valuestring, strlen(oid->valuestring)) ||
-		    !cJSON_IsNumber(sz) || sz->valuedouble < 0) {
+		    !size_ok) {
 			cJSON *err = cJSON_AddObjectToObject(e, "error");
 			cJSON_AddStringToObject(e, "oid", cJSON_IsString(oid) ? oid->valuestring : "");
 			cJSON_AddNumberToObject(e, "size", (double)size);
@@ -1363,10 +1362,10 @@ commit_op(struct req *r, struct gateway *gw, cJSON *job, const char *key, cJSON 
 	}
 	if (strcmp(key, "lfsFile") == 0) {
 		const char *oid = jstr(v, "oid");
-		cJSON *sz = cJSON_GetObjectItemCaseSensitive(v, "size");
-		uint64_t size = cJSON_IsNumber(sz) && sz->valuedouble >= 0 ? (uint64_t)sz->valuedouble : 0;
-		if (!oid_ok(oid, strlen(oid))) {
-			snprintf(why, whysz, "%s: lfsFile needs a sha256 oid", path);
+		uint64_t size = 0;
+		if (!oid_ok(oid, strlen(oid)) ||
+		    json_get_u64(v, "size", JSON_MAX_EXACT_INT, &size) != GG_OK) {
+			snprintf(why, whysz, "%s: lfsFile needs a sha256 oid and a size", path);
 			return -1;
 		}
 		if (!store_blob_has(gw->st, oid, size)) {

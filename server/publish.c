@@ -17,6 +17,7 @@
 #include <cjson/cJSON.h>
 
 #include "blob.h"
+#include "json.h"
 #include "log.h"
 #include "publish.h"
 #include "route.h"
@@ -127,8 +128,8 @@ transfer_object(struct upstream *up, struct store *st, cJSON *obj, const struct 
 
 		if (cJSON_IsString(chunk))
 			parse_u64_str(chunk->valuestring, UINT64_MAX, &cs);
-		else if (cJSON_IsNumber(chunk) && chunk->valuedouble > 0)
-			cs = (uint64_t)chunk->valuedouble;
+		else if (json_get_u64(header, "chunk_size", JSON_MAX_EXACT_INT, &cs) != GG_OK)
+			cs = 0;
 		if (cs == 0) {
 			cJSON_Delete(parts);
 			r = fail(res, 0, 0, "%s", "upstream multipart answer has no chunk_size");

@@ -14,6 +14,7 @@
 #include <cjson/cJSON.h>
 
 #include "blob.h"
+#include "json.h"
 #include "log.h"
 #include "pull.h"
 #include "route.h"
@@ -59,15 +60,17 @@ pull_collect(const char *json, size_t len, struct pull_list *l, char *const *glo
 		cJSON *type = cJSON_GetObjectItemCaseSensitive(e, "type");
 		cJSON *path = cJSON_GetObjectItemCaseSensitive(e, "path");
 		cJSON *oid = cJSON_GetObjectItemCaseSensitive(e, "oid");
-		cJSON *size = cJSON_GetObjectItemCaseSensitive(e, "size");
 		cJSON *lfs = cJSON_GetObjectItemCaseSensitive(e, "lfs");
 		cJSON *loid = lfs ? cJSON_GetObjectItemCaseSensitive(lfs, "oid") : NULL;
 		struct pull_file *f;
 
 		if (!cJSON_IsString(type) || strcmp(type->valuestring, "file") != 0)
 			continue;
-		if (!cJSON_IsString(path) || !cJSON_IsString(oid) || !cJSON_IsNumber(size) ||
-		    size->valuedouble < 0 || !store_valid_path(path->valuestring) ||
+		uint64_t nbytes = 0;
+
+		if (!cJSON_IsString(path) || !cJSON_IsString(oid) ||
+		    json_get_u64(e, "size", JSON_MAX_EXACT_INT, &nbytes) != GG_OK ||
+		    !store_valid_path(path->valuestring) ||
 		    strlen(oid->valuestring) != GG_SHA1_HEX ||
 		    (lfs != NULL && (!cJSON_IsString(loid) || strlen(loid->valuestring) != GG_SHA256_HEX ||
 				     !is_lower_hex(loid->valuestring, GG_SHA256_HEX)))) {
@@ -84,7 +87,7 @@ pull_collect(const char *json, size_t len, struct pull_list *l, char *const *glo
 		f->path = xstrdup(path->valuestring);
 		f->oid = xstrdup(oid->valuestring);
 		f->sha256 = lfs ? xstrdup(loid->valuestring) : NULL;
-		f->size = (uint64_t)size->valuedouble;
+		f->size = nbytes;
 		l->bytes += f->size;
 	}
 	cJSON_Delete(arr);

@@ -27,7 +27,7 @@
 need_env
 unset HF_TOKEN HUGGING_FACE_HUB_TOKEN HUGGINGFACE_API_KEY HF_ENDPOINT HF_HUB_DISABLE_XET
 
-plan 70
+plan 72
 
 REPO=ruv/ruvltra
 IN=$WORK/in
@@ -305,6 +305,12 @@ refuse "Hub preupload to a repo that is not allowed" 403 'not allowed' r_pre_rep
 	"$BASE/api/models/other/repo/preupload/main"
 refuse "Hub preupload of a file over --upload-max-size" 413 'over the upload limit' r_pre_size \
 	-H "$(AUTH "$TOK")" -H "$J" -d '{"files":[{"path":"huge.json","sample":"e30=","size":6000001}]}' \
+	"$BASE/api/models/$REPO/preupload/main"
+refuse "Hub preupload with a size that is no byte count (1e300)" 400 'path.*size' r_pre_num \
+	-H "$(AUTH "$TOK")" -H "$J" -d '{"files":[{"path":"config.json","sample":"e30=","size":1e300}]}' \
+	"$BASE/api/models/$REPO/preupload/main"
+refuse "Hub preupload with a fractional size (2.5)" 400 'path.*size' r_pre_frac \
+	-H "$(AUTH "$TOK")" -H "$J" -d '{"files":[{"path":"config.json","sample":"e30=","size":2.5}]}' \
 	"$BASE/api/models/$REPO/preupload/main"
 refuse "Hub preupload with a read-scope token" 403 'scope' r_pre_read \
 	-H "$(AUTH "$RTOK")" -H "$J" -d '{"files":[{"path":"config.json","sample":"e30=","size":2}]}' \
