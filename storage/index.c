@@ -48,6 +48,29 @@ index_type_char(enum repo_type type)
 	}
 }
 
+const char *
+index_type_name(enum repo_type type)
+{
+	switch (type) {
+	case REPO_DATASET: return "dataset";
+	case REPO_SPACE: return "space";
+	default: return "model";
+	}
+}
+
+int
+index_type_parse(const char *name, enum repo_type *out)
+{
+	static const enum repo_type all[] = { REPO_MODEL, REPO_DATASET, REPO_SPACE };
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
+		if (strcmp(name, index_type_name(all[i])) == 0) {
+			*out = all[i];
+			return GG_OK;
+		}
+	}
+	return GG_EINVAL;
+}
+
 static enum repo_type
 type_from_char(char c)
 {

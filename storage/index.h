@@ -192,5 +192,9 @@ int index_info_put(struct index_txn *t, const char *key, const void *data, size_
 
 /* 'm', 'd', 's' */
 char index_type_char(enum repo_type type);
+/* "model", "dataset", "space" (the Hub's repo type names), and back:
+ * 0, or GG_EINVAL for any other name. */
+const char *index_type_name(enum repo_type type);
+int index_type_parse(const char *name, enum repo_type *out);
 
 #endif
