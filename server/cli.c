@@ -1,16 +1,19 @@
 /*
  * cli.c: the ggufd command line.
  *
- *   ggufd serve  [--listen HOST:PORT] [--store DIR] [--threads N]
- *                [--public-url URL] [--log-level LEVEL]
+ *   ggufd serve  [--listen HOST:PORT] [--store DIR] [--upstream URL|none] ...
  *   ggufd import [--store DIR] [--revision REV] [--message MSG] REPO FILE[=PATH]...
  *   ggufd import [--store DIR] --hf-cache DIR
+ *   ggufd pull   [--store DIR] [--upstream URL] [--include GLOB]... [--pin] REPO
  *   ggufd ls     [--store DIR] [REPO]
+ *   ggufd token  add NAME [--scope S] | ls | revoke NAME
  *   ggufd verify [--store DIR]
- *   ggufd help | --help | --version
+ *   ggufd help [COMMAND] | --help | --version
  *
- * Every command parses its own flags with getopt_long; an unknown flag or
- * command is one line on stderr and exit status 2.
+ * The commands are one table (commands[] at the end): the dispatcher and
+ * the command list of `ggufd help` both come from it.  Every command
+ * parses its own flags with getopt_long; an unknown flag or command is one
+ * line on stderr and exit status 2.
  */
 #include "config.h"
 
@@ -67,18 +70,13 @@ upstream_token_from_env(void)
 	return NULL;
 }
 
-static const char usage_main[] =
+static const char usage_head[] =
 	"usage: ggufd <command> [options]\n"
 	"\n"
 	"A local Hugging Face Hub registry and mirror for GGUF model files.\n"
 	"\n"
-	"commands:\n"
-	"  serve    serve the store over the Hub's HTTP protocol\n"
-	"  import   add local files or a huggingface_hub cache to the store\n"
-	"  pull     fetch a repo (or some of its files) from upstream into the store\n"
-	"  ls       list repos, revisions and files in the store\n"
-	"  token    add, list and revoke gateway tokens\n"
-	"  verify   re-hash every blob; quarantine those that do not match\n"
+	"commands:\n";
+static const char usage_tail[] =
 	"  help     show this help\n"
 	"\n"
 	"options common to every command:\n"
@@ -1161,13 +1159,35 @@ cmd_verify(int argc, char **argv)
 
 /* --- entry ------------------------------------------------------------------ */
 
+static const struct command {
+	const char *name;
+	int (*run)(int argc, char **argv); /* argv[0] is the command's name */
+	const char *summary;
+} commands[] = {
+	{ "serve", cmd_serve, "serve the store over the Hub's HTTP protocol" },
+	{ "import", cmd_import, "add local files or a huggingface_hub cache to the store" },
+	{ "pull", cmd_pull, "fetch a repo (or some of its files) from upstream into the store" },
+	{ "ls", cmd_ls, "list repos, revisions and files in the store" },
+	{ "token", cmd_token, "add, list and revoke gateway tokens" },
+	{ "verify", cmd_verify, "re-hash every blob; quarantine those that do not match" },
+};
+
+static void
+usage(FILE *out)
+{
+	fputs(usage_head, out);
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].summary);
+	fputs(usage_tail, out);
+}
+
 int
 cli_main(int argc, char **argv)
 {
 	const char *cmd;
 
 	if (argc < 2) {
-		fputs(usage_main, stderr);
+		usage(stderr);
 		return EXIT_USAGE;
 	}
 	cmd = argv[1];
@@ -1181,22 +1201,15 @@ cli_main(int argc, char **argv)
 			char *sub[] = { argv[0], argv[2], (char *)"--help", NULL };
 			return cli_main(3, sub);
 		}
-		fputs(usage_main, stdout);
+		usage(stdout);
 		return 0;
 	}
-	optind = 1;
-	if (strcmp(cmd, "serve") == 0)
-		return cmd_serve(argc - 1, argv + 1);
-	if (strcmp(cmd, "import") == 0)
-		return cmd_import(argc - 1, argv + 1);
-	if (strcmp(cmd, "ls") == 0)
-		return cmd_ls(argc - 1, argv + 1);
-	if (strcmp(cmd, "pull") == 0)
-		return cmd_pull(argc - 1, argv + 1);
-	if (strcmp(cmd, "token") == 0)
-		return cmd_token(argc - 1, argv + 1);
-	if (strcmp(cmd, "verify") == 0)
-		return cmd_verify(argc - 1, argv + 1);
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		if (strcmp(cmd, commands[i].name) == 0) {
+			optind = 1;
+			return commands[i].run(argc - 1, argv + 1);
+		}
+	}
 	fprintf(stderr, "ggufd: unknown command '%s' (see 'ggufd help')\n", cmd);
 	return EXIT_USAGE;
 }

@@ -1,5 +1,6 @@
 /*
- * cli.h: the ggufd command line (serve, import, ls, verify, help).
+ * cli.h: the ggufd command line (serve, import, pull, ls, token, verify,
+ * help; the table in cli.c).
  *
  * Exit statuses: 0 success, 1 the command failed (or verify found bad
  * blobs), 2 usage error (unknown command or flag, missing argument).
