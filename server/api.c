@@ -493,7 +493,7 @@ api_tree(struct req *r)
 		char *entry = xasprintf("%c:%s", c.last_kind, c.last_path);
 		char *base = http_base_url(r), *hc = hex_of(entry);
 		free(entry);
-		buf_init(&link, 4 * GG_MAX_URL_LEN);
+		buf_init(&link, GG_MAX_LINK_LEN);
 		/* The path part as we received it (already encoded), our own query. */
 		buf_printf(&link, "<%s%.*s?recursive=%s&expand=%s&limit=%zu&cursor=%s>; rel=\"next\"",
 			   base, (int)(r->path_end - r->raw_uri), r->raw_uri,

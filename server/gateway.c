@@ -580,7 +580,7 @@ already_published(struct gateway *gw, cJSON *job, char commit[GG_SHA1_HEX + 1])
 	const char *plural = route_type_plural(jtype(job));
 	int ok = 0, n = 0;
 
-	buf_init(&body, 16u << 20);
+	buf_init(&body, GG_MAX_UPSTREAM_JSON);
 	url = xasprintf("/api/%s/%s/revision/%s", plural, jstr(job, "repo"), qrev);
 	free(qrev);
 	if (upstream_api(gw->up, "GET", url, NULL, 0, NULL, &body, &ur) != GG_OK || ur.status != 200)
@@ -826,11 +826,11 @@ gateway_new(struct store *st, struct upstream *up, const struct gateway_config *
 	gw->up = up;
 	gw->cfg = *cfg;
 	if (gw->cfg.chunk_size == 0)
-		gw->cfg.chunk_size = 64ull << 20;
+		gw->cfg.chunk_size = GG_MULTIPART_CHUNK;
 	if (gw->cfg.multipart_threshold == 0)
-		gw->cfg.multipart_threshold = 512ull << 20;
+		gw->cfg.multipart_threshold = GG_MULTIPART_THRESHOLD;
 	if (gw->cfg.href_ttl == 0)
-		gw->cfg.href_ttl = 86400;
+		gw->cfg.href_ttl = GG_HREF_TTL_SEC;
 	pthread_mutex_init(&gw->mu, NULL);
 	pthread_cond_init(&gw->cv, NULL);
 	/* Jobs caught mid-publish by a stop or crash go back to the queue
@@ -1159,7 +1159,7 @@ gateway_repo_create(struct req *r)
 		return res;
 	/* Forwarded with the held token; the answer (200, or 409 with its
 	 * "url" that exist_ok reads) is relayed. */
-	buf_init(&body, 1u << 20);
+	buf_init(&body, GG_MAX_UPSTREAM_JSON);
 	if (upstream_api(gw->up, "POST", "/api/repos/create", r->body.data ? r->body.data : "{}",
 			 r->body.len, "application/json", &body, &ur) != GG_OK) {
 		buf_free(&body);

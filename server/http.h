@@ -98,7 +98,7 @@ struct req {
 	struct route route;   /* parsed once; read-only for handlers */
 	const struct route_entry *entry;
 	unsigned scope;       /* the caller's token scope (token.h), 0: none */
-	char token_name[65];  /* its name, "" without a token */
+	char token_name[GG_MAX_TOKEN_NAME + 1]; /* its name, "" without a token */
 	struct buf body;
 	int body_too_big;
 	int started;

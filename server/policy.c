@@ -30,7 +30,7 @@ policy_defaults(struct policy *p)
 	for (size_t i = 0; i < sizeof(globs) / sizeof(globs[0]); i++)
 		p->globs[p->nglobs++] = globs[i];
 	p->gguf_prefix = "ruvltra";
-	p->max_size = 64ull << 30;
+	p->max_size = GG_UPLOAD_MAX_SIZE;
 }
 
 int

@@ -108,7 +108,7 @@ transfer_object(struct upstream *up, struct store *st, cJSON *obj, const struct 
 		return fail(res, 0, 0, "%s", "upstream LFS batch answer has no upload href");
 	if ((r = store_blob_open(st, f->sha256, &fd, &size)) != GG_OK)
 		return fail(res, 0, 0, "%.300s: staged content is missing", f->path);
-	buf_init(&body, 1u << 20);
+	buf_init(&body, GG_MAX_UPSTREAM_JSON);
 	memset(&c, 0, sizeof(c));
 	c.upload_fd = fd;
 	c.out = &body;
@@ -166,7 +166,7 @@ transfer_object(struct upstream *up, struct store *st, cJSON *obj, const struct 
 		cJSON_AddItemToObject(compl, "parts", parts);
 		txt = cJSON_PrintUnformatted(compl);
 		cJSON_Delete(compl);
-		r = post_json(up, href->valuestring, LFS_JSON, txt, &body, 600000, &ur);
+		r = post_json(up, href->valuestring, LFS_JSON, txt, &body, GG_UP_LFS_COMPLETE_MS, &ur);
 		free(txt);
 		if (r != GG_OK || ur.status / 100 != 2) {
 			r = fail_upstream(res, "LFS multipart completion", ur.status, &body);
@@ -182,7 +182,7 @@ transfer_object(struct upstream *up, struct store *st, cJSON *obj, const struct 
 			cJSON_AddNumberToObject(vb, "size", (double)size);
 			txt = cJSON_PrintUnformatted(vb);
 			cJSON_Delete(vb);
-			r = post_json(up, vh->valuestring, LFS_JSON, txt, &body, 120000, &ur);
+			r = post_json(up, vh->valuestring, LFS_JSON, txt, &body, GG_UP_LFS_BATCH_MS, &ur);
 			free(txt);
 			if (r != GG_OK || ur.status / 100 != 2) {
 				r = fail_upstream(res, "LFS verify", ur.status, &body);
@@ -234,8 +234,8 @@ lfs_phase(struct upstream *up, struct store *st, const struct publish_req *req,
 	txt = cJSON_PrintUnformatted(b);
 	cJSON_Delete(b);
 	url = xasprintf("/%s%s.git/info/lfs/objects/batch", route_type_prefix(req->type), req->repo);
-	buf_init(&body, 16u << 20);
-	if (post_json(up, url, LFS_JSON, txt, &body, 120000, &ur) != GG_OK || ur.status != 200) {
+	buf_init(&body, GG_MAX_UPSTREAM_JSON);
+	if (post_json(up, url, LFS_JSON, txt, &body, GG_UP_LFS_BATCH_MS, &ur) != GG_OK || ur.status != 200) {
 		r = fail_upstream(res, "LFS batch", ur.status, &body);
 		goto done;
 	}
@@ -354,7 +354,7 @@ publish_run(struct upstream *up, struct store *st, const struct publish_req *req
 	qrev = upstream_quote(req->rev, 0);
 	url = xasprintf("/api/%s/%s/commit/%s%s", route_type_plural(req->type), req->repo, qrev,
 			req->create_pr ? "?create_pr=1" : "");
-	buf_init(&body, 1u << 20);
+	buf_init(&body, GG_MAX_UPSTREAM_JSON);
 	memset(&c, 0, sizeof(c));
 	c.method = "POST";
 	c.url = url;
@@ -364,7 +364,7 @@ publish_run(struct upstream *up, struct store *st, const struct publish_req *req
 	c.body_len = nd.len;
 	c.upload_fd = -1;
 	c.out = &body;
-	c.timeout_ms = 600000;
+	c.timeout_ms = GG_UP_COMMIT_MS;
 	if (upstream_call(up, &c, &ur) != GG_OK || ur.status != 200) {
 		r = fail_upstream(res, "commit", ur.status, &body);
 		goto done;

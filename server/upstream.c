@@ -74,7 +74,7 @@ upstream_new(const struct upstream_config *cfg, struct upstream **out)
 		u->base[--n] = '\0';
 	u->token = cfg->token && *cfg->token ? xstrdup(cfg->token) : NULL;
 	u->ca_bundle = cfg->ca_bundle ? xstrdup(cfg->ca_bundle) : NULL;
-	u->meta_timeout_ms = cfg->meta_timeout_ms > 0 ? cfg->meta_timeout_ms : 8000;
+	u->meta_timeout_ms = cfg->meta_timeout_ms > 0 ? cfg->meta_timeout_ms : GG_UP_META_MS;
 	u->max_transfers = cfg->max_transfers ? cfg->max_transfers : GG_MAX_TRANSFERS;
 	pthread_mutex_init(&u->mu, NULL);
 	pthread_cond_init(&u->cv, NULL);
@@ -262,7 +262,7 @@ easy_new_auth(struct upstream *u, const char *url, struct hdr_ctx *h, struct cur
 	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, header_cb);
 	curl_easy_setopt(c, CURLOPT_HEADERDATA, h);
 	curl_easy_setopt(c, CURLOPT_USERAGENT, "ggufd/" PACKAGE_VERSION);
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)GG_UP_CONNECT_MS);
 	if (u->ca_bundle != NULL)
 		curl_easy_setopt(c, CURLOPT_CAINFO, u->ca_bundle);
 	if (u->token != NULL && auth) {
@@ -461,7 +461,7 @@ upstream_fetch(struct upstream *u, const char *prefix, const char *repo, const c
 	curl_easy_setopt(c, CURLOPT_BUFFERSIZE, 512L * 1024L);
 	/* A transfer that moves less than 1 byte/s for 20 s is cut and resumed. */
 	curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
-	curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, 20L);
+	curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, (long)GG_UP_STALL_SEC);
 	cc = curl_easy_perform(c);
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &out->status);
 	if (b.aborted)
@@ -622,7 +622,7 @@ upstream_call(struct upstream *u, const struct upstream_call *cl, struct upstrea
 	if (cl->timeout_ms > 0)
 		curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, cl->timeout_ms);
 	curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
-	curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, 60L);
+	curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, (long)GG_UP_PUT_STALL_SEC);
 	if (cl->out != NULL) {
 		curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, api_cb);
 		curl_easy_setopt(c, CURLOPT_WRITEDATA, &a);

@@ -36,7 +36,24 @@
 #define GG_RETRY_AFTER_MAX      8         /* longest 429 wait while a client waits */
 #define GG_STREAM_BLOCK         (256u << 10) /* read size of a response streamed from a fetch */
 #define GG_MULTIPART_BLOCK      (64u << 10) /* read size of a multipart/byteranges response */
+#define GG_MAX_LINK_LEN         (4 * GG_MAX_URL_LEN) /* a Link header ggufd builds */
 #define GG_GZIP_MIN_BYTES       1024      /* smaller JSON answers are sent as is */
+
+/* Upstream requests (libcurl). */
+#define GG_UP_CONNECT_MS        5000      /* connecting to upstream */
+#define GG_UP_META_MS           8000      /* a metadata request, all in */
+#define GG_UP_STALL_SEC         20        /* a download with no byte for this long is retried */
+#define GG_UP_PUT_STALL_SEC     60        /* an upload (PUT) with no progress for this long fails */
+#define GG_UP_LFS_BATCH_MS      120000    /* an upstream LFS batch or verify call */
+#define GG_UP_LFS_COMPLETE_MS   600000    /* an upstream multipart completion */
+#define GG_UP_COMMIT_MS         600000    /* an upstream commit (it may carry inline files) */
+
+/* Upload gateway defaults (serve's flags change them). */
+#define GG_MULTIPART_THRESHOLD  (512ull << 20) /* LFS uploads above this go multipart */
+#define GG_MULTIPART_CHUNK      (64ull << 20)  /* multipart part size */
+#define GG_HREF_TTL_SEC         86400     /* signed upload URLs stay valid this long */
+#define GG_UPLOAD_MAX_SIZE      (64ull << 30)  /* largest file the gateway accepts */
+#define GG_MAX_TOKEN_NAME       64        /* bytes of a gateway token's name */
 
 /* Store. */
 #define GG_SHA256_HEX           64

@@ -994,7 +994,7 @@ static int
 token_name_ok(const char *name)
 {
 	size_t n = strlen(name);
-	return n > 0 && n <= 64;
+	return n > 0 && n <= GG_MAX_TOKEN_NAME;
 }
 
 int
@@ -1034,8 +1034,8 @@ token_scan_fn(void *ctx, const MDB_val *k, const MDB_val *v)
 {
 	struct token_scan *s = ctx;
 	struct index_token rec;
-	char name[65];
-	if (k->mv_size == 0 || k->mv_size > 64 || dec_token(v, &rec) != GG_OK)
+	char name[GG_MAX_TOKEN_NAME + 1];
+	if (k->mv_size == 0 || k->mv_size > GG_MAX_TOKEN_NAME || dec_token(v, &rec) != GG_OK)
 		return GG_ECORRUPT;
 	memcpy(name, k->mv_data, k->mv_size);
 	name[k->mv_size] = '\0';

@@ -18,12 +18,13 @@
 #ifndef GG_TOKEN_H
 #define GG_TOKEN_H
 
+#include "gg_limits.h"
 #include "store.h"
 
 enum token_scope { TOKEN_READ = 1, TOKEN_UPLOAD = 2, TOKEN_ADMIN = 3 };
 
 #define TOKEN_LEN 43      /* "hf_" + 40 hex */
-#define TOKEN_NAME_MAX 64
+#define TOKEN_NAME_MAX GG_MAX_TOKEN_NAME
 
 /* "read", "upload", "admin" (or "?"). */
 const char *token_scope_name(unsigned scope);
