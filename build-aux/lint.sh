@@ -47,11 +47,12 @@ FORMAT_DIRS="common storage server tests web"
 BANNED="sprintf vsprintf strcpy strcat atoi atol strtol strtoul sscanf gets strtok"
 # Headers of the HTTP layer, including those the refactor is adding.
 SERVER_HEADERS="http.h route.h routes.h handlers.h gateway.h fetch.h upstream.h api.h
-  resolve.h publish.h policy.h pull.h cli.h lfs.h upload.h uploadq.h huberr.h auth.h app.h"
+  resolve.h publish.h policy.h pull.h cli.h lfs.h upload.h uploadq.h huberr.h auth.h app.h
+  gwint.h admin.h apimirror.h json.h"
 # What http.c may include besides <system headers>.
 HTTP_ALLOWED="config.h http.h auth.h route.h log.h util.h gg_limits.h limits.h"
 # Headers of request handlers: only routes.c (the route table) includes them.
-HANDLER_HEADERS="handlers.h resolve.h api.h lfs.h upload.h admin.h ui.h metrics.h v2.h"
+HANDLER_HEADERS="handlers.h resolve.h api.h lfs.h upload.h uploadq.h admin.h ui.h metrics.h v2.h"
 RULES="format banned prototypes layer-storage layer-server-index layer-http-includes
   layer-handler-includes"
 CLANG_FORMAT=${CLANG_FORMAT:-clang-format-14}

@@ -1,96 +1,51 @@
 /*
- * gateway.c: the upload gateway (HF-PROTOCOL.md 4), terminated at ggufd.
+ * gateway.c: the upload gateway (HF-PROTOCOL.md 4), terminated at ggufd:
+ * the Hub's commit protocol, and what the gateway's files share.
  *
  *   POST /api/models/{repo}/preupload/{rev}      bearer: a ggufd upload token
  *     <- {"files":[{"path","uploadMode":"lfs"|"regular","shouldIgnore":false}]}
- *   POST /{repo}.git/info/lfs/objects/batch
- *     <- {"transfer":"basic","objects":[{"oid","size","authenticated":true,
- *          "actions":{"upload":{"href":"<us>/_ggufd/lfs/<oid>?size=N&exp=T&sig=H"}}}]}
- *        (no actions for objects the store has; multipart above a threshold:
- *         header {"chunk_size","00001":<part href>,...}, href = completion)
- *   PUT  /_ggufd/lfs/<oid>?size&exp&sig          no bearer: the HMAC signs oid,
- *   PUT  /_ggufd/lfs/<oid>/part/<n>?...           size and expiry (and part);
- *   POST /_ggufd/lfs/<oid>/complete?...           bytes are hashed as they land
+ *   (LFS objects: the batch API and its signed hrefs, lfs.c)
  *   POST /api/models/{repo}/commit/{rev}          NDJSON or JSON
+ *     {"key":"header","value":{"summary","description","parentCommit"}}
+ *     {"key":"file","value":{"path","content":<base64>,"encoding":"base64"}}
+ *     {"key":"lfsFile","value":{"path","algo":"sha256","oid","size"}}
+ *     {"key":"deletedFile"|"deletedFolder","value":{"path"}}
  *     -> policy (names, GGUF valid and its quant, README card), journal,
- *        publish upstream with the held token (publish.c), record locally
+ *        publish upstream with the held token (uploadq.c, publish.c),
+ *        record locally
  *     <- {"success":true,"commitOid","commitUrl","hookOutput":""}
- *   PUT  /api/ggufd/upload/{ns}/{name}/{path}    bearer; the file as the body
- *     <- 200 {"id","state":"done","commitOid",...} or 202 {"id","state":"pending"}
- *   GET  /api/ggufd/uploads[/{id}]               the journal
+ *   (ggufd's plain PUT: upload.c; the journal and its routes: uploadq.c)
  *   GET  /api/whoami-v2, POST /api/validate-yaml, POST /api/repos/create,
  *   GET  .../xet-write-token/..., .../xet-read-token/... (501: disable Xet)
  *
- * Client tokens are ggufd's; they never go upstream.  The upstream token
- * lives in upstream.c only.
+ * Client tokens are ggufd's (auth.c checks them before any handler here
+ * runs); they never go upstream.  The upstream token lives in upstream.c
+ * only.
  */
 #include "config.h"
 
-#include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
-#include <unistd.h>
 
 #include <cjson/cJSON.h>
 
-#include "blob.h"
-#include "gateway.h"
-#include "gguf.h"
 #include "app.h"
-#include "http.h"
-#include "huberr.h"
+#include "gwint.h"
 #include "json.h"
-#include "store.h"
 #include "log.h"
-#include "publish.h"
+#include "store.h"
 #include "token.h"
 
-#define MAX_BATCH_OBJECTS 1000
 #define MAX_COMMIT_FILES 1000
-#define LFS_JSON "application/vnd.git-lfs+json"
 
-struct gateway {
-	struct store *st;
-	struct upstream *up;
-	struct gateway_config cfg;
-	pthread_t worker;
-	int worker_started;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	_Atomic int stopping; /* read by the worker between jobs without mu */
-	uint64_t next_id;
-};
+/* --- what the gateway's files share ---------------------------------------------- */
 
-static const char *
-state_name(unsigned s)
-{
-	switch (s) {
-	case STORE_JOB_PENDING: return "pending";
-	case STORE_JOB_PUBLISHING: return "publishing";
-	case STORE_JOB_DONE: return "done";
-	default: return "failed";
-	}
-}
-
-static char *
-print_json(cJSON *o)
-{
-	char *s = cJSON_PrintUnformatted(o);
-	if (s == NULL)
-		log_fatalx("cJSON_PrintUnformatted() failed: out of memory");
-	return s;
-}
-
-/* --- repo rule -------------------------------------------------------------- */
-
-/* 0 if uploads to (type, repo) may go upstream, or <0 after a 503/403. */
-static int
-repo_allowed(struct req *r, struct gateway *gw, enum repo_type type, const char *repo,
+int
+gateway_repo_allowed(struct req *r, struct gateway *gw, enum repo_type type, const char *repo,
 	     enum MHD_Result *res)
 {
 	char msg[400];
@@ -107,132 +62,28 @@ repo_allowed(struct req *r, struct gateway *gw, enum repo_type type, const char 
 	return GG_EINVAL;
 }
 
-/* --- signed hrefs ------------------------------------------------------------- */
-
-static void
-sign_msg(char *buf, size_t n, const char *what, const char *oid, uint64_t size, uint64_t exp,
-	 unsigned part)
+enum MHD_Result
+gateway_policy_refuse(struct req *r, int rc, const char *why)
 {
-	snprintf(buf, n, "%s\n%s\n%llu\n%llu\n%u", what, oid, (unsigned long long)size,
-		 (unsigned long long)exp, part);
+	return http_error(r, http_status_for_error(rc), "PolicyViolation", why, NULL);
 }
 
-static char *
-signed_href(struct req *r, struct gateway *gw, const char *what, const char *oid, uint64_t size,
-	    unsigned part)
+enum MHD_Result
+gateway_json_reply(struct req *r, unsigned status, cJSON *o, const char *ctype)
 {
-	uint64_t exp = now_unix() + gw->cfg.href_ttl;
-	char msg[256], sig[65], *base, *href;
+	struct MHD_Response *resp;
+	char *txt = cJSON_PrintUnformatted(o);
 
-	sign_msg(msg, sizeof(msg), what, oid, size, exp, part);
-	if (token_sign(gw->st, msg, sig) != GG_OK)
-		return NULL;
-	base = gw->cfg.public_url ? xstrdup(gw->cfg.public_url) : http_base_url(r);
-	if (strcmp(what, "part") == 0)
-		href = xasprintf("%s/_ggufd/lfs/%s/part/%u?size=%llu&exp=%llu&sig=%s", base, oid, part,
-				 (unsigned long long)size, (unsigned long long)exp, sig);
-	else if (strcmp(what, "complete") == 0)
-		href = xasprintf("%s/_ggufd/lfs/%s/complete?size=%llu&exp=%llu&sig=%s", base, oid,
-				 (unsigned long long)size, (unsigned long long)exp, sig);
-	else
-		href = xasprintf("%s/_ggufd/lfs/%s?size=%llu&exp=%llu&sig=%s", base, oid,
-				 (unsigned long long)size, (unsigned long long)exp, sig);
-	free(base);
-	return href;
+	cJSON_Delete(o);
+	if (txt == NULL)
+		log_fatalx("cJSON_PrintUnformatted() failed: out of memory");
+	resp = http_response_buffer(strlen(txt), txt, MHD_RESPMEM_MUST_FREE);
+	MHD_add_response_header(resp, "Content-Type", ctype ? ctype : "application/json");
+	return http_queue(r, status, resp);
 }
 
-/* Checks ?size&exp&sig of a signed href.  0, or -1 after a 403/400. */
-static int
-check_signature(struct req *r, struct gateway *gw, const char *what, const char *oid,
-		unsigned part, uint64_t *size, enum MHD_Result *res)
-{
-	char *s = http_query_get(r, "size"), *e = http_query_get(r, "exp");
-	char *sig = http_query_get(r, "sig"), msg[256];
-	uint64_t exp = 0;
-	int ok = 0;
-
-	if (s != NULL && e != NULL && sig != NULL && parse_u64_str(s, UINT64_MAX / 2, size) == GG_OK &&
-	    parse_u64_str(e, UINT64_MAX / 2, &exp) == GG_OK) {
-		sign_msg(msg, sizeof(msg), what, oid, *size, exp, part);
-		ok = token_verify(gw->st, msg, sig) ? (exp >= now_unix() ? 1 : -1) : 0;
-	}
-	free(s);
-	free(e);
-	free(sig);
-	if (ok == 1)
-		return 0;
-	*res = http_error(r, MHD_HTTP_FORBIDDEN, "InvalidSignature",
-			  ok < 0 ? "This upload URL has expired: ask for a new one (LFS batch)"
-				 : "This upload URL's signature is not valid",
-			  NULL);
-	return -1;
-}
-
-/* --- streamed uploads ----------------------------------------------------------- */
-
-enum sink_kind { SINK_LFS, SINK_PART, SINK_COMPLETE, SINK_PLAIN };
-
-struct sink {
-	enum sink_kind kind;
-	struct gateway *gw;
-	char oid[GG_SHA256_HEX + 1];
-	uint64_t size;      /* the object's size */
-	uint64_t expect;    /* bytes this request must carry */
-	uint64_t got;
-	unsigned part;
-	struct blob_writer *w;
-	struct blob_asm_part *ap;
-	int failed;         /* a GG_E* code, sticky */
-	/* plain PUT */
-	enum repo_type type;
-	char repo[GG_MAX_REPO_LEN + 1];
-	char path[GG_MAX_REPO_PATH_LEN + 1];
-	char by[TOKEN_NAME_MAX + 1];
-	char message[512];
-};
-
-static void
-sink_free(void *p)
-{
-	struct sink *s = p;
-	blob_writer_abort(s->w);
-	blob_asm_part_abort(s->ap);
-	free(s);
-}
-
-static int
-sink_data(struct req *r, const char *data, size_t n)
-{
-	struct sink *s = r->sink;
-	int rc = GG_OK;
-
-	if (s->failed)
-		return s->failed;
-	if (n > s->expect - s->got) {
-		s->failed = GG_ETOOBIG;
-		return s->failed;
-	}
-	if (s->w != NULL)
-		rc = blob_writer_write(s->w, data, n);
-	else if (s->ap != NULL)
-		rc = blob_asm_part_write(s->ap, data, n);
-	else if (s->kind == SINK_COMPLETE && buf_append(&r->body, data, n) != GG_OK)
-		rc = GG_ETOOBIG;
-	if (rc != GG_OK)
-		s->failed = rc;
-	s->got += n;
-	return rc;
-}
-
-static int
-oid_ok(const char *s, size_t n)
-{
-	return n == GG_SHA256_HEX && is_lower_hex(s, n);
-}
-
-/* The request body's length, from Content-Length; -1 if absent or bad. */
-static int64_t
-content_length(struct req *r)
+int64_t
+gateway_content_length(struct req *r)
 {
 	const char *cl = http_header(r, "Content-Length");
 	uint64_t v;
@@ -241,313 +92,27 @@ content_length(struct req *r)
 	return (int64_t)v;
 }
 
-/* Frees a sink that was never installed and answers; returns <0. */
-static int
-sink_refuse(struct req *r, struct sink *s, unsigned status, const char *code, const char *msg,
-	    enum MHD_Result *res)
+/*
+ * A refused upload lets go of the blob it staged, and removes it if its
+ * record was new (fresh) and nothing else needs it: another upload of the
+ * same bytes in flight, a journaled job, a file (store.h).
+ */
+void
+gateway_drop_refused(struct gateway *gw, const char *sha256, int fresh)
 {
-	free(s);
-	*res = http_error(r, status, code, msg, NULL);
-	return GG_EINVAL;
+	store_unstage(gw->st, sha256);
+	if (fresh)
+		store_drop_unreferenced(gw->st, sha256);
 }
 
-int
-lfs_begin(struct req *r, enum MHD_Result *res)
-{
-	struct gateway *gw = r->app->gw;
-	const char *what;
-	struct sink *s;
-	int64_t cl;
-
-	s = xcalloc(1, sizeof(*s));
-	s->gw = gw;
-	memcpy(s->oid, r->route.oid, sizeof(s->oid));
-	switch (r->route.kind) {
-	case ROUTE_LFS_PART:
-		s->kind = SINK_PART;
-		s->part = (unsigned)r->route.id;
-		what = "part";
-		break;
-	case ROUTE_LFS_COMPLETE:
-		s->kind = SINK_COMPLETE;
-		what = "complete";
-		break;
-	default:
-		s->kind = SINK_LFS;
-		what = "lfs";
-		break;
-	}
-	if (check_signature(r, gw, what, s->oid, s->part, &s->size, res) != 0) {
-		free(s);
-		return GG_EINVAL;
-	}
-	cl = content_length(r);
-	switch (s->kind) {
-	case SINK_LFS:
-		if (cl >= 0 && (uint64_t)cl != s->size)
-			return sink_refuse(r, s, MHD_HTTP_BAD_REQUEST, "SizeMismatch",
-					   "Content-Length differs from the object's size", res);
-		s->expect = s->size;
-		if (store_writer_open(gw->st, (int64_t)s->size, &s->w) != GG_OK)
-			return sink_refuse(r, s, MHD_HTTP_INTERNAL_SERVER_ERROR, NULL, "Cannot stage",
-					   res);
-		break;
-	case SINK_PART: {
-		uint64_t cs = gw->cfg.chunk_size, off = (uint64_t)(s->part - 1) * cs;
-		uint64_t len = off < s->size ? (s->size - off < cs ? s->size - off : cs) : 0;
-		if (len == 0 || (cl >= 0 && (uint64_t)cl != len))
-			return sink_refuse(r, s, MHD_HTTP_BAD_REQUEST, "SizeMismatch",
-					   "This part's length does not match the chunk size", res);
-		s->expect = len;
-		if (store_asm_part_open(gw->st, s->oid, s->size, off, len, &s->ap) != GG_OK)
-			return sink_refuse(r, s, MHD_HTTP_INTERNAL_SERVER_ERROR, NULL, "Cannot stage",
-					   res);
-		break;
-	}
-	default:
-		s->expect = GG_MAX_BODY_BYTES; /* the completion's JSON */
-		break;
-	}
-	r->sink = s;
-	r->sink_data = sink_data;
-	r->sink_free = sink_free;
-	return GG_OK;
-}
-
-static enum MHD_Result
-json_reply(struct req *r, unsigned status, cJSON *o, const char *ctype)
-{
-	struct MHD_Response *resp;
-	char *txt = print_json(o);
-	cJSON_Delete(o);
-	resp = http_response_buffer(strlen(txt), txt, MHD_RESPMEM_MUST_FREE);
-	MHD_add_response_header(resp, "Content-Type", ctype ? ctype : "application/json");
-	return http_queue(r, status, resp);
-}
-
-enum MHD_Result
-lfs_end(struct req *r)
-{
-	struct sink *s = r->sink;
-	struct gateway *gw = s->gw;
-	struct blob_digest d;
-	int rc, fresh;
-
-	if (s->failed == GG_ETOOBIG)
-		return http_error(r, MHD_HTTP_BAD_REQUEST, "SizeMismatch",
-				  "The body is longer than the object", NULL);
-	if (s->failed)
-		return http_error_from(r, s->failed, "staging the upload");
-	if (s->kind == SINK_LFS) {
-		rc = store_writer_finish(gw->st, s->w, s->oid, &d, &fresh);
-		s->w = NULL;
-		/* Kept for the commit that will name it; nothing stages it
-		 * meanwhile, but a refused upload of the same bytes only drops
-		 * a record it created itself. */
-		if (rc == GG_OK)
-			store_unstage(gw->st, s->oid);
-		if (rc == GG_ECORRUPT)
-			return http_error(r, MHD_HTTP_BAD_REQUEST, "OidMismatch",
-					  "The uploaded bytes do not match the oid and size; nothing "
-					  "was kept",
-					  NULL);
-		if (rc != GG_OK)
-			return http_error_from(r, rc, "storing the upload");
-		log_info("staged LFS object %s (%llu bytes)", s->oid, (unsigned long long)s->size);
-		return json_reply(r, MHD_HTTP_OK, cJSON_CreateObject(), NULL);
-	}
-	if (s->kind == SINK_PART) {
-		char etag[GG_SHA256_HEX + 1], q[GG_SHA256_HEX + 3];
-		struct MHD_Response *resp;
-		rc = blob_asm_part_finish(s->ap, etag);
-		s->ap = NULL;
-		if (rc != GG_OK)
-			return http_error(r, MHD_HTTP_BAD_REQUEST, "SizeMismatch",
-					  "The part is shorter than its chunk", NULL);
-		snprintf(q, sizeof(q), "\"%s\"", etag);
-		resp = http_response_buffer(0, "", MHD_RESPMEM_PERSISTENT);
-		MHD_add_response_header(resp, "ETag", q);
-		return http_queue(r, MHD_HTTP_OK, resp);
-	}
-	/* Completion: {"oid","parts":[...]}.  The sha256 check below is what
-	 * guarantees the object; the part list only has to be well formed. */
-	{
-		cJSON *b = cJSON_ParseWithLength(r->body.data ? r->body.data : "", r->body.len);
-		cJSON *oid = cJSON_GetObjectItemCaseSensitive(b, "oid");
-		cJSON *parts = cJSON_GetObjectItemCaseSensitive(b, "parts");
-		int ok = cJSON_IsString(oid) && strcmp(oid->valuestring, s->oid) == 0 &&
-			 cJSON_IsArray(parts);
-		cJSON_Delete(b);
-		if (!ok)
-			return http_error(r, MHD_HTTP_BAD_REQUEST, "BadRequest",
-					  "Body must be {\"oid\": <this oid>, \"parts\": [...]}", NULL);
-	}
-	rc = store_asm_finish(gw->st, s->oid, s->size, &d, &fresh);
-	if (rc == GG_OK)
-		store_unstage(gw->st, s->oid);
-	if (rc == GG_ECORRUPT || rc == GG_ENOENT)
-		return http_error(r, MHD_HTTP_BAD_REQUEST, "OidMismatch",
-				  "The assembled parts do not match the oid and size; nothing was kept",
-				  NULL);
-	if (rc != GG_OK)
-		return http_error_from(r, rc, "assembling the upload");
-	log_info("staged LFS object %s (%llu bytes, multipart)", s->oid, (unsigned long long)s->size);
-	return json_reply(r, MHD_HTTP_OK, cJSON_CreateObject(), NULL);
-}
-
-/* --- content policy ----------------------------------------------------------- */
-
-/* Checks a staged file's name, size and content.  0, or GG_ETOOBIG /
- * GG_EFORMAT (413 / 422) with the rule in why. */
-static int
-check_content(struct gateway *gw, const char *path, const char *sha256, uint64_t size, char *why,
-	      size_t whysz)
-{
-	const char *base = strrchr(path, '/');
-	size_t bl;
-	int rc = policy_check_path(&gw->cfg.policy, path, size, why, whysz);
-
-	if (rc != GG_OK)
-		return rc;
-	base = base ? base + 1 : path;
-	bl = strlen(base);
-	if (bl > 5 && strcasecmp(base + bl - 5, ".gguf") == 0) {
-		struct gguf_summary g;
-		uint64_t bsize;
-		int fd = -1, prc;
-		if (store_blob_open(gw->st, sha256, &fd, &bsize) != GG_OK) {
-			snprintf(why, whysz, "%s: staged content is missing", path);
-			return GG_EFORMAT;
-		}
-		prc = gguf_parse_fd(fd, bsize, &g);
-		close(fd);
-		if (policy_check_gguf(&gw->cfg.policy, path, prc, &g, why, whysz) != GG_OK)
-			return GG_EFORMAT;
-	} else if (strcmp(base, "README.md") == 0) {
-		uint64_t bsize;
-		int fd = -1;
-		char *text;
-		if (store_blob_open(gw->st, sha256, &fd, &bsize) != GG_OK || bsize > GG_MAX_README_BYTES) {
-			if (fd >= 0)
-				close(fd);
-			snprintf(why, whysz, "README.md: missing, or larger than 4 MiB");
-			return GG_EFORMAT;
-		}
-		text = xmalloc(bsize + 1);
-		rc = pread_all(fd, text, bsize, 0);
-		close(fd);
-		text[bsize] = '\0';
-		rc = rc == GG_OK ? policy_check_readme(text, bsize, why, whysz) : GG_EIO;
-		free(text);
-		if (rc != GG_OK)
-			return GG_EFORMAT;
-	}
-	return GG_OK;
-}
-
-/* A policy refusal: 413 or 422 from the GG code, the rule in words. */
-static enum MHD_Result
-policy_refuse(struct req *r, int rc, const char *why)
-{
-	return http_error(r, http_status_for_error(rc), "PolicyViolation", why, NULL);
-}
-
-/* --- the journal -------------------------------------------------------------- */
-
-/* Sets key to item, replacing or adding (cJSON's replace does nothing for
- * an absent key and would leak the item). */
+/* After a job is journaled (which protects its blobs from then on), or
+ * refused: lets go of the inline files its request staged. */
 static void
-jset(cJSON *o, const char *key, cJSON *item)
+unstage_inline(struct gateway *gw, const struct upload_job *job)
 {
-	cJSON_DeleteItemFromObjectCaseSensitive(o, key);
-	cJSON_AddItemToObject(o, key, item);
-}
-
-
-static int
-job_save(struct gateway *gw, uint64_t id, cJSON *job, unsigned state)
-{
-	struct index_upload u;
-	char *txt;
-	int r;
-
-	jset(job, "state", cJSON_CreateString(state_name(state)));
-	txt = print_json(job);
-	memset(&u, 0, sizeof(u));
-	u.state = state;
-	u.updated_at = now_unix();
-	u.created_at = (uint64_t)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(job, "created"));
-	u.attempts = (unsigned)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(job, "attempts"));
-	u.data = txt;
-	u.len = strlen(txt);
-	r = store_upload_put(gw->st, id, &u);
-	free(txt);
-	return r;
-}
-
-static cJSON *
-job_load(struct gateway *gw, uint64_t id, unsigned *state)
-{
-	struct index_upload u;
-	cJSON *j = NULL;
-
-	if (store_upload_get(gw->st, id, &u) == GG_OK) {
-		j = cJSON_ParseWithLength(u.data, u.len);
-		*state = u.state;
-		free(u.data);
-	}
-	return j;
-}
-
-static uint64_t
-job_new_id(struct gateway *gw)
-{
-	uint64_t id;
-	pthread_mutex_lock(&gw->mu);
-	id = ++gw->next_id;
-	pthread_mutex_unlock(&gw->mu);
-	return id;
-}
-
-static cJSON *
-job_make(uint64_t id, const char *by, enum repo_type type, const char *repo, const char *rev,
-	 const char *summary, const char *description, int retry)
-{
-	cJSON *j = cJSON_CreateObject();
-	cJSON_AddNumberToObject(j, "id", (double)id);
-	cJSON_AddStringToObject(j, "state", "pending");
-	cJSON_AddStringToObject(j, "by", by);
-	cJSON_AddStringToObject(j, "type", route_type_name(type));
-	cJSON_AddStringToObject(j, "repo", repo);
-	cJSON_AddStringToObject(j, "revision", rev);
-	cJSON_AddStringToObject(j, "summary", summary);
-	cJSON_AddStringToObject(j, "description", description);
-	cJSON_AddNumberToObject(j, "created", (double)now_unix());
-	cJSON_AddNumberToObject(j, "attempts", 0);
-	cJSON_AddNumberToObject(j, "next_at", 0);
-	cJSON_AddBoolToObject(j, "retry", retry);
-	cJSON_AddBoolToObject(j, "create_pr", 0);
-	cJSON_AddStringToObject(j, "parentCommit", "");
-	cJSON_AddArrayToObject(j, "files");
-	return j;
-}
-
-static void
-job_add_file(cJSON *job, const char *path, int lfs, const char *sha256, const char *gitsha1,
-	     uint64_t size, int deleted, int folder)
-{
-	cJSON *f = cJSON_CreateObject();
-	cJSON_AddStringToObject(f, "path", path);
-	if (deleted) {
-		cJSON_AddBoolToObject(f, "deleted", 1);
-		cJSON_AddBoolToObject(f, "folder", folder);
-	} else {
-		cJSON_AddBoolToObject(f, "lfs", lfs);
-		cJSON_AddStringToObject(f, "sha256", sha256);
-		cJSON_AddStringToObject(f, "gitsha1", gitsha1 ? gitsha1 : "");
-		cJSON_AddNumberToObject(f, "size", (double)size);
-	}
-	cJSON_AddItemToArray(cJSON_GetObjectItemCaseSensitive(job, "files"), f);
+	for (size_t i = 0; i < job->nfiles; i++)
+		if (!job->files[i].deleted && !job->files[i].lfs)
+			store_unstage(gw->st, job->files[i].sha256);
 }
 
 static const char *
@@ -557,270 +122,10 @@ jstr(cJSON *o, const char *k)
 	return cJSON_IsString(v) ? v->valuestring : "";
 }
 
-static enum repo_type
-jtype(cJSON *o)
-{
-	const char *t = jstr(o, "type");
-	return strcmp(t, "dataset") == 0 ? REPO_DATASET : strcmp(t, "space") == 0 ? REPO_SPACE
-										   : REPO_MODEL;
-}
-
-/*
- * A retried job may have reached upstream before ggufd stopped: if every
- * file of the job is already at the revision's head with the same
- * content, the job is done (exactly once), with that head as its commit.
- */
-static int
-already_published(struct gateway *gw, cJSON *job, char commit[GG_SHA1_HEX + 1])
-{
-	struct upstream_resp ur;
-	struct buf body;
-	cJSON *files = cJSON_GetObjectItemCaseSensitive(job, "files"), *f, *req, *paths, *ans = NULL;
-	char *url, *qrev = upstream_quote(jstr(job, "revision"), 0), *txt;
-	const char *plural = route_type_plural(jtype(job));
-	int ok = 0, n = 0;
-
-	buf_init(&body, GG_MAX_UPSTREAM_JSON);
-	url = xasprintf("/api/%s/%s/revision/%s", plural, jstr(job, "repo"), qrev);
-	free(qrev);
-	if (upstream_api(gw->up, "GET", url, NULL, 0, NULL, &body, &ur) != GG_OK || ur.status != 200)
-		goto done;
-	ans = cJSON_ParseWithLength(body.data ? body.data : "", body.len);
-	if (strlen(jstr(ans, "sha")) != GG_SHA1_HEX)
-		goto done;
-	memcpy(commit, jstr(ans, "sha"), GG_SHA1_HEX + 1);
-	cJSON_Delete(ans);
-	ans = NULL;
-	req = cJSON_CreateObject();
-	paths = cJSON_AddArrayToObject(req, "paths");
-	cJSON_ArrayForEach(f, files)
-	{
-		if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(f, "deleted"))) {
-			cJSON_Delete(req);
-			goto done; /* deletions cannot be checked this way: publish */
-		}
-		cJSON_AddItemToArray(paths, cJSON_CreateString(jstr(f, "path")));
-		n++;
-	}
-	txt = print_json(req);
-	cJSON_Delete(req);
-	free(url);
-	url = xasprintf("/api/%s/%s/paths-info/%s", plural, jstr(job, "repo"), commit);
-	if (upstream_api(gw->up, "POST", url, txt, strlen(txt), "application/json", &body, &ur) !=
-		    GG_OK ||
-	    ur.status != 200) {
-		free(txt);
-		goto done;
-	}
-	free(txt);
-	ans = cJSON_ParseWithLength(body.data ? body.data : "", body.len);
-	if (!cJSON_IsArray(ans) || cJSON_GetArraySize(ans) != n)
-		goto done;
-	ok = 1;
-	cJSON_ArrayForEach(f, files)
-	{
-		cJSON *e, *match = NULL;
-		cJSON_ArrayForEach(e, ans)
-		{
-			if (strcmp(jstr(e, "path"), jstr(f, "path")) == 0)
-				match = e;
-		}
-		if (match == NULL)
-			ok = 0;
-		else if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(f, "lfs")))
-			ok &= strcmp(jstr(cJSON_GetObjectItemCaseSensitive(match, "lfs"), "oid"),
-				     jstr(f, "sha256")) == 0;
-		else
-			ok &= strcmp(jstr(match, "oid"), jstr(f, "gitsha1")) == 0;
-	}
-done:
-	cJSON_Delete(ans);
-	buf_free(&body);
-	free(url);
-	return ok;
-}
-
-/*
- * Publishes a journaled job upstream and records the result, locally and
- * in the journal.  Returns 0, GG_EUNAVAIL (transient: retry later),
- * GG_EINVAL (refused).
- */
-static int
-job_publish(struct gateway *gw, uint64_t id, cJSON *job, struct publish_result *res)
-{
-	cJSON *files = cJSON_GetObjectItemCaseSensitive(job, "files"), *f;
-	unsigned attempts = (unsigned)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(job, "attempts"));
-	struct publish_req req;
-	enum repo_type type = jtype(job);
-	size_t i = 0;
-	int r, retry = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(job, "retry"));
-
-	memset(&req, 0, sizeof(req));
-	memset(res, 0, sizeof(*res));
-	req.type = type;
-	snprintf(req.repo, sizeof(req.repo), "%s", jstr(job, "repo"));
-	snprintf(req.rev, sizeof(req.rev), "%s", jstr(job, "revision"));
-	snprintf(req.summary, sizeof(req.summary), "%s", jstr(job, "summary"));
-	snprintf(req.description, sizeof(req.description), "%s", jstr(job, "description"));
-	snprintf(req.parent, sizeof(req.parent), "%s", jstr(job, "parentCommit"));
-	req.create_pr = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(job, "create_pr"));
-	req.n = (size_t)cJSON_GetArraySize(files);
-	req.files = xcalloc(req.n ? req.n : 1, sizeof(*req.files));
-	cJSON_ArrayForEach(f, files)
-	{
-		struct publish_file *pf = &req.files[i++];
-		snprintf(pf->path, sizeof(pf->path), "%s", jstr(f, "path"));
-		pf->deleted = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(f, "deleted"));
-		pf->folder = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(f, "folder"));
-		pf->lfs = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(f, "lfs"));
-		snprintf(pf->sha256, sizeof(pf->sha256), "%s", jstr(f, "sha256"));
-		pf->size = (uint64_t)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(f, "size"));
-	}
-	jset(job, "attempts", cJSON_CreateNumber(attempts + 1));
-	job_save(gw, id, job, STORE_JOB_PUBLISHING);
-	if (attempts > 0 && already_published(gw, job, res->commit)) {
-		log_info("upload job %llu was already published upstream (%.12s)",
-			 (unsigned long long)id, res->commit);
-		r = GG_OK;
-	} else {
-		r = publish_run(gw->up, gw->st, &req, res);
-	}
-	if (r == GG_OK) {
-		/* Serve the new files at once, under the new commit. */
-		cJSON_ArrayForEach(f, files)
-		{
-			if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(f, "deleted")))
-				continue;
-			store_record_file(gw->st, type, req.repo, res->commit, jstr(f, "path"),
-					  cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(f, "lfs")),
-					  jstr(f, "sha256"), jstr(f, "gitsha1"),
-					  (uint64_t)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(f, "size")));
-		}
-		if (!req.create_pr)
-			store_set_ref(gw->st, type, req.repo, req.rev, res->commit);
-		jset(job, "commit", cJSON_CreateString(res->commit));
-		cJSON_DeleteItemFromObjectCaseSensitive(job, "commitUrl");
-		cJSON_AddStringToObject(job, "commitUrl", res->commit_url);
-		cJSON_DeleteItemFromObjectCaseSensitive(job, "error");
-		job_save(gw, id, job, STORE_JOB_DONE);
-	} else {
-		uint64_t wait = 1ull << (attempts < 6 ? attempts + 1 : 6); /* 2 s .. 64 s */
-		cJSON_DeleteItemFromObjectCaseSensitive(job, "error");
-		cJSON_AddStringToObject(job, "error", res->error);
-		jset(job, "next_at",
-						       cJSON_CreateNumber((double)(now_unix() + wait)));
-		job_save(gw, id, job, r == GG_EUNAVAIL && retry ? STORE_JOB_PENDING : STORE_JOB_FAILED);
-	}
-	/* The audit trail: who, what, where, result. */
-	cJSON_ArrayForEach(f, files)
-	{
-		log_info("audit: upload by=%s repo=%s%s path=%s sha256=%s size=%.0f result=%s "
-			 "commit=%s job=%llu",
-			 jstr(job, "by"), route_type_prefix(type), req.repo, jstr(f, "path"),
-			 cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(f, "deleted")) ? "(deleted)"
-										   : jstr(f, "sha256"),
-			 cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(f, "size")),
-			 r == GG_OK ? "published" : r == GG_EUNAVAIL ? "upstream-unavailable" : "refused",
-			 r == GG_OK ? res->commit : "-", (unsigned long long)id);
-	}
-	free(req.files);
-	return r;
-}
-
-/* --- the worker: journaled jobs waiting for upstream ------------------------------ */
-
-struct due {
-	uint64_t ids[GG_GATEWAY_BATCH];
-	size_t n;
-};
-
-/* Takes the first GG_GATEWAY_BATCH pending jobs; the rest wait for the
- * next pass, a second later (none is dropped: they stay journaled). */
-static int
-due_cb(void *ctx, uint64_t id, const struct index_upload *rec)
-{
-	struct due *d = ctx;
-	if (rec->state != STORE_JOB_PENDING)
-		return 0;
-	d->ids[d->n++] = id;
-	return d->n == GG_GATEWAY_BATCH;
-}
-
-static void *
-worker(void *arg)
-{
-	struct gateway *gw = arg;
-
-	pthread_mutex_lock(&gw->mu);
-	while (!gw->stopping) {
-		struct timespec ts;
-		struct due d;
-
-		pthread_mutex_unlock(&gw->mu);
-		memset(&d, 0, sizeof(d));
-		store_upload_foreach(gw->st, due_cb, &d);
-		for (size_t i = 0; i < d.n && !atomic_load(&gw->stopping); i++) {
-			unsigned state = 0;
-			cJSON *job = job_load(gw, d.ids[i], &state);
-			struct publish_result res;
-			if (job != NULL && state == STORE_JOB_PENDING &&
-			    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(job, "retry")) &&
-			    cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(job, "next_at")) <=
-				    (double)now_unix()) {
-				int r = job_publish(gw, d.ids[i], job, &res);
-				log_info("upload job %llu: %s%s%s", (unsigned long long)d.ids[i],
-					 r == GG_OK ? "published " : "not yet published: ",
-					 r == GG_OK ? res.commit : res.error, "");
-			}
-			cJSON_Delete(job);
-		}
-		pthread_mutex_lock(&gw->mu);
-		if (gw->stopping)
-			break;
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_sec += 1;
-		pthread_cond_timedwait(&gw->cv, &gw->mu, &ts);
-	}
-	pthread_mutex_unlock(&gw->mu);
-	return NULL;
-}
-
-static void
-wake_worker(struct gateway *gw)
-{
-	pthread_mutex_lock(&gw->mu);
-	pthread_cond_signal(&gw->cv);
-	pthread_mutex_unlock(&gw->mu);
-}
-
-/* Every job caught publishing, however many (a growable list). */
-struct recover {
-	uint64_t *ids;
-	size_t n, cap;
-	uint64_t last;
-};
-
-static int
-recover_cb(void *ctx, uint64_t id, const struct index_upload *rec)
-{
-	struct recover *rc = ctx;
-	rc->last = id;
-	if (rec->state != STORE_JOB_PUBLISHING)
-		return 0;
-	if (rc->n == rc->cap) {
-		rc->cap = rc->cap ? 2 * rc->cap : 64;
-		rc->ids = xrealloc(rc->ids, rc->cap * sizeof(*rc->ids));
-	}
-	rc->ids[rc->n++] = id;
-	return 0;
-}
-
 struct gateway *
 gateway_new(struct store *st, struct upstream *up, const struct gateway_config *cfg)
 {
 	struct gateway *gw = xcalloc(1, sizeof(*gw));
-	struct recover rc;
-	int r;
 
 	gw->st = st;
 	gw->up = up;
@@ -833,25 +138,7 @@ gateway_new(struct store *st, struct upstream *up, const struct gateway_config *
 		gw->cfg.href_ttl = GG_HREF_TTL_SEC;
 	pthread_mutex_init(&gw->mu, NULL);
 	pthread_cond_init(&gw->cv, NULL);
-	/* Jobs caught mid-publish by a stop or crash go back to the queue
-	 * (with the exactly-once check), or fail if a client was waiting. */
-	memset(&rc, 0, sizeof(rc));
-	if ((r = store_upload_foreach(st, recover_cb, &rc)) != GG_OK)
-		log_warnx("reading the upload journal: %s", gg_strerror(r));
-	gw->next_id = rc.last;
-	for (size_t i = 0; i < rc.n; i++) {
-		unsigned state;
-		cJSON *job = job_load(gw, rc.ids[i], &state);
-		if (job == NULL)
-			continue;
-		job_save(gw, rc.ids[i], job,
-			 cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(job, "retry")) ? STORE_JOB_PENDING
-										       : STORE_JOB_FAILED);
-		cJSON_Delete(job);
-	}
-	free(rc.ids);
-	if (up != NULL && pthread_create(&gw->worker, NULL, worker, gw) == 0)
-		gw->worker_started = 1;
+	uploadq_start(gw);
 	return gw;
 }
 
@@ -860,208 +147,10 @@ gateway_free(struct gateway *gw)
 {
 	if (gw == NULL)
 		return;
-	pthread_mutex_lock(&gw->mu);
-	gw->stopping = 1;
-	pthread_cond_broadcast(&gw->cv);
-	pthread_mutex_unlock(&gw->mu);
-	if (gw->worker_started)
-		pthread_join(gw->worker, NULL);
+	uploadq_stop(gw);
 	pthread_mutex_destroy(&gw->mu);
 	pthread_cond_destroy(&gw->cv);
 	free(gw);
-}
-
-/* --- publishing from a request (off the MHD thread) -------------------------------- */
-
-struct pub_ctx {
-	struct gateway *gw;
-	uint64_t id;
-	cJSON *job;
-	int plain;
-	int rc;
-	struct publish_result res;
-};
-
-static void
-pub_ctx_free(void *p)
-{
-	struct pub_ctx *c = p;
-	cJSON_Delete(c->job);
-	free(c);
-}
-
-static void
-pub_work(struct req *r)
-{
-	struct pub_ctx *c = r->async_ctx;
-	c->rc = job_publish(c->gw, c->id, c->job, &c->res);
-}
-
-static enum MHD_Result
-pub_finish(struct req *r)
-{
-	struct pub_ctx *c = r->async_ctx;
-	cJSON *o = cJSON_CreateObject();
-
-	if (c->rc == GG_OK) {
-		if (c->plain) {
-			cJSON_AddNumberToObject(o, "id", (double)c->id);
-			cJSON_AddStringToObject(o, "state", "done");
-		} else {
-			cJSON_AddTrueToObject(o, "success");
-		}
-		cJSON_AddStringToObject(o, "commitOid", c->res.commit);
-		cJSON_AddStringToObject(o, "commitUrl", c->res.commit_url);
-		cJSON_AddStringToObject(o, "hookOutput", "");
-		if (c->res.pr_url[0] != '\0')
-			cJSON_AddStringToObject(o, "pullRequestUrl", c->res.pr_url);
-		return json_reply(r, MHD_HTTP_OK, o, NULL);
-	}
-	cJSON_Delete(o);
-	if (c->rc == GG_EUNAVAIL && c->plain) {
-		o = cJSON_CreateObject();
-		cJSON_AddNumberToObject(o, "id", (double)c->id);
-		cJSON_AddStringToObject(o, "state", "pending");
-		cJSON_AddStringToObject(o, "message",
-					"Upstream is unavailable: the file is stored and will be "
-					"published when upstream is back (GET /api/ggufd/uploads/ID)");
-		cJSON_AddStringToObject(o, "error", c->res.error);
-		wake_worker(c->gw);
-		return json_reply(r, MHD_HTTP_ACCEPTED, o, NULL);
-	}
-	if (c->rc == GG_EUNAVAIL) {
-		char msg[700];
-		snprintf(msg, sizeof(msg),
-			 "Upstream is unavailable (%s); your files are staged here, so retrying "
-			 "the upload later will not send them again",
-			 c->res.error);
-		return http_error(r, MHD_HTTP_SERVICE_UNAVAILABLE, "UpstreamUnavailable", msg, NULL);
-	}
-	/* Refused upstream: conflicts and validation keep their status. */
-	return hub_relay_upstream(r, HUB_RELAY_WRITE, c->res.status, NULL, c->res.error, NULL, 0);
-}
-
-static enum MHD_Result
-publish_async(struct req *r, struct gateway *gw, uint64_t id, cJSON *job, int plain)
-{
-	struct pub_ctx *c = xcalloc(1, sizeof(*c));
-	c->gw = gw;
-	c->id = id;
-	c->job = job;
-	c->plain = plain;
-	return http_run_async(r, pub_work, pub_finish, c, pub_ctx_free);
-}
-
-/*
- * A refused upload lets go of the blob it staged, and removes it if its
- * record was new (fresh) and nothing else needs it: another upload of the
- * same bytes in flight, a journaled job, a file (store.h).
- */
-static void
-drop_refused(struct gateway *gw, const char *sha256, int fresh)
-{
-	store_unstage(gw->st, sha256);
-	if (fresh)
-		store_drop_unreferenced(gw->st, sha256);
-}
-
-/* After a job is journaled (which protects its blobs from then on), or
- * refused: lets go of the inline files its request staged. */
-static void
-unstage_inline(struct gateway *gw, cJSON *job)
-{
-	cJSON *f;
-	cJSON_ArrayForEach(f, cJSON_GetObjectItemCaseSensitive(job, "files"))
-	{
-		cJSON *lfs = cJSON_GetObjectItemCaseSensitive(f, "lfs");
-		if (cJSON_IsFalse(lfs))
-			store_unstage(gw->st, jstr(f, "sha256"));
-	}
-}
-
-/* --- PUT /api/ggufd/upload/{ns}/{name}/{path...} ------------------------------------- */
-
-int
-upload_begin(struct req *r, enum MHD_Result *res)
-{
-	struct gateway *gw = r->app->gw;
-	const char *msg = http_header(r, "X-Commit-Message");
-	char why[700];
-	struct sink *s;
-	int64_t cl;
-	int rc;
-
-	if (!store_valid_path(r->route.path)) {
-		*res = http_error(r, MHD_HTTP_BAD_REQUEST, NULL, "Invalid repo or path", NULL);
-		return GG_EINVAL;
-	}
-	if (repo_allowed(r, gw, r->route.type, r->route.repo, res) != 0)
-		return GG_EINVAL;
-	cl = content_length(r);
-	if (cl < 0) {
-		*res = http_error(r, MHD_HTTP_LENGTH_REQUIRED, NULL, "Content-Length is required", NULL);
-		return GG_EINVAL;
-	}
-	rc = policy_check_path(&gw->cfg.policy, r->route.path, (uint64_t)cl, why, sizeof(why));
-	if (rc != GG_OK) {
-		*res = policy_refuse(r, rc, why);
-		return rc;
-	}
-	s = xcalloc(1, sizeof(*s));
-	s->kind = SINK_PLAIN;
-	s->gw = gw;
-	s->size = s->expect = (uint64_t)cl;
-	s->type = r->route.type;
-	memcpy(s->repo, r->route.repo, sizeof(s->repo));
-	memcpy(s->path, r->route.path, sizeof(s->path));
-	memcpy(s->by, r->token_name, sizeof(s->by));
-	snprintf(s->message, sizeof(s->message), "%s", msg ? msg : "");
-	if (store_writer_open(gw->st, cl, &s->w) != GG_OK)
-		return sink_refuse(r, s, MHD_HTTP_INTERNAL_SERVER_ERROR, NULL, "Cannot stage", res);
-	r->sink = s;
-	r->sink_data = sink_data;
-	r->sink_free = sink_free;
-	return GG_OK;
-}
-
-enum MHD_Result
-upload_end(struct req *r)
-{
-	struct sink *s = r->sink;
-	struct gateway *gw = s->gw;
-	struct blob_digest d;
-	char why[700], summary[600];
-	uint64_t id;
-	cJSON *job;
-	int rc, fresh;
-
-	if (s->failed)
-		return http_error(r, MHD_HTTP_BAD_REQUEST, "SizeMismatch",
-				  "The body does not match its Content-Length", NULL);
-	rc = store_writer_finish(gw->st, s->w, NULL, &d, &fresh);
-	s->w = NULL;
-	if (rc != GG_OK)
-		return http_error(r, rc == GG_ECORRUPT ? MHD_HTTP_BAD_REQUEST : 500, "SizeMismatch",
-				  "The body does not match its Content-Length", NULL);
-	rc = check_content(gw, s->path, d.sha256, d.size, why, sizeof(why));
-	if (rc != GG_OK) {
-		drop_refused(gw, d.sha256, fresh);
-		log_info("audit: upload by=%s repo=%s path=%s sha256=%s size=%llu result=refused (%s)",
-			 s->by, s->repo, s->path, d.sha256, (unsigned long long)d.size, why);
-		return policy_refuse(r, rc, why);
-	}
-	snprintf(summary, sizeof(summary), "%s",
-		 s->message[0] ? s->message : "Upload with the ggufd gateway");
-	id = job_new_id(gw);
-	job = job_make(id, s->by, s->type, s->repo, "main", summary, "", 1);
-	job_add_file(job, s->path, store_is_lfs_path(s->path, d.size), d.sha256, d.gitsha1, d.size,
-		     0, 0);
-	/* Journaled as publishing: the worker leaves it to this request (a
-	 * restart turns it back into pending).  The journal protects the
-	 * blob from here on. */
-	job_save(gw, id, job, STORE_JOB_PUBLISHING);
-	store_unstage(gw->st, d.sha256);
-	return publish_async(r, gw, id, job, 1);
 }
 
 /* --- the Hub protocol ------------------------------------------------------------- */
@@ -1088,7 +177,7 @@ gateway_whoami(struct req *r)
 		cJSON_AddStringToObject(at, "role", scope >= TOKEN_UPLOAD ? "write" : "read");
 		cJSON_AddStringToObject(o, "ggufdScope", token_scope_name(scope));
 	}
-	return json_reply(r, MHD_HTTP_OK, o, NULL);
+	return gateway_json_reply(r, MHD_HTTP_OK, o, NULL);
 }
 
 enum MHD_Result
@@ -1112,7 +201,7 @@ gateway_validate_yaml(struct req *r)
 	}
 	cJSON_Delete(b);
 	/* Python reads the JSON before the status: always JSON, always 200. */
-	return json_reply(r, MHD_HTTP_OK, o, NULL);
+	return gateway_json_reply(r, MHD_HTTP_OK, o, NULL);
 }
 
 enum MHD_Result
@@ -1155,7 +244,7 @@ gateway_repo_create(struct req *r)
 		return http_error(r, MHD_HTTP_BAD_REQUEST, "BadRequest", "Invalid repo name", NULL);
 	}
 	cJSON_Delete(b);
-	if (repo_allowed(r, gw, t, repo, &res) != 0)
+	if (gateway_repo_allowed(r, gw, t, repo, &res) != 0)
 		return res;
 	/* Forwarded with the held token; the answer (200, or 409 with its
 	 * "url" that exist_ok reads) is relayed. */
@@ -1185,7 +274,7 @@ gateway_preupload(struct req *r)
 	struct index_ref ref;
 	int n = 0;
 
-	if (repo_allowed(r, gw, r->route.type, r->route.repo, &res) != 0)
+	if (gateway_repo_allowed(r, gw, r->route.type, r->route.repo, &res) != 0)
 		return res;
 	b = cJSON_ParseWithLength(r->body.data ? r->body.data : "", r->body.len);
 	files = cJSON_GetObjectItemCaseSensitive(b, "files");
@@ -1215,7 +304,7 @@ gateway_preupload(struct req *r)
 		if (rc != GG_OK) {
 			cJSON_Delete(o);
 			cJSON_Delete(b);
-			return policy_refuse(r, rc, why);
+			return gateway_policy_refuse(r, rc, why);
 		}
 		e = cJSON_CreateObject();
 		cJSON_AddStringToObject(e, "path", p->valuestring);
@@ -1228,128 +317,28 @@ gateway_preupload(struct req *r)
 	cJSON_Delete(b);
 	if (store_ref_get(r->app->st, r->route.type, r->route.repo, r->route.rev, &ref) == GG_OK)
 		cJSON_AddStringToObject(o, "commitOid", ref.commit);
-	return json_reply(r, MHD_HTTP_OK, o, NULL);
-}
-
-enum MHD_Result
-lfs_batch(struct req *r)
-{
-	struct gateway *gw = r->app->gw;
-	enum MHD_Result res;
-	cJSON *b, *op, *objs, *tr, *algo, *obj, *o, *out;
-	int multipart_ok = 0, used_multipart = 0;
-
-	if (repo_allowed(r, gw, r->route.type, r->route.repo, &res) != 0)
-		return res;
-	b = cJSON_ParseWithLength(r->body.data ? r->body.data : "", r->body.len);
-	op = cJSON_GetObjectItemCaseSensitive(b, "operation");
-	objs = cJSON_GetObjectItemCaseSensitive(b, "objects");
-	tr = cJSON_GetObjectItemCaseSensitive(b, "transfers");
-	algo = cJSON_GetObjectItemCaseSensitive(b, "hash_algo");
-	if (!cJSON_IsString(op) || !cJSON_IsArray(objs) ||
-	    cJSON_GetArraySize(objs) > MAX_BATCH_OBJECTS ||
-	    (algo != NULL && (!cJSON_IsString(algo) || (strcmp(algo->valuestring, "sha256") != 0 &&
-							 strcmp(algo->valuestring, "sha_256") != 0)))) {
-		cJSON_Delete(b);
-		return http_error(r, MHD_HTTP_UNPROCESSABLE_CONTENT, "BadRequest",
-				  "Expected {\"operation\":\"upload\",\"objects\":[{\"oid\",\"size\"}],"
-				  "\"hash_algo\":\"sha256\"}",
-				  NULL);
-	}
-	if (strcmp(op->valuestring, "upload") != 0) {
-		cJSON_Delete(b);
-		return http_error(r, MHD_HTTP_UNPROCESSABLE_CONTENT, "BadRequest",
-				  "This gateway accepts LFS uploads only; download through /resolve/",
-				  NULL);
-	}
-	cJSON_ArrayForEach(o, tr)
-	{
-		if (cJSON_IsString(o) && strcmp(o->valuestring, "multipart") == 0)
-			multipart_ok = 1;
-	}
-	out = cJSON_CreateArray();
-	cJSON_ArrayForEach(obj, objs)
-	{
-		cJSON *oid = cJSON_GetObjectItemCaseSensitive(obj, "oid");
-		cJSON *e = cJSON_CreateObject(), *actions, *upload;
-		uint64_t size = 0;
-		int size_ok = json_get_u64(obj, "size", JSON_MAX_EXACT_INT, &size) == GG_OK;
-
-		if (!cJSON_IsString(oid) || !oid_ok(oid->valuestring, strlen(oid->valuestring)) ||
-		    !size_ok) {
-			cJSON *err = cJSON_AddObjectToObject(e, "error");
-			cJSON_AddStringToObject(e, "oid", cJSON_IsString(oid) ? oid->valuestring : "");
-			cJSON_AddNumberToObject(e, "size", (double)size);
-			cJSON_AddNumberToObject(err, "code", 422);
-			cJSON_AddStringToObject(err, "message", "oid must be 64 lowercase hex, size >= 0");
-			cJSON_AddItemToArray(out, e);
-			continue;
-		}
-		cJSON_AddStringToObject(e, "oid", oid->valuestring);
-		cJSON_AddNumberToObject(e, "size", (double)size);
-		cJSON_AddTrueToObject(e, "authenticated");
-		if (size > gw->cfg.policy.max_size) {
-			cJSON *err = cJSON_AddObjectToObject(e, "error");
-			cJSON_AddNumberToObject(err, "code", 422);
-			cJSON_AddStringToObject(err, "message", "object is over the upload size limit");
-			cJSON_AddItemToArray(out, e);
-			continue;
-		}
-		/* Already here: no action, so a retried upload sends nothing. */
-		if (store_blob_exists(gw->st, oid->valuestring)) {
-			cJSON_AddItemToArray(out, e);
-			continue;
-		}
-		actions = cJSON_AddObjectToObject(e, "actions");
-		upload = cJSON_AddObjectToObject(actions, "upload");
-		if (multipart_ok && size > gw->cfg.multipart_threshold) {
-			uint64_t cs = gw->cfg.chunk_size, nparts = (size + cs - 1) / cs;
-			cJSON *h = cJSON_AddObjectToObject(upload, "header");
-			char num[32], key[16];
-			snprintf(num, sizeof(num), "%llu", (unsigned long long)cs);
-			cJSON_AddStringToObject(h, "chunk_size", num);
-			for (uint64_t i = 1; i <= nparts; i++) {
-				char *href = signed_href(r, gw, "part", oid->valuestring, size, (unsigned)i);
-				snprintf(key, sizeof(key), "%05llu", (unsigned long long)i);
-				cJSON_AddStringToObject(h, key, href ? href : "");
-				free(href);
-			}
-			{
-				char *href = signed_href(r, gw, "complete", oid->valuestring, size, 0);
-				cJSON_AddStringToObject(upload, "href", href ? href : "");
-				free(href);
-			}
-			used_multipart = 1;
-		} else {
-			char *href = signed_href(r, gw, "lfs", oid->valuestring, size, 0);
-			cJSON_AddStringToObject(upload, "href", href ? href : "");
-			free(href);
-		}
-		cJSON_AddNumberToObject(upload, "expires_in", gw->cfg.href_ttl);
-		cJSON_AddItemToArray(out, e);
-	}
-	cJSON_Delete(b);
-	o = cJSON_CreateObject();
-	cJSON_AddStringToObject(o, "transfer", used_multipart ? "multipart" : "basic");
-	cJSON_AddItemToObject(o, "objects", out);
-	return json_reply(r, MHD_HTTP_OK, o, LFS_JSON);
+	return gateway_json_reply(r, MHD_HTTP_OK, o, NULL);
 }
 
 /* One commit operation (NDJSON line value, or a JSON-form entry). */
 static int
-commit_op(struct req *r, struct gateway *gw, cJSON *job, const char *key, cJSON *v, char *why,
+commit_op(struct gateway *gw, struct upload_job *job, const char *key, cJSON *v, char *why,
 	  size_t whysz, int *err)
 {
 	const char *path = jstr(v, "path");
 
 	*err = GG_EINVAL;
 	if (strcmp(key, "header") == 0) {
-		jset(job, "summary",
-						       cJSON_CreateString(jstr(v, "summary")));
-		jset(job, "description",
-						       cJSON_CreateString(jstr(v, "description")));
-		jset(job, "parentCommit",
-						       cJSON_CreateString(jstr(v, "parentCommit")));
+		if (snprintf_checked(job->summary, sizeof(job->summary), "%s",
+				     jstr(v, "summary")) != GG_OK ||
+		    snprintf_checked(job->description, sizeof(job->description), "%s",
+				     jstr(v, "description")) != GG_OK ||
+		    snprintf_checked(job->parent, sizeof(job->parent), "%s",
+				     jstr(v, "parentCommit")) != GG_OK) {
+			snprintf(why, whysz, "the commit's summary, description or parentCommit "
+					     "is too long");
+			return -1;
+		}
 		return 0;
 	}
 	if (!store_valid_path(path) && strcmp(key, "deletedFolder") != 0) {
@@ -1357,13 +346,13 @@ commit_op(struct req *r, struct gateway *gw, cJSON *job, const char *key, cJSON 
 		return -1;
 	}
 	if (strcmp(key, "deletedFile") == 0 || strcmp(key, "deletedFolder") == 0) {
-		job_add_file(job, path, 0, NULL, NULL, 0, 1, strcmp(key, "deletedFolder") == 0);
+		journal_job_add_deletion(job, path, strcmp(key, "deletedFolder") == 0);
 		return 0;
 	}
 	if (strcmp(key, "lfsFile") == 0) {
 		const char *oid = jstr(v, "oid");
 		uint64_t size = 0;
-		if (!oid_ok(oid, strlen(oid)) ||
+		if (!(strlen(oid) == GG_SHA256_HEX && is_lower_hex(oid, GG_SHA256_HEX)) ||
 		    json_get_u64(v, "size", JSON_MAX_EXACT_INT, &size) != GG_OK) {
 			snprintf(why, whysz, "%s: lfsFile needs a sha256 oid and a size", path);
 			return -1;
@@ -1376,9 +365,9 @@ commit_op(struct req *r, struct gateway *gw, cJSON *job, const char *key, cJSON 
 				 path, oid, (unsigned long long)size);
 			return -1;
 		}
-		if ((*err = check_content(gw, path, oid, size, why, whysz)) != GG_OK)
+		if ((*err = policy_check_blob(&gw->cfg.policy, gw->st, path, oid, size, why, whysz)) != GG_OK)
 			return -1;
-		job_add_file(job, path, 1, oid, NULL, size, 0, 0);
+		journal_job_add_file(job, path, 1, oid, NULL, size);
 		return 0;
 	}
 	if (strcmp(key, "file") == 0) {
@@ -1407,11 +396,11 @@ commit_op(struct req *r, struct gateway *gw, cJSON *job, const char *key, cJSON 
 			snprintf(why, whysz, "%s: cannot stage: %s", path, gg_strerror(rc));
 			return -1;
 		}
-		if ((*err = check_content(gw, path, d.sha256, d.size, why, whysz)) != GG_OK) {
-			drop_refused(gw, d.sha256, fresh);
+		if ((*err = policy_check_blob(&gw->cfg.policy, gw->st, path, d.sha256, d.size, why, whysz)) != GG_OK) {
+			gateway_drop_refused(gw, d.sha256, fresh);
 			return -1;
 		}
-		job_add_file(job, path, 0, d.sha256, d.gitsha1, d.size, 0, 0);
+		journal_job_add_file(job, path, 0, d.sha256, d.gitsha1, d.size);
 		return 0;
 	}
 	snprintf(why, whysz, "unknown commit operation \"%s\"", key);
@@ -1427,39 +416,40 @@ gateway_commit(struct req *r)
 	const char *ct = http_header(r, "Content-Type");
 	enum MHD_Result res;
 	int err = GG_EINVAL;
-	uint64_t id;
-	cJSON *job;
+	struct upload_job *job;
 	int bad = 0;
 
-	if (repo_allowed(r, gw, r->route.type, r->route.repo, &res) != 0)
+	if (gateway_repo_allowed(r, gw, r->route.type, r->route.repo, &res) != 0)
 		return res;
-	id = job_new_id(gw);
-	job = job_make(id, name, r->route.type, r->route.repo, r->route.rev, "Upload with ggufd", "", 0);
-	jset(job, "create_pr",
-					       cJSON_CreateBool(http_query_bool(r, "create_pr")));
+	job = xcalloc(1, sizeof(*job));
+	journal_job_init(job, uploadq_new_id(gw), name, r->route.type, r->route.repo, r->route.rev,
+			 "Upload with ggufd", "", 0);
+	job->create_pr = http_query_bool(r, "create_pr");
 	if (ct != NULL && strncasecmp(ct, "application/json", 16) == 0) {
 		/* The Hub's JSON form: {"summary","description","files","lfsFiles",
 		 * "deletedFiles"}. */
 		cJSON *b = cJSON_ParseWithLength(r->body.data ? r->body.data : "", r->body.len), *e;
 		if (!cJSON_IsObject(b)) {
 			cJSON_Delete(b);
-			cJSON_Delete(job);
+			journal_job_free(job);
+			free(job);
 			return http_error(r, MHD_HTTP_BAD_REQUEST, "BadRequest", "Body is not JSON", NULL);
 		}
-		commit_op(r, gw, job, "header", b, why, sizeof(why), &err);
+		if (commit_op(gw, job, "header", b, why, sizeof(why), &err) != 0)
+			bad = 1;
 		cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(b, "files"))
 		{
-			if (!bad && commit_op(r, gw, job, "file", e, why, sizeof(why), &err) != 0)
+			if (!bad && commit_op(gw, job, "file", e, why, sizeof(why), &err) != 0)
 				bad = 1;
 		}
 		cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(b, "lfsFiles"))
 		{
-			if (!bad && commit_op(r, gw, job, "lfsFile", e, why, sizeof(why), &err) != 0)
+			if (!bad && commit_op(gw, job, "lfsFile", e, why, sizeof(why), &err) != 0)
 				bad = 1;
 		}
 		cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(b, "deletedFiles"))
 		{
-			if (!bad && commit_op(r, gw, job, "deletedFile", e, why, sizeof(why), &err) != 0)
+			if (!bad && commit_op(gw, job, "deletedFile", e, why, sizeof(why), &err) != 0)
 				bad = 1;
 		}
 		cJSON_Delete(b);
@@ -1479,7 +469,7 @@ gateway_commit(struct req *r)
 						 lines + 1);
 					err = GG_EINVAL;
 					bad = 1;
-				} else if (commit_op(r, gw, job, k->valuestring, v, why, sizeof(why),
+				} else if (commit_op(gw, job, k->valuestring, v, why, sizeof(why),
 						     &err) != 0) {
 					bad = 1;
 				}
@@ -1489,7 +479,7 @@ gateway_commit(struct req *r)
 			p = le + 1;
 		}
 	}
-	if (!bad && cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(job, "files")) == 0) {
+	if (!bad && job->nfiles == 0) {
 		snprintf(why, sizeof(why), "The commit has no files");
 		err = GG_EINVAL;
 		bad = 1;
@@ -1498,55 +488,17 @@ gateway_commit(struct req *r)
 		log_info("audit: commit by=%s repo=%s%s result=refused (%s)", name,
 			 route_type_prefix(r->route.type), r->route.repo, why);
 		unstage_inline(gw, job);
-		cJSON_Delete(job);
+		journal_job_free(job);
+		free(job);
 		if (err == GG_EFORMAT || err == GG_ETOOBIG)
-			return policy_refuse(r, err, why);
+			return gateway_policy_refuse(r, err, why);
 		return http_error(r, http_status_for_error(err), "BadRequest", why, NULL);
 	}
 	/* Journaled as publishing: the worker leaves it to this request (a
 	 * restart turns it back into pending).  The journal protects the
 	 * inline files' blobs from here on. */
-	job_save(gw, id, job, STORE_JOB_PUBLISHING);
+	uploadq_save(gw, job, STORE_JOB_PUBLISHING);
 	unstage_inline(gw, job);
-	return publish_async(r, gw, id, job, 0);
+	return uploadq_publish(r, gw, job, 0);
 }
 
-/* --- GET /api/ggufd/uploads[/{id}] -------------------------------------------------- */
-
-struct list_ctx {
-	cJSON *arr;
-};
-
-static int
-list_cb(void *ctx, uint64_t id, const struct index_upload *rec)
-{
-	struct list_ctx *l = ctx;
-	cJSON *j = cJSON_ParseWithLength(rec->data, rec->len);
-	(void)id;
-	if (j != NULL)
-		cJSON_AddItemToArray(l->arr, j);
-	return 0;
-}
-
-enum MHD_Result
-gateway_upload_job(struct req *r)
-{
-	unsigned state;
-	cJSON *j = job_load(r->app->gw, r->route.id, &state);
-	if (j == NULL)
-		return http_error(r, MHD_HTTP_NOT_FOUND, NULL, "No such upload job", NULL);
-	return json_reply(r, MHD_HTTP_OK, j, NULL);
-}
-
-enum MHD_Result
-gateway_uploads(struct req *r)
-{
-	struct list_ctx l = { cJSON_CreateArray() };
-	int rc = store_upload_foreach(r->app->st, list_cb, &l);
-
-	if (rc != GG_OK) {
-		cJSON_Delete(l.arr);
-		return http_error_from(r, rc, "reading the upload journal");
-	}
-	return json_reply(r, MHD_HTTP_OK, l.arr, NULL);
-}

@@ -35,8 +35,8 @@ struct gateway *gateway_new(struct store *st, struct upstream *up, const struct 
 void gateway_free(struct gateway *gw);
 
 /*
- * Route handlers (the route table gives their methods, scope and body):
- * the Hub's upload protocol ...
+ * Route handlers of the Hub's commit protocol (the route table gives their
+ * methods, scope and body):
  */
 enum MHD_Result gateway_preupload(struct req *r);     /* POST .../preupload/{rev} */
 enum MHD_Result gateway_commit(struct req *r);        /* POST .../commit/{rev} */
@@ -44,14 +44,7 @@ enum MHD_Result gateway_repo_create(struct req *r);   /* POST /api/repos/create 
 enum MHD_Result gateway_whoami(struct req *r);        /* GET /api/whoami-v2 */
 enum MHD_Result gateway_validate_yaml(struct req *r); /* POST /api/validate-yaml */
 enum MHD_Result gateway_xet(struct req *r);           /* .../xet-*-token/...: 501 */
-/* ... the LFS batch API and the signed transfer hrefs it hands out ... */
-enum MHD_Result lfs_batch(struct req *r); /* POST /{repo}.git/info/lfs/objects/batch */
-int lfs_begin(struct req *r, enum MHD_Result *res); /* PUT|POST /_ggufd/lfs/{oid}... */
-enum MHD_Result lfs_end(struct req *r);
-/* ... ggufd's plain PUT and the upload journal. */
-int upload_begin(struct req *r, enum MHD_Result *res); /* PUT /api/ggufd/upload/... */
-enum MHD_Result upload_end(struct req *r);
-enum MHD_Result gateway_uploads(struct req *r);    /* GET /api/ggufd/uploads */
-enum MHD_Result gateway_upload_job(struct req *r); /* GET /api/ggufd/uploads/{id} */
+/* (The LFS batch API: lfs.h; ggufd's plain PUT: upload.h; the journal's
+ * routes: uploadq.h.) */
 
 #endif

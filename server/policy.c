@@ -10,11 +10,14 @@
 
 #include <ctype.h>
 #include <fnmatch.h>
+#include <stdlib.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
 #include "policy.h"
+#include "store.h"
 #include "util.h"
 
 void
@@ -262,6 +265,52 @@ policy_check_readme(const char *text, size_t len, char *why, size_t whysz)
 	if (missing[0] != '\0') {
 		snprintf(why, whysz, "README.md: the front matter is missing:%s", missing);
 		return GG_EFORMAT;
+	}
+	return GG_OK;
+}
+
+int
+policy_check_blob(const struct policy *p, struct store *st, const char *path,
+		  const char *sha256, uint64_t size, char *why, size_t whysz)
+{
+	const char *base = strrchr(path, '/');
+	size_t bl;
+	int rc = policy_check_path(p, path, size, why, whysz);
+
+	if (rc != GG_OK)
+		return rc;
+	base = base ? base + 1 : path;
+	bl = strlen(base);
+	if (bl > 5 && strcasecmp(base + bl - 5, ".gguf") == 0) {
+		struct gguf_summary g;
+		uint64_t bsize;
+		int fd = -1, prc;
+		if (store_blob_open(st, sha256, &fd, &bsize) != GG_OK) {
+			snprintf(why, whysz, "%s: staged content is missing", path);
+			return GG_EFORMAT;
+		}
+		prc = gguf_parse_fd(fd, bsize, &g);
+		close(fd);
+		if (policy_check_gguf(p, path, prc, &g, why, whysz) != GG_OK)
+			return GG_EFORMAT;
+	} else if (strcmp(base, "README.md") == 0) {
+		uint64_t bsize;
+		int fd = -1;
+		char *text;
+		if (store_blob_open(st, sha256, &fd, &bsize) != GG_OK || bsize > GG_MAX_README_BYTES) {
+			if (fd >= 0)
+				close(fd);
+			snprintf(why, whysz, "README.md: missing, or larger than 4 MiB");
+			return GG_EFORMAT;
+		}
+		text = xmalloc(bsize + 1);
+		rc = pread_all(fd, text, bsize, 0);
+		close(fd);
+		text[bsize] = '\0';
+		rc = rc == GG_OK ? policy_check_readme(text, bsize, why, whysz) : GG_EIO;
+		free(text);
+		if (rc != GG_OK)
+			return GG_EFORMAT;
 	}
 	return GG_OK;
 }

@@ -62,4 +62,15 @@ int policy_check_readme(const char *text, size_t len, char *why, size_t whysz);
 /* The quant part of a conventional GGUF name ("q4_k_m"), or NULL. */
 int policy_gguf_name(const struct policy *p, const char *base, char *quant, size_t qsz);
 
+/*
+ * Checks a staged file (the blob sha256 in st, size bytes) as it will be
+ * published at path: the path rules (policy_check_path), then its content
+ * by kind: a .gguf must parse and its quant match policy_check_gguf, a
+ * README.md must pass policy_check_readme.  Returns 0, or GG_ETOOBIG /
+ * GG_EFORMAT (413 / 422) with the rule in why.
+ */
+struct store;
+int policy_check_blob(const struct policy *p, struct store *st, const char *path,
+		      const char *sha256, uint64_t size, char *why, size_t whysz);
+
 #endif

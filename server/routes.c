@@ -17,9 +17,12 @@
 #include "admin.h"
 #include "api.h"
 #include "gateway.h"
+#include "lfs.h"
 #include "gg_limits.h"
 #include "resolve.h"
 #include "routes.h"
+#include "upload.h"
+#include "uploadq.h"
 
 /* Rows by shape: a read route, a JSON POST, a streamed upload. */
 #define READ(k, scope, needs, fn) [k] = { k, HTTP_READ, scope, needs, BODY_NONE, 0, NULL, NULL, fn }
@@ -55,8 +58,8 @@ const struct route_entry routes_table[ROUTE_NKINDS] = {
 	/* ggufd's own routes. */
 	STREAM(ROUTE_GGUFD_UPLOAD_PUT, HTTP_PUT, SCOPE_UPLOAD, NEED_GATEWAY, upload_begin,
 	       upload_end),
-	READ(ROUTE_GGUFD_UPLOADS, SCOPE_UPLOAD, NEED_GATEWAY, gateway_uploads),
-	READ(ROUTE_GGUFD_UPLOAD_JOB, SCOPE_UPLOAD, NEED_GATEWAY, gateway_upload_job),
+	READ(ROUTE_GGUFD_UPLOADS, SCOPE_UPLOAD, NEED_GATEWAY, uploadq_list),
+	READ(ROUTE_GGUFD_UPLOAD_JOB, SCOPE_UPLOAD, NEED_GATEWAY, uploadq_get),
 	[ROUTE_GGUFD_PULL] = { ROUTE_GGUFD_PULL, HTTP_READ | HTTP_POST, SCOPE_ADMIN, NEED_PULL,
 			       BODY_BUFFER, 0, NULL, NULL, admin_pull },
 	READ(ROUTE_GGUFD_PULL_JOB, SCOPE_ADMIN, NEED_PULL, admin_pull_job),

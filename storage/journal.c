@@ -57,6 +57,33 @@ journal_job_add(struct upload_job *j, const struct upload_file *f)
 }
 
 void
+journal_job_add_file(struct upload_job *j, const char *path, int lfs, const char *sha256,
+		     const char *gitsha1, uint64_t size)
+{
+	struct upload_file f;
+
+	memset(&f, 0, sizeof(f));
+	copy(f.path, sizeof(f.path), path);
+	f.lfs = lfs ? 1 : 0;
+	copy(f.sha256, sizeof(f.sha256), sha256);
+	copy(f.gitsha1, sizeof(f.gitsha1), gitsha1);
+	f.size = size;
+	journal_job_add(j, &f);
+}
+
+void
+journal_job_add_deletion(struct upload_job *j, const char *path, int folder)
+{
+	struct upload_file f;
+
+	memset(&f, 0, sizeof(f));
+	copy(f.path, sizeof(f.path), path);
+	f.deleted = 1;
+	f.folder = folder ? 1 : 0;
+	journal_job_add(j, &f);
+}
+
+void
 journal_job_free(struct upload_job *j)
 {
 	if (j == NULL)

@@ -75,6 +75,10 @@ void journal_job_init(struct upload_job *j, uint64_t id, const char *by, enum re
 		      const char *description, int retry);
 /* Appends a copy of f. */
 void journal_job_add(struct upload_job *j, const struct upload_file *f);
+/* Appends a file with content (gitsha1 NULL for LFS files), or a deletion. */
+void journal_job_add_file(struct upload_job *j, const char *path, int lfs, const char *sha256,
+			  const char *gitsha1, uint64_t size);
+void journal_job_add_deletion(struct upload_job *j, const char *path, int folder);
 /* Frees the files; j can be reused after journal_job_init.  Accepts a
  * zeroed job. */
 void journal_job_free(struct upload_job *j);

@@ -56,7 +56,9 @@ test_recovery_takes_every_job(void **state)
 	for (uint64_t id = 1; id <= NJOBS; id++) {
 		struct index_upload u;
 		char job[128];
-		snprintf(job, sizeof(job), "{\"id\":%llu,\"retry\":%s,\"created\":1,\"attempts\":0}",
+		snprintf(job, sizeof(job),
+			 "{\"id\":%llu,\"repo\":\"ruv/ruvltra\",\"retry\":%s,\"created\":1,"
+			 "\"attempts\":0}",
 			 (unsigned long long)id, id % 3 == 0 ? "false" : "true");
 		memset(&u, 0, sizeof(u));
 		u.state = STORE_JOB_PUBLISHING;

@@ -1,0 +1,70 @@
+/*
+ * gwint.h: what the upload gateway's files share, internal to them:
+ *
+ *   gateway.c  the Hub's commit protocol (preupload, commit, repo create,
+ *              whoami, validate-yaml, xet) and the shared helpers below
+ *   lfs.c      the LFS batch API and the signed transfer hrefs it hands out
+ *   upload.c   ggufd's plain PUT /api/ggufd/upload/...
+ *   uploadq.c  the upload jobs: journal, publishing, the retry worker,
+ *              recovery at start, the journal routes
+ *
+ * Nothing outside those four files includes this header.
+ */
+#ifndef GG_GWINT_H
+#define GG_GWINT_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+
+#include "gateway.h"
+#include "http.h"
+#include "journal.h"
+
+#define GW_LFS_JSON "application/vnd.git-lfs+json"
+
+struct gateway {
+	struct store *st;
+	struct upstream *up; /* NULL: uploads are refused (no upstream, or offline) */
+	struct gateway_config cfg;
+	pthread_t worker;
+	int worker_started;
+	pthread_mutex_t mu; /* next_id, and the worker's sleep (cv) */
+	pthread_cond_t cv;
+	_Atomic int stopping; /* read by the worker between jobs without mu */
+	uint64_t next_id;
+};
+
+/* --- gateway.c ------------------------------------------------------------- */
+
+/* 0 if uploads to (type, repo) may go upstream, or <0 after a 503/403. */
+int gateway_repo_allowed(struct req *r, struct gateway *gw, enum repo_type type,
+			 const char *repo, enum MHD_Result *res);
+/* A policy refusal (policy.h codes): 413 or 422, "PolicyViolation", why. */
+enum MHD_Result gateway_policy_refuse(struct req *r, int rc, const char *why);
+/* Queues o as JSON (Content-Type ctype, or application/json); takes o. */
+enum MHD_Result gateway_json_reply(struct req *r, unsigned status, cJSON *o, const char *ctype);
+/* The request body's length from Content-Length; -1 if absent or bad. */
+int64_t gateway_content_length(struct req *r);
+/* A refused upload lets go of the blob it staged (store.h: staging). */
+void gateway_drop_refused(struct gateway *gw, const char *sha256, int fresh);
+
+/* --- uploadq.c ------------------------------------------------------------- */
+
+/* Recovery of the jobs a stop left publishing, then the retry worker
+ * (when gw->up is set).  uploadq_stop ends the worker. */
+void uploadq_start(struct gateway *gw);
+void uploadq_stop(struct gateway *gw);
+/* A new job id (after every id in the journal). */
+uint64_t uploadq_new_id(struct gateway *gw);
+/* Journals job in state; logs and returns the store's code on failure. */
+int uploadq_save(struct gateway *gw, struct upload_job *job, unsigned state);
+/* Publishes job (already journaled as publishing, which hands it to this
+ * request: the worker leaves it alone) off the MHD thread, then answers
+ * the Hub's commit answer (or, plain: ggufd's job answer).  Takes job. */
+enum MHD_Result uploadq_publish(struct req *r, struct gateway *gw, struct upload_job *job,
+				int plain);
+
+#endif

@@ -1,0 +1,502 @@
+/*
+ * uploadq.c: upload jobs, from the journal to upstream and back.
+ *
+ * Every upload is a job (storage/journal.h), journaled before it goes
+ * upstream:
+ *
+ *   request accepted ──> journal: publishing ──> publish_run (held token)
+ *                                                  │ ok        │ upstream down
+ *                                                  v           v
+ *                        journal: done, files   journal: pending (plain PUT:
+ *                        recorded, ref moved    202, retried by the worker
+ *                                               with backoff) or failed (a
+ *                                               Hub client retries itself)
+ *
+ * A job found publishing at start was cut by a stop or a crash: it goes
+ * back to pending (or failed, if a client was waiting), and its next
+ * attempt first asks upstream whether the files already arrived, so a job
+ * is published exactly once.  The journal routes show the jobs:
+ *
+ *   GET /api/ggufd/uploads        every job
+ *   GET /api/ggufd/uploads/{id}   one job
+ */
+#include "config.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cjson/cJSON.h>
+
+#include "app.h"
+#include "gwint.h"
+#include "huberr.h"
+#include "log.h"
+#include "publish.h"
+#include "store.h"
+#include "uploadq.h"
+
+uint64_t
+uploadq_new_id(struct gateway *gw)
+{
+	uint64_t id;
+	pthread_mutex_lock(&gw->mu);
+	id = ++gw->next_id;
+	pthread_mutex_unlock(&gw->mu);
+	return id;
+}
+
+int
+uploadq_save(struct gateway *gw, struct upload_job *job, unsigned state)
+{
+	int r;
+
+	job->state = state;
+	if ((r = journal_put(gw->st, job)) != GG_OK)
+		log_warnx("journaling upload job %llu (%s): %s", (unsigned long long)job->id,
+			  journal_state_name(state), gg_strerror(r));
+	return r;
+}
+
+/* --- publishing ---------------------------------------------------------------- */
+
+/*
+ * A retried job may have reached upstream before ggufd stopped: if every
+ * file of the job is already at the revision's head with the same
+ * content, the job is done (exactly once), with that head as its commit.
+ */
+static int
+already_published(struct gateway *gw, const struct upload_job *job, char commit[GG_SHA1_HEX + 1])
+{
+	struct upstream_resp ur;
+	struct buf body;
+	cJSON *req, *paths, *ans = NULL, *e;
+	char *url, *qrev = upstream_quote(job->rev, 0), *txt;
+	const char *plural = index_type_name(job->type);
+	int ok = 0;
+
+	buf_init(&body, GG_MAX_UPSTREAM_JSON);
+	url = xasprintf("/api/%ss/%s/revision/%s", plural, job->repo, qrev);
+	free(qrev);
+	if (upstream_api(gw->up, "GET", url, NULL, 0, NULL, &body, &ur) != GG_OK || ur.status != 200)
+		goto done;
+	ans = cJSON_ParseWithLength(body.data ? body.data : "", body.len);
+	e = cJSON_GetObjectItemCaseSensitive(ans, "sha");
+	if (!cJSON_IsString(e) || strlen(e->valuestring) != GG_SHA1_HEX)
+		goto done;
+	memcpy(commit, e->valuestring, GG_SHA1_HEX + 1);
+	cJSON_Delete(ans);
+	ans = NULL;
+	req = cJSON_CreateObject();
+	paths = cJSON_AddArrayToObject(req, "paths");
+	for (size_t i = 0; i < job->nfiles; i++) {
+		if (job->files[i].deleted) {
+			cJSON_Delete(req);
+			goto done; /* deletions cannot be checked this way: publish */
+		}
+		cJSON_AddItemToArray(paths, cJSON_CreateString(job->files[i].path));
+	}
+	txt = cJSON_PrintUnformatted(req);
+	cJSON_Delete(req);
+	if (txt == NULL)
+		log_fatalx("cJSON_PrintUnformatted() failed: out of memory");
+	free(url);
+	url = xasprintf("/api/%ss/%s/paths-info/%s", plural, job->repo, commit);
+	if (upstream_api(gw->up, "POST", url, txt, strlen(txt), "application/json", &body, &ur) !=
+		    GG_OK ||
+	    ur.status != 200) {
+		free(txt);
+		goto done;
+	}
+	free(txt);
+	ans = cJSON_ParseWithLength(body.data ? body.data : "", body.len);
+	if (!cJSON_IsArray(ans) || (size_t)cJSON_GetArraySize(ans) != job->nfiles)
+		goto done;
+	ok = 1;
+	for (size_t i = 0; i < job->nfiles; i++) {
+		const struct upload_file *f = &job->files[i];
+		cJSON *match = NULL, *p, *want;
+		cJSON_ArrayForEach(e, ans)
+		{
+			p = cJSON_GetObjectItemCaseSensitive(e, "path");
+			if (cJSON_IsString(p) && strcmp(p->valuestring, f->path) == 0)
+				match = e;
+		}
+		if (match == NULL) {
+			ok = 0;
+			continue;
+		}
+		want = f->lfs ? cJSON_GetObjectItemCaseSensitive(
+					cJSON_GetObjectItemCaseSensitive(match, "lfs"), "oid")
+			      : cJSON_GetObjectItemCaseSensitive(match, "oid");
+		ok &= cJSON_IsString(want) &&
+		      strcmp(want->valuestring, f->lfs ? f->sha256 : f->gitsha1) == 0;
+	}
+done:
+	cJSON_Delete(ans);
+	buf_free(&body);
+	free(url);
+	return ok;
+}
+
+/*
+ * Publishes a journaled job upstream and records the result, locally and
+ * in the journal.  Returns 0, GG_EUNAVAIL (transient: retry later),
+ * GG_EINVAL (refused).
+ */
+static int
+job_publish(struct gateway *gw, struct upload_job *job, struct publish_result *res)
+{
+	struct publish_req req;
+	unsigned attempts = job->attempts;
+	int r;
+
+	memset(&req, 0, sizeof(req));
+	memset(res, 0, sizeof(*res));
+	req.type = job->type;
+	snprintf(req.repo, sizeof(req.repo), "%s", job->repo);
+	snprintf(req.rev, sizeof(req.rev), "%s", job->rev);
+	snprintf(req.summary, sizeof(req.summary), "%s", job->summary);
+	snprintf(req.description, sizeof(req.description), "%s", job->description);
+	snprintf(req.parent, sizeof(req.parent), "%s", job->parent);
+	req.create_pr = job->create_pr;
+	req.n = job->nfiles;
+	req.files = xcalloc(req.n ? req.n : 1, sizeof(*req.files));
+	for (size_t i = 0; i < job->nfiles; i++) {
+		const struct upload_file *f = &job->files[i];
+		struct publish_file *pf = &req.files[i];
+		snprintf(pf->path, sizeof(pf->path), "%s", f->path);
+		pf->deleted = f->deleted;
+		pf->folder = f->folder;
+		pf->lfs = f->lfs;
+		snprintf(pf->sha256, sizeof(pf->sha256), "%s", f->sha256);
+		pf->size = f->size;
+	}
+	job->attempts = attempts + 1;
+	uploadq_save(gw, job, STORE_JOB_PUBLISHING);
+	if (attempts > 0 && already_published(gw, job, res->commit)) {
+		log_info("upload job %llu was already published upstream (%.12s)",
+			 (unsigned long long)job->id, res->commit);
+		r = GG_OK;
+	} else {
+		r = publish_run(gw->up, gw->st, &req, res);
+	}
+	if (r == GG_OK) {
+		/* Serve the new files at once, under the new commit. */
+		for (size_t i = 0; i < job->nfiles; i++) {
+			const struct upload_file *f = &job->files[i];
+			if (f->deleted)
+				continue;
+			store_record_file(gw->st, job->type, job->repo, res->commit, f->path, f->lfs,
+					  f->sha256, f->gitsha1, f->size);
+		}
+		if (!req.create_pr)
+			store_set_ref(gw->st, job->type, job->repo, job->rev, res->commit);
+		snprintf(job->commit, sizeof(job->commit), "%s", res->commit);
+		snprintf(job->commit_url, sizeof(job->commit_url), "%s", res->commit_url);
+		job->error[0] = '\0';
+		uploadq_save(gw, job, STORE_JOB_DONE);
+	} else {
+		uint64_t wait = 1ull << (attempts < 6 ? attempts + 1 : 6); /* 2 s .. 64 s */
+		snprintf(job->error, sizeof(job->error), "%s", res->error);
+		job->next_at = now_unix() + wait;
+		uploadq_save(gw, job,
+			     r == GG_EUNAVAIL && job->retry ? STORE_JOB_PENDING : STORE_JOB_FAILED);
+	}
+	/* The audit trail: who, what, where, result. */
+	for (size_t i = 0; i < job->nfiles; i++) {
+		const struct upload_file *f = &job->files[i];
+		log_info("audit: upload by=%s repo=%s%s path=%s sha256=%s size=%llu result=%s "
+			 "commit=%s job=%llu",
+			 job->by, route_type_prefix(job->type), job->repo, f->path,
+			 f->deleted ? "(deleted)" : f->sha256, (unsigned long long)f->size,
+			 r == GG_OK ? "published" : r == GG_EUNAVAIL ? "upstream-unavailable" : "refused",
+			 r == GG_OK ? res->commit : "-", (unsigned long long)job->id);
+	}
+	free(req.files);
+	return r;
+}
+
+/* --- the worker: journaled jobs waiting for upstream ------------------------------ */
+
+struct due {
+	uint64_t ids[GG_GATEWAY_BATCH];
+	size_t n;
+};
+
+/* Takes the first GG_GATEWAY_BATCH pending jobs; the rest wait for the
+ * next pass, a second later (none is dropped: they stay journaled). */
+static int
+due_cb(void *ctx, uint64_t id, const struct index_upload *rec)
+{
+	struct due *d = ctx;
+	if (rec->state != STORE_JOB_PENDING)
+		return 0;
+	d->ids[d->n++] = id;
+	return d->n == GG_GATEWAY_BATCH;
+}
+
+static void *
+worker(void *arg)
+{
+	struct gateway *gw = arg;
+
+	pthread_mutex_lock(&gw->mu);
+	while (!atomic_load(&gw->stopping)) {
+		struct timespec ts;
+		struct due d;
+
+		pthread_mutex_unlock(&gw->mu);
+		memset(&d, 0, sizeof(d));
+		store_upload_foreach(gw->st, due_cb, &d);
+		for (size_t i = 0; i < d.n && !atomic_load(&gw->stopping); i++) {
+			struct upload_job job;
+			struct publish_result res;
+			if (journal_get(gw->st, d.ids[i], &job) == GG_OK &&
+			    job.state == STORE_JOB_PENDING && job.retry && job.next_at <= now_unix()) {
+				int r = job_publish(gw, &job, &res);
+				log_info("upload job %llu: %s%s", (unsigned long long)d.ids[i],
+					 r == GG_OK ? "published " : "not yet published: ",
+					 r == GG_OK ? res.commit : res.error);
+			}
+			journal_job_free(&job);
+		}
+		pthread_mutex_lock(&gw->mu);
+		if (atomic_load(&gw->stopping))
+			break;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_sec += 1;
+		pthread_cond_timedwait(&gw->cv, &gw->mu, &ts);
+	}
+	pthread_mutex_unlock(&gw->mu);
+	return NULL;
+}
+
+static void
+wake_worker(struct gateway *gw)
+{
+	pthread_mutex_lock(&gw->mu);
+	pthread_cond_signal(&gw->cv);
+	pthread_mutex_unlock(&gw->mu);
+}
+
+/* Every job caught publishing, however many (a growable list). */
+struct recover {
+	uint64_t *ids;
+	size_t n, cap;
+	uint64_t last;
+};
+
+static int
+recover_cb(void *ctx, uint64_t id, const struct index_upload *rec)
+{
+	struct recover *rc = ctx;
+	rc->last = id;
+	if (rec->state != STORE_JOB_PUBLISHING)
+		return 0;
+	if (rc->n == rc->cap) {
+		rc->cap = rc->cap ? 2 * rc->cap : 64;
+		rc->ids = xrealloc(rc->ids, rc->cap * sizeof(*rc->ids));
+	}
+	rc->ids[rc->n++] = id;
+	return 0;
+}
+
+void
+uploadq_start(struct gateway *gw)
+{
+	struct recover rc;
+	int r;
+
+	/* Jobs caught mid-publish by a stop or crash go back to the queue
+	 * (with the exactly-once check), or fail if a client was waiting. */
+	memset(&rc, 0, sizeof(rc));
+	if ((r = store_upload_foreach(gw->st, recover_cb, &rc)) != GG_OK)
+		log_warnx("reading the upload journal: %s", gg_strerror(r));
+	gw->next_id = rc.last;
+	for (size_t i = 0; i < rc.n; i++) {
+		struct upload_job job;
+		if ((r = journal_get(gw->st, rc.ids[i], &job)) != GG_OK) {
+			log_warnx("upload job %llu cannot be read (%s): left as it is",
+				  (unsigned long long)rc.ids[i], gg_strerror(r));
+			continue;
+		}
+		uploadq_save(gw, &job, job.retry ? STORE_JOB_PENDING : STORE_JOB_FAILED);
+		journal_job_free(&job);
+	}
+	free(rc.ids);
+	if (gw->up != NULL && pthread_create(&gw->worker, NULL, worker, gw) == 0)
+		gw->worker_started = 1;
+}
+
+void
+uploadq_stop(struct gateway *gw)
+{
+	pthread_mutex_lock(&gw->mu);
+	atomic_store(&gw->stopping, 1);
+	pthread_cond_broadcast(&gw->cv);
+	pthread_mutex_unlock(&gw->mu);
+	if (gw->worker_started)
+		pthread_join(gw->worker, NULL);
+	gw->worker_started = 0;
+}
+
+/* --- publishing from a request (off the MHD thread) -------------------------------- */
+
+struct pub_ctx {
+	struct gateway *gw;
+	struct upload_job *job;
+	int plain;
+	int rc;
+	struct publish_result res;
+};
+
+static void
+pub_ctx_free(void *p)
+{
+	struct pub_ctx *c = p;
+	journal_job_free(c->job);
+	free(c->job);
+	free(c);
+}
+
+static void
+pub_work(struct req *r)
+{
+	struct pub_ctx *c = r->async_ctx;
+	c->rc = job_publish(c->gw, c->job, &c->res);
+}
+
+static enum MHD_Result
+pub_finish(struct req *r)
+{
+	struct pub_ctx *c = r->async_ctx;
+	uint64_t id = c->job->id;
+	cJSON *o;
+
+	if (c->rc == GG_OK) {
+		o = cJSON_CreateObject();
+		if (c->plain) {
+			cJSON_AddNumberToObject(o, "id", (double)id);
+			cJSON_AddStringToObject(o, "state", "done");
+		} else {
+			cJSON_AddTrueToObject(o, "success");
+		}
+		cJSON_AddStringToObject(o, "commitOid", c->res.commit);
+		cJSON_AddStringToObject(o, "commitUrl", c->res.commit_url);
+		cJSON_AddStringToObject(o, "hookOutput", "");
+		if (c->res.pr_url[0] != '\0')
+			cJSON_AddStringToObject(o, "pullRequestUrl", c->res.pr_url);
+		return gateway_json_reply(r, MHD_HTTP_OK, o, NULL);
+	}
+	if (c->rc == GG_EUNAVAIL && c->plain) {
+		o = cJSON_CreateObject();
+		cJSON_AddNumberToObject(o, "id", (double)id);
+		cJSON_AddStringToObject(o, "state", "pending");
+		cJSON_AddStringToObject(o, "message",
+					"Upstream is unavailable: the file is stored and will be "
+					"published when upstream is back (GET /api/ggufd/uploads/ID)");
+		cJSON_AddStringToObject(o, "error", c->res.error);
+		wake_worker(c->gw);
+		return gateway_json_reply(r, MHD_HTTP_ACCEPTED, o, NULL);
+	}
+	if (c->rc == GG_EUNAVAIL) {
+		char msg[700];
+		snprintf(msg, sizeof(msg),
+			 "Upstream is unavailable (%s); your files are staged here, so retrying "
+			 "the upload later will not send them again",
+			 c->res.error);
+		return http_error(r, MHD_HTTP_SERVICE_UNAVAILABLE, "UpstreamUnavailable", msg, NULL);
+	}
+	/* Refused upstream: conflicts and validation keep their status. */
+	return hub_relay_upstream(r, HUB_RELAY_WRITE, c->res.status, NULL, c->res.error, NULL, 0);
+}
+
+enum MHD_Result
+uploadq_publish(struct req *r, struct gateway *gw, struct upload_job *job, int plain)
+{
+	struct pub_ctx *c = xcalloc(1, sizeof(*c));
+
+	c->gw = gw;
+	c->job = job;
+	c->plain = plain;
+	return http_run_async(r, pub_work, pub_finish, c, pub_ctx_free);
+}
+
+/* --- GET /api/ggufd/uploads[/{id}] -------------------------------------------------- */
+
+/* A job's journal text as the API shows it: decoded and encoded again, so
+ * that the record's state is the one shown. */
+static char *
+job_text(uint64_t id, const struct index_upload *rec)
+{
+	struct upload_job job;
+	char *txt;
+
+	if (journal_decode(rec->data, rec->len, &job) != GG_OK) {
+		log_warnx("upload job %llu cannot be read: not shown", (unsigned long long)id);
+		return NULL;
+	}
+	job.state = rec->state;
+	txt = journal_encode(&job);
+	journal_job_free(&job);
+	return txt;
+}
+
+static int
+list_cb(void *ctx, uint64_t id, const struct index_upload *rec)
+{
+	struct buf *b = ctx;
+	char *txt = job_text(id, rec);
+
+	if (txt == NULL)
+		return 0;
+	if ((b->len > 1 && buf_append(b, ",", 1) != GG_OK) ||
+	    buf_append(b, txt, strlen(txt)) != GG_OK) {
+		free(txt);
+		return GG_ETOOBIG;
+	}
+	free(txt);
+	return 0;
+}
+
+enum MHD_Result
+uploadq_list(struct req *r)
+{
+	struct buf b;
+	size_t len;
+	int rc;
+
+	buf_init(&b, GG_MAX_UPSTREAM_JSON);
+	rc = buf_append(&b, "[", 1);
+	if (rc == GG_OK)
+		rc = store_upload_foreach(r->app->st, list_cb, &b);
+	if (rc == GG_OK)
+		rc = buf_append(&b, "]", 1);
+	if (rc != GG_OK) {
+		buf_free(&b);
+		return http_error_from(r, rc, "reading the upload journal");
+	}
+	return http_json(r, MHD_HTTP_OK, buf_steal(&b, &len));
+}
+
+enum MHD_Result
+uploadq_get(struct req *r)
+{
+	struct index_upload u;
+	char *txt;
+	int rc = store_upload_get(r->app->st, r->route.id, &u);
+
+	if (rc == GG_ENOENT)
+		return http_error(r, MHD_HTTP_NOT_FOUND, NULL, "No such upload job", NULL);
+	if (rc != GG_OK)
+		return http_error_from(r, rc, "reading the upload journal");
+	txt = job_text(r->route.id, &u);
+	free(u.data);
+	if (txt == NULL)
+		return http_error_from(r, GG_ECORRUPT, "reading the upload job");
+	return http_json(r, MHD_HTTP_OK, txt);
+}
