@@ -30,6 +30,9 @@
 #   layer-handler-includes  only server/routes.c includes handler headers
 #                           (HANDLER_HEADERS below); a handler may include its
 #                           own header (resolve.c: resolve.h).
+#   hub-errors              the Hub's error answers (HUB_CODES below) are
+#                           made in server/huberr.c only; elsewhere a code
+#                           may only be compared with upstream's (strcmp).
 #
 # Rules known not to pass yet are listed in LINT_ALLOW (environment, or
 # `make lint LINT_ALLOW="rule ..."`): they are still checked, marked
@@ -54,7 +57,9 @@ HTTP_ALLOWED="config.h http.h auth.h route.h log.h util.h gg_limits.h limits.h"
 # Headers of request handlers: only routes.c (the route table) includes them.
 HANDLER_HEADERS="handlers.h resolve.h api.h lfs.h upload.h uploadq.h admin.h ui.h metrics.h v2.h"
 RULES="format banned prototypes layer-storage layer-server-index layer-http-includes
-  layer-handler-includes"
+  layer-handler-includes hub-errors"
+# The Hub's error codes that only server/huberr.c answers with.
+HUB_CODES="RepoNotFound RevisionNotFound EntryNotFound UpstreamUnavailable UpstreamError"
 CLANG_FORMAT=${CLANG_FORMAT:-clang-format-14}
 CLANG_FORMAT_MAJOR=14
 
@@ -327,6 +332,18 @@ check_layer_handler_includes() {
 		me=$(basename "$f")
 		[ "${me%.*}.h" = "$b" ] && continue
 		echo "$f:$l: includes the handler header \"$h\": only server/routes.c does"
+	done
+}
+
+check_hub_errors() {
+	# shellcheck disable=SC2046
+	set -- $(files c server)
+	[ $# -gt 0 ] || return 0
+	for code in $HUB_CODES; do
+		grep -n "\"$code\"" "$@" /dev/null | grep -v '^server/huberr\.c:' | grep -v 'strcmp(' |
+			while IFS=: read -r f l _; do
+				echo "$f:$l: the Hub error \"$code\" is answered through huberr.c"
+			done
 	done
 }
 

@@ -200,8 +200,7 @@ mirror_key(struct req *r, const char *key, enum MHD_Result *res)
 	j = cJSON_ParseWithLength(body.data ? body.data : "", body.len);
 	buf_free(&body);
 	if (j == NULL) {
-		*res = http_error(r, MHD_HTTP_BAD_GATEWAY, "UpstreamError",
-				  "Upstream answered with invalid JSON", NULL);
+		*res = hub_upstream_bad(r, "Upstream answered with invalid JSON", NULL);
 		return 1;
 	}
 	strip_xet(j);

@@ -35,6 +35,7 @@
 
 #include "app.h"
 #include "gwint.h"
+#include "huberr.h"
 #include "json.h"
 #include "log.h"
 #include "store.h"
@@ -252,8 +253,7 @@ gateway_repo_create(struct req *r)
 	if (upstream_api(gw->up, "POST", "/api/repos/create", r->body.data ? r->body.data : "{}",
 			 r->body.len, "application/json", &body, &ur) != GG_OK) {
 		buf_free(&body);
-		return http_error(r, MHD_HTTP_SERVICE_UNAVAILABLE, "UpstreamUnavailable",
-				  "Upstream is unavailable", NULL);
+		return hub_upstream_down(r, "Upstream is unavailable");
 	}
 	{
 		size_t len;

@@ -103,6 +103,19 @@ hub_relay_upstream(struct req *r, enum hub_relay how, long status, const char *c
 }
 
 enum MHD_Result
+hub_upstream_bad(struct req *r, const char *message, const char *commit)
+{
+	log_warnx("%s %s: %s", r->method, r->raw_uri, message);
+	return http_error(r, MHD_HTTP_BAD_GATEWAY, "UpstreamError", message, commit);
+}
+
+enum MHD_Result
+hub_upstream_down(struct req *r, const char *message)
+{
+	return http_error(r, MHD_HTTP_SERVICE_UNAVAILABLE, "UpstreamUnavailable", message, NULL);
+}
+
+enum MHD_Result
 hub_relay_resp(struct req *r, const struct upstream_resp *ur)
 {
 	return hub_relay_upstream(r, HUB_RELAY_READ, ur->status, ur->error_code,

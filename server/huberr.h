@@ -56,6 +56,15 @@ enum hub_relay { HUB_RELAY_READ, HUB_RELAY_WRITE };
 enum MHD_Result hub_relay_upstream(struct req *r, enum hub_relay how, long status,
 				   const char *code, const char *message, const char *commit,
 				   uint64_t retry_after);
+/*
+ * Upstream answered, but not with anything ggufd can use (no commit id,
+ * no verifiable hash, JSON that does not parse): 502 UpstreamError, the
+ * problem in message.
+ */
+enum MHD_Result hub_upstream_bad(struct req *r, const char *message, const char *commit);
+/* Upstream could not be reached for a write (publish, repo create): 503
+ * UpstreamUnavailable, message saying what is kept. */
+enum MHD_Result hub_upstream_down(struct req *r, const char *message);
 /* hub_relay_upstream(HUB_RELAY_READ) of an upstream_resp. */
 enum MHD_Result hub_relay_resp(struct req *r, const struct upstream_resp *ur);
 

@@ -412,8 +412,7 @@ find_target(struct req *r, struct target *tg, enum MHD_Result *res)
 		return -1;
 	}
 	if (ur.repo_commit[0] == '\0') {
-		*res = http_error(r, MHD_HTTP_BAD_GATEWAY, "UpstreamError",
-				  "Upstream answered without X-Repo-Commit", NULL);
+		*res = hub_upstream_bad(r, "Upstream answered without X-Repo-Commit", NULL);
 		return -1;
 	}
 	memcpy(tg->commit, ur.repo_commit, sizeof(tg->commit));
@@ -448,8 +447,7 @@ find_target(struct req *r, struct target *tg, enum MHD_Result *res)
 	}
 	log_warnx("upstream metadata for %s%s@%s %s cannot be verified (etag \"%s\", status %ld)",
 		  prefix, r->route.repo, rev, r->route.path, ur.etag, ur.status);
-	*res = http_error(r, MHD_HTTP_BAD_GATEWAY, "UpstreamError",
-			  "Upstream gave no verifiable hash for this file", tg->commit);
+	*res = hub_upstream_bad(r, "Upstream gave no verifiable hash for this file", tg->commit);
 	return -1;
 }
 

@@ -409,7 +409,7 @@ pub_finish(struct req *r)
 			 "Upstream is unavailable (%s); your files are staged here, so retrying "
 			 "the upload later will not send them again",
 			 c->res.error);
-		return http_error(r, MHD_HTTP_SERVICE_UNAVAILABLE, "UpstreamUnavailable", msg, NULL);
+		return hub_upstream_down(r, msg);
 	}
 	/* Refused upstream: conflicts and validation keep their status. */
 	return hub_relay_upstream(r, HUB_RELAY_WRITE, c->res.status, NULL, c->res.error, NULL, 0);

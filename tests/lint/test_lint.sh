@@ -130,7 +130,7 @@ expect() {
 	fi
 }
 
-echo "1..14"
+echo "1..15"
 
 clean_tree
 lint LINT_ALLOW=
@@ -189,6 +189,12 @@ lint LINT_ALLOW=
 expect "layer-handler-includes: a handler header outside routes.c fails (and in http.c, both rules)" 1 \
 	'server/http.c:13: includes the handler header "resolve.h"' \
 	'^lint: failing rules: layer-http-includes layer-handler-includes$'
+
+clean_tree
+printf 'static int\nk(struct req *r, const char *c)\n{\n\tif (strcmp(c, "EntryNotFound") == 0)\n\t\treturn 1;\n\treturn http_error(r, 404, "EntryNotFound", "x", 0);\n}\n' >>"$WORK/t/server/resolve.c"
+lint LINT_ALLOW=
+expect "hub-errors: a Hub error answered outside huberr.c fails (a strcmp with upstream's code does not)" 1 \
+	'server/resolve.c:14: the Hub error "EntryNotFound"' '^lint: failing rules: hub-errors$'
 
 clean_tree
 printf '#include "gateway.h"\n' >>"$WORK/t/server/http.c"
