@@ -188,6 +188,46 @@ signed_href(struct req *r, struct gateway *gw, const char *what, const char *oid
 }
 
 /* Checks ?size&exp&sig of a signed href.  0, or -1 after a 403/400. */
+/*
+ * The Hub answers with URLs on itself: a commit's commitUrl and
+ * pullRequestUrl, a created repo's url.  Clients hold them against their
+ * own endpoint (huggingface_hub parses them with HF_ENDPOINT and raises
+ * ValueError for another host), so they are handed on on ggufd's public
+ * base: the upstream base (or any scheme://host) is replaced, the path
+ * kept.  Returns a malloc'ed string.
+ */
+static char *
+our_url(struct req *r, struct gateway *gw, const char *url)
+{
+	const char *up = http_upstream_base(r), *rest = NULL, *p;
+	size_t ul = strlen(up);
+	char *base, *out;
+
+	if (ul > 0 && strncmp(url, up, ul) == 0 && (url[ul] == '/' || url[ul] == '\0'))
+		rest = url + ul;
+	else if ((p = strstr(url, "://")) != NULL)
+		rest = (p = strchr(p + 3, '/')) != NULL ? p : "";
+	if (rest == NULL)
+		return xstrdup(url); /* not absolute: nothing names a host */
+	base = gw->cfg.public_url ? xstrdup(gw->cfg.public_url) : http_base_url(r);
+	out = xasprintf("%s%s", base, rest);
+	free(base);
+	return out;
+}
+
+/* Replaces o's string member key, if it has one, by our_url() of it. */
+static void
+our_url_in(struct req *r, struct gateway *gw, cJSON *o, const char *key)
+{
+	cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+	char *u;
+	if (!cJSON_IsString(v))
+		return;
+	u = our_url(r, gw, v->valuestring);
+	cJSON_ReplaceItemInObjectCaseSensitive(o, key, cJSON_CreateString(u));
+	free(u);
+}
+
 static int
 check_signature(struct req *r, struct gateway *gw, const char *what, const char *oid,
 		unsigned part, uint64_t *size, enum MHD_Result *res)
@@ -1003,6 +1043,8 @@ pub_finish(struct req *r)
 		cJSON_AddStringToObject(o, "hookOutput", "");
 		if (c->res.pr_url[0] != '\0')
 			cJSON_AddStringToObject(o, "pullRequestUrl", c->res.pr_url);
+		our_url_in(r, c->gw, o, "commitUrl");
+		our_url_in(r, c->gw, o, "pullRequestUrl");
 		return json_reply(r, MHD_HTTP_OK, o, NULL);
 	}
 	cJSON_Delete(o);
@@ -1300,11 +1342,19 @@ handle_repo_create(struct req *r, struct gateway *gw)
 		return http_error(r, MHD_HTTP_SERVICE_UNAVAILABLE, "UpstreamUnavailable",
 				  "Upstream is unavailable", NULL);
 	}
-	{
+	b = cJSON_ParseWithLength(body.data ? body.data : "", body.len);
+	if (cJSON_IsObject(b) && cJSON_IsString(cJSON_GetObjectItemCaseSensitive(b, "url"))) {
+		char *txt;
+		our_url_in(r, gw, b, "url");
+		txt = print_json(b);
+		resp = MHD_create_response_from_buffer(strlen(txt), txt, MHD_RESPMEM_MUST_FREE);
+		buf_free(&body);
+	} else {
 		size_t len;
 		char *data = buf_steal(&body, &len);
 		resp = MHD_create_response_from_buffer(len, data, MHD_RESPMEM_MUST_FREE);
 	}
+	cJSON_Delete(b);
 	MHD_add_response_header(resp, "Content-Type", "application/json");
 	return http_queue(r, ur.status ? (unsigned)ur.status : 502, resp);
 }
@@ -1709,6 +1759,8 @@ gateway_route(struct req *r)
 
 struct list_ctx {
 	cJSON *arr;
+	struct req *r;
+	struct gateway *gw;
 };
 
 static int
@@ -1717,8 +1769,10 @@ list_cb(void *ctx, uint64_t id, const struct index_upload *rec)
 	struct list_ctx *l = ctx;
 	cJSON *j = cJSON_ParseWithLength(rec->data, rec->len);
 	(void)id;
-	if (j != NULL)
+	if (j != NULL) {
+		our_url_in(l->r, l->gw, j, "commitUrl");
 		cJSON_AddItemToArray(l->arr, j);
+	}
 	return 0;
 }
 
@@ -1740,10 +1794,11 @@ gateway_uploads(struct req *r, long id)
 		cJSON *j = job_load(gw, (uint64_t)id, &state);
 		if (j == NULL)
 			return http_error(r, MHD_HTTP_NOT_FOUND, NULL, "No such upload job", NULL);
+		our_url_in(r, gw, j, "commitUrl");
 		return json_reply(r, MHD_HTTP_OK, j, NULL);
 	}
 	{
-		struct list_ctx l = { cJSON_CreateArray() };
+		struct list_ctx l = { cJSON_CreateArray(), r, gw };
 		if (index_txn_begin(gw->st->idx, 0, &t) == GG_OK) {
 			index_upload_foreach(t, list_cb, &l);
 			index_txn_abort(t);
