@@ -116,6 +116,39 @@ int store_record_file(struct store *st, enum repo_type type, const char *repo, c
 		      const char *path, int lfs, const char *sha256, const char *gitsha1,
 		      uint64_t size);
 
+/*
+ * One path of a commit ggufd published (store_record_child_commit): a file
+ * added or replaced (sha256, size, lfs; gitsha1 for a regular file), or a
+ * deletion of a file or of a folder with everything under it.  Strings
+ * are borrowed for the call.
+ */
+#define STORE_CHANGE_ADD 0
+#define STORE_CHANGE_DELETE_FILE 1
+#define STORE_CHANGE_DELETE_FOLDER 2
+struct store_change {
+	const char *path;     /* a folder may end in "/" */
+	int kind;             /* STORE_CHANGE_* */
+	int lfs;
+	const char *sha256;
+	const char *gitsha1;  /* regular files; NULL for LFS files */
+	uint64_t size;
+};
+
+/*
+ * Records the whole tree of a commit that ggufd built upstream on top of
+ * parent, so that every file of it that the store holds is served without
+ * upstream: in one transaction, commit gets parent's files minus the
+ * deleted paths, plus the added files (blob records made if missing; the
+ * blobs themselves may be absent), and a commit record (parent, title)
+ * unless it has one naming a parent already.  parent is a 40-hex commit,
+ * or NULL or "" when unknown (then only the changes are recorded); a
+ * parent the index knows no files of adds nothing.  Files already recorded
+ * under commit stay.  0, GG_EINVAL (a malformed id, path or digest), GG_EDB.
+ */
+int store_record_child_commit(struct store *st, enum repo_type type, const char *repo,
+			      const char *parent, const char *commit, const char *title,
+			      const struct store_change *ch, size_t n);
+
 /* Parses the blob as GGUF (if it starts with the magic) and keeps the
  * summary in its blob record.  0, GG_ENOENT, GG_EDB; a non-GGUF blob is 0. */
 int store_update_gguf(struct store *st, const char *sha256);
