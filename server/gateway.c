@@ -770,6 +770,64 @@ done:
 }
 
 /*
+ * The commit a job's commit is built on, as ggufd knows it: the client's
+ * parentCommit if it gave one (upstream refuses the commit otherwise),
+ * else the revision's commit in the index now.  "" when unknown.
+ */
+static void
+job_base(struct gateway *gw, enum repo_type type, const char *repo, const char *rev,
+	 const char *parent, char base[GG_SHA1_HEX + 1])
+{
+	struct index_txn *t = NULL;
+	int known;
+
+	base[0] = '\0';
+	if (index_txn_begin(gw->st->idx, 0, &t) != GG_OK)
+		return;
+	if (store_resolve_rev(gw->st, t, type, repo, parent[0] != '\0' ? parent : rev, base, &known,
+			      NULL) != GG_OK)
+		base[0] = '\0';
+	index_txn_abort(t);
+}
+
+/*
+ * Records the published commit's whole tree (the base's files with the
+ * job's files added and deleted), so every file of it that the store
+ * holds is served with upstream down.
+ */
+static void
+record_published(struct gateway *gw, enum repo_type type, const char *repo, const char *base,
+		 const char *commit, const char *title, cJSON *files)
+{
+	size_t n = (size_t)cJSON_GetArraySize(files), k = 0;
+	struct store_change *ch = xcalloc(n ? n : 1, sizeof(*ch));
+	cJSON *f;
+	int r;
+
+	cJSON_ArrayForEach(f, files)
+	{
+		struct store_change *c = &ch[k++];
+		c->path = jstr(f, "path");
+		if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(f, "deleted"))) {
+			c->kind = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(f, "folder"))
+					  ? STORE_CHANGE_DELETE_FOLDER
+					  : STORE_CHANGE_DELETE_FILE;
+			continue;
+		}
+		c->kind = STORE_CHANGE_ADD;
+		c->lfs = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(f, "lfs"));
+		c->sha256 = jstr(f, "sha256");
+		c->gitsha1 = c->lfs ? NULL : jstr(f, "gitsha1");
+		c->size = (uint64_t)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(f, "size"));
+	}
+	r = store_record_child_commit(gw->st, type, repo, base, commit, title, ch, n);
+	if (r != GG_OK)
+		log_warnx("recording commit %.12s of %s%s (on %.12s) failed: %s", commit,
+			  route_type_prefix(type), repo, base[0] ? base : "-", gg_strerror(r));
+	free(ch);
+}
+
+/*
  * Publishes a journaled job upstream and records the result, locally and
  * in the journal.  Returns 0, GG_EUNAVAIL (transient: retry later),
  * GG_EINVAL (refused).
@@ -781,6 +839,7 @@ job_publish(struct gateway *gw, uint64_t id, cJSON *job, struct publish_result *
 	unsigned attempts = (unsigned)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(job, "attempts"));
 	struct publish_req req;
 	enum repo_type type = jtype(job);
+	char base[GG_SHA1_HEX + 1];
 	size_t i = 0;
 	int r, retry = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(job, "retry"));
 
@@ -807,6 +866,7 @@ job_publish(struct gateway *gw, uint64_t id, cJSON *job, struct publish_result *
 	}
 	jset(job, "attempts", cJSON_CreateNumber(attempts + 1));
 	job_save(gw, id, job, JOB_PUBLISHING);
+	job_base(gw, type, req.repo, req.rev, req.parent, base);
 	if (attempts > 0 && already_published(gw, job, res->commit)) {
 		log_info("upload job %llu was already published upstream (%.12s)",
 			 (unsigned long long)id, res->commit);
@@ -815,16 +875,8 @@ job_publish(struct gateway *gw, uint64_t id, cJSON *job, struct publish_result *
 		r = publish_run(gw->up, gw->st, &req, res);
 	}
 	if (r == GG_OK) {
-		/* Serve the new files at once, under the new commit. */
-		cJSON_ArrayForEach(f, files)
-		{
-			if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(f, "deleted")))
-				continue;
-			store_record_file(gw->st, type, req.repo, res->commit, jstr(f, "path"),
-					  cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(f, "lfs")),
-					  jstr(f, "sha256"), jstr(f, "gitsha1"),
-					  (uint64_t)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(f, "size")));
-		}
+		/* Serve the new commit at once, all of it that the store holds. */
+		record_published(gw, type, req.repo, base, res->commit, req.summary, files);
 		if (!req.create_pr)
 			store_set_ref(gw->st, type, req.repo, req.rev, res->commit);
 		jset(job, "commit", cJSON_CreateString(res->commit));
