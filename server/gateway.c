@@ -828,6 +828,29 @@ record_published(struct gateway *gw, enum repo_type type, const char *repo, cons
 }
 
 /*
+ * A pull request upstream opened for a commit is the ref refs/pr/N, N from
+ * its pullRequestUrl (".../discussions/N"); recorded so that the PR's
+ * files are served with upstream down too.
+ */
+static void
+record_pr_ref(struct gateway *gw, enum repo_type type, const char *repo, const char *pr_url,
+	      const char *commit)
+{
+	const char *d = strstr(pr_url, "/discussions/");
+	char ref[32];
+	size_t n;
+
+	if (d == NULL)
+		return;
+	d += strlen("/discussions/");
+	n = strspn(d, "0123456789");
+	if (n == 0 || n > 9 || d[n] != '\0' || d[0] == '0')
+		return;
+	snprintf(ref, sizeof(ref), "refs/pr/%s", d);
+	store_set_ref(gw->st, type, repo, ref, commit);
+}
+
+/*
  * Publishes a journaled job upstream and records the result, locally and
  * in the journal.  Returns 0, GG_EUNAVAIL (transient: retry later),
  * GG_EINVAL (refused).
@@ -879,6 +902,8 @@ job_publish(struct gateway *gw, uint64_t id, cJSON *job, struct publish_result *
 		record_published(gw, type, req.repo, base, res->commit, req.summary, files);
 		if (!req.create_pr)
 			store_set_ref(gw->st, type, req.repo, req.rev, res->commit);
+		else
+			record_pr_ref(gw, type, req.repo, res->pr_url, res->commit);
 		jset(job, "commit", cJSON_CreateString(res->commit));
 		cJSON_DeleteItemFromObjectCaseSensitive(job, "commitUrl");
 		cJSON_AddStringToObject(job, "commitUrl", res->commit_url);
