@@ -1640,8 +1640,14 @@ commit_op(struct req *r, struct gateway *gw, cJSON *job, const char *key, cJSON 
 			return -1;
 		}
 		if (index_txn_begin(gw->st->idx, 0, &t) == GG_OK) {
-			have = index_blob_get(t, oid, &b) == GG_OK && b.size == size &&
-			       blob_exists(gw->st->blobs, oid);
+			if (index_blob_get(t, oid, &b) == GG_OK) {
+				/* huggingface_hub sends a copy of an LFS file
+				 * (CommitOperationCopy) as an lfsFile with no size:
+				 * the size is the stored object's. */
+				if (sz == NULL)
+					size = b.size;
+				have = b.size == size && blob_exists(gw->st->blobs, oid);
+			}
 			index_txn_abort(t);
 		}
 		if (!have) {
