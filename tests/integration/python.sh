@@ -15,8 +15,10 @@
 #      (regular, LFS, multipart), upload_folder, create_commit (add, LFS add,
 #      delete; copy), create_branch, create_tag, create_pr, a plain PUT, and
 #      the policy refusals as HfHubHTTPError with ggufd's words;
-#   D. the fake Hub stopped after the uploads: every file of the new main
-#      (and of the new PR) downloads with hf_hub_download and curl.
+#   D. metadata right after an upload (no stale cached answer); then the fake
+#      Hub stopped: every file of the new main (and of the new PR) downloads
+#      with hf_hub_download and curl, model_info and snapshot_download show
+#      the new main.
 # Over everything: the client only ever talks to ggufd, and no answer it
 # gets (Location, Link, commitUrl, pullRequestUrl, url) names the fake Hub.
 # Files are checked by sha256 against the fake Hub's own files on disk.
@@ -28,7 +30,7 @@ need_env
 # Nothing of the user's Hub configuration may reach the client under test.
 unset "${!HF_@}" HUGGING_FACE_HUB_TOKEN HUGGINGFACE_API_KEY TRANSFORMERS_OFFLINE
 
-plan 54
+plan 59
 
 REPO=ruv/ruvltra
 PY=/usr/bin/python3
@@ -255,7 +257,10 @@ result "test files and the fake repo made (v1.0 tag, main, refs/pr/1)" \
 	"commits '$C1' '$C2' '$C3'" "$(tail -c 1500 "$WORK/mk.log")"
 
 TOK=$("$GGUFD" token add ci --scope upload --store "$S" 2>>"$WORK/token.err")
-if ! start_fakehub "$REPOS" "${FH_ARGS[@]}" || ! HF_TOKEN=$UP start_ggufd "$S" --upstream "$HUB" "${MP[@]}"; then
+# --ref-ttl 3600: an answer ggufd cached stays fresh for the whole run, so
+# one that is stale after a publish shows, whatever the machine's speed.
+if ! start_fakehub "$REPOS" "${FH_ARGS[@]}" ||
+	! HF_TOKEN=$UP start_ggufd "$S" --upstream "$HUB" --ref-ttl 3600 "${MP[@]}"; then
 	not_ok "fake Hub and ggufd (gateway, upload token) started"
 	finish
 	exit
@@ -458,16 +463,18 @@ Q2=ruvltra-0.5b-q2_k.gguf
 hfw up_ops h8 create_commit "{\"repo_id\": \"$REPO\", \"commit_message\": \"several operations\", \"operations\": [
 	{\"op\": \"add\", \"path_in_repo\": \"params.json\", \"path_or_fileobj\": \"$IN/params.json\"},
 	{\"op\": \"add\", \"path_in_repo\": \"$Q2\", \"path_or_fileobj\": \"$IN/up-q2.gguf\"},
-	{\"op\": \"delete\", \"path_in_repo\": \"sub/notes.txt\"}]}"
+	{\"op\": \"delete\", \"path_in_repo\": \"sub/notes.txt\"},
+	{\"op\": \"delete\", \"path_in_repo\": \"sub/dir/\", \"is_folder\": true}]}"
 up_commits
-jpy "$WORK/st.json" "[[c['files'], c['lfsPaths'], c['deletedFiles']] for c in d['commits'] if c['summary'] == 'several operations']" >"$WORK/ops.txt"
-result "create_commit (add, LFS add, delete): one upstream commit with exactly those operations, URL on ggufd" \
-	"$(pyok up_ops 'commit_ok()' && [ "$(cat "$WORK/ops.txt")" = "[[[\"params.json\"], [\"$Q2\"], [\"sub/notes.txt\"]]]" ]; echo $?)" \
+jpy "$WORK/st.json" "[[c['files'], c['lfsPaths'], c['deletedFiles'], c['deletedFolders']] for c in d['commits'] if c['summary'] == 'several operations']" >"$WORK/ops.txt"
+result "create_commit (add, LFS add, delete a file, delete a folder): one upstream commit with exactly those operations, URL on ggufd" \
+	"$(pyok up_ops 'commit_ok()' && [ "$(cat "$WORK/ops.txt")" = "[[[\"params.json\"], [\"$Q2\"], [\"sub/notes.txt\"], [\"sub/dir\"]]]" ]; echo $?)" \
 	"upstream: $(cat "$WORK/ops.txt")" "$(show up_ops)"
 hf gone h9 file_exists '{"repo_id": "ruv/ruvltra", "filename": "sub/notes.txt"}'
-result "after it: both added files download byte-exact, the deleted one is gone from main" \
-	"$(upchk dl_p params.json "$IN/params.json" && upchk dl_q2 "$Q2" "$IN/up-q2.gguf" && pyok gone 'r is False'; echo $?)" \
-	"$(show dl_p)" "$(show dl_q2)" "$(show gone)"
+hf gone2 h9 file_exists '{"repo_id": "ruv/ruvltra", "filename": "sub/dir/tokenizer.json"}'
+result "after it: both added files download byte-exact, the deleted file and folder are gone from main" \
+	"$(upchk dl_p params.json "$IN/params.json" && upchk dl_q2 "$Q2" "$IN/up-q2.gguf" && pyok gone 'r is False' &&
+		pyok gone2 'r is False'; echo $?)" "$(show dl_p)" "$(show dl_q2)" "$(show gone)" "$(show gone2)"
 
 COPY=ruvltra-copy-0.5b-q4_k_m.gguf
 hfw up_copy h8 create_commit "{\"repo_id\": \"$REPO\", \"commit_message\": \"copy\", \"operations\": [
@@ -480,10 +487,12 @@ result "create_commit with a copy of an LFS file (lfsFile without size): committ
 hfw branch h8 create_branch '{"repo_id": "ruv/ruvltra", "branch": "dev"}'
 hfw tagc h8 create_tag '{"repo_id": "ruv/ruvltra", "tag": "v2.0", "tag_message": "second"}'
 hf refs2 h9 list_repo_refs '{"repo_id": "ruv/ruvltra"}'
-result "create_branch(dev) and create_tag(v2.0) through ggufd (Hub routes .../branch/{b}, .../tag/{rev}); list_repo_refs shows both" \
-	"$(pyok branch 'not err' && pyok tagc 'not err' &&
-		pyok refs2 '"dev" in [b["name"] for b in r["branches"]] and "v2.0" in [t["name"] for t in r["tags"]]'; echo $?)" \
-	"$(show branch)" "$(show tagc)" "$(show refs2)"
+result "create_branch(dev) through ggufd (the Hub's POST /api/models/{repo}/branch/{branch}); list_repo_refs shows it" \
+	"$(pyok branch 'not err' && pyok refs2 '"dev" in [b["name"] for b in r["branches"]]'; echo $?)" \
+	"$(show branch)" "$(show refs2)"
+result "create_tag(v2.0) through ggufd (the Hub's POST /api/models/{repo}/tag/{rev}); list_repo_refs shows it" \
+	"$(pyok tagc 'not err' && pyok refs2 '"v2.0" in [t["name"] for t in r["tags"]]'; echo $?)" \
+	"$(show tagc)" "$(show refs2)"
 
 hfw up_pr h8 upload_file "{\"repo_id\": \"$REPO\", \"path_or_fileobj\": \"$IN/pr-file.json\", \"path_in_repo\": \"pr-file.json\", \"create_pr\": true}"
 up_commits
@@ -527,10 +536,29 @@ result "over every call above: the client only talked to ggufd and no answer (Lo
 
 # --- D. the fake Hub stopped after the publishes ------------------------------------------------------------
 
+# Metadata asked just before an upload must not be answered stale after it.
+hf meta_pre h12 model_info '{"repo_id": "ruv/ruvltra"}'
+hf refs_pre h12 list_repo_refs '{"repo_id": "ruv/ruvltra"}'
+hf files_pre h12 list_repo_files '{"repo_id": "ruv/ruvltra"}'
+hfw up_late h8 upload_file '{"repo_id": "ruv/ruvltra", "path_or_fileobj": "'"$IN"'/changelog.txt", "path_in_repo": "late.txt"}'
+up_commits
 MAIN_NOW=$(ref_of main)
 PR2=$(ref_of refs/pr/2)
+export MAIN_NOW
 manifest final "$MAIN_NOW"
 manifest pr2 "${PR2:-none}"
+hf meta_post h12 model_info '{"repo_id": "ruv/ruvltra"}'
+hf refs_post h12 list_repo_refs '{"repo_id": "ruv/ruvltra"}'
+hf files_post h12 list_repo_files '{"repo_id": "ruv/ruvltra"}'
+result "right after an upload, model_info, list_repo_refs and list_repo_files show the new main (not an answer cached before it)" \
+	"$(pyok meta_pre 'r["sha"] != E["MAIN_NOW"]' && pyok up_late 'commit_ok() and r["oid"] == E["MAIN_NOW"]' &&
+		pyok meta_post 'r["sha"] == E["MAIN_NOW"] and sorted(s["rfilename"] for s in r["siblings"]) == sorted(M["final"])' &&
+		pyok refs_post '[(b["name"], b["target_commit"]) for b in r["branches"]] == [("main", E["MAIN_NOW"])]' &&
+		pyok files_post 'sorted(r) == sorted(M["final"])'; echo $?)" \
+	"$(show meta_post)" "$(show refs_post)" "$(show files_post)"
+hf snap_new h13 snapshot_download '{"repo_id": "ruv/ruvltra"}'
+tpy "right after the uploads, snapshot_download of main is the new main, byte-exact" snap_new \
+	'r["files"] == files_of("final") and r["path"].endswith("/snapshots/" + E["MAIN_NOW"])'
 gcurl -I -D "$RESP/head_main.h" -o /dev/null "$BASE/$REPO/resolve/main/config.json"
 result "ggufd's main is the fake Hub's main after the uploads (X-Repo-Commit)" \
 	"$([ -n "$MAIN_NOW" ] && [ "$(header X-Repo-Commit "$RESP/head_main.h")" = "$MAIN_NOW" ]; echo $?)" \
@@ -553,8 +581,15 @@ done < <(jpy "$MAN/final.json" '"\n".join(sorted(d))')
 result "fake Hub stopped: every file of the new main downloads byte-exact with curl" "$([ -z "$bad" ]; echo $?)" \
 	"failed:$bad"
 code=$(gcurl -o /dev/null -w '%{http_code}' "$BASE/$REPO/resolve/main/sub/notes.txt")
-result "fake Hub stopped: the file deleted by the upload is not served at main" "$([ "$code" != 200 ]; echo $?)" \
-	"status $code"
+code2=$(gcurl -o /dev/null -w '%{http_code}' "$BASE/$REPO/resolve/main/sub/dir/tokenizer.json")
+result "fake Hub stopped: the file and the folder deleted by an upload are not served at main" \
+	"$([ "$code" != 200 ] && [ "$code2" != 200 ]; echo $?)" "statuses $code $code2"
+hf off_meta h14 model_info '{"repo_id": "ruv/ruvltra", "files_metadata": true}'
+tpy "fake Hub stopped: model_info(files_metadata=True) of main is the new main (commit, every file)" off_meta \
+	'r["sha"] == E["MAIN_NOW"] and sorted(s["rfilename"] for s in r["siblings"]) == sorted(M["final"])'
+hf off_snap2 h15 snapshot_download '{"repo_id": "ruv/ruvltra"}'
+tpy "fake Hub stopped: snapshot_download of the new main (fresh cache), every file byte-exact" off_snap2 \
+	'r["files"] == files_of("final") and r["path"].endswith("/snapshots/" + E["MAIN_NOW"])'
 hf final_pr h11 hf_hub_download_each "{\"downloads\": [
 	{\"repo_id\": \"$REPO\", \"filename\": \"pr-file.json\", \"revision\": \"refs/pr/2\"},
 	{\"repo_id\": \"$REPO\", \"filename\": \"config.json\", \"revision\": \"refs/pr/2\"},
