@@ -638,6 +638,40 @@ fail:
 	return r;
 }
 
+/* The meta key of the mark; cached answers are keyed "GET ..." / "POST ...". */
+#define CHANGED_KEY "ggufd:changed"
+
+int
+store_note_change(struct store *st, enum repo_type type, const char *repo)
+{
+	struct index_txn *t = NULL;
+	struct index_meta m;
+	int r;
+
+	memset(&m, 0, sizeof(m));
+	m.fetched_at = now_unix();
+	m.data = (void *)"";
+	if ((r = index_txn_begin(st->idx, 1, &t)) != GG_OK)
+		return r;
+	if ((r = index_meta_put(t, type, repo, CHANGED_KEY, &m)) != GG_OK) {
+		index_txn_abort(t);
+		return r;
+	}
+	return index_txn_commit(t);
+}
+
+uint64_t
+store_changed_at(struct store *st, struct index_txn *t, enum repo_type type, const char *repo)
+{
+	struct index_meta m;
+	(void)st;
+	memset(&m, 0, sizeof(m));
+	if (index_meta_get(t, type, repo, CHANGED_KEY, &m) != GG_OK)
+		return 0;
+	free(m.data);
+	return m.fetched_at;
+}
+
 int
 store_update_gguf(struct store *st, const char *sha256)
 {

@@ -149,6 +149,17 @@ int store_record_child_commit(struct store *st, enum repo_type type, const char 
 			      const char *parent, const char *commit, const char *title,
 			      const struct store_change *ch, size_t n);
 
+/*
+ * Notes that ggufd has just changed repo upstream (a commit, a ref): the
+ * upstream answers about it cached until now (index meta) describe the
+ * repo as it was.  store_changed_at returns the last such moment (unix
+ * seconds; 0 if never), to compare with an answer's fetched_at: one
+ * fetched at or before it is outdated.  0, GG_EDB.
+ */
+int store_note_change(struct store *st, enum repo_type type, const char *repo);
+uint64_t store_changed_at(struct store *st, struct index_txn *t, enum repo_type type,
+			  const char *repo);
+
 /* Parses the blob as GGUF (if it starts with the magic) and keeps the
  * summary in its blob record.  0, GG_ENOENT, GG_EDB; a non-GGUF blob is 0. */
 int store_update_gguf(struct store *st, const char *sha256);

@@ -838,6 +838,32 @@ test_record_child_commit(void **state)
 	free(dir);
 }
 
+static void
+test_note_change(void **state)
+{
+	char *dir = tmpdir();
+	struct store *st = NULL;
+	struct index_txn *t = NULL;
+	uint64_t before = now_unix();
+	(void)state;
+
+	assert_int_equal(store_open(dir, &st), GG_OK);
+	assert_int_equal(index_txn_begin(st->idx, 0, &t), GG_OK);
+	assert_int_equal(store_changed_at(st, t, REPO_MODEL, "ruv/ruvltra"), 0);
+	index_txn_abort(t);
+	assert_int_equal(store_note_change(st, REPO_MODEL, "ruv/ruvltra"), GG_OK);
+	assert_int_equal(index_txn_begin(st->idx, 0, &t), GG_OK);
+	assert_true(store_changed_at(st, t, REPO_MODEL, "ruv/ruvltra") >= before);
+	assert_true(store_changed_at(st, t, REPO_MODEL, "ruv/ruvltra") <= now_unix());
+	/* Per repo and per type. */
+	assert_int_equal(store_changed_at(st, t, REPO_MODEL, "ruv/other"), 0);
+	assert_int_equal(store_changed_at(st, t, REPO_DATASET, "ruv/ruvltra"), 0);
+	index_txn_abort(t);
+	store_close(st);
+	rm_rf(dir);
+	free(dir);
+}
+
 int
 main(void)
 {
@@ -854,6 +880,7 @@ main(void)
 		cmocka_unit_test(test_partial_resume_and_verify),
 		cmocka_unit_test(test_meta_and_record),
 		cmocka_unit_test(test_record_child_commit),
+		cmocka_unit_test(test_note_change),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
