@@ -11,9 +11,10 @@
  *          absolute URL as we are reached now (the address may change).
  *
  * Freshness: an answer for a 40-hex commit never changes and is never
- * asked again; others are fresh for the ref TTL.  When upstream cannot be
- * reached, a stale answer is served; with none, the caller falls back to
- * what the index knows (api.c), then 504.
+ * asked again; others are fresh for the ref TTL, unless the gateway has
+ * published to the repo since (store_changed_at): then they are dropped.
+ * When upstream cannot be reached, a stale answer is served; with none,
+ * the caller falls back to what the index knows (api.c), then 504.
  */
 #include "config.h"
 
@@ -126,7 +127,7 @@ api_mirror(struct req *r, enum MHD_Result *res)
 	struct buf body, gz;
 	char key[GG_MAX_URL_LEN + 128];
 	int pinned = r->route.has_rev && is_commit(r->route.rev);
-	int have = 0, rc;
+	int have = 0, outdated = 0, rc;
 	const char *method = strcmp(r->method, "POST") == 0 ? "POST" : "GET";
 	cJSON *j;
 
@@ -146,7 +147,17 @@ api_mirror(struct req *r, enum MHD_Result *res)
 	memset(&m, 0, sizeof(m));
 	if (index_txn_begin(st->idx, 0, &t) == GG_OK) {
 		have = index_meta_get(t, r->route.type, r->route.repo, key, &m) == GG_OK;
+		/* ggufd published to the repo after this answer was fetched: it
+		 * describes refs and trees as they were, so it is neither fresh
+		 * nor a fallback (the index knows the published commit). */
+		outdated = have && !pinned &&
+			   m.fetched_at <= store_changed_at(st, t, r->route.type, r->route.repo);
 		index_txn_abort(t);
+	}
+	if (outdated) {
+		free(m.data);
+		m.data = NULL;
+		have = 0;
 	}
 	if (have && (pinned || up == NULL || now_unix() - m.fetched_at < http_ref_ttl(r))) {
 		*res = serve_cached(r, &m, NULL);

@@ -904,6 +904,8 @@ job_publish(struct gateway *gw, uint64_t id, cJSON *job, struct publish_result *
 			store_set_ref(gw->st, type, req.repo, req.rev, res->commit);
 		else
 			record_pr_ref(gw, type, req.repo, res->pr_url, res->commit);
+		/* Upstream answers about the repo cached until now are outdated. */
+		store_note_change(gw->st, type, req.repo);
 		jset(job, "commit", cJSON_CreateString(res->commit));
 		cJSON_DeleteItemFromObjectCaseSensitive(job, "commitUrl");
 		cJSON_AddStringToObject(job, "commitUrl", res->commit_url);
