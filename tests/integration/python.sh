@@ -30,7 +30,7 @@ need_env
 # Nothing of the user's Hub configuration may reach the client under test.
 unset "${!HF_@}" HUGGING_FACE_HUB_TOKEN HUGGINGFACE_API_KEY TRANSFORMERS_OFFLINE
 
-plan 59
+plan 62
 
 REPO=ruv/ruvltra
 PY=/usr/bin/python3
@@ -368,6 +368,20 @@ hf re2 h5 repo_exists '{"repo_id": "ruv/nope"}'
 result "file_exists (present, absent, absent at v1.0) and repo_exists (known, unknown)" \
 	"$(pyok fe1 'r is True' && pyok fe2 'r is False' && pyok fe3 'r is False' && pyok re1 'r is True' && pyok re2 'r is False'; echo $?)" \
 	"$(show fe1)" "$(show fe2)" "$(show fe3)" "$(show re1)" "$(show re2)"
+hf meta_lfs h5 get_hf_file_metadata "{\"url\": \"$BASE/$REPO/resolve/main/$Q4\"}"
+hf meta_reg h5 get_hf_file_metadata "{\"url\": \"$BASE/$REPO/resolve/main/config.json\"}"
+result "get_hf_file_metadata: commit, etag (sha256 of an LFS file, git blob sha1 of a regular one), size; location is ggufd's URL" \
+	"$(pyok meta_lfs 'r["commit_hash"] == E["C2"] and r["etag"] == sha("main", E["Q4"]) and r["size"] == M["main"][E["Q4"]]["size"] and r["location"] == B + "/ruv/ruvltra/resolve/main/" + E["Q4"]' &&
+		pyok meta_reg 'r["commit_hash"] == E["C2"] and r["etag"] == M["main"]["config.json"]["gitsha1"] and r["size"] == M["main"]["config.json"]["size"] and r["location"] == B + "/ruv/ruvltra/resolve/main/config.json"'; echo $?)" \
+	"$(show meta_lfs)" "$(show meta_reg)"
+hf no_file h5 hf_hub_download '{"repo_id": "ruv/ruvltra", "filename": "nope.json"}'
+hf no_rev h5 hf_hub_download '{"repo_id": "ruv/ruvltra", "filename": "config.json", "revision": "no-such-branch"}'
+hf no_repo_dl h5 hf_hub_download '{"repo_id": "ruv/nope", "filename": "config.json"}'
+result "errors are the client's own: EntryNotFoundError, RevisionNotFoundError, RepositoryNotFoundError" \
+	"$(pyok no_file '"EntryNotFoundError" in err["classes"] and err["status"] == 404' &&
+		pyok no_rev '"RevisionNotFoundError" in err["classes"] and err["status"] == 404' &&
+		pyok no_repo_dl '"RepositoryNotFoundError" in err["classes"] and err["status"] == 401'; echo $?)" \
+	"$(show no_file)" "$(show no_rev)" "$(show no_repo_dl)"
 hf who h5 whoami "{\"token\": \"$TOK\"}"
 hf who_bad h5 whoami '{"token": "hf_0123456789abcdef0123456789abcdef01234567"}'
 result "whoami: the ggufd token (ci, write); an unknown token is a 401 HTTPError" \
@@ -516,6 +530,9 @@ result "a plain PUT (curl): 200 done; its answer and its journal entry name gguf
 	"status $code: $(head -c 600 "$RESP/plain.b")" "journal: $(head -c 600 "$RESP/job.b")"
 
 fake_stats "$WORK/st_before.json"
+hfw stale h8 upload_file "{\"repo_id\": \"$REPO\", \"path_or_fileobj\": \"$IN/params.json\", \"path_in_repo\": \"stale.json\", \"parent_commit\": \"$C2\"}"
+tpy "upload_file(parent_commit=<an old commit>): upstream's 412 comes back as HfHubHTTPError 412" stale \
+	'http_error(412, r"A commit has happened since")'
 hfw no_repo h8 upload_file "{\"repo_id\": \"other/repo\", \"path_or_fileobj\": \"$IN/q5.gguf\", \"path_in_repo\": \"ruvltra-0.5b-q5_k_m.gguf\"}"
 tpy "refused: a repo that is not allowed is HfHubHTTPError 403 with ggufd's message" no_repo \
 	'http_error(403, r"other/repo.*not allowed")'
