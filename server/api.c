@@ -700,3 +700,55 @@ api_refs(struct req *r)
 	}
 	return http_json(r, MHD_HTTP_OK, json_print(o));
 }
+
+/* --- commits ----------------------------------------------------------------- */
+
+/*
+ * GET /api/{t}s/{repo}/commits/{rev}: the history from rev back, newest
+ * first, as the Hub lists it:
+ *   [{"id":"<40 hex>","title":"...","message":"","authors":[{"user":"ggufd"}],
+ *     "date":"2026-11-28T18:00:00.000Z"}, ...]
+ * From the index, the parent links of the commits ggufd knows (a mirrored
+ * commit knows no parent: its history is itself), at most
+ * GG_TREE_PAGE_SIZE entries.
+ */
+enum MHD_Result
+api_commits(struct req *r)
+{
+	enum MHD_Result mirrored, result;
+	char commit[GG_SHA1_HEX + 1], date[32];
+	struct store_view v;
+	struct index_commit c;
+	cJSON *arr;
+	int rc = GG_OK;
+
+	if (api_mirror(r, &mirrored))
+		return mirrored;
+	if (resolve_commit(r, &v, commit, &result) != GG_OK)
+		return result;
+	arr = cJSON_CreateArray();
+	for (int n = 0; commit[0] != '\0' && n < GG_TREE_PAGE_SIZE; n++) {
+		cJSON *e, *a;
+		if ((rc = store_view_commit(&v, r->route.type, r->route.repo, commit, &c)) != GG_OK)
+			break;
+		e = cJSON_CreateObject();
+		cJSON_AddStringToObject(e, "id", commit);
+		cJSON_AddStringToObject(e, "title", c.title);
+		cJSON_AddStringToObject(e, "message", "");
+		a = cJSON_AddArrayToObject(e, "authors");
+		cJSON_AddItemToArray(a, cJSON_CreateObject());
+		cJSON_AddStringToObject(cJSON_GetArrayItem(a, 0), "user", "ggufd");
+		iso8601(c.created_at, date);
+		cJSON_AddStringToObject(e, "date", date);
+		cJSON_AddItemToArray(arr, e);
+		if (strcmp(c.parent, commit) == 0)
+			break;
+		memcpy(commit, c.parent, sizeof(commit));
+	}
+	store_view_end(&v);
+	if (rc != GG_OK && rc != GG_ENOENT) {
+		cJSON_Delete(arr);
+		return http_error_from(r, rc, "commits");
+	}
+	return http_json(r, MHD_HTTP_OK, json_print(arr));
+}

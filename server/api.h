@@ -15,5 +15,7 @@ enum MHD_Result api_tree(struct req *r);
 enum MHD_Result api_paths_info(struct req *r);
 /* GET|HEAD /api/{type}s/{repo}/refs */
 enum MHD_Result api_refs(struct req *r);
+/* GET|HEAD /api/{type}s/{repo}/commits/{rev} */
+enum MHD_Result api_commits(struct req *r);
 
 #endif

@@ -11,9 +11,10 @@
  *          absolute URL as we are reached now (the address may change).
  *
  * Freshness: an answer for a 40-hex commit never changes and is never
- * asked again; others are fresh for the ref TTL.  When upstream cannot be
- * reached, a stale answer is served; with none, the caller falls back to
- * what the index knows (api.c), then 504.
+ * asked again; others are fresh for the ref TTL, unless the gateway has
+ * published to the repo since (store_changed_at): then they are dropped.
+ * When upstream cannot be reached, a stale answer is served; with none,
+ * the caller falls back to what the index knows (api.c), then 504.
  */
 #include "config.h"
 
@@ -167,6 +168,15 @@ mirror_key(struct req *r, const char *key, enum MHD_Result *res)
 
 	memset(&m, 0, sizeof(m));
 	have = store_meta_get(st, r->route.type, r->route.repo, key, &m) == GG_OK;
+	/* ggufd published to the repo after this answer was fetched: it
+	 * describes refs and trees as they were, so it is neither fresh nor a
+	 * fallback (the index knows the published commit). */
+	if (have && !pinned &&
+	    m.fetched_at <= store_changed_at(st, r->route.type, r->route.repo)) {
+		free(m.data);
+		m.data = NULL;
+		have = 0;
+	}
 	if (have && (pinned || up == NULL || now_unix() - m.fetched_at < r->app->ref_ttl)) {
 		*res = serve_cached(r, &m, NULL);
 		free(m.data);

@@ -45,6 +45,37 @@
 
 /* --- what the gateway's files share ---------------------------------------------- */
 
+char *
+gateway_our_url(struct req *r, struct gateway *gw, const char *url)
+{
+	const char *up = app_upstream_base(r->app), *rest = NULL, *p;
+	size_t ul = strlen(up);
+	char *base, *out;
+
+	if (ul > 0 && strncmp(url, up, ul) == 0 && (url[ul] == '/' || url[ul] == '\0'))
+		rest = url + ul;
+	else if ((p = strstr(url, "://")) != NULL)
+		rest = (p = strchr(p + 3, '/')) != NULL ? p : "";
+	if (rest == NULL)
+		return xstrdup(url); /* not absolute: nothing names a host */
+	base = gw->cfg.public_url ? xstrdup(gw->cfg.public_url) : http_base_url(r);
+	out = xasprintf("%s%s", base, rest);
+	free(base);
+	return out;
+}
+
+void
+gateway_our_url_in(struct req *r, struct gateway *gw, cJSON *o, const char *key)
+{
+	cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+	char *u;
+	if (!cJSON_IsString(v))
+		return;
+	u = gateway_our_url(r, gw, v->valuestring);
+	cJSON_ReplaceItemInObjectCaseSensitive(o, key, cJSON_CreateString(u));
+	free(u);
+}
+
 int
 gateway_repo_allowed(struct req *r, struct gateway *gw, enum repo_type type, const char *repo,
 	     enum MHD_Result *res)
@@ -255,13 +286,113 @@ gateway_repo_create(struct req *r)
 		buf_free(&body);
 		return hub_upstream_down(r, "Upstream is unavailable");
 	}
-	{
+	b = cJSON_ParseWithLength(body.data ? body.data : "", body.len);
+	if (cJSON_IsObject(b) && cJSON_IsString(cJSON_GetObjectItemCaseSensitive(b, "url"))) {
+		char *txt;
+		gateway_our_url_in(r, gw, b, "url");
+		txt = cJSON_PrintUnformatted(b);
+		if (txt == NULL)
+			log_fatalx("cJSON_PrintUnformatted() failed: out of memory");
+		resp = http_response_buffer(strlen(txt), txt, MHD_RESPMEM_MUST_FREE);
+		buf_free(&body);
+	} else {
 		size_t len;
 		char *data = buf_steal(&body, &len);
 		resp = http_response_buffer(len, data, MHD_RESPMEM_MUST_FREE);
 	}
+	cJSON_Delete(b);
 	MHD_add_response_header(resp, "Content-Type", "application/json");
 	return http_queue(r, ur.status ? (unsigned)ur.status : 502, resp);
+}
+
+/* A ref name ggufd passes on: 1..GG_MAX_REV_LEN bytes of printable ASCII
+ * without spaces or "..", not starting with "/" or "-". */
+static int
+ref_name_ok(const char *s)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n > GG_MAX_REV_LEN || s[0] == '/' || s[0] == '-' || strstr(s, "..") != NULL)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (s[i] <= ' ' || s[i] >= 0x7f)
+			return 0;
+	return 1;
+}
+
+/*
+ *   POST /api/{t}s/{repo}/branch/{branch}  {"startingPoint"?: rev}
+ *   POST /api/{t}s/{repo}/tag/{rev}        {"tag": name, "message"?: str}
+ * Forwarded with the held token (the route table asks upload scope for a
+ * branch, admin for a tag: tags are releases).  Upstream's 409 (exists)
+ * is relayed, so that exist_ok works.  On success the ref is recorded
+ * here too when ggufd knows the commit it names (a tag as
+ * refs/tags/NAME), and cached answers about the repo's refs are dropped.
+ */
+enum MHD_Result
+gateway_create_ref(struct req *r)
+{
+	struct gateway *gw = r->app->gw;
+	int tag = r->route.kind == ROUTE_API_TAG;
+	char name[GG_MAX_REV_LEN + 16], start[GG_MAX_REV_LEN + 1], commit[GG_SHA1_HEX + 1];
+	struct upstream_resp ur;
+	struct store_view v;
+	enum MHD_Result res;
+	struct buf body;
+	cJSON *b, *x;
+	int known, rc;
+
+	if (gateway_repo_allowed(r, gw, r->route.type, r->route.repo, &res) != 0)
+		return res;
+	b = r->body.len ? cJSON_ParseWithLength(r->body.data, r->body.len) : cJSON_CreateObject();
+	if (!cJSON_IsObject(b)) {
+		cJSON_Delete(b);
+		return http_error(r, MHD_HTTP_BAD_REQUEST, "BadRequest", "Body is not JSON", NULL);
+	}
+	x = cJSON_GetObjectItemCaseSensitive(b, tag ? "tag" : "startingPoint");
+	rc = GG_OK;
+	if (tag) {
+		if (!cJSON_IsString(x) ||
+		    snprintf_checked(name, sizeof(name), "refs/tags/%s", x->valuestring) != GG_OK ||
+		    !ref_name_ok(x->valuestring))
+			rc = GG_EINVAL;
+		snprintf(start, sizeof(start), "%s", r->route.rev);
+	} else {
+		if ((x != NULL && !cJSON_IsString(x)) ||
+		    snprintf_checked(start, sizeof(start), "%s", x ? x->valuestring : "main") != GG_OK ||
+		    !ref_name_ok(r->route.rev))
+			rc = GG_EINVAL;
+		snprintf(name, sizeof(name), "%s", r->route.rev);
+	}
+	cJSON_Delete(b);
+	if (rc != GG_OK)
+		return http_error(r, MHD_HTTP_BAD_REQUEST, "BadRequest",
+				  tag ? "Body must be {\"tag\": name, \"message\"?: str}"
+				      : "Invalid branch name or startingPoint",
+				  NULL);
+	buf_init(&body, GG_MAX_UPSTREAM_JSON);
+	if (upstream_api(gw->up, "POST", r->raw_uri, r->body.len ? r->body.data : "{}",
+			 r->body.len ? r->body.len : 2, "application/json", &body, &ur) != GG_OK) {
+		buf_free(&body);
+		return hub_upstream_down(r, "Upstream is unavailable: nothing was created");
+	}
+	buf_free(&body);
+	if (ur.status >= 400)
+		return hub_relay_upstream(r, HUB_RELAY_WRITE, ur.status, NULL,
+					  ur.error_message[0] ? ur.error_message : "Upstream refused the ref",
+					  NULL, 0);
+	log_info("audit: %s by=%s repo=%s%s name=%s at=%s result=created", tag ? "tag" : "branch",
+		 r->token_name[0] ? r->token_name : "(loopback)", route_type_prefix(r->route.type),
+		 r->route.repo, name, start);
+	if (store_view_begin(gw->st, &v) == GG_OK &&
+	    store_resolve_rev(&v, r->route.type, r->route.repo, start, commit, &known, NULL) ==
+		    GG_OK) {
+		store_view_end(&v);
+		store_set_ref(gw->st, r->route.type, r->route.repo, name, commit);
+	} else {
+		store_view_end(&v);
+	}
+	store_note_change(gw->st, r->route.type, r->route.repo);
+	return http_json(r, MHD_HTTP_OK, xstrdup("{}"));
 }
 
 enum MHD_Result
@@ -352,9 +483,24 @@ commit_op(struct gateway *gw, struct upload_job *job, const char *key, cJSON *v,
 	if (strcmp(key, "lfsFile") == 0) {
 		const char *oid = jstr(v, "oid");
 		uint64_t size = 0;
-		if (!(strlen(oid) == GG_SHA256_HEX && is_lower_hex(oid, GG_SHA256_HEX)) ||
-		    json_get_u64(v, "size", JSON_MAX_EXACT_INT, &size) != GG_OK) {
-			snprintf(why, whysz, "%s: lfsFile needs a sha256 oid and a size", path);
+		int rc;
+		if (!(strlen(oid) == GG_SHA256_HEX && is_lower_hex(oid, GG_SHA256_HEX))) {
+			snprintf(why, whysz, "%s: lfsFile needs a sha256 oid", path);
+			return -1;
+		}
+		rc = json_get_u64(v, "size", JSON_MAX_EXACT_INT, &size);
+		if (rc == GG_ENOENT) {
+			/* huggingface_hub sends a copy of an LFS file
+			 * (CommitOperationCopy) as an lfsFile with no size: the
+			 * size is the stored object's. */
+			struct store_view sv;
+			struct index_blob b;
+			if (store_view_begin(gw->st, &sv) == GG_OK &&
+			    store_view_blob(&sv, oid, &b) == GG_OK)
+				size = b.size;
+			store_view_end(&sv);
+		} else if (rc != GG_OK) {
+			snprintf(why, whysz, "%s: lfsFile needs a size in bytes", path);
 			return -1;
 		}
 		if (!store_blob_has(gw->st, oid, size)) {

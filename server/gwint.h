@@ -48,6 +48,17 @@ enum MHD_Result gateway_policy_refuse(struct req *r, int rc, const char *why);
 enum MHD_Result gateway_json_reply(struct req *r, unsigned status, cJSON *o, const char *ctype);
 /* The request body's length from Content-Length; -1 if absent or bad. */
 int64_t gateway_content_length(struct req *r);
+/*
+ * The Hub answers with URLs on itself: a commit's commitUrl and
+ * pullRequestUrl, a created repo's url.  Clients hold them against their
+ * own endpoint (huggingface_hub parses them with HF_ENDPOINT and raises
+ * ValueError for another host), so they are handed on on ggufd's public
+ * base: the upstream base (or any scheme://host) is replaced, the path
+ * kept.  gateway_our_url returns a malloc'ed string; gateway_our_url_in
+ * replaces o's string member key, if it has one.
+ */
+char *gateway_our_url(struct req *r, struct gateway *gw, const char *url);
+void gateway_our_url_in(struct req *r, struct gateway *gw, cJSON *o, const char *key);
 /* A refused upload lets go of the blob it staged (store.h: staging). */
 void gateway_drop_refused(struct gateway *gw, const char *sha256, int fresh);
 

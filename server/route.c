@@ -298,7 +298,8 @@ api_marker(const struct segs *sp, size_t i)
 		return i + 1 == sp->n;
 	return seg_is(s, "revision") || seg_is(s, "tree") || seg_is(s, "paths-info") ||
 	       seg_is(s, "preupload") || seg_is(s, "commit") || seg_is(s, "xet-read-token") ||
-	       seg_is(s, "xet-write-token");
+	       seg_is(s, "xet-write-token") || seg_is(s, "commits") || seg_is(s, "branch") ||
+	       seg_is(s, "tag");
 }
 
 /* /[datasets/|spaces/]{repo}/{resolve|raw}/{rev}/{path...} */
@@ -431,6 +432,12 @@ parse_api(const struct segs *sp, struct route *r)
 		r->kind = ROUTE_API_XET_READ;
 	else if (seg_is(mark, "xet-write-token"))
 		r->kind = ROUTE_API_XET_WRITE;
+	else if (seg_is(mark, "commits"))
+		r->kind = ROUTE_API_COMMITS;
+	else if (seg_is(mark, "branch"))
+		r->kind = ROUTE_API_BRANCH;
+	else if (seg_is(mark, "tag"))
+		r->kind = ROUTE_API_TAG;
 	else
 		r->kind = ROUTE_API_INFO;
 

@@ -15,6 +15,9 @@
  *   /api/.../{repo}/tree/{rev}[/{path...}]       ROUTE_API_TREE
  *   /api/.../{repo}/paths-info/{rev}             ROUTE_API_PATHS_INFO
  *   /api/.../{repo}/refs                         ROUTE_API_REFS
+ *   /api/.../{repo}/commits/{rev}                ROUTE_API_COMMITS
+ *   /api/.../{repo}/branch/{branch}              ROUTE_API_BRANCH (rev = the branch)
+ *   /api/.../{repo}/tag/{rev}                    ROUTE_API_TAG
  *   /api/.../{repo}/preupload/{rev}              ROUTE_API_PREUPLOAD
  *   /api/.../{repo}/commit/{rev}                 ROUTE_API_COMMIT
  *   /api/.../{repo}/xet-{read|write}-token/{rev} ROUTE_API_XET_READ / _WRITE
@@ -69,6 +72,9 @@ enum route_kind {
 	ROUTE_API_COMMIT,     /* POST /api/{t}s/{repo}/commit/{rev} */
 	ROUTE_API_XET_READ,   /* GET  /api/{t}s/{repo}/xet-read-token/{rev} */
 	ROUTE_API_XET_WRITE,  /* GET  /api/{t}s/{repo}/xet-write-token/{rev} */
+	ROUTE_API_COMMITS,    /* GET  /api/{t}s/{repo}/commits/{rev} */
+	ROUTE_API_BRANCH,     /* POST /api/{t}s/{repo}/branch/{branch} */
+	ROUTE_API_TAG,        /* POST /api/{t}s/{repo}/tag/{rev} */
 	ROUTE_LFS_BATCH,      /* POST /{repo}.git/info/lfs/objects/batch */
 	ROUTE_WHOAMI,         /* GET  /api/whoami-v2 */
 	ROUTE_VALIDATE_YAML,  /* POST /api/validate-yaml */

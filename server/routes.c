@@ -38,6 +38,7 @@ const struct route_entry routes_table[ROUTE_NKINDS] = {
 	READ(ROUTE_API_INFO, SCOPE_PUBLIC, 0, api_info),
 	READ(ROUTE_API_TREE, SCOPE_PUBLIC, 0, api_tree),
 	READ(ROUTE_API_REFS, SCOPE_PUBLIC, 0, api_refs),
+	READ(ROUTE_API_COMMITS, SCOPE_PUBLIC, 0, api_commits),
 	POST(ROUTE_API_PATHS_INFO, SCOPE_PUBLIC, 0, 0, api_paths_info),
 	READ(ROUTE_HEALTHZ, SCOPE_NONE, 0, admin_healthz),
 
@@ -50,6 +51,9 @@ const struct route_entry routes_table[ROUTE_NKINDS] = {
 	POST(ROUTE_VALIDATE_YAML, SCOPE_NONE, 0, 0, gateway_validate_yaml),
 	READ(ROUTE_API_XET_READ, SCOPE_NONE, 0, gateway_xet),
 	READ(ROUTE_API_XET_WRITE, SCOPE_NONE, 0, gateway_xet),
+	/* Refs: a branch needs upload scope; a tag (a release) needs admin. */
+	POST(ROUTE_API_BRANCH, SCOPE_UPLOAD, NEED_GATEWAY, 0, gateway_create_ref),
+	POST(ROUTE_API_TAG, SCOPE_ADMIN, NEED_GATEWAY, 0, gateway_create_ref),
 	/* Signed hrefs: the HMAC in the query is the credential. */
 	STREAM(ROUTE_LFS_OBJECT, HTTP_PUT, SCOPE_NONE, NEED_GATEWAY, lfs_begin, lfs_end),
 	STREAM(ROUTE_LFS_PART, HTTP_PUT, SCOPE_NONE, NEED_GATEWAY, lfs_begin, lfs_end),

@@ -143,6 +143,83 @@ done:
 }
 
 /*
+ * The commit a job's commit is built on, as ggufd knows it: the client's
+ * parentCommit if it gave one (upstream refuses the commit otherwise),
+ * else the revision's commit in the index now.  "" when unknown.
+ */
+static void
+job_base(struct gateway *gw, const struct upload_job *job, char base[GG_SHA1_HEX + 1])
+{
+	struct store_view v;
+	int known;
+
+	base[0] = '\0';
+	if (store_view_begin(gw->st, &v) == GG_OK &&
+	    store_resolve_rev(&v, job->type, job->repo, job->parent[0] ? job->parent : job->rev, base,
+			      &known, NULL) != GG_OK)
+		base[0] = '\0';
+	store_view_end(&v);
+}
+
+/*
+ * Records the published commit's whole tree (the base's files with the
+ * job's files added and deleted), so every file of it that the store
+ * holds is served with upstream down.
+ */
+static void
+record_published(struct gateway *gw, const struct upload_job *job, const char *base,
+		 const char *commit)
+{
+	struct store_change *ch = xcalloc(job->nfiles ? job->nfiles : 1, sizeof(*ch));
+	int r;
+
+	for (size_t i = 0; i < job->nfiles; i++) {
+		const struct upload_file *f = &job->files[i];
+		struct store_change *c = &ch[i];
+		c->path = f->path;
+		if (f->deleted) {
+			c->kind = f->folder ? STORE_CHANGE_DELETE_FOLDER : STORE_CHANGE_DELETE_FILE;
+			continue;
+		}
+		c->kind = STORE_CHANGE_ADD;
+		c->lfs = f->lfs;
+		c->sha256 = f->sha256;
+		c->gitsha1 = f->lfs ? NULL : f->gitsha1;
+		c->size = f->size;
+	}
+	r = store_record_child_commit(gw->st, job->type, job->repo, base, commit, job->summary, ch,
+				      job->nfiles);
+	if (r != GG_OK)
+		log_warnx("recording commit %.12s of %s%s (on %.12s) failed: %s", commit,
+			  route_type_prefix(job->type), job->repo, base[0] ? base : "-",
+			  gg_strerror(r));
+	free(ch);
+}
+
+/*
+ * A pull request upstream opened for a commit is the ref refs/pr/N, N from
+ * its pullRequestUrl (".../discussions/N"); recorded so that the PR's
+ * files are served with upstream down too.
+ */
+static void
+record_pr_ref(struct gateway *gw, const struct upload_job *job, const char *pr_url,
+	      const char *commit)
+{
+	const char *d = strstr(pr_url, "/discussions/");
+	char ref[32];
+	size_t n;
+
+	if (d == NULL)
+		return;
+	d += strlen("/discussions/");
+	n = strspn(d, "0123456789");
+	if (n == 0 || n > 9 || d[n] != '\0' || d[0] == '0')
+		return;
+	snprintf(ref, sizeof(ref), "refs/pr/%s", d);
+	store_set_ref(gw->st, job->type, job->repo, ref, commit);
+}
+
+/*
  * Publishes a journaled job upstream and records the result, locally and
  * in the journal.  Returns 0, GG_EUNAVAIL (transient: retry later),
  * GG_EINVAL (refused).
@@ -152,6 +229,7 @@ job_publish(struct gateway *gw, struct upload_job *job, struct publish_result *r
 {
 	struct publish_req req;
 	unsigned attempts = job->attempts;
+	char base[GG_SHA1_HEX + 1];
 	int r;
 
 	memset(&req, 0, sizeof(req));
@@ -177,6 +255,7 @@ job_publish(struct gateway *gw, struct upload_job *job, struct publish_result *r
 	}
 	job->attempts = attempts + 1;
 	uploadq_save(gw, job, STORE_JOB_PUBLISHING);
+	job_base(gw, job, base);
 	if (attempts > 0 && already_published(gw, job, res->commit)) {
 		log_info("upload job %llu was already published upstream (%.12s)",
 			 (unsigned long long)job->id, res->commit);
@@ -185,16 +264,14 @@ job_publish(struct gateway *gw, struct upload_job *job, struct publish_result *r
 		r = publish_run(gw->up, gw->st, &req, res);
 	}
 	if (r == GG_OK) {
-		/* Serve the new files at once, under the new commit. */
-		for (size_t i = 0; i < job->nfiles; i++) {
-			const struct upload_file *f = &job->files[i];
-			if (f->deleted)
-				continue;
-			store_record_file(gw->st, job->type, job->repo, res->commit, f->path, f->lfs,
-					  f->sha256, f->gitsha1, f->size);
-		}
+		/* Serve the new commit at once, all of it that the store holds. */
+		record_published(gw, job, base, res->commit);
 		if (!req.create_pr)
 			store_set_ref(gw->st, job->type, job->repo, job->rev, res->commit);
+		else
+			record_pr_ref(gw, job, res->pr_url, res->commit);
+		/* Upstream answers about the repo cached until now are outdated. */
+		store_note_change(gw->st, job->type, job->repo);
 		snprintf(job->commit, sizeof(job->commit), "%s", res->commit);
 		snprintf(job->commit_url, sizeof(job->commit_url), "%s", res->commit_url);
 		job->error[0] = '\0';
@@ -390,6 +467,8 @@ pub_finish(struct req *r)
 		cJSON_AddStringToObject(o, "hookOutput", "");
 		if (c->res.pr_url[0] != '\0')
 			cJSON_AddStringToObject(o, "pullRequestUrl", c->res.pr_url);
+		gateway_our_url_in(r, c->gw, o, "commitUrl");
+		gateway_our_url_in(r, c->gw, o, "pullRequestUrl");
 		return gateway_json_reply(r, MHD_HTTP_OK, o, NULL);
 	}
 	if (c->rc == GG_EUNAVAIL && c->plain) {
@@ -429,9 +508,9 @@ uploadq_publish(struct req *r, struct gateway *gw, struct upload_job *job, int p
 /* --- GET /api/ggufd/uploads[/{id}] -------------------------------------------------- */
 
 /* A job's journal text as the API shows it: decoded and encoded again, so
- * that the record's state is the one shown. */
+ * that the record's state is the one shown, with its commitUrl on us. */
 static char *
-job_text(uint64_t id, const struct index_upload *rec)
+job_text(struct req *r, uint64_t id, const struct index_upload *rec)
 {
 	struct upload_job job;
 	char *txt;
@@ -441,16 +520,28 @@ job_text(uint64_t id, const struct index_upload *rec)
 		return NULL;
 	}
 	job.state = rec->state;
+	if (job.commit_url[0] != '\0') {
+		char *u = gateway_our_url(r, r->app->gw, job.commit_url);
+		if (snprintf_checked(job.commit_url, sizeof(job.commit_url), "%s", u) != GG_OK)
+			job.commit_url[0] = '\0';
+		free(u);
+	}
 	txt = journal_encode(&job);
 	journal_job_free(&job);
 	return txt;
 }
 
+struct list_ctx {
+	struct req *r;
+	struct buf b;
+};
+
 static int
 list_cb(void *ctx, uint64_t id, const struct index_upload *rec)
 {
-	struct buf *b = ctx;
-	char *txt = job_text(id, rec);
+	struct list_ctx *l = ctx;
+	struct buf *b = &l->b;
+	char *txt = job_text(l->r, id, rec);
 
 	if (txt == NULL)
 		return 0;
@@ -466,21 +557,21 @@ list_cb(void *ctx, uint64_t id, const struct index_upload *rec)
 enum MHD_Result
 uploadq_list(struct req *r)
 {
-	struct buf b;
+	struct list_ctx l = { r, { 0 } };
 	size_t len;
 	int rc;
 
-	buf_init(&b, GG_MAX_UPSTREAM_JSON);
-	rc = buf_append(&b, "[", 1);
+	buf_init(&l.b, GG_MAX_UPSTREAM_JSON);
+	rc = buf_append(&l.b, "[", 1);
 	if (rc == GG_OK)
-		rc = store_upload_foreach(r->app->st, list_cb, &b);
+		rc = store_upload_foreach(r->app->st, list_cb, &l);
 	if (rc == GG_OK)
-		rc = buf_append(&b, "]", 1);
+		rc = buf_append(&l.b, "]", 1);
 	if (rc != GG_OK) {
-		buf_free(&b);
+		buf_free(&l.b);
 		return http_error_from(r, rc, "reading the upload journal");
 	}
-	return http_json(r, MHD_HTTP_OK, buf_steal(&b, &len));
+	return http_json(r, MHD_HTTP_OK, buf_steal(&l.b, &len));
 }
 
 enum MHD_Result
@@ -494,7 +585,7 @@ uploadq_get(struct req *r)
 		return http_error(r, MHD_HTTP_NOT_FOUND, NULL, "No such upload job", NULL);
 	if (rc != GG_OK)
 		return http_error_from(r, rc, "reading the upload journal");
-	txt = job_text(r->route.id, &u);
+	txt = job_text(r, r->route.id, &u);
 	free(u.data);
 	if (txt == NULL)
 		return http_error_from(r, GG_ECORRUPT, "reading the upload job");

@@ -386,6 +386,14 @@ store_resolve_rev(struct store_view *v, enum repo_type type, const char *repo, c
 	if (ref_time != NULL)
 		*ref_time = 0;
 	r = index_ref_get(t, type, repo, strcmp(rev, "HEAD") == 0 ? "main" : rev, &ref);
+	if (r == GG_ENOENT && strncmp(rev, "refs/", 5) != 0) {
+		/* A tag by its name (the gateway records tags as refs/tags/NAME). */
+		char tag[GG_MAX_REV_LEN + 16];
+		if (snprintf_checked(tag, sizeof(tag), "refs/tags/%s", rev) == GG_OK)
+			r = index_ref_get(t, type, repo, tag, &ref);
+		if (r == GG_EINVAL)
+			r = GG_ENOENT;
+	}
 	if (r == GG_OK) {
 		memcpy(commit, ref.commit, GG_SHA1_HEX + 1);
 		if (ref_time != NULL)
@@ -543,6 +551,146 @@ store_record_file(struct store *st, enum repo_type type, const char *repo, const
 fail:
 	index_txn_abort(t);
 	return r;
+}
+
+/* Parent's files, copied into the child except where a change names them. */
+struct child_ctx {
+	struct index_txn *t;
+	enum repo_type type;
+	const char *repo;
+	const char *commit;
+	const struct store_change *ch;
+	size_t n;
+};
+
+/* Is path replaced or deleted by one of the changes? */
+static int
+changed_path(const struct store_change *ch, size_t n, const char *path)
+{
+	for (size_t i = 0; i < n; i++) {
+		size_t l = strlen(ch[i].path);
+		if (ch[i].kind == STORE_CHANGE_DELETE_FOLDER) {
+			while (l > 0 && ch[i].path[l - 1] == '/')
+				l--;
+			if (l == 0 || (strncmp(path, ch[i].path, l) == 0 && path[l] == '/'))
+				return 1;
+		} else if (strcmp(path, ch[i].path) == 0) {
+			return 1;
+		}
+	}
+	return 0;
+}
+
+static int
+child_copy_cb(void *ctx, const char *path, const struct index_file *rec)
+{
+	struct child_ctx *c = ctx;
+	if (changed_path(c->ch, c->n, path))
+		return 0;
+	return index_file_put(c->t, c->type, c->repo, c->commit, path, rec);
+}
+
+int
+store_record_child_commit(struct store *st, enum repo_type type, const char *repo,
+			  const char *parent, const char *commit, const char *title,
+			  const struct store_change *ch, size_t n)
+{
+	struct index_txn *t = NULL;
+	struct index_commit c;
+	int r;
+
+	if (parent == NULL)
+		parent = "";
+	if (!is_commit_id(commit) || (parent[0] != '\0' && !is_commit_id(parent)))
+		return GG_EINVAL;
+	for (size_t i = 0; i < n; i++) {
+		const struct store_change *x = &ch[i];
+		if (x->path == NULL)
+			return GG_EINVAL;
+		if (x->kind == STORE_CHANGE_DELETE_FOLDER)
+			continue; /* any prefix, "" included: matched, never looked up */
+		if (!store_valid_path(x->path))
+			return GG_EINVAL;
+		if (x->kind == STORE_CHANGE_ADD &&
+		    (x->sha256 == NULL || strlen(x->sha256) != GG_SHA256_HEX ||
+		     !is_lower_hex(x->sha256, GG_SHA256_HEX) ||
+		     (!x->lfs && (x->gitsha1 == NULL || strlen(x->gitsha1) != GG_SHA1_HEX ||
+				  !is_lower_hex(x->gitsha1, GG_SHA1_HEX)))))
+			return GG_EINVAL;
+	}
+	if ((r = index_txn_begin(st->idx, 1, &t)) != GG_OK)
+		return r;
+	/* The commit record: a mirror may have made one with no parent. */
+	r = index_commit_get(t, type, repo, commit, &c);
+	if (r == GG_ENOENT || (r == GG_OK && c.parent[0] == '\0' && parent[0] != '\0')) {
+		if (r == GG_ENOENT)
+			c.created_at = now_unix();
+		snprintf(c.parent, sizeof(c.parent), "%s", parent);
+		if (snprintf_checked(c.title, sizeof(c.title), "%s", title ? title : "") != GG_OK)
+			c.title[sizeof(c.title) - 1] = '\0';
+		r = index_commit_put(t, type, repo, commit, &c);
+	}
+	if (r != GG_OK)
+		goto fail;
+	if (parent[0] != '\0' && strcmp(parent, commit) != 0) {
+		struct child_ctx cc = { t, type, repo, commit, ch, n };
+		if ((r = index_file_foreach(t, type, repo, parent, NULL, child_copy_cb, &cc)) != GG_OK)
+			goto fail;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct index_file f;
+		if (ch[i].kind != STORE_CHANGE_ADD)
+			continue;
+		memset(&f, 0, sizeof(f));
+		f.flags = ch[i].lfs ? INDEX_FILE_LFS : 0;
+		f.size = ch[i].size;
+		memcpy(f.sha256, ch[i].sha256, sizeof(f.sha256));
+		if (ch[i].lfs)
+			blob_lfs_pointer_oid(f.sha256, f.size, f.oid, NULL);
+		else
+			memcpy(f.oid, ch[i].gitsha1, sizeof(f.oid));
+		if ((r = ensure_blob_record(t, f.sha256, f.size)) != GG_OK ||
+		    (r = index_file_put(t, type, repo, commit, ch[i].path, &f)) != GG_OK)
+			goto fail;
+	}
+	return index_txn_commit(t);
+fail:
+	index_txn_abort(t);
+	return r;
+}
+
+/* The meta key of the mark; cached answers are keyed "GET ..." / "POST ...". */
+#define CHANGED_KEY "ggufd:changed"
+
+int
+store_note_change(struct store *st, enum repo_type type, const char *repo)
+{
+	struct index_txn *t = NULL;
+	struct index_meta m;
+	int r;
+
+	memset(&m, 0, sizeof(m));
+	m.fetched_at = now_unix();
+	m.data = (void *)"";
+	if ((r = index_txn_begin(st->idx, 1, &t)) != GG_OK)
+		return r;
+	if ((r = index_meta_put(t, type, repo, CHANGED_KEY, &m)) != GG_OK) {
+		index_txn_abort(t);
+		return r;
+	}
+	return index_txn_commit(t);
+}
+
+uint64_t
+store_changed_at(struct store *st, enum repo_type type, const char *repo)
+{
+	struct index_meta m;
+
+	memset(&m, 0, sizeof(m));
+	if (store_meta_get(st, type, repo, CHANGED_KEY, &m) != GG_OK)
+		return 0;
+	free(m.data);
+	return m.fetched_at;
 }
 
 int

@@ -76,7 +76,8 @@ int store_import(struct store *st, enum repo_type type, const char *repo, const 
 		 char commit_out[GG_SHA1_HEX + 1]);
 
 /*
- * Resolves rev (branch, tag, "HEAD" for main, full 40-hex commit, or a
+ * Resolves rev (branch, tag - as itself or as refs/tags/REV -, "HEAD" for
+ * main, full 40-hex commit, or a
  * 5-39 hex prefix of a known commit) to a commit id.  *ref_time (NULL ok)
  * receives when a ref answered (its updated_at), or 0 when rev named a
  * commit, which never changes.  0, GG_ENOENT (unknown repo or rev:
@@ -116,6 +117,49 @@ int store_is_lfs_path(const char *path, uint64_t size);
 int store_record_file(struct store *st, enum repo_type type, const char *repo, const char *commit,
 		      const char *path, int lfs, const char *sha256, const char *gitsha1,
 		      uint64_t size);
+
+/*
+ * One path of a commit ggufd published (store_record_child_commit): a file
+ * added or replaced (sha256, size, lfs; gitsha1 for a regular file), or a
+ * deletion of a file or of a folder with everything under it.  Strings
+ * are borrowed for the call.
+ */
+#define STORE_CHANGE_ADD 0
+#define STORE_CHANGE_DELETE_FILE 1
+#define STORE_CHANGE_DELETE_FOLDER 2
+struct store_change {
+	const char *path;     /* a folder may end in "/" */
+	int kind;             /* STORE_CHANGE_* */
+	int lfs;
+	const char *sha256;
+	const char *gitsha1;  /* regular files; NULL for LFS files */
+	uint64_t size;
+};
+
+/*
+ * Records the whole tree of a commit that ggufd built upstream on top of
+ * parent, so that every file of it that the store holds is served without
+ * upstream: in one transaction, commit gets parent's files minus the
+ * deleted paths, plus the added files (blob records made if missing; the
+ * blobs themselves may be absent), and a commit record (parent, title)
+ * unless it has one naming a parent already.  parent is a 40-hex commit,
+ * or NULL or "" when unknown (then only the changes are recorded); a
+ * parent the index knows no files of adds nothing.  Files already recorded
+ * under commit stay.  0, GG_EINVAL (a malformed id, path or digest), GG_EDB.
+ */
+int store_record_child_commit(struct store *st, enum repo_type type, const char *repo,
+			      const char *parent, const char *commit, const char *title,
+			      const struct store_change *ch, size_t n);
+
+/*
+ * Notes that ggufd has just changed repo upstream (a commit, a ref): the
+ * upstream answers about it cached until now (index meta) describe the
+ * repo as it was.  store_changed_at returns the last such moment (unix
+ * seconds; 0 if never), to compare with an answer's fetched_at: one
+ * fetched at or before it is outdated.  0, GG_EDB.
+ */
+int store_note_change(struct store *st, enum repo_type type, const char *repo);
+uint64_t store_changed_at(struct store *st, enum repo_type type, const char *repo);
 
 /* Parses the blob as GGUF (if it starts with the magic) and keeps the
  * summary in its blob record.  0, GG_ENOENT, GG_EDB; a non-GGUF blob is 0. */

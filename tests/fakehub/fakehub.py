@@ -62,7 +62,7 @@ DEFAULT_GITATTRIBUTES = "".join("*%s filter=lfs diff=lfs merge=lfs -text\n" % e 
     "*tfevents* filter=lfs diff=lfs merge=lfs -text\n"
 CHUNK = 64 * 1024
 API_MARKERS = ("revision", "tree", "paths-info", "refs", "xet-read-token",
-               "xet-write-token", "preupload", "commit")
+               "xet-write-token", "preupload", "commit", "commits", "branch", "tag")
 FILE_MARKERS = ("resolve", "raw")
 TEXT_EXTS = {".json", ".txt", ".md", ".py", ".yaml", ".yml", ".csv", ".jinja", ".html", ".js"}
 
@@ -1408,7 +1408,7 @@ class Handler(BaseHTTPRequestHandler):
             marker, tail = None, []
             rdir = self.st.repos.repo_dir(typ, parts)
         repo_id = "/".join(parts)
-        if marker in ("preupload", "commit"):
+        if marker in ("preupload", "commit", "branch", "tag"):
             return self._write_api(typ, parts, marker, tail, rdir, body)
         if not rdir:
             return self._error(401, "RepoNotFound", "Repository not found")
@@ -1420,6 +1420,9 @@ class Handler(BaseHTTPRequestHandler):
             return self._error(405, None, "Method not allowed")
         if marker == "refs":
             return self._refs(rdir)
+        if marker == "commits":
+            rev = "/".join(urllib.parse.unquote(s) for s in tail) or "main"
+            return self._commits(rdir, rev)
         if marker in (None, "revision"):
             rev = "/".join(urllib.parse.unquote(s) for s in tail) if marker else "main"
             return self._repo_info(typ, rdir, repo_id, rev)
@@ -1438,6 +1441,56 @@ class Handler(BaseHTTPRequestHandler):
         if marker == "tree":
             return self._tree(cdir, commit, path)
         return self._paths_info(cdir, commit, body)
+
+    def _commits(self, rdir, rev):
+        """GET /api/{t}s/{repo}/commits/{rev}: the history from rev back, newest first."""
+        commit = self.st.repos.resolve_rev(rdir, rev)
+        if not commit:
+            return self._error(404, "RevisionNotFound", "Invalid rev id: %s" % rev)
+        out, seen = [], set()
+        while commit and commit not in seen and len(out) < 1000:
+            seen.add(commit)
+            cdir = os.path.join(rdir, commit)
+            meta = self.st.repos.commit_meta(cdir)
+            try:
+                when = os.path.getmtime(cdir)
+            except OSError:
+                when = time.time()
+            title = meta.get("summary") or "initial commit"
+            out.append({"id": commit, "title": title, "message": meta.get("description", ""),
+                        "authors": [{"user": "fakehub", "avatar": None}],
+                        "date": time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(when))})
+            parent = meta.get("parent")
+            commit = parent.lower() if isinstance(parent, str) and HEX40.match(parent.lower()) else None
+        return self._json(200, out)
+
+    def _create_ref(self, rdir, marker, arg, body):
+        """POST .../branch/{name} {"startingPoint"?}, POST .../tag/{rev} {"tag","message"?}."""
+        obj = self._load_json(body) if body.strip() else {}
+        if obj is None:
+            return
+        with self.st.commit_lock:
+            return self._create_ref_locked(rdir, marker, arg, obj)
+
+    def _create_ref_locked(self, rdir, marker, arg, obj):
+        refs = self.st.repos.refs(rdir)
+        if marker == "branch":
+            name, start = arg, obj.get("startingPoint") or "main"
+            key = name
+            if not name or name.startswith("refs/") or name in refs or ("refs/heads/" + name) in refs:
+                return self._error(409, None, "Reference already exists: %s" % name)
+        else:
+            name, start = obj.get("tag"), arg
+            if not isinstance(name, str) or not name:
+                return self._error(400, None, "Bad request: \"tag\" must be a string")
+            key = "refs/tags/" + name
+            if key in refs:
+                return self._error(409, None, "Tag already exists: %s" % name)
+        commit = self.st.repos.resolve_rev(rdir, start)
+        if not commit:
+            return self._error(404, "RevisionNotFound", "Invalid rev id: %s" % start)
+        set_refs(rdir, {key: commit})
+        return self._json(200, {})
 
     def _refs(self, rdir):
         out = {"branches": [], "converts": [], "tags": []}
@@ -1638,6 +1691,8 @@ class Handler(BaseHTTPRequestHandler):
         if not rdir:
             return self._error(404, "RepoNotFound", "Repository not found")
         rev = "/".join(urllib.parse.unquote(s) for s in tail) or "main"
+        if marker in ("branch", "tag"):
+            return self._create_ref(rdir, marker, rev, body)
         if marker == "preupload":
             return self._preupload(rdir, rev, body)
         return self._commit(typ, "/".join(parts), rdir, rev, body)

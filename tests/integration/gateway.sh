@@ -27,7 +27,7 @@
 need_env
 unset HF_TOKEN HUGGING_FACE_HUB_TOKEN HUGGINGFACE_API_KEY HF_ENDPOINT HF_HUB_DISABLE_XET
 
-plan 72
+plan 75
 
 REPO=ruv/ruvltra
 IN=$WORK/in
@@ -409,6 +409,25 @@ result "an LFS object awaiting its commit survives a refused upload of the same 
 code=$(dl dl_race "$DL/race" "$BASE/$REPO/resolve/main/$RACE")
 result "and $RACE downloads byte-exact" "$([ "$code" = 200 ] && cmp -s "$DL/race" "$IN/race.gguf"; echo $?)" \
 	"status $code"
+
+# Refs through the gateway: a branch needs upload scope, a tag (a release)
+# admin once an admin token exists; upstream's 409 is relayed (exist_ok).
+J='Content-Type: application/json'
+c1=$(req br1 -H "$(AUTH "$TOK")" -H "$J" -d '{"startingPoint":"main"}' "$BASE/api/models/$REPO/branch/exp-1")
+c2=$(req br2 -H "$(AUTH "$TOK")" -H "$J" -d '{}' "$BASE/api/models/$REPO/branch/exp-1")
+c3=$(req br3 -H "$(AUTH "$TOK")" -H "$J" -d '{}' "$BASE/api/models/$REPO/branch/..%2Fx")
+result "branch: created with an upload token (200), again is upstream's 409, a bad name 400" \
+	"$([ "$c1" = 200 ] && [ "$c2" = 409 ] && [ "$c3" = 400 ]; echo $?)" \
+	"$c1 $c2 $c3: $(shows br1) $(shows br2) $(shows br3)"
+code=$(gcurl -o /dev/null -w '%{http_code}' "$BASE/$REPO/resolve/exp-1/$PLAIN")
+result "the new branch resolves through ggufd" "$([ "$code" = 200 ]; echo $?)" "status $code"
+ADM=$(tok_add admin1 admin)
+c1=$(req tag1 -H "$(AUTH "$TOK")" -H "$J" -d '{"tag":"v9"}' "$BASE/api/models/$REPO/tag/main")
+c2=$(req tag2 -H "$(AUTH "$ADM")" -H "$J" -d '{"tag":"v9","message":"nine"}' "$BASE/api/models/$REPO/tag/main")
+code=$(gcurl -o /dev/null -w '%{http_code}' "$BASE/$REPO/resolve/v9/$PLAIN")
+result "tag: refused for an upload token once an admin token exists (403), created with it (200), resolves" \
+	"$([ "$c1" = 403 ] && [ "$c2" = 200 ] && [ "$code" = 200 ]; echo $?)" \
+	"$c1 $c2 $code: $(shows tag1) $(shows tag2)"
 
 # --- 6. a retried Hub-protocol upload sends no bytes again ---------------------------------------------
 

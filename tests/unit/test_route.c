@@ -275,6 +275,8 @@ test_unknown_routes(void **state)
 		{ "/api/whoami-v2/x", GG_ENOENT },
 		{ "/api/repos/create/x", GG_ENOENT },
 		{ "/api/models/org/m/commit/main/extra", GG_ENOENT },
+		{ "/api/models/org/m/commits/main/extra", GG_ENOENT },
+		{ "/api/models/org/m/tag/main/extra", GG_ENOENT },
 		{ "/org/m/info/lfs/objects/batch", GG_ENOENT }, /* no .git */
 		{ "/a/b/c.git/info/lfs/objects/batch", GG_ENOENT },
 	};
@@ -305,6 +307,13 @@ test_upload_routes(void **state)
 		{ "/datasets/org/ds.git/info/lfs/objects/batch", ROUTE_LFS_BATCH, D, "org/ds", NULL,
 		  NULL },
 		{ "/gpt2.git/info/lfs/objects/batch", ROUTE_LFS_BATCH, M, "gpt2", NULL, NULL },
+		{ "/api/models/ruv/ruvltra/commits/main", ROUTE_API_COMMITS, M, "ruv/ruvltra", "main",
+		  NULL },
+		{ "/api/models/ruv/ruvltra/branch/dev", ROUTE_API_BRANCH, M, "ruv/ruvltra", "dev",
+		  NULL },
+		{ "/api/models/ruv/ruvltra/branch/feat%2Fx", ROUTE_API_BRANCH, M, "ruv/ruvltra",
+		  "feat/x", NULL },
+		{ "/api/datasets/org/ds/tag/main", ROUTE_API_TAG, D, "org/ds", "main", NULL },
 		{ "/api/whoami-v2", ROUTE_WHOAMI, M, "", NULL, NULL },
 		{ "/api/validate-yaml", ROUTE_VALIDATE_YAML, M, "", NULL, NULL },
 		{ "/api/repos/create", ROUTE_REPO_CREATE, M, "", NULL, NULL },

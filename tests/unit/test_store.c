@@ -10,7 +10,8 @@
  *    written, fsynced, renamed, before the index commit); reopening the
  *    store must show either nothing or the whole import, no garbage, and a
  *    clean verify;
- *  - verify finds and quarantines a flipped byte.
+ *  - verify finds and quarantines a flipped byte;
+ *  - a commit ggufd published gets its parent's tree plus its changes.
  */
 #include "config.h"
 
@@ -856,6 +857,164 @@ test_refused_upload_keeps_accepted_blob(void **state)
 	free(dir);
 }
 
+/* Paths of a commit's files, "path=sha256-prefix(8)" each, in index order. */
+static void
+commit_files(struct store *st, const char *commit, struct collect *out)
+{
+	struct index_txn *t = NULL;
+	struct collect c;
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(index_txn_begin(st->idx, 0, &t), GG_OK);
+	assert_int_equal(index_file_foreach(t, REPO_MODEL, "ruv/ruvltra", commit, NULL, collect_file, &c),
+			 GG_OK);
+	for (int i = 0; i < c.n; i++) {
+		struct index_file f;
+		char name[1100];
+		assert_int_equal(index_file_get(t, REPO_MODEL, "ruv/ruvltra", commit, c.names[i], &f), GG_OK);
+		snprintf(name, sizeof(name), "%s=%.8s%s", c.names[i], f.sha256,
+			 (f.flags & INDEX_FILE_LFS) ? "+lfs" : "");
+		snprintf(c.names[i], sizeof(c.names[i]), "%s", name);
+	}
+	index_txn_abort(t);
+	*out = c;
+}
+
+static void
+test_record_child_commit(void **state)
+{
+	static const char SHA_C[] = "cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc";
+	static const char C3[] = "3333333333333333333333333333333333333333";
+	static const char C4[] = "4444444444444444444444444444444444444444";
+	static const char C5[] = "5555555555555555555555555555555555555555";
+	static const char G1[] = "abababababababababababababababababababab";
+	char *dir = tmpdir();
+	struct store *st = NULL;
+	struct index_txn *t = NULL;
+	struct index_commit c;
+	struct index_blob b;
+	struct collect got;
+	(void)state;
+
+	assert_int_equal(store_open(dir, &st), GG_OK);
+	/* The parent, as a mirror knows it: five files, two under dir/. */
+	assert_int_equal(store_record_file(st, REPO_MODEL, "ruv/ruvltra", C1, "a.gguf", 1, SHA_A, NULL, 42), GG_OK);
+	assert_int_equal(store_record_file(st, REPO_MODEL, "ruv/ruvltra", C1, "c.json", 0, SHA_B, G1, 7), GG_OK);
+	assert_int_equal(store_record_file(st, REPO_MODEL, "ruv/ruvltra", C1, "dir/x.txt", 0, SHA_B, G1, 7), GG_OK);
+	assert_int_equal(store_record_file(st, REPO_MODEL, "ruv/ruvltra", C1, "dir/sub/y.txt", 0, SHA_B, G1, 7), GG_OK);
+	assert_int_equal(store_record_file(st, REPO_MODEL, "ruv/ruvltra", C1, "dirx.txt", 0, SHA_B, G1, 7), GG_OK);
+	assert_int_equal(store_record_file(st, REPO_MODEL, "ruv/ruvltra", C1, "keep.txt", 0, SHA_B, G1, 7), GG_OK);
+
+	/* The child: one file added, one replaced, a file and a folder deleted. */
+	{
+		const struct store_change ch[] = {
+			{ "new.json", STORE_CHANGE_ADD, 0, SHA_C, C2, 9 },
+			{ "c.json", STORE_CHANGE_ADD, 0, SHA_C, C2, 9 },
+			{ "b.gguf", STORE_CHANGE_ADD, 1, SHA_C, NULL, 9 },
+			{ "keep.txt", STORE_CHANGE_DELETE_FILE, 0, NULL, NULL, 0 },
+			{ "dir/", STORE_CHANGE_DELETE_FOLDER, 0, NULL, NULL, 0 },
+		};
+		assert_int_equal(store_record_child_commit(st, REPO_MODEL, "ruv/ruvltra", C1, C3, "Upload", ch, 5),
+				 GG_OK);
+		/* Twice is the same. */
+		assert_int_equal(store_record_child_commit(st, REPO_MODEL, "ruv/ruvltra", C1, C3, "Upload", ch, 5),
+				 GG_OK);
+	}
+	commit_files(st, C3, &got);
+	assert_int_equal(got.n, 5);
+	assert_string_equal(got.names[0], "a.gguf=aaaaaaaa+lfs");
+	assert_string_equal(got.names[1], "b.gguf=cccccccc+lfs");
+	assert_string_equal(got.names[2], "c.json=cccccccc");
+	assert_string_equal(got.names[3], "dirx.txt=bbbbbbbb"); /* "dir/" is not a prefix of it */
+	assert_string_equal(got.names[4], "new.json=cccccccc");
+	commit_files(st, C1, &got);
+	assert_int_equal(got.n, 6); /* the parent is untouched */
+	assert_int_equal(index_txn_begin(st->idx, 0, &t), GG_OK);
+	assert_int_equal(index_commit_get(t, REPO_MODEL, "ruv/ruvltra", C3, &c), GG_OK);
+	assert_string_equal(c.parent, C1);
+	assert_string_equal(c.title, "Upload");
+	{
+		struct index_file f;
+		assert_int_equal(index_file_get(t, REPO_MODEL, "ruv/ruvltra", C3, "new.json", &f), GG_OK);
+		assert_string_equal(f.oid, C2);
+		assert_int_equal(f.size, 9);
+	}
+	/* One reference per file entry naming the blob, in both commits. */
+	assert_int_equal(index_blob_get(t, SHA_A, &b), GG_OK);
+	assert_int_equal(b.refcount, 2);
+	assert_int_equal(index_blob_get(t, SHA_C, &b), GG_OK);
+	assert_int_equal(b.refcount, 3);
+	index_txn_abort(t);
+
+	/* A commit a mirror saw first (no parent) gets its parent and tree;
+	 * what was recorded under it stays. */
+	assert_int_equal(store_record_file(st, REPO_MODEL, "ruv/ruvltra", C4, "seen.txt", 0, SHA_B, G1, 7), GG_OK);
+	{
+		const struct store_change ch[] = { { "keep.txt", STORE_CHANGE_DELETE_FILE, 0, NULL, NULL, 0 } };
+		assert_int_equal(store_record_child_commit(st, REPO_MODEL, "ruv/ruvltra", C1, C4, "Delete", ch, 1),
+				 GG_OK);
+	}
+	commit_files(st, C4, &got);
+	assert_int_equal(got.n, 6); /* 5 of the parent's 6, plus seen.txt */
+	assert_string_equal(got.names[5], "seen.txt=bbbbbbbb");
+	assert_int_equal(index_txn_begin(st->idx, 0, &t), GG_OK);
+	assert_int_equal(index_commit_get(t, REPO_MODEL, "ruv/ruvltra", C4, &c), GG_OK);
+	assert_string_equal(c.parent, C1);
+	index_txn_abort(t);
+
+	/* No parent known: only the changes. */
+	{
+		const struct store_change ch[] = { { "only.json", STORE_CHANGE_ADD, 0, SHA_C, C2, 9 } };
+		assert_int_equal(store_record_child_commit(st, REPO_MODEL, "ruv/ruvltra", "", C5, "x", ch, 1), GG_OK);
+	}
+	commit_files(st, C5, &got);
+	assert_int_equal(got.n, 1);
+	assert_string_equal(got.names[0], "only.json=cccccccc");
+
+	/* Malformed input changes nothing. */
+	{
+		const struct store_change ok[] = { { "n.json", STORE_CHANGE_ADD, 0, SHA_C, C2, 9 } };
+		const struct store_change nogit[] = { { "n.json", STORE_CHANGE_ADD, 0, SHA_C, NULL, 9 } };
+		const struct store_change badpath[] = { { "../n.json", STORE_CHANGE_ADD, 0, SHA_C, C2, 9 } };
+		const struct store_change badsha[] = { { "n.json", STORE_CHANGE_ADD, 1, "abc", NULL, 9 } };
+		assert_int_equal(store_record_child_commit(st, REPO_MODEL, "ruv/ruvltra", C1, "main", "x", ok, 1),
+				 GG_EINVAL);
+		assert_int_equal(store_record_child_commit(st, REPO_MODEL, "ruv/ruvltra", "abc", C5, "x", ok, 1),
+				 GG_EINVAL);
+		assert_int_equal(store_record_child_commit(st, REPO_MODEL, "ruv/ruvltra", C1, C5, "x", nogit, 1),
+				 GG_EINVAL);
+		assert_int_equal(store_record_child_commit(st, REPO_MODEL, "ruv/ruvltra", C1, C5, "x", badpath, 1),
+				 GG_EINVAL);
+		assert_int_equal(store_record_child_commit(st, REPO_MODEL, "ruv/ruvltra", C1, C5, "x", badsha, 1),
+				 GG_EINVAL);
+	}
+	commit_files(st, C5, &got);
+	assert_int_equal(got.n, 1);
+	store_close(st);
+	rm_rf(dir);
+	free(dir);
+}
+
+static void
+test_note_change(void **state)
+{
+	char *dir = tmpdir();
+	struct store *st = NULL;
+	uint64_t before = now_unix();
+	(void)state;
+
+	assert_int_equal(store_open(dir, &st), GG_OK);
+	assert_int_equal(store_changed_at(st, REPO_MODEL, "ruv/ruvltra"), 0);
+	assert_int_equal(store_note_change(st, REPO_MODEL, "ruv/ruvltra"), GG_OK);
+	assert_true(store_changed_at(st, REPO_MODEL, "ruv/ruvltra") >= before);
+	assert_true(store_changed_at(st, REPO_MODEL, "ruv/ruvltra") <= now_unix());
+	/* Per repo and per type. */
+	assert_int_equal(store_changed_at(st, REPO_MODEL, "ruv/other"), 0);
+	assert_int_equal(store_changed_at(st, REPO_DATASET, "ruv/ruvltra"), 0);
+	store_close(st);
+	rm_rf(dir);
+	free(dir);
+}
+
 int
 main(void)
 {
@@ -873,6 +1032,8 @@ main(void)
 		cmocka_unit_test(test_meta_and_record),
 		cmocka_unit_test(test_drop_commit_fails),
 		cmocka_unit_test(test_refused_upload_keeps_accepted_blob),
+		cmocka_unit_test(test_record_child_commit),
+		cmocka_unit_test(test_note_change),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
