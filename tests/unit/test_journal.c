@@ -176,9 +176,10 @@ test_store_roundtrip(void **state)
 	assert_int_equal(journal_get(st, 42, &b), GG_OK);
 	assert_int_equal(b.state, STORE_JOB_PUBLISHING);
 	assert_int_equal(b.nfiles, 3);
-	assert_int_equal(journal_get(st, 43, &b), GG_ENOENT);
-	journal_job_free(&a);
 	journal_job_free(&b);
+	assert_int_equal(journal_get(st, 43, &b), GG_ENOENT);
+	assert_null(b.files);
+	journal_job_free(&a);
 	store_close(st);
 	cmd = xasprintf("rm -rf '%s'", dir);
 	assert_int_equal(system(cmd), 0);
