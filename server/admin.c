@@ -41,8 +41,7 @@ admin_index(struct req *r)
 		"<h1>ggufd</h1><p>A local Hugging Face Hub mirror. Point clients at this "
 		"address with <code>HF_ENDPOINT</code>.</p>";
 	struct MHD_Response *resp =
-		http_response_buffer(sizeof(page) - 1, (void *)page,
-						MHD_RESPMEM_PERSISTENT);
+		http_response_buffer(sizeof(page) - 1, (void *)page, MHD_RESPMEM_PERSISTENT);
 	MHD_add_response_header(resp, "Content-Type", "text/html; charset=utf-8");
 	return http_queue(r, MHD_HTTP_OK, resp);
 }
@@ -99,8 +98,7 @@ pull_start(struct req *r)
 	snprintf(pr.repo, sizeof(pr.repo), "%s", name);
 	snprintf(pr.rev, sizeof(pr.rev), "%s", rev ? rev->valuestring : "main");
 	pr.pin = cJSON_IsTrue(pin);
-	cJSON_ArrayForEach(g, inc)
-	{
+	cJSON_ArrayForEach (g, inc) {
 		if (!cJSON_IsString(g) || pr.nglobs == PULL_MAX_GLOBS) {
 			cJSON_Delete(body);
 			return http_error(r, MHD_HTTP_BAD_REQUEST, "BadRequest",

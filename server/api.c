@@ -33,7 +33,6 @@
 #include "store.h"
 #include "log.h"
 
-
 static char *
 json_print(cJSON *o)
 {
@@ -271,10 +270,10 @@ api_info(struct req *r)
 		cJSON *item = o->child;
 		while (item != NULL) {
 			cJSON *next = item->next;
-			int keep = strcmp(item->string, "_id") == 0 || strcmp(item->string, "id") == 0;
+			int keep =
+				strcmp(item->string, "_id") == 0 || strcmp(item->string, "id") == 0;
 			cJSON *k;
-			cJSON_ArrayForEach(k, ex.keep)
-			{
+			cJSON_ArrayForEach (k, ex.keep) {
 				if (cJSON_IsString(k) && strcmp(k->valuestring, item->string) == 0)
 					keep = 1;
 			}
@@ -296,7 +295,7 @@ struct tree_ctx {
 	size_t plen;
 	int recursive;
 	size_t limit, count;
-	char last_dir[GG_MAX_REPO_PATH_LEN + 1]; /* last folder entry emitted */
+	char last_dir[GG_MAX_REPO_PATH_LEN + 1];  /* last folder entry emitted */
 	char last_path[GG_MAX_REPO_PATH_LEN + 1]; /* last entry of the page */
 	char last_kind;                           /* 'f' or 'd' */
 	int more;
@@ -472,9 +471,11 @@ api_tree(struct req *r)
 	if (after == NULL && c.plen > 0)
 		after = xstrndup(prefix, c.plen);
 	rc = store_view_files(&v, r->route.type, r->route.repo, commit, after, tree_cb, &c);
-	if (rc == GG_OK && expand && store_view_commit(&v, r->route.type, r->route.repo, commit, &ci) == GG_OK) {
+	if (rc == GG_OK && expand &&
+	    store_view_commit(&v, r->route.type, r->route.repo, commit, &ci) == GG_OK) {
 		cJSON *e;
-		cJSON_ArrayForEach(e, c.arr) add_last_commit(e, commit, &ci);
+		cJSON_ArrayForEach (e, c.arr)
+			add_last_commit(e, commit, &ci);
 	}
 	store_view_end(&v);
 	free(after);
@@ -495,7 +496,8 @@ api_tree(struct req *r)
 		free(entry);
 		buf_init(&link, GG_MAX_LINK_LEN);
 		/* The path part as we received it (already encoded), our own query. */
-		buf_printf(&link, "<%s%.*s?recursive=%s&expand=%s&limit=%zu&cursor=%s>; rel=\"next\"",
+		buf_printf(&link,
+			   "<%s%.*s?recursive=%s&expand=%s&limit=%zu&cursor=%s>; rel=\"next\"",
 			   base, (int)(r->path_end - r->raw_uri), r->raw_uri,
 			   c.recursive ? "true" : "false", expand ? "true" : "false", c.limit, hc);
 		MHD_add_response_header(resp, "Link", buf_cstr(&link));
@@ -569,8 +571,7 @@ api_paths_info(struct req *r)
 			return http_error(r, MHD_HTTP_BAD_REQUEST, NULL,
 					  "Body must be JSON with a \"paths\" array", NULL);
 		}
-		cJSON_ArrayForEach(item, paths)
-		{
+		cJSON_ArrayForEach (item, paths) {
 			if (!cJSON_IsString(item)) {
 				cJSON_Delete(body);
 				cJSON_Delete(p.paths);
@@ -582,8 +583,8 @@ api_paths_info(struct req *r)
 		expand = cJSON_IsTrue(ex);
 		cJSON_Delete(body);
 	} else {
-		http_form_foreach(r->body.data ? r->body.data : "", r->body.len, "paths", pi_form_cb,
-				  &p);
+		http_form_foreach(r->body.data ? r->body.data : "", r->body.len, "paths",
+				  pi_form_cb, &p);
 		http_form_foreach(r->body.data ? r->body.data : "", r->body.len, "expand",
 				  pi_expand_cb, &expand);
 	}
@@ -592,9 +593,9 @@ api_paths_info(struct req *r)
 		return result;
 	}
 	out = cJSON_CreateArray();
-	have_ci = expand && store_view_commit(&v, r->route.type, r->route.repo, commit, &ci) == GG_OK;
-	cJSON_ArrayForEach(item, p.paths)
-	{
+	have_ci =
+		expand && store_view_commit(&v, r->route.type, r->route.repo, commit, &ci) == GG_OK;
+	cJSON_ArrayForEach (item, p.paths) {
 		struct index_file f;
 		const char *path = item->valuestring;
 		size_t pl = strlen(path);
@@ -611,7 +612,7 @@ api_paths_info(struct req *r)
 			char *pre = xasprintf("%s/", clean);
 			struct dir_probe d = { pre, pl + 1, 0 };
 			store_view_files(&v, r->route.type, r->route.repo, commit, pre,
-					   dir_probe_cb, &d);
+					 dir_probe_cb, &d);
 			if (d.found)
 				e = dir_entry(commit, clean, pl);
 			free(pre);
@@ -681,7 +682,8 @@ api_refs(struct req *r)
 	rc = store_repo_exists(&v, r->route.type, r->route.repo, &exists);
 	if (rc != GG_OK || !exists) {
 		store_view_end(&v);
-		return rc != GG_OK ? http_error_from(r, rc, "index") : hub_not_found(r, HUB_REPO, NULL);
+		return rc != GG_OK ? http_error_from(r, rc, "index")
+				   : hub_not_found(r, HUB_REPO, NULL);
 	}
 	o = cJSON_CreateObject();
 	c.branches = cJSON_AddArrayToObject(o, "branches");

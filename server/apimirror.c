@@ -45,9 +45,11 @@ strip_xet(cJSON *j)
 	if (cJSON_IsObject(j)) {
 		cJSON_DeleteItemFromObjectCaseSensitive(j, "xetHash");
 		if (cJSON_GetObjectItemCaseSensitive(j, "xetEnabled") != NULL)
-			cJSON_ReplaceItemInObjectCaseSensitive(j, "xetEnabled", cJSON_CreateFalse());
+			cJSON_ReplaceItemInObjectCaseSensitive(j, "xetEnabled",
+							       cJSON_CreateFalse());
 	}
-	cJSON_ArrayForEach(c, j) strip_xet(c);
+	cJSON_ArrayForEach (c, j)
+		strip_xet(c);
 }
 
 /* Link: <UPSTREAM/api/...>; rel="next"  ->  <OURS/api/...>; rel="next" */
@@ -171,8 +173,7 @@ mirror_key(struct req *r, const char *key, enum MHD_Result *res)
 	/* ggufd published to the repo after this answer was fetched: it
 	 * describes refs and trees as they were, so it is neither fresh nor a
 	 * fallback (the index knows the published commit). */
-	if (have && !pinned &&
-	    m.fetched_at <= store_changed_at(st, r->route.type, r->route.repo)) {
+	if (have && !pinned && m.fetched_at <= store_changed_at(st, r->route.type, r->route.repo)) {
 		free(m.data);
 		m.data = NULL;
 		have = 0;
@@ -188,8 +189,8 @@ mirror_key(struct req *r, const char *key, enum MHD_Result *res)
 	}
 	buf_init(&body, GG_MAX_UPSTREAM_JSON);
 	rc = upstream_api(up, method, r->raw_uri, r->body.data, r->body.len,
-			  strcmp(method, "POST") == 0 ? http_header(r, "Content-Type") : NULL, &body,
-			  &ur);
+			  strcmp(method, "POST") == 0 ? http_header(r, "Content-Type") : NULL,
+			  &body, &ur);
 	if (rc != GG_OK) {
 		buf_free(&body);
 		if (have) {

@@ -54,8 +54,7 @@ admit_scope(struct req *r, enum MHD_Result *res)
 	int rc;
 
 	switch (r->entry->scope) {
-	case SCOPE_NONE:
-		return GG_OK;
+	case SCOPE_NONE: return GG_OK;
 	case SCOPE_PUBLIC:
 		if (!r->app->require_read_token || check_bearer(r) == GG_OK)
 			return GG_OK;
@@ -74,22 +73,19 @@ admit_scope(struct req *r, enum MHD_Result *res)
 		}
 		need = TOKEN_ADMIN;
 		break;
-	case SCOPE_UPLOAD:
-		need = TOKEN_UPLOAD;
-		break;
-	default:
-		need = TOKEN_READ;
-		break;
+	case SCOPE_UPLOAD: need = TOKEN_UPLOAD; break;
+	default: need = TOKEN_READ; break;
 	}
 	rc = check_bearer(r);
 	if (rc == GG_ENOENT && http_bearer(r) == NULL)
-		return refuse(r, MHD_HTTP_UNAUTHORIZED, NULL,
-			      need == TOKEN_ADMIN
-				      ? "Invalid credentials in Authorization header: an admin token "
-					"is required"
-				      : "Invalid credentials in Authorization header: a ggufd token "
-					"is required (ggufd token add NAME)",
-			      res);
+		return refuse(
+			r, MHD_HTTP_UNAUTHORIZED, NULL,
+			need == TOKEN_ADMIN
+				? "Invalid credentials in Authorization header: an admin token "
+				  "is required"
+				: "Invalid credentials in Authorization header: a ggufd token "
+				  "is required (ggufd token add NAME)",
+			res);
 	if (rc == GG_ENOENT)
 		return refuse(r, MHD_HTTP_UNAUTHORIZED, NULL,
 			      "Invalid credentials in Authorization header", res);

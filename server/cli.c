@@ -158,8 +158,7 @@ static const char usage_verify[] =
 	"moved to <store>/quarantine/ and reported; the exit status is 1 if any\n"
 	"blob was bad.  Blobs known but not present (not fetched yet) are counted.\n";
 
-static int usage_error(const char *cmd, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+static int usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 static int
 usage_error(const char *cmd, const char *fmt, ...)
@@ -293,7 +292,8 @@ cmd_serve(int argc, char **argv)
 		case 's': store = optarg; break;
 		case 't':
 			if (parse_u64_str(optarg, 256, &threads) != GG_OK || threads == 0)
-				return usage_error("serve", "--threads takes 1 to 256, not '%s'", optarg);
+				return usage_error("serve", "--threads takes 1 to 256, not '%s'",
+						   optarg);
 			break;
 		case 'u': cfg.public_url = optarg; break;
 		case 'v': lvl = optarg; break;
@@ -301,11 +301,13 @@ cmd_serve(int argc, char **argv)
 		case 'o': app.offline = 1; break;
 		case 'T':
 			if (parse_u64_str(optarg, 86400 * 365, &ttl) != GG_OK)
-				return usage_error("serve", "--ref-ttl takes seconds, not '%s'", optarg);
+				return usage_error("serve", "--ref-ttl takes seconds, not '%s'",
+						   optarg);
 			break;
 		case 'm':
 			if (parse_u64_str(optarg, 1024, &transfers) != GG_OK || transfers == 0)
-				return usage_error("serve", "--max-transfers takes 1 to 1024, not '%s'",
+				return usage_error("serve",
+						   "--max-transfers takes 1 to 1024, not '%s'",
 						   optarg);
 			break;
 		case 'c': ucfg.ca_bundle = optarg; break;
@@ -314,7 +316,8 @@ cmd_serve(int argc, char **argv)
 				gcfg.policy.nrepos = 0;
 			custom_repos = 1;
 			if (gcfg.policy.nrepos == POLICY_MAX_ITEMS)
-				return usage_error("serve", "at most 64 --upload-repo ('%s')", optarg);
+				return usage_error("serve", "at most 64 --upload-repo ('%s')",
+						   optarg);
 			gcfg.policy.repos[gcfg.policy.nrepos++] = optarg;
 			break;
 		case 2:
@@ -322,7 +325,8 @@ cmd_serve(int argc, char **argv)
 				gcfg.policy.nglobs = 0;
 			custom_globs = 1;
 			if (gcfg.policy.nglobs == POLICY_MAX_ITEMS)
-				return usage_error("serve", "at most 64 --upload-allow ('%s')", optarg);
+				return usage_error("serve", "at most 64 --upload-allow ('%s')",
+						   optarg);
 			gcfg.policy.globs[gcfg.policy.nglobs++] = optarg;
 			break;
 		case 3: gcfg.policy.gguf_prefix = optarg; break;
@@ -331,7 +335,8 @@ cmd_serve(int argc, char **argv)
 		case 6: {
 			uint64_t v;
 			if (parse_u64_str(optarg, 1ull << 50, &v) != GG_OK || v == 0)
-				return usage_error("serve", "a size in bytes is needed, not '%s'", optarg);
+				return usage_error("serve", "a size in bytes is needed, not '%s'",
+						   optarg);
 			if (c == 4)
 				gcfg.policy.max_size = v;
 			else if (c == 5)
@@ -344,8 +349,10 @@ cmd_serve(int argc, char **argv)
 		case 8: {
 			uint64_t v;
 			if (parse_u64_str(optarg, 7 * 86400, &v) != GG_OK || v == 0)
-				return usage_error("serve", "--upload-url-ttl takes 1 to 604800 seconds, "
-						   "not '%s'", optarg);
+				return usage_error("serve",
+						   "--upload-url-ttl takes 1 to 604800 seconds, "
+						   "not '%s'",
+						   optarg);
 			gcfg.href_ttl = (unsigned)v;
 			break;
 		}
@@ -377,7 +384,8 @@ cmd_serve(int argc, char **argv)
 		ucfg.token = upstream_token_from_env();
 		ucfg.max_transfers = (unsigned)transfers;
 		if (upstream_new(&ucfg, &up) != GG_OK) {
-			rc = usage_error("serve", "--upstream wants a URL or 'none', not '%s'", upstream);
+			rc = usage_error("serve", "--upstream wants a URL or 'none', not '%s'",
+					 upstream);
 			goto done;
 		}
 		fetcher_new(st, up, &fm);
@@ -520,7 +528,8 @@ walk_snapshot(struct snap_walk *w, const char *root, const char *rel, int depth)
 		full = xasprintf("%s/%s", dir, e->d_name);
 		relp = rel[0] ? xasprintf("%s/%s", rel, e->d_name) : xstrdup(e->d_name);
 		if (stat(full, &sb) != 0) {
-			fprintf(stderr, "ggufd: import: skipping \"%s\": %s\n", full, strerror(errno));
+			fprintf(stderr, "ggufd: import: skipping \"%s\": %s\n", full,
+				strerror(errno));
 		} else if (S_ISDIR(sb.st_mode)) {
 			r = walk_snapshot(w, root, relp, depth + 1);
 		} else if (S_ISREG(sb.st_mode)) {
@@ -628,8 +637,9 @@ import_cache_repo(struct store *st, const char *dir, const char *name)
 		return 0;
 	}
 	sep = strstr(rest, "--");
-	if (snprintf_checked(repo, sizeof(repo), "%.*s%s%s", sep ? (int)(sep - rest) : (int)strlen(rest),
-			     rest, sep ? "/" : "", sep ? sep + 2 : "") != GG_OK ||
+	if (snprintf_checked(repo, sizeof(repo), "%.*s%s%s",
+			     sep ? (int)(sep - rest) : (int)strlen(rest), rest, sep ? "/" : "",
+			     sep ? sep + 2 : "") != GG_OK ||
 	    !route_valid_repo(repo)) {
 		fprintf(stderr, "ggufd: import: skipping \"%s\": not a repo folder name\n", name);
 		return 1;
@@ -654,8 +664,9 @@ import_cache_repo(struct store *st, const char *dir, const char *name)
 				failed++;
 			} else {
 				for (size_t i = 0; i < w.n; i++)
-					printf("imported %s%s %s %s %llu\n", route_type_prefix(type),
-					       repo, w.items[i].path, w.items[i].digest.sha256,
+					printf("imported %s%s %s %s %llu\n",
+					       route_type_prefix(type), repo, w.items[i].path,
+					       w.items[i].digest.sha256,
 					       (unsigned long long)w.items[i].digest.size);
 				printf("commit %s\n", commit);
 				n++;
@@ -740,7 +751,8 @@ cmd_import(int argc, char **argv)
 		}
 	}
 	if (cache != NULL && optind < argc)
-		return usage_error("import", "--hf-cache takes no REPO or FILE ('%s')", argv[optind]);
+		return usage_error("import", "--hf-cache takes no REPO or FILE ('%s')",
+				   argv[optind]);
 	if (cache == NULL && argc - optind < 2)
 		return usage_error("import", "needs REPO and at least one FILE");
 	if (strlen(rev) == 0 || strlen(rev) > GG_MAX_REV_LEN || strchr(rev, '\n'))
@@ -789,8 +801,8 @@ pull_cli_progress(void *ctx, const char *path, uint64_t got, uint64_t size, int 
 			bar[i] = i < fill ? '#' : '.';
 		bar[width] = '\0';
 		fprintf(stderr, "\r  %-40.40s [%s] %3d%% %8.1f MB/s ETA %ld:%02ld ", path, bar,
-			size ? (int)(100.0 * (double)got / (double)size) : 100, rate / 1e6, eta / 60,
-			eta % 60);
+			size ? (int)(100.0 * (double)got / (double)size) : 100, rate / 1e6,
+			eta / 60, eta % 60);
 		if (final)
 			fputc('\n', stderr);
 	} else if (final) {
@@ -853,7 +865,8 @@ cmd_pull(int argc, char **argv)
 		case 'r': rev = optarg; break;
 		case 'i':
 			if (req.nglobs == PULL_MAX_GLOBS)
-				return usage_error("pull", "at most 64 --include globs ('%s')", optarg);
+				return usage_error("pull", "at most 64 --include globs ('%s')",
+						   optarg);
 			req.globs[req.nglobs++] = optarg;
 			break;
 		case 'p': req.pin = 1; break;
@@ -888,7 +901,8 @@ cmd_pull(int argc, char **argv)
 		fprintf(stderr, "ggufd: pull: %s\n", rep.error);
 	else
 		printf("pulled %s@%s %s: %zu files, %zu fetched, %zu already here, %zu failed\n",
-		       argv[optind], rev, rep.commit, rep.files, rep.fetched, rep.skipped, rep.failed);
+		       argv[optind], rev, rep.commit, rep.files, rep.fetched, rep.skipped,
+		       rep.failed);
 	rc = r == GG_OK ? 0 : 1;
 done:
 	fetcher_free(fm);
@@ -940,13 +954,15 @@ cmd_token(int argc, char **argv)
 		return usage_error("token", "needs a subcommand: add, ls or revoke");
 	sub = argv[optind];
 	if ((scope = token_scope_parse(scope_name)) == 0)
-		return usage_error("token", "--scope is read, upload or admin, not '%s'", scope_name);
+		return usage_error("token", "--scope is read, upload or admin, not '%s'",
+				   scope_name);
 	if (strcmp(sub, "add") == 0 || strcmp(sub, "revoke") == 0) {
 		if (argc - optind != 2)
 			return usage_error("token", "%s needs exactly one NAME", sub);
 	} else if (strcmp(sub, "ls") == 0) {
 		if (argc - optind != 1)
-			return usage_error("token", "ls takes no argument ('%s')", argv[optind + 1]);
+			return usage_error("token", "ls takes no argument ('%s')",
+					   argv[optind + 1]);
 	} else {
 		return usage_error("token", "unknown subcommand '%s'", sub);
 	}
@@ -956,9 +972,11 @@ cmd_token(int argc, char **argv)
 		char tok[TOKEN_LEN + 1];
 		r = token_create(st, argv[optind + 1], scope, tok);
 		if (r == GG_EEXIST)
-			fprintf(stderr, "ggufd: token: '%s' exists (revoke it first)\n", argv[optind + 1]);
+			fprintf(stderr, "ggufd: token: '%s' exists (revoke it first)\n",
+				argv[optind + 1]);
 		else if (r == GG_EINVAL)
-			fprintf(stderr, "ggufd: token: '%s' is not a valid name (1-64 of A-Za-z0-9._@-)\n",
+			fprintf(stderr,
+				"ggufd: token: '%s' is not a valid name (1-64 of A-Za-z0-9._@-)\n",
 				argv[optind + 1]);
 		else if (r != GG_OK)
 			fprintf(stderr, "ggufd: token: %s\n", gg_strerror(r));
@@ -972,7 +990,8 @@ cmd_token(int argc, char **argv)
 	} else if (strcmp(sub, "revoke") == 0) {
 		r = token_revoke(st, argv[optind + 1]);
 		if (r == GG_ENOENT)
-			fprintf(stderr, "ggufd: token: no live token named '%s'\n", argv[optind + 1]);
+			fprintf(stderr, "ggufd: token: no live token named '%s'\n",
+				argv[optind + 1]);
 		else if (r != GG_OK)
 			fprintf(stderr, "ggufd: token: %s\n", gg_strerror(r));
 		else {

@@ -285,8 +285,8 @@ fetch_thread(void *arg)
 			goto keep_partial;
 		}
 		f->reset_pending = 1;
-		r = upstream_fetch(fm->up, prefix, f->spec.repo, f->spec.commit, f->spec.path, before,
-				   body_cb, f, &resp);
+		r = upstream_fetch(fm->up, prefix, f->spec.repo, f->spec.commit, f->spec.path,
+				   before, body_cb, f, &resp);
 		if (blob_partial_length(f->part) >= f->spec.size)
 			break;
 		if (r == GG_OK && (resp.status == 401 || resp.status == 403 || resp.status == 404 ||
@@ -303,7 +303,9 @@ fetch_thread(void *arg)
 			 (unsigned long long)f->spec.size, resp.status);
 		if (resp.status == 429 && resp.retry_after > 0) {
 			/* Upstream asked us to wait: honour it (bounded). */
-			struct timespec ts = { (time_t)(resp.retry_after < 30 ? resp.retry_after : 30), 0 };
+			struct timespec ts = {
+				(time_t)(resp.retry_after < 30 ? resp.retry_after : 30), 0
+			};
 			while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
 				;
 		}
@@ -322,8 +324,9 @@ fetch_thread(void *arg)
 				 f->spec.path, f->spec.lfs, &d);
 	f->part = NULL;
 	if (r != GG_OK) {
-		finish(f, 0, r == GG_ECORRUPT ? "content does not match its hash (discarded)"
-					      : gg_strerror(r));
+		finish(f, 0,
+		       r == GG_ECORRUPT ? "content does not match its hash (discarded)"
+					: gg_strerror(r));
 		fetch_release(f);
 		return NULL;
 	}
@@ -407,8 +410,7 @@ fetcher_join(struct fetcher *fm, const struct fetch_spec *spec, struct fetch **o
 	pthread_mutex_unlock(&fm->mu);
 	log_info("fetching %s%s@%.12s %s (%llu bytes, %s %s)%s", route_type_prefix(spec->type),
 		 spec->repo, spec->commit, spec->path, (unsigned long long)spec->size,
-		 spec->lfs ? "sha256" : "git sha1", spec->key,
-		 have ? " resuming a partial" : "");
+		 spec->lfs ? "sha256" : "git sha1", spec->key, have ? " resuming a partial" : "");
 	*out = f;
 	return GG_OK;
 }

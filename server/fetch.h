@@ -91,5 +91,4 @@ enum fetch_avail fetch_poll(struct fetch *f, int *gen, uint64_t pos, uint64_t en
  * and indexed), -1 failed. */
 int fetch_progress(struct fetch *f, uint64_t *landed);
 
-
 #endif

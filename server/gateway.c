@@ -78,7 +78,7 @@ gateway_our_url_in(struct req *r, struct gateway *gw, cJSON *o, const char *key)
 
 int
 gateway_repo_allowed(struct req *r, struct gateway *gw, enum repo_type type, const char *repo,
-	     enum MHD_Result *res)
+		     enum MHD_Result *res)
 {
 	char msg[400];
 	if (gw->up == NULL) {
@@ -223,7 +223,8 @@ gateway_validate_yaml(struct req *r)
 	cJSON_AddArrayToObject(o, "warnings");
 	if (!cJSON_IsString(content)) {
 		cJSON *e = cJSON_CreateObject();
-		cJSON_AddStringToObject(e, "message", "Body must be {\"content\": str, \"repoType\": str}");
+		cJSON_AddStringToObject(e, "message",
+					"Body must be {\"content\": str, \"repoType\": str}");
 		cJSON_AddItemToArray(errs, e);
 	} else if (policy_check_readme(content->valuestring, strlen(content->valuestring), why,
 				       sizeof(why)) != GG_OK) {
@@ -263,13 +264,15 @@ gateway_repo_create(struct req *r)
 	type = cJSON_GetObjectItemCaseSensitive(b, "type");
 	if (!cJSON_IsString(n)) {
 		cJSON_Delete(b);
-		return http_error(r, MHD_HTTP_BAD_REQUEST, "BadRequest", "\"name\" is required", NULL);
+		return http_error(r, MHD_HTTP_BAD_REQUEST, "BadRequest", "\"name\" is required",
+				  NULL);
 	}
 	if (cJSON_IsString(type))
 		t = strcmp(type->valuestring, "dataset") == 0 ? REPO_DATASET
 		    : strcmp(type->valuestring, "space") == 0 ? REPO_SPACE
 							      : REPO_MODEL;
-	if (snprintf_checked(repo, sizeof(repo), "%s%s%s", cJSON_IsString(org) ? org->valuestring : "",
+	if (snprintf_checked(repo, sizeof(repo), "%s%s%s",
+			     cJSON_IsString(org) ? org->valuestring : "",
 			     cJSON_IsString(org) ? "/" : "", n->valuestring) != GG_OK ||
 	    !route_valid_repo(repo)) {
 		cJSON_Delete(b);
@@ -358,7 +361,8 @@ gateway_create_ref(struct req *r)
 		snprintf(start, sizeof(start), "%s", r->route.rev);
 	} else {
 		if ((x != NULL && !cJSON_IsString(x)) ||
-		    snprintf_checked(start, sizeof(start), "%s", x ? x->valuestring : "main") != GG_OK ||
+		    snprintf_checked(start, sizeof(start), "%s", x ? x->valuestring : "main") !=
+			    GG_OK ||
 		    !ref_name_ok(r->route.rev))
 			rc = GG_EINVAL;
 		snprintf(name, sizeof(name), "%s", r->route.rev);
@@ -378,7 +382,8 @@ gateway_create_ref(struct req *r)
 	buf_free(&body);
 	if (ur.status >= 400)
 		return hub_relay_upstream(r, HUB_RELAY_WRITE, ur.status, NULL,
-					  ur.error_message[0] ? ur.error_message : "Upstream refused the ref",
+					  ur.error_message[0] ? ur.error_message
+							      : "Upstream refused the ref",
 					  NULL, 0);
 	log_info("audit: %s by=%s repo=%s%s name=%s at=%s result=created", tag ? "tag" : "branch",
 		 r->token_name[0] ? r->token_name : "(loopback)", route_type_prefix(r->route.type),
@@ -418,13 +423,13 @@ gateway_preupload(struct req *r)
 	}
 	o = cJSON_CreateObject();
 	out = cJSON_AddArrayToObject(o, "files");
-	cJSON_ArrayForEach(f, files)
-	{
+	cJSON_ArrayForEach (f, files) {
 		cJSON *p = cJSON_GetObjectItemCaseSensitive(f, "path");
 		cJSON *e;
 		uint64_t size = 0;
 		int rc;
-		if (!cJSON_IsString(p) || json_get_u64(f, "size", JSON_MAX_EXACT_INT, &size) != GG_OK ||
+		if (!cJSON_IsString(p) ||
+		    json_get_u64(f, "size", JSON_MAX_EXACT_INT, &size) != GG_OK ||
 		    !store_valid_path(p->valuestring)) {
 			cJSON_Delete(o);
 			cJSON_Delete(b);
@@ -440,7 +445,8 @@ gateway_preupload(struct req *r)
 		e = cJSON_CreateObject();
 		cJSON_AddStringToObject(e, "path", p->valuestring);
 		cJSON_AddStringToObject(e, "uploadMode",
-					store_is_lfs_path(p->valuestring, size) ? "lfs" : "regular");
+					store_is_lfs_path(p->valuestring, size) ? "lfs"
+										: "regular");
 		cJSON_AddFalseToObject(e, "shouldIgnore");
 		cJSON_AddItemToArray(out, e);
 		n++;
@@ -466,8 +472,9 @@ commit_op(struct gateway *gw, struct upload_job *job, const char *key, cJSON *v,
 				     jstr(v, "description")) != GG_OK ||
 		    snprintf_checked(job->parent, sizeof(job->parent), "%s",
 				     jstr(v, "parentCommit")) != GG_OK) {
-			snprintf(why, whysz, "the commit's summary, description or parentCommit "
-					     "is too long");
+			snprintf(why, whysz,
+				 "the commit's summary, description or parentCommit "
+				 "is too long");
 			return -1;
 		}
 		return 0;
@@ -511,7 +518,8 @@ commit_op(struct gateway *gw, struct upload_job *job, const char *key, cJSON *v,
 				 path, oid, (unsigned long long)size);
 			return -1;
 		}
-		if ((*err = policy_check_blob(&gw->cfg.policy, gw->st, path, oid, size, why, whysz)) != GG_OK)
+		if ((*err = policy_check_blob(&gw->cfg.policy, gw->st, path, oid, size, why,
+					      whysz)) != GG_OK)
 			return -1;
 		journal_job_add_file(job, path, 1, oid, NULL, size);
 		return 0;
@@ -542,7 +550,8 @@ commit_op(struct gateway *gw, struct upload_job *job, const char *key, cJSON *v,
 			snprintf(why, whysz, "%s: cannot stage: %s", path, gg_strerror(rc));
 			return -1;
 		}
-		if ((*err = policy_check_blob(&gw->cfg.policy, gw->st, path, d.sha256, d.size, why, whysz)) != GG_OK) {
+		if ((*err = policy_check_blob(&gw->cfg.policy, gw->st, path, d.sha256, d.size, why,
+					      whysz)) != GG_OK) {
 			gateway_drop_refused(gw, d.sha256, fresh);
 			return -1;
 		}
@@ -579,23 +588,22 @@ gateway_commit(struct req *r)
 			cJSON_Delete(b);
 			journal_job_free(job);
 			free(job);
-			return http_error(r, MHD_HTTP_BAD_REQUEST, "BadRequest", "Body is not JSON", NULL);
+			return http_error(r, MHD_HTTP_BAD_REQUEST, "BadRequest", "Body is not JSON",
+					  NULL);
 		}
 		if (commit_op(gw, job, "header", b, why, sizeof(why), &err) != 0)
 			bad = 1;
-		cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(b, "files"))
-		{
+		cJSON_ArrayForEach (e, cJSON_GetObjectItemCaseSensitive(b, "files")) {
 			if (!bad && commit_op(gw, job, "file", e, why, sizeof(why), &err) != 0)
 				bad = 1;
 		}
-		cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(b, "lfsFiles"))
-		{
+		cJSON_ArrayForEach (e, cJSON_GetObjectItemCaseSensitive(b, "lfsFiles")) {
 			if (!bad && commit_op(gw, job, "lfsFile", e, why, sizeof(why), &err) != 0)
 				bad = 1;
 		}
-		cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(b, "deletedFiles"))
-		{
-			if (!bad && commit_op(gw, job, "deletedFile", e, why, sizeof(why), &err) != 0)
+		cJSON_ArrayForEach (e, cJSON_GetObjectItemCaseSensitive(b, "deletedFiles")) {
+			if (!bad &&
+			    commit_op(gw, job, "deletedFile", e, why, sizeof(why), &err) != 0)
 				bad = 1;
 		}
 		cJSON_Delete(b);
@@ -611,8 +619,8 @@ gateway_commit(struct req *r)
 				cJSON *k = cJSON_GetObjectItemCaseSensitive(l, "key");
 				cJSON *v = cJSON_GetObjectItemCaseSensitive(l, "value");
 				if (!cJSON_IsString(k) || !cJSON_IsObject(v)) {
-					snprintf(why, sizeof(why), "line %d is not {\"key\", \"value\"}",
-						 lines + 1);
+					snprintf(why, sizeof(why),
+						 "line %d is not {\"key\", \"value\"}", lines + 1);
 					err = GG_EINVAL;
 					bad = 1;
 				} else if (commit_op(gw, job, k->valuestring, v, why, sizeof(why),
@@ -647,4 +655,3 @@ gateway_commit(struct req *r)
 	unstage_inline(gw, job);
 	return uploadq_publish(r, gw, job, 0);
 }
-

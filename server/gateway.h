@@ -30,7 +30,8 @@ struct gateway_config {
 struct gateway;
 
 /* up may be NULL (uploads are then refused).  Starts the journal worker. */
-struct gateway *gateway_new(struct store *st, struct upstream *up, const struct gateway_config *cfg);
+struct gateway *gateway_new(struct store *st, struct upstream *up,
+			    const struct gateway_config *cfg);
 /* Stops the worker (pending jobs stay journaled), frees.  Accepts NULL. */
 void gateway_free(struct gateway *gw);
 

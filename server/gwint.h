@@ -40,8 +40,8 @@ struct gateway {
 /* --- gateway.c ------------------------------------------------------------- */
 
 /* 0 if uploads to (type, repo) may go upstream, or <0 after a 503/403. */
-int gateway_repo_allowed(struct req *r, struct gateway *gw, enum repo_type type,
-			 const char *repo, enum MHD_Result *res);
+int gateway_repo_allowed(struct req *r, struct gateway *gw, enum repo_type type, const char *repo,
+			 enum MHD_Result *res);
 /* A policy refusal (policy.h codes): 413 or 422, "PolicyViolation", why. */
 enum MHD_Result gateway_policy_refuse(struct req *r, int rc, const char *why);
 /* Queues o as JSON (Content-Type ctype, or application/json); takes o. */

@@ -127,7 +127,6 @@ http_run_async(struct req *r, void (*work)(struct req *r), enum MHD_Result (*fin
 	return MHD_YES;
 }
 
-
 int
 http_client_is_loopback(struct req *r)
 {
@@ -143,17 +142,19 @@ http_client_is_loopback(struct req *r)
 	}
 	if (sa->sa_family == AF_INET6) {
 		const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)sa;
-		static const unsigned char v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+		static const unsigned char v4mapped[12] = {
+			0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff
+		};
 		if (IN6_IS_ADDR_LOOPBACK(&a->sin6_addr))
 			return 1;
-		return memcmp(a->sin6_addr.s6_addr, v4mapped, 12) == 0 && a->sin6_addr.s6_addr[12] == 127;
+		return memcmp(a->sin6_addr.s6_addr, v4mapped, 12) == 0 &&
+		       a->sin6_addr.s6_addr[12] == 127;
 	}
 	return 0;
 }
 
-
-#define EXPOSE_HEADERS                                                                  \
-	"X-Repo-Commit,X-Request-Id,X-Error-Code,X-Error-Message,X-Total-Count,ETag,Link," \
+#define EXPOSE_HEADERS                                                                             \
+	"X-Repo-Commit,X-Request-Id,X-Error-Code,X-Error-Message,X-Total-Count,ETag,Link,"         \
 	"Accept-Ranges,Content-Range,X-Linked-Size,X-Linked-Etag,Content-Length"
 
 const char *
@@ -384,9 +385,8 @@ form_decode(const char *s, size_t n)
 		int hi, lo;
 		if (s[i] == '+') {
 			out[o++] = ' ';
-		} else if (s[i] == '%' && i + 2 < n &&
-			   (hi = hexval(s[i + 1])) >= 0 && (lo = hexval(s[i + 2])) >= 0 &&
-			   (hi | lo) != 0) {
+		} else if (s[i] == '%' && i + 2 < n && (hi = hexval(s[i + 1])) >= 0 &&
+			   (lo = hexval(s[i + 2])) >= 0 && (hi | lo) != 0) {
 			out[o++] = (char)(hi * 16 + lo);
 			i += 2;
 		} else {
@@ -459,8 +459,8 @@ int
 http_query_bool(struct req *r, const char *name)
 {
 	char *v = http_query_get(r, name);
-	int b = v != NULL && (strcasecmp(v, "true") == 0 || strcmp(v, "1") == 0 ||
-			      strcasecmp(v, "yes") == 0);
+	int b = v != NULL &&
+		(strcasecmp(v, "true") == 0 || strcmp(v, "1") == 0 || strcasecmp(v, "yes") == 0);
 	free(v);
 	return b;
 }
@@ -529,7 +529,8 @@ preflight(struct req *r)
 	const char *want = http_header(r, "Access-Control-Request-Headers");
 	char hdrs[512];
 
-	MHD_add_response_header(resp, "Access-Control-Allow-Methods", "GET, HEAD, POST, PUT, OPTIONS");
+	MHD_add_response_header(resp, "Access-Control-Allow-Methods",
+				"GET, HEAD, POST, PUT, OPTIONS");
 	if (want != NULL && strlen(want) < sizeof(hdrs) &&
 	    snprintf_checked(hdrs, sizeof(hdrs), "%s", want) == GG_OK) {
 		header_safe(hdrs);
@@ -549,7 +550,9 @@ method_bit(const char *m)
 	static const struct {
 		const char *name;
 		unsigned bit;
-	} methods[] = { { "GET", HTTP_GET }, { "HEAD", HTTP_HEAD }, { "POST", HTTP_POST },
+	} methods[] = { { "GET", HTTP_GET },
+			{ "HEAD", HTTP_HEAD },
+			{ "POST", HTTP_POST },
 			{ "PUT", HTTP_PUT } };
 	for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++)
 		if (strcmp(m, methods[i].name) == 0)
@@ -572,9 +575,9 @@ method_not_allowed(struct req *r, unsigned methods)
 	snprintf(allow + o, sizeof(allow) - o, "OPTIONS");
 	if (snprintf_checked(msg, sizeof(msg), "Method %s not allowed on this route (allowed: %s)",
 			     strspn(r->method, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") == strlen(r->method) &&
-				     strlen(r->method) < 16
-			     ? r->method
-			     : "?",
+					     strlen(r->method) < 16
+				     ? r->method
+				     : "?",
 			     allow) != GG_OK)
 		msg[0] = '\0';
 	{
@@ -628,11 +631,8 @@ begin_request(struct req *r)
 		if (e->begin(r, &res) != GG_OK)
 			return res;
 		break;
-	case BODY_BUFFER:
-		r->body.max = e->body_max ? e->body_max : GG_MAX_BODY_BYTES;
-		break;
-	case BODY_NONE:
-		break;
+	case BODY_BUFFER: r->body.max = e->body_max ? e->body_max : GG_MAX_BODY_BYTES; break;
+	case BODY_NONE: break;
 	}
 	return MHD_YES; /* come back with the body, if any */
 }
@@ -763,18 +763,15 @@ server_start(const struct server_config *cfg, struct server **out, char *bound, 
 	srv->app = cfg->app;
 	srv->public_url = cfg->public_url ? xstrdup(cfg->public_url) : NULL;
 	srv->d = MHD_start_daemon(
-		flags, cfg->port, NULL, NULL, access_cb, srv,
-		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-		MHD_OPTION_URI_LOG_CALLBACK, uri_log_cb, srv,
-		MHD_OPTION_NOTIFY_COMPLETED, completed_cb, srv,
-		MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(cfg->threads ? cfg->threads : 4),
-		MHD_OPTION_CONNECTION_LIMIT, (unsigned)GG_MAX_CONNECTIONS,
-		MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)GG_MAX_PER_IP_CONN,
-		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)GG_CONN_TIMEOUT_SEC,
-		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)GG_MAX_HEADER_BYTES * 2,
-		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
-		MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
-		MHD_OPTION_END);
+		flags, cfg->port, NULL, NULL, access_cb, srv, MHD_OPTION_SOCK_ADDR,
+		(struct sockaddr *)&ss, MHD_OPTION_URI_LOG_CALLBACK, uri_log_cb, srv,
+		MHD_OPTION_NOTIFY_COMPLETED, completed_cb, srv, MHD_OPTION_THREAD_POOL_SIZE,
+		(unsigned)(cfg->threads ? cfg->threads : 4), MHD_OPTION_CONNECTION_LIMIT,
+		(unsigned)GG_MAX_CONNECTIONS, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+		(unsigned)GG_MAX_PER_IP_CONN, MHD_OPTION_CONNECTION_TIMEOUT,
+		(unsigned)GG_CONN_TIMEOUT_SEC, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+		(size_t)GG_MAX_HEADER_BYTES * 2, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+		MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1, MHD_OPTION_END);
 	if (srv->d == NULL) {
 		log_warnx("MHD_start_daemon() on %s:%u failed (address in use or not available)",
 			  cfg->host, (unsigned)cfg->port);
@@ -785,9 +782,9 @@ server_start(const struct server_config *cfg, struct server **out, char *bound, 
 			     strcmp(cfg->host, "0.0.0.0") == 0 ? "127.0.0.1" : cfg->host,
 			     info ? (unsigned)info->port : (unsigned)cfg->port) != GG_OK)
 		goto fail;
-	if (bound != NULL && snprintf_checked(bound, n, v6 ? "http://[%s]:%u" : "http://%s:%u",
-					      cfg->host,
-					      info ? (unsigned)info->port : (unsigned)cfg->port) != GG_OK)
+	if (bound != NULL &&
+	    snprintf_checked(bound, n, v6 ? "http://[%s]:%u" : "http://%s:%u", cfg->host,
+			     info ? (unsigned)info->port : (unsigned)cfg->port) != GG_OK)
 		goto fail;
 	*out = srv;
 	return GG_OK;

@@ -88,16 +88,16 @@ struct route_entry {
 
 struct req {
 	struct server *srv;
-	struct app *app;      /* the handlers' context (app.h), borrowed */
+	struct app *app; /* the handlers' context (app.h), borrowed */
 	struct MHD_Connection *conn;
 	char *raw_uri;        /* as received, owned */
 	const char *path_end; /* end of the path part of raw_uri */
 	const char *query;    /* after '?', or NULL (inside raw_uri) */
 	const char *method;
 	int is_head;
-	struct route route;   /* parsed once; read-only for handlers */
+	struct route route; /* parsed once; read-only for handlers */
 	const struct route_entry *entry;
-	unsigned scope;       /* the caller's token scope (token.h), 0: none */
+	unsigned scope;                         /* the caller's token scope (token.h), 0: none */
 	char token_name[GG_MAX_TOKEN_NAME + 1]; /* its name, "" without a token */
 	struct buf body;
 	int body_too_big;
@@ -165,8 +165,8 @@ const char *http_bearer(struct req *r);
  * does the same over an application/x-www-form-urlencoded body.
  */
 char *http_query_get(struct req *r, const char *name);
-void http_query_foreach(struct req *r, const char *name,
-			void (*cb)(void *ctx, const char *value), void *ctx);
+void http_query_foreach(struct req *r, const char *name, void (*cb)(void *ctx, const char *value),
+			void *ctx);
 void http_form_foreach(const char *body, size_t len, const char *name,
 		       void (*cb)(void *ctx, const char *value), void *ctx);
 /* "true"/"1"/"True"/"yes" -> 1, anything else (or absent) -> 0. */

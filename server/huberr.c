@@ -28,7 +28,8 @@ hub_not_found(struct req *r, enum hub_miss what, const char *commit)
 	if (r->app->up != NULL) {
 		if (snprintf_checked(msg, sizeof(msg), "%s is not in the store and upstream is %s",
 				     names[what],
-				     app_upstream(r->app) ? "unreachable" : "not asked (offline)") != GG_OK)
+				     app_upstream(r->app) ? "unreachable"
+							  : "not asked (offline)") != GG_OK)
 			msg[0] = '\0';
 		return http_error(r, MHD_HTTP_GATEWAY_TIMEOUT, "UpstreamUnavailable", msg, commit);
 	}
@@ -37,9 +38,11 @@ hub_not_found(struct req *r, enum hub_miss what, const char *commit)
 		return http_error(r, MHD_HTTP_UNAUTHORIZED, "RepoNotFound", "Repository not found",
 				  NULL);
 	case HUB_REVISION:
-		return http_error(r, MHD_HTTP_NOT_FOUND, "RevisionNotFound", "Invalid rev id", NULL);
+		return http_error(r, MHD_HTTP_NOT_FOUND, "RevisionNotFound", "Invalid rev id",
+				  NULL);
 	case HUB_ENTRY:
-		return http_error(r, MHD_HTTP_NOT_FOUND, "EntryNotFound", "Entry not found", commit);
+		return http_error(r, MHD_HTTP_NOT_FOUND, "EntryNotFound", "Entry not found",
+				  commit);
 	default:
 		return http_error(r, MHD_HTTP_SERVICE_UNAVAILABLE, NULL,
 				  "File content is not in the store", commit);
@@ -83,22 +86,17 @@ hub_relay_upstream(struct req *r, enum hub_relay how, long status, const char *c
 		case 401:
 		case 403:
 		case 404:
-		case 410:
-			return http_error(r, (unsigned)status, c, msg, rc);
-		case 429:
-			return rate_limited(r, retry_after);
-		default:
-			return http_error(r, MHD_HTTP_BAD_GATEWAY, "UpstreamError", msg, rc);
+		case 410: return http_error(r, (unsigned)status, c, msg, rc);
+		case 429: return rate_limited(r, retry_after);
+		default: return http_error(r, MHD_HTTP_BAD_GATEWAY, "UpstreamError", msg, rc);
 		}
 	}
 	switch (status) {
 	case 404:
 	case 409:
 	case 412:
-	case 422:
-		return http_error(r, (unsigned)status, "UpstreamRefused", msg, rc);
-	default:
-		return http_error(r, MHD_HTTP_BAD_GATEWAY, "UpstreamRefused", msg, rc);
+	case 422: return http_error(r, (unsigned)status, "UpstreamRefused", msg, rc);
+	default: return http_error(r, MHD_HTTP_BAD_GATEWAY, "UpstreamRefused", msg, rc);
 	}
 }
 
@@ -118,6 +116,6 @@ hub_upstream_down(struct req *r, const char *message)
 enum MHD_Result
 hub_relay_resp(struct req *r, const struct upstream_resp *ur)
 {
-	return hub_relay_upstream(r, HUB_RELAY_READ, ur->status, ur->error_code,
-				  ur->error_message, ur->repo_commit, ur->retry_after);
+	return hub_relay_upstream(r, HUB_RELAY_READ, ur->status, ur->error_code, ur->error_message,
+				  ur->repo_commit, ur->retry_after);
 }

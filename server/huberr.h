@@ -53,9 +53,8 @@ enum MHD_Result hub_rev_error(struct req *r, int rc, int known_repo);
  *                    client's), is 502 UpstreamRefused
  */
 enum hub_relay { HUB_RELAY_READ, HUB_RELAY_WRITE };
-enum MHD_Result hub_relay_upstream(struct req *r, enum hub_relay how, long status,
-				   const char *code, const char *message, const char *commit,
-				   uint64_t retry_after);
+enum MHD_Result hub_relay_upstream(struct req *r, enum hub_relay how, long status, const char *code,
+				   const char *message, const char *commit, uint64_t retry_after);
 /*
  * Upstream answered, but not with anything ggufd can use (no commit id,
  * no verifiable hash, JSON that does not parse): 502 UpstreamError, the

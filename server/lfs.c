@@ -59,8 +59,8 @@ signed_href(struct req *r, struct gateway *gw, const char *what, const char *oid
 		return NULL;
 	base = gw->cfg.public_url ? xstrdup(gw->cfg.public_url) : http_base_url(r);
 	if (strcmp(what, "part") == 0)
-		href = xasprintf("%s/_ggufd/lfs/%s/part/%u?size=%llu&exp=%llu&sig=%s", base, oid, part,
-				 (unsigned long long)size, (unsigned long long)exp, sig);
+		href = xasprintf("%s/_ggufd/lfs/%s/part/%u?size=%llu&exp=%llu&sig=%s", base, oid,
+				 part, (unsigned long long)size, (unsigned long long)exp, sig);
 	else if (strcmp(what, "complete") == 0)
 		href = xasprintf("%s/_ggufd/lfs/%s/complete?size=%llu&exp=%llu&sig=%s", base, oid,
 				 (unsigned long long)size, (unsigned long long)exp, sig);
@@ -73,15 +73,16 @@ signed_href(struct req *r, struct gateway *gw, const char *what, const char *oid
 
 /* Checks ?size&exp&sig of a signed href.  0, or -1 after a 403. */
 static int
-check_signature(struct req *r, struct gateway *gw, const char *what, const char *oid,
-		unsigned part, uint64_t *size, enum MHD_Result *res)
+check_signature(struct req *r, struct gateway *gw, const char *what, const char *oid, unsigned part,
+		uint64_t *size, enum MHD_Result *res)
 {
 	char *s = http_query_get(r, "size"), *e = http_query_get(r, "exp");
 	char *sig = http_query_get(r, "sig"), msg[256];
 	uint64_t exp = 0;
 	int ok = 0;
 
-	if (s != NULL && e != NULL && sig != NULL && parse_u64_str(s, UINT64_MAX / 2, size) == GG_OK &&
+	if (s != NULL && e != NULL && sig != NULL &&
+	    parse_u64_str(s, UINT64_MAX / 2, size) == GG_OK &&
 	    parse_u64_str(e, UINT64_MAX / 2, &exp) == GG_OK) {
 		sign_msg(msg, sizeof(msg), what, oid, *size, exp, part);
 		ok = token_verify(gw->st, msg, sig) ? (exp >= now_unix() ? 1 : -1) : 0;
@@ -202,8 +203,8 @@ lfs_begin(struct req *r, enum MHD_Result *res)
 					   "Content-Length differs from the object's size", res);
 		s->expect = s->size;
 		if (store_writer_open(gw->st, (int64_t)s->size, &s->w) != GG_OK)
-			return sink_refuse(r, s, MHD_HTTP_INTERNAL_SERVER_ERROR, NULL, "Cannot stage",
-					   res);
+			return sink_refuse(r, s, MHD_HTTP_INTERNAL_SERVER_ERROR, NULL,
+					   "Cannot stage", res);
 		break;
 	case SINK_PART: {
 		uint64_t cs = gw->cfg.chunk_size, off = (uint64_t)(s->part - 1) * cs;
@@ -213,8 +214,8 @@ lfs_begin(struct req *r, enum MHD_Result *res)
 					   "This part's length does not match the chunk size", res);
 		s->expect = len;
 		if (store_asm_part_open(gw->st, s->oid, s->size, off, len, &s->ap) != GG_OK)
-			return sink_refuse(r, s, MHD_HTTP_INTERNAL_SERVER_ERROR, NULL, "Cannot stage",
-					   res);
+			return sink_refuse(r, s, MHD_HTTP_INTERNAL_SERVER_ERROR, NULL,
+					   "Cannot stage", res);
 		break;
 	}
 	default:
@@ -249,10 +250,11 @@ lfs_end(struct req *r)
 		if (rc == GG_OK)
 			store_unstage(gw->st, s->oid);
 		if (rc == GG_ECORRUPT)
-			return http_error(r, MHD_HTTP_BAD_REQUEST, "OidMismatch",
-					  "The uploaded bytes do not match the oid and size; nothing "
-					  "was kept",
-					  NULL);
+			return http_error(
+				r, MHD_HTTP_BAD_REQUEST, "OidMismatch",
+				"The uploaded bytes do not match the oid and size; nothing "
+				"was kept",
+				NULL);
 		if (rc != GG_OK)
 			return http_error_from(r, rc, "storing the upload");
 		log_info("staged LFS object %s (%llu bytes)", s->oid, (unsigned long long)s->size);
@@ -282,18 +284,21 @@ lfs_end(struct req *r)
 		cJSON_Delete(b);
 		if (!ok)
 			return http_error(r, MHD_HTTP_BAD_REQUEST, "BadRequest",
-					  "Body must be {\"oid\": <this oid>, \"parts\": [...]}", NULL);
+					  "Body must be {\"oid\": <this oid>, \"parts\": [...]}",
+					  NULL);
 	}
 	rc = store_asm_finish(gw->st, s->oid, s->size, &d, &fresh);
 	if (rc == GG_OK)
 		store_unstage(gw->st, s->oid);
 	if (rc == GG_ECORRUPT || rc == GG_ENOENT)
-		return http_error(r, MHD_HTTP_BAD_REQUEST, "OidMismatch",
-				  "The assembled parts do not match the oid and size; nothing was kept",
-				  NULL);
+		return http_error(
+			r, MHD_HTTP_BAD_REQUEST, "OidMismatch",
+			"The assembled parts do not match the oid and size; nothing was kept",
+			NULL);
 	if (rc != GG_OK)
 		return http_error_from(r, rc, "assembling the upload");
-	log_info("staged LFS object %s (%llu bytes, multipart)", s->oid, (unsigned long long)s->size);
+	log_info("staged LFS object %s (%llu bytes, multipart)", s->oid,
+		 (unsigned long long)s->size);
 	return gateway_json_reply(r, MHD_HTTP_OK, cJSON_CreateObject(), NULL);
 }
 
@@ -316,28 +321,28 @@ lfs_batch(struct req *r)
 	algo = cJSON_GetObjectItemCaseSensitive(b, "hash_algo");
 	if (!cJSON_IsString(op) || !cJSON_IsArray(objs) ||
 	    cJSON_GetArraySize(objs) > MAX_BATCH_OBJECTS ||
-	    (algo != NULL && (!cJSON_IsString(algo) || (strcmp(algo->valuestring, "sha256") != 0 &&
-							 strcmp(algo->valuestring, "sha_256") != 0)))) {
+	    (algo != NULL &&
+	     (!cJSON_IsString(algo) || (strcmp(algo->valuestring, "sha256") != 0 &&
+					strcmp(algo->valuestring, "sha_256") != 0)))) {
 		cJSON_Delete(b);
-		return http_error(r, MHD_HTTP_UNPROCESSABLE_CONTENT, "BadRequest",
-				  "Expected {\"operation\":\"upload\",\"objects\":[{\"oid\",\"size\"}],"
-				  "\"hash_algo\":\"sha256\"}",
-				  NULL);
+		return http_error(
+			r, MHD_HTTP_UNPROCESSABLE_CONTENT, "BadRequest",
+			"Expected {\"operation\":\"upload\",\"objects\":[{\"oid\",\"size\"}],"
+			"\"hash_algo\":\"sha256\"}",
+			NULL);
 	}
 	if (strcmp(op->valuestring, "upload") != 0) {
 		cJSON_Delete(b);
-		return http_error(r, MHD_HTTP_UNPROCESSABLE_CONTENT, "BadRequest",
-				  "This gateway accepts LFS uploads only; download through /resolve/",
-				  NULL);
+		return http_error(
+			r, MHD_HTTP_UNPROCESSABLE_CONTENT, "BadRequest",
+			"This gateway accepts LFS uploads only; download through /resolve/", NULL);
 	}
-	cJSON_ArrayForEach(o, tr)
-	{
+	cJSON_ArrayForEach (o, tr) {
 		if (cJSON_IsString(o) && strcmp(o->valuestring, "multipart") == 0)
 			multipart_ok = 1;
 	}
 	out = cJSON_CreateArray();
-	cJSON_ArrayForEach(obj, objs)
-	{
+	cJSON_ArrayForEach (obj, objs) {
 		cJSON *oid = cJSON_GetObjectItemCaseSensitive(obj, "oid");
 		cJSON *e = cJSON_CreateObject(), *actions, *upload;
 		uint64_t size = 0;
@@ -346,10 +351,12 @@ lfs_batch(struct req *r)
 		if (!cJSON_IsString(oid) || !oid_ok(oid->valuestring, strlen(oid->valuestring)) ||
 		    !size_ok) {
 			cJSON *err = cJSON_AddObjectToObject(e, "error");
-			cJSON_AddStringToObject(e, "oid", cJSON_IsString(oid) ? oid->valuestring : "");
+			cJSON_AddStringToObject(e, "oid",
+						cJSON_IsString(oid) ? oid->valuestring : "");
 			cJSON_AddNumberToObject(e, "size", (double)size);
 			cJSON_AddNumberToObject(err, "code", 422);
-			cJSON_AddStringToObject(err, "message", "oid must be 64 lowercase hex, size >= 0");
+			cJSON_AddStringToObject(err, "message",
+						"oid must be 64 lowercase hex, size >= 0");
 			cJSON_AddItemToArray(out, e);
 			continue;
 		}
@@ -359,7 +366,8 @@ lfs_batch(struct req *r)
 		if (size > gw->cfg.policy.max_size) {
 			cJSON *err = cJSON_AddObjectToObject(e, "error");
 			cJSON_AddNumberToObject(err, "code", 422);
-			cJSON_AddStringToObject(err, "message", "object is over the upload size limit");
+			cJSON_AddStringToObject(err, "message",
+						"object is over the upload size limit");
 			cJSON_AddItemToArray(out, e);
 			continue;
 		}
@@ -377,13 +385,15 @@ lfs_batch(struct req *r)
 			snprintf(num, sizeof(num), "%llu", (unsigned long long)cs);
 			cJSON_AddStringToObject(h, "chunk_size", num);
 			for (uint64_t i = 1; i <= nparts; i++) {
-				char *href = signed_href(r, gw, "part", oid->valuestring, size, (unsigned)i);
+				char *href = signed_href(r, gw, "part", oid->valuestring, size,
+							 (unsigned)i);
 				snprintf(key, sizeof(key), "%05llu", (unsigned long long)i);
 				cJSON_AddStringToObject(h, key, href ? href : "");
 				free(href);
 			}
 			{
-				char *href = signed_href(r, gw, "complete", oid->valuestring, size, 0);
+				char *href =
+					signed_href(r, gw, "complete", oid->valuestring, size, 0);
 				cJSON_AddStringToObject(upload, "href", href ? href : "");
 				free(href);
 			}

@@ -24,9 +24,9 @@ void
 policy_defaults(struct policy *p)
 {
 	static char *repos[] = { "ruv/ruvltra" };
-	static char *globs[] = { "README.md", "*.md",   "*.json", "*.txt",          "*.safetensors",
-				 "*.yaml",    "*.yml",  "*.png",  ".gitattributes", "LICENSE*",
-				 "*.jpg" };
+	static char *globs[] = { "README.md",      "*.md",     "*.json", "*.txt",
+				 "*.safetensors",  "*.yaml",   "*.yml",  "*.png",
+				 ".gitattributes", "LICENSE*", "*.jpg" };
 	memset(p, 0, sizeof(*p));
 	p->repos[0] = repos[0];
 	p->nrepos = 1;
@@ -141,8 +141,7 @@ policy_gguf_name(const struct policy *p, const char *base, char *quant, size_t q
 }
 
 int
-policy_check_path(const struct policy *p, const char *path, uint64_t size, char *why,
-		  size_t whysz)
+policy_check_path(const struct policy *p, const char *path, uint64_t size, char *why, size_t whysz)
 {
 	const char *base = strrchr(path, '/');
 	size_t n;
@@ -159,7 +158,8 @@ policy_check_path(const struct policy *p, const char *path, uint64_t size, char 
 		if (!policy_gguf_name(p, base, q, sizeof(q))) {
 			snprintf(why, whysz,
 				 "%s: GGUF files must be named %s-[{variant}-]{size}-{quant}.gguf "
-				 "with a size like 0.5b or 3b and a known quantization in lower case "
+				 "with a size like 0.5b or 3b and a known quantization in lower "
+				 "case "
 				 "(e.g. %s-0.5b-q4_k_m.gguf)",
 				 path, p->gguf_prefix, p->gguf_prefix);
 			return GG_EFORMAT;
@@ -200,8 +200,9 @@ policy_check_gguf(const struct policy *p, const char *path, int parse_rc,
 	}
 	ft = g->file_type >= 0 ? gguf_ftype_name(g->file_type) : NULL;
 	if (ft == NULL) {
-		snprintf(why, whysz, "%s: the file declares no known general.file_type, so its "
-				     "quantization cannot be checked against the name (%s)",
+		snprintf(why, whysz,
+			 "%s: the file declares no known general.file_type, so its "
+			 "quantization cannot be checked against the name (%s)",
 			 path, q);
 		return GG_EFORMAT;
 	}
@@ -235,8 +236,9 @@ policy_check_readme(const char *text, size_t len, char *why, size_t whysz)
 	char missing[64] = "";
 
 	if (len < 4 || memcmp(text, "---\n", 4) != 0) {
-		snprintf(why, whysz, "README.md: a model card must start with YAML front matter "
-				     "(---) giving at least license and tags");
+		snprintf(why, whysz,
+			 "README.md: a model card must start with YAML front matter "
+			 "(---) giving at least license and tags");
 		return GG_EFORMAT;
 	}
 	s = text + 4;
@@ -270,8 +272,8 @@ policy_check_readme(const char *text, size_t len, char *why, size_t whysz)
 }
 
 int
-policy_check_blob(const struct policy *p, struct store *st, const char *path,
-		  const char *sha256, uint64_t size, char *why, size_t whysz)
+policy_check_blob(const struct policy *p, struct store *st, const char *path, const char *sha256,
+		  uint64_t size, char *why, size_t whysz)
 {
 	const char *base = strrchr(path, '/');
 	size_t bl;
@@ -297,7 +299,8 @@ policy_check_blob(const struct policy *p, struct store *st, const char *path,
 		uint64_t bsize;
 		int fd = -1;
 		char *text;
-		if (store_blob_open(st, sha256, &fd, &bsize) != GG_OK || bsize > GG_MAX_README_BYTES) {
+		if (store_blob_open(st, sha256, &fd, &bsize) != GG_OK ||
+		    bsize > GG_MAX_README_BYTES) {
 			if (fd >= 0)
 				close(fd);
 			snprintf(why, whysz, "README.md: missing, or larger than 4 MiB");

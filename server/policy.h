@@ -28,11 +28,11 @@
 #define POLICY_MAX_ITEMS 64
 
 struct policy {
-	char *repos[POLICY_MAX_ITEMS];  /* "ns/name" or "datasets/ns/name" */
+	char *repos[POLICY_MAX_ITEMS]; /* "ns/name" or "datasets/ns/name" */
 	int nrepos;
 	char *globs[POLICY_MAX_ITEMS];
 	int nglobs;
-	const char *gguf_prefix;        /* "ruvltra" */
+	const char *gguf_prefix; /* "ruvltra" */
 	uint64_t max_size;
 };
 

@@ -123,7 +123,7 @@ transfer_object(struct upstream *up, struct store *st, cJSON *obj, const struct 
 	} else {
 		/* Multipart: the numbered header keys are the part URLs. */
 		uint64_t cs = 0, nparts, i;
-		cJSON *parts = cJSON_CreateArray(), *compl;
+		cJSON *parts = cJSON_CreateArray(), *compl ;
 		char *txt;
 
 		if (cJSON_IsString(chunk))
@@ -164,9 +164,10 @@ transfer_object(struct upstream *up, struct store *st, cJSON *obj, const struct 
 		compl = cJSON_CreateObject();
 		cJSON_AddStringToObject(compl, "oid", f->sha256);
 		cJSON_AddItemToObject(compl, "parts", parts);
-		txt = cJSON_PrintUnformatted(compl);
-		cJSON_Delete(compl);
-		r = post_json(up, href->valuestring, LFS_JSON, txt, &body, GG_UP_LFS_COMPLETE_MS, &ur);
+		txt = cJSON_PrintUnformatted(compl );
+		cJSON_Delete(compl );
+		r = post_json(up, href->valuestring, LFS_JSON, txt, &body, GG_UP_LFS_COMPLETE_MS,
+			      &ur);
 		free(txt);
 		if (r != GG_OK || ur.status / 100 != 2) {
 			r = fail_upstream(res, "LFS multipart completion", ur.status, &body);
@@ -182,7 +183,8 @@ transfer_object(struct upstream *up, struct store *st, cJSON *obj, const struct 
 			cJSON_AddNumberToObject(vb, "size", (double)size);
 			txt = cJSON_PrintUnformatted(vb);
 			cJSON_Delete(vb);
-			r = post_json(up, vh->valuestring, LFS_JSON, txt, &body, GG_UP_LFS_BATCH_MS, &ur);
+			r = post_json(up, vh->valuestring, LFS_JSON, txt, &body, GG_UP_LFS_BATCH_MS,
+				      &ur);
 			free(txt);
 			if (r != GG_OK || ur.status / 100 != 2) {
 				r = fail_upstream(res, "LFS verify", ur.status, &body);
@@ -233,9 +235,11 @@ lfs_phase(struct upstream *up, struct store *st, const struct publish_req *req,
 	cJSON_AddStringToObject(ref, "name", req->rev);
 	txt = cJSON_PrintUnformatted(b);
 	cJSON_Delete(b);
-	url = xasprintf("/%s%s.git/info/lfs/objects/batch", route_type_prefix(req->type), req->repo);
+	url = xasprintf("/%s%s.git/info/lfs/objects/batch", route_type_prefix(req->type),
+			req->repo);
 	buf_init(&body, GG_MAX_UPSTREAM_JSON);
-	if (post_json(up, url, LFS_JSON, txt, &body, GG_UP_LFS_BATCH_MS, &ur) != GG_OK || ur.status != 200) {
+	if (post_json(up, url, LFS_JSON, txt, &body, GG_UP_LFS_BATCH_MS, &ur) != GG_OK ||
+	    ur.status != 200) {
 		r = fail_upstream(res, "LFS batch", ur.status, &body);
 		goto done;
 	}
@@ -246,15 +250,16 @@ lfs_phase(struct upstream *up, struct store *st, const struct publish_req *req,
 			r = fail(res, 0, 0, "%s", "upstream LFS batch answer is not valid");
 			goto done;
 		}
-		cJSON_ArrayForEach(o, aobjs)
-		{
+		cJSON_ArrayForEach (o, aobjs) {
 			cJSON *oid = cJSON_GetObjectItemCaseSensitive(o, "oid");
 			const struct publish_file *f = NULL;
 			for (size_t i = 0; cJSON_IsString(oid) && i < req->n; i++)
-				if (req->files[i].lfs && strcmp(req->files[i].sha256, oid->valuestring) == 0)
+				if (req->files[i].lfs &&
+				    strcmp(req->files[i].sha256, oid->valuestring) == 0)
 					f = &req->files[i];
 			if (f == NULL) {
-				r = fail(res, 0, 0, "%s", "upstream LFS batch answered an unknown oid");
+				r = fail(res, 0, 0, "%s",
+					 "upstream LFS batch answered an unknown oid");
 				goto done;
 			}
 			if ((r = transfer_object(up, st, o, f, res)) != GG_OK)
@@ -326,12 +331,14 @@ publish_run(struct upstream *up, struct store *st, const struct publish_req *req
 			uint64_t size;
 			int fd = -1;
 			char *data, *b64;
-			if (store_blob_open(st, f->sha256, &fd, &size) != GG_OK || size > GG_MAX_INLINE_COMMIT_FILE) {
+			if (store_blob_open(st, f->sha256, &fd, &size) != GG_OK ||
+			    size > GG_MAX_INLINE_COMMIT_FILE) {
 				if (fd >= 0)
 					close(fd);
 				cJSON_Delete(v);
 				buf_free(&nd);
-				return fail(res, 0, 0, "%.300s: staged content is missing", f->path);
+				return fail(res, 0, 0, "%.300s: staged content is missing",
+					    f->path);
 			}
 			data = xmalloc(size ? size : 1);
 			r = pread_all(fd, data, size, 0);
@@ -340,7 +347,8 @@ publish_run(struct upstream *up, struct store *st, const struct publish_req *req
 				free(data);
 				cJSON_Delete(v);
 				buf_free(&nd);
-				return fail(res, 0, 0, "%.300s: cannot read staged content", f->path);
+				return fail(res, 0, 0, "%.300s: cannot read staged content",
+					    f->path);
 			}
 			b64 = b64_encode(data, size);
 			free(data);

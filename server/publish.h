@@ -30,7 +30,7 @@ struct publish_file {
 	int lfs;
 	char sha256[GG_SHA256_HEX + 1]; /* names the blob in the store */
 	uint64_t size;
-	int deleted;                    /* a deletedFile (or deletedFolder) line */
+	int deleted; /* a deletedFile (or deletedFolder) line */
 	int folder;
 };
 
@@ -50,9 +50,9 @@ struct publish_result {
 	char commit[GG_SHA1_HEX + 1];
 	char commit_url[512];
 	char pr_url[512];
-	long status;      /* the failing upstream status; 0 if upstream sent none (unreachable,
-	                   * or an answer ggufd could not use) */
-	int transient;    /* worth retrying later (unreachable, 5xx, 429) */
+	long status;   /* the failing upstream status; 0 if upstream sent none (unreachable,
+			* or an answer ggufd could not use) */
+	int transient; /* worth retrying later (unreachable, 5xx, 429) */
 	char error[512];
 };
 

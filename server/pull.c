@@ -40,7 +40,8 @@ pull_matches(const char *path, char *const *globs, int nglobs)
 		return 1;
 	for (int i = 0; i < nglobs; i++) {
 		const char *base = strrchr(path, '/');
-		if (fnmatch(globs[i], path, 0) == 0 || (base && fnmatch(globs[i], base + 1, 0) == 0))
+		if (fnmatch(globs[i], path, 0) == 0 ||
+		    (base && fnmatch(globs[i], base + 1, 0) == 0))
 			return 1;
 	}
 	return 0;
@@ -55,8 +56,7 @@ pull_collect(const char *json, size_t len, struct pull_list *l, char *const *glo
 		cJSON_Delete(arr);
 		return GG_EFORMAT;
 	}
-	cJSON_ArrayForEach(e, arr)
-	{
+	cJSON_ArrayForEach (e, arr) {
 		cJSON *type = cJSON_GetObjectItemCaseSensitive(e, "type");
 		cJSON *path = cJSON_GetObjectItemCaseSensitive(e, "path");
 		cJSON *oid = cJSON_GetObjectItemCaseSensitive(e, "oid");
@@ -72,8 +72,9 @@ pull_collect(const char *json, size_t len, struct pull_list *l, char *const *glo
 		    json_get_u64(e, "size", JSON_MAX_EXACT_INT, &nbytes) != GG_OK ||
 		    !store_valid_path(path->valuestring) ||
 		    strlen(oid->valuestring) != GG_SHA1_HEX ||
-		    (lfs != NULL && (!cJSON_IsString(loid) || strlen(loid->valuestring) != GG_SHA256_HEX ||
-				     !is_lower_hex(loid->valuestring, GG_SHA256_HEX)))) {
+		    (lfs != NULL &&
+		     (!cJSON_IsString(loid) || strlen(loid->valuestring) != GG_SHA256_HEX ||
+		      !is_lower_hex(loid->valuestring, GG_SHA256_HEX)))) {
 			cJSON_Delete(arr);
 			return GG_EFORMAT;
 		}
@@ -134,21 +135,22 @@ list_files(struct upstream *up, const struct pull_req *req, struct pull_report *
 			memcpy(rep->commit, sha->valuestring, sizeof(rep->commit));
 		cJSON_Delete(info);
 		if (!ok) {
-			snprintf(rep->error, sizeof(rep->error), "upstream gave no commit for %s@%s",
-				 req->repo, req->rev);
+			snprintf(rep->error, sizeof(rep->error),
+				 "upstream gave no commit for %s@%s", req->repo, req->rev);
 			r = GG_EFORMAT;
 			goto done;
 		}
 	}
 	free(url);
-	url = xasprintf("/api/%s/%s/tree/%s?recursive=true", route_type_plural(req->type), req->repo,
-			rep->commit);
+	url = xasprintf("/api/%s/%s/tree/%s?recursive=true", route_type_plural(req->type),
+			req->repo, rep->commit);
 	for (int pages = 0; url != NULL && pages < 100000; pages++) {
 		const char *lt, *gt;
 		size_t bl = strlen(upstream_base(up));
-		if (upstream_api(up, "GET", url, NULL, 0, NULL, &body, &ur) != GG_OK || ur.status != 200 ||
-		    pull_collect(body.data ? body.data : "", body.len, list, req->globs, req->nglobs) !=
-			    GG_OK) {
+		if (upstream_api(up, "GET", url, NULL, 0, NULL, &body, &ur) != GG_OK ||
+		    ur.status != 200 ||
+		    pull_collect(body.data ? body.data : "", body.len, list, req->globs,
+				 req->nglobs) != GG_OK) {
 			snprintf(rep->error, sizeof(rep->error), "listing %s failed (status %ld)",
 				 req->repo, ur.status);
 			r = GG_EUNAVAIL;
@@ -374,7 +376,9 @@ job_json(const struct pull_job *job)
 	cJSON_AddStringToObject(o, "repo", job->req.repo);
 	cJSON_AddStringToObject(o, "revision", job->req.rev);
 	cJSON_AddStringToObject(o, "state",
-				job->state == 0 ? "running" : job->state > 0 ? "done" : "failed");
+				job->state == 0  ? "running"
+				: job->state > 0 ? "done"
+						 : "failed");
 	if (job->state != 0) {
 		cJSON_AddStringToObject(o, "commit", job->rep.commit);
 		cJSON_AddNumberToObject(o, "files", (double)job->rep.files);

@@ -114,8 +114,7 @@ ascii_caseeq(const char *p, const char *lit, size_t n)
  * [*op, *op_end) to the opaque-tag (quotes included).  NULL if malformed.
  */
 static const char *
-parse_etag(const char *p, const char *end, int *weak, const char **op,
-	   const char **op_end)
+parse_etag(const char *p, const char *end, int *weak, const char **op, const char **op_end)
 {
 	const char *q;
 
@@ -149,8 +148,8 @@ bounded_end(const char *s, size_t max)
 }
 
 enum range_outcome
-range_parse(const char *hdr, const char *end, uint64_t size,
-	    struct byte_range *out, size_t max, size_t *n)
+range_parse(const char *hdr, const char *end, uint64_t size, struct byte_range *out, size_t max,
+	    size_t *n)
 {
 	enum range_outcome res = RANGE_FULL;
 	const char *p;
@@ -305,8 +304,7 @@ range_if_none_match(const char *inm, const char *etag)
 			goto done;
 		}
 		tags++;
-		if (op_end - op == eop_end - eop &&
-		    memcmp(op, eop, (size_t)(op_end - op)) == 0)
+		if (op_end - op == eop_end - eop && memcmp(op, eop, (size_t)(op_end - op)) == 0)
 			matched = 1;
 		p = skip_ows(p, end);
 		if (p < end) {
@@ -328,8 +326,7 @@ valid_boundary(const char *b)
 
 	for (i = 0; b[i] != '\0' && i <= RANGE_MAX_BOUNDARY; i++) {
 		char c = b[i];
-		if (!((c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') ||
-		      (c >= 'a' && c <= 'z')))
+		if (!((c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')))
 			return 0;
 	}
 	return i >= 1 && i <= RANGE_MAX_BOUNDARY;
@@ -348,17 +345,15 @@ valid_field_value(const char *s)
 }
 
 int
-range_multipart_plan(const struct byte_range *r, size_t n, uint64_t size,
-		     const char *ctype, const char *boundary,
-		     struct range_part *parts, char *tail, size_t tail_size,
+range_multipart_plan(const struct byte_range *r, size_t n, uint64_t size, const char *ctype,
+		     const char *boundary, struct range_part *parts, char *tail, size_t tail_size,
 		     size_t *tail_len, uint64_t *total)
 {
 	uint64_t sum = 0;
 	int err = GG_EINVAL;
 
-	if (r == NULL || n == 0 || parts == NULL || tail == NULL ||
-	    ctype == NULL || boundary == NULL || !valid_boundary(boundary) ||
-	    !valid_field_value(ctype))
+	if (r == NULL || n == 0 || parts == NULL || tail == NULL || ctype == NULL ||
+	    boundary == NULL || !valid_boundary(boundary) || !valid_field_value(ctype))
 		goto done;
 
 	for (size_t i = 0; i < n; i++) {
@@ -370,18 +365,17 @@ range_multipart_plan(const struct byte_range *r, size_t n, uint64_t size,
 			goto done;
 		}
 		err = snprintf_checked(pt->head, sizeof(pt->head),
-		    "\r\n--%s\r\nContent-Type: %s\r\n"
-		    "Content-Range: bytes %" PRIu64 "-%" PRIu64 "/%" PRIu64
-		    "\r\n\r\n",
-		    boundary, ctype, r[i].first, r[i].last, size);
+				       "\r\n--%s\r\nContent-Type: %s\r\n"
+				       "Content-Range: bytes %" PRIu64 "-%" PRIu64 "/%" PRIu64
+				       "\r\n\r\n",
+				       boundary, ctype, r[i].first, r[i].last, size);
 		if (err != GG_OK)
 			goto done;
 		pt->head_len = strlen(pt->head);
 		pt->first = r[i].first;
 		pt->last = r[i].last;
 		len = r[i].last - r[i].first + 1;
-		if (len > UINT64_MAX - pt->head_len ||
-		    sum > UINT64_MAX - pt->head_len - len) {
+		if (len > UINT64_MAX - pt->head_len || sum > UINT64_MAX - pt->head_len - len) {
 			err = GG_ETOOBIG;
 			goto done;
 		}

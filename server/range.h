@@ -95,9 +95,8 @@ struct range_part {
  *   GG_ETOOBIG a head or the tail does not fit, or the total overflows
  * On error the contents of parts and tail are unspecified.
  */
-int range_multipart_plan(const struct byte_range *r, size_t n, uint64_t size,
-			 const char *ctype, const char *boundary,
-			 struct range_part *parts, char *tail, size_t tail_size,
-			 size_t *tail_len, uint64_t *total);
+int range_multipart_plan(const struct byte_range *r, size_t n, uint64_t size, const char *ctype,
+			 const char *boundary, struct range_part *parts, char *tail,
+			 size_t tail_size, size_t *tail_len, uint64_t *total);
 
 #endif

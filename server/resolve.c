@@ -111,8 +111,8 @@ add_disposition(struct MHD_Response *resp, const char *path)
 		ascii[a++] = (*p >= 0x20 && *p < 0x7f && *p != '"' && *p != '\\') ? (char)*p : '_';
 	ascii[a] = '\0';
 	for (const unsigned char *p = (const unsigned char *)name; *p && e < sizeof(enc) - 4; p++) {
-		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-		    strchr("-._~", *p) != NULL) {
+		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') || strchr("-._~", *p) != NULL) {
 			enc[e++] = (char)*p;
 		} else {
 			static const char hx[] = "0123456789ABCDEF";
@@ -190,8 +190,7 @@ stream_read(void *cls, uint64_t pos, char *out, size_t max)
 			max = (size_t)(upto - at);
 		got = pread(s->fd, out, max, (off_t)at);
 		return got > 0 ? got : MHD_CONTENT_READER_END_WITH_ERROR;
-	case FETCH_WAIT:
-		return 0; /* suspended; resumed when more lands */
+	case FETCH_WAIT: return 0; /* suspended; resumed when more lands */
 	default:
 		/* The fetch failed: cut the connection before the last byte. */
 		return MHD_CONTENT_READER_END_WITH_ERROR;
@@ -263,8 +262,8 @@ serve_file(struct req *r, const struct identity *id, uint64_t size, int fd, stru
 			return http_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, NULL,
 					  "Range layout failed", NULL);
 		}
-		resp = MHD_create_response_from_callback(total, GG_MULTIPART_BLOCK, multipart_read, m,
-							 multipart_free);
+		resp = MHD_create_response_from_callback(total, GG_MULTIPART_BLOCK, multipart_read,
+							 m, multipart_free);
 		if (resp == NULL) {
 			multipart_free(m);
 			return http_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, NULL,
@@ -299,8 +298,8 @@ serve_file(struct req *r, const struct identity *id, uint64_t size, int fd, stru
 							  id->commit);
 				}
 			}
-			resp = MHD_create_response_from_callback(len, GG_STREAM_BLOCK, stream_read, s,
-								 stream_free);
+			resp = MHD_create_response_from_callback(len, GG_STREAM_BLOCK, stream_read,
+								 s, stream_free);
 			if (resp == NULL)
 				stream_free(s); /* its fd and its reference on f */
 		}
@@ -308,8 +307,9 @@ serve_file(struct req *r, const struct identity *id, uint64_t size, int fd, stru
 			return http_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, NULL,
 					  "Cannot create the response", NULL);
 		if (o == RANGE_PARTIAL) {
-			snprintf(cr, sizeof(cr), "bytes %llu-%llu/%llu", (unsigned long long)rs[0].first,
-				 (unsigned long long)rs[0].last, (unsigned long long)size);
+			snprintf(cr, sizeof(cr), "bytes %llu-%llu/%llu",
+				 (unsigned long long)rs[0].first, (unsigned long long)rs[0].last,
+				 (unsigned long long)size);
 			MHD_add_response_header(resp, "Content-Range", cr);
 			status = MHD_HTTP_PARTIAL_CONTENT;
 		} else {
@@ -325,9 +325,9 @@ serve_file(struct req *r, const struct identity *id, uint64_t size, int fd, stru
 
 struct target {
 	char commit[GG_SHA1_HEX + 1];
-	int known;           /* f is valid (from the index) */
+	int known; /* f is valid (from the index) */
 	struct index_file f;
-	int remote;          /* a regular file known only from upstream: */
+	int remote; /* a regular file known only from upstream: */
 	char gitsha1[GG_SHA1_HEX + 1];
 	uint64_t size;
 };
@@ -396,7 +396,8 @@ find_target(struct req *r, struct target *tg, enum MHD_Result *res)
 	ask = rc == GG_OK && fresh ? tg->commit : rev;
 	if (upstream_head_file(up, prefix, r->route.repo, ask, r->route.path, &ur) != GG_OK) {
 		if (rc == GG_OK && frc == GG_OK) {
-			log_info("upstream unreachable: serving %s%s@%s from the last known commit %.12s",
+			log_info("upstream unreachable: serving %s%s@%s from the last known commit "
+				 "%.12s",
 				 prefix, r->route.repo, rev, tg->commit);
 			tg->known = 1;
 			return 0;
@@ -424,8 +425,8 @@ find_target(struct req *r, struct target *tg, enum MHD_Result *res)
 	}
 	if (ur.linked && strlen(ur.etag) == GG_SHA256_HEX && is_lower_hex(ur.etag, GG_SHA256_HEX) &&
 	    ur.has_size) {
-		rc = store_record_file(st, r->route.type, r->route.repo, tg->commit, r->route.path, 1,
-				       ur.etag, NULL, ur.size);
+		rc = store_record_file(st, r->route.type, r->route.repo, tg->commit, r->route.path,
+				       1, ur.etag, NULL, ur.size);
 		if (rc != GG_OK) {
 			*res = http_error_from(r, rc, "recording upstream metadata");
 			return -1;
@@ -505,16 +506,16 @@ resolve_handle(struct req *r)
 		 (tg.f.flags & INDEX_FILE_LFS) && !id.raw ? tg.f.sha256 : tg.f.oid);
 
 	if (range_if_none_match(http_header(r, "If-None-Match"), id.etag)) {
-		struct MHD_Response *resp =
-			http_response_buffer(0, "", MHD_RESPMEM_PERSISTENT);
+		struct MHD_Response *resp = http_response_buffer(0, "", MHD_RESPMEM_PERSISTENT);
 		add_identity(resp, &id, tg.f.size);
 		return http_queue(r, MHD_HTTP_NOT_MODIFIED, resp);
 	}
 	if (id.raw && (tg.f.flags & INDEX_FILE_LFS)) {
 		char ptr[256];
-		int n = snprintf(ptr, sizeof(ptr),
-				 "version https://git-lfs.github.com/spec/v1\noid sha256:%s\nsize %llu\n",
-				 tg.f.sha256, (unsigned long long)tg.f.size);
+		int n = snprintf(
+			ptr, sizeof(ptr),
+			"version https://git-lfs.github.com/spec/v1\noid sha256:%s\nsize %llu\n",
+			tg.f.sha256, (unsigned long long)tg.f.size);
 		/* The pointer text goes through the same range code as files. */
 		int mfd = memfd_create("lfs-pointer", MFD_CLOEXEC);
 		if (mfd < 0 || write_all(mfd, ptr, (size_t)n) != GG_OK) {

@@ -68,8 +68,8 @@ hexval(char c)
 static int
 repo_char(char c)
 {
-	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-	       (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+	       c == '.' || c == '_' || c == '-';
 }
 
 static int
@@ -601,8 +601,9 @@ route_parse(const char *path, size_t len, struct route *out)
 		err = parse_api(&sp, &r);
 	else if (seg_is(&sp.s[0], "_ggufd"))
 		err = parse_lfs_object(&sp, &r);
-	else if (sp.n >= 5 && seg_is(&sp.s[sp.n - 1], "batch") && seg_is(&sp.s[sp.n - 2], "objects") &&
-		 seg_is(&sp.s[sp.n - 3], "lfs") && seg_is(&sp.s[sp.n - 4], "info"))
+	else if (sp.n >= 5 && seg_is(&sp.s[sp.n - 1], "batch") &&
+		 seg_is(&sp.s[sp.n - 2], "objects") && seg_is(&sp.s[sp.n - 3], "lfs") &&
+		 seg_is(&sp.s[sp.n - 4], "info"))
 		err = parse_lfs_batch(&sp, &r);
 	else
 		err = parse_file(&sp, &r);

@@ -68,17 +68,17 @@ enum route_kind {
 	ROUTE_API_TREE,
 	ROUTE_API_PATHS_INFO,
 	ROUTE_API_REFS,
-	ROUTE_API_PREUPLOAD,  /* POST /api/{t}s/{repo}/preupload/{rev} */
-	ROUTE_API_COMMIT,     /* POST /api/{t}s/{repo}/commit/{rev} */
-	ROUTE_API_XET_READ,   /* GET  /api/{t}s/{repo}/xet-read-token/{rev} */
-	ROUTE_API_XET_WRITE,  /* GET  /api/{t}s/{repo}/xet-write-token/{rev} */
-	ROUTE_API_COMMITS,    /* GET  /api/{t}s/{repo}/commits/{rev} */
-	ROUTE_API_BRANCH,     /* POST /api/{t}s/{repo}/branch/{branch} */
-	ROUTE_API_TAG,        /* POST /api/{t}s/{repo}/tag/{rev} */
-	ROUTE_LFS_BATCH,      /* POST /{repo}.git/info/lfs/objects/batch */
-	ROUTE_WHOAMI,         /* GET  /api/whoami-v2 */
-	ROUTE_VALIDATE_YAML,  /* POST /api/validate-yaml */
-	ROUTE_REPO_CREATE,    /* POST /api/repos/create */
+	ROUTE_API_PREUPLOAD,    /* POST /api/{t}s/{repo}/preupload/{rev} */
+	ROUTE_API_COMMIT,       /* POST /api/{t}s/{repo}/commit/{rev} */
+	ROUTE_API_XET_READ,     /* GET  /api/{t}s/{repo}/xet-read-token/{rev} */
+	ROUTE_API_XET_WRITE,    /* GET  /api/{t}s/{repo}/xet-write-token/{rev} */
+	ROUTE_API_COMMITS,      /* GET  /api/{t}s/{repo}/commits/{rev} */
+	ROUTE_API_BRANCH,       /* POST /api/{t}s/{repo}/branch/{branch} */
+	ROUTE_API_TAG,          /* POST /api/{t}s/{repo}/tag/{rev} */
+	ROUTE_LFS_BATCH,        /* POST /{repo}.git/info/lfs/objects/batch */
+	ROUTE_WHOAMI,           /* GET  /api/whoami-v2 */
+	ROUTE_VALIDATE_YAML,    /* POST /api/validate-yaml */
+	ROUTE_REPO_CREATE,      /* POST /api/repos/create */
 	ROUTE_GGUFD_PULL,       /* GET|POST /api/ggufd/pull */
 	ROUTE_GGUFD_PULL_JOB,   /* GET /api/ggufd/pull/{id} */
 	ROUTE_GGUFD_UPLOADS,    /* GET /api/ggufd/uploads */
@@ -103,8 +103,8 @@ struct route {
 	char repo[GG_MAX_REPO_LEN + 1];
 	char rev[GG_MAX_REV_LEN + 1];
 	char path[GG_MAX_REPO_PATH_LEN + 1];
-	uint64_t id;                  /* job id, or LFS part number (>= 1) */
-	char oid[GG_SHA256_HEX + 1];  /* LFS routes: lowercase hex sha256 */
+	uint64_t id;                 /* job id, or LFS part number (>= 1) */
+	char oid[GG_SHA256_HEX + 1]; /* LFS routes: lowercase hex sha256 */
 };
 
 /*

@@ -24,7 +24,9 @@
 #include "upload.h"
 #include "uploadq.h"
 
-/* Rows by shape: a read route, a JSON POST, a streamed upload. */
+/* Rows by shape: a read route, a JSON POST, a streamed upload.  The table
+ * is laid out by hand (clang-format would indent it as a braced list). */
+/* clang-format off */
 #define READ(k, scope, needs, fn) [k] = { k, HTTP_READ, scope, needs, BODY_NONE, 0, NULL, NULL, fn }
 #define POST(k, scope, needs, max, fn) [k] = { k, HTTP_POST, scope, needs, BODY_BUFFER, max, NULL, NULL, fn }
 #define STREAM(k, methods, scope, needs, begin, end) \
@@ -68,5 +70,7 @@ const struct route_entry routes_table[ROUTE_NKINDS] = {
 			       BODY_BUFFER, 0, NULL, NULL, admin_pull },
 	READ(ROUTE_GGUFD_PULL_JOB, SCOPE_ADMIN, NEED_PULL, admin_pull_job),
 };
+
+/* clang-format on */
 
 const size_t routes_count = ROUTE_NKINDS;

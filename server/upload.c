@@ -79,7 +79,8 @@ upload_begin(struct req *r, enum MHD_Result *res)
 		return GG_EINVAL;
 	cl = gateway_content_length(r);
 	if (cl < 0) {
-		*res = http_error(r, MHD_HTTP_LENGTH_REQUIRED, NULL, "Content-Length is required", NULL);
+		*res = http_error(r, MHD_HTTP_LENGTH_REQUIRED, NULL, "Content-Length is required",
+				  NULL);
 		return GG_EINVAL;
 	}
 	rc = policy_check_path(&gw->cfg.policy, r->route.path, (uint64_t)cl, why, sizeof(why));
@@ -128,7 +129,8 @@ upload_end(struct req *r)
 			       sizeof(why));
 	if (rc != GG_OK) {
 		gateway_drop_refused(gw, d.sha256, fresh);
-		log_info("audit: upload by=%s repo=%s path=%s sha256=%s size=%llu result=refused (%s)",
+		log_info("audit: upload by=%s repo=%s path=%s sha256=%s size=%llu result=refused "
+			 "(%s)",
 			 s->by, s->repo, s->path, d.sha256, (unsigned long long)d.size, why);
 		return gateway_policy_refuse(r, rc, why);
 	}

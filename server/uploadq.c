@@ -81,7 +81,8 @@ already_published(struct gateway *gw, const struct upload_job *job, char commit[
 	buf_init(&body, GG_MAX_UPSTREAM_JSON);
 	url = xasprintf("/api/%ss/%s/revision/%s", plural, job->repo, qrev);
 	free(qrev);
-	if (upstream_api(gw->up, "GET", url, NULL, 0, NULL, &body, &ur) != GG_OK || ur.status != 200)
+	if (upstream_api(gw->up, "GET", url, NULL, 0, NULL, &body, &ur) != GG_OK ||
+	    ur.status != 200)
 		goto done;
 	ans = cJSON_ParseWithLength(body.data ? body.data : "", body.len);
 	e = cJSON_GetObjectItemCaseSensitive(ans, "sha");
@@ -119,8 +120,7 @@ already_published(struct gateway *gw, const struct upload_job *job, char commit[
 	for (size_t i = 0; i < job->nfiles; i++) {
 		const struct upload_file *f = &job->files[i];
 		cJSON *match = NULL, *p, *want;
-		cJSON_ArrayForEach(e, ans)
-		{
+		cJSON_ArrayForEach (e, ans) {
 			p = cJSON_GetObjectItemCaseSensitive(e, "path");
 			if (cJSON_IsString(p) && strcmp(p->valuestring, f->path) == 0)
 				match = e;
@@ -155,8 +155,8 @@ job_base(struct gateway *gw, const struct upload_job *job, char base[GG_SHA1_HEX
 
 	base[0] = '\0';
 	if (store_view_begin(gw->st, &v) == GG_OK &&
-	    store_resolve_rev(&v, job->type, job->repo, job->parent[0] ? job->parent : job->rev, base,
-			      &known, NULL) != GG_OK)
+	    store_resolve_rev(&v, job->type, job->repo, job->parent[0] ? job->parent : job->rev,
+			      base, &known, NULL) != GG_OK)
 		base[0] = '\0';
 	store_view_end(&v);
 }
@@ -290,7 +290,9 @@ job_publish(struct gateway *gw, struct upload_job *job, struct publish_result *r
 			 "commit=%s job=%llu",
 			 job->by, route_type_prefix(job->type), job->repo, f->path,
 			 f->deleted ? "(deleted)" : f->sha256, (unsigned long long)f->size,
-			 r == GG_OK ? "published" : r == GG_EUNAVAIL ? "upstream-unavailable" : "refused",
+			 r == GG_OK         ? "published"
+			 : r == GG_EUNAVAIL ? "upstream-unavailable"
+					    : "refused",
 			 r == GG_OK ? res->commit : "-", (unsigned long long)job->id);
 	}
 	free(req.files);
@@ -333,7 +335,8 @@ worker(void *arg)
 			struct upload_job job;
 			struct publish_result res;
 			if (journal_get(gw->st, d.ids[i], &job) == GG_OK &&
-			    job.state == STORE_JOB_PENDING && job.retry && job.next_at <= now_unix()) {
+			    job.state == STORE_JOB_PENDING && job.retry &&
+			    job.next_at <= now_unix()) {
 				int r = job_publish(gw, &job, &res);
 				log_info("upload job %llu: %s%s", (unsigned long long)d.ids[i],
 					 r == GG_OK ? "published " : "not yet published: ",
@@ -475,9 +478,10 @@ pub_finish(struct req *r)
 		o = cJSON_CreateObject();
 		cJSON_AddNumberToObject(o, "id", (double)id);
 		cJSON_AddStringToObject(o, "state", "pending");
-		cJSON_AddStringToObject(o, "message",
-					"Upstream is unavailable: the file is stored and will be "
-					"published when upstream is back (GET /api/ggufd/uploads/ID)");
+		cJSON_AddStringToObject(
+			o, "message",
+			"Upstream is unavailable: the file is stored and will be "
+			"published when upstream is back (GET /api/ggufd/uploads/ID)");
 		cJSON_AddStringToObject(o, "error", c->res.error);
 		wake_worker(c->gw);
 		return gateway_json_reply(r, MHD_HTTP_ACCEPTED, o, NULL);

@@ -108,8 +108,9 @@ upstream_quote(const char *s, int keep_slash)
 	size_t n = strlen(s);
 	char *out = xmalloc(3 * n + 1), *o = out;
 	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-		    strchr("_.-~", *p) != NULL || (keep_slash && *p == '/')) {
+		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') || strchr("_.-~", *p) != NULL ||
+		    (keep_slash && *p == '/')) {
 			*o++ = (char)*p;
 		} else {
 			*o++ = '%';
@@ -379,7 +380,8 @@ upstream_head_file(struct upstream *u, const char *prefix, const char *repo, con
 			out->has_size = 0; /* a redirect's length is not the file's */
 		if (retry_later(out, &tries))
 			continue;
-		r = (out->status == 0 || out->status >= 500 || out->status == 429) ? GG_EUNAVAIL : GG_OK;
+		r = (out->status == 0 || out->status >= 500 || out->status == 429) ? GG_EUNAVAIL
+										   : GG_OK;
 		break;
 	}
 	free(url);
@@ -549,7 +551,8 @@ upstream_api(struct upstream *u, const char *method, const char *path_query, con
 		}
 		if (retry_later(out, &tries))
 			continue;
-		r = (out->status == 0 || out->status >= 500 || out->status == 429) ? GG_EUNAVAIL : GG_OK;
+		r = (out->status == 0 || out->status >= 500 || out->status == 429) ? GG_EUNAVAIL
+										   : GG_OK;
 		break;
 	}
 	free(url);

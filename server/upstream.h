@@ -32,11 +32,11 @@
 struct upstream;
 
 struct upstream_config {
-	const char *base;      /* "https://huggingface.co", no trailing slash needed */
-	const char *token;     /* bearer for the upstream host, or NULL */
-	const char *ca_bundle; /* CURLOPT_CAINFO override, or NULL */
+	const char *base;       /* "https://huggingface.co", no trailing slash needed */
+	const char *token;      /* bearer for the upstream host, or NULL */
+	const char *ca_bundle;  /* CURLOPT_CAINFO override, or NULL */
 	unsigned max_transfers; /* concurrent content transfers, >= 1 */
-	long meta_timeout_ms;  /* per metadata request */
+	long meta_timeout_ms;   /* per metadata request */
 };
 
 struct upstream_resp {
@@ -46,12 +46,12 @@ struct upstream_resp {
 	int linked;                        /* X-Linked-Etag was present (LFS/Xet file) */
 	uint64_t size;                     /* X-Linked-Size, else Content-Length (not 3xx) */
 	int has_size;
-	char error_code[64];               /* X-Error-Code */
-	char error_message[256];           /* X-Error-Message */
-	char link[2048];                   /* Link header (API) */
+	char error_code[64];     /* X-Error-Code */
+	char error_message[256]; /* X-Error-Message */
+	char link[2048];         /* Link header (API) */
 	char content_type[128];
-	char raw_etag[160];                /* ETag exactly as sent (multipart parts) */
-	uint64_t retry_after;              /* seconds, from Retry-After or RateLimit t= */
+	char raw_etag[160];   /* ETag exactly as sent (multipart parts) */
+	uint64_t retry_after; /* seconds, from Retry-After or RateLimit t= */
 };
 
 /* 0, or GG_EINVAL for a base URL libcurl cannot parse. */
@@ -105,11 +105,11 @@ struct upstream_call {
 	const char *accept;       /* or NULL */
 	const char *body;         /* or NULL */
 	size_t body_len;
-	int upload_fd;            /* >= 0: send this file slice instead */
+	int upload_fd; /* >= 0: send this file slice instead */
 	uint64_t upload_off;
 	uint64_t upload_len;
-	struct buf *out;          /* response body (bounded), or NULL */
-	long timeout_ms;          /* 0: none (large uploads) */
+	struct buf *out; /* response body (bounded), or NULL */
+	long timeout_ms; /* 0: none (large uploads) */
 };
 int upstream_call(struct upstream *u, const struct upstream_call *c, struct upstream_resp *out);
 

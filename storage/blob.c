@@ -525,8 +525,8 @@ struct blob_partial {
 	uint64_t size;
 	uint64_t len;
 	EVP_MD_CTX *sha256;
-	EVP_MD_CTX *sha1;   /* only for a git-sha1 key (regular files) */
-	int verified;       /* blob_partial_verify succeeded: digest is final */
+	EVP_MD_CTX *sha1; /* only for a git-sha1 key (regular files) */
+	int verified;     /* blob_partial_verify succeeded: digest is final */
 	struct blob_digest digest;
 };
 
@@ -555,8 +555,8 @@ partial_free(struct blob_partial *p)
 }
 
 int
-blob_partial_open(struct blob_store *bs, const char *key, uint64_t size,
-		  struct blob_partial **out, uint64_t *have)
+blob_partial_open(struct blob_store *bs, const char *key, uint64_t size, struct blob_partial **out,
+		  uint64_t *have)
 {
 	struct blob_partial *p;
 	struct stat st;
@@ -772,14 +772,16 @@ blob_asm_part_open(struct blob_store *bs, const char *sha256, uint64_t size, uin
 	char path[512];
 	int fd;
 
-	if (asm_path(bs, sha256, path, sizeof(path)) != GG_OK || offset > size || len > size - offset)
+	if (asm_path(bs, sha256, path, sizeof(path)) != GG_OK || offset > size ||
+	    len > size - offset)
 		return GG_EINVAL;
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
 	if (fd < 0) {
 		log_warn("open(\"%s\") failed", path);
 		return GG_EIO;
 	}
-	if (fstat(fd, &st) != 0 || ((uint64_t)st.st_size != size && ftruncate(fd, (off_t)size) != 0)) {
+	if (fstat(fd, &st) != 0 ||
+	    ((uint64_t)st.st_size != size && ftruncate(fd, (off_t)size) != 0)) {
 		close(fd);
 		return GG_EIO;
 	}

@@ -59,8 +59,8 @@ int blob_writer_write(struct blob_writer *w, const void *data, size_t n);
  * (same bytes by construction).  Fills *out.  The writer is freed in every
  * case.
  */
-int blob_writer_finish(struct blob_writer *w, const char *expect_sha256,
-		       const char *expect_gitsha1, struct blob_digest *out);
+int blob_writer_finish(struct blob_writer *w, const char *expect_sha256, const char *expect_gitsha1,
+		       struct blob_digest *out);
 /* Drops an unfinished writer and its temp file.  Accepts NULL. */
 void blob_writer_abort(struct blob_writer *w);
 

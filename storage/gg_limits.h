@@ -8,6 +8,9 @@
 #ifndef GG_LIMITS_H
 #define GG_LIMITS_H
 
+/* A table: aligned by hand, left alone by clang-format. */
+/* clang-format off */
+
 /* HTTP front end. */
 #define GG_MAX_URL_LEN          8192      /* raw request target, bytes */
 #define GG_MAX_HEADER_BYTES     16384     /* MHD connection memory limit */
@@ -73,5 +76,7 @@
 #define GG_GGUF_MAX_NESTING     4         /* arrays of arrays */
 #define GG_GGUF_MAX_DIMS        4         /* GGML_MAX_DIMS */
 #define GG_GGUF_MAX_HEADER      (512ull << 20) /* header region, bytes */
+
+/* clang-format on */
 
 #endif

@@ -42,11 +42,11 @@
 #include "gg_limits.h"
 #include "util.h"
 
-#define GGUF_WINDOW        (64u * 1024) /* read window, bytes */
+#define GGUF_WINDOW (64u * 1024) /* read window, bytes */
 #define GGUF_DEFAULT_ALIGN 32u
-#define GGUF_KEY_KEEP      96  /* longest key we ever need to compare */
-#define GGUF_CTX_CANDS     8   /* {arch}.context_length seen before the arch */
-#define GGUF_CTX_SUFFIX    ".context_length"
+#define GGUF_KEY_KEEP 96 /* longest key we ever need to compare */
+#define GGUF_CTX_CANDS 8 /* {arch}.context_length seen before the arch */
+#define GGUF_CTX_SUFFIX ".context_length"
 
 enum gguf_type {
 	GGUF_UINT8 = 0,
@@ -67,9 +67,9 @@ enum gguf_type {
 
 /* Size in bytes of each scalar value type; 0 for string and array. */
 static const uint8_t gguf_scalar_size[GGUF_TYPE_COUNT] = {
-	[GGUF_UINT8] = 1, [GGUF_INT8] = 1, [GGUF_UINT16] = 2, [GGUF_INT16] = 2,
-	[GGUF_UINT32] = 4, [GGUF_INT32] = 4, [GGUF_FLOAT32] = 4, [GGUF_BOOL] = 1,
-	[GGUF_STRING] = 0, [GGUF_ARRAY] = 0, [GGUF_UINT64] = 8, [GGUF_INT64] = 8,
+	[GGUF_UINT8] = 1,   [GGUF_INT8] = 1,  [GGUF_UINT16] = 2,  [GGUF_INT16] = 2,
+	[GGUF_UINT32] = 4,  [GGUF_INT32] = 4, [GGUF_FLOAT32] = 4, [GGUF_BOOL] = 1,
+	[GGUF_STRING] = 0,  [GGUF_ARRAY] = 0, [GGUF_UINT64] = 8,  [GGUF_INT64] = 8,
 	[GGUF_FLOAT64] = 8,
 };
 
@@ -124,14 +124,14 @@ static const struct {
 	int32_t ftype;
 	const char *name;
 } ftype_names[] = {
-	{ 0, "F32" },       { 1, "F16" },      { 2, "Q4_0" },     { 3, "Q4_1" },
-	{ 7, "Q8_0" },      { 8, "Q5_0" },     { 9, "Q5_1" },     { 10, "Q2_K" },
-	{ 11, "Q3_K_S" },   { 12, "Q3_K_M" },  { 13, "Q3_K_L" },  { 14, "Q4_K_S" },
-	{ 15, "Q4_K_M" },   { 16, "Q5_K_S" },  { 17, "Q5_K_M" },  { 18, "Q6_K" },
-	{ 19, "IQ2_XXS" },  { 20, "IQ2_XS" },  { 21, "Q2_K_S" },  { 22, "IQ3_XS" },
-	{ 23, "IQ3_XXS" },  { 24, "IQ1_S" },   { 25, "IQ4_NL" },  { 26, "IQ3_S" },
-	{ 27, "IQ3_M" },    { 28, "IQ2_S" },   { 29, "IQ2_M" },   { 30, "IQ4_XS" },
-	{ 31, "IQ1_M" },    { 32, "BF16" },    { 36, "TQ1_0" },   { 37, "TQ2_0" },
+	{ 0, "F32" },        { 1, "F16" },     { 2, "Q4_0" },    { 3, "Q4_1" },
+	{ 7, "Q8_0" },       { 8, "Q5_0" },    { 9, "Q5_1" },    { 10, "Q2_K" },
+	{ 11, "Q3_K_S" },    { 12, "Q3_K_M" }, { 13, "Q3_K_L" }, { 14, "Q4_K_S" },
+	{ 15, "Q4_K_M" },    { 16, "Q5_K_S" }, { 17, "Q5_K_M" }, { 18, "Q6_K" },
+	{ 19, "IQ2_XXS" },   { 20, "IQ2_XS" }, { 21, "Q2_K_S" }, { 22, "IQ3_XS" },
+	{ 23, "IQ3_XXS" },   { 24, "IQ1_S" },  { 25, "IQ4_NL" }, { 26, "IQ3_S" },
+	{ 27, "IQ3_M" },     { 28, "IQ2_S" },  { 29, "IQ2_M" },  { 30, "IQ4_XS" },
+	{ 31, "IQ1_M" },     { 32, "BF16" },   { 36, "TQ1_0" },  { 37, "TQ2_0" },
 	{ 38, "MXFP4_MOE" },
 };
 
@@ -243,8 +243,7 @@ rd_u64(struct reader *r, uint64_t *v)
  * bytes go to keep (keep_cap <= GGUF_WINDOW), the rest is skipped.
  */
 static int
-rd_string(struct reader *r, uint64_t max, unsigned char *keep, size_t keep_cap,
-    uint64_t *len)
+rd_string(struct reader *r, uint64_t max, unsigned char *keep, size_t keep_cap, uint64_t *len)
 {
 	uint64_t n;
 	int err = rd_u64(r, &n);
@@ -321,8 +320,7 @@ is_int_type(uint32_t type)
 static int
 is_signed_type(uint32_t type)
 {
-	return type == GGUF_INT8 || type == GGUF_INT16 || type == GGUF_INT32 ||
-	    type == GGUF_INT64;
+	return type == GGUF_INT8 || type == GGUF_INT16 || type == GGUF_INT32 || type == GGUF_INT64;
 }
 
 /*
@@ -376,7 +374,7 @@ struct kv_state {
 	unsigned char arch[sizeof(((struct gguf_summary *)0)->arch)];
 	uint64_t arch_len; /* full length in the file */
 	int have_arch, have_name, have_ftype, have_align;
-	int ctx_found;     /* matches of {arch}.context_length */
+	int ctx_found; /* matches of {arch}.context_length */
 	struct {
 		unsigned char arch[sizeof(((struct gguf_summary *)0)->arch) - 1];
 		size_t len;
@@ -391,8 +389,8 @@ struct kv_state {
  * remembered, up to GGUF_CTX_CANDS of them, and settled after the pass.
  */
 static void
-note_context(struct kv_state *st, struct gguf_summary *s, const unsigned char *prefix,
-    size_t plen, uint64_t value)
+note_context(struct kv_state *st, struct gguf_summary *s, const unsigned char *prefix, size_t plen,
+	     uint64_t value)
 {
 	if (st->have_arch) {
 		if (st->arch_len == plen && memcmp(st->arch, prefix, plen) == 0) {
@@ -461,8 +459,7 @@ parse_kv(struct reader *r, struct kv_state *st, struct gguf_summary *s)
 			copy_text(s->name, sizeof s->name, name, slen);
 		return err;
 	}
-	if (key_is(key, klen, "general.file_type") &&
-	    (type == GGUF_UINT32 || type == GGUF_INT32)) {
+	if (key_is(key, klen, "general.file_type") && (type == GGUF_UINT32 || type == GGUF_INT32)) {
 		if (st->have_ftype++)
 			return GG_EFORMAT;
 		if ((err = rd_int(r, type, &v, &neg)) != GG_OK)

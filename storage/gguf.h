@@ -30,18 +30,18 @@
  * general.architecture (up to 8 such keys before the arch are
  * remembered); an arch longer than 63 bytes has none. */
 struct gguf_summary {
-	uint32_t version;         /* 2 or 3 */
-	char arch[64];            /* general.architecture, e.g. "llama" */
-	char name[128];           /* general.name */
-	int32_t file_type;        /* general.file_type (LLAMA_FTYPE_*), -1 if absent */
-	char quant[24];           /* file_type as a quant name, e.g. "Q4_K_M"; "" if unknown */
-	uint64_t context_length;  /* {arch}.context_length, 0 if absent */
+	uint32_t version;        /* 2 or 3 */
+	char arch[64];           /* general.architecture, e.g. "llama" */
+	char name[128];          /* general.name */
+	int32_t file_type;       /* general.file_type (LLAMA_FTYPE_*), -1 if absent */
+	char quant[24];          /* file_type as a quant name, e.g. "Q4_K_M"; "" if unknown */
+	uint64_t context_length; /* {arch}.context_length, 0 if absent */
 	uint64_t tensor_count;
 	uint64_t kv_count;
-	uint64_t param_count;     /* sum over tensors of the product of dims */
-	uint32_t alignment;       /* general.alignment, default 32 */
-	uint64_t data_offset;     /* file offset where tensor data starts */
-	uint64_t data_size;       /* bytes from data_offset to the end of the last tensor */
+	uint64_t param_count; /* sum over tensors of the product of dims */
+	uint32_t alignment;   /* general.alignment, default 32 */
+	uint64_t data_offset; /* file offset where tensor data starts */
+	uint64_t data_size;   /* bytes from data_offset to the end of the last tensor */
 };
 
 /*

@@ -295,8 +295,8 @@ index_open(const char *dir, struct index **out)
 	}
 	if ((r = open_dbi(txn, "info", &idx->info)) || (r = open_dbi(txn, "refs", &idx->refs)) ||
 	    (r = open_dbi(txn, "commits", &idx->commits)) ||
-	    (r = open_dbi(txn, "files", &idx->files)) || (r = open_dbi(txn, "blobs", &idx->blobs)) ||
-	    (r = open_dbi(txn, "meta", &idx->meta)) ||
+	    (r = open_dbi(txn, "files", &idx->files)) ||
+	    (r = open_dbi(txn, "blobs", &idx->blobs)) || (r = open_dbi(txn, "meta", &idx->meta)) ||
 	    (r = open_dbi(txn, "tokens", &idx->tokens)) ||
 	    (r = open_dbi(txn, "uploads", &idx->uploads)))
 		goto fail;
@@ -304,7 +304,8 @@ index_open(const char *dir, struct index **out)
 	k.mv_size = 6;
 	rc = mdb_get(txn, idx->info, &k, &v);
 	if (rc == MDB_NOTFOUND) {
-		unsigned char b[4] = { GG_INDEX_FORMAT & 0xff, (GG_INDEX_FORMAT >> 8) & 0xff, 0, 0 };
+		unsigned char b[4] = { GG_INDEX_FORMAT & 0xff, (GG_INDEX_FORMAT >> 8) & 0xff, 0,
+				       0 };
 		v.mv_data = b;
 		v.mv_size = 4;
 		if ((rc = mdb_put(txn, idx->info, &k, &v, 0)) != 0) {
@@ -324,8 +325,8 @@ index_open(const char *dir, struct index **out)
 		fmt = (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 |
 		      (uint32_t)b[3] << 24;
 		if (fmt > GG_INDEX_FORMAT) {
-			log_warnx("index \"%s\" has format %u; this ggufd reads up to %u", dir,
-				  fmt, GG_INDEX_FORMAT);
+			log_warnx("index \"%s\" has format %u; this ggufd reads up to %u", dir, fmt,
+				  GG_INDEX_FORMAT);
 			r = GG_EVERSION;
 			goto fail;
 		}
@@ -394,8 +395,7 @@ db_get(struct index_txn *t, MDB_dbi dbi, const void *key, size_t klen, MDB_val *
 }
 
 static int
-db_put(struct index_txn *t, MDB_dbi dbi, const void *key, size_t klen, const void *val,
-       size_t vlen)
+db_put(struct index_txn *t, MDB_dbi dbi, const void *key, size_t klen, const void *val, size_t vlen)
 {
 	MDB_val k = { klen, (void *)key }, v = { vlen, (void *)val };
 	int rc = mdb_put(t->txn, dbi, &k, &v, 0);
@@ -423,7 +423,8 @@ db_scan(struct index_txn *t, MDB_dbi dbi, const char *prefix, size_t plen, const
 	while (rc == 0) {
 		if (k.mv_size < plen || memcmp(k.mv_data, prefix, plen) != 0)
 			break;
-		if (!(skip_equal && start && k.mv_size == slen && memcmp(k.mv_data, start, slen) == 0)) {
+		if (!(skip_equal && start && k.mv_size == slen &&
+		      memcmp(k.mv_data, start, slen) == 0)) {
 			r = fn(ctx, &k, &v);
 			if (r != 0)
 				break;
@@ -644,8 +645,8 @@ repo_scan_fn(void *ctx, const MDB_val *k, const MDB_val *v)
 }
 
 int
-index_repo_foreach(struct index_txn *t,
-		   int (*cb)(void *ctx, enum repo_type type, const char *repo), void *ctx)
+index_repo_foreach(struct index_txn *t, int (*cb)(void *ctx, enum repo_type type, const char *repo),
+		   void *ctx)
 {
 	struct repo_scan s;
 	memset(&s, 0, sizeof(s));
@@ -893,7 +894,8 @@ blob_scan_fn(void *ctx, const MDB_val *k, const MDB_val *v)
 
 int
 index_blob_foreach(struct index_txn *t,
-		   int (*cb)(void *ctx, const char *sha256, const struct index_blob *rec), void *ctx)
+		   int (*cb)(void *ctx, const char *sha256, const struct index_blob *rec),
+		   void *ctx)
 {
 	struct blob_scan s = { cb, ctx };
 	return db_scan(t, t->idx->blobs, "", 0, NULL, 0, 0, blob_scan_fn, &s);
@@ -1044,7 +1046,8 @@ token_scan_fn(void *ctx, const MDB_val *k, const MDB_val *v)
 
 int
 index_token_foreach(struct index_txn *t,
-		    int (*cb)(void *ctx, const char *name, const struct index_token *rec), void *ctx)
+		    int (*cb)(void *ctx, const char *name, const struct index_token *rec),
+		    void *ctx)
 {
 	struct token_scan s = { cb, ctx };
 	return db_scan(t, t->idx->tokens, "", 0, NULL, 0, 0, token_scan_fn, &s);

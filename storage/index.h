@@ -66,15 +66,15 @@ struct index_commit {
 #define INDEX_FILE_LFS 0x01
 
 struct index_file {
-	unsigned flags;                  /* INDEX_FILE_* */
+	unsigned flags; /* INDEX_FILE_* */
 	uint64_t size;
-	char sha256[GG_SHA256_HEX + 1];  /* content hash: names the blob */
-	char oid[GG_SHA1_HEX + 1];       /* git blob oid (of the pointer, if LFS) */
+	char sha256[GG_SHA256_HEX + 1]; /* content hash: names the blob */
+	char oid[GG_SHA1_HEX + 1];      /* git blob oid (of the pointer, if LFS) */
 };
 
 struct index_blob {
 	uint64_t size;
-	uint32_t refcount;    /* files entries naming it */
+	uint32_t refcount; /* files entries naming it */
 	uint64_t last_access;
 	int pinned;
 	int has_gguf;
@@ -100,12 +100,13 @@ int index_ref_get(struct index_txn *t, enum repo_type type, const char *repo, co
 int index_ref_put(struct index_txn *t, enum repo_type type, const char *repo, const char *ref,
 		  const struct index_ref *rec);
 int index_ref_foreach(struct index_txn *t, enum repo_type type, const char *repo,
-		      int (*cb)(void *ctx, const char *ref, const struct index_ref *rec), void *ctx);
+		      int (*cb)(void *ctx, const char *ref, const struct index_ref *rec),
+		      void *ctx);
 
-int index_commit_get(struct index_txn *t, enum repo_type type, const char *repo,
-		     const char *commit, struct index_commit *out);
-int index_commit_put(struct index_txn *t, enum repo_type type, const char *repo,
-		     const char *commit, const struct index_commit *rec);
+int index_commit_get(struct index_txn *t, enum repo_type type, const char *repo, const char *commit,
+		     struct index_commit *out);
+int index_commit_put(struct index_txn *t, enum repo_type type, const char *repo, const char *commit,
+		     const struct index_commit *rec);
 int index_commit_foreach(struct index_txn *t, enum repo_type type, const char *repo,
 			 int (*cb)(void *ctx, const char *commit, const struct index_commit *rec),
 			 void *ctx);
@@ -147,7 +148,7 @@ struct index_meta {
 	uint64_t fetched_at;
 	unsigned status;
 	char aux[2048];
-	void *data;   /* index_meta_get: malloc'ed copy, caller frees */
+	void *data; /* index_meta_get: malloc'ed copy, caller frees */
 	size_t len;
 };
 int index_meta_get(struct index_txn *t, enum repo_type type, const char *repo, const char *key,

@@ -247,8 +247,7 @@ journal_decode(const char *text, size_t len, struct upload_job *out)
 	files = cJSON_GetObjectItemCaseSensitive(o, "files");
 	if (files != NULL && !cJSON_IsArray(files))
 		goto done;
-	cJSON_ArrayForEach(e, files)
-	{
+	cJSON_ArrayForEach (e, files) {
 		struct upload_file f;
 		if (decode_file(e, &f) != GG_OK)
 			goto done;

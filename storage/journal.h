@@ -50,8 +50,8 @@ struct upload_job {
 	unsigned state;    /* STORE_JOB_* (store.h) */
 	unsigned attempts; /* publish attempts so far */
 	uint64_t created;
-	uint64_t next_at;  /* a pending job is retried from then on */
-	int retry;         /* retried by the worker when upstream is down (plain PUT) */
+	uint64_t next_at; /* a pending job is retried from then on */
+	int retry;        /* retried by the worker when upstream is down (plain PUT) */
 	int create_pr;
 	char by[TOKEN_NAME_MAX + 1];
 	enum repo_type type;

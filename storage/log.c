@@ -78,14 +78,14 @@ log_emit(const char *level, int errnum, const char *fmt, va_list ap)
 		return;
 }
 
-#define LOG_BODY(level, min, errnum)                    \
-	do {                                            \
-		va_list ap;                             \
-		if (log_current_level < (min))          \
-			return;                         \
-		va_start(ap, fmt);                      \
-		log_emit((level), (errnum), fmt, ap);   \
-		va_end(ap);                             \
+#define LOG_BODY(level, min, errnum)                                                               \
+	do {                                                                                       \
+		va_list ap;                                                                        \
+		if (log_current_level < (min))                                                     \
+			return;                                                                    \
+		va_start(ap, fmt);                                                                 \
+		log_emit((level), (errnum), fmt, ap);                                              \
+		va_end(ap);                                                                        \
 	} while (0)
 
 void

@@ -31,10 +31,10 @@ void log_debug_(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Logs and aborts: for out-of-memory and broken invariants only. */
 void log_fatalx(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 
-#define log_debug(...)                                 \
-	do {                                           \
-		if (log_current_level >= LOG_LEVEL_DEBUG) \
-			log_debug_(__VA_ARGS__);       \
+#define log_debug(...)                                                                             \
+	do {                                                                                       \
+		if (log_current_level >= LOG_LEVEL_DEBUG)                                          \
+			log_debug_(__VA_ARGS__);                                                   \
 	} while (0)
 
 #endif

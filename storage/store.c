@@ -148,10 +148,11 @@ store_is_lfs_path(const char *path, uint64_t size)
 {
 	/* The Hub's default .gitattributes, trimmed to what model repos hold. */
 	static const char *const exts[] = {
-		".gguf", ".safetensors", ".bin", ".pt", ".pth", ".ckpt", ".onnx", ".h5",
-		".msgpack", ".npy", ".npz", ".pkl", ".pickle", ".zip", ".gz", ".tar", ".tgz",
-		".xz", ".zst", ".7z", ".bz2", ".parquet", ".arrow", ".model", ".tflite",
-		".ot", ".mlmodel", ".joblib", ".wasm", ".pb", ".lz4", ".rar", ".tfevents",
+		".gguf",    ".safetensors", ".bin",   ".pt",     ".pth",      ".ckpt",    ".onnx",
+		".h5",      ".msgpack",     ".npy",   ".npz",    ".pkl",      ".pickle",  ".zip",
+		".gz",      ".tar",         ".tgz",   ".xz",     ".zst",      ".7z",      ".bz2",
+		".parquet", ".arrow",       ".model", ".tflite", ".ot",       ".mlmodel", ".joblib",
+		".wasm",    ".pb",          ".lz4",   ".rar",    ".tfevents",
 	};
 	size_t n = strlen(path);
 
@@ -218,7 +219,8 @@ is_commit_id(const char *s)
 
 int
 store_import(struct store *st, enum repo_type type, const char *repo, const char *rev,
-	     struct store_item *items, size_t n, const char *title, char commit_out[GG_SHA1_HEX + 1])
+	     struct store_item *items, size_t n, const char *title,
+	     char commit_out[GG_SHA1_HEX + 1])
 {
 	struct index_txn *t = NULL;
 	struct index_ref ref;
@@ -253,7 +255,8 @@ store_import(struct store *st, enum repo_type type, const char *repo, const char
 	/* Blob records first: file entries take references on them. */
 	for (size_t i = 0; i < n; i++) {
 		struct index_blob b;
-		if ((r = ensure_blob_record(t, items[i].digest.sha256, items[i].digest.size)) != GG_OK ||
+		if ((r = ensure_blob_record(t, items[i].digest.sha256, items[i].digest.size)) !=
+			    GG_OK ||
 		    (r = index_blob_get(t, items[i].digest.sha256, &b)) != GG_OK)
 			goto fail;
 		b.has_gguf = items[i].has_gguf;
@@ -282,20 +285,22 @@ store_import(struct store *st, enum repo_type type, const char *repo, const char
 			EVP_DigestUpdate(md, items[i].digest.sha256, GG_SHA256_HEX);
 		}
 		c.md = md;
-		if (parent[0] != '\0' &&
-		    (r = index_file_foreach(t, type, repo, parent, NULL, hash_file_cb, &c)) != GG_OK)
+		if (parent[0] != '\0' && (r = index_file_foreach(t, type, repo, parent, NULL,
+								 hash_file_cb, &c)) != GG_OK)
 			goto fail;
 		EVP_DigestFinal_ex(md, d, &dl);
 		hex_encode(d, 20, commit);
 		c.commit = commit;
 		if (parent[0] != '\0' && strcmp(parent, commit) != 0 &&
-		    (r = index_file_foreach(t, type, repo, parent, NULL, copy_file_cb, &c)) != GG_OK)
+		    (r = index_file_foreach(t, type, repo, parent, NULL, copy_file_cb, &c)) !=
+			    GG_OK)
 			goto fail;
 	}
 	for (size_t i = 0; i < n; i++) {
 		struct index_file f;
-		int lfs = items[i].lfs >= 0 ? items[i].lfs
-					   : store_is_lfs_path(items[i].path, items[i].digest.size);
+		int lfs = items[i].lfs >= 0
+				  ? items[i].lfs
+				  : store_is_lfs_path(items[i].path, items[i].digest.size);
 		memset(&f, 0, sizeof(f));
 		f.flags = lfs ? INDEX_FILE_LFS : 0;
 		f.size = items[i].digest.size;
@@ -522,8 +527,7 @@ store_valid_path(const char *path)
 
 int
 store_record_file(struct store *st, enum repo_type type, const char *repo, const char *commit,
-		  const char *path, int lfs, const char *sha256, const char *gitsha1,
-		  uint64_t size)
+		  const char *path, int lfs, const char *sha256, const char *gitsha1, uint64_t size)
 {
 	struct index_txn *t = NULL;
 	struct index_file f;
@@ -542,7 +546,8 @@ store_record_file(struct store *st, enum repo_type type, const char *repo, const
 		memcpy(f.oid, gitsha1, sizeof(f.oid));
 	if ((r = index_txn_begin(st->idx, 1, &t)) != GG_OK)
 		return r;
-	if ((r = ensure_commit_record(t, type, repo, commit, "", "Mirrored from upstream")) != GG_OK ||
+	if ((r = ensure_commit_record(t, type, repo, commit, "", "Mirrored from upstream")) !=
+		    GG_OK ||
 	    (r = ensure_blob_record(t, sha256, size)) != GG_OK)
 		goto fail;
 	if ((r = index_file_put(t, type, repo, commit, path, &f)) != GG_OK)
@@ -634,7 +639,8 @@ store_record_child_commit(struct store *st, enum repo_type type, const char *rep
 		goto fail;
 	if (parent[0] != '\0' && strcmp(parent, commit) != 0) {
 		struct child_ctx cc = { t, type, repo, commit, ch, n };
-		if ((r = index_file_foreach(t, type, repo, parent, NULL, child_copy_cb, &cc)) != GG_OK)
+		if ((r = index_file_foreach(t, type, repo, parent, NULL, child_copy_cb, &cc)) !=
+		    GG_OK)
 			goto fail;
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -1053,7 +1059,8 @@ live_job_cb(void *ctx, uint64_t id, const struct index_upload *rec)
 	(void)id;
 	if (rec->state != STORE_JOB_PENDING && rec->state != STORE_JOB_PUBLISHING)
 		return 0;
-	l->found = rec->data != NULL && memmem(rec->data, rec->len, l->sha256, GG_SHA256_HEX) != NULL;
+	l->found =
+		rec->data != NULL && memmem(rec->data, rec->len, l->sha256, GG_SHA256_HEX) != NULL;
 	return l->found;
 }
 
@@ -1087,7 +1094,7 @@ store_drop_unreferenced(struct store *st, const char *sha256)
 		r = GG_EEXIST;
 		goto done;
 	}
-	if ( (r = index_blob_del(t, sha256)) != GG_OK)
+	if ((r = index_blob_del(t, sha256)) != GG_OK)
 		goto done;
 	r = index_txn_commit(t);
 	t = NULL; /* freed by the commit, whether or not it succeeded */

@@ -84,9 +84,8 @@ int store_import(struct store *st, enum repo_type type, const char *repo, const 
  * *repo_known says which), GG_EDB.
  */
 struct store_view;
-int store_resolve_rev(struct store_view *v, enum repo_type type, const char *repo,
-		      const char *rev, char commit[GG_SHA1_HEX + 1], int *repo_known,
-		      uint64_t *ref_time);
+int store_resolve_rev(struct store_view *v, enum repo_type type, const char *repo, const char *rev,
+		      char commit[GG_SHA1_HEX + 1], int *repo_known, uint64_t *ref_time);
 
 /* *exists = 1 if the repo has at least one commit.  0 or GG_EDB. */
 int store_repo_exists(struct store_view *v, enum repo_type type, const char *repo, int *exists);
@@ -128,11 +127,11 @@ int store_record_file(struct store *st, enum repo_type type, const char *repo, c
 #define STORE_CHANGE_DELETE_FILE 1
 #define STORE_CHANGE_DELETE_FOLDER 2
 struct store_change {
-	const char *path;     /* a folder may end in "/" */
-	int kind;             /* STORE_CHANGE_* */
+	const char *path; /* a folder may end in "/" */
+	int kind;         /* STORE_CHANGE_* */
 	int lfs;
 	const char *sha256;
-	const char *gitsha1;  /* regular files; NULL for LFS files */
+	const char *gitsha1; /* regular files; NULL for LFS files */
 	uint64_t size;
 };
 
@@ -206,14 +205,15 @@ void store_view_end(struct store_view *v);
 
 /* Each returns 0 with *out filled, GG_ENOENT, GG_EINVAL, GG_EDB or
  * GG_ECORRUPT, as the index.h function of the same name does. */
-int store_view_file(struct store_view *v, enum repo_type type, const char *repo,
-		    const char *commit, const char *path, struct index_file *out);
+int store_view_file(struct store_view *v, enum repo_type type, const char *repo, const char *commit,
+		    const char *path, struct index_file *out);
 int store_view_commit(struct store_view *v, enum repo_type type, const char *repo,
 		      const char *commit, struct index_commit *out);
 int store_view_blob(struct store_view *v, const char *sha256, struct index_blob *out);
 int store_view_files(struct store_view *v, enum repo_type type, const char *repo,
 		     const char *commit, const char *after,
-		     int (*cb)(void *ctx, const char *path, const struct index_file *rec), void *ctx);
+		     int (*cb)(void *ctx, const char *path, const struct index_file *rec),
+		     void *ctx);
 int store_view_refs(struct store_view *v, enum repo_type type, const char *repo,
 		    int (*cb)(void *ctx, const char *ref, const struct index_ref *rec), void *ctx);
 int store_view_commits(struct store_view *v, enum repo_type type, const char *repo,
@@ -275,8 +275,8 @@ int store_writer_finish(struct store *st, struct blob_writer *w, const char *exp
  * staged like store_writer_finish.  GG_ENOENT: a part is missing. */
 int store_asm_part_open(struct store *st, const char *sha256, uint64_t size, uint64_t offset,
 			uint64_t len, struct blob_asm_part **out);
-int store_asm_finish(struct store *st, const char *sha256, uint64_t size,
-		     struct blob_digest *out, int *fresh);
+int store_asm_finish(struct store *st, const char *sha256, uint64_t size, struct blob_digest *out,
+		     int *fresh);
 
 /*
  * Staged blobs: an upload that adopted a blob keeps it staged until the
@@ -304,8 +304,8 @@ int store_drop_unreferenced(struct store *st, const char *sha256);
  * case.  0, GG_ECORRUPT (bytes do not match the key: discarded), or the
  * blob_partial_finish / store_record_file codes.
  */
-int store_partial_open(struct store *st, const char *key, uint64_t size,
-		       struct blob_partial **out, uint64_t *have);
+int store_partial_open(struct store *st, const char *key, uint64_t size, struct blob_partial **out,
+		       uint64_t *have);
 int store_partial_finish(struct store *st, struct blob_partial *p, enum repo_type type,
 			 const char *repo, const char *commit, const char *path, int lfs,
 			 struct blob_digest *out);

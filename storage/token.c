@@ -43,7 +43,8 @@ name_ok(const char *name)
 	size_t n = strlen(name);
 	if (n == 0 || n > TOKEN_NAME_MAX)
 		return 0;
-	return strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._@-") == n;
+	return strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._@-") ==
+	       n;
 }
 
 static void
@@ -225,8 +226,8 @@ token_sign(struct store *st, const char *msg, char out[65])
 
 	if (r != GG_OK)
 		return r;
-	if (HMAC(EVP_sha256(), key, sizeof(key), (const unsigned char *)msg, strlen(msg), md, &ml) ==
-	    NULL)
+	if (HMAC(EVP_sha256(), key, sizeof(key), (const unsigned char *)msg, strlen(msg), md,
+		 &ml) == NULL)
 		log_fatalx("HMAC(sha256) failed");
 	hex_encode(md, ml, out);
 	OPENSSL_cleanse(key, sizeof(key));

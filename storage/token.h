@@ -23,7 +23,7 @@
 
 enum token_scope { TOKEN_READ = 1, TOKEN_UPLOAD = 2, TOKEN_ADMIN = 3 };
 
-#define TOKEN_LEN 43      /* "hf_" + 40 hex */
+#define TOKEN_LEN 43 /* "hf_" + 40 hex */
 #define TOKEN_NAME_MAX GG_MAX_TOKEN_NAME
 
 /* "read", "upload", "admin" (or "?"). */
@@ -42,7 +42,8 @@ int token_create(struct store *st, const char *name, unsigned scope, char out[TO
  * Checks a presented token.  Returns 0 with *scope and name (65 bytes) for
  * a live token, GG_ENOENT for an unknown or revoked one, GG_EDB.
  */
-int token_check(struct store *st, const char *token, unsigned *scope, char name[TOKEN_NAME_MAX + 1]);
+int token_check(struct store *st, const char *token, unsigned *scope,
+		char name[TOKEN_NAME_MAX + 1]);
 
 /* Revokes by name.  0, GG_ENOENT, GG_EDB. */
 int token_revoke(struct store *st, const char *name);

@@ -34,10 +34,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define FUZZ_HDR_OFF 9
 
-#define CHECK(c)                         \
-	do {                             \
-		if (!(c))                \
-			__builtin_trap(); \
+#define CHECK(c)                                                                                   \
+	do {                                                                                       \
+		if (!(c))                                                                          \
+			__builtin_trap();                                                          \
 	} while (0)
 
 static uint64_t
@@ -46,16 +46,13 @@ entity_size(const uint8_t *d)
 	uint64_t v = 0;
 
 	switch (d[0] & 3) {
-	case 0:
-		return d[1] % 64;
-	case 1:
-		return (uint64_t)d[1] | (uint64_t)d[2] << 8;
+	case 0: return d[1] % 64;
+	case 1: return (uint64_t)d[1] | (uint64_t)d[2] << 8;
 	case 2:
 		for (int i = 8; i >= 1; i--)
 			v = v << 8 | d[i];
 		return v;
-	default:
-		return UINT64_MAX - d[1];
+	default: return UINT64_MAX - d[1];
 	}
 }
 
@@ -83,9 +80,8 @@ fuzz_ranges(const char *text, size_t len, uint64_t esize, int max)
 		CHECK(r[i].last - r[i].first + 1 <= esize - sum);
 		sum += r[i].last - r[i].first + 1;
 	}
-	if (range_multipart_plan(r, n, esize, "application/octet-stream",
-				 "ggufd0123456789abcdef", parts, tail,
-				 sizeof(tail), &tail_len, &total) != GG_OK)
+	if (range_multipart_plan(r, n, esize, "application/octet-stream", "ggufd0123456789abcdef",
+				 parts, tail, sizeof(tail), &tail_len, &total) != GG_OK)
 		return; /* only a head too long for u64 sizes may fail */
 	want = sum + tail_len;
 	for (size_t i = 0; i < n; i++) {

@@ -43,55 +43,56 @@
 #include "tests/tools/ggufgen.h"
 
 /* Waits are counted in polls of POLL_NS, never measured. */
-#define POLL_NS            100000000L /* 0.1 s */
-#define START_POLLS        100        /* ~10 s for "listening on" */
-#define STOP_POLLS         100        /* ~10 s for an exit after SIGTERM */
-#define CMD_POLLS          600        /* ~60 s for one import */
-#define HTTP_TIMEOUT_S     60L
-#define CONNECT_TIMEOUT_S  10L
-#define MULTI_POLL_MS      1000
-#define MULTI_MAX_POLLS    600
+#define POLL_NS 100000000L /* 0.1 s */
+#define START_POLLS 100    /* ~10 s for "listening on" */
+#define STOP_POLLS 100     /* ~10 s for an exit after SIGTERM */
+#define CMD_POLLS 600      /* ~60 s for one import */
+#define HTTP_TIMEOUT_S 60L
+#define CONNECT_TIMEOUT_S 10L
+#define MULTI_POLL_MS 1000
+#define MULTI_MAX_POLLS 600
 
-#define GGUF_MIN_SIZE      (6u << 20)
-#define GGUF_SEED          20240611u
-#define GGUF_ARCH          "qwen2"
-#define GGUF_FTYPE         15 /* LLAMA_FTYPE_MOSTLY_Q4_K_M */
-#define GGUF_CONTEXT       32768u
-#define WEIGHTS_SIZE       (1u << 20)
-#define WEIGHTS_SEED       0x5eed0001u
-#define RANGE_SEED         0x243f6a8885a308d3ULL
-#define N_RANDOM_RANGES    300
-#define N_CONCURRENT       16
-#define MAX_PAGES          64
-#define MAX_PARTS          32
-#define LONG_URL_BYTES     (10u * 1024)
-#define BIG_HEADER_BYTES   (40u * 1024)
+#define GGUF_MIN_SIZE (6u << 20)
+#define GGUF_SEED 20240611u
+#define GGUF_ARCH "qwen2"
+#define GGUF_FTYPE 15 /* LLAMA_FTYPE_MOSTLY_Q4_K_M */
+#define GGUF_CONTEXT 32768u
+#define WEIGHTS_SIZE (1u << 20)
+#define WEIGHTS_SEED 0x5eed0001u
+#define RANGE_SEED 0x243f6a8885a308d3ULL
+#define N_RANDOM_RANGES 300
+#define N_CONCURRENT 16
+#define MAX_PAGES 64
+#define MAX_PARTS 32
+#define LONG_URL_BYTES (10u * 1024)
+#define BIG_HEADER_BYTES (40u * 1024)
 
-#define REPO               "ruv/ruvltra"
-#define DATASET            "ruv/data"
-#define LFS_POINTER_FMT    "version https://git-lfs.github.com/spec/v1\noid sha256:%s\nsize %zu\n"
+#define REPO "ruv/ruvltra"
+#define DATASET "ruv/data"
+#define LFS_POINTER_FMT "version https://git-lfs.github.com/spec/v1\noid sha256:%s\nsize %zu\n"
 /* The pattern huggingface.js uses (utils/parseLinkHeader.ts), in ERE. */
-#define LINK_RE            "<(https?:[^>]+)>;[[:space:]]+rel=\"([^\"]+)\""
+#define LINK_RE "<(https?:[^>]+)>;[[:space:]]+rel=\"([^\"]+)\""
 
 /* ---- the fixture ---------------------------------------------------- */
 
 struct tfile {
-	const char *disk;   /* name in the temp dir */
-	const char *path;   /* path in the repo */
-	int lfs;            /* stored as LFS by the Hub's default .gitattributes */
+	const char *disk; /* name in the temp dir */
+	const char *path; /* path in the repo */
+	int lfs;          /* stored as LFS by the Hub's default .gitattributes */
 	unsigned char *data;
 	size_t size;
 	char sha256[65];
-	char gitsha1[41];   /* git blob sha1 of the content */
-	char ptrsha1[41];   /* git blob sha1 of the LFS pointer */
-	size_t ptrsize;     /* length of the LFS pointer text */
+	char gitsha1[41]; /* git blob sha1 of the content */
+	char ptrsha1[41]; /* git blob sha1 of the LFS pointer */
+	size_t ptrsize;   /* length of the LFS pointer text */
 };
 
 enum { F_GGUF, F_CONFIG, F_README, F_WEIGHTS, F_PR, F_DATA, F_COUNT };
 #define N_MAIN 4 /* F_GGUF..F_WEIGHTS are the files on main */
 
 static struct tfile files[F_COUNT] = {
-	[F_GGUF] = { "ruvltra-0.5b-q4_k_m.gguf", "ruvltra-0.5b-q4_k_m.gguf", 1, NULL, 0, "", "", "", 0 },
+	[F_GGUF] = { "ruvltra-0.5b-q4_k_m.gguf", "ruvltra-0.5b-q4_k_m.gguf", 1, NULL, 0, "", "", "",
+		     0 },
 	[F_CONFIG] = { "config.json", "config.json", 0, NULL, 0, "", "", "", 0 },
 	[F_README] = { "README.md", "README.md", 0, NULL, 0, "", "", "", 0 },
 	[F_WEIGHTS] = { "weights.bin", "sub/dir/weights.bin", 1, NULL, 0, "", "", "", 0 },
@@ -113,11 +114,11 @@ static struct {
 	char store[320];
 	char implog[320];
 	char srvlog[320];
-	char base[64];        /* http://127.0.0.1:PORT */
+	char base[64]; /* http://127.0.0.1:PORT */
 	pid_t pid;
-	char commit[41];      /* main */
-	char pr_commit[41];   /* refs/pr/1 */
-	char ds_commit[41];   /* datasets/ruv/data main */
+	char commit[41];    /* main */
+	char pr_commit[41]; /* refs/pr/1 */
+	char ds_commit[41]; /* datasets/ruv/data main */
 } fx = { .pid = -1 };
 
 /* ---- small helpers -------------------------------------------------- */
@@ -329,8 +330,8 @@ check_import(const char *out, char commit[41])
 					continue;
 				found = 1;
 				if (strcmp(files[i].sha256, sha) != 0 || files[i].size != size) {
-					printf("# import reported %s %s %llu, expected %s %zu\n", path, sha,
-					       size, files[i].sha256, files[i].size);
+					printf("# import reported %s %s %llu, expected %s %zu\n",
+					       path, sha, size, files[i].sha256, files[i].size);
 					goto fail;
 				}
 			}
@@ -364,8 +365,7 @@ server_start(void)
 			_exit(127);
 		/* --upstream none: a local registry, the store is the whole truth. */
 		execl(fx.ggufd, "ggufd", "serve", "--listen", "127.0.0.1:0", "--upstream", "none",
-		      "--store", fx.store,
-		      (char *)NULL);
+		      "--store", fx.store, (char *)NULL);
 		_exit(127);
 	}
 	fx.pid = pid;
@@ -417,7 +417,8 @@ server_stop(void)
 			fx.pid = -1;
 			if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
 				return 0;
-			printf("# ggufd serve ended with status 0x%x after SIGTERM\n", (unsigned)st);
+			printf("# ggufd serve ended with status 0x%x after SIGTERM\n",
+			       (unsigned)st);
 			return -1;
 		}
 		sleep_poll();
@@ -732,7 +733,7 @@ static const cJSON *
 find_by(const cJSON *arr, const char *key, const char *val)
 {
 	const cJSON *e;
-	cJSON_ArrayForEach(e, arr) {
+	cJSON_ArrayForEach (e, arr) {
 		const char *s = jstr(e, key);
 		if (s != NULL && strcmp(s, val) == 0)
 			return e;
@@ -828,9 +829,16 @@ group_setup(void **state)
 		return -1;
 
 	{
-		char *argv[] = { (char *)fx.ggufd, "import", "--store", fx.store, REPO,
-				 (char *)files[F_GGUF].disk, (char *)files[F_CONFIG].disk,
-				 (char *)files[F_README].disk, "weights.bin=sub/dir/weights.bin", NULL };
+		char *argv[] = { (char *)fx.ggufd,
+				 "import",
+				 "--store",
+				 fx.store,
+				 REPO,
+				 (char *)files[F_GGUF].disk,
+				 (char *)files[F_CONFIG].disk,
+				 (char *)files[F_README].disk,
+				 "weights.bin=sub/dir/weights.bin",
+				 NULL };
 		FMT(out, "%s/import-main.out", fx.dir);
 		if (run_cmd(argv, out) != 0 || check_import(out, fx.commit) != 0) {
 			printf("# import into main failed; see %s\n", fx.implog);
@@ -838,8 +846,15 @@ group_setup(void **state)
 		}
 	}
 	{
-		char *argv[] = { (char *)fx.ggufd, "import", "--store", fx.store,
-				 "--revision", "refs/pr/1", REPO, (char *)files[F_PR].disk, NULL };
+		char *argv[] = { (char *)fx.ggufd,
+				 "import",
+				 "--store",
+				 fx.store,
+				 "--revision",
+				 "refs/pr/1",
+				 REPO,
+				 (char *)files[F_PR].disk,
+				 NULL };
 		FMT(out, "%s/import-pr.out", fx.dir);
 		if (run_cmd(argv, out) != 0 || check_import(out, fx.pr_commit) != 0) {
 			printf("# import into refs/pr/1 failed; see %s\n", fx.implog);
@@ -847,8 +862,13 @@ group_setup(void **state)
 		}
 	}
 	{
-		char *argv[] = { (char *)fx.ggufd, "import", "--store", fx.store,
-				 "datasets/" DATASET, (char *)files[F_DATA].disk, NULL };
+		char *argv[] = { (char *)fx.ggufd,
+				 "import",
+				 "--store",
+				 fx.store,
+				 "datasets/" DATASET,
+				 (char *)files[F_DATA].disk,
+				 NULL };
 		FMT(out, "%s/import-ds.out", fx.dir);
 		if (run_cmd(argv, out) != 0 || check_import(out, fx.ds_commit) != 0) {
 			printf("# import into the dataset failed; see %s\n", fx.implog);
@@ -1135,8 +1155,8 @@ static void
 test_range_malformed(void **state)
 {
 	static const char *const bad[] = {
-		"bytes=abc", "items=0-1", "bytes=", "bytes=5-2", "bytes=--1",
-		"bytes=0-1x", "bytes 0-1", "bytes=18446744073709551616-",
+		"bytes=abc", "items=0-1",  "bytes=",    "bytes=5-2",
+		"bytes=--1", "bytes=0-1x", "bytes 0-1", "bytes=18446744073709551616-",
 	};
 	const struct tfile *f = &files[F_CONFIG];
 	(void)state;
@@ -1245,7 +1265,8 @@ parse_multipart(const struct resp *r, struct part *parts, size_t cap, size_t *n)
 				le = hend;
 			if (le - line > 14 && strncasecmp(line, "content-range:", 14) == 0) {
 				if (parse_content_range(line + 14, le, &pt) != 0)
-					fail_msg("bad part Content-Range %.*s", (int)(le - line), line);
+					fail_msg("bad part Content-Range %.*s", (int)(le - line),
+						 line);
 				have_cr = 1;
 			}
 			line = le + 2;
@@ -1307,7 +1328,7 @@ test_range_multipart(void **state)
 	last[1][0] = n - 5;
 	last[1][1] = n - 1;
 	FMT(rg, "bytes=1-1,-5");
-	check_multipart(&files[F_CONFIG], rg, (const uint64_t (*)[2])last, 2);
+	check_multipart(&files[F_CONFIG], rg, (const uint64_t(*)[2])last, 2);
 }
 
 static void
@@ -1322,7 +1343,8 @@ test_range_fallbacks(void **state)
 	/* 17 ranges: one more than the cap, so the whole entity. */
 	k += (size_t)snprintf(rg + k, sizeof(rg) - k, "bytes=");
 	for (int i = 0; i < 17; i++)
-		k += (size_t)snprintf(rg + k, sizeof(rg) - k, "%s%d-%d", i ? "," : "", 2 * i, 2 * i);
+		k += (size_t)snprintf(rg + k, sizeof(rg) - k, "%s%d-%d", i ? "," : "", 2 * i,
+				      2 * i);
 	assert_true(k < sizeof(rg));
 	range_get(&r, f, rg);
 	assert_whole(&r, f);
@@ -1371,7 +1393,8 @@ test_if_range(void **state)
 	}
 	{
 		const char *hs[] = { "Range: bytes=0-0",
-				     "If-Range: \"0000000000000000000000000000000000000000\"", NULL };
+				     "If-Range: \"0000000000000000000000000000000000000000\"",
+				     NULL };
 		req(&r, "GET", u, hs, NULL, 0);
 		assert_whole(&r, f);
 		resp_free(&r);
@@ -1444,10 +1467,22 @@ test_random_ranges(void **state)
 		struct resp r;
 
 		switch (i) {
-		case 0: a = 0; b = 0; break;
-		case 1: a = size - 1; b = size - 1; break;
-		case 2: a = 0; b = size - 1; break;
-		case 3: a = size - 2; b = size - 1; break;
+		case 0:
+			a = 0;
+			b = 0;
+			break;
+		case 1:
+			a = size - 1;
+			b = size - 1;
+			break;
+		case 2:
+			a = 0;
+			b = size - 1;
+			break;
+		case 3:
+			a = size - 2;
+			b = size - 1;
+			break;
 		default:
 			a = rnd_below(&s, size);
 			/* Mostly short spans, some long ones, some that hit the end. */
@@ -1467,8 +1502,10 @@ test_random_ranges(void **state)
 		else
 			FMT(rg, "bytes=%llu-%llu", (unsigned long long)a, (unsigned long long)b);
 		range_get(&r, f, rg);
-		if (r.status != 206 || r.blen != b - a + 1 || memcmp(r.body, f->data + a, r.blen) != 0)
-			fail_msg("range #%d %s: status %ld, %zu bytes, want 206 and %llu exact bytes",
+		if (r.status != 206 || r.blen != b - a + 1 ||
+		    memcmp(r.body, f->data + a, r.blen) != 0)
+			fail_msg("range #%d %s: status %ld, %zu bytes, want 206 and %llu exact "
+				 "bytes",
 				 i, rg, r.status, r.blen, (unsigned long long)(b - a + 1));
 		assert_range(&r, f, a, b);
 		resp_free(&r);
@@ -1536,7 +1573,8 @@ test_concurrent_gets(void **state)
 			if (msg->easy_handle != cs[i])
 				continue;
 			if (msg->data.result != CURLE_OK)
-				fail_msg("transfer %d: %s", i, curl_easy_strerror(msg->data.result));
+				fail_msg("transfer %d: %s", i,
+					 curl_easy_strerror(msg->data.result));
 			curl_easy_getinfo(cs[i], CURLINFO_RESPONSE_CODE, &rs[i].status);
 			done++;
 		}
@@ -1862,7 +1900,8 @@ test_route_table(void **state)
 		{ "GET", "/api/ggufd/uploads", NULL, 401, NULL },
 		{ "GET", "/api/ggufd/uploads/3", "Authorization: Bearer hf_nope", 401, NULL },
 		{ "POST", "/api/models/" REPO "/commit/main", NULL, 401, NULL },
-		{ "POST", "/api/models/" REPO "/preupload/main", "Authorization: Bearer x", 401, NULL },
+		{ "POST", "/api/models/" REPO "/preupload/main", "Authorization: Bearer x", 401,
+		  NULL },
 		{ "GET", "/api/whoami-v2", NULL, 401, NULL },
 		/* Signed hrefs carry their own credential. */
 		{ "PUT", "/_ggufd/lfs/" LFS_OID, NULL, 403, "InvalidSignature" },
@@ -1978,7 +2017,8 @@ test_big_header(void **state)
 	h[7 + BIG_HEADER_BYTES] = '\0';
 	cc = http(&r, "GET", "/healthz", hs, NULL, 0);
 	if (cc != CURLE_OK)
-		fail_msg("40 KB header: no HTTP answer (%s), want 431 or 413", curl_easy_strerror(cc));
+		fail_msg("40 KB header: no HTTP answer (%s), want 431 or 413",
+			 curl_easy_strerror(cc));
 	if (r.status != 431 && r.status != 413)
 		fail_msg("40 KB header -> %ld, want 431 or 413", r.status);
 	resp_free(&r);
@@ -2034,7 +2074,8 @@ get_json(const char *u, long want)
 
 	get(&r, u);
 	if (r.status != want)
-		fail_msg("GET %s -> %ld, want %ld: %.200s", u, r.status, want, (const char *)r.body);
+		fail_msg("GET %s -> %ld, want %ld: %.200s", u, r.status, want,
+			 (const char *)r.body);
 	ct = hdr_get(&r, "Content-Type");
 	if (ct == NULL || strncmp(ct, "application/json", 16) != 0)
 		fail_msg("GET %s: Content-Type %s", u, ct ? ct : "(none)");
@@ -2140,7 +2181,7 @@ test_api_info_revision_and_expand(void **state)
 		assert_non_null(jstr(c, "_id"));
 		assert_string_equal(jstr(c, "sha"), fx.commit);
 		assert_null(cJSON_GetObjectItemCaseSensitive(c, "siblings"));
-		cJSON_ArrayForEach(it, c) {
+		cJSON_ArrayForEach (it, c) {
 			if (strcmp(it->string, "_id") != 0 && strcmp(it->string, "id") != 0 &&
 			    strcmp(it->string, "sha") != 0)
 				fail_msg("%s: unexpected key %s", ex[k], it->string);
@@ -2279,10 +2320,11 @@ paginate(const char *first, const char *unpaged, int limit)
 	if (cJSON_GetArraySize(got) != cJSON_GetArraySize(all))
 		fail_msg("%s: pages hold %d entries, the unpaged list %d", first,
 			 cJSON_GetArraySize(got), cJSON_GetArraySize(all));
-	cJSON_ArrayForEach(e, all) {
+	cJSON_ArrayForEach (e, all) {
 		int hits = 0;
 		const cJSON *g;
-		cJSON_ArrayForEach(g, got) hits += cJSON_Compare(e, g, 1) ? 1 : 0;
+		cJSON_ArrayForEach (g, got)
+			hits += cJSON_Compare(e, g, 1) ? 1 : 0;
 		if (hits != 1)
 			fail_msg("%s: entry %s appears %d times in the pages", first,
 				 jstr(e, "path"), hits);
@@ -2370,7 +2412,8 @@ test_paths_info_form(void **state)
 
 	/* An encoded slash in a form value, and the GGUF by commit. */
 	{
-		static const char b2[] = "paths=sub%2Fdir%2Fweights.bin&paths=ruvltra-0.5b-q4_k_m.gguf";
+		static const char b2[] =
+			"paths=sub%2Fdir%2Fweights.bin&paths=ruvltra-0.5b-q4_k_m.gguf";
 		char u[256];
 		FMT(u, "/api/models/" REPO "/paths-info/%s", fx.commit);
 		req(&r, "POST", u, hs, b2, strlen(b2));

@@ -21,9 +21,9 @@
 
 #include "ggufgen.h"
 
-#define GEN_CHUNK     (64u * 1024)
-#define GEN_VOCAB     64
-#define GEN_PAD_NAME  "ggufgen.padding"
+#define GEN_CHUNK (64u * 1024)
+#define GEN_VOCAB 64
+#define GEN_PAD_NAME "ggufgen.padding"
 #define GEN_DEF_ALIGN 32u
 
 /* The same table as gguf.c, kept separately so a mistake in one is caught
@@ -87,10 +87,26 @@ put_le(struct ggufgen_buf *b, uint64_t v, size_t n)
 	ggufgen_put_bytes(b, x, n);
 }
 
-void ggufgen_put_u8(struct ggufgen_buf *b, uint8_t v) { put_le(b, v, 1); }
-void ggufgen_put_u16(struct ggufgen_buf *b, uint16_t v) { put_le(b, v, 2); }
-void ggufgen_put_u32(struct ggufgen_buf *b, uint32_t v) { put_le(b, v, 4); }
-void ggufgen_put_u64(struct ggufgen_buf *b, uint64_t v) { put_le(b, v, 8); }
+void
+ggufgen_put_u8(struct ggufgen_buf *b, uint8_t v)
+{
+	put_le(b, v, 1);
+}
+void
+ggufgen_put_u16(struct ggufgen_buf *b, uint16_t v)
+{
+	put_le(b, v, 2);
+}
+void
+ggufgen_put_u32(struct ggufgen_buf *b, uint32_t v)
+{
+	put_le(b, v, 4);
+}
+void
+ggufgen_put_u64(struct ggufgen_buf *b, uint64_t v)
+{
+	put_le(b, v, 8);
+}
 
 void
 ggufgen_put_str(struct ggufgen_buf *b, const char *s)
@@ -111,8 +127,16 @@ patch_le(struct ggufgen_buf *b, size_t off, uint64_t v, size_t n)
 		b->data[off + i] = (unsigned char)(v >> (8 * i));
 }
 
-void ggufgen_patch_u32(struct ggufgen_buf *b, size_t off, uint32_t v) { patch_le(b, off, v, 4); }
-void ggufgen_patch_u64(struct ggufgen_buf *b, size_t off, uint64_t v) { patch_le(b, off, v, 8); }
+void
+ggufgen_patch_u32(struct ggufgen_buf *b, size_t off, uint32_t v)
+{
+	patch_le(b, off, v, 4);
+}
+void
+ggufgen_patch_u64(struct ggufgen_buf *b, size_t off, uint64_t v)
+{
+	patch_le(b, off, v, 8);
+}
 
 void
 ggufgen_buf_free(struct ggufgen_buf *b)
@@ -147,12 +171,11 @@ ggufgen_ftype_tensor_type(int32_t ftype)
 	static const struct {
 		int32_t ftype, type;
 	} map[] = {
-		{ 0, 0 },   { 1, 1 },   { 2, 2 },   { 3, 3 },   { 7, 8 },   { 8, 6 },
-		{ 9, 7 },   { 10, 10 }, { 11, 11 }, { 12, 11 }, { 13, 11 }, { 14, 12 },
-		{ 15, 12 }, { 16, 13 }, { 17, 13 }, { 18, 14 }, { 19, 16 }, { 20, 17 },
-		{ 21, 10 }, { 22, 21 }, { 23, 18 }, { 24, 19 }, { 25, 20 }, { 26, 21 },
-		{ 27, 21 }, { 28, 22 }, { 29, 22 }, { 30, 23 }, { 31, 29 }, { 32, 30 },
-		{ 36, 34 }, { 37, 35 }, { 38, 39 },
+		{ 0, 0 },   { 1, 1 },   { 2, 2 },   { 3, 3 },   { 7, 8 },   { 8, 6 },   { 9, 7 },
+		{ 10, 10 }, { 11, 11 }, { 12, 11 }, { 13, 11 }, { 14, 12 }, { 15, 12 }, { 16, 13 },
+		{ 17, 13 }, { 18, 14 }, { 19, 16 }, { 20, 17 }, { 21, 10 }, { 22, 21 }, { 23, 18 },
+		{ 24, 19 }, { 25, 20 }, { 26, 21 }, { 27, 21 }, { 28, 22 }, { 29, 22 }, { 30, 23 },
+		{ 31, 29 }, { 32, 30 }, { 36, 34 }, { 37, 35 }, { 38, 39 },
 	};
 	for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
 		if (map[i].ftype == ftype)
@@ -346,7 +369,7 @@ put_nested(struct ggufgen_buf *b)
  */
 static int
 build_header(const struct ggufgen_opts *o, uint64_t pad_elems, struct ggufgen_buf *b,
-    struct ggufgen_layout *l, uint64_t *offs, uint64_t *sizes)
+	     struct ggufgen_layout *l, uint64_t *offs, uint64_t *sizes)
 {
 	struct ggufgen_buf kv = { 0 };
 	uint32_t align = o->alignment ? o->alignment : GEN_DEF_ALIGN;
@@ -444,8 +467,8 @@ fail:
 
 /* The header, with the padding tensor if min_size asks for one. */
 static int
-plan(const struct ggufgen_opts *o, struct ggufgen_buf *b, struct ggufgen_layout *l,
-    uint64_t **offs, uint64_t **sizes)
+plan(const struct ggufgen_opts *o, struct ggufgen_buf *b, struct ggufgen_layout *l, uint64_t **offs,
+     uint64_t **sizes)
 {
 	*offs = gen_alloc(NULL, (o->n_tensors + 1) * sizeof **offs);
 	*sizes = gen_alloc(NULL, (o->n_tensors + 1) * sizeof **sizes);
@@ -483,7 +506,7 @@ ggufgen_layout(const struct ggufgen_opts *o, struct ggufgen_layout *l)
  */
 static int
 emit_data(const struct ggufgen_opts *o, const struct ggufgen_layout *l, const uint64_t *offs,
-    const uint64_t *sizes, int (*emit)(void *, const unsigned char *, size_t), void *ctx)
+	  const uint64_t *sizes, int (*emit)(void *, const unsigned char *, size_t), void *ctx)
 {
 	unsigned char *chunk = gen_alloc(NULL, GEN_CHUNK);
 	uint64_t pos = 0, end = l->file_size - l->data_offset;
@@ -564,7 +587,8 @@ ggufgen_write(const char *path, const struct ggufgen_opts *o)
 	}
 	created = 1;
 	errno = 0;
-	if (fwrite(b.data, 1, b.len, f) != b.len || emit_data(o, &l, offs, sizes, emit_file, f) != 0) {
+	if (fwrite(b.data, 1, b.len, f) != b.len ||
+	    emit_data(o, &l, offs, sizes, emit_file, f) != 0) {
 		saved = errno ? errno : EIO;
 		goto fail;
 	}

@@ -29,8 +29,8 @@
 #include <stdint.h>
 
 /* ggml type ids used by the defaults (see gguf.c for the full table). */
-#define GGUFGEN_F32  0u
-#define GGUFGEN_F16  1u
+#define GGUFGEN_F32 0u
+#define GGUFGEN_F16 1u
 #define GGUFGEN_Q4_0 2u
 #define GGUFGEN_Q8_0 8u
 #define GGUFGEN_Q4_K 12u
@@ -62,31 +62,31 @@ enum {
 #define GGUFGEN_MAX_DEPTH 4
 
 struct ggufgen_opts {
-	uint32_t version;         /* written as given (tests may pass 1 or 4); 0 means 3 */
-	const char *arch;         /* general.architecture; NULL omits it and the context key */
-	const char *name;         /* general.name; NULL omits it */
-	int32_t file_type;        /* general.file_type; -1 omits it (0 is F32!) */
-	uint64_t context_length;  /* {arch}.context_length; 0 omits it */
-	uint32_t alignment;       /* 0: default 32, key omitted; else a power of two, written */
-	int arch_last;            /* write general.architecture after every other pair */
+	uint32_t version;        /* written as given (tests may pass 1 or 4); 0 means 3 */
+	const char *arch;        /* general.architecture; NULL omits it and the context key */
+	const char *name;        /* general.name; NULL omits it */
+	int32_t file_type;       /* general.file_type; -1 omits it (0 is F32!) */
+	uint64_t context_length; /* {arch}.context_length; 0 omits it */
+	uint32_t alignment;      /* 0: default 32, key omitted; else a power of two, written */
+	int arch_last;           /* write general.architecture after every other pair */
 	const struct ggufgen_tensor *tensors; /* borrowed for the call */
 	size_t n_tensors;
-	int extra_kvs;            /* GGUFGEN_EXTRA_* bits */
-	uint64_t min_size;        /* if larger than the natural size, a 1-D F32 tensor
-	                           * "ggufgen.padding" is appended so the file is at
-	                           * least this big */
-	uint32_t seed;            /* tensor data seed */
+	int extra_kvs;     /* GGUFGEN_EXTRA_* bits */
+	uint64_t min_size; /* if larger than the natural size, a 1-D F32 tensor
+			    * "ggufgen.padding" is appended so the file is at
+			    * least this big */
+	uint32_t seed;     /* tensor data seed */
 };
 
 /* Where things landed; filled by ggufgen_layout. */
 struct ggufgen_layout {
 	uint64_t kv_count;
-	uint64_t tensor_count;    /* including the padding tensor */
-	uint64_t param_count;     /* including the padding tensor */
-	uint64_t header_len;      /* bytes before the alignment padding */
-	uint64_t data_offset;     /* header_len rounded up to the alignment */
-	uint64_t data_size;       /* data_offset to the end of the last tensor */
-	uint64_t file_size;       /* data_offset + data_size + final padding */
+	uint64_t tensor_count; /* including the padding tensor */
+	uint64_t param_count;  /* including the padding tensor */
+	uint64_t header_len;   /* bytes before the alignment padding */
+	uint64_t data_offset;  /* header_len rounded up to the alignment */
+	uint64_t data_size;    /* data_offset to the end of the last tensor */
+	uint64_t file_size;    /* data_offset + data_size + final padding */
 };
 
 /* Fills o with: version 3, arch "llama", file_type -1, everything else 0/NULL. */

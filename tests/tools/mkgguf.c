@@ -30,7 +30,7 @@ usage(void)
 	      "          --size pads the file to at least BYTES with an F32 tensor;\n"
 	      "          --extra adds tokenizer arrays, every scalar type and nested arrays;\n"
 	      "          --arch-last writes general.architecture after the other keys.\n",
-	    stderr);
+	      stderr);
 }
 
 /* A number with an optional binary suffix (k, M, G). */
@@ -41,9 +41,12 @@ parse_size(const char *s, uint64_t *out)
 	unsigned shift = 0;
 	if (n > 0) {
 		switch (s[n - 1]) {
-		case 'k': case 'K': shift = 10; break;
-		case 'm': case 'M': shift = 20; break;
-		case 'g': case 'G': shift = 30; break;
+		case 'k':
+		case 'K': shift = 10; break;
+		case 'm':
+		case 'M': shift = 20; break;
+		case 'g':
+		case 'G': shift = 30; break;
 		}
 	}
 	if (shift != 0)

@@ -68,8 +68,7 @@ vread(void *ctx, void *buf, size_t n, uint64_t off)
 }
 
 static int
-parse_virtual(const struct ggufgen_buf *b, uint64_t size, struct vfile *v,
-    struct gguf_summary *s)
+parse_virtual(const struct ggufgen_buf *b, uint64_t size, struct vfile *v, struct gguf_summary *s)
 {
 	memset(v, 0, sizeof *v);
 	v->p = b->data;
@@ -141,7 +140,7 @@ put_kv_u32(struct ggufgen_buf *b, const char *key, uint32_t type, uint64_t v, si
 
 static void
 put_tensor(struct ggufgen_buf *b, const char *name, uint32_t n_dims, const uint64_t *dims,
-    uint32_t type, uint64_t off)
+	   uint32_t type, uint64_t off)
 {
 	ggufgen_put_str(b, name);
 	ggufgen_put_u32(b, n_dims);
@@ -162,8 +161,8 @@ finish_file(struct ggufgen_buf *b, size_t data_len)
 
 /* A file with one tensor and no pairs. */
 static int
-one_tensor(uint32_t n_dims, const uint64_t *dims, uint32_t type, uint64_t off,
-    size_t data_len, struct gguf_summary *s)
+one_tensor(uint32_t n_dims, const uint64_t *dims, uint32_t type, uint64_t off, size_t data_len,
+	   struct gguf_summary *s)
 {
 	struct ggufgen_buf b;
 	start_file(&b, 1, 0);
@@ -275,8 +274,9 @@ static void
 test_every_ftype(void **state)
 {
 	(void)state;
-	static const int32_t ftypes[] = { 0, 1, 2, 3, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17,
-		18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 36, 37, 38 };
+	static const int32_t ftypes[] = { 0,  1,  2,  3,  7,  8,  9,  10, 11, 12, 13,
+					  14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24,
+					  25, 26, 27, 28, 29, 30, 31, 32, 36, 37, 38 };
 	for (size_t i = 0; i < sizeof ftypes / sizeof ftypes[0]; i++) {
 		struct ggufgen_opts o;
 		struct gguf_summary s;
@@ -318,7 +318,7 @@ test_ggml_type_sizes(void **state)
 		assert_int_equal(s.data_size, 3 * t[i].size);
 		assert_int_equal(s.param_count, 3 * t[i].block);
 		assert_int_equal(one_tensor(2, dims, t[i].type, 0, 3 * t[i].size - 1, &s),
-		    GG_ECORRUPT);
+				 GG_ECORRUPT);
 		if (t[i].block > 1) {
 			dims[0] = t[i].block + 1;
 			assert_int_equal(one_tensor(2, dims, t[i].type, 0, 4096, &s), GG_EFORMAT);
@@ -485,7 +485,9 @@ test_strings_in_summary(void **state)
 	(void)state;
 	struct ggufgen_opts o;
 	struct gguf_summary s;
-	char arch[101], name[201], ctl[8] = "a\tb\x7f" "c";
+	char arch[101], name[201],
+		ctl[8] = "a\tb\x7f"
+			 "c";
 	size_t len;
 
 	memset(arch, 'x', 100);
@@ -566,7 +568,7 @@ test_wrong_types_and_duplicates(void **state)
 	ggufgen_buf_free(&b);
 
 	static const char *const dup[] = { "general.architecture", "general.name",
-		"general.file_type", "general.alignment" };
+					   "general.file_type", "general.alignment" };
 	for (size_t i = 0; i < 4; i++) {
 		start_file(&b, 0, 2);
 		for (int k = 0; k < 2; k++) {
@@ -1161,14 +1163,14 @@ test_ftype_names(void **state)
 		int32_t ft;
 		const char *name;
 	} t[] = {
-		{ 0, "F32" },      { 1, "F16" },     { 2, "Q4_0" },    { 3, "Q4_1" },
-		{ 7, "Q8_0" },     { 8, "Q5_0" },    { 9, "Q5_1" },    { 10, "Q2_K" },
-		{ 11, "Q3_K_S" },  { 12, "Q3_K_M" }, { 13, "Q3_K_L" }, { 14, "Q4_K_S" },
-		{ 15, "Q4_K_M" },  { 16, "Q5_K_S" }, { 17, "Q5_K_M" }, { 18, "Q6_K" },
-		{ 19, "IQ2_XXS" }, { 20, "IQ2_XS" }, { 21, "Q2_K_S" }, { 22, "IQ3_XS" },
-		{ 23, "IQ3_XXS" }, { 24, "IQ1_S" },  { 25, "IQ4_NL" }, { 26, "IQ3_S" },
-		{ 27, "IQ3_M" },   { 28, "IQ2_S" },  { 29, "IQ2_M" },  { 30, "IQ4_XS" },
-		{ 31, "IQ1_M" },   { 32, "BF16" },   { 36, "TQ1_0" },  { 37, "TQ2_0" },
+		{ 0, "F32" },        { 1, "F16" },     { 2, "Q4_0" },    { 3, "Q4_1" },
+		{ 7, "Q8_0" },       { 8, "Q5_0" },    { 9, "Q5_1" },    { 10, "Q2_K" },
+		{ 11, "Q3_K_S" },    { 12, "Q3_K_M" }, { 13, "Q3_K_L" }, { 14, "Q4_K_S" },
+		{ 15, "Q4_K_M" },    { 16, "Q5_K_S" }, { 17, "Q5_K_M" }, { 18, "Q6_K" },
+		{ 19, "IQ2_XXS" },   { 20, "IQ2_XS" }, { 21, "Q2_K_S" }, { 22, "IQ3_XS" },
+		{ 23, "IQ3_XXS" },   { 24, "IQ1_S" },  { 25, "IQ4_NL" }, { 26, "IQ3_S" },
+		{ 27, "IQ3_M" },     { 28, "IQ2_S" },  { 29, "IQ2_M" },  { 30, "IQ4_XS" },
+		{ 31, "IQ1_M" },     { 32, "BF16" },   { 36, "TQ1_0" },  { 37, "TQ2_0" },
 		{ 38, "MXFP4_MOE" },
 	};
 	size_t n = sizeof t / sizeof t[0];
@@ -1180,7 +1182,8 @@ test_ftype_names(void **state)
 		size_t k = 0;
 		for (; t[i].name[k]; k++)
 			lower[k] = (char)(t[i].name[k] >= 'A' && t[i].name[k] <= 'Z'
-			    ? t[i].name[k] + 32 : t[i].name[k]);
+						  ? t[i].name[k] + 32
+						  : t[i].name[k]);
 		lower[k] = '\0';
 		assert_int_equal(gguf_ftype_from_name(lower), t[i].ft);
 	}

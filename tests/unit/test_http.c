@@ -61,10 +61,9 @@ test_status_for_error(void **state)
 		int err;
 		unsigned status;
 	} cases[] = {
-		{ GG_OK, 200 },      { GG_ENOENT, 404 },   { GG_EINVAL, 400 },
-		{ GG_ETOOBIG, 413 }, { GG_EFORMAT, 422 },  { GG_ERANGE, 416 },
-		{ GG_EUNAVAIL, 503 }, { GG_ENOSPC, 507 },  { GG_EIO, 500 },
-		{ GG_EDB, 500 },     { GG_ECORRUPT, 500 }, { GG_EEXIST, 500 },
+		{ GG_OK, 200 },      { GG_ENOENT, 404 }, { GG_EINVAL, 400 },   { GG_ETOOBIG, 413 },
+		{ GG_EFORMAT, 422 }, { GG_ERANGE, 416 }, { GG_EUNAVAIL, 503 }, { GG_ENOSPC, 507 },
+		{ GG_EIO, 500 },     { GG_EDB, 500 },    { GG_ECORRUPT, 500 }, { GG_EEXIST, 500 },
 	};
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)

@@ -126,17 +126,18 @@ test_refused(void **state)
 	static const char *const bad[] = {
 		"",
 		"[]",
-		"{\"repo\":\"ruv/x\"}",                             /* no id */
-		"{\"id\":0,\"repo\":\"ruv/x\"}",                    /* id 0 */
-		"{\"id\":1}",                                       /* no repo */
+		"{\"repo\":\"ruv/x\"}",          /* no id */
+		"{\"id\":0,\"repo\":\"ruv/x\"}", /* id 0 */
+		"{\"id\":1}",                    /* no repo */
 		"{\"id\":-1,\"repo\":\"ruv/x\"}",
 		"{\"id\":1.5,\"repo\":\"ruv/x\"}",
 		"{\"id\":1e300,\"repo\":\"ruv/x\"}",
 		"{\"id\":\"1\",\"repo\":\"ruv/x\"}",
 		"{\"id\":1,\"repo\":\"ruv/x\",\"type\":\"thing\"}",
 		"{\"id\":1,\"repo\":\"ruv/x\",\"files\":{}}",
-		"{\"id\":1,\"repo\":\"ruv/x\",\"files\":[{\"path\":\"a\"}]}",  /* no sha256 */
-		"{\"id\":1,\"repo\":\"ruv/x\",\"files\":[{\"sha256\":\"" SHA_A "\"}]}", /* no path */
+		"{\"id\":1,\"repo\":\"ruv/x\",\"files\":[{\"path\":\"a\"}]}", /* no sha256 */
+		"{\"id\":1,\"repo\":\"ruv/x\",\"files\":[{\"sha256\":\"" SHA_A
+		"\"}]}", /* no path */
 		"{\"id\":1,\"repo\":\"ruv/x\",\"files\":[{\"path\":\"a\",\"sha256\":\"" SHA_A
 		"\",\"size\":-5}]}",
 	};

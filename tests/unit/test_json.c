@@ -35,9 +35,9 @@ static const struct row rows[] = {
 	{ "{\"n\": 0}", UINT64_MAX, GG_OK, 0 },
 	{ "{\"n\": 1}", UINT64_MAX, GG_OK, 1 },
 	{ "{\"n\": 30000000}", UINT64_MAX, GG_OK, 30000000 },
-	{ "{\"n\": 9007199254740992}", UINT64_MAX, GG_OK, P53 },  /* 2^53: the cap */
+	{ "{\"n\": 9007199254740992}", UINT64_MAX, GG_OK, P53 }, /* 2^53: the cap */
 	{ "{\"n\": 9007199254740991}", UINT64_MAX, GG_OK, P53 - 1 },
-	{ "{\"n\": 1e3}", UINT64_MAX, GG_OK, 1000 },      /* integral, any form */
+	{ "{\"n\": 1e3}", UINT64_MAX, GG_OK, 1000 }, /* integral, any form */
 	{ "{\"n\": 1000.0}", UINT64_MAX, GG_OK, 1000 },
 	{ "{\"n\": -0}", UINT64_MAX, GG_OK, 0 },
 	{ "{\"m\": 5, \"n\": 7}", UINT64_MAX, GG_OK, 7 },

@@ -45,16 +45,16 @@ test_gguf_names(void **state)
 		"sub/dir/ruvltra-0.5b-bf16.gguf",
 	};
 	static const char *bad[] = {
-		"model.gguf",                     /* no prefix */
-		"ruvltra-q4_k_m.gguf",            /* no size */
-		"ruvltra-0.5b.gguf",              /* no quant */
-		"ruvltra-0.5b-Q4_K_M.gguf",       /* upper case */
-		"ruvltra-0.5b-q9_x.gguf",         /* unknown quant */
-		"ruvltra-0.5-q4_k_m.gguf",        /* size without b */
-		"ruvltra-.5b-q4_k_m.gguf",        /* size without digits */
+		"model.gguf",               /* no prefix */
+		"ruvltra-q4_k_m.gguf",      /* no size */
+		"ruvltra-0.5b.gguf",        /* no quant */
+		"ruvltra-0.5b-Q4_K_M.gguf", /* upper case */
+		"ruvltra-0.5b-q9_x.gguf",   /* unknown quant */
+		"ruvltra-0.5-q4_k_m.gguf",  /* size without b */
+		"ruvltra-.5b-q4_k_m.gguf",  /* size without digits */
 		"ruvltra-0.5bb-q4_k_m.gguf",
-		"ruvltra-Big-0.5b-q4_k_m.gguf",   /* variant upper case */
-		"ruvltra--0.5b-q4_k_m.gguf",      /* empty variant word */
+		"ruvltra-Big-0.5b-q4_k_m.gguf", /* variant upper case */
+		"ruvltra--0.5b-q4_k_m.gguf",    /* empty variant word */
 		"ruvltra_0.5b_q4_k_m.gguf",
 		"other-0.5b-q4_k_m.gguf",
 	};
@@ -107,25 +107,30 @@ test_gguf_content(void **state)
 	policy_defaults(&p);
 	memset(&g, 0, sizeof(g));
 	g.file_type = 15; /* Q4_K_M */
-	assert_int_equal(policy_check_gguf(&p, "ruvltra-0.5b-q4_k_m.gguf", GG_OK, &g, why, sizeof(why)),
-			 GG_OK);
+	assert_int_equal(
+		policy_check_gguf(&p, "ruvltra-0.5b-q4_k_m.gguf", GG_OK, &g, why, sizeof(why)),
+		GG_OK);
 	g.file_type = 7; /* Q8_0 */
-	assert_int_equal(policy_check_gguf(&p, "ruvltra-0.5b-q4_k_m.gguf", GG_OK, &g, why, sizeof(why)),
-			 GG_EFORMAT);
-	assert_non_null(strstr(why, "the name says q4_k_m but the file's general.file_type is Q8_0"));
+	assert_int_equal(
+		policy_check_gguf(&p, "ruvltra-0.5b-q4_k_m.gguf", GG_OK, &g, why, sizeof(why)),
+		GG_EFORMAT);
+	assert_non_null(
+		strstr(why, "the name says q4_k_m but the file's general.file_type is Q8_0"));
 	g.file_type = -1;
-	assert_int_equal(policy_check_gguf(&p, "ruvltra-0.5b-q8_0.gguf", GG_OK, &g, why, sizeof(why)),
-			 GG_EFORMAT);
-	assert_int_equal(policy_check_gguf(&p, "ruvltra-0.5b-q8_0.gguf", GG_EFORMAT, &g, why,
-					   sizeof(why)),
-			 GG_EFORMAT);
+	assert_int_equal(
+		policy_check_gguf(&p, "ruvltra-0.5b-q8_0.gguf", GG_OK, &g, why, sizeof(why)),
+		GG_EFORMAT);
+	assert_int_equal(
+		policy_check_gguf(&p, "ruvltra-0.5b-q8_0.gguf", GG_EFORMAT, &g, why, sizeof(why)),
+		GG_EFORMAT);
 	assert_non_null(strstr(why, "not a valid GGUF file"));
 }
 
 static void
 test_readme(void **state)
 {
-	static const char ok[] = "---\nlicense: apache-2.0\ntags:\n- gguf\n- ruvltra\n---\n# Card\n";
+	static const char ok[] =
+		"---\nlicense: apache-2.0\ntags:\n- gguf\n- ruvltra\n---\n# Card\n";
 	static const char no_fm[] = "# Card\n";
 	static const char no_tags[] = "---\nlicense: mit\n---\n";
 	static const char empty_license[] = "---\nlicense: \ntags: [a]\n---\n";
@@ -135,12 +140,15 @@ test_readme(void **state)
 	assert_int_equal(policy_check_readme(ok, strlen(ok), why, sizeof(why)), GG_OK);
 	assert_int_equal(policy_check_readme(no_fm, strlen(no_fm), why, sizeof(why)), GG_EFORMAT);
 	assert_non_null(strstr(why, "front matter"));
-	assert_int_equal(policy_check_readme(no_tags, strlen(no_tags), why, sizeof(why)), GG_EFORMAT);
-	assert_non_null(strstr(why, "missing: tags"));
-	assert_int_equal(policy_check_readme(empty_license, strlen(empty_license), why, sizeof(why)),
+	assert_int_equal(policy_check_readme(no_tags, strlen(no_tags), why, sizeof(why)),
 			 GG_EFORMAT);
+	assert_non_null(strstr(why, "missing: tags"));
+	assert_int_equal(
+		policy_check_readme(empty_license, strlen(empty_license), why, sizeof(why)),
+		GG_EFORMAT);
 	assert_non_null(strstr(why, "license"));
-	assert_int_equal(policy_check_readme(unclosed, strlen(unclosed), why, sizeof(why)), GG_EFORMAT);
+	assert_int_equal(policy_check_readme(unclosed, strlen(unclosed), why, sizeof(why)),
+			 GG_EFORMAT);
 	assert_non_null(strstr(why, "not closed"));
 }
 
@@ -172,9 +180,12 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_repos),        cmocka_unit_test(test_gguf_names),
-		cmocka_unit_test(test_other_files_and_size), cmocka_unit_test(test_gguf_content),
-		cmocka_unit_test(test_readme),       cmocka_unit_test(test_base64),
+		cmocka_unit_test(test_repos),
+		cmocka_unit_test(test_gguf_names),
+		cmocka_unit_test(test_other_files_and_size),
+		cmocka_unit_test(test_gguf_content),
+		cmocka_unit_test(test_readme),
+		cmocka_unit_test(test_base64),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

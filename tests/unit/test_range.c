@@ -69,12 +69,10 @@ test_no_header(void **state)
 	size_t n = 99;
 
 	(void)state;
-	assert_int_equal(range_parse(NULL, NULL, 100, out, GG_MAX_RANGES, &n),
-			 RANGE_FULL);
+	assert_int_equal(range_parse(NULL, NULL, 100, out, GG_MAX_RANGES, &n), RANGE_FULL);
 	assert_int_equal(n, 0);
 	/* n may be NULL */
-	assert_int_equal(range_parse("bytes=0-1", NULL, 100, out, GG_MAX_RANGES,
-				     NULL),
+	assert_int_equal(range_parse("bytes=0-1", NULL, 100, out, GG_MAX_RANGES, NULL),
 			 RANGE_PARTIAL);
 }
 
@@ -88,13 +86,11 @@ test_rfc9110_examples(void **state)
 	expect_partial("bytes=-500", 10000, 1, U(9500), U(9999));
 	expect_partial("bytes=9500-", 10000, 1, U(9500), U(9999));
 	expect_partial("bytes=0-0,-1", 10000, 2, U(0), U(0), U(9999), U(9999));
-	expect_partial("bytes= 0-999, 4500-5499, -1000", 10000, 3, U(0), U(999),
-		       U(4500), U(5499), U(9000), U(9999));
-	expect_partial("bytes=500-600,601-999", 10000, 2, U(500), U(600),
-		       U(601), U(999));
+	expect_partial("bytes= 0-999, 4500-5499, -1000", 10000, 3, U(0), U(999), U(4500), U(5499),
+		       U(9000), U(9999));
+	expect_partial("bytes=500-600,601-999", 10000, 2, U(500), U(600), U(601), U(999));
 	/* Overlapping, but far less than the entity: honoured as asked. */
-	expect_partial("bytes=500-700,601-999", 10000, 2, U(500), U(700),
-		       U(601), U(999));
+	expect_partial("bytes=500-700,601-999", 10000, 2, U(500), U(700), U(601), U(999));
 }
 
 static void
@@ -114,11 +110,9 @@ test_clamp_and_suffix(void **state)
 	expect_partial("bytes=-9999", 10000, 1, U(1), U(9999));
 	expect_partial("bytes=-18446744073709551615", 10, 1, U(0), U(9));
 	/* The resume request of HF-PROTOCOL.md 2.9. */
-	expect_partial("bytes=1073741824-", 2825940544u, 1, U(1073741824),
-		       U(2825940543));
+	expect_partial("bytes=1073741824-", 2825940544u, 1, U(1073741824), U(2825940543));
 	/* Order is kept as asked. */
-	expect_partial("bytes=500-599,0-99", 10000, 2, U(500), U(599), U(0),
-		       U(99));
+	expect_partial("bytes=500-599,0-99", 10000, 2, U(500), U(599), U(0), U(99));
 }
 
 static void
@@ -179,8 +173,8 @@ test_malformed(void **state)
 		"bytes=1-+2",
 		"bytes=-+2",
 		"bytes=1.5-2",
-		"bytes=2-1",           /* a > b */
-		"bytes=0-1,5-4",       /* one invalid spec spoils the set */
+		"bytes=2-1",     /* a > b */
+		"bytes=0-1,5-4", /* one invalid spec spoils the set */
 		"bytes=99999999999999999999-",
 		"bytes=0-99999999999999999999",
 		"bytes=-99999999999999999999",
@@ -231,8 +225,8 @@ test_range_count_limit(void **state)
 	/* Exactly GG_MAX_RANGES disjoint ranges are fine ... */
 	len = (size_t)snprintf(hdr, sizeof(hdr), "bytes=");
 	for (int i = 0; i < GG_MAX_RANGES; i++)
-		len += (size_t)snprintf(hdr + len, sizeof(hdr) - len, "%s%d-%d",
-					i ? "," : "", i * 10, i * 10 + 1);
+		len += (size_t)snprintf(hdr + len, sizeof(hdr) - len, "%s%d-%d", i ? "," : "",
+					i * 10, i * 10 + 1);
 	assert_int_equal(parse(hdr, 1000, out, &n), RANGE_PARTIAL);
 	assert_int_equal(n, GG_MAX_RANGES);
 	assert_true(out[15].first == 150 && out[15].last == 151);
@@ -247,28 +241,22 @@ test_range_count_limit(void **state)
 	/* A max above GG_MAX_RANGES is capped at it. */
 	{
 		struct byte_range big[GG_MAX_RANGES + 8];
-		assert_int_equal(range_parse(hdr, NULL, 1000, big,
-					     GG_MAX_RANGES + 8, &n),
+		assert_int_equal(range_parse(hdr, NULL, 1000, big, GG_MAX_RANGES + 8, &n),
 				 RANGE_FULL);
 	}
 	/* Unsatisfiable specs count too: 17 of them is still abusive. */
 	len = (size_t)snprintf(hdr, sizeof(hdr), "bytes=");
 	for (int i = 0; i < GG_MAX_RANGES + 1; i++)
-		len += (size_t)snprintf(hdr + len, sizeof(hdr) - len, "%s5000-",
-					i ? "," : "");
+		len += (size_t)snprintf(hdr + len, sizeof(hdr) - len, "%s5000-", i ? "," : "");
 	assert_int_equal(parse(hdr, 1000, out, &n), RANGE_FULL);
 
 	/* A caller that serves one range only passes max = 1. */
-	assert_int_equal(range_parse("bytes=0-1", NULL, 10, out, 1, &n),
-			 RANGE_PARTIAL);
+	assert_int_equal(range_parse("bytes=0-1", NULL, 10, out, 1, &n), RANGE_PARTIAL);
 	assert_int_equal(n, 1);
-	assert_int_equal(range_parse("bytes=0-1,3-4", NULL, 10, out, 1, &n),
-			 RANGE_FULL);
+	assert_int_equal(range_parse("bytes=0-1,3-4", NULL, 10, out, 1, &n), RANGE_FULL);
 	assert_int_equal(n, 0);
-	assert_int_equal(range_parse("bytes=0-1", NULL, 10, out, 0, &n),
-			 RANGE_FULL);
-	assert_int_equal(range_parse("bytes=0-1", NULL, 10, NULL, 16, &n),
-			 RANGE_FULL);
+	assert_int_equal(range_parse("bytes=0-1", NULL, 10, out, 0, &n), RANGE_FULL);
+	assert_int_equal(range_parse("bytes=0-1", NULL, 10, NULL, 16, &n), RANGE_FULL);
 }
 
 static void
@@ -303,45 +291,39 @@ test_nul_and_bounds(void **state)
 
 	(void)state;
 	/* A NUL inside [hdr, end) is an invalid byte, not a terminator. */
-	assert_int_equal(range_parse(with_nul, with_nul + sizeof(with_nul) - 1,
-				     10000, out, GG_MAX_RANGES, &n),
+	assert_int_equal(range_parse(with_nul, with_nul + sizeof(with_nul) - 1, 10000, out,
+				     GG_MAX_RANGES, &n),
 			 RANGE_FULL);
-	assert_int_equal(range_parse(nul_first, nul_first + sizeof(nul_first) - 1,
-				     10000, out, GG_MAX_RANGES, &n),
+	assert_int_equal(range_parse(nul_first, nul_first + sizeof(nul_first) - 1, 10000, out,
+				     GG_MAX_RANGES, &n),
 			 RANGE_FULL);
 	/* With end NULL the header is read up to its NUL. */
-	assert_int_equal(range_parse(with_nul, NULL, 10000, out, GG_MAX_RANGES,
-				     &n),
-			 RANGE_PARTIAL);
+	assert_int_equal(range_parse(with_nul, NULL, 10000, out, GG_MAX_RANGES, &n), RANGE_PARTIAL);
 	assert_int_equal(n, 1);
 
 	/* No NUL at all: the buffer is exactly the header (ASan checks). */
 	exact = malloc(len);
 	assert_non_null(exact);
 	memcpy(exact, text, len);
-	assert_int_equal(range_parse(exact, exact + len, 10000, out,
-				     GG_MAX_RANGES, &n),
+	assert_int_equal(range_parse(exact, exact + len, 10000, out, GG_MAX_RANGES, &n),
 			 RANGE_PARTIAL);
 	assert_int_equal(n, 1);
 	assert_true(out[0].first == 0 && out[0].last == 499);
 	/* Every prefix of it is parsed within bounds too. */
 	for (size_t k = 0; k <= len; k++) {
-		enum range_outcome r = range_parse(exact, exact + k, 10000, out,
-						   GG_MAX_RANGES, &n);
+		enum range_outcome r = range_parse(exact, exact + k, 10000, out, GG_MAX_RANGES, &n);
 		/* "bytes=0-" ... "bytes=0-49" are valid; shorter are not. */
 		assert_int_equal(r, k >= 8 ? RANGE_PARTIAL : RANGE_FULL);
 	}
 	free(exact);
 
 	/* end cuts a longer buffer: "bytes=0-4" of "bytes=0-4XYZ". */
-	assert_int_equal(range_parse("bytes=0-4XYZ", (const char *)"bytes=0-4XYZ" + 9,
-				     10000, out, GG_MAX_RANGES, &n),
+	assert_int_equal(range_parse("bytes=0-4XYZ", (const char *)"bytes=0-4XYZ" + 9, 10000, out,
+				     GG_MAX_RANGES, &n),
 			 RANGE_PARTIAL);
 	assert_true(out[0].first == 0 && out[0].last == 4);
 	/* end before hdr is nonsense: ignored. */
-	assert_int_equal(range_parse(text + 4, text, 10000, out, GG_MAX_RANGES,
-				     &n),
-			 RANGE_FULL);
+	assert_int_equal(range_parse(text + 4, text, 10000, out, GG_MAX_RANGES, &n), RANGE_FULL);
 }
 
 static void
@@ -357,17 +339,14 @@ test_header_length_limit(void **state)
 	memset(hdr, ' ', GG_MAX_RANGE_HDR_LEN + 1);
 	memcpy(hdr, "bytes=0-1", 9);
 	hdr[GG_MAX_RANGE_HDR_LEN + 1] = '\0';
-	assert_int_equal(range_parse(hdr, hdr + GG_MAX_RANGE_HDR_LEN, 10, out,
-				     GG_MAX_RANGES, &n),
+	assert_int_equal(range_parse(hdr, hdr + GG_MAX_RANGE_HDR_LEN, 10, out, GG_MAX_RANGES, &n),
 			 RANGE_PARTIAL);
-	assert_int_equal(range_parse(hdr, hdr + GG_MAX_RANGE_HDR_LEN + 1, 10,
-				     out, GG_MAX_RANGES, &n),
-			 RANGE_FULL);
-	assert_int_equal(range_parse(hdr, NULL, 10, out, GG_MAX_RANGES, &n),
-			 RANGE_FULL);
+	assert_int_equal(
+		range_parse(hdr, hdr + GG_MAX_RANGE_HDR_LEN + 1, 10, out, GG_MAX_RANGES, &n),
+		RANGE_FULL);
+	assert_int_equal(range_parse(hdr, NULL, 10, out, GG_MAX_RANGES, &n), RANGE_FULL);
 	hdr[GG_MAX_RANGE_HDR_LEN] = '\0';
-	assert_int_equal(range_parse(hdr, NULL, 10, out, GG_MAX_RANGES, &n),
-			 RANGE_PARTIAL);
+	assert_int_equal(range_parse(hdr, NULL, 10, out, GG_MAX_RANGES, &n), RANGE_PARTIAL);
 	free(hdr);
 }
 
@@ -389,9 +368,7 @@ test_if_range(void **state)
 	assert_int_equal(range_if_range_ok("W/\"abc\"", "\"abc\""), 0);
 	assert_int_equal(range_if_range_ok("W/\"abc\"", "W/\"abc\""), 0);
 	/* An HTTP date: we send no Last-Modified, so it cannot validate. */
-	assert_int_equal(range_if_range_ok("Wed, 21 Oct 2015 07:28:00 GMT",
-					   "\"abc\""),
-			 0);
+	assert_int_equal(range_if_range_ok("Wed, 21 Oct 2015 07:28:00 GMT", "\"abc\""), 0);
 	assert_int_equal(range_if_range_ok("abc", "abc"), 0);
 	assert_int_equal(range_if_range_ok("", "\"abc\""), 0);
 	assert_int_equal(range_if_range_ok("\"abc\", \"abc\"", "\"abc\""), 0);
@@ -473,9 +450,8 @@ put_str(char *dst, const char *s)
 
 /* Writes the body a client expects into dst; returns its length. */
 static size_t
-expected_body(char *dst, const char *entity, uint64_t size,
-	      const struct byte_range *r, size_t n, const char *ctype,
-	      const char *boundary)
+expected_body(char *dst, const char *entity, uint64_t size, const struct byte_range *r, size_t n,
+	      const char *ctype, const char *boundary)
 {
 	size_t o = 0;
 
@@ -502,16 +478,15 @@ expected_body(char *dst, const char *entity, uint64_t size,
 
 /* Writes the body the way a server would from the plan. */
 static size_t
-planned_body(char *dst, const char *entity, const struct range_part *parts,
-	     size_t n, const char *tail, size_t tail_len)
+planned_body(char *dst, const char *entity, const struct range_part *parts, size_t n,
+	     const char *tail, size_t tail_len)
 {
 	size_t o = 0;
 
 	for (size_t i = 0; i < n; i++) {
 		memcpy(dst + o, parts[i].head, parts[i].head_len);
 		o += parts[i].head_len;
-		memcpy(dst + o, entity + parts[i].first,
-		       parts[i].last - parts[i].first + 1);
+		memcpy(dst + o, entity + parts[i].first, parts[i].last - parts[i].first + 1);
 		o += parts[i].last - parts[i].first + 1;
 	}
 	memcpy(dst + o, tail, tail_len);
@@ -521,12 +496,11 @@ planned_body(char *dst, const char *entity, const struct range_part *parts,
 static void
 test_multipart_literal(void **state)
 {
-	static const char want[] =
-		"\r\n--XyZ\r\nContent-Type: text/plain\r\n"
-		"Content-Range: bytes 0-1/10\r\n\r\n01"
-		"\r\n--XyZ\r\nContent-Type: text/plain\r\n"
-		"Content-Range: bytes 5-9/10\r\n\r\n56789"
-		"\r\n--XyZ--\r\n";
+	static const char want[] = "\r\n--XyZ\r\nContent-Type: text/plain\r\n"
+				   "Content-Range: bytes 0-1/10\r\n\r\n01"
+				   "\r\n--XyZ\r\nContent-Type: text/plain\r\n"
+				   "Content-Range: bytes 5-9/10\r\n\r\n56789"
+				   "\r\n--XyZ--\r\n";
 	const char *entity = "0123456789";
 	struct byte_range r[GG_MAX_RANGES];
 	struct range_part parts[GG_MAX_RANGES];
@@ -535,13 +509,11 @@ test_multipart_literal(void **state)
 	uint64_t total = 0;
 
 	(void)state;
-	assert_int_equal(range_parse("bytes=0-1,5-", NULL, 10, r, GG_MAX_RANGES,
-				     &n),
+	assert_int_equal(range_parse("bytes=0-1,5-", NULL, 10, r, GG_MAX_RANGES, &n),
 			 RANGE_PARTIAL);
 	assert_int_equal(n, 2);
-	assert_int_equal(range_multipart_plan(r, n, 10, "text/plain", "XyZ",
-					      parts, tail, sizeof(tail),
-					      &tail_len, &total),
+	assert_int_equal(range_multipart_plan(r, n, 10, "text/plain", "XyZ", parts, tail,
+					      sizeof(tail), &tail_len, &total),
 			 GG_OK);
 	assert_string_equal(tail, "\r\n--XyZ--\r\n");
 	assert_int_equal(tail_len, strlen("\r\n--XyZ--\r\n"));
@@ -584,12 +556,10 @@ test_multipart_independent(void **state)
 		size_t n = 0, tail_len = 0, wlen, glen;
 		uint64_t total = 0;
 
-		assert_int_equal(range_parse(hdrs[h], NULL, size, r,
-					     GG_MAX_RANGES, &n),
+		assert_int_equal(range_parse(hdrs[h], NULL, size, r, GG_MAX_RANGES, &n),
 				 RANGE_PARTIAL);
-		assert_int_equal(range_multipart_plan(r, n, size, ctype, boundary,
-						      parts, tail, sizeof(tail),
-						      &tail_len, &total),
+		assert_int_equal(range_multipart_plan(r, n, size, ctype, boundary, parts, tail,
+						      sizeof(tail), &tail_len, &total),
 				 GG_OK);
 		wlen = expected_body(want, entity, size, r, n, ctype, boundary);
 		glen = planned_body(got, entity, parts, n, tail, tail_len);
@@ -612,14 +582,11 @@ test_multipart_big_numbers(void **state)
 	uint64_t total = 0, want;
 
 	(void)state;
-	assert_int_equal(range_multipart_plan(r, 2, 2825940544u,
-					      "application/octet-stream", "b",
-					      parts, tail, sizeof(tail),
-					      &tail_len, &total),
+	assert_int_equal(range_multipart_plan(r, 2, 2825940544u, "application/octet-stream", "b",
+					      parts, tail, sizeof(tail), &tail_len, &total),
 			 GG_OK);
-	assert_string_equal(parts[0].head,
-			    "\r\n--b\r\nContent-Type: application/octet-stream\r\n"
-			    "Content-Range: bytes 0-1999999/2825940544\r\n\r\n");
+	assert_string_equal(parts[0].head, "\r\n--b\r\nContent-Type: application/octet-stream\r\n"
+					   "Content-Range: bytes 0-1999999/2825940544\r\n\r\n");
 	assert_string_equal(parts[1].head,
 			    "\r\n--b\r\nContent-Type: application/octet-stream\r\n"
 			    "Content-Range: bytes 2825940000-2825940543/2825940544\r\n\r\n");
@@ -648,74 +615,58 @@ test_multipart_errors(void **state)
 	memset(b71, 'a', 71);
 	b71[71] = '\0';
 
-	assert_int_equal(range_multipart_plan(ok, 1, 10, "text/plain", b70, parts,
-					      tail, sizeof(tail), &tail_len,
-					      &total),
+	assert_int_equal(range_multipart_plan(ok, 1, 10, "text/plain", b70, parts, tail,
+					      sizeof(tail), &tail_len, &total),
 			 GG_OK);
-	assert_int_equal(range_multipart_plan(ok, 1, 10, "text/plain", b71, parts,
-					      tail, sizeof(tail), &tail_len,
-					      &total),
+	assert_int_equal(range_multipart_plan(ok, 1, 10, "text/plain", b71, parts, tail,
+					      sizeof(tail), &tail_len, &total),
 			 GG_EINVAL);
-	assert_int_equal(range_multipart_plan(ok, 1, 10, "text/plain", "", parts,
-					      tail, sizeof(tail), &tail_len,
-					      &total),
+	assert_int_equal(range_multipart_plan(ok, 1, 10, "text/plain", "", parts, tail,
+					      sizeof(tail), &tail_len, &total),
 			 GG_EINVAL);
-	assert_int_equal(range_multipart_plan(ok, 1, 10, "text/plain", "a-b",
-					      parts, tail, sizeof(tail),
-					      &tail_len, &total),
+	assert_int_equal(range_multipart_plan(ok, 1, 10, "text/plain", "a-b", parts, tail,
+					      sizeof(tail), &tail_len, &total),
 			 GG_EINVAL);
-	assert_int_equal(range_multipart_plan(ok, 1, 10, "text/plain\r\nX: y",
-					      "b", parts, tail, sizeof(tail),
-					      &tail_len, &total),
+	assert_int_equal(range_multipart_plan(ok, 1, 10, "text/plain\r\nX: y", "b", parts, tail,
+					      sizeof(tail), &tail_len, &total),
 			 GG_EINVAL);
-	assert_int_equal(range_multipart_plan(ok, 0, 10, "text/plain", "b",
-					      parts, tail, sizeof(tail),
-					      &tail_len, &total),
+	assert_int_equal(range_multipart_plan(ok, 0, 10, "text/plain", "b", parts, tail,
+					      sizeof(tail), &tail_len, &total),
 			 GG_EINVAL);
-	assert_int_equal(range_multipart_plan(bad_last, 1, 10, "text/plain", "b",
-					      parts, tail, sizeof(tail),
-					      &tail_len, &total),
+	assert_int_equal(range_multipart_plan(bad_last, 1, 10, "text/plain", "b", parts, tail,
+					      sizeof(tail), &tail_len, &total),
 			 GG_EINVAL);
-	assert_int_equal(range_multipart_plan(bad_order, 1, 10, "text/plain",
-					      "b", parts, tail, sizeof(tail),
-					      &tail_len, &total),
+	assert_int_equal(range_multipart_plan(bad_order, 1, 10, "text/plain", "b", parts, tail,
+					      sizeof(tail), &tail_len, &total),
 			 GG_EINVAL);
 	/* The tail must fit, NUL included: "\r\n--b--\r\n" is 9 bytes. */
-	assert_int_equal(range_multipart_plan(ok, 1, 10, "text/plain", "b",
-					      parts, tail, 9, &tail_len, &total),
+	assert_int_equal(range_multipart_plan(ok, 1, 10, "text/plain", "b", parts, tail, 9,
+					      &tail_len, &total),
 			 GG_ETOOBIG);
-	assert_int_equal(range_multipart_plan(ok, 1, 10, "text/plain", "b",
-					      parts, tail, 10, &tail_len, &total),
+	assert_int_equal(range_multipart_plan(ok, 1, 10, "text/plain", "b", parts, tail, 10,
+					      &tail_len, &total),
 			 GG_OK);
 	assert_int_equal(tail_len, 9);
 	/* A head that does not fit its 192 bytes. */
-	assert_int_equal(range_multipart_plan(huge, 1, UINT64_MAX,
-					      "application/octet-stream", b70,
-					      parts, tail, sizeof(tail),
-					      &tail_len, &total),
+	assert_int_equal(range_multipart_plan(huge, 1, UINT64_MAX, "application/octet-stream", b70,
+					      parts, tail, sizeof(tail), &tail_len, &total),
 			 GG_ETOOBIG);
 	/* Lengths whose sum does not fit 64 bits. */
 	{
-		struct byte_range two[2] = { { 0, UINT64_MAX - 1 },
-					     { 0, UINT64_MAX - 1 } };
+		struct byte_range two[2] = { { 0, UINT64_MAX - 1 }, { 0, UINT64_MAX - 1 } };
 		struct range_part p2[2];
-		assert_int_equal(range_multipart_plan(two, 2, UINT64_MAX,
-						      "text/plain", "b", p2,
-						      tail, sizeof(tail),
-						      &tail_len, &total),
+		assert_int_equal(range_multipart_plan(two, 2, UINT64_MAX, "text/plain", "b", p2,
+						      tail, sizeof(tail), &tail_len, &total),
 				 GG_ETOOBIG);
 		two[0].last = UINT64_MAX - 200;
 		two[1].first = UINT64_MAX - 100;
-		assert_int_equal(range_multipart_plan(two, 2, UINT64_MAX,
-						      "text/plain", "b", p2,
-						      tail, sizeof(tail),
-						      &tail_len, &total),
+		assert_int_equal(range_multipart_plan(two, 2, UINT64_MAX, "text/plain", "b", p2,
+						      tail, sizeof(tail), &tail_len, &total),
 				 GG_ETOOBIG);
 	}
 	/* tail_len and total may be NULL. */
-	assert_int_equal(range_multipart_plan(ok, 1, 10, "text/plain", "b",
-					      parts, tail, sizeof(tail), NULL,
-					      NULL),
+	assert_int_equal(range_multipart_plan(ok, 1, 10, "text/plain", "b", parts, tail,
+					      sizeof(tail), NULL, NULL),
 			 GG_OK);
 }
 

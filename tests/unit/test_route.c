@@ -47,15 +47,12 @@ check_ok(const struct ok_case *c)
 	if (err != GG_OK)
 		fail_msg("\"%s\": %s", c->path, gg_strerror(err));
 	if (r.kind != c->kind || r.type != c->type)
-		fail_msg("\"%s\": kind %d type %d", c->path, (int)r.kind,
-			 (int)r.type);
+		fail_msg("\"%s\": kind %d type %d", c->path, (int)r.kind, (int)r.type);
 	if (strcmp(r.repo, c->repo ? c->repo : "") != 0)
 		fail_msg("\"%s\": repo \"%s\"", c->path, r.repo);
-	if (r.has_rev != (c->rev != NULL) ||
-	    strcmp(r.rev, c->rev ? c->rev : "") != 0)
+	if (r.has_rev != (c->rev != NULL) || strcmp(r.rev, c->rev ? c->rev : "") != 0)
 		fail_msg("\"%s\": rev %d \"%s\"", c->path, r.has_rev, r.rev);
-	if (r.has_path != (c->file != NULL) ||
-	    strcmp(r.path, c->file ? c->file : "") != 0)
+	if (r.has_path != (c->file != NULL) || strcmp(r.path, c->file ? c->file : "") != 0)
 		fail_msg("\"%s\": path %d \"%s\"", c->path, r.has_path, r.path);
 }
 
@@ -68,8 +65,8 @@ check_err_len(const char *path, size_t len, int want)
 	memset(&r, 0xa5, sizeof(r));
 	err = route_parse(path, len, &r);
 	if (err != want)
-		fail_msg("\"%.*s\": got %s (%d), want %s", (int)(len > 200 ? 200 : len),
-			 path, gg_strerror(err), err, gg_strerror(want));
+		fail_msg("\"%.*s\": got %s (%d), want %s", (int)(len > 200 ? 200 : len), path,
+			 gg_strerror(err), err, gg_strerror(want));
 	/* A failed parse leaves no half-filled route behind. */
 	assert_int_equal(r.kind, ROUTE_NONE);
 	assert_string_equal(r.repo, "");
@@ -92,70 +89,60 @@ test_resolve_routes(void **state)
 		{ "/TheBloke/Llama-2-7B-Chat-GGUF/resolve/main/llama-2-7b-chat.Q2_K.gguf",
 		  ROUTE_RESOLVE, M, "TheBloke/Llama-2-7B-Chat-GGUF", "main",
 		  "llama-2-7b-chat.Q2_K.gguf" },
-		{ "/org/m/raw/main/config.json", ROUTE_RAW, M, "org/m", "main",
-		  "config.json" },
-		{ "/org/m/resolve/main/sub/dir/f.txt", ROUTE_RESOLVE, M, "org/m",
-		  "main", "sub/dir/f.txt" },
-		{ "/org/m/resolve/191239b/x.gguf", ROUTE_RESOLVE, M, "org/m",
-		  "191239b", "x.gguf" },
-		{ "/org/m/resolve/191239b3e26b2882fb562ffccdd1cf0f65402adb/x",
-		  ROUTE_RESOLVE, M, "org/m",
-		  "191239b3e26b2882fb562ffccdd1cf0f65402adb", "x" },
+		{ "/org/m/raw/main/config.json", ROUTE_RAW, M, "org/m", "main", "config.json" },
+		{ "/org/m/resolve/main/sub/dir/f.txt", ROUTE_RESOLVE, M, "org/m", "main",
+		  "sub/dir/f.txt" },
+		{ "/org/m/resolve/191239b/x.gguf", ROUTE_RESOLVE, M, "org/m", "191239b", "x.gguf" },
+		{ "/org/m/resolve/191239b3e26b2882fb562ffccdd1cf0f65402adb/x", ROUTE_RESOLVE, M,
+		  "org/m", "191239b3e26b2882fb562ffccdd1cf0f65402adb", "x" },
 		/* Legacy single-segment repos. */
-		{ "/gpt2/resolve/main/config.json", ROUTE_RESOLVE, M, "gpt2",
-		  "main", "config.json" },
-		{ "/bert-base-uncased/raw/main/vocab.txt", ROUTE_RAW, M,
-		  "bert-base-uncased", "main", "vocab.txt" },
-		{ "/gpt2/resolve/main/onnx/decoder_model.onnx", ROUTE_RESOLVE, M,
-		  "gpt2", "main", "onnx/decoder_model.onnx" },
+		{ "/gpt2/resolve/main/config.json", ROUTE_RESOLVE, M, "gpt2", "main",
+		  "config.json" },
+		{ "/bert-base-uncased/raw/main/vocab.txt", ROUTE_RAW, M, "bert-base-uncased",
+		  "main", "vocab.txt" },
+		{ "/gpt2/resolve/main/onnx/decoder_model.onnx", ROUTE_RESOLVE, M, "gpt2", "main",
+		  "onnx/decoder_model.onnx" },
 		/* Repo types. */
-		{ "/datasets/org/ds/resolve/main/data/train.csv", ROUTE_RESOLVE,
-		  D, "org/ds", "main", "data/train.csv" },
-		{ "/datasets/squad/resolve/main/plain_text/train.parquet",
-		  ROUTE_RESOLVE, D, "squad", "main", "plain_text/train.parquet" },
-		{ "/spaces/org/sp/resolve/main/app.py", ROUTE_RESOLVE, S,
-		  "org/sp", "main", "app.py" },
-		{ "/spaces/org/sp/raw/main/README.md", ROUTE_RAW, S, "org/sp",
-		  "main", "README.md" },
+		{ "/datasets/org/ds/resolve/main/data/train.csv", ROUTE_RESOLVE, D, "org/ds",
+		  "main", "data/train.csv" },
+		{ "/datasets/squad/resolve/main/plain_text/train.parquet", ROUTE_RESOLVE, D,
+		  "squad", "main", "plain_text/train.parquet" },
+		{ "/spaces/org/sp/resolve/main/app.py", ROUTE_RESOLVE, S, "org/sp", "main",
+		  "app.py" },
+		{ "/spaces/org/sp/raw/main/README.md", ROUTE_RAW, S, "org/sp", "main",
+		  "README.md" },
 		/* Revisions: Python quote(rev, safe=""), JS raw refs/pr/N. */
-		{ "/org/m/resolve/refs%2Fpr%2F1/model.gguf", ROUTE_RESOLVE, M,
-		  "org/m", "refs/pr/1", "model.gguf" },
-		{ "/org/m/resolve/refs%2fpr%2f1/model.gguf", ROUTE_RESOLVE, M,
-		  "org/m", "refs/pr/1", "model.gguf" },
-		{ "/org/m/resolve/refs/pr/1/model.gguf", ROUTE_RESOLVE, M,
-		  "org/m", "refs/pr/1", "model.gguf" },
-		{ "/gpt2/resolve/refs/pr/1/a/b", ROUTE_RESOLVE, M, "gpt2",
-		  "refs/pr/1", "a/b" },
+		{ "/org/m/resolve/refs%2Fpr%2F1/model.gguf", ROUTE_RESOLVE, M, "org/m", "refs/pr/1",
+		  "model.gguf" },
+		{ "/org/m/resolve/refs%2fpr%2f1/model.gguf", ROUTE_RESOLVE, M, "org/m", "refs/pr/1",
+		  "model.gguf" },
+		{ "/org/m/resolve/refs/pr/1/model.gguf", ROUTE_RESOLVE, M, "org/m", "refs/pr/1",
+		  "model.gguf" },
+		{ "/gpt2/resolve/refs/pr/1/a/b", ROUTE_RESOLVE, M, "gpt2", "refs/pr/1", "a/b" },
 		{ "/datasets/org/ds/resolve/refs/convert/parquet/default/train/0.parquet",
-		  ROUTE_RESOLVE, D, "org/ds", "refs/convert/parquet",
-		  "default/train/0.parquet" },
+		  ROUTE_RESOLVE, D, "org/ds", "refs/convert/parquet", "default/train/0.parquet" },
 		{ "/org/m/resolve/v1.0/x", ROUTE_RESOLVE, M, "org/m", "v1.0", "x" },
-		{ "/org/m/resolve/feature%2Fbranch/x", ROUTE_RESOLVE, M, "org/m",
-		  "feature/branch", "x" },
+		{ "/org/m/resolve/feature%2Fbranch/x", ROUTE_RESOLVE, M, "org/m", "feature/branch",
+		  "x" },
 		/* File paths: Python quote(path) keeps "/", encodes the rest. */
-		{ "/org/m/resolve/main/a%20b/c%2Bd+e.gguf", ROUTE_RESOLVE, M,
-		  "org/m", "main", "a b/c+d+e.gguf" },
-		{ "/org/m/resolve/main/%E6%97%A5%E6%9C%AC.txt", ROUTE_RESOLVE, M,
-		  "org/m", "main", "\xe6\x97\xa5\xe6\x9c\xac.txt" },
-		{ "/org/m/resolve/main/sub%2Fdir/x", ROUTE_RESOLVE, M, "org/m",
-		  "main", "sub/dir/x" },
-		{ "/org/m/resolve/main/.gitattributes", ROUTE_RESOLVE, M, "org/m",
-		  "main", ".gitattributes" },
-		{ "/org/m/resolve/main/...", ROUTE_RESOLVE, M, "org/m", "main",
-		  "..." },
-		{ "/org/m/resolve/main/a..b", ROUTE_RESOLVE, M, "org/m", "main",
-		  "a..b" },
-		{ "/org/m/resolve/main/%25", ROUTE_RESOLVE, M, "org/m", "main",
-		  "%" },
+		{ "/org/m/resolve/main/a%20b/c%2Bd+e.gguf", ROUTE_RESOLVE, M, "org/m", "main",
+		  "a b/c+d+e.gguf" },
+		{ "/org/m/resolve/main/%E6%97%A5%E6%9C%AC.txt", ROUTE_RESOLVE, M, "org/m", "main",
+		  "\xe6\x97\xa5\xe6\x9c\xac.txt" },
+		{ "/org/m/resolve/main/sub%2Fdir/x", ROUTE_RESOLVE, M, "org/m", "main",
+		  "sub/dir/x" },
+		{ "/org/m/resolve/main/.gitattributes", ROUTE_RESOLVE, M, "org/m", "main",
+		  ".gitattributes" },
+		{ "/org/m/resolve/main/...", ROUTE_RESOLVE, M, "org/m", "main", "..." },
+		{ "/org/m/resolve/main/a..b", ROUTE_RESOLVE, M, "org/m", "main", "a..b" },
+		{ "/org/m/resolve/main/%25", ROUTE_RESOLVE, M, "org/m", "main", "%" },
 		/* A repo whose name is a marker: position 2 is tried first. */
-		{ "/user/resolve/resolve/main/f", ROUTE_RESOLVE, M,
-		  "user/resolve", "main", "f" },
+		{ "/user/resolve/resolve/main/f", ROUTE_RESOLVE, M, "user/resolve", "main", "f" },
 		{ "/org/raw/raw/main/f", ROUTE_RAW, M, "org/raw", "main", "f" },
 		/* Encoded repo names decode to the same id. */
-		{ "/org/m%2Dx/resolve/main/f", ROUTE_RESOLVE, M, "org/m-x",
-		  "main", "f" },
-		{ "/Org.A_b/M-1.0_x/resolve/main/f", ROUTE_RESOLVE, M,
-		  "Org.A_b/M-1.0_x", "main", "f" },
+		{ "/org/m%2Dx/resolve/main/f", ROUTE_RESOLVE, M, "org/m-x", "main", "f" },
+		{ "/Org.A_b/M-1.0_x/resolve/main/f", ROUTE_RESOLVE, M, "Org.A_b/M-1.0_x", "main",
+		  "f" },
 	};
 
 	(void)state;
@@ -172,55 +159,44 @@ test_api_routes(void **state)
 		{ "/api/datasets/org/ds", ROUTE_API_INFO, D, "org/ds", NULL, NULL },
 		{ "/api/spaces/org/sp", ROUTE_API_INFO, S, "org/sp", NULL, NULL },
 		{ "/api/datasets/squad", ROUTE_API_INFO, D, "squad", NULL, NULL },
-		{ "/api/models/org/m/revision/main", ROUTE_API_INFO, M, "org/m",
-		  "main", NULL },
-		{ "/api/models/org/m/revision/HEAD", ROUTE_API_INFO, M, "org/m",
-		  "HEAD", NULL },
-		{ "/api/models/gpt2/revision/main", ROUTE_API_INFO, M, "gpt2",
-		  "main", NULL },
-		{ "/api/models/org/m/revision/refs%2Fpr%2F1", ROUTE_API_INFO, M,
-		  "org/m", "refs/pr/1", NULL },
-		{ "/api/models/org/m/revision/refs/pr/1", ROUTE_API_INFO, M,
-		  "org/m", "refs/pr/1", NULL },
-		/* Tree: rev, then an optional sub-path. */
-		{ "/api/models/org/m/tree/main", ROUTE_API_TREE, M, "org/m",
-		  "main", NULL },
-		{ "/api/models/org/m/tree/main/", ROUTE_API_TREE, M, "org/m",
-		  "main", NULL },
-		{ "/api/models/org/m/tree/main/sub/dir", ROUTE_API_TREE, M,
-		  "org/m", "main", "sub/dir" },
-		{ "/api/models/org/m/tree/main/sub/dir/", ROUTE_API_TREE, M,
-		  "org/m", "main", "sub/dir" },
-		/* Python: quote(path, safe="") sends "/" as %2F. */
-		{ "/api/models/org/m/tree/refs%2Fpr%2F1/sub%2Fdir", ROUTE_API_TREE,
-		  M, "org/m", "refs/pr/1", "sub/dir" },
-		{ "/api/datasets/org/ds/tree/main/a%20b%2Fc", ROUTE_API_TREE, D,
-		  "org/ds", "main", "a b/c" },
-		/* JS listFiles: rev and path unencoded. */
-		{ "/api/models/org/m/tree/refs/pr/1/sub/dir", ROUTE_API_TREE, M,
-		  "org/m", "refs/pr/1", "sub/dir" },
-		{ "/api/models/gpt2/tree/refs/pr/1", ROUTE_API_TREE, M, "gpt2",
+		{ "/api/models/org/m/revision/main", ROUTE_API_INFO, M, "org/m", "main", NULL },
+		{ "/api/models/org/m/revision/HEAD", ROUTE_API_INFO, M, "org/m", "HEAD", NULL },
+		{ "/api/models/gpt2/revision/main", ROUTE_API_INFO, M, "gpt2", "main", NULL },
+		{ "/api/models/org/m/revision/refs%2Fpr%2F1", ROUTE_API_INFO, M, "org/m",
 		  "refs/pr/1", NULL },
-		{ "/api/models/gpt2/tree/refs/pr/1/onnx", ROUTE_API_TREE, M,
-		  "gpt2", "refs/pr/1", "onnx" },
-		{ "/api/models/gpt2/tree/main", ROUTE_API_TREE, M, "gpt2", "main",
+		{ "/api/models/org/m/revision/refs/pr/1", ROUTE_API_INFO, M, "org/m", "refs/pr/1",
 		  NULL },
-		{ "/api/models/gpt2/tree/main/refs", ROUTE_API_TREE, M, "gpt2",
-		  "main", "refs" },
-		{ "/api/models/org/m/tree/main/refs", ROUTE_API_TREE, M, "org/m",
-		  "main", "refs" },
+		/* Tree: rev, then an optional sub-path. */
+		{ "/api/models/org/m/tree/main", ROUTE_API_TREE, M, "org/m", "main", NULL },
+		{ "/api/models/org/m/tree/main/", ROUTE_API_TREE, M, "org/m", "main", NULL },
+		{ "/api/models/org/m/tree/main/sub/dir", ROUTE_API_TREE, M, "org/m", "main",
+		  "sub/dir" },
+		{ "/api/models/org/m/tree/main/sub/dir/", ROUTE_API_TREE, M, "org/m", "main",
+		  "sub/dir" },
+		/* Python: quote(path, safe="") sends "/" as %2F. */
+		{ "/api/models/org/m/tree/refs%2Fpr%2F1/sub%2Fdir", ROUTE_API_TREE, M, "org/m",
+		  "refs/pr/1", "sub/dir" },
+		{ "/api/datasets/org/ds/tree/main/a%20b%2Fc", ROUTE_API_TREE, D, "org/ds", "main",
+		  "a b/c" },
+		/* JS listFiles: rev and path unencoded. */
+		{ "/api/models/org/m/tree/refs/pr/1/sub/dir", ROUTE_API_TREE, M, "org/m",
+		  "refs/pr/1", "sub/dir" },
+		{ "/api/models/gpt2/tree/refs/pr/1", ROUTE_API_TREE, M, "gpt2", "refs/pr/1", NULL },
+		{ "/api/models/gpt2/tree/refs/pr/1/onnx", ROUTE_API_TREE, M, "gpt2", "refs/pr/1",
+		  "onnx" },
+		{ "/api/models/gpt2/tree/main", ROUTE_API_TREE, M, "gpt2", "main", NULL },
+		{ "/api/models/gpt2/tree/main/refs", ROUTE_API_TREE, M, "gpt2", "main", "refs" },
+		{ "/api/models/org/m/tree/main/refs", ROUTE_API_TREE, M, "org/m", "main", "refs" },
 		/* paths-info and refs. */
-		{ "/api/datasets/org/ds/paths-info/main", ROUTE_API_PATHS_INFO, D,
-		  "org/ds", "main", NULL },
-		{ "/api/models/org/m/paths-info/refs%2Fpr%2F1",
-		  ROUTE_API_PATHS_INFO, M, "org/m", "refs/pr/1", NULL },
-		{ "/api/models/gpt2/paths-info/abc1234", ROUTE_API_PATHS_INFO, M,
-		  "gpt2", "abc1234", NULL },
-		{ "/api/models/org/m/refs", ROUTE_API_REFS, M, "org/m", NULL,
+		{ "/api/datasets/org/ds/paths-info/main", ROUTE_API_PATHS_INFO, D, "org/ds", "main",
 		  NULL },
+		{ "/api/models/org/m/paths-info/refs%2Fpr%2F1", ROUTE_API_PATHS_INFO, M, "org/m",
+		  "refs/pr/1", NULL },
+		{ "/api/models/gpt2/paths-info/abc1234", ROUTE_API_PATHS_INFO, M, "gpt2", "abc1234",
+		  NULL },
+		{ "/api/models/org/m/refs", ROUTE_API_REFS, M, "org/m", NULL, NULL },
 		{ "/api/models/gpt2/refs", ROUTE_API_REFS, M, "gpt2", NULL, NULL },
-		{ "/api/spaces/org/sp/refs", ROUTE_API_REFS, S, "org/sp", NULL,
-		  NULL },
+		{ "/api/spaces/org/sp/refs", ROUTE_API_REFS, S, "org/sp", NULL, NULL },
 	};
 
 	(void)state;
@@ -294,21 +270,21 @@ test_upload_routes(void **state)
 		  "main", NULL },
 		{ "/api/models/ruv/ruvltra/commit/main", ROUTE_API_COMMIT, M, "ruv/ruvltra", "main",
 		  NULL },
-		{ "/api/models/ruv/ruvltra/commit/refs%2Fpr%2F1", ROUTE_API_COMMIT, M, "ruv/ruvltra",
-		  "refs/pr/1", NULL },
+		{ "/api/models/ruv/ruvltra/commit/refs%2Fpr%2F1", ROUTE_API_COMMIT, M,
+		  "ruv/ruvltra", "refs/pr/1", NULL },
 		{ "/api/datasets/org/ds/preupload/main", ROUTE_API_PREUPLOAD, D, "org/ds", "main",
 		  NULL },
 		{ "/api/models/org/m/xet-read-token/main", ROUTE_API_XET_READ, M, "org/m", "main",
 		  NULL },
 		{ "/api/models/org/m/xet-write-token/None", ROUTE_API_XET_WRITE, M, "org/m", "None",
 		  NULL },
-		{ "/ruv/ruvltra.git/info/lfs/objects/batch", ROUTE_LFS_BATCH, M, "ruv/ruvltra", NULL,
-		  NULL },
+		{ "/ruv/ruvltra.git/info/lfs/objects/batch", ROUTE_LFS_BATCH, M, "ruv/ruvltra",
+		  NULL, NULL },
 		{ "/datasets/org/ds.git/info/lfs/objects/batch", ROUTE_LFS_BATCH, D, "org/ds", NULL,
 		  NULL },
 		{ "/gpt2.git/info/lfs/objects/batch", ROUTE_LFS_BATCH, M, "gpt2", NULL, NULL },
-		{ "/api/models/ruv/ruvltra/commits/main", ROUTE_API_COMMITS, M, "ruv/ruvltra", "main",
-		  NULL },
+		{ "/api/models/ruv/ruvltra/commits/main", ROUTE_API_COMMITS, M, "ruv/ruvltra",
+		  "main", NULL },
 		{ "/api/models/ruv/ruvltra/branch/dev", ROUTE_API_BRANCH, M, "ruv/ruvltra", "dev",
 		  NULL },
 		{ "/api/models/ruv/ruvltra/branch/feat%2Fx", ROUTE_API_BRANCH, M, "ruv/ruvltra",
@@ -701,13 +677,13 @@ static void
 test_valid_repo(void **state)
 {
 	static const char *good[] = {
-		"gpt2", "org/m", "a.b_c-d/E.F", "TheBloke/Llama-2-7B-Chat-GGUF",
-		"...", "a/...", "-a", "a-", "_/_",
+		"gpt2", "org/m", "a.b_c-d/E.F", "TheBloke/Llama-2-7B-Chat-GGUF", "...", "a/...",
+		"-a",   "a-",    "_/_",
 	};
 	static const char *bad[] = {
-		"", "/", "/a", "a/", "a//b", "a/b/c", ".", "..", "a/.", "./a",
-		"a/..", "a b", "a/b c", "a%2Fb", "a\tb", "a\nb", "a+b", "a:b",
-		"\xe6\x97\xa5",
+		"",     "/",    "/a",  "a/",   "a//b",         "a/b/c", ".",
+		"..",   "a/.",  "./a", "a/..", "a b",          "a/b c", "a%2Fb",
+		"a\tb", "a\nb", "a+b", "a:b",  "\xe6\x97\xa5",
 	};
 	char *s;
 
@@ -746,18 +722,12 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_resolve_routes),
-		cmocka_unit_test(test_api_routes),
-		cmocka_unit_test(test_fixed_routes),
-		cmocka_unit_test(test_unknown_routes),
-		cmocka_unit_test(test_upload_routes),
-		cmocka_unit_test(test_own_routes),
-		cmocka_unit_test(test_malformed),
-		cmocka_unit_test(test_nul_in_path),
-		cmocka_unit_test(test_limits),
-		cmocka_unit_test(test_pct_decode),
-		cmocka_unit_test(test_valid_repo),
-		cmocka_unit_test(test_type_names),
+		cmocka_unit_test(test_resolve_routes), cmocka_unit_test(test_api_routes),
+		cmocka_unit_test(test_fixed_routes),   cmocka_unit_test(test_unknown_routes),
+		cmocka_unit_test(test_upload_routes),  cmocka_unit_test(test_own_routes),
+		cmocka_unit_test(test_malformed),      cmocka_unit_test(test_nul_in_path),
+		cmocka_unit_test(test_limits),         cmocka_unit_test(test_pct_decode),
+		cmocka_unit_test(test_valid_repo),     cmocka_unit_test(test_type_names),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -125,7 +125,8 @@ collect_repo(void *ctx, enum repo_type type, const char *repo)
 {
 	struct collect *c = ctx;
 	if (c->n < 64)
-		snprintf(c->names[c->n++], sizeof(c->names[0]), "%c:%s", index_type_char(type), repo);
+		snprintf(c->names[c->n++], sizeof(c->names[0]), "%c:%s", index_type_char(type),
+			 repo);
 	return 0;
 }
 
@@ -193,7 +194,8 @@ test_index_roundtrip(void **state)
 	f.size = 42;
 	memcpy(f.sha256, SHA_A, sizeof(f.sha256));
 	memcpy(f.oid, C2, sizeof(f.oid));
-	assert_int_equal(index_file_put(t, REPO_MODEL, "ruv/ruvltra", C1, "b/model.gguf", &f), GG_OK);
+	assert_int_equal(index_file_put(t, REPO_MODEL, "ruv/ruvltra", C1, "b/model.gguf", &f),
+			 GG_OK);
 	assert_int_equal(index_file_put(t, REPO_MODEL, "ruv/ruvltra", C1, "a.json", &f), GG_OK);
 	memset(longpath, 'x', 1000);
 	longpath[1000] = '\0';
@@ -236,14 +238,18 @@ test_index_roundtrip(void **state)
 	assert_int_equal(f2.flags, INDEX_FILE_LFS);
 
 	memset(&col, 0, sizeof(col));
-	assert_int_equal(index_file_foreach(t, REPO_MODEL, "ruv/ruvltra", C1, NULL, collect_file, &col), GG_OK);
+	assert_int_equal(
+		index_file_foreach(t, REPO_MODEL, "ruv/ruvltra", C1, NULL, collect_file, &col),
+		GG_OK);
 	assert_int_equal(col.n, 3);
 	assert_string_equal(col.names[0], "a.json");
 	assert_string_equal(col.names[1], "b/model.gguf");
 	assert_string_equal(col.names[2], longpath); /* full path comes back */
 	/* Resuming after a path skips it. */
 	memset(&col, 0, sizeof(col));
-	assert_int_equal(index_file_foreach(t, REPO_MODEL, "ruv/ruvltra", C1, "a.json", collect_file, &col), GG_OK);
+	assert_int_equal(
+		index_file_foreach(t, REPO_MODEL, "ruv/ruvltra", C1, "a.json", collect_file, &col),
+		GG_OK);
 	assert_int_equal(col.n, 2);
 	assert_string_equal(col.names[0], "b/model.gguf");
 
@@ -336,7 +342,8 @@ test_blob_writer_digests(void **state)
 	assert_int_equal(blob_writer_write(w, "1}\n", 3), GG_OK);
 	assert_int_equal(blob_writer_finish(w, NULL, NULL, &d), GG_OK);
 	/* sha256sum and git hash-object of '{"a":1}\n' */
-	assert_string_equal(d.sha256, "e346432021b04179518d9614f3560ccd71354a4ee101ddcb893d6959a9d6301c");
+	assert_string_equal(d.sha256,
+			    "e346432021b04179518d9614f3560ccd71354a4ee101ddcb893d6959a9d6301c");
 	assert_string_equal(d.gitsha1, "0187f3b09d66cef7911083ad49f890f5a6589589");
 	assert_int_equal(d.size, 8);
 	assert_int_equal(blob_open(bs, d.sha256, &fd, &size), GG_OK);
@@ -364,7 +371,10 @@ test_blob_writer_digests(void **state)
 	}
 	/* Names that are not digests never reach the filesystem. */
 	assert_int_equal(blob_open(bs, "../../etc/passwd", &fd, &size), GG_EINVAL);
-	assert_int_equal(blob_open(bs, "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", &fd, &size), GG_EINVAL);
+	assert_int_equal(
+		blob_open(bs, "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+			  &fd, &size),
+		GG_EINVAL);
 	assert_int_equal(blob_open(bs, SHA_B, &fd, &size), GG_ENOENT);
 	blob_store_close(bs);
 	rm_rf(dir);
@@ -419,7 +429,9 @@ test_import_and_verify(void **state)
 	assert_int_equal(store_open(root, &st), GG_OK);
 	assert_int_equal(index_txn_begin(st->idx, 0, &t), GG_OK);
 	/* main moved to the second commit, which keeps the first file. */
-	assert_int_equal(store_resolve_rev(&(struct store_view){ t }, REPO_MODEL, "ruv/ruvltra", "main", found, &known, NULL), GG_OK);
+	assert_int_equal(store_resolve_rev(&(struct store_view){ t }, REPO_MODEL, "ruv/ruvltra",
+					   "main", found, &known, NULL),
+			 GG_OK);
 	assert_string_equal(found, c2);
 	assert_int_equal(index_file_get(t, REPO_MODEL, "ruv/ruvltra", c2, "a.json", &f), GG_OK);
 	assert_int_equal(f.flags & INDEX_FILE_LFS, 0);
@@ -427,27 +439,40 @@ test_import_and_verify(void **state)
 	assert_int_equal(index_file_get(t, REPO_MODEL, "ruv/ruvltra", c2, "sub/b.bin", &f), GG_OK);
 	assert_int_equal(f.flags & INDEX_FILE_LFS, INDEX_FILE_LFS); /* .bin is an LFS type */
 	/* The first commit is immutable: it still lacks the second file. */
-	assert_int_equal(index_file_get(t, REPO_MODEL, "ruv/ruvltra", c1, "sub/b.bin", &f), GG_ENOENT);
+	assert_int_equal(index_file_get(t, REPO_MODEL, "ruv/ruvltra", c1, "sub/b.bin", &f),
+			 GG_ENOENT);
 	/* Short commit prefixes and HEAD resolve; unknown ones do not. */
 	{
 		char pre[8];
 		memcpy(pre, c1, 7);
 		pre[7] = '\0';
-		assert_int_equal(store_resolve_rev(&(struct store_view){ t }, REPO_MODEL, "ruv/ruvltra", pre, found, &known, NULL), GG_OK);
+		assert_int_equal(store_resolve_rev(&(struct store_view){ t }, REPO_MODEL,
+						   "ruv/ruvltra", pre, found, &known, NULL),
+				 GG_OK);
 		assert_string_equal(found, c1);
 	}
-	assert_int_equal(store_resolve_rev(&(struct store_view){ t }, REPO_MODEL, "ruv/ruvltra", "HEAD", found, &known, NULL), GG_OK);
+	assert_int_equal(store_resolve_rev(&(struct store_view){ t }, REPO_MODEL, "ruv/ruvltra",
+					   "HEAD", found, &known, NULL),
+			 GG_OK);
 	assert_string_equal(found, c2);
 	{
 		uint64_t when = 99;
-		assert_int_equal(store_resolve_rev(&(struct store_view){ t }, REPO_MODEL, "ruv/ruvltra", "main", found, &known, &when), GG_OK);
+		assert_int_equal(store_resolve_rev(&(struct store_view){ t }, REPO_MODEL,
+						   "ruv/ruvltra", "main", found, &known, &when),
+				 GG_OK);
 		assert_true(when > 0); /* a ref: its updated_at */
-		assert_int_equal(store_resolve_rev(&(struct store_view){ t }, REPO_MODEL, "ruv/ruvltra", c1, found, &known, &when), GG_OK);
+		assert_int_equal(store_resolve_rev(&(struct store_view){ t }, REPO_MODEL,
+						   "ruv/ruvltra", c1, found, &known, &when),
+				 GG_OK);
 		assert_int_equal(when, 0); /* a commit id: immutable */
 	}
-	assert_int_equal(store_resolve_rev(&(struct store_view){ t }, REPO_MODEL, "ruv/ruvltra", "nope", found, &known, NULL), GG_ENOENT);
+	assert_int_equal(store_resolve_rev(&(struct store_view){ t }, REPO_MODEL, "ruv/ruvltra",
+					   "nope", found, &known, NULL),
+			 GG_ENOENT);
 	assert_int_equal(known, 1);
-	assert_int_equal(store_resolve_rev(&(struct store_view){ t }, REPO_MODEL, "ruv/other", "main", found, &known, NULL), GG_ENOENT);
+	assert_int_equal(store_resolve_rev(&(struct store_view){ t }, REPO_MODEL, "ruv/other",
+					   "main", found, &known, NULL),
+			 GG_ENOENT);
 	assert_int_equal(known, 0);
 	index_txn_abort(t);
 
@@ -513,13 +538,17 @@ crash_case(const char *point)
 	assert_int_equal(store_open(root, &st), GG_OK);
 	assert_int_equal(count_files(tmp, ".tmp"), 0);
 	assert_int_equal(index_txn_begin(st->idx, 0, &t), GG_OK);
-	assert_int_equal(store_resolve_rev(&(struct store_view){ t }, REPO_MODEL, "ruv/ruvltra", "main", commit, &known, NULL), GG_OK);
+	assert_int_equal(store_resolve_rev(&(struct store_view){ t }, REPO_MODEL, "ruv/ruvltra",
+					   "main", commit, &known, NULL),
+			 GG_OK);
 	assert_int_equal(index_file_get(t, REPO_MODEL, "ruv/ruvltra", commit, "a.json", &f), GG_OK);
 	if (strcmp(point, "none") == 0) {
-		assert_int_equal(index_file_get(t, REPO_MODEL, "ruv/ruvltra", commit, "b.gguf", &f), GG_OK);
+		assert_int_equal(index_file_get(t, REPO_MODEL, "ruv/ruvltra", commit, "b.gguf", &f),
+				 GG_OK);
 		assert_int_equal(count_files(blobs, ""), 2);
 	} else {
-		assert_int_equal(index_file_get(t, REPO_MODEL, "ruv/ruvltra", commit, "b.gguf", &f), GG_ENOENT);
+		assert_int_equal(index_file_get(t, REPO_MODEL, "ruv/ruvltra", commit, "b.gguf", &f),
+				 GG_ENOENT);
 		/* The unindexed blob (after "renamed") was swept. */
 		assert_int_equal(count_files(blobs, ""), 1);
 	}
@@ -537,10 +566,30 @@ crash_case(const char *point)
 	free(dir);
 }
 
-static void test_crash_after_write(void **s) { (void)s; crash_case("written"); }
-static void test_crash_after_fsync(void **s) { (void)s; crash_case("synced"); }
-static void test_crash_after_rename(void **s) { (void)s; crash_case("renamed"); }
-static void test_no_crash(void **s) { (void)s; crash_case("none"); }
+static void
+test_crash_after_write(void **s)
+{
+	(void)s;
+	crash_case("written");
+}
+static void
+test_crash_after_fsync(void **s)
+{
+	(void)s;
+	crash_case("synced");
+}
+static void
+test_crash_after_rename(void **s)
+{
+	(void)s;
+	crash_case("renamed");
+}
+static void
+test_no_crash(void **s)
+{
+	(void)s;
+	crash_case("none");
+}
 
 static void
 test_valid_paths(void **state)
@@ -648,13 +697,17 @@ test_meta_and_record(void **state)
 	static const char blob[] = "\x1f\x8b binary\0data"; /* 14 bytes and a NUL */
 	m.data = (void *)blob;
 	m.len = sizeof(blob);
-	assert_int_equal(index_meta_put(t, REPO_MODEL, "ruv/ruvltra", "GET /api/models/ruv/ruvltra", &m), GG_OK);
+	assert_int_equal(
+		index_meta_put(t, REPO_MODEL, "ruv/ruvltra", "GET /api/models/ruv/ruvltra", &m),
+		GG_OK);
 	memset(longkey, 'k', sizeof(longkey) - 1);
 	longkey[sizeof(longkey) - 1] = '\0';
 	assert_int_equal(index_meta_put(t, REPO_MODEL, "ruv/ruvltra", longkey, &m), GG_OK);
 	assert_int_equal(index_txn_commit(t), GG_OK);
 	assert_int_equal(index_txn_begin(st->idx, 0, &t), GG_OK);
-	assert_int_equal(index_meta_get(t, REPO_MODEL, "ruv/ruvltra", "GET /api/models/ruv/ruvltra", &got), GG_OK);
+	assert_int_equal(
+		index_meta_get(t, REPO_MODEL, "ruv/ruvltra", "GET /api/models/ruv/ruvltra", &got),
+		GG_OK);
 	assert_int_equal(got.fetched_at, 1234);
 	assert_int_equal(got.status, 200);
 	assert_string_equal(got.aux, m.aux);
@@ -663,15 +716,26 @@ test_meta_and_record(void **state)
 	free(got.data);
 	assert_int_equal(index_meta_get(t, REPO_MODEL, "ruv/ruvltra", longkey, &got), GG_OK);
 	free(got.data);
-	assert_int_equal(index_meta_get(t, REPO_MODEL, "ruv/ruvltra", "GET /other", &got), GG_ENOENT);
+	assert_int_equal(index_meta_get(t, REPO_MODEL, "ruv/ruvltra", "GET /other", &got),
+			 GG_ENOENT);
 	index_txn_abort(t);
 
 	/* A mirrored LFS file: known (metadata) before its blob is present. */
-	assert_int_equal(store_record_file(st, REPO_MODEL, "ruv/ruvltra", C1, "m.gguf", 1, SHA_A, NULL, 42), GG_OK);
-	assert_int_equal(store_record_file(st, REPO_MODEL, "ruv/ruvltra", C1, "c.json", 0, SHA_B, NULL, 7), GG_EINVAL);
-	assert_int_equal(store_record_file(st, REPO_MODEL, "ruv/ruvltra", C1, "c.json", 0, SHA_B, C2, 7), GG_OK);
-	assert_int_equal(store_record_file(st, REPO_MODEL, "ruv/ruvltra", "main", "x", 1, SHA_A, NULL, 42), GG_EINVAL);
-	assert_int_equal(store_record_file(st, REPO_MODEL, "ruv/ruvltra", C1, "../x", 1, SHA_A, NULL, 42), GG_EINVAL);
+	assert_int_equal(
+		store_record_file(st, REPO_MODEL, "ruv/ruvltra", C1, "m.gguf", 1, SHA_A, NULL, 42),
+		GG_OK);
+	assert_int_equal(
+		store_record_file(st, REPO_MODEL, "ruv/ruvltra", C1, "c.json", 0, SHA_B, NULL, 7),
+		GG_EINVAL);
+	assert_int_equal(
+		store_record_file(st, REPO_MODEL, "ruv/ruvltra", C1, "c.json", 0, SHA_B, C2, 7),
+		GG_OK);
+	assert_int_equal(
+		store_record_file(st, REPO_MODEL, "ruv/ruvltra", "main", "x", 1, SHA_A, NULL, 42),
+		GG_EINVAL);
+	assert_int_equal(
+		store_record_file(st, REPO_MODEL, "ruv/ruvltra", C1, "../x", 1, SHA_A, NULL, 42),
+		GG_EINVAL);
 	assert_int_equal(index_txn_begin(st->idx, 0, &t), GG_OK);
 	assert_int_equal(index_file_get(t, REPO_MODEL, "ruv/ruvltra", C1, "m.gguf", &f), GG_OK);
 	assert_int_equal(f.flags, INDEX_FILE_LFS);
@@ -680,17 +744,22 @@ test_meta_and_record(void **state)
 	assert_string_equal(f.oid, C2);
 	{
 		int exists = 0;
-		assert_int_equal(store_repo_exists(&(struct store_view){ t }, REPO_MODEL, "ruv/ruvltra",
-						   &exists), GG_OK);
+		assert_int_equal(store_repo_exists(&(struct store_view){ t }, REPO_MODEL,
+						   "ruv/ruvltra", &exists),
+				 GG_OK);
 		assert_int_equal(exists, 1);
-		assert_int_equal(store_repo_exists(&(struct store_view){ t }, REPO_MODEL, "ruv/nope",
-						   &exists), GG_OK);
+		assert_int_equal(store_repo_exists(&(struct store_view){ t }, REPO_MODEL,
+						   "ruv/nope", &exists),
+				 GG_OK);
 		assert_int_equal(exists, 0);
 	}
 	index_txn_abort(t);
 	/* Pinning. */
 	assert_int_equal(store_pin(st, SHA_A, 1), GG_OK);
-	assert_int_equal(store_pin(st, "cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc", 1), GG_ENOENT);
+	assert_int_equal(
+		store_pin(st, "cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc",
+			  1),
+		GG_ENOENT);
 	{
 		struct index_blob b;
 		assert_int_equal(index_txn_begin(st->idx, 0, &t), GG_OK);
@@ -837,7 +906,8 @@ test_refused_upload_keeps_accepted_blob(void **state)
 	/* Published: a file names it. */
 	assert_int_equal(store_record_file(st, REPO_MODEL, "ruv/ruvltra",
 					   "1111111111111111111111111111111111111111", "x.gguf", 1,
-					   a.sha256, NULL, a.size), GG_OK);
+					   a.sha256, NULL, a.size),
+			 GG_OK);
 	u.state = STORE_JOB_DONE;
 	assert_int_equal(store_upload_put(st, 1, &u), GG_OK);
 	assert_int_equal(store_drop_unreferenced(st, a.sha256), GG_EEXIST);
@@ -865,12 +935,15 @@ commit_files(struct store *st, const char *commit, struct collect *out)
 	struct collect c;
 	memset(&c, 0, sizeof(c));
 	assert_int_equal(index_txn_begin(st->idx, 0, &t), GG_OK);
-	assert_int_equal(index_file_foreach(t, REPO_MODEL, "ruv/ruvltra", commit, NULL, collect_file, &c),
-			 GG_OK);
+	assert_int_equal(
+		index_file_foreach(t, REPO_MODEL, "ruv/ruvltra", commit, NULL, collect_file, &c),
+		GG_OK);
 	for (int i = 0; i < c.n; i++) {
 		struct index_file f;
 		char name[1100];
-		assert_int_equal(index_file_get(t, REPO_MODEL, "ruv/ruvltra", commit, c.names[i], &f), GG_OK);
+		assert_int_equal(
+			index_file_get(t, REPO_MODEL, "ruv/ruvltra", commit, c.names[i], &f),
+			GG_OK);
 		snprintf(name, sizeof(name), "%s=%.8s%s", c.names[i], f.sha256,
 			 (f.flags & INDEX_FILE_LFS) ? "+lfs" : "");
 		snprintf(c.names[i], sizeof(c.names[i]), "%s", name);
@@ -882,7 +955,8 @@ commit_files(struct store *st, const char *commit, struct collect *out)
 static void
 test_record_child_commit(void **state)
 {
-	static const char SHA_C[] = "cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc";
+	static const char SHA_C[] =
+		"cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc";
 	static const char C3[] = "3333333333333333333333333333333333333333";
 	static const char C4[] = "4444444444444444444444444444444444444444";
 	static const char C5[] = "5555555555555555555555555555555555555555";
@@ -897,12 +971,24 @@ test_record_child_commit(void **state)
 
 	assert_int_equal(store_open(dir, &st), GG_OK);
 	/* The parent, as a mirror knows it: five files, two under dir/. */
-	assert_int_equal(store_record_file(st, REPO_MODEL, "ruv/ruvltra", C1, "a.gguf", 1, SHA_A, NULL, 42), GG_OK);
-	assert_int_equal(store_record_file(st, REPO_MODEL, "ruv/ruvltra", C1, "c.json", 0, SHA_B, G1, 7), GG_OK);
-	assert_int_equal(store_record_file(st, REPO_MODEL, "ruv/ruvltra", C1, "dir/x.txt", 0, SHA_B, G1, 7), GG_OK);
-	assert_int_equal(store_record_file(st, REPO_MODEL, "ruv/ruvltra", C1, "dir/sub/y.txt", 0, SHA_B, G1, 7), GG_OK);
-	assert_int_equal(store_record_file(st, REPO_MODEL, "ruv/ruvltra", C1, "dirx.txt", 0, SHA_B, G1, 7), GG_OK);
-	assert_int_equal(store_record_file(st, REPO_MODEL, "ruv/ruvltra", C1, "keep.txt", 0, SHA_B, G1, 7), GG_OK);
+	assert_int_equal(
+		store_record_file(st, REPO_MODEL, "ruv/ruvltra", C1, "a.gguf", 1, SHA_A, NULL, 42),
+		GG_OK);
+	assert_int_equal(
+		store_record_file(st, REPO_MODEL, "ruv/ruvltra", C1, "c.json", 0, SHA_B, G1, 7),
+		GG_OK);
+	assert_int_equal(
+		store_record_file(st, REPO_MODEL, "ruv/ruvltra", C1, "dir/x.txt", 0, SHA_B, G1, 7),
+		GG_OK);
+	assert_int_equal(store_record_file(st, REPO_MODEL, "ruv/ruvltra", C1, "dir/sub/y.txt", 0,
+					   SHA_B, G1, 7),
+			 GG_OK);
+	assert_int_equal(
+		store_record_file(st, REPO_MODEL, "ruv/ruvltra", C1, "dirx.txt", 0, SHA_B, G1, 7),
+		GG_OK);
+	assert_int_equal(
+		store_record_file(st, REPO_MODEL, "ruv/ruvltra", C1, "keep.txt", 0, SHA_B, G1, 7),
+		GG_OK);
 
 	/* The child: one file added, one replaced, a file and a folder deleted. */
 	{
@@ -913,10 +999,12 @@ test_record_child_commit(void **state)
 			{ "keep.txt", STORE_CHANGE_DELETE_FILE, 0, NULL, NULL, 0 },
 			{ "dir/", STORE_CHANGE_DELETE_FOLDER, 0, NULL, NULL, 0 },
 		};
-		assert_int_equal(store_record_child_commit(st, REPO_MODEL, "ruv/ruvltra", C1, C3, "Upload", ch, 5),
+		assert_int_equal(store_record_child_commit(st, REPO_MODEL, "ruv/ruvltra", C1, C3,
+							   "Upload", ch, 5),
 				 GG_OK);
 		/* Twice is the same. */
-		assert_int_equal(store_record_child_commit(st, REPO_MODEL, "ruv/ruvltra", C1, C3, "Upload", ch, 5),
+		assert_int_equal(store_record_child_commit(st, REPO_MODEL, "ruv/ruvltra", C1, C3,
+							   "Upload", ch, 5),
 				 GG_OK);
 	}
 	commit_files(st, C3, &got);
@@ -934,7 +1022,8 @@ test_record_child_commit(void **state)
 	assert_string_equal(c.title, "Upload");
 	{
 		struct index_file f;
-		assert_int_equal(index_file_get(t, REPO_MODEL, "ruv/ruvltra", C3, "new.json", &f), GG_OK);
+		assert_int_equal(index_file_get(t, REPO_MODEL, "ruv/ruvltra", C3, "new.json", &f),
+				 GG_OK);
 		assert_string_equal(f.oid, C2);
 		assert_int_equal(f.size, 9);
 	}
@@ -947,10 +1036,14 @@ test_record_child_commit(void **state)
 
 	/* A commit a mirror saw first (no parent) gets its parent and tree;
 	 * what was recorded under it stays. */
-	assert_int_equal(store_record_file(st, REPO_MODEL, "ruv/ruvltra", C4, "seen.txt", 0, SHA_B, G1, 7), GG_OK);
+	assert_int_equal(
+		store_record_file(st, REPO_MODEL, "ruv/ruvltra", C4, "seen.txt", 0, SHA_B, G1, 7),
+		GG_OK);
 	{
-		const struct store_change ch[] = { { "keep.txt", STORE_CHANGE_DELETE_FILE, 0, NULL, NULL, 0 } };
-		assert_int_equal(store_record_child_commit(st, REPO_MODEL, "ruv/ruvltra", C1, C4, "Delete", ch, 1),
+		const struct store_change ch[] = { { "keep.txt", STORE_CHANGE_DELETE_FILE, 0, NULL,
+						     NULL, 0 } };
+		assert_int_equal(store_record_child_commit(st, REPO_MODEL, "ruv/ruvltra", C1, C4,
+							   "Delete", ch, 1),
 				 GG_OK);
 	}
 	commit_files(st, C4, &got);
@@ -963,8 +1056,11 @@ test_record_child_commit(void **state)
 
 	/* No parent known: only the changes. */
 	{
-		const struct store_change ch[] = { { "only.json", STORE_CHANGE_ADD, 0, SHA_C, C2, 9 } };
-		assert_int_equal(store_record_child_commit(st, REPO_MODEL, "ruv/ruvltra", "", C5, "x", ch, 1), GG_OK);
+		const struct store_change ch[] = { { "only.json", STORE_CHANGE_ADD, 0, SHA_C, C2,
+						     9 } };
+		assert_int_equal(store_record_child_commit(st, REPO_MODEL, "ruv/ruvltra", "", C5,
+							   "x", ch, 1),
+				 GG_OK);
 	}
 	commit_files(st, C5, &got);
 	assert_int_equal(got.n, 1);
@@ -972,19 +1068,28 @@ test_record_child_commit(void **state)
 
 	/* Malformed input changes nothing. */
 	{
-		const struct store_change ok[] = { { "n.json", STORE_CHANGE_ADD, 0, SHA_C, C2, 9 } };
-		const struct store_change nogit[] = { { "n.json", STORE_CHANGE_ADD, 0, SHA_C, NULL, 9 } };
-		const struct store_change badpath[] = { { "../n.json", STORE_CHANGE_ADD, 0, SHA_C, C2, 9 } };
-		const struct store_change badsha[] = { { "n.json", STORE_CHANGE_ADD, 1, "abc", NULL, 9 } };
-		assert_int_equal(store_record_child_commit(st, REPO_MODEL, "ruv/ruvltra", C1, "main", "x", ok, 1),
+		const struct store_change ok[] = { { "n.json", STORE_CHANGE_ADD, 0, SHA_C, C2,
+						     9 } };
+		const struct store_change nogit[] = { { "n.json", STORE_CHANGE_ADD, 0, SHA_C, NULL,
+							9 } };
+		const struct store_change badpath[] = { { "../n.json", STORE_CHANGE_ADD, 0, SHA_C,
+							  C2, 9 } };
+		const struct store_change badsha[] = { { "n.json", STORE_CHANGE_ADD, 1, "abc", NULL,
+							 9 } };
+		assert_int_equal(store_record_child_commit(st, REPO_MODEL, "ruv/ruvltra", C1,
+							   "main", "x", ok, 1),
 				 GG_EINVAL);
-		assert_int_equal(store_record_child_commit(st, REPO_MODEL, "ruv/ruvltra", "abc", C5, "x", ok, 1),
+		assert_int_equal(store_record_child_commit(st, REPO_MODEL, "ruv/ruvltra", "abc", C5,
+							   "x", ok, 1),
 				 GG_EINVAL);
-		assert_int_equal(store_record_child_commit(st, REPO_MODEL, "ruv/ruvltra", C1, C5, "x", nogit, 1),
+		assert_int_equal(store_record_child_commit(st, REPO_MODEL, "ruv/ruvltra", C1, C5,
+							   "x", nogit, 1),
 				 GG_EINVAL);
-		assert_int_equal(store_record_child_commit(st, REPO_MODEL, "ruv/ruvltra", C1, C5, "x", badpath, 1),
+		assert_int_equal(store_record_child_commit(st, REPO_MODEL, "ruv/ruvltra", C1, C5,
+							   "x", badpath, 1),
 				 GG_EINVAL);
-		assert_int_equal(store_record_child_commit(st, REPO_MODEL, "ruv/ruvltra", C1, C5, "x", badsha, 1),
+		assert_int_equal(store_record_child_commit(st, REPO_MODEL, "ruv/ruvltra", C1, C5,
+							   "x", badsha, 1),
 				 GG_EINVAL);
 	}
 	commit_files(st, C5, &got);

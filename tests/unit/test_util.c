@@ -114,9 +114,9 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_parse_u64),     cmocka_unit_test(test_hex),
-		cmocka_unit_test(test_buf_limits),    cmocka_unit_test(test_snprintf_checked),
-		cmocka_unit_test(test_ct_equal),      cmocka_unit_test(test_strerror),
+		cmocka_unit_test(test_parse_u64),  cmocka_unit_test(test_hex),
+		cmocka_unit_test(test_buf_limits), cmocka_unit_test(test_snprintf_checked),
+		cmocka_unit_test(test_ct_equal),   cmocka_unit_test(test_strerror),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
