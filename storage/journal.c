@@ -16,10 +16,9 @@
 #include <cjson/cJSON.h>
 
 #include "journal.h"
+#include "json.h"
 #include "log.h"
 #include "util.h"
-
-#define JSON_MAX_EXACT ((double)(UINT64_C(1) << 53))
 
 static void
 copy(char *dst, size_t n, const char *src)
@@ -167,21 +166,16 @@ get_str(const cJSON *o, const char *key, char *dst, size_t n)
 	return GG_OK;
 }
 
-/* A number member as an integer in [0, 2^53]; absent is 0. */
+/* A number member as an integer in [0, 2^53] (json_get_u64); absent is 0. */
 static int
 get_u64(const cJSON *o, const char *key, uint64_t *out)
 {
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-	*out = 0;
-	if (v == NULL)
+	int r = json_get_u64(o, key, JSON_MAX_EXACT_INT, out);
+	if (r == GG_ENOENT) {
+		*out = 0;
 		return GG_OK;
-	/* In range first (NaN fails both tests), then integral: the cast is
-	 * defined once the value is known to fit. */
-	if (!cJSON_IsNumber(v) || !(v->valuedouble >= 0 && v->valuedouble <= JSON_MAX_EXACT) ||
-	    (double)(uint64_t)v->valuedouble != v->valuedouble)
-		return GG_ECORRUPT;
-	*out = (uint64_t)v->valuedouble;
-	return GG_OK;
+	}
+	return r == GG_OK ? GG_OK : GG_ECORRUPT;
 }
 
 static int
