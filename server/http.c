@@ -247,9 +247,9 @@ header_safe(char *s)
 			*s = ' ';
 }
 
-enum MHD_Result
-http_error(struct req *r, unsigned status, const char *code, const char *message,
-	   const char *commit)
+/* The Hub's error response (see http_error), for the caller to queue. */
+static struct MHD_Response *
+error_response(const char *code, const char *message, const char *commit)
 {
 	struct MHD_Response *resp;
 	cJSON *o = cJSON_CreateObject();
@@ -272,8 +272,15 @@ http_error(struct req *r, unsigned status, const char *code, const char *message
 	MHD_add_response_header(resp, "X-Error-Message", msg);
 	if (commit != NULL)
 		MHD_add_response_header(resp, "X-Repo-Commit", commit);
+	return resp;
+}
+
+enum MHD_Result
+http_error(struct req *r, unsigned status, const char *code, const char *message,
+	   const char *commit)
+{
 	log_debug("%s %s -> %u %s", r->method, r->raw_uri, status, message);
-	return http_queue(r, status, resp);
+	return http_queue(r, status, error_response(code, message, commit));
 }
 
 unsigned
@@ -433,6 +440,15 @@ http_query_foreach(struct req *r, const char *name, void (*cb)(void *ctx, const 
 }
 
 void
+http_set_sink(struct req *r, void *sink, int (*data)(struct req *r, const char *data, size_t n),
+	      void (*free_sink)(void *sink))
+{
+	r->sink = sink;
+	r->sink_data = data;
+	r->sink_free = free_sink;
+}
+
+void
 http_form_foreach(const char *body, size_t len, const char *name,
 		  void (*cb)(void *ctx, const char *value), void *ctx)
 {
@@ -580,20 +596,8 @@ method_not_allowed(struct req *r, unsigned methods)
 				     : "?",
 			     allow) != GG_OK)
 		msg[0] = '\0';
-	{
-		cJSON *o_ = cJSON_CreateObject();
-		char *json;
-		cJSON_AddStringToObject(o_, "error", msg);
-		json = cJSON_PrintUnformatted(o_);
-		cJSON_Delete(o_);
-		if (json == NULL)
-			log_fatalx("cJSON_PrintUnformatted() failed: out of memory");
-		resp = http_response_buffer(strlen(json), json, MHD_RESPMEM_MUST_FREE);
-	}
+	resp = error_response("MethodNotAllowed", msg, NULL);
 	MHD_add_response_header(resp, "Allow", allow);
-	MHD_add_response_header(resp, "Content-Type", "application/json; charset=utf-8");
-	MHD_add_response_header(resp, "X-Error-Code", "MethodNotAllowed");
-	MHD_add_response_header(resp, "X-Error-Message", msg);
 	return http_queue(r, MHD_HTTP_METHOD_NOT_ALLOWED, resp);
 }
 

@@ -150,6 +150,15 @@ void server_stop(struct server *srv);
 
 /* --- helpers for handlers --------------------------------------------------- */
 
+/*
+ * A BODY_STREAM route's begin() installs where the body goes: data() for
+ * each chunk (its error is sticky in the sink; the end() answers it),
+ * free_sink(sink) when the request ends, however it ends.
+ */
+void http_set_sink(struct req *r, void *sink,
+		   int (*data)(struct req *r, const char *data, size_t n),
+		   void (*free_sink)(void *sink));
+
 /* 1 if the client connected from 127.0.0.0/8 or ::1. */
 int http_client_is_loopback(struct req *r);
 

@@ -222,9 +222,7 @@ lfs_begin(struct req *r, enum MHD_Result *res)
 		s->expect = GG_MAX_BODY_BYTES; /* the completion's JSON */
 		break;
 	}
-	r->sink = s;
-	r->sink_data = sink_data;
-	r->sink_free = sink_free;
+	http_set_sink(r, s, sink_data, sink_free);
 	return GG_OK;
 }
 

@@ -101,9 +101,7 @@ upload_begin(struct req *r, enum MHD_Result *res)
 		*res = http_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, NULL, "Cannot stage", NULL);
 		return GG_EIO;
 	}
-	r->sink = s;
-	r->sink_data = sink_data;
-	r->sink_free = sink_free;
+	http_set_sink(r, s, sink_data, sink_free);
 	return GG_OK;
 }
 
