@@ -177,6 +177,7 @@ enum MHD_Result
 http_queue(struct req *r, unsigned status, struct MHD_Response *resp)
 {
 	enum MHD_Result ret;
+	r->answered = 1;
 	http_common_headers(resp);
 	ret = MHD_queue_response(r->conn, status, resp);
 	MHD_destroy_response(resp);
@@ -663,6 +664,12 @@ access_cb(void *cls, struct MHD_Connection *con, const char *url, const char *me
 	case 2: return r->async_finish(r);
 	case 1: return MHD_YES; /* a spurious call while suspended */
 	default: break;
+	}
+	if (r->answered) {
+		/* Answered at the first call (an error): whatever body libmicrohttpd
+		 * still hands over is discarded, and no handler runs. */
+		*upload_data_size = 0;
+		return MHD_YES;
 	}
 	if (*upload_data_size != 0) {
 		if (r->sink != NULL)

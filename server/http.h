@@ -102,6 +102,7 @@ struct req {
 	struct buf body;
 	int body_too_big;
 	int started;
+	int answered; /* a response was queued (http_queue): nothing more to do */
 	/* A streamed request body (BODY_STREAM): each chunk goes to
 	 * sink_data instead of body; sink_free releases it when the request
 	 * ends. */
