@@ -30,7 +30,7 @@ need_env
 # Nothing of the user's Hub configuration may reach the client under test.
 unset "${!HF_@}" HUGGING_FACE_HUB_TOKEN HUGGINGFACE_API_KEY TRANSFORMERS_OFFLINE
 
-plan 62
+plan 63
 
 REPO=ruv/ruvltra
 PY=/usr/bin/python3
@@ -613,6 +613,16 @@ hf final_pr h11 hf_hub_download_each "{\"downloads\": [
 	{\"repo_id\": \"$REPO\", \"filename\": \"$Q4\", \"revision\": \"refs/pr/2\"}]}"
 tpy "fake Hub stopped: the new PR's files (its own and its base's) download byte-exact at refs/pr/2, a ref ggufd learnt by publishing" final_pr \
 	'[x.get("sha256") for x in r] == [sha("pr2", "pr-file.json"), sha("pr2", "config.json"), sha("pr2", E["Q4"])]'
+
+# The branch and the tag created through ggufd (C) are served too.
+DEV=$(jpy "$RESP/py_refs2.json" '[b["target_commit"] for b in d["result"]["branches"] if b["name"] == "dev"][0]' 2>/dev/null)
+V2=$(jpy "$RESP/py_refs2.json" '[t["target_commit"] for t in d["result"]["tags"] if t["name"] == "v2.0"][0]' 2>/dev/null)
+c1=$(gcurl -D "$RESP/dev.h" -o "$DL/dev_cfg" -w '%{http_code}' "$BASE/$REPO/resolve/dev/config.json")
+c2=$(gcurl -D "$RESP/v2.h" -o "$DL/v2_cfg" -w '%{http_code}' "$BASE/$REPO/resolve/v2.0/config.json")
+result "fake Hub stopped: config.json at the branch dev and the tag v2.0 created through ggufd, at their commits" \
+	"$([ "$c1" = 200 ] && [ "$c2" = 200 ] && [ -n "$DEV" ] &&
+		[ "$(header X-Repo-Commit "$RESP/dev.h")" = "$DEV" ] && [ "$(header X-Repo-Commit "$RESP/v2.h")" = "$V2" ]; echo $?)" \
+	"dev $c1 ($DEV), v2.0 $c2 ($V2)" "$(cat "$RESP/dev.h" "$RESP/v2.h")"
 
 if grep -l 'Sanitizer' "$WORK"/ggufd.*.log >/dev/null 2>&1; then
 	diag "a sanitizer report is in ggufd's log:" "$(grep -h -A8 'Sanitizer' "$WORK"/ggufd.*.log | head -40)"
