@@ -90,7 +90,7 @@ count_suite() {
 CHECK_ARGS=()
 CHECK_WRAP=()
 run_suite() {
-  local name=$1; shift
+  local name=$1 t0=$SECONDS; shift
   say "suite: $name"
   build "$@"
   if ! ${CHECK_WRAP[@]+"${CHECK_WRAP[@]}"} make -j"$JOBS" check ${CHECK_ARGS[@]+"${CHECK_ARGS[@]}"} >/dev/null 2>&1; then
@@ -104,6 +104,7 @@ run_suite() {
   fi
   count_suite
   grep -E '^# (TOTAL|PASS|FAIL|ERROR|SKIP)' test-suite.log >&2 || true
+  say "$name: $((SECONDS - t0)) s (build included)"
 }
 
 # The TSan suite.  TSan does not stop at a report (halt_on_error=0) and
