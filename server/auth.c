@@ -20,11 +20,12 @@
 #include "store.h"
 #include "token.h"
 
+/* Queues the refusal; returns GG_EINVAL (auth_admit's "answered" code). */
 static int
 refuse(struct req *r, unsigned status, const char *code, const char *msg, enum MHD_Result *res)
 {
 	*res = http_error(r, status, code, msg, NULL);
-	return status == MHD_HTTP_UNAUTHORIZED ? GG_EINVAL : GG_EUNAVAIL;
+	return GG_EINVAL;
 }
 
 /* Checks the bearer; 0 with r->scope/token_name, GG_ENOENT if absent or
