@@ -2,7 +2,7 @@
  * admin.c: ggufd's own routes for operators and health checks.
  *
  *   GET  /healthz                 {"status":"ok"} while the index opens
- *   GET  /                        a short page (the dashboard's place)
+ *   GET  /api/ggufd/repos         the repos in the store and their refs
  *   POST /api/ggufd/pull          start filling the store from upstream
  *   GET  /api/ggufd/pull[/{id}]   the pull jobs
  *
@@ -31,19 +31,6 @@ admin_healthz(struct req *r)
 	if (store_ping(r->app->st) != GG_OK)
 		return http_error(r, MHD_HTTP_SERVICE_UNAVAILABLE, NULL, "index unavailable", NULL);
 	return http_json(r, MHD_HTTP_OK, xstrdup("{\"status\":\"ok\"}"));
-}
-
-enum MHD_Result
-admin_index(struct req *r)
-{
-	static const char page[] =
-		"<!doctype html><meta charset=utf-8><title>ggufd</title>"
-		"<h1>ggufd</h1><p>A local Hugging Face Hub mirror. Point clients at this "
-		"address with <code>HF_ENDPOINT</code>.</p>";
-	struct MHD_Response *resp =
-		http_response_buffer(sizeof(page) - 1, (void *)page, MHD_RESPMEM_PERSISTENT);
-	MHD_add_response_header(resp, "Content-Type", "text/html; charset=utf-8");
-	return http_queue(r, MHD_HTTP_OK, resp);
 }
 
 /* --- ggufd's own routes ----------------------------------------------------- */
@@ -129,4 +116,59 @@ admin_pull_job(struct req *r)
 	if (json == NULL)
 		return http_error(r, MHD_HTTP_NOT_FOUND, NULL, "No such job", NULL);
 	return http_json(r, MHD_HTTP_OK, json);
+}
+
+/* --- GET /api/ggufd/repos ------------------------------------------------------ */
+
+/*
+ *   [{"type":"model","id":"ruv/ruvltra","refs":{"main":"<40 hex>",...}}, ...]
+ * Every repo the store has a commit of, in key order, with its refs.
+ */
+struct repos_ctx {
+	struct store_view *v;
+	cJSON *arr;
+	cJSON *refs; /* of the repo being listed */
+};
+
+static int
+repo_ref_cb(void *ctx, const char *ref, const struct index_ref *rec)
+{
+	struct repos_ctx *c = ctx;
+	cJSON_AddStringToObject(c->refs, ref, rec->commit);
+	return 0;
+}
+
+static int
+repo_cb(void *ctx, enum repo_type type, const char *repo)
+{
+	struct repos_ctx *c = ctx;
+	cJSON *o = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(o, "type", index_type_name(type));
+	cJSON_AddStringToObject(o, "id", repo);
+	c->refs = cJSON_AddObjectToObject(o, "refs");
+	cJSON_AddItemToArray(c->arr, o);
+	return store_view_refs(c->v, type, repo, repo_ref_cb, c);
+}
+
+enum MHD_Result
+admin_repos(struct req *r)
+{
+	struct store_view v;
+	struct repos_ctx c = { &v, cJSON_CreateArray(), NULL };
+	char *txt;
+	int rc = store_view_begin(r->app->st, &v);
+
+	if (rc == GG_OK)
+		rc = store_view_repos(&v, repo_cb, &c);
+	store_view_end(&v);
+	if (rc != GG_OK) {
+		cJSON_Delete(c.arr);
+		return http_error_from(r, rc, "listing the store");
+	}
+	txt = cJSON_PrintUnformatted(c.arr);
+	cJSON_Delete(c.arr);
+	if (txt == NULL)
+		log_fatalx("cJSON_PrintUnformatted() failed: out of memory");
+	return http_json(r, MHD_HTTP_OK, txt);
 }

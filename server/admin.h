@@ -8,8 +8,8 @@
 
 /* GET|HEAD /healthz */
 enum MHD_Result admin_healthz(struct req *r);
-/* GET|HEAD / */
-enum MHD_Result admin_index(struct req *r);
+/* GET|HEAD /api/ggufd/repos: the repos in the store and their refs */
+enum MHD_Result admin_repos(struct req *r);
 /* GET|HEAD|POST /api/ggufd/pull: list, or start a pull (JSON body) */
 enum MHD_Result admin_pull(struct req *r);
 /* GET|HEAD /api/ggufd/pull/{id} */

@@ -492,6 +492,13 @@ parse_ggufd(const struct segs *sp, struct route *r)
 	if (sp->n < 3)
 		goto done;
 	what = &sp->s[2];
+	if (seg_is(what, "repos")) {
+		if (sp->n == 3) {
+			r->kind = ROUTE_GGUFD_REPOS;
+			err = GG_OK;
+		}
+		goto done;
+	}
 	if (seg_is(what, "pull") || seg_is(what, "uploads")) {
 		int pull = seg_is(what, "pull");
 		if (sp->n == 3) {
@@ -578,6 +585,15 @@ route_parse(const char *path, size_t len, struct route *out)
 	if (err != GG_OK)
 		goto done;
 
+	if (sp.n == 2 && !sp.trailing && seg_is(&sp.s[0], "ui")) {
+		/* A dashboard file: one segment of [A-Za-z0-9._-], not "." or "..". */
+		err = decode_repo(&sp.s[1], 1, r.path, sizeof(r.path));
+		if (err == GG_OK) {
+			r.kind = ROUTE_UI;
+			r.has_path = 1;
+		}
+		goto done;
+	}
 	if (sp.n == 1 && !sp.trailing && seg_is(&sp.s[0], "healthz")) {
 		r.kind = ROUTE_HEALTHZ;
 		err = GG_OK;

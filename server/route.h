@@ -28,6 +28,8 @@
  *
  * ggufd's own routes, parsed here like the Hub's (no prefix matching
  * anywhere else):
+ *   /ui/{name}                                   ROUTE_UI (path = name)
+ *   /api/ggufd/repos                             ROUTE_GGUFD_REPOS
  *   /api/ggufd/pull                              ROUTE_GGUFD_PULL
  *   /api/ggufd/pull/{id}                         ROUTE_GGUFD_PULL_JOB (id)
  *   /api/ggufd/uploads                           ROUTE_GGUFD_UPLOADS
@@ -87,6 +89,8 @@ enum route_kind {
 	ROUTE_LFS_OBJECT,       /* PUT /_ggufd/lfs/{oid} */
 	ROUTE_LFS_PART,         /* PUT /_ggufd/lfs/{oid}/part/{n} */
 	ROUTE_LFS_COMPLETE,     /* POST /_ggufd/lfs/{oid}/complete */
+	ROUTE_UI,               /* GET /ui/{name}: the dashboard's files */
+	ROUTE_GGUFD_REPOS,      /* GET /api/ggufd/repos */
 	ROUTE_NKINDS            /* keep last: the size of the route table */
 };
 

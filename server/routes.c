@@ -21,6 +21,7 @@
 #include "gg_limits.h"
 #include "resolve.h"
 #include "routes.h"
+#include "ui.h"
 #include "upload.h"
 #include "uploadq.h"
 
@@ -34,7 +35,9 @@
 
 const struct route_entry routes_table[ROUTE_NKINDS] = {
 	/* Mirror and registry: public, unless reads need a token. */
-	READ(ROUTE_INDEX, SCOPE_PUBLIC, 0, admin_index),
+	READ(ROUTE_INDEX, SCOPE_PUBLIC, 0, ui_handle),
+	READ(ROUTE_UI, SCOPE_NONE, 0, ui_handle),
+	READ(ROUTE_GGUFD_REPOS, SCOPE_PUBLIC, 0, admin_repos),
 	READ(ROUTE_RESOLVE, SCOPE_PUBLIC, 0, resolve_handle),
 	READ(ROUTE_RAW, SCOPE_PUBLIC, 0, resolve_handle),
 	READ(ROUTE_API_INFO, SCOPE_PUBLIC, 0, api_info),

@@ -1944,6 +1944,70 @@ test_route_table(void **state)
 	}
 }
 
+/*
+ * The dashboard: "/" and the /ui/ files are served from memory with a strong ETag
+ * (304 on If-None-Match), gzip for clients that take it, and a strict
+ * Content-Security-Policy; /api/ggufd/repos lists the store.
+ */
+static void
+test_dashboard(void **state)
+{
+	struct resp r;
+	char etag[128], inm[160];
+	const char *h;
+	(void)state;
+
+	get(&r, "/");
+	assert_status(&r, 200);
+	assert_non_null(strstr(hdr_get(&r, "Content-Type"), "text/html"));
+	h = hdr_get(&r, "Content-Security-Policy");
+	assert_non_null(h);
+	assert_non_null(strstr(h, "script-src 'self'"));
+	assert_null(strstr(h, "unsafe-inline"));
+	assert_hdr(&r, "X-Content-Type-Options", "nosniff");
+	assert_non_null(strstr((char *)r.body, "/ui/app.js"));
+	h = hdr_get(&r, "ETag");
+	assert_non_null(h);
+	assert_int_equal(strlen(h), 66); /* "<64 hex>" */
+	FMT(etag, "%s", h);
+	resp_free(&r);
+
+	FMT(inm, "If-None-Match: %s", etag);
+	{
+		const char *hdrs[] = { inm, NULL };
+		req(&r, "GET", "/", hdrs, NULL, 0);
+		assert_status(&r, 304);
+		assert_int_equal(r.blen, 0);
+		resp_free(&r);
+	}
+	{
+		const char *hdrs[] = { "Accept-Encoding: gzip", NULL };
+		req(&r, "GET", "/ui/app.js", hdrs, NULL, 0);
+		assert_status(&r, 200);
+		assert_hdr(&r, "Content-Encoding", "gzip");
+		assert_true(r.blen > 2 && r.body[0] == 0x1f && r.body[1] == 0x8b);
+		assert_non_null(strstr(hdr_get(&r, "Content-Type"), "javascript"));
+		resp_free(&r);
+	}
+	get(&r, "/ui/app.css");
+	assert_status(&r, 200);
+	assert_null(hdr_get(&r, "Content-Encoding"));
+	assert_non_null(strstr(hdr_get(&r, "Content-Type"), "text/css"));
+	resp_free(&r);
+	get(&r, "/ui/nope.js");
+	assert_status(&r, 404);
+	resp_free(&r);
+	get(&r, "/ui/%2e%2e");
+	assert_status(&r, 400);
+	resp_free(&r);
+
+	get(&r, "/api/ggufd/repos");
+	assert_status(&r, 200);
+	assert_non_null(strstr((char *)r.body, "\"id\":\"" REPO "\""));
+	assert_non_null(strstr((char *)r.body, "\"main\":\""));
+	resp_free(&r);
+}
+
 static void
 test_bad_paths(void **state)
 {
@@ -2509,6 +2573,7 @@ main(void)
 		cmocka_unit_test(test_repo_not_found),
 		cmocka_unit_test(test_method_not_allowed),
 		cmocka_unit_test(test_route_table),
+		cmocka_unit_test(test_dashboard),
 		cmocka_unit_test(test_bad_paths),
 		cmocka_unit_test(test_long_url),
 		cmocka_unit_test(test_big_header),

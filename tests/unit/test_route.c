@@ -317,6 +317,8 @@ test_own_routes(void **state)
 {
 	static const struct own_case cases[] = {
 		{ "/api/ggufd/pull", ROUTE_GGUFD_PULL, 0, NULL, "", NULL },
+		{ "/api/ggufd/repos", ROUTE_GGUFD_REPOS, 0, NULL, "", NULL },
+		{ "/ui/app.js", ROUTE_UI, 0, NULL, "", "app.js" },
 		{ "/api/ggufd/pull/7", ROUTE_GGUFD_PULL_JOB, 7, NULL, "", NULL },
 		{ "/api/ggufd/pull/1073741824", ROUTE_GGUFD_PULL_JOB, 1ull << 30, NULL, "", NULL },
 		{ "/api/ggufd/uploads", ROUTE_GGUFD_UPLOADS, 0, NULL, "", NULL },
@@ -334,6 +336,13 @@ test_own_routes(void **state)
 		{ "/api/ggufd", GG_ENOENT },
 		{ "/api/ggufd/nope", GG_ENOENT },
 		{ "/api/ggufd/pulls", GG_ENOENT },
+		{ "/api/ggufd/repos/x", GG_ENOENT },
+		{ "/ui", GG_ENOENT },
+		{ "/ui/a/b.js", GG_ENOENT },
+		{ "/ui/..", GG_EINVAL },
+		{ "/ui/%2e%2e", GG_EINVAL },
+		{ "/ui/a%2Fb", GG_EINVAL },
+		{ "/ui/app.js/", GG_ENOENT },
 		{ "/api/ggufd/pull/1/x", GG_ENOENT },
 		{ "/api/ggufd/uploads/1/x", GG_ENOENT },
 		{ "/api/ggufd/pull/0", GG_EINVAL },

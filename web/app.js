@@ -1,0 +1,162 @@
+// ggufd dashboard: plain JS, no framework, served by ggufd itself (strict
+// CSP: no inline script).  Every view reads the same JSON routes scripts
+// use; data is put in the page with textContent only, never as HTML.
+'use strict';
+
+const PAGE = 100;
+const state = { token: '', files: [], page: 0, repo: null };
+
+function $(id) { return document.getElementById(id); }
+
+function el(tag, text, cls) {
+	const e = document.createElement(tag);
+	if (text !== undefined && text !== null) e.textContent = String(text);
+	if (cls) e.className = cls;
+	return e;
+}
+
+function row(cells) {
+	const tr = document.createElement('tr');
+	for (const c of cells) tr.appendChild(c instanceof Node ? c : el('td', c));
+	return tr;
+}
+
+function human(n) {
+	const u = ['B', 'KB', 'MB', 'GB', 'TB'];
+	let i = 0;
+	while (n >= 1000 && i < u.length - 1) { n /= 1000; i++; }
+	return (i ? n.toFixed(1) : String(n)) + ' ' + u[i];
+}
+
+function showError(msg) {
+	const e = $('error');
+	e.textContent = msg || '';
+	e.hidden = !msg;
+}
+
+async function getJSON(url) {
+	const headers = {};
+	if (state.token) headers.Authorization = 'Bearer ' + state.token;
+	const r = await fetch(url, { headers });
+	if (!r.ok) {
+		const why = r.headers.get('X-Error-Message') || r.statusText;
+		throw new Error(url + ': ' + r.status + ' ' + why);
+	}
+	return r.json();
+}
+
+function copyButton(text) {
+	const b = el('button', 'copy', 'copy');
+	b.type = 'button';
+	b.addEventListener('click', () => navigator.clipboard && navigator.clipboard.writeText(text));
+	return b;
+}
+
+async function showStore(repo) {
+	const tbody = $('repos').tBodies[0];
+	tbody.replaceChildren();
+	const repos = await getJSON('/api/ggufd/repos');
+	for (const r of repos) {
+		const a = el('a', r.id);
+		a.href = '#store/' + (r.type === 'model' ? '' : r.type + 's/') + r.id;
+		const td = el('td');
+		td.appendChild(a);
+		tbody.appendChild(row([td, r.type, Object.keys(r.refs).join(', ')]));
+	}
+	$('repo').hidden = !repo;
+	if (repo) await showRepo(repo);
+}
+
+async function showRepo(repo) {
+	state.repo = repo;
+	$('repo-title').textContent = repo;
+	const api = repo.startsWith('datasets/') || repo.startsWith('spaces/')
+		? repo.replace(/^(datasets|spaces)\//, '$1/') : 'models/' + repo;
+	let url = '/api/' + api + '/tree/main?recursive=true&expand=true';
+	const all = [];
+	for (let n = 0; url && n < 1000; n++) {
+		const headers = state.token ? { Authorization: 'Bearer ' + state.token } : {};
+		const r = await fetch(url, { headers });
+		if (!r.ok) throw new Error(url + ': ' + r.status);
+		for (const e of await r.json()) if (e.type === 'file') all.push(e);
+		const link = r.headers.get('Link') || '';
+		const m = link.match(/<([^>]+)>;\s*rel="next"/);
+		url = m ? m[1] : null;
+	}
+	state.files = all;
+	state.page = 0;
+	renderFiles();
+	const base = location.origin;
+	$('howto').textContent =
+		'HF_ENDPOINT=' + base + ' huggingface-cli download ' + repo + '\n' +
+		'MODEL_ENDPOINT=' + base + ' llama-cli -hf ' + repo + '\n' +
+		'curl -LO ' + base + '/' + repo + '/resolve/main/<file>';
+}
+
+function renderFiles() {
+	const q = $('file-filter').value.toLowerCase();
+	const shown = state.files.filter((f) => f.path.toLowerCase().includes(q));
+	const pages = Math.max(1, Math.ceil(shown.length / PAGE));
+	state.page = Math.min(state.page, pages - 1);
+	const tbody = $('files').tBodies[0];
+	tbody.replaceChildren();
+	for (const f of shown.slice(state.page * PAGE, (state.page + 1) * PAGE)) {
+		const sha = f.lfs ? f.lfs.oid : '';
+		const url = location.origin + '/' + state.repo + '/resolve/main/' +
+			f.path.split('/').map(encodeURIComponent).join('/');
+		const shaCell = el('td', sha ? sha.slice(0, 12) + '...' : '', 'mono');
+		if (sha) shaCell.appendChild(copyButton(sha));
+		const dl = el('td');
+		const a = el('a', 'resolve');
+		a.href = url;
+		dl.appendChild(a);
+		dl.appendChild(copyButton(url));
+		tbody.appendChild(row([el('td', f.path, 'mono'), el('td', human(f.size), 'num'), shaCell, dl]));
+	}
+	$('page').textContent = (state.page + 1) + ' / ' + pages + ' (' + shown.length + ' files)';
+}
+
+async function showUploads() {
+	const tbody = $('uploads').tBodies[0];
+	tbody.replaceChildren();
+	const jobs = await getJSON('/api/ggufd/uploads');
+	for (const j of jobs.slice().reverse())
+		tbody.appendChild(row([el('td', j.id, 'num'), j.state, j.by, j.repo,
+			j.files.map((f) => f.path).join(', '), el('td', j.commit || '', 'mono'), j.error || '']));
+}
+
+async function showPulls() {
+	const tbody = $('pulls').tBodies[0];
+	tbody.replaceChildren();
+	const jobs = await getJSON('/api/ggufd/pull');
+	for (const j of jobs)
+		tbody.appendChild(row([el('td', j.id, 'num'), j.repo, j.state,
+			(j.fetched || 0) + ' fetched, ' + (j.skipped || 0) + ' kept, ' + (j.failed || 0) + ' failed']));
+}
+
+async function route() {
+	const hash = decodeURIComponent(location.hash.replace(/^#/, '')) || 'store';
+	const [view, ...rest] = hash.split('/');
+	for (const s of document.querySelectorAll('main > section'))
+		s.hidden = s.id !== 'view-' + view;
+	for (const a of document.querySelectorAll('header nav a'))
+		a.classList.toggle('active', a.dataset.view === view);
+	showError('');
+	try {
+		if (view === 'store') await showStore(rest.join('/'));
+		else if (view === 'uploads') await showUploads();
+		else if (view === 'pulls') await showPulls();
+	} catch (e) {
+		showError(e.message);
+	}
+}
+
+document.addEventListener('DOMContentLoaded', () => {
+	$('endpoint').textContent = location.origin;
+	$('token').addEventListener('change', (e) => { state.token = e.target.value.trim(); route(); });
+	$('file-filter').addEventListener('input', () => { state.page = 0; renderFiles(); });
+	$('prev').addEventListener('click', () => { if (state.page > 0) { state.page--; renderFiles(); } });
+	$('next').addEventListener('click', () => { state.page++; renderFiles(); });
+	window.addEventListener('hashchange', route);
+	route();
+});
