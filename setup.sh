@@ -31,8 +31,9 @@ SUITES=${SUITES:-lint werror asan tsan fuzz}
 LINT_PENDING=${LINT_PENDING-}
 # What runs under ThreadSanitizer: the unit tests and the integration tests
 # where many threads share a fetch (single-flight with many readers, kill
-# and resume, a stop mid-fetch).  make expands $(UNIT_TESTS) itself.
-TSAN_TESTS=${TSAN_TESTS:-'$(UNIT_TESTS) tests/integration/mirror.sh tests/integration/faults.sh'}
+# and resume, a stop mid-fetch), and the gateway (uploads published on a
+# worker thread while the connection waits).  make expands $(UNIT_TESTS).
+TSAN_TESTS=${TSAN_TESTS:-'$(UNIT_TESTS) tests/integration/mirror.sh tests/integration/faults.sh tests/integration/gateway.sh'}
 JOBS=$(nproc 2>/dev/null || echo 2)
 
 say() { printf '==> %s\n' "$*" >&2; }
