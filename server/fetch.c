@@ -44,6 +44,7 @@
 #include "blob.h"
 #include "fetch.h"
 #include "log.h"
+#include "stats.h"
 #include "route.h"
 #include "util.h"
 
@@ -221,6 +222,7 @@ body_cb(void *ctx, const void *data, size_t n, long status)
 		log_warnx("fetch %s: writing the partial failed: %s", f->spec.key, gg_strerror(r));
 		return 1;
 	}
+	stats_fetch_bytes(n);
 	pthread_mutex_lock(&f->mu);
 	f->landed = blob_partial_length(f->part);
 	if (f->waiters != NULL &&
@@ -254,6 +256,7 @@ finish(struct fetch *f, int ok, const char *why)
 			break;
 		}
 	}
+	stats_fetch_ended(ok);
 	pthread_mutex_lock(&f->mu);
 	f->state = ok ? FETCH_DONE : FETCH_FAILED;
 	wake_all(f);
@@ -394,6 +397,7 @@ fetcher_join(struct fetcher *fm, const struct fetch_spec *spec, struct fetch **o
 	f->landed = have;
 	f->refs = 2; /* the caller and the thread */
 	f->state = FETCH_RUNNING;
+	stats_fetch_started();
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	if (pthread_create(&tid, &attr, fetch_thread, f) != 0) {
@@ -453,4 +457,21 @@ fetch_progress(struct fetch *f, uint64_t *landed)
 	st = f->state == FETCH_DONE ? 1 : f->state == FETCH_FAILED ? -1 : 0;
 	pthread_mutex_unlock(&f->mu);
 	return st;
+}
+
+void
+fetcher_gauges(struct fetcher *fm, uint64_t *fetches, uint64_t *readers)
+{
+	*fetches = *readers = 0;
+	if (fm == NULL)
+		return;
+	pthread_mutex_lock(&fm->mu);
+	for (struct fetch *f = fm->list; f != NULL; f = f->next) {
+		(*fetches)++;
+		pthread_mutex_lock(&f->mu);
+		/* One reference is the fetch thread's; the rest are readers. */
+		*readers += f->refs > 1 ? (uint64_t)(f->refs - 1) : 0;
+		pthread_mutex_unlock(&f->mu);
+	}
+	pthread_mutex_unlock(&fm->mu);
 }

@@ -91,4 +91,8 @@ enum fetch_avail fetch_poll(struct fetch *f, int *gen, uint64_t pos, uint64_t en
  * and indexed), -1 failed. */
 int fetch_progress(struct fetch *f, uint64_t *landed);
 
+/* Fetches in flight and the references clients hold on them (for
+ * metrics).  fm may be NULL (no upstream): both 0. */
+void fetcher_gauges(struct fetcher *fm, uint64_t *fetches, uint64_t *readers);
+
 #endif

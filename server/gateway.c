@@ -38,6 +38,7 @@
 #include "huberr.h"
 #include "json.h"
 #include "log.h"
+#include "stats.h"
 #include "store.h"
 #include "token.h"
 
@@ -97,6 +98,7 @@ gateway_repo_allowed(struct req *r, struct gateway *gw, enum repo_type type, con
 enum MHD_Result
 gateway_policy_refuse(struct req *r, int rc, const char *why)
 {
+	stats_upload(STATS_UPLOAD_POLICY);
 	return http_error(r, http_status_for_error(rc), "PolicyViolation", why, NULL);
 }
 

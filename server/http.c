@@ -43,6 +43,7 @@
 #include "http.h"
 #include "gg_limits.h"
 #include "log.h"
+#include "stats.h"
 #include "util.h"
 
 struct server {
@@ -178,6 +179,7 @@ http_queue(struct req *r, unsigned status, struct MHD_Response *resp)
 {
 	enum MHD_Result ret;
 	r->answered = 1;
+	r->status = status;
 	http_common_headers(resp);
 	ret = MHD_queue_response(r->conn, status, resp);
 	MHD_destroy_response(resp);
@@ -506,6 +508,7 @@ uri_log_cb(void *cls, const char *uri, struct MHD_Connection *con)
 
 	r->srv = cls;
 	r->app = r->srv->app;
+	r->t0_us = now_us();
 	r->conn = con;
 	r->raw_uri = xstrdup(uri ? uri : "");
 	q = strchr(r->raw_uri, '?');
@@ -529,6 +532,7 @@ completed_cb(void *cls, struct MHD_Connection *con, void **req_cls,
 	(void)toe;
 	if (r == NULL)
 		return;
+	stats_request(r->route.kind, r->status, now_us() - r->t0_us);
 	if (r->sink != NULL && r->sink_free != NULL)
 		r->sink_free(r->sink);
 	if (r->async_ctx != NULL && r->async_free != NULL)

@@ -102,7 +102,9 @@ struct req {
 	struct buf body;
 	int body_too_big;
 	int started;
-	int answered; /* a response was queued (http_queue): nothing more to do */
+	int answered;    /* a response was queued (http_queue): nothing more to do */
+	unsigned status; /* the status queued (0: none yet) */
+	uint64_t t0_us;  /* when the request line arrived (now_us) */
 	/* A streamed request body (BODY_STREAM): each chunk goes to
 	 * sink_data instead of body; sink_free releases it when the request
 	 * ends. */

@@ -37,6 +37,7 @@
 #include "log.h"
 #include "range.h"
 #include "resolve.h"
+#include "stats.h"
 
 struct multipart {
 	int fd;
@@ -272,6 +273,8 @@ serve_file(struct req *r, const struct identity *id, uint64_t size, int fd, stru
 		snprintf(ct, sizeof(ct), "multipart/byteranges; boundary=%s", boundary);
 		MHD_add_response_header(resp, "Content-Type", ct);
 		add_identity(resp, id, size);
+		if (!r->is_head)
+			stats_served(STATS_STORE, total);
 		return http_queue(r, MHD_HTTP_PARTIAL_CONTENT, resp);
 	}
 	{
@@ -316,6 +319,8 @@ serve_file(struct req *r, const struct identity *id, uint64_t size, int fd, stru
 			status = MHD_HTTP_OK;
 		}
 		MHD_add_response_header(resp, "Content-Type", ctype);
+		if (!r->is_head && (stored || f != NULL))
+			stats_served(stored ? STATS_STORE : STATS_FETCH, len);
 	}
 	add_identity(resp, id, size);
 	return http_queue(r, status, resp);

@@ -594,6 +594,11 @@ route_parse(const char *path, size_t len, struct route *out)
 		}
 		goto done;
 	}
+	if (sp.n == 1 && !sp.trailing && seg_is(&sp.s[0], "metrics")) {
+		r.kind = ROUTE_METRICS;
+		err = GG_OK;
+		goto done;
+	}
 	if (sp.n == 1 && !sp.trailing && seg_is(&sp.s[0], "healthz")) {
 		r.kind = ROUTE_HEALTHZ;
 		err = GG_OK;
@@ -632,6 +637,45 @@ done:
 	if (out != NULL)
 		*out = r;
 	return err;
+}
+
+const char *
+route_kind_name(enum route_kind k)
+{
+	static const char *const names[ROUTE_NKINDS] = {
+		[ROUTE_NONE] = "none",
+		[ROUTE_INDEX] = "index",
+		[ROUTE_HEALTHZ] = "healthz",
+		[ROUTE_RESOLVE] = "resolve",
+		[ROUTE_RAW] = "raw",
+		[ROUTE_API_INFO] = "api_info",
+		[ROUTE_API_TREE] = "api_tree",
+		[ROUTE_API_PATHS_INFO] = "api_paths_info",
+		[ROUTE_API_REFS] = "api_refs",
+		[ROUTE_API_PREUPLOAD] = "api_preupload",
+		[ROUTE_API_COMMIT] = "api_commit",
+		[ROUTE_API_XET_READ] = "api_xet_read",
+		[ROUTE_API_XET_WRITE] = "api_xet_write",
+		[ROUTE_API_COMMITS] = "api_commits",
+		[ROUTE_API_BRANCH] = "api_branch",
+		[ROUTE_API_TAG] = "api_tag",
+		[ROUTE_LFS_BATCH] = "lfs_batch",
+		[ROUTE_WHOAMI] = "whoami",
+		[ROUTE_VALIDATE_YAML] = "validate_yaml",
+		[ROUTE_REPO_CREATE] = "repo_create",
+		[ROUTE_GGUFD_PULL] = "ggufd_pull",
+		[ROUTE_GGUFD_PULL_JOB] = "ggufd_pull_job",
+		[ROUTE_GGUFD_UPLOADS] = "ggufd_uploads",
+		[ROUTE_GGUFD_UPLOAD_JOB] = "ggufd_upload_job",
+		[ROUTE_GGUFD_UPLOAD_PUT] = "ggufd_upload_put",
+		[ROUTE_LFS_OBJECT] = "lfs_object",
+		[ROUTE_LFS_PART] = "lfs_part",
+		[ROUTE_LFS_COMPLETE] = "lfs_complete",
+		[ROUTE_UI] = "ui",
+		[ROUTE_GGUFD_REPOS] = "ggufd_repos",
+		[ROUTE_METRICS] = "metrics",
+	};
+	return (unsigned)k < ROUTE_NKINDS && names[k] != NULL ? names[k] : "none";
 }
 
 const char *

@@ -24,6 +24,7 @@
  *   /[datasets/|spaces/]{repo}.git/info/lfs/objects/batch   ROUTE_LFS_BATCH
  *   /api/whoami-v2, /api/validate-yaml, /api/repos/create
  *   /healthz                                     ROUTE_HEALTHZ
+ *   /metrics                                     ROUTE_METRICS
  *   /                                            ROUTE_INDEX
  *
  * ggufd's own routes, parsed here like the Hub's (no prefix matching
@@ -91,6 +92,7 @@ enum route_kind {
 	ROUTE_LFS_COMPLETE,     /* POST /_ggufd/lfs/{oid}/complete */
 	ROUTE_UI,               /* GET /ui/{name}: the dashboard's files */
 	ROUTE_GGUFD_REPOS,      /* GET /api/ggufd/repos */
+	ROUTE_METRICS,          /* GET /metrics */
 	ROUTE_NKINDS            /* keep last: the size of the route table */
 };
 
@@ -143,6 +145,10 @@ int route_parse(const char *path, size_t len, struct route *out);
  * or outsz 0).  On error out holds "" when outsz > 0.
  */
 long route_pct_decode(const char *s, size_t n, char *out, size_t outsz);
+
+/* A short stable name of a route kind ("resolve", "api_tree", ...), for
+ * metrics and logs. */
+const char *route_kind_name(enum route_kind k);
 
 /* "model", "dataset", "space" */
 const char *route_type_name(enum repo_type t);

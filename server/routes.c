@@ -18,6 +18,7 @@
 #include "api.h"
 #include "gateway.h"
 #include "lfs.h"
+#include "metrics.h"
 #include "gg_limits.h"
 #include "resolve.h"
 #include "routes.h"
@@ -46,6 +47,7 @@ const struct route_entry routes_table[ROUTE_NKINDS] = {
 	READ(ROUTE_API_COMMITS, SCOPE_PUBLIC, 0, api_commits),
 	POST(ROUTE_API_PATHS_INFO, SCOPE_PUBLIC, 0, 0, api_paths_info),
 	READ(ROUTE_HEALTHZ, SCOPE_NONE, 0, admin_healthz),
+	READ(ROUTE_METRICS, SCOPE_PUBLIC, 0, metrics_handle),
 
 	/* The Hub's upload protocol, terminated here (gateway.c). */
 	POST(ROUTE_API_PREUPLOAD, SCOPE_UPLOAD, NEED_GATEWAY, 0, gateway_preupload),

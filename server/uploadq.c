@@ -36,6 +36,7 @@
 #include "huberr.h"
 #include "log.h"
 #include "publish.h"
+#include "stats.h"
 #include "store.h"
 #include "uploadq.h"
 
@@ -283,6 +284,9 @@ job_publish(struct gateway *gw, struct upload_job *job, struct publish_result *r
 		uploadq_save(gw, job,
 			     r == GG_EUNAVAIL && job->retry ? STORE_JOB_PENDING : STORE_JOB_FAILED);
 	}
+	stats_upload(r == GG_OK         ? STATS_UPLOAD_PUBLISHED
+		     : r == GG_EUNAVAIL ? STATS_UPLOAD_PENDING
+					: STATS_UPLOAD_REFUSED);
 	/* The audit trail: who, what, where, result. */
 	for (size_t i = 0; i < job->nfiles; i++) {
 		const struct upload_file *f = &job->files[i];

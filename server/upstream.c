@@ -30,6 +30,7 @@
 
 #include "gg_limits.h"
 #include "log.h"
+#include "stats.h"
 #include "upstream.h"
 #include "util.h"
 
@@ -324,6 +325,21 @@ discard_cb(char *p, size_t s, size_t n, void *ud)
 	return s * n;
 }
 
+/* curl_easy_perform, counted for /metrics: the status (0 without an
+ * answer) and the body bytes received. */
+static CURLcode
+perform(CURL *c, long *status)
+{
+	CURLcode cc = curl_easy_perform(c);
+	curl_off_t got = 0;
+
+	*status = 0;
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
+	curl_easy_getinfo(c, CURLINFO_SIZE_DOWNLOAD_T, &got);
+	stats_upstream(*status, got > 0 ? (uint64_t)got : 0);
+	return cc;
+}
+
 int
 upstream_head_file(struct upstream *u, const char *prefix, const char *repo, const char *rev,
 		   const char *path, struct upstream_resp *out)
@@ -346,7 +362,7 @@ upstream_head_file(struct upstream *u, const char *prefix, const char *repo, con
 			curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
 			curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, u->meta_timeout_ms);
 			curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard_cb);
-			cc = curl_easy_perform(c);
+			cc = perform(c, &out->status);
 			if (cc != CURLE_OK) {
 				log_warnx("upstream HEAD %s: %s", url, curl_easy_strerror(cc));
 				curl_easy_cleanup(c);
@@ -355,7 +371,6 @@ upstream_head_file(struct upstream *u, const char *prefix, const char *repo, con
 				out->status = 0;
 				break;
 			}
-			curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &out->status);
 			loc = NULL;
 			if (out->status >= 300 && out->status < 400) {
 				char *l = NULL;
@@ -464,8 +479,7 @@ upstream_fetch(struct upstream *u, const char *prefix, const char *repo, const c
 	/* A transfer that moves less than 1 byte/s for 20 s is cut and resumed. */
 	curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
 	curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, (long)GG_UP_STALL_SEC);
-	cc = curl_easy_perform(c);
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &out->status);
+	cc = perform(c, &out->status);
 	if (b.aborted)
 		r = GG_EINVAL;
 	else if (cc != CURLE_OK) {
@@ -537,8 +551,7 @@ upstream_api(struct upstream *u, const char *method, const char *path_query, con
 			curl_easy_setopt(c, CURLOPT_POSTFIELDS, req_body ? req_body : "");
 			curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)req_len);
 		}
-		cc = curl_easy_perform(c);
-		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &out->status);
+		cc = perform(c, &out->status);
 		curl_easy_cleanup(c);
 		curl_slist_free_all(hdrs);
 		if (a.too_big) {
@@ -647,8 +660,7 @@ upstream_call(struct upstream *u, const struct upstream_call *cl, struct upstrea
 	} else if (strcmp(cl->method, "GET") != 0) {
 		curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, cl->method);
 	}
-	cc = curl_easy_perform(c);
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &out->status);
+	cc = perform(c, &out->status);
 	curl_easy_cleanup(c);
 	curl_slist_free_all(hdrs);
 	if (cc != CURLE_OK) {

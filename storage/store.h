@@ -225,6 +225,10 @@ int store_view_repos(struct store_view *v,
 /* 0 if the index can be read (health checks), else GG_EDB. */
 int store_ping(struct store *st);
 
+/* Blobs the index records, their bytes and the pinned bytes (one pass
+ * over the blob records, for metrics).  0, or GG_EDB / GG_ECORRUPT. */
+int store_blob_totals(struct store *st, uint64_t *blobs, uint64_t *bytes, uint64_t *pinned);
+
 /*
  * A file at a revision, in one view: rev resolved as store_resolve_rev
  * does, then the file.  Fills *out: rev_rc and file_rc are the two

@@ -92,6 +92,8 @@ int mkdir_p(const char *path);
 uint64_t now_unix(void);
 /* Monotonic milliseconds. */
 uint64_t now_ms(void);
+/* Monotonic microseconds, for durations. */
+uint64_t now_us(void);
 
 /* Constant-time comparison of two equal-length buffers: 1 if equal. */
 int ct_equal(const void *a, const void *b, size_t n);

@@ -27,7 +27,7 @@
 need_env
 unset HF_TOKEN HUGGING_FACE_HUB_TOKEN HUGGINGFACE_API_KEY HF_ENDPOINT
 
-plan 85
+plan 86
 
 TOKEN=hf_upstreamsecret
 CTOKEN=hf_clienttoken
@@ -565,6 +565,18 @@ stats
 n=$(jpy "$WORK/stats.json" "[(r['host'], r['method'], r['path'], r['auth']) for r in reqs if r['auth'] is not None and (r['host'] == 'cdn' or r['auth'] != 'Bearer $TOKEN')]")
 result "chained: no Authorization at the CDN, only 'Bearer $TOKEN' at the hub" "$([ "$n" = "[]" ]; echo $?)" "$n"
 stop_ggufd2
+# /metrics after all of the above: fetches started and verified, upstream
+# exchanges, bytes landed and served from both sources.
+gcurl -o "$RESP/metrics.txt" "$BASE/metrics"
+m() { awk -v k="$1" '$1 == k {print $2}' "$RESP/metrics.txt"; }
+result "/metrics counts what happened: fetches started and verified, upstream 2xx, bytes landed and served, resolve answers" \
+	"$([ "$(m 'ggufd_fetches_total{result="started"}')" -ge 1 ] 2>/dev/null &&
+		[ "$(m 'ggufd_fetches_total{result="verified"}')" -ge 1 ] &&
+		[ "$(m 'ggufd_upstream_requests_total{status="2xx"}')" -ge 1 ] &&
+		[ "$(m 'ggufd_fetch_landed_bytes_total')" -gt 0 ] &&
+		[ $(($(m 'ggufd_served_bytes_total{source="store"}') + $(m 'ggufd_served_bytes_total{source="fetch"}'))) -gt 0 ] &&
+		[ "$(m 'ggufd_http_requests_total{route="resolve",code="200"}')" -ge 1 ]; echo $?)" \
+	"$(grep -v '^#' "$RESP/metrics.txt" | grep -v '_bucket' | head -40)"
 stop_ggufd
 
 # --- ggufd pull --include --pin --------------------------------------------------------------------

@@ -2008,6 +2008,72 @@ test_dashboard(void **state)
 	resp_free(&r);
 }
 
+/* The value of a metric line "NAME VALUE" in a /metrics answer, or -1. */
+static long long
+metric(const char *text, const char *name)
+{
+	const char *p = text;
+	size_t n = strlen(name);
+
+	while ((p = strstr(p, name)) != NULL) {
+		if ((p == text || p[-1] == '\n') && p[n] == ' ') {
+			uint64_t v;
+			const char *e = p + n + 1;
+			if (parse_u64_at(&e, e + 24, &v) == 0 && v < (uint64_t)INT64_MAX)
+				return (long long)v;
+			return -1;
+		}
+		p += n;
+	}
+	return -1;
+}
+
+/* GET /metrics: Prometheus text whose counters move as requests are made. */
+static void
+test_metrics(void **state)
+{
+	static const char served[] = "ggufd_served_bytes_total{source=\"store\"}";
+	static const char ok206[] = "ggufd_http_requests_total{route=\"resolve\",code=\"206\"}";
+	static const char nf[] = "ggufd_http_requests_total{route=\"none\",code=\"404\"}";
+	long long s0, s1, r0, r1, n0, n1;
+	char u[512];
+	struct resp r;
+	(void)state;
+
+	get(&r, "/metrics");
+	assert_status(&r, 200);
+	assert_non_null(strstr(hdr_get(&r, "Content-Type"), "text/plain; version=0.0.4"));
+	assert_non_null(strstr((char *)r.body, "# TYPE ggufd_http_requests_total counter"));
+	assert_non_null(
+		strstr((char *)r.body, "# TYPE ggufd_http_request_duration_seconds histogram"));
+	assert_true(metric((char *)r.body, "ggufd_store_blobs") > 0);
+	s0 = metric((char *)r.body, served);
+	r0 = metric((char *)r.body, ok206);
+	n0 = metric((char *)r.body, nf);
+	resp_free(&r);
+
+	resolve_url(u, sizeof(u), "main", files[F_CONFIG].path);
+	{
+		const char *hdrs[] = { "Range: bytes=0-9", NULL };
+		req(&r, "GET", u, hdrs, NULL, 0);
+		assert_status(&r, 206);
+		resp_free(&r);
+	}
+	get(&r, "/no/such/thing/at/all/here");
+	assert_status(&r, 404);
+	resp_free(&r);
+
+	get(&r, "/metrics");
+	assert_status(&r, 200);
+	s1 = metric((char *)r.body, served);
+	r1 = metric((char *)r.body, ok206);
+	n1 = metric((char *)r.body, nf);
+	resp_free(&r);
+	assert_true(s1 >= (s0 < 0 ? 0 : s0) + 10);
+	assert_int_equal(r1, (r0 < 0 ? 0 : r0) + 1);
+	assert_int_equal(n1, (n0 < 0 ? 0 : n0) + 1);
+}
+
 static void
 test_bad_paths(void **state)
 {
@@ -2574,6 +2640,7 @@ main(void)
 		cmocka_unit_test(test_method_not_allowed),
 		cmocka_unit_test(test_route_table),
 		cmocka_unit_test(test_dashboard),
+		cmocka_unit_test(test_metrics),
 		cmocka_unit_test(test_bad_paths),
 		cmocka_unit_test(test_long_url),
 		cmocka_unit_test(test_big_header),

@@ -210,6 +210,7 @@ test_fixed_routes(void **state)
 	static const struct ok_case cases[] = {
 		{ "/", ROUTE_INDEX, M, NULL, NULL, NULL },
 		{ "/healthz", ROUTE_HEALTHZ, M, NULL, NULL, NULL },
+		{ "/metrics", ROUTE_METRICS, M, NULL, NULL, NULL },
 	};
 	struct route r;
 
@@ -725,6 +726,17 @@ test_type_names(void **state)
 	assert_string_equal(route_type_prefix(REPO_MODEL), "");
 	assert_string_equal(route_type_prefix(REPO_DATASET), "datasets/");
 	assert_string_equal(route_type_prefix(REPO_SPACE), "spaces/");
+	assert_string_equal(route_kind_name(ROUTE_RESOLVE), "resolve");
+	assert_string_equal(route_kind_name(ROUTE_METRICS), "metrics");
+	assert_string_equal(route_kind_name(ROUTE_NONE), "none");
+	assert_string_equal(route_kind_name((enum route_kind)9999), "none");
+	/* Every kind has its own name. */
+	for (int k = 1; k < ROUTE_NKINDS; k++) {
+		assert_string_not_equal(route_kind_name((enum route_kind)k), "none");
+		for (int j = 1; j < k; j++)
+			assert_string_not_equal(route_kind_name((enum route_kind)j),
+						route_kind_name((enum route_kind)k));
+	}
 }
 
 int

@@ -1,0 +1,41 @@
+/*
+ * metrics.c: GET /metrics, the counters of stats.c and a few gauges read
+ * now (fetches in flight and their readers, the store's blobs), in the
+ * Prometheus text format (version 0.0.4).
+ */
+#include "config.h"
+
+#include <stdlib.h>
+
+#include "app.h"
+#include "fetch.h"
+#include "log.h"
+#include "metrics.h"
+#include "stats.h"
+#include "store.h"
+
+enum MHD_Result
+metrics_handle(struct req *r)
+{
+	struct stats_gauges g = { 0 };
+	struct MHD_Response *resp;
+	struct buf b;
+	size_t len;
+	char *txt;
+	int rc;
+
+	fetcher_gauges(r->app->fm, &g.fetches, &g.fetch_readers);
+	g.have_store =
+		store_blob_totals(r->app->st, &g.blobs, &g.blob_bytes, &g.pinned_bytes) == GG_OK;
+	buf_init(&b, GG_MAX_METRICS_BYTES);
+	rc = stats_prometheus(&g, &b);
+	if (rc != GG_OK) {
+		buf_free(&b);
+		return http_error_from(r, rc, "metrics");
+	}
+	txt = buf_steal(&b, &len);
+	resp = http_response_buffer(len, txt, MHD_RESPMEM_MUST_FREE);
+	MHD_add_response_header(resp, "Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+	MHD_add_response_header(resp, "Cache-Control", "no-store");
+	return http_queue(r, MHD_HTTP_OK, resp);
+}

@@ -1,0 +1,60 @@
+/*
+ * stats.h: ggufd's counters, for GET /metrics (metrics.c).
+ *
+ * Process-wide relaxed atomics: bumping one costs an uncontended atomic
+ * add and never a lock, so the hot path can afford them.  A scrape reads
+ * each counter once; counters are monotonic (Prometheus _total), so a
+ * scrape that races an update is only a little early.
+ *
+ * Thread safety: every function may be called from any thread.
+ */
+#ifndef GG_STATS_H
+#define GG_STATS_H
+
+#include <stdint.h>
+
+#include "route.h"
+#include "util.h"
+
+/* Where response bytes came from. */
+enum stats_source {
+	STATS_STORE, /* a blob in the store (sendfile, ranges) */
+	STATS_FETCH, /* streamed from a fetch in progress */
+	STATS_NSOURCES
+};
+
+/* What became of a publish attempt of an upload job. */
+enum stats_upload {
+	STATS_UPLOAD_PUBLISHED,
+	STATS_UPLOAD_PENDING, /* upstream unavailable: retried later */
+	STATS_UPLOAD_REFUSED, /* by upstream */
+	STATS_UPLOAD_POLICY,  /* refused by ggufd's policy */
+	STATS_NUPLOADS
+};
+
+/* A request ended: its route kind (ROUTE_NONE when it had none), the status
+ * it was answered with (0: none was), how long it took. */
+void stats_request(enum route_kind kind, unsigned status, uint64_t usec);
+/* A response of bytes was queued from src. */
+void stats_served(enum stats_source src, uint64_t bytes);
+/* An upstream HTTP exchange ended: status (0: no answer), body bytes. */
+void stats_upstream(long status, uint64_t bytes);
+/* Content fetches: one started, one ended (ok or not), bytes landed. */
+void stats_fetch_started(void);
+void stats_fetch_ended(int ok);
+void stats_fetch_bytes(uint64_t n);
+void stats_upload(enum stats_upload what);
+
+/* Gauges the caller reads at scrape time. */
+struct stats_gauges {
+	uint64_t fetches;       /* in flight */
+	uint64_t fetch_readers; /* clients reading them */
+	uint64_t blobs, blob_bytes, pinned_bytes;
+	int have_store; /* the three above were read */
+};
+
+/* Appends the Prometheus text exposition (format 0.0.4) of every counter
+ * and of g to out.  0, or GG_ETOOBIG when out is full. */
+int stats_prometheus(const struct stats_gauges *g, struct buf *out);
+
+#endif
