@@ -3,6 +3,7 @@
  *
  *   GET  /healthz                 {"status":"ok"} while the index opens
  *   GET  /api/ggufd/repos         the repos in the store and their refs
+ *   GET  /api/ggufd/activity      fetches in flight and the main totals
  *   POST /api/ggufd/pull          start filling the store from upstream
  *   GET  /api/ggufd/pull[/{id}]   the pull jobs
  *
@@ -22,7 +23,9 @@
 #include "app.h"
 #include "http.h"
 #include "log.h"
+#include "fetch.h"
 #include "pull.h"
+#include "stats.h"
 #include "store.h"
 
 enum MHD_Result
@@ -168,6 +171,58 @@ admin_repos(struct req *r)
 	}
 	txt = cJSON_PrintUnformatted(c.arr);
 	cJSON_Delete(c.arr);
+	if (txt == NULL)
+		log_fatalx("cJSON_PrintUnformatted() failed: out of memory");
+	return http_json(r, MHD_HTTP_OK, txt);
+}
+
+/* --- GET /api/ggufd/activity ---------------------------------------------------- */
+
+/*
+ *   {"time":<unix>,"upstream":"https://huggingface.co"|"",
+ *    "fetches":[{"type","repo","commit","path","key","size","landed","readers"}],
+ *    "totals":{"requests","servedStore","servedFetch","upstreamBytes",
+ *              "upstreamRequests","fetchesStarted","fetchesVerified","fetchesFailed"}}
+ * What the dashboard's activity view polls; rates are the client's to take.
+ */
+static void
+fetch_cb(void *ctx, const struct fetch_spec *spec, uint64_t landed, unsigned readers)
+{
+	cJSON *arr = ctx, *o = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(o, "type", index_type_name(spec->type));
+	cJSON_AddStringToObject(o, "repo", spec->repo);
+	cJSON_AddStringToObject(o, "commit", spec->commit);
+	cJSON_AddStringToObject(o, "path", spec->path);
+	cJSON_AddStringToObject(o, "key", spec->key);
+	cJSON_AddNumberToObject(o, "size", (double)spec->size);
+	cJSON_AddNumberToObject(o, "landed", (double)landed);
+	cJSON_AddNumberToObject(o, "readers", readers);
+	cJSON_AddItemToArray(arr, o);
+}
+
+enum MHD_Result
+admin_activity(struct req *r)
+{
+	cJSON *o = cJSON_CreateObject(), *t;
+	struct stats_totals s;
+	char *txt;
+
+	cJSON_AddNumberToObject(o, "time", (double)now_unix());
+	cJSON_AddStringToObject(o, "upstream", app_upstream_base(r->app));
+	fetcher_foreach(r->app->fm, fetch_cb, cJSON_AddArrayToObject(o, "fetches"));
+	stats_totals(&s);
+	t = cJSON_AddObjectToObject(o, "totals");
+	cJSON_AddNumberToObject(t, "requests", (double)s.requests);
+	cJSON_AddNumberToObject(t, "servedStore", (double)s.served_store);
+	cJSON_AddNumberToObject(t, "servedFetch", (double)s.served_fetch);
+	cJSON_AddNumberToObject(t, "upstreamBytes", (double)s.upstream_bytes);
+	cJSON_AddNumberToObject(t, "upstreamRequests", (double)s.upstream_requests);
+	cJSON_AddNumberToObject(t, "fetchesStarted", (double)s.fetches_started);
+	cJSON_AddNumberToObject(t, "fetchesVerified", (double)s.fetches_ok);
+	cJSON_AddNumberToObject(t, "fetchesFailed", (double)s.fetches_failed);
+	txt = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
 	if (txt == NULL)
 		log_fatalx("cJSON_PrintUnformatted() failed: out of memory");
 	return http_json(r, MHD_HTTP_OK, txt);

@@ -475,3 +475,24 @@ fetcher_gauges(struct fetcher *fm, uint64_t *fetches, uint64_t *readers)
 	}
 	pthread_mutex_unlock(&fm->mu);
 }
+
+void
+fetcher_foreach(struct fetcher *fm,
+		void (*cb)(void *ctx, const struct fetch_spec *spec, uint64_t landed,
+			   unsigned readers),
+		void *ctx)
+{
+	if (fm == NULL)
+		return;
+	pthread_mutex_lock(&fm->mu);
+	for (struct fetch *f = fm->list; f != NULL; f = f->next) {
+		uint64_t landed;
+		int refs;
+		pthread_mutex_lock(&f->mu);
+		landed = f->landed;
+		refs = f->refs;
+		pthread_mutex_unlock(&f->mu);
+		cb(ctx, &f->spec, landed, refs > 1 ? (unsigned)(refs - 1) : 0);
+	}
+	pthread_mutex_unlock(&fm->mu);
+}

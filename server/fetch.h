@@ -91,6 +91,17 @@ enum fetch_avail fetch_poll(struct fetch *f, int *gen, uint64_t pos, uint64_t en
  * and indexed), -1 failed. */
 int fetch_progress(struct fetch *f, uint64_t *landed);
 
+/*
+ * Calls cb for each fetch in flight with its spec (borrowed for the call),
+ * the bytes landed so far and the clients reading it, under the fetcher's
+ * lock: cb must be quick and must not call back into the fetcher.  fm may
+ * be NULL (nothing to list).
+ */
+void fetcher_foreach(struct fetcher *fm,
+		     void (*cb)(void *ctx, const struct fetch_spec *spec, uint64_t landed,
+				unsigned readers),
+		     void *ctx);
+
 /* Fetches in flight and the references clients hold on them (for
  * metrics).  fm may be NULL (no upstream): both 0. */
 void fetcher_gauges(struct fetcher *fm, uint64_t *fetches, uint64_t *readers);

@@ -492,9 +492,9 @@ parse_ggufd(const struct segs *sp, struct route *r)
 	if (sp->n < 3)
 		goto done;
 	what = &sp->s[2];
-	if (seg_is(what, "repos")) {
+	if (seg_is(what, "repos") || seg_is(what, "activity")) {
 		if (sp->n == 3) {
-			r->kind = ROUTE_GGUFD_REPOS;
+			r->kind = seg_is(what, "repos") ? ROUTE_GGUFD_REPOS : ROUTE_GGUFD_ACTIVITY;
 			err = GG_OK;
 		}
 		goto done;
@@ -674,6 +674,7 @@ route_kind_name(enum route_kind k)
 		[ROUTE_UI] = "ui",
 		[ROUTE_GGUFD_REPOS] = "ggufd_repos",
 		[ROUTE_METRICS] = "metrics",
+		[ROUTE_GGUFD_ACTIVITY] = "ggufd_activity",
 	};
 	return (unsigned)k < ROUTE_NKINDS && names[k] != NULL ? names[k] : "none";
 }

@@ -119,6 +119,21 @@ stats_upload(enum stats_upload what)
 		add(&S.uploads[what], 1);
 }
 
+void
+stats_totals(struct stats_totals *t)
+{
+	memset(t, 0, sizeof(*t));
+	t->requests = get(&S.duration_count);
+	t->served_store = get(&S.served_bytes[STATS_STORE]);
+	t->served_fetch = get(&S.served_bytes[STATS_FETCH]);
+	t->upstream_bytes = get(&S.upstream_bytes);
+	for (size_t i = 0; i < 6; i++)
+		t->upstream_requests += get(&S.upstream_requests[i]);
+	t->fetches_started = get(&S.fetches_started);
+	t->fetches_ok = get(&S.fetches_ok);
+	t->fetches_failed = get(&S.fetches_failed);
+}
+
 /* --- the exposition ------------------------------------------------------------ */
 
 static int

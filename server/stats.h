@@ -45,6 +45,15 @@ void stats_fetch_ended(int ok);
 void stats_fetch_bytes(uint64_t n);
 void stats_upload(enum stats_upload what);
 
+/* The main totals, for the dashboard. */
+struct stats_totals {
+	uint64_t requests;
+	uint64_t served_store, served_fetch; /* bytes */
+	uint64_t upstream_bytes, upstream_requests;
+	uint64_t fetches_started, fetches_ok, fetches_failed;
+};
+void stats_totals(struct stats_totals *out);
+
 /* Gauges the caller reads at scrape time. */
 struct stats_gauges {
 	uint64_t fetches;       /* in flight */

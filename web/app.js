@@ -116,6 +116,65 @@ function renderFiles() {
 	$('page').textContent = (state.page + 1) + ' / ' + pages + ' (' + shown.length + ' files)';
 }
 
+// The activity view polls while it is shown; rates come from two polls.
+let activityTimer = null;
+let lastActivity = null;
+
+function saving(t) {
+	const served = t.servedStore + t.servedFetch;
+	const pct = served > 0 ? Math.max(0, Math.round(100 * (1 - t.upstreamBytes / served))) : 0;
+	return human(served) + ' served (' + human(t.servedStore) + ' from the store, ' +
+		human(t.servedFetch) + ' while fetching), ' + human(t.upstreamBytes) +
+		' from upstream: ' + pct + '% saved; ' + t.requests + ' requests, ' +
+		t.fetchesVerified + ' fetches verified, ' + t.fetchesFailed + ' failed';
+}
+
+async function pollActivity() {
+	const a = await getJSON('/api/ggufd/activity');
+	$('upstream').textContent = a.upstream || '(none: a local registry)';
+	$('totals').textContent = saving(a.totals);
+	const tbody = $('fetches').tBodies[0];
+	tbody.replaceChildren();
+	const prev = new Map((lastActivity ? lastActivity.fetches : []).map((f) => [f.key, f]));
+	const dt = lastActivity ? Math.max(1, a.time - lastActivity.time) : 0;
+	for (const f of a.fetches) {
+		const p = document.createElement('progress');
+		p.max = f.size || 1;
+		p.value = f.landed;
+		const cell = el('td');
+		cell.appendChild(p);
+		cell.appendChild(el('span', ' ' + human(f.landed) + ' / ' + human(f.size)));
+		const old = prev.get(f.key);
+		const rate = old && dt ? (f.landed - old.landed) / dt : 0;
+		const eta = rate > 0 ? Math.round((f.size - f.landed) / rate) + ' s' : '';
+		tbody.appendChild(row([f.repo, el('td', f.path, 'mono'), cell,
+			el('td', rate > 0 ? human(rate) + '/s' : '', 'num'), el('td', eta, 'num'),
+			el('td', f.readers, 'num')]));
+	}
+	if (a.fetches.length === 0)
+		tbody.appendChild(row([el('td', 'nothing in flight')]));
+	lastActivity = a;
+}
+
+function stopActivity() {
+	if (activityTimer !== null) clearTimeout(activityTimer);
+	activityTimer = null;
+}
+
+async function showActivity() {
+	stopActivity();
+	const tick = async () => {
+		try {
+			await pollActivity();
+			showError('');
+		} catch (e) {
+			showError(e.message);
+		}
+		if (!$('view-activity').hidden) activityTimer = setTimeout(tick, 2000);
+	};
+	await tick();
+}
+
 async function showUploads() {
 	const tbody = $('uploads').tBodies[0];
 	tbody.replaceChildren();
@@ -143,7 +202,9 @@ async function route() {
 		a.classList.toggle('active', a.dataset.view === view);
 	showError('');
 	try {
+		if (view !== 'activity') stopActivity();
 		if (view === 'store') await showStore(rest.join('/'));
+		else if (view === 'activity') await showActivity();
 		else if (view === 'uploads') await showUploads();
 		else if (view === 'pulls') await showPulls();
 	} catch (e) {

@@ -45,6 +45,11 @@ try {
 	await page.reload({ waitUntil: 'load' });
 	await page.waitForSelector('#files tbody tr');
 	out.reloaded = !(await page.isHidden('#repo'));
+	// The activity view: totals (the download above counted) and fetches.
+	await page.goto(base + '/#activity', { waitUntil: 'load' });
+	await page.waitForFunction(() => document.getElementById('totals').textContent.includes('served'));
+	out.totals = await page.textContent('#totals');
+	out.fetchRows = await page.$$eval('#fetches tbody tr', (trs) => trs.map((t) => t.textContent));
 	// The uploads view without a token says why, in words.
 	await page.goto(base + '/#uploads', { waitUntil: 'load' });
 	await page.waitForSelector('#error:not([hidden])');

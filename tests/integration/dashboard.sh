@@ -24,7 +24,7 @@ if [ ! -d "$TOP_SRCDIR/tests/node_modules/playwright-core" ]; then
 	exit 0
 fi
 
-plan 8
+plan 9
 
 mkgguf "$WORK/q4.gguf" --size 200000 >/dev/null 2>&1
 printf '{"model_type": "qwen2"}\n' >"$WORK/config.json"
@@ -61,6 +61,10 @@ result "the file's link downloads it through ggufd, byte count exact" \
 result "a reload keeps the repo's view; the uploads view without a token says why" \
 	"$([ "$(obs 'd["reloaded"]')" = true ] && obs 'd["uploadsError"]' | grep -q '401'; echo $?)" \
 	"$(obs 'd["uploadsError"]')"
+result "the activity view shows the totals (the download counted from the store) and no fetch in flight" \
+	"$(obs 'd["totals"]' | grep -q 'from the store' && ! obs 'd["totals"]' | grep -q '^0 B served' &&
+		[ "$(obs 'd["fetchRows"]')" = '["nothing in flight"]' ]; echo $?)" \
+	"$(obs 'd["totals"]') $(obs 'd["fetchRows"]')"
 result "no script error and no CSP violation in the page" \
 	"$([ "$(obs 'd["errors"]')" = "[]" ] &&
 		[ "$(obs '[c for c in d["console"] if "401" not in c]')" = "[]" ]; echo $?)" \
