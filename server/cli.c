@@ -34,6 +34,7 @@
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
 
+#include "accesslog.h"
 #include "app.h"
 #include "cli.h"
 #include "fetch.h"
@@ -109,6 +110,8 @@ static const char usage_serve[] =
 	"  --multipart-chunk BYTES  multipart part size (default 64 MiB)\n"
 	"  --require-token-for-read  downloads need a ggufd read token too\n"
 	"  --upload-url-ttl SECONDS  how long signed upload URLs stay valid (86400)\n"
+	"  --access-log FILE   one line per request to FILE ('-': stderr; env\n"
+	"                      GGUFD_ACCESS_LOG); SIGHUP reopens it (logrotate)\n"
 	"  --threads N         HTTP worker threads (default 4)\n"
 	"  --public-url URL    absolute base URL for pagination links (default: from Host)\n"
 	"  --log-level LEVEL   error, warn, info (default) or debug (env GGUFD_LOG_LEVEL)\n";
@@ -253,6 +256,7 @@ cmd_serve(int argc, char **argv)
 		{ "multipart-chunk", required_argument, NULL, 6 },
 		{ "require-token-for-read", no_argument, NULL, 7 },
 		{ "upload-url-ttl", required_argument, NULL, 8 },
+		{ "access-log", required_argument, NULL, 9 },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -271,6 +275,7 @@ cmd_serve(int argc, char **argv)
 	struct store *st = NULL;
 	const char *listen = getenv("GGUFD_LISTEN"), *store = default_store();
 	const char *lvl = getenv("GGUFD_LOG_LEVEL");
+	const char *access_log = getenv("GGUFD_ACCESS_LOG");
 	char bound[160];
 	uint64_t threads = 4;
 	sigset_t set;
@@ -356,6 +361,7 @@ cmd_serve(int argc, char **argv)
 			gcfg.href_ttl = (unsigned)v;
 			break;
 		}
+		case 9: access_log = optarg; break;
 		case 'h': fputs(usage_serve, stdout); return 0;
 		default: return EXIT_USAGE;
 		}
@@ -373,9 +379,14 @@ cmd_serve(int argc, char **argv)
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
+	if (access_log != NULL && *access_log != '\0' && accesslog_open(access_log) != GG_OK) {
+		fprintf(stderr, "ggufd: serve: cannot open the access log '%s'\n", access_log);
+		return 1;
+	}
 	if (open_store(store, &st) != 0)
 		return 1;
 	if (strcmp(upstream, "none") != 0) {
@@ -408,8 +419,14 @@ cmd_serve(int argc, char **argv)
 	}
 	log_info("listening on %s (store %s, upstream %s%s)", bound, store, up ? upstream : "none",
 		 app.offline ? ", offline" : "");
-	if (sigwait(&set, &sig) == 0)
-		log_info("signal %d: shutting down", sig);
+	/* SIGHUP reopens the access log (logrotate); SIGINT and SIGTERM stop. */
+	while (sigwait(&set, &sig) == 0 && sig == SIGHUP) {
+		if (accesslog_reopen() != GG_OK)
+			log_warnx("SIGHUP: cannot reopen the access log");
+		else
+			log_info("SIGHUP: access log reopened");
+	}
+	log_info("signal %d: shutting down", sig);
 	rc = 0;
 done:
 	/* Fetches first: their readers are woken and cut, then connections. */
@@ -422,6 +439,7 @@ done:
 	if (up != NULL)
 		curl_global_cleanup();
 	store_close(st);
+	accesslog_close();
 	return rc;
 }
 

@@ -347,7 +347,7 @@ keep_partial:
 }
 
 int
-fetcher_join(struct fetcher *fm, const struct fetch_spec *spec, struct fetch **out)
+fetcher_join(struct fetcher *fm, const struct fetch_spec *spec, struct fetch **out, int *joined)
 {
 	struct fetch *f;
 	pthread_attr_t attr;
@@ -355,6 +355,8 @@ fetcher_join(struct fetcher *fm, const struct fetch_spec *spec, struct fetch **o
 	uint64_t have = 0;
 	int r;
 
+	if (joined != NULL)
+		*joined = 0;
 	pthread_mutex_lock(&fm->mu);
 	if (atomic_load(&fm->stopping)) {
 		pthread_mutex_unlock(&fm->mu);
@@ -367,6 +369,8 @@ fetcher_join(struct fetcher *fm, const struct fetch_spec *spec, struct fetch **o
 			pthread_mutex_unlock(&f->mu);
 			pthread_mutex_unlock(&fm->mu);
 			*out = f;
+			if (joined != NULL)
+				*joined = 1;
 			return GG_OK;
 		}
 	}

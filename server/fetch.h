@@ -55,10 +55,12 @@ void fetcher_free(struct fetcher *fm);
 
 /*
  * Joins the fetch of spec->key, starting it if none runs.  *out holds a
- * reference (fetch_release).  Returns 0, GG_EEXIST if the blob is already
- * in the store (nothing to join), GG_EIO.
+ * reference (fetch_release); *joined (NULL ok) says whether the fetch was
+ * already running (the request is coalesced with others).  Returns 0,
+ * GG_EEXIST if the blob is already in the store (nothing to join), GG_EIO.
  */
-int fetcher_join(struct fetcher *fm, const struct fetch_spec *spec, struct fetch **out);
+int fetcher_join(struct fetcher *fm, const struct fetch_spec *spec, struct fetch **out,
+		 int *joined);
 void fetch_release(struct fetch *f);
 
 /* The partial file's path (valid while referenced). */

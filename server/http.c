@@ -33,12 +33,14 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
 #include <microhttpd.h>
 #include <zlib.h>
 
+#include "accesslog.h"
 #include "auth.h"
 #include "http.h"
 #include "gg_limits.h"
@@ -522,6 +524,62 @@ uri_log_cb(void *cls, const char *uri, struct MHD_Connection *con)
 	return r;
 }
 
+/* The client's address as text, "-" if unknown. */
+static void
+client_addr(struct req *r, char *out, size_t n)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+	const void *a = NULL;
+
+	snprintf(out, n, "-");
+	if (sa != NULL && sa->sa_family == AF_INET)
+		a = &((const struct sockaddr_in *)sa)->sin_addr;
+	else if (sa != NULL && sa->sa_family == AF_INET6)
+		a = &((const struct sockaddr_in6 *)sa)->sin6_addr;
+	if (a != NULL && inet_ntop(sa->sa_family, a, out, (socklen_t)n) == NULL)
+		snprintf(out, n, "-");
+}
+
+/* One access log line (accesslog.h); the path without its query. */
+static void
+log_access(struct req *r, uint64_t usec)
+{
+	static _Atomic uint64_t seq;
+	const char *rid = http_header(r, "X-Request-Id");
+	char when[32], addr[64], id[72], bytes[24], line[GG_MAX_URL_LEN + 256];
+	time_t now = time(NULL);
+	struct tm tm;
+	int n;
+
+	gmtime_r(&now, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	client_addr(r, addr, sizeof(addr));
+	if (rid != NULL && rid[0] != '\0' && strlen(rid) <= 64 &&
+	    strspn(rid, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") ==
+		    strlen(rid))
+		snprintf(id, sizeof(id), "%s", rid);
+	else
+		snprintf(id, sizeof(id), "ggufd-%llu",
+			 (unsigned long long)atomic_fetch_add(&seq, 1) + 1);
+	if (r->bytes > 0 || r->source != NULL)
+		snprintf(bytes, sizeof(bytes), "%llu", (unsigned long long)r->bytes);
+	else
+		snprintf(bytes, sizeof(bytes), "-");
+	n = snprintf(line, sizeof(line), "%s %s %s %.*s %u %s %.3f %s %s", when, addr,
+		     r->method ? r->method : "-", (int)(r->path_end - r->raw_uri), r->raw_uri,
+		     r->status, bytes, (double)usec / 1e6, r->source ? r->source : "-", id);
+	if (n < 0)
+		return;
+	if ((size_t)n >= sizeof(line))
+		n = (int)sizeof(line) - 1;
+	for (int i = 0; i < n; i++) /* no control byte reaches the log */
+		if ((unsigned char)line[i] < 0x20 || line[i] == 0x7f)
+			line[i] = '?';
+	accesslog_write(line, (size_t)n);
+}
+
 static void
 completed_cb(void *cls, struct MHD_Connection *con, void **req_cls,
 	     enum MHD_RequestTerminationCode toe)
@@ -532,7 +590,12 @@ completed_cb(void *cls, struct MHD_Connection *con, void **req_cls,
 	(void)toe;
 	if (r == NULL)
 		return;
-	stats_request(r->route.kind, r->status, now_us() - r->t0_us);
+	{
+		uint64_t usec = now_us() - r->t0_us;
+		stats_request(r->route.kind, r->status, usec);
+		if (accesslog_enabled())
+			log_access(r, usec);
+	}
 	if (r->sink != NULL && r->sink_free != NULL)
 		r->sink_free(r->sink);
 	if (r->async_ctx != NULL && r->async_free != NULL)

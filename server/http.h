@@ -102,9 +102,11 @@ struct req {
 	struct buf body;
 	int body_too_big;
 	int started;
-	int answered;    /* a response was queued (http_queue): nothing more to do */
-	unsigned status; /* the status queued (0: none yet) */
-	uint64_t t0_us;  /* when the request line arrived (now_us) */
+	int answered;       /* a response was queued (http_queue): nothing more to do */
+	unsigned status;    /* the status queued (0: none yet) */
+	uint64_t bytes;     /* a file response's body length, for the access log */
+	const char *source; /* a file's: "hit", "miss", "coalesced"; or NULL */
+	uint64_t t0_us;     /* when the request line arrived (now_us) */
 	/* A streamed request body (BODY_STREAM): each chunk goes to
 	 * sink_data instead of body; sink_free releases it when the request
 	 * ends. */

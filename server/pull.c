@@ -218,7 +218,7 @@ pull_run(struct store *st, struct upstream *up, struct fetcher *fm, const struct
 				ev->skipped(ev->ctx, pf->path);
 			continue;
 		}
-		r = fetcher_join(fm, &spec, &f);
+		r = fetcher_join(fm, &spec, &f, NULL);
 		if (r == GG_EEXIST) {
 			rep->skipped++;
 			if (ev && ev->skipped)

@@ -319,8 +319,12 @@ serve_file(struct req *r, const struct identity *id, uint64_t size, int fd, stru
 			status = MHD_HTTP_OK;
 		}
 		MHD_add_response_header(resp, "Content-Type", ctype);
-		if (!r->is_head && (stored || f != NULL))
+		if (!r->is_head && (stored || f != NULL)) {
 			stats_served(stored ? STATS_STORE : STATS_FETCH, len);
+			r->bytes = len;
+		}
+		if (stored && r->source == NULL)
+			r->source = "hit";
 	}
 	add_identity(resp, id, size);
 	return http_queue(r, status, resp);
@@ -463,13 +467,15 @@ serve_fetching(struct req *r, const struct identity *id, const struct fetch_spec
 	struct store *st = r->app->st;
 	struct fetch *f = NULL;
 	uint64_t size;
-	int fd = -1, rc;
+	int fd = -1, rc, joined = 0;
 
 	if (r->is_head)
 		return serve_file(r, id, spec->size, -1, NULL);
 	if (app_upstream(r->app) == NULL)
 		return hub_not_found(r, HUB_CONTENT, id->commit);
-	rc = fetcher_join(r->app->fm, spec, &f);
+	rc = fetcher_join(r->app->fm, spec, &f, &joined);
+	if (rc == GG_OK)
+		r->source = joined ? "coalesced" : "miss";
 	if (rc == GG_EEXIST && store_blob_open(st, spec->key, &fd, &size) == GG_OK)
 		return serve_file(r, id, size, fd, NULL);
 	if (rc != GG_OK)
