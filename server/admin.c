@@ -4,6 +4,7 @@
  *   GET  /healthz                 {"status":"ok"} while the index opens
  *   GET  /api/ggufd/repos         the repos in the store and their refs
  *   GET  /api/ggufd/activity      fetches in flight and the main totals
+ *   GET  /api/ggufd/files         a revision's files with their blobs' state
  *   POST /api/ggufd/pull          start filling the store from upstream
  *   GET  /api/ggufd/pull[/{id}]   the pull jobs
  *
@@ -24,6 +25,7 @@
 #include "http.h"
 #include "log.h"
 #include "fetch.h"
+#include "huberr.h"
 #include "pull.h"
 #include "stats.h"
 #include "store.h"
@@ -226,4 +228,129 @@ admin_activity(struct req *r)
 	if (txt == NULL)
 		log_fatalx("cJSON_PrintUnformatted() failed: out of memory");
 	return http_json(r, MHD_HTTP_OK, txt);
+}
+
+/* --- GET /api/ggufd/files?repo=R[&rev=main][&q=TEXT][&offset=N][&limit=N] ---- */
+
+/*
+ *   {"repo","type","revision","commit","total":<matching files>,"offset",
+ *    "files":[{"path","size","sha256","lfs","present","pinned","lastAccess",
+ *              "gguf":{"arch","quant","params","context","tensors"}?}]}
+ * The files of a revision with what the store knows of their blobs,
+ * filtered by a substring of the path (q) and paged server-side, so that a
+ * store of many files stays quick to browse.
+ */
+struct files_ctx {
+	struct req *r;
+	struct store_view *v;
+	const char *q;
+	uint64_t offset, limit, total;
+	cJSON *arr;
+};
+
+static int
+file_cb(void *ctx, const char *path, const struct index_file *f)
+{
+	struct files_ctx *c = ctx;
+	struct index_blob b;
+	cJSON *o, *g;
+
+	if (c->q != NULL && c->q[0] != '\0' && strcasestr(path, c->q) == NULL)
+		return 0;
+	if (c->total++ < c->offset || cJSON_GetArraySize(c->arr) >= (int)c->limit)
+		return 0;
+	o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "path", path);
+	cJSON_AddNumberToObject(o, "size", (double)f->size);
+	cJSON_AddStringToObject(o, "sha256", f->sha256);
+	cJSON_AddBoolToObject(o, "lfs", (f->flags & INDEX_FILE_LFS) != 0);
+	cJSON_AddBoolToObject(o, "present", store_blob_exists(c->r->app->st, f->sha256));
+	if (store_view_blob(c->v, f->sha256, &b) == GG_OK) {
+		cJSON_AddBoolToObject(o, "pinned", b.pinned);
+		cJSON_AddNumberToObject(o, "lastAccess", (double)b.last_access);
+		if (b.has_gguf) {
+			g = cJSON_AddObjectToObject(o, "gguf");
+			cJSON_AddStringToObject(g, "arch", b.gguf.arch);
+			cJSON_AddStringToObject(g, "quant", b.gguf.quant);
+			cJSON_AddNumberToObject(g, "params", (double)b.gguf.param_count);
+			cJSON_AddNumberToObject(g, "context", (double)b.gguf.context_length);
+			cJSON_AddNumberToObject(g, "tensors", (double)b.gguf.tensor_count);
+		}
+	}
+	cJSON_AddItemToArray(c->arr, o);
+	return 0;
+}
+
+enum MHD_Result
+admin_files(struct req *r)
+{
+	char *repo = http_query_get(r, "repo"), *rev = http_query_get(r, "rev");
+	char *q = http_query_get(r, "q"), *off = http_query_get(r, "offset");
+	char *lim = http_query_get(r, "limit"), *txt, commit[GG_SHA1_HEX + 1];
+	struct files_ctx c = { r, NULL, q, 0, GG_TREE_PAGE_SIZE, 0, NULL };
+	enum repo_type type = REPO_MODEL;
+	const char *name = repo;
+	struct store_view v;
+	enum MHD_Result res;
+	cJSON *o = NULL;
+	int known = 0, rc;
+
+	if (name != NULL && strncmp(name, "datasets/", 9) == 0) {
+		type = REPO_DATASET;
+		name += 9;
+	} else if (name != NULL && strncmp(name, "spaces/", 7) == 0) {
+		type = REPO_SPACE;
+		name += 7;
+	}
+	if (name == NULL || !route_valid_repo(name) ||
+	    (rev != NULL && (rev[0] == '\0' || strlen(rev) > GG_MAX_REV_LEN)) ||
+	    (off != NULL && parse_u64_str(off, UINT32_MAX, &c.offset) != GG_OK) ||
+	    (lim != NULL &&
+	     (parse_u64_str(lim, GG_TREE_PAGE_SIZE, &c.limit) != GG_OK || c.limit == 0)) ||
+	    (q != NULL && strlen(q) > GG_MAX_REPO_PATH_LEN)) {
+		res = http_error(r, MHD_HTTP_BAD_REQUEST, "BadRequest",
+				 "Use ?repo=NS/NAME[&rev=REV][&q=TEXT][&offset=N][&limit=1..1000]",
+				 NULL);
+		goto done;
+	}
+	if ((rc = store_view_begin(r->app->st, &v)) != GG_OK) {
+		store_view_end(&v);
+		res = http_error_from(r, rc, "index");
+		goto done;
+	}
+	rc = store_resolve_rev(&v, type, name, rev ? rev : "main", commit, &known, NULL);
+	if (rc != GG_OK) {
+		store_view_end(&v);
+		res = hub_rev_error(r, rc, known);
+		goto done;
+	}
+	c.v = &v;
+	c.arr = cJSON_CreateArray();
+	rc = store_view_files(&v, type, name, commit, NULL, file_cb, &c);
+	store_view_end(&v);
+	if (rc != GG_OK) {
+		cJSON_Delete(c.arr);
+		res = http_error_from(r, rc, "files");
+		goto done;
+	}
+	o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "repo", name);
+	cJSON_AddStringToObject(o, "type", index_type_name(type));
+	cJSON_AddStringToObject(o, "revision", rev ? rev : "main");
+	cJSON_AddStringToObject(o, "commit", commit);
+	cJSON_AddNumberToObject(o, "total", (double)c.total);
+	cJSON_AddNumberToObject(o, "offset", (double)c.offset);
+	cJSON_AddItemToObject(o, "files", c.arr);
+	txt = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	if (txt == NULL)
+		log_fatalx("cJSON_PrintUnformatted() failed: out of memory");
+	res = http_json(r, MHD_HTTP_OK, txt);
+done:
+	free(repo);
+	free(rev);
+	free(q);
+	free(off);
+	free(lim);
+	return res;
 }

@@ -10,6 +10,8 @@
 enum MHD_Result admin_healthz(struct req *r);
 /* GET|HEAD /api/ggufd/repos: the repos in the store and their refs */
 enum MHD_Result admin_repos(struct req *r);
+/* GET|HEAD /api/ggufd/files?repo=R[&rev&q&offset&limit]: files and blobs */
+enum MHD_Result admin_files(struct req *r);
 /* GET|HEAD /api/ggufd/activity: fetches in flight, totals */
 enum MHD_Result admin_activity(struct req *r);
 /* GET|HEAD|POST /api/ggufd/pull: list, or start a pull (JSON body) */

@@ -492,9 +492,11 @@ parse_ggufd(const struct segs *sp, struct route *r)
 	if (sp->n < 3)
 		goto done;
 	what = &sp->s[2];
-	if (seg_is(what, "repos") || seg_is(what, "activity")) {
+	if (seg_is(what, "repos") || seg_is(what, "activity") || seg_is(what, "files")) {
 		if (sp->n == 3) {
-			r->kind = seg_is(what, "repos") ? ROUTE_GGUFD_REPOS : ROUTE_GGUFD_ACTIVITY;
+			r->kind = seg_is(what, "repos")   ? ROUTE_GGUFD_REPOS
+				  : seg_is(what, "files") ? ROUTE_GGUFD_FILES
+							  : ROUTE_GGUFD_ACTIVITY;
 			err = GG_OK;
 		}
 		goto done;
@@ -675,6 +677,7 @@ route_kind_name(enum route_kind k)
 		[ROUTE_GGUFD_REPOS] = "ggufd_repos",
 		[ROUTE_METRICS] = "metrics",
 		[ROUTE_GGUFD_ACTIVITY] = "ggufd_activity",
+		[ROUTE_GGUFD_FILES] = "ggufd_files",
 	};
 	return (unsigned)k < ROUTE_NKINDS && names[k] != NULL ? names[k] : "none";
 }

@@ -32,6 +32,7 @@
  *   /ui/{name}                                   ROUTE_UI (path = name)
  *   /api/ggufd/repos                             ROUTE_GGUFD_REPOS
  *   /api/ggufd/activity                          ROUTE_GGUFD_ACTIVITY
+ *   /api/ggufd/files                             ROUTE_GGUFD_FILES
  *   /api/ggufd/pull                              ROUTE_GGUFD_PULL
  *   /api/ggufd/pull/{id}                         ROUTE_GGUFD_PULL_JOB (id)
  *   /api/ggufd/uploads                           ROUTE_GGUFD_UPLOADS
@@ -95,6 +96,7 @@ enum route_kind {
 	ROUTE_GGUFD_REPOS,      /* GET /api/ggufd/repos */
 	ROUTE_METRICS,          /* GET /metrics */
 	ROUTE_GGUFD_ACTIVITY,   /* GET /api/ggufd/activity */
+	ROUTE_GGUFD_FILES,      /* GET /api/ggufd/files?repo=... */
 	ROUTE_NKINDS            /* keep last: the size of the route table */
 };
 

@@ -40,6 +40,7 @@ const struct route_entry routes_table[ROUTE_NKINDS] = {
 	READ(ROUTE_UI, SCOPE_NONE, 0, ui_handle),
 	READ(ROUTE_GGUFD_REPOS, SCOPE_PUBLIC, 0, admin_repos),
 	READ(ROUTE_GGUFD_ACTIVITY, SCOPE_PUBLIC, 0, admin_activity),
+	READ(ROUTE_GGUFD_FILES, SCOPE_PUBLIC, 0, admin_files),
 	READ(ROUTE_RESOLVE, SCOPE_PUBLIC, 0, resolve_handle),
 	READ(ROUTE_RAW, SCOPE_PUBLIC, 0, resolve_handle),
 	READ(ROUTE_API_INFO, SCOPE_PUBLIC, 0, api_info),

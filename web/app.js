@@ -4,7 +4,7 @@
 'use strict';
 
 const PAGE = 100;
-const state = { token: '', files: [], page: 0, repo: null };
+const state = { token: '', page: 0, repo: null };
 
 function $(id) { return document.getElementById(id); }
 
@@ -69,51 +69,50 @@ async function showStore(repo) {
 
 async function showRepo(repo) {
 	state.repo = repo;
-	$('repo-title').textContent = repo;
-	const api = repo.startsWith('datasets/') || repo.startsWith('spaces/')
-		? repo.replace(/^(datasets|spaces)\//, '$1/') : 'models/' + repo;
-	let url = '/api/' + api + '/tree/main?recursive=true&expand=true';
-	const all = [];
-	for (let n = 0; url && n < 1000; n++) {
-		const headers = state.token ? { Authorization: 'Bearer ' + state.token } : {};
-		const r = await fetch(url, { headers });
-		if (!r.ok) throw new Error(url + ': ' + r.status);
-		for (const e of await r.json()) if (e.type === 'file') all.push(e);
-		const link = r.headers.get('Link') || '';
-		const m = link.match(/<([^>]+)>;\s*rel="next"/);
-		url = m ? m[1] : null;
-	}
-	state.files = all;
 	state.page = 0;
-	renderFiles();
+	$('repo-title').textContent = repo;
+	$('file-filter').value = '';
 	const base = location.origin;
 	$('howto').textContent =
 		'HF_ENDPOINT=' + base + ' huggingface-cli download ' + repo + '\n' +
 		'MODEL_ENDPOINT=' + base + ' llama-cli -hf ' + repo + '\n' +
 		'curl -LO ' + base + '/' + repo + '/resolve/main/<file>';
+	await renderFiles();
 }
 
-function renderFiles() {
-	const q = $('file-filter').value.toLowerCase();
-	const shown = state.files.filter((f) => f.path.toLowerCase().includes(q));
-	const pages = Math.max(1, Math.ceil(shown.length / PAGE));
-	state.page = Math.min(state.page, pages - 1);
+function gguf(g) {
+	if (!g) return '';
+	const p = g.params ? ' ' + human(g.params).replace(/ ?B$/, '').replace(' ', '') + ' params' : '';
+	return [g.arch, g.quant].filter(Boolean).join(' ') + p +
+		(g.context ? ', ctx ' + g.context : '') + ', ' + g.tensors + ' tensors';
+}
+
+// The files of the repo at main, searched and paged by the server.
+async function renderFiles() {
+	const q = $('file-filter').value;
+	const url = '/api/ggufd/files?repo=' + encodeURIComponent(state.repo) +
+		'&offset=' + state.page * PAGE + '&limit=' + PAGE + (q ? '&q=' + encodeURIComponent(q) : '');
+	const a = await getJSON(url);
+	const pages = Math.max(1, Math.ceil(a.total / PAGE));
 	const tbody = $('files').tBodies[0];
 	tbody.replaceChildren();
-	for (const f of shown.slice(state.page * PAGE, (state.page + 1) * PAGE)) {
-		const sha = f.lfs ? f.lfs.oid : '';
-		const url = location.origin + '/' + state.repo + '/resolve/main/' +
+	for (const f of a.files) {
+		const link = location.origin + '/' + state.repo + '/resolve/main/' +
 			f.path.split('/').map(encodeURIComponent).join('/');
-		const shaCell = el('td', sha ? sha.slice(0, 12) + '...' : '', 'mono');
-		if (sha) shaCell.appendChild(copyButton(sha));
+		const shaCell = el('td', f.sha256.slice(0, 12) + '...', 'mono');
+		shaCell.appendChild(copyButton(f.sha256));
 		const dl = el('td');
-		const a = el('a', 'resolve');
-		a.href = url;
-		dl.appendChild(a);
-		dl.appendChild(copyButton(url));
-		tbody.appendChild(row([el('td', f.path, 'mono'), el('td', human(f.size), 'num'), shaCell, dl]));
+		const an = el('a', 'resolve');
+		an.href = link;
+		dl.appendChild(an);
+		dl.appendChild(copyButton(link));
+		tbody.appendChild(row([el('td', f.path, 'mono'), el('td', human(f.size), 'num'),
+			el('td', gguf(f.gguf)), shaCell,
+			el('td', (f.present ? 'here' : 'not fetched') + (f.pinned ? ', pinned' : '')), dl]));
 	}
-	$('page').textContent = (state.page + 1) + ' / ' + pages + ' (' + shown.length + ' files)';
+	$('page').textContent = (state.page + 1) + ' / ' + pages + ' (' + a.total + ' files)';
+	$('prev').disabled = state.page === 0;
+	$('next').disabled = state.page + 1 >= pages;
 }
 
 // The activity view polls while it is shown; rates come from two polls.
@@ -215,9 +214,10 @@ async function route() {
 document.addEventListener('DOMContentLoaded', () => {
 	$('endpoint').textContent = location.origin;
 	$('token').addEventListener('change', (e) => { state.token = e.target.value.trim(); route(); });
-	$('file-filter').addEventListener('input', () => { state.page = 0; renderFiles(); });
-	$('prev').addEventListener('click', () => { if (state.page > 0) { state.page--; renderFiles(); } });
-	$('next').addEventListener('click', () => { state.page++; renderFiles(); });
+	const guard = (p) => p.catch((e) => showError(e.message));
+	$('file-filter').addEventListener('input', () => { state.page = 0; guard(renderFiles()); });
+	$('prev').addEventListener('click', () => { if (state.page > 0) { state.page--; guard(renderFiles()); } });
+	$('next').addEventListener('click', () => { state.page++; guard(renderFiles()); });
 	window.addEventListener('hashchange', route);
 	route();
 });

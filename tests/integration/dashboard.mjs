@@ -38,7 +38,8 @@ try {
 	}, needle);
 	out.filtered = await page.$$eval('#files tbody tr td:first-child', (tds) => tds.map((t) => t.textContent));
 	// A resolve link downloads the file through ggufd.
-	const href = await page.getAttribute('#files tbody tr td:nth-child(4) a', 'href');
+	const href = await page.getAttribute('#files tbody tr td:nth-child(6) a', 'href');
+	out.ggufCell = await page.textContent('#files tbody tr td:nth-child(3)');
 	const r = await page.request.get(href);
 	out.download = { status: r.status(), bytes: (await r.body()).length };
 	// Reloading a view's address lands on the same view.

@@ -53,8 +53,9 @@ result "a click opens the repo's own view (#store/ruv/ruvltra) with its 3 files 
 		[ "$(obs 'sorted(d["files"])')" = '["config.json", "docs/README.md", "ruvltra-0.5b-q4_k_m.gguf"]' ] &&
 		[ "$(obs '"HF_ENDPOINT=" + d["url"].split("/#")[0] in d["howto"] and "ruv/ruvltra" in d["howto"]')" = true ]; echo $?)" \
 	"$(head -c 1500 "$WORK/obs.json")"
-result "the search narrows the list to the matching file" \
-	"$([ "$(obs 'd["filtered"]')" = '["ruvltra-0.5b-q4_k_m.gguf"]' ]; echo $?)" "$(obs 'd["filtered"]')"
+result "the search narrows the list to the matching file, whose row shows its GGUF summary" \
+	"$([ "$(obs 'd["filtered"]')" = '["ruvltra-0.5b-q4_k_m.gguf"]' ] &&
+		obs 'd["ggufCell"]' | grep -q 'Q4_K_M.*tensors'; echo $?)" "$(obs 'd["filtered"]') $(obs 'd["ggufCell"]')"
 result "the file's link downloads it through ggufd, byte count exact" \
 	"$([ "$(obs 'd["download"]["status"]')" = 200 ] &&
 		[ "$(obs 'd["download"]["bytes"]')" = "$(file_size "$WORK/q4.gguf")" ]; echo $?)" "$(obs 'd["download"]')"

@@ -2074,6 +2074,44 @@ test_metrics(void **state)
 	assert_int_equal(n1, (n0 < 0 ? 0 : n0) + 1);
 }
 
+/* GET /api/ggufd/files: a revision's files with their blobs, searched and
+ * paged by the server; bad parameters are 400, an unknown repo 401. */
+static void
+test_files_api(void **state)
+{
+	struct resp r;
+	(void)state;
+
+	get(&r, "/api/ggufd/files?repo=" REPO "&limit=1");
+	assert_status(&r, 200);
+	assert_non_null(strstr((char *)r.body, "\"commit\":\""));
+	assert_non_null(strstr((char *)r.body, "\"present\":true"));
+	assert_null(strstr((char *)r.body, "},{")); /* one file on the page */
+	resp_free(&r);
+	get(&r, "/api/ggufd/files?repo=" REPO "&q=Q4_K_M");
+	assert_status(&r, 200);
+	assert_non_null(strstr((char *)r.body, "\"total\":1,"));
+	assert_non_null(strstr((char *)r.body, "\"gguf\":{\"arch\":"));
+	resp_free(&r);
+	get(&r, "/api/ggufd/files?repo=" REPO "&q=no-such-file-anywhere");
+	assert_status(&r, 200);
+	assert_non_null(strstr((char *)r.body, "\"total\":0,"));
+	resp_free(&r);
+	get(&r, "/api/ggufd/files?repo=" REPO "&limit=0");
+	assert_status(&r, 400);
+	resp_free(&r);
+	get(&r, "/api/ggufd/files?repo=..%2Fx");
+	assert_status(&r, 400);
+	resp_free(&r);
+	get(&r, "/api/ggufd/files");
+	assert_status(&r, 400);
+	resp_free(&r);
+	get(&r, "/api/ggufd/files?repo=nobody/nothing");
+	assert_status(&r, 401);
+	assert_hdr(&r, "X-Error-Code", "RepoNotFound");
+	resp_free(&r);
+}
+
 static void
 test_bad_paths(void **state)
 {
@@ -2641,6 +2679,7 @@ main(void)
 		cmocka_unit_test(test_route_table),
 		cmocka_unit_test(test_dashboard),
 		cmocka_unit_test(test_metrics),
+		cmocka_unit_test(test_files_api),
 		cmocka_unit_test(test_bad_paths),
 		cmocka_unit_test(test_long_url),
 		cmocka_unit_test(test_big_header),

@@ -320,6 +320,7 @@ test_own_routes(void **state)
 		{ "/api/ggufd/pull", ROUTE_GGUFD_PULL, 0, NULL, "", NULL },
 		{ "/api/ggufd/repos", ROUTE_GGUFD_REPOS, 0, NULL, "", NULL },
 		{ "/api/ggufd/activity", ROUTE_GGUFD_ACTIVITY, 0, NULL, "", NULL },
+		{ "/api/ggufd/files", ROUTE_GGUFD_FILES, 0, NULL, "", NULL },
 		{ "/ui/app.js", ROUTE_UI, 0, NULL, "", "app.js" },
 		{ "/api/ggufd/pull/7", ROUTE_GGUFD_PULL_JOB, 7, NULL, "", NULL },
 		{ "/api/ggufd/pull/1073741824", ROUTE_GGUFD_PULL_JOB, 1ull << 30, NULL, "", NULL },
