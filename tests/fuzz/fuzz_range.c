@@ -115,6 +115,32 @@ check_components(const char *s, int allow_empty)
 	}
 }
 
+/* Route kinds that carry a repo id. */
+static int
+has_repo(enum route_kind k)
+{
+	switch (k) {
+	case ROUTE_INDEX:
+	case ROUTE_HEALTHZ:
+	case ROUTE_METRICS:
+	case ROUTE_UI:
+	case ROUTE_WHOAMI:
+	case ROUTE_VALIDATE_YAML:
+	case ROUTE_REPO_CREATE:
+	case ROUTE_GGUFD_PULL:
+	case ROUTE_GGUFD_PULL_JOB:
+	case ROUTE_GGUFD_UPLOADS:
+	case ROUTE_GGUFD_UPLOAD_JOB:
+	case ROUTE_GGUFD_REPOS:
+	case ROUTE_GGUFD_ACTIVITY:
+	case ROUTE_GGUFD_FILES:
+	case ROUTE_LFS_OBJECT:
+	case ROUTE_LFS_PART:
+	case ROUTE_LFS_COMPLETE: return 0;
+	default: return 1;
+	}
+}
+
 static void
 fuzz_route(const char *text, size_t len)
 {
@@ -130,12 +156,17 @@ fuzz_route(const char *text, size_t len)
 	} else {
 		CHECK(r.kind != ROUTE_NONE);
 		CHECK(len <= GG_MAX_URL_LEN && len >= 1 && text[0] == '/');
-		if (r.kind == ROUTE_INDEX || r.kind == ROUTE_HEALTHZ) {
-			CHECK(r.repo[0] == '\0' && !r.has_rev && !r.has_path);
+		if (!has_repo(r.kind)) {
+			/* ggufd's own routes and the fixed ones name no repo. */
+			CHECK(r.repo[0] == '\0' && !r.has_rev);
+			CHECK(r.has_path == (r.kind == ROUTE_UI));
 		} else {
 			CHECK(route_valid_repo(r.repo));
 			CHECK(strlen(r.repo) <= GG_MAX_REPO_LEN);
 		}
+		if (r.kind == ROUTE_LFS_OBJECT || r.kind == ROUTE_LFS_PART ||
+		    r.kind == ROUTE_LFS_COMPLETE)
+			CHECK(strlen(r.oid) == GG_SHA256_HEX && is_lower_hex(r.oid, GG_SHA256_HEX));
 		CHECK(strlen(r.rev) <= GG_MAX_REV_LEN);
 		CHECK(strlen(r.path) <= GG_MAX_REPO_PATH_LEN);
 		check_components(r.rev, !r.has_rev);
