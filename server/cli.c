@@ -154,6 +154,15 @@ static const char usage_ls[] =
 	"\n"
 	"Lists repos, refs, commits and files (size, sha256 prefix, GGUF summary).\n";
 
+static const char usage_gc[] =
+	"usage: ggufd gc [--store DIR] [--min-age SECONDS]\n"
+	"\n"
+	"Removes the blobs nothing needs: no file of any revision names them, they\n"
+	"are not pinned, and no upload job waiting to be published mentions them\n"
+	"(blobs that refused or abandoned uploads left behind), once nobody has\n"
+	"touched them for --min-age seconds (default 86400, which also keeps what a\n"
+	"running server has just staged).  Prints what it freed.\n";
+
 static const char usage_verify[] =
 	"usage: ggufd verify [--store DIR]\n"
 	"\n"
@@ -1194,6 +1203,51 @@ cmd_verify(int argc, char **argv)
 	return rep.bad ? 1 : 0;
 }
 
+/* --- gc ------------------------------------------------------------------------ */
+
+static int
+cmd_gc(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "store", required_argument, NULL, 's' },
+		{ "min-age", required_argument, NULL, 'a' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *store = default_store();
+	struct store *st = NULL;
+	struct store_gc_report rep;
+	uint64_t min_age = GG_GC_MIN_AGE_SEC;
+	int c, r;
+
+	while ((c = next_opt("gc", argc, argv, opts)) != -1) {
+		switch (c) {
+		case 's': store = optarg; break;
+		case 'a':
+			if (parse_u64_str(optarg, 86400ull * 3650, &min_age) != GG_OK)
+				return usage_error("gc", "--min-age takes seconds, not '%s'",
+						   optarg);
+			break;
+		case 'h': fputs(usage_gc, stdout); return 0;
+		default: return EXIT_USAGE;
+		}
+	}
+	if (optind < argc)
+		return usage_error("gc", "unexpected argument '%s'", argv[optind]);
+	if (open_store(store, &st) != 0)
+		return 1;
+	r = store_gc(st, min_age, &rep);
+	store_close(st);
+	printf("removed %llu blobs (%llu bytes); kept %llu unreferenced (too recent, or needed)\n",
+	       (unsigned long long)rep.blobs, (unsigned long long)rep.bytes,
+	       (unsigned long long)rep.kept);
+	if (r != GG_OK) {
+		fprintf(stderr, "ggufd: gc: %s\n", gg_strerror(r));
+		return 1;
+	}
+	return 0;
+}
+
 /* --- entry ------------------------------------------------------------------ */
 
 static const struct command {
@@ -1207,6 +1261,7 @@ static const struct command {
 	{ "ls", cmd_ls, "list repos, revisions and files in the store" },
 	{ "token", cmd_token, "add, list and revoke gateway tokens" },
 	{ "verify", cmd_verify, "re-hash every blob; quarantine those that do not match" },
+	{ "gc", cmd_gc, "remove blobs nothing needs (left by refused or abandoned uploads)" },
 };
 
 static void

@@ -41,6 +41,7 @@
 #define GG_MULTIPART_BLOCK      (64u << 10) /* read size of a multipart/byteranges response */
 #define GG_MAX_LINK_LEN         (4 * GG_MAX_URL_LEN) /* a Link header ggufd builds */
 #define GG_MAX_METRICS_BYTES    (4u << 20) /* the /metrics answer */
+#define GG_GC_MIN_AGE_SEC       86400     /* ggufd gc: blobs untouched this long may go */
 #define GG_GZIP_MIN_BYTES       1024      /* smaller JSON answers are sent as is */
 
 /* Upstream requests (libcurl). */

@@ -1163,6 +1163,71 @@ store_partial_finish(struct store *st, struct blob_partial *p, enum repo_type ty
 	return r;
 }
 
+struct gc_ctx {
+	uint64_t cutoff;
+	char (*cand)[GG_SHA256_HEX + 1];
+	uint64_t *size;
+	size_t n, cap;
+	uint64_t young;
+};
+
+static int
+gc_cb(void *ctx, const char *sha256, const struct index_blob *rec)
+{
+	struct gc_ctx *g = ctx;
+
+	if (rec->refcount > 0 || rec->pinned)
+		return 0;
+	if (rec->last_access > g->cutoff) {
+		g->young++;
+		return 0;
+	}
+	if (g->n == g->cap) {
+		g->cap = g->cap ? 2 * g->cap : 64;
+		g->cand = xrealloc(g->cand, g->cap * sizeof(*g->cand));
+		g->size = xrealloc(g->size, g->cap * sizeof(*g->size));
+	}
+	memcpy(g->cand[g->n], sha256, GG_SHA256_HEX + 1);
+	g->size[g->n++] = rec->size;
+	return 0;
+}
+
+int
+store_gc(struct store *st, uint64_t min_age, struct store_gc_report *rep)
+{
+	struct gc_ctx g;
+	struct store_view v;
+	uint64_t now = now_unix();
+	int r;
+
+	memset(rep, 0, sizeof(*rep));
+	memset(&g, 0, sizeof(g));
+	g.cutoff = now > min_age ? now - min_age : 0;
+	/* Candidates first, in a read view; each is then dropped in its own
+	 * write transaction, which checks again (a file may name it now). */
+	r = store_view_begin(st, &v);
+	if (r == GG_OK)
+		r = index_blob_foreach(v.t, gc_cb, &g);
+	store_view_end(&v);
+	rep->kept = g.young;
+	for (size_t i = 0; r == GG_OK && i < g.n; i++) {
+		int d = store_drop_unreferenced(st, g.cand[i]);
+		if (d == GG_OK) {
+			rep->blobs++;
+			rep->bytes += g.size[i];
+			log_info("gc: removed blob %s (%llu bytes)", g.cand[i],
+				 (unsigned long long)g.size[i]);
+		} else if (d == GG_EEXIST || d == GG_ENOENT) {
+			rep->kept += d == GG_EEXIST;
+		} else {
+			r = d;
+		}
+	}
+	free(g.cand);
+	free(g.size);
+	return r;
+}
+
 /* --- cached upstream answers and the upload journal ---------------------------- */
 
 int

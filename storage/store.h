@@ -314,6 +314,20 @@ int store_partial_finish(struct store *st, struct blob_partial *p, enum repo_typ
 			 const char *repo, const char *commit, const char *path, int lfs,
 			 struct blob_digest *out);
 
+/*
+ * Garbage collection: removes every blob that nothing needs
+ * (store_drop_unreferenced's rules: no file names it, not pinned, not
+ * staged, no live upload job mentions it) and that nobody touched for
+ * min_age seconds (its last access; the age keeps a blob another process
+ * has just staged, which this one cannot see).  Fills *rep.  0, or the
+ * first index error (what was removed before it stays removed).
+ */
+struct store_gc_report {
+	uint64_t blobs, bytes; /* removed */
+	uint64_t kept;         /* unreferenced but too young, or needed */
+};
+int store_gc(struct store *st, uint64_t min_age, struct store_gc_report *rep);
+
 /* --- cached upstream answers and the upload journal ---------------------- */
 
 /* index_meta_get / _put in their own transaction (see index.h). */

@@ -13,7 +13,7 @@
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 need_env
 
-plan 58
+plan 60
 
 S=$WORK/store
 IN=$WORK/in
@@ -337,5 +337,15 @@ result "the corrupt blob is in quarantine/ with its corrupt bytes" \
 result "the other blobs stay in blobs/" \
 	"$([ "$(find "$S/blobs/sha256" -type f | wc -l)" = $((NBLOBS - 1)) ] && cmp -s "$f" "$GGUF"; echo $?)" \
 	"$(find "$S/blobs/sha256" -type f)"
+
+# --- gc --------------------------------------------------------------------------
+# Every blob of the store is named by a file: gc removes none, even with no
+# age bound; a bad --min-age is a usage error.
+run gc1 "$GGUFD" gc --store "$S" --min-age 0
+result "gc on a store whose blobs are all named removes nothing and says so" \
+	"$([ "$(rc gc1)" = 0 ] && grep -q '^removed 0 blobs (0 bytes)' "$WORK/gc1.out" &&
+		[ "$(find "$S/blobs/sha256" -type f | wc -l)" = $((NBLOBS - 1)) ]; echo $?)" "$(show gc1)"
+run gc2 "$GGUFD" gc --store "$S" --min-age soon
+result "gc --min-age soon is a usage error (exit 2)" "$([ "$(rc gc2)" = 2 ]; echo $?)" "$(show gc2)"
 
 finish

@@ -1120,6 +1120,65 @@ test_note_change(void **state)
 	free(dir);
 }
 
+/* store_gc removes old unneeded blobs only: not young ones, not pinned,
+ * not named by a file, not in a live upload job. */
+static void
+test_gc(void **state)
+{
+	char *dir = tmpdir();
+	struct store *st = NULL;
+	struct store_gc_report rep;
+	struct blob_digest a, b, c, d;
+	struct index_upload u;
+	char job[200];
+	int fresh;
+	(void)state;
+
+	assert_int_equal(store_open(dir, &st), GG_OK);
+	stage_bytes(st, "unneeded\n", &a, &fresh);
+	stage_bytes(st, "pinned\n", &b, &fresh);
+	stage_bytes(st, "named by a file\n", &c, &fresh);
+	stage_bytes(st, "in a pending job\n", &d, &fresh);
+	store_unstage(st, a.sha256);
+	store_unstage(st, b.sha256);
+	store_unstage(st, c.sha256);
+	store_unstage(st, d.sha256);
+	assert_int_equal(store_pin(st, b.sha256, 1), GG_OK);
+	assert_int_equal(store_record_file(st, REPO_MODEL, "ruv/ruvltra",
+					   "1111111111111111111111111111111111111111", "c.txt", 1,
+					   c.sha256, NULL, c.size),
+			 GG_OK);
+	snprintf(job, sizeof(job), "{\"id\":1,\"files\":[{\"sha256\":\"%s\"}]}", d.sha256);
+	memset(&u, 0, sizeof(u));
+	u.state = STORE_JOB_PENDING;
+	u.data = job;
+	u.len = strlen(job);
+	assert_int_equal(store_upload_put(st, 1, &u), GG_OK);
+
+	/* Everything is young: nothing goes. */
+	assert_int_equal(store_gc(st, 3600, &rep), GG_OK);
+	assert_int_equal(rep.blobs, 0);
+	assert_int_equal(rep.kept, 2); /* a and d: unreferenced but young */
+	assert_true(store_blob_exists(st, a.sha256));
+	/* With no age bound, only the unneeded one goes. */
+	assert_int_equal(store_gc(st, 0, &rep), GG_OK);
+	assert_int_equal(rep.blobs, 1);
+	assert_int_equal(rep.bytes, a.size);
+	assert_false(store_blob_exists(st, a.sha256));
+	assert_true(store_blob_exists(st, b.sha256));
+	assert_true(store_blob_exists(st, c.sha256));
+	assert_true(store_blob_exists(st, d.sha256));
+	/* The job done, its blob goes too. */
+	u.state = STORE_JOB_DONE;
+	assert_int_equal(store_upload_put(st, 1, &u), GG_OK);
+	assert_int_equal(store_gc(st, 0, &rep), GG_OK);
+	assert_int_equal(rep.blobs, 1);
+	assert_false(store_blob_exists(st, d.sha256));
+	store_close(st);
+	rm_rf(dir);
+	free(dir);
+}
+
 int
 main(void)
 {
@@ -1139,6 +1198,7 @@ main(void)
 		cmocka_unit_test(test_refused_upload_keeps_accepted_blob),
 		cmocka_unit_test(test_record_child_commit),
 		cmocka_unit_test(test_note_change),
+		cmocka_unit_test(test_gc),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
