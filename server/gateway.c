@@ -147,6 +147,39 @@ unstage_inline(struct gateway *gw, const struct upload_job *job)
 			store_unstage(gw->st, job->files[i].sha256);
 }
 
+/*
+ * The gateway's permissions (README, "The upload gateway"), over a parsed
+ * commit and before anything goes upstream.  They are decided by the
+ * caller's token scope alone (r->scope): a loopback client without a token
+ * has none, even while auth lets it through admin routes.
+ *   deletions   a deletedFile or deletedFolder needs admin (403)
+ */
+int
+gateway_perm_check(struct req *r, struct gateway *gw, const struct upload_job *job,
+		   enum MHD_Result *res)
+{
+	char msg[GG_MAX_REPO_PATH_LEN + 300];
+	int rc = GG_OK;
+
+	(void)gw;
+	for (size_t i = 0; rc == GG_OK && i < job->nfiles; i++) {
+		const struct upload_file *f = &job->files[i];
+		if (f->deleted && r->scope < TOKEN_ADMIN) {
+			snprintf(msg, sizeof(msg),
+				 "Deleting %s%s needs an admin token (rule: deletions need admin "
+				 "scope)",
+				 f->folder ? "the folder " : "", f->path);
+			rc = GG_EINVAL;
+		}
+	}
+	if (rc != GG_OK) {
+		log_info("audit: commit by=%s repo=%s%s result=refused (%s)", r->token_name,
+			 route_type_prefix(job->type), job->repo, msg);
+		*res = http_error(r, MHD_HTTP_FORBIDDEN, "Forbidden", msg, NULL);
+	}
+	return rc;
+}
+
 static const char *
 jstr(cJSON *o, const char *k)
 {
@@ -647,6 +680,12 @@ gateway_commit(struct req *r)
 		if (err == GG_EFORMAT || err == GG_ETOOBIG)
 			return gateway_policy_refuse(r, err, why);
 		return http_error(r, http_status_for_error(err), "BadRequest", why, NULL);
+	}
+	if (gateway_perm_check(r, gw, job, &res) != GG_OK) {
+		unstage_inline(gw, job);
+		journal_job_free(job);
+		free(job);
+		return res;
 	}
 	/* Journaled as publishing: the worker leaves it to this request (a
 	 * restart turns it back into pending).  The journal protects the

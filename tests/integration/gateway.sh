@@ -27,7 +27,7 @@
 need_env
 unset HF_TOKEN HUGGING_FACE_HUB_TOKEN HUGGINGFACE_API_KEY HF_ENDPOINT HF_HUB_DISABLE_XET
 
-plan 75
+plan 78
 
 REPO=ruv/ruvltra
 IN=$WORK/in
@@ -319,6 +319,23 @@ printf '%s\n' '{"key":"header","value":{"summary":"x"}}' \
 	'{"key":"file","value":{"path":"run.sh","content":"ZWNobyBoaQo=","encoding":"base64"}}' >"$WORK/c_glob.ndjson"
 refuse "Hub NDJSON commit of run.sh" 422 'run\.sh.*not accepted' r_commit_glob \
 	-H "$(AUTH "$TOK")" -H 'Content-Type: application/x-ndjson' --data-binary "@$WORK/c_glob.ndjson" \
+	"$BASE/api/models/$REPO/commit/main"
+
+# Deletions need admin scope (issue 11): refused 403 with an upload token,
+# through the NDJSON and the JSON commit routes, before anything goes upstream.
+printf '%s\n' '{"key":"header","value":{"summary":"x"}}' \
+	'{"key":"deletedFile","value":{"path":"config.json"}}' >"$WORK/c_del.ndjson"
+refuse "Hub NDJSON commit deleting a file with an upload token" 403 'config\.json.*admin' r_del_nd \
+	-H "$(AUTH "$TOK")" -H 'Content-Type: application/x-ndjson' --data-binary "@$WORK/c_del.ndjson" \
+	"$BASE/api/models/$REPO/commit/main"
+printf '%s\n' '{"key":"header","value":{"summary":"x"}}' \
+	'{"key":"file","value":{"path":"notes.txt","content":"aGkK","encoding":"base64"}}' \
+	'{"key":"deletedFolder","value":{"path":"sub"}}' >"$WORK/c_deldir.ndjson"
+refuse "Hub NDJSON commit deleting a folder (with an added file) with an upload token" 403 'folder sub.*admin' r_deldir_nd \
+	-H "$(AUTH "$TOK")" -H 'Content-Type: application/x-ndjson' --data-binary "@$WORK/c_deldir.ndjson" \
+	"$BASE/api/models/$REPO/commit/main"
+refuse "Hub JSON commit with deletedFiles with an upload token" 403 'config\.json.*admin' r_del_json \
+	-H "$(AUTH "$TOK")" -H "$J" -d '{"summary":"x","deletedFiles":[{"path":"config.json"}]}' \
 	"$BASE/api/models/$REPO/commit/main"
 
 # Signed hrefs.
