@@ -105,6 +105,9 @@ static const char usage_serve[] =
 	"                      README.md *.md *.json *.txt *.safetensors *.yaml ...)\n"
 	"  --gguf-prefix NAME  GGUF names must be NAME-[variant-]size-quant.gguf (ruvltra)\n"
 	"  --upload-max-size BYTES  largest file the gateway accepts (default 64 GiB)\n"
+	"  --protected-branch NAME  published .gguf and LFS files on it are not replaced\n"
+	"                      but by an admin (repeatable; default main)\n"
+	"  --allow-overwrite   admins replace them without X-Ggufd-Overwrite: yes\n"
 	"  --multipart-threshold BYTES  LFS uploads above this go multipart (512 MiB)\n"
 	"  --multipart-chunk BYTES  multipart part size (default 64 MiB)\n"
 	"  --require-token-for-read  downloads need a ggufd read token too\n"
@@ -253,6 +256,8 @@ cmd_serve(int argc, char **argv)
 		{ "multipart-chunk", required_argument, NULL, 6 },
 		{ "require-token-for-read", no_argument, NULL, 7 },
 		{ "upload-url-ttl", required_argument, NULL, 8 },
+		{ "protected-branch", required_argument, NULL, 9 },
+		{ "allow-overwrite", no_argument, NULL, 10 },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -262,7 +267,7 @@ cmd_serve(int argc, char **argv)
 	struct pull_jobs *jobs = NULL;
 	struct gateway *gw = NULL;
 	struct gateway_config gcfg;
-	int custom_repos = 0, custom_globs = 0;
+	int custom_repos = 0, custom_globs = 0, custom_branches = 0;
 	const char *upstream = getenv("GGUFD_UPSTREAM");
 	uint64_t ttl = GG_META_TTL_SEC, transfers = GG_MAX_TRANSFERS;
 	struct server_config cfg;
@@ -356,6 +361,16 @@ cmd_serve(int argc, char **argv)
 			gcfg.href_ttl = (unsigned)v;
 			break;
 		}
+		case 9:
+			if (!custom_branches)
+				gcfg.policy.nprotected = 0;
+			custom_branches = 1;
+			if (gcfg.policy.nprotected == POLICY_MAX_ITEMS)
+				return usage_error("serve", "at most 64 --protected-branch ('%s')",
+						   optarg);
+			gcfg.policy.protected_branches[gcfg.policy.nprotected++] = optarg;
+			break;
+		case 10: gcfg.policy.allow_overwrite = 1; break;
 		case 'h': fputs(usage_serve, stdout); return 0;
 		default: return EXIT_USAGE;
 		}

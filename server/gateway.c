@@ -153,15 +153,80 @@ unstage_inline(struct gateway *gw, const struct upload_job *job)
  * caller's token scope alone (r->scope): a loopback client without a token
  * has none, even while auth lets it through admin routes.
  *   deletions   a deletedFile or deletedFolder needs admin (403)
+ *   immutable   on a protected branch, a .gguf or LFS file that exists at
+ *               the branch as this store knows it is not replaced with
+ *               other bytes (409), but by an admin who asks for it
+ *               (X-Ggufd-Overwrite: yes, or serve --allow-overwrite); a
+ *               branch the store does not know has no files yet, and a
+ *               pull request (create_pr=1) changes no branch
+ * *overwrites counts the files an admin replaces that way.
  */
+static int
+is_gguf_path(const char *path)
+{
+	size_t n = strlen(path);
+	return n >= 5 && strcasecmp(path + n - 5, ".gguf") == 0;
+}
+
+static int
+perm_overwrite(struct req *r, struct gateway *gw, const struct upload_job *job, char *msg,
+	       size_t msgsz, unsigned *overwrites)
+{
+	const char *ask = http_header(r, "X-Ggufd-Overwrite");
+	int admin_asks = r->scope >= TOKEN_ADMIN &&
+			 (gw->cfg.policy.allow_overwrite || (ask && strcasecmp(ask, "yes") == 0));
+	char commit[GG_SHA1_HEX + 1];
+	struct store_view v;
+	struct index_file old;
+	int known, rc = GG_OK;
+
+	if (job->create_pr || !policy_branch_protected(&gw->cfg.policy, job->rev))
+		return GG_OK;
+	if (store_view_begin(gw->st, &v) != GG_OK) {
+		store_view_end(&v);
+		snprintf(msg, msgsz, "the index cannot be read: nothing was published");
+		return GG_EDB;
+	}
+	/* The URL may name the branch as refs/heads/NAME: the store by NAME. */
+	if (store_resolve_rev(&v, job->type, job->repo,
+			      strncmp(job->rev, "refs/heads/", 11) == 0 ? job->rev + 11 : job->rev,
+			      commit, &known, NULL) != GG_OK)
+		commit[0] = '\0';
+	for (size_t i = 0; commit[0] && rc == GG_OK && i < job->nfiles; i++) {
+		const struct upload_file *f = &job->files[i];
+		if (f->deleted ||
+		    store_view_file(&v, job->type, job->repo, commit, f->path, &old) != GG_OK)
+			continue;
+		if (!(old.flags & INDEX_FILE_LFS) && !f->lfs && !is_gguf_path(f->path))
+			continue;
+		if (old.sha256[0] != '\0' && strcmp(old.sha256, f->sha256) == 0)
+			continue;
+		if (admin_asks) {
+			(*overwrites)++;
+			continue;
+		}
+		snprintf(msg, msgsz,
+			 "%s is already published on the protected branch %s with other bytes "
+			 "(rule: published model files are immutable): publish a new name, or to "
+			 "a branch, or open a pull request (create_pr=1)%s",
+			 f->path, job->rev,
+			 r->scope >= TOKEN_ADMIN
+				 ? "; an admin overwrites with X-Ggufd-Overwrite: yes"
+				 : "");
+		rc = GG_EEXIST;
+	}
+	store_view_end(&v);
+	return rc;
+}
+
 int
 gateway_perm_check(struct req *r, struct gateway *gw, const struct upload_job *job,
 		   enum MHD_Result *res)
 {
-	char msg[GG_MAX_REPO_PATH_LEN + 300];
+	char msg[GG_MAX_REPO_PATH_LEN + GG_MAX_REV_LEN + 400];
+	unsigned overwrites = 0;
 	int rc = GG_OK;
 
-	(void)gw;
 	for (size_t i = 0; rc == GG_OK && i < job->nfiles; i++) {
 		const struct upload_file *f = &job->files[i];
 		if (f->deleted && r->scope < TOKEN_ADMIN) {
@@ -172,10 +237,19 @@ gateway_perm_check(struct req *r, struct gateway *gw, const struct upload_job *j
 			rc = GG_EINVAL;
 		}
 	}
+	if (rc == GG_OK)
+		rc = perm_overwrite(r, gw, job, msg, sizeof(msg), &overwrites);
 	if (rc != GG_OK) {
 		log_info("audit: commit by=%s repo=%s%s result=refused (%s)", r->token_name,
 			 route_type_prefix(job->type), job->repo, msg);
-		*res = http_error(r, MHD_HTTP_FORBIDDEN, "Forbidden", msg, NULL);
+		*res = rc == GG_EDB ? http_error(r, MHD_HTTP_SERVICE_UNAVAILABLE, NULL, msg, NULL)
+		       : rc == GG_EEXIST
+			       ? http_error(r, MHD_HTTP_CONFLICT, "Conflict", msg, NULL)
+			       : http_error(r, MHD_HTTP_FORBIDDEN, "Forbidden", msg, NULL);
+	} else if (overwrites > 0) {
+		log_info("audit: overwrite by=%s repo=%s%s rev=%s files=%u result=allowed (admin)",
+			 r->token_name, route_type_prefix(job->type), job->repo, job->rev,
+			 overwrites);
 	}
 	return rc;
 }

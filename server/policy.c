@@ -24,6 +24,7 @@ void
 policy_defaults(struct policy *p)
 {
 	static char *repos[] = { "ruv/ruvltra" };
+	static char *branches[] = { "main" };
 	static char *globs[] = { "README.md",      "*.md",     "*.json", "*.txt",
 				 "*.safetensors",  "*.yaml",   "*.yml",  "*.png",
 				 ".gitattributes", "LICENSE*", "*.jpg" };
@@ -34,6 +35,19 @@ policy_defaults(struct policy *p)
 		p->globs[p->nglobs++] = globs[i];
 	p->gguf_prefix = "ruvltra";
 	p->max_size = GG_UPLOAD_MAX_SIZE;
+	p->protected_branches[0] = branches[0];
+	p->nprotected = 1;
+}
+
+int
+policy_branch_protected(const struct policy *p, const char *rev)
+{
+	if (strncmp(rev, "refs/heads/", 11) == 0)
+		rev += 11;
+	for (int i = 0; i < p->nprotected; i++)
+		if (strcmp(p->protected_branches[i], rev) == 0)
+			return 1;
+	return 0;
 }
 
 int

@@ -11,7 +11,9 @@
  *     *.md, *.json, *.txt, *.safetensors, *.yaml, *.yml, .gitattributes,
  *     LICENSE*, *.png, *.jpg);
  *   - every file is at most max_size bytes;
- *   - a README.md model card needs YAML front matter with license and tags.
+ *   - a README.md model card needs YAML front matter with license and tags;
+ *   - on a protected branch (default: main) a published .gguf or LFS file
+ *     is not replaced with other bytes, unless an admin asks (gateway.c).
  * Each check writes the rule that failed into why.
  *
  * Thread safety: a policy is read-only once built.
@@ -34,6 +36,9 @@ struct policy {
 	int nglobs;
 	const char *gguf_prefix; /* "ruvltra" */
 	uint64_t max_size;
+	char *protected_branches[POLICY_MAX_ITEMS]; /* default: "main" */
+	int nprotected;
+	int allow_overwrite; /* an admin may replace a published file without asking */
 };
 
 /* Fills the defaults (the strings are static). */
@@ -41,6 +46,9 @@ void policy_defaults(struct policy *p);
 
 /* 1 if uploads to (type, repo) are allowed. */
 int policy_repo_ok(const struct policy *p, enum repo_type type, const char *repo);
+
+/* 1 if rev ("main" or "refs/heads/main") is a protected branch. */
+int policy_branch_protected(const struct policy *p, const char *rev);
 
 /*
  * Checks a path and size before the bytes arrive.  Returns 0, or GG_EFORMAT

@@ -113,6 +113,7 @@ upload_end(struct req *r)
 	struct blob_digest d;
 	char why[700], summary[600];
 	struct upload_job *job;
+	enum MHD_Result res;
 	int rc, fresh;
 
 	if (s->failed || s->got != s->expect)
@@ -138,6 +139,12 @@ upload_end(struct req *r)
 	journal_job_init(job, uploadq_new_id(gw), s->by, s->type, s->repo, "main", summary, "", 1);
 	journal_job_add_file(job, s->path, store_is_lfs_path(s->path, d.size), d.sha256, d.gitsha1,
 			     d.size);
+	if (gateway_perm_check(r, gw, job, &res) != GG_OK) {
+		journal_job_free(job);
+		free(job);
+		gateway_drop_refused(gw, d.sha256, fresh);
+		return res;
+	}
 	/* Journaled as publishing: the worker leaves it to this request (a
 	 * restart turns it back into pending).  The journal protects the
 	 * blob from here on. */

@@ -27,7 +27,7 @@
 need_env
 unset HF_TOKEN HUGGING_FACE_HUB_TOKEN HUGGINGFACE_API_KEY HF_ENDPOINT HF_HUB_DISABLE_XET
 
-plan 78
+plan 87
 
 REPO=ruv/ruvltra
 IN=$WORK/in
@@ -39,6 +39,7 @@ CLIENT=$TOP_SRCDIR/tests/integration/upload_client.mjs
 mkdir -p "$IN" "$DL" "$RESP" "$REPOS"
 
 # The upstream token: fresh, so a grep for it cannot match anything else.
+L=application/vnd.git-lfs+json
 UP=hf_up$(od -An -N20 -tx1 /dev/urandom | tr -d ' \n')
 GW_ARGS=(--multipart-threshold 3000000 --multipart-chunk 1000000 --upload-max-size 6000000)
 
@@ -84,6 +85,41 @@ commits_with() {
 	jpy "$2" "sum(1 for c in d['commits'] if '$1' in c.get('lfsPaths', []) + c.get('files', []))"
 }
 
+# lfs_put NAME TOKEN FILE: stages FILE on ggufd as an LFS object (batch, then
+# a PUT to the signed href when asked); prints the PUT's status, or "none".
+lfs_put() {
+	local oid size href
+	oid=$(sha256_of "$3")
+	size=$(file_size "$3")
+	req "$1.batch" -H "$(AUTH "$2")" -H "Content-Type: $L" -H "Accept: $L" \
+		-d '{"operation":"upload","transfers":["basic"],"objects":[{"oid":"'"$oid"'","size":'"$size"'}],"hash_algo":"sha256"}' \
+		"$BASE/$REPO.git/info/lfs/objects/batch" >/dev/null
+	href=$(jpy "$RESP/$1.batch.b" 'd["objects"][0].get("actions", {}).get("upload", {}).get("href", "")' 2>/dev/null)
+	if [ -z "$href" ]; then echo none; else req "$1" -T "$3" "$href"; fi
+}
+# lfs_commit OUT PATH FILE [PATH FILE...]: an NDJSON commit adding FILE at PATH as LFS files.
+lfs_commit() {
+	local out=$1
+	shift
+	printf '%s\n' '{"key":"header","value":{"summary":"lfs commit"}}' >"$out"
+	while [ $# -ge 2 ]; do
+		printf '%s\n' '{"key":"lfsFile","value":{"path":"'"$1"'","algo":"sha256","oid":"'"$(sha256_of "$2")"'","size":'"$(file_size "$2")"'}}' >>"$out"
+		shift 2
+	done
+}
+# inline_commit OUT PATH FILE: an NDJSON commit with FILE inline (base64) at PATH.
+inline_commit() {
+	python3 - "$@" <<'PYEOF'
+import base64, json, sys
+out, path, src = sys.argv[1:4]
+with open(src, "rb") as f:
+    data = base64.b64encode(f.read()).decode()
+with open(out, "w") as o:
+    o.write(json.dumps({"key": "header", "value": {"summary": "inline"}}) + "\n")
+    o.write(json.dumps({"key": "file", "value": {"path": path, "content": data, "encoding": "base64"}}) + "\n")
+PYEOF
+}
+
 # start_gateway: ggufd on $S in front of the fake Hub, holding the upstream token.
 start_gateway() {
 	HF_TOKEN=$UP start_ggufd "$S" --upstream "$HUB" "${GW_ARGS[@]}"
@@ -113,6 +149,7 @@ mkgguf "$IN/other.gguf" --size 100000 --ftype Q8_0 --seed 5 >>"$WORK/mk.log" 2>&
 mkgguf "$IN/retry.gguf" --size 150000 --seed 7 >>"$WORK/mk.log" 2>&1 || mkst=1
 mkgguf "$IN/pend.gguf" --size 120000 --seed 9 >>"$WORK/mk.log" 2>&1 || mkst=1
 mkgguf "$IN/race.gguf" --size 110000 --ftype Q8_0 --seed 11 >>"$WORK/mk.log" 2>&1 || mkst=1
+mkgguf "$IN/plain2.gguf" --size 300000 --ftype Q8_0 --seed 13 >>"$WORK/mk.log" 2>&1 || mkst=1
 python3 -c 'import os, sys; sys.stdout.buffer.write(os.urandom(100000))' >"$IN/random.bin"
 python3 -c 'import sys; sys.stdout.write("{\"pad\": \"" + "a" * 6000000 + "\"}\n")' >"$IN/huge.json"
 printf -- '---\nlicense: apache-2.0\ntags:\n- gguf\n- ruvltra\n---\n# RuvLTRA\n' >"$IN/README.md"
@@ -338,10 +375,29 @@ refuse "Hub JSON commit with deletedFiles with an upload token" 403 'config\.jso
 	-H "$(AUTH "$TOK")" -H "$J" -d '{"summary":"x","deletedFiles":[{"path":"config.json"}]}' \
 	"$BASE/api/models/$REPO/commit/main"
 
+# Published model files are immutable on protected branches (main):
+# replacing one with other bytes is 409 for an upload token, through the
+# plain PUT, the NDJSON and the JSON commit routes.
+refuse "plain PUT replacing the published $PLAIN on main with other bytes" 409 \
+	'already published on the protected branch main.*new name.*branch.*create_pr=1' r_ow_put \
+	-T "$IN/plain2.gguf" -H "$(AUTH "$TOK")" "$U/$PLAIN"
+inline_commit "$WORK/c_ow.ndjson" "$PLAIN" "$IN/plain2.gguf"
+refuse "Hub NDJSON commit replacing $PLAIN on main (inline)" 409 'immutable' r_ow_nd \
+	-H "$(AUTH "$TOK")" -H 'Content-Type: application/x-ndjson' --data-binary "@$WORK/c_ow.ndjson" \
+	"$BASE/api/models/$REPO/commit/main"
+python3 -c 'import json, sys; l = [json.loads(x) for x in open(sys.argv[1])]; print(json.dumps({"summary": "x", "files": [l[1]["value"]]}))' \
+	"$WORK/c_ow.ndjson" >"$WORK/c_ow.json"
+refuse "Hub JSON commit replacing $PLAIN on main (inline)" 409 'immutable' r_ow_json \
+	-H "$(AUTH "$TOK")" -H "$J" --data-binary "@$WORK/c_ow.json" "$BASE/api/models/$REPO/commit/refs%2Fheads%2Fmain"
+c1=$(lfs_put ow_lfs "$TOK" "$IN/plain2.gguf")
+lfs_commit "$WORK/c_ow_lfs.ndjson" "$PLAIN" "$IN/plain2.gguf"
+refuse "Hub NDJSON commit replacing $PLAIN on main (LFS, staged: $c1)" 409 'immutable' r_ow_lfs \
+	-H "$(AUTH "$TOK")" -H 'Content-Type: application/x-ndjson' --data-binary "@$WORK/c_ow_lfs.ndjson" \
+	"$BASE/api/models/$REPO/commit/main"
+
 # Signed hrefs.
 OTHER_OID=$(sha256_of "$IN/other.gguf")
 OTHER_SIZE=$(file_size "$IN/other.gguf")
-L=application/vnd.git-lfs+json
 BATCH_BODY='{"operation":"upload","transfers":["basic","multipart"],"objects":[{"oid":"'$OTHER_OID'","size":'$OTHER_SIZE'}],"hash_algo":"sha256","ref":{"name":"main"}}'
 req batch1 -H "$(AUTH "$TOK")" -H "Content-Type: $L" -H "Accept: $L" -d "$BATCH_BODY" \
 	"$BASE/$REPO.git/info/lfs/objects/batch" >/dev/null
@@ -445,6 +501,36 @@ code=$(gcurl -o /dev/null -w '%{http_code}' "$BASE/$REPO/resolve/v9/$PLAIN")
 result "tag: refused for an upload token once an admin token exists (403), created with it (200), resolves" \
 	"$([ "$c1" = 403 ] && [ "$c2" = 200 ] && [ "$code" = 200 ]; echo $?)" \
 	"$c1 $c2 $code: $(shows tag1) $(shows tag2)"
+
+# Overwrites on a protected branch: an admin must ask; a branch that is not
+# protected, and a pull request (create_pr=1), take an upload token.
+code=$(req ow_adm_noask -H "$(AUTH "$ADM")" -H 'Content-Type: application/x-ndjson' \
+	--data-binary "@$WORK/c_ow_lfs.ndjson" "$BASE/api/models/$REPO/commit/main")
+result "an admin replacing $PLAIN on main without X-Ggufd-Overwrite: 409 naming the header" \
+	"$([ "$code" = 409 ] && emsg ow_adm_noask | grep -q 'X-Ggufd-Overwrite: yes'; echo $?)" "$(shows ow_adm_noask)"
+code=$(req ow_branch -H "$(AUTH "$TOK")" -H 'Content-Type: application/x-ndjson' \
+	--data-binary "@$WORK/c_ow_lfs.ndjson" "$BASE/api/models/$REPO/commit/exp-1")
+dl dl_ow_branch "$DL/ow_branch" "$BASE/$REPO/resolve/exp-1/$PLAIN" >/dev/null
+result "an upload token replaces $PLAIN on the unprotected branch exp-1 (200, served there)" \
+	"$([ "$code" = 200 ] && cmp -s "$DL/ow_branch" "$IN/plain2.gguf"; echo $?)" "status $code: $(shows ow_branch)"
+code=$(req ow_pr -H "$(AUTH "$TOK")" -H 'Content-Type: application/x-ndjson' \
+	--data-binary "@$WORK/c_ow_lfs.ndjson" "$BASE/api/models/$REPO/commit/main?create_pr=1")
+dl dl_ow_main "$DL/ow_main" "$BASE/$REPO/resolve/main/$PLAIN" >/dev/null
+result "an upload token proposes the change as a pull request (create_pr=1: 200 with pullRequestUrl); main keeps its bytes" \
+	"$([ "$code" = 200 ] && [ "$(jpy "$RESP/ow_pr.b" '"/discussions/" in d.get("pullRequestUrl", "")')" = true ] &&
+		cmp -s "$DL/ow_main" "$IN/plain.gguf"; echo $?)" "status $code: $(shows ow_pr)"
+code=$(req ow_adm -T "$IN/plain2.gguf" -H "$(AUTH "$ADM")" -H 'X-Ggufd-Overwrite: yes' "$U/$PLAIN")
+dl dl_ow_adm "$DL/ow_adm" "$BASE/$REPO/resolve/main/$PLAIN" >/dev/null
+result "an admin with X-Ggufd-Overwrite: yes replaces $PLAIN on main (plain PUT 200, new bytes served)" \
+	"$([ "$code" = 200 ] && cmp -s "$DL/ow_adm" "$IN/plain2.gguf"; echo $?)" "status $code: $(shows ow_adm)"
+printf '%s\n' '{"key":"header","value":{"summary":"drop race"}}' \
+	'{"key":"deletedFile","value":{"path":"'$RACE'"}}' >"$WORK/c_del_adm.ndjson"
+code=$(req del_adm -H "$(AUTH "$ADM")" -H 'Content-Type: application/x-ndjson' \
+	--data-binary "@$WORK/c_del_adm.ndjson" "$BASE/api/models/$REPO/commit/main")
+stats_now "$WORK/st_del.json"
+result "an admin deletes $RACE (200; upstream's last commit deletes it)" \
+	"$([ "$code" = 200 ] && [ "$(jpy "$WORK/st_del.json" 'd["commits"][-1]["deletedFiles"]')" = "[\"$RACE\"]" ]; echo $?)" \
+	"status $code: $(shows del_adm) $(jpy "$WORK/st_del.json" 'd["commits"][-1]')"
 
 # --- 6. a retried Hub-protocol upload sends no bytes again ---------------------------------------------
 

@@ -153,6 +153,27 @@ test_readme(void **state)
 }
 
 static void
+test_protected_branches(void **state)
+{
+	struct policy p;
+	static char *two[] = { "release", "stable" };
+	(void)state;
+	policy_defaults(&p);
+	assert_int_equal(policy_branch_protected(&p, "main"), 1);
+	assert_int_equal(policy_branch_protected(&p, "refs/heads/main"), 1);
+	assert_int_equal(policy_branch_protected(&p, "exp-1"), 0);
+	assert_int_equal(policy_branch_protected(&p, "refs/pr/1"), 0);
+	assert_int_equal(policy_branch_protected(&p, "mainline"), 0);
+	assert_int_equal(p.allow_overwrite, 0);
+	p.protected_branches[0] = two[0];
+	p.protected_branches[1] = two[1];
+	p.nprotected = 2;
+	assert_int_equal(policy_branch_protected(&p, "main"), 0);
+	assert_int_equal(policy_branch_protected(&p, "stable"), 1);
+	assert_int_equal(policy_branch_protected(&p, "refs/heads/release"), 1);
+}
+
+static void
 test_base64(void **state)
 {
 	size_t len;
@@ -185,6 +206,7 @@ main(void)
 		cmocka_unit_test(test_other_files_and_size),
 		cmocka_unit_test(test_gguf_content),
 		cmocka_unit_test(test_readme),
+		cmocka_unit_test(test_protected_branches),
 		cmocka_unit_test(test_base64),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
