@@ -159,6 +159,8 @@ unstage_inline(struct gateway *gw, const struct upload_job *job)
  *               (X-Ggufd-Overwrite: yes, or serve --allow-overwrite); a
  *               branch the store does not know has no files yet, and a
  *               pull request (create_pr=1) changes no branch
+ *   model card  with an upload token, a README.md that replaces one keeps
+ *               every top-level front matter key of it (422; policy.c)
  * *overwrites counts the files an admin replaces that way.
  */
 static int
@@ -169,18 +171,19 @@ is_gguf_path(const char *path)
 }
 
 static int
-perm_overwrite(struct req *r, struct gateway *gw, const struct upload_job *job, char *msg,
-	       size_t msgsz, unsigned *overwrites)
+perm_existing(struct req *r, struct gateway *gw, const struct upload_job *job, char *msg,
+	      size_t msgsz, unsigned *overwrites)
 {
 	const char *ask = http_header(r, "X-Ggufd-Overwrite");
 	int admin_asks = r->scope >= TOKEN_ADMIN &&
 			 (gw->cfg.policy.allow_overwrite || (ask && strcasecmp(ask, "yes") == 0));
+	int protected = policy_branch_protected(&gw->cfg.policy, job->rev);
 	char commit[GG_SHA1_HEX + 1];
 	struct store_view v;
 	struct index_file old;
 	int known, rc = GG_OK;
 
-	if (job->create_pr || !policy_branch_protected(&gw->cfg.policy, job->rev))
+	if (job->create_pr)
 		return GG_OK;
 	if (store_view_begin(gw->st, &v) != GG_OK) {
 		store_view_end(&v);
@@ -195,11 +198,17 @@ perm_overwrite(struct req *r, struct gateway *gw, const struct upload_job *job, 
 	for (size_t i = 0; commit[0] && rc == GG_OK && i < job->nfiles; i++) {
 		const struct upload_file *f = &job->files[i];
 		if (f->deleted ||
-		    store_view_file(&v, job->type, job->repo, commit, f->path, &old) != GG_OK)
+		    store_view_file(&v, job->type, job->repo, commit, f->path, &old) != GG_OK ||
+		    (old.sha256[0] != '\0' && strcmp(old.sha256, f->sha256) == 0))
 			continue;
-		if (!(old.flags & INDEX_FILE_LFS) && !f->lfs && !is_gguf_path(f->path))
-			continue;
-		if (old.sha256[0] != '\0' && strcmp(old.sha256, f->sha256) == 0)
+		if (strcmp(f->path, "README.md") == 0 && r->scope < TOKEN_ADMIN &&
+		    old.sha256[0] != '\0' &&
+		    policy_check_card_replace(gw->st, old.sha256, f->sha256, msg, msgsz) != GG_OK) {
+			rc = GG_EFORMAT;
+			break;
+		}
+		if (!protected ||
+		    (!(old.flags & INDEX_FILE_LFS) && !f->lfs && !is_gguf_path(f->path)))
 			continue;
 		if (admin_asks) {
 			(*overwrites)++;
@@ -238,11 +247,12 @@ gateway_perm_check(struct req *r, struct gateway *gw, const struct upload_job *j
 		}
 	}
 	if (rc == GG_OK)
-		rc = perm_overwrite(r, gw, job, msg, sizeof(msg), &overwrites);
+		rc = perm_existing(r, gw, job, msg, sizeof(msg), &overwrites);
 	if (rc != GG_OK) {
 		log_info("audit: commit by=%s repo=%s%s result=refused (%s)", r->token_name,
 			 route_type_prefix(job->type), job->repo, msg);
 		*res = rc == GG_EDB ? http_error(r, MHD_HTTP_SERVICE_UNAVAILABLE, NULL, msg, NULL)
+		       : rc == GG_EFORMAT ? gateway_policy_refuse(r, rc, msg)
 		       : rc == GG_EEXIST
 			       ? http_error(r, MHD_HTTP_CONFLICT, "Conflict", msg, NULL)
 			       : http_error(r, MHD_HTTP_FORBIDDEN, "Forbidden", msg, NULL);

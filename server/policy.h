@@ -67,6 +67,15 @@ int policy_check_gguf(const struct policy *p, const char *path, int parse_rc,
 /* Checks a README.md model card.  0 or GG_EFORMAT with why. */
 int policy_check_readme(const char *text, size_t len, char *why, size_t whysz);
 
+/*
+ * A model card replacing another (with an upload token): every top-level
+ * front matter key of old must still be in text.  0, or GG_EFORMAT with
+ * the dropped keys in why.  An old card without front matter keeps
+ * nothing.
+ */
+int policy_card_keeps(const char *old, size_t oldlen, const char *text, size_t len, char *why,
+		      size_t whysz);
+
 /* The quant part of a conventional GGUF name ("q4_k_m"), or NULL. */
 int policy_gguf_name(const struct policy *p, const char *base, char *quant, size_t qsz);
 
@@ -80,5 +89,12 @@ int policy_gguf_name(const struct policy *p, const char *base, char *quant, size
 struct store;
 int policy_check_blob(const struct policy *p, struct store *st, const char *path,
 		      const char *sha256, uint64_t size, char *why, size_t whysz);
+/*
+ * policy_card_keeps over two cards in st: the published one (old_sha256)
+ * and its replacement.  0 also when the published card's bytes are not in
+ * the store (nothing to compare with); GG_EFORMAT with why.
+ */
+int policy_check_card_replace(struct store *st, const char *old_sha256, const char *sha256,
+			      char *why, size_t whysz);
 
 #endif

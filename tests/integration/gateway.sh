@@ -27,7 +27,7 @@
 need_env
 unset HF_TOKEN HUGGING_FACE_HUB_TOKEN HUGGINGFACE_API_KEY HF_ENDPOINT HF_HUB_DISABLE_XET
 
-plan 87
+plan 92
 
 REPO=ruv/ruvltra
 IN=$WORK/in
@@ -153,6 +153,8 @@ mkgguf "$IN/plain2.gguf" --size 300000 --ftype Q8_0 --seed 13 >>"$WORK/mk.log" 2
 python3 -c 'import os, sys; sys.stdout.buffer.write(os.urandom(100000))' >"$IN/random.bin"
 python3 -c 'import sys; sys.stdout.write("{\"pad\": \"" + "a" * 6000000 + "\"}\n")' >"$IN/huge.json"
 printf -- '---\nlicense: apache-2.0\ntags:\n- gguf\n- ruvltra\n---\n# RuvLTRA\n' >"$IN/README.md"
+printf -- '---\nlicense: apache-2.0\ntags:\n- gguf\nbase_model: Qwen/Qwen2.5-0.5B\n---\n# RuvLTRA\n' >"$IN/README-rich.md"
+printf -- '---\nlicense: apache-2.0\ntags:\n- gguf\n---\n# Anything at all\n' >"$IN/README-drop.md"
 printf '# RuvLTRA\nno front matter here\n' >"$IN/README-none.md"
 printf -- '---\nlicense: mit\n---\n# RuvLTRA\n' >"$IN/README-notags.md"
 printf '#!/bin/sh\necho hi\n' >"$IN/run.sh"
@@ -283,6 +285,10 @@ dl dl_readme "$DL/readme" "$BASE/$REPO/resolve/main/README.md" >/dev/null
 result "a README.md with license and tags is accepted (200) and served" \
 	"$([ "$code" = 200 ] && cmp -s "$DL/readme" "$IN/README.md"; echo $?)" "status $code: $(shows readme)"
 
+code=$(req readme_rich -T "$IN/README-rich.md" -H "$(AUTH "$TOK")" "$BASE/api/ggufd/upload/$REPO/README.md")
+result "an upload token replaces README.md with a card that keeps its keys and adds base_model (200)" \
+	"$([ "$code" = 200 ]; echo $?)" "status $code: $(shows readme_rich)"
+
 # --- 3. refusals: status, message, nothing published ----------------------------------------------
 
 stats_now "$WORK/st_before.json"
@@ -394,6 +400,19 @@ lfs_commit "$WORK/c_ow_lfs.ndjson" "$PLAIN" "$IN/plain2.gguf"
 refuse "Hub NDJSON commit replacing $PLAIN on main (LFS, staged: $c1)" 409 'immutable' r_ow_lfs \
 	-H "$(AUTH "$TOK")" -H 'Content-Type: application/x-ndjson' --data-binary "@$WORK/c_ow_lfs.ndjson" \
 	"$BASE/api/models/$REPO/commit/main"
+
+# Model cards: with an upload token a replacement README.md keeps the
+# published card's front matter keys (422 naming the dropped ones).
+refuse "plain PUT of a README.md that drops base_model" 422 'drops front matter keys.*base_model' r_card_put \
+	-T "$IN/README-drop.md" -H "$(AUTH "$TOK")" "$U/README.md"
+inline_commit "$WORK/c_card.ndjson" README.md "$IN/README-drop.md"
+refuse "Hub NDJSON commit of a README.md that drops base_model" 422 'base_model.*required sections' r_card_nd \
+	-H "$(AUTH "$TOK")" -H 'Content-Type: application/x-ndjson' --data-binary "@$WORK/c_card.ndjson" \
+	"$BASE/api/models/$REPO/commit/main"
+python3 -c 'import json, sys; l = [json.loads(x) for x in open(sys.argv[1])]; print(json.dumps({"summary": "x", "files": [l[1]["value"]]}))' \
+	"$WORK/c_card.ndjson" >"$WORK/c_card.json"
+refuse "Hub JSON commit of a README.md that drops base_model" 422 'base_model' r_card_json \
+	-H "$(AUTH "$TOK")" -H "$J" --data-binary "@$WORK/c_card.json" "$BASE/api/models/$REPO/commit/main"
 
 # Signed hrefs.
 OTHER_OID=$(sha256_of "$IN/other.gguf")
@@ -523,6 +542,11 @@ code=$(req ow_adm -T "$IN/plain2.gguf" -H "$(AUTH "$ADM")" -H 'X-Ggufd-Overwrite
 dl dl_ow_adm "$DL/ow_adm" "$BASE/$REPO/resolve/main/$PLAIN" >/dev/null
 result "an admin with X-Ggufd-Overwrite: yes replaces $PLAIN on main (plain PUT 200, new bytes served)" \
 	"$([ "$code" = 200 ] && cmp -s "$DL/ow_adm" "$IN/plain2.gguf"; echo $?)" "status $code: $(shows ow_adm)"
+code=$(req card_adm -H "$(AUTH "$ADM")" -H 'Content-Type: application/x-ndjson' \
+	--data-binary "@$WORK/c_card.ndjson" "$BASE/api/models/$REPO/commit/main")
+dl dl_card "$DL/card" "$BASE/$REPO/resolve/main/README.md" >/dev/null
+result "an admin replaces the card freely (200, served)" \
+	"$([ "$code" = 200 ] && cmp -s "$DL/card" "$IN/README-drop.md"; echo $?)" "status $code: $(shows card_adm)"
 printf '%s\n' '{"key":"header","value":{"summary":"drop race"}}' \
 	'{"key":"deletedFile","value":{"path":"'$RACE'"}}' >"$WORK/c_del_adm.ndjson"
 code=$(req del_adm -H "$(AUTH "$ADM")" -H 'Content-Type: application/x-ndjson' \
