@@ -448,7 +448,7 @@ ref_name_ok(const char *s)
  * here too when ggufd knows the commit it names (a tag as
  * refs/tags/NAME), and cached answers about the repo's refs are dropped.
  */
-enum MHD_Result
+static enum MHD_Result
 gateway_create_ref(struct req *r)
 {
 	struct gateway *gw = r->app->gw;
@@ -515,6 +515,78 @@ gateway_create_ref(struct req *r)
 	}
 	store_note_change(gw->st, r->route.type, r->route.repo);
 	return http_json(r, MHD_HTTP_OK, xstrdup("{}"));
+}
+
+/*
+ *   DELETE /api/{t}s/{repo}/branch/{branch}
+ *   DELETE /api/{t}s/{repo}/tag/{tag}
+ * (huggingface_hub's delete_branch, delete_tag.)  An admin token only
+ * (r->scope: a loopback client without one has none), then forwarded with
+ * the held token; upstream's answer (404 for no such ref) is relayed.  On
+ * success the ref is removed here too: a branch as NAME and
+ * refs/heads/NAME, a tag as refs/tags/NAME and, when it names the same
+ * commit, NAME (a resolve of the tag by name recorded it so).
+ */
+static enum MHD_Result
+gateway_delete_ref(struct req *r)
+{
+	struct gateway *gw = r->app->gw;
+	int tag = r->route.kind == ROUTE_API_TAG;
+	const char *name = r->route.rev;
+	char full[GG_MAX_REV_LEN + 16], msg[GG_MAX_REV_LEN + 200];
+	struct index_ref a, b;
+	struct upstream_resp ur;
+	enum MHD_Result res;
+	struct buf body;
+
+	if (gateway_repo_allowed(r, gw, r->route.type, r->route.repo, &res) != 0)
+		return res;
+	if (!ref_name_ok(name))
+		return http_error(r, MHD_HTTP_BAD_REQUEST, "BadRequest",
+				  "Invalid branch or tag name", NULL);
+	if (r->scope < TOKEN_ADMIN) {
+		snprintf(
+			msg, sizeof(msg),
+			"Deleting the %s %s needs an admin token (rule: deleting a branch or a tag "
+			"needs admin scope)",
+			tag ? "tag" : "branch", name);
+		log_info("audit: delete-%s by=%s repo=%s%s name=%s result=refused (%s)",
+			 tag ? "tag" : "branch", r->token_name, route_type_prefix(r->route.type),
+			 r->route.repo, name, msg);
+		return http_error(r, MHD_HTTP_FORBIDDEN, "Forbidden", msg, NULL);
+	}
+	buf_init(&body, GG_MAX_UPSTREAM_JSON);
+	if (upstream_api(gw->up, "DELETE", r->raw_uri, NULL, 0, NULL, &body, &ur) != GG_OK) {
+		buf_free(&body);
+		return hub_upstream_down(r, "Upstream is unavailable: nothing was deleted");
+	}
+	buf_free(&body);
+	if (ur.status >= 400)
+		return hub_relay_upstream(r, HUB_RELAY_WRITE, ur.status, NULL,
+					  ur.error_message[0]
+						  ? ur.error_message
+						  : "Upstream refused to delete the ref",
+					  NULL, 0);
+	log_info("audit: delete-%s by=%s repo=%s%s name=%s result=deleted", tag ? "tag" : "branch",
+		 r->token_name, route_type_prefix(r->route.type), r->route.repo, name);
+	snprintf(full, sizeof(full), "refs/%s/%s", tag ? "tags" : "heads", name);
+	if (tag) {
+		if (store_ref_get(gw->st, r->route.type, r->route.repo, full, &a) == GG_OK &&
+		    store_ref_get(gw->st, r->route.type, r->route.repo, name, &b) == GG_OK &&
+		    strcmp(a.commit, b.commit) == 0)
+			store_del_ref(gw->st, r->route.type, r->route.repo, name);
+	} else {
+		store_del_ref(gw->st, r->route.type, r->route.repo, name);
+	}
+	store_del_ref(gw->st, r->route.type, r->route.repo, full);
+	store_note_change(gw->st, r->route.type, r->route.repo);
+	return http_json(r, MHD_HTTP_OK, xstrdup("{}"));
+}
+
+enum MHD_Result
+gateway_ref(struct req *r)
+{
+	return strcmp(r->method, "DELETE") == 0 ? gateway_delete_ref(r) : gateway_create_ref(r);
 }
 
 enum MHD_Result

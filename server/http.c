@@ -547,7 +547,7 @@ preflight(struct req *r)
 	char hdrs[512];
 
 	MHD_add_response_header(resp, "Access-Control-Allow-Methods",
-				"GET, HEAD, POST, PUT, OPTIONS");
+				"GET, HEAD, POST, PUT, DELETE, OPTIONS");
 	if (want != NULL && strlen(want) < sizeof(hdrs) &&
 	    snprintf_checked(hdrs, sizeof(hdrs), "%s", want) == GG_OK) {
 		header_safe(hdrs);
@@ -570,7 +570,8 @@ method_bit(const char *m)
 	} methods[] = { { "GET", HTTP_GET },
 			{ "HEAD", HTTP_HEAD },
 			{ "POST", HTTP_POST },
-			{ "PUT", HTTP_PUT } };
+			{ "PUT", HTTP_PUT },
+			{ "DELETE", HTTP_DELETE } };
 	for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++)
 		if (strcmp(m, methods[i].name) == 0)
 			return methods[i].bit;
@@ -581,12 +582,12 @@ method_bit(const char *m)
 static enum MHD_Result
 method_not_allowed(struct req *r, unsigned methods)
 {
-	static const char *const names[] = { "GET", "HEAD", "POST", "PUT" };
-	char allow[64] = "", msg[96];
+	static const char *const names[] = { "GET", "HEAD", "POST", "PUT", "DELETE" };
+	char allow[64] = "", msg[112];
 	struct MHD_Response *resp;
 	size_t o = 0;
 
-	for (unsigned i = 0; i < 4; i++)
+	for (unsigned i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		if (methods & (1u << i))
 			o += (size_t)snprintf(allow + o, sizeof(allow) - o, "%s, ", names[i]);
 	snprintf(allow + o, sizeof(allow) - o, "OPTIONS");

@@ -47,6 +47,7 @@ struct req;
 #define HTTP_HEAD 0x02u
 #define HTTP_POST 0x04u
 #define HTTP_PUT 0x08u
+#define HTTP_DELETE 0x10u
 #define HTTP_READ (HTTP_GET | HTTP_HEAD)
 
 /*

@@ -536,7 +536,8 @@ upstream_api(struct upstream *u, const char *method, const char *path_query, con
 			curl_easy_setopt(c, CURLOPT_POST, 1L);
 			curl_easy_setopt(c, CURLOPT_POSTFIELDS, req_body ? req_body : "");
 			curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)req_len);
-		}
+		} else if (strcmp(method, "DELETE") == 0)
+			curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, "DELETE");
 		cc = curl_easy_perform(c);
 		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &out->status);
 		curl_easy_cleanup(c);

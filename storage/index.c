@@ -486,6 +486,24 @@ index_ref_put(struct index_txn *t, enum repo_type type, const char *repo, const 
 	return db_put(t, t->idx->refs, key, kl, val, w.n);
 }
 
+int
+index_ref_del(struct index_txn *t, enum repo_type type, const char *repo, const char *ref)
+{
+	char key[KEY_MAX + 80];
+	size_t kl;
+	MDB_val k;
+	int r;
+
+	if ((r = key_make(key, &kl, type, repo, ref, NULL, 0)) != GG_OK)
+		return r;
+	k.mv_size = kl;
+	k.mv_data = key;
+	r = mdb_del(t->txn, t->idx->refs, &k, NULL);
+	if (r == MDB_NOTFOUND)
+		return GG_ENOENT;
+	return r ? db_err("mdb_del()", r) : GG_OK;
+}
+
 struct ref_scan {
 	size_t plen;
 	int (*cb)(void *ctx, const char *ref, const struct index_ref *rec);

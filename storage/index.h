@@ -99,6 +99,8 @@ int index_ref_get(struct index_txn *t, enum repo_type type, const char *repo, co
 		  struct index_ref *out);
 int index_ref_put(struct index_txn *t, enum repo_type type, const char *repo, const char *ref,
 		  const struct index_ref *rec);
+/* 0, GG_ENOENT (no such ref), GG_EINVAL, GG_EDB. */
+int index_ref_del(struct index_txn *t, enum repo_type type, const char *repo, const char *ref);
 int index_ref_foreach(struct index_txn *t, enum repo_type type, const char *repo,
 		      int (*cb)(void *ctx, const char *ref, const struct index_ref *rec),
 		      void *ctx);

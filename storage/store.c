@@ -502,6 +502,21 @@ store_set_ref(struct store *st, enum repo_type type, const char *repo, const cha
 }
 
 int
+store_del_ref(struct store *st, enum repo_type type, const char *repo, const char *ref)
+{
+	struct index_txn *t = NULL;
+	int r;
+
+	if ((r = index_txn_begin(st->idx, 1, &t)) != GG_OK)
+		return r;
+	if ((r = index_ref_del(t, type, repo, ref)) != GG_OK) {
+		index_txn_abort(t);
+		return r;
+	}
+	return index_txn_commit(t);
+}
+
+int
 store_valid_path(const char *path)
 {
 	size_t n = strlen(path);

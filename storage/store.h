@@ -186,6 +186,8 @@ int store_adopt_blob(struct store *st, const char *sha256);
 /* Points ref at commit (which must be a 40-hex id).  0, GG_EINVAL, GG_EDB. */
 int store_set_ref(struct store *st, enum repo_type type, const char *repo, const char *ref,
 		  const char *commit);
+/* Removes ref.  0, GG_ENOENT (there is none), GG_EINVAL, GG_EDB. */
+int store_del_ref(struct store *st, enum repo_type type, const char *repo, const char *ref);
 
 /* --- reading ------------------------------------------------------------- */
 

@@ -27,7 +27,7 @@
 need_env
 unset HF_TOKEN HUGGING_FACE_HUB_TOKEN HUGGINGFACE_API_KEY HF_ENDPOINT HF_HUB_DISABLE_XET
 
-plan 92
+plan 97
 
 REPO=ruv/ruvltra
 IN=$WORK/in
@@ -555,6 +555,33 @@ stats_now "$WORK/st_del.json"
 result "an admin deletes $RACE (200; upstream's last commit deletes it)" \
 	"$([ "$code" = 200 ] && [ "$(jpy "$WORK/st_del.json" 'd["commits"][-1]["deletedFiles"]')" = "[\"$RACE\"]" ]; echo $?)" \
 	"status $code: $(shows del_adm) $(jpy "$WORK/st_del.json" 'd["commits"][-1]')"
+
+# Deleting a branch or a tag needs an admin token (huggingface_hub's
+# delete_branch / delete_tag: DELETE .../branch/{b}, .../tag/{t}).
+stats_now "$WORK/st_refs0.json"
+refuse "DELETE of the branch exp-1 with an upload token" 403 'branch exp-1 needs an admin token' r_delbr \
+	-X DELETE -H "$(AUTH "$TOK")" "$BASE/api/models/$REPO/branch/exp-1"
+refuse "DELETE of the tag v9 with an upload token" 403 'scope' r_deltag -X DELETE -H "$(AUTH "$TOK")" \
+	"$BASE/api/models/$REPO/tag/v9"
+stats_now "$WORK/st_refs1.json"
+code=$(req br_put -X PUT -H "$(AUTH "$ADM")" "$BASE/api/models/$REPO/branch/exp-1")
+result "the refused deletions sent nothing upstream; PUT on a ref route is 405 with Allow: POST, DELETE, OPTIONS" \
+	"$([ "$(jpy "$WORK/st_refs1.json" "[r['path'] for r in reqs if r['seq'] > $(jpy "$WORK/st_refs0.json" 'max([r["seq"] for r in reqs] or [0])') and r['method'] != 'GET']")" = '[]' ] &&
+		[ "$code" = 405 ] && [ "$(header Allow "$RESP/br_put.h")" = 'POST, DELETE, OPTIONS' ]; echo $?)" \
+	"$(jpy "$WORK/st_refs1.json" "[(r['method'], r['path']) for r in reqs][-5:]") $(shows br_put)"
+c1=$(req delbr_adm -X DELETE -H "$(AUTH "$ADM")" "$BASE/api/models/$REPO/branch/exp-1")
+c2=$(gcurl -o /dev/null -w '%{http_code}' "$BASE/$REPO/resolve/exp-1/$PLAIN")
+c3=$(req delbr_again -X DELETE -H "$(AUTH "$ADM")" "$BASE/api/models/$REPO/branch/exp-1")
+result "an admin deletes the branch exp-1 (200); it no longer resolves (404); again: upstream's 404" \
+	"$([ "$c1" = 200 ] && [ "$c2" = 404 ] && [ "$c3" = 404 ]; echo $?)" "$c1 $c2 $c3: $(shows delbr_adm) $(shows delbr_again)"
+c1=$(req deltag_adm -X DELETE -H "$(AUTH "$ADM")" "$BASE/api/models/$REPO/tag/v9")
+c2=$(gcurl -o /dev/null -w '%{http_code}' "$BASE/$REPO/resolve/v9/$PLAIN")
+stats_now "$WORK/st_refs2.json"
+result "an admin deletes the tag v9 (200); it no longer resolves (404); upstream got both DELETEs with the held token" \
+	"$([ "$c1" = 200 ] && [ "$c2" = 404 ] &&
+		[ "$(jpy "$WORK/st_refs2.json" "[(r['method'], r['path'], r['auth'] == 'Bearer $UP') for r in reqs if r['method'] == 'DELETE']")" = \
+			"[[\"DELETE\", \"/api/models/$REPO/branch/exp-1\", true], [\"DELETE\", \"/api/models/$REPO/branch/exp-1\", true], [\"DELETE\", \"/api/models/$REPO/tag/v9\", true]]" ]; echo $?)" \
+	"$c1 $c2: $(shows deltag_adm) $(jpy "$WORK/st_refs2.json" "[(r['method'], r['path']) for r in reqs if r['method'] == 'DELETE']")"
 
 # --- 6. a retried Hub-protocol upload sends no bytes again ---------------------------------------------
 

@@ -1120,6 +1120,33 @@ test_note_change(void **state)
 	free(dir);
 }
 
+static void
+test_set_and_del_ref(void **state)
+{
+	static const char c1[] = "0123456789abcdef0123456789abcdef01234567";
+	char *dir = tmpdir();
+	struct store *st = NULL;
+	struct index_ref ref;
+	(void)state;
+
+	assert_int_equal(store_open(dir, &st), GG_OK);
+	assert_int_equal(store_set_ref(st, REPO_MODEL, "ruv/ruvltra", "exp-1", c1), GG_OK);
+	assert_int_equal(store_set_ref(st, REPO_MODEL, "ruv/ruvltra", "refs/tags/v1", c1), GG_OK);
+	assert_int_equal(store_ref_get(st, REPO_MODEL, "ruv/ruvltra", "exp-1", &ref), GG_OK);
+	assert_string_equal(ref.commit, c1);
+	assert_int_equal(store_del_ref(st, REPO_MODEL, "ruv/ruvltra", "exp-1"), GG_OK);
+	assert_int_equal(store_ref_get(st, REPO_MODEL, "ruv/ruvltra", "exp-1", &ref), GG_ENOENT);
+	/* Again, or a ref of another repo or type: there is none. */
+	assert_int_equal(store_del_ref(st, REPO_MODEL, "ruv/ruvltra", "exp-1"), GG_ENOENT);
+	assert_int_equal(store_del_ref(st, REPO_DATASET, "ruv/ruvltra", "refs/tags/v1"), GG_ENOENT);
+	/* The other ref stays. */
+	assert_int_equal(store_ref_get(st, REPO_MODEL, "ruv/ruvltra", "refs/tags/v1", &ref), GG_OK);
+	assert_int_equal(store_del_ref(st, REPO_MODEL, "ruv/ruvltra", "refs/tags/v1"), GG_OK);
+	store_close(st);
+	rm_rf(dir);
+	free(dir);
+}
+
 int
 main(void)
 {
@@ -1139,6 +1166,7 @@ main(void)
 		cmocka_unit_test(test_refused_upload_keeps_accepted_blob),
 		cmocka_unit_test(test_record_child_commit),
 		cmocka_unit_test(test_note_change),
+		cmocka_unit_test(test_set_and_del_ref),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
