@@ -24,6 +24,9 @@
  *   uploads  u64 id (big-endian)           -> v1 | u8 state | u16 attempts
  *                                             | u64 created | u64 updated
  *                                             | u32 len | job (JSON)
+ *   audit    u64 seq (big-endian)          -> v1 | u64 time | u32 len | act (JSON)
+ *            (append only: seq = the last + 1, from 1; the act as
+ *            server/audit.c describes it, never a token)
  *   info     "format" (above), "secret"    -> 32 random bytes (HMAC key)
  *
  * T is 'm', 'd' or 's' (model, dataset, space).  P is the file path, cut
@@ -188,6 +191,15 @@ int index_upload_foreach(struct index_txn *t,
 			 void *ctx);
 /* The largest id in use, 0 if none. */
 int index_upload_last_id(struct index_txn *t, uint64_t *id);
+
+/* The audit log: appends text (one act) as the next sequence number
+ * (*seq); in seq order, from after+1, data borrowed for the call. */
+int index_audit_append(struct index_txn *t, uint64_t time, const char *data, size_t len,
+		       uint64_t *seq);
+int index_audit_foreach(struct index_txn *t, uint64_t after,
+			int (*cb)(void *ctx, uint64_t seq, uint64_t time, const char *data,
+				  size_t len),
+			void *ctx);
 
 /* Small opaque values in the info database ("secret"). */
 int index_info_get(struct index_txn *t, const char *key, void *buf, size_t size, size_t *len);

@@ -1211,6 +1211,32 @@ store_upload_foreach(struct store *st,
 }
 
 int
+store_audit_append(struct store *st, const char *data, size_t len, uint64_t *seq)
+{
+	struct index_txn *t = NULL;
+	int r = index_txn_begin(st->idx, 1, &t);
+	if (r == GG_OK && (r = index_audit_append(t, now_unix(), data, len, seq)) == GG_OK) {
+		r = index_txn_commit(t);
+		t = NULL;
+	}
+	index_txn_abort(t);
+	return r;
+}
+
+int
+store_audit_foreach(struct store *st, uint64_t after,
+		    int (*cb)(void *ctx, uint64_t seq, uint64_t time, const char *data, size_t len),
+		    void *ctx)
+{
+	struct store_view v;
+	int r = store_view_begin(st, &v);
+	if (r == GG_OK)
+		r = index_audit_foreach(v.t, after, cb, ctx);
+	store_view_end(&v);
+	return r;
+}
+
+int
 store_upload_last_id(struct store *st, uint64_t *id)
 {
 	struct store_view v;

@@ -1147,6 +1147,61 @@ test_set_and_del_ref(void **state)
 	free(dir);
 }
 
+struct audit_seen {
+	uint64_t seqs[8];
+	char texts[8][32];
+	size_t n;
+};
+
+static int
+audit_cb(void *ctx, uint64_t seq, uint64_t time, const char *data, size_t len)
+{
+	struct audit_seen *s = ctx;
+	assert_true(time > 0);
+	assert_true(s->n < 8 && len < 32);
+	s->seqs[s->n] = seq;
+	memcpy(s->texts[s->n], data, len);
+	s->texts[s->n][len] = '\0';
+	s->n++;
+	return 0;
+}
+
+static void
+test_audit_log(void **state)
+{
+	char *dir = tmpdir();
+	struct store *st = NULL;
+	struct audit_seen seen;
+	uint64_t seq = 0;
+	(void)state;
+
+	assert_int_equal(store_open(dir, &st), GG_OK);
+	memset(&seen, 0, sizeof(seen));
+	assert_int_equal(store_audit_foreach(st, 0, audit_cb, &seen), GG_OK);
+	assert_int_equal(seen.n, 0);
+	assert_int_equal(store_audit_append(st, "{\"a\":1}", 7, &seq), GG_OK);
+	assert_int_equal(seq, 1);
+	assert_int_equal(store_audit_append(st, "{\"a\":2}", 7, &seq), GG_OK);
+	assert_int_equal(seq, 2);
+	store_close(st);
+	/* Durable: after a reopen the acts are there and numbering goes on. */
+	assert_int_equal(store_open(dir, &st), GG_OK);
+	assert_int_equal(store_audit_append(st, "{\"a\":3}", 7, &seq), GG_OK);
+	assert_int_equal(seq, 3);
+	assert_int_equal(store_audit_foreach(st, 0, audit_cb, &seen), GG_OK);
+	assert_int_equal(seen.n, 3);
+	assert_int_equal(seen.seqs[0], 1);
+	assert_string_equal(seen.texts[0], "{\"a\":1}");
+	assert_string_equal(seen.texts[2], "{\"a\":3}");
+	memset(&seen, 0, sizeof(seen));
+	assert_int_equal(store_audit_foreach(st, 2, audit_cb, &seen), GG_OK);
+	assert_int_equal(seen.n, 1);
+	assert_int_equal(seen.seqs[0], 3);
+	store_close(st);
+	rm_rf(dir);
+	free(dir);
+}
+
 int
 main(void)
 {
@@ -1167,6 +1222,7 @@ main(void)
 		cmocka_unit_test(test_record_child_commit),
 		cmocka_unit_test(test_note_change),
 		cmocka_unit_test(test_set_and_del_ref),
+		cmocka_unit_test(test_audit_log),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
