@@ -35,6 +35,7 @@
 #include <curl/curl.h>
 
 #include "app.h"
+#include "audit.h"
 #include "cli.h"
 #include "fetch.h"
 #include "gateway.h"
@@ -160,6 +161,17 @@ static const char usage_verify[] =
 	"Re-hashes every blob.  Blobs whose bytes no longer match their name are\n"
 	"moved to <store>/quarantine/ and reported; the exit status is 1 if any\n"
 	"blob was bad.  Blobs known but not present (not fetched yet) are counted.\n";
+
+static const char usage_audit[] =
+	"usage: ggufd audit [--since T] [--token NAME] [--store DIR]\n"
+	"\n"
+	"Prints the upload gateway's audit log, one JSON record per line, oldest\n"
+	"first: every upload, overwrite, deletion, branch, tag and refusal, with its\n"
+	"time, token name (never the token), client address, repo, files, decision,\n"
+	"the rule that decided and the upstream commit (at most the last 10000).\n"
+	"\n"
+	"  --since T      only acts at or after T (seconds since 1970)\n"
+	"  --token NAME   only acts by the token named NAME\n";
 
 static int usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -1191,6 +1203,59 @@ cmd_verify(int argc, char **argv)
 	return rep.bad ? 1 : 0;
 }
 
+/* --- audit ------------------------------------------------------------------ */
+
+static int
+cmd_audit(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "store", required_argument, NULL, 's' },
+		{ "since", required_argument, NULL, 'S' },
+		{ "token", required_argument, NULL, 't' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *store = default_store(), *token = NULL;
+	struct store *st = NULL;
+	uint64_t since = 0;
+	cJSON *arr = NULL, *e;
+	int c, r;
+
+	while ((c = next_opt("audit", argc, argv, opts)) != -1) {
+		switch (c) {
+		case 's': store = optarg; break;
+		case 'S':
+			if (parse_u64_str(optarg, UINT64_MAX, &since) != GG_OK)
+				return usage_error("audit",
+						   "--since takes seconds since 1970, not '%s'",
+						   optarg);
+			break;
+		case 't': token = optarg; break;
+		case 'h': fputs(usage_audit, stdout); return 0;
+		default: return EXIT_USAGE;
+		}
+	}
+	if (optind < argc)
+		return usage_error("audit", "unexpected argument '%s'", argv[optind]);
+	if (open_store(store, &st) != 0)
+		return 1;
+	r = audit_list(st, since, token, &arr);
+	store_close(st);
+	if (r != GG_OK) {
+		fprintf(stderr, "ggufd: audit: %s\n", gg_strerror(r));
+		return 1;
+	}
+	cJSON_ArrayForEach (e, arr) {
+		char *txt = cJSON_PrintUnformatted(e);
+		if (txt == NULL)
+			log_fatalx("cJSON_PrintUnformatted() failed: out of memory");
+		puts(txt);
+		free(txt);
+	}
+	cJSON_Delete(arr);
+	return 0;
+}
+
 /* --- entry ------------------------------------------------------------------ */
 
 static const struct command {
@@ -1204,6 +1269,7 @@ static const struct command {
 	{ "ls", cmd_ls, "list repos, revisions and files in the store" },
 	{ "token", cmd_token, "add, list and revoke gateway tokens" },
 	{ "verify", cmd_verify, "re-hash every blob; quarantine those that do not match" },
+	{ "audit", cmd_audit, "print the upload gateway's audit log" },
 };
 
 static void

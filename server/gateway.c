@@ -34,6 +34,7 @@
 #include <cjson/cJSON.h>
 
 #include "app.h"
+#include "audit.h"
 #include "gwint.h"
 #include "huberr.h"
 #include "json.h"
@@ -76,6 +77,44 @@ gateway_our_url_in(struct req *r, struct gateway *gw, cJSON *o, const char *key)
 	free(u);
 }
 
+void
+gateway_audit(struct req *r, struct gateway *gw, const char *act, const char *decision,
+	      const char *rule, const struct upload_job *job, const char *name, const char *commit,
+	      const char *message)
+{
+	char client[GG_MAX_CLIENT_ADDR + 1] = "";
+	struct audit_act a;
+
+	memset(&a, 0, sizeof(a));
+	if (r != NULL)
+		http_client_addr(r, client, sizeof(client));
+	a.act = act;
+	a.decision = decision;
+	a.rule = rule;
+	a.by = r != NULL ? r->token_name : job->by;
+	a.client = r != NULL ? client : job->client;
+	a.type = job != NULL ? job->type : r->route.type;
+	a.repo = job != NULL ? job->repo : r->route.repo;
+	a.rev = job != NULL ? job->rev : r->route.rev;
+	a.name = name;
+	a.job = job;
+	a.commit = commit;
+	a.message = message;
+	audit_write(gw->st, &a);
+}
+
+const char *
+gateway_act_name(struct req *r)
+{
+	switch (r->route.kind) {
+	case ROUTE_GGUFD_UPLOAD_PUT: return "upload";
+	case ROUTE_API_BRANCH: return strcmp(r->method, "DELETE") == 0 ? "delete-branch" : "branch";
+	case ROUTE_API_TAG: return strcmp(r->method, "DELETE") == 0 ? "delete-tag" : "tag";
+	case ROUTE_REPO_CREATE: return "repo-create";
+	default: return "commit";
+	}
+}
+
 int
 gateway_repo_allowed(struct req *r, struct gateway *gw, enum repo_type type, const char *repo,
 		     enum MHD_Result *res)
@@ -90,6 +129,9 @@ gateway_repo_allowed(struct req *r, struct gateway *gw, enum repo_type type, con
 		return GG_OK;
 	snprintf(msg, sizeof(msg), "Uploads to %s%s are not allowed through this gateway",
 		 route_type_prefix(type), repo);
+	if (r->route.kind != ROUTE_API_PREUPLOAD)
+		gateway_audit(r, gw, gateway_act_name(r), "refused", "repo allow list", NULL, NULL,
+			      NULL, msg);
 	*res = http_error(r, MHD_HTTP_FORBIDDEN, "RepoNotAllowed", msg, NULL);
 	return GG_EINVAL;
 }
@@ -249,17 +291,24 @@ gateway_perm_check(struct req *r, struct gateway *gw, const struct upload_job *j
 	if (rc == GG_OK)
 		rc = perm_existing(r, gw, job, msg, sizeof(msg), &overwrites);
 	if (rc != GG_OK) {
-		log_info("audit: commit by=%s repo=%s%s result=refused (%s)", r->token_name,
-			 route_type_prefix(job->type), job->repo, msg);
+		gateway_audit(r, gw, job->retry ? "upload" : "commit", "refused",
+			      rc == GG_EINVAL    ? "deletions need admin scope"
+			      : rc == GG_EEXIST  ? "published model files are immutable"
+			      : rc == GG_EFORMAT ? "a model card keeps its required sections"
+						 : "index unavailable",
+			      job, NULL, NULL, msg);
 		*res = rc == GG_EDB ? http_error(r, MHD_HTTP_SERVICE_UNAVAILABLE, NULL, msg, NULL)
 		       : rc == GG_EFORMAT ? gateway_policy_refuse(r, rc, msg)
 		       : rc == GG_EEXIST
 			       ? http_error(r, MHD_HTTP_CONFLICT, "Conflict", msg, NULL)
 			       : http_error(r, MHD_HTTP_FORBIDDEN, "Forbidden", msg, NULL);
 	} else if (overwrites > 0) {
-		log_info("audit: overwrite by=%s repo=%s%s rev=%s files=%u result=allowed (admin)",
-			 r->token_name, route_type_prefix(job->type), job->repo, job->rev,
-			 overwrites);
+		snprintf(msg, sizeof(msg), "%u published file(s) replaced on %s", overwrites,
+			 job->rev);
+		gateway_audit(r, gw, "overwrite", "allowed",
+			      gw->cfg.policy.allow_overwrite ? "admin, --allow-overwrite"
+							     : "admin, X-Ggufd-Overwrite: yes",
+			      job, NULL, NULL, msg);
 	}
 	return rc;
 }
@@ -497,14 +546,14 @@ gateway_create_ref(struct req *r)
 		return hub_upstream_down(r, "Upstream is unavailable: nothing was created");
 	}
 	buf_free(&body);
-	if (ur.status >= 400)
+	if (ur.status >= 400) {
+		gateway_audit(r, gw, tag ? "tag" : "branch", "failed", "upstream", NULL, name, NULL,
+			      ur.error_message[0] ? ur.error_message : "Upstream refused the ref");
 		return hub_relay_upstream(r, HUB_RELAY_WRITE, ur.status, NULL,
 					  ur.error_message[0] ? ur.error_message
 							      : "Upstream refused the ref",
 					  NULL, 0);
-	log_info("audit: %s by=%s repo=%s%s name=%s at=%s result=created", tag ? "tag" : "branch",
-		 r->token_name[0] ? r->token_name : "(loopback)", route_type_prefix(r->route.type),
-		 r->route.repo, name, start);
+	}
 	if (store_view_begin(gw->st, &v) == GG_OK &&
 	    store_resolve_rev(&v, r->route.type, r->route.repo, start, commit, &known, NULL) ==
 		    GG_OK) {
@@ -512,7 +561,9 @@ gateway_create_ref(struct req *r)
 		store_set_ref(gw->st, r->route.type, r->route.repo, name, commit);
 	} else {
 		store_view_end(&v);
+		commit[0] = '\0';
 	}
+	gateway_audit(r, gw, tag ? "tag" : "branch", "created", NULL, NULL, name, commit, NULL);
 	store_note_change(gw->st, r->route.type, r->route.repo);
 	return http_json(r, MHD_HTTP_OK, xstrdup("{}"));
 }
@@ -550,9 +601,9 @@ gateway_delete_ref(struct req *r)
 			"Deleting the %s %s needs an admin token (rule: deleting a branch or a tag "
 			"needs admin scope)",
 			tag ? "tag" : "branch", name);
-		log_info("audit: delete-%s by=%s repo=%s%s name=%s result=refused (%s)",
-			 tag ? "tag" : "branch", r->token_name, route_type_prefix(r->route.type),
-			 r->route.repo, name, msg);
+		gateway_audit(r, gw, tag ? "delete-tag" : "delete-branch", "refused",
+			      "deleting a branch or a tag needs admin scope", NULL, name, NULL,
+			      msg);
 		return http_error(r, MHD_HTTP_FORBIDDEN, "Forbidden", msg, NULL);
 	}
 	buf_init(&body, GG_MAX_UPSTREAM_JSON);
@@ -561,14 +612,19 @@ gateway_delete_ref(struct req *r)
 		return hub_upstream_down(r, "Upstream is unavailable: nothing was deleted");
 	}
 	buf_free(&body);
-	if (ur.status >= 400)
+	if (ur.status >= 400) {
+		gateway_audit(r, gw, tag ? "delete-tag" : "delete-branch", "failed", "upstream",
+			      NULL, name, NULL,
+			      ur.error_message[0] ? ur.error_message
+						  : "Upstream refused to delete the ref");
 		return hub_relay_upstream(r, HUB_RELAY_WRITE, ur.status, NULL,
 					  ur.error_message[0]
 						  ? ur.error_message
 						  : "Upstream refused to delete the ref",
 					  NULL, 0);
-	log_info("audit: delete-%s by=%s repo=%s%s name=%s result=deleted", tag ? "tag" : "branch",
-		 r->token_name, route_type_prefix(r->route.type), r->route.repo, name);
+	}
+	gateway_audit(r, gw, tag ? "delete-tag" : "delete-branch", "deleted", NULL, NULL, name,
+		      NULL, NULL);
 	snprintf(full, sizeof(full), "refs/%s/%s", tag ? "tags" : "heads", name);
 	if (tag) {
 		if (store_ref_get(gw->st, r->route.type, r->route.repo, full, &a) == GG_OK &&
@@ -769,6 +825,7 @@ gateway_commit(struct req *r)
 	journal_job_init(job, uploadq_new_id(gw), name, r->route.type, r->route.repo, r->route.rev,
 			 "Upload with ggufd", "", 0);
 	job->create_pr = http_query_bool(r, "create_pr");
+	http_client_addr(r, job->client, sizeof(job->client));
 	if (ct != NULL && strncasecmp(ct, "application/json", 16) == 0) {
 		/* The Hub's JSON form: {"summary","description","files","lfsFiles",
 		 * "deletedFiles"}. */
@@ -828,8 +885,10 @@ gateway_commit(struct req *r)
 		bad = 1;
 	}
 	if (bad) {
-		log_info("audit: commit by=%s repo=%s%s result=refused (%s)", name,
-			 route_type_prefix(r->route.type), r->route.repo, why);
+		gateway_audit(r, gw, "commit", "refused",
+			      err == GG_EFORMAT || err == GG_ETOOBIG ? "upload policy"
+								     : "malformed commit",
+			      job, NULL, NULL, why);
 		unstage_inline(gw, job);
 		journal_job_free(job);
 		free(job);

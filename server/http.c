@@ -153,6 +153,24 @@ http_client_is_loopback(struct req *r)
 	return 0;
 }
 
+void
+http_client_addr(struct req *r, char *buf, size_t size)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+
+	buf[0] = '\0';
+	if (sa != NULL && sa->sa_family == AF_INET &&
+	    inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, buf, (socklen_t)size) ==
+		    NULL)
+		buf[0] = '\0';
+	else if (sa != NULL && sa->sa_family == AF_INET6 &&
+		 inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, buf,
+			   (socklen_t)size) == NULL)
+		buf[0] = '\0';
+}
+
 #define EXPOSE_HEADERS                                                                             \
 	"X-Repo-Commit,X-Request-Id,X-Error-Code,X-Error-Message,X-Total-Count,ETag,Link,"         \
 	"Accept-Ranges,Content-Range,X-Linked-Size,X-Linked-Etag,Content-Length"

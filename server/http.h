@@ -163,6 +163,8 @@ void http_set_sink(struct req *r, void *sink,
 
 /* 1 if the client connected from 127.0.0.0/8 or ::1. */
 int http_client_is_loopback(struct req *r);
+/* The client's numeric address ("10.0.0.7", "::1") into buf; "" if unknown. */
+void http_client_addr(struct req *r, char *buf, size_t size);
 
 /* The request header value, or NULL (borrowed for the request). */
 const char *http_header(struct req *r, const char *name);

@@ -73,6 +73,7 @@ const struct route_entry routes_table[ROUTE_NKINDS] = {
 	[ROUTE_GGUFD_PULL] = { ROUTE_GGUFD_PULL, HTTP_READ | HTTP_POST, SCOPE_ADMIN, NEED_PULL,
 			       BODY_BUFFER, 0, NULL, NULL, admin_pull },
 	READ(ROUTE_GGUFD_PULL_JOB, SCOPE_ADMIN, NEED_PULL, admin_pull_job),
+	READ(ROUTE_GGUFD_AUDIT, SCOPE_ADMIN, 0, admin_audit),
 };
 
 /* clang-format on */

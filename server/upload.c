@@ -85,6 +85,7 @@ upload_begin(struct req *r, enum MHD_Result *res)
 	}
 	rc = policy_check_path(&gw->cfg.policy, r->route.path, (uint64_t)cl, why, sizeof(why));
 	if (rc != GG_OK) {
+		gateway_audit(r, gw, "upload", "refused", "upload policy", NULL, NULL, NULL, why);
 		*res = gateway_policy_refuse(r, rc, why);
 		return rc;
 	}
@@ -128,9 +129,12 @@ upload_end(struct req *r)
 			       sizeof(why));
 	if (rc != GG_OK) {
 		gateway_drop_refused(gw, d.sha256, fresh);
-		log_info("audit: upload by=%s repo=%s path=%s sha256=%s size=%llu result=refused "
-			 "(%s)",
-			 s->by, s->repo, s->path, d.sha256, (unsigned long long)d.size, why);
+		job = xcalloc(1, sizeof(*job));
+		journal_job_init(job, 0, s->by, s->type, s->repo, "main", "", "", 1);
+		journal_job_add_file(job, s->path, 0, d.sha256, NULL, d.size);
+		gateway_audit(r, gw, "upload", "refused", "upload policy", job, NULL, NULL, why);
+		journal_job_free(job);
+		free(job);
 		return gateway_policy_refuse(r, rc, why);
 	}
 	snprintf(summary, sizeof(summary), "%s",
@@ -139,6 +143,7 @@ upload_end(struct req *r)
 	journal_job_init(job, uploadq_new_id(gw), s->by, s->type, s->repo, "main", summary, "", 1);
 	journal_job_add_file(job, s->path, store_is_lfs_path(s->path, d.size), d.sha256, d.gitsha1,
 			     d.size);
+	http_client_addr(r, job->client, sizeof(job->client));
 	if (gateway_perm_check(r, gw, job, &res) != GG_OK) {
 		journal_job_free(job);
 		free(job);

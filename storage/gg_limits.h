@@ -29,6 +29,8 @@
 #define GG_MAX_COMMIT_BODY      (256u << 20) /* an NDJSON commit with inline files */
 #define GG_MAX_README_BYTES     (4u << 20) /* a model card checked by the upload policy */
 #define GG_MAX_CARD_KEY_LEN     64         /* a front matter key compared when a card is replaced */
+#define GG_AUDIT_LIST_MAX       10000      /* audit records in one listing (the latest) */
+#define GG_MAX_CLIENT_ADDR      63         /* a client address as text (IPv6 too) */
 #define GG_MAX_INLINE_COMMIT_FILE (64u << 20) /* a regular file sent inline in a commit upstream */
 #define GG_MAX_PUBLISH_NDJSON   (1u << 30) /* a commit body ggufd sends upstream */
 #define GG_GATEWAY_BATCH        64        /* pending upload jobs taken per worker pass */

@@ -11,7 +11,8 @@
  * state, attempts and times in the record, the job itself as JSON, the
  * same JSON GET /api/ggufd/uploads shows:
  *
- *   {"id":7,"state":"done","by":"ci","type":"model","repo":"ruv/ruvltra",
+ *   {"id":7,"state":"done","by":"ci","client":"10.0.0.7","type":"model",
+ *    "repo":"ruv/ruvltra",
  *    "revision":"main","summary":"...","description":"","created":1764350000,
  *    "attempts":1,"next_at":0,"retry":true,"create_pr":false,
  *    "parentCommit":"","files":[{"path":"ruvltra-0.5b-q4_k_m.gguf","lfs":true,
@@ -54,6 +55,7 @@ struct upload_job {
 	int retry;        /* retried by the worker when upstream is down (plain PUT) */
 	int create_pr;
 	char by[TOKEN_NAME_MAX + 1];
+	char client[GG_MAX_CLIENT_ADDR + 1]; /* the sender's address, "" if unknown */
 	enum repo_type type;
 	char repo[GG_MAX_REPO_LEN + 1];
 	char rev[GG_MAX_REV_LEN + 1];

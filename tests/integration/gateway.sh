@@ -27,7 +27,7 @@
 need_env
 unset HF_TOKEN HUGGING_FACE_HUB_TOKEN HUGGINGFACE_API_KEY HF_ENDPOINT HF_HUB_DISABLE_XET
 
-plan 97
+plan 102
 
 REPO=ruv/ruvltra
 IN=$WORK/in
@@ -661,6 +661,49 @@ result "upstream has exactly ONE commit containing it, the one the job's commitU
 dl dl_pend "$DL/pend" "$BASE/$REPO/resolve/main/$PEND" >/dev/null
 result "the resumed upload downloads byte-exact through ggufd" "$(cmp -s "$DL/pend" "$IN/pend.gguf"; echo $?)" \
 	"$(shows dl_pend)"
+
+# --- 7. the audit trail, read after the restart above ------------------------------------------------------------
+
+code=$(req audit -H "$(AUTH "$ADM")" "$BASE/api/ggufd/audit")
+code2=$(req audit_up -H "$(AUTH "$TOK")" "$BASE/api/ggufd/audit")
+result "GET /api/ggufd/audit: 200 JSON for an admin token, 403 for an upload token" \
+	"$([ "$code" = 200 ] && [ "$(jpy "$RESP/audit.b" 'isinstance(d, list) and len(d) > 10')" = true ] && [ "$code2" = 403 ]; echo $?)" \
+	"$code $code2: $(head -c 800 "$RESP/audit.b")"
+# has ACT DECISION [RULE-SUBSTRING [BY]]: a record of the audit answer matches.
+acts() {
+	python3 - "$RESP/audit.b" "$@" <<'PYEOF'
+import json, sys
+d = json.load(open(sys.argv[1]))
+want = [w.split("|") for w in sys.argv[2:]]
+miss = [w for w in want if not any(r.get("act") == w[0] and r.get("decision") == w[1] and
+        (len(w) < 3 or w[2] in r.get("rule", "")) and (len(w) < 4 or r.get("by") == w[3]) for r in d)]
+print(json.dumps(miss))
+PYEOF
+}
+MISS=$(acts "commit|refused|deletions need admin|ci" "upload|refused|immutable|ci" "commit|refused|immutable|ci" \
+	"upload|refused|required sections|ci" "commit|refused|upload policy|ci" "upload|refused|upload policy|ci" \
+	"overwrite|allowed|X-Ggufd-Overwrite|admin1" "upload|published||admin1" "commit|published||admin1" \
+	"commit|published||ci" "upload|published||ci" "upload|pending||ci" \
+	"branch|created||ci" "tag|created||admin1" "delete-branch|refused|admin scope|ci" \
+	"delete-branch|deleted||admin1" "delete-tag|deleted||admin1" "upload|refused|repo allow list|ci")
+result "the audit log lists every act after the restart (uploads, overwrite, deletions, refs, refusals with their rules)" \
+	"$([ "$MISS" = '[]' ]; echo $?)" "missing: $MISS"
+result "a published act names its upstream commit, files with sizes and sha256s, and the client address" \
+	"$([ "$(jpy "$RESP/audit.b" "[[r.get('commit'), r['client'], [[f['path'], f['size'], f['sha256']] for f in r['files']]] for r in d if r['act'] == 'upload' and r['decision'] == 'published' and r.get('files', [{}])[0].get('path') == '$PLAIN' and r['by'] == 'ci']")" = \
+		"[[\"$PLAIN_COMMIT\", \"127.0.0.1\", [[\"$PLAIN\", $(file_size "$IN/plain.gguf"), \"$(sha256_of "$IN/plain.gguf")\"]]]]" ]; echo $?)" \
+	"$(jpy "$RESP/audit.b" "[r for r in d if r['act'] == 'upload' and r['decision'] == 'published'][:2]")"
+"$GGUFD" audit --store "$S" --token admin1 >"$RESP/audit_cli.out" 2>"$WORK/audit_cli.err"
+st=$?
+"$GGUFD" audit --store "$S" --since "$(($(date +%s) + 3600))" >"$RESP/audit_future.out" 2>>"$WORK/audit_cli.err"
+st2=$?
+result "ggufd audit --token admin1: one JSON record per line, all by admin1; --since the future: none" \
+	"$([ $st = 0 ] && [ $st2 = 0 ] && [ -s "$RESP/audit_cli.out" ] && [ ! -s "$RESP/audit_future.out" ] &&
+		python3 -c 'import json, sys; rs = [json.loads(l) for l in open(sys.argv[1])]; sys.exit(0 if rs and all(r["by"] == "admin1" for r in rs) else 1)' "$RESP/audit_cli.out"; echo $?)" \
+	"exit $st $st2: $(head -c 600 "$RESP/audit_cli.out") $(cat "$WORK/audit_cli.err")"
+"$GGUFD" audit --store "$S" >"$RESP/audit_all.out" 2>>"$WORK/audit_cli.err"
+result "no token (ggufd's or the upstream one) appears in the audit log" \
+	"$([ -s "$RESP/audit_all.out" ] && ! grep -qF -e "$TOK" -e "$RTOK" -e "$GONE" -e "$ADM" -e "$UP" "$RESP/audit_all.out" "$RESP/audit.b"; echo $?)" \
+	"$(grep -oF -e "$TOK" -e "$RTOK" -e "$ADM" "$RESP/audit_all.out" | head -3)"
 
 # --- 4. token hygiene (over everything above) ------------------------------------------------------------------
 
