@@ -142,13 +142,16 @@ static const char usage_pull[] =
 	"HUGGINGFACE_API_KEY.\n";
 
 static const char usage_token[] =
-	"usage: ggufd token add NAME [--scope read|upload|admin] [--store DIR]\n"
+	"usage: ggufd token add NAME [--scope read|upload|admin] [--repo REPO]...\n"
+	"                            [--path GLOB]... [--store DIR]\n"
 	"       ggufd token ls [--store DIR]\n"
 	"       ggufd token revoke NAME [--store DIR]\n"
 	"\n"
 	"Gateway credentials for LAN users and CI.  'add' prints the new token once\n"
 	"(it starts with hf_, as Hub clients expect); only its hash is stored.\n"
-	"Scopes nest: admin > upload > read (default upload).\n";
+	"Scopes nest: admin > upload > read (default upload).  --repo (repeatable)\n"
+	"binds the token to those repos, --path (repeatable) to files matching one\n"
+	"of the globs (* within one path segment); 'ls' shows the bounds.\n";
 
 static const char usage_ls[] =
 	"usage: ggufd ls [--store DIR] [REPO]\n"
@@ -950,8 +953,15 @@ token_ls_cb(void *ctx, const char *name, const struct index_token *rec)
 	(void)ctx;
 	gmtime_r(&tt, &tm);
 	strftime(date, sizeof(date), "%Y-%m-%d %H:%M:%SZ", &tm);
-	printf("%-24s %-7s %s%s\n", name, token_scope_name(rec->scope), date,
+	printf("%-24s %-7s %s%s", name, token_scope_name(rec->scope), date,
 	       rec->revoked ? "  revoked" : "");
+	/* The bounds, one "repo=..." or "path=..." line each, on the line. */
+	for (const char *l = rec->bounds; *l != '\0';) {
+		size_t ll = strcspn(l, "\n");
+		printf("  %.*s", (int)ll, l);
+		l += ll + (l[ll] == '\n');
+	}
+	putchar('\n');
 	return 0;
 }
 
@@ -961,10 +971,14 @@ cmd_token(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "store", required_argument, NULL, 's' },
 		{ "scope", required_argument, NULL, 'S' },
+		{ "repo", required_argument, NULL, 'r' },
+		{ "path", required_argument, NULL, 'p' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *store = default_store(), *scope_name = "upload", *sub;
+	char bounds[GG_MAX_TOKEN_BOUNDS + 1] = "";
+	size_t bl = 0;
 	struct store *st = NULL;
 	unsigned scope;
 	int c, r, rc = 1;
@@ -973,6 +987,26 @@ cmd_token(int argc, char **argv)
 		switch (c) {
 		case 's': store = optarg; break;
 		case 'S': scope_name = optarg; break;
+		case 'r':
+		case 'p': {
+			int n;
+			if ((c == 'r' &&
+			     !route_valid_repo(strncmp(optarg, "datasets/", 9) == 0 ? optarg + 9
+					       : strncmp(optarg, "spaces/", 7) == 0 ? optarg + 7
+										    : optarg)) ||
+			    optarg[0] == '\0' || strchr(optarg, '\n') != NULL)
+				return usage_error("token", "--%s: '%s' is not a valid %s",
+						   c == 'r' ? "repo" : "path", optarg,
+						   c == 'r' ? "NS/NAME" : "glob");
+			n = snprintf(bounds + bl, sizeof(bounds) - bl, "%s=%s\n",
+				     c == 'r' ? "repo" : "path", optarg);
+			if (n < 0 || (size_t)n >= sizeof(bounds) - bl)
+				return usage_error("token",
+						   "--repo and --path: at most %d bytes in all",
+						   GG_MAX_TOKEN_BOUNDS);
+			bl += (size_t)n;
+			break;
+		}
 		case 'h': fputs(usage_token, stdout); return 0;
 		default: return EXIT_USAGE;
 		}
@@ -997,7 +1031,7 @@ cmd_token(int argc, char **argv)
 		return 1;
 	if (strcmp(sub, "add") == 0) {
 		char tok[TOKEN_LEN + 1];
-		r = token_create(st, argv[optind + 1], scope, tok);
+		r = token_create_bounded(st, argv[optind + 1], scope, bounds, tok);
 		if (r == GG_EEXIST)
 			fprintf(stderr, "ggufd: token: '%s' exists (revoke it first)\n",
 				argv[optind + 1]);

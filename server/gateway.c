@@ -125,8 +125,20 @@ gateway_repo_allowed(struct req *r, struct gateway *gw, enum repo_type type, con
 				  "This ggufd has no upstream to publish to", NULL);
 		return GG_EUNAVAIL;
 	}
-	if (policy_repo_ok(&gw->cfg.policy, type, repo))
-		return GG_OK;
+	if (policy_repo_ok(&gw->cfg.policy, type, repo)) {
+		char full[GG_MAX_REPO_LEN + 16];
+		snprintf(full, sizeof(full), "%s%s", route_type_prefix(type), repo);
+		if (token_bounds_allow(r->token_bounds, full, NULL))
+			return GG_OK;
+		snprintf(msg, sizeof(msg),
+			 "Token '%s' may not publish to %s (rule: token bounds; see ggufd token "
+			 "ls)",
+			 r->token_name, full);
+		gateway_audit(r, gw, gateway_act_name(r), "refused", "token bounds", NULL, NULL,
+			      NULL, msg);
+		*res = http_error(r, MHD_HTTP_FORBIDDEN, "Forbidden", msg, NULL);
+		return GG_EINVAL;
+	}
 	snprintf(msg, sizeof(msg), "Uploads to %s%s are not allowed through this gateway",
 		 route_type_prefix(type), repo);
 	if (r->route.kind != ROUTE_API_PREUPLOAD)
@@ -280,7 +292,14 @@ gateway_perm_check(struct req *r, struct gateway *gw, const struct upload_job *j
 
 	for (size_t i = 0; rc == GG_OK && i < job->nfiles; i++) {
 		const struct upload_file *f = &job->files[i];
-		if (f->deleted && r->scope < TOKEN_ADMIN) {
+		if (!token_bounds_allow(r->token_bounds, NULL, f->path)) {
+			snprintf(msg, sizeof(msg),
+				 "Token '%s' may not publish %s (rule: token bounds; see ggufd "
+				 "token "
+				 "ls)",
+				 r->token_name, f->path);
+			rc = GG_ERANGE;
+		} else if (f->deleted && r->scope < TOKEN_ADMIN) {
 			snprintf(msg, sizeof(msg),
 				 "Deleting %s%s needs an admin token (rule: deletions need admin "
 				 "scope)",
@@ -292,7 +311,8 @@ gateway_perm_check(struct req *r, struct gateway *gw, const struct upload_job *j
 		rc = perm_existing(r, gw, job, msg, sizeof(msg), &overwrites);
 	if (rc != GG_OK) {
 		gateway_audit(r, gw, job->retry ? "upload" : "commit", "refused",
-			      rc == GG_EINVAL    ? "deletions need admin scope"
+			      rc == GG_ERANGE    ? "token bounds"
+			      : rc == GG_EINVAL  ? "deletions need admin scope"
 			      : rc == GG_EEXIST  ? "published model files are immutable"
 			      : rc == GG_EFORMAT ? "a model card keeps its required sections"
 						 : "index unavailable",

@@ -100,6 +100,7 @@ struct req {
 	const struct route_entry *entry;
 	unsigned scope;                         /* the caller's token scope (token.h), 0: none */
 	char token_name[GG_MAX_TOKEN_NAME + 1]; /* its name, "" without a token */
+	char token_bounds[GG_MAX_TOKEN_BOUNDS + 1]; /* its bounds (token.h), "" for none */
 	struct buf body;
 	int body_too_big;
 	int started;

@@ -77,6 +77,15 @@ upload_begin(struct req *r, enum MHD_Result *res)
 	}
 	if (gateway_repo_allowed(r, gw, r->route.type, r->route.repo, res) != 0)
 		return GG_EINVAL;
+	if (!token_bounds_allow(r->token_bounds, NULL, r->route.path)) {
+		char bmsg[GG_MAX_REPO_PATH_LEN + GG_MAX_TOKEN_NAME + 100];
+		snprintf(bmsg, sizeof(bmsg),
+			 "Token '%s' may not publish %s (rule: token bounds; see ggufd token ls)",
+			 r->token_name, r->route.path);
+		gateway_audit(r, gw, "upload", "refused", "token bounds", NULL, NULL, NULL, bmsg);
+		*res = http_error(r, MHD_HTTP_FORBIDDEN, "Forbidden", bmsg, NULL);
+		return GG_EINVAL;
+	}
 	cl = gateway_content_length(r);
 	if (cl < 0) {
 		*res = http_error(r, MHD_HTTP_LENGTH_REQUIRED, NULL, "Content-Length is required",

@@ -60,6 +60,7 @@
 #define GG_HREF_TTL_SEC         86400     /* signed upload URLs stay valid this long */
 #define GG_UPLOAD_MAX_SIZE      (64ull << 30)  /* largest file the gateway accepts */
 #define GG_MAX_TOKEN_NAME       64        /* bytes of a gateway token's name */
+#define GG_MAX_TOKEN_BOUNDS     1024      /* bytes of a token's bounds ("repo=..\npath=..\n") */
 
 /* Store. */
 #define GG_SHA256_HEX           64

@@ -1008,6 +1008,15 @@ dec_token(const MDB_val *v, struct index_token *out)
 	if (r.bad || r.n - r.off < 32)
 		return GG_ECORRUPT;
 	memcpy(out->hash, r.p + r.off, 32);
+	r.off += 32;
+	out->bounds[0] = '\0';
+	if (r.n - r.off >= 2) {
+		size_t bl = (size_t)get_uint(&r, 2);
+		if (r.bad || bl > GG_MAX_TOKEN_BOUNDS || r.n - r.off < bl)
+			return GG_ECORRUPT;
+		memcpy(out->bounds, r.p + r.off, bl);
+		out->bounds[bl] = '\0';
+	}
 	return GG_OK;
 }
 
@@ -1033,15 +1042,20 @@ index_token_get(struct index_txn *t, const char *name, struct index_token *out)
 int
 index_token_put(struct index_txn *t, const char *name, const struct index_token *rec)
 {
-	unsigned char val[64];
+	unsigned char val[64 + GG_MAX_TOKEN_BOUNDS];
 	struct wr w = { val, 0, sizeof(val) };
-	if (!token_name_ok(name))
+	size_t bl = strlen(rec->bounds);
+	if (!token_name_ok(name) || bl > GG_MAX_TOKEN_BOUNDS)
 		return GG_EINVAL;
 	put_uint(&w, REC_V1, 1);
 	put_uint(&w, rec->scope, 1);
 	put_uint(&w, rec->created_at, 8);
 	put_uint(&w, rec->revoked ? 1 : 0, 1);
 	put_bytes(&w, rec->hash, 32);
+	if (bl > 0) {
+		put_uint(&w, bl, 2);
+		put_bytes(&w, rec->bounds, bl);
+	}
 	return db_put(t, t->idx->tokens, name, strlen(name), val, w.n);
 }
 

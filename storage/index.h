@@ -21,6 +21,7 @@
  *                                             | u16 len | aux | u32 len | data
  *   tokens   name                          -> v1 | u8 scope | u64 created_at
  *                                             | u8 revoked | sha256(token)[32]
+ *                                             [| u16 len | bounds] (absent: none)
  *   uploads  u64 id (big-endian)           -> v1 | u8 state | u16 attempts
  *                                             | u64 created | u64 updated
  *                                             | u32 len | job (JSON)
@@ -167,6 +168,7 @@ struct index_token {
 	uint64_t created_at;
 	int revoked;
 	unsigned char hash[32];
+	char bounds[GG_MAX_TOKEN_BOUNDS + 1]; /* token.h: "" for none */
 };
 int index_token_get(struct index_txn *t, const char *name, struct index_token *out);
 int index_token_put(struct index_txn *t, const char *name, const struct index_token *rec);

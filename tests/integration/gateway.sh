@@ -27,7 +27,7 @@
 need_env
 unset HF_TOKEN HUGGING_FACE_HUB_TOKEN HUGGINGFACE_API_KEY HF_ENDPOINT HF_HUB_DISABLE_XET
 
-plan 102
+plan 107
 
 REPO=ruv/ruvltra
 IN=$WORK/in
@@ -150,6 +150,7 @@ mkgguf "$IN/retry.gguf" --size 150000 --seed 7 >>"$WORK/mk.log" 2>&1 || mkst=1
 mkgguf "$IN/pend.gguf" --size 120000 --seed 9 >>"$WORK/mk.log" 2>&1 || mkst=1
 mkgguf "$IN/race.gguf" --size 110000 --ftype Q8_0 --seed 11 >>"$WORK/mk.log" 2>&1 || mkst=1
 mkgguf "$IN/plain2.gguf" --size 300000 --ftype Q8_0 --seed 13 >>"$WORK/mk.log" 2>&1 || mkst=1
+mkgguf "$IN/bound.gguf" --size 90000 --seed 15 >>"$WORK/mk.log" 2>&1 || mkst=1 # Q4_K_M
 python3 -c 'import os, sys; sys.stdout.buffer.write(os.urandom(100000))' >"$IN/random.bin"
 python3 -c 'import sys; sys.stdout.write("{\"pad\": \"" + "a" * 6000000 + "\"}\n")' >"$IN/huge.json"
 printf -- '---\nlicense: apache-2.0\ntags:\n- gguf\n- ruvltra\n---\n# RuvLTRA\n' >"$IN/README.md"
@@ -181,6 +182,16 @@ result "token ls lists names and scopes, never a token; a revoked one is gone or
 		grep -q 'reader' "$WORK/ls.out" && grep -q 'read' "$WORK/ls.out" &&
 		! grep -w 'gone' "$WORK/ls.out" | grep -vqw 'revoked' && ! grep -qF -e "$TOK" -e "$RTOK" -e "$GONE" "$WORK/ls.out"; echo $?)" \
 	"revoke exit $rst: $(cat "$WORK/revoke.out")" "ls: $(cat "$WORK/ls.out")"
+
+# Token bounds: a CI token that may only publish ruvltra-*-q4_k_m.gguf to
+# ruv/ruvltra, and one bound to another repo.
+BTOK=$("$GGUFD" token add ci-q4 --scope upload --repo ruv/ruvltra --path 'ruvltra-*-q4_k_m.gguf' --store "$S" 2>>"$WORK/token.err")
+OTOK=$("$GGUFD" token add ci-other --scope upload --repo ruv/other --store "$S" 2>>"$WORK/token.err")
+"$GGUFD" token ls --store "$S" >"$WORK/ls2.out" 2>&1
+result "token add --repo --path makes bound tokens; token ls shows the bounds" \
+	"$([[ $BTOK =~ $re ]] && [[ $OTOK =~ $re ]] && grep -E '^ci-q4 .*repo=ruv/ruvltra +path=ruvltra-\*-q4_k_m\.gguf$' "$WORK/ls2.out" >/dev/null &&
+		grep -E '^ci-other .*repo=ruv/other$' "$WORK/ls2.out" >/dev/null && grep -E '^ci +upload +[0-9-]+ [0-9:]+Z$' "$WORK/ls2.out" >/dev/null; echo $?)" \
+	"$(cat "$WORK/ls2.out" "$WORK/token.err")"
 
 if ! start_fakehub "$REPOS" --token "$UP" || ! start_gateway; then
 	not_ok "fake Hub (with --token) and ggufd (HF_TOKEN, gateway flags) started"
@@ -414,6 +425,17 @@ python3 -c 'import json, sys; l = [json.loads(x) for x in open(sys.argv[1])]; pr
 refuse "Hub JSON commit of a README.md that drops base_model" 422 'base_model' r_card_json \
 	-H "$(AUTH "$TOK")" -H "$J" --data-binary "@$WORK/c_card.json" "$BASE/api/models/$REPO/commit/main"
 
+# Token bounds: outside them is 403 before a byte is read or anything goes upstream.
+refuse "plain PUT by ci-q4 of a name outside its path glob" 403 "Token 'ci-q4' may not publish ruvltra-coder2-1.5b-q8_0.gguf.*token bounds" r_bound_put \
+	-T "$IN/plain.gguf" -H "$(AUTH "$BTOK")" "$U/ruvltra-coder2-1.5b-q8_0.gguf"
+inline_commit "$WORK/c_bound.ndjson" extra2.json "$IN/config.json"
+refuse "Hub NDJSON commit by ci-q4 of extra2.json" 403 'may not publish extra2\.json.*token bounds' r_bound_nd \
+	-H "$(AUTH "$BTOK")" -H 'Content-Type: application/x-ndjson' --data-binary "@$WORK/c_bound.ndjson" \
+	"$BASE/api/models/$REPO/commit/main"
+refuse "Hub JSON commit by ci-other (bound to ruv/other) to $REPO" 403 "Token 'ci-other' may not publish to ruv/ruvltra" r_bound_json \
+	-H "$(AUTH "$OTOK")" -H "$J" -d '{"summary":"x","files":[{"path":"x.json","content":"e30=","encoding":"base64"}]}' \
+	"$BASE/api/models/$REPO/commit/main"
+
 # Signed hrefs.
 OTHER_OID=$(sha256_of "$IN/other.gguf")
 OTHER_SIZE=$(file_size "$IN/other.gguf")
@@ -520,6 +542,10 @@ code=$(gcurl -o /dev/null -w '%{http_code}' "$BASE/$REPO/resolve/v9/$PLAIN")
 result "tag: refused for an upload token once an admin token exists (403), created with it (200), resolves" \
 	"$([ "$c1" = 403 ] && [ "$c2" = 200 ] && [ "$code" = 200 ]; echo $?)" \
 	"$c1 $c2 $code: $(shows tag1) $(shows tag2)"
+
+code=$(req bound_ok -T "$IN/bound.gguf" -H "$(AUTH "$BTOK")" "$U/ruvltra-bound-0.5b-q4_k_m.gguf")
+result "ci-q4 publishes within its bounds (ruvltra-bound-0.5b-q4_k_m.gguf: 200)" "$([ "$code" = 200 ]; echo $?)" \
+	"status $code: $(shows bound_ok)"
 
 # Overwrites on a protected branch: an admin must ask; a branch that is not
 # protected, and a pull request (create_pr=1), take an upload token.
@@ -685,7 +711,9 @@ MISS=$(acts "commit|refused|deletions need admin|ci" "upload|refused|immutable|c
 	"overwrite|allowed|X-Ggufd-Overwrite|admin1" "upload|published||admin1" "commit|published||admin1" \
 	"commit|published||ci" "upload|published||ci" "upload|pending||ci" \
 	"branch|created||ci" "tag|created||admin1" "delete-branch|refused|admin scope|ci" \
-	"delete-branch|deleted||admin1" "delete-tag|deleted||admin1" "upload|refused|repo allow list|ci")
+	"delete-branch|deleted||admin1" "delete-tag|deleted||admin1" "upload|refused|repo allow list|ci" \
+	"upload|refused|token bounds|ci-q4" "commit|refused|token bounds|ci-q4" "commit|refused|token bounds|ci-other" \
+	"upload|published||ci-q4")
 result "the audit log lists every act after the restart (uploads, overwrite, deletions, refs, refusals with their rules)" \
 	"$([ "$MISS" = '[]' ]; echo $?)" "missing: $MISS"
 result "a published act names its upstream commit, files with sizes and sha256s, and the client address" \
@@ -702,7 +730,7 @@ result "ggufd audit --token admin1: one JSON record per line, all by admin1; --s
 	"exit $st $st2: $(head -c 600 "$RESP/audit_cli.out") $(cat "$WORK/audit_cli.err")"
 "$GGUFD" audit --store "$S" >"$RESP/audit_all.out" 2>>"$WORK/audit_cli.err"
 result "no token (ggufd's or the upstream one) appears in the audit log" \
-	"$([ -s "$RESP/audit_all.out" ] && ! grep -qF -e "$TOK" -e "$RTOK" -e "$GONE" -e "$ADM" -e "$UP" "$RESP/audit_all.out" "$RESP/audit.b"; echo $?)" \
+	"$([ -s "$RESP/audit_all.out" ] && ! grep -qF -e "$TOK" -e "$RTOK" -e "$GONE" -e "$ADM" -e "$BTOK" -e "$OTOK" -e "$UP" "$RESP/audit_all.out" "$RESP/audit.b"; echo $?)" \
 	"$(grep -oF -e "$TOK" -e "$RTOK" -e "$ADM" "$RESP/audit_all.out" | head -3)"
 
 # --- 4. token hygiene (over everything above) ------------------------------------------------------------------

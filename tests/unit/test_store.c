@@ -36,6 +36,7 @@
 #include "index.h"
 #include "store.h"
 #include "store_impl.h"
+#include "token.h"
 #include "util.h"
 
 static char *
@@ -1202,6 +1203,46 @@ test_audit_log(void **state)
 	free(dir);
 }
 
+static void
+test_token_bounds(void **state)
+{
+	char *dir = tmpdir();
+	struct store *st = NULL;
+	char tok[TOKEN_LEN + 1], plain[TOKEN_LEN + 1], name[TOKEN_NAME_MAX + 1];
+	char bounds[GG_MAX_TOKEN_BOUNDS + 1];
+	unsigned scope = 0;
+	static const char b[] = "repo=ruv/ruvltra\npath=ruvltra-*-q4_k_m.gguf\npath=README.md\n";
+	(void)state;
+
+	assert_int_equal(store_open(dir, &st), GG_OK);
+	assert_int_equal(token_create_bounded(st, "ci-q4", TOKEN_UPLOAD, b, tok), GG_OK);
+	assert_int_equal(token_create(st, "plain", TOKEN_UPLOAD, plain), GG_OK);
+	store_close(st);
+	/* Kept across a reopen; a token without bounds has none. */
+	assert_int_equal(store_open(dir, &st), GG_OK);
+	assert_int_equal(token_check_bounded(st, tok, &scope, name, bounds), GG_OK);
+	assert_string_equal(name, "ci-q4");
+	assert_int_equal(scope, TOKEN_UPLOAD);
+	assert_string_equal(bounds, b);
+	assert_int_equal(token_check_bounded(st, plain, &scope, name, bounds), GG_OK);
+	assert_string_equal(bounds, "");
+	assert_int_equal(token_check(st, tok, &scope, name), GG_OK);
+	store_close(st);
+
+	assert_int_equal(token_bounds_allow(b, "ruv/ruvltra", "ruvltra-3b-q4_k_m.gguf"), 1);
+	assert_int_equal(token_bounds_allow(b, "ruv/ruvltra", "README.md"), 1);
+	assert_int_equal(token_bounds_allow(b, "ruv/ruvltra", NULL), 1);
+	assert_int_equal(token_bounds_allow(b, "ruv/ruvltra", "ruvltra-3b-q8_0.gguf"), 0);
+	assert_int_equal(token_bounds_allow(b, "ruv/ruvltra", "sub/ruvltra-3b-q4_k_m.gguf"), 0);
+	assert_int_equal(token_bounds_allow(b, "ruv/other", "README.md"), 0);
+	assert_int_equal(token_bounds_allow(b, "ruv/other", NULL), 0);
+	assert_int_equal(token_bounds_allow("path=*.json\n", "any/repo", "config.json"), 1);
+	assert_int_equal(token_bounds_allow("repo=a/b", "a/b", "anything.bin"), 1);
+	assert_int_equal(token_bounds_allow("", "x/y", "z"), 1);
+	rm_rf(dir);
+	free(dir);
+}
+
 int
 main(void)
 {
@@ -1223,6 +1264,7 @@ main(void)
 		cmocka_unit_test(test_note_change),
 		cmocka_unit_test(test_set_and_del_ref),
 		cmocka_unit_test(test_audit_log),
+		cmocka_unit_test(test_token_bounds),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
