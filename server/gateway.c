@@ -707,6 +707,15 @@ gateway_preupload(struct req *r)
 			cJSON_Delete(b);
 			return gateway_policy_refuse(r, rc, why);
 		}
+		if (!token_bounds_allow(r->token_bounds, NULL, p->valuestring)) {
+			snprintf(why, sizeof(why),
+				 "Token '%s' may not publish %.500s (rule: token bounds; see ggufd "
+				 "token ls)",
+				 r->token_name, p->valuestring);
+			cJSON_Delete(o);
+			cJSON_Delete(b);
+			return http_error(r, MHD_HTTP_FORBIDDEN, "Forbidden", why, NULL);
+		}
 		e = cJSON_CreateObject();
 		cJSON_AddStringToObject(e, "path", p->valuestring);
 		cJSON_AddStringToObject(e, "uploadMode",

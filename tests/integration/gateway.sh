@@ -27,7 +27,7 @@
 need_env
 unset HF_TOKEN HUGGING_FACE_HUB_TOKEN HUGGINGFACE_API_KEY HF_ENDPOINT HF_HUB_DISABLE_XET
 
-plan 107
+plan 108
 
 REPO=ruv/ruvltra
 IN=$WORK/in
@@ -432,6 +432,9 @@ inline_commit "$WORK/c_bound.ndjson" extra2.json "$IN/config.json"
 refuse "Hub NDJSON commit by ci-q4 of extra2.json" 403 'may not publish extra2\.json.*token bounds' r_bound_nd \
 	-H "$(AUTH "$BTOK")" -H 'Content-Type: application/x-ndjson' --data-binary "@$WORK/c_bound.ndjson" \
 	"$BASE/api/models/$REPO/commit/main"
+refuse "Hub preupload by ci-q4 of config.json" 403 'may not publish config\.json.*token bounds' r_bound_pre \
+	-H "$(AUTH "$BTOK")" -H "$J" -d '{"files":[{"path":"config.json","sample":"e30=","size":2}]}' \
+	"$BASE/api/models/$REPO/preupload/main"
 refuse "Hub JSON commit by ci-other (bound to ruv/other) to $REPO" 403 "Token 'ci-other' may not publish to ruv/ruvltra" r_bound_json \
 	-H "$(AUTH "$OTOK")" -H "$J" -d '{"summary":"x","files":[{"path":"x.json","content":"e30=","encoding":"base64"}]}' \
 	"$BASE/api/models/$REPO/commit/main"
