@@ -201,6 +201,17 @@ unstage_inline(struct gateway *gw, const struct upload_job *job)
 			store_unstage(gw->st, job->files[i].sha256);
 }
 
+/* A refused commit: lets go of its inline files and removes those whose
+ * blobs it made (and nothing else needs: gateway_drop_refused). */
+static void
+drop_inline(struct gateway *gw, const struct upload_job *job)
+{
+	unstage_inline(gw, job);
+	for (size_t i = 0; i < job->nfiles; i++)
+		if (!job->files[i].deleted && !job->files[i].lfs && job->files[i].fresh)
+			store_drop_unreferenced(gw->st, job->files[i].sha256);
+}
+
 /*
  * The gateway's permissions (README, "The upload gateway"), over a parsed
  * commit and before anything goes upstream.  They are decided by the
@@ -830,6 +841,7 @@ commit_op(struct gateway *gw, struct upload_job *job, const char *key, cJSON *v,
 			return -1;
 		}
 		journal_job_add_file(job, path, 0, d.sha256, d.gitsha1, d.size);
+		job->files[job->nfiles - 1].fresh = fresh;
 		return 0;
 	}
 	snprintf(why, whysz, "unknown commit operation \"%s\"", key);
@@ -918,7 +930,7 @@ gateway_commit(struct req *r)
 			      err == GG_EFORMAT || err == GG_ETOOBIG ? "upload policy"
 								     : "malformed commit",
 			      job, NULL, NULL, why);
-		unstage_inline(gw, job);
+		drop_inline(gw, job);
 		journal_job_free(job);
 		free(job);
 		if (err == GG_EFORMAT || err == GG_ETOOBIG)
@@ -926,7 +938,7 @@ gateway_commit(struct req *r)
 		return http_error(r, http_status_for_error(err), "BadRequest", why, NULL);
 	}
 	if (gateway_perm_check(r, gw, job, &res) != GG_OK) {
-		unstage_inline(gw, job);
+		drop_inline(gw, job);
 		journal_job_free(job);
 		free(job);
 		return res;

@@ -27,7 +27,7 @@
 need_env
 unset HF_TOKEN HUGGING_FACE_HUB_TOKEN HUGGINGFACE_API_KEY HF_ENDPOINT HF_HUB_DISABLE_XET
 
-plan 108
+plan 109
 
 REPO=ruv/ruvltra
 IN=$WORK/in
@@ -406,6 +406,10 @@ python3 -c 'import json, sys; l = [json.loads(x) for x in open(sys.argv[1])]; pr
 	"$WORK/c_ow.ndjson" >"$WORK/c_ow.json"
 refuse "Hub JSON commit replacing $PLAIN on main (inline)" 409 'immutable' r_ow_json \
 	-H "$(AUTH "$TOK")" -H "$J" --data-binary "@$WORK/c_ow.json" "$BASE/api/models/$REPO/commit/refs%2Fheads%2Fmain"
+P2_OID=$(sha256_of "$IN/plain2.gguf")
+kept=$(find "$S/blobs" -type f -name "$P2_OID*" 2>/dev/null)
+result "the refused overwrites kept no blob of their bytes (plain PUT and inline files dropped)" \
+	"$([ -z "$kept" ]; echo $?)" "kept: $kept"
 c1=$(lfs_put ow_lfs "$TOK" "$IN/plain2.gguf")
 lfs_commit "$WORK/c_ow_lfs.ndjson" "$PLAIN" "$IN/plain2.gguf"
 refuse "Hub NDJSON commit replacing $PLAIN on main (LFS, staged: $c1)" 409 'immutable' r_ow_lfs \
