@@ -22,6 +22,7 @@
 
 #include "admin.h"
 #include "app.h"
+#include "audit.h"
 #include "http.h"
 #include "log.h"
 #include "fetch.h"
@@ -352,5 +353,34 @@ done:
 	free(q);
 	free(off);
 	free(lim);
+	return res;
+}
+
+/* --- GET /api/ggufd/audit -------------------------------------------------------- */
+
+enum MHD_Result
+admin_audit(struct req *r)
+{
+	char *since = http_query_get(r, "since"), *token = http_query_get(r, "token");
+	uint64_t t = 0;
+	enum MHD_Result res;
+	cJSON *arr = NULL;
+	char *txt;
+	int rc;
+
+	if (since != NULL && parse_u64_str(since, UINT64_MAX, &t) != GG_OK) {
+		res = http_error(r, MHD_HTTP_BAD_REQUEST, "BadRequest",
+				 "since takes a time in seconds since 1970", NULL);
+	} else if ((rc = audit_list(r->app->st, t, token, &arr)) != GG_OK) {
+		res = http_error_from(r, rc, "reading the audit log");
+	} else {
+		txt = cJSON_PrintUnformatted(arr);
+		cJSON_Delete(arr);
+		if (txt == NULL)
+			log_fatalx("cJSON_PrintUnformatted() failed: out of memory");
+		res = http_json(r, MHD_HTTP_OK, txt);
+	}
+	free(since);
+	free(token);
 	return res;
 }

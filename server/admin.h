@@ -18,5 +18,8 @@ enum MHD_Result admin_activity(struct req *r);
 enum MHD_Result admin_pull(struct req *r);
 /* GET|HEAD /api/ggufd/pull/{id} */
 enum MHD_Result admin_pull_job(struct req *r);
+/* GET|HEAD /api/ggufd/audit[?since=UNIX&token=NAME]: the gateway's audit
+ * log (audit.h), oldest first */
+enum MHD_Result admin_audit(struct req *r);
 
 #endif

@@ -39,7 +39,7 @@ check_bearer(struct req *r)
 
 	if (tok == NULL)
 		return GG_ENOENT;
-	rc = token_check(r->app->st, tok, &scope, r->token_name);
+	rc = token_check_bounded(r->app->st, tok, &scope, r->token_name, r->token_bounds);
 	if (rc == GG_OK)
 		r->scope = scope;
 	else

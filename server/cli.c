@@ -36,6 +36,7 @@
 
 #include "accesslog.h"
 #include "app.h"
+#include "audit.h"
 #include "cli.h"
 #include "fetch.h"
 #include "gateway.h"
@@ -106,6 +107,9 @@ static const char usage_serve[] =
 	"                      README.md *.md *.json *.txt *.safetensors *.yaml ...)\n"
 	"  --gguf-prefix NAME  GGUF names must be NAME-[variant-]size-quant.gguf (ruvltra)\n"
 	"  --upload-max-size BYTES  largest file the gateway accepts (default 64 GiB)\n"
+	"  --protected-branch NAME  published .gguf and LFS files on it are not replaced\n"
+	"                      but by an admin (repeatable; default main)\n"
+	"  --allow-overwrite   admins replace them without X-Ggufd-Overwrite: yes\n"
 	"  --multipart-threshold BYTES  LFS uploads above this go multipart (512 MiB)\n"
 	"  --multipart-chunk BYTES  multipart part size (default 64 MiB)\n"
 	"  --require-token-for-read  downloads need a ggufd read token too\n"
@@ -141,13 +145,16 @@ static const char usage_pull[] =
 	"HUGGINGFACE_API_KEY.\n";
 
 static const char usage_token[] =
-	"usage: ggufd token add NAME [--scope read|upload|admin] [--store DIR]\n"
+	"usage: ggufd token add NAME [--scope read|upload|admin] [--repo REPO]...\n"
+	"                            [--path GLOB]... [--store DIR]\n"
 	"       ggufd token ls [--store DIR]\n"
 	"       ggufd token revoke NAME [--store DIR]\n"
 	"\n"
 	"Gateway credentials for LAN users and CI.  'add' prints the new token once\n"
 	"(it starts with hf_, as Hub clients expect); only its hash is stored.\n"
-	"Scopes nest: admin > upload > read (default upload).\n";
+	"Scopes nest: admin > upload > read (default upload).  --repo (repeatable)\n"
+	"binds the token to those repos, --path (repeatable) to files matching one\n"
+	"of the globs (* within one path segment); 'ls' shows the bounds.\n";
 
 static const char usage_ls[] =
 	"usage: ggufd ls [--store DIR] [REPO]\n"
@@ -169,6 +176,17 @@ static const char usage_verify[] =
 	"Re-hashes every blob.  Blobs whose bytes no longer match their name are\n"
 	"moved to <store>/quarantine/ and reported; the exit status is 1 if any\n"
 	"blob was bad.  Blobs known but not present (not fetched yet) are counted.\n";
+
+static const char usage_audit[] =
+	"usage: ggufd audit [--since T] [--token NAME] [--store DIR]\n"
+	"\n"
+	"Prints the upload gateway's audit log, one JSON record per line, oldest\n"
+	"first: every upload, overwrite, deletion, branch, tag and refusal, with its\n"
+	"time, token name (never the token), client address, repo, files, decision,\n"
+	"the rule that decided and the upstream commit (at most the last 10000).\n"
+	"\n"
+	"  --since T      only acts at or after T (seconds since 1970)\n"
+	"  --token NAME   only acts by the token named NAME\n";
 
 static int usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -265,7 +283,9 @@ cmd_serve(int argc, char **argv)
 		{ "multipart-chunk", required_argument, NULL, 6 },
 		{ "require-token-for-read", no_argument, NULL, 7 },
 		{ "upload-url-ttl", required_argument, NULL, 8 },
-		{ "access-log", required_argument, NULL, 9 },
+		{ "protected-branch", required_argument, NULL, 9 },
+		{ "allow-overwrite", no_argument, NULL, 10 },
+		{ "access-log", required_argument, NULL, 11 },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -275,7 +295,7 @@ cmd_serve(int argc, char **argv)
 	struct pull_jobs *jobs = NULL;
 	struct gateway *gw = NULL;
 	struct gateway_config gcfg;
-	int custom_repos = 0, custom_globs = 0;
+	int custom_repos = 0, custom_globs = 0, custom_branches = 0;
 	const char *upstream = getenv("GGUFD_UPSTREAM");
 	uint64_t ttl = GG_META_TTL_SEC, transfers = GG_MAX_TRANSFERS;
 	struct server_config cfg;
@@ -370,7 +390,17 @@ cmd_serve(int argc, char **argv)
 			gcfg.href_ttl = (unsigned)v;
 			break;
 		}
-		case 9: access_log = optarg; break;
+		case 9:
+			if (!custom_branches)
+				gcfg.policy.nprotected = 0;
+			custom_branches = 1;
+			if (gcfg.policy.nprotected == POLICY_MAX_ITEMS)
+				return usage_error("serve", "at most 64 --protected-branch ('%s')",
+						   optarg);
+			gcfg.policy.protected_branches[gcfg.policy.nprotected++] = optarg;
+			break;
+		case 10: gcfg.policy.allow_overwrite = 1; break;
+		case 11: access_log = optarg; break;
 		case 'h': fputs(usage_serve, stdout); return 0;
 		default: return EXIT_USAGE;
 		}
@@ -950,8 +980,15 @@ token_ls_cb(void *ctx, const char *name, const struct index_token *rec)
 	(void)ctx;
 	gmtime_r(&tt, &tm);
 	strftime(date, sizeof(date), "%Y-%m-%d %H:%M:%SZ", &tm);
-	printf("%-24s %-7s %s%s\n", name, token_scope_name(rec->scope), date,
+	printf("%-24s %-7s %s%s", name, token_scope_name(rec->scope), date,
 	       rec->revoked ? "  revoked" : "");
+	/* The bounds, one "repo=..." or "path=..." line each, on the line. */
+	for (const char *l = rec->bounds; *l != '\0';) {
+		size_t ll = strcspn(l, "\n");
+		printf("  %.*s", (int)ll, l);
+		l += ll + (l[ll] == '\n');
+	}
+	putchar('\n');
 	return 0;
 }
 
@@ -961,10 +998,14 @@ cmd_token(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "store", required_argument, NULL, 's' },
 		{ "scope", required_argument, NULL, 'S' },
+		{ "repo", required_argument, NULL, 'r' },
+		{ "path", required_argument, NULL, 'p' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *store = default_store(), *scope_name = "upload", *sub;
+	char bounds[GG_MAX_TOKEN_BOUNDS + 1] = "";
+	size_t bl = 0;
 	struct store *st = NULL;
 	unsigned scope;
 	int c, r, rc = 1;
@@ -973,6 +1014,26 @@ cmd_token(int argc, char **argv)
 		switch (c) {
 		case 's': store = optarg; break;
 		case 'S': scope_name = optarg; break;
+		case 'r':
+		case 'p': {
+			int n;
+			if ((c == 'r' &&
+			     !route_valid_repo(strncmp(optarg, "datasets/", 9) == 0 ? optarg + 9
+					       : strncmp(optarg, "spaces/", 7) == 0 ? optarg + 7
+										    : optarg)) ||
+			    optarg[0] == '\0' || strchr(optarg, '\n') != NULL)
+				return usage_error("token", "--%s: '%s' is not a valid %s",
+						   c == 'r' ? "repo" : "path", optarg,
+						   c == 'r' ? "NS/NAME" : "glob");
+			n = snprintf(bounds + bl, sizeof(bounds) - bl, "%s=%s\n",
+				     c == 'r' ? "repo" : "path", optarg);
+			if (n < 0 || (size_t)n >= sizeof(bounds) - bl)
+				return usage_error("token",
+						   "--repo and --path: at most %d bytes in all",
+						   GG_MAX_TOKEN_BOUNDS);
+			bl += (size_t)n;
+			break;
+		}
 		case 'h': fputs(usage_token, stdout); return 0;
 		default: return EXIT_USAGE;
 		}
@@ -997,7 +1058,7 @@ cmd_token(int argc, char **argv)
 		return 1;
 	if (strcmp(sub, "add") == 0) {
 		char tok[TOKEN_LEN + 1];
-		r = token_create(st, argv[optind + 1], scope, tok);
+		r = token_create_bounded(st, argv[optind + 1], scope, bounds, tok);
 		if (r == GG_EEXIST)
 			fprintf(stderr, "ggufd: token: '%s' exists (revoke it first)\n",
 				argv[optind + 1]);
@@ -1248,6 +1309,59 @@ cmd_gc(int argc, char **argv)
 	return 0;
 }
 
+/* --- audit ------------------------------------------------------------------ */
+
+static int
+cmd_audit(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "store", required_argument, NULL, 's' },
+		{ "since", required_argument, NULL, 'S' },
+		{ "token", required_argument, NULL, 't' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *store = default_store(), *token = NULL;
+	struct store *st = NULL;
+	uint64_t since = 0;
+	cJSON *arr = NULL, *e;
+	int c, r;
+
+	while ((c = next_opt("audit", argc, argv, opts)) != -1) {
+		switch (c) {
+		case 's': store = optarg; break;
+		case 'S':
+			if (parse_u64_str(optarg, UINT64_MAX, &since) != GG_OK)
+				return usage_error("audit",
+						   "--since takes seconds since 1970, not '%s'",
+						   optarg);
+			break;
+		case 't': token = optarg; break;
+		case 'h': fputs(usage_audit, stdout); return 0;
+		default: return EXIT_USAGE;
+		}
+	}
+	if (optind < argc)
+		return usage_error("audit", "unexpected argument '%s'", argv[optind]);
+	if (open_store(store, &st) != 0)
+		return 1;
+	r = audit_list(st, since, token, &arr);
+	store_close(st);
+	if (r != GG_OK) {
+		fprintf(stderr, "ggufd: audit: %s\n", gg_strerror(r));
+		return 1;
+	}
+	cJSON_ArrayForEach (e, arr) {
+		char *txt = cJSON_PrintUnformatted(e);
+		if (txt == NULL)
+			log_fatalx("cJSON_PrintUnformatted() failed: out of memory");
+		puts(txt);
+		free(txt);
+	}
+	cJSON_Delete(arr);
+	return 0;
+}
+
 /* --- entry ------------------------------------------------------------------ */
 
 static const struct command {
@@ -1262,6 +1376,7 @@ static const struct command {
 	{ "token", cmd_token, "add, list and revoke gateway tokens" },
 	{ "verify", cmd_verify, "re-hash every blob; quarantine those that do not match" },
 	{ "gc", cmd_gc, "remove blobs nothing needs (left by refused or abandoned uploads)" },
+	{ "audit", cmd_audit, "print the upload gateway's audit log" },
 };
 
 static void

@@ -34,6 +34,7 @@
 #include <cjson/cJSON.h>
 
 #include "app.h"
+#include "audit.h"
 #include "gwint.h"
 #include "huberr.h"
 #include "json.h"
@@ -77,6 +78,44 @@ gateway_our_url_in(struct req *r, struct gateway *gw, cJSON *o, const char *key)
 	free(u);
 }
 
+void
+gateway_audit(struct req *r, struct gateway *gw, const char *act, const char *decision,
+	      const char *rule, const struct upload_job *job, const char *name, const char *commit,
+	      const char *message)
+{
+	char client[GG_MAX_CLIENT_ADDR + 1] = "";
+	struct audit_act a;
+
+	memset(&a, 0, sizeof(a));
+	if (r != NULL)
+		http_client_addr(r, client, sizeof(client));
+	a.act = act;
+	a.decision = decision;
+	a.rule = rule;
+	a.by = r != NULL ? r->token_name : job->by;
+	a.client = r != NULL ? client : job->client;
+	a.type = job != NULL ? job->type : r->route.type;
+	a.repo = job != NULL ? job->repo : r->route.repo;
+	a.rev = job != NULL ? job->rev : r->route.rev;
+	a.name = name;
+	a.job = job;
+	a.commit = commit;
+	a.message = message;
+	audit_write(gw->st, &a);
+}
+
+const char *
+gateway_act_name(struct req *r)
+{
+	switch (r->route.kind) {
+	case ROUTE_GGUFD_UPLOAD_PUT: return "upload";
+	case ROUTE_API_BRANCH: return strcmp(r->method, "DELETE") == 0 ? "delete-branch" : "branch";
+	case ROUTE_API_TAG: return strcmp(r->method, "DELETE") == 0 ? "delete-tag" : "tag";
+	case ROUTE_REPO_CREATE: return "repo-create";
+	default: return "commit";
+	}
+}
+
 int
 gateway_repo_allowed(struct req *r, struct gateway *gw, enum repo_type type, const char *repo,
 		     enum MHD_Result *res)
@@ -87,10 +126,25 @@ gateway_repo_allowed(struct req *r, struct gateway *gw, enum repo_type type, con
 				  "This ggufd has no upstream to publish to", NULL);
 		return GG_EUNAVAIL;
 	}
-	if (policy_repo_ok(&gw->cfg.policy, type, repo))
-		return GG_OK;
+	if (policy_repo_ok(&gw->cfg.policy, type, repo)) {
+		char full[GG_MAX_REPO_LEN + 16];
+		snprintf(full, sizeof(full), "%s%s", route_type_prefix(type), repo);
+		if (token_bounds_allow(r->token_bounds, full, NULL))
+			return GG_OK;
+		snprintf(msg, sizeof(msg),
+			 "Token '%s' may not publish to %s (rule: token bounds; see ggufd token "
+			 "ls)",
+			 r->token_name, full);
+		gateway_audit(r, gw, gateway_act_name(r), "refused", "token bounds", NULL, NULL,
+			      NULL, msg);
+		*res = http_error(r, MHD_HTTP_FORBIDDEN, "Forbidden", msg, NULL);
+		return GG_EINVAL;
+	}
 	snprintf(msg, sizeof(msg), "Uploads to %s%s are not allowed through this gateway",
 		 route_type_prefix(type), repo);
+	if (r->route.kind != ROUTE_API_PREUPLOAD)
+		gateway_audit(r, gw, gateway_act_name(r), "refused", "repo allow list", NULL, NULL,
+			      NULL, msg);
 	*res = http_error(r, MHD_HTTP_FORBIDDEN, "RepoNotAllowed", msg, NULL);
 	return GG_EINVAL;
 }
@@ -147,6 +201,149 @@ unstage_inline(struct gateway *gw, const struct upload_job *job)
 	for (size_t i = 0; i < job->nfiles; i++)
 		if (!job->files[i].deleted && !job->files[i].lfs)
 			store_unstage(gw->st, job->files[i].sha256);
+}
+
+/* A refused commit: lets go of its inline files and removes those whose
+ * blobs it made (and nothing else needs: gateway_drop_refused). */
+static void
+drop_inline(struct gateway *gw, const struct upload_job *job)
+{
+	unstage_inline(gw, job);
+	for (size_t i = 0; i < job->nfiles; i++)
+		if (!job->files[i].deleted && !job->files[i].lfs && job->files[i].fresh)
+			store_drop_unreferenced(gw->st, job->files[i].sha256);
+}
+
+/*
+ * The gateway's permissions (README, "The upload gateway"), over a parsed
+ * commit and before anything goes upstream.  They are decided by the
+ * caller's token scope alone (r->scope): a loopback client without a token
+ * has none, even while auth lets it through admin routes.
+ *   deletions   a deletedFile or deletedFolder needs admin (403)
+ *   immutable   on a protected branch, a .gguf or LFS file that exists at
+ *               the branch as this store knows it is not replaced with
+ *               other bytes (409), but by an admin who asks for it
+ *               (X-Ggufd-Overwrite: yes, or serve --allow-overwrite); a
+ *               branch the store does not know has no files yet, and a
+ *               pull request (create_pr=1) changes no branch
+ *   model card  with an upload token, a README.md that replaces one keeps
+ *               every top-level front matter key of it (422; policy.c)
+ * *overwrites counts the files an admin replaces that way.
+ */
+static int
+is_gguf_path(const char *path)
+{
+	size_t n = strlen(path);
+	return n >= 5 && strcasecmp(path + n - 5, ".gguf") == 0;
+}
+
+static int
+perm_existing(struct req *r, struct gateway *gw, const struct upload_job *job, char *msg,
+	      size_t msgsz, unsigned *overwrites)
+{
+	const char *ask = http_header(r, "X-Ggufd-Overwrite");
+	int admin_asks = r->scope >= TOKEN_ADMIN &&
+			 (gw->cfg.policy.allow_overwrite || (ask && strcasecmp(ask, "yes") == 0));
+	int protected = policy_branch_protected(&gw->cfg.policy, job->rev);
+	char commit[GG_SHA1_HEX + 1];
+	struct store_view v;
+	struct index_file old;
+	int known, rc = GG_OK;
+
+	if (job->create_pr)
+		return GG_OK;
+	if (store_view_begin(gw->st, &v) != GG_OK) {
+		store_view_end(&v);
+		snprintf(msg, msgsz, "the index cannot be read: nothing was published");
+		return GG_EDB;
+	}
+	/* The URL may name the branch as refs/heads/NAME: the store by NAME. */
+	if (store_resolve_rev(&v, job->type, job->repo,
+			      strncmp(job->rev, "refs/heads/", 11) == 0 ? job->rev + 11 : job->rev,
+			      commit, &known, NULL) != GG_OK)
+		commit[0] = '\0';
+	for (size_t i = 0; commit[0] && rc == GG_OK && i < job->nfiles; i++) {
+		const struct upload_file *f = &job->files[i];
+		if (f->deleted ||
+		    store_view_file(&v, job->type, job->repo, commit, f->path, &old) != GG_OK ||
+		    (old.sha256[0] != '\0' && strcmp(old.sha256, f->sha256) == 0))
+			continue;
+		if (strcmp(f->path, "README.md") == 0 && r->scope < TOKEN_ADMIN &&
+		    old.sha256[0] != '\0' &&
+		    policy_check_card_replace(gw->st, old.sha256, f->sha256, msg, msgsz) != GG_OK) {
+			rc = GG_EFORMAT;
+			break;
+		}
+		if (!protected ||
+		    (!(old.flags & INDEX_FILE_LFS) && !f->lfs && !is_gguf_path(f->path)))
+			continue;
+		if (admin_asks) {
+			(*overwrites)++;
+			continue;
+		}
+		snprintf(msg, msgsz,
+			 "%s is already published on the protected branch %s with other bytes "
+			 "(rule: published model files are immutable): publish a new name, or to "
+			 "a branch, or open a pull request (create_pr=1)%s",
+			 f->path, job->rev,
+			 r->scope >= TOKEN_ADMIN
+				 ? "; an admin overwrites with X-Ggufd-Overwrite: yes"
+				 : "");
+		rc = GG_EEXIST;
+	}
+	store_view_end(&v);
+	return rc;
+}
+
+int
+gateway_perm_check(struct req *r, struct gateway *gw, const struct upload_job *job,
+		   enum MHD_Result *res)
+{
+	char msg[GG_MAX_REPO_PATH_LEN + GG_MAX_REV_LEN + 400];
+	unsigned overwrites = 0;
+	int rc = GG_OK;
+
+	for (size_t i = 0; rc == GG_OK && i < job->nfiles; i++) {
+		const struct upload_file *f = &job->files[i];
+		if (!token_bounds_allow(r->token_bounds, NULL, f->path)) {
+			snprintf(msg, sizeof(msg),
+				 "Token '%s' may not publish %s (rule: token bounds; see ggufd "
+				 "token "
+				 "ls)",
+				 r->token_name, f->path);
+			rc = GG_ERANGE;
+		} else if (f->deleted && r->scope < TOKEN_ADMIN) {
+			snprintf(msg, sizeof(msg),
+				 "Deleting %s%s needs an admin token (rule: deletions need admin "
+				 "scope)",
+				 f->folder ? "the folder " : "", f->path);
+			rc = GG_EINVAL;
+		}
+	}
+	if (rc == GG_OK)
+		rc = perm_existing(r, gw, job, msg, sizeof(msg), &overwrites);
+	if (rc != GG_OK) {
+		gateway_audit(r, gw, job->retry ? "upload" : "commit", "refused",
+			      rc == GG_ERANGE    ? "token bounds"
+			      : rc == GG_EINVAL  ? "deletions need admin scope"
+			      : rc == GG_EEXIST  ? "published model files are immutable"
+			      : rc == GG_EFORMAT ? "a model card keeps its required sections"
+						 : "index unavailable",
+			      job, NULL, NULL, msg);
+		*res = rc == GG_EDB ? http_error(r, MHD_HTTP_SERVICE_UNAVAILABLE, NULL, msg, NULL)
+		       : rc == GG_EFORMAT ? gateway_policy_refuse(r, rc, msg)
+		       : rc == GG_EEXIST
+			       ? http_error(r, MHD_HTTP_CONFLICT, "Conflict", msg, NULL)
+			       : http_error(r, MHD_HTTP_FORBIDDEN, "Forbidden", msg, NULL);
+	} else if (overwrites > 0) {
+		snprintf(msg, sizeof(msg), "%u published file(s) replaced on %s", overwrites,
+			 job->rev);
+		gateway_audit(r, gw, "overwrite", "allowed",
+			      gw->cfg.policy.allow_overwrite ? "admin, --allow-overwrite"
+							     : "admin, X-Ggufd-Overwrite: yes",
+			      job, NULL, NULL, msg);
+	}
+	return rc;
 }
 
 static const char *
@@ -333,7 +530,7 @@ ref_name_ok(const char *s)
  * here too when ggufd knows the commit it names (a tag as
  * refs/tags/NAME), and cached answers about the repo's refs are dropped.
  */
-enum MHD_Result
+static enum MHD_Result
 gateway_create_ref(struct req *r)
 {
 	struct gateway *gw = r->app->gw;
@@ -382,14 +579,14 @@ gateway_create_ref(struct req *r)
 		return hub_upstream_down(r, "Upstream is unavailable: nothing was created");
 	}
 	buf_free(&body);
-	if (ur.status >= 400)
+	if (ur.status >= 400) {
+		gateway_audit(r, gw, tag ? "tag" : "branch", "failed", "upstream", NULL, name, NULL,
+			      ur.error_message[0] ? ur.error_message : "Upstream refused the ref");
 		return hub_relay_upstream(r, HUB_RELAY_WRITE, ur.status, NULL,
 					  ur.error_message[0] ? ur.error_message
 							      : "Upstream refused the ref",
 					  NULL, 0);
-	log_info("audit: %s by=%s repo=%s%s name=%s at=%s result=created", tag ? "tag" : "branch",
-		 r->token_name[0] ? r->token_name : "(loopback)", route_type_prefix(r->route.type),
-		 r->route.repo, name, start);
+	}
 	if (store_view_begin(gw->st, &v) == GG_OK &&
 	    store_resolve_rev(&v, r->route.type, r->route.repo, start, commit, &known, NULL) ==
 		    GG_OK) {
@@ -397,9 +594,88 @@ gateway_create_ref(struct req *r)
 		store_set_ref(gw->st, r->route.type, r->route.repo, name, commit);
 	} else {
 		store_view_end(&v);
+		commit[0] = '\0';
 	}
+	gateway_audit(r, gw, tag ? "tag" : "branch", "created", NULL, NULL, name, commit, NULL);
 	store_note_change(gw->st, r->route.type, r->route.repo);
 	return http_json(r, MHD_HTTP_OK, xstrdup("{}"));
+}
+
+/*
+ *   DELETE /api/{t}s/{repo}/branch/{branch}
+ *   DELETE /api/{t}s/{repo}/tag/{tag}
+ * (huggingface_hub's delete_branch, delete_tag.)  An admin token only
+ * (r->scope: a loopback client without one has none), then forwarded with
+ * the held token; upstream's answer (404 for no such ref) is relayed.  On
+ * success the ref is removed here too: a branch as NAME and
+ * refs/heads/NAME, a tag as refs/tags/NAME and, when it names the same
+ * commit, NAME (a resolve of the tag by name recorded it so).
+ */
+static enum MHD_Result
+gateway_delete_ref(struct req *r)
+{
+	struct gateway *gw = r->app->gw;
+	int tag = r->route.kind == ROUTE_API_TAG;
+	const char *name = r->route.rev;
+	char full[GG_MAX_REV_LEN + 16], msg[GG_MAX_REV_LEN + 200];
+	struct index_ref a, b;
+	struct upstream_resp ur;
+	enum MHD_Result res;
+	struct buf body;
+
+	if (gateway_repo_allowed(r, gw, r->route.type, r->route.repo, &res) != 0)
+		return res;
+	if (!ref_name_ok(name))
+		return http_error(r, MHD_HTTP_BAD_REQUEST, "BadRequest",
+				  "Invalid branch or tag name", NULL);
+	if (r->scope < TOKEN_ADMIN) {
+		snprintf(
+			msg, sizeof(msg),
+			"Deleting the %s %s needs an admin token (rule: deleting a branch or a tag "
+			"needs admin scope)",
+			tag ? "tag" : "branch", name);
+		gateway_audit(r, gw, tag ? "delete-tag" : "delete-branch", "refused",
+			      "deleting a branch or a tag needs admin scope", NULL, name, NULL,
+			      msg);
+		return http_error(r, MHD_HTTP_FORBIDDEN, "Forbidden", msg, NULL);
+	}
+	buf_init(&body, GG_MAX_UPSTREAM_JSON);
+	if (upstream_api(gw->up, "DELETE", r->raw_uri, NULL, 0, NULL, &body, &ur) != GG_OK) {
+		buf_free(&body);
+		return hub_upstream_down(r, "Upstream is unavailable: nothing was deleted");
+	}
+	buf_free(&body);
+	if (ur.status >= 400) {
+		gateway_audit(r, gw, tag ? "delete-tag" : "delete-branch", "failed", "upstream",
+			      NULL, name, NULL,
+			      ur.error_message[0] ? ur.error_message
+						  : "Upstream refused to delete the ref");
+		return hub_relay_upstream(r, HUB_RELAY_WRITE, ur.status, NULL,
+					  ur.error_message[0]
+						  ? ur.error_message
+						  : "Upstream refused to delete the ref",
+					  NULL, 0);
+	}
+	gateway_audit(r, gw, tag ? "delete-tag" : "delete-branch", "deleted", NULL, NULL, name,
+		      NULL, NULL);
+	snprintf(full, sizeof(full), "refs/%s/%s", tag ? "tags" : "heads", name);
+	if (tag) {
+		if (store_ref_get(gw->st, r->route.type, r->route.repo, full, &a) == GG_OK &&
+		    store_ref_get(gw->st, r->route.type, r->route.repo, name, &b) == GG_OK &&
+		    strcmp(a.commit, b.commit) == 0)
+			store_del_ref(gw->st, r->route.type, r->route.repo, name);
+	} else {
+		store_del_ref(gw->st, r->route.type, r->route.repo, name);
+	}
+	store_del_ref(gw->st, r->route.type, r->route.repo, full);
+	store_note_change(gw->st, r->route.type, r->route.repo);
+	return http_json(r, MHD_HTTP_OK, xstrdup("{}"));
+}
+
+enum MHD_Result
+gateway_ref(struct req *r)
+{
+	return strcmp(r->method, "DELETE") == 0 ? gateway_delete_ref(r) : gateway_create_ref(r);
 }
 
 enum MHD_Result
@@ -443,6 +719,15 @@ gateway_preupload(struct req *r)
 			cJSON_Delete(o);
 			cJSON_Delete(b);
 			return gateway_policy_refuse(r, rc, why);
+		}
+		if (!token_bounds_allow(r->token_bounds, NULL, p->valuestring)) {
+			snprintf(why, sizeof(why),
+				 "Token '%s' may not publish %.500s (rule: token bounds; see ggufd "
+				 "token ls)",
+				 r->token_name, p->valuestring);
+			cJSON_Delete(o);
+			cJSON_Delete(b);
+			return http_error(r, MHD_HTTP_FORBIDDEN, "Forbidden", why, NULL);
 		}
 		e = cJSON_CreateObject();
 		cJSON_AddStringToObject(e, "path", p->valuestring);
@@ -558,6 +843,7 @@ commit_op(struct gateway *gw, struct upload_job *job, const char *key, cJSON *v,
 			return -1;
 		}
 		journal_job_add_file(job, path, 0, d.sha256, d.gitsha1, d.size);
+		job->files[job->nfiles - 1].fresh = fresh;
 		return 0;
 	}
 	snprintf(why, whysz, "unknown commit operation \"%s\"", key);
@@ -582,6 +868,7 @@ gateway_commit(struct req *r)
 	journal_job_init(job, uploadq_new_id(gw), name, r->route.type, r->route.repo, r->route.rev,
 			 "Upload with ggufd", "", 0);
 	job->create_pr = http_query_bool(r, "create_pr");
+	http_client_addr(r, job->client, sizeof(job->client));
 	if (ct != NULL && strncasecmp(ct, "application/json", 16) == 0) {
 		/* The Hub's JSON form: {"summary","description","files","lfsFiles",
 		 * "deletedFiles"}. */
@@ -641,14 +928,22 @@ gateway_commit(struct req *r)
 		bad = 1;
 	}
 	if (bad) {
-		log_info("audit: commit by=%s repo=%s%s result=refused (%s)", name,
-			 route_type_prefix(r->route.type), r->route.repo, why);
-		unstage_inline(gw, job);
+		gateway_audit(r, gw, "commit", "refused",
+			      err == GG_EFORMAT || err == GG_ETOOBIG ? "upload policy"
+								     : "malformed commit",
+			      job, NULL, NULL, why);
+		drop_inline(gw, job);
 		journal_job_free(job);
 		free(job);
 		if (err == GG_EFORMAT || err == GG_ETOOBIG)
 			return gateway_policy_refuse(r, err, why);
 		return http_error(r, http_status_for_error(err), "BadRequest", why, NULL);
+	}
+	if (gateway_perm_check(r, gw, job, &res) != GG_OK) {
+		drop_inline(gw, job);
+		journal_job_free(job);
+		free(job);
+		return res;
 	}
 	/* Journaled as publishing: the worker leaves it to this request (a
 	 * restart turns it back into pending).  The journal protects the

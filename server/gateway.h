@@ -45,8 +45,9 @@ enum MHD_Result gateway_repo_create(struct req *r);   /* POST /api/repos/create 
 enum MHD_Result gateway_whoami(struct req *r);        /* GET /api/whoami-v2 */
 enum MHD_Result gateway_validate_yaml(struct req *r); /* POST /api/validate-yaml */
 enum MHD_Result gateway_xet(struct req *r);           /* .../xet-*-token/...: 501 */
-/* POST .../branch/{branch} and .../tag/{rev}: refs created upstream */
-enum MHD_Result gateway_create_ref(struct req *r);
+/* .../branch/{branch} and .../tag/{rev|tag}: POST creates the ref
+ * upstream, DELETE deletes it (admin token) */
+enum MHD_Result gateway_ref(struct req *r);
 /* (The LFS batch API: lfs.h; ggufd's plain PUT: upload.h; the journal's
  * routes: uploadq.h.) */
 

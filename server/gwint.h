@@ -59,6 +59,23 @@ int64_t gateway_content_length(struct req *r);
  */
 char *gateway_our_url(struct req *r, struct gateway *gw, const char *url);
 void gateway_our_url_in(struct req *r, struct gateway *gw, cJSON *o, const char *key);
+/*
+ * The gateway's permissions over a parsed job (deletions need admin, ...):
+ * 0, or a GG_E* code after answering r (*res) with the refusal.  Nothing
+ * has gone upstream; the caller lets go of what it staged.
+ */
+int gateway_perm_check(struct req *r, struct gateway *gw, const struct upload_job *job,
+		       enum MHD_Result *res);
+/*
+ * The audit trail (audit.h): an act of r's caller (r NULL: the worker's,
+ * by the job's sender).  Repo and rev are the job's, else the route's;
+ * rule, job, name, commit and message may be NULL.
+ */
+void gateway_audit(struct req *r, struct gateway *gw, const char *act, const char *decision,
+		   const char *rule, const struct upload_job *job, const char *name,
+		   const char *commit, const char *message);
+/* The act a request of this route is, for the audit: commit, upload, ... */
+const char *gateway_act_name(struct req *r);
 /* A refused upload lets go of the blob it staged (store.h: staging). */
 void gateway_drop_refused(struct gateway *gw, const char *sha256, int fresh);
 

@@ -156,6 +156,24 @@ http_client_is_loopback(struct req *r)
 	return 0;
 }
 
+void
+http_client_addr(struct req *r, char *buf, size_t size)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+
+	buf[0] = '\0';
+	if (sa != NULL && sa->sa_family == AF_INET &&
+	    inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, buf, (socklen_t)size) ==
+		    NULL)
+		buf[0] = '\0';
+	else if (sa != NULL && sa->sa_family == AF_INET6 &&
+		 inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, buf,
+			   (socklen_t)size) == NULL)
+		buf[0] = '\0';
+}
+
 #define EXPOSE_HEADERS                                                                             \
 	"X-Repo-Commit,X-Request-Id,X-Error-Code,X-Error-Message,X-Total-Count,ETag,Link,"         \
 	"Accept-Ranges,Content-Range,X-Linked-Size,X-Linked-Etag,Content-Length"
@@ -614,7 +632,7 @@ preflight(struct req *r)
 	char hdrs[512];
 
 	MHD_add_response_header(resp, "Access-Control-Allow-Methods",
-				"GET, HEAD, POST, PUT, OPTIONS");
+				"GET, HEAD, POST, PUT, DELETE, OPTIONS");
 	if (want != NULL && strlen(want) < sizeof(hdrs) &&
 	    snprintf_checked(hdrs, sizeof(hdrs), "%s", want) == GG_OK) {
 		header_safe(hdrs);
@@ -637,7 +655,8 @@ method_bit(const char *m)
 	} methods[] = { { "GET", HTTP_GET },
 			{ "HEAD", HTTP_HEAD },
 			{ "POST", HTTP_POST },
-			{ "PUT", HTTP_PUT } };
+			{ "PUT", HTTP_PUT },
+			{ "DELETE", HTTP_DELETE } };
 	for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++)
 		if (strcmp(m, methods[i].name) == 0)
 			return methods[i].bit;
@@ -648,12 +667,12 @@ method_bit(const char *m)
 static enum MHD_Result
 method_not_allowed(struct req *r, unsigned methods)
 {
-	static const char *const names[] = { "GET", "HEAD", "POST", "PUT" };
-	char allow[64] = "", msg[96];
+	static const char *const names[] = { "GET", "HEAD", "POST", "PUT", "DELETE" };
+	char allow[64] = "", msg[112];
 	struct MHD_Response *resp;
 	size_t o = 0;
 
-	for (unsigned i = 0; i < 4; i++)
+	for (unsigned i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		if (methods & (1u << i))
 			o += (size_t)snprintf(allow + o, sizeof(allow) - o, "%s, ", names[i]);
 	snprintf(allow + o, sizeof(allow) - o, "OPTIONS");

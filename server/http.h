@@ -47,6 +47,7 @@ struct req;
 #define HTTP_HEAD 0x02u
 #define HTTP_POST 0x04u
 #define HTTP_PUT 0x08u
+#define HTTP_DELETE 0x10u
 #define HTTP_READ (HTTP_GET | HTTP_HEAD)
 
 /*
@@ -99,6 +100,7 @@ struct req {
 	const struct route_entry *entry;
 	unsigned scope;                         /* the caller's token scope (token.h), 0: none */
 	char token_name[GG_MAX_TOKEN_NAME + 1]; /* its name, "" without a token */
+	char token_bounds[GG_MAX_TOKEN_BOUNDS + 1]; /* its bounds (token.h), "" for none */
 	struct buf body;
 	int body_too_big;
 	int started;
@@ -166,6 +168,8 @@ void http_set_sink(struct req *r, void *sink,
 
 /* 1 if the client connected from 127.0.0.0/8 or ::1. */
 int http_client_is_loopback(struct req *r);
+/* The client's numeric address ("10.0.0.7", "::1") into buf; "" if unknown. */
+void http_client_addr(struct req *r, char *buf, size_t size);
 
 /* The request header value, or NULL (borrowed for the request). */
 const char *http_header(struct req *r, const char *name);

@@ -24,6 +24,7 @@ void
 policy_defaults(struct policy *p)
 {
 	static char *repos[] = { "ruv/ruvltra" };
+	static char *branches[] = { "main" };
 	static char *globs[] = { "README.md",      "*.md",     "*.json", "*.txt",
 				 "*.safetensors",  "*.yaml",   "*.yml",  "*.png",
 				 ".gitattributes", "LICENSE*", "*.jpg" };
@@ -34,6 +35,19 @@ policy_defaults(struct policy *p)
 		p->globs[p->nglobs++] = globs[i];
 	p->gguf_prefix = "ruvltra";
 	p->max_size = GG_UPLOAD_MAX_SIZE;
+	p->protected_branches[0] = branches[0];
+	p->nprotected = 1;
+}
+
+int
+policy_branch_protected(const struct policy *p, const char *rev)
+{
+	if (strncmp(rev, "refs/heads/", 11) == 0)
+		rev += 11;
+	for (int i = 0; i < p->nprotected; i++)
+		if (strcmp(p->protected_branches[i], rev) == 0)
+			return 1;
+	return 0;
 }
 
 int
@@ -271,6 +285,109 @@ policy_check_readme(const char *text, size_t len, char *why, size_t whysz)
 	return GG_OK;
 }
 
+/* A card's bytes from the store, NUL-terminated: 0, or GG_ENOENT (absent),
+ * GG_ETOOBIG (over GG_MAX_README_BYTES), GG_EIO. */
+static int
+read_card(struct store *st, const char *sha256, char **text, size_t *len)
+{
+	uint64_t bsize;
+	int fd = -1, rc;
+
+	*text = NULL;
+	if (store_blob_open(st, sha256, &fd, &bsize) != GG_OK)
+		return GG_ENOENT;
+	if (bsize > GG_MAX_README_BYTES) {
+		close(fd);
+		return GG_ETOOBIG;
+	}
+	*text = xmalloc(bsize + 1);
+	rc = pread_all(fd, *text, bsize, 0);
+	close(fd);
+	(*text)[bsize] = '\0';
+	*len = (size_t)bsize;
+	if (rc != GG_OK) {
+		free(*text);
+		*text = NULL;
+	}
+	return rc;
+}
+
+/* The front matter of a card: [*s, *e), or 0 without one. */
+static int
+front_matter(const char *text, size_t len, const char **s, const char **e)
+{
+	const char *end = text + len;
+	if (len < 4 || memcmp(text, "---\n", 4) != 0)
+		return 0;
+	*s = text + 4;
+	for (const char *c = *s; c + 3 <= end; c++)
+		if ((c == *s || c[-1] == '\n') && memcmp(c, "---", 3) == 0 &&
+		    (c + 3 == end || c[3] == '\n' || c[3] == '\r')) {
+			*e = c;
+			return 1;
+		}
+	return 0;
+}
+
+int
+policy_card_keeps(const char *old, size_t oldlen, const char *text, size_t len, char *why,
+		  size_t whysz)
+{
+	const char *os, *oe, *ns = NULL, *ne = NULL;
+	char key[GG_MAX_CARD_KEY_LEN + 2], dropped[256] = "";
+	size_t dl = 0;
+
+	if (!front_matter(old, oldlen, &os, &oe))
+		return GG_OK;
+	if (!front_matter(text, len, &ns, &ne))
+		ns = ne = text;
+	/* Top-level keys: a line that starts with a key character and has ":". */
+	for (const char *l = os; l < oe;) {
+		const char *nl = memchr(l, '\n', (size_t)(oe - l));
+		const char *le = nl ? nl : oe, *colon = memchr(l, ':', (size_t)(le - l));
+		size_t kl = colon ? (size_t)(colon - l) : 0;
+		if (colon != NULL && kl > 0 && kl <= GG_MAX_CARD_KEY_LEN && l[0] != ' ' &&
+		    l[0] != '\t' && l[0] != '-' && l[0] != '#') {
+			memcpy(key, l, kl);
+			key[kl] = '\0';
+			if (yaml_key(ns, ne, key) == NULL && dl + kl + 2 < sizeof(dropped)) {
+				dl += (size_t)snprintf(dropped + dl, sizeof(dropped) - dl, " %s",
+						       key);
+			}
+		}
+		l = le + 1;
+	}
+	if (dl == 0)
+		return GG_OK;
+	snprintf(why, whysz,
+		 "README.md: the new model card drops front matter keys of the published one:%s "
+		 "(rule: with an upload token a model card keeps its required sections; an admin "
+		 "may replace it freely)",
+		 dropped);
+	return GG_EFORMAT;
+}
+
+int
+policy_check_card_replace(struct store *st, const char *old_sha256, const char *sha256, char *why,
+			  size_t whysz)
+{
+	char *old = NULL, *text = NULL;
+	size_t oldlen = 0, len = 0;
+	int rc = GG_OK;
+
+	if (read_card(st, old_sha256, &old, &oldlen) != GG_OK)
+		return GG_OK; /* the published card's bytes are not here */
+	if (read_card(st, sha256, &text, &len) != GG_OK) {
+		snprintf(why, whysz, "README.md: missing, or larger than 4 MiB");
+		rc = GG_EFORMAT;
+	} else {
+		rc = policy_card_keeps(old, oldlen, text, len, why, whysz);
+	}
+	free(old);
+	free(text);
+	return rc;
+}
+
 int
 policy_check_blob(const struct policy *p, struct store *st, const char *path, const char *sha256,
 		  uint64_t size, char *why, size_t whysz)
@@ -296,21 +413,13 @@ policy_check_blob(const struct policy *p, struct store *st, const char *path, co
 		if (policy_check_gguf(p, path, prc, &g, why, whysz) != GG_OK)
 			return GG_EFORMAT;
 	} else if (strcmp(base, "README.md") == 0) {
-		uint64_t bsize;
-		int fd = -1;
+		size_t len;
 		char *text;
-		if (store_blob_open(st, sha256, &fd, &bsize) != GG_OK ||
-		    bsize > GG_MAX_README_BYTES) {
-			if (fd >= 0)
-				close(fd);
+		if (read_card(st, sha256, &text, &len) != GG_OK) {
 			snprintf(why, whysz, "README.md: missing, or larger than 4 MiB");
 			return GG_EFORMAT;
 		}
-		text = xmalloc(bsize + 1);
-		rc = pread_all(fd, text, bsize, 0);
-		close(fd);
-		text[bsize] = '\0';
-		rc = rc == GG_OK ? policy_check_readme(text, bsize, why, whysz) : GG_EIO;
+		rc = policy_check_readme(text, len, why, whysz);
 		free(text);
 		if (rc != GG_OK)
 			return GG_EFORMAT;

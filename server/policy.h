@@ -11,7 +11,9 @@
  *     *.md, *.json, *.txt, *.safetensors, *.yaml, *.yml, .gitattributes,
  *     LICENSE*, *.png, *.jpg);
  *   - every file is at most max_size bytes;
- *   - a README.md model card needs YAML front matter with license and tags.
+ *   - a README.md model card needs YAML front matter with license and tags;
+ *   - on a protected branch (default: main) a published .gguf or LFS file
+ *     is not replaced with other bytes, unless an admin asks (gateway.c).
  * Each check writes the rule that failed into why.
  *
  * Thread safety: a policy is read-only once built.
@@ -34,6 +36,9 @@ struct policy {
 	int nglobs;
 	const char *gguf_prefix; /* "ruvltra" */
 	uint64_t max_size;
+	char *protected_branches[POLICY_MAX_ITEMS]; /* default: "main" */
+	int nprotected;
+	int allow_overwrite; /* an admin may replace a published file without asking */
 };
 
 /* Fills the defaults (the strings are static). */
@@ -41,6 +46,9 @@ void policy_defaults(struct policy *p);
 
 /* 1 if uploads to (type, repo) are allowed. */
 int policy_repo_ok(const struct policy *p, enum repo_type type, const char *repo);
+
+/* 1 if rev ("main" or "refs/heads/main") is a protected branch. */
+int policy_branch_protected(const struct policy *p, const char *rev);
 
 /*
  * Checks a path and size before the bytes arrive.  Returns 0, or GG_EFORMAT
@@ -59,6 +67,15 @@ int policy_check_gguf(const struct policy *p, const char *path, int parse_rc,
 /* Checks a README.md model card.  0 or GG_EFORMAT with why. */
 int policy_check_readme(const char *text, size_t len, char *why, size_t whysz);
 
+/*
+ * A model card replacing another (with an upload token): every top-level
+ * front matter key of old must still be in text.  0, or GG_EFORMAT with
+ * the dropped keys in why.  An old card without front matter keeps
+ * nothing.
+ */
+int policy_card_keeps(const char *old, size_t oldlen, const char *text, size_t len, char *why,
+		      size_t whysz);
+
 /* The quant part of a conventional GGUF name ("q4_k_m"), or NULL. */
 int policy_gguf_name(const struct policy *p, const char *base, char *quant, size_t qsz);
 
@@ -72,5 +89,12 @@ int policy_gguf_name(const struct policy *p, const char *base, char *quant, size
 struct store;
 int policy_check_blob(const struct policy *p, struct store *st, const char *path,
 		      const char *sha256, uint64_t size, char *why, size_t whysz);
+/*
+ * policy_card_keeps over two cards in st: the published one (old_sha256)
+ * and its replacement.  0 also when the published card's bytes are not in
+ * the store (nothing to compare with); GG_EFORMAT with why.
+ */
+int policy_check_card_replace(struct store *st, const char *old_sha256, const char *sha256,
+			      char *why, size_t whysz);
 
 #endif

@@ -480,7 +480,7 @@ seg_u64(const struct seg *s, uint64_t max, uint64_t *out, int err)
 }
 
 /*
- * /api/ggufd/{pull[/{id}] | uploads[/{id}] | upload/{ns}/{name}/{path...}}
+ * /api/ggufd/{pull[/{id}] | uploads[/{id}] | audit | upload/{ns}/{name}/{path...}}
  * sp->s[0] is "api" and sp->s[1] "ggufd".
  */
 static int
@@ -510,6 +510,13 @@ parse_ggufd(const struct segs *sp, struct route *r)
 			r->kind = pull ? ROUTE_GGUFD_PULL_JOB : ROUTE_GGUFD_UPLOAD_JOB;
 			err = seg_u64(&sp->s[3], pull ? ROUTE_MAX_PULL_ID : ROUTE_MAX_UPLOAD_ID,
 				      &r->id, GG_EINVAL);
+		}
+		goto done;
+	}
+	if (seg_is(what, "audit")) {
+		if (sp->n == 3) {
+			r->kind = ROUTE_GGUFD_AUDIT;
+			err = GG_OK;
 		}
 		goto done;
 	}
@@ -678,6 +685,7 @@ route_kind_name(enum route_kind k)
 		[ROUTE_METRICS] = "metrics",
 		[ROUTE_GGUFD_ACTIVITY] = "ggufd_activity",
 		[ROUTE_GGUFD_FILES] = "ggufd_files",
+		[ROUTE_GGUFD_AUDIT] = "ggufd_audit",
 	};
 	return (unsigned)k < ROUTE_NKINDS && names[k] != NULL ? names[k] : "none";
 }

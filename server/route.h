@@ -36,6 +36,7 @@
  *   /api/ggufd/pull                              ROUTE_GGUFD_PULL
  *   /api/ggufd/pull/{id}                         ROUTE_GGUFD_PULL_JOB (id)
  *   /api/ggufd/uploads                           ROUTE_GGUFD_UPLOADS
+ *   /api/ggufd/audit                             ROUTE_GGUFD_AUDIT
  *   /api/ggufd/uploads/{id}                      ROUTE_GGUFD_UPLOAD_JOB (id)
  *   /api/ggufd/upload/{ns}/{name}/{path...}      ROUTE_GGUFD_UPLOAD_PUT
  *   /_ggufd/lfs/{oid}                            ROUTE_LFS_OBJECT (oid)
@@ -89,6 +90,7 @@ enum route_kind {
 	ROUTE_GGUFD_UPLOADS,    /* GET /api/ggufd/uploads */
 	ROUTE_GGUFD_UPLOAD_JOB, /* GET /api/ggufd/uploads/{id} */
 	ROUTE_GGUFD_UPLOAD_PUT, /* PUT /api/ggufd/upload/{ns}/{name}/{path...} */
+	ROUTE_GGUFD_AUDIT,      /* GET /api/ggufd/audit */
 	ROUTE_LFS_OBJECT,       /* PUT /_ggufd/lfs/{oid} */
 	ROUTE_LFS_PART,         /* PUT /_ggufd/lfs/{oid}/part/{n} */
 	ROUTE_LFS_COMPLETE,     /* POST /_ggufd/lfs/{oid}/complete */

@@ -60,9 +60,13 @@ const struct route_entry routes_table[ROUTE_NKINDS] = {
 	POST(ROUTE_VALIDATE_YAML, SCOPE_NONE, 0, 0, gateway_validate_yaml),
 	READ(ROUTE_API_XET_READ, SCOPE_NONE, 0, gateway_xet),
 	READ(ROUTE_API_XET_WRITE, SCOPE_NONE, 0, gateway_xet),
-	/* Refs: a branch needs upload scope; a tag (a release) needs admin. */
-	POST(ROUTE_API_BRANCH, SCOPE_UPLOAD, NEED_GATEWAY, 0, gateway_create_ref),
-	POST(ROUTE_API_TAG, SCOPE_ADMIN, NEED_GATEWAY, 0, gateway_create_ref),
+	/* Refs: POST creates, DELETE deletes.  Creating a branch needs upload
+	 * scope; a tag (a release) admin; deleting either needs an admin token,
+	 * which gateway_ref checks (one row, one scope). */
+	[ROUTE_API_BRANCH] = { ROUTE_API_BRANCH, HTTP_POST | HTTP_DELETE, SCOPE_UPLOAD, NEED_GATEWAY,
+			       BODY_BUFFER, 0, NULL, NULL, gateway_ref },
+	[ROUTE_API_TAG] = { ROUTE_API_TAG, HTTP_POST | HTTP_DELETE, SCOPE_ADMIN, NEED_GATEWAY,
+			    BODY_BUFFER, 0, NULL, NULL, gateway_ref },
 	/* Signed hrefs: the HMAC in the query is the credential. */
 	STREAM(ROUTE_LFS_OBJECT, HTTP_PUT, SCOPE_NONE, NEED_GATEWAY, lfs_begin, lfs_end),
 	STREAM(ROUTE_LFS_PART, HTTP_PUT, SCOPE_NONE, NEED_GATEWAY, lfs_begin, lfs_end),
@@ -76,6 +80,7 @@ const struct route_entry routes_table[ROUTE_NKINDS] = {
 	[ROUTE_GGUFD_PULL] = { ROUTE_GGUFD_PULL, HTTP_READ | HTTP_POST, SCOPE_ADMIN, NEED_PULL,
 			       BODY_BUFFER, 0, NULL, NULL, admin_pull },
 	READ(ROUTE_GGUFD_PULL_JOB, SCOPE_ADMIN, NEED_PULL, admin_pull_job),
+	READ(ROUTE_GGUFD_AUDIT, SCOPE_ADMIN, 0, admin_audit),
 };
 
 /* clang-format on */

@@ -77,6 +77,15 @@ upload_begin(struct req *r, enum MHD_Result *res)
 	}
 	if (gateway_repo_allowed(r, gw, r->route.type, r->route.repo, res) != 0)
 		return GG_EINVAL;
+	if (!token_bounds_allow(r->token_bounds, NULL, r->route.path)) {
+		char bmsg[GG_MAX_REPO_PATH_LEN + GG_MAX_TOKEN_NAME + 100];
+		snprintf(bmsg, sizeof(bmsg),
+			 "Token '%s' may not publish %s (rule: token bounds; see ggufd token ls)",
+			 r->token_name, r->route.path);
+		gateway_audit(r, gw, "upload", "refused", "token bounds", NULL, NULL, NULL, bmsg);
+		*res = http_error(r, MHD_HTTP_FORBIDDEN, "Forbidden", bmsg, NULL);
+		return GG_EINVAL;
+	}
 	cl = gateway_content_length(r);
 	if (cl < 0) {
 		*res = http_error(r, MHD_HTTP_LENGTH_REQUIRED, NULL, "Content-Length is required",
@@ -85,6 +94,7 @@ upload_begin(struct req *r, enum MHD_Result *res)
 	}
 	rc = policy_check_path(&gw->cfg.policy, r->route.path, (uint64_t)cl, why, sizeof(why));
 	if (rc != GG_OK) {
+		gateway_audit(r, gw, "upload", "refused", "upload policy", NULL, NULL, NULL, why);
 		*res = gateway_policy_refuse(r, rc, why);
 		return rc;
 	}
@@ -113,6 +123,7 @@ upload_end(struct req *r)
 	struct blob_digest d;
 	char why[700], summary[600];
 	struct upload_job *job;
+	enum MHD_Result res;
 	int rc, fresh;
 
 	if (s->failed || s->got != s->expect)
@@ -127,9 +138,12 @@ upload_end(struct req *r)
 			       sizeof(why));
 	if (rc != GG_OK) {
 		gateway_drop_refused(gw, d.sha256, fresh);
-		log_info("audit: upload by=%s repo=%s path=%s sha256=%s size=%llu result=refused "
-			 "(%s)",
-			 s->by, s->repo, s->path, d.sha256, (unsigned long long)d.size, why);
+		job = xcalloc(1, sizeof(*job));
+		journal_job_init(job, 0, s->by, s->type, s->repo, "main", "", "", 1);
+		journal_job_add_file(job, s->path, 0, d.sha256, NULL, d.size);
+		gateway_audit(r, gw, "upload", "refused", "upload policy", job, NULL, NULL, why);
+		journal_job_free(job);
+		free(job);
 		return gateway_policy_refuse(r, rc, why);
 	}
 	snprintf(summary, sizeof(summary), "%s",
@@ -138,6 +152,13 @@ upload_end(struct req *r)
 	journal_job_init(job, uploadq_new_id(gw), s->by, s->type, s->repo, "main", summary, "", 1);
 	journal_job_add_file(job, s->path, store_is_lfs_path(s->path, d.size), d.sha256, d.gitsha1,
 			     d.size);
+	http_client_addr(r, job->client, sizeof(job->client));
+	if (gateway_perm_check(r, gw, job, &res) != GG_OK) {
+		journal_job_free(job);
+		free(job);
+		gateway_drop_refused(gw, d.sha256, fresh);
+		return res;
+	}
 	/* Journaled as publishing: the worker leaves it to this request (a
 	 * restart turns it back into pending).  The journal protects the
 	 * blob from here on. */

@@ -288,6 +288,12 @@ job_publish(struct gateway *gw, struct upload_job *job, struct publish_result *r
 		     : r == GG_EUNAVAIL ? STATS_UPLOAD_PENDING
 					: STATS_UPLOAD_REFUSED);
 	/* The audit trail: who, what, where, result. */
+	gateway_audit(NULL, gw, job->retry ? "upload" : "commit",
+		      r == GG_OK                       ? "published"
+		      : r == GG_EUNAVAIL && job->retry ? "pending"
+						       : "failed",
+		      NULL, job, NULL, r == GG_OK ? res->commit : NULL,
+		      r == GG_OK ? NULL : res->error);
 	for (size_t i = 0; i < job->nfiles; i++) {
 		const struct upload_file *f = &job->files[i];
 		log_info("audit: upload by=%s repo=%s%s path=%s sha256=%s size=%llu result=%s "

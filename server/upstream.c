@@ -550,7 +550,8 @@ upstream_api(struct upstream *u, const char *method, const char *path_query, con
 			curl_easy_setopt(c, CURLOPT_POST, 1L);
 			curl_easy_setopt(c, CURLOPT_POSTFIELDS, req_body ? req_body : "");
 			curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)req_len);
-		}
+		} else if (strcmp(method, "DELETE") == 0)
+			curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, "DELETE");
 		cc = perform(c, &out->status);
 		curl_easy_cleanup(c);
 		curl_slist_free_all(hdrs);

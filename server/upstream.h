@@ -83,7 +83,7 @@ int upstream_fetch(struct upstream *u, const char *prefix, const char *repo, con
 		   struct upstream_resp *out);
 
 /*
- * An API call: method "GET" or "POST", path_query starting with "/api/".
+ * An API call: method "GET", "POST" or "DELETE", path_query starting with "/api/".
  * The decoded body goes to *body (max GG_MAX_UPSTREAM_JSON bytes).
  * Returns 0 (see out->status) or GG_EUNAVAIL, GG_ETOOBIG.
  */

@@ -28,6 +28,9 @@
 #define GG_MAX_PATHS_INFO       1000      /* paths in one paths-info call */
 #define GG_MAX_COMMIT_BODY      (256u << 20) /* an NDJSON commit with inline files */
 #define GG_MAX_README_BYTES     (4u << 20) /* a model card checked by the upload policy */
+#define GG_MAX_CARD_KEY_LEN     64         /* a front matter key compared when a card is replaced */
+#define GG_AUDIT_LIST_MAX       10000      /* audit records in one listing (the latest) */
+#define GG_MAX_CLIENT_ADDR      63         /* a client address as text (IPv6 too) */
 #define GG_MAX_INLINE_COMMIT_FILE (64u << 20) /* a regular file sent inline in a commit upstream */
 #define GG_MAX_PUBLISH_NDJSON   (1u << 30) /* a commit body ggufd sends upstream */
 #define GG_GATEWAY_BATCH        64        /* pending upload jobs taken per worker pass */
@@ -59,6 +62,7 @@
 #define GG_HREF_TTL_SEC         86400     /* signed upload URLs stay valid this long */
 #define GG_UPLOAD_MAX_SIZE      (64ull << 30)  /* largest file the gateway accepts */
 #define GG_MAX_TOKEN_NAME       64        /* bytes of a gateway token's name */
+#define GG_MAX_TOKEN_BOUNDS     1024      /* bytes of a token's bounds ("repo=..\npath=..\n") */
 
 /* Store. */
 #define GG_SHA256_HEX           64

@@ -30,7 +30,7 @@
 
 struct index {
 	MDB_env *env;
-	MDB_dbi info, refs, commits, files, blobs, meta, tokens, uploads;
+	MDB_dbi info, refs, commits, files, blobs, meta, tokens, uploads, audit;
 };
 
 struct index_txn {
@@ -298,7 +298,8 @@ index_open(const char *dir, struct index **out)
 	    (r = open_dbi(txn, "files", &idx->files)) ||
 	    (r = open_dbi(txn, "blobs", &idx->blobs)) || (r = open_dbi(txn, "meta", &idx->meta)) ||
 	    (r = open_dbi(txn, "tokens", &idx->tokens)) ||
-	    (r = open_dbi(txn, "uploads", &idx->uploads)))
+	    (r = open_dbi(txn, "uploads", &idx->uploads)) ||
+	    (r = open_dbi(txn, "audit", &idx->audit)))
 		goto fail;
 	k.mv_data = "format";
 	k.mv_size = 6;
@@ -484,6 +485,24 @@ index_ref_put(struct index_txn *t, enum repo_type type, const char *repo, const 
 	put_fixed(&w, rec->commit, GG_SHA1_HEX);
 	put_uint(&w, rec->updated_at, 8);
 	return db_put(t, t->idx->refs, key, kl, val, w.n);
+}
+
+int
+index_ref_del(struct index_txn *t, enum repo_type type, const char *repo, const char *ref)
+{
+	char key[KEY_MAX + 80];
+	size_t kl;
+	MDB_val k;
+	int r;
+
+	if ((r = key_make(key, &kl, type, repo, ref, NULL, 0)) != GG_OK)
+		return r;
+	k.mv_size = kl;
+	k.mv_data = key;
+	r = mdb_del(t->txn, t->idx->refs, &k, NULL);
+	if (r == MDB_NOTFOUND)
+		return GG_ENOENT;
+	return r ? db_err("mdb_del()", r) : GG_OK;
 }
 
 struct ref_scan {
@@ -989,6 +1008,15 @@ dec_token(const MDB_val *v, struct index_token *out)
 	if (r.bad || r.n - r.off < 32)
 		return GG_ECORRUPT;
 	memcpy(out->hash, r.p + r.off, 32);
+	r.off += 32;
+	out->bounds[0] = '\0';
+	if (r.n - r.off >= 2) {
+		size_t bl = (size_t)get_uint(&r, 2);
+		if (r.bad || bl > GG_MAX_TOKEN_BOUNDS || r.n - r.off < bl)
+			return GG_ECORRUPT;
+		memcpy(out->bounds, r.p + r.off, bl);
+		out->bounds[bl] = '\0';
+	}
 	return GG_OK;
 }
 
@@ -1014,15 +1042,20 @@ index_token_get(struct index_txn *t, const char *name, struct index_token *out)
 int
 index_token_put(struct index_txn *t, const char *name, const struct index_token *rec)
 {
-	unsigned char val[64];
+	unsigned char val[64 + GG_MAX_TOKEN_BOUNDS];
 	struct wr w = { val, 0, sizeof(val) };
-	if (!token_name_ok(name))
+	size_t bl = strlen(rec->bounds);
+	if (!token_name_ok(name) || bl > GG_MAX_TOKEN_BOUNDS)
 		return GG_EINVAL;
 	put_uint(&w, REC_V1, 1);
 	put_uint(&w, rec->scope, 1);
 	put_uint(&w, rec->created_at, 8);
 	put_uint(&w, rec->revoked ? 1 : 0, 1);
 	put_bytes(&w, rec->hash, 32);
+	if (bl > 0) {
+		put_uint(&w, bl, 2);
+		put_bytes(&w, rec->bounds, bl);
+	}
 	return db_put(t, t->idx->tokens, name, strlen(name), val, w.n);
 }
 
@@ -1170,6 +1203,80 @@ index_upload_last_id(struct index_txn *t, uint64_t *id)
 	}
 	mdb_cursor_close(cur);
 	return rc == 0 || rc == MDB_NOTFOUND ? GG_OK : db_err("mdb_cursor_get()", rc);
+}
+
+/* --- audit -------------------------------------------------------------------- */
+
+int
+index_audit_append(struct index_txn *t, uint64_t time, const char *data, size_t len, uint64_t *seq)
+{
+	MDB_cursor *cur = NULL;
+	MDB_val k, v;
+	unsigned char kb[8];
+	uint64_t last = 0;
+	struct wr w;
+	int rc, r;
+
+	if (len > UINT32_MAX)
+		return GG_ETOOBIG;
+	if ((rc = mdb_cursor_open(t->txn, t->idx->audit, &cur)) != 0)
+		return db_err("mdb_cursor_open()", rc);
+	rc = mdb_cursor_get(cur, &k, &v, MDB_LAST);
+	if (rc == 0 && k.mv_size == 8)
+		for (int i = 0; i < 8; i++)
+			last = last << 8 | ((const unsigned char *)k.mv_data)[i];
+	mdb_cursor_close(cur);
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		return db_err("mdb_cursor_get()", rc);
+	*seq = last + 1;
+	id_key(*seq, kb);
+	w.cap = 1 + 8 + 4 + len;
+	w.p = xmalloc(w.cap);
+	w.n = 0;
+	put_uint(&w, REC_V1, 1);
+	put_uint(&w, time, 8);
+	put_uint(&w, len, 4);
+	put_bytes(&w, data, len);
+	r = db_put(t, t->idx->audit, kb, 8, w.p, w.n);
+	free(w.p);
+	return r;
+}
+
+struct audit_scan {
+	int (*cb)(void *ctx, uint64_t seq, uint64_t time, const char *data, size_t len);
+	void *ctx;
+	uint64_t after;
+};
+
+static int
+audit_scan_fn(void *ctx, const MDB_val *k, const MDB_val *v)
+{
+	struct audit_scan *s = ctx;
+	const unsigned char *kb = k->mv_data;
+	uint64_t seq = 0, time;
+	struct rd r;
+	size_t dl;
+
+	if (k->mv_size != 8 || rd_begin(&r, v) != GG_OK)
+		return GG_ECORRUPT;
+	for (int i = 0; i < 8; i++)
+		seq = seq << 8 | kb[i];
+	time = get_uint(&r, 8);
+	dl = (size_t)get_uint(&r, 4);
+	if (r.bad || r.n - r.off < dl)
+		return GG_ECORRUPT;
+	if (seq <= s->after)
+		return 0;
+	return s->cb(s->ctx, seq, time, (const char *)(r.p + r.off), dl);
+}
+
+int
+index_audit_foreach(struct index_txn *t, uint64_t after,
+		    int (*cb)(void *ctx, uint64_t seq, uint64_t time, const char *data, size_t len),
+		    void *ctx)
+{
+	struct audit_scan s = { cb, ctx, after };
+	return db_scan(t, t->idx->audit, "", 0, NULL, 0, 0, audit_scan_fn, &s);
 }
 
 /* --- info ------------------------------------------------------------------- */

@@ -21,9 +21,13 @@
  *                                             | u16 len | aux | u32 len | data
  *   tokens   name                          -> v1 | u8 scope | u64 created_at
  *                                             | u8 revoked | sha256(token)[32]
+ *                                             [| u16 len | bounds] (absent: none)
  *   uploads  u64 id (big-endian)           -> v1 | u8 state | u16 attempts
  *                                             | u64 created | u64 updated
  *                                             | u32 len | job (JSON)
+ *   audit    u64 seq (big-endian)          -> v1 | u64 time | u32 len | act (JSON)
+ *            (append only: seq = the last + 1, from 1; the act as
+ *            server/audit.c describes it, never a token)
  *   info     "format" (above), "secret"    -> 32 random bytes (HMAC key)
  *
  * T is 'm', 'd' or 's' (model, dataset, space).  P is the file path, cut
@@ -99,6 +103,8 @@ int index_ref_get(struct index_txn *t, enum repo_type type, const char *repo, co
 		  struct index_ref *out);
 int index_ref_put(struct index_txn *t, enum repo_type type, const char *repo, const char *ref,
 		  const struct index_ref *rec);
+/* 0, GG_ENOENT (no such ref), GG_EINVAL, GG_EDB. */
+int index_ref_del(struct index_txn *t, enum repo_type type, const char *repo, const char *ref);
 int index_ref_foreach(struct index_txn *t, enum repo_type type, const char *repo,
 		      int (*cb)(void *ctx, const char *ref, const struct index_ref *rec),
 		      void *ctx);
@@ -162,6 +168,7 @@ struct index_token {
 	uint64_t created_at;
 	int revoked;
 	unsigned char hash[32];
+	char bounds[GG_MAX_TOKEN_BOUNDS + 1]; /* token.h: "" for none */
 };
 int index_token_get(struct index_txn *t, const char *name, struct index_token *out);
 int index_token_put(struct index_txn *t, const char *name, const struct index_token *rec);
@@ -186,6 +193,15 @@ int index_upload_foreach(struct index_txn *t,
 			 void *ctx);
 /* The largest id in use, 0 if none. */
 int index_upload_last_id(struct index_txn *t, uint64_t *id);
+
+/* The audit log: appends text (one act) as the next sequence number
+ * (*seq); in seq order, from after+1, data borrowed for the call. */
+int index_audit_append(struct index_txn *t, uint64_t time, const char *data, size_t len,
+		       uint64_t *seq);
+int index_audit_foreach(struct index_txn *t, uint64_t after,
+			int (*cb)(void *ctx, uint64_t seq, uint64_t time, const char *data,
+				  size_t len),
+			void *ctx);
 
 /* Small opaque values in the info database ("secret"). */
 int index_info_get(struct index_txn *t, const char *key, void *buf, size_t size, size_t *len);

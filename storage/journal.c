@@ -112,6 +112,8 @@ journal_encode(const struct upload_job *j)
 	cJSON_AddNumberToObject(o, "id", (double)j->id);
 	cJSON_AddStringToObject(o, "state", journal_state_name(j->state));
 	cJSON_AddStringToObject(o, "by", j->by);
+	if (j->client[0] != '\0')
+		cJSON_AddStringToObject(o, "client", j->client);
 	cJSON_AddStringToObject(o, "type", index_type_name(j->type));
 	cJSON_AddStringToObject(o, "repo", j->repo);
 	cJSON_AddStringToObject(o, "revision", j->rev);
@@ -220,6 +222,7 @@ journal_decode(const char *text, size_t len, struct upload_job *out)
 	if (get_u64(o, "id", &out->id) != GG_OK || out->id == 0)
 		goto done;
 	if (get_str(o, "by", out->by, sizeof(out->by)) != GG_OK ||
+	    get_str(o, "client", out->client, sizeof(out->client)) != GG_OK ||
 	    get_str(o, "type", type, sizeof(type)) != GG_OK ||
 	    get_str(o, "repo", out->repo, sizeof(out->repo)) != GG_OK || out->repo[0] == '\0' ||
 	    get_str(o, "revision", out->rev, sizeof(out->rev)) != GG_OK ||

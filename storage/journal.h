@@ -11,7 +11,8 @@
  * state, attempts and times in the record, the job itself as JSON, the
  * same JSON GET /api/ggufd/uploads shows:
  *
- *   {"id":7,"state":"done","by":"ci","type":"model","repo":"ruv/ruvltra",
+ *   {"id":7,"state":"done","by":"ci","client":"10.0.0.7","type":"model",
+ *    "repo":"ruv/ruvltra",
  *    "revision":"main","summary":"...","description":"","created":1764350000,
  *    "attempts":1,"next_at":0,"retry":true,"create_pr":false,
  *    "parentCommit":"","files":[{"path":"ruvltra-0.5b-q4_k_m.gguf","lfs":true,
@@ -43,6 +44,7 @@ struct upload_file {
 	char sha256[GG_SHA256_HEX + 1]; /* the staged blob */
 	char gitsha1[GG_SHA1_HEX + 1];  /* regular files: the git blob id */
 	uint64_t size;
+	int fresh; /* not journaled: a new blob the request staged (gateway.c) */
 };
 
 struct upload_job {
@@ -54,6 +56,7 @@ struct upload_job {
 	int retry;        /* retried by the worker when upstream is down (plain PUT) */
 	int create_pr;
 	char by[TOKEN_NAME_MAX + 1];
+	char client[GG_MAX_CLIENT_ADDR + 1]; /* the sender's address, "" if unknown */
 	enum repo_type type;
 	char repo[GG_MAX_REPO_LEN + 1];
 	char rev[GG_MAX_REV_LEN + 1];

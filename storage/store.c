@@ -502,6 +502,21 @@ store_set_ref(struct store *st, enum repo_type type, const char *repo, const cha
 }
 
 int
+store_del_ref(struct store *st, enum repo_type type, const char *repo, const char *ref)
+{
+	struct index_txn *t = NULL;
+	int r;
+
+	if ((r = index_txn_begin(st->idx, 1, &t)) != GG_OK)
+		return r;
+	if ((r = index_ref_del(t, type, repo, ref)) != GG_OK) {
+		index_txn_abort(t);
+		return r;
+	}
+	return index_txn_commit(t);
+}
+
+int
 store_valid_path(const char *path)
 {
 	size_t n = strlen(path);
@@ -1288,6 +1303,32 @@ store_upload_foreach(struct store *st,
 	int r = store_view_begin(st, &v);
 	if (r == GG_OK)
 		r = index_upload_foreach(v.t, cb, ctx);
+	store_view_end(&v);
+	return r;
+}
+
+int
+store_audit_append(struct store *st, const char *data, size_t len, uint64_t *seq)
+{
+	struct index_txn *t = NULL;
+	int r = index_txn_begin(st->idx, 1, &t);
+	if (r == GG_OK && (r = index_audit_append(t, now_unix(), data, len, seq)) == GG_OK) {
+		r = index_txn_commit(t);
+		t = NULL;
+	}
+	index_txn_abort(t);
+	return r;
+}
+
+int
+store_audit_foreach(struct store *st, uint64_t after,
+		    int (*cb)(void *ctx, uint64_t seq, uint64_t time, const char *data, size_t len),
+		    void *ctx)
+{
+	struct store_view v;
+	int r = store_view_begin(st, &v);
+	if (r == GG_OK)
+		r = index_audit_foreach(v.t, after, cb, ctx);
 	store_view_end(&v);
 	return r;
 }

@@ -186,6 +186,8 @@ int store_adopt_blob(struct store *st, const char *sha256);
 /* Points ref at commit (which must be a 40-hex id).  0, GG_EINVAL, GG_EDB. */
 int store_set_ref(struct store *st, enum repo_type type, const char *repo, const char *ref,
 		  const char *commit);
+/* Removes ref.  0, GG_ENOENT (there is none), GG_EINVAL, GG_EDB. */
+int store_del_ref(struct store *st, enum repo_type type, const char *repo, const char *ref);
 
 /* --- reading ------------------------------------------------------------- */
 
@@ -350,6 +352,15 @@ int store_upload_foreach(struct store *st,
 			 int (*cb)(void *ctx, uint64_t id, const struct index_upload *rec),
 			 void *ctx);
 int store_upload_last_id(struct store *st, uint64_t *id);
+
+/* The audit log (index.h: audit): an act appended in its own write
+ * transaction, stamped with the time now; *seq is its number.  Read in
+ * seq order after after (0: all); data is borrowed for the call. */
+int store_audit_append(struct store *st, const char *data, size_t len, uint64_t *seq);
+int store_audit_foreach(struct store *st, uint64_t after,
+			int (*cb)(void *ctx, uint64_t seq, uint64_t time, const char *data,
+				  size_t len),
+			void *ctx);
 
 /*
  * True if path is a valid file path inside a repo: 1..GG_MAX_REPO_PATH_LEN

@@ -3,6 +3,7 @@
  */
 #include "config.h"
 
+#include <fnmatch.h>
 #include <string.h>
 
 #include <openssl/evp.h>
@@ -58,12 +59,20 @@ hash_token(const char *token, unsigned char out[32])
 int
 token_create(struct store *st, const char *name, unsigned scope, char out[TOKEN_LEN + 1])
 {
+	return token_create_bounded(st, name, scope, "", out);
+}
+
+int
+token_create_bounded(struct store *st, const char *name, unsigned scope, const char *bounds,
+		     char out[TOKEN_LEN + 1])
+{
 	struct index_txn *t = NULL;
 	struct index_token rec;
 	unsigned char rnd[20];
 	int r;
 
-	if (!name_ok(name) || scope < TOKEN_READ || scope > TOKEN_ADMIN)
+	if (!name_ok(name) || scope < TOKEN_READ || scope > TOKEN_ADMIN ||
+	    strlen(bounds) > GG_MAX_TOKEN_BOUNDS)
 		return GG_EINVAL;
 	if (RAND_bytes(rnd, sizeof(rnd)) != 1)
 		log_fatalx("RAND_bytes() failed");
@@ -79,6 +88,7 @@ token_create(struct store *st, const char *name, unsigned scope, char out[TOKEN_
 	memset(&rec, 0, sizeof(rec));
 	rec.scope = scope;
 	rec.created_at = now_unix();
+	memcpy(rec.bounds, bounds, strlen(bounds) + 1);
 	hash_token(out, rec.hash);
 	if ((r = index_token_put(t, name, &rec)) != GG_OK) {
 		index_txn_abort(t);
@@ -91,6 +101,7 @@ struct check_ctx {
 	unsigned char hash[32];
 	unsigned scope;
 	char name[TOKEN_NAME_MAX + 1];
+	char bounds[GG_MAX_TOKEN_BOUNDS + 1];
 	int found;
 };
 
@@ -104,12 +115,20 @@ check_cb(void *ctx, const char *name, const struct index_token *rec)
 		c->found = 1;
 		c->scope = rec->scope;
 		snprintf(c->name, sizeof(c->name), "%s", name);
+		memcpy(c->bounds, rec->bounds, sizeof(c->bounds));
 	}
 	return 0;
 }
 
 int
 token_check(struct store *st, const char *token, unsigned *scope, char name[TOKEN_NAME_MAX + 1])
+{
+	return token_check_bounded(st, token, scope, name, NULL);
+}
+
+int
+token_check_bounded(struct store *st, const char *token, unsigned *scope,
+		    char name[TOKEN_NAME_MAX + 1], char bounds[GG_MAX_TOKEN_BOUNDS + 1])
 {
 	struct index_txn *t = NULL;
 	struct check_ctx c;
@@ -129,6 +148,8 @@ token_check(struct store *st, const char *token, unsigned *scope, char name[TOKE
 		return GG_ENOENT;
 	*scope = c.scope;
 	memcpy(name, c.name, sizeof(c.name));
+	if (bounds != NULL)
+		memcpy(bounds, c.bounds, sizeof(c.bounds));
 	return GG_OK;
 }
 
@@ -241,4 +262,44 @@ token_verify(struct store *st, const char *msg, const char *sig)
 	if (sig == NULL || strlen(sig) != 64 || token_sign(st, msg, want) != GG_OK)
 		return 0;
 	return ct_equal(want, sig, 64);
+}
+
+/* 1 if some "key=" line of bounds exists, and *match if one of them says
+ * yes for value (fnmatch for path globs, equality for repos). */
+static int
+bound_lines(const char *bounds, const char *key, const char *value, int glob, int *match)
+{
+	size_t kl = strlen(key);
+	int any = 0;
+
+	*match = 0;
+	for (const char *l = bounds; *l != '\0';) {
+		const char *nl = strchr(l, '\n');
+		size_t ll = nl ? (size_t)(nl - l) : strlen(l);
+		if (ll > kl && strncmp(l, key, kl) == 0 && l[kl] == '=') {
+			char v[GG_MAX_TOKEN_BOUNDS + 1];
+			memcpy(v, l + kl + 1, ll - kl - 1);
+			v[ll - kl - 1] = '\0';
+			any = 1;
+			if (value != NULL &&
+			    (glob ? fnmatch(v, value, FNM_PATHNAME) == 0 : strcmp(v, value) == 0))
+				*match = 1;
+		}
+		l += ll + (nl ? 1 : 0);
+	}
+	return any;
+}
+
+int
+token_bounds_allow(const char *bounds, const char *repo, const char *path)
+{
+	int match;
+
+	if (bounds == NULL || bounds[0] == '\0')
+		return 1;
+	if (repo != NULL && bound_lines(bounds, "repo", repo, 0, &match) && !match)
+		return 0;
+	if (path != NULL && bound_lines(bounds, "path", path, 1, &match) && !match)
+		return 0;
+	return 1;
 }

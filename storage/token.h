@@ -45,6 +45,21 @@ int token_create(struct store *st, const char *name, unsigned scope, char out[TO
 int token_check(struct store *st, const char *token, unsigned *scope,
 		char name[TOKEN_NAME_MAX + 1]);
 
+/*
+ * Bounds narrow what a token may do through the gateway: text lines
+ * "repo=NS/NAME" (datasets/ and spaces/ prefixes for other types) and
+ * "path=GLOB" (fnmatch, "*" within one path segment).  With any repo line
+ * the repo must be one of them; with any path line every path must match
+ * one of them.  "" is no bound.
+ */
+int token_create_bounded(struct store *st, const char *name, unsigned scope, const char *bounds,
+			 char out[TOKEN_LEN + 1]);
+int token_check_bounded(struct store *st, const char *token, unsigned *scope,
+			char name[TOKEN_NAME_MAX + 1], char bounds[GG_MAX_TOKEN_BOUNDS + 1]);
+/* 1 if bounds let the token act on repo (NULL: not asked) at path (NULL:
+ * not asked). */
+int token_bounds_allow(const char *bounds, const char *repo, const char *path);
+
 /* Revokes by name.  0, GG_ENOENT, GG_EDB. */
 int token_revoke(struct store *st, const char *name);
 

@@ -124,7 +124,7 @@ def prune_empty_dirs(top):
             os.rmdir(d)
 
 
-def set_refs(rdir, updates):
+def set_refs(rdir, updates, remove=()):
     path = os.path.join(rdir, "refs.json")
     try:
         with open(path) as f:
@@ -134,6 +134,8 @@ def set_refs(rdir, updates):
     except (OSError, ValueError):
         refs = {}
     refs.update(updates)
+    for k in remove:
+        refs.pop(k, None)
     tmp = path + ".tmp.%d" % os.getpid()
     with open(tmp, "w") as f:
         json.dump(refs, f, indent=1, sort_keys=True)
@@ -1492,6 +1494,17 @@ class Handler(BaseHTTPRequestHandler):
         set_refs(rdir, {key: commit})
         return self._json(200, {})
 
+    def _delete_ref(self, rdir, marker, name):
+        """DELETE .../branch/{name}, DELETE .../tag/{name}: 200 {}, 404 if there is no such ref."""
+        with self.st.commit_lock:
+            refs = self.st.repos.refs(rdir)
+            keys = ["refs/tags/" + name] if marker == "tag" else [name, "refs/heads/" + name]
+            found = [k for k in keys if k in refs]
+            if not name or not found:
+                return self._error(404, "RevisionNotFound", "Invalid rev id: %s" % name)
+            set_refs(rdir, {}, found)
+        return self._json(200, {})
+
     def _refs(self, rdir):
         out = {"branches": [], "converts": [], "tags": []}
         prs = []
@@ -1684,6 +1697,12 @@ class Handler(BaseHTTPRequestHandler):
         return "regular"
 
     def _write_api(self, typ, parts, marker, tail, rdir, body):
+        if self.command == "DELETE" and marker in ("branch", "tag"):
+            if not self._need_auth():
+                return
+            if not rdir:
+                return self._error(404, "RepoNotFound", "Repository not found")
+            return self._delete_ref(rdir, marker, "/".join(urllib.parse.unquote(s) for s in tail))
         if self.command != "POST":
             return self._error(405, None, "Method not allowed")
         if not self._need_auth():

@@ -134,6 +134,7 @@ has_repo(enum route_kind k)
 	case ROUTE_GGUFD_REPOS:
 	case ROUTE_GGUFD_ACTIVITY:
 	case ROUTE_GGUFD_FILES:
+	case ROUTE_GGUFD_AUDIT:
 	case ROUTE_LFS_OBJECT:
 	case ROUTE_LFS_PART:
 	case ROUTE_LFS_COMPLETE: return 0;

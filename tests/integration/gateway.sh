@@ -27,7 +27,7 @@
 need_env
 unset HF_TOKEN HUGGING_FACE_HUB_TOKEN HUGGINGFACE_API_KEY HF_ENDPOINT HF_HUB_DISABLE_XET
 
-plan 75
+plan 109
 
 REPO=ruv/ruvltra
 IN=$WORK/in
@@ -39,6 +39,7 @@ CLIENT=$TOP_SRCDIR/tests/integration/upload_client.mjs
 mkdir -p "$IN" "$DL" "$RESP" "$REPOS"
 
 # The upstream token: fresh, so a grep for it cannot match anything else.
+L=application/vnd.git-lfs+json
 UP=hf_up$(od -An -N20 -tx1 /dev/urandom | tr -d ' \n')
 GW_ARGS=(--multipart-threshold 3000000 --multipart-chunk 1000000 --upload-max-size 6000000)
 
@@ -84,6 +85,41 @@ commits_with() {
 	jpy "$2" "sum(1 for c in d['commits'] if '$1' in c.get('lfsPaths', []) + c.get('files', []))"
 }
 
+# lfs_put NAME TOKEN FILE: stages FILE on ggufd as an LFS object (batch, then
+# a PUT to the signed href when asked); prints the PUT's status, or "none".
+lfs_put() {
+	local oid size href
+	oid=$(sha256_of "$3")
+	size=$(file_size "$3")
+	req "$1.batch" -H "$(AUTH "$2")" -H "Content-Type: $L" -H "Accept: $L" \
+		-d '{"operation":"upload","transfers":["basic"],"objects":[{"oid":"'"$oid"'","size":'"$size"'}],"hash_algo":"sha256"}' \
+		"$BASE/$REPO.git/info/lfs/objects/batch" >/dev/null
+	href=$(jpy "$RESP/$1.batch.b" 'd["objects"][0].get("actions", {}).get("upload", {}).get("href", "")' 2>/dev/null)
+	if [ -z "$href" ]; then echo none; else req "$1" -T "$3" "$href"; fi
+}
+# lfs_commit OUT PATH FILE [PATH FILE...]: an NDJSON commit adding FILE at PATH as LFS files.
+lfs_commit() {
+	local out=$1
+	shift
+	printf '%s\n' '{"key":"header","value":{"summary":"lfs commit"}}' >"$out"
+	while [ $# -ge 2 ]; do
+		printf '%s\n' '{"key":"lfsFile","value":{"path":"'"$1"'","algo":"sha256","oid":"'"$(sha256_of "$2")"'","size":'"$(file_size "$2")"'}}' >>"$out"
+		shift 2
+	done
+}
+# inline_commit OUT PATH FILE: an NDJSON commit with FILE inline (base64) at PATH.
+inline_commit() {
+	python3 - "$@" <<'PYEOF'
+import base64, json, sys
+out, path, src = sys.argv[1:4]
+with open(src, "rb") as f:
+    data = base64.b64encode(f.read()).decode()
+with open(out, "w") as o:
+    o.write(json.dumps({"key": "header", "value": {"summary": "inline"}}) + "\n")
+    o.write(json.dumps({"key": "file", "value": {"path": path, "content": data, "encoding": "base64"}}) + "\n")
+PYEOF
+}
+
 # start_gateway: ggufd on $S in front of the fake Hub, holding the upstream token.
 start_gateway() {
 	HF_TOKEN=$UP start_ggufd "$S" --upstream "$HUB" "${GW_ARGS[@]}"
@@ -113,9 +149,13 @@ mkgguf "$IN/other.gguf" --size 100000 --ftype Q8_0 --seed 5 >>"$WORK/mk.log" 2>&
 mkgguf "$IN/retry.gguf" --size 150000 --seed 7 >>"$WORK/mk.log" 2>&1 || mkst=1
 mkgguf "$IN/pend.gguf" --size 120000 --seed 9 >>"$WORK/mk.log" 2>&1 || mkst=1
 mkgguf "$IN/race.gguf" --size 110000 --ftype Q8_0 --seed 11 >>"$WORK/mk.log" 2>&1 || mkst=1
+mkgguf "$IN/plain2.gguf" --size 300000 --ftype Q8_0 --seed 13 >>"$WORK/mk.log" 2>&1 || mkst=1
+mkgguf "$IN/bound.gguf" --size 90000 --seed 15 >>"$WORK/mk.log" 2>&1 || mkst=1 # Q4_K_M
 python3 -c 'import os, sys; sys.stdout.buffer.write(os.urandom(100000))' >"$IN/random.bin"
 python3 -c 'import sys; sys.stdout.write("{\"pad\": \"" + "a" * 6000000 + "\"}\n")' >"$IN/huge.json"
 printf -- '---\nlicense: apache-2.0\ntags:\n- gguf\n- ruvltra\n---\n# RuvLTRA\n' >"$IN/README.md"
+printf -- '---\nlicense: apache-2.0\ntags:\n- gguf\nbase_model: Qwen/Qwen2.5-0.5B\n---\n# RuvLTRA\n' >"$IN/README-rich.md"
+printf -- '---\nlicense: apache-2.0\ntags:\n- gguf\n---\n# Anything at all\n' >"$IN/README-drop.md"
 printf '# RuvLTRA\nno front matter here\n' >"$IN/README-none.md"
 printf -- '---\nlicense: mit\n---\n# RuvLTRA\n' >"$IN/README-notags.md"
 printf '#!/bin/sh\necho hi\n' >"$IN/run.sh"
@@ -142,6 +182,16 @@ result "token ls lists names and scopes, never a token; a revoked one is gone or
 		grep -q 'reader' "$WORK/ls.out" && grep -q 'read' "$WORK/ls.out" &&
 		! grep -w 'gone' "$WORK/ls.out" | grep -vqw 'revoked' && ! grep -qF -e "$TOK" -e "$RTOK" -e "$GONE" "$WORK/ls.out"; echo $?)" \
 	"revoke exit $rst: $(cat "$WORK/revoke.out")" "ls: $(cat "$WORK/ls.out")"
+
+# Token bounds: a CI token that may only publish ruvltra-*-q4_k_m.gguf to
+# ruv/ruvltra, and one bound to another repo.
+BTOK=$("$GGUFD" token add ci-q4 --scope upload --repo ruv/ruvltra --path 'ruvltra-*-q4_k_m.gguf' --store "$S" 2>>"$WORK/token.err")
+OTOK=$("$GGUFD" token add ci-other --scope upload --repo ruv/other --store "$S" 2>>"$WORK/token.err")
+"$GGUFD" token ls --store "$S" >"$WORK/ls2.out" 2>&1
+result "token add --repo --path makes bound tokens; token ls shows the bounds" \
+	"$([[ $BTOK =~ $re ]] && [[ $OTOK =~ $re ]] && grep -E '^ci-q4 .*repo=ruv/ruvltra +path=ruvltra-\*-q4_k_m\.gguf$' "$WORK/ls2.out" >/dev/null &&
+		grep -E '^ci-other .*repo=ruv/other$' "$WORK/ls2.out" >/dev/null && grep -E '^ci +upload +[0-9-]+ [0-9:]+Z$' "$WORK/ls2.out" >/dev/null; echo $?)" \
+	"$(cat "$WORK/ls2.out" "$WORK/token.err")"
 
 if ! start_fakehub "$REPOS" --token "$UP" || ! start_gateway; then
 	not_ok "fake Hub (with --token) and ggufd (HF_TOKEN, gateway flags) started"
@@ -246,6 +296,10 @@ dl dl_readme "$DL/readme" "$BASE/$REPO/resolve/main/README.md" >/dev/null
 result "a README.md with license and tags is accepted (200) and served" \
 	"$([ "$code" = 200 ] && cmp -s "$DL/readme" "$IN/README.md"; echo $?)" "status $code: $(shows readme)"
 
+code=$(req readme_rich -T "$IN/README-rich.md" -H "$(AUTH "$TOK")" "$BASE/api/ggufd/upload/$REPO/README.md")
+result "an upload token replaces README.md with a card that keeps its keys and adds base_model (200)" \
+	"$([ "$code" = 200 ]; echo $?)" "status $code: $(shows readme_rich)"
+
 # --- 3. refusals: status, message, nothing published ----------------------------------------------
 
 stats_now "$WORK/st_before.json"
@@ -321,10 +375,77 @@ refuse "Hub NDJSON commit of run.sh" 422 'run\.sh.*not accepted' r_commit_glob \
 	-H "$(AUTH "$TOK")" -H 'Content-Type: application/x-ndjson' --data-binary "@$WORK/c_glob.ndjson" \
 	"$BASE/api/models/$REPO/commit/main"
 
+# Deletions need admin scope (issue 11): refused 403 with an upload token,
+# through the NDJSON and the JSON commit routes, before anything goes upstream.
+printf '%s\n' '{"key":"header","value":{"summary":"x"}}' \
+	'{"key":"deletedFile","value":{"path":"config.json"}}' >"$WORK/c_del.ndjson"
+refuse "Hub NDJSON commit deleting a file with an upload token" 403 'config\.json.*admin' r_del_nd \
+	-H "$(AUTH "$TOK")" -H 'Content-Type: application/x-ndjson' --data-binary "@$WORK/c_del.ndjson" \
+	"$BASE/api/models/$REPO/commit/main"
+printf '%s\n' '{"key":"header","value":{"summary":"x"}}' \
+	'{"key":"file","value":{"path":"notes.txt","content":"aGkK","encoding":"base64"}}' \
+	'{"key":"deletedFolder","value":{"path":"sub"}}' >"$WORK/c_deldir.ndjson"
+refuse "Hub NDJSON commit deleting a folder (with an added file) with an upload token" 403 'folder sub.*admin' r_deldir_nd \
+	-H "$(AUTH "$TOK")" -H 'Content-Type: application/x-ndjson' --data-binary "@$WORK/c_deldir.ndjson" \
+	"$BASE/api/models/$REPO/commit/main"
+refuse "Hub JSON commit with deletedFiles with an upload token" 403 'config\.json.*admin' r_del_json \
+	-H "$(AUTH "$TOK")" -H "$J" -d '{"summary":"x","deletedFiles":[{"path":"config.json"}]}' \
+	"$BASE/api/models/$REPO/commit/main"
+
+# Published model files are immutable on protected branches (main):
+# replacing one with other bytes is 409 for an upload token, through the
+# plain PUT, the NDJSON and the JSON commit routes.
+refuse "plain PUT replacing the published $PLAIN on main with other bytes" 409 \
+	'already published on the protected branch main.*new name.*branch.*create_pr=1' r_ow_put \
+	-T "$IN/plain2.gguf" -H "$(AUTH "$TOK")" "$U/$PLAIN"
+inline_commit "$WORK/c_ow.ndjson" "$PLAIN" "$IN/plain2.gguf"
+refuse "Hub NDJSON commit replacing $PLAIN on main (inline)" 409 'immutable' r_ow_nd \
+	-H "$(AUTH "$TOK")" -H 'Content-Type: application/x-ndjson' --data-binary "@$WORK/c_ow.ndjson" \
+	"$BASE/api/models/$REPO/commit/main"
+python3 -c 'import json, sys; l = [json.loads(x) for x in open(sys.argv[1])]; print(json.dumps({"summary": "x", "files": [l[1]["value"]]}))' \
+	"$WORK/c_ow.ndjson" >"$WORK/c_ow.json"
+refuse "Hub JSON commit replacing $PLAIN on main (inline)" 409 'immutable' r_ow_json \
+	-H "$(AUTH "$TOK")" -H "$J" --data-binary "@$WORK/c_ow.json" "$BASE/api/models/$REPO/commit/refs%2Fheads%2Fmain"
+P2_OID=$(sha256_of "$IN/plain2.gguf")
+kept=$(find "$S/blobs" -type f -name "$P2_OID*" 2>/dev/null)
+result "the refused overwrites kept no blob of their bytes (plain PUT and inline files dropped)" \
+	"$([ -z "$kept" ]; echo $?)" "kept: $kept"
+c1=$(lfs_put ow_lfs "$TOK" "$IN/plain2.gguf")
+lfs_commit "$WORK/c_ow_lfs.ndjson" "$PLAIN" "$IN/plain2.gguf"
+refuse "Hub NDJSON commit replacing $PLAIN on main (LFS, staged: $c1)" 409 'immutable' r_ow_lfs \
+	-H "$(AUTH "$TOK")" -H 'Content-Type: application/x-ndjson' --data-binary "@$WORK/c_ow_lfs.ndjson" \
+	"$BASE/api/models/$REPO/commit/main"
+
+# Model cards: with an upload token a replacement README.md keeps the
+# published card's front matter keys (422 naming the dropped ones).
+refuse "plain PUT of a README.md that drops base_model" 422 'drops front matter keys.*base_model' r_card_put \
+	-T "$IN/README-drop.md" -H "$(AUTH "$TOK")" "$U/README.md"
+inline_commit "$WORK/c_card.ndjson" README.md "$IN/README-drop.md"
+refuse "Hub NDJSON commit of a README.md that drops base_model" 422 'base_model.*required sections' r_card_nd \
+	-H "$(AUTH "$TOK")" -H 'Content-Type: application/x-ndjson' --data-binary "@$WORK/c_card.ndjson" \
+	"$BASE/api/models/$REPO/commit/main"
+python3 -c 'import json, sys; l = [json.loads(x) for x in open(sys.argv[1])]; print(json.dumps({"summary": "x", "files": [l[1]["value"]]}))' \
+	"$WORK/c_card.ndjson" >"$WORK/c_card.json"
+refuse "Hub JSON commit of a README.md that drops base_model" 422 'base_model' r_card_json \
+	-H "$(AUTH "$TOK")" -H "$J" --data-binary "@$WORK/c_card.json" "$BASE/api/models/$REPO/commit/main"
+
+# Token bounds: outside them is 403 before a byte is read or anything goes upstream.
+refuse "plain PUT by ci-q4 of a name outside its path glob" 403 "Token 'ci-q4' may not publish ruvltra-coder2-1.5b-q8_0.gguf.*token bounds" r_bound_put \
+	-T "$IN/plain.gguf" -H "$(AUTH "$BTOK")" "$U/ruvltra-coder2-1.5b-q8_0.gguf"
+inline_commit "$WORK/c_bound.ndjson" extra2.json "$IN/config.json"
+refuse "Hub NDJSON commit by ci-q4 of extra2.json" 403 'may not publish extra2\.json.*token bounds' r_bound_nd \
+	-H "$(AUTH "$BTOK")" -H 'Content-Type: application/x-ndjson' --data-binary "@$WORK/c_bound.ndjson" \
+	"$BASE/api/models/$REPO/commit/main"
+refuse "Hub preupload by ci-q4 of config.json" 403 'may not publish config\.json.*token bounds' r_bound_pre \
+	-H "$(AUTH "$BTOK")" -H "$J" -d '{"files":[{"path":"config.json","sample":"e30=","size":2}]}' \
+	"$BASE/api/models/$REPO/preupload/main"
+refuse "Hub JSON commit by ci-other (bound to ruv/other) to $REPO" 403 "Token 'ci-other' may not publish to ruv/ruvltra" r_bound_json \
+	-H "$(AUTH "$OTOK")" -H "$J" -d '{"summary":"x","files":[{"path":"x.json","content":"e30=","encoding":"base64"}]}' \
+	"$BASE/api/models/$REPO/commit/main"
+
 # Signed hrefs.
 OTHER_OID=$(sha256_of "$IN/other.gguf")
 OTHER_SIZE=$(file_size "$IN/other.gguf")
-L=application/vnd.git-lfs+json
 BATCH_BODY='{"operation":"upload","transfers":["basic","multipart"],"objects":[{"oid":"'$OTHER_OID'","size":'$OTHER_SIZE'}],"hash_algo":"sha256","ref":{"name":"main"}}'
 req batch1 -H "$(AUTH "$TOK")" -H "Content-Type: $L" -H "Accept: $L" -d "$BATCH_BODY" \
 	"$BASE/$REPO.git/info/lfs/objects/batch" >/dev/null
@@ -429,6 +550,72 @@ result "tag: refused for an upload token once an admin token exists (403), creat
 	"$([ "$c1" = 403 ] && [ "$c2" = 200 ] && [ "$code" = 200 ]; echo $?)" \
 	"$c1 $c2 $code: $(shows tag1) $(shows tag2)"
 
+code=$(req bound_ok -T "$IN/bound.gguf" -H "$(AUTH "$BTOK")" "$U/ruvltra-bound-0.5b-q4_k_m.gguf")
+result "ci-q4 publishes within its bounds (ruvltra-bound-0.5b-q4_k_m.gguf: 200)" "$([ "$code" = 200 ]; echo $?)" \
+	"status $code: $(shows bound_ok)"
+
+# Overwrites on a protected branch: an admin must ask; a branch that is not
+# protected, and a pull request (create_pr=1), take an upload token.
+code=$(req ow_adm_noask -H "$(AUTH "$ADM")" -H 'Content-Type: application/x-ndjson' \
+	--data-binary "@$WORK/c_ow_lfs.ndjson" "$BASE/api/models/$REPO/commit/main")
+result "an admin replacing $PLAIN on main without X-Ggufd-Overwrite: 409 naming the header" \
+	"$([ "$code" = 409 ] && emsg ow_adm_noask | grep -q 'X-Ggufd-Overwrite: yes'; echo $?)" "$(shows ow_adm_noask)"
+code=$(req ow_branch -H "$(AUTH "$TOK")" -H 'Content-Type: application/x-ndjson' \
+	--data-binary "@$WORK/c_ow_lfs.ndjson" "$BASE/api/models/$REPO/commit/exp-1")
+dl dl_ow_branch "$DL/ow_branch" "$BASE/$REPO/resolve/exp-1/$PLAIN" >/dev/null
+result "an upload token replaces $PLAIN on the unprotected branch exp-1 (200, served there)" \
+	"$([ "$code" = 200 ] && cmp -s "$DL/ow_branch" "$IN/plain2.gguf"; echo $?)" "status $code: $(shows ow_branch)"
+code=$(req ow_pr -H "$(AUTH "$TOK")" -H 'Content-Type: application/x-ndjson' \
+	--data-binary "@$WORK/c_ow_lfs.ndjson" "$BASE/api/models/$REPO/commit/main?create_pr=1")
+dl dl_ow_main "$DL/ow_main" "$BASE/$REPO/resolve/main/$PLAIN" >/dev/null
+result "an upload token proposes the change as a pull request (create_pr=1: 200 with pullRequestUrl); main keeps its bytes" \
+	"$([ "$code" = 200 ] && [ "$(jpy "$RESP/ow_pr.b" '"/discussions/" in d.get("pullRequestUrl", "")')" = true ] &&
+		cmp -s "$DL/ow_main" "$IN/plain.gguf"; echo $?)" "status $code: $(shows ow_pr)"
+code=$(req ow_adm -T "$IN/plain2.gguf" -H "$(AUTH "$ADM")" -H 'X-Ggufd-Overwrite: yes' "$U/$PLAIN")
+dl dl_ow_adm "$DL/ow_adm" "$BASE/$REPO/resolve/main/$PLAIN" >/dev/null
+result "an admin with X-Ggufd-Overwrite: yes replaces $PLAIN on main (plain PUT 200, new bytes served)" \
+	"$([ "$code" = 200 ] && cmp -s "$DL/ow_adm" "$IN/plain2.gguf"; echo $?)" "status $code: $(shows ow_adm)"
+code=$(req card_adm -H "$(AUTH "$ADM")" -H 'Content-Type: application/x-ndjson' \
+	--data-binary "@$WORK/c_card.ndjson" "$BASE/api/models/$REPO/commit/main")
+dl dl_card "$DL/card" "$BASE/$REPO/resolve/main/README.md" >/dev/null
+result "an admin replaces the card freely (200, served)" \
+	"$([ "$code" = 200 ] && cmp -s "$DL/card" "$IN/README-drop.md"; echo $?)" "status $code: $(shows card_adm)"
+printf '%s\n' '{"key":"header","value":{"summary":"drop race"}}' \
+	'{"key":"deletedFile","value":{"path":"'$RACE'"}}' >"$WORK/c_del_adm.ndjson"
+code=$(req del_adm -H "$(AUTH "$ADM")" -H 'Content-Type: application/x-ndjson' \
+	--data-binary "@$WORK/c_del_adm.ndjson" "$BASE/api/models/$REPO/commit/main")
+stats_now "$WORK/st_del.json"
+result "an admin deletes $RACE (200; upstream's last commit deletes it)" \
+	"$([ "$code" = 200 ] && [ "$(jpy "$WORK/st_del.json" 'd["commits"][-1]["deletedFiles"]')" = "[\"$RACE\"]" ]; echo $?)" \
+	"status $code: $(shows del_adm) $(jpy "$WORK/st_del.json" 'd["commits"][-1]')"
+
+# Deleting a branch or a tag needs an admin token (huggingface_hub's
+# delete_branch / delete_tag: DELETE .../branch/{b}, .../tag/{t}).
+stats_now "$WORK/st_refs0.json"
+refuse "DELETE of the branch exp-1 with an upload token" 403 'branch exp-1 needs an admin token' r_delbr \
+	-X DELETE -H "$(AUTH "$TOK")" "$BASE/api/models/$REPO/branch/exp-1"
+refuse "DELETE of the tag v9 with an upload token" 403 'scope' r_deltag -X DELETE -H "$(AUTH "$TOK")" \
+	"$BASE/api/models/$REPO/tag/v9"
+stats_now "$WORK/st_refs1.json"
+code=$(req br_put -X PUT -H "$(AUTH "$ADM")" "$BASE/api/models/$REPO/branch/exp-1")
+result "the refused deletions sent nothing upstream; PUT on a ref route is 405 with Allow: POST, DELETE, OPTIONS" \
+	"$([ "$(jpy "$WORK/st_refs1.json" "[r['path'] for r in reqs if r['seq'] > $(jpy "$WORK/st_refs0.json" 'max([r["seq"] for r in reqs] or [0])') and r['method'] != 'GET']")" = '[]' ] &&
+		[ "$code" = 405 ] && [ "$(header Allow "$RESP/br_put.h")" = 'POST, DELETE, OPTIONS' ]; echo $?)" \
+	"$(jpy "$WORK/st_refs1.json" "[(r['method'], r['path']) for r in reqs][-5:]") $(shows br_put)"
+c1=$(req delbr_adm -X DELETE -H "$(AUTH "$ADM")" "$BASE/api/models/$REPO/branch/exp-1")
+c2=$(gcurl -o /dev/null -w '%{http_code}' "$BASE/$REPO/resolve/exp-1/$PLAIN")
+c3=$(req delbr_again -X DELETE -H "$(AUTH "$ADM")" "$BASE/api/models/$REPO/branch/exp-1")
+result "an admin deletes the branch exp-1 (200); it no longer resolves (404); again: upstream's 404" \
+	"$([ "$c1" = 200 ] && [ "$c2" = 404 ] && [ "$c3" = 404 ]; echo $?)" "$c1 $c2 $c3: $(shows delbr_adm) $(shows delbr_again)"
+c1=$(req deltag_adm -X DELETE -H "$(AUTH "$ADM")" "$BASE/api/models/$REPO/tag/v9")
+c2=$(gcurl -o /dev/null -w '%{http_code}' "$BASE/$REPO/resolve/v9/$PLAIN")
+stats_now "$WORK/st_refs2.json"
+result "an admin deletes the tag v9 (200); it no longer resolves (404); upstream got both DELETEs with the held token" \
+	"$([ "$c1" = 200 ] && [ "$c2" = 404 ] &&
+		[ "$(jpy "$WORK/st_refs2.json" "[(r['method'], r['path'], r['auth'] == 'Bearer $UP') for r in reqs if r['method'] == 'DELETE']")" = \
+			"[[\"DELETE\", \"/api/models/$REPO/branch/exp-1\", true], [\"DELETE\", \"/api/models/$REPO/branch/exp-1\", true], [\"DELETE\", \"/api/models/$REPO/tag/v9\", true]]" ]; echo $?)" \
+	"$c1 $c2: $(shows deltag_adm) $(jpy "$WORK/st_refs2.json" "[(r['method'], r['path']) for r in reqs if r['method'] == 'DELETE']")"
+
 # --- 6. a retried Hub-protocol upload sends no bytes again ---------------------------------------------
 
 RETRY=ruvltra-retry-0.5b-q4_k_m.gguf
@@ -507,6 +694,51 @@ result "upstream has exactly ONE commit containing it, the one the job's commitU
 dl dl_pend "$DL/pend" "$BASE/$REPO/resolve/main/$PEND" >/dev/null
 result "the resumed upload downloads byte-exact through ggufd" "$(cmp -s "$DL/pend" "$IN/pend.gguf"; echo $?)" \
 	"$(shows dl_pend)"
+
+# --- 7. the audit trail, read after the restart above ------------------------------------------------------------
+
+code=$(req audit -H "$(AUTH "$ADM")" "$BASE/api/ggufd/audit")
+code2=$(req audit_up -H "$(AUTH "$TOK")" "$BASE/api/ggufd/audit")
+result "GET /api/ggufd/audit: 200 JSON for an admin token, 403 for an upload token" \
+	"$([ "$code" = 200 ] && [ "$(jpy "$RESP/audit.b" 'isinstance(d, list) and len(d) > 10')" = true ] && [ "$code2" = 403 ]; echo $?)" \
+	"$code $code2: $(head -c 800 "$RESP/audit.b")"
+# has ACT DECISION [RULE-SUBSTRING [BY]]: a record of the audit answer matches.
+acts() {
+	python3 - "$RESP/audit.b" "$@" <<'PYEOF'
+import json, sys
+d = json.load(open(sys.argv[1]))
+want = [w.split("|") for w in sys.argv[2:]]
+miss = [w for w in want if not any(r.get("act") == w[0] and r.get("decision") == w[1] and
+        (len(w) < 3 or w[2] in r.get("rule", "")) and (len(w) < 4 or r.get("by") == w[3]) for r in d)]
+print(json.dumps(miss))
+PYEOF
+}
+MISS=$(acts "commit|refused|deletions need admin|ci" "upload|refused|immutable|ci" "commit|refused|immutable|ci" \
+	"upload|refused|required sections|ci" "commit|refused|upload policy|ci" "upload|refused|upload policy|ci" \
+	"overwrite|allowed|X-Ggufd-Overwrite|admin1" "upload|published||admin1" "commit|published||admin1" \
+	"commit|published||ci" "upload|published||ci" "upload|pending||ci" \
+	"branch|created||ci" "tag|created||admin1" "delete-branch|refused|admin scope|ci" \
+	"delete-branch|deleted||admin1" "delete-tag|deleted||admin1" "upload|refused|repo allow list|ci" \
+	"upload|refused|token bounds|ci-q4" "commit|refused|token bounds|ci-q4" "commit|refused|token bounds|ci-other" \
+	"upload|published||ci-q4")
+result "the audit log lists every act after the restart (uploads, overwrite, deletions, refs, refusals with their rules)" \
+	"$([ "$MISS" = '[]' ]; echo $?)" "missing: $MISS"
+result "a published act names its upstream commit, files with sizes and sha256s, and the client address" \
+	"$([ "$(jpy "$RESP/audit.b" "[[r.get('commit'), r['client'], [[f['path'], f['size'], f['sha256']] for f in r['files']]] for r in d if r['act'] == 'upload' and r['decision'] == 'published' and r.get('files', [{}])[0].get('path') == '$PLAIN' and r['by'] == 'ci']")" = \
+		"[[\"$PLAIN_COMMIT\", \"127.0.0.1\", [[\"$PLAIN\", $(file_size "$IN/plain.gguf"), \"$(sha256_of "$IN/plain.gguf")\"]]]]" ]; echo $?)" \
+	"$(jpy "$RESP/audit.b" "[r for r in d if r['act'] == 'upload' and r['decision'] == 'published'][:2]")"
+"$GGUFD" audit --store "$S" --token admin1 >"$RESP/audit_cli.out" 2>"$WORK/audit_cli.err"
+st=$?
+"$GGUFD" audit --store "$S" --since "$(($(date +%s) + 3600))" >"$RESP/audit_future.out" 2>>"$WORK/audit_cli.err"
+st2=$?
+result "ggufd audit --token admin1: one JSON record per line, all by admin1; --since the future: none" \
+	"$([ $st = 0 ] && [ $st2 = 0 ] && [ -s "$RESP/audit_cli.out" ] && [ ! -s "$RESP/audit_future.out" ] &&
+		python3 -c 'import json, sys; rs = [json.loads(l) for l in open(sys.argv[1])]; sys.exit(0 if rs and all(r["by"] == "admin1" for r in rs) else 1)' "$RESP/audit_cli.out"; echo $?)" \
+	"exit $st $st2: $(head -c 600 "$RESP/audit_cli.out") $(cat "$WORK/audit_cli.err")"
+"$GGUFD" audit --store "$S" >"$RESP/audit_all.out" 2>>"$WORK/audit_cli.err"
+result "no token (ggufd's or the upstream one) appears in the audit log" \
+	"$([ -s "$RESP/audit_all.out" ] && ! grep -qF -e "$TOK" -e "$RTOK" -e "$GONE" -e "$ADM" -e "$BTOK" -e "$OTOK" -e "$UP" "$RESP/audit_all.out" "$RESP/audit.b"; echo $?)" \
+	"$(grep -oF -e "$TOK" -e "$RTOK" -e "$ADM" "$RESP/audit_all.out" | head -3)"
 
 # --- 4. token hygiene (over everything above) ------------------------------------------------------------------
 

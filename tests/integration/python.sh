@@ -11,10 +11,13 @@
 #      list_repo_refs, list_repo_commits, file_exists, repo_exists, whoami;
 #   B. the fake Hub stopped: HF_HUB_OFFLINE=1 and try_to_load_from_cache on
 #      the client's cache, then plain downloads served from ggufd's store;
-#   C. gateway (a ggufd upload token): create_repo(exist_ok), upload_file
-#      (regular, LFS, multipart), upload_folder, create_commit (add, LFS add,
-#      delete; copy), create_branch, create_tag, create_pr, a plain PUT, and
-#      the policy refusals as HfHubHTTPError with ggufd's words;
+#   C. gateway (a ggufd upload token; an admin token where issue 11's rules
+#      ask for one): create_repo(exist_ok), upload_file (regular, LFS,
+#      multipart), upload_folder, create_commit (add, LFS add, delete (admin;
+#      403 with the upload token); copy), create_branch, create_tag (admin),
+#      delete_branch and delete_tag (admin; 403 with the upload token),
+#      create_pr, a plain PUT, and the policy refusals as HfHubHTTPError with
+#      ggufd's words;
 #   D. metadata right after an upload (no stale cached answer); then the fake
 #      Hub stopped: every file of the new main (and of the new PR) downloads
 #      with hf_hub_download and curl, model_info and snapshot_download show
@@ -30,7 +33,7 @@ need_env
 # Nothing of the user's Hub configuration may reach the client under test.
 unset "${!HF_@}" HUGGING_FACE_HUB_TOKEN HUGGINGFACE_API_KEY TRANSFORMERS_OFFLINE
 
-plan 63
+plan 65
 
 REPO=ruv/ruvltra
 PY=/usr/bin/python3
@@ -69,6 +72,13 @@ hfw() {
 	local name=$1 home=$2 op=$3 kw=$4
 	shift 4
 	hf "$name" "$home" "$op" "$kw" HF_TOKEN="$TOK" "$@"
+}
+
+# hfa: hf with a ggufd admin token (deletions, tags: issue 11).
+hfa() {
+	local name=$1 home=$2 op=$3 kw=$4
+	shift 4
+	hf "$name" "$home" "$op" "$kw" HF_TOKEN="$ADM" "$@"
 }
 
 # pyok NAME EXPR: the Python expression EXPR is true over the output of
@@ -257,6 +267,7 @@ result "test files and the fake repo made (v1.0 tag, main, refs/pr/1)" \
 	"commits '$C1' '$C2' '$C3'" "$(tail -c 1500 "$WORK/mk.log")"
 
 TOK=$("$GGUFD" token add ci --scope upload --store "$S" 2>>"$WORK/token.err")
+ADM=$("$GGUFD" token add boss --scope admin --store "$S" 2>>"$WORK/token.err")
 # --ref-ttl 3600: an answer ggufd cached stays fresh for the whole run, so
 # one that is stale after a publish shows, whatever the machine's speed.
 if ! start_fakehub "$REPOS" "${FH_ARGS[@]}" ||
@@ -473,8 +484,14 @@ result "upload_folder: a CommitInfo on ggufd; both files (one in a sub-folder) d
 	"$(pyok up_folder 'commit_ok()' && upchk dl_f1 extra.json "$IN/folder/extra.json" &&
 		upchk dl_f2 docs/guide.md "$IN/folder/docs/guide.md"; echo $?)" "$(show up_folder)" "$(show dl_f1)" "$(show dl_f2)"
 
+hfw up_del h8 create_commit "{\"repo_id\": \"$REPO\", \"commit_message\": \"delete\", \"operations\": [
+	{\"op\": \"delete\", \"path_in_repo\": \"sub/notes.txt\"}]}"
+result "create_commit deleting a file with an upload token: HfHubHTTPError 403 naming the admin rule" \
+	"$(pyok up_del '"HfHubHTTPError" in err["classes"] and err["status"] == 403 and "needs an admin token" in err["message"]'; echo $?)" \
+	"$(show up_del)"
+
 Q2=ruvltra-0.5b-q2_k.gguf
-hfw up_ops h8 create_commit "{\"repo_id\": \"$REPO\", \"commit_message\": \"several operations\", \"operations\": [
+hfa up_ops h8 create_commit "{\"repo_id\": \"$REPO\", \"commit_message\": \"several operations\", \"operations\": [
 	{\"op\": \"add\", \"path_in_repo\": \"params.json\", \"path_or_fileobj\": \"$IN/params.json\"},
 	{\"op\": \"add\", \"path_in_repo\": \"$Q2\", \"path_or_fileobj\": \"$IN/up-q2.gguf\"},
 	{\"op\": \"delete\", \"path_in_repo\": \"sub/notes.txt\"},
@@ -499,7 +516,7 @@ result "create_commit with a copy of an LFS file (lfsFile without size): committ
 	"$(pyok up_copy 'commit_ok()' && upchk dl_copy "$COPY" "$IN/q4.gguf"; echo $?)" "$(show up_copy)" "$(show dl_copy)"
 
 hfw branch h8 create_branch '{"repo_id": "ruv/ruvltra", "branch": "dev"}'
-hfw tagc h8 create_tag '{"repo_id": "ruv/ruvltra", "tag": "v2.0", "tag_message": "second"}'
+hfa tagc h8 create_tag '{"repo_id": "ruv/ruvltra", "tag": "v2.0", "tag_message": "second"}'
 hf refs2 h9 list_repo_refs '{"repo_id": "ruv/ruvltra"}'
 result "create_branch(dev) through ggufd (the Hub's POST /api/models/{repo}/branch/{branch}); list_repo_refs shows it" \
 	"$(pyok branch 'not err' && pyok refs2 '"dev" in [b["name"] for b in r["branches"]]'; echo $?)" \
@@ -507,6 +524,17 @@ result "create_branch(dev) through ggufd (the Hub's POST /api/models/{repo}/bran
 result "create_tag(v2.0) through ggufd (the Hub's POST /api/models/{repo}/tag/{rev}); list_repo_refs shows it" \
 	"$(pyok tagc 'not err' && pyok refs2 '"v2.0" in [t["name"] for t in r["tags"]]'; echo $?)" \
 	"$(show tagc)" "$(show refs2)"
+
+hfw brtmp h8 create_branch '{"repo_id": "ruv/ruvltra", "branch": "tmp"}'
+hfa tagtmp h8 create_tag '{"repo_id": "ruv/ruvltra", "tag": "v-tmp"}'
+hfw delbr_up h8 delete_branch '{"repo_id": "ruv/ruvltra", "branch": "tmp"}'
+hfa delbr h8 delete_branch '{"repo_id": "ruv/ruvltra", "branch": "tmp"}'
+hfa deltag h8 delete_tag '{"repo_id": "ruv/ruvltra", "tag": "v-tmp"}'
+hf refs3 h9 list_repo_refs '{"repo_id": "ruv/ruvltra"}'
+result "delete_branch: 403 with an upload token; delete_branch(tmp) and delete_tag(v-tmp) with an admin token; list_repo_refs shows neither, dev and v2.0 stay" \
+	"$(pyok brtmp 'not err' && pyok tagtmp 'not err' && pyok delbr_up 'err["status"] == 403' && pyok delbr 'not err' && pyok deltag 'not err' &&
+		pyok refs3 '[b["name"] for b in r["branches"] if b["name"] in ("dev", "tmp")] == ["dev"] and [t["name"] for t in r["tags"] if t["name"] in ("v2.0", "v-tmp")] == ["v2.0"]'; echo $?)" \
+	"$(show brtmp)" "$(show tagtmp)" "$(show delbr_up)" "$(show delbr)" "$(show deltag)" "$(show refs3)"
 
 hfw up_pr h8 upload_file "{\"repo_id\": \"$REPO\", \"path_or_fileobj\": \"$IN/pr-file.json\", \"path_in_repo\": \"pr-file.json\", \"create_pr\": true}"
 up_commits

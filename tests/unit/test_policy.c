@@ -153,6 +153,55 @@ test_readme(void **state)
 }
 
 static void
+test_card_keeps(void **state)
+{
+	static const char old[] = "---\nlicense: mit\ntags:\n- gguf\nbase_model: Qwen/Qwen2\n"
+				  "model-index:\n  - name: x\n---\n# Card\n";
+	static const char same_keys[] = "---\ntags: [a]\nlicense: apache-2.0\nbase_model: y\n"
+					"model-index: []\n---\nother text\n";
+	static const char drops[] = "---\nlicense: mit\ntags:\n- gguf\n---\n# Card\n";
+	static const char none[] = "# no front matter\nbase_model: x\n";
+	char why[600];
+	(void)state;
+	assert_int_equal(
+		policy_card_keeps(old, strlen(old), same_keys, strlen(same_keys), why, sizeof(why)),
+		GG_OK);
+	assert_int_equal(
+		policy_card_keeps(old, strlen(old), drops, strlen(drops), why, sizeof(why)),
+		GG_EFORMAT);
+	assert_non_null(strstr(why, "base_model model-index"));
+	assert_null(strstr(why, "name"));
+	assert_int_equal(policy_card_keeps(old, strlen(old), none, strlen(none), why, sizeof(why)),
+			 GG_EFORMAT);
+	assert_non_null(strstr(why, "license tags base_model model-index"));
+	/* An old card without front matter keeps nothing. */
+	assert_int_equal(
+		policy_card_keeps(none, strlen(none), drops, strlen(drops), why, sizeof(why)),
+		GG_OK);
+}
+
+static void
+test_protected_branches(void **state)
+{
+	struct policy p;
+	static char *two[] = { "release", "stable" };
+	(void)state;
+	policy_defaults(&p);
+	assert_int_equal(policy_branch_protected(&p, "main"), 1);
+	assert_int_equal(policy_branch_protected(&p, "refs/heads/main"), 1);
+	assert_int_equal(policy_branch_protected(&p, "exp-1"), 0);
+	assert_int_equal(policy_branch_protected(&p, "refs/pr/1"), 0);
+	assert_int_equal(policy_branch_protected(&p, "mainline"), 0);
+	assert_int_equal(p.allow_overwrite, 0);
+	p.protected_branches[0] = two[0];
+	p.protected_branches[1] = two[1];
+	p.nprotected = 2;
+	assert_int_equal(policy_branch_protected(&p, "main"), 0);
+	assert_int_equal(policy_branch_protected(&p, "stable"), 1);
+	assert_int_equal(policy_branch_protected(&p, "refs/heads/release"), 1);
+}
+
+static void
 test_base64(void **state)
 {
 	size_t len;
@@ -185,6 +234,8 @@ main(void)
 		cmocka_unit_test(test_other_files_and_size),
 		cmocka_unit_test(test_gguf_content),
 		cmocka_unit_test(test_readme),
+		cmocka_unit_test(test_card_keeps),
+		cmocka_unit_test(test_protected_branches),
 		cmocka_unit_test(test_base64),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -36,6 +36,7 @@
 #include "index.h"
 #include "store.h"
 #include "store_impl.h"
+#include "token.h"
 #include "util.h"
 
 static char *
@@ -1179,6 +1180,128 @@ test_gc(void **state)
 	free(dir);
 }
 
+static void
+test_set_and_del_ref(void **state)
+{
+	static const char c1[] = "0123456789abcdef0123456789abcdef01234567";
+	char *dir = tmpdir();
+	struct store *st = NULL;
+	struct index_ref ref;
+	(void)state;
+
+	assert_int_equal(store_open(dir, &st), GG_OK);
+	assert_int_equal(store_set_ref(st, REPO_MODEL, "ruv/ruvltra", "exp-1", c1), GG_OK);
+	assert_int_equal(store_set_ref(st, REPO_MODEL, "ruv/ruvltra", "refs/tags/v1", c1), GG_OK);
+	assert_int_equal(store_ref_get(st, REPO_MODEL, "ruv/ruvltra", "exp-1", &ref), GG_OK);
+	assert_string_equal(ref.commit, c1);
+	assert_int_equal(store_del_ref(st, REPO_MODEL, "ruv/ruvltra", "exp-1"), GG_OK);
+	assert_int_equal(store_ref_get(st, REPO_MODEL, "ruv/ruvltra", "exp-1", &ref), GG_ENOENT);
+	/* Again, or a ref of another repo or type: there is none. */
+	assert_int_equal(store_del_ref(st, REPO_MODEL, "ruv/ruvltra", "exp-1"), GG_ENOENT);
+	assert_int_equal(store_del_ref(st, REPO_DATASET, "ruv/ruvltra", "refs/tags/v1"), GG_ENOENT);
+	/* The other ref stays. */
+	assert_int_equal(store_ref_get(st, REPO_MODEL, "ruv/ruvltra", "refs/tags/v1", &ref), GG_OK);
+	assert_int_equal(store_del_ref(st, REPO_MODEL, "ruv/ruvltra", "refs/tags/v1"), GG_OK);
+	store_close(st);
+	rm_rf(dir);
+	free(dir);
+}
+
+struct audit_seen {
+	uint64_t seqs[8];
+	char texts[8][32];
+	size_t n;
+};
+
+static int
+audit_cb(void *ctx, uint64_t seq, uint64_t time, const char *data, size_t len)
+{
+	struct audit_seen *s = ctx;
+	assert_true(time > 0);
+	assert_true(s->n < 8 && len < 32);
+	s->seqs[s->n] = seq;
+	memcpy(s->texts[s->n], data, len);
+	s->texts[s->n][len] = '\0';
+	s->n++;
+	return 0;
+}
+
+static void
+test_audit_log(void **state)
+{
+	char *dir = tmpdir();
+	struct store *st = NULL;
+	struct audit_seen seen;
+	uint64_t seq = 0;
+	(void)state;
+
+	assert_int_equal(store_open(dir, &st), GG_OK);
+	memset(&seen, 0, sizeof(seen));
+	assert_int_equal(store_audit_foreach(st, 0, audit_cb, &seen), GG_OK);
+	assert_int_equal(seen.n, 0);
+	assert_int_equal(store_audit_append(st, "{\"a\":1}", 7, &seq), GG_OK);
+	assert_int_equal(seq, 1);
+	assert_int_equal(store_audit_append(st, "{\"a\":2}", 7, &seq), GG_OK);
+	assert_int_equal(seq, 2);
+	store_close(st);
+	/* Durable: after a reopen the acts are there and numbering goes on. */
+	assert_int_equal(store_open(dir, &st), GG_OK);
+	assert_int_equal(store_audit_append(st, "{\"a\":3}", 7, &seq), GG_OK);
+	assert_int_equal(seq, 3);
+	assert_int_equal(store_audit_foreach(st, 0, audit_cb, &seen), GG_OK);
+	assert_int_equal(seen.n, 3);
+	assert_int_equal(seen.seqs[0], 1);
+	assert_string_equal(seen.texts[0], "{\"a\":1}");
+	assert_string_equal(seen.texts[2], "{\"a\":3}");
+	memset(&seen, 0, sizeof(seen));
+	assert_int_equal(store_audit_foreach(st, 2, audit_cb, &seen), GG_OK);
+	assert_int_equal(seen.n, 1);
+	assert_int_equal(seen.seqs[0], 3);
+	store_close(st);
+	rm_rf(dir);
+	free(dir);
+}
+
+static void
+test_token_bounds(void **state)
+{
+	char *dir = tmpdir();
+	struct store *st = NULL;
+	char tok[TOKEN_LEN + 1], plain[TOKEN_LEN + 1], name[TOKEN_NAME_MAX + 1];
+	char bounds[GG_MAX_TOKEN_BOUNDS + 1];
+	unsigned scope = 0;
+	static const char b[] = "repo=ruv/ruvltra\npath=ruvltra-*-q4_k_m.gguf\npath=README.md\n";
+	(void)state;
+
+	assert_int_equal(store_open(dir, &st), GG_OK);
+	assert_int_equal(token_create_bounded(st, "ci-q4", TOKEN_UPLOAD, b, tok), GG_OK);
+	assert_int_equal(token_create(st, "plain", TOKEN_UPLOAD, plain), GG_OK);
+	store_close(st);
+	/* Kept across a reopen; a token without bounds has none. */
+	assert_int_equal(store_open(dir, &st), GG_OK);
+	assert_int_equal(token_check_bounded(st, tok, &scope, name, bounds), GG_OK);
+	assert_string_equal(name, "ci-q4");
+	assert_int_equal(scope, TOKEN_UPLOAD);
+	assert_string_equal(bounds, b);
+	assert_int_equal(token_check_bounded(st, plain, &scope, name, bounds), GG_OK);
+	assert_string_equal(bounds, "");
+	assert_int_equal(token_check(st, tok, &scope, name), GG_OK);
+	store_close(st);
+
+	assert_int_equal(token_bounds_allow(b, "ruv/ruvltra", "ruvltra-3b-q4_k_m.gguf"), 1);
+	assert_int_equal(token_bounds_allow(b, "ruv/ruvltra", "README.md"), 1);
+	assert_int_equal(token_bounds_allow(b, "ruv/ruvltra", NULL), 1);
+	assert_int_equal(token_bounds_allow(b, "ruv/ruvltra", "ruvltra-3b-q8_0.gguf"), 0);
+	assert_int_equal(token_bounds_allow(b, "ruv/ruvltra", "sub/ruvltra-3b-q4_k_m.gguf"), 0);
+	assert_int_equal(token_bounds_allow(b, "ruv/other", "README.md"), 0);
+	assert_int_equal(token_bounds_allow(b, "ruv/other", NULL), 0);
+	assert_int_equal(token_bounds_allow("path=*.json\n", "any/repo", "config.json"), 1);
+	assert_int_equal(token_bounds_allow("repo=a/b", "a/b", "anything.bin"), 1);
+	assert_int_equal(token_bounds_allow("", "x/y", "z"), 1);
+	rm_rf(dir);
+	free(dir);
+}
+
 int
 main(void)
 {
@@ -1199,6 +1322,9 @@ main(void)
 		cmocka_unit_test(test_record_child_commit),
 		cmocka_unit_test(test_note_change),
 		cmocka_unit_test(test_gc),
+		cmocka_unit_test(test_set_and_del_ref),
+		cmocka_unit_test(test_audit_log),
+		cmocka_unit_test(test_token_bounds),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
