@@ -15,15 +15,38 @@
 #include <string.h>
 
 #include "app.h"
+#include "audit.h"
 #include "auth.h"
 #include "log.h"
 #include "store.h"
 #include "token.h"
 
-/* Queues the refusal; returns GG_EINVAL (auth_admit's "answered" code). */
+/*
+ * Queues the refusal; returns GG_EINVAL (auth_admit's "answered" code).
+ * A refused act of the upload gateway goes to its audit trail too (with
+ * the token's name when it had a known one, never the token).
+ */
 static int
 refuse(struct req *r, unsigned status, const char *code, const char *msg, enum MHD_Result *res)
 {
+	if ((r->entry->needs & NEED_GATEWAY) && r->app->gw != NULL) {
+		char client[GG_MAX_CLIENT_ADDR + 1];
+		struct audit_act a;
+
+		memset(&a, 0, sizeof(a));
+		http_client_addr(r, client, sizeof(client));
+		a.act = route_kind_name(r->route.kind);
+		a.decision = "refused";
+		a.rule = status == MHD_HTTP_UNAUTHORIZED ? "a ggufd token is required"
+							 : "the route's token scope";
+		a.by = r->token_name;
+		a.client = client;
+		a.type = r->route.type;
+		a.repo = r->route.repo[0] ? r->route.repo : NULL;
+		a.rev = r->route.has_rev ? r->route.rev : NULL;
+		a.message = msg;
+		audit_write(r->app->st, &a);
+	}
 	*res = http_error(r, status, code, msg, NULL);
 	return GG_EINVAL;
 }

@@ -542,24 +542,6 @@ uri_log_cb(void *cls, const char *uri, struct MHD_Connection *con)
 	return r;
 }
 
-/* The client's address as text, "-" if unknown. */
-static void
-client_addr(struct req *r, char *out, size_t n)
-{
-	const union MHD_ConnectionInfo *ci =
-		MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-	const struct sockaddr *sa = ci ? ci->client_addr : NULL;
-	const void *a = NULL;
-
-	snprintf(out, n, "-");
-	if (sa != NULL && sa->sa_family == AF_INET)
-		a = &((const struct sockaddr_in *)sa)->sin_addr;
-	else if (sa != NULL && sa->sa_family == AF_INET6)
-		a = &((const struct sockaddr_in6 *)sa)->sin6_addr;
-	if (a != NULL && inet_ntop(sa->sa_family, a, out, (socklen_t)n) == NULL)
-		snprintf(out, n, "-");
-}
-
 /* One access log line (accesslog.h); the path without its query. */
 static void
 log_access(struct req *r, uint64_t usec)
@@ -573,7 +555,9 @@ log_access(struct req *r, uint64_t usec)
 
 	gmtime_r(&now, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	client_addr(r, addr, sizeof(addr));
+	http_client_addr(r, addr, sizeof(addr));
+	if (addr[0] == '\0')
+		snprintf(addr, sizeof(addr), "-");
 	if (rid != NULL && rid[0] != '\0' && strlen(rid) <= 64 &&
 	    strspn(rid, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") ==
 		    strlen(rid))

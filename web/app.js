@@ -192,6 +192,20 @@ async function showPulls() {
 			(j.fetched || 0) + ' fetched, ' + (j.skipped || 0) + ' kept, ' + (j.failed || 0) + ' failed']));
 }
 
+async function showAudit() {
+	const tbody = $('audit').tBodies[0];
+	tbody.replaceChildren();
+	const acts = await getJSON('/api/ggufd/audit');
+	for (const a of acts.slice(-200).reverse()) {
+		const what = a.name || (a.files || []).map((f) => f.path + (f.deleted ? ' (deleted)' : '')).join(', ');
+		tbody.appendChild(row([el('td', new Date(a.time * 1000).toISOString()), a.act, a.decision,
+			a.rule || '', a.by || '', a.client || '', a.repo || '', what,
+			el('td', (a.commit || '').slice(0, 12), 'mono')]));
+	}
+	if (acts.length === 0)
+		tbody.appendChild(row([el('td', 'no acts yet')]));
+}
+
 async function route() {
 	const hash = decodeURIComponent(location.hash.replace(/^#/, '')) || 'store';
 	const [view, ...rest] = hash.split('/');
@@ -206,6 +220,7 @@ async function route() {
 		else if (view === 'activity') await showActivity();
 		else if (view === 'uploads') await showUploads();
 		else if (view === 'pulls') await showPulls();
+		else if (view === 'audit') await showAudit();
 	} catch (e) {
 		showError(e.message);
 	}

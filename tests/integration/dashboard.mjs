@@ -51,6 +51,10 @@ try {
 	await page.waitForFunction(() => document.getElementById('totals').textContent.includes('served'));
 	out.totals = await page.textContent('#totals');
 	out.fetchRows = await page.$$eval('#fetches tbody tr', (trs) => trs.map((t) => t.textContent));
+	// The audit view (loopback, no admin token yet: admitted).
+	await page.goto(base + '/#audit', { waitUntil: 'load' });
+	await page.waitForSelector('#audit tbody tr');
+	out.auditRows = await page.$$eval('#audit tbody tr', (trs) => trs.map((t) => t.textContent));
 	// The uploads view without a token says why, in words.
 	await page.goto(base + '/#uploads', { waitUntil: 'load' });
 	await page.waitForSelector('#error:not([hidden])');

@@ -24,7 +24,7 @@ if [ ! -d "$TOP_SRCDIR/tests/node_modules/playwright-core" ]; then
 	exit 0
 fi
 
-plan 9
+plan 10
 
 mkgguf "$WORK/q4.gguf" --size 200000 >/dev/null 2>&1
 printf '{"model_type": "qwen2"}\n' >"$WORK/config.json"
@@ -66,6 +66,8 @@ result "the activity view shows the totals (the download counted from the store)
 	"$(obs 'd["totals"]' | grep -q 'from the store' && ! obs 'd["totals"]' | grep -q '^0 B served' &&
 		[ "$(obs 'd["fetchRows"]')" = '["nothing in flight"]' ]; echo $?)" \
 	"$(obs 'd["totals"]') $(obs 'd["fetchRows"]')"
+result "the audit view lists the gateway's acts (none yet here)" \
+	"$([ "$(obs 'd["auditRows"]')" = '["no acts yet"]' ]; echo $?)" "$(obs 'd["auditRows"]')"
 result "no script error and no CSP violation in the page" \
 	"$([ "$(obs 'd["errors"]')" = "[]" ] &&
 		[ "$(obs '[c for c in d["console"] if "401" not in c]')" = "[]" ]; echo $?)" \

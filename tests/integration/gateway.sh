@@ -720,7 +720,8 @@ MISS=$(acts "commit|refused|deletions need admin|ci" "upload|refused|immutable|c
 	"branch|created||ci" "tag|created||admin1" "delete-branch|refused|admin scope|ci" \
 	"delete-branch|deleted||admin1" "delete-tag|deleted||admin1" "upload|refused|repo allow list|ci" \
 	"upload|refused|token bounds|ci-q4" "commit|refused|token bounds|ci-q4" "commit|refused|token bounds|ci-other" \
-	"upload|published||ci-q4")
+	"upload|published||ci-q4" "ggufd_upload_put|refused|a ggufd token is required" \
+	"ggufd_upload_put|refused|token scope")
 result "the audit log lists every act after the restart (uploads, overwrite, deletions, refs, refusals with their rules)" \
 	"$([ "$MISS" = '[]' ]; echo $?)" "missing: $MISS"
 result "a published act names its upstream commit, files with sizes and sha256s, and the client address" \
