@@ -110,6 +110,8 @@ static const char usage_serve[] =
 	"  --protected-branch NAME  published .gguf and LFS files on it are not replaced\n"
 	"                      but by an admin (repeatable; default main)\n"
 	"  --allow-overwrite   admins replace them without X-Ggufd-Overwrite: yes\n"
+	"  --card-files-table  a README.md replaced with an upload token keeps every\n"
+	"                      .gguf name of the published card's files table\n"
 	"  --multipart-threshold BYTES  LFS uploads above this go multipart (512 MiB)\n"
 	"  --multipart-chunk BYTES  multipart part size (default 64 MiB)\n"
 	"  --require-token-for-read  downloads need a ggufd read token too\n"
@@ -286,6 +288,7 @@ cmd_serve(int argc, char **argv)
 		{ "protected-branch", required_argument, NULL, 9 },
 		{ "allow-overwrite", no_argument, NULL, 10 },
 		{ "access-log", required_argument, NULL, 11 },
+		{ "card-files-table", no_argument, NULL, 12 },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -401,6 +404,7 @@ cmd_serve(int argc, char **argv)
 			break;
 		case 10: gcfg.policy.allow_overwrite = 1; break;
 		case 11: access_log = optarg; break;
+		case 12: gcfg.policy.card_files_table = 1; break;
 		case 'h': fputs(usage_serve, stdout); return 0;
 		default: return EXIT_USAGE;
 		}

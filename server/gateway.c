@@ -227,7 +227,9 @@ drop_inline(struct gateway *gw, const struct upload_job *job)
  *               branch the store does not know has no files yet, and a
  *               pull request (create_pr=1) changes no branch
  *   model card  with an upload token, a README.md that replaces one keeps
- *               every top-level front matter key of it (422; policy.c)
+ *               every top-level front matter key of it, and under
+ *               --card-files-table the .gguf names of its table rows
+ *               (422; policy.c)
  * *overwrites counts the files an admin replaces that way.
  */
 static int
@@ -270,7 +272,8 @@ perm_existing(struct req *r, struct gateway *gw, const struct upload_job *job, c
 			continue;
 		if (strcmp(f->path, "README.md") == 0 && r->scope < TOKEN_ADMIN &&
 		    old.sha256[0] != '\0' &&
-		    policy_check_card_replace(gw->st, old.sha256, f->sha256, msg, msgsz) != GG_OK) {
+		    policy_check_card_replace(&gw->cfg.policy, gw->st, old.sha256, f->sha256, msg,
+					      msgsz) != GG_OK) {
 			rc = GG_EFORMAT;
 			break;
 		}

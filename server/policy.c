@@ -367,9 +367,115 @@ policy_card_keeps(const char *old, size_t oldlen, const char *text, size_t len, 
 	return GG_EFORMAT;
 }
 
+/* A character of a file name in a card's table. */
+static int
+name_char(char c)
+{
+	return isalnum((unsigned char)c) || c == '.' || c == '_' || c == '-';
+}
+
+/* The next table row of [*l, end): [*rs, *re), advancing *l; 0 at the end. */
+static int
+next_table_row(const char **l, const char *end, const char **rs, const char **re)
+{
+	while (*l < end) {
+		const char *s = *l, *nl = memchr(s, '\n', (size_t)(end - s));
+		const char *e = nl ? nl : end;
+		*l = nl ? nl + 1 : end;
+		while (s < e && (*s == ' ' || *s == '\t'))
+			s++;
+		if (s < e && *s == '|') {
+			*rs = s;
+			*re = e;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* The next .gguf name in [*p, end): [*ns, *ne), advancing *p; 0 at the end. */
+static int
+next_gguf_name(const char **p, const char *end, const char **ns, const char **ne)
+{
+	for (const char *c = *p; c + 5 <= end; c++) {
+		if (strncasecmp(c, ".gguf", 5) != 0 || (c + 5 < end && name_char(c[5])))
+			continue;
+		const char *s = c;
+		while (s > *p && name_char(s[-1]))
+			s--;
+		*p = c + 5;
+		if (s == c)
+			continue; /* ".gguf" alone names nothing */
+		*ns = s;
+		*ne = c + 5;
+		return 1;
+	}
+	*p = end;
+	return 0;
+}
+
+/* 1 if a table row of [text, end) names [ns, ne) as a whole name. */
+static int
+table_names(const char *text, const char *end, const char *ns, const char *ne)
+{
+	const char *l = text, *rs, *re;
+	size_t n = (size_t)(ne - ns);
+
+	while (next_table_row(&l, end, &rs, &re)) {
+		const char *p = rs, *s, *e;
+		while (next_gguf_name(&p, re, &s, &e))
+			if ((size_t)(e - s) == n && strncasecmp(s, ns, n) == 0)
+				return 1;
+	}
+	return 0;
+}
+
+/* 1 if the list " a b c" holds [s, e) already (a name linked twice). */
+static int
+listed(const char *list, const char *s, const char *e)
+{
+	size_t n = (size_t)(e - s);
+	for (const char *c = strchr(list, ' '); c != NULL; c = strchr(c + 1, ' '))
+		if (strncmp(c + 1, s, n) == 0 && (c[1 + n] == ' ' || c[1 + n] == '\0'))
+			return 1;
+	return 0;
+}
+
 int
-policy_check_card_replace(struct store *st, const char *old_sha256, const char *sha256, char *why,
-			  size_t whysz)
+policy_card_keeps_table(const char *old, size_t oldlen, const char *text, size_t len, char *why,
+			size_t whysz)
+{
+	const char *l = old, *end = old + oldlen, *rs, *re;
+	char dropped[512] = "";
+	size_t dl = 0;
+	int more = 0;
+
+	while (next_table_row(&l, end, &rs, &re)) {
+		const char *p = rs, *s, *e;
+		while (next_gguf_name(&p, re, &s, &e)) {
+			int n = (int)(e - s);
+			if (table_names(text, text + len, s, e) || listed(dropped, s, e))
+				continue;
+			if (dl + (size_t)n + 2 < sizeof(dropped))
+				dl += (size_t)snprintf(dropped + dl, sizeof(dropped) - dl, " %.*s",
+						       n, s);
+			else
+				more = 1;
+		}
+	}
+	if (dl == 0 && !more)
+		return GG_OK;
+	snprintf(why, whysz,
+		 "README.md: the new model card's files table drops:%s%s (rule: with an upload "
+		 "token a model card keeps its required sections, its files table under "
+		 "--card-files-table; an admin may replace it freely)",
+		 dropped, more ? " ..." : "");
+	return GG_EFORMAT;
+}
+
+int
+policy_check_card_replace(const struct policy *p, struct store *st, const char *old_sha256,
+			  const char *sha256, char *why, size_t whysz)
 {
 	char *old = NULL, *text = NULL;
 	size_t oldlen = 0, len = 0;
@@ -382,6 +488,8 @@ policy_check_card_replace(struct store *st, const char *old_sha256, const char *
 		rc = GG_EFORMAT;
 	} else {
 		rc = policy_card_keeps(old, oldlen, text, len, why, whysz);
+		if (rc == GG_OK && p->card_files_table)
+			rc = policy_card_keeps_table(old, oldlen, text, len, why, whysz);
 	}
 	free(old);
 	free(text);

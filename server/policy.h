@@ -38,7 +38,8 @@ struct policy {
 	uint64_t max_size;
 	char *protected_branches[POLICY_MAX_ITEMS]; /* default: "main" */
 	int nprotected;
-	int allow_overwrite; /* an admin may replace a published file without asking */
+	int allow_overwrite;  /* an admin may replace a published file without asking */
+	int card_files_table; /* a replacing card keeps the published card's files table */
 };
 
 /* Fills the defaults (the strings are static). */
@@ -76,6 +77,15 @@ int policy_check_readme(const char *text, size_t len, char *why, size_t whysz);
 int policy_card_keeps(const char *old, size_t oldlen, const char *text, size_t len, char *why,
 		      size_t whysz);
 
+/*
+ * The files table rule (--card-files-table): every .gguf name in a table
+ * row of old (a line starting with '|') must be in a table row of text,
+ * as a whole name.  0, or GG_EFORMAT with the dropped names in why.  An old
+ * card without such rows keeps nothing.
+ */
+int policy_card_keeps_table(const char *old, size_t oldlen, const char *text, size_t len, char *why,
+			    size_t whysz);
+
 /* The quant part of a conventional GGUF name ("q4_k_m"), or NULL. */
 int policy_gguf_name(const struct policy *p, const char *base, char *quant, size_t qsz);
 
@@ -91,10 +101,11 @@ int policy_check_blob(const struct policy *p, struct store *st, const char *path
 		      const char *sha256, uint64_t size, char *why, size_t whysz);
 /*
  * policy_card_keeps over two cards in st: the published one (old_sha256)
- * and its replacement.  0 also when the published card's bytes are not in
- * the store (nothing to compare with); GG_EFORMAT with why.
+ * and its replacement, then policy_card_keeps_table when p->card_files_table
+ * is on.  0 also when the published card's bytes are not in the store
+ * (nothing to compare with); GG_EFORMAT with why.
  */
-int policy_check_card_replace(struct store *st, const char *old_sha256, const char *sha256,
-			      char *why, size_t whysz);
+int policy_check_card_replace(const struct policy *p, struct store *st, const char *old_sha256,
+			      const char *sha256, char *why, size_t whysz);
 
 #endif

@@ -27,7 +27,7 @@
 need_env
 unset HF_TOKEN HUGGING_FACE_HUB_TOKEN HUGGINGFACE_API_KEY HF_ENDPOINT HF_HUB_DISABLE_XET
 
-plan 109
+plan 114
 
 REPO=ruv/ruvltra
 IN=$WORK/in
@@ -41,7 +41,8 @@ mkdir -p "$IN" "$DL" "$RESP" "$REPOS"
 # The upstream token: fresh, so a grep for it cannot match anything else.
 L=application/vnd.git-lfs+json
 UP=hf_up$(od -An -N20 -tx1 /dev/urandom | tr -d ' \n')
-GW_ARGS=(--multipart-threshold 3000000 --multipart-chunk 1000000 --upload-max-size 6000000)
+GW_ARGS=(--multipart-threshold 3000000 --multipart-chunk 1000000 --upload-max-size 6000000
+	--card-files-table)
 
 # --- helpers -------------------------------------------------------------------
 
@@ -156,6 +157,12 @@ python3 -c 'import sys; sys.stdout.write("{\"pad\": \"" + "a" * 6000000 + "\"}\n
 printf -- '---\nlicense: apache-2.0\ntags:\n- gguf\n- ruvltra\n---\n# RuvLTRA\n' >"$IN/README.md"
 printf -- '---\nlicense: apache-2.0\ntags:\n- gguf\nbase_model: Qwen/Qwen2.5-0.5B\n---\n# RuvLTRA\n' >"$IN/README-rich.md"
 printf -- '---\nlicense: apache-2.0\ntags:\n- gguf\n---\n# Anything at all\n' >"$IN/README-drop.md"
+# Cards with a files table (serve --card-files-table): the published one,
+# the same names in another layout plus one, and one that drops a row.
+CARDHEAD='---\nlicense: apache-2.0\ntags:\n- gguf\nbase_model: Qwen/Qwen2.5-0.5B\n---\n# RuvLTRA\n\n'
+printf -- "$CARDHEAD"'| File | Quant |\n|---|---|\n| [ruvltra-0.5b-q4_k_m.gguf](resolve/main/ruvltra-0.5b-q4_k_m.gguf) | Q4_K_M |\n| ruvltra-3b-q8_0.gguf | Q8_0 |\n' >"$IN/README-table.md"
+printf -- "$CARDHEAD"'|name|\n|-|\n|ruvltra-3b-q8_0.gguf|\n|ruvltra-0.5b-q4_k_m.gguf|\n|ruvltra-7b-q4_k_m.gguf|\n' >"$IN/README-table2.md"
+printf -- "$CARDHEAD"'The 3b file is ruvltra-3b-q8_0.gguf.\n\n|name|\n|-|\n|ruvltra-0.5b-q4_k_m.gguf|\n|ruvltra-7b-q4_k_m.gguf|\n' >"$IN/README-table-drop.md"
 printf '# RuvLTRA\nno front matter here\n' >"$IN/README-none.md"
 printf -- '---\nlicense: mit\n---\n# RuvLTRA\n' >"$IN/README-notags.md"
 printf '#!/bin/sh\necho hi\n' >"$IN/run.sh"
@@ -299,6 +306,12 @@ result "a README.md with license and tags is accepted (200) and served" \
 code=$(req readme_rich -T "$IN/README-rich.md" -H "$(AUTH "$TOK")" "$BASE/api/ggufd/upload/$REPO/README.md")
 result "an upload token replaces README.md with a card that keeps its keys and adds base_model (200)" \
 	"$([ "$code" = 200 ]; echo $?)" "status $code: $(shows readme_rich)"
+code=$(req readme_table -T "$IN/README-table.md" -H "$(AUTH "$TOK")" "$BASE/api/ggufd/upload/$REPO/README.md")
+result "an upload token adds a files table to the card (200)" \
+	"$([ "$code" = 200 ]; echo $?)" "status $code: $(shows readme_table)"
+code=$(req readme_table2 -T "$IN/README-table2.md" -H "$(AUTH "$TOK")" "$BASE/api/ggufd/upload/$REPO/README.md")
+result "--card-files-table: a card whose table keeps every file in another layout, plus one (200)" \
+	"$([ "$code" = 200 ]; echo $?)" "status $code: $(shows readme_table2)"
 
 # --- 3. refusals: status, message, nothing published ----------------------------------------------
 
@@ -428,6 +441,15 @@ python3 -c 'import json, sys; l = [json.loads(x) for x in open(sys.argv[1])]; pr
 	"$WORK/c_card.ndjson" >"$WORK/c_card.json"
 refuse "Hub JSON commit of a README.md that drops base_model" 422 'base_model' r_card_json \
 	-H "$(AUTH "$TOK")" -H "$J" --data-binary "@$WORK/c_card.json" "$BASE/api/models/$REPO/commit/main"
+refuse "--card-files-table: a card whose table drops ruvltra-3b-q8_0.gguf (named in its text only)" 422 \
+	"files table drops: ruvltra-3b-q8_0\\.gguf \\(rule" r_card_table -T "$IN/README-table-drop.md" -H "$(AUTH "$TOK")" "$U/README.md"
+inline_commit "$WORK/c_card_table.ndjson" README.md "$IN/README-table-drop.md"
+refuse "--card-files-table: the same card through a Hub NDJSON commit" 422 'files table drops: ruvltra-3b-q8_0' r_card_table_nd \
+	-H "$(AUTH "$TOK")" -H 'Content-Type: application/x-ndjson' --data-binary "@$WORK/c_card_table.ndjson" \
+	"$BASE/api/models/$REPO/commit/main"
+dl dl_card_kept "$DL/card_kept" "$BASE/$REPO/resolve/main/README.md" >/dev/null
+result "the refused cards left the published one served" \
+	"$(cmp -s "$DL/card_kept" "$IN/README-table2.md"; echo $?)" "$(head -c 300 "$DL/card_kept")"
 
 # Token bounds: outside them is 403 before a byte is read or anything goes upstream.
 refuse "plain PUT by ci-q4 of a name outside its path glob" 403 "Token 'ci-q4' may not publish ruvltra-coder2-1.5b-q8_0.gguf.*token bounds" r_bound_put \

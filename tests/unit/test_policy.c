@@ -181,6 +181,38 @@ test_card_keeps(void **state)
 }
 
 static void
+test_card_keeps_table(void **state)
+{
+	static const char old[] =
+		"---\nlicense: mit\ntags: [gguf]\n---\n# Card\n\n| File | Quant |\n|---|---|\n"
+		"| [ruvltra-0.5b-q4_k_m.gguf](https://h/resolve/main/ruvltra-0.5b-q4_k_m.gguf) | "
+		"Q4_K_M |\n  | ruvltra-3b-q8_0.gguf | Q8_0 |\n\nSee also other.gguf outside.\n";
+	/* The same names in another table layout, one more row. */
+	static const char kept[] = "---\nlicense: mit\ntags: [gguf]\n---\n|name|\n|-|\n"
+				   "|ruvltra-3b-q8_0.gguf|\n|RUVLTRA-0.5B-Q4_K_M.GGUF|\n"
+				   "|ruvltra-7b-q4_k_m.gguf|\n";
+	/* Names in the text but not in a table row, and a longer name. */
+	static const char dropped[] = "---\nlicense: mit\ntags: [gguf]\n---\n"
+				      "ruvltra-0.5b-q4_k_m.gguf\n| xruvltra-3b-q8_0.gguf |\n";
+	static const char no_table[] = "---\nlicense: mit\n---\n| a | b |\n";
+	char why[600];
+	(void)state;
+	assert_int_equal(
+		policy_card_keeps_table(old, strlen(old), kept, strlen(kept), why, sizeof(why)),
+		GG_OK);
+	assert_int_equal(policy_card_keeps_table(old, strlen(old), dropped, strlen(dropped), why,
+						 sizeof(why)),
+			 GG_EFORMAT);
+	/* Each dropped name once, though the old row links it twice. */
+	assert_non_null(strstr(why, "drops: ruvltra-0.5b-q4_k_m.gguf ruvltra-3b-q8_0.gguf ("));
+	assert_null(strstr(why, "other.gguf"));
+	/* An old card without .gguf rows keeps nothing. */
+	assert_int_equal(policy_card_keeps_table(no_table, strlen(no_table), dropped,
+						 strlen(dropped), why, sizeof(why)),
+			 GG_OK);
+}
+
+static void
 test_protected_branches(void **state)
 {
 	struct policy p;
@@ -235,6 +267,7 @@ main(void)
 		cmocka_unit_test(test_gguf_content),
 		cmocka_unit_test(test_readme),
 		cmocka_unit_test(test_card_keeps),
+		cmocka_unit_test(test_card_keeps_table),
 		cmocka_unit_test(test_protected_branches),
 		cmocka_unit_test(test_base64),
 	};
