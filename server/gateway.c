@@ -230,7 +230,8 @@ drop_inline(struct gateway *gw, const struct upload_job *job)
  *               every top-level front matter key of it, and under
  *               --card-files-table the .gguf names of its table rows
  *               (422; policy.c)
- * *overwrites counts the files an admin replaces that way.
+ * *overwrites counts the files an admin replaces that way, each marked
+ * overwrite in the job (journaled so).
  */
 static int
 is_gguf_path(const char *path)
@@ -240,8 +241,8 @@ is_gguf_path(const char *path)
 }
 
 static int
-perm_existing(struct req *r, struct gateway *gw, const struct upload_job *job, char *msg,
-	      size_t msgsz, unsigned *overwrites)
+perm_existing(struct req *r, struct gateway *gw, struct upload_job *job, char *msg, size_t msgsz,
+	      unsigned *overwrites)
 {
 	const char *ask = http_header(r, "X-Ggufd-Overwrite");
 	int admin_asks = r->scope >= TOKEN_ADMIN &&
@@ -265,7 +266,7 @@ perm_existing(struct req *r, struct gateway *gw, const struct upload_job *job, c
 			      commit, &known, NULL) != GG_OK)
 		commit[0] = '\0';
 	for (size_t i = 0; commit[0] && rc == GG_OK && i < job->nfiles; i++) {
-		const struct upload_file *f = &job->files[i];
+		struct upload_file *f = &job->files[i];
 		if (f->deleted ||
 		    store_view_file(&v, job->type, job->repo, commit, f->path, &old) != GG_OK ||
 		    (old.sha256[0] != '\0' && strcmp(old.sha256, f->sha256) == 0))
@@ -281,6 +282,7 @@ perm_existing(struct req *r, struct gateway *gw, const struct upload_job *job, c
 		    (!(old.flags & INDEX_FILE_LFS) && !f->lfs && !is_gguf_path(f->path)))
 			continue;
 		if (admin_asks) {
+			f->overwrite = 1;
 			(*overwrites)++;
 			continue;
 		}
@@ -299,8 +301,7 @@ perm_existing(struct req *r, struct gateway *gw, const struct upload_job *job, c
 }
 
 int
-gateway_perm_check(struct req *r, struct gateway *gw, const struct upload_job *job,
-		   enum MHD_Result *res)
+gateway_perm_check(struct req *r, struct gateway *gw, struct upload_job *job, enum MHD_Result *res)
 {
 	char msg[GG_MAX_REPO_PATH_LEN + GG_MAX_REV_LEN + 400];
 	unsigned overwrites = 0;

@@ -64,7 +64,7 @@ void gateway_our_url_in(struct req *r, struct gateway *gw, cJSON *o, const char 
  * 0, or a GG_E* code after answering r (*res) with the refusal.  Nothing
  * has gone upstream; the caller lets go of what it staged.
  */
-int gateway_perm_check(struct req *r, struct gateway *gw, const struct upload_job *job,
+int gateway_perm_check(struct req *r, struct gateway *gw, struct upload_job *job,
 		       enum MHD_Result *res);
 /*
  * The audit trail (audit.h): an act of r's caller (r NULL: the worker's,

@@ -138,6 +138,8 @@ journal_encode(const struct upload_job *j)
 			cJSON_AddStringToObject(e, "sha256", f->sha256);
 			cJSON_AddStringToObject(e, "gitsha1", f->gitsha1);
 			cJSON_AddNumberToObject(e, "size", (double)f->size);
+			if (f->overwrite)
+				cJSON_AddTrueToObject(e, "overwrite");
 		}
 		cJSON_AddItemToArray(files, e);
 	}
@@ -197,6 +199,7 @@ decode_file(const cJSON *e, struct upload_file *f)
 	f->deleted = get_bool(e, "deleted");
 	f->folder = get_bool(e, "folder");
 	f->lfs = get_bool(e, "lfs");
+	f->overwrite = !f->deleted && get_bool(e, "overwrite");
 	if ((r = get_str(e, "path", f->path, sizeof(f->path))) != GG_OK || f->path[0] == '\0')
 		return GG_ECORRUPT;
 	if (f->deleted)

@@ -44,7 +44,8 @@ struct upload_file {
 	char sha256[GG_SHA256_HEX + 1]; /* the staged blob */
 	char gitsha1[GG_SHA1_HEX + 1];  /* regular files: the git blob id */
 	uint64_t size;
-	int fresh; /* not journaled: a new blob the request staged (gateway.c) */
+	int overwrite; /* replaces a published file on a protected branch (admin) */
+	int fresh;     /* not journaled: a new blob the request staged (gateway.c) */
 };
 
 struct upload_job {

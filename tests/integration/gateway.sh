@@ -27,7 +27,7 @@
 need_env
 unset HF_TOKEN HUGGING_FACE_HUB_TOKEN HUGGINGFACE_API_KEY HF_ENDPOINT HF_HUB_DISABLE_XET
 
-plan 114
+plan 115
 
 REPO=ruv/ruvltra
 IN=$WORK/in
@@ -597,6 +597,12 @@ code=$(req ow_adm -T "$IN/plain2.gguf" -H "$(AUTH "$ADM")" -H 'X-Ggufd-Overwrite
 dl dl_ow_adm "$DL/ow_adm" "$BASE/$REPO/resolve/main/$PLAIN" >/dev/null
 result "an admin with X-Ggufd-Overwrite: yes replaces $PLAIN on main (plain PUT 200, new bytes served)" \
 	"$([ "$code" = 200 ] && cmp -s "$DL/ow_adm" "$IN/plain2.gguf"; echo $?)" "status $code: $(shows ow_adm)"
+OW_ID=$(jpy "$RESP/ow_adm.b" 'd.get("id", "")')
+code=$(req job_ow -H "$(AUTH "$ADM")" "$BASE/api/ggufd/uploads/$OW_ID")
+result "its upload job is journaled as an overwrite (files[0].overwrite)" \
+	"$([ "$code" = 200 ] && [ "$(jpy "$RESP/job_ow.b" "[d['state'], [[f['path'], f.get('overwrite', False)] for f in d['files']]]")" = \
+		"[\"done\", [[\"$PLAIN\", true]]]" ]; echo $?)" \
+	"status $code: $(shows job_ow)"
 code=$(req card_adm -H "$(AUTH "$ADM")" -H 'Content-Type: application/x-ndjson' \
 	--data-binary "@$WORK/c_card.ndjson" "$BASE/api/models/$REPO/commit/main")
 dl dl_card "$DL/card" "$BASE/$REPO/resolve/main/README.md" >/dev/null

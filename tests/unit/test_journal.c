@@ -37,6 +37,7 @@ make_job(struct upload_job *j)
 	memset(&f, 0, sizeof(f));
 	snprintf(f.path, sizeof(f.path), "ruvltra-0.5b-q4_k_m.gguf");
 	f.lfs = 1;
+	f.overwrite = 1;
 	snprintf(f.sha256, sizeof(f.sha256), "%s", SHA_A);
 	f.size = (UINT64_C(1) << 40) + 7;
 	journal_job_add(j, &f);
@@ -76,7 +77,7 @@ test_roundtrip(void **state)
 	assert_string_equal(b.description, "a description");
 	assert_string_equal(b.parent, C1);
 	assert_int_equal(b.nfiles, 3);
-	assert_true(b.files[0].lfs);
+	assert_true(b.files[0].lfs && b.files[0].overwrite && !b.files[1].overwrite);
 	assert_int_equal(b.files[0].size, (UINT64_C(1) << 40) + 7);
 	assert_string_equal(b.files[1].gitsha1, C1);
 	assert_true(b.files[2].deleted && b.files[2].folder);
