@@ -183,6 +183,69 @@ async function showUploads() {
 			j.files.map((f) => f.path).join(', '), el('td', j.commit || '', 'mono'), j.error || '']));
 }
 
+// One PUT of the file to the plain upload route, with upload progress
+// (XMLHttpRequest: fetch has none).  Resolves {status, body, message}.
+function putFile(url, file, headers, onProgress) {
+	return new Promise((resolve, reject) => {
+		const x = new XMLHttpRequest();
+		x.open('PUT', url);
+		for (const [k, v] of Object.entries(headers)) x.setRequestHeader(k, v);
+		x.upload.addEventListener('progress', (e) => { if (e.lengthComputable) onProgress(e.loaded / e.total); });
+		x.addEventListener('load', () => {
+			let body = null;
+			try { body = JSON.parse(x.responseText); } catch (e) { body = null; }
+			resolve({ status: x.status, body, message: x.getResponseHeader('X-Error-Message') || x.statusText });
+		});
+		x.addEventListener('error', () => reject(new Error(url + ': the connection failed')));
+		x.send(file);
+	});
+}
+
+async function upload(ev) {
+	ev.preventDefault();
+	const out = $('up-result');
+	const file = $('up-file').files[0];
+	const repo = $('up-repo').value.trim().replace(/^\/+|\/+$/g, '');
+	const path = ($('up-path').value.trim() || (file && file.name) || '').replace(/^\/+/, '');
+	out.textContent = '';
+	out.className = '';
+	if (!state.token) { showError('an upload needs a ggufd token of upload scope: enter it above'); return; }
+	if (!file || !path) { showError('choose a file'); return; }
+	showError('');
+	const enc = (s) => s.split('/').map(encodeURIComponent).join('/');
+	const headers = { Authorization: 'Bearer ' + state.token };
+	const msg = $('up-msg').value.trim();
+	if (msg) headers['X-Commit-Message'] = msg;
+	if ($('up-overwrite').checked) headers['X-Ggufd-Overwrite'] = 'yes';
+	const bar = $('up-progress');
+	bar.hidden = false;
+	bar.value = 0;
+	$('up-send').disabled = true;
+	try {
+		const r = await putFile('/api/ggufd/upload/' + enc(repo) + '/' + enc(path), file, headers,
+			(f) => { bar.value = f; });
+		const b = r.body || {};
+		if (r.status === 200) {
+			out.textContent = 'published ' + path + ' to ' + repo + ' (' + human(file.size) + '): commit ' +
+				(b.commitOid || '') + ', upload job ' + b.id;
+			out.className = 'done';
+		} else if (r.status === 202) {
+			out.textContent = 'stored; upstream is unreachable, so upload job ' + b.id +
+				' is pending and will be retried (see Uploads)';
+			out.className = 'pending';
+		} else {
+			out.textContent = 'refused: ' + r.status + ' ' + r.message;
+			out.className = 'refused';
+		}
+	} catch (e) {
+		out.textContent = e.message;
+		out.className = 'refused';
+	} finally {
+		$('up-send').disabled = false;
+		bar.hidden = true;
+	}
+}
+
 async function showPulls() {
 	const tbody = $('pulls').tBodies[0];
 	tbody.replaceChildren();
@@ -230,6 +293,11 @@ document.addEventListener('DOMContentLoaded', () => {
 	$('endpoint').textContent = location.origin;
 	$('token').addEventListener('change', (e) => { state.token = e.target.value.trim(); route(); });
 	const guard = (p) => p.catch((e) => showError(e.message));
+	$('upload-form').addEventListener('submit', (e) => guard(upload(e)));
+	$('up-file').addEventListener('change', () => {
+		const f = $('up-file').files[0];
+		if (f && !$('up-path').value) $('up-path').placeholder = f.name;
+	});
 	$('file-filter').addEventListener('input', () => { state.page = 0; guard(renderFiles()); });
 	$('prev').addEventListener('click', () => { if (state.page > 0) { state.page--; guard(renderFiles()); } });
 	$('next').addEventListener('click', () => { state.page++; guard(renderFiles()); });
