@@ -240,6 +240,132 @@ is_gguf_path(const char *path)
 	return n >= 5 && strcasecmp(path + n - 5, ".gguf") == 0;
 }
 
+/* The immutability rule's refusal of path: GG_EEXIST with msg. */
+static int
+immutable(struct req *r, const struct upload_job *job, const char *path, char *msg, size_t msgsz)
+{
+	snprintf(msg, msgsz,
+		 "%s is already published on the protected branch %s with other bytes "
+		 "(rule: published model files are immutable): publish a new name, or to "
+		 "a branch, or open a pull request (create_pr=1)%s",
+		 path, job->rev,
+		 r->scope >= TOKEN_ADMIN ? "; an admin overwrites with X-Ggufd-Overwrite: yes"
+					 : "");
+	return GG_EEXIST;
+}
+
+int
+gateway_upstream_paths(struct gateway *gw, const struct upload_job *job, const cJSON *paths,
+		       char commit[GG_SHA1_HEX + 1], cJSON **ans)
+{
+	struct upstream_resp ur;
+	struct buf body;
+	cJSON *e;
+	char *url, *qrev = upstream_quote(job->rev, 0), *txt;
+	const char *plural = index_type_name(job->type);
+	int rc = GG_EUNAVAIL;
+
+	*ans = NULL;
+	buf_init(&body, GG_MAX_UPSTREAM_JSON);
+	url = xasprintf("/api/%ss/%s/revision/%s", plural, job->repo, qrev);
+	free(qrev);
+	if (upstream_api(gw->up, "GET", url, NULL, 0, NULL, &body, &ur) != GG_OK)
+		goto done;
+	if (ur.status == 404) {
+		rc = GG_ENOENT;
+		goto done;
+	}
+	e = ur.status == 200 ? cJSON_ParseWithLength(body.data ? body.data : "", body.len) : NULL;
+	if (!cJSON_IsString(cJSON_GetObjectItemCaseSensitive(e, "sha")) ||
+	    strlen(cJSON_GetObjectItemCaseSensitive(e, "sha")->valuestring) != GG_SHA1_HEX) {
+		cJSON_Delete(e);
+		goto done;
+	}
+	memcpy(commit, cJSON_GetObjectItemCaseSensitive(e, "sha")->valuestring, GG_SHA1_HEX + 1);
+	cJSON_Delete(e);
+	e = cJSON_CreateObject();
+	cJSON_AddItemToObject(e, "paths", cJSON_Duplicate(paths, 1));
+	txt = cJSON_PrintUnformatted(e);
+	cJSON_Delete(e);
+	if (txt == NULL)
+		log_fatalx("cJSON_PrintUnformatted() failed: out of memory");
+	free(url);
+	url = xasprintf("/api/%ss/%s/paths-info/%s", plural, job->repo, commit);
+	if (upstream_api(gw->up, "POST", url, txt, strlen(txt), "application/json", &body, &ur) ==
+		    GG_OK &&
+	    ur.status == 200) {
+		*ans = cJSON_ParseWithLength(body.data ? body.data : "", body.len);
+		if (cJSON_IsArray(*ans)) {
+			rc = GG_OK;
+		} else {
+			cJSON_Delete(*ans);
+			*ans = NULL;
+		}
+	}
+	free(txt);
+done:
+	buf_free(&body);
+	free(url);
+	return rc;
+}
+
+/*
+ * The immutability rule against upstream's tree, for the .gguf and LFS
+ * files of job the store does not know at the branch (check[i]): a file
+ * upstream has there with other bytes is a replacement.  An admin who asks
+ * replaces it (counted, marked); else GG_EEXIST with msg.  When upstream
+ * cannot be asked, the store's knowledge stands (a pending plain PUT is
+ * published later; see the README).
+ */
+static int
+perm_upstream(struct req *r, struct gateway *gw, struct upload_job *job, const unsigned char *check,
+	      int admin_asks, char *msg, size_t msgsz, unsigned *overwrites)
+{
+	cJSON *paths = cJSON_CreateArray(), *ans = NULL, *e;
+	char commit[GG_SHA1_HEX + 1];
+	int rc = GG_OK, n = 0;
+
+	for (size_t i = 0; i < job->nfiles; i++)
+		if (check[i]) {
+			cJSON_AddItemToArray(paths, cJSON_CreateString(job->files[i].path));
+			n++;
+		}
+	if (n == 0 || gw->up == NULL ||
+	    gateway_upstream_paths(gw, job, paths, commit, &ans) != GG_OK) {
+		cJSON_Delete(paths);
+		return GG_OK;
+	}
+	for (size_t i = 0; rc == GG_OK && i < job->nfiles; i++) {
+		struct upload_file *f = &job->files[i];
+		const cJSON *p, *oid, *lfs;
+		if (!check[i])
+			continue;
+		cJSON_ArrayForEach (e, ans) {
+			p = cJSON_GetObjectItemCaseSensitive(e, "path");
+			if (!cJSON_IsString(p) || strcmp(p->valuestring, f->path) != 0)
+				continue;
+			p = cJSON_GetObjectItemCaseSensitive(e, "type");
+			if (cJSON_IsString(p) && strcmp(p->valuestring, "file") != 0)
+				continue; /* a directory of that name: upstream refuses it */
+			lfs = cJSON_GetObjectItemCaseSensitive(e, "lfs");
+			oid = cJSON_GetObjectItemCaseSensitive(lfs ? lfs : e, "oid");
+			if (cJSON_IsString(oid) &&
+			    strcmp(oid->valuestring, lfs ? f->sha256 : f->gitsha1) == 0)
+				continue; /* the same bytes */
+			if (admin_asks) {
+				f->overwrite = 1;
+				(*overwrites)++;
+				continue;
+			}
+			rc = immutable(r, job, f->path, msg, msgsz);
+			break;
+		}
+	}
+	cJSON_Delete(paths);
+	cJSON_Delete(ans);
+	return rc;
+}
+
 static int
 perm_existing(struct req *r, struct gateway *gw, struct upload_job *job, char *msg, size_t msgsz,
 	      unsigned *overwrites)
@@ -251,12 +377,20 @@ perm_existing(struct req *r, struct gateway *gw, struct upload_job *job, char *m
 	char commit[GG_SHA1_HEX + 1];
 	struct store_view v;
 	struct index_file old;
+	unsigned char *check;
 	int known, rc = GG_OK;
 
 	if (job->create_pr)
 		return GG_OK;
+	/* On a protected branch, every .gguf and LFS file is checked: here
+	 * against the store, then against upstream for those it does not know. */
+	check = xcalloc(job->nfiles + 1, 1);
+	for (size_t i = 0; protected && i < job->nfiles; i++)
+		check[i] = !job->files[i].deleted &&
+			   (job->files[i].lfs || is_gguf_path(job->files[i].path));
 	if (store_view_begin(gw->st, &v) != GG_OK) {
 		store_view_end(&v);
+		free(check);
 		snprintf(msg, msgsz, "the index cannot be read: nothing was published");
 		return GG_EDB;
 	}
@@ -268,8 +402,10 @@ perm_existing(struct req *r, struct gateway *gw, struct upload_job *job, char *m
 	for (size_t i = 0; commit[0] && rc == GG_OK && i < job->nfiles; i++) {
 		struct upload_file *f = &job->files[i];
 		if (f->deleted ||
-		    store_view_file(&v, job->type, job->repo, commit, f->path, &old) != GG_OK ||
-		    (old.sha256[0] != '\0' && strcmp(old.sha256, f->sha256) == 0))
+		    store_view_file(&v, job->type, job->repo, commit, f->path, &old) != GG_OK)
+			continue;
+		check[i] = 0; /* the store knows it: judged here */
+		if (old.sha256[0] != '\0' && strcmp(old.sha256, f->sha256) == 0)
 			continue;
 		if (strcmp(f->path, "README.md") == 0 && r->scope < TOKEN_ADMIN &&
 		    old.sha256[0] != '\0' &&
@@ -286,17 +422,12 @@ perm_existing(struct req *r, struct gateway *gw, struct upload_job *job, char *m
 			(*overwrites)++;
 			continue;
 		}
-		snprintf(msg, msgsz,
-			 "%s is already published on the protected branch %s with other bytes "
-			 "(rule: published model files are immutable): publish a new name, or to "
-			 "a branch, or open a pull request (create_pr=1)%s",
-			 f->path, job->rev,
-			 r->scope >= TOKEN_ADMIN
-				 ? "; an admin overwrites with X-Ggufd-Overwrite: yes"
-				 : "");
-		rc = GG_EEXIST;
+		rc = immutable(r, job, f->path, msg, msgsz);
 	}
 	store_view_end(&v);
+	if (rc == GG_OK)
+		rc = perm_upstream(r, gw, job, check, admin_asks, msg, msgsz, overwrites);
+	free(check);
 	return rc;
 }
 

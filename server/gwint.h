@@ -79,6 +79,16 @@ const char *gateway_act_name(struct req *r);
 /* A refused upload lets go of the blob it staged (store.h: staging). */
 void gateway_drop_refused(struct gateway *gw, const char *sha256, int fresh);
 
+/*
+ * Asks upstream for job->rev's commit (into commit) and the paths-info of
+ * paths (a JSON array of path strings) at it.  GG_OK with *ans, upstream's
+ * array (free with cJSON_Delete); GG_ENOENT when upstream answers that the
+ * revision does not exist; GG_EUNAVAIL when it could not be asked or gave
+ * no usable answer.
+ */
+int gateway_upstream_paths(struct gateway *gw, const struct upload_job *job, const cJSON *paths,
+			   char commit[GG_SHA1_HEX + 1], cJSON **ans);
+
 /* --- uploadq.c ------------------------------------------------------------- */
 
 /* Recovery of the jobs a stop left publishing, then the retry worker

@@ -72,50 +72,18 @@ uploadq_save(struct gateway *gw, struct upload_job *job, unsigned state)
 static int
 already_published(struct gateway *gw, const struct upload_job *job, char commit[GG_SHA1_HEX + 1])
 {
-	struct upstream_resp ur;
-	struct buf body;
-	cJSON *req, *paths, *ans = NULL, *e;
-	char *url, *qrev = upstream_quote(job->rev, 0), *txt;
-	const char *plural = index_type_name(job->type);
+	cJSON *paths = cJSON_CreateArray(), *ans = NULL, *e;
 	int ok = 0;
 
-	buf_init(&body, GG_MAX_UPSTREAM_JSON);
-	url = xasprintf("/api/%ss/%s/revision/%s", plural, job->repo, qrev);
-	free(qrev);
-	if (upstream_api(gw->up, "GET", url, NULL, 0, NULL, &body, &ur) != GG_OK ||
-	    ur.status != 200)
-		goto done;
-	ans = cJSON_ParseWithLength(body.data ? body.data : "", body.len);
-	e = cJSON_GetObjectItemCaseSensitive(ans, "sha");
-	if (!cJSON_IsString(e) || strlen(e->valuestring) != GG_SHA1_HEX)
-		goto done;
-	memcpy(commit, e->valuestring, GG_SHA1_HEX + 1);
-	cJSON_Delete(ans);
-	ans = NULL;
-	req = cJSON_CreateObject();
-	paths = cJSON_AddArrayToObject(req, "paths");
 	for (size_t i = 0; i < job->nfiles; i++) {
 		if (job->files[i].deleted) {
-			cJSON_Delete(req);
-			goto done; /* deletions cannot be checked this way: publish */
+			cJSON_Delete(paths);
+			return 0; /* deletions cannot be checked this way: publish */
 		}
 		cJSON_AddItemToArray(paths, cJSON_CreateString(job->files[i].path));
 	}
-	txt = cJSON_PrintUnformatted(req);
-	cJSON_Delete(req);
-	if (txt == NULL)
-		log_fatalx("cJSON_PrintUnformatted() failed: out of memory");
-	free(url);
-	url = xasprintf("/api/%ss/%s/paths-info/%s", plural, job->repo, commit);
-	if (upstream_api(gw->up, "POST", url, txt, strlen(txt), "application/json", &body, &ur) !=
-		    GG_OK ||
-	    ur.status != 200) {
-		free(txt);
-		goto done;
-	}
-	free(txt);
-	ans = cJSON_ParseWithLength(body.data ? body.data : "", body.len);
-	if (!cJSON_IsArray(ans) || (size_t)cJSON_GetArraySize(ans) != job->nfiles)
+	if (gateway_upstream_paths(gw, job, paths, commit, &ans) != GG_OK ||
+	    (size_t)cJSON_GetArraySize(ans) != job->nfiles)
 		goto done;
 	ok = 1;
 	for (size_t i = 0; i < job->nfiles; i++) {
@@ -137,9 +105,8 @@ already_published(struct gateway *gw, const struct upload_job *job, char commit[
 		      strcmp(want->valuestring, f->lfs ? f->sha256 : f->gitsha1) == 0;
 	}
 done:
+	cJSON_Delete(paths);
 	cJSON_Delete(ans);
-	buf_free(&body);
-	free(url);
 	return ok;
 }
 

@@ -27,7 +27,7 @@
 need_env
 unset HF_TOKEN HUGGING_FACE_HUB_TOKEN HUGGINGFACE_API_KEY HF_ENDPOINT HF_HUB_DISABLE_XET
 
-plan 115
+plan 116
 
 REPO=ruv/ruvltra
 IN=$WORK/in
@@ -152,6 +152,7 @@ mkgguf "$IN/pend.gguf" --size 120000 --seed 9 >>"$WORK/mk.log" 2>&1 || mkst=1
 mkgguf "$IN/race.gguf" --size 110000 --ftype Q8_0 --seed 11 >>"$WORK/mk.log" 2>&1 || mkst=1
 mkgguf "$IN/plain2.gguf" --size 300000 --ftype Q8_0 --seed 13 >>"$WORK/mk.log" 2>&1 || mkst=1
 mkgguf "$IN/bound.gguf" --size 90000 --seed 15 >>"$WORK/mk.log" 2>&1 || mkst=1 # Q4_K_M
+mkgguf "$IN/up9.gguf" --size 95000 --seed 17 >>"$WORK/mk.log" 2>&1 || mkst=1 # Q4_K_M
 python3 -c 'import os, sys; sys.stdout.buffer.write(os.urandom(100000))' >"$IN/random.bin"
 python3 -c 'import sys; sys.stdout.write("{\"pad\": \"" + "a" * 6000000 + "\"}\n")' >"$IN/huge.json"
 printf -- '---\nlicense: apache-2.0\ntags:\n- gguf\n- ruvltra\n---\n# RuvLTRA\n' >"$IN/README.md"
@@ -167,7 +168,10 @@ printf '# RuvLTRA\nno front matter here\n' >"$IN/README-none.md"
 printf -- '---\nlicense: mit\n---\n# RuvLTRA\n' >"$IN/README-notags.md"
 printf '#!/bin/sh\necho hi\n' >"$IN/run.sh"
 printf '{"model_type": "qwen2"}\n' >"$IN/config.json"
-COMMIT0=$(fakehub mkrepo --repos "$REPOS" --repo "$REPO" --commit auto --ref main "$IN/config.json" 2>>"$WORK/mk.log" | tail -n 1)
+# UP9: published upstream before ggufd ever ran; nothing asks ggufd for it.
+UP9=ruvltra-9b-q4_k_m.gguf
+COMMIT0=$(fakehub mkrepo --repos "$REPOS" --repo "$REPO" --commit auto --ref main "$IN/config.json" \
+	"$IN/up9.gguf=$UP9" 2>>"$WORK/mk.log" | tail -n 1)
 result "test files and the fake repo made" "$([ "$mkst" = 0 ] && [ ${#COMMIT0} = 40 ]; echo $?)" \
 	"$(tail -c 1500 "$WORK/mk.log")"
 
@@ -429,6 +433,13 @@ refuse "Hub NDJSON commit replacing $PLAIN on main (LFS, staged: $c1)" 409 'immu
 	-H "$(AUTH "$TOK")" -H 'Content-Type: application/x-ndjson' --data-binary "@$WORK/c_ow_lfs.ndjson" \
 	"$BASE/api/models/$REPO/commit/main"
 
+# A file on main that only upstream knows (this ggufd never served it) is
+# just as published: upstream's tree is asked before a protected branch is
+# written.
+refuse "plain PUT replacing $UP9, published upstream but never seen by this ggufd" 409 \
+	"$UP9 is already published on the protected branch main.*immutable" r_ow_up9 \
+	-T "$IN/small.gguf" -H "$(AUTH "$TOK")" "$U/$UP9"
+
 # Model cards: with an upload token a replacement README.md keeps the
 # published card's front matter keys (422 naming the dropped ones).
 refuse "plain PUT of a README.md that drops base_model" 422 'drops front matter keys.*base_model' r_card_put \
@@ -522,10 +533,11 @@ result "repos/create: an allowed repo is forwarded (upstream's 409 with url rela
 	"$(shows create_ok) $(shows create_no)"
 
 stats_now "$WORK/st_after.json"
+# Reads are fine (GET, and paths-info: the immutability rule asks upstream's tree).
 result "nothing was published upstream by any refusal (commits and uploads unchanged)" \
 	"$([ "$(jpy "$WORK/st_after.json" 'len(d["commits"])')" = "$N_COMMITS" ] &&
 		[ "$(jpy "$WORK/st_after.json" 'sum(d["uploads"].values())')" = "$N_UPLOADS" ] &&
-		[ "$(jpy "$WORK/st_after.json" "[r['path'] for r in reqs if r['seq'] > $(jpy "$WORK/st_before.json" 'max([r["seq"] for r in reqs] or [0])') and r['method'] != 'GET' and 'repos/create' not in r['path']]")" = '[]' ]; echo $?)" \
+		[ "$(jpy "$WORK/st_after.json" "[r['path'] for r in reqs if r['seq'] > $(jpy "$WORK/st_before.json" 'max([r["seq"] for r in reqs] or [0])') and r['method'] != 'GET' and '/paths-info/' not in r['path'] and 'repos/create' not in r['path']]")" = '[]' ]; echo $?)" \
 	"commits $N_COMMITS -> $(jpy "$WORK/st_after.json" 'len(d["commits"])'), uploads $N_UPLOADS -> $(jpy "$WORK/st_after.json" 'sum(d["uploads"].values())')" \
 	"$(jpy "$WORK/st_after.json" "[(r['method'], r['path']) for r in reqs][-10:]")"
 
