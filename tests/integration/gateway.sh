@@ -27,7 +27,7 @@
 need_env
 unset HF_TOKEN HUGGING_FACE_HUB_TOKEN HUGGINGFACE_API_KEY HF_ENDPOINT HF_HUB_DISABLE_XET
 
-plan 116
+plan 117
 
 REPO=ruv/ruvltra
 IN=$WORK/in
@@ -458,6 +458,10 @@ inline_commit "$WORK/c_card_table.ndjson" README.md "$IN/README-table-drop.md"
 refuse "--card-files-table: the same card through a Hub NDJSON commit" 422 'files table drops: ruvltra-3b-q8_0' r_card_table_nd \
 	-H "$(AUTH "$TOK")" -H 'Content-Type: application/x-ndjson' --data-binary "@$WORK/c_card_table.ndjson" \
 	"$BASE/api/models/$REPO/commit/main"
+python3 -c 'import json, sys; l = [json.loads(x) for x in open(sys.argv[1])]; print(json.dumps({"summary": "x", "files": [l[1]["value"]]}))' \
+	"$WORK/c_card_table.ndjson" >"$WORK/c_card_table.json"
+refuse "--card-files-table: the same card through a Hub JSON commit" 422 'files table drops: ruvltra-3b-q8_0' r_card_table_json \
+	-H "$(AUTH "$TOK")" -H "$J" --data-binary "@$WORK/c_card_table.json" "$BASE/api/models/$REPO/commit/main"
 dl dl_card_kept "$DL/card_kept" "$BASE/$REPO/resolve/main/README.md" >/dev/null
 result "the refused cards left the published one served" \
 	"$(cmp -s "$DL/card_kept" "$IN/README-table2.md"; echo $?)" "$(head -c 300 "$DL/card_kept")"
