@@ -366,6 +366,35 @@ perm_upstream(struct req *r, struct gateway *gw, struct upload_job *job, const u
 	return rc;
 }
 
+/*
+ * The model card rule against upstream's card, when the store does not
+ * have the published one's bytes: upstream's README.md at the branch, read
+ * through the Hub's resolve route.  No card there: nothing to keep; upstream
+ * unreachable: the store's knowledge stands (as for immutability).
+ */
+static int
+perm_card_upstream(struct gateway *gw, const struct upload_job *job, const struct upload_file *f,
+		   char *msg, size_t msgsz)
+{
+	struct upstream_resp ur;
+	struct buf body;
+	char *qrev = upstream_quote(job->rev, 0);
+	char *url = xasprintf("/%s%s/resolve/%s/README.md", route_type_prefix(job->type), job->repo,
+			      qrev);
+	int rc = GG_OK;
+
+	free(qrev);
+	buf_init(&body, GG_MAX_README_BYTES);
+	if (gw->up != NULL &&
+	    upstream_api(gw->up, "GET", url, NULL, 0, NULL, &body, &ur) == GG_OK &&
+	    ur.status == 200)
+		rc = policy_check_card_text(&gw->cfg.policy, gw->st, buf_cstr(&body), body.len,
+					    f->sha256, msg, msgsz);
+	buf_free(&body);
+	free(url);
+	return rc;
+}
+
 static int
 perm_existing(struct req *r, struct gateway *gw, struct upload_job *job, char *msg, size_t msgsz,
 	      unsigned *overwrites)
@@ -378,6 +407,7 @@ perm_existing(struct req *r, struct gateway *gw, struct upload_job *job, char *m
 	struct store_view v;
 	struct index_file old;
 	unsigned char *check;
+	const struct upload_file *card = NULL; /* a card to check against upstream's */
 	int known, rc = GG_OK;
 
 	if (job->create_pr)
@@ -385,9 +415,12 @@ perm_existing(struct req *r, struct gateway *gw, struct upload_job *job, char *m
 	/* On a protected branch, every .gguf and LFS file is checked: here
 	 * against the store, then against upstream for those it does not know. */
 	check = xcalloc(job->nfiles + 1, 1);
-	for (size_t i = 0; protected && i < job->nfiles; i++)
-		check[i] = !job->files[i].deleted &&
-			   (job->files[i].lfs || is_gguf_path(job->files[i].path));
+	for (size_t i = 0; i < job->nfiles; i++) {
+		const struct upload_file *f = &job->files[i];
+		check[i] = protected && !f->deleted && (f->lfs || is_gguf_path(f->path));
+		if (!f->deleted && r->scope < TOKEN_ADMIN && strcmp(f->path, "README.md") == 0)
+			card = f;
+	}
 	if (store_view_begin(gw->st, &v) != GG_OK) {
 		store_view_end(&v);
 		free(check);
@@ -405,14 +438,19 @@ perm_existing(struct req *r, struct gateway *gw, struct upload_job *job, char *m
 		    store_view_file(&v, job->type, job->repo, commit, f->path, &old) != GG_OK)
 			continue;
 		check[i] = 0; /* the store knows it: judged here */
-		if (old.sha256[0] != '\0' && strcmp(old.sha256, f->sha256) == 0)
+		if (old.sha256[0] != '\0' && strcmp(old.sha256, f->sha256) == 0) {
+			card = f == card ? NULL : card; /* the same card */
 			continue;
-		if (strcmp(f->path, "README.md") == 0 && r->scope < TOKEN_ADMIN &&
-		    old.sha256[0] != '\0' &&
-		    policy_check_card_replace(&gw->cfg.policy, gw->st, old.sha256, f->sha256, msg,
-					      msgsz) != GG_OK) {
-			rc = GG_EFORMAT;
-			break;
+		}
+		if (f == card && old.sha256[0] != '\0') {
+			int cr = policy_check_card_replace(&gw->cfg.policy, gw->st, old.sha256,
+							   f->sha256, msg, msgsz);
+			if (cr == GG_EFORMAT) {
+				rc = GG_EFORMAT;
+				break;
+			}
+			if (cr == GG_OK)
+				card = NULL; /* judged here */
 		}
 		if (!protected ||
 		    (!(old.flags & INDEX_FILE_LFS) && !f->lfs && !is_gguf_path(f->path)))
@@ -425,6 +463,9 @@ perm_existing(struct req *r, struct gateway *gw, struct upload_job *job, char *m
 		rc = immutable(r, job, f->path, msg, msgsz);
 	}
 	store_view_end(&v);
+	if (rc == GG_OK && card != NULL &&
+	    perm_card_upstream(gw, job, card, msg, msgsz) == GG_EFORMAT)
+		rc = GG_EFORMAT;
 	if (rc == GG_OK)
 		rc = perm_upstream(r, gw, job, check, admin_asks, msg, msgsz, overwrites);
 	free(check);

@@ -474,25 +474,36 @@ policy_card_keeps_table(const char *old, size_t oldlen, const char *text, size_t
 }
 
 int
+policy_check_card_text(const struct policy *p, struct store *st, const char *old, size_t oldlen,
+		       const char *sha256, char *why, size_t whysz)
+{
+	char *text = NULL;
+	size_t len = 0;
+	int rc;
+
+	if (read_card(st, sha256, &text, &len) != GG_OK) {
+		snprintf(why, whysz, "README.md: missing, or larger than 4 MiB");
+		return GG_EFORMAT;
+	}
+	rc = policy_card_keeps(old, oldlen, text, len, why, whysz);
+	if (rc == GG_OK && p->card_files_table)
+		rc = policy_card_keeps_table(old, oldlen, text, len, why, whysz);
+	free(text);
+	return rc;
+}
+
+int
 policy_check_card_replace(const struct policy *p, struct store *st, const char *old_sha256,
 			  const char *sha256, char *why, size_t whysz)
 {
-	char *old = NULL, *text = NULL;
-	size_t oldlen = 0, len = 0;
-	int rc = GG_OK;
+	char *old = NULL;
+	size_t oldlen = 0;
+	int rc;
 
 	if (read_card(st, old_sha256, &old, &oldlen) != GG_OK)
-		return GG_OK; /* the published card's bytes are not here */
-	if (read_card(st, sha256, &text, &len) != GG_OK) {
-		snprintf(why, whysz, "README.md: missing, or larger than 4 MiB");
-		rc = GG_EFORMAT;
-	} else {
-		rc = policy_card_keeps(old, oldlen, text, len, why, whysz);
-		if (rc == GG_OK && p->card_files_table)
-			rc = policy_card_keeps_table(old, oldlen, text, len, why, whysz);
-	}
+		return GG_ENOENT; /* the published card's bytes are not here */
+	rc = policy_check_card_text(p, st, old, oldlen, sha256, why, whysz);
 	free(old);
-	free(text);
 	return rc;
 }
 

@@ -102,9 +102,12 @@ int policy_check_blob(const struct policy *p, struct store *st, const char *path
 /*
  * policy_card_keeps over two cards in st: the published one (old_sha256)
  * and its replacement, then policy_card_keeps_table when p->card_files_table
- * is on.  0 also when the published card's bytes are not in the store
- * (nothing to compare with); GG_EFORMAT with why.
+ * is on.  0, GG_EFORMAT with why, or GG_ENOENT when the published card's
+ * bytes are not in the store (the caller may ask upstream for them).
  */
+/* The same against the published card's text (old, oldlen). */
+int policy_check_card_text(const struct policy *p, struct store *st, const char *old, size_t oldlen,
+			   const char *sha256, char *why, size_t whysz);
 int policy_check_card_replace(const struct policy *p, struct store *st, const char *old_sha256,
 			      const char *sha256, char *why, size_t whysz);
 

@@ -27,7 +27,7 @@
 need_env
 unset HF_TOKEN HUGGING_FACE_HUB_TOKEN HUGGINGFACE_API_KEY HF_ENDPOINT HF_HUB_DISABLE_XET
 
-plan 117
+plan 118
 
 REPO=ruv/ruvltra
 IN=$WORK/in
@@ -172,6 +172,9 @@ printf '{"model_type": "qwen2"}\n' >"$IN/config.json"
 UP9=ruvltra-9b-q4_k_m.gguf
 COMMIT0=$(fakehub mkrepo --repos "$REPOS" --repo "$REPO" --commit auto --ref main "$IN/config.json" \
 	"$IN/up9.gguf=$UP9" 2>>"$WORK/mk.log" | tail -n 1)
+# The branch "cards" carries a card with base_model that only upstream knows.
+fakehub mkrepo --repos "$REPOS" --repo "$REPO" --commit auto --ref cards --inherit \
+	"$IN/README-rich.md=README.md" >>"$WORK/mk.log" 2>&1 || mkst=1
 result "test files and the fake repo made" "$([ "$mkst" = 0 ] && [ ${#COMMIT0} = 40 ]; echo $?)" \
 	"$(tail -c 1500 "$WORK/mk.log")"
 
@@ -452,6 +455,9 @@ python3 -c 'import json, sys; l = [json.loads(x) for x in open(sys.argv[1])]; pr
 	"$WORK/c_card.ndjson" >"$WORK/c_card.json"
 refuse "Hub JSON commit of a README.md that drops base_model" 422 'base_model' r_card_json \
 	-H "$(AUTH "$TOK")" -H "$J" --data-binary "@$WORK/c_card.json" "$BASE/api/models/$REPO/commit/main"
+refuse "the same commit to the branch cards, whose card only upstream knows (asked upstream)" 422 \
+	'drops front matter keys.*base_model' r_card_up -H "$(AUTH "$TOK")" -H 'Content-Type: application/x-ndjson' \
+	--data-binary "@$WORK/c_card.ndjson" "$BASE/api/models/$REPO/commit/cards"
 refuse "--card-files-table: a card whose table drops ruvltra-3b-q8_0.gguf (named in its text only)" 422 \
 	"files table drops: ruvltra-3b-q8_0\\.gguf \\(rule" r_card_table -T "$IN/README-table-drop.md" -H "$(AUTH "$TOK")" "$U/README.md"
 inline_commit "$WORK/c_card_table.ndjson" README.md "$IN/README-table-drop.md"
