@@ -221,15 +221,16 @@ drop_inline(struct gateway *gw, const struct upload_job *job)
  * has none, even while auth lets it through admin routes.
  *   deletions   a deletedFile or deletedFolder needs admin (403)
  *   immutable   on a protected branch, a .gguf or LFS file that exists at
- *               the branch as this store knows it is not replaced with
- *               other bytes (409), but by an admin who asks for it
- *               (X-Ggufd-Overwrite: yes, or serve --allow-overwrite); a
- *               branch the store does not know has no files yet, and a
- *               pull request (create_pr=1) changes no branch
- *   model card  with an upload token, a README.md that replaces one keeps
- *               every top-level front matter key of it, and under
- *               --card-files-table the .gguf names of its table rows
- *               (422; policy.c)
+ *               the branch (as this store knows it, else as upstream has
+ *               it) is not replaced with other bytes (409), but by an admin
+ *               who asks for it (X-Ggufd-Overwrite: yes, or serve
+ *               --allow-overwrite); a pull request (create_pr=1) changes
+ *               no branch
+ *   model card  with an upload token, a README.md that replaces one (the
+ *               store's, else upstream's) keeps every top-level front
+ *               matter key of it, and under --card-files-table the .gguf
+ *               names of its table rows (422; policy.c)
+ * Where upstream cannot be asked, the store's knowledge decides.
  * *overwrites counts the files an admin replaces that way, each marked
  * overwrite in the job (journaled so).
  */
