@@ -18,10 +18,11 @@ cd "$(dirname "$0")"
 BUILD_PKGS="build-essential autoconf automake libtool pkg-config libmicrohttpd-dev
   libcurl4-openssl-dev liblmdb-dev libcjson-dev zlib1g-dev libssl-dev libcmocka-dev"
 # The Python Hub client (../shared/vendor/huggingface_hub-*) runs on the
-# python3-* packages; the dashboard test drives chromium.
+# python3-* packages; the dashboard test drives chromium; the install test
+# checks the unit with systemd-analyze and the man page with groff.
 TEST_PKGS="curl wget aria2 clang libclang-rt-14-dev clang-format-14 nodejs npm git ca-certificates
   python3 python3-requests python3-filelock python3-fsspec python3-packaging python3-yaml
-  python3-tqdm python3-typing-extensions chromium"
+  python3-tqdm python3-typing-extensions chromium systemd man-db groff-base"
 FUZZ_SECONDS=${FUZZ_SECONDS:-30}
 # SUITES=tsan ./setup.sh test runs only some of them.
 SUITES=${SUITES:-lint werror asan tsan fuzz}
