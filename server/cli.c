@@ -17,6 +17,7 @@
  */
 #include "config.h"
 
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fnmatch.h>
@@ -27,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -40,6 +42,7 @@
 #include "cli.h"
 #include "fetch.h"
 #include "gateway.h"
+#include "maint.h"
 #include "pull.h"
 #include "upstream.h"
 #include "http.h"
@@ -100,6 +103,11 @@ static const char usage_serve[] =
 	"  --offline           never ask upstream; answer from the store only\n"
 	"  --ref-ttl SECONDS   how long a branch -> commit answer stays fresh (default 30)\n"
 	"  --max-transfers N   concurrent upstream downloads (default 8; more wait)\n"
+	"  --max-store-size SIZE  byte budget of the blobs (500G, 80%% of the store's\n"
+	"                      filesystem, or bytes; env GGUFD_MAX_STORE_SIZE): least\n"
+	"                      recently used unpinned blobs are evicted to make room,\n"
+	"                      a download that cannot fit gets 507 (default: none)\n"
+	"  --gc-interval SECONDS  how often the server runs gc (default 3600; 0: never)\n"
 	"  --ca-bundle FILE    CA certificates for upstream TLS (env GGUFD_CA_BUNDLE)\n"
 	"  --upload-repo REPO  a repo the upload gateway accepts (repeatable; default\n"
 	"                      ruv/ruvltra)\n"
@@ -123,7 +131,8 @@ static const char usage_serve[] =
 	"  --log-level LEVEL   error, warn, info (default) or debug (env GGUFD_LOG_LEVEL)\n";
 
 static const char usage_import[] =
-	"usage: ggufd import [--store DIR] [--revision REV] [--message MSG] REPO FILE[=PATH]...\n"
+	"usage: ggufd import [--store DIR] [--revision REV] [--message MSG] [--no-pin]\n"
+	"                    REPO FILE[=PATH]...\n"
 	"       ggufd import [--store DIR] --hf-cache DIR\n"
 	"\n"
 	"Copies files into the store, hashing each once, and records them in REPO at\n"
@@ -131,6 +140,8 @@ static const char usage_import[] =
 	"FILE lands at its base name, or at PATH (sub-folders allowed) with FILE=PATH.\n"
 	"REV may be a 40-hex commit id: the files are added to that commit.\n"
 	"REPO may start with datasets/ or spaces/ for other repo types.\n"
+	"Imported files are pinned (kept from eviction: the store may hold the only\n"
+	"copy) unless --no-pin; a huggingface_hub cache's files are not pinned.\n"
 	"\n"
 	"  --hf-cache DIR   import a huggingface_hub cache (DIR holds models--org--name\n"
 	"                   folders, or is one), with its commits and refs\n";
@@ -163,14 +174,29 @@ static const char usage_ls[] =
 	"\n"
 	"Lists repos, refs, commits and files (size, sha256 prefix, GGUF summary).\n";
 
+static const char usage_pin[] =
+	"usage: ggufd pin [--store DIR] [--include GLOB]... REPO[@REV]\n"
+	"       ggufd unpin [--store DIR] [--include GLOB]... REPO[@REV]\n"
+	"\n"
+	"Pins keep blobs from eviction (serve --max-store-size) and from gc.  'pin'\n"
+	"pins the files of REPO at REV (default main; a branch, tag or commit), or\n"
+	"those matching any --include glob (e.g. '*q4_k_m.gguf'); 'unpin' lets\n"
+	"them go again.  A blob is pinned as a whole: unpinning it through one repo\n"
+	"unpins it for every repo that names it.  'ggufd ls' marks pinned files.\n"
+	"Files added with 'ggufd import FILE' are pinned (the store may hold the\n"
+	"only copy); 'ggufd pull --pin' pins what it pulls.\n";
+
 static const char usage_gc[] =
-	"usage: ggufd gc [--store DIR] [--min-age SECONDS]\n"
+	"usage: ggufd gc [--store DIR] [--min-age SECONDS] [--quarantine-age SECONDS]\n"
 	"\n"
 	"Removes the blobs nothing needs: no file of any revision names them, they\n"
 	"are not pinned, and no upload job waiting to be published mentions them\n"
 	"(blobs that refused or abandoned uploads left behind), once nobody has\n"
 	"touched them for --min-age seconds (default 86400, which also keeps what a\n"
-	"running server has just staged).  Prints what it freed.\n";
+	"running server has just staged).  Also removes partial downloads and\n"
+	"multipart assemblies nobody wrote to for --min-age seconds, and blobs that\n"
+	"verify quarantined more than --quarantine-age seconds ago (default 604800).\n"
+	"Prints what it freed.  'ggufd serve' runs the same every --gc-interval.\n";
 
 static const char usage_verify[] =
 	"usage: ggufd verify [--store DIR]\n"
@@ -261,6 +287,45 @@ split_repo(const char *arg, enum repo_type *type, const char **repo)
 	return route_valid_repo(*repo) ? 0 : -1;
 }
 
+/*
+ * A size for --max-store-size: bytes, a number with K, M, G or T (powers of
+ * 1024; "GB", "GiB" too), or a percentage of the store's filesystem.
+ * 0 with *out, -1 for anything else.
+ */
+static int
+parse_store_size(struct store *st, const char *arg, uint64_t *out)
+{
+	static const char units[] = "KMGT";
+	uint64_t v, mul = 1;
+	const char *end = arg + strspn(arg, "0123456789");
+	const char *u;
+
+	if (end == arg || end - arg > 15)
+		return -1;
+	if (parse_u64(arg, end, UINT64_MAX, &v) != GG_OK || v == 0)
+		return -1;
+	if (strcmp(end, "%") == 0) {
+		uint64_t total, avail;
+		if (v > 100 || store_fs_space(st, &total, &avail) != GG_OK)
+			return -1;
+		*out = total / 100 * v;
+		return 0;
+	}
+	if (*end != '\0') {
+		if ((u = strchr(units, toupper((unsigned char)*end))) == NULL)
+			return -1;
+		if (strcmp(end + 1, "") != 0 && strcasecmp(end + 1, "B") != 0 &&
+		    strcmp(end + 1, "iB") != 0)
+			return -1;
+		for (const char *k = units; k <= u; k++)
+			mul *= 1024;
+	}
+	if (v > UINT64_MAX / mul)
+		return -1;
+	*out = v * mul;
+	return 0;
+}
+
 /* --- serve ------------------------------------------------------------------ */
 
 static int
@@ -289,9 +354,15 @@ cmd_serve(int argc, char **argv)
 		{ "allow-overwrite", no_argument, NULL, 10 },
 		{ "access-log", required_argument, NULL, 11 },
 		{ "card-files-table", no_argument, NULL, 12 },
+		{ "max-store-size", required_argument, NULL, 13 },
+		{ "gc-interval", required_argument, NULL, 14 },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	struct maint_config mcfg = { GG_GC_INTERVAL_SEC, GG_GC_MIN_AGE_SEC, GG_QUARANTINE_AGE_SEC };
+	struct maint *maint = NULL;
+	const char *max_size = getenv("GGUFD_MAX_STORE_SIZE");
+	uint64_t quota = 0;
 	struct upstream_config ucfg;
 	struct upstream *up = NULL;
 	struct fetcher *fm = NULL;
@@ -405,6 +476,12 @@ cmd_serve(int argc, char **argv)
 		case 10: gcfg.policy.allow_overwrite = 1; break;
 		case 11: access_log = optarg; break;
 		case 12: gcfg.policy.card_files_table = 1; break;
+		case 13: max_size = optarg; break;
+		case 14:
+			if (parse_u64_str(optarg, 86400ull * 365, &mcfg.gc_interval) != GG_OK)
+				return usage_error("serve", "--gc-interval takes seconds, not '%s'",
+						   optarg);
+			break;
 		case 'h': fputs(usage_serve, stdout); return 0;
 		default: return EXIT_USAGE;
 		}
@@ -432,6 +509,22 @@ cmd_serve(int argc, char **argv)
 	}
 	if (open_store(store, &st) != 0)
 		return 1;
+	if (max_size != NULL && *max_size != '\0') {
+		if (parse_store_size(st, max_size, &quota) != 0) {
+			rc = usage_error("serve",
+					 "--max-store-size wants 500G, 80%% or bytes, not '%s'",
+					 max_size);
+			goto done;
+		}
+		store_set_quota(st, quota);
+		log_info("store quota %llu bytes (%s)", (unsigned long long)quota, max_size);
+		if (store_enforce_quota(st) == GG_ENOSPC)
+			log_warnx("the store is over its quota and nothing can be evicted now");
+	}
+	if (maint_start(st, &mcfg, &maint) != GG_OK) {
+		fprintf(stderr, "ggufd: serve: cannot start the housekeeping thread\n");
+		goto done;
+	}
 	if (strcmp(upstream, "none") != 0) {
 		curl_global_init(CURL_GLOBAL_DEFAULT);
 		ucfg.base = upstream;
@@ -475,6 +568,7 @@ done:
 	/* Fetches first: their readers are woken and cut, then connections. */
 	fetcher_stop(fm);
 	server_stop(srv);
+	maint_stop(maint);
 	pull_jobs_free(jobs);
 	gateway_free(gw);
 	fetcher_free(fm);
@@ -489,8 +583,8 @@ done:
 /* --- import ----------------------------------------------------------------- */
 
 static int
-import_files(struct store *st, const char *repo_arg, const char *rev, const char *msg, int n,
-	     char **args)
+import_files(struct store *st, const char *repo_arg, const char *rev, const char *msg, int pin,
+	     int n, char **args)
 {
 	struct store_item *items = xcalloc((size_t)n, sizeof(*items));
 	char **paths = xcalloc((size_t)n, sizeof(*paths));
@@ -533,9 +627,18 @@ import_files(struct store *st, const char *repo_arg, const char *rev, const char
 		fprintf(stderr, "ggufd: import failed: %s\n", gg_strerror(r));
 		goto done;
 	}
+	/* The store may hold the only copy of these: kept from eviction until
+	 * an operator unpins them. */
+	for (int i = 0; i < n; i++)
+		if (pin && (r = store_pin(st, items[i].digest.sha256, 1)) != GG_OK)
+			fprintf(stderr, "ggufd: import: %s could not be pinned: %s\n", paths[i],
+				gg_strerror(r));
 	for (int i = 0; i < n; i++)
 		printf("imported %s %s %llu\n", paths[i], items[i].digest.sha256,
 		       (unsigned long long)items[i].digest.size);
+	if (pin)
+		printf("pinned %d files (kept from eviction; 'ggufd unpin %s' lets them go)\n", n,
+		       repo_arg);
 	printf("commit %s\n", commit);
 	rc = 0;
 done:
@@ -794,12 +897,13 @@ cmd_import(int argc, char **argv)
 		{ "revision", required_argument, NULL, 'r' },
 		{ "message", required_argument, NULL, 'm' },
 		{ "hf-cache", required_argument, NULL, 'c' },
+		{ "no-pin", no_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *store = default_store(), *rev = "main", *cache = NULL, *msg = NULL;
 	struct store *st = NULL;
-	int c, rc;
+	int c, rc, pin = 1;
 
 	while ((c = next_opt("import", argc, argv, opts)) != -1) {
 		switch (c) {
@@ -807,6 +911,7 @@ cmd_import(int argc, char **argv)
 		case 'r': rev = optarg; break;
 		case 'm': msg = optarg; break;
 		case 'c': cache = optarg; break;
+		case 'P': pin = 0; break;
 		case 'h': fputs(usage_import, stdout); return 0;
 		default: return EXIT_USAGE;
 		}
@@ -823,7 +928,8 @@ cmd_import(int argc, char **argv)
 	if (cache != NULL)
 		rc = import_hf_cache(st, cache);
 	else
-		rc = import_files(st, argv[optind], rev, msg, argc - optind - 1, argv + optind + 1);
+		rc = import_files(st, argv[optind], rev, msg, pin, argc - optind - 1,
+				  argv + optind + 1);
 	store_close(st);
 	return rc;
 }
@@ -1129,9 +1235,11 @@ ls_file_cb(void *ctx, const char *path, const struct index_file *f)
 	struct index_blob b;
 	char params[32];
 
-	printf("    %-48s %12llu  sha256:%.12s%s", path, (unsigned long long)f->size, f->sha256,
-	       (f->flags & INDEX_FILE_LFS) ? "  lfs" : "");
-	if (store_view_blob(&c->v, f->sha256, &b) == GG_OK && b.has_gguf) {
+	int have = store_view_blob(&c->v, f->sha256, &b) == GG_OK;
+
+	printf("    %-48s %12llu  sha256:%.12s%s%s", path, (unsigned long long)f->size, f->sha256,
+	       (f->flags & INDEX_FILE_LFS) ? "  lfs" : "", have && b.pinned ? "  pinned" : "");
+	if (have && b.has_gguf) {
 		human(b.gguf.param_count, params, sizeof(params), "");
 		printf("  gguf v%u %s %s params=%s ctx=%llu tensors=%llu", b.gguf.version,
 		       b.gguf.arch[0] ? b.gguf.arch : "?", b.gguf.quant[0] ? b.gguf.quant : "?",
@@ -1276,13 +1384,14 @@ cmd_gc(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "store", required_argument, NULL, 's' },
 		{ "min-age", required_argument, NULL, 'a' },
+		{ "quarantine-age", required_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *store = default_store();
 	struct store *st = NULL;
 	struct store_gc_report rep;
-	uint64_t min_age = GG_GC_MIN_AGE_SEC;
+	uint64_t min_age = GG_GC_MIN_AGE_SEC, qage = GG_QUARANTINE_AGE_SEC, files, bytes;
 	int c, r;
 
 	while ((c = next_opt("gc", argc, argv, opts)) != -1) {
@@ -1291,6 +1400,11 @@ cmd_gc(int argc, char **argv)
 		case 'a':
 			if (parse_u64_str(optarg, 86400ull * 3650, &min_age) != GG_OK)
 				return usage_error("gc", "--min-age takes seconds, not '%s'",
+						   optarg);
+			break;
+		case 'q':
+			if (parse_u64_str(optarg, 86400ull * 3650, &qage) != GG_OK)
+				return usage_error("gc", "--quarantine-age takes seconds, not '%s'",
 						   optarg);
 			break;
 		case 'h': fputs(usage_gc, stdout); return 0;
@@ -1302,15 +1416,99 @@ cmd_gc(int argc, char **argv)
 	if (open_store(store, &st) != 0)
 		return 1;
 	r = store_gc(st, min_age, &rep);
+	store_sweep_stale(st, min_age, qage, &files, &bytes);
 	store_close(st);
 	printf("removed %llu blobs (%llu bytes); kept %llu unreferenced (too recent, or needed)\n",
 	       (unsigned long long)rep.blobs, (unsigned long long)rep.bytes,
 	       (unsigned long long)rep.kept);
+	printf("removed %llu stale partial or quarantined files (%llu bytes)\n",
+	       (unsigned long long)files, (unsigned long long)bytes);
 	if (r != GG_OK) {
 		fprintf(stderr, "ggufd: gc: %s\n", gg_strerror(r));
 		return 1;
 	}
 	return 0;
+}
+
+/* --- pin / unpin ----------------------------------------------------------- */
+
+static int
+pin_cmd(const char *cmd, int pinned, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "store", required_argument, NULL, 's' },
+		{ "include", required_argument, NULL, 'i' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *store = default_store(), *globs[POLICY_MAX_ITEMS];
+	struct store_pin_report rep;
+	struct store *st = NULL;
+	enum repo_type type;
+	const char *repo, *rev = "main";
+	char *arg = NULL, *at;
+	size_t nglobs = 0;
+	int c, r, rc = 1;
+
+	while ((c = next_opt(cmd, argc, argv, opts)) != -1) {
+		switch (c) {
+		case 's': store = optarg; break;
+		case 'i':
+			if (nglobs == POLICY_MAX_ITEMS)
+				return usage_error(cmd, "at most 64 --include ('%s')", optarg);
+			globs[nglobs++] = optarg;
+			break;
+		case 'h': fputs(usage_pin, stdout); return 0;
+		default: return EXIT_USAGE;
+		}
+	}
+	if (optind == argc)
+		return usage_error(cmd, "needs REPO or REPO@REV");
+	if (argc - optind > 1)
+		return usage_error(cmd, "unexpected argument '%s'", argv[optind + 1]);
+	arg = xstrdup(argv[optind]);
+	if ((at = strchr(arg, '@')) != NULL) {
+		*at = '\0';
+		rev = at + 1;
+	}
+	if (split_repo(arg, &type, &repo) != 0 || *rev == '\0') {
+		free(arg);
+		return usage_error(cmd, "'%s' is not REPO or REPO@REV", argv[optind]);
+	}
+	if (open_store(store, &st) != 0) {
+		free(arg);
+		return 1;
+	}
+	r = store_pin_files(st, type, repo, rev, globs, nglobs, pinned, &rep);
+	store_close(st);
+	if (r == GG_ENOENT)
+		fprintf(stderr, "ggufd: %s: no revision '%s' of %s in the store\n", cmd, rev,
+			argv[optind]);
+	else if (r != GG_OK)
+		fprintf(stderr, "ggufd: %s: %s\n", cmd, gg_strerror(r));
+	else if (rep.files == 0)
+		fprintf(stderr, "ggufd: %s: no file of %s@%.12s matches\n", cmd, repo, rep.commit);
+	else {
+		printf("%s %llu files (%llu blobs, %llu bytes) of %s@%.12s\n",
+		       pinned ? "pinned" : "unpinned", (unsigned long long)rep.files,
+		       (unsigned long long)rep.blobs, (unsigned long long)rep.bytes, repo,
+		       rep.commit);
+		rc = 0;
+	}
+	free(arg);
+	return rc;
+}
+
+static int
+cmd_pin(int argc, char **argv)
+{
+	return pin_cmd("pin", 1, argc, argv);
+}
+
+static int
+cmd_unpin(int argc, char **argv)
+{
+	return pin_cmd("unpin", 0, argc, argv);
 }
 
 /* --- audit ------------------------------------------------------------------ */
@@ -1379,6 +1577,8 @@ static const struct command {
 	{ "ls", cmd_ls, "list repos, revisions and files in the store" },
 	{ "token", cmd_token, "add, list and revoke gateway tokens" },
 	{ "verify", cmd_verify, "re-hash every blob; quarantine those that do not match" },
+	{ "pin", cmd_pin, "keep a repo's files (or some) from eviction" },
+	{ "unpin", cmd_unpin, "let pinned files be evicted again" },
 	{ "gc", cmd_gc, "remove blobs nothing needs (left by refused or abandoned uploads)" },
 	{ "audit", cmd_audit, "print the upload gateway's audit log" },
 };

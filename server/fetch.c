@@ -77,6 +77,7 @@ struct fetch {
 	int gen;           /* bumped when the partial restarts at 0 */
 	int verified;      /* the hash matched: every byte may go out */
 	long attempt_status;
+	uint64_t reserved;  /* bytes reserved under the quota (store_reserve) */
 	struct fetch *next; /* in fm->list */
 };
 
@@ -119,11 +120,22 @@ wake_all(struct fetch *f)
 	f->woke_at_ms = now_ms();
 }
 
+/* Ends the fetch's reservation under the quota (the fetch thread, or
+ * fetch_free when the thread never ran). */
+static void
+unreserve(struct fetch *f)
+{
+	if (f->reserved > 0)
+		store_unreserve(f->fm->st, f->reserved);
+	f->reserved = 0;
+}
+
 static void
 fetch_free(struct fetch *f)
 {
 	if (f->rfd >= 0)
 		close(f->rfd);
+	unreserve(f);
 	pthread_mutex_destroy(&f->mu);
 	free(f);
 }
@@ -326,6 +338,7 @@ fetch_thread(void *arg)
 	r = store_partial_finish(fm->st, f->part, f->spec.type, f->spec.repo, f->spec.commit,
 				 f->spec.path, f->spec.lfs, &d);
 	f->part = NULL;
+	unreserve(f); /* the blob counts as present now, or is gone */
 	if (r != GG_OK) {
 		finish(f, 0,
 		       r == GG_ECORRUPT ? "content does not match its hash (discarded)"
@@ -341,6 +354,7 @@ fetch_thread(void *arg)
 keep_partial:
 	blob_partial_close(f->part);
 	f->part = NULL;
+	unreserve(f);
 	finish(f, 0, why);
 	fetch_release(f);
 	return NULL;
@@ -383,6 +397,14 @@ fetcher_join(struct fetcher *fm, const struct fetch_spec *spec, struct fetch **o
 	f->spec = *spec;
 	f->rfd = -1;
 	pthread_mutex_init(&f->mu, NULL);
+	/* Room under the store's quota first (evicting what must go); the
+	 * reservation lasts as long as the fetch (fetch_free). */
+	if ((r = store_reserve(fm->st, spec->size)) != GG_OK) {
+		pthread_mutex_unlock(&fm->mu);
+		fetch_free(f);
+		return r;
+	}
+	f->reserved = spec->size;
 	r = store_partial_open(fm->st, spec->key, spec->size, &f->part, &have);
 	if (r != GG_OK) {
 		pthread_mutex_unlock(&fm->mu);

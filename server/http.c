@@ -598,6 +598,8 @@ completed_cb(void *cls, struct MHD_Connection *con, void **req_cls,
 		if (accesslog_enabled())
 			log_access(r, usec);
 	}
+	if (r->release != NULL)
+		r->release(r);
 	if (r->sink != NULL && r->sink_free != NULL)
 		r->sink_free(r->sink);
 	if (r->async_ctx != NULL && r->async_free != NULL)

@@ -109,6 +109,10 @@ struct req {
 	uint64_t bytes;     /* a file response's body length, for the access log */
 	const char *source; /* a file's: "hit", "miss", "coalesced"; or NULL */
 	uint64_t t0_us;     /* when the request line arrived (now_us) */
+	/* A blob this request's response reads, held from eviction by the
+	 * handler; release (if set) is called when the request ends. */
+	char held_blob[GG_SHA256_HEX + 1];
+	void (*release)(struct req *r);
 	/* A streamed request body (BODY_STREAM): each chunk goes to
 	 * sink_data instead of body; sink_free releases it when the request
 	 * ends. */

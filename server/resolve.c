@@ -461,10 +461,44 @@ find_target(struct req *r, struct target *tg, enum MHD_Result *res)
 	return -1;
 }
 
+/* --- holding blobs from eviction while they are served ------------------- */
+
+static void
+release_held(struct req *r)
+{
+	store_unuse(r->app->st, r->held_blob);
+}
+
+/* Holds key (a blob being fetched) until the request ends. */
+static void
+hold_key(struct req *r, const char *key)
+{
+	if (r->held_blob[0] != '\0' || strlen(key) != GG_SHA256_HEX)
+		return;
+	store_use(r->app->st, key);
+	snprintf(r->held_blob, sizeof(r->held_blob), "%s", key);
+	r->release = release_held;
+}
+
+/* Opens a blob for the response and holds it (a hit) until the request
+ * ends.  0, GG_ENOENT, GG_EIO. */
+static int
+hold_blob(struct req *r, const char *sha256, int *fd, uint64_t *size)
+{
+	int rc;
+	if (r->held_blob[0] != '\0')
+		return store_blob_open(r->app->st, sha256, fd, size);
+	rc = store_blob_acquire(r->app->st, sha256, fd, size);
+	if (rc == GG_OK) {
+		snprintf(r->held_blob, sizeof(r->held_blob), "%s", sha256);
+		r->release = release_held;
+	}
+	return rc;
+}
+
 static enum MHD_Result
 serve_fetching(struct req *r, const struct identity *id, const struct fetch_spec *spec)
 {
-	struct store *st = r->app->st;
 	struct fetch *f = NULL;
 	uint64_t size;
 	int fd = -1, rc, joined = 0;
@@ -476,8 +510,16 @@ serve_fetching(struct req *r, const struct identity *id, const struct fetch_spec
 	rc = fetcher_join(r->app->fm, spec, &f, &joined);
 	if (rc == GG_OK)
 		r->source = joined ? "coalesced" : "miss";
-	if (rc == GG_EEXIST && store_blob_open(st, spec->key, &fd, &size) == GG_OK)
+	if (rc == GG_EEXIST && hold_blob(r, spec->key, &fd, &size) == GG_OK)
 		return serve_file(r, id, size, fd, NULL);
+	if (rc == GG_OK && spec->lfs)
+		hold_key(r, spec->key);
+	if (rc == GG_ENOSPC)
+		return http_error(
+			r, MHD_HTTP_INSUFFICIENT_STORAGE, "InsufficientStorage",
+			"The store is full: nothing more can be evicted to make room for "
+			"this file (pinned, in use or being written; see --max-store-size)",
+			id->commit);
 	if (rc != GG_OK)
 		return http_error_from(r, rc, "starting the download");
 	return serve_file(r, id, spec->size, -1, f);
@@ -486,7 +528,6 @@ serve_fetching(struct req *r, const struct identity *id, const struct fetch_spec
 enum MHD_Result
 resolve_handle(struct req *r)
 {
-	struct store *st = r->app->st;
 	struct target tg;
 	struct identity id;
 	struct fetch_spec spec;
@@ -543,7 +584,7 @@ resolve_handle(struct req *r)
 		spec.size = tg.size;
 		return serve_fetching(r, &id, &spec);
 	}
-	rc = store_blob_open(st, tg.f.sha256, &fd, &size);
+	rc = hold_blob(r, tg.f.sha256, &fd, &size);
 	if (rc == GG_ENOENT) {
 		if (r->app->up == NULL)
 			return hub_not_found(r, HUB_CONTENT, tg.commit);

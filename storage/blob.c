@@ -77,6 +77,52 @@ remove_stale_tmp(const char *dir)
 	return GG_OK;
 }
 
+/* Removes the files of dir older than cutoff (mtime, unix seconds) whose
+ * names end in one of the suffixes (NULL: any), counting them. */
+static void
+sweep_older(const char *dir, uint64_t cutoff, const char *const *suffixes, uint64_t *files,
+	    uint64_t *bytes)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	if (d == NULL)
+		return;
+	while ((e = readdir(d)) != NULL) {
+		size_t n = strlen(e->d_name);
+		int want = suffixes == NULL;
+		char path[4096];
+		struct stat sb;
+
+		for (size_t i = 0; !want && suffixes[i] != NULL; i++) {
+			size_t k = strlen(suffixes[i]);
+			want = n > k && strcmp(e->d_name + n - k, suffixes[i]) == 0;
+		}
+		if (!want || e->d_name[0] == '.')
+			continue;
+		if (snprintf_checked(path, sizeof(path), "%s/%s", dir, e->d_name) != GG_OK)
+			continue;
+		if (lstat(path, &sb) != 0 || !S_ISREG(sb.st_mode) ||
+		    (uint64_t)sb.st_mtime >= cutoff)
+			continue;
+		if (unlink(path) == 0) {
+			log_info("removed stale \"%s\" (%llu bytes)", path,
+				 (unsigned long long)sb.st_size);
+			(*files)++;
+			*bytes += (uint64_t)sb.st_size;
+		}
+	}
+	closedir(d);
+}
+
+void
+blob_sweep_stale(struct blob_store *bs, uint64_t tmp_cutoff, uint64_t quarantine_cutoff,
+		 uint64_t *files, uint64_t *bytes)
+{
+	static const char *const partial[] = { ".part", ".asm", NULL };
+	sweep_older(bs->tmp, tmp_cutoff, partial, files, bytes);
+	sweep_older(bs->quarantine, quarantine_cutoff, NULL, files, bytes);
+}
+
 int
 blob_store_open(const char *root, struct blob_store **out)
 {
@@ -445,6 +491,9 @@ move_or_remove(struct blob_store *bs, const char *sha256, int quarantine)
 		return GG_EINVAL;
 	if (rename(src, dst) != 0)
 		return errno == ENOENT ? GG_ENOENT : GG_EIO;
+	/* Its age in quarantine starts now (gc's --quarantine-age). */
+	if (utimensat(AT_FDCWD, dst, NULL, 0) != 0)
+		log_warn("utimensat(\"%s\") failed", dst);
 	fsync_dir(bs->quarantine);
 	return GG_OK;
 }

@@ -81,6 +81,11 @@ int blob_rehash(struct blob_store *bs, const char *sha256, struct blob_digest *o
 int blob_quarantine(struct blob_store *bs, const char *sha256);
 /* Removes a blob file.  0, GG_ENOENT, GG_EIO. */
 int blob_remove(struct blob_store *bs, const char *sha256);
+/* Removes partial downloads and multipart assemblies (tmp/ *.part, *.asm)
+ * last written before tmp_cutoff, and quarantined files before
+ * quarantine_cutoff (unix seconds), adding to *files and *bytes. */
+void blob_sweep_stale(struct blob_store *bs, uint64_t tmp_cutoff, uint64_t quarantine_cutoff,
+		      uint64_t *files, uint64_t *bytes);
 
 /*
  * Calls cb for every blob file present, with its digest name (borrowed for

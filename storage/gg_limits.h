@@ -45,6 +45,9 @@
 #define GG_MAX_LINK_LEN         (4 * GG_MAX_URL_LEN) /* a Link header ggufd builds */
 #define GG_MAX_METRICS_BYTES    (4u << 20) /* the /metrics answer */
 #define GG_GC_MIN_AGE_SEC       86400     /* ggufd gc: blobs untouched this long may go */
+#define GG_QUARANTINE_AGE_SEC   (7 * 86400) /* gc: quarantined blobs kept this long */
+#define GG_GC_INTERVAL_SEC      3600      /* serve: gc runs this often */
+#define GG_FLUSH_INTERVAL_SEC   30        /* serve: hits written, quota enforced */
 #define GG_GZIP_MIN_BYTES       1024      /* smaller JSON answers are sent as is */
 
 /* Upstream requests (libcurl). */

@@ -848,6 +848,10 @@ dec_blob(const MDB_val *v, struct index_blob *out)
 	out->has_gguf = (int)get_uint(&r, 1);
 	if (out->has_gguf)
 		get_gguf(&r, &out->gguf);
+	/* Added after the first release: older records end before it, and
+	 * older builds ignore it. */
+	if (r.n - r.off >= 8)
+		out->hits = get_uint(&r, 8);
 	return rd_end(&r);
 }
 
@@ -879,6 +883,7 @@ index_blob_put(struct index_txn *t, const char *sha256, const struct index_blob 
 	put_uint(&w, rec->has_gguf ? 1 : 0, 1);
 	if (rec->has_gguf)
 		put_gguf(&w, &rec->gguf);
+	put_uint(&w, rec->hits, 8);
 	return db_put(t, t->idx->blobs, sha256, GG_SHA256_HEX, val, w.n);
 }
 

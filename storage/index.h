@@ -17,6 +17,7 @@
  *   blobs    sha256[64]                    -> v1 | u64 size | u32 refcount
  *                                             | u64 last_access | u8 pinned
  *                                             | u8 has_gguf | gguf summary
+ *                                             [| u64 hits] (absent: 0)
  *   meta     T \0 repo \0 "meta" \0 K      -> v1 | u64 fetched_at | u16 status
  *                                             | u16 len | aux | u32 len | data
  *   tokens   name                          -> v1 | u8 scope | u64 created_at
@@ -78,8 +79,9 @@ struct index_file {
 
 struct index_blob {
 	uint64_t size;
-	uint32_t refcount; /* files entries naming it */
-	uint64_t last_access;
+	uint32_t refcount;    /* files entries naming it */
+	uint64_t last_access; /* unix seconds: created, or last served */
+	uint64_t hits;        /* times served from the store */
 	int pinned;
 	int has_gguf;
 	struct gguf_summary gguf;

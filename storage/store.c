@@ -94,6 +94,7 @@ store_open(const char *root, struct store **out)
 
 	st->lock_fd = -1;
 	pthread_mutex_init(&st->hold_mu, NULL);
+	store_evict_init(st);
 	st->root = xstrdup(root);
 	if ((r = mkdir_p(root)) != GG_OK)
 		goto fail;
@@ -129,6 +130,8 @@ store_close(struct store *st)
 {
 	if (st == NULL)
 		return;
+	if (st->idx != NULL && store_flush_access(st) != GG_OK)
+		log_warnx("store %s: the last hits could not be written", st->root);
 	index_close(st->idx);
 	blob_store_close(st->blobs);
 	if (st->lock_fd >= 0)
@@ -139,6 +142,7 @@ store_close(struct store *st)
 		st->staged = next;
 	}
 	pthread_mutex_destroy(&st->hold_mu);
+	store_evict_fini(st);
 	free(st->root);
 	free(st);
 }
@@ -1091,6 +1095,16 @@ staged_locked(struct store *st, const char *sha256)
 	return 0;
 }
 
+int
+store_staged(struct store *st, const char *sha256)
+{
+	int staged;
+	pthread_mutex_lock(&st->hold_mu);
+	staged = staged_locked(st, sha256);
+	pthread_mutex_unlock(&st->hold_mu);
+	return staged;
+}
+
 struct live_job {
 	const char *sha256;
 	int found;
@@ -1173,8 +1187,10 @@ store_partial_finish(struct store *st, struct blob_partial *p, enum repo_type ty
 		r = store_record_file(st, type, repo, commit, path, lfs, out->sha256, out->gitsha1,
 				      out->size);
 	store_release(st);
-	if (r == GG_OK)
+	if (r == GG_OK) {
+		store_touch(st, out->sha256); /* just fetched: the most recently used */
 		store_update_gguf(st, out->sha256);
+	}
 	return r;
 }
 
@@ -1241,6 +1257,16 @@ store_gc(struct store *st, uint64_t min_age, struct store_gc_report *rep)
 	free(g.cand);
 	free(g.size);
 	return r;
+}
+
+void
+store_sweep_stale(struct store *st, uint64_t tmp_age, uint64_t quarantine_age, uint64_t *files,
+		  uint64_t *bytes)
+{
+	uint64_t now = now_unix();
+	*files = *bytes = 0;
+	blob_sweep_stale(st->blobs, now > tmp_age ? now - tmp_age : 0,
+			 now > quarantine_age ? now - quarantine_age : 0, files, bytes);
 }
 
 /* --- cached upstream answers and the upload journal ---------------------------- */

@@ -38,6 +38,8 @@
 #include "blob.h"
 #include "index.h"
 
+#define STORE_RECENT_EVICTIONS 32
+
 struct store;
 
 /*
@@ -329,6 +331,91 @@ struct store_gc_report {
 	uint64_t kept;         /* unreferenced but too young, or needed */
 };
 int store_gc(struct store *st, uint64_t min_age, struct store_gc_report *rep);
+/* Removes partial downloads and multipart assemblies nobody wrote to for
+ * tmp_age seconds, and quarantined blobs older than quarantine_age;
+ * *files and *bytes say what went. */
+void store_sweep_stale(struct store *st, uint64_t tmp_age, uint64_t quarantine_age, uint64_t *files,
+		       uint64_t *bytes);
+
+/* --- quota, readers, hits and eviction (evict.c) -------------------------- */
+
+/*
+ * The byte budget of the blobs present in the store (0: none).  While it
+ * is set, store_reserve makes room for new bytes by evicting the least
+ * recently used blobs that nothing protects (pinned, held by a reader,
+ * staged, named by an upload job that is not done); a blob that files
+ * name goes as a whole (its bytes, for every repo and revision; the file
+ * records stay and the next request fetches it again).
+ */
+void store_set_quota(struct store *st, uint64_t max_bytes);
+/*
+ * Makes room for size new bytes and counts them as being written until
+ * store_unreserve.  0, GG_ENOSPC (nothing more can be evicted, or size
+ * exceeds the quota: nothing was reserved), GG_EDB.
+ */
+int store_reserve(struct store *st, uint64_t size);
+void store_unreserve(struct store *st, uint64_t size);
+/* Evicts until the store is within its quota again (after the quota was
+ * lowered, or other processes added blobs).  0, GG_ENOSPC, GG_EDB. */
+int store_enforce_quota(struct store *st);
+
+/*
+ * Readers: a blob held by a reader (store_use, or store_blob_acquire,
+ * which also opens it and counts a hit) is never evicted until the
+ * matching store_unuse.  Keys are blob names (64 hex; 40-hex fetch keys
+ * are accepted and ignored by eviction).
+ */
+int store_blob_acquire(struct store *st, const char *sha256, int *fd, uint64_t *size);
+void store_use(struct store *st, const char *key);
+void store_unuse(struct store *st, const char *key);
+/* A hit: the blob's last access and hit count, kept in memory until
+ * store_flush_access writes them (one transaction; store_close does it). */
+void store_touch(struct store *st, const char *key);
+int store_flush_access(struct store *st);
+
+struct store_usage {
+	uint64_t max_bytes;                /* the quota, 0: none */
+	uint64_t used_bytes;               /* blobs present */
+	uint64_t reserved_bytes;           /* being written (fetches, uploads) */
+	uint64_t blobs;                    /* present */
+	uint64_t pinned_bytes;             /* present and pinned */
+	uint64_t evictable_bytes;          /* present, nothing protects them now */
+	uint64_t evictions, evicted_bytes; /* by this process */
+};
+/* A blob eviction would take, in the order it would take them. */
+struct store_evictee {
+	char sha256[GG_SHA256_HEX + 1];
+	uint64_t size, last_access, hits;
+	uint32_t refcount; /* files naming it */
+};
+/* Usage now (one pass over the blob records) and the first max_next
+ * blobs eviction would take.  0, GG_EDB. */
+int store_usage(struct store *st, struct store_usage *u, struct store_evictee *next,
+		size_t max_next, size_t *n_next);
+
+/* The last evictions of this process, newest first. */
+struct store_eviction {
+	char sha256[GG_SHA256_HEX + 1];
+	uint64_t size, time, last_access;
+};
+size_t store_recent_evictions(struct store *st, struct store_eviction *out, size_t max);
+
+/* The filesystem under the store: its size and the bytes free.  0, GG_EIO. */
+int store_fs_space(struct store *st, uint64_t *total, uint64_t *avail);
+
+/*
+ * Pins (pinned != 0) or unpins the blobs of the files of repo at rev
+ * (resolved as store_resolve_rev does) whose paths match one of the
+ * fnmatch globs (all files when nglobs is 0).  0 with *rep filled,
+ * GG_ENOENT (unknown repo or rev), GG_EDB.
+ */
+struct store_pin_report {
+	char commit[GG_SHA1_HEX + 1];
+	uint64_t files, blobs, bytes;
+};
+int store_pin_files(struct store *st, enum repo_type type, const char *repo, const char *rev,
+		    const char *const *globs, size_t nglobs, int pinned,
+		    struct store_pin_report *rep);
 
 /* --- cached upstream answers and the upload journal ---------------------- */
 

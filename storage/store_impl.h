@@ -10,8 +10,10 @@
 
 #include "blob.h"
 #include "index.h"
+#include "store.h"
 
 struct stage;
+struct use_table;
 
 struct store {
 	char *root;
@@ -23,6 +25,22 @@ struct store {
 	unsigned holds;
 	/* Staged blobs (store_stage), a short list under hold_mu. */
 	struct stage *staged;
+	/* evict.c: one eviction pass at a time (evict_mu); the readers and
+	 * unwritten hits of blobs, the quota, the bytes being written, the
+	 * evictions counted and the last few (use_mu). */
+	pthread_mutex_t evict_mu;
+	pthread_mutex_t use_mu;
+	struct use_table *uses;
+	uint64_t max_bytes, reserved;
+	uint64_t evictions, evicted_bytes;
+	struct store_eviction recent[STORE_RECENT_EVICTIONS];
+	unsigned recent_n, recent_next;
 };
+
+/* evict.c's state, set up by store_open and freed by store_close. */
+void store_evict_init(struct store *st);
+void store_evict_fini(struct store *st);
+/* 1 if the blob is staged (store_stage) in this process. */
+int store_staged(struct store *st, const char *sha256);
 
 #endif

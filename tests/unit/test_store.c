@@ -1180,6 +1180,213 @@ test_gc(void **state)
 	free(dir);
 }
 
+/*
+ * Eviction under a quota: least recently used first; pinned, held,
+ * staged and job blobs kept; a blob two repos name goes as a whole (its
+ * bytes, the file records stay); an unreferenced blob goes with its
+ * record; GG_ENOSPC once nothing more can go; hits written by the flush.
+ */
+static void
+test_eviction(void **state)
+{
+	static const char CM[] = "3333333333333333333333333333333333333333";
+	char *dir = tmpdir();
+	struct store *st = NULL;
+	struct blob_digest x, y, z, w, v, u;
+	struct store_usage use;
+	struct store_evictee next[8];
+	struct store_eviction rec[4];
+	struct index_blob b;
+	struct index_file f;
+	size_t nn;
+	int fresh, fd;
+	uint64_t size, used;
+	(void)state;
+
+	assert_int_equal(store_open(dir, &st), GG_OK);
+	stage_bytes(st, "X: shared by two repos, 00000000000000000000\n", &x, &fresh);
+	stage_bytes(st, "Y: the least recently used one, 111111111111\n", &y, &fresh);
+	stage_bytes(st, "Z: pinned, 2222222222222222222222222222222222\n", &z, &fresh);
+	stage_bytes(st, "W: held by a reader, 333333333333333333333333\n", &w, &fresh);
+	stage_bytes(st, "V: staged for an upload, 44444444444444444444\n", &v, &fresh);
+	stage_bytes(st, "U: named by nothing, 555555555555555555555555\n", &u, &fresh);
+	store_unstage(st, x.sha256);
+	store_unstage(st, y.sha256);
+	store_unstage(st, z.sha256);
+	store_unstage(st, w.sha256);
+	store_unstage(st, u.sha256); /* v stays staged */
+	assert_int_equal(
+		store_record_file(st, REPO_MODEL, "a/one", CM, "x.gguf", 1, x.sha256, NULL, x.size),
+		GG_OK);
+	assert_int_equal(store_record_file(st, REPO_MODEL, "b/two", CM, "copy.gguf", 1, x.sha256,
+					   NULL, x.size),
+			 GG_OK);
+	assert_int_equal(store_record_file(st, REPO_MODEL, "c/three", CM, "y.gguf", 1, y.sha256,
+					   NULL, y.size),
+			 GG_OK);
+	assert_int_equal(store_record_file(st, REPO_MODEL, "c/three", CM, "z.gguf", 1, z.sha256,
+					   NULL, z.size),
+			 GG_OK);
+	assert_int_equal(store_record_file(st, REPO_MODEL, "c/three", CM, "w.gguf", 1, w.sha256,
+					   NULL, w.size),
+			 GG_OK);
+	assert_int_equal(store_pin(st, z.sha256, 1), GG_OK);
+	/* Use order, oldest first: U, Y, W, X; W is still being read. */
+	store_touch(st, u.sha256);
+	usleep(2000);
+	store_touch(st, y.sha256);
+	usleep(2000);
+	assert_int_equal(store_blob_acquire(st, w.sha256, &fd, &size), GG_OK);
+	close(fd);
+	usleep(2000);
+	store_touch(st, x.sha256);
+	store_touch(st, x.sha256);
+
+	assert_int_equal(store_usage(st, &use, next, 8, &nn), GG_OK);
+	used = x.size + y.size + z.size + w.size + v.size + u.size;
+	assert_int_equal(use.used_bytes, used);
+	assert_int_equal(use.blobs, 6);
+	assert_int_equal(use.pinned_bytes, z.size);
+	assert_int_equal(use.evictable_bytes, u.size + y.size + x.size);
+	assert_int_equal(nn, 3); /* in eviction order */
+	assert_string_equal(next[0].sha256, u.sha256);
+	assert_string_equal(next[1].sha256, y.sha256);
+	assert_string_equal(next[2].sha256, x.sha256);
+	assert_int_equal(next[2].refcount, 2);
+
+	/* No quota: any reservation fits. */
+	assert_int_equal(store_reserve(st, 1u << 30), GG_OK);
+	store_unreserve(st, 1u << 30);
+	/* Room for one more blob of X's size: U goes first, then Y. */
+	store_set_quota(st, used);
+	assert_int_equal(store_reserve(st, u.size + 1), GG_OK);
+	assert_false(store_blob_exists(st, u.sha256));
+	assert_int_equal(blob_record(st, u.sha256, &b), GG_ENOENT); /* record gone too */
+	assert_false(store_blob_exists(st, y.sha256));
+	assert_int_equal(blob_record(st, y.sha256, &b), GG_OK); /* named: record stays */
+	assert_int_equal(store_file_get(st, REPO_MODEL, "c/three", CM, "y.gguf", &f), GG_OK);
+	assert_true(store_blob_exists(st, x.sha256));
+	/* What is being written counts: the next blob must evict X, the only
+	 * one left that nothing protects, for both repos that name it. */
+	assert_int_equal(store_reserve(st, x.size), GG_OK);
+	assert_false(store_blob_exists(st, x.sha256));
+	assert_int_equal(store_file_get(st, REPO_MODEL, "a/one", CM, "x.gguf", &f), GG_OK);
+	assert_int_equal(store_file_get(st, REPO_MODEL, "b/two", CM, "copy.gguf", &f), GG_OK);
+	/* Nothing more can go: pinned Z, held W, staged V. */
+	assert_int_equal(store_reserve(st, z.size), GG_ENOSPC);
+	assert_int_equal(store_reserve(st, used + 1), GG_ENOSPC); /* larger than the quota */
+	assert_true(store_blob_exists(st, z.sha256));
+	assert_true(store_blob_exists(st, w.sha256));
+	assert_true(store_blob_exists(st, v.sha256));
+	assert_int_equal(store_recent_evictions(st, rec, 4), 3);
+	assert_string_equal(rec[0].sha256, x.sha256); /* newest first */
+	assert_string_equal(rec[2].sha256, u.sha256);
+	assert_int_equal(store_usage(st, &use, NULL, 0, NULL), GG_OK);
+	assert_int_equal(use.evictions, 3);
+	assert_int_equal(use.evicted_bytes, u.size + y.size + x.size);
+	assert_int_equal(use.reserved_bytes, u.size + 1 + x.size);
+	/* The reader is done, the writes too: W may go now. */
+	store_unuse(st, w.sha256);
+	store_unreserve(st, u.size + 1 + x.size);
+	assert_int_equal(store_reserve(st, used - z.size - v.size), GG_OK);
+	assert_false(store_blob_exists(st, w.sha256));
+	store_unreserve(st, used - z.size - v.size);
+	/* A lower quota is enforced on its own. */
+	store_set_quota(st, 1);
+	assert_int_equal(store_enforce_quota(st), GG_ENOSPC);
+	assert_true(store_blob_exists(st, z.sha256));
+
+	/* Hits are written by the flush (X was evicted, Z was not hit). */
+	store_touch(st, z.sha256);
+	store_touch(st, z.sha256);
+	assert_int_equal(store_flush_access(st), GG_OK);
+	assert_int_equal(blob_record(st, z.sha256, &b), GG_OK);
+	assert_int_equal(b.hits, 2);
+	assert_true(b.last_access > 0);
+	store_close(st);
+	rm_rf(dir);
+	free(dir);
+}
+
+/* Pins by repo and glob; stale partials and old quarantined files swept. */
+static void
+test_pin_files_and_sweep(void **state)
+{
+	char *dir = tmpdir(), *src = tmpdir();
+	char *a = write_file(src, "m-q4_k_m.gguf", "GGUF? not really, q4\n", 21);
+	char *c = write_file(src, "README.md", "# card\n", 7);
+	struct store_item items[2];
+	struct store_pin_report rep;
+	struct store *st = NULL;
+	struct index_blob b;
+	char commit[GG_SHA1_HEX + 1];
+	const char *glob[] = { "*q4_k_m.gguf" };
+	uint64_t files, bytes;
+	struct timespec old[2] = { { 1000, 0 }, { 1000, 0 } };
+	char *part, *quar, *young;
+	(void)state;
+
+	assert_int_equal(store_open(dir, &st), GG_OK);
+	memset(items, 0, sizeof(items));
+	items[0].src = a;
+	items[0].path = "m-q4_k_m.gguf";
+	items[0].lfs = -1;
+	items[1].src = c;
+	items[1].path = "README.md";
+	items[1].lfs = -1;
+	assert_int_equal(
+		store_import(st, REPO_MODEL, "ruv/ruvltra", "main", items, 2, NULL, commit), GG_OK);
+	assert_int_equal(store_pin_files(st, REPO_MODEL, "ruv/ruvltra", "main", glob, 1, 1, &rep),
+			 GG_OK);
+	assert_int_equal(rep.files, 1);
+	assert_int_equal(rep.bytes, 21);
+	assert_string_equal(rep.commit, commit);
+	assert_int_equal(blob_record(st, items[0].digest.sha256, &b), GG_OK);
+	assert_true(b.pinned);
+	assert_int_equal(blob_record(st, items[1].digest.sha256, &b), GG_OK);
+	assert_false(b.pinned);
+	assert_int_equal(store_pin_files(st, REPO_MODEL, "ruv/ruvltra", "main", NULL, 0, 0, &rep),
+			 GG_OK);
+	assert_int_equal(rep.files, 2);
+	assert_int_equal(blob_record(st, items[0].digest.sha256, &b), GG_OK);
+	assert_false(b.pinned);
+	assert_int_equal(store_pin_files(st, REPO_MODEL, "ruv/ruvltra", "nope", NULL, 0, 1, &rep),
+			 GG_ENOENT);
+
+	part = xasprintf("%s/tmp/%s.part", dir, items[0].digest.sha256);
+	young = xasprintf("%s/tmp/young.part", dir);
+	quar = xasprintf("%s/quarantine/%s", dir, items[1].digest.sha256);
+	free(write_file(dir, "tmp/old.part", "x", 1));
+	{
+		char *tmp = xasprintf("%s/tmp/old.part", dir);
+		assert_int_equal(rename(tmp, part), 0);
+		free(tmp);
+	}
+	free(write_file(dir, "tmp/young.part", "yy", 2));
+	assert_int_equal(blob_quarantine(st->blobs, items[1].digest.sha256), GG_OK);
+	assert_int_equal(utimensat(AT_FDCWD, part, old, 0), 0);
+	store_sweep_stale(st, 3600, 7 * 86400, &files, &bytes);
+	assert_int_equal(files, 1); /* the old partial; the quarantined file is new */
+	assert_int_equal(bytes, 1);
+	assert_int_equal(access(part, F_OK), -1);
+	assert_int_equal(access(young, F_OK), 0);
+	assert_int_equal(access(quar, F_OK), 0);
+	assert_int_equal(utimensat(AT_FDCWD, quar, old, 0), 0);
+	store_sweep_stale(st, 3600, 7 * 86400, &files, &bytes);
+	assert_int_equal(files, 1);
+	assert_int_equal(access(quar, F_OK), -1);
+	store_close(st);
+	rm_rf(dir);
+	rm_rf(src);
+	free(part);
+	free(young);
+	free(quar);
+	free(a);
+	free(c);
+	free(dir);
+	free(src);
+}
+
 static void
 test_set_and_del_ref(void **state)
 {
@@ -1322,6 +1529,8 @@ main(void)
 		cmocka_unit_test(test_record_child_commit),
 		cmocka_unit_test(test_note_change),
 		cmocka_unit_test(test_gc),
+		cmocka_unit_test(test_eviction),
+		cmocka_unit_test(test_pin_files_and_sweep),
 		cmocka_unit_test(test_set_and_del_ref),
 		cmocka_unit_test(test_audit_log),
 		cmocka_unit_test(test_token_bounds),
