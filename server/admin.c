@@ -73,16 +73,7 @@ pull_start(struct req *r)
 				  "\"include\"?: [str], \"pin\"?: bool}",
 				  NULL);
 	}
-	name = repo->valuestring;
-	pr.type = REPO_MODEL;
-	if (strncmp(name, "datasets/", 9) == 0) {
-		pr.type = REPO_DATASET;
-		name += 9;
-	} else if (strncmp(name, "spaces/", 7) == 0) {
-		pr.type = REPO_SPACE;
-		name += 7;
-	}
-	if (!route_valid_repo(name) ||
+	if (route_split_repo(repo->valuestring, &pr.type, &name) != 0 ||
 	    (rev && (strlen(rev->valuestring) == 0 || strlen(rev->valuestring) > GG_MAX_REV_LEN))) {
 		cJSON_Delete(body);
 		return http_error(r, MHD_HTTP_BAD_REQUEST, "BadRequest", "Invalid repo or revision",

@@ -273,18 +273,7 @@ open_store(const char *dir, struct store **st)
 static int
 split_repo(const char *arg, enum repo_type *type, const char **repo)
 {
-	*type = REPO_MODEL;
-	*repo = arg;
-	if (strncmp(arg, "datasets/", 9) == 0) {
-		*type = REPO_DATASET;
-		*repo = arg + 9;
-	} else if (strncmp(arg, "spaces/", 7) == 0) {
-		*type = REPO_SPACE;
-		*repo = arg + 7;
-	} else if (strncmp(arg, "models/", 7) == 0) {
-		*repo = arg + 7;
-	}
-	return route_valid_repo(*repo) ? 0 : -1;
+	return route_split_repo(arg, type, repo);
 }
 
 /*

@@ -114,6 +114,17 @@ hub_upstream_down(struct req *r, const char *message)
 }
 
 enum MHD_Result
+hub_store_full(struct req *r, uint64_t size, const char *commit)
+{
+	char msg[300];
+	snprintf(msg, sizeof(msg),
+		 "The store is full: no room for %llu more bytes under its quota, and nothing "
+		 "more can be evicted (pinned, being read or being written)",
+		 (unsigned long long)size);
+	return http_error(r, MHD_HTTP_INSUFFICIENT_STORAGE, "InsufficientStorage", msg, commit);
+}
+
+enum MHD_Result
 hub_relay_resp(struct req *r, const struct upstream_resp *ur)
 {
 	return hub_relay_upstream(r, HUB_RELAY_READ, ur->status, ur->error_code, ur->error_message,

@@ -32,6 +32,7 @@
 #include "json.h"
 #include "lfs.h"
 #include "log.h"
+#include "huberr.h"
 #include "store.h"
 #include "token.h"
 
@@ -113,7 +114,8 @@ struct sink {
 	unsigned part;
 	struct blob_writer *w;
 	struct blob_asm_part *ap;
-	int failed; /* a GG_E* code, sticky */
+	uint64_t reserved; /* bytes reserved under the store's quota */
+	int failed;        /* a GG_E* code, sticky */
 };
 
 static void
@@ -122,6 +124,7 @@ sink_free(void *p)
 	struct sink *s = p;
 	blob_writer_abort(s->w);
 	blob_asm_part_abort(s->ap);
+	store_unreserve(s->gw->st, s->reserved);
 	free(s);
 }
 
@@ -165,6 +168,22 @@ sink_refuse(struct req *r, struct sink *s, unsigned status, const char *code, co
 	return GG_EINVAL;
 }
 
+/* Room for n bytes under the store's quota, held until the sink is freed;
+ * a 507 (the sink freed) when there is none. */
+static int
+reserve(struct req *r, struct sink *s, uint64_t n, enum MHD_Result *res)
+{
+	int rc = store_reserve(s->gw->st, n);
+	if (rc == GG_OK) {
+		s->reserved = n;
+		return GG_OK;
+	}
+	free(s);
+	*res = rc == GG_ENOSPC ? hub_store_full(r, n, NULL)
+			       : http_error_from(r, rc, "making room in the store");
+	return rc;
+}
+
 int
 lfs_begin(struct req *r, enum MHD_Result *res)
 {
@@ -172,6 +191,7 @@ lfs_begin(struct req *r, enum MHD_Result *res)
 	const char *what;
 	struct sink *s;
 	int64_t cl;
+	int rc;
 
 	s = xcalloc(1, sizeof(*s));
 	s->gw = gw;
@@ -202,6 +222,8 @@ lfs_begin(struct req *r, enum MHD_Result *res)
 			return sink_refuse(r, s, MHD_HTTP_BAD_REQUEST, "SizeMismatch",
 					   "Content-Length differs from the object's size", res);
 		s->expect = s->size;
+		if ((rc = reserve(r, s, s->size, res)) != GG_OK)
+			return rc;
 		if (store_writer_open(gw->st, (int64_t)s->size, &s->w) != GG_OK)
 			return sink_refuse(r, s, MHD_HTTP_INTERNAL_SERVER_ERROR, NULL,
 					   "Cannot stage", res);
@@ -213,6 +235,8 @@ lfs_begin(struct req *r, enum MHD_Result *res)
 			return sink_refuse(r, s, MHD_HTTP_BAD_REQUEST, "SizeMismatch",
 					   "This part's length does not match the chunk size", res);
 		s->expect = len;
+		if ((rc = reserve(r, s, len, res)) != GG_OK)
+			return rc;
 		if (store_asm_part_open(gw->st, s->oid, s->size, off, len, &s->ap) != GG_OK)
 			return sink_refuse(r, s, MHD_HTTP_INTERNAL_SERVER_ERROR, NULL,
 					   "Cannot stage", res);

@@ -18,6 +18,7 @@ enum MHD_Result
 metrics_handle(struct req *r)
 {
 	struct stats_gauges g = { 0 };
+	struct store_usage u;
 	struct MHD_Response *resp;
 	struct buf b;
 	size_t len;
@@ -25,8 +26,17 @@ metrics_handle(struct req *r)
 	int rc;
 
 	fetcher_gauges(r->app->fm, &g.fetches, &g.fetch_readers);
-	g.have_store =
-		store_blob_totals(r->app->st, &g.blobs, &g.blob_bytes, &g.pinned_bytes) == GG_OK;
+	if (store_usage(r->app->st, &u, NULL, 0, NULL) == GG_OK) {
+		g.have_store = 1;
+		g.blobs = u.blobs;
+		g.blob_bytes = u.used_bytes;
+		g.pinned_bytes = u.pinned_bytes;
+		g.quota_bytes = u.max_bytes;
+		g.evictable_bytes = u.evictable_bytes;
+		g.writing_bytes = u.reserved_bytes;
+		g.evictions = u.evictions;
+		g.evicted_bytes = u.evicted_bytes;
+	}
 	buf_init(&b, GG_MAX_METRICS_BYTES);
 	rc = stats_prometheus(&g, &b);
 	if (rc != GG_OK) {

@@ -515,11 +515,7 @@ serve_fetching(struct req *r, const struct identity *id, const struct fetch_spec
 	if (rc == GG_OK && spec->lfs)
 		hold_key(r, spec->key);
 	if (rc == GG_ENOSPC)
-		return http_error(
-			r, MHD_HTTP_INSUFFICIENT_STORAGE, "InsufficientStorage",
-			"The store is full: nothing more can be evicted to make room for "
-			"this file (pinned, in use or being written; see --max-store-size)",
-			id->commit);
+		return hub_store_full(r, spec->size, id->commit);
 	if (rc != GG_OK)
 		return http_error_from(r, rc, "starting the download");
 	return serve_file(r, id, spec->size, -1, f);

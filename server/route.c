@@ -480,7 +480,8 @@ seg_u64(const struct seg *s, uint64_t max, uint64_t *out, int err)
 }
 
 /*
- * /api/ggufd/{pull[/{id}] | uploads[/{id}] | audit | upload/{ns}/{name}/{path...}}
+ * /api/ggufd/{pull[/{id}] | uploads[/{id}] | audit | disk | pins |
+ *             upload/{ns}/{name}/{path...}}
  * sp->s[0] is "api" and sp->s[1] "ggufd".
  */
 static int
@@ -513,9 +514,11 @@ parse_ggufd(const struct segs *sp, struct route *r)
 		}
 		goto done;
 	}
-	if (seg_is(what, "audit")) {
+	if (seg_is(what, "audit") || seg_is(what, "disk") || seg_is(what, "pins")) {
 		if (sp->n == 3) {
-			r->kind = ROUTE_GGUFD_AUDIT;
+			r->kind = seg_is(what, "audit")  ? ROUTE_GGUFD_AUDIT
+				  : seg_is(what, "disk") ? ROUTE_GGUFD_DISK
+							 : ROUTE_GGUFD_PINS;
 			err = GG_OK;
 		}
 		goto done;
@@ -686,6 +689,8 @@ route_kind_name(enum route_kind k)
 		[ROUTE_GGUFD_ACTIVITY] = "ggufd_activity",
 		[ROUTE_GGUFD_FILES] = "ggufd_files",
 		[ROUTE_GGUFD_AUDIT] = "ggufd_audit",
+		[ROUTE_GGUFD_DISK] = "ggufd_disk",
+		[ROUTE_GGUFD_PINS] = "ggufd_pins",
 	};
 	return (unsigned)k < ROUTE_NKINDS && names[k] != NULL ? names[k] : "none";
 }
@@ -748,4 +753,21 @@ route_valid_repo(const char *s)
 	ok = 1;
 done:
 	return ok;
+}
+
+int
+route_split_repo(const char *arg, enum repo_type *type, const char **repo)
+{
+	*type = REPO_MODEL;
+	*repo = arg;
+	if (strncmp(arg, "datasets/", 9) == 0) {
+		*type = REPO_DATASET;
+		*repo = arg + 9;
+	} else if (strncmp(arg, "spaces/", 7) == 0) {
+		*type = REPO_SPACE;
+		*repo = arg + 7;
+	} else if (strncmp(arg, "models/", 7) == 0) {
+		*repo = arg + 7;
+	}
+	return route_valid_repo(*repo) ? 0 : -1;
 }

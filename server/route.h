@@ -33,6 +33,8 @@
  *   /api/ggufd/repos                             ROUTE_GGUFD_REPOS
  *   /api/ggufd/activity                          ROUTE_GGUFD_ACTIVITY
  *   /api/ggufd/files                             ROUTE_GGUFD_FILES
+ *   /api/ggufd/disk                              ROUTE_GGUFD_DISK
+ *   /api/ggufd/pins                              ROUTE_GGUFD_PINS
  *   /api/ggufd/pull                              ROUTE_GGUFD_PULL
  *   /api/ggufd/pull/{id}                         ROUTE_GGUFD_PULL_JOB (id)
  *   /api/ggufd/uploads                           ROUTE_GGUFD_UPLOADS
@@ -99,6 +101,8 @@ enum route_kind {
 	ROUTE_METRICS,          /* GET /metrics */
 	ROUTE_GGUFD_ACTIVITY,   /* GET /api/ggufd/activity */
 	ROUTE_GGUFD_FILES,      /* GET /api/ggufd/files?repo=... */
+	ROUTE_GGUFD_DISK,       /* GET /api/ggufd/disk */
+	ROUTE_GGUFD_PINS,       /* GET|POST /api/ggufd/pins */
 	ROUTE_NKINDS            /* keep last: the size of the route table */
 };
 
@@ -166,5 +170,9 @@ const char *route_type_prefix(enum repo_type t);
 /* True if s is a valid repo id: 1 or 2 segments of [A-Za-z0-9._-], no
  * segment "." or "..", no leading/trailing "-" or "." rules beyond that. */
 int route_valid_repo(const char *s);
+/* "datasets/x/y" -> (REPO_DATASET, "x/y"); "spaces/..." and "models/..."
+ * likewise, anything else a model.  *repo points into arg.  0 if the rest
+ * is a valid repo id (route_valid_repo), else -1. */
+int route_split_repo(const char *arg, enum repo_type *type, const char **repo);
 
 #endif

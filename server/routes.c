@@ -16,6 +16,7 @@
 
 #include "admin.h"
 #include "api.h"
+#include "disk.h"
 #include "gateway.h"
 #include "lfs.h"
 #include "metrics.h"
@@ -81,6 +82,9 @@ const struct route_entry routes_table[ROUTE_NKINDS] = {
 			       BODY_BUFFER, 0, NULL, NULL, admin_pull },
 	READ(ROUTE_GGUFD_PULL_JOB, SCOPE_ADMIN, NEED_PULL, admin_pull_job),
 	READ(ROUTE_GGUFD_AUDIT, SCOPE_ADMIN, 0, admin_audit),
+	READ(ROUTE_GGUFD_DISK, SCOPE_PUBLIC, 0, disk_usage),
+	[ROUTE_GGUFD_PINS] = { ROUTE_GGUFD_PINS, HTTP_READ | HTTP_POST, SCOPE_ADMIN, 0,
+			       BODY_BUFFER, 0, NULL, NULL, disk_pins },
 };
 
 /* clang-format on */

@@ -13,6 +13,7 @@
 #include "config.h"
 
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -220,15 +221,38 @@ stats_prometheus(const struct stats_gauges *g, struct buf *b)
 	r |= head(b, "ggufd_fetch_readers", "gauge", "Clients reading a fetch in flight.");
 	r |= buf_printf(b, "ggufd_fetch_readers %llu\n", (unsigned long long)g->fetch_readers);
 	if (g->have_store) {
-		r |= head(b, "ggufd_store_blobs", "gauge", "Blobs the index records.");
-		r |= buf_printf(b, "ggufd_store_blobs %llu\n", (unsigned long long)g->blobs);
-		r |= head(b, "ggufd_store_blob_bytes", "gauge",
-			  "Bytes of the blobs the index records.");
-		r |= buf_printf(b, "ggufd_store_blob_bytes %llu\n",
-				(unsigned long long)g->blob_bytes);
-		r |= head(b, "ggufd_store_pinned_bytes", "gauge", "Bytes of pinned blobs.");
-		r |= buf_printf(b, "ggufd_store_pinned_bytes %llu\n",
-				(unsigned long long)g->pinned_bytes);
+		static const struct {
+			const char *name, *type, *help;
+			size_t off;
+		} m[] = {
+			{ "ggufd_store_blobs", "gauge", "Blobs present in the store.",
+			  offsetof(struct stats_gauges, blobs) },
+			{ "ggufd_store_blob_bytes", "gauge",
+			  "Bytes of the blobs present in the store.",
+			  offsetof(struct stats_gauges, blob_bytes) },
+			{ "ggufd_store_pinned_bytes", "gauge", "Bytes of pinned blobs present.",
+			  offsetof(struct stats_gauges, pinned_bytes) },
+			{ "ggufd_store_quota_bytes", "gauge",
+			  "The store's byte budget (--max-store-size; 0: none).",
+			  offsetof(struct stats_gauges, quota_bytes) },
+			{ "ggufd_store_evictable_bytes", "gauge",
+			  "Bytes of blobs eviction may take now (not pinned, read or staged).",
+			  offsetof(struct stats_gauges, evictable_bytes) },
+			{ "ggufd_store_writing_bytes", "gauge",
+			  "Bytes reserved by fetches and uploads being written.",
+			  offsetof(struct stats_gauges, writing_bytes) },
+			{ "ggufd_store_evictions_total", "counter", "Blobs evicted to make room.",
+			  offsetof(struct stats_gauges, evictions) },
+			{ "ggufd_store_evicted_bytes_total", "counter",
+			  "Bytes evicted to make room.",
+			  offsetof(struct stats_gauges, evicted_bytes) },
+		};
+		for (size_t i = 0; i < sizeof(m) / sizeof(m[0]); i++) {
+			uint64_t v;
+			memcpy(&v, (const char *)g + m[i].off, sizeof(v));
+			r |= head(b, m[i].name, m[i].type, m[i].help);
+			r |= buf_printf(b, "%s %llu\n", m[i].name, (unsigned long long)v);
+		}
 	}
 	return r == GG_OK ? GG_OK : GG_ETOOBIG;
 }

@@ -56,10 +56,12 @@ void stats_totals(struct stats_totals *out);
 
 /* Gauges the caller reads at scrape time. */
 struct stats_gauges {
-	uint64_t fetches;       /* in flight */
-	uint64_t fetch_readers; /* clients reading them */
-	uint64_t blobs, blob_bytes, pinned_bytes;
-	int have_store; /* the three above were read */
+	uint64_t fetches;                         /* in flight */
+	uint64_t fetch_readers;                   /* clients reading them */
+	uint64_t blobs, blob_bytes, pinned_bytes; /* present in the store */
+	uint64_t quota_bytes, evictable_bytes, writing_bytes;
+	uint64_t evictions, evicted_bytes; /* by this process */
+	int have_store;                    /* the store's fields were read */
 };
 
 /* Appends the Prometheus text exposition (format 0.0.4) of every counter

@@ -23,6 +23,7 @@
 #include "app.h"
 #include "gwint.h"
 #include "log.h"
+#include "huberr.h"
 #include "store.h"
 #include "upload.h"
 
@@ -31,7 +32,8 @@ struct sink {
 	uint64_t expect; /* Content-Length */
 	uint64_t got;
 	struct blob_writer *w;
-	int failed; /* a GG_E* code, sticky */
+	uint64_t reserved; /* bytes reserved under the store's quota */
+	int failed;        /* a GG_E* code, sticky */
 	enum repo_type type;
 	char repo[GG_MAX_REPO_LEN + 1];
 	char path[GG_MAX_REPO_PATH_LEN + 1];
@@ -44,6 +46,7 @@ sink_free(void *p)
 {
 	struct sink *s = p;
 	blob_writer_abort(s->w);
+	store_unreserve(s->gw->st, s->reserved);
 	free(s);
 }
 
@@ -98,8 +101,14 @@ upload_begin(struct req *r, enum MHD_Result *res)
 		*res = gateway_policy_refuse(r, rc, why);
 		return rc;
 	}
+	if ((rc = store_reserve(gw->st, (uint64_t)cl)) != GG_OK) {
+		*res = rc == GG_ENOSPC ? hub_store_full(r, (uint64_t)cl, NULL)
+				       : http_error_from(r, rc, "making room in the store");
+		return rc;
+	}
 	s = xcalloc(1, sizeof(*s));
 	s->gw = gw;
+	s->reserved = (uint64_t)cl;
 	s->expect = (uint64_t)cl;
 	s->type = r->route.type;
 	memcpy(s->repo, r->route.repo, sizeof(s->repo));
@@ -107,6 +116,7 @@ upload_begin(struct req *r, enum MHD_Result *res)
 	memcpy(s->by, r->token_name, sizeof(s->by));
 	snprintf(s->message, sizeof(s->message), "%s", msg ? msg : "");
 	if (store_writer_open(gw->st, cl, &s->w) != GG_OK) {
+		store_unreserve(gw->st, s->reserved);
 		free(s);
 		*res = http_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, NULL, "Cannot stage", NULL);
 		return GG_EIO;

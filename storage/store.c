@@ -883,42 +883,17 @@ store_view_commits(struct store_view *v, enum repo_type type, const char *repo,
 }
 
 int
+store_view_blobs(struct store_view *v,
+		 int (*cb)(void *ctx, const char *sha256, const struct index_blob *rec), void *ctx)
+{
+	return index_blob_foreach(v->t, cb, ctx);
+}
+
+int
 store_view_repos(struct store_view *v, int (*cb)(void *ctx, enum repo_type type, const char *repo),
 		 void *ctx)
 {
 	return index_repo_foreach(v->t, cb, ctx);
-}
-
-struct totals {
-	uint64_t blobs, bytes, pinned;
-};
-
-static int
-totals_cb(void *ctx, const char *sha256, const struct index_blob *rec)
-{
-	struct totals *t = ctx;
-	(void)sha256;
-	t->blobs++;
-	t->bytes += rec->size;
-	if (rec->pinned)
-		t->pinned += rec->size;
-	return 0;
-}
-
-int
-store_blob_totals(struct store *st, uint64_t *blobs, uint64_t *bytes, uint64_t *pinned)
-{
-	struct store_view v;
-	struct totals t = { 0, 0, 0 };
-	int r = store_view_begin(st, &v);
-
-	if (r == GG_OK)
-		r = index_blob_foreach(v.t, totals_cb, &t);
-	store_view_end(&v);
-	*blobs = t.blobs;
-	*bytes = t.bytes;
-	*pinned = t.pinned;
-	return r;
 }
 
 int

@@ -223,15 +223,14 @@ int store_view_refs(struct store_view *v, enum repo_type type, const char *repo,
 int store_view_commits(struct store_view *v, enum repo_type type, const char *repo,
 		       int (*cb)(void *ctx, const char *commit, const struct index_commit *rec),
 		       void *ctx);
+int store_view_blobs(struct store_view *v,
+		     int (*cb)(void *ctx, const char *sha256, const struct index_blob *rec),
+		     void *ctx);
 int store_view_repos(struct store_view *v,
 		     int (*cb)(void *ctx, enum repo_type type, const char *repo), void *ctx);
 
 /* 0 if the index can be read (health checks), else GG_EDB. */
 int store_ping(struct store *st);
-
-/* Blobs the index records, their bytes and the pinned bytes (one pass
- * over the blob records, for metrics).  0, or GG_EDB / GG_ECORRUPT. */
-int store_blob_totals(struct store *st, uint64_t *blobs, uint64_t *bytes, uint64_t *pinned);
 
 /*
  * A file at a revision, in one view: rev resolved as store_resolve_rev

@@ -327,6 +327,8 @@ test_own_routes(void **state)
 		{ "/api/ggufd/uploads", ROUTE_GGUFD_UPLOADS, 0, NULL, "", NULL },
 		{ "/api/ggufd/uploads/12", ROUTE_GGUFD_UPLOAD_JOB, 12, NULL, "", NULL },
 		{ "/api/ggufd/audit", ROUTE_GGUFD_AUDIT, 0, NULL, "", NULL },
+		{ "/api/ggufd/disk", ROUTE_GGUFD_DISK, 0, NULL, "", NULL },
+		{ "/api/ggufd/pins", ROUTE_GGUFD_PINS, 0, NULL, "", NULL },
 		{ "/api/ggufd/upload/ruv/ruvltra/ruvltra-0.5b-q4_k_m.gguf", ROUTE_GGUFD_UPLOAD_PUT,
 		  0, NULL, "ruv/ruvltra", "ruvltra-0.5b-q4_k_m.gguf" },
 		{ "/api/ggufd/upload/ruv/ruvltra/sub/a%20b.gguf", ROUTE_GGUFD_UPLOAD_PUT, 0, NULL,
