@@ -46,6 +46,8 @@
 #define GG_MAX_METRICS_BYTES    (4u << 20) /* the /metrics answer */
 #define GG_GC_MIN_AGE_SEC       86400     /* ggufd gc: blobs untouched this long may go */
 #define GG_GZIP_MIN_BYTES       1024      /* smaller JSON answers are sent as is */
+#define GG_MAX_CONF_BYTES       (1u << 20) /* serve's config file (--config) */
+#define GG_MAX_CONF_LINE        4096      /* one line of it */
 
 /* Upstream requests (libcurl). */
 #define GG_UP_CONNECT_MS        5000      /* connecting to upstream */
