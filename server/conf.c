@@ -227,11 +227,11 @@ effective(const struct conf *c, enum conf_id id, enum conf_source *src)
 	return &c->v[CONF_SRC_DEFAULT][id];
 }
 
-static int fail(char *err, size_t errsz, const char *fmt, ...)
+static int complain(char *err, size_t errsz, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
 static int
-fail(char *err, size_t errsz, const char *fmt, ...)
+complain(char *err, size_t errsz, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -274,32 +274,32 @@ set_value(struct conf *c, enum conf_source src, enum conf_id id, const char *v, 
 	switch (o->kind) {
 	case CONF_STR:
 		if (o->check != NULL && o->check(v) != 0)
-			return fail(err, errsz, "%s %s, not '%s'", who, o->must, shown);
+			return complain(err, errsz, "%s %s, not '%s'", who, o->must, shown);
 		val_clear(val);
 		val_add(val, v, line);
 		return 0;
 	case CONF_UINT:
 		if (parse_u64_str(v, o->max, &n) != GG_OK || n < o->min)
-			return fail(err, errsz, "%s %s, not '%s'", who, o->must, shown);
+			return complain(err, errsz, "%s %s, not '%s'", who, o->must, shown);
 		val_clear(val);
 		val_add(val, v, line);
 		return 0;
 	case CONF_BOOL:
 		if ((b = parse_bool(v)) < 0)
-			return fail(err, errsz, "%s %s, not '%s'", who, o->must, shown);
+			return complain(err, errsz, "%s %s, not '%s'", who, o->must, shown);
 		val_clear(val);
 		val_add(val, b ? "true" : "false", line);
 		return 0;
 	case CONF_LIST:
 		if (*v == '\0')
-			return fail(err, errsz, "%s needs a value", who);
+			return complain(err, errsz, "%s needs a value", who);
 		if (val->n >= o->max)
-			return fail(err, errsz, "%s: at most %llu values ('%s')", who,
-				    (unsigned long long)o->max, shown);
+			return complain(err, errsz, "%s: at most %llu values ('%s')", who,
+					(unsigned long long)o->max, shown);
 		val_add(val, v, line);
 		return 0;
 	}
-	return fail(err, errsz, "%s: unknown kind", who);
+	return complain(err, errsz, "%s: unknown kind", who);
 }
 
 /* --- the sources -------------------------------------------------------------------- */
@@ -394,10 +394,10 @@ parse_file(struct conf *c, char *buf, size_t len, char *err, size_t errsz)
 
 		line++;
 		if ((size_t)(e - p) > GG_MAX_CONF_LINE)
-			return fail(err, errsz, "%s:%u: the line is longer than %u bytes", f, line,
-				    (unsigned)GG_MAX_CONF_LINE);
+			return complain(err, errsz, "%s:%u: the line is longer than %u bytes", f,
+					line, (unsigned)GG_MAX_CONF_LINE);
 		if (memchr(p, '\0', (size_t)(e - p)) != NULL)
-			return fail(err, errsz, "%s:%u: a NUL byte", f, line);
+			return complain(err, errsz, "%s:%u: a NUL byte", f, line);
 		*e = '\0';
 		if (e > p && e[-1] == '\r')
 			e[-1] = '\0';
@@ -415,7 +415,7 @@ parse_file(struct conf *c, char *buf, size_t len, char *err, size_t errsz)
 			}
 		}
 		if ((eq = strchr(key, '=')) == NULL)
-			return fail(err, errsz, "%s:%u: expected 'key = value'", f, line);
+			return complain(err, errsz, "%s:%u: expected 'key = value'", f, line);
 		for (k_end = eq; k_end > key && (k_end[-1] == ' ' || k_end[-1] == '\t');)
 			k_end--;
 		*k_end = '\0';
@@ -426,12 +426,12 @@ parse_file(struct conf *c, char *buf, size_t len, char *err, size_t errsz)
 		     v_end > val && (v_end[-1] == ' ' || v_end[-1] == '\t');)
 			*--v_end = '\0';
 		if (*key == '\0')
-			return fail(err, errsz, "%s:%u: expected 'key = value'", f, line);
+			return complain(err, errsz, "%s:%u: expected 'key = value'", f, line);
 		if ((id = find_option(key)) < 0)
-			return fail(err, errsz, "%s:%u: unknown key '%.64s'", f, line, key);
+			return complain(err, errsz, "%s:%u: unknown key '%.64s'", f, line, key);
 		if (conf_options[id].kind != CONF_LIST && c->v[CONF_SRC_FILE][id].set)
-			return fail(err, errsz, "%s:%u: '%s' is already set at line %u", f, line,
-				    key, c->v[CONF_SRC_FILE][id].lines[0]);
+			return complain(err, errsz, "%s:%u: '%s' is already set at line %u", f,
+					line, key, c->v[CONF_SRC_FILE][id].lines[0]);
 		snprintf(who, sizeof(who), "%s:%u: %s", f, line, key);
 		if (set_value(c, CONF_SRC_FILE, (enum conf_id)id, val, line, who, err, errsz) != 0)
 			return -1;
@@ -450,16 +450,16 @@ load_file(struct conf *c, char *err, size_t errsz)
 	if (c->file == NULL)
 		return 0;
 	if ((fd = open(c->file, O_RDONLY | O_CLOEXEC)) < 0)
-		return fail(err, errsz, "cannot read the config file '%s' (%s): %s", c->file,
-			    c->file_via, strerror(errno));
+		return complain(err, errsz, "cannot read the config file '%s' (%s): %s", c->file,
+				c->file_via, strerror(errno));
 	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
-		fail(err, errsz, "cannot read the config file '%s' (%s): not a regular file",
-		     c->file, c->file_via);
+		complain(err, errsz, "cannot read the config file '%s' (%s): not a regular file",
+			 c->file, c->file_via);
 		goto done;
 	}
 	if (sb.st_size > GG_MAX_CONF_BYTES) {
-		fail(err, errsz, "the config file '%s' (%s) is larger than %u bytes", c->file,
-		     c->file_via, (unsigned)GG_MAX_CONF_BYTES);
+		complain(err, errsz, "the config file '%s' (%s) is larger than %u bytes", c->file,
+			 c->file_via, (unsigned)GG_MAX_CONF_BYTES);
 		goto done;
 	}
 	buf = xmalloc((size_t)sb.st_size + 1);
@@ -469,16 +469,16 @@ load_file(struct conf *c, char *err, size_t errsz)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			fail(err, errsz, "cannot read the config file '%s' (%s): %s", c->file,
-			     c->file_via, strerror(errno));
+			complain(err, errsz, "cannot read the config file '%s' (%s): %s", c->file,
+				 c->file_via, strerror(errno));
 			goto done;
 		}
 		if (n == 0)
 			break;
 		len += (size_t)n;
 		if (len > (size_t)sb.st_size) {
-			fail(err, errsz, "the config file '%s' (%s) changed while read", c->file,
-			     c->file_via);
+			complain(err, errsz, "the config file '%s' (%s) changed while read",
+				 c->file, c->file_via);
 			goto done;
 		}
 	}
@@ -528,7 +528,7 @@ conf_load(int argc, char **argv, struct conf **out, char *err, size_t errsz)
 		int id = ch - OPT_BASE;
 
 		if (ch == '?')
-			goto fail;
+			goto bad;
 		if (ch == 'h') {
 			conf_free(c);
 			return 1;
@@ -539,17 +539,17 @@ conf_load(int argc, char **argv, struct conf **out, char *err, size_t errsz)
 			continue;
 		}
 		if (id < 0 || id >= CONF_COUNT) {
-			fail(err, errsz, "unexpected option %d", ch);
-			goto fail;
+			complain(err, errsz, "unexpected option %d", ch);
+			goto bad;
 		}
 		snprintf(who, sizeof(who), "--%s", conf_options[id].name);
 		if (set_value(c, CONF_SRC_FLAG, (enum conf_id)id, optarg ? optarg : "true", 0, who,
 			      err, errsz) != 0)
-			goto fail;
+			goto bad;
 	}
 	if (optind < argc) {
-		fail(err, errsz, "unexpected argument '%s'", argv[optind]);
-		goto fail;
+		complain(err, errsz, "unexpected argument '%s'", argv[optind]);
+		goto bad;
 	}
 	if (file == NULL && (file = getenv("GGUFD_CONFIG")) != NULL && *file != '\0')
 		via = "GGUFD_CONFIG";
@@ -558,10 +558,10 @@ conf_load(int argc, char **argv, struct conf **out, char *err, size_t errsz)
 		c->file_via = via;
 	}
 	if (load_rest(c, err, errsz) != 0)
-		goto fail;
+		goto bad;
 	*out = c;
 	return 0;
-fail:
+bad:
 	conf_free(c);
 	return -1;
 }
@@ -759,18 +759,18 @@ conf_getopt(int argc, char **argv, const struct option *opts, char *err, size_t 
 	if (strncmp(arg, "--", 2) != 0) {
 		/* A short option (only -h exists): optopt names it. */
 		if (c == ':')
-			fail(err, errsz, "option '-%c' needs a value", optopt);
+			complain(err, errsz, "option '-%c' needs a value", optopt);
 		else
-			fail(err, errsz, "unknown option '-%c'", optopt ? optopt : '?');
+			complain(err, errsz, "unknown option '-%c'", optopt ? optopt : '?');
 		return '?';
 	}
 	nl = strcspn(arg, "=");
 	if (c == ':') {
-		fail(err, errsz, "option '%.*s' needs a value", (int)nl, arg);
+		complain(err, errsz, "option '%.*s' needs a value", (int)nl, arg);
 		return '?';
 	}
 	if (optopt != 0) {
-		fail(err, errsz, "option '%.*s' takes no value", (int)nl, arg);
+		complain(err, errsz, "option '%.*s' takes no value", (int)nl, arg);
 		return '?';
 	}
 	/* optopt 0: no long option has that name, or more than one begins so. */
@@ -778,7 +778,7 @@ conf_getopt(int argc, char **argv, const struct option *opts, char *err, size_t 
 		if (strncmp(o->name, arg + 2, nl - 2) == 0)
 			matches++;
 	if (matches < 2) {
-		fail(err, errsz, "unknown option '%.*s'", (int)nl, arg);
+		complain(err, errsz, "unknown option '%.*s'", (int)nl, arg);
 		return '?';
 	}
 	buf_init(&b, errsz - 1);
