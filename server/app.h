@@ -5,11 +5,14 @@
  * jobs, gateway, settings) and hands it to server_start(); every request
  * carries it as r->app.  The HTTP core holds the pointer without looking
  * inside; handlers read it and never reach back into the core for
- * subsystems.  All fields are set before the server starts and never
- * change while it runs, so reading them needs no lock.
+ * subsystems.  All fields are set before the server starts; only the
+ * _Atomic ones change while it runs (SIGHUP, serve's main thread), so
+ * reading them needs no lock.
  */
 #ifndef GG_APP_H
 #define GG_APP_H
+
+#include <stdatomic.h>
 
 #include "upstream.h"
 
@@ -25,8 +28,9 @@ struct app {
 	struct fetcher *fm;     /* with up */
 	struct pull_jobs *jobs; /* with up: POST /api/ggufd/pull */
 	struct gateway *gw;     /* the upload gateway, or NULL */
-	unsigned ref_ttl;       /* seconds a branch -> commit answer stays fresh */
-	int require_read_token; /* reads need a ggufd token too */
+	/* SIGHUP (serve's main thread) changes these while requests read them. */
+	_Atomic unsigned ref_ttl;       /* seconds a branch -> commit answer stays fresh */
+	_Atomic int require_read_token; /* reads need a ggufd token too */
 };
 
 /* The upstream to ask now: NULL without one, or when offline. */

@@ -1,7 +1,8 @@
 /*
  * cli.c: the ggufd command line.
  *
- *   ggufd serve  [--listen HOST:PORT] [--store DIR] [--upstream URL|none] ...
+ *   ggufd serve  [--config FILE] [--listen HOST:PORT] [--store DIR] [--upstream URL|none] ...
+ *   ggufd config [--config FILE] [serve option...]
  *   ggufd import [--store DIR] [--revision REV] [--message MSG] REPO FILE[=PATH]...
  *   ggufd import [--store DIR] --hf-cache DIR
  *   ggufd pull   [--store DIR] [--upstream URL] [--include GLOB]... [--pin] REPO
@@ -40,6 +41,7 @@
 #include "app.h"
 #include "audit.h"
 #include "cli.h"
+#include "conf.h"
 #include "fetch.h"
 #include "gateway.h"
 #include "maint.h"
@@ -54,26 +56,7 @@
 #include "util.h"
 
 #define EXIT_USAGE 2
-#define DEFAULT_STORE "./ggufd-data"
-#define DEFAULT_LISTEN "0.0.0.0:8080"
 #define DEFAULT_UPSTREAM "https://huggingface.co"
-
-/*
- * The upstream token, as huggingface_hub reads it: HF_TOKEN, else
- * HUGGING_FACE_HUB_TOKEN, else HUGGINGFACE_API_KEY.  Never logged.
- */
-static const char *
-upstream_token_from_env(void)
-{
-	static const char *const names[] = { "HF_TOKEN", "HUGGING_FACE_HUB_TOKEN",
-					     "HUGGINGFACE_API_KEY" };
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		const char *v = getenv(names[i]);
-		if (v != NULL && *v != '\0')
-			return v;
-	}
-	return NULL;
-}
 
 static const char usage_head[] =
 	"usage: ggufd <command> [options]\n"
@@ -89,46 +72,33 @@ static const char usage_tail[] =
 	"\n"
 	"'ggufd <command> --help' shows a command's options; 'ggufd --version' the version.\n";
 
-static const char usage_serve[] =
-	"usage: ggufd serve [--listen HOST:PORT] [--store DIR] [--upstream URL|none]\n"
-	"                   [--offline] [--ref-ttl SECONDS] [--max-transfers N]\n"
-	"                   [--ca-bundle FILE] [--threads N] [--public-url URL]\n"
-	"                   [--log-level LEVEL]\n"
+static const char usage_serve_head[] =
+	"usage: ggufd serve [--config FILE] [--listen HOST:PORT] [--store DIR]\n"
+	"                   [--upstream URL|none] [option...]\n"
 	"\n"
-	"  --listen HOST:PORT  address to bind (default 0.0.0.0:8080, env GGUFD_LISTEN);\n"
-	"                      port 0 picks a free port, printed on the first log line\n"
-	"  --store DIR         store directory (default ./ggufd-data, env GGUFD_STORE)\n"
-	"  --upstream URL      the Hub to mirror (default https://huggingface.co, env\n"
-	"                      GGUFD_UPSTREAM); 'none' serves the store alone\n"
-	"  --offline           never ask upstream; answer from the store only\n"
-	"  --ref-ttl SECONDS   how long a branch -> commit answer stays fresh (default 30)\n"
-	"  --max-transfers N   concurrent upstream downloads (default 8; more wait)\n"
-	"  --max-store-size SIZE  byte budget of the blobs (500G, 80%% of the store's\n"
-	"                      filesystem, or bytes; env GGUFD_MAX_STORE_SIZE): least\n"
-	"                      recently used unpinned blobs are evicted to make room,\n"
-	"                      a download that cannot fit gets 507 (default: none)\n"
-	"  --gc-interval SECONDS  how often the server runs gc (default 3600; 0: never)\n"
-	"  --ca-bundle FILE    CA certificates for upstream TLS (env GGUFD_CA_BUNDLE)\n"
-	"  --upload-repo REPO  a repo the upload gateway accepts (repeatable; default\n"
-	"                      ruv/ruvltra)\n"
-	"  --upload-allow GLOB non-GGUF files the gateway accepts (repeatable; default\n"
-	"                      README.md *.md *.json *.txt *.safetensors *.yaml ...)\n"
-	"  --gguf-prefix NAME  GGUF names must be NAME-[variant-]size-quant.gguf (ruvltra)\n"
-	"  --upload-max-size BYTES  largest file the gateway accepts (default 64 GiB)\n"
-	"  --protected-branch NAME  published .gguf and LFS files on it are not replaced\n"
-	"                      but by an admin (repeatable; default main)\n"
-	"  --allow-overwrite   admins replace them without X-Ggufd-Overwrite: yes\n"
-	"  --card-files-table  a README.md replaced with an upload token keeps every\n"
-	"                      .gguf name of the published card's files table\n"
-	"  --multipart-threshold BYTES  LFS uploads above this go multipart (512 MiB)\n"
-	"  --multipart-chunk BYTES  multipart part size (default 64 MiB)\n"
-	"  --require-token-for-read  downloads need a ggufd read token too\n"
-	"  --upload-url-ttl SECONDS  how long signed upload URLs stay valid (86400)\n"
-	"  --access-log FILE   one line per request to FILE ('-': stderr; env\n"
-	"                      GGUFD_ACCESS_LOG); SIGHUP reopens it (logrotate)\n"
-	"  --threads N         HTTP worker threads (default 4)\n"
-	"  --public-url URL    absolute base URL for pagination links (default: from Host)\n"
-	"  --log-level LEVEL   error, warn, info (default) or debug (env GGUFD_LOG_LEVEL)\n";
+	"  --config FILE       read options from FILE, 'key = value' lines (env\n"
+	"                      GGUFD_CONFIG); see 'ggufd config --help'\n";
+static const char usage_serve_tail[] =
+	"\n"
+	"Every option is also an environment variable, GGUFD_ and its name in capitals\n"
+	"with '_' for '-' (GGUFD_LISTEN, GGUFD_UPLOAD_REPO=a,b), and a config file key\n"
+	"(listen = 0.0.0.0:8080).  Flags win over the environment, the environment\n"
+	"over the file, the file over the defaults; a repeatable option is taken whole\n"
+	"from the highest source that sets it.  Booleans take true/false/yes/no/1/0\n"
+	"(--offline=no).  SIGHUP reopens the access log and re-reads the config file:\n"
+	"log-level, ref-ttl and the upload rules change at once, the rest at restart.\n"
+	"The upstream token comes from HF_TOKEN, HUGGING_FACE_HUB_TOKEN or\n"
+	"HUGGINGFACE_API_KEY.\n";
+
+static const char usage_config[] =
+	"usage: ggufd config [--config FILE] [serve option...]\n"
+	"\n"
+	"Prints the configuration 'ggufd serve' would run with, given the same\n"
+	"options, environment and config file: one 'key = value' line per value\n"
+	"(a config file as it stands), each with a comment naming its source: flag,\n"
+	"env GGUFD_X, FILE:LINE or default.  Whether the upstream token is set, and\n"
+	"by which variable, is said; the token itself never is.  A bad option, value\n"
+	"or config file is the same error as for serve (exit status 2).\n";
 
 static const char usage_import[] =
 	"usage: ggufd import [--store DIR] [--revision REV] [--message MSG] [--no-pin]\n"
@@ -231,23 +201,16 @@ usage_error(const char *cmd, const char *fmt, ...)
 }
 
 /*
- * getopt_long with our own one-line errors.  Returns the option, -1 at
- * the end, or '?' after printing the error.
+ * getopt_long with our own one-line errors (conf_getopt).  Returns the
+ * option, -1 at the end, or '?' after printing the error.
  */
 static int
 next_opt(const char *cmd, int argc, char **argv, const struct option *opts)
 {
-	int c;
-	opterr = 0;
-	c = getopt_long(argc, argv, "h", opts, NULL);
-	if (c == '?' || c == ':') {
-		const char *bad = argv[optind - 1];
-		if (optopt != 0 && c == '?')
-			usage_error(cmd, "unknown option '%s'", bad);
-		else
-			usage_error(cmd, "option '%s' needs a value", bad);
-		return '?';
-	}
+	char err[256];
+	int c = conf_getopt(argc, argv, opts, err, sizeof(err));
+	if (c == '?')
+		usage_error(cmd, "%s", err);
 	return c;
 }
 
@@ -255,7 +218,7 @@ static const char *
 default_store(void)
 {
 	const char *s = getenv("GGUFD_STORE");
-	return s && *s ? s : DEFAULT_STORE;
+	return s && *s ? s : conf_options[CONF_STORE].def;
 }
 
 static int
@@ -277,211 +240,204 @@ split_repo(const char *arg, enum repo_type *type, const char **repo)
 }
 
 /*
- * A size for --max-store-size: bytes, a number with K, M, G or T (powers of
- * 1024; "GB", "GiB" too), or a percentage of the store's filesystem.
- * 0 with *out, -1 for anything else.
+ * Sets the store's quota from a --max-store-size value (checked by
+ * conf_load): bytes, or a percentage of the store's filesystem.  "" is
+ * no quota.  0, or -1 if the filesystem cannot be measured.
  */
 static int
-parse_store_size(struct store *st, const char *arg, uint64_t *out)
+apply_quota(struct store *st, const char *v)
 {
-	static const char units[] = "KMGT";
-	uint64_t v, mul = 1;
-	const char *end = arg + strspn(arg, "0123456789");
-	const char *u;
+	uint64_t bytes = 0, total, avail;
+	unsigned pct = 0;
 
-	if (end == arg || end - arg > 15)
+	if (v != NULL && *v != '\0' && conf_parse_store_size(v, &bytes, &pct) != 0)
 		return -1;
-	if (parse_u64(arg, end, UINT64_MAX, &v) != GG_OK || v == 0)
-		return -1;
-	if (strcmp(end, "%") == 0) {
-		uint64_t total, avail;
-		if (v > 100 || store_fs_space(st, &total, &avail) != GG_OK)
+	if (pct > 0) {
+		if (store_fs_space(st, &total, &avail) != GG_OK)
 			return -1;
-		*out = total / 100 * v;
-		return 0;
+		bytes = total / 100 * pct;
 	}
-	if (*end != '\0') {
-		if ((u = strchr(units, toupper((unsigned char)*end))) == NULL)
-			return -1;
-		if (strcmp(end + 1, "") != 0 && strcasecmp(end + 1, "B") != 0 &&
-		    strcmp(end + 1, "iB") != 0)
-			return -1;
-		for (const char *k = units; k <= u; k++)
-			mul *= 1024;
+	store_set_quota(st, bytes);
+	if (bytes > 0) {
+		log_info("store quota %llu bytes (--max-store-size %s)", (unsigned long long)bytes,
+			 v);
+		if (store_enforce_quota(st) == GG_ENOSPC)
+			log_warnx("the store is over its quota and nothing can be evicted now");
 	}
-	if (v > UINT64_MAX / mul)
-		return -1;
-	*out = v * mul;
 	return 0;
 }
 
 /* --- serve ------------------------------------------------------------------ */
 
+static void
+serve_usage(void)
+{
+	fputs(usage_serve_head, stdout);
+	conf_usage(stdout);
+	fputs(usage_serve_tail, stdout);
+}
+
+/* A string option, or NULL when it is unset or empty. */
+static const char *
+conf_nonempty(const struct conf *c, enum conf_id id)
+{
+	const char *v = conf_str(c, id);
+	return v != NULL && *v != '\0' ? v : NULL;
+}
+
+static int
+list_into(const struct conf *c, enum conf_id id, char **dst)
+{
+	char *const *items;
+	size_t n = conf_list(c, id, &items);
+
+	/* The table allows at most POLICY_MAX_ITEMS of each. */
+	for (size_t i = 0; i < n && i < POLICY_MAX_ITEMS; i++)
+		dst[i] = items[i];
+	return n < POLICY_MAX_ITEMS ? (int)n : POLICY_MAX_ITEMS;
+}
+
+/* The upload rules of c; the strings are borrowed from c (the gateway
+ * copies them). */
+static void
+policy_from_conf(const struct conf *c, struct policy *p)
+{
+	policy_defaults(p);
+	p->nrepos = list_into(c, CONF_UPLOAD_REPO, p->repos);
+	p->nglobs = list_into(c, CONF_UPLOAD_ALLOW, p->globs);
+	p->nprotected = list_into(c, CONF_PROTECTED_BRANCH, p->protected_branches);
+	p->gguf_prefix = conf_str(c, CONF_GGUF_PREFIX);
+	p->max_size = conf_u64(c, CONF_UPLOAD_MAX_SIZE);
+	p->allow_overwrite = conf_u64(c, CONF_ALLOW_OVERWRITE) != 0;
+	p->card_files_table = conf_u64(c, CONF_CARD_FILES_TABLE) != 0;
+}
+
+/*
+ * SIGHUP: reopens the access log, re-reads the config file (the flags and
+ * the environment cannot have changed) and puts in force what can change
+ * under running requests: the CONF_RELOAD options.  The others keep their
+ * values from the start (boot) and are named as needing a restart.  A bad
+ * file changes nothing.  *cur is the configuration in force.
+ */
+static void
+serve_reload(const struct conf *boot, struct conf **cur, struct app *app, struct gateway *gw)
+{
+	const char *alog = !accesslog_enabled()          ? "no access log"
+			   : accesslog_reopen() == GG_OK ? "access log reopened"
+							 : "cannot reopen the access log";
+	struct conf *fresh = NULL;
+	char err[512];
+	struct buf changed;
+	int lvl;
+
+	if (conf_file(*cur)[0] == '\0') {
+		log_info("SIGHUP: %s; no config file to re-read (--config, GGUFD_CONFIG)", alog);
+		return;
+	}
+	if (conf_reload(*cur, &fresh, err, sizeof(err)) != 0) {
+		log_warnx("SIGHUP: %s; %s: keeping the running configuration", alog, err);
+		return;
+	}
+	buf_init(&changed, 4096);
+	for (int i = 0; i < CONF_COUNT; i++) {
+		const struct conf_option *o = &conf_options[i];
+		if (!(o->flags & CONF_RELOAD)) {
+			if (!conf_same(boot, fresh, (enum conf_id)i))
+				log_warnx("%s changed in %s: needs a restart", o->name,
+					  conf_file(fresh));
+			continue;
+		}
+		if (!conf_same(*cur, fresh, (enum conf_id)i))
+			buf_printf(&changed, "%s%s", changed.len ? ", " : "", o->name);
+	}
+	app->ref_ttl = conf_u64(fresh, CONF_REF_TTL) ? (unsigned)conf_u64(fresh, CONF_REF_TTL)
+						     : GG_META_TTL_SEC;
+	app->require_read_token = conf_u64(fresh, CONF_REQUIRE_TOKEN_FOR_READ) != 0;
+	if (!conf_same(*cur, fresh, CONF_MAX_STORE_SIZE) &&
+	    apply_quota(app->st, conf_str(fresh, CONF_MAX_STORE_SIZE)) != 0)
+		log_warnx("SIGHUP: the store's filesystem cannot be measured; quota unchanged");
+	if (gw != NULL) {
+		struct policy p;
+		policy_from_conf(fresh, &p);
+		gateway_set_policy(gw, &p);
+	}
+	if (!conf_same(*cur, fresh, CONF_ACCESS_LOG)) {
+		const char *path = conf_nonempty(fresh, CONF_ACCESS_LOG);
+		if (path == NULL)
+			accesslog_close();
+		else if (accesslog_open(path) != GG_OK)
+			log_warnx("SIGHUP: cannot open the access log '%s'; the old one is kept",
+				  path);
+	}
+	/* The summary is logged at the more verbose of the two levels, so that
+	 * a move from error to info is seen too. */
+	lvl = log_level_from_name(conf_str(fresh, CONF_LOG_LEVEL));
+	if (lvl >= LOG_LEVEL_INFO)
+		log_set_level((enum log_level)lvl);
+	log_info("SIGHUP: %s; re-read %s: %s%s", alog, conf_file(fresh),
+		 changed.len ? buf_cstr(&changed) : "nothing changed",
+		 changed.len ? " changed" : "");
+	log_set_level((enum log_level)lvl);
+	buf_free(&changed);
+	if (*cur != boot)
+		conf_free(*cur);
+	*cur = fresh;
+}
+
 static int
 cmd_serve(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "listen", required_argument, NULL, 'l' },
-		{ "store", required_argument, NULL, 's' },
-		{ "threads", required_argument, NULL, 't' },
-		{ "public-url", required_argument, NULL, 'u' },
-		{ "log-level", required_argument, NULL, 'v' },
-		{ "upstream", required_argument, NULL, 'U' },
-		{ "offline", no_argument, NULL, 'o' },
-		{ "ref-ttl", required_argument, NULL, 'T' },
-		{ "max-transfers", required_argument, NULL, 'm' },
-		{ "ca-bundle", required_argument, NULL, 'c' },
-		{ "upload-repo", required_argument, NULL, 1 },
-		{ "upload-allow", required_argument, NULL, 2 },
-		{ "gguf-prefix", required_argument, NULL, 3 },
-		{ "upload-max-size", required_argument, NULL, 4 },
-		{ "multipart-threshold", required_argument, NULL, 5 },
-		{ "multipart-chunk", required_argument, NULL, 6 },
-		{ "require-token-for-read", no_argument, NULL, 7 },
-		{ "upload-url-ttl", required_argument, NULL, 8 },
-		{ "protected-branch", required_argument, NULL, 9 },
-		{ "allow-overwrite", no_argument, NULL, 10 },
-		{ "access-log", required_argument, NULL, 11 },
-		{ "card-files-table", no_argument, NULL, 12 },
-		{ "max-store-size", required_argument, NULL, 13 },
-		{ "gc-interval", required_argument, NULL, 14 },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	struct maint_config mcfg = { GG_GC_INTERVAL_SEC, GG_GC_MIN_AGE_SEC, GG_QUARANTINE_AGE_SEC };
-	struct maint *maint = NULL;
-	const char *max_size = getenv("GGUFD_MAX_STORE_SIZE");
-	uint64_t quota = 0;
 	struct upstream_config ucfg;
 	struct upstream *up = NULL;
 	struct fetcher *fm = NULL;
 	struct pull_jobs *jobs = NULL;
 	struct gateway *gw = NULL;
 	struct gateway_config gcfg;
-	int custom_repos = 0, custom_globs = 0, custom_branches = 0;
-	const char *upstream = getenv("GGUFD_UPSTREAM");
-	uint64_t ttl = GG_META_TTL_SEC, transfers = GG_MAX_TRANSFERS;
+	struct conf *boot = NULL, *cur = NULL;
+	const char *upstream, *listen, *store, *access_log;
+	struct maint_config mcfg = { GG_GC_INTERVAL_SEC, GG_GC_MIN_AGE_SEC, GG_QUARANTINE_AGE_SEC };
+	struct maint *maint = NULL;
+	uint64_t ttl;
 	struct server_config cfg;
 	struct app app;
 	struct server *srv = NULL;
 	struct store *st = NULL;
-	const char *listen = getenv("GGUFD_LISTEN"), *store = default_store();
-	const char *lvl = getenv("GGUFD_LOG_LEVEL");
-	const char *access_log = getenv("GGUFD_ACCESS_LOG");
-	char bound[160];
-	uint64_t threads = 4;
+	char bound[160], err[512];
 	sigset_t set;
-	int c, sig, rc = 1;
+	int sig, rc = 1;
 
 	memset(&cfg, 0, sizeof(cfg));
 	memset(&app, 0, sizeof(app));
 	memset(&ucfg, 0, sizeof(ucfg));
 	memset(&gcfg, 0, sizeof(gcfg));
-	policy_defaults(&gcfg.policy);
-	ucfg.ca_bundle = getenv("GGUFD_CA_BUNDLE");
-	if (upstream == NULL || *upstream == '\0')
-		upstream = DEFAULT_UPSTREAM;
-	if (listen == NULL || *listen == '\0')
-		listen = DEFAULT_LISTEN;
-	while ((c = next_opt("serve", argc, argv, opts)) != -1) {
-		switch (c) {
-		case 'l': listen = optarg; break;
-		case 's': store = optarg; break;
-		case 't':
-			if (parse_u64_str(optarg, 256, &threads) != GG_OK || threads == 0)
-				return usage_error("serve", "--threads takes 1 to 256, not '%s'",
-						   optarg);
-			break;
-		case 'u': cfg.public_url = optarg; break;
-		case 'v': lvl = optarg; break;
-		case 'U': upstream = optarg; break;
-		case 'o': app.offline = 1; break;
-		case 'T':
-			if (parse_u64_str(optarg, 86400 * 365, &ttl) != GG_OK)
-				return usage_error("serve", "--ref-ttl takes seconds, not '%s'",
-						   optarg);
-			break;
-		case 'm':
-			if (parse_u64_str(optarg, 1024, &transfers) != GG_OK || transfers == 0)
-				return usage_error("serve",
-						   "--max-transfers takes 1 to 1024, not '%s'",
-						   optarg);
-			break;
-		case 'c': ucfg.ca_bundle = optarg; break;
-		case 1:
-			if (!custom_repos)
-				gcfg.policy.nrepos = 0;
-			custom_repos = 1;
-			if (gcfg.policy.nrepos == POLICY_MAX_ITEMS)
-				return usage_error("serve", "at most 64 --upload-repo ('%s')",
-						   optarg);
-			gcfg.policy.repos[gcfg.policy.nrepos++] = optarg;
-			break;
-		case 2:
-			if (!custom_globs)
-				gcfg.policy.nglobs = 0;
-			custom_globs = 1;
-			if (gcfg.policy.nglobs == POLICY_MAX_ITEMS)
-				return usage_error("serve", "at most 64 --upload-allow ('%s')",
-						   optarg);
-			gcfg.policy.globs[gcfg.policy.nglobs++] = optarg;
-			break;
-		case 3: gcfg.policy.gguf_prefix = optarg; break;
-		case 4:
-		case 5:
-		case 6: {
-			uint64_t v;
-			if (parse_u64_str(optarg, 1ull << 50, &v) != GG_OK || v == 0)
-				return usage_error("serve", "a size in bytes is needed, not '%s'",
-						   optarg);
-			if (c == 4)
-				gcfg.policy.max_size = v;
-			else if (c == 5)
-				gcfg.multipart_threshold = v;
-			else
-				gcfg.chunk_size = v;
-			break;
-		}
-		case 7: app.require_read_token = 1; break;
-		case 8: {
-			uint64_t v;
-			if (parse_u64_str(optarg, 7 * 86400, &v) != GG_OK || v == 0)
-				return usage_error("serve",
-						   "--upload-url-ttl takes 1 to 604800 seconds, "
-						   "not '%s'",
-						   optarg);
-			gcfg.href_ttl = (unsigned)v;
-			break;
-		}
-		case 9:
-			if (!custom_branches)
-				gcfg.policy.nprotected = 0;
-			custom_branches = 1;
-			if (gcfg.policy.nprotected == POLICY_MAX_ITEMS)
-				return usage_error("serve", "at most 64 --protected-branch ('%s')",
-						   optarg);
-			gcfg.policy.protected_branches[gcfg.policy.nprotected++] = optarg;
-			break;
-		case 10: gcfg.policy.allow_overwrite = 1; break;
-		case 11: access_log = optarg; break;
-		case 12: gcfg.policy.card_files_table = 1; break;
-		case 13: max_size = optarg; break;
-		case 14:
-			if (parse_u64_str(optarg, 86400ull * 365, &mcfg.gc_interval) != GG_OK)
-				return usage_error("serve", "--gc-interval takes seconds, not '%s'",
-						   optarg);
-			break;
-		case 'h': fputs(usage_serve, stdout); return 0;
-		default: return EXIT_USAGE;
-		}
+	rc = conf_load(argc, argv, &boot, err, sizeof(err));
+	if (rc == 1) {
+		serve_usage();
+		return 0;
 	}
-	if (optind < argc)
-		return usage_error("serve", "unexpected argument '%s'", argv[optind]);
-	if (lvl != NULL && log_set_level_name(lvl) != 0)
-		return usage_error("serve", "unknown log level '%s'", lvl);
-	if (server_parse_listen(listen, &cfg) != GG_OK)
-		return usage_error("serve", "--listen wants HOST:PORT, not '%s'", listen);
-	cfg.threads = (unsigned)threads;
+	if (rc != 0)
+		return usage_error("serve", "%s", err);
+	rc = 1;
+	cur = boot;
+	/* Every value was checked by conf_load; these cannot fail. */
+	listen = conf_str(boot, CONF_LISTEN);
+	store = conf_str(boot, CONF_STORE);
+	upstream = conf_str(boot, CONF_UPSTREAM);
+	access_log = conf_nonempty(boot, CONF_ACCESS_LOG);
+	log_set_level_name(conf_str(boot, CONF_LOG_LEVEL));
+	server_parse_listen(listen, &cfg);
+	cfg.threads = (unsigned)conf_u64(boot, CONF_THREADS);
+	cfg.public_url = conf_nonempty(boot, CONF_PUBLIC_URL);
+	app.offline = conf_u64(boot, CONF_OFFLINE) != 0;
+	app.require_read_token = conf_u64(boot, CONF_REQUIRE_TOKEN_FOR_READ) != 0;
+	ttl = conf_u64(boot, CONF_REF_TTL);
+	ucfg.ca_bundle = conf_nonempty(boot, CONF_CA_BUNDLE);
+	ucfg.max_transfers = (unsigned)conf_u64(boot, CONF_MAX_TRANSFERS);
+	policy_from_conf(boot, &gcfg.policy);
+	gcfg.multipart_threshold = conf_u64(boot, CONF_MULTIPART_THRESHOLD);
+	gcfg.chunk_size = conf_u64(boot, CONF_MULTIPART_CHUNK);
+	gcfg.href_ttl = (unsigned)conf_u64(boot, CONF_UPLOAD_URL_TTL);
+	mcfg.gc_interval = conf_u64(boot, CONF_GC_INTERVAL);
 
 	/* Signals are taken synchronously by the main thread; the server's
 	 * threads inherit the blocked mask. */
@@ -492,23 +448,15 @@ cmd_serve(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	if (access_log != NULL && *access_log != '\0' && accesslog_open(access_log) != GG_OK) {
+	if (access_log != NULL && accesslog_open(access_log) != GG_OK) {
 		fprintf(stderr, "ggufd: serve: cannot open the access log '%s'\n", access_log);
-		return 1;
+		goto done;
 	}
 	if (open_store(store, &st) != 0)
-		return 1;
-	if (max_size != NULL && *max_size != '\0') {
-		if (parse_store_size(st, max_size, &quota) != 0) {
-			rc = usage_error("serve",
-					 "--max-store-size wants 500G, 80%% or bytes, not '%s'",
-					 max_size);
-			goto done;
-		}
-		store_set_quota(st, quota);
-		log_info("store quota %llu bytes (%s)", (unsigned long long)quota, max_size);
-		if (store_enforce_quota(st) == GG_ENOSPC)
-			log_warnx("the store is over its quota and nothing can be evicted now");
+		goto done;
+	if (apply_quota(st, conf_str(boot, CONF_MAX_STORE_SIZE)) != 0) {
+		fprintf(stderr, "ggufd: serve: cannot measure the filesystem of \"%s\"\n", store);
+		goto done;
 	}
 	if (maint_start(st, &mcfg, &maint) != GG_OK) {
 		fprintf(stderr, "ggufd: serve: cannot start the housekeeping thread\n");
@@ -517,8 +465,7 @@ cmd_serve(int argc, char **argv)
 	if (strcmp(upstream, "none") != 0) {
 		curl_global_init(CURL_GLOBAL_DEFAULT);
 		ucfg.base = upstream;
-		ucfg.token = upstream_token_from_env();
-		ucfg.max_transfers = (unsigned)transfers;
+		ucfg.token = conf_upstream_token(NULL);
 		if (upstream_new(&ucfg, &up) != GG_OK) {
 			rc = usage_error("serve", "--upstream wants a URL or 'none', not '%s'",
 					 upstream);
@@ -542,15 +489,13 @@ cmd_serve(int argc, char **argv)
 		fprintf(stderr, "ggufd: cannot listen on %s\n", listen);
 		goto done;
 	}
-	log_info("listening on %s (store %s, upstream %s%s)", bound, store, up ? upstream : "none",
-		 app.offline ? ", offline" : "");
-	/* SIGHUP reopens the access log (logrotate); SIGINT and SIGTERM stop. */
-	while (sigwait(&set, &sig) == 0 && sig == SIGHUP) {
-		if (accesslog_reopen() != GG_OK)
-			log_warnx("SIGHUP: cannot reopen the access log");
-		else
-			log_info("SIGHUP: access log reopened");
-	}
+	log_info("listening on %s (store %s, upstream %s%s%s%s)", bound, store,
+		 up ? upstream : "none", app.offline ? ", offline" : "",
+		 conf_file(boot)[0] ? ", config " : "", conf_file(boot));
+	/* SIGHUP reopens the access log (logrotate) and re-reads the config
+	 * file; SIGINT and SIGTERM stop. */
+	while (sigwait(&set, &sig) == 0 && sig == SIGHUP)
+		serve_reload(boot, &cur, &app, gw);
 	log_info("signal %d: shutting down", sig);
 	rc = 0;
 done:
@@ -566,7 +511,30 @@ done:
 		curl_global_cleanup();
 	store_close(st);
 	accesslog_close();
+	if (cur != boot)
+		conf_free(cur);
+	conf_free(boot);
 	return rc;
+}
+
+/* --- config ----------------------------------------------------------------- */
+
+static int
+cmd_config(int argc, char **argv)
+{
+	struct conf *c = NULL;
+	char err[512];
+	int r = conf_load(argc, argv, &c, err, sizeof(err));
+
+	if (r == 1) {
+		fputs(usage_config, stdout);
+		return 0;
+	}
+	if (r != 0)
+		return usage_error("config", "%s", err);
+	conf_print(c, stdout);
+	conf_free(c);
+	return 0;
 }
 
 /* --- import ----------------------------------------------------------------- */
@@ -1043,7 +1011,7 @@ cmd_pull(int argc, char **argv)
 	snprintf(req.rev, sizeof(req.rev), "%s", rev);
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	ucfg.base = upstream;
-	ucfg.token = upstream_token_from_env();
+	ucfg.token = conf_upstream_token(NULL);
 	ucfg.max_transfers = 4;
 	if (upstream_new(&ucfg, &up) != GG_OK) {
 		rc = usage_error("pull", "--upstream wants a URL, not '%s'", upstream);
@@ -1561,6 +1529,8 @@ static const struct command {
 	const char *summary;
 } commands[] = {
 	{ "serve", cmd_serve, "serve the store over the Hub's HTTP protocol" },
+	{ "config", cmd_config,
+	  "print serve's effective configuration and where each value comes from" },
 	{ "import", cmd_import, "add local files or a huggingface_hub cache to the store" },
 	{ "pull", cmd_pull, "fetch a repo (or some of its files) from upstream into the store" },
 	{ "ls", cmd_ls, "list repos, revisions and files in the store" },

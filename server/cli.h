@@ -1,5 +1,5 @@
 /*
- * cli.h: the ggufd command line (serve, import, pull, ls, token, verify,
+ * cli.h: the ggufd command line (serve, config, import, pull, ls, token, verify,
  * help; the table in cli.c).
  *
  * Exit statuses: 0 success, 1 the command failed (or verify found bad

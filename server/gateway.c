@@ -126,7 +126,7 @@ gateway_repo_allowed(struct req *r, struct gateway *gw, enum repo_type type, con
 				  "This ggufd has no upstream to publish to", NULL);
 		return GG_EUNAVAIL;
 	}
-	if (policy_repo_ok(&gw->cfg.policy, type, repo)) {
+	if (policy_repo_ok(gateway_policy(gw), type, repo)) {
 		char full[GG_MAX_REPO_LEN + 16];
 		snprintf(full, sizeof(full), "%s%s", route_type_prefix(type), repo);
 		if (token_bounds_allow(r->token_bounds, full, NULL))
@@ -389,7 +389,7 @@ perm_card_upstream(struct gateway *gw, const struct upload_job *job, const struc
 	if (gw->up != NULL &&
 	    upstream_api(gw->up, "GET", url, NULL, 0, NULL, &body, &ur) == GG_OK &&
 	    ur.status == 200)
-		rc = policy_check_card_text(&gw->cfg.policy, gw->st, buf_cstr(&body), body.len,
+		rc = policy_check_card_text(gateway_policy(gw), gw->st, buf_cstr(&body), body.len,
 					    f->sha256, msg, msgsz);
 	buf_free(&body);
 	free(url);
@@ -401,9 +401,10 @@ perm_existing(struct req *r, struct gateway *gw, struct upload_job *job, char *m
 	      unsigned *overwrites)
 {
 	const char *ask = http_header(r, "X-Ggufd-Overwrite");
+	const struct policy *pol = gateway_policy(gw); /* one set of rules for the request */
 	int admin_asks = r->scope >= TOKEN_ADMIN &&
-			 (gw->cfg.policy.allow_overwrite || (ask && strcasecmp(ask, "yes") == 0));
-	int protected = policy_branch_protected(&gw->cfg.policy, job->rev);
+			 (pol->allow_overwrite || (ask && strcasecmp(ask, "yes") == 0));
+	int protected = policy_branch_protected(pol, job->rev);
 	char commit[GG_SHA1_HEX + 1];
 	struct store_view v;
 	struct index_file old;
@@ -444,8 +445,8 @@ perm_existing(struct req *r, struct gateway *gw, struct upload_job *job, char *m
 			continue;
 		}
 		if (f == card && old.sha256[0] != '\0') {
-			int cr = policy_check_card_replace(&gw->cfg.policy, gw->st, old.sha256,
-							   f->sha256, msg, msgsz);
+			int cr = policy_check_card_replace(pol, gw->st, old.sha256, f->sha256, msg,
+							   msgsz);
 			if (cr == GG_EFORMAT) {
 				rc = GG_EFORMAT;
 				break;
@@ -516,8 +517,8 @@ gateway_perm_check(struct req *r, struct gateway *gw, struct upload_job *job, en
 		snprintf(msg, sizeof(msg), "%u published file(s) replaced on %s", overwrites,
 			 job->rev);
 		gateway_audit(r, gw, "overwrite", "allowed",
-			      gw->cfg.policy.allow_overwrite ? "admin, --allow-overwrite"
-							     : "admin, X-Ggufd-Overwrite: yes",
+			      gateway_policy(gw)->allow_overwrite ? "admin, --allow-overwrite"
+								  : "admin, X-Ggufd-Overwrite: yes",
 			      job, NULL, NULL, msg);
 	}
 	return rc;
@@ -538,6 +539,10 @@ gateway_new(struct store *st, struct upstream *up, const struct gateway_config *
 	gw->st = st;
 	gw->up = up;
 	gw->cfg = *cfg;
+	/* The rules are read through gw->policy only; an empty cfg.policy
+	 * refuses every repo should anything read it by mistake. */
+	atomic_init(&gw->policy, policy_dup(&cfg->policy));
+	memset(&gw->cfg.policy, 0, sizeof(gw->cfg.policy));
 	if (gw->cfg.chunk_size == 0)
 		gw->cfg.chunk_size = GG_MULTIPART_CHUNK;
 	if (gw->cfg.multipart_threshold == 0)
@@ -558,7 +563,26 @@ gateway_free(struct gateway *gw)
 	uploadq_stop(gw);
 	pthread_mutex_destroy(&gw->mu);
 	pthread_cond_destroy(&gw->cv);
+	for (size_t i = 0; i < gw->nretired; i++)
+		policy_free(gw->retired[i]);
+	free(gw->retired);
+	policy_free(atomic_load(&gw->policy));
 	free(gw);
+}
+
+int
+gateway_set_policy(struct gateway *gw, const struct policy *p)
+{
+	struct policy *old = atomic_load_explicit(&gw->policy, memory_order_acquire);
+
+	if (policy_equal(old, p))
+		return 0;
+	/* Retired, not freed: a request may still be reading it.  Reloads
+	 * that change the rules are rare, so the list stays short. */
+	gw->retired = xrealloc(gw->retired, (gw->nretired + 1) * sizeof(*gw->retired));
+	gw->retired[gw->nretired++] = old;
+	atomic_store_explicit(&gw->policy, policy_dup(p), memory_order_release);
+	return 1;
 }
 
 /* --- the Hub protocol ------------------------------------------------------------- */
@@ -891,7 +915,7 @@ gateway_preupload(struct req *r)
 			return http_error(r, MHD_HTTP_BAD_REQUEST, "BadRequest",
 					  "Each file needs a valid \"path\" and \"size\"", NULL);
 		}
-		rc = policy_check_path(&gw->cfg.policy, p->valuestring, size, why, sizeof(why));
+		rc = policy_check_path(gateway_policy(gw), p->valuestring, size, why, sizeof(why));
 		if (rc != GG_OK) {
 			cJSON_Delete(o);
 			cJSON_Delete(b);
@@ -982,7 +1006,7 @@ commit_op(struct gateway *gw, struct upload_job *job, const char *key, cJSON *v,
 				 path, oid, (unsigned long long)size);
 			return -1;
 		}
-		if ((*err = policy_check_blob(&gw->cfg.policy, gw->st, path, oid, size, why,
+		if ((*err = policy_check_blob(gateway_policy(gw), gw->st, path, oid, size, why,
 					      whysz)) != GG_OK)
 			return -1;
 		journal_job_add_file(job, path, 1, oid, NULL, size);
@@ -1014,8 +1038,8 @@ commit_op(struct gateway *gw, struct upload_job *job, const char *key, cJSON *v,
 			snprintf(why, whysz, "%s: cannot stage: %s", path, gg_strerror(rc));
 			return -1;
 		}
-		if ((*err = policy_check_blob(&gw->cfg.policy, gw->st, path, d.sha256, d.size, why,
-					      whysz)) != GG_OK) {
+		if ((*err = policy_check_blob(gateway_policy(gw), gw->st, path, d.sha256, d.size,
+					      why, whysz)) != GG_OK) {
 			gateway_drop_refused(gw, d.sha256, fresh);
 			return -1;
 		}

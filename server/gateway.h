@@ -36,6 +36,14 @@ struct gateway *gateway_new(struct store *st, struct upstream *up,
 void gateway_free(struct gateway *gw);
 
 /*
+ * Puts a copy of p in force as the upload rules (SIGHUP).  Requests that
+ * already took the old rules finish with them; the next ones see p.
+ * Returns 1 if the rules changed, 0 if p equals the rules in force.  Call
+ * from one thread (serve's main thread); p is not kept.
+ */
+int gateway_set_policy(struct gateway *gw, const struct policy *p);
+
+/*
  * Route handlers of the Hub's commit protocol (the route table gives their
  * methods, scope and body):
  */

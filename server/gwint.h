@@ -28,7 +28,17 @@
 struct gateway {
 	struct store *st;
 	struct upstream *up; /* NULL: uploads are refused (no upstream, or offline) */
+	/* The settings; its policy is emptied: the rules in force are policy. */
 	struct gateway_config cfg;
+	/*
+	 * The upload rules in force, a policy_dup copy.  SIGHUP swaps it whole
+	 * (gateway_set_policy) while requests read it, so readers take it with
+	 * gateway_policy() and never free it; a replaced one is kept in
+	 * retired until gateway_free, as a running request may still hold it.
+	 */
+	struct policy *_Atomic policy;
+	struct policy **retired; /* written by gateway_set_policy's thread only */
+	size_t nretired;
 	pthread_t worker;
 	int worker_started;
 	pthread_mutex_t mu; /* next_id, and the worker's sleep (cv) */
@@ -36,6 +46,13 @@ struct gateway {
 	_Atomic int stopping; /* read by the worker between jobs without mu */
 	uint64_t next_id;
 };
+
+/* The upload rules in force (valid until gateway_free). */
+static inline const struct policy *
+gateway_policy(struct gateway *gw)
+{
+	return atomic_load_explicit(&gw->policy, memory_order_acquire);
+}
 
 /* --- gateway.c ------------------------------------------------------------- */
 

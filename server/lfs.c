@@ -385,7 +385,7 @@ lfs_batch(struct req *r)
 		cJSON_AddStringToObject(e, "oid", oid->valuestring);
 		cJSON_AddNumberToObject(e, "size", (double)size);
 		cJSON_AddTrueToObject(e, "authenticated");
-		if (size > gw->cfg.policy.max_size) {
+		if (size > gateway_policy(gw)->max_size) {
 			cJSON *err = cJSON_AddObjectToObject(e, "error");
 			cJSON_AddNumberToObject(err, "code", 422);
 			cJSON_AddStringToObject(err, "message",

@@ -39,6 +39,66 @@ policy_defaults(struct policy *p)
 	p->nprotected = 1;
 }
 
+static void
+dup_list(char **dst, char *const *src, int n)
+{
+	for (int i = 0; i < n; i++)
+		dst[i] = xstrdup(src[i]);
+}
+
+struct policy *
+policy_dup(const struct policy *p)
+{
+	struct policy *d = xcalloc(1, sizeof(*d));
+
+	*d = *p;
+	dup_list(d->repos, p->repos, p->nrepos);
+	dup_list(d->globs, p->globs, p->nglobs);
+	dup_list(d->protected_branches, p->protected_branches, p->nprotected);
+	d->gguf_prefix = p->gguf_prefix ? xstrdup(p->gguf_prefix) : NULL;
+	return d;
+}
+
+void
+policy_free(struct policy *p)
+{
+	if (p == NULL)
+		return;
+	for (int i = 0; i < p->nrepos; i++)
+		free(p->repos[i]);
+	for (int i = 0; i < p->nglobs; i++)
+		free(p->globs[i]);
+	for (int i = 0; i < p->nprotected; i++)
+		free(p->protected_branches[i]);
+	free((char *)p->gguf_prefix);
+	free(p);
+}
+
+static int
+same_list(char *const *a, int na, char *const *b, int nb)
+{
+	if (na != nb)
+		return 0;
+	for (int i = 0; i < na; i++)
+		if (strcmp(a[i], b[i]) != 0)
+			return 0;
+	return 1;
+}
+
+int
+policy_equal(const struct policy *a, const struct policy *b)
+{
+	const char *pa = a->gguf_prefix ? a->gguf_prefix : "",
+		   *pb = b->gguf_prefix ? b->gguf_prefix : "";
+	return same_list(a->repos, a->nrepos, b->repos, b->nrepos) &&
+	       same_list(a->globs, a->nglobs, b->globs, b->nglobs) &&
+	       same_list(a->protected_branches, a->nprotected, b->protected_branches,
+			 b->nprotected) &&
+	       strcmp(pa, pb) == 0 && a->max_size == b->max_size &&
+	       a->allow_overwrite == b->allow_overwrite &&
+	       a->card_files_table == b->card_files_table;
+}
+
 int
 policy_branch_protected(const struct policy *p, const char *rev)
 {

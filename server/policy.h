@@ -45,6 +45,16 @@ struct policy {
 /* Fills the defaults (the strings are static). */
 void policy_defaults(struct policy *p);
 
+/*
+ * A deep copy of p that owns its strings (the gateway keeps one, so the
+ * policy it reads does not depend on where p's strings live); free with
+ * policy_free.  policy_free accepts NULL and only policy_dup's results.
+ */
+struct policy *policy_dup(const struct policy *p);
+void policy_free(struct policy *p);
+/* 1 if a and b hold the same rules (lists compared in order). */
+int policy_equal(const struct policy *a, const struct policy *b);
+
 /* 1 if uploads to (type, repo) are allowed. */
 int policy_repo_ok(const struct policy *p, enum repo_type type, const char *repo);
 

@@ -95,7 +95,7 @@ upload_begin(struct req *r, enum MHD_Result *res)
 				  NULL);
 		return GG_EINVAL;
 	}
-	rc = policy_check_path(&gw->cfg.policy, r->route.path, (uint64_t)cl, why, sizeof(why));
+	rc = policy_check_path(gateway_policy(gw), r->route.path, (uint64_t)cl, why, sizeof(why));
 	if (rc != GG_OK) {
 		gateway_audit(r, gw, "upload", "refused", "upload policy", NULL, NULL, NULL, why);
 		*res = gateway_policy_refuse(r, rc, why);
@@ -144,7 +144,7 @@ upload_end(struct req *r)
 	if (rc != GG_OK)
 		return http_error(r, rc == GG_ECORRUPT ? MHD_HTTP_BAD_REQUEST : 500, "SizeMismatch",
 				  "The body does not match its Content-Length", NULL);
-	rc = policy_check_blob(&gw->cfg.policy, gw->st, s->path, d.sha256, d.size, why,
+	rc = policy_check_blob(gateway_policy(gw), gw->st, s->path, d.sha256, d.size, why,
 			       sizeof(why));
 	if (rc != GG_OK) {
 		gateway_drop_refused(gw, d.sha256, fresh);

@@ -49,6 +49,8 @@
 #define GG_GC_INTERVAL_SEC      3600      /* serve: gc runs this often */
 #define GG_FLUSH_INTERVAL_SEC   30        /* serve: hits written, quota enforced */
 #define GG_GZIP_MIN_BYTES       1024      /* smaller JSON answers are sent as is */
+#define GG_MAX_CONF_BYTES       (1u << 20) /* serve's config file (--config) */
+#define GG_MAX_CONF_LINE        4096      /* one line of it */
 
 /* Upstream requests (libcurl). */
 #define GG_UP_CONNECT_MS        5000      /* connecting to upstream */

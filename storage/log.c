@@ -17,27 +17,41 @@
 
 #include "log.h"
 
-int log_current_level = LOG_LEVEL_INFO;
+_Atomic int log_current_level = LOG_LEVEL_INFO;
 
 #define LOG_LINE_MAX 2048
+
+static const char *const level_names[] = { "error", "warn", "info", "debug" };
+
+int
+log_level_from_name(const char *name)
+{
+	for (int i = 0; i < 4; i++)
+		if (strcasecmp(name, level_names[i]) == 0)
+			return i;
+	return -1;
+}
+
+const char *
+log_level_name(enum log_level level)
+{
+	return (unsigned)level < 4 ? level_names[level] : "?";
+}
 
 int
 log_set_level_name(const char *name)
 {
-	static const char *names[] = { "error", "warn", "info", "debug" };
-	for (int i = 0; i < 4; i++) {
-		if (strcasecmp(name, names[i]) == 0) {
-			log_current_level = i;
-			return 0;
-		}
-	}
-	return -1;
+	int l = log_level_from_name(name);
+	if (l < 0)
+		return -1;
+	atomic_store_explicit(&log_current_level, l, memory_order_relaxed);
+	return 0;
 }
 
 void
 log_set_level(enum log_level level)
 {
-	log_current_level = (int)level;
+	atomic_store_explicit(&log_current_level, (int)level, memory_order_relaxed);
 }
 
 static void log_emit(const char *level, int errnum, const char *fmt, va_list ap)
@@ -81,7 +95,7 @@ log_emit(const char *level, int errnum, const char *fmt, va_list ap)
 #define LOG_BODY(level, min, errnum)                                                               \
 	do {                                                                                       \
 		va_list ap;                                                                        \
-		if (log_current_level < (min))                                                     \
+		if (atomic_load_explicit(&log_current_level, memory_order_relaxed) < (min))        \
 			return;                                                                    \
 		va_start(ap, fmt);                                                                 \
 		log_emit((level), (errnum), fmt, ap);                                              \

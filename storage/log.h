@@ -14,11 +14,17 @@
 #define GG_LOG_H
 
 #include <stdarg.h>
+#include <stdatomic.h>
 
 enum log_level { LOG_LEVEL_ERROR = 0, LOG_LEVEL_WARN, LOG_LEVEL_INFO, LOG_LEVEL_DEBUG };
 
-extern int log_current_level;
+/* Atomic: SIGHUP may change it while other threads log. */
+extern _Atomic int log_current_level;
 
+/* The level named "debug", "info", "warn" or "error" (any case), or -1. */
+int log_level_from_name(const char *name);
+/* The name of a level ("info"). */
+const char *log_level_name(enum log_level level);
 /* Sets the level; "debug", "info", "warn", "error".  Returns 0 or -1. */
 int log_set_level_name(const char *name);
 void log_set_level(enum log_level level);
@@ -33,7 +39,8 @@ void log_fatalx(const char *fmt, ...) __attribute__((format(printf, 1, 2), noret
 
 #define log_debug(...)                                                                             \
 	do {                                                                                       \
-		if (log_current_level >= LOG_LEVEL_DEBUG)                                          \
+		if (atomic_load_explicit(&log_current_level, memory_order_relaxed) >=              \
+		    LOG_LEVEL_DEBUG)                                                               \
 			log_debug_(__VA_ARGS__);                                                   \
 	} while (0)
 
