@@ -277,7 +277,9 @@ pins_set(struct req *r)
 	pinned = pin == NULL || cJSON_IsTrue(pin);
 	rc = store_pin_files(r->app->st, type, name, revision, globs, nglobs, pinned, &rep);
 	if (rc == GG_ENOENT) {
-		res = hub_not_found(r, HUB_REVISION, NULL);
+		/* What the store knows: pins are about bytes held here. */
+		res = http_error(r, MHD_HTTP_NOT_FOUND, "NotFound",
+				 "No such repo or revision in the store", NULL);
 		goto done;
 	}
 	if (rc != GG_OK) {

@@ -78,6 +78,7 @@ struct fetch {
 	int verified;      /* the hash matched: every byte may go out */
 	long attempt_status;
 	uint64_t reserved;  /* bytes reserved under the quota (store_reserve) */
+	int write_err;      /* the partial could not be written (disk full): give up */
 	struct fetch *next; /* in fm->list */
 };
 
@@ -232,6 +233,7 @@ body_cb(void *ctx, const void *data, size_t n, long status)
 	r = blob_partial_write(f->part, data, n);
 	if (r != GG_OK) {
 		log_warnx("fetch %s: writing the partial failed: %s", f->spec.key, gg_strerror(r));
+		f->write_err = r;
 		return 1;
 	}
 	stats_fetch_bytes(n);
@@ -304,6 +306,18 @@ fetch_thread(void *arg)
 				   before, body_cb, f, &resp);
 		if (blob_partial_length(f->part) >= f->spec.size)
 			break;
+		if (f->write_err != 0) {
+			/* The disk, not upstream: retrying would fail again and
+			 * keeping the partial would hold the space. */
+			why = f->write_err == GG_ENOSPC ? "no space left on the store's disk"
+							: "writing to the store failed";
+			blob_partial_discard(f->part);
+			f->part = NULL;
+			unreserve(f);
+			finish(f, 0, why);
+			fetch_release(f);
+			return NULL;
+		}
 		if (r == GG_OK && (resp.status == 401 || resp.status == 403 || resp.status == 404 ||
 				   resp.status == 410)) {
 			why = "upstream refused the content";

@@ -118,8 +118,9 @@ hub_store_full(struct req *r, uint64_t size, const char *commit)
 {
 	char msg[300];
 	snprintf(msg, sizeof(msg),
-		 "The store is full: no room for %llu more bytes under its quota, and nothing "
-		 "more can be evicted (pinned, being read or being written)",
+		 "The store has no room for %llu more bytes: its disk or its quota "
+		 "(--max-store-size) is full, and nothing more can be evicted (pinned, being "
+		 "read or being written)",
 		 (unsigned long long)size);
 	return http_error(r, MHD_HTTP_INSUFFICIENT_STORAGE, "InsufficientStorage", msg, commit);
 }

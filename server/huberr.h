@@ -65,9 +65,9 @@ enum MHD_Result hub_upstream_bad(struct req *r, const char *message, const char 
  * UpstreamUnavailable, message saying what is kept. */
 enum MHD_Result hub_upstream_down(struct req *r, const char *message);
 /*
- * The store cannot take size more bytes (store_reserve said GG_ENOSPC:
- * its quota is reached and nothing more can be evicted, or the file is
- * larger than the quota): 507 InsufficientStorage, saying so.
+ * The store cannot take size more bytes (GG_ENOSPC: its quota is reached
+ * and nothing more can be evicted, the file is larger than the quota, or
+ * the disk is full): 507 InsufficientStorage, saying so.
  */
 enum MHD_Result hub_store_full(struct req *r, uint64_t size, const char *commit);
 /* hub_relay_upstream(HUB_RELAY_READ) of an upstream_resp. */

@@ -224,7 +224,12 @@ lfs_begin(struct req *r, enum MHD_Result *res)
 		s->expect = s->size;
 		if ((rc = reserve(r, s, s->size, res)) != GG_OK)
 			return rc;
-		if (store_writer_open(gw->st, (int64_t)s->size, &s->w) != GG_OK)
+		if ((rc = store_writer_open(gw->st, (int64_t)s->size, &s->w)) == GG_ENOSPC) {
+			*res = hub_store_full(r, s->size, NULL);
+			free(s);
+			return rc;
+		}
+		if (rc != GG_OK)
 			return sink_refuse(r, s, MHD_HTTP_INTERNAL_SERVER_ERROR, NULL,
 					   "Cannot stage", res);
 		break;

@@ -115,11 +115,13 @@ upload_begin(struct req *r, enum MHD_Result *res)
 	memcpy(s->path, r->route.path, sizeof(s->path));
 	memcpy(s->by, r->token_name, sizeof(s->by));
 	snprintf(s->message, sizeof(s->message), "%s", msg ? msg : "");
-	if (store_writer_open(gw->st, cl, &s->w) != GG_OK) {
+	if ((rc = store_writer_open(gw->st, cl, &s->w)) != GG_OK) {
 		store_unreserve(gw->st, s->reserved);
 		free(s);
-		*res = http_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, NULL, "Cannot stage", NULL);
-		return GG_EIO;
+		*res = rc == GG_ENOSPC ? hub_store_full(r, (uint64_t)cl, NULL)
+				       : http_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, NULL,
+						    "Cannot stage", NULL);
+		return rc;
 	}
 	http_set_sink(r, s, sink_data, sink_free);
 	return GG_OK;
@@ -136,6 +138,9 @@ upload_end(struct req *r)
 	enum MHD_Result res;
 	int rc, fresh;
 
+	if (s->failed == GG_ENOSPC || s->failed == GG_EIO)
+		return s->failed == GG_ENOSPC ? hub_store_full(r, s->expect, NULL)
+					      : http_error_from(r, s->failed, "staging the upload");
 	if (s->failed || s->got != s->expect)
 		return http_error(r, MHD_HTTP_BAD_REQUEST, "SizeMismatch",
 				  "The body does not match its Content-Length", NULL);

@@ -16,6 +16,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/falloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -207,6 +208,14 @@ blob_writer_open(struct blob_store *bs, int64_t size_hint, struct blob_writer **
 			log_fatalx("EVP_DigestInit_ex(sha1) failed");
 		/* git hashes "blob <size>\0" before the content; n+1 takes the NUL. */
 		EVP_DigestUpdate(w->sha1, head, (size_t)n + 1);
+	}
+	/* A full disk is refused now, before the body is read (see
+	 * blob_partial_open). */
+	if (size_hint > 0 && fallocate(w->fd, FALLOC_FL_KEEP_SIZE, 0, (off_t)size_hint) != 0 &&
+	    errno == ENOSPC) {
+		log_warnx("no space left for an upload of %lld bytes", (long long)size_hint);
+		blob_writer_abort(w);
+		return GG_ENOSPC;
 	}
 	*out = w;
 	return GG_OK;
@@ -651,6 +660,19 @@ blob_partial_open(struct blob_store *bs, const char *key, uint64_t size, struct 
 		free(buf);
 		if (ftruncate(p->fd, (off_t)off) != 0)
 			goto fail;
+	}
+	/* Claim the disk space now, so that a full disk is an error before the
+	 * first byte goes out rather than a cut transfer (blocks only: the
+	 * size stays what landed; filesystems without fallocate skip it). */
+	if (size > off &&
+	    fallocate(p->fd, FALLOC_FL_KEEP_SIZE, (off_t)off, (off_t)(size - off)) != 0) {
+		if (errno == ENOSPC) {
+			log_warnx("no space left for %s (%llu bytes)", p->path,
+				  (unsigned long long)(size - off));
+			unlink(p->path);
+			r = GG_ENOSPC;
+			goto fail;
+		}
 	}
 	p->len = off;
 	if (off > 0)

@@ -56,6 +56,13 @@ not_ok() {
 	return 0
 }
 
+# skip DESC REASON: a test that cannot run here, counted as skipped (visible
+# in the suite's summary), never as passed.
+skip() {
+	_tap_n=$((_tap_n + 1))
+	echo "ok $_tap_n - $1 # SKIP $2"
+}
+
 # result DESC STATUS [DIAG...]: ok if STATUS is 0.
 result() {
 	local desc=$1 st=$2
