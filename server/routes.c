@@ -81,6 +81,10 @@ const struct route_entry routes_table[ROUTE_NKINDS] = {
 			       BODY_BUFFER, 0, NULL, NULL, admin_pull },
 	READ(ROUTE_GGUFD_PULL_JOB, SCOPE_ADMIN, NEED_PULL, admin_pull_job),
 	READ(ROUTE_GGUFD_AUDIT, SCOPE_ADMIN, 0, admin_audit),
+	[ROUTE_GGUFD_TOKENS] = { ROUTE_GGUFD_TOKENS, HTTP_READ | HTTP_POST, SCOPE_ADMIN, 0,
+				 BODY_BUFFER, 0, NULL, NULL, admin_tokens },
+	[ROUTE_GGUFD_TOKEN] = { ROUTE_GGUFD_TOKEN, HTTP_DELETE, SCOPE_ADMIN, 0, BODY_NONE, 0, NULL,
+				NULL, admin_token },
 };
 
 /* clang-format on */
