@@ -157,7 +157,9 @@ static const char usage_token[] =
 	"(it starts with hf_, as Hub clients expect); only its hash is stored.\n"
 	"Scopes nest: admin > upload > read (default upload).  --repo (repeatable)\n"
 	"binds the token to those repos, --path (repeatable) to files matching one\n"
-	"of the globs (* within one path segment); 'ls' shows the bounds.\n";
+	"of the globs (* within one path segment); 'ls' shows the bounds.  Every\n"
+	"add and revoke is recorded in the audit log (never the token).  The same\n"
+	"is done over HTTP by /api/ggufd/tokens and the dashboard's #admin view.\n";
 
 static const char usage_ls[] =
 	"usage: ggufd ls [--store DIR] [REPO]\n"
