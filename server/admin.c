@@ -7,6 +7,9 @@
  *   GET  /api/ggufd/files         a revision's files with their blobs' state
  *   POST /api/ggufd/pull          start filling the store from upstream
  *   GET  /api/ggufd/pull[/{id}]   the pull jobs
+ *   GET  /api/ggufd/audit         the gateway's audit log
+ *   GET, POST /api/ggufd/tokens   the gateway tokens; create one
+ *   DELETE /api/ggufd/tokens/{name}  revoke one
  *
  * The route table gives the scope (admin, or loopback until an admin token
  * exists) and requires an upstream for the pull routes, so the handlers
@@ -30,6 +33,7 @@
 #include "pull.h"
 #include "stats.h"
 #include "store.h"
+#include "tokens.h"
 
 enum MHD_Result
 admin_healthz(struct req *r)
@@ -374,4 +378,188 @@ admin_audit(struct req *r)
 	free(since);
 	free(token);
 	return res;
+}
+
+/* --- /api/ggufd/tokens ---------------------------------------------------------- */
+
+/*
+ *   GET    /api/ggufd/tokens        -> 200 [{"name","scope","created","revoked",
+ *                                            "repos":[...],"paths":[...]}]
+ *   POST   /api/ggufd/tokens        {"name":"ci","scope":"upload",
+ *                                    "repos":["ruv/ruvltra"],"paths":["*.gguf"]}
+ *                                   -> 201 {"name","scope","created","repos","paths",
+ *                                           "token":"hf_..."}  (Cache-Control: no-store)
+ *                                      400 bad input, 409 the name is taken
+ *   DELETE /api/ggufd/tokens/{name} -> 200 {"name","revoked":true}, 404 no live token
+ * Admin scope (the route table).  The same validation, storage and audit
+ * records as `ggufd token` (tokens.c); the new token is in the 201 answer
+ * and nowhere else.
+ */
+#define TOKENS_STR_(x) #x
+#define TOKENS_STR(x) TOKENS_STR_(x)
+#define TOKENS_BODY_HINT                                                                           \
+	"Body must be JSON: {\"name\": str, \"scope\": \"read\"|\"upload\"|\"admin\", "            \
+	"\"repos\"?: [str], \"paths\"?: [str]}"
+
+/* Adds each string of arr (NULL: none) as a bound; 0, or the answer queued. */
+static int
+bounds_from_json(struct req *r, const cJSON *arr, const char *key, struct tokens_bounds *b,
+		 enum MHD_Result *res)
+{
+	const cJSON *e;
+	const char *msg;
+	int rc;
+
+	if (arr == NULL)
+		return GG_OK;
+	if (!cJSON_IsArray(arr)) {
+		*res = http_error(r, MHD_HTTP_BAD_REQUEST, "BadRequest", TOKENS_BODY_HINT, NULL);
+		return GG_EINVAL;
+	}
+	cJSON_ArrayForEach (e, arr) {
+		rc = cJSON_IsString(e) ? tokens_bounds_add(b, key, e->valuestring) : GG_EINVAL;
+		if (rc == GG_OK)
+			continue;
+		if (rc == GG_ETOOBIG)
+			msg = "repos and paths: at most " TOKENS_STR(
+				GG_MAX_TOKEN_BOUNDS) " bytes in all";
+		else if (strcmp(key, "repo") == 0)
+			msg = "repos: each is a repo id NS/NAME (\"datasets/\" or \"spaces/\" "
+			      "before it for other types)";
+		else
+			msg = "paths: each is a non-empty glob without control characters";
+		*res = http_error(r, MHD_HTTP_BAD_REQUEST, "BadRequest", msg, NULL);
+		return GG_EINVAL;
+	}
+	return GG_OK;
+}
+
+static enum MHD_Result
+token_add(struct req *r)
+{
+	cJSON *body, *name, *scope, *o = NULL, *list = NULL, *e;
+	struct tokens_bounds b;
+	struct tokens_actor who;
+	struct MHD_Response *resp;
+	char client[GG_MAX_CLIENT_ADDR + 1], tok[TOKEN_LEN + 1], msg[200], *txt;
+	enum MHD_Result res;
+	unsigned sc = 0;
+	int rc;
+
+	memset(&b, 0, sizeof(b));
+	body = cJSON_ParseWithLength(r->body.data ? r->body.data : "", r->body.len);
+	name = cJSON_GetObjectItemCaseSensitive(body, "name");
+	scope = cJSON_GetObjectItemCaseSensitive(body, "scope");
+	if (!cJSON_IsObject(body) || !cJSON_IsString(name) || !cJSON_IsString(scope)) {
+		res = http_error(r, MHD_HTTP_BAD_REQUEST, "BadRequest", TOKENS_BODY_HINT, NULL);
+		goto done;
+	}
+	if ((sc = token_scope_parse(scope->valuestring)) == 0) {
+		res = http_error(r, MHD_HTTP_BAD_REQUEST, "BadRequest",
+				 "scope is \"read\", \"upload\" or \"admin\"", NULL);
+		goto done;
+	}
+	if (bounds_from_json(r, cJSON_GetObjectItemCaseSensitive(body, "repos"), "repo", &b,
+			     &res) != GG_OK ||
+	    bounds_from_json(r, cJSON_GetObjectItemCaseSensitive(body, "paths"), "path", &b,
+			     &res) != GG_OK)
+		goto done;
+	http_client_addr(r, client, sizeof(client));
+	who.by = r->token_name;
+	who.client = client;
+	rc = tokens_add(r->app->st, name->valuestring, sc, &b, &who, tok);
+	if (rc == GG_EINVAL) {
+		res = http_error(r, MHD_HTTP_BAD_REQUEST, "BadRequest",
+				 "name is 1-64 characters of A-Za-z0-9._@-", NULL);
+		goto done;
+	}
+	if (rc == GG_EEXIST) {
+		if (snprintf_checked(msg, sizeof(msg),
+				     "A live token is named '%s' (revoke it first, or pick another "
+				     "name)",
+				     name->valuestring) != GG_OK)
+			snprintf(msg, sizeof(msg), "A live token has that name");
+		res = http_error(r, MHD_HTTP_CONFLICT, "Conflict", msg, NULL);
+		goto done;
+	}
+	if (rc != GG_OK) {
+		res = http_error_from(r, rc, "creating the token");
+		goto done;
+	}
+	/* The answer: the record as the list shows it, plus the token. */
+	if (tokens_list(r->app->st, &list) == GG_OK) {
+		cJSON_ArrayForEach (e, list) {
+			const cJSON *n = cJSON_GetObjectItemCaseSensitive(e, "name");
+			if (cJSON_IsString(n) && strcmp(n->valuestring, name->valuestring) == 0) {
+				o = cJSON_Duplicate(e, 1);
+				break;
+			}
+		}
+	}
+	if (o == NULL) {
+		o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "name", name->valuestring);
+		cJSON_AddStringToObject(o, "scope", token_scope_name(sc));
+	}
+	cJSON_AddStringToObject(o, "token", tok);
+	txt = cJSON_PrintUnformatted(o);
+	if (txt == NULL)
+		log_fatalx("cJSON_PrintUnformatted() failed: out of memory");
+	resp = http_json_response(r, txt);
+	MHD_add_response_header(resp, "Cache-Control", "no-store");
+	res = http_queue(r, MHD_HTTP_CREATED, resp);
+done:
+	cJSON_Delete(list);
+	cJSON_Delete(o);
+	cJSON_Delete(body);
+	return res;
+}
+
+enum MHD_Result
+admin_tokens(struct req *r)
+{
+	cJSON *arr = NULL;
+	char *txt;
+	int rc;
+
+	if (strcmp(r->method, "POST") == 0)
+		return token_add(r);
+	if ((rc = tokens_list(r->app->st, &arr)) != GG_OK)
+		return http_error_from(r, rc, "listing the tokens");
+	txt = cJSON_PrintUnformatted(arr);
+	cJSON_Delete(arr);
+	if (txt == NULL)
+		log_fatalx("cJSON_PrintUnformatted() failed: out of memory");
+	return http_json(r, MHD_HTTP_OK, txt);
+}
+
+enum MHD_Result
+admin_token(struct req *r)
+{
+	char client[GG_MAX_CLIENT_ADDR + 1], msg[200];
+	struct tokens_actor who;
+	cJSON *o;
+	char *txt;
+	int rc;
+
+	http_client_addr(r, client, sizeof(client));
+	who.by = r->token_name;
+	who.client = client;
+	rc = tokens_revoke(r->app->st, r->route.path, &who);
+	if (rc == GG_ENOENT) {
+		if (snprintf_checked(msg, sizeof(msg), "No live token is named '%s'",
+				     r->route.path) != GG_OK)
+			snprintf(msg, sizeof(msg), "No live token has that name");
+		return http_error(r, MHD_HTTP_NOT_FOUND, "TokenNotFound", msg, NULL);
+	}
+	if (rc != GG_OK)
+		return http_error_from(r, rc, "revoking the token");
+	o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "name", r->route.path);
+	cJSON_AddTrueToObject(o, "revoked");
+	txt = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	if (txt == NULL)
+		log_fatalx("cJSON_PrintUnformatted() failed: out of memory");
+	return http_json(r, MHD_HTTP_OK, txt);
 }

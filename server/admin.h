@@ -21,5 +21,11 @@ enum MHD_Result admin_pull_job(struct req *r);
 /* GET|HEAD /api/ggufd/audit[?since=UNIX&token=NAME]: the gateway's audit
  * log (audit.h), oldest first */
 enum MHD_Result admin_audit(struct req *r);
+/* GET|HEAD|POST /api/ggufd/tokens: the gateway tokens, or create one
+ * (JSON body {"name","scope","repos"?,"paths"?}; the token in the 201
+ * answer only) */
+enum MHD_Result admin_tokens(struct req *r);
+/* DELETE /api/ggufd/tokens/{name}: revoke */
+enum MHD_Result admin_token(struct req *r);
 
 #endif

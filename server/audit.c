@@ -38,7 +38,8 @@ audit_write(struct store *st, const struct audit_act *a)
 	add_str(o, "rule", a->rule);
 	add_str(o, "by", a->by);
 	add_str(o, "client", a->client);
-	cJSON_AddStringToObject(o, "type", type_name(a->type));
+	if (a->repo != NULL && a->repo[0] != '\0')
+		cJSON_AddStringToObject(o, "type", type_name(a->type));
 	add_str(o, "repo", a->repo);
 	add_str(o, "rev", a->rev);
 	add_str(o, "name", a->name);
@@ -63,6 +64,11 @@ audit_write(struct store *st, const struct audit_act *a)
 	}
 	add_str(o, "commit", a->commit);
 	add_str(o, "message", a->message);
+	if (a->extra != NULL) {
+		const cJSON *e;
+		cJSON_ArrayForEach (e, a->extra)
+			cJSON_AddItemToObject(o, e->string, cJSON_Duplicate(e, 1));
+	}
 	txt = cJSON_PrintUnformatted(o);
 	cJSON_Delete(o);
 	if (txt == NULL)

@@ -53,6 +53,7 @@
 #include "routes.h"
 #include "store.h"
 #include "token.h"
+#include "tokens.h"
 #include "util.h"
 
 #define EXIT_USAGE 2
@@ -137,7 +138,9 @@ static const char usage_token[] =
 	"(it starts with hf_, as Hub clients expect); only its hash is stored.\n"
 	"Scopes nest: admin > upload > read (default upload).  --repo (repeatable)\n"
 	"binds the token to those repos, --path (repeatable) to files matching one\n"
-	"of the globs (* within one path segment); 'ls' shows the bounds.\n";
+	"of the globs (* within one path segment); 'ls' shows the bounds.  Every\n"
+	"add and revoke is recorded in the audit log (never the token).  The same\n"
+	"is done over HTTP by /api/ggufd/tokens and the dashboard's #admin view.\n";
 
 static const char usage_ls[] =
 	"usage: ggufd ls [--store DIR] [REPO]\n"
@@ -936,9 +939,10 @@ pull_cli_progress(void *ctx, const char *path, uint64_t got, uint64_t size, int 
 }
 
 static void
-pull_cli_skipped(void *ctx, const char *path)
+pull_cli_skipped(void *ctx, const char *path, uint64_t size)
 {
 	(void)ctx;
+	(void)size;
 	fprintf(stderr, "  %s: already in the store\n", path);
 }
 
@@ -1071,36 +1075,29 @@ cmd_token(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *store = default_store(), *scope_name = "upload", *sub;
-	char bounds[GG_MAX_TOKEN_BOUNDS + 1] = "";
-	size_t bl = 0;
+	const struct tokens_actor who = { NULL, "cli" };
+	struct tokens_bounds bounds;
 	struct store *st = NULL;
 	unsigned scope;
 	int c, r, rc = 1;
 
+	memset(&bounds, 0, sizeof(bounds));
 	while ((c = next_opt("token", argc, argv, opts)) != -1) {
 		switch (c) {
 		case 's': store = optarg; break;
 		case 'S': scope_name = optarg; break;
 		case 'r':
-		case 'p': {
-			int n;
-			if ((c == 'r' &&
-			     !route_valid_repo(strncmp(optarg, "datasets/", 9) == 0 ? optarg + 9
-					       : strncmp(optarg, "spaces/", 7) == 0 ? optarg + 7
-										    : optarg)) ||
-			    optarg[0] == '\0' || strchr(optarg, '\n') != NULL)
-				return usage_error("token", "--%s: '%s' is not a valid %s",
-						   c == 'r' ? "repo" : "path", optarg,
-						   c == 'r' ? "NS/NAME" : "glob");
-			n = snprintf(bounds + bl, sizeof(bounds) - bl, "%s=%s\n",
-				     c == 'r' ? "repo" : "path", optarg);
-			if (n < 0 || (size_t)n >= sizeof(bounds) - bl)
+		case 'p':
+			r = tokens_bounds_add(&bounds, c == 'r' ? "repo" : "path", optarg);
+			if (r == GG_ETOOBIG)
 				return usage_error("token",
 						   "--repo and --path: at most %d bytes in all",
 						   GG_MAX_TOKEN_BOUNDS);
-			bl += (size_t)n;
+			if (r != GG_OK)
+				return usage_error("token", "--%s: '%s' is not a valid %s",
+						   c == 'r' ? "repo" : "path", optarg,
+						   c == 'r' ? "NS/NAME" : "glob");
 			break;
-		}
 		case 'h': fputs(usage_token, stdout); return 0;
 		default: return EXIT_USAGE;
 		}
@@ -1125,7 +1122,7 @@ cmd_token(int argc, char **argv)
 		return 1;
 	if (strcmp(sub, "add") == 0) {
 		char tok[TOKEN_LEN + 1];
-		r = token_create_bounded(st, argv[optind + 1], scope, bounds, tok);
+		r = tokens_add(st, argv[optind + 1], scope, &bounds, &who, tok);
 		if (r == GG_EEXIST)
 			fprintf(stderr, "ggufd: token: '%s' exists (revoke it first)\n",
 				argv[optind + 1]);
@@ -1143,7 +1140,7 @@ cmd_token(int argc, char **argv)
 			rc = 0;
 		}
 	} else if (strcmp(sub, "revoke") == 0) {
-		r = token_revoke(st, argv[optind + 1]);
+		r = tokens_revoke(st, argv[optind + 1], &who);
 		if (r == GG_ENOENT)
 			fprintf(stderr, "ggufd: token: no live token named '%s'\n",
 				argv[optind + 1]);

@@ -215,14 +215,14 @@ pull_run(struct store *st, struct upstream *up, struct fetcher *fm, const struct
 				store_pin(st, have.sha256, 1);
 			rep->skipped++;
 			if (ev && ev->skipped)
-				ev->skipped(ev->ctx, pf->path);
+				ev->skipped(ev->ctx, pf->path, pf->size);
 			continue;
 		}
 		r = fetcher_join(fm, &spec, &f, NULL);
 		if (r == GG_EEXIST) {
 			rep->skipped++;
 			if (ev && ev->skipped)
-				ev->skipped(ev->ctx, pf->path);
+				ev->skipped(ev->ctx, pf->path, pf->size);
 			continue;
 		}
 		if (r != GG_OK) {
@@ -262,7 +262,9 @@ struct pull_job {
 	struct pull_req req;
 	char *globs[PULL_MAX_GLOBS]; /* owned copies */
 	int state;                   /* 0 running, 1 done, -1 failed */
-	struct pull_report rep;
+	struct pull_report rep;      /* counts move while it runs (job_*) */
+	uint64_t bytes_done;         /* of the files done */
+	uint64_t cur_got;            /* of the file being fetched */
 	uint64_t started_at;
 	struct pull_jobs *jobs;
 	struct pull_job *next;
@@ -313,13 +315,65 @@ pull_jobs_free(struct pull_jobs *j)
 	free(j);
 }
 
+/* The pull's events, as the job's live counts (under the jobs' mutex). */
+static void
+job_listed(void *ctx, const char *commit, size_t files, uint64_t bytes)
+{
+	struct pull_job *job = ctx;
+	pthread_mutex_lock(&job->jobs->mu);
+	snprintf(job->rep.commit, sizeof(job->rep.commit), "%s", commit);
+	job->rep.files = files;
+	job->rep.bytes = bytes;
+	pthread_mutex_unlock(&job->jobs->mu);
+}
+
+static void
+job_progress(void *ctx, const char *path, uint64_t got, uint64_t size, int final)
+{
+	struct pull_job *job = ctx;
+	(void)path;
+	pthread_mutex_lock(&job->jobs->mu);
+	if (final) {
+		job->rep.fetched++;
+		job->bytes_done += size;
+		job->cur_got = 0;
+	} else {
+		job->cur_got = got;
+	}
+	pthread_mutex_unlock(&job->jobs->mu);
+}
+
+static void
+job_skipped(void *ctx, const char *path, uint64_t size)
+{
+	struct pull_job *job = ctx;
+	(void)path;
+	pthread_mutex_lock(&job->jobs->mu);
+	job->rep.skipped++;
+	job->bytes_done += size;
+	pthread_mutex_unlock(&job->jobs->mu);
+}
+
+static void
+job_failed(void *ctx, const char *path, const char *why)
+{
+	struct pull_job *job = ctx;
+	(void)path;
+	(void)why;
+	pthread_mutex_lock(&job->jobs->mu);
+	job->rep.failed++;
+	job->cur_got = 0;
+	pthread_mutex_unlock(&job->jobs->mu);
+}
+
 static void *
 job_thread(void *arg)
 {
 	struct pull_job *job = arg;
 	struct pull_jobs *j = job->jobs;
+	const struct pull_events ev = { job_listed, job_progress, job_skipped, job_failed, job };
 	struct pull_report rep;
-	int r = pull_run(j->st, j->up, j->fm, &job->req, NULL, &rep);
+	int r = pull_run(j->st, j->up, j->fm, &job->req, &ev, &rep);
 
 	/* Log first: once `running` drops, pull_jobs_free may free the job
 	 * (and j) before this thread touches them again. */
@@ -328,6 +382,7 @@ job_thread(void *arg)
 		 rep.failed, rep.error[0] ? ": " : "", rep.error);
 	pthread_mutex_lock(&j->mu);
 	job->rep = rep;
+	job->cur_got = 0;
 	job->state = r == GG_OK ? 1 : -1;
 	j->running--;
 	pthread_cond_broadcast(&j->idle);
@@ -371,24 +426,31 @@ pull_jobs_start(struct pull_jobs *j, const struct pull_req *req)
 static cJSON *
 job_json(const struct pull_job *job)
 {
-	cJSON *o = cJSON_CreateObject();
+	cJSON *o = cJSON_CreateObject(), *inc;
 	cJSON_AddNumberToObject(o, "id", (double)job->id);
 	cJSON_AddStringToObject(o, "repo", job->req.repo);
 	cJSON_AddStringToObject(o, "revision", job->req.rev);
+	inc = cJSON_AddArrayToObject(o, "include");
+	for (int i = 0; i < job->req.nglobs; i++)
+		cJSON_AddItemToArray(inc, cJSON_CreateString(job->req.globs[i]));
+	cJSON_AddBoolToObject(o, "pin", job->req.pin != 0);
+	cJSON_AddNumberToObject(o, "started", (double)job->started_at);
 	cJSON_AddStringToObject(o, "state",
 				job->state == 0  ? "running"
 				: job->state > 0 ? "done"
 						 : "failed");
-	if (job->state != 0) {
+	if (job->rep.commit[0] != '\0')
 		cJSON_AddStringToObject(o, "commit", job->rep.commit);
-		cJSON_AddNumberToObject(o, "files", (double)job->rep.files);
-		cJSON_AddNumberToObject(o, "fetched", (double)job->rep.fetched);
-		cJSON_AddNumberToObject(o, "skipped", (double)job->rep.skipped);
-		cJSON_AddNumberToObject(o, "failed", (double)job->rep.failed);
-		cJSON_AddNumberToObject(o, "bytes", (double)job->rep.bytes);
-		if (job->rep.error[0])
-			cJSON_AddStringToObject(o, "error", job->rep.error);
-	}
+	cJSON_AddNumberToObject(o, "files", (double)job->rep.files);
+	cJSON_AddNumberToObject(o, "bytes", (double)job->rep.bytes);
+	cJSON_AddNumberToObject(o, "done",
+				(double)(job->rep.fetched + job->rep.skipped + job->rep.failed));
+	cJSON_AddNumberToObject(o, "fetched", (double)job->rep.fetched);
+	cJSON_AddNumberToObject(o, "skipped", (double)job->rep.skipped);
+	cJSON_AddNumberToObject(o, "failed", (double)job->rep.failed);
+	cJSON_AddNumberToObject(o, "bytesDone", (double)(job->bytes_done + job->cur_got));
+	if (job->state != 0 && job->rep.error[0])
+		cJSON_AddStringToObject(o, "error", job->rep.error);
 	return o;
 }
 

@@ -35,7 +35,7 @@ struct pull_events {
 	/* All optional.  Called from the pulling thread. */
 	void (*listed)(void *ctx, const char *commit, size_t files, uint64_t bytes);
 	void (*progress)(void *ctx, const char *path, uint64_t got, uint64_t size, int final);
-	void (*skipped)(void *ctx, const char *path);
+	void (*skipped)(void *ctx, const char *path, uint64_t size); /* already here */
 	void (*failed)(void *ctx, const char *path, const char *why);
 	void *ctx;
 };
@@ -62,7 +62,17 @@ struct pull_jobs *pull_jobs_new(struct store *st, struct upstream *up, struct fe
 void pull_jobs_free(struct pull_jobs *j);
 /* Starts a job; returns its id (> 0) or a negative GG_E* code. */
 long pull_jobs_start(struct pull_jobs *j, const struct pull_req *req);
-/* The jobs as a JSON array (malloc'ed), or one job (id > 0; NULL if unknown). */
+/*
+ * The jobs as a JSON array, newest first (malloc'ed), or one job (id > 0;
+ * NULL if unknown):
+ *   {"id","repo","revision","include":[globs],"pin","started":<unix>,
+ *    "state":"running"|"done"|"failed","commit"?,"files","bytes",
+ *    "done","fetched","skipped","failed","bytesDone","error"?}
+ * While a job runs, "files" and "bytes" are 0 until the listing is in,
+ * then the counts move as each file is fetched, found here or fails, and
+ * "bytesDone" counts the bytes of the finished files and those landed of
+ * the one being fetched.
+ */
 char *pull_jobs_json(struct pull_jobs *j, long id);
 
 #endif

@@ -480,7 +480,7 @@ seg_u64(const struct seg *s, uint64_t max, uint64_t *out, int err)
 }
 
 /*
- * /api/ggufd/{pull[/{id}] | uploads[/{id}] | audit | disk | pins |
+ * /api/ggufd/{pull[/{id}] | uploads[/{id}] | audit | disk | pins | tokens[/{name}] |
  *             upload/{ns}/{name}/{path...}}
  * sp->s[0] is "api" and sp->s[1] "ggufd".
  */
@@ -520,6 +520,20 @@ parse_ggufd(const struct segs *sp, struct route *r)
 				  : seg_is(what, "disk") ? ROUTE_GGUFD_DISK
 							 : ROUTE_GGUFD_PINS;
 			err = GG_OK;
+		}
+		goto done;
+	}
+	if (seg_is(what, "tokens")) {
+		if (sp->n == 3) {
+			r->kind = ROUTE_GGUFD_TOKENS;
+			err = GG_OK;
+		} else if (sp->n == 4) {
+			/* One segment, decoded and checked like a path's. */
+			err = decode_join(&sp->s[3], 1, r->path, sizeof(r->path));
+			if (err == GG_OK) {
+				r->kind = ROUTE_GGUFD_TOKEN;
+				r->has_path = 1;
+			}
 		}
 		goto done;
 	}
@@ -691,6 +705,8 @@ route_kind_name(enum route_kind k)
 		[ROUTE_GGUFD_AUDIT] = "ggufd_audit",
 		[ROUTE_GGUFD_DISK] = "ggufd_disk",
 		[ROUTE_GGUFD_PINS] = "ggufd_pins",
+		[ROUTE_GGUFD_TOKENS] = "ggufd_tokens",
+		[ROUTE_GGUFD_TOKEN] = "ggufd_token",
 	};
 	return (unsigned)k < ROUTE_NKINDS && names[k] != NULL ? names[k] : "none";
 }

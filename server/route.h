@@ -39,6 +39,8 @@
  *   /api/ggufd/pull/{id}                         ROUTE_GGUFD_PULL_JOB (id)
  *   /api/ggufd/uploads                           ROUTE_GGUFD_UPLOADS
  *   /api/ggufd/audit                             ROUTE_GGUFD_AUDIT
+ *   /api/ggufd/tokens                            ROUTE_GGUFD_TOKENS
+ *   /api/ggufd/tokens/{name}                     ROUTE_GGUFD_TOKEN (path = name)
  *   /api/ggufd/uploads/{id}                      ROUTE_GGUFD_UPLOAD_JOB (id)
  *   /api/ggufd/upload/{ns}/{name}/{path...}      ROUTE_GGUFD_UPLOAD_PUT
  *   /_ggufd/lfs/{oid}                            ROUTE_LFS_OBJECT (oid)
@@ -103,6 +105,8 @@ enum route_kind {
 	ROUTE_GGUFD_FILES,      /* GET /api/ggufd/files?repo=... */
 	ROUTE_GGUFD_DISK,       /* GET /api/ggufd/disk */
 	ROUTE_GGUFD_PINS,       /* GET|POST /api/ggufd/pins */
+	ROUTE_GGUFD_TOKENS,     /* GET|POST /api/ggufd/tokens */
+	ROUTE_GGUFD_TOKEN,      /* DELETE /api/ggufd/tokens/{name} */
 	ROUTE_NKINDS            /* keep last: the size of the route table */
 };
 
@@ -138,7 +142,10 @@ struct route {
  *              limit (400/414)
  * Shape is checked before content, so a well-formed path of an unknown
  * shape is GG_ENOENT whatever its segments hold.  ggufd's own routes: a
- * job id that is not a decimal in 1..ROUTE_MAX_*_ID is GG_EINVAL; an LFS
+ * job id that is not a decimal in 1..ROUTE_MAX_*_ID is GG_EINVAL; a token
+ * name is one segment, percent-decoded and checked as a path component
+ * (GG_EINVAL for a bad escape, "." or "..", a control character; the
+ * handler looks the name up, so a name no token has is its 404); an LFS
  * oid that is not 64 lowercase hex digits, or a part number outside
  * 1..ROUTE_MAX_LFS_PART, is GG_ENOENT (a signed href never has them).  On success repo passes
  * route_valid_repo() (empty for INDEX and HEALTHZ), and rev and path are

@@ -85,6 +85,10 @@ const struct route_entry routes_table[ROUTE_NKINDS] = {
 	READ(ROUTE_GGUFD_DISK, SCOPE_PUBLIC, 0, disk_usage),
 	[ROUTE_GGUFD_PINS] = { ROUTE_GGUFD_PINS, HTTP_READ | HTTP_POST, SCOPE_ADMIN, 0,
 			       BODY_BUFFER, 0, NULL, NULL, disk_pins },
+	[ROUTE_GGUFD_TOKENS] = { ROUTE_GGUFD_TOKENS, HTTP_READ | HTTP_POST, SCOPE_ADMIN, 0,
+				 BODY_BUFFER, 0, NULL, NULL, admin_tokens },
+	[ROUTE_GGUFD_TOKEN] = { ROUTE_GGUFD_TOKEN, HTTP_DELETE, SCOPE_ADMIN, 0, BODY_NONE, 0, NULL,
+				NULL, admin_token },
 };
 
 /* clang-format on */

@@ -246,13 +246,44 @@ async function upload(ev) {
 	}
 }
 
+// A pull job's progress: a bar over its bytes and a line of counts.
+function pullProgress(j) {
+	const p = document.createElement('progress');
+	p.max = j.bytes || 1;
+	p.value = j.state === 'done' ? p.max : Math.min(j.bytesDone || 0, p.max);
+	return p;
+}
+
+function pullText(j) {
+	if (j.state === 'running' && !j.files && !j.done) return 'listing ' + j.repo + '@' + j.revision + '...';
+	return j.done + ' / ' + j.files + ' files, ' + human(j.bytesDone || 0) + ' / ' + human(j.bytes || 0) +
+		' (' + j.fetched + ' fetched, ' + j.skipped + ' already here, ' + j.failed + ' failed)' +
+		(j.error ? ': ' + j.error : '');
+}
+
+// The pulls view polls while a job runs and the view is shown.
+let pullsTimer = null;
+
+function stopPulls() {
+	if (pullsTimer !== null) clearTimeout(pullsTimer);
+	pullsTimer = null;
+}
+
 async function showPulls() {
+	stopPulls();
 	const tbody = $('pulls').tBodies[0];
-	tbody.replaceChildren();
 	const jobs = await getJSON('/api/ggufd/pull');
-	for (const j of jobs)
-		tbody.appendChild(row([el('td', j.id, 'num'), j.repo, j.state,
-			(j.fetched || 0) + ' fetched, ' + (j.skipped || 0) + ' kept, ' + (j.failed || 0) + ' failed']));
+	tbody.replaceChildren();
+	for (const j of jobs) {
+		const bar = el('td');
+		bar.appendChild(pullProgress(j));
+		tbody.appendChild(row([el('td', j.id, 'num'), j.repo + '@' + j.revision,
+			el('td', (j.include || []).join(' ') + (j.pin ? ' (pin)' : ''), 'mono'), j.state, bar, pullText(j)]));
+	}
+	if (jobs.length === 0)
+		tbody.appendChild(row([el('td', 'no pull jobs yet')]));
+	if (jobs.some((j) => j.state === 'running') && !$('view-pulls').hidden)
+		pullsTimer = setTimeout(() => showPulls().catch((e) => showError(e.message)), 2000);
 }
 
 async function showAudit() {
@@ -269,6 +300,162 @@ async function showAudit() {
 		tbody.appendChild(row([el('td', 'no acts yet')]));
 }
 
+// --- the admin view ------------------------------------------------------
+
+// A JSON call that answers HTTP errors instead of throwing them:
+// {status, ok, body, message} (message: the X-Error-Message).
+async function call(method, url, body) {
+	const headers = {};
+	if (state.token) headers.Authorization = 'Bearer ' + state.token;
+	const init = { method, headers };
+	if (body !== undefined) {
+		headers['Content-Type'] = 'application/json';
+		init.body = JSON.stringify(body);
+	}
+	const r = await fetch(url, init);
+	let b = null;
+	try { b = await r.json(); } catch (e) { b = null; }
+	return { status: r.status, ok: r.ok, body: b,
+		message: r.headers.get('X-Error-Message') || (b && b.error) || r.statusText };
+}
+
+function words(s) { return s.split(/[\s,]+/).filter(Boolean); }
+
+function setResult(id, text, cls) {
+	$(id).textContent = text;
+	$(id).className = cls || '';
+}
+
+// The new token lives in the page until "done" or leaving the view.
+function clearNewToken() {
+	$('new-token-value').textContent = '';
+	$('new-token').hidden = true;
+}
+
+function revokeCell(t) {
+	const td = el('td');
+	if (t.revoked) return td;
+	const ask = el('button', 'revoke', 'revoke');
+	ask.type = 'button';
+	ask.addEventListener('click', () => {
+		const yes = el('button', 'yes, revoke ' + t.name, 'confirm-revoke');
+		const no = el('button', 'cancel', 'cancel-revoke');
+		yes.type = no.type = 'button';
+		yes.addEventListener('click', () => revokeToken(t.name).catch((e) => showError(e.message)));
+		no.addEventListener('click', () => td.replaceChildren(ask));
+		td.replaceChildren(el('span', 'Revoke ' + t.name + '? It stops working at once. '), yes, no);
+	});
+	td.appendChild(ask);
+	return td;
+}
+
+function renderTokens(tokens) {
+	const tbody = $('tokens').tBodies[0];
+	tbody.replaceChildren();
+	for (const t of tokens)
+		tbody.appendChild(row([el('td', t.name, 'mono'), t.scope, (t.repos || []).join(' '),
+			el('td', (t.paths || []).join(' '), 'mono'), new Date(t.created * 1000).toISOString(),
+			t.revoked ? 'revoked' : 'live', revokeCell(t)]));
+	if (tokens.length === 0)
+		tbody.appendChild(row([el('td', 'no tokens yet')]));
+}
+
+// Without an admin token the view says so, with the server's answer.
+async function showAdmin() {
+	const r = await call('GET', '/api/ggufd/tokens');
+	const refused = $('admin-refused');
+	if (!r.ok) {
+		const what = r.status === 401 ? ' Enter an admin token in the token field above.'
+			: r.status === 403 ? ' This view needs a token of admin scope.' : '';
+		refused.textContent = 'Refused: ' + r.status + ' ' + r.message + '.' + what;
+		refused.hidden = false;
+		$('admin-body').hidden = true;
+		return;
+	}
+	refused.hidden = true;
+	$('admin-body').hidden = false;
+	renderTokens(r.body);
+}
+
+async function addToken(ev) {
+	ev.preventDefault();
+	clearNewToken();
+	setResult('token-result', '');
+	const body = { name: $('tok-name').value.trim(), scope: $('tok-scope').value };
+	const repos = words($('tok-repos').value);
+	const paths = words($('tok-paths').value);
+	if (repos.length) body.repos = repos;
+	if (paths.length) body.paths = paths;
+	const r = await call('POST', '/api/ggufd/tokens', body);
+	if (r.status === 201) {
+		$('new-token-value').textContent = r.body.token;
+		$('new-token-copy').textContent = 'copy';
+		$('new-token').hidden = false;
+		setResult('token-result', 'created token ' + r.body.name + ' (' + r.body.scope + ')', 'done');
+		$('token-form').reset();
+	} else {
+		setResult('token-result', 'refused: ' + r.status + ' ' + r.message, 'refused');
+	}
+	await showAdmin();
+}
+
+async function revokeToken(name) {
+	const r = await call('DELETE', '/api/ggufd/tokens/' + encodeURIComponent(name));
+	if (r.ok) setResult('token-result', 'revoked token ' + name, 'done');
+	else setResult('token-result', 'refused: ' + r.status + ' ' + r.message, 'refused');
+	await showAdmin();
+}
+
+function copyNewToken() {
+	const code = $('new-token-value');
+	const select = () => window.getSelection().selectAllChildren(code);
+	if (!navigator.clipboard) { select(); return; }
+	navigator.clipboard.writeText(code.textContent).then(
+		() => { $('new-token-copy').textContent = 'copied'; },
+		() => { select(); $('new-token-copy').textContent = 'press Ctrl+C'; });
+}
+
+// The pull started here: polled until it ends (or the view is left).
+let pullTimer = null;
+
+function stopPull() {
+	if (pullTimer !== null) clearTimeout(pullTimer);
+	pullTimer = null;
+}
+
+async function pollPull(id) {
+	stopPull();
+	const r = await call('GET', '/api/ggufd/pull/' + id);
+	if (!r.ok) {
+		setResult('pull-text', 'job ' + id + ': ' + r.status + ' ' + r.message, 'refused');
+		return;
+	}
+	const j = r.body;
+	$('pull-status').hidden = false;
+	$('pull-progress').replaceWith(Object.assign(pullProgress(j), { id: 'pull-progress' }));
+	setResult('pull-text', 'job ' + j.id + ' ' + j.state + ': ' + pullText(j),
+		j.state === 'done' ? 'done' : j.state === 'failed' ? 'refused' : '');
+	if (j.state === 'running' && !$('view-admin').hidden)
+		pullTimer = setTimeout(() => pollPull(id).catch((e) => showError(e.message)), 1000);
+}
+
+async function startPull(ev) {
+	ev.preventDefault();
+	stopPull();
+	const body = { repo: $('pull-repo').value.trim(), pin: $('pull-pin').checked };
+	const rev = $('pull-rev').value.trim();
+	const include = words($('pull-include').value);
+	if (rev) body.revision = rev;
+	if (include.length) body.include = include;
+	$('pull-status').hidden = false;
+	const r = await call('POST', '/api/ggufd/pull', body);
+	if (r.status !== 202) {
+		setResult('pull-text', 'refused: ' + r.status + ' ' + r.message, 'refused');
+		return;
+	}
+	await pollPull(r.body.id);
+}
+
 async function route() {
 	const hash = decodeURIComponent(location.hash.replace(/^#/, '')) || 'store';
 	const [view, ...rest] = hash.split('/');
@@ -279,11 +466,14 @@ async function route() {
 	showError('');
 	try {
 		if (view !== 'activity') stopActivity();
+		if (view !== 'pulls') stopPulls();
+		if (view !== 'admin') { stopPull(); clearNewToken(); }
 		if (view === 'store') await showStore(rest.join('/'));
 		else if (view === 'activity') await showActivity();
 		else if (view === 'uploads') await showUploads();
 		else if (view === 'pulls') await showPulls();
 		else if (view === 'audit') await showAudit();
+		else if (view === 'admin') await showAdmin();
 	} catch (e) {
 		showError(e.message);
 	}
@@ -294,6 +484,10 @@ document.addEventListener('DOMContentLoaded', () => {
 	$('token').addEventListener('change', (e) => { state.token = e.target.value.trim(); route(); });
 	const guard = (p) => p.catch((e) => showError(e.message));
 	$('upload-form').addEventListener('submit', (e) => guard(upload(e)));
+	$('token-form').addEventListener('submit', (e) => guard(addToken(e)));
+	$('pull-form').addEventListener('submit', (e) => guard(startPull(e)));
+	$('new-token-copy').addEventListener('click', copyNewToken);
+	$('new-token-done').addEventListener('click', clearNewToken);
 	$('up-file').addEventListener('change', () => {
 		const f = $('up-file').files[0];
 		if (f && !$('up-path').value) $('up-path').placeholder = f.name;

@@ -135,6 +135,8 @@ has_repo(enum route_kind k)
 	case ROUTE_GGUFD_ACTIVITY:
 	case ROUTE_GGUFD_FILES:
 	case ROUTE_GGUFD_AUDIT:
+	case ROUTE_GGUFD_TOKENS:
+	case ROUTE_GGUFD_TOKEN:
 	case ROUTE_LFS_OBJECT:
 	case ROUTE_LFS_PART:
 	case ROUTE_LFS_COMPLETE: return 0;
@@ -160,7 +162,7 @@ fuzz_route(const char *text, size_t len)
 		if (!has_repo(r.kind)) {
 			/* ggufd's own routes and the fixed ones name no repo. */
 			CHECK(r.repo[0] == '\0' && !r.has_rev);
-			CHECK(r.has_path == (r.kind == ROUTE_UI));
+			CHECK(r.has_path == (r.kind == ROUTE_UI || r.kind == ROUTE_GGUFD_TOKEN));
 		} else {
 			CHECK(route_valid_repo(r.repo));
 			CHECK(strlen(r.repo) <= GG_MAX_REPO_LEN);
