@@ -137,6 +137,8 @@ has_repo(enum route_kind k)
 	case ROUTE_GGUFD_AUDIT:
 	case ROUTE_GGUFD_TOKENS:
 	case ROUTE_GGUFD_TOKEN:
+	case ROUTE_GGUFD_DISK:
+	case ROUTE_GGUFD_PINS:
 	case ROUTE_LFS_OBJECT:
 	case ROUTE_LFS_PART:
 	case ROUTE_LFS_COMPLETE: return 0;
