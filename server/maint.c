@@ -44,12 +44,16 @@ maint_thread(void *arg)
 {
 	struct maint *m = arg;
 	uint64_t next_gc = m->c.gc_interval ? now_unix() + m->c.gc_interval : 0;
+	/* Wake for whichever comes first: the flush or the gc. */
+	uint64_t period = m->c.gc_interval && m->c.gc_interval < GG_FLUSH_INTERVAL_SEC
+				  ? m->c.gc_interval
+				  : GG_FLUSH_INTERVAL_SEC;
 
 	pthread_mutex_lock(&m->mu);
 	while (!m->stopping) {
 		struct timespec ts;
 		clock_gettime(CLOCK_MONOTONIC, &ts);
-		ts.tv_sec += GG_FLUSH_INTERVAL_SEC;
+		ts.tv_sec += (time_t)period;
 		while (!m->stopping && pthread_cond_timedwait(&m->cv, &m->mu, &ts) != ETIMEDOUT)
 			;
 		if (m->stopping)

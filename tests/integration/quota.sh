@@ -23,7 +23,7 @@
 need_env
 unset HF_TOKEN HUGGING_FACE_HUB_TOKEN HUGGINGFACE_API_KEY HF_ENDPOINT
 
-plan 35
+plan 37
 
 REPOS=$WORK/repos
 S=$WORK/store
@@ -243,6 +243,29 @@ start_ggufd "$S" --upstream none --max-store-size 400000
 result "restarted with a 400000-byte quota: unpinned blobs evicted down to it" \
 	"$(n=$(find "$S/blobs" -type f | wc -l); [ "$n" -le 1 ]; echo $?)" \
 	"$(find "$S/blobs" -type f; cat "$GGUFD_LOG")"
+stop_ggufd
+
+# --- gc: stale partials and old quarantined files, by hand and by the server ------------------
+old=$(date -d '3 days ago' +%Y%m%d%H%M)
+printf 'left by a crashed fetch' >"$S/tmp/$(printf '%064d' 7).part"
+printf 'bad bytes' >"$S/quarantine/$(printf '%064d' 8)"
+touch -t "$old" "$S/tmp/$(printf '%064d' 7).part"
+touch -t "$(date -d '30 days ago' +%Y%m%d%H%M)" "$S/quarantine/$(printf '%064d' 8)"
+printf 'young' >"$S/tmp/$(printf '%064d' 9).part"
+"$GGUFD" gc --store "$S" >"$WORK/gc.out" 2>&1
+result "ggufd gc removes the stale partial and the old quarantined file, keeps the young partial" \
+	"$(grep -q '^removed 2 stale partial or quarantined files (32 bytes)' "$WORK/gc.out" &&
+		[ -f "$S/tmp/$(printf '%064d' 9).part" ]; echo $?)" "$(cat "$WORK/gc.out"; ls -la "$S/tmp")"
+printf 'left by a crashed fetch' >"$S/tmp/$(printf '%064d' 7).part"
+touch -t "$old" "$S/tmp/$(printf '%064d' 7).part"
+start_ggufd "$S" --upstream none --gc-interval 1
+for ((i = 0; i < 50; i++)); do
+	[ -f "$S/tmp/$(printf '%064d' 7).part" ] || break
+	sleep "$GG_POLL"
+done
+result "serve --gc-interval 1 runs gc on its own: the stale partial goes" \
+	"$([ ! -f "$S/tmp/$(printf '%064d' 7).part" ] && grep -q 'gc: removed' "$GGUFD_LOG"; echo $?)" \
+	"$(ls -la "$S/tmp"; cat "$GGUFD_LOG")"
 stop_ggufd
 
 # --- disk full (ENOSPC) on a small tmpfs --------------------------------------------------------
