@@ -102,7 +102,7 @@ static const char usage_config[] =
 	"or config file is the same error as for serve (exit status 2).\n";
 
 static const char usage_import[] =
-	"usage: ggufd import [--store DIR] [--revision REV] [--message MSG] [--no-pin]\n"
+	"usage: ggufd import [--store DIR] [--revision REV] [--message MSG] [--no-pin] [--link]\n"
 	"                    REPO FILE[=PATH]...\n"
 	"       ggufd import [--store DIR] --hf-cache DIR\n"
 	"\n"
@@ -113,6 +113,11 @@ static const char usage_import[] =
 	"REPO may start with datasets/ or spaces/ for other repo types.\n"
 	"Imported files are pinned (kept from eviction: the store may hold the only\n"
 	"copy) unless --no-pin; a huggingface_hub cache's files are not pinned.\n"
+	"\n"
+	"  --link   do not copy where the store's filesystem allows: a reflink\n"
+	"           (copy-on-write clone), else a hard link to FILE (then never\n"
+	"           write to FILE in place: 'ggufd verify' would find the blob\n"
+	"           changed); on another filesystem the file is copied\n"
 	"\n"
 	"  --hf-cache DIR   import a huggingface_hub cache (DIR holds models--org--name\n"
 	"                   folders, or is one), with its commits and refs\n";
@@ -544,7 +549,7 @@ cmd_config(int argc, char **argv)
 
 static int
 import_files(struct store *st, const char *repo_arg, const char *rev, const char *msg, int pin,
-	     int n, char **args)
+	     int link, int n, char **args)
 {
 	struct store_item *items = xcalloc((size_t)n, sizeof(*items));
 	char **paths = xcalloc((size_t)n, sizeof(*paths));
@@ -581,6 +586,7 @@ import_files(struct store *st, const char *repo_arg, const char *rev, const char
 		items[i].src = srcs[i];
 		items[i].path = paths[i];
 		items[i].lfs = -1;
+		items[i].link = link;
 	}
 	r = store_import(st, type, repo, rev, items, (size_t)n, msg, commit);
 	if (r != GG_OK) {
@@ -594,8 +600,9 @@ import_files(struct store *st, const char *repo_arg, const char *rev, const char
 			fprintf(stderr, "ggufd: import: %s could not be pinned: %s\n", paths[i],
 				gg_strerror(r));
 	for (int i = 0; i < n; i++)
-		printf("imported %s %s %llu\n", paths[i], items[i].digest.sha256,
-		       (unsigned long long)items[i].digest.size);
+		printf("imported %s %s %llu%s%s%s\n", paths[i], items[i].digest.sha256,
+		       (unsigned long long)items[i].digest.size, link ? " (" : "",
+		       link ? items[i].how : "", link ? ")" : "");
 	if (pin)
 		printf("pinned %d files (kept from eviction; 'ggufd unpin %s' lets them go)\n", n,
 		       repo_arg);
@@ -858,12 +865,13 @@ cmd_import(int argc, char **argv)
 		{ "message", required_argument, NULL, 'm' },
 		{ "hf-cache", required_argument, NULL, 'c' },
 		{ "no-pin", no_argument, NULL, 'P' },
+		{ "link", no_argument, NULL, 'L' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *store = default_store(), *rev = "main", *cache = NULL, *msg = NULL;
 	struct store *st = NULL;
-	int c, rc, pin = 1;
+	int c, rc, pin = 1, link = 0;
 
 	while ((c = next_opt("import", argc, argv, opts)) != -1) {
 		switch (c) {
@@ -872,6 +880,7 @@ cmd_import(int argc, char **argv)
 		case 'm': msg = optarg; break;
 		case 'c': cache = optarg; break;
 		case 'P': pin = 0; break;
+		case 'L': link = 1; break;
 		case 'h': fputs(usage_import, stdout); return 0;
 		default: return EXIT_USAGE;
 		}
@@ -888,7 +897,7 @@ cmd_import(int argc, char **argv)
 	if (cache != NULL)
 		rc = import_hf_cache(st, cache);
 	else
-		rc = import_files(st, argv[optind], rev, msg, pin, argc - optind - 1,
+		rc = import_files(st, argv[optind], rev, msg, pin, link, argc - optind - 1,
 				  argv + optind + 1);
 	store_close(st);
 	return rc;

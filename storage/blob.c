@@ -20,6 +20,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -445,9 +447,86 @@ blob_rehash(struct blob_store *bs, const char *sha256, struct blob_digest *out)
 	return r;
 }
 
+/*
+ * The --link way in: the source's bytes become the blob without a copy,
+ * as a reflink (a copy-on-write clone: later writes to the source do not
+ * reach the blob) or, where the filesystem has none, a hard link (the blob
+ * IS the source's inode: writing to the source in place would change the
+ * blob, which ggufd verify reports).  The source is hashed first; a hard
+ * link is refused if the file changed meanwhile (size, mtime, inode).
+ * 0 with *out and *how, 1 when neither works here (the caller copies),
+ * or GG_ECORRUPT / GG_EIO / GG_ETOOBIG.
+ */
+static int
+import_linked(struct blob_store *bs, int sfd, const char *src, const struct stat *sst,
+	      const char *expect_sha256, const char *expect_gitsha1, struct blob_digest *out,
+	      const char **how)
+{
+	char dir[512], dst[600], tmp[512], hex[25];
+	unsigned char rnd[12];
+	struct blob_digest d;
+	struct stat now;
+	int tfd, r;
+
+	if ((r = hash_fd(sfd, (uint64_t)sst->st_size, NULL, &d)) != GG_OK)
+		return r;
+	if ((expect_sha256 != NULL && strcmp(expect_sha256, d.sha256) != 0) ||
+	    (expect_gitsha1 != NULL && strcmp(expect_gitsha1, d.gitsha1) != 0))
+		return GG_ECORRUPT;
+	if (blob_dir(bs, d.sha256, dir, sizeof(dir)) != GG_OK ||
+	    blob_file(bs, d.sha256, dst, sizeof(dst)) != GG_OK)
+		return GG_ETOOBIG;
+	if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
+		log_warn("mkdir(\"%s\") failed", dir);
+		return GG_EIO;
+	}
+	*out = d;
+	if (access(dst, F_OK) == 0) {
+		*how = "already stored";
+		return GG_OK;
+	}
+	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
+		return GG_EIO;
+	hex_encode(rnd, sizeof(rnd), hex);
+	if (snprintf_checked(tmp, sizeof(tmp), "%s/%s.tmp", bs->tmp, hex) != GG_OK)
+		return GG_ETOOBIG;
+	tfd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (tfd < 0)
+		return GG_EIO;
+	if (ioctl(tfd, FICLONE, sfd) == 0) {
+		*how = "reflinked";
+		r = fsync(tfd) == 0 ? GG_OK : GG_EIO;
+		close(tfd);
+	} else {
+		close(tfd);
+		unlink(tmp);
+		if (link(src, tmp) != 0)
+			return 1; /* another filesystem, or no links here: copy */
+		*how = "hard-linked";
+		r = GG_OK;
+		if (stat(tmp, &now) != 0 || now.st_ino != sst->st_ino ||
+		    now.st_size != sst->st_size || now.st_mtim.tv_sec != sst->st_mtim.tv_sec ||
+		    now.st_mtim.tv_nsec != sst->st_mtim.tv_nsec) {
+			log_warnx("\"%s\" changed while it was imported", src);
+			r = GG_ECORRUPT;
+		} else if (fsync(sfd) != 0) {
+			r = GG_EIO;
+		}
+	}
+	if (r == GG_OK && rename(tmp, dst) != 0) {
+		log_warn("rename(\"%s\", \"%s\") failed", tmp, dst);
+		r = GG_EIO;
+	}
+	if (r != GG_OK) {
+		unlink(tmp);
+		return r;
+	}
+	return fsync_dir(dir);
+}
+
 int
 blob_import_path(struct blob_store *bs, const char *src, const char *expect_sha256,
-		 const char *expect_gitsha1, struct blob_digest *out)
+		 const char *expect_gitsha1, int link_ok, struct blob_digest *out, const char **how)
 {
 	struct blob_writer *w = NULL;
 	struct blob_digest d;
@@ -455,6 +534,7 @@ blob_import_path(struct blob_store *bs, const char *src, const char *expect_sha2
 	int fd = -1, r;
 
 	memset(&d, 0, sizeof(d));
+	*how = "copied";
 	fd = open(src, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		log_warn("open(\"%s\") failed", src);
@@ -464,6 +544,19 @@ blob_import_path(struct blob_store *bs, const char *src, const char *expect_sha2
 		log_warnx("\"%s\" is not a regular file", src);
 		r = GG_EINVAL;
 		goto fail;
+	}
+	if (link_ok) {
+		r = import_linked(bs, fd, src, &st, expect_sha256, expect_gitsha1, out, how);
+		if (r != 1) {
+			close(fd);
+			return r;
+		}
+		/* Neither a reflink nor a hard link here: copy. */
+		*how = "copied: no link possible across filesystems";
+		if (lseek(fd, 0, SEEK_SET) != 0) {
+			r = GG_EIO;
+			goto fail;
+		}
 	}
 	/* The one pass over the source both copies and hashes. */
 	r = blob_writer_open(bs, (int64_t)st.st_size, &w);

@@ -94,9 +94,13 @@ void blob_sweep_stale(struct blob_store *bs, uint64_t tmp_cutoff, uint64_t quara
 int blob_foreach(struct blob_store *bs, int (*cb)(void *ctx, const char *sha256), void *ctx);
 
 /* Copies the file at src into the store, hashing once while copying.
- * Same contract as blob_writer_finish. */
+ * Same contract as blob_writer_finish.  With link_ok the bytes are not
+ * copied where the filesystem allows: a reflink, else a hard link to src
+ * (then src must not be written in place afterwards).  *how says which
+ * ("copied", "reflinked", "hard-linked", "already stored", ...). */
 int blob_import_path(struct blob_store *bs, const char *src, const char *expect_sha256,
-		     const char *expect_gitsha1, struct blob_digest *out);
+		     const char *expect_gitsha1, int link_ok, struct blob_digest *out,
+		     const char **how);
 
 /* The git blob sha1 of an LFS pointer for (sha256, size), and its length. */
 void blob_lfs_pointer_oid(const char *sha256, uint64_t size, char oid[GG_SHA1_HEX + 1],

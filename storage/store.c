@@ -239,7 +239,8 @@ store_import(struct store *st, enum repo_type type, const char *repo, const char
 	/* 1. Every blob durable first. */
 	for (size_t i = 0; i < n; i++) {
 		r = blob_import_path(st->blobs, items[i].src, items[i].expect_sha256,
-				     items[i].expect_gitsha1, &items[i].digest);
+				     items[i].expect_gitsha1, items[i].link, &items[i].digest,
+				     &items[i].how);
 		if (r != GG_OK) {
 			log_warnx("import of \"%s\" failed: %s", items[i].src, gg_strerror(r));
 			goto fail;

@@ -56,7 +56,9 @@ struct store_item {
 	const char *expect_sha256;  /* NULL, or the content must hash to it */
 	const char *expect_gitsha1; /* NULL, or the git blob sha1 must match */
 	int lfs;                    /* 1, 0, or -1 to decide by name and size */
+	int link;                   /* reflink or hard-link src instead of copying */
 	/* filled by store_import: */
+	const char *how; /* "copied", "reflinked", "hard-linked", ... */
 	struct blob_digest digest;
 	int has_gguf;
 	struct gguf_summary gguf;

@@ -13,7 +13,7 @@
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 need_env
 
-plan 60
+plan 66
 
 S=$WORK/store
 IN=$WORK/in
@@ -347,5 +347,50 @@ result "gc on a store whose blobs are all named removes nothing and says so" \
 		[ "$(find "$S/blobs/sha256" -type f | wc -l)" = $((NBLOBS - 1)) ]; echo $?)" "$(show gc1)"
 run gc2 "$GGUFD" gc --store "$S" --min-age soon
 result "gc --min-age soon is a usage error (exit 2)" "$([ "$(rc gc2)" = 2 ]; echo $?)" "$(show gc2)"
+
+# --- import --link ------------------------------------------------------------------
+# On the store's filesystem the file is not copied: a reflink where the
+# filesystem clones, else a hard link (same inode); the blob verifies; the
+# store keeps it when the source goes.  Across filesystems it is copied.
+LS=$WORK/linkstore
+head -c 3000000 /dev/urandom >"$WORK/linked.bin"
+LSHA=$(sha256_of "$WORK/linked.bin")
+run ln1 "$GGUFD" import --store "$LS" --link ruv/linked "$WORK/linked.bin"
+LB=$LS/blobs/sha256/${LSHA:0:2}/$LSHA
+result "import --link on the same filesystem: hard-linked or reflinked, said so" \
+	"$([ "$(rc ln1)" = 0 ] && grep -qE "^imported linked.bin $LSHA 3000000 \((hard-linked|reflinked)\)$" "$WORK/ln1.out"; echo $?)" \
+	"$(show ln1)"
+if grep -q hard-linked "$WORK/ln1.out"; then
+	same=$([ "$(stat -c %i "$LB")" = "$(stat -c %i "$WORK/linked.bin")" ]; echo $?)
+else
+	same=$(cmp -s "$LB" "$WORK/linked.bin"; echo $?)
+fi
+result "the blob is the file itself (hard link: same inode) or a clone (same bytes)" "$same" \
+	"$(stat -c '%i %h %n' "$LB" "$WORK/linked.bin" 2>&1)"
+rm -f "$WORK/linked.bin"
+run ln2 "$GGUFD" verify --store "$LS"
+result "with the source removed, the store keeps the blob and verify passes" \
+	"$([ "$(rc ln2)" = 0 ] && [ "$(sha256_of "$LB")" = "$LSHA" ]; echo $?)" "$(show ln2)"
+run ln3 "$GGUFD" import --store "$LS" --link --revision dev ruv/linked "$LB=again.bin"
+result "import --link of bytes already stored: said so, same blob" \
+	"$([ "$(rc ln3)" = 0 ] && grep -q "^imported again.bin $LSHA 3000000 (already stored)$" "$WORK/ln3.out"; echo $?)" \
+	"$(show ln3)"
+# Another filesystem: /dev/shm (tmpfs) when it is one, else skip visibly.
+if [ -d /dev/shm ] && [ -w /dev/shm ] && [ "$(stat -c %d /dev/shm)" != "$(stat -c %d "$WORK")" ]; then
+	X=$(mktemp -d /dev/shm/ggufd-link.XXXXXX)
+	head -c 100000 /dev/urandom >"$X/other.bin"
+	XSHA=$(sha256_of "$X/other.bin")
+	run ln4 "$GGUFD" import --store "$LS" --link ruv/linked "$X/other.bin"
+	XB=$LS/blobs/sha256/${XSHA:0:2}/$XSHA
+	result "import --link across filesystems copies, and says so" \
+		"$([ "$(rc ln4)" = 0 ] && grep -q "^imported other.bin $XSHA 100000 (copied: " "$WORK/ln4.out" &&
+			[ "$(stat -c %d "$XB")" != "$(stat -c %d "$X/other.bin")" ]; echo $?)" "$(show ln4)"
+	rm -rf "$X"
+else
+	skip "import --link across filesystems copies, and says so" "no separate /dev/shm filesystem here"
+fi
+run ln5 "$GGUFD" import --store "$LS" --link ruv/linked "$WORK/no-such-file"
+result "import --link of a missing file fails (exit 1), nothing recorded" \
+	"$([ "$(rc ln5)" = 1 ]; echo $?)" "$(show ln5)"
 
 finish
