@@ -909,12 +909,14 @@ struct pull_cli {
 	const char *cur;
 };
 
+/* Lines above the progress bar go through log_print, so that the fetch
+ * threads' log lines and these never break into the bar (log.h). */
 static void
 pull_cli_listed(void *ctx, const char *commit, size_t files, uint64_t bytes)
 {
 	(void)ctx;
-	fprintf(stderr, "commit %.12s: %zu files, %llu bytes to check\n", commit, files,
-		(unsigned long long)bytes);
+	log_print("commit %.12s: %zu files, %llu bytes to check", commit, files,
+		  (unsigned long long)bytes);
 }
 
 static void
@@ -936,14 +938,14 @@ pull_cli_progress(void *ctx, const char *path, uint64_t got, uint64_t size, int 
 		for (int i = 0; i < width; i++)
 			bar[i] = i < fill ? '#' : '.';
 		bar[width] = '\0';
-		fprintf(stderr, "\r  %-40.40s [%s] %3d%% %8.1f MB/s ETA %ld:%02ld ", path, bar,
-			size ? (int)(100.0 * (double)got / (double)size) : 100, rate / 1e6,
-			eta / 60, eta % 60);
+		log_status("  %-40.40s [%s] %3d%% %8.1f MB/s ETA %ld:%02ld", path, bar,
+			   size ? (int)(100.0 * (double)got / (double)size) : 100, rate / 1e6,
+			   eta / 60, eta % 60);
 		if (final)
-			fputc('\n', stderr);
+			log_status_end();
 	} else if (final) {
-		fprintf(stderr, "  %s: %llu bytes in %.1f s (%.1f MB/s)\n", path,
-			(unsigned long long)got, secs, rate / 1e6);
+		log_print("  %s: %llu bytes in %.1f s (%.1f MB/s)", path, (unsigned long long)got,
+			  secs, rate / 1e6);
 	}
 }
 
@@ -952,7 +954,7 @@ pull_cli_skipped(void *ctx, const char *path, uint64_t size)
 {
 	(void)ctx;
 	(void)size;
-	fprintf(stderr, "  %s: already in the store\n", path);
+	log_print("  %s: already in the store", path);
 }
 
 static void
@@ -960,8 +962,8 @@ pull_cli_failed(void *ctx, const char *path, const char *why)
 {
 	struct pull_cli *c = ctx;
 	if (c->tty && c->cur == path)
-		fputc('\n', stderr);
-	fprintf(stderr, "  %s: FAILED: %s\n", path, why);
+		log_status_end();
+	log_print("  %s: FAILED: %s", path, why);
 }
 
 static int

@@ -4,10 +4,16 @@
  * Each line is formatted into a stack buffer and written with a single
  * write(2), which keeps lines from different threads whole.  A line longer
  * than the buffer is cut and ends in "...".
+ *
+ * A status line (log_status: a progress bar on a terminal) stays at the
+ * bottom: a log line first clears it ("\r" and erase-line), is written, and
+ * the status is drawn again after it, all under one mutex, so no log line
+ * ever starts in the middle of a bar.
  */
 #include "config.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +26,88 @@
 _Atomic int log_current_level = LOG_LEVEL_INFO;
 
 #define LOG_LINE_MAX 2048
+
+/* The status line (log_status), "" when none; under status_mu. */
+static pthread_mutex_t status_mu = PTHREAD_MUTEX_INITIALIZER;
+static char status[512];
+static size_t status_len;
+
+static void
+write_all_err(const char *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(STDERR_FILENO, p, n);
+		if (w <= 0)
+			return; /* a broken stderr is not worth a retry */
+		p += w;
+		n -= (size_t)w;
+	}
+}
+
+/* Writes a whole line under the status line's lock, clearing and
+ * redrawing the status around it. */
+static void
+emit_line(const char *line, size_t n)
+{
+	pthread_mutex_lock(&status_mu);
+	if (status_len > 0)
+		write_all_err("\r\033[K", 4);
+	write_all_err(line, n);
+	if (status_len > 0)
+		write_all_err(status, status_len);
+	pthread_mutex_unlock(&status_mu);
+}
+
+void
+log_status(const char *fmt, ...)
+{
+	char buf[sizeof(status)];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf + 1, sizeof(buf) - 5, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if ((size_t)n > sizeof(buf) - 6)
+		n = (int)sizeof(buf) - 6;
+	buf[0] = '\r';
+	memcpy(buf + 1 + n, "\033[K", 3);
+	pthread_mutex_lock(&status_mu);
+	memcpy(status, buf, (size_t)n + 4);
+	status_len = (size_t)n + 4;
+	write_all_err(status, status_len);
+	pthread_mutex_unlock(&status_mu);
+}
+
+void
+log_status_end(void)
+{
+	pthread_mutex_lock(&status_mu);
+	if (status_len > 0)
+		write_all_err("\n", 1);
+	status_len = 0;
+	pthread_mutex_unlock(&status_mu);
+}
+
+void
+log_print(const char *fmt, ...)
+{
+	char line[LOG_LINE_MAX];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(line, sizeof(line) - 1, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if ((size_t)n > sizeof(line) - 2)
+		n = (int)sizeof(line) - 2;
+	line[n++] = '\n';
+	emit_line(line, (size_t)n);
+}
 
 static const char *const level_names[] = { "error", "warn", "info", "debug" };
 
@@ -87,9 +175,7 @@ log_emit(const char *level, int errnum, const char *fmt, va_list ap)
 		memcpy(line + n - 3, "...", 3);
 	}
 	line[n++] = '\n';
-	/* One write per line; a short write on stderr is not worth a retry. */
-	if (write(STDERR_FILENO, line, n) < 0)
-		return;
+	emit_line(line, n);
 }
 
 #define LOG_BODY(level, min, errnum)                                                               \

@@ -7,8 +7,8 @@
  * arguments are evaluated.  Secrets never reach a log line: callers pass
  * token *names*, never token values.
  *
- * Thread safety: every function may be called from any thread; one line is
- * written with one write(2) so lines from threads never interleave.
+ * Thread safety: every function may be called from any thread; lines are
+ * written whole, under one mutex, so lines from threads never interleave.
  */
 #ifndef GG_LOG_H
 #define GG_LOG_H
@@ -34,6 +34,14 @@ void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_debug_(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/*
+ * A status line on a terminal (a progress bar): drawn at once, kept at the
+ * bottom while log lines go above it, ended (a newline) by log_status_end.
+ * log_print writes a plain line (no time, no level) above it likewise.
+ */
+void log_status(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_status_end(void);
+void log_print(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Logs and aborts: for out-of-memory and broken invariants only. */
 void log_fatalx(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 

@@ -12,7 +12,7 @@
 need_env
 unset HF_TOKEN HUGGING_FACE_HUB_TOKEN HUGGINGFACE_API_KEY
 
-plan 12
+plan 14
 
 REPOS=$WORK/repos
 mkdir -p "$REPOS"
@@ -75,6 +75,37 @@ result "a malformed body is 400 with a JSON error" \
 code=$(gcurl -o /dev/null -w '%{http_code}' "$BASE/api/ggufd/pull/99")
 result "an unknown job is 404" "$([ "$code" = 404 ]; echo $?)" "status $code"
 
+stop_ggufd
+
+# ggufd pull on a terminal (script(1) gives it one): a progress bar, and the
+# fetch log lines printed above it, never in the middle of it.
+fake_fault '{"throttle_bps": 4000000, "count": -1}'
+script -q -e -c "timeout 120 '$GGUFD' pull --store '$WORK/store3' --upstream '$HUB' ruv/ruvltra" \
+	"$WORK/tty.out" </dev/null >/dev/null 2>&1
+st=$?
+fake_clear
+python3 - "$WORK/tty.out" >"$WORK/tty.check" <<'PY'
+import re, sys
+raw = open(sys.argv[1], "rb").read().decode("utf-8", "replace")
+bars = raw.count("MB/s ETA")
+broken = []
+logs = 0
+for line in raw.split("\n"):
+    shown = re.sub(r"\x1b\[K", "", line.rstrip("\r").split("\r")[-1])
+    if " ggufd[" in shown:
+        logs += 1
+        if not re.match(r"^\d{4}-\d\d-\d\dT", shown):
+            broken.append(shown)
+print(bars, logs, len(broken))
+for b in broken[:5]:
+    print("BROKEN:", b)
+PY
+read -r bars logs broken <"$WORK/tty.check"
+result "ggufd pull on a terminal exits 0 and draws a progress bar" \
+	"$([ "$st" = 0 ] && [ "${bars:-0}" -ge 2 ]; echo $?)" "exit $st; $(head -c 2000 "$WORK/tty.out" | cat -v)"
+result "its log lines start at the left margin, never inside the bar" \
+	"$([ "${logs:-0}" -ge 2 ] && [ "${broken:-1}" = 0 ]; echo $?)" \
+	"$(cat "$WORK/tty.check"; head -c 3000 "$WORK/tty.out" | cat -v)"
 stop_ggufd
 start_ggufd "$WORK/store2" --upstream none || true
 code=$(gcurl -o "$WORK/noup.json" -w '%{http_code}' -X POST --data-binary '{"repo":"ruv/ruvltra"}' \
