@@ -5,11 +5,12 @@
 #                     and start `ggufd serve` on its defaults
 #                     (0.0.0.0:8080, store ./ggufd-data)
 #   ./setup.sh test   install build and test dependencies, build, run make
-#                     lint, then the whole suite once with -Werror and once
-#                     under ASan+UBSan, the unit and mirror concurrency
-#                     tests under ThreadSanitizer, then the libFuzzer
-#                     targets for a bounded time.  Ends with "N passed, N
-#                     failed"; exits non-zero if anything failed.
+#                     lint, then the whole suite once with -Werror inside
+#                     make distcheck and once under ASan+UBSan, the unit and
+#                     mirror concurrency tests under ThreadSanitizer, then
+#                     the libFuzzer targets for a bounded time.  Ends with
+#                     "N passed, N failed"; exits non-zero if anything
+#                     failed.
 #   ./setup.sh deps   only install the dependencies
 #   ./setup.sh build  only build (./ggufd)
 set -euo pipefail
@@ -80,7 +81,7 @@ build() {
 PASSED=0
 FAILED=0
 count_suite() {
-  local log=test-suite.log p f e x
+  local log=${1:-test-suite.log} p f e x
   if [ ! -f "$log" ]; then FAILED=$((FAILED + 1)); return; fi
   p=$(awk '/^# PASS:/ {print $3}' "$log"); f=$(awk '/^# FAIL:/ {print $3}' "$log")
   e=$(awk '/^# ERROR:/ {print $3}' "$log"); x=$(awk '/^# XPASS:/ {print $3}' "$log")
@@ -98,16 +99,51 @@ run_suite() {
   build "$@"
   if ! ${CHECK_WRAP[@]+"${CHECK_WRAP[@]}"} make -j"$JOBS" check ${CHECK_ARGS[@]+"${CHECK_ARGS[@]}"} >/dev/null 2>&1; then
     say "$name: failures (details below)"
-    # Show what failed, with the tail of each failing log; never abort here.
-    for l in tests/*.log tests/*/*.log; do
-      [ -f "$l" ] || continue
-      grep -qE '^(not ok|ERROR:|FAIL:)' "$l" || continue
-      { echo "--- $l"; grep -E '^(not ok|ERROR:|FAIL:)' "$l" | head -40; tail -n 40 "$l"; } >&2 || true
-    done
+    show_failures .
   fi
   count_suite
   grep -E '^# (TOTAL|PASS|FAIL|ERROR|SKIP)' test-suite.log >&2 || true
   say "$name: $((SECONDS - t0)) s (build included)"
+}
+
+# show_failures DIR: what failed in the build tree DIR, with the tail of
+# each failing test's log; never aborts.
+show_failures() {
+  local l
+  for l in "$1"/tests/*.log "$1"/tests/*/*.log; do
+    [ -f "$l" ] || continue
+    grep -qE '^(not ok|ERROR:|FAIL:)' "$l" || continue
+    { echo "--- $l"; grep -E '^(not ok|ERROR:|FAIL:)' "$l" | head -40; tail -n 40 "$l"; } >&2 || true
+  done
+}
+
+# The -Werror suite is make distcheck: the tarball is made, unpacked with
+# its sources read-only, configured (--enable-werror, from
+# AM_DISTCHECK_CONFIGURE_FLAGS) and built in another directory, the whole
+# suite runs there once, then install, uninstall, dist and distclean are
+# checked.  On success automake removes that tree, its test-suite.log too,
+# so the tests are counted from the summary make check prints (the same
+# lines); distcheck itself counts as one more check.  On a failure the tree
+# stays (ggufd-VERSION/_build/sub) and its failing logs are shown.
+run_distcheck() {
+  local t0=$SECONDS log=$PWD/distcheck.log st=0 d
+  say "suite: werror (make distcheck)"
+  configure_tree --enable-werror
+  AM_COLOR_TESTS=no make -j"$JOBS" distcheck >"$log" 2>&1 || st=$?
+  if grep -qE '^# TOTAL:' "$log"; then count_suite "$log"; fi
+  if [ "$st" -eq 0 ] && grep -q 'archives ready for distribution' "$log"; then
+    PASSED=$((PASSED + 1))
+  else
+    FAILED=$((FAILED + 1))
+    say "werror: make distcheck failed (exit $st; details below, all of it in $log)"
+    for d in ggufd-[0-9]*/_build/sub; do
+      [ -d "$d" ] && show_failures "$d"
+    done
+    tail -n 40 "$log" >&2
+  fi
+  grep -E '^# (TOTAL|PASS|FAIL|ERROR|SKIP)' "$log" >&2 || true
+  rm -f ggufd-[0-9]*.tar.gz
+  say "werror: $((SECONDS - t0)) s (make distcheck: build, install and dist included)"
 }
 
 # The TSan suite.  TSan does not stop at a report (halt_on_error=0) and
@@ -190,7 +226,7 @@ case ${1:-} in
     for suite in $SUITES; do
       case $suite in
         lint) run_lint ;;
-        werror) run_suite "werror" --enable-werror ;;
+        werror) run_distcheck ;;
         asan) run_suite "asan+ubsan" --enable-werror --enable-asan ;;
         tsan) run_tsan ;;
         fuzz) run_fuzz ;;
@@ -202,6 +238,6 @@ case ${1:-} in
     echo "$PASSED passed, $FAILED failed"
     [ "$FAILED" -eq 0 ] ;;
   *)
-    sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'
     exit 2 ;;
 esac

@@ -26,7 +26,7 @@ if [ ! -x "$CHROMIUM" ]; then
 	echo "1..0 # SKIP $CHROMIUM is not installed (apt-get install chromium; ./setup.sh test does)"
 	exit 0
 fi
-if [ ! -d "$TOP_SRCDIR/tests/node_modules/playwright-core" ]; then
+if [ ! -d "$NODE_TESTDIR/node_modules/playwright-core" ]; then
 	echo "1..0 # SKIP playwright-core is not installed (npm ci --prefix tests)"
 	exit 0
 fi
@@ -140,7 +140,7 @@ result "DELETE revokes it: 200, then the token gets 401, and a second revoke is 
 # --- the page --------------------------------------------------------------------
 
 export CHROMIUM
-timeout 240 node "$TOP_SRCDIR/tests/integration/admin.mjs" "$BASE" "$ADM" "$UPT" "$REPO" "$SHOTS" \
+timeout 240 node "$NODE_TESTDIR/integration/admin.mjs" "$BASE" "$ADM" "$UPT" "$REPO" "$SHOTS" \
 	>"$WORK/obs.json" 2>"$WORK/obs.err"
 st=$?
 result "the browser drove the admin view to the end" "$([ "$st" = 0 ]; echo $?)" \

@@ -24,7 +24,7 @@ REPO=ruv/ruvltra
 NAME=ruvltra-0.5b-q4_k_m.gguf
 ARCH=qwen2
 SIZE=25000000
-CLIENT=$TOP_SRCDIR/tests/integration/gguf_client.mjs
+CLIENT=$NODE_TESTDIR/integration/gguf_client.mjs
 
 # --- clients present ------------------------------------------------------
 
@@ -34,10 +34,10 @@ for t in curl wget aria2c node sha256sum od; do
 done
 result "client tools on PATH (curl wget aria2c node)" "$([ -z "$missing" ]; echo $?)" \
 	"missing:$missing (Debian: apt-get install -y curl wget aria2 nodejs npm)"
-nm=$TOP_SRCDIR/tests/node_modules/@huggingface
+nm=$NODE_TESTDIR/node_modules/@huggingface
 result "npm clients installed (@huggingface/gguf, @huggingface/hub)" \
 	"$([ -f "$nm/gguf/package.json" ] && [ -f "$nm/hub/package.json" ]; echo $?)" \
-	"not found under $TOP_SRCDIR/tests/node_modules: run 'npm ci --prefix tests' in the source tree"
+	"not found under $NODE_TESTDIR/node_modules: run 'npm ci --prefix tests' (make check does)"
 
 if [ ! -x "$GGUFD" ]; then
 	not_ok "ggufd binary exists" "GGUFD=$GGUFD is not an executable file"

@@ -19,7 +19,7 @@ if [ ! -x "$CHROMIUM" ]; then
 	echo "1..0 # SKIP $CHROMIUM is not installed (apt-get install chromium; ./setup.sh test does)"
 	exit 0
 fi
-if [ ! -d "$TOP_SRCDIR/tests/node_modules/playwright-core" ]; then
+if [ ! -d "$NODE_TESTDIR/node_modules/playwright-core" ]; then
 	echo "1..0 # SKIP playwright-core is not installed (npm ci --prefix tests)"
 	exit 0
 fi
@@ -39,7 +39,7 @@ fi
 ok "ggufd started"
 
 export CHROMIUM
-timeout 120 node "$TOP_SRCDIR/tests/integration/dashboard.mjs" "$BASE" ruv/ruvltra 3 .gguf \
+timeout 120 node "$NODE_TESTDIR/integration/dashboard.mjs" "$BASE" ruv/ruvltra 3 .gguf \
 	>"$WORK/obs.json" 2>"$WORK/obs.err"
 st=$?
 result "the browser drove the page to the end" "$([ "$st" = 0 ]; echo $?)" \

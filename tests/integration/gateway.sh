@@ -35,7 +35,7 @@ DL=$WORK/dl
 RESP=$WORK/resp # every answer ggufd gave us (searched for the upstream token)
 REPOS=$WORK/repos
 S=$WORK/store
-CLIENT=$TOP_SRCDIR/tests/integration/upload_client.mjs
+CLIENT=$NODE_TESTDIR/integration/upload_client.mjs
 mkdir -p "$IN" "$DL" "$RESP" "$REPOS"
 
 # The upstream token: fresh, so a grep for it cannot match anything else.
@@ -132,7 +132,7 @@ missing=
 for t in curl python3 node sha256sum timeout cmp od; do
 	have "$t" || missing="$missing $t"
 done
-[ -f "$TOP_SRCDIR/tests/node_modules/@huggingface/hub/package.json" ] ||
+[ -f "$NODE_TESTDIR/node_modules/@huggingface/hub/package.json" ] ||
 	missing="$missing tests/node_modules/@huggingface/hub(npm ci --prefix tests)"
 [ -x "$GGUFD" ] && [ -x "$MKGGUF" ] || missing="$missing ggufd/mkgguf($GGUFD $MKGGUF)"
 result "tools present (curl python3 node @huggingface/hub ggufd mkgguf ...)" "$([ -z "$missing" ]; echo $?)" \

@@ -6,6 +6,11 @@
 #   GGUFD        absolute path of the ggufd binary
 #   MKGGUF       absolute path of tests/mkgguf (the GGUF test-file generator)
 #   TOP_SRCDIR, TOP_BUILDDIR
+#   NODE_TESTDIR the folder with node_modules (npm ci) and the .mjs clients
+#                to run: the build tree's tests/ (a build outside the source
+#                tree has copies of them there)
+#   GGUFD_SHARED the shared folder whose vendor/ has the Python Hub client
+#                (configure's; default the source tree's sibling ../shared)
 #
 # Rules every script keeps: only 127.0.0.1, every wait bounded (curl
 # --max-time, timeout(1), counted polling loops), no timing assertions, and
@@ -95,7 +100,9 @@ need_env() {
 	: "${TOP_BUILDDIR:=$PWD}"
 	: "${GGUFD:=$TOP_BUILDDIR/ggufd}"
 	: "${MKGGUF:=$TOP_BUILDDIR/tests/mkgguf}"
-	export TOP_SRCDIR TOP_BUILDDIR GGUFD MKGGUF
+	: "${NODE_TESTDIR:=$TOP_BUILDDIR/tests}"
+	: "${GGUFD_SHARED:=$TOP_SRCDIR/../shared}"
+	export TOP_SRCDIR TOP_BUILDDIR GGUFD MKGGUF NODE_TESTDIR GGUFD_SHARED
 	# A user's settings must not leak into the daemon under test.
 	unset GGUFD_LISTEN GGUFD_STORE http_proxy https_proxy HTTP_PROXY HTTPS_PROXY ALL_PROXY all_proxy
 	export no_proxy=127.0.0.1 NO_PROXY=127.0.0.1

@@ -32,7 +32,7 @@ plan 86
 TOKEN=hf_upstreamsecret
 CTOKEN=hf_clienttoken
 REPO=ruv/ruvltra
-CLIENT=$TOP_SRCDIR/tests/integration/gguf_client.mjs
+CLIENT=$NODE_TESTDIR/integration/gguf_client.mjs
 
 IN=$WORK/in
 DL=$WORK/dl
@@ -48,10 +48,10 @@ for t in curl wget aria2c node python3 sha256sum timeout cmp; do
 done
 result "tools on PATH (curl wget aria2c node python3 sha256sum timeout cmp)" \
 	"$([ -z "$missing" ]; echo $?)" "missing:$missing"
-nm=$TOP_SRCDIR/tests/node_modules/@huggingface
+nm=$NODE_TESTDIR/node_modules/@huggingface
 result "npm clients installed (@huggingface/gguf, @huggingface/hub)" \
 	"$([ -f "$nm/gguf/package.json" ] && [ -f "$nm/hub/package.json" ]; echo $?)" \
-	"not found under $TOP_SRCDIR/tests/node_modules: run 'npm ci --prefix tests'"
+	"not found under $NODE_TESTDIR/node_modules: run 'npm ci --prefix tests'"
 if [ ! -x "$GGUFD" ] || [ ! -x "$MKGGUF" ]; then
 	not_ok "ggufd and mkgguf binaries exist" "GGUFD=$GGUFD MKGGUF=$MKGGUF"
 	finish

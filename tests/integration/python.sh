@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # python.sh: the Python Hub client (huggingface_hub 0.36.2, vendored in
-# ../shared/vendor, on Debian's /usr/bin/python3) through ggufd, mirror and
-# gateway, in front of the fake Hub.  Every call runs in its own process
-# (tests/integration/hf_client.py), configured as a user would: HF_ENDPOINT
-# (ggufd), a fresh HF_HOME per scenario, HF_TOKEN (a ggufd token) for writes.
+# ../shared/vendor: $GGUFD_SHARED/vendor, on Debian's /usr/bin/python3)
+# through ggufd, mirror and gateway, in front of the fake Hub.  Every call
+# runs in its own process (tests/integration/hf_client.py), configured as a
+# user would: HF_ENDPOINT (ggufd), a fresh HF_HOME per scenario, HF_TOKEN (a
+# ggufd token) for writes.
 #   A. mirror, cold and warm: hf_hub_download (branch, tag, 40-hex commit,
 #      refs/pr/1, sub-folder, force_download, local_dir), snapshot_download
 #      (patterns, revision, all), model_info(files_metadata), list_repo_files,
@@ -37,7 +38,7 @@ plan 65
 
 REPO=ruv/ruvltra
 PY=/usr/bin/python3
-VENDOR=$TOP_SRCDIR/../shared/vendor/huggingface_hub-0.36.2
+VENDOR=$GGUFD_SHARED/vendor/huggingface_hub-0.36.2
 DRIVER=$TOP_SRCDIR/tests/integration/hf_client.py
 IN=$WORK/in
 DL=$WORK/dl

@@ -21,7 +21,7 @@ if [ ! -x "$CHROMIUM" ]; then
 	echo "1..0 # SKIP $CHROMIUM is not installed (apt-get install chromium; ./setup.sh test does)"
 	exit 0
 fi
-if [ ! -d "$TOP_SRCDIR/tests/node_modules/playwright-core" ]; then
+if [ ! -d "$NODE_TESTDIR/node_modules/playwright-core" ]; then
 	echo "1..0 # SKIP playwright-core is not installed (npm ci --prefix tests)"
 	exit 0
 fi
@@ -51,7 +51,7 @@ fi
 ok "tokens made, fake Hub and ggufd started"
 
 export CHROMIUM
-timeout 180 node "$TOP_SRCDIR/tests/integration/webupload.mjs" "$BASE" "$TOK" "$ADM" \
+timeout 180 node "$NODE_TESTDIR/integration/webupload.mjs" "$BASE" "$TOK" "$ADM" \
 	"$WORK/a.gguf" "$WORK/b.gguf" "$WORK/bad-README.md" >"$WORK/obs.json" 2>"$WORK/obs.err"
 st=$?
 result "the browser drove the upload form to the end" "$([ "$st" = 0 ]; echo $?)" \
