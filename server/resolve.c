@@ -190,7 +190,10 @@ stream_read(void *cls, uint64_t pos, char *out, size_t max)
 		if (upto - at < max)
 			max = (size_t)(upto - at);
 		got = pread(s->fd, out, max, (off_t)at);
-		return got > 0 ? got : MHD_CONTENT_READER_END_WITH_ERROR;
+		if (got <= 0)
+			return MHD_CONTENT_READER_END_WITH_ERROR;
+		stats_served_bytes(STATS_FETCH, (uint64_t)got);
+		return got;
 	case FETCH_WAIT: return 0; /* suspended; resumed when more lands */
 	default:
 		/* The fetch failed: cut the connection before the last byte. */
@@ -319,8 +322,10 @@ serve_file(struct req *r, const struct identity *id, uint64_t size, int fd, stru
 			status = MHD_HTTP_OK;
 		}
 		MHD_add_response_header(resp, "Content-Type", ctype);
+		/* A stored file's bytes are counted now (sendfile does not say
+		 * when they leave); a fetch's as they are read (stream_read). */
 		if (!r->is_head && (stored || f != NULL)) {
-			stats_served(stored ? STATS_STORE : STATS_FETCH, len);
+			stats_served(stored ? STATS_STORE : STATS_FETCH, stored ? len : 0);
 			r->bytes = len;
 		}
 		if (stored && r->source == NULL)

@@ -83,6 +83,19 @@ stats_served(enum stats_source src, uint64_t bytes)
 }
 
 void
+stats_served_bytes(enum stats_source src, uint64_t bytes)
+{
+	if ((unsigned)src < STATS_NSOURCES)
+		add(&S.served_bytes[src], bytes);
+}
+
+void
+stats_upstream_bytes(uint64_t bytes)
+{
+	add(&S.upstream_bytes, bytes);
+}
+
+void
 stats_upstream(long status, uint64_t bytes)
 {
 	int i = status <= 0     ? 0

@@ -37,8 +37,12 @@ enum stats_upload {
 void stats_request(enum route_kind kind, unsigned status, uint64_t usec);
 /* A response of bytes was queued from src. */
 void stats_served(enum stats_source src, uint64_t bytes);
+/* Bytes of a response counted as they go out (streamed responses). */
+void stats_served_bytes(enum stats_source src, uint64_t bytes);
 /* An upstream HTTP exchange ended: status (0: no answer), body bytes. */
 void stats_upstream(long status, uint64_t bytes);
+/* Upstream body bytes counted as they arrive (content transfers). */
+void stats_upstream_bytes(uint64_t bytes);
 /* Content fetches: one started, one ended (ok or not), bytes landed. */
 void stats_fetch_started(void);
 void stats_fetch_ended(int ok);

@@ -326,9 +326,11 @@ discard_cb(char *p, size_t s, size_t n, void *ud)
 }
 
 /* curl_easy_perform, counted for /metrics: the status (0 without an
- * answer) and the body bytes received. */
+ * answer) and the body bytes received (unless the write callback counted
+ * them as they came: content transfers, whose bytes the dashboard shows
+ * while they land). */
 static CURLcode
-perform(CURL *c, long *status)
+perform_counted(CURL *c, long *status, int bytes_counted)
 {
 	CURLcode cc = curl_easy_perform(c);
 	curl_off_t got = 0;
@@ -336,8 +338,14 @@ perform(CURL *c, long *status)
 	*status = 0;
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
 	curl_easy_getinfo(c, CURLINFO_SIZE_DOWNLOAD_T, &got);
-	stats_upstream(*status, got > 0 ? (uint64_t)got : 0);
+	stats_upstream(*status, got > 0 && !bytes_counted ? (uint64_t)got : 0);
 	return cc;
+}
+
+static CURLcode
+perform(CURL *c, long *status)
+{
+	return perform_counted(c, status, 0);
 }
 
 int
@@ -417,6 +425,7 @@ body_cb(char *p, size_t s, size_t n, void *ud)
 {
 	struct body_ctx *b = ud;
 	long status = 0;
+	stats_upstream_bytes(s * n);
 	curl_easy_getinfo(b->c, CURLINFO_RESPONSE_CODE, &status);
 	if (status != 200 && status != 206)
 		return s * n; /* an error page: not content */
@@ -479,7 +488,7 @@ upstream_fetch(struct upstream *u, const char *prefix, const char *repo, const c
 	/* A transfer that moves less than 1 byte/s for 20 s is cut and resumed. */
 	curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
 	curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, (long)GG_UP_STALL_SEC);
-	cc = perform(c, &out->status);
+	cc = perform_counted(c, &out->status, 1);
 	if (b.aborted)
 		r = GG_EINVAL;
 	else if (cc != CURLE_OK) {
