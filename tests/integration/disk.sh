@@ -99,7 +99,11 @@ result "GET /api/ggufd/disk is public: 200 without a token, the quota 1000000" \
 	"$([ "$code" = 200 ] && [ "$(jpy "$WORK/disk0.json" '[d["quota"], d["used"], d["evictions"]]')" = '[1000000, 0, 0]' ]; echo $?)" \
 	"status $code: $(cat "$WORK/disk0.json")"
 
-get 1 && get 2 && get 3 && get 4
+# One second between downloads: the index keeps the last access in whole
+# seconds, and the housekeeping thread's flush (every few seconds) drops the
+# finer time, so two uses within one second may tie (then the sha256
+# decides).  Apart, the least recently used is f1, then f2, f3, f4.
+get 1 && sleep 1 && get 2 && sleep 1 && get 3 && sleep 1 && get 4 && sleep 1
 result "f1..f4 fetched through ggufd, byte-exact" $? "$(cat "$WORK"/dl/*.err)"
 api disk1 /api/ggufd/disk >/dev/null
 d1() { jpy "$WORK/disk1.json" "$1" 2>/dev/null; }
