@@ -15,6 +15,13 @@ function el(tag, text, cls) {
 	return e;
 }
 
+// A row saying the table is empty, across all its columns.
+function emptyRow(table, text) {
+	const td = el('td', text, 'hint');
+	td.colSpan = $(table).tHead.rows[0].cells.length;
+	return row([td]);
+}
+
 function row(cells) {
 	const tr = document.createElement('tr');
 	for (const c of cells) tr.appendChild(c instanceof Node ? c : el('td', c));
@@ -26,6 +33,32 @@ function human(n) {
 	let i = 0;
 	while (n >= 1000 && i < u.length - 1) { n /= 1000; i++; }
 	return (i ? n.toFixed(1) : String(n)) + ' ' + u[i];
+}
+
+// Bytes as a person reads them, in binary units (KiB, MiB, GiB).
+function size(n) {
+	const u = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
+	let i = 0;
+	while (n >= 1024 && i < u.length - 1) { n /= 1024; i++; }
+	return (i ? n.toFixed(1) : String(n)) + ' ' + u[i];
+}
+
+// A cell with a size in binary units, the exact bytes on hover.
+function sizeCell(n) {
+	const td = el('td', size(n), 'num');
+	td.title = n + ' bytes';
+	return td;
+}
+
+// A unix time as "4 min ago" (the date and time on hover); 0 is never.
+function ago(t) {
+	if (!t) return el('span', 'never');
+	const s = Math.max(0, Math.round(Date.now() / 1000 - t));
+	const text = s < 10 ? 'just now' : s < 60 ? s + ' s ago' : s < 3600 ? Math.floor(s / 60) + ' min ago'
+		: s < 86400 ? Math.floor(s / 3600) + ' h ago' : Math.floor(s / 86400) + ' d ago';
+	const e = el('span', text);
+	e.title = new Date(t * 1000).toISOString();
+	return e;
 }
 
 function showError(msg) {
@@ -50,6 +83,25 @@ function copyButton(text) {
 	b.type = 'button';
 	b.addEventListener('click', () => navigator.clipboard && navigator.clipboard.writeText(text));
 	return b;
+}
+
+// A sha256 shortened, with a copy button for the whole of it.
+function shaCell(sha) {
+	const td = el('td', sha.slice(0, 12) + '...', 'mono');
+	td.title = sha;
+	td.appendChild(copyButton(sha));
+	return td;
+}
+
+// The files naming a blob (repo@revision/path), one a line.
+function filesCell(files) {
+	const td = el('td', null, 'mono');
+	for (const f of files || []) {
+		const repo = (f.type && f.type !== 'model' ? f.type + 's/' : '') + f.repo;
+		td.appendChild(el('div', repo + '@' + f.revision + '/' + f.path));
+	}
+	if (!td.firstChild) td.appendChild(el('div', '(no file at a ref names it)', 'hint'));
+	return td;
 }
 
 async function showStore(repo) {
@@ -99,15 +151,13 @@ async function renderFiles() {
 	for (const f of a.files) {
 		const link = location.origin + '/' + state.repo + '/resolve/main/' +
 			f.path.split('/').map(encodeURIComponent).join('/');
-		const shaCell = el('td', f.sha256.slice(0, 12) + '...', 'mono');
-		shaCell.appendChild(copyButton(f.sha256));
 		const dl = el('td');
 		const an = el('a', 'resolve');
 		an.href = link;
 		dl.appendChild(an);
 		dl.appendChild(copyButton(link));
 		tbody.appendChild(row([el('td', f.path, 'mono'), el('td', human(f.size), 'num'),
-			el('td', gguf(f.gguf)), shaCell,
+			el('td', gguf(f.gguf)), shaCell(f.sha256),
 			el('td', (f.present ? 'here' : 'not fetched') + (f.pinned ? ', pinned' : '')), dl]));
 	}
 	$('page').textContent = (state.page + 1) + ' / ' + pages + ' (' + a.total + ' files)';
@@ -170,6 +220,127 @@ async function showActivity() {
 			showError(e.message);
 		}
 		if (!$('view-activity').hidden) activityTimer = setTimeout(tick, 2000);
+	};
+	await tick();
+}
+
+// --- the disk view ---------------------------------------------------------
+
+// The bar: the store's bytes against the quota (or, with no quota, the
+// filesystem), one segment per kind; each kind is named in the legend too
+// (colour is never the only cue).
+function diskParts(d) {
+	const held = Math.max(0, d.used - d.pinned - d.evictable);
+	const parts = [
+		['pinned', d.pinned, 'pinned (never evicted)'],
+		['held', held, 'in use (being read or published)'],
+		['evictable', d.evictable, 'evictable'],
+		['writing', d.reserved, 'being written'],
+	];
+	if (!d.quota) {
+		const other = Math.max(0, d.fsTotal - d.fsAvail - d.used - d.reserved);
+		parts.push(['other', other, 'other files on the filesystem']);
+	}
+	return parts;
+}
+
+function renderDiskBar(d) {
+	const whole = d.quota || d.fsTotal || 1;
+	const bar = $('disk-bar');
+	const legend = $('disk-legend');
+	const segs = [];
+	const items = [];
+	for (const [cls, n, label] of diskParts(d)) {
+		const seg = el('span', null, 'seg ' + cls);
+		seg.style.width = Math.min(100, 100 * n / whole).toFixed(2) + '%';
+		seg.title = label + ': ' + size(n) + ' (' + n + ' bytes)';
+		segs.push(seg);
+		const li = el('li', null, cls);
+		li.appendChild(el('span', null, 'swatch ' + cls));
+		li.appendChild(el('span', label + ' ' + size(n), 'what'));
+		li.title = n + ' bytes';
+		items.push(li);
+	}
+	const free = d.quota ? Math.max(0, d.quota - d.used - d.reserved) : d.fsAvail;
+	const li = el('li', null, 'free');
+	li.appendChild(el('span', null, 'swatch free'));
+	li.appendChild(el('span', (d.quota ? 'free under the quota ' : 'free on the filesystem ') + size(free), 'what'));
+	li.title = free + ' bytes';
+	items.push(li);
+	bar.replaceChildren(...segs);
+	bar.setAttribute('aria-label', $('disk-summary').textContent);
+	legend.replaceChildren(...items);
+}
+
+function diskSummary(d) {
+	const e = $('disk-summary');
+	const inUse = d.used + d.reserved;
+	if (d.quota) {
+		const pct = Math.round(100 * inUse / d.quota);
+		e.textContent = size(d.used) + ' used of a ' + size(d.quota) + ' quota (' + pct + '%' +
+			(d.reserved ? ', with ' + size(d.reserved) + ' being written' : '') + '), in ' + d.blobs +
+			(d.blobs === 1 ? ' blob' : ' blobs');
+		e.title = d.used + ' bytes used, ' + d.reserved + ' being written, quota ' + d.quota + ' bytes';
+		e.className = pct >= 90 ? 'full' : '';
+	} else {
+		e.textContent = 'no quota: ' + size(d.used) + ' used in ' + d.blobs + (d.blobs === 1 ? ' blob' : ' blobs') +
+			(d.reserved ? ', ' + size(d.reserved) + ' being written' : '') +
+			'; the store may fill the filesystem (' + size(d.fsAvail) + ' free of ' + size(d.fsTotal) + ')';
+		e.title = d.used + ' bytes used, ' + d.reserved + ' being written, no quota';
+		e.className = '';
+	}
+}
+
+function renderDisk(d) {
+	diskSummary(d);
+	renderDiskBar(d);
+	const fs = $('disk-fs');
+	fs.textContent = 'Filesystem: ' + size(d.fsTotal) + ' total, ' + size(d.fsAvail) + ' free' +
+		(d.fsTotal ? ' (' + Math.round(100 * d.fsAvail / d.fsTotal) + '% free)' : '');
+	fs.title = d.fsTotal + ' bytes total, ' + d.fsAvail + ' bytes free';
+	const next = $('disk-next').tBodies[0];
+	next.replaceChildren();
+	d.next.forEach((b, i) => {
+		const when = el('td');
+		when.appendChild(ago(b.lastAccess));
+		next.appendChild(row([el('td', i + 1, 'num'), sizeCell(b.size), when, el('td', b.hits, 'num'),
+			shaCell(b.sha256), filesCell(b.files)]));
+	});
+	if (d.next.length === 0)
+		next.appendChild(emptyRow('disk-next', 'nothing can be evicted now'));
+	$('disk-evictions').textContent = d.evictions + (d.evictions === 1 ? ' eviction' : ' evictions') +
+		' since ggufd started (' + size(d.evictedBytes) + ')' + (d.evictions ? '; the latest, newest first:' : '.');
+	const recent = $('disk-recent').tBodies[0];
+	recent.replaceChildren();
+	for (const b of d.recent) {
+		const when = el('td');
+		when.appendChild(ago(b.time));
+		const last = el('td');
+		last.appendChild(ago(b.lastAccess));
+		recent.appendChild(row([when, sizeCell(b.size), last, shaCell(b.sha256), filesCell(b.files)]));
+	}
+	if (d.recent.length === 0)
+		recent.appendChild(emptyRow('disk-recent', 'no evictions yet'));
+}
+
+// The disk view polls while it is shown, as the activity view does.
+let diskTimer = null;
+
+function stopDisk() {
+	if (diskTimer !== null) clearTimeout(diskTimer);
+	diskTimer = null;
+}
+
+async function showDisk() {
+	stopDisk();
+	const tick = async () => {
+		try {
+			renderDisk(await getJSON('/api/ggufd/disk'));
+			showError('');
+		} catch (e) {
+			showError(e.message);
+		}
+		if (!$('view-disk').hidden) diskTimer = setTimeout(tick, 2000);
 	};
 	await tick();
 }
@@ -360,6 +531,51 @@ function renderTokens(tokens) {
 		tbody.appendChild(row([el('td', 'no tokens yet')]));
 }
 
+// The pinned blobs, with the files naming each.
+async function showPins() {
+	const r = await call('GET', '/api/ggufd/pins');
+	const tbody = $('pins').tBodies[0];
+	tbody.replaceChildren();
+	if (!r.ok) {
+		tbody.appendChild(row([el('td', 'refused: ' + r.status + ' ' + r.message)]));
+		return;
+	}
+	for (const b of r.body)
+		tbody.appendChild(row([shaCell(b.sha256), sizeCell(b.size),
+			b.present ? 'here' : 'not fetched', filesCell(b.files)]));
+	if (r.body.length === 0)
+		tbody.appendChild(emptyRow('pins', 'nothing pinned'));
+}
+
+function plural(n, one, many) { return n + ' ' + (n === 1 ? one : many); }
+
+// Pin (or unpin: the button pressed) a revision's files.
+async function setPins(ev) {
+	ev.preventDefault();
+	const pin = !(ev.submitter && ev.submitter.value === 'unpin');
+	const body = { repo: $('pin-repo').value.trim(), pin };
+	const rev = $('pin-rev').value.trim();
+	const include = words($('pin-include').value);
+	if (rev) body.revision = rev;
+	if (include.length) body.include = include;
+	setResult('pin-result', '');
+	const r = await call('POST', '/api/ggufd/pins', body);
+	if (r.ok) {
+		const a = r.body;
+		const at = a.repo + '@' + a.commit.slice(0, 12) + '\u2026';
+		const verb = a.pinned ? 'pinned' : 'unpinned';
+		if (a.files === 0)
+			setResult('pin-result', 'no file of ' + at + ' matches ' + include.join(' ') + ': nothing ' + verb, 'refused');
+		else
+			setResult('pin-result', verb + ' ' + plural(a.files, 'file', 'files') + ' (' + plural(a.blobs, 'blob', 'blobs') +
+				', ' + size(a.bytes) + ') of ' + at, 'done');
+	} else {
+		const what = r.status === 404 ? ' (pins are about files held here: pull the revision first)' : '';
+		setResult('pin-result', 'refused: ' + r.status + ' ' + r.message + what, 'refused');
+	}
+	await showPins();
+}
+
 // Without an admin token the view says so, with the server's answer.
 async function showAdmin() {
 	const r = await call('GET', '/api/ggufd/tokens');
@@ -375,6 +591,7 @@ async function showAdmin() {
 	refused.hidden = true;
 	$('admin-body').hidden = false;
 	renderTokens(r.body);
+	await showPins();
 }
 
 async function addToken(ev) {
@@ -437,6 +654,8 @@ async function pollPull(id) {
 		j.state === 'done' ? 'done' : j.state === 'failed' ? 'refused' : '');
 	if (j.state === 'running' && !$('view-admin').hidden)
 		pullTimer = setTimeout(() => pollPull(id).catch((e) => showError(e.message)), 1000);
+	else if (j.pin)
+		await showPins();
 }
 
 async function startPull(ev) {
@@ -466,10 +685,12 @@ async function route() {
 	showError('');
 	try {
 		if (view !== 'activity') stopActivity();
+		if (view !== 'disk') stopDisk();
 		if (view !== 'pulls') stopPulls();
 		if (view !== 'admin') { stopPull(); clearNewToken(); }
 		if (view === 'store') await showStore(rest.join('/'));
 		else if (view === 'activity') await showActivity();
+		else if (view === 'disk') await showDisk();
 		else if (view === 'uploads') await showUploads();
 		else if (view === 'pulls') await showPulls();
 		else if (view === 'audit') await showAudit();
@@ -486,6 +707,7 @@ document.addEventListener('DOMContentLoaded', () => {
 	$('upload-form').addEventListener('submit', (e) => guard(upload(e)));
 	$('token-form').addEventListener('submit', (e) => guard(addToken(e)));
 	$('pull-form').addEventListener('submit', (e) => guard(startPull(e)));
+	$('pin-form').addEventListener('submit', (e) => guard(setPins(e)));
 	$('new-token-copy').addEventListener('click', copyNewToken);
 	$('new-token-done').addEventListener('click', clearNewToken);
 	$('up-file').addEventListener('change', () => {

@@ -104,8 +104,10 @@ try {
 		cls: await page.getAttribute('#pull-text', 'class'),
 		value: await page.$eval('#pull-progress', (p) => p.value),
 		max: await page.$eval('#pull-progress', (p) => p.max),
-		pinsPlaceholder: await page.textContent('#admin-pins'),
 	};
+	// The pull pinned its files: the pins list, refreshed when it ended.
+	await page.waitForFunction(() => document.querySelectorAll('#pins tbody tr td:nth-child(4)').length === 2);
+	out.pins = await rows(page, '#pins');
 	await shot(page, 'admin');
 
 	// The pulls view lists the job, done.

@@ -11,7 +11,8 @@
 # the view refuses in words without a token and with the upload token;
 # with root it lists the tokens, adds one (shown once, with the warning),
 # the new token works, a revoke (confirmed) stops it, and a pull of the
-# fake Hub's repo is followed to "done" and listed in #pulls.  No token
+# fake Hub's repo is followed to "done" (its pinned files then in the
+# Pins list) and listed in #pulls.  No token
 # value reaches the audit log or the server's log; screenshots of every
 # view are kept in tests/artifacts/admin/.  Skipped, visibly, where
 # chromium is not installed.
@@ -175,11 +176,11 @@ result "the pull started in the page reaches done (2 of 2 files, all bytes, the 
 		[ "$(jpy "$WORK/files.json" 'sorted([f["path"], f["present"], f.get("pinned")] for f in d["files"] if f["path"].endswith(".gguf"))')" = \
 			'[["ruvltra-0.5b-q4_k_m.gguf", true, true], ["ruvltra-0.5b-q8_0.gguf", true, true]]' ]; echo $?)" \
 	"$(obs 'd["pull"]')" "$(head -c 1500 "$WORK/files.json")"
-result "the admin view links to #pulls, which lists the job done; the Pins place is marked" \
+result "the admin view links to #pulls, which lists the job done; its Pins list has the two GGUFs pinned" \
 	"$([ "$(obs 'd["pullsUrl"].endswith("#pulls")')" = true ] &&
 		[ "$(obs '[[r[0], r[1], r[3]] for r in d["pulls"]]')" = '[["1", "ruv/ruvltra@main", "done"]]' ] &&
-		has "$(obs 'd["pull"]["pinsPlaceholder"]')" 'Pins will be managed here'; echo $?)" \
-	"$(obs 'd["pullsUrl"]') $(obs 'd["pulls"]') $(obs 'd["pull"]["pinsPlaceholder"]')"
+		[ "$(obs 'sorted([r[2], r[3]] for r in d["pins"])')" = '[["here", "ruv/ruvltra@main/ruvltra-0.5b-q4_k_m.gguf"], ["here", "ruv/ruvltra@main/ruvltra-0.5b-q8_0.gguf"]]' ]; echo $?)" \
+	"$(obs 'd["pullsUrl"]') $(obs 'd["pulls"]') $(obs 'd["pins"]')"
 result "the token was never stored: after a reload the field is empty and the view refuses; no storage, no cookie" \
 	"$([ "$(obs 'd["afterReload"]["token"]')" = "" ] && has "$(obs 'd["afterReload"]["text"]')" '^Refused: 401' &&
 		[ "$(obs 'd["storage"]')" = '{"local": 0, "session": 0, "cookie": ""}' ]; echo $?)" \
