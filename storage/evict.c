@@ -3,13 +3,14 @@
  * and pins by repo (store.h, "quota and eviction").
  *
  * In this process, one table keyed by blob name counts the readers of
- * each blob (store_blob_acquire .. store_unuse) and the hits not yet
- * written to the index (store_touch; store_flush_access writes them in
- * one transaction, so a hit costs a mutex and a hash lookup, not an LMDB
- * write).  Eviction reads the index in one view (blob records: size,
- * refcount, last access, pin), adds the unwritten hits, and removes the
- * least recently used blobs that nothing protects until the new bytes
- * fit:
+ * each blob (store_blob_acquire .. store_unuse), its last use to the
+ * microsecond and the hits not yet written to the index (store_touch;
+ * store_flush_access writes them in one transaction, so a hit costs a
+ * mutex and a hash lookup, not an LMDB write).  Entries stay for the
+ * process's life (one per blob used), so the order of uses within one
+ * second outlives the flush, which keeps whole seconds.  Eviction reads the index in one view (blob
+ * records: size, refcount, last access, pin), adds the unwritten hits, and removes the least
+ * recently used blobs that nothing protects until the new bytes fit:
  *   - pinned blobs, blobs a reader holds (in this process), staged blobs
  *     and blobs an upload job that is not done mentions are kept;
  *   - a blob that no file names goes with its record (record first, then
@@ -41,8 +42,9 @@
 struct use_ent {
 	char key[GG_SHA256_HEX + 1]; /* "" = empty slot */
 	uint32_t uses;
-	uint64_t last; /* last hit not yet written (unix microseconds), 0: none */
+	uint64_t last; /* last use in this process (unix microseconds), 0: none */
 	uint64_t hits; /* hits not yet written */
+	int pending;   /* a use not yet written (last, hits) */
 };
 
 struct use_table {
@@ -127,8 +129,9 @@ valid_key(const char *key)
 	return n == GG_SHA256_HEX || n == GG_SHA1_HEX;
 }
 
-void
-store_touch(struct store *st, const char *key)
+/* A use now; counted as a hit when hit is set. */
+static void
+touch(struct store *st, const char *key, int hit)
 {
 	struct use_ent *e;
 	if (!valid_key(key))
@@ -136,9 +139,22 @@ store_touch(struct store *st, const char *key)
 	pthread_mutex_lock(&st->use_mu);
 	if ((e = slot(st->uses, key, 1)) != NULL) {
 		e->last = wall_us();
-		e->hits++;
+		e->hits += hit ? 1 : 0;
+		e->pending = 1;
 	}
 	pthread_mutex_unlock(&st->use_mu);
+}
+
+void
+store_touch(struct store *st, const char *key)
+{
+	touch(st, key, 1);
+}
+
+void
+store_touch_new(struct store *st, const char *key)
+{
+	touch(st, key, 0);
 }
 
 void
@@ -177,7 +193,9 @@ store_blob_acquire(struct store *st, const char *sha256, int *fd, uint64_t *size
 	return r;
 }
 
-/* The unwritten hits of the table, taken out of it (readers stay). */
+/* The unwritten hits of the table, taken out of it.  Entries stay, with
+ * their last use in microseconds: the index keeps whole seconds, and the
+ * order of two uses within one second must survive a flush. */
 static struct use_ent *
 take_hits(struct store *st, size_t *n)
 {
@@ -190,21 +208,11 @@ take_hits(struct store *st, size_t *n)
 	out = xcalloc(t->n + 1, sizeof(*out));
 	for (size_t i = 0; i < t->cap; i++) {
 		struct use_ent *e = &t->e[i];
-		if (e->key[0] == '\0' || e->hits == 0)
+		if (e->key[0] == '\0' || !e->pending)
 			continue;
 		out[k++] = *e;
 		e->hits = 0;
-		e->last = 0;
-	}
-	/* Rebuild without the idle entries, so the table stays as small as
-	 * the blobs in use. */
-	if (k > 0) {
-		struct use_table g = { NULL, 0, 0 };
-		for (size_t i = 0; i < t->cap; i++)
-			if (t->e[i].key[0] != '\0' && t->e[i].uses > 0)
-				*slot(&g, t->e[i].key, 1) = t->e[i];
-		free(t->e);
-		*t = g;
+		e->pending = 0;
 	}
 	pthread_mutex_unlock(&st->use_mu);
 	*n = k;
@@ -250,6 +258,7 @@ done:
 			pthread_mutex_lock(&st->use_mu);
 			if ((e = slot(st->uses, h[i].key, 1)) != NULL) {
 				e->hits += h[i].hits;
+				e->pending = 1;
 				if (h[i].last > e->last)
 					e->last = h[i].last;
 			}

@@ -1164,7 +1164,7 @@ store_partial_finish(struct store *st, struct blob_partial *p, enum repo_type ty
 				      out->size);
 	store_release(st);
 	if (r == GG_OK) {
-		store_touch(st, out->sha256); /* just fetched: the most recently used */
+		store_touch_new(st, out->sha256); /* just fetched: the most recently used */
 		store_update_gguf(st, out->sha256);
 	}
 	return r;

@@ -372,6 +372,9 @@ void store_unuse(struct store *st, const char *key);
 /* A hit: the blob's last access and hit count, kept in memory until
  * store_flush_access writes them (one transaction; store_close does it). */
 void store_touch(struct store *st, const char *key);
+/* A use that is not a hit (a blob just fetched or uploaded): only its
+ * recency. */
+void store_touch_new(struct store *st, const char *key);
 int store_flush_access(struct store *st);
 
 struct store_usage {
