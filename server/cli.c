@@ -285,6 +285,50 @@ serve_usage(void)
 	fputs(usage_serve_tail, stdout);
 }
 
+/*
+ * The graceful stop, after the first SIGINT or SIGTERM: new connections
+ * are refused at once, and the requests in progress (downloads being sent,
+ * clients reading a fetch in flight, uploads) get up to `timeout` seconds
+ * to end.  A second SIGINT or SIGTERM ends the wait at once.  Whatever is
+ * still running then is cut by server_stop.
+ */
+static void
+serve_drain(struct server *srv, const sigset_t *set, uint64_t timeout)
+{
+	uint64_t t0 = now_us(), deadline = t0 + timeout * 1000000u;
+	unsigned n = server_quiesce(srv);
+	int sig;
+
+	log_info("draining: new connections refused, %u request(s) in progress, waiting up to "
+		 "%llu s for them (a second signal stops at once)",
+		 n, (unsigned long long)timeout);
+	while ((n = server_active(srv)) > 0) {
+		uint64_t now = now_us(), wait = 100000; /* polled: a request's end has no signal */
+		struct timespec ts;
+
+		if (now >= deadline) {
+			log_warnx("drain: timeout after %llu s: cutting %u request(s) in progress",
+				  (unsigned long long)timeout, n);
+			return;
+		}
+		if (deadline - now < wait)
+			wait = deadline - now;
+		ts.tv_sec = 0;
+		ts.tv_nsec = (long)(wait * 1000u);
+		sig = sigtimedwait(set, NULL, &ts);
+		/* SIGHUP: the access log only (logrotate); the config is not
+		 * re-read while stopping. */
+		if (sig == SIGHUP && accesslog_reopen() != GG_OK)
+			log_warnx("SIGHUP: cannot reopen the access log");
+		if (sig == SIGINT || sig == SIGTERM) {
+			log_warnx("signal %d during the drain: cutting %u request(s) in progress",
+				  sig, n);
+			return;
+		}
+	}
+	log_info("drained in %.1f s: no request in progress", (double)(now_us() - t0) / 1e6);
+}
+
 /* A string option, or NULL when it is unset or empty. */
 static const char *
 conf_nonempty(const struct conf *c, enum conf_id id)
@@ -446,6 +490,16 @@ cmd_serve(int argc, char **argv)
 	gcfg.chunk_size = conf_u64(boot, CONF_MULTIPART_CHUNK);
 	gcfg.href_ttl = (unsigned)conf_u64(boot, CONF_UPLOAD_URL_TTL);
 	mcfg.gc_interval = conf_u64(boot, CONF_GC_INTERVAL);
+	cfg.max_connections = (unsigned)conf_u64(boot, CONF_MAX_CONNECTIONS);
+	cfg.per_ip_connections = (unsigned)conf_u64(boot, CONF_PER_IP_CONNECTIONS);
+	cfg.connection_timeout = (unsigned)conf_u64(boot, CONF_CONNECTION_TIMEOUT);
+	cfg.connection_memory = (size_t)conf_u64(boot, CONF_CONNECTION_MEMORY);
+	/* libmicrohttpd shares the limit out among its threads. */
+	if (cfg.max_connections < cfg.threads) {
+		rc = usage_error("serve", "--max-connections (%u) must be at least --threads (%u)",
+				 cfg.max_connections, cfg.threads);
+		goto done;
+	}
 
 	/* Signals are taken synchronously by the main thread; the server's
 	 * threads inherit the blocked mask. */
@@ -505,6 +559,7 @@ cmd_serve(int argc, char **argv)
 	while (sigwait(&set, &sig) == 0 && sig == SIGHUP)
 		serve_reload(boot, &cur, &app, gw);
 	log_info("signal %d: shutting down", sig);
+	serve_drain(srv, &set, conf_u64(boot, CONF_DRAIN_TIMEOUT));
 	rc = 0;
 done:
 	/* Fetches first: their readers are woken and cut, then connections. */
@@ -518,6 +573,8 @@ done:
 	if (up != NULL)
 		curl_global_cleanup();
 	store_close(st);
+	if (rc == 0)
+		log_info("stopped");
 	accesslog_close();
 	if (cur != boot)
 		conf_free(cur);

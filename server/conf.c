@@ -205,6 +205,32 @@ const struct conf_option conf_options[CONF_COUNT] = {
 	[CONF_LOG_LEVEL] = { "log-level", "GGUFD_LOG_LEVEL", CONF_STR, CONF_RELOAD, "LEVEL", "info",
 		0, 0, 0, "is error, warn, info or debug", check_level,
 		"error, warn, info (default) or debug" },
+	[CONF_DRAIN_TIMEOUT] = { "drain-timeout", "GGUFD_DRAIN_TIMEOUT", CONF_UINT, 0, "SECONDS", NULL,
+		GG_DRAIN_TIMEOUT_SEC, 0, 86400, "takes 0 to 86400 seconds", NULL,
+		"on SIGTERM/SIGINT, new connections\n"
+		"are refused and transfers in progress get this long to\n"
+		"end (default 30; 0: cut at once); a second signal stops\n"
+		"at once" },
+	[CONF_MAX_CONNECTIONS] = { "max-connections", "GGUFD_MAX_CONNECTIONS", CONF_UINT, 0, "N",
+		NULL, GG_MAX_CONNECTIONS, 1, 65536, "takes 1 to 65536", NULL,
+		"client connections at once, shared\n"
+		"among the threads (at least --threads; default 1024);\n"
+		"more wait in the kernel's backlog" },
+	[CONF_PER_IP_CONNECTIONS] = { "per-ip-connections", "GGUFD_PER_IP_CONNECTIONS", CONF_UINT, 0,
+		"N", NULL, GG_MAX_PER_IP_CONN, 0, 65536, "takes 0 to 65536", NULL,
+		"connections from one address\n"
+		"(default 256; 0: no limit, e.g. behind a proxy); more\n"
+		"are closed at once" },
+	[CONF_CONNECTION_TIMEOUT] = { "connection-timeout", "GGUFD_CONNECTION_TIMEOUT", CONF_UINT, 0,
+		"SECONDS", NULL, GG_CONN_TIMEOUT_SEC, 1, 86400, "takes 1 to 86400 seconds", NULL,
+		"a connection with no byte in or\n"
+		"out for this long is closed (default 120)" },
+	[CONF_CONNECTION_MEMORY] = { "connection-memory", "GGUFD_CONNECTION_MEMORY", CONF_UINT, 0,
+		"BYTES", NULL, GG_CONN_MEMORY, GG_MIN_CONN_MEMORY, 16u << 20,
+		"takes 12288 to 16777216 bytes", NULL,
+		"memory for one connection's\n"
+		"request line and headers (default 32768); larger headers\n"
+		"get 431, a longer URL 414" },
 };
 /* clang-format on */
 

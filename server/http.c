@@ -18,6 +18,11 @@
  *                     its worker (async_state 2) and its finish() queues
  *   completed_cb      the sink, the async context and struct req are freed
  *
+ * A graceful stop (server_quiesce, then server_stop) counts requests in
+ * progress from their first access_cb to completed_cb: an idle keep-alive
+ * connection holds nothing, and once draining every response says
+ * "Connection: close" so that no connection starts another request.
+ *
  * The core names no handler: it only follows the table it was given.
  * Status mapping: http_status_for_error() is the one place where a GG_E*
  * code becomes an HTTP status.
@@ -57,7 +62,10 @@ struct server {
 	struct app *app;
 	pthread_mutex_t async_mu;
 	pthread_cond_t async_cv;
-	unsigned async_active; /* http_run_async threads still running */
+	unsigned async_active;   /* http_run_async threads still running */
+	_Atomic unsigned active; /* requests in progress (server_active) */
+	_Atomic int draining;    /* server_quiesce was called */
+	int quiesced_fd;         /* the listening socket after quiesce, or -1 */
 };
 
 const char *
@@ -200,7 +208,10 @@ http_queue(struct req *r, unsigned status, struct MHD_Response *resp)
 	enum MHD_Result ret;
 	r->answered = 1;
 	r->status = status;
+	r->queued_us = now_us();
 	http_common_headers(resp);
+	if (atomic_load(&r->srv->draining))
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
 	ret = MHD_queue_response(r->conn, status, resp);
 	MHD_destroy_response(resp);
 	return ret;
@@ -213,6 +224,51 @@ http_response_buffer(size_t len, void *data, enum MHD_ResponseMemoryMode mode)
 	/* libmicrohttpd fails here only when it cannot allocate. */
 	if (resp == NULL)
 		log_fatalx("MHD_create_response_from_buffer() failed: out of memory");
+	return resp;
+}
+
+/* A content reader that notes when it first has something to say. */
+struct timed_reader {
+	struct req *r; /* borrowed: readers run only while the request does */
+	MHD_ContentReaderCallback read;
+	MHD_ContentReaderFreeCallback free_cls;
+	void *cls;
+};
+
+static ssize_t
+timed_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	struct timed_reader *t = cls;
+	ssize_t n = t->read(t->cls, pos, buf, max);
+	/* 0 is "nothing yet" (the reader suspended the connection). */
+	if (n != 0 && t->r->first_read_us == 0)
+		t->r->first_read_us = now_us();
+	return n;
+}
+
+static void
+timed_free(void *cls)
+{
+	struct timed_reader *t = cls;
+	if (t->free_cls != NULL)
+		t->free_cls(t->cls);
+	free(t);
+}
+
+struct MHD_Response *
+http_response_reader(struct req *r, uint64_t size, size_t block, MHD_ContentReaderCallback reader,
+		     void *cls, MHD_ContentReaderFreeCallback free_cls)
+{
+	struct timed_reader *t = xmalloc(sizeof(*t));
+	struct MHD_Response *resp;
+
+	t->r = r;
+	t->read = reader;
+	t->free_cls = free_cls;
+	t->cls = cls;
+	resp = MHD_create_response_from_callback(size, block, timed_read, t, timed_free);
+	if (resp == NULL)
+		timed_free(t);
 	return resp;
 }
 
@@ -594,12 +650,17 @@ completed_cb(void *cls, struct MHD_Connection *con, void **req_cls,
 		return;
 	{
 		uint64_t usec = now_us() - r->t0_us;
+		uint64_t first = r->first_read_us ? r->first_read_us : r->queued_us;
 		stats_request(r->route.kind, r->status, usec);
+		if (r->status != 0 && first >= r->t0_us)
+			stats_ttfb(r->route.kind, first - r->t0_us);
 		if (accesslog_enabled())
 			log_access(r, usec);
 	}
 	if (r->release != NULL)
 		r->release(r);
+	if (r->counted)
+		atomic_fetch_sub(&r->srv->active, 1);
 	if (r->sink != NULL && r->sink_free != NULL)
 		r->sink_free(r->sink);
 	if (r->async_ctx != NULL && r->async_free != NULL)
@@ -728,6 +789,8 @@ access_cb(void *cls, struct MHD_Connection *con, const char *url, const char *me
 		return MHD_NO; /* the URI log callback always runs first */
 	if (!r->started) {
 		r->started = 1;
+		r->counted = 1;
+		atomic_fetch_add(&r->srv->active, 1);
 		r->method = method;
 		r->is_head = strcmp(method, "HEAD") == 0;
 		return begin_request(r);
@@ -817,9 +880,12 @@ server_start(const struct server_config *cfg, struct server **out, char *bound, 
 
 	pthread_mutex_init(&srv->async_mu, NULL);
 	pthread_cond_init(&srv->async_cv, NULL);
+	srv->quiesced_fd = -1;
 	socklen_t sl;
+	/* MHD_USE_ITC lets server_quiesce wake the threads off the listening
+	 * socket (MHD_quiesce_daemon needs it in this mode). */
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
-			 MHD_ALLOW_SUSPEND_RESUME;
+			 MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ITC;
 	const union MHD_DaemonInfo *info;
 	int v6 = strchr(cfg->host, ':') != NULL;
 
@@ -846,14 +912,17 @@ server_start(const struct server_config *cfg, struct server **out, char *bound, 
 	srv->app = cfg->app;
 	srv->public_url = cfg->public_url ? xstrdup(cfg->public_url) : NULL;
 	srv->d = MHD_start_daemon(
-		flags, cfg->port, NULL, NULL, access_cb, srv, MHD_OPTION_SOCK_ADDR,
-		(struct sockaddr *)&ss, MHD_OPTION_URI_LOG_CALLBACK, uri_log_cb, srv,
-		MHD_OPTION_NOTIFY_COMPLETED, completed_cb, srv, MHD_OPTION_THREAD_POOL_SIZE,
-		(unsigned)(cfg->threads ? cfg->threads : 4), MHD_OPTION_CONNECTION_LIMIT,
-		(unsigned)GG_MAX_CONNECTIONS, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-		(unsigned)GG_MAX_PER_IP_CONN, MHD_OPTION_CONNECTION_TIMEOUT,
-		(unsigned)GG_CONN_TIMEOUT_SEC, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-		(size_t)GG_MAX_HEADER_BYTES * 2, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+		flags, cfg->port, NULL, NULL, access_cb, srv, MHD_OPTION_EXTERNAL_LOGGER, mhd_log,
+		NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_URI_LOG_CALLBACK,
+		uri_log_cb, srv, MHD_OPTION_NOTIFY_COMPLETED, completed_cb, srv,
+		MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(cfg->threads ? cfg->threads : 4),
+		MHD_OPTION_CONNECTION_LIMIT,
+		cfg->max_connections ? cfg->max_connections : (unsigned)GG_MAX_CONNECTIONS,
+		MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->per_ip_connections,
+		MHD_OPTION_CONNECTION_TIMEOUT,
+		cfg->connection_timeout ? cfg->connection_timeout : (unsigned)GG_CONN_TIMEOUT_SEC,
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+		cfg->connection_memory ? cfg->connection_memory : (size_t)GG_CONN_MEMORY,
 		MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1, MHD_OPTION_END);
 	if (srv->d == NULL) {
 		log_warnx("MHD_start_daemon() on %s:%u failed (address in use or not available)",
@@ -878,6 +947,36 @@ fail:
 	return GG_EIO;
 }
 
+unsigned
+server_quiesce(struct server *srv)
+{
+	MHD_socket fd;
+
+	atomic_store(&srv->draining, 1);
+	if (srv->d == NULL || srv->quiesced_fd >= 0)
+		return server_active(srv);
+	fd = MHD_quiesce_daemon(srv->d);
+	if (fd == MHD_INVALID_SOCKET) {
+		log_warnx("MHD_quiesce_daemon() failed: new connections are still accepted");
+		return server_active(srv);
+	}
+	/* libmicrohttpd no longer accepts, but the kernel still would, into
+	 * the backlog, where clients would wait for nothing.  On Linux,
+	 * shutdown() of a listening socket ends listening (a connect is
+	 * refused, the backlog is reset) while the descriptor stays ours:
+	 * it is closed only after MHD_stop_daemon, as the manual asks. */
+	if (shutdown(fd, SHUT_RDWR) != 0)
+		log_warn("shutdown() of the listening socket failed");
+	srv->quiesced_fd = fd;
+	return server_active(srv);
+}
+
+unsigned
+server_active(struct server *srv)
+{
+	return atomic_load(&srv->active);
+}
+
 void
 server_stop(struct server *srv)
 {
@@ -891,6 +990,8 @@ server_stop(struct server *srv)
 	pthread_mutex_unlock(&srv->async_mu);
 	if (srv->d != NULL)
 		MHD_stop_daemon(srv->d);
+	if (srv->quiesced_fd >= 0)
+		close(srv->quiesced_fd);
 	pthread_mutex_destroy(&srv->async_mu);
 	pthread_cond_destroy(&srv->async_cv);
 	free(srv->public_url);

@@ -113,6 +113,12 @@ struct req {
 	 * handler; release (if set) is called when the request ends. */
 	char held_blob[GG_SHA256_HEX + 1];
 	void (*release)(struct req *r);
+	/* Time to first byte (stats_ttfb): when the response was queued, and
+	 * when a content reader (http_response_reader) first gave bytes, an
+	 * end or an error; 0 until then.  The reader's time wins. */
+	uint64_t queued_us;
+	uint64_t first_read_us;
+	int counted; /* counted in the server's requests in progress */
 	/* A streamed request body (BODY_STREAM): each chunk goes to
 	 * sink_data instead of body; sink_free releases it when the request
 	 * ends. */
@@ -141,6 +147,14 @@ struct server_config {
 	const struct route_entry *routes;
 	size_t nroutes;
 	struct app *app;
+	/* Connection limits (libmicrohttpd options); 0 takes the default in
+	 * gg_limits.h, except per_ip_connections where 0 means no limit.
+	 * max_connections is shared out among the threads, so it should be
+	 * at least threads. */
+	unsigned max_connections;    /* GG_MAX_CONNECTIONS */
+	unsigned per_ip_connections; /* GG_MAX_PER_IP_CONN; 0: none */
+	unsigned connection_timeout; /* idle seconds, GG_CONN_TIMEOUT_SEC */
+	size_t connection_memory;    /* bytes per connection, GG_CONN_MEMORY */
 };
 
 struct server;
@@ -156,7 +170,26 @@ int server_parse_listen(const char *s, struct server_config *cfg);
  * bytes).  Returns 0 or GG_EIO.
  */
 int server_start(const struct server_config *cfg, struct server **out, char *bound, size_t n);
-/* Stops accepting, finishes in-flight requests, frees.  Accepts NULL. */
+/*
+ * The start of a graceful stop (a drain): the listening socket stops
+ * accepting at once (a new connection is refused, not queued), and every
+ * response queued from now on carries "Connection: close", so that a
+ * keep-alive connection ends with the request it is serving.  Requests
+ * already running go on.  Returns the number of requests in progress (as
+ * server_active).  Idempotent; srv may not be NULL.
+ */
+unsigned server_quiesce(struct server *srv);
+/*
+ * Requests in progress: from the end of their headers until libmicrohttpd
+ * reports them completed (the last byte sent, or the connection cut).
+ * An idle keep-alive connection is not one.
+ */
+unsigned server_active(struct server *srv);
+/*
+ * Stops: connections still open are closed (responses still being sent
+ * are cut), then frees.  Waits for the http_run_async workers first.
+ * Accepts NULL.
+ */
 void server_stop(struct server *srv);
 
 /* --- helpers for handlers --------------------------------------------------- */
@@ -209,6 +242,17 @@ struct MHD_Response *http_response_buffer(size_t len, void *data, enum MHD_Respo
 /* An fd response of [off, off+len): takes fd.  NULL (fd closed, a line
  * logged) if libmicrohttpd refuses it: the caller answers 500. */
 struct MHD_Response *http_response_fd(uint64_t len, int fd, uint64_t off);
+
+/*
+ * A response whose body comes from reader(cls, pos, buf, max) as
+ * MHD_create_response_from_callback's, which also records when the
+ * reader first returns something other than 0 (time to first byte,
+ * stats.h).  free_cls(cls) runs when the response is destroyed, also
+ * when NULL is returned (libmicrohttpd could not allocate).
+ */
+struct MHD_Response *http_response_reader(struct req *r, uint64_t size, size_t block,
+					  MHD_ContentReaderCallback reader, void *cls,
+					  MHD_ContentReaderFreeCallback free_cls);
 
 /* Queues resp with status and destroys our reference to it. */
 enum MHD_Result http_queue(struct req *r, unsigned status, struct MHD_Response *resp);

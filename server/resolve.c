@@ -266,13 +266,11 @@ serve_file(struct req *r, const struct identity *id, uint64_t size, int fd, stru
 			return http_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, NULL,
 					  "Range layout failed", NULL);
 		}
-		resp = MHD_create_response_from_callback(total, GG_MULTIPART_BLOCK, multipart_read,
-							 m, multipart_free);
-		if (resp == NULL) {
-			multipart_free(m);
+		resp = http_response_reader(r, total, GG_MULTIPART_BLOCK, multipart_read, m,
+					    multipart_free); /* takes m */
+		if (resp == NULL)
 			return http_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, NULL,
 					  "Cannot create the response", NULL);
-		}
 		snprintf(ct, sizeof(ct), "multipart/byteranges; boundary=%s", boundary);
 		MHD_add_response_header(resp, "Content-Type", ct);
 		add_identity(resp, id, size);
@@ -304,10 +302,9 @@ serve_file(struct req *r, const struct identity *id, uint64_t size, int fd, stru
 							  id->commit);
 				}
 			}
-			resp = MHD_create_response_from_callback(len, GG_STREAM_BLOCK, stream_read,
-								 s, stream_free);
-			if (resp == NULL)
-				stream_free(s); /* its fd and its reference on f */
+			/* Takes s: its fd and its reference on f. */
+			resp = http_response_reader(r, len, GG_STREAM_BLOCK, stream_read, s,
+						    stream_free);
 		}
 		if (resp == NULL)
 			return http_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, NULL,

@@ -6,6 +6,9 @@
  *   # TYPE ggufd_http_request_duration_seconds histogram
  *   ggufd_http_request_duration_seconds_bucket{le="0.005"} 40
  *   ...
+ *   # TYPE ggufd_request_ttfb_seconds histogram
+ *   ggufd_request_ttfb_seconds_bucket{route="resolve",le="0.001"} 12
+ *   ...
  *
  * Names and units follow the Prometheus conventions: counters end in
  * _total, sizes are _bytes, durations _seconds.
@@ -33,6 +36,8 @@ static struct {
 	_Atomic uint64_t requests[ROUTE_NKINDS][NCODES + 2]; /* + other, + none */
 	_Atomic uint64_t duration_bucket[NBUCKETS];
 	_Atomic uint64_t duration_count, duration_sum_us;
+	_Atomic uint64_t ttfb_bucket[ROUTE_NKINDS][NBUCKETS];
+	_Atomic uint64_t ttfb_count[ROUTE_NKINDS], ttfb_sum_us[ROUTE_NKINDS];
 	_Atomic uint64_t served_bytes[STATS_NSOURCES], served_responses[STATS_NSOURCES];
 	_Atomic uint64_t upstream_requests[6]; /* none, 2xx, 3xx, 4xx, 429, 5xx */
 	_Atomic uint64_t upstream_bytes;
@@ -71,6 +76,18 @@ stats_request(enum route_kind kind, unsigned status, uint64_t usec)
 			add(&S.duration_bucket[b], 1);
 	add(&S.duration_count, 1);
 	add(&S.duration_sum_us, usec);
+}
+
+void
+stats_ttfb(enum route_kind kind, uint64_t usec)
+{
+	if ((unsigned)kind >= ROUTE_NKINDS)
+		kind = ROUTE_NONE;
+	for (size_t b = 0; b < NBUCKETS; b++)
+		if (usec <= buckets_us[b])
+			add(&S.ttfb_bucket[kind][b], 1);
+	add(&S.ttfb_count[kind], 1);
+	add(&S.ttfb_sum_us[kind], usec);
 }
 
 void
@@ -194,6 +211,30 @@ stats_prometheus(const struct stats_gauges *g, struct buf *b)
 			(double)get(&S.duration_sum_us) / 1e6);
 	r |= buf_printf(b, "ggufd_http_request_duration_seconds_count %llu\n",
 			(unsigned long long)get(&S.duration_count));
+	r |= head(
+		b, "ggufd_request_ttfb_seconds", "histogram",
+		"Time from the request line to the first body byte handed to the socket "
+		"(a streamed response: its first read; otherwise: when it was queued), by route.");
+	for (size_t k = 0; k < ROUTE_NKINDS; k++) {
+		const char *name = route_kind_name((enum route_kind)k);
+		uint64_t n = get(&S.ttfb_count[k]);
+		if (n == 0)
+			continue;
+		for (size_t i = 0; i < NBUCKETS; i++)
+			r |= buf_printf(b,
+					"ggufd_request_ttfb_seconds_bucket{route=\"%s\",le=\"%g\"} "
+					"%llu\n",
+					name, (double)buckets_us[i] / 1e6,
+					(unsigned long long)get(&S.ttfb_bucket[k][i]));
+		n = get(&S.ttfb_count[k]); /* after the buckets: +Inf is never below them */
+		r |= buf_printf(
+			b, "ggufd_request_ttfb_seconds_bucket{route=\"%s\",le=\"+Inf\"} %llu\n",
+			name, (unsigned long long)n);
+		r |= buf_printf(b, "ggufd_request_ttfb_seconds_sum{route=\"%s\"} %.6f\n", name,
+				(double)get(&S.ttfb_sum_us[k]) / 1e6);
+		r |= buf_printf(b, "ggufd_request_ttfb_seconds_count{route=\"%s\"} %llu\n", name,
+				(unsigned long long)n);
+	}
 	r |= head(b, "ggufd_served_bytes_total", "counter",
 		  "Bytes of file responses queued, by where they came from.");
 	for (size_t i = 0; i < STATS_NSOURCES; i++)

@@ -35,6 +35,15 @@ enum stats_upload {
 /* A request ended: its route kind (ROUTE_NONE when it had none), the status
  * it was answered with (0: none was), how long it took. */
 void stats_request(enum route_kind kind, unsigned status, uint64_t usec);
+/*
+ * A request's time to first byte, by its route kind: from the request line
+ * to the moment the first body bytes were handed to libmicrohttpd for the
+ * socket.  For a content-reader response (a download streamed from a fetch
+ * in progress, multipart ranges) that is the reader's first answer; for
+ * a buffer or file (sendfile) response, which libmicrohttpd sends as soon
+ * as it is queued, it is the moment it was queued.
+ */
+void stats_ttfb(enum route_kind kind, uint64_t usec);
 /* A response of bytes was queued from src. */
 void stats_served(enum stats_source src, uint64_t bytes);
 /* Bytes of a response counted as they go out (streamed responses). */

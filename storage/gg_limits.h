@@ -13,10 +13,13 @@
 
 /* HTTP front end. */
 #define GG_MAX_URL_LEN          8192      /* raw request target, bytes */
-#define GG_MAX_HEADER_BYTES     16384     /* MHD connection memory limit */
-#define GG_MAX_CONNECTIONS      1024      /* simultaneous client connections */
-#define GG_MAX_PER_IP_CONN      256       /* connections from one address */
-#define GG_CONN_TIMEOUT_SEC     120       /* idle connection timeout */
+#define GG_MAX_HEADER_BYTES     16384     /* one request header's value */
+#define GG_CONN_MEMORY          (2 * GG_MAX_HEADER_BYTES) /* MHD memory per connection (default) */
+#define GG_MIN_CONN_MEMORY      (GG_MAX_URL_LEN + 4096) /* the least --connection-memory */
+#define GG_MAX_CONNECTIONS      1024      /* simultaneous client connections (default) */
+#define GG_MAX_PER_IP_CONN      256       /* connections from one address (default) */
+#define GG_CONN_TIMEOUT_SEC     120       /* idle connection timeout (default) */
+#define GG_DRAIN_TIMEOUT_SEC    30        /* a graceful stop waits this long for transfers */
 #define GG_MAX_SEGMENTS         64        /* path segments in one URL */
 #define GG_MAX_REPO_LEN         160       /* "namespace/name" (Hub: 96-char names) */
 #define GG_MAX_REV_LEN          200       /* branch, tag or commit */
