@@ -283,7 +283,9 @@ fake_reset
 # The cut request may still be recorded after the reset: count only requests
 # that started after this point (the fake Hub stamps each with its start).
 T0=$(date +%s.%N)
-if HF_TOKEN=$TOKEN start_ggufd "$S" --upstream "$HUB" --log-level debug; then
+# --drain-timeout 0: the SIGTERM case at the end is about a stop that cuts
+# the fetch and its readers (service.sh tests the drain that waits).
+if HF_TOKEN=$TOKEN start_ggufd "$S" --upstream "$HUB" --log-level debug --drain-timeout 0; then
 	ok "ggufd restarts on the same store"
 else
 	not_ok "ggufd restarts on the same store"
@@ -325,8 +327,9 @@ n=$(jpy "$WORK/stats.json" "[(r['host'], r['method'], r['path'], r['auth']) for 
 result "no Authorization at the CDN, only 'Bearer $TOKEN' at the hub (since the restart)" "$([ "$n" = "[]" ]; echo $?)" "$n"
 
 # --- SIGTERM mid-fetch: a clean stop -------------------------------------------------------------
-# The fetch thread notices the stop at its next chunk, the waiting readers
-# are woken and cut, and the partial stays for the next fetch.
+# With no drain (--drain-timeout 0), the fetch thread notices the stop at its
+# next chunk, the waiting readers are woken and cut, and the partial stays
+# for the next fetch.
 
 SHA=$(sha256_of "$IN/stop.gguf")
 fake_fault "{\"throttle_bps\": 3000000, \"match\": \"$SHA\", \"count\": -1}"
