@@ -494,6 +494,7 @@ cmd_serve(int argc, char **argv)
 	cfg.per_ip_connections = (unsigned)conf_u64(boot, CONF_PER_IP_CONNECTIONS);
 	cfg.connection_timeout = (unsigned)conf_u64(boot, CONF_CONNECTION_TIMEOUT);
 	cfg.connection_memory = (size_t)conf_u64(boot, CONF_CONNECTION_MEMORY);
+	cfg.header_timeout = (unsigned)conf_u64(boot, CONF_HEADER_TIMEOUT);
 	/* libmicrohttpd shares the limit out among its threads. */
 	if (cfg.max_connections < cfg.threads) {
 		rc = usage_error("serve", "--max-connections (%u) must be at least --threads (%u)",

@@ -225,6 +225,12 @@ const struct conf_option conf_options[CONF_COUNT] = {
 		"SECONDS", NULL, GG_CONN_TIMEOUT_SEC, 1, 86400, "takes 1 to 86400 seconds", NULL,
 		"a connection with no byte in or\n"
 		"out for this long is closed (default 120)" },
+	[CONF_HEADER_TIMEOUT] = { "header-timeout", "GGUFD_HEADER_TIMEOUT", CONF_UINT, 0, "SECONDS",
+		NULL, 0, 0, 86400, "takes 0 to 86400 seconds", NULL,
+		"a request's line and headers must have\n"
+		"arrived this long after the connection opened or its last\n"
+		"response ended, or it is closed (slowloris; default 0:\n"
+		"the connection timeout)" },
 	[CONF_CONNECTION_MEMORY] = { "connection-memory", "GGUFD_CONNECTION_MEMORY", CONF_UINT, 0,
 		"BYTES", NULL, GG_CONN_MEMORY, GG_MIN_CONN_MEMORY, 16u << 20,
 		"takes 12288 to 16777216 bytes", NULL,

@@ -23,6 +23,9 @@
  * connection holds nothing, and once draining every response says
  * "Connection: close" so that no connection starts another request.
  *
+ * A connection has a header deadline besides libmicrohttpd's idle timeout
+ * (see "connections" below).
+ *
  * The core names no handler: it only follows the table it was given.
  * Status mapping: http_status_for_error() is the one place where a GG_E*
  * code becomes an HTTP status.
@@ -66,6 +69,13 @@ struct server {
 	_Atomic unsigned active; /* requests in progress (server_active) */
 	_Atomic int draining;    /* server_quiesce was called */
 	int quiesced_fd;         /* the listening socket after quiesce, or -1 */
+	/* Open connections, for the header deadline (see below). */
+	pthread_mutex_t conn_mu;
+	pthread_cond_t conn_cv;
+	struct conn *conns;
+	uint64_t header_timeout_us;
+	pthread_t watchdog;
+	int watchdog_started, watchdog_stop;
 };
 
 const char *
@@ -574,6 +584,115 @@ http_base_url(struct req *r)
 	return xstrdup(r->srv->bound);
 }
 
+/* --- connections: the header deadline ------------------------------------ */
+
+/*
+ * libmicrohttpd's connection timeout is an idle timeout: every byte
+ * received restarts it, so a client that trickles its headers a byte at a
+ * time (slowloris) would hold a connection for hours.  The header deadline
+ * bounds the time from a connection's start, or from the end of its
+ * previous request, to the end of the next request's headers.  A watchdog
+ * thread shuts down the connections past it (shutdown(2), never close:
+ * the descriptor stays libmicrohttpd's), and libmicrohttpd, seeing the end
+ * of the stream, closes them itself.
+ *
+ * The list is kept under conn_mu, which the "closed" notification takes
+ * too; libmicrohttpd closes a socket only after that notification, so the
+ * watchdog never touches a descriptor that was closed or reused.
+ */
+struct conn {
+	struct conn *prev, *next;
+	int fd;
+	int in_request; /* from the end of its headers to completed_cb */
+	int cut;
+	uint64_t since_us; /* the connection's start, or its last request's end */
+};
+
+static struct conn *
+conn_of(struct MHD_Connection *c)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	return ci != NULL ? ci->socket_context : NULL;
+}
+
+/* A request's headers are in (in_request 1), or it ended (0). */
+static void
+conn_request(struct server *srv, struct MHD_Connection *c, int in_request)
+{
+	struct conn *e = conn_of(c);
+	if (e == NULL)
+		return;
+	pthread_mutex_lock(&srv->conn_mu);
+	e->in_request = in_request;
+	e->since_us = now_us();
+	pthread_mutex_unlock(&srv->conn_mu);
+}
+
+static void
+notify_connection_cb(void *cls, struct MHD_Connection *c, void **socket_context,
+		     enum MHD_ConnectionNotificationCode toe)
+{
+	struct server *srv = cls;
+	struct conn *e = *socket_context;
+
+	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+		const union MHD_ConnectionInfo *ci =
+			MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+		e = xcalloc(1, sizeof(*e));
+		e->fd = ci != NULL ? ci->connect_fd : -1;
+		e->since_us = now_us();
+		pthread_mutex_lock(&srv->conn_mu);
+		e->next = srv->conns;
+		if (srv->conns != NULL)
+			srv->conns->prev = e;
+		srv->conns = e;
+		pthread_mutex_unlock(&srv->conn_mu);
+		*socket_context = e;
+	} else if (toe == MHD_CONNECTION_NOTIFY_CLOSED && e != NULL) {
+		pthread_mutex_lock(&srv->conn_mu);
+		if (e->prev != NULL)
+			e->prev->next = e->next;
+		else
+			srv->conns = e->next;
+		if (e->next != NULL)
+			e->next->prev = e->prev;
+		pthread_mutex_unlock(&srv->conn_mu);
+		free(e);
+		*socket_context = NULL;
+	}
+}
+
+static void *
+watchdog_thread(void *arg)
+{
+	struct server *srv = arg;
+
+	pthread_mutex_lock(&srv->conn_mu);
+	while (!srv->watchdog_stop) {
+		uint64_t now = now_us();
+		unsigned cut = 0;
+		struct timespec ts;
+
+		for (struct conn *e = srv->conns; e != NULL; e = e->next) {
+			if (e->in_request || e->cut || e->fd < 0 ||
+			    now - e->since_us <= srv->header_timeout_us)
+				continue;
+			shutdown(e->fd, SHUT_RDWR);
+			e->cut = 1;
+			cut++;
+		}
+		if (cut > 0)
+			log_debug("header deadline: %u connection(s) without a whole request shut",
+				  cut);
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		ts.tv_sec += 1; /* the deadline is in whole seconds */
+		pthread_cond_timedwait(&srv->conn_cv, &srv->conn_mu, &ts);
+	}
+	pthread_mutex_unlock(&srv->conn_mu);
+	return NULL;
+}
+
 /* --- lifecycle ------------------------------------------------------------ */
 
 static void *
@@ -661,6 +780,7 @@ completed_cb(void *cls, struct MHD_Connection *con, void **req_cls,
 		r->release(r);
 	if (r->counted)
 		atomic_fetch_sub(&r->srv->active, 1);
+	conn_request(r->srv, con, 0);
 	if (r->sink != NULL && r->sink_free != NULL)
 		r->sink_free(r->sink);
 	if (r->async_ctx != NULL && r->async_free != NULL)
@@ -791,6 +911,7 @@ access_cb(void *cls, struct MHD_Connection *con, const char *url, const char *me
 		r->started = 1;
 		r->counted = 1;
 		atomic_fetch_add(&r->srv->active, 1);
+		conn_request(r->srv, con, 1);
 		r->method = method;
 		r->is_head = strcmp(method, "HEAD") == 0;
 		return begin_request(r);
@@ -881,6 +1002,14 @@ server_start(const struct server_config *cfg, struct server **out, char *bound, 
 	pthread_mutex_init(&srv->async_mu, NULL);
 	pthread_cond_init(&srv->async_cv, NULL);
 	srv->quiesced_fd = -1;
+	pthread_mutex_init(&srv->conn_mu, NULL);
+	{
+		pthread_condattr_t ca;
+		pthread_condattr_init(&ca);
+		pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+		pthread_cond_init(&srv->conn_cv, &ca);
+		pthread_condattr_destroy(&ca);
+	}
 	socklen_t sl;
 	/* MHD_USE_ITC lets server_quiesce wake the threads off the listening
 	 * socket (MHD_quiesce_daemon needs it in this mode). */
@@ -915,6 +1044,7 @@ server_start(const struct server_config *cfg, struct server **out, char *bound, 
 		flags, cfg->port, NULL, NULL, access_cb, srv, MHD_OPTION_EXTERNAL_LOGGER, mhd_log,
 		NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_URI_LOG_CALLBACK,
 		uri_log_cb, srv, MHD_OPTION_NOTIFY_COMPLETED, completed_cb, srv,
+		MHD_OPTION_NOTIFY_CONNECTION, notify_connection_cb, srv,
 		MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(cfg->threads ? cfg->threads : 4),
 		MHD_OPTION_CONNECTION_LIMIT,
 		cfg->max_connections ? cfg->max_connections : (unsigned)GG_MAX_CONNECTIONS,
@@ -929,6 +1059,15 @@ server_start(const struct server_config *cfg, struct server **out, char *bound, 
 			  cfg->host, (unsigned)cfg->port);
 		goto fail;
 	}
+	srv->header_timeout_us = cfg->header_timeout       ? cfg->header_timeout
+				 : cfg->connection_timeout ? cfg->connection_timeout
+							   : GG_CONN_TIMEOUT_SEC;
+	srv->header_timeout_us *= 1000000u;
+	if (pthread_create(&srv->watchdog, NULL, watchdog_thread, srv) != 0) {
+		log_warnx("cannot start the header deadline thread");
+		goto fail;
+	}
+	srv->watchdog_started = 1;
 	info = MHD_get_daemon_info(srv->d, MHD_DAEMON_INFO_BIND_PORT);
 	if (snprintf_checked(srv->bound, sizeof(srv->bound), v6 ? "http://[%s]:%u" : "http://%s:%u",
 			     strcmp(cfg->host, "0.0.0.0") == 0 ? "127.0.0.1" : cfg->host,
@@ -988,12 +1127,21 @@ server_stop(struct server *srv)
 	while (srv->async_active > 0)
 		pthread_cond_wait(&srv->async_cv, &srv->async_mu);
 	pthread_mutex_unlock(&srv->async_mu);
+	if (srv->watchdog_started) {
+		pthread_mutex_lock(&srv->conn_mu);
+		srv->watchdog_stop = 1;
+		pthread_cond_signal(&srv->conn_cv);
+		pthread_mutex_unlock(&srv->conn_mu);
+		pthread_join(srv->watchdog, NULL);
+	}
 	if (srv->d != NULL)
 		MHD_stop_daemon(srv->d);
 	if (srv->quiesced_fd >= 0)
 		close(srv->quiesced_fd);
 	pthread_mutex_destroy(&srv->async_mu);
 	pthread_cond_destroy(&srv->async_cv);
+	pthread_mutex_destroy(&srv->conn_mu);
+	pthread_cond_destroy(&srv->conn_cv);
 	free(srv->public_url);
 	free(srv);
 }

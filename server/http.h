@@ -155,6 +155,9 @@ struct server_config {
 	unsigned per_ip_connections; /* GG_MAX_PER_IP_CONN; 0: none */
 	unsigned connection_timeout; /* idle seconds, GG_CONN_TIMEOUT_SEC */
 	size_t connection_memory;    /* bytes per connection, GG_CONN_MEMORY */
+	/* Seconds from a connection's start, or its previous request's end,
+	 * to the end of the next request's headers (0: connection_timeout). */
+	unsigned header_timeout;
 };
 
 struct server;

@@ -20,6 +20,8 @@
 #     request fill it and the next one is not served; --connection-timeout 2
 #     closes them; it serves again, also after a flood of connections that
 #     go away;
+#   - --header-timeout 2: a client trickling its headers a byte every half
+#     second (which the idle timeout, 30 s here, never ends) is closed;
 #   - --per-ip-connections 2: a third connection from 127.0.0.1 is closed
 #     without an answer, and served again once the others are gone;
 #   - /metrics: ggufd_request_ttfb_seconds_count rose for the routes used.
@@ -30,7 +32,7 @@
 need_env
 unset HF_TOKEN HUGGING_FACE_HUB_TOKEN HUGGINGFACE_API_KEY HF_ENDPOINT
 
-plan 27
+plan 29
 
 REPO=ruv/ruvltra
 NAME=ruvltra-1b-q4_k_m.gguf
@@ -309,6 +311,32 @@ for ((i = 0; i < 20; i++)); do
 done
 result "after a flood of ${#FLOOD[@]} half-request connections that went away, it serves again" \
 	"$([ "$code" = 200 ] && [ "${#FLOOD[@]}" = 30 ]; echo $?)" "status '$code'"
+
+# --- 4b. the header deadline against a trickling client --------------------------------
+
+if start_ggufd "$S" --upstream none --connection-timeout 30 --header-timeout 2; then
+	exec {T}<>"/dev/tcp/127.0.0.1/$(port)"
+	(
+		trap '' PIPE
+		printf 'GET /healthz HTTP/1.1\r\nHost: t\r\nX-Slow: ' >&"$T"
+		for ((i = 0; i < 40; i++)); do
+			sleep 0.5
+			{ printf 'a' >&"$T"; } 2>/dev/null || exit 0
+		done
+	) &
+	bg_track $!
+	eof "$T"
+	s1=$?
+	exec {T}>&-
+	bg_wait
+	result "--header-timeout 2 closes a connection whose headers trickle in (the idle timeout would not)" \
+		"$([ "$s1" = 0 ]; echo $?)" "eof: $s1 (124: still open after 10 s)"
+	code=$(gcurl --max-time 10 -o /dev/null -w '%{http_code}' "$BASE/healthz" 2>/dev/null)
+	result "a whole request is still served" "$([ "$code" = 200 ]; echo $?)" "status '$code'"
+else
+	not_ok "--header-timeout 2: ggufd started"
+	not_ok "--header-timeout 2: not run"
+fi
 
 # --- 5. the per-address limit -----------------------------------------------------------
 
