@@ -1,7 +1,8 @@
 /*
  * test_http.c: unit tests for the HTTP core's helpers (server/http.c) that
  * need no connection: responses, the one GG_E* -> status mapping, gzip,
- * listen addresses.
+ * listen addresses; and the time-to-first-byte histogram's exposition
+ * (stats.c).
  */
 #include "config.h"
 
@@ -19,6 +20,7 @@
 #include <cmocka.h>
 
 #include "http.h"
+#include "stats.h"
 #include "util.h"
 
 /*
@@ -121,13 +123,48 @@ test_parse_listen(void **state)
 	assert_int_equal(server_parse_listen("", &c), GG_EINVAL);
 }
 
+/* ggufd_request_ttfb_seconds: one histogram per route kind seen, with
+ * cumulative buckets, +Inf equal to the count, the sum in seconds. */
+static void
+test_ttfb_exposition(void **state)
+{
+	struct stats_gauges g;
+	struct buf b;
+	char *txt;
+	size_t len;
+	(void)state;
+
+	memset(&g, 0, sizeof(g));
+	stats_ttfb(ROUTE_HEALTHZ, 3000);    /* 3 ms */
+	stats_ttfb(ROUTE_HEALTHZ, 2000000); /* 2 s */
+	buf_init(&b, 1u << 20);
+	assert_int_equal(stats_prometheus(&g, &b), GG_OK);
+	txt = buf_steal(&b, &len);
+	assert_non_null(strstr(txt, "# TYPE ggufd_request_ttfb_seconds histogram\n"));
+	assert_non_null(strstr(
+		txt, "ggufd_request_ttfb_seconds_bucket{route=\"healthz\",le=\"0.001\"} 0\n"));
+	assert_non_null(strstr(
+		txt, "ggufd_request_ttfb_seconds_bucket{route=\"healthz\",le=\"0.005\"} 1\n"));
+	assert_non_null(
+		strstr(txt, "ggufd_request_ttfb_seconds_bucket{route=\"healthz\",le=\"1\"} 1\n"));
+	assert_non_null(
+		strstr(txt, "ggufd_request_ttfb_seconds_bucket{route=\"healthz\",le=\"5\"} 2\n"));
+	assert_non_null(strstr(
+		txt, "ggufd_request_ttfb_seconds_bucket{route=\"healthz\",le=\"+Inf\"} 2\n"));
+	assert_non_null(
+		strstr(txt, "ggufd_request_ttfb_seconds_sum{route=\"healthz\"} 2.003000\n"));
+	assert_non_null(strstr(txt, "ggufd_request_ttfb_seconds_count{route=\"healthz\"} 2\n"));
+	/* A route kind with no request has no series. */
+	assert_null(strstr(txt, "ggufd_request_ttfb_seconds_count{route=\"metrics\"}"));
+	free(txt);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_response_fd_owns_fd),
-		cmocka_unit_test(test_status_for_error),
-		cmocka_unit_test(test_gzip_roundtrip),
+		cmocka_unit_test(test_response_fd_owns_fd), cmocka_unit_test(test_ttfb_exposition),
+		cmocka_unit_test(test_status_for_error),    cmocka_unit_test(test_gzip_roundtrip),
 		cmocka_unit_test(test_parse_listen),
 	};
 
