@@ -10,8 +10,9 @@
 #     when nothing is in progress (not at its timeout) although an idle
 #     connection is still open, ggufd exits 0 and verify passes;
 #   - the same with two clients reading a cold file while ggufd fetches it
-#     from a throttled fake Hub: the fetch goes on during the drain, both
-#     get the exact file, the blob lands whole;
+#     from a throttled fake Hub, and a slow upload (plain PUT) being
+#     received: the fetch goes on during the drain, both readers get the
+#     exact file, the blob lands whole, the upload is published upstream;
 #   - --drain-timeout 1: a download that would take longer is cut (curl
 #     sees it), ggufd exits 0;
 #   - a second SIGTERM during the drain stops at once (the drain timeout
@@ -32,7 +33,7 @@
 need_env
 unset HF_TOKEN HUGGING_FACE_HUB_TOKEN HUGGINGFACE_API_KEY HF_ENDPOINT
 
-plan 29
+plan 30
 
 REPO=ruv/ruvltra
 NAME=ruvltra-1b-q4_k_m.gguf
@@ -185,12 +186,16 @@ verify_store "after the drain, ggufd verify passes"
 
 TOKEN=hf_upstreamsecret
 COLD=$WORK/cold.gguf
+UPF=$WORK/up.gguf
+UPNAME=ruvltra-drain-0.5b-q4_k_m.gguf
 S2=$WORK/store2
 if mkgguf "$COLD" --size 12M --seed 2 >"$WORK/mk2.log" 2>&1 &&
+	mkgguf "$UPF" --size 8M --seed 5 >>"$WORK/mk2.log" 2>&1 &&
+	UTOK=$("$GGUFD" token add ci --scope upload --store "$S2" 2>>"$WORK/mk2.log") &&
 	fakehub mkrepo --repos "$WORK/repos" --repo "$REPO" --commit auto "$COLD" >>"$WORK/mk2.log" 2>&1 &&
 	start_fakehub "$WORK/repos" --token "$TOKEN" &&
 	HF_TOKEN=$TOKEN start_ggufd "$S2" --upstream "$HUB" --drain-timeout 300; then
-	ok "a fake Hub with a cold 12 MiB file, and ggufd mirroring it"
+	ok "a fake Hub with a cold 12 MiB file, and ggufd mirroring it with an upload token"
 	SHA=$(sha256_of "$COLD")
 	# 2 MB/s: the fetch takes seconds, so the drain starts while it runs.
 	fake_fault "{\"throttle_bps\": 2000000, \"match\": \"$SHA\", \"count\": -1}"
@@ -201,18 +206,30 @@ if mkgguf "$COLD" --size 12M --seed 2 >"$WORK/mk2.log" 2>&1 &&
 		) &
 		bg_track $!
 	done
-	part=
+	(
+		gcurl --limit-rate 2M -T "$UPF" -H "Authorization: Bearer $UTOK" -o "$DL/up.json" \
+			-w '%{http_code}' "$BASE/api/ggufd/upload/$REPO/$UPNAME" >"$DL/up.code" 2>"$DL/up.err"
+	) &
+	bg_track $!
+	part=""
+	staged=""
 	for ((i = 0; i < 200; i++)); do
 		part=$(find "$S2/tmp" -name "$SHA*.part" -type f -size +1000k 2>/dev/null | head -n1)
-		[ -n "$part" ] && break
+		staged=$(find "$S2/tmp" -name "*.tmp" -type f -size +1000k 2>/dev/null | head -n1)
+		[ -n "$part" ] && [ -n "$staged" ] && break
 		sleep "$GG_POLL"
 	done
 	kill -TERM "$GGUFD_PID"
 	wait_log 'draining:'
-	result "SIGTERM mid-fetch: the drain starts with the two readers of the fetch in progress" \
-		"$([ -n "$part" ] && grep -q 'draining: new connections refused, 2 request(s) in progress' "$GGUFD_LOG"; echo $?)" \
-		"partial: '$part'" "$(tail -n 5 "$GGUFD_LOG")"
+	result "SIGTERM mid-fetch and mid-upload: the drain starts with the two readers and the upload in progress" \
+		"$([ -n "$part" ] && [ -n "$staged" ] &&
+			grep -q 'draining: new connections refused, 3 request(s) in progress' "$GGUFD_LOG"; echo $?)" \
+		"partial: '$part', upload staged: '$staged'" "$(tail -n 5 "$GGUFD_LOG")"
 	bg_wait
+	result "the upload completes during the drain: 200 done, and the fake Hub has one commit with it" \
+		"$([ "$(cat "$DL/up.code" 2>/dev/null)" = 200 ] && [ "$(jpy "$DL/up.json" 'd["state"]' 2>/dev/null)" = "done" ] &&
+			[ "$(jpy "$FAKEHUB_STATE" "sum(1 for c in d['commits'] if '$UPNAME' in c.get('lfsPaths', []) + c.get('files', []))")" = 1 ]; echo $?)" \
+		"status $(cat "$DL/up.code" 2>/dev/null): $(head -c 500 "$DL/up.json" 2>/dev/null) $(cat "$DL/up.err" 2>/dev/null)"
 	result "both readers get the exact file" \
 		"$(for i in 1 2; do [ "$(cat "$DL/cold$i.rc" 2>/dev/null)" = 0 ] && cmp -s "$DL/cold$i" "$COLD" || echo bad; done | grep -q bad; [ $? = 1 ]; echo $?)" \
 		"$(for i in 1 2; do echo "reader $i: curl exit $(cat "$DL/cold$i.rc" 2>/dev/null), $(file_size "$DL/cold$i" 2>/dev/null) bytes $(cat "$DL/cold$i.err" 2>/dev/null)"; done)"
@@ -228,7 +245,7 @@ if mkgguf "$COLD" --size 12M --seed 2 >"$WORK/mk2.log" 2>&1 &&
 	stop_fakehub
 else
 	not_ok "a fake Hub with a cold 12 MiB file, and ggufd mirroring it" "$(tail -c 2000 "$WORK/mk2.log")"
-	for i in 1 2 3; do not_ok "fetch drain: not run"; done
+	for i in 1 2 3 4; do not_ok "fetch drain: not run"; done
 	stop_ggufd
 	stop_fakehub
 fi
