@@ -72,6 +72,10 @@ void blob_writer_abort(struct blob_writer *w);
 int blob_open(struct blob_store *bs, const char *sha256, int *fd, uint64_t *size);
 /* 1 if the blob file exists. */
 int blob_exists(struct blob_store *bs, const char *sha256);
+/* blob_open through a cache of open descriptors (a dup of the cached one:
+ * the caller owns *fd).  Removals in this process drop the cache entry
+ * first.  0, GG_ENOENT, GG_EIO, GG_EINVAL. */
+int blob_open_cached(struct blob_store *bs, const char *sha256, int *fd, uint64_t *size);
 /*
  * Re-reads the blob and recomputes its digests (for verify).  Returns 0
  * and *out, or GG_ENOENT, GG_EIO.

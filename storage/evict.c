@@ -184,12 +184,29 @@ store_unuse(struct store *st, const char *key)
 int
 store_blob_acquire(struct store *st, const char *sha256, int *fd, uint64_t *size)
 {
+	struct use_ent *e;
 	int r;
-	store_use(st, sha256);
-	store_touch(st, sha256);
-	r = blob_open(st->blobs, sha256, fd, size);
-	if (r != GG_OK)
-		store_unuse(st, sha256);
+
+	if (!valid_key(sha256))
+		return GG_EINVAL;
+	/* Held and counted in one visit to the table (the hot path). */
+	pthread_mutex_lock(&st->use_mu);
+	if ((e = slot(st->uses, sha256, 1)) != NULL) {
+		e->uses++;
+		e->last = wall_us();
+		e->hits++;
+		e->pending = 1;
+	}
+	pthread_mutex_unlock(&st->use_mu);
+	r = blob_open_cached(st->blobs, sha256, fd, size);
+	if (r != GG_OK) { /* not a hit after all */
+		pthread_mutex_lock(&st->use_mu);
+		if ((e = slot(st->uses, sha256, 0)) != NULL) {
+			e->uses -= e->uses > 0;
+			e->hits -= e->hits > 0;
+		}
+		pthread_mutex_unlock(&st->use_mu);
+	}
 	return r;
 }
 

@@ -44,6 +44,7 @@
 #define GG_MAX_TRANSFERS        8         /* concurrent upstream transfers */
 #define GG_RETRY_AFTER_MAX      8         /* longest 429 wait while a client waits */
 #define GG_STREAM_BLOCK         (256u << 10) /* read size of a response streamed from a fetch */
+#define GG_SMALL_BODY           (16u << 10) /* a stored answer up to this is read into memory, not sent with sendfile */
 #define GG_MULTIPART_BLOCK      (64u << 10) /* read size of a multipart/byteranges response */
 #define GG_MAX_LINK_LEN         (4 * GG_MAX_URL_LEN) /* a Link header ggufd builds */
 #define GG_MAX_METRICS_BYTES    (4u << 20) /* the /metrics answer */

@@ -1390,6 +1390,44 @@ test_pin_files_and_sweep(void **state)
 	free(src);
 }
 
+/* The open-descriptor cache: a hit is a dup of the cached descriptor; a
+ * removal here forgets it; a file unlinked behind its back (another
+ * process) is not served again from the cache. */
+static void
+test_fd_cache(void **state)
+{
+	char *dir = tmpdir();
+	struct store *st = NULL;
+	struct blob_digest a, b;
+	char buf[64], *path;
+	uint64_t size;
+	int fresh, fd, fd2;
+	(void)state;
+
+	assert_int_equal(store_open(dir, &st), GG_OK);
+	stage_bytes(st, "cached bytes\n", &a, &fresh);
+	stage_bytes(st, "unlinked behind our back\n", &b, &fresh);
+	assert_int_equal(blob_open_cached(st->blobs, a.sha256, &fd, &size), GG_OK);
+	assert_int_equal(size, 13);
+	assert_int_equal(blob_open_cached(st->blobs, a.sha256, &fd2, &size), GG_OK);
+	assert_true(fd2 != fd);
+	assert_int_equal(pread(fd2, buf, sizeof(buf), 0), 13);
+	assert_memory_equal(buf, "cached bytes\n", 13);
+	close(fd);
+	close(fd2);
+	assert_int_equal(blob_remove(st->blobs, a.sha256), GG_OK);
+	assert_int_equal(blob_open_cached(st->blobs, a.sha256, &fd, &size), GG_ENOENT);
+	assert_int_equal(blob_open_cached(st->blobs, b.sha256, &fd, &size), GG_OK);
+	close(fd);
+	path = xasprintf("%s/blobs/sha256/%.2s/%s", dir, b.sha256, b.sha256);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(blob_open_cached(st->blobs, b.sha256, &fd, &size), GG_ENOENT);
+	free(path);
+	store_close(st);
+	rm_rf(dir);
+	free(dir);
+}
+
 static void
 test_set_and_del_ref(void **state)
 {
@@ -1534,6 +1572,7 @@ main(void)
 		cmocka_unit_test(test_gc),
 		cmocka_unit_test(test_eviction),
 		cmocka_unit_test(test_pin_files_and_sweep),
+		cmocka_unit_test(test_fd_cache),
 		cmocka_unit_test(test_set_and_del_ref),
 		cmocka_unit_test(test_audit_log),
 		cmocka_unit_test(test_token_bounds),
