@@ -1,24 +1,35 @@
 #!/usr/bin/env bash
 # bench/serve.sh: store hits served by ggufd vs nginx, same file, same run.
 #
-# Both servers run on 127.0.0.1 and serve one file of SIZE_MB megabytes
-# (default 1024) from the same disk: nginx from a plain directory, ggufd
-# from its store.  Measured:
-#   1. one client downloading the whole file (best of 3), MB/s
-#   2. 16 clients downloading the whole file at once, aggregate MB/s
-#   3. small ranged requests (Range: bytes=0-0, the huggingface.js probe),
-#      requests/s with wrk, 4 threads x 64 connections, 10 s
-#   4. ggufd's peak RSS during 1-3 (VmHWM), to show memory does not grow
-#      with file size
-# and reported as ggufd/nginx ratios.  Needs nginx, wrk, curl (Debian
-# packages: nginx-light wrk curl).  Writes bench/out/serve.md.
+# Both servers run on 127.0.0.1 and serve one file of SIZE_MB MiB (default
+# 1024) from the same disk: nginx (sendfile on, 2 workers, open_file_cache)
+# from a plain directory, ggufd (--threads 2) from its store.  Each measure
+# is taken ROUNDS times (default 3), ggufd and nginx alternating (who goes
+# first alternates too); the table gives medians, the ratio of medians and
+# the spread (min-max of ggufd/nginx per round):
+#   1. one client downloading the whole file, MiB/s (best of 2 per round)
+#   2. CLIENTS (16) clients downloading the whole file at once, aggregate MiB/s
+#   3. `Range: bytes=0-0` probes (huggingface.js), wrk 2 threads x 64 conns
+#   4. random 4 KiB ranges (@huggingface/gguf header reads, aria2c), wrk
+#   5. random 1 MiB ranges (aria2c -x, Ollama parts), wrk
+#   6. a small JSON answer: ggufd's /api/models/{repo} (served from the
+#      index) vs nginx serving the same bytes as a static file
+#   7. ggufd's peak RSS (VmHWM) and nginx's (sum of its processes)
+# Each wrk run lasts DURATION seconds (default 8).  Needs nginx, wrk, curl,
+# python3 (Debian: nginx-light wrk curl python3).  Writes bench/out/serve.md,
+# and with UPDATE_README=1 puts the table into README.md between the
+# markers <!-- bench:serve --> and <!-- /bench:serve -->.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SIZE_MB=${SIZE_MB:-1024}
 CLIENTS=${CLIENTS:-16}
+ROUNDS=${ROUNDS:-3}
+DURATION=${DURATION:-8}
 GGUFD=${GGUFD:-./ggufd}
 [ -x "$GGUFD" ] || { echo "build ggufd first (./setup.sh build)" >&2; exit 1; }
-for t in nginx wrk curl; do command -v $t >/dev/null || { echo "missing $t (apt-get install nginx-light wrk curl)" >&2; exit 1; }; done
+for t in nginx wrk curl python3; do
+  command -v $t >/dev/null || { echo "missing $t (apt-get install nginx-light wrk curl python3)" >&2; exit 1; }
+done
 
 W=$(mktemp -d)
 chmod 755 "$W"   # nginx workers run as an unprivileged user
@@ -31,38 +42,48 @@ cleanup() {
 }
 trap cleanup EXIT
 
-mkdir -p "$W/www/ruv/ruvltra/resolve/main" "$W/ngx"
-F="$W/www/ruv/ruvltra/resolve/main/ruvltra-0.5b-q4_k_m.gguf"
+REPO=ruv/ruvltra
+NAME=ruvltra-0.5b-q4_k_m.gguf
+mkdir -p "$W/www/$REPO/resolve/main" "$W/www/api/models/$REPO" "$W/ngx"
+F="$W/www/$REPO/resolve/main/$NAME"
 head -c $((SIZE_MB * 1024 * 1024)) /dev/urandom > "$F"
-"$GGUFD" import --store "$W/store" ruv/ruvltra "$F" >/dev/null
+SIZE=$(stat -c %s "$F")
+"$GGUFD" import --store "$W/store" "$REPO" "$F" >/dev/null
 
 cat > "$W/ngx/nginx.conf" <<NGX
 worker_processes 2;
 pid $W/ngx/nginx.pid;
 error_log $W/ngx/error.log;
 daemon off;
-events { worker_connections 1024; }
+events { worker_connections 4096; }
 http {
   access_log off;
   sendfile on;
   tcp_nopush on;
-  keepalive_requests 100000;
+  keepalive_requests 1000000;
+  open_file_cache max=1000 inactive=60s;
+  open_file_cache_valid 60s;
+  default_type application/json;
   server {
-    listen 127.0.0.1:0;
+    listen 127.0.0.1:NPORT;
     root $W/www;
   }
 }
 NGX
-# nginx cannot listen on port 0: pick a free port.
-NPORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null || echo 18080)
-sed -i "s/listen 127.0.0.1:0/listen 127.0.0.1:$NPORT/" "$W/ngx/nginx.conf"
+NPORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+sed -i "s/NPORT/$NPORT/" "$W/ngx/nginx.conf"
 nginx -c "$W/ngx/nginx.conf" -p "$W/ngx" & NGX_PID=$!
-"$GGUFD" serve --listen 127.0.0.1:0 --upstream none --store "$W/store" --threads 2 2>"$W/ggufd.log" & GG_PID=$!
+"$GGUFD" serve --listen 127.0.0.1:0 --upstream none --store "$W/store" --threads 2 \
+  --max-connections 4096 --per-ip-connections 0 2>"$W/ggufd.log" & GG_PID=$!
 for _ in $(seq 100); do grep -q "listening on" "$W/ggufd.log" && break; sleep 0.1; done
 GBASE=$(grep -o 'http://127.0.0.1:[0-9]*' "$W/ggufd.log" | head -1)
 NBASE="http://127.0.0.1:$NPORT"
-P=/ruv/ruvltra/resolve/main/ruvltra-0.5b-q4_k_m.gguf
+P=/$REPO/resolve/main/$NAME
 for _ in $(seq 50); do curl -sfo /dev/null -r 0-0 "$NBASE$P" && break; sleep 0.1; done
+# nginx serves ggufd's own JSON answer for the repo as a static file.
+curl -sf "$GBASE/api/models/$REPO" > "$W/www/api/models/$REPO/index.json"
+J=/api/models/$REPO
+JN=/api/models/$REPO/index.json
 chmod -R a+rX "$W/www"
 cat "$F" > /dev/null   # both read from the page cache
 # Both must serve the same bytes before anything is timed.
@@ -70,37 +91,96 @@ for b in "$GBASE" "$NBASE"; do
   [ "$(curl -s "$b$P" | sha256sum | cut -d' ' -f1)" = "$(sha256sum < "$F" | cut -d' ' -f1)" ] \
     || { echo "$b does not serve the file correctly" >&2; exit 1; }
 done
+cmp -s <(curl -s "$GBASE$J") <(curl -s "$NBASE$JN") \
+  || { echo "the JSON answers differ" >&2; exit 1; }
 
-one() { # best MB/s of 3 single-client downloads
+cat > "$W/ranges.lua" <<'LUA'
+-- Random aligned ranges of BLK bytes in a file of SIZE bytes.
+local size = tonumber(os.getenv("SIZE"))
+local blk = tonumber(os.getenv("BLK"))
+local n = math.floor(size / blk)
+math.randomseed(os.time())
+request = function()
+  local off = math.random(0, n - 1) * blk
+  return wrk.format("GET", nil, { Range = "bytes=" .. off .. "-" .. (off + blk - 1) })
+end
+LUA
+
+one() { # best MiB/s of 2 single-client downloads
   local best=0 s
-  for _ in 1 2 3; do
+  for _ in 1 2; do
     s=$(curl -s -o /dev/null -w '%{speed_download}' "$1$P")
     best=$(awk -v a="$best" -v b="$s" 'BEGIN{print (b>a)?b:a}')
   done
   awk -v b="$best" 'BEGIN{printf "%.0f", b/1048576}'
 }
-many() { # aggregate MB/s of CLIENTS simultaneous downloads
-  local t0 t1
+many() { # aggregate MiB/s of CLIENTS simultaneous downloads
+  local t0 t1 pids=()
   t0=$(date +%s.%N)
-  for _ in $(seq "$CLIENTS"); do curl -s -o /dev/null "$1$P" & done
-  wait $(jobs -p | grep -v -e "^$GG_PID\$" -e "^$NGX_PID\$") 2>/dev/null || true
+  for _ in $(seq "$CLIENTS"); do curl -s -o /dev/null "$1$P" & pids+=($!); done
+  wait "${pids[@]}"
   t1=$(date +%s.%N)
   awk -v n="$CLIENTS" -v s="$SIZE_MB" -v a="$t0" -v b="$t1" 'BEGIN{printf "%.0f", n*s/(b-a)}'
 }
-probe() { # requests/s of 1-byte ranged GETs
-  wrk -t4 -c64 -d10s -H 'Range: bytes=0-0' "$1$P" | awk '/Requests\/sec/ {printf "%.0f", $2}'
+wrk_rps() { # wrk_rps URL [wrk args...]: requests/s
+  local url=$1; shift
+  wrk -t2 -c64 -d"${DURATION}s" "$@" "$url" | awk '/Requests\/sec/ {printf "%.0f", $2}'
 }
-G1=$(one "$GBASE"); N1=$(one "$NBASE")
-GM=$(many "$GBASE"); NM=$(many "$NBASE")
-GP=$(probe "$GBASE"); NP=$(probe "$NBASE")
-RSS=$(awk '/VmHWM/ {print $2}' "/proc/$GG_PID/status")
+probe() { wrk_rps "$1$P" -H 'Range: bytes=0-0'; }
+r4k() { SIZE=$SIZE BLK=4096 wrk_rps "$1$P" -s "$W/ranges.lua"; }
+r1m() { SIZE=$SIZE BLK=1048576 wrk_rps "$1$P" -s "$W/ranges.lua"; }
+json() { if [ "$1" = "$GBASE" ]; then wrk_rps "$1$J"; else wrk_rps "$1$JN"; fi; }
 
+MEASURES="one many probe r4k r1m json"
+declare -A G N
+for ((round = 0; round < ROUNDS; round++)); do
+  for m in $MEASURES; do
+    if ((round % 2 == 0)); then
+      g=$($m "$GBASE"); n=$($m "$NBASE")
+    else
+      n=$($m "$NBASE"); g=$($m "$GBASE")
+    fi
+    G[$m]="${G[$m]:-} $g"; N[$m]="${N[$m]:-} $n"
+    echo "round $((round + 1)) $m: ggufd $g nginx $n" >&2
+  done
+done
+GRSS=$(awk '/VmHWM/ {print $2}' "/proc/$GG_PID/status")
+NRSS=0
+for p in $(pgrep -f "nginx -c $W/ngx/nginx.conf" || true) $(pgrep -P "$NGX_PID" || true); do
+  r=$(awk '/VmHWM/ {print $2}' "/proc/$p/status" 2>/dev/null || echo 0)
+  NRSS=$((NRSS + ${r:-0}))
+done
+
+row() { # row LABEL MEASURE: medians, ratio, spread of per-round ratios
+  python3 - "$1" "${G[$2]}" "${N[$2]}" <<'PY'
+import statistics, sys
+label, g, n = sys.argv[1], [float(x) for x in sys.argv[2].split()], [float(x) for x in sys.argv[3].split()]
+gm, nm = statistics.median(g), statistics.median(n)
+r = [a / b for a, b in zip(g, n) if b > 0]
+print("| %s | %.0f | %.0f | %.2f | %.2f-%.2f |" % (label, gm, nm, gm / nm if nm else 0, min(r), max(r)))
+PY
+}
 mkdir -p bench/out
 {
-  echo "| measure ($SIZE_MB MiB file, loopback) | ggufd | nginx | ggufd/nginx |"
-  echo "| --- | ---: | ---: | ---: |"
-  awk -v g="$G1" -v n="$N1" 'BEGIN{printf "| 1 client, whole file (MiB/s) | %d | %d | %.2f |\n", g, n, g/n}'
-  awk -v g="$GM" -v n="$NM" -v c="$CLIENTS" 'BEGIN{printf "| %d clients, whole file (aggregate MiB/s) | %d | %d | %.2f |\n", c, g, n, g/n}'
-  awk -v g="$GP" -v n="$NP" 'BEGIN{printf "| Range: bytes=0-0 probes (req/s, wrk 64 conns) | %d | %d | %.2f |\n", g, n, g/n}'
-  echo "| ggufd peak RSS during the run | $((RSS / 1024)) MiB | | |"
+  echo "| measure ($SIZE_MB MiB file, loopback, $ROUNDS alternating rounds) | ggufd | nginx | ggufd/nginx | spread |"
+  echo "| --- | ---: | ---: | ---: | ---: |"
+  row "1 client, whole file (MiB/s)" one
+  row "$CLIENTS clients, whole file (aggregate MiB/s)" many
+  row "\`Range: bytes=0-0\` probes (req/s, wrk 64 conns)" probe
+  row "random 4 KiB ranges (req/s, wrk 64 conns)" r4k
+  row "random 1 MiB ranges (req/s, wrk 64 conns)" r1m
+  row "small JSON: /api/models/{repo} vs the same bytes as a static file (req/s)" json
+  echo "| peak RSS (ggufd / nginx, all processes) | $((GRSS / 1024)) MiB | $((NRSS / 1024)) MiB | $(awk -v a="$GRSS" -v b="$NRSS" 'BEGIN{printf "%.2f", b ? a/b : 0}') | |"
+  echo
+  echo "Machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -r); nginx $(nginx -v 2>&1 | sed 's/.*\///'); command: \`SIZE_MB=$SIZE_MB ROUNDS=$ROUNDS DURATION=$DURATION bench/serve.sh\`."
 } | tee bench/out/serve.md
+if [ "${UPDATE_README:-0}" = 1 ] && grep -q '<!-- bench:serve -->' README.md; then
+  python3 - <<'PY'
+import re
+t = open("bench/out/serve.md").read()
+r = open("README.md").read()
+r = re.sub(r"(<!-- bench:serve -->\n).*?(<!-- /bench:serve -->)", lambda m: m.group(1) + t + m.group(2), r, flags=re.S)
+open("README.md", "w").write(r)
+PY
+  echo "README.md updated" >&2
+fi
