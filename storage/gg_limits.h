@@ -87,6 +87,7 @@
 #define GG_GGUF_MAX_NESTING     4         /* arrays of arrays */
 #define GG_GGUF_MAX_DIMS        4         /* GGML_MAX_DIMS */
 #define GG_GGUF_MAX_HEADER      (512ull << 20) /* header region, bytes */
+#define GG_GGUF_SPLIT_DIGITS    5         /* "-00001-of-00003.gguf": llama.cpp's split names */
 
 /* clang-format on */
 
