@@ -29,11 +29,13 @@
 #include "http.h"
 #include "log.h"
 #include "fetch.h"
+#include "gguf.h"
 #include "huberr.h"
 #include "pull.h"
 #include "stats.h"
 #include "store.h"
 #include "tokens.h"
+#include "upstream.h"
 
 enum MHD_Result
 admin_healthz(struct req *r)
@@ -230,11 +232,13 @@ admin_activity(struct req *r)
 
 /*
  *   {"repo","type","revision","commit","total":<matching files>,"offset",
- *    "files":[{"path","size","sha256","lfs","present","pinned","lastAccess",
+ *    "files":[{"path","size","sha256","lfs","present","pinned","lastAccess","hits",
+ *              "shard":{"index","count"}?,
  *              "gguf":{"arch","quant","params","context","tensors"}?}]}
  * The files of a revision with what the store knows of their blobs,
  * filtered by a substring of the path (q) and paged server-side, so that a
- * store of many files stays quick to browse.
+ * store of many files stays quick to browse.  "shard" is there for a file
+ * of a split GGUF set, from its name ("x-00001-of-00003.gguf").
  */
 struct files_ctx {
 	struct req *r;
@@ -249,6 +253,8 @@ file_cb(void *ctx, const char *path, const struct index_file *f)
 {
 	struct files_ctx *c = ctx;
 	struct index_blob b;
+	uint64_t hits, last;
+	unsigned shard, shards;
 	cJSON *o, *g;
 
 	if (c->q != NULL && c->q[0] != '\0' && strcasestr(path, c->q) == NULL)
@@ -261,9 +267,19 @@ file_cb(void *ctx, const char *path, const struct index_file *f)
 	cJSON_AddStringToObject(o, "sha256", f->sha256);
 	cJSON_AddBoolToObject(o, "lfs", (f->flags & INDEX_FILE_LFS) != 0);
 	cJSON_AddBoolToObject(o, "present", store_blob_exists(c->r->app->st, f->sha256));
+	if (gguf_split_name(path, &shard, &shards, NULL) == GG_OK) {
+		g = cJSON_AddObjectToObject(o, "shard");
+		cJSON_AddNumberToObject(g, "index", shard);
+		cJSON_AddNumberToObject(g, "count", shards);
+	}
 	if (store_view_blob(c->v, f->sha256, &b) == GG_OK) {
+		/* The record has what was written at the last flush (every 30 s);
+		 * this process's hits since are added, so the count is live. */
+		store_blob_pending(c->r->app->st, f->sha256, &hits, &last);
 		cJSON_AddBoolToObject(o, "pinned", b.pinned);
-		cJSON_AddNumberToObject(o, "lastAccess", (double)b.last_access);
+		cJSON_AddNumberToObject(o, "lastAccess",
+					(double)(last > b.last_access ? last : b.last_access));
+		cJSON_AddNumberToObject(o, "hits", (double)(b.hits + hits));
 		if (b.has_gguf) {
 			g = cJSON_AddObjectToObject(o, "gguf");
 			cJSON_AddStringToObject(g, "arch", b.gguf.arch);
