@@ -40,6 +40,8 @@
 #define GG_FETCH_RETRIES        6         /* resumes without progress */
 #define GG_MAX_TRANSFERS        8         /* concurrent upstream transfers */
 #define GG_RETRY_AFTER_MAX      8         /* longest 429 wait while a client waits */
+#define GG_MAX_UPSTREAM_ERROR   320       /* the last upstream error kept for the dashboard */
+#define GG_STATS_HISTORY_MIN    60        /* minutes of per-minute counters kept */
 #define GG_STREAM_BLOCK         (256u << 10) /* read size of a response streamed from a fetch */
 #define GG_MULTIPART_BLOCK      (64u << 10) /* read size of a multipart/byteranges response */
 #define GG_MAX_LINK_LEN         (4 * GG_MAX_URL_LEN) /* a Link header ggufd builds */
