@@ -119,17 +119,35 @@ async function showStore(repo) {
 	if (repo) await showRepo(repo);
 }
 
+// The lines that point a client at this repo, each with a copy button.
+// Ollama takes the registry in the model name (HOST:PORT/REPO:TAG), the
+// tag being a GGUF file's quant; `latest` when none is known.
+function renderHowto(repo, quant) {
+	const base = location.origin;
+	const lines = [
+		'HF_ENDPOINT=' + base + ' huggingface-cli download ' + repo,
+		'MODEL_ENDPOINT=' + base + ' llama-cli -hf ' + repo,
+		'curl -LO ' + base + '/' + repo + '/resolve/main/<file>',
+	];
+	if (!/^(datasets|spaces)\//.test(repo))
+		lines.push('ollama pull ' + location.host + '/' + repo + ':' + (quant || 'latest') + ' --insecure');
+	$('howto').replaceChildren(...lines.map((l) => {
+		const d = el('div', null, 'line');
+		d.appendChild(el('code', l));
+		d.appendChild(copyButton(l));
+		return d;
+	}));
+}
+
 async function showRepo(repo) {
 	state.repo = repo;
 	state.page = 0;
 	$('repo-title').textContent = repo;
 	$('file-filter').value = '';
-	const base = location.origin;
-	$('howto').textContent =
-		'HF_ENDPOINT=' + base + ' huggingface-cli download ' + repo + '\n' +
-		'MODEL_ENDPOINT=' + base + ' llama-cli -hf ' + repo + '\n' +
-		'curl -LO ' + base + '/' + repo + '/resolve/main/<file>';
-	await renderFiles();
+	renderHowto(repo, null);
+	const a = await renderFiles();
+	const g = a.files.find((f) => f.gguf && f.gguf.quant);
+	renderHowto(repo, g ? g.gguf.quant : null);
 }
 
 function gguf(g) {
@@ -137,6 +155,18 @@ function gguf(g) {
 	const p = g.params ? ' ' + human(g.params).replace(/ ?B$/, '').replace(' ', '') + ' params' : '';
 	return [g.arch, g.quant].filter(Boolean).join(' ') + p +
 		(g.context ? ', ctx ' + g.context : '') + ', ' + g.tensors + ' tensors';
+}
+
+// The GGUF cell: the summary, and the shard of a split set (from its name).
+function ggufCell(f) {
+	const td = el('td', gguf(f.gguf));
+	if (f.shard) {
+		const s = el('span', 'shard ' + f.shard.index + ' of ' + f.shard.count, 'shard');
+		s.title = 'one file of a split GGUF set of ' + f.shard.count + ' (llama.cpp loads the set from the first)';
+		if (td.textContent) td.appendChild(document.createTextNode(' '));
+		td.appendChild(s);
+	}
+	return td;
 }
 
 // The files of the repo at main, searched and paged by the server.
@@ -156,8 +186,14 @@ async function renderFiles() {
 		an.href = link;
 		dl.appendChild(an);
 		dl.appendChild(copyButton(link));
-		tbody.appendChild(row([el('td', f.path, 'mono'), el('td', human(f.size), 'num'),
-			el('td', gguf(f.gguf)), shaCell(f.sha256),
+		const last = el('td');
+		last.appendChild(ago(f.lastAccess));
+		const hits = el('td', f.hits === undefined ? '' : f.hits, 'num');
+		hits.title = 'served from the store ' + (f.hits || 0) + ' times (updated every 30 s; this server\'s own hits at once)';
+		const size = el('td', human(f.size), 'num');
+		size.title = f.size + ' bytes';
+		tbody.appendChild(row([el('td', f.path, 'mono'), size, el('td', f.lfs ? 'yes' : 'no'),
+			ggufCell(f), hits, last, shaCell(f.sha256),
 			el('td', (f.present ? 'here' : 'not fetched') + (f.pinned ? ', pinned' : '')), dl]));
 	}
 	$('page').textContent = (state.page + 1) + ' / ' + pages + ' (' + a.total + ' files)';
@@ -341,6 +377,7 @@ async function pollActivity() {
 	if (a.fetches.length === 0)
 		tbody.appendChild(row([el('td', 'nothing in flight')]));
 	lastActivity = a;
+	lastActivityAt = now;
 }
 
 function stopActivity() {
@@ -350,6 +387,7 @@ function stopActivity() {
 
 async function showActivity() {
 	stopActivity();
+	lastActivity = null; // rates between two polls of this visit only
 	const tick = async () => {
 		try {
 			await pollActivity();
