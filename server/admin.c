@@ -29,11 +29,13 @@
 #include "http.h"
 #include "log.h"
 #include "fetch.h"
+#include "gguf.h"
 #include "huberr.h"
 #include "pull.h"
 #include "stats.h"
 #include "store.h"
 #include "tokens.h"
+#include "upstream.h"
 
 enum MHD_Result
 admin_healthz(struct req *r)
@@ -177,12 +179,64 @@ admin_repos(struct req *r)
 /* --- GET /api/ggufd/activity ---------------------------------------------------- */
 
 /*
- *   {"time":<unix>,"upstream":"https://huggingface.co"|"",
+ *   {"time":<unix>,
+ *    "upstream":{"base":"https://huggingface.co"|"","reachable":true|false|null,
+ *                "since","lastOk","lastError","lastErrorAt","tooMany","retryAfter"},
  *    "fetches":[{"type","repo","commit","path","key","size","landed","readers"}],
  *    "totals":{"requests","servedStore","servedFetch","upstreamBytes",
- *              "upstreamRequests","fetchesStarted","fetchesVerified","fetchesFailed"}}
- * What the dashboard's activity view polls; rates are the client's to take.
+ *              "upstreamRequests","fetchesStarted","fetchesVerified","fetchesFailed",
+ *              "hits","misses"},
+ *    "history":[{"t","requests","servedStore","servedFetch","upstreamBytes",
+ *                "hits","misses"}]}
+ * What the dashboard's activity view polls; rates are the client's to take
+ * (two polls of the totals).  "reachable" is null until ggufd has asked
+ * upstream anything (and with no upstream); times are unix seconds, 0 for
+ * never.  "history" is one entry per minute of the last hour that this
+ * process counted in, oldest first, "t" the minute's start; the last is
+ * the current minute, still counting.
  */
+static void
+add_health(struct app *app, cJSON *o)
+{
+	cJSON *u = cJSON_AddObjectToObject(o, "upstream");
+	struct stats_health h;
+	char base[512];
+
+	stats_health(&h);
+	upstream_url_public(app_upstream_base(app), base, sizeof(base));
+	cJSON_AddStringToObject(u, "base", base);
+	if (h.known)
+		cJSON_AddBoolToObject(u, "reachable", h.reachable);
+	else
+		cJSON_AddNullToObject(u, "reachable");
+	cJSON_AddNumberToObject(u, "since", (double)h.since);
+	cJSON_AddNumberToObject(u, "lastOk", (double)h.last_ok);
+	cJSON_AddStringToObject(u, "lastError", h.error);
+	cJSON_AddNumberToObject(u, "lastErrorAt", (double)h.error_at);
+	cJSON_AddNumberToObject(u, "tooMany", (double)h.too_many);
+	cJSON_AddNumberToObject(u, "retryAfter", (double)h.retry_after);
+}
+
+static void
+add_history(cJSON *o)
+{
+	struct stats_minute m[GG_STATS_HISTORY_MIN];
+	size_t n = stats_history(m, GG_STATS_HISTORY_MIN);
+	cJSON *arr = cJSON_AddArrayToObject(o, "history");
+
+	for (size_t i = 0; i < n; i++) {
+		cJSON *e = cJSON_CreateObject();
+		cJSON_AddNumberToObject(e, "t", (double)m[i].t);
+		cJSON_AddNumberToObject(e, "requests", (double)m[i].requests);
+		cJSON_AddNumberToObject(e, "servedStore", (double)m[i].served_store);
+		cJSON_AddNumberToObject(e, "servedFetch", (double)m[i].served_fetch);
+		cJSON_AddNumberToObject(e, "upstreamBytes", (double)m[i].upstream_bytes);
+		cJSON_AddNumberToObject(e, "hits", (double)m[i].hits);
+		cJSON_AddNumberToObject(e, "misses", (double)m[i].misses);
+		cJSON_AddItemToArray(arr, e);
+	}
+}
+
 static void
 fetch_cb(void *ctx, const struct fetch_spec *spec, uint64_t landed, unsigned readers)
 {
@@ -207,7 +261,7 @@ admin_activity(struct req *r)
 	char *txt;
 
 	cJSON_AddNumberToObject(o, "time", (double)now_unix());
-	cJSON_AddStringToObject(o, "upstream", app_upstream_base(r->app));
+	add_health(r->app, o);
 	fetcher_foreach(r->app->fm, fetch_cb, cJSON_AddArrayToObject(o, "fetches"));
 	stats_totals(&s);
 	t = cJSON_AddObjectToObject(o, "totals");
@@ -219,6 +273,9 @@ admin_activity(struct req *r)
 	cJSON_AddNumberToObject(t, "fetchesStarted", (double)s.fetches_started);
 	cJSON_AddNumberToObject(t, "fetchesVerified", (double)s.fetches_ok);
 	cJSON_AddNumberToObject(t, "fetchesFailed", (double)s.fetches_failed);
+	cJSON_AddNumberToObject(t, "hits", (double)s.hits);
+	cJSON_AddNumberToObject(t, "misses", (double)s.misses);
+	add_history(o);
 	txt = cJSON_PrintUnformatted(o);
 	cJSON_Delete(o);
 	if (txt == NULL)
@@ -230,11 +287,13 @@ admin_activity(struct req *r)
 
 /*
  *   {"repo","type","revision","commit","total":<matching files>,"offset",
- *    "files":[{"path","size","sha256","lfs","present","pinned","lastAccess",
+ *    "files":[{"path","size","sha256","lfs","present","pinned","lastAccess","hits",
+ *              "shard":{"index","count"}?,
  *              "gguf":{"arch","quant","params","context","tensors"}?}]}
  * The files of a revision with what the store knows of their blobs,
  * filtered by a substring of the path (q) and paged server-side, so that a
- * store of many files stays quick to browse.
+ * store of many files stays quick to browse.  "shard" is there for a file
+ * of a split GGUF set, from its name ("x-00001-of-00003.gguf").
  */
 struct files_ctx {
 	struct req *r;
@@ -249,6 +308,8 @@ file_cb(void *ctx, const char *path, const struct index_file *f)
 {
 	struct files_ctx *c = ctx;
 	struct index_blob b;
+	uint64_t hits, last;
+	unsigned shard, shards;
 	cJSON *o, *g;
 
 	if (c->q != NULL && c->q[0] != '\0' && strcasestr(path, c->q) == NULL)
@@ -261,9 +322,19 @@ file_cb(void *ctx, const char *path, const struct index_file *f)
 	cJSON_AddStringToObject(o, "sha256", f->sha256);
 	cJSON_AddBoolToObject(o, "lfs", (f->flags & INDEX_FILE_LFS) != 0);
 	cJSON_AddBoolToObject(o, "present", store_blob_exists(c->r->app->st, f->sha256));
+	if (gguf_split_name(path, &shard, &shards, NULL) == GG_OK) {
+		g = cJSON_AddObjectToObject(o, "shard");
+		cJSON_AddNumberToObject(g, "index", shard);
+		cJSON_AddNumberToObject(g, "count", shards);
+	}
 	if (store_view_blob(c->v, f->sha256, &b) == GG_OK) {
+		/* The record has what was written at the last flush (every 30 s);
+		 * this process's hits since are added, so the count is live. */
+		store_blob_pending(c->r->app->st, f->sha256, &hits, &last);
 		cJSON_AddBoolToObject(o, "pinned", b.pinned);
-		cJSON_AddNumberToObject(o, "lastAccess", (double)b.last_access);
+		cJSON_AddNumberToObject(o, "lastAccess",
+					(double)(last > b.last_access ? last : b.last_access));
+		cJSON_AddNumberToObject(o, "hits", (double)(b.hits + hits));
 		if (b.has_gguf) {
 			g = cJSON_AddObjectToObject(o, "gguf");
 			cJSON_AddStringToObject(g, "arch", b.gguf.arch);

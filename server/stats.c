@@ -12,9 +12,18 @@
  *
  * Names and units follow the Prometheus conventions: counters end in
  * _total, sizes are _bytes, durations _seconds.
+ *
+ * The per-minute history keeps, for each of the last minutes, the main
+ * totals as they stood when the minute began; a minute's figures are the
+ * next minute's snapshot (or, for the current one, the totals now) minus
+ * its own.  Every counting function first checks the minute (one
+ * clock_gettime and one atomic load); the first call of a new minute
+ * takes the snapshot, for that minute and for any idle minutes before it
+ * (nothing was counted in those, so the totals then were the totals now).
  */
 #include "config.h"
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -45,6 +54,25 @@ static struct {
 	_Atomic uint64_t uploads[STATS_NUPLOADS];
 } S;
 
+/* The history: the totals at the start of each of the last minutes. */
+enum { H_REQUESTS, H_STORE, H_FETCH, H_UPSTREAM, H_HITS, H_MISSES, H_N };
+static struct {
+	pthread_mutex_t mu;
+	_Atomic uint64_t minute;               /* the newest snapshot's minute, 0: none */
+	uint64_t at[GG_STATS_HISTORY_MIN];     /* the minute of each slot (under mu) */
+	uint64_t v[GG_STATS_HISTORY_MIN][H_N]; /* totals as that minute began (under mu) */
+} H = { .mu = PTHREAD_MUTEX_INITIALIZER };
+
+/* The upstream's health (under mu). */
+static struct {
+	pthread_mutex_t mu;
+	int known, reachable;
+	uint64_t since, last_ok, error_at, retry_after;
+	char error[GG_MAX_UPSTREAM_ERROR];
+} U = { .mu = PTHREAD_MUTEX_INITIALIZER };
+
+static void history_tick(void);
+
 static void
 add(_Atomic uint64_t *c, uint64_t n)
 {
@@ -62,6 +90,7 @@ stats_request(enum route_kind kind, unsigned status, uint64_t usec)
 {
 	size_t i = 0;
 
+	history_tick();
 	if ((unsigned)kind >= ROUTE_NKINDS)
 		kind = ROUTE_NONE;
 	if (status == 0) {
@@ -95,6 +124,7 @@ stats_served(enum stats_source src, uint64_t bytes)
 {
 	if ((unsigned)src >= STATS_NSOURCES)
 		return;
+	history_tick();
 	add(&S.served_bytes[src], bytes);
 	add(&S.served_responses[src], 1);
 }
@@ -102,13 +132,16 @@ stats_served(enum stats_source src, uint64_t bytes)
 void
 stats_served_bytes(enum stats_source src, uint64_t bytes)
 {
-	if ((unsigned)src < STATS_NSOURCES)
-		add(&S.served_bytes[src], bytes);
+	if ((unsigned)src >= STATS_NSOURCES)
+		return;
+	history_tick();
+	add(&S.served_bytes[src], bytes);
 }
 
 void
 stats_upstream_bytes(uint64_t bytes)
 {
+	history_tick();
 	add(&S.upstream_bytes, bytes);
 }
 
@@ -121,6 +154,7 @@ stats_upstream(long status, uint64_t bytes)
 		: status >= 400 ? 3
 		: status >= 300 ? 2
 				: 1;
+	history_tick();
 	add(&S.upstream_requests[i], 1);
 	add(&S.upstream_bytes, bytes);
 }
@@ -163,6 +197,124 @@ stats_totals(struct stats_totals *t)
 	t->fetches_started = get(&S.fetches_started);
 	t->fetches_ok = get(&S.fetches_ok);
 	t->fetches_failed = get(&S.fetches_failed);
+	t->hits = get(&S.served_responses[STATS_STORE]);
+	t->misses = get(&S.served_responses[STATS_FETCH]);
+}
+
+/* --- the history ----------------------------------------------------------------- */
+
+static void
+history_now(uint64_t v[H_N])
+{
+	v[H_REQUESTS] = get(&S.duration_count);
+	v[H_STORE] = get(&S.served_bytes[STATS_STORE]);
+	v[H_FETCH] = get(&S.served_bytes[STATS_FETCH]);
+	v[H_UPSTREAM] = get(&S.upstream_bytes);
+	v[H_HITS] = get(&S.served_responses[STATS_STORE]);
+	v[H_MISSES] = get(&S.served_responses[STATS_FETCH]);
+}
+
+/* Takes the snapshot of a new minute (and of the idle minutes before it)
+ * the first time a minute is seen; called before anything is counted. */
+static void
+history_tick(void)
+{
+	uint64_t m = now_unix() / 60, last, from, v[H_N];
+
+	if (atomic_load_explicit(&H.minute, memory_order_acquire) == m)
+		return;
+	pthread_mutex_lock(&H.mu);
+	last = atomic_load_explicit(&H.minute, memory_order_relaxed);
+	if (last != m) {
+		history_now(v);
+		/* From the minute after the last snapshot; only the current one
+		 * at the first count, or when the clock went back. */
+		from = last == 0 || last > m ? m : last + 1;
+		if (m - from >= GG_STATS_HISTORY_MIN)
+			from = m - (GG_STATS_HISTORY_MIN - 1);
+		for (uint64_t x = from; x <= m; x++) {
+			H.at[x % GG_STATS_HISTORY_MIN] = x;
+			memcpy(H.v[x % GG_STATS_HISTORY_MIN], v, sizeof(v));
+		}
+		atomic_store_explicit(&H.minute, m, memory_order_release);
+	}
+	pthread_mutex_unlock(&H.mu);
+}
+
+static uint64_t
+grew(uint64_t to, uint64_t from)
+{
+	return to > from ? to - from : 0;
+}
+
+size_t
+stats_history(struct stats_minute *out, size_t max)
+{
+	uint64_t m, now[H_N];
+	size_t n = 0;
+
+	history_tick();
+	pthread_mutex_lock(&H.mu);
+	m = atomic_load_explicit(&H.minute, memory_order_relaxed);
+	history_now(now);
+	for (uint64_t x = m + 1 - GG_STATS_HISTORY_MIN; x <= m && n < max; x++) {
+		size_t i = x % GG_STATS_HISTORY_MIN, j = (x + 1) % GG_STATS_HISTORY_MIN;
+		const uint64_t *end = x == m ? now : H.v[j];
+		if (H.at[i] != x || (x != m && H.at[j] != x + 1))
+			continue; /* before the first count, or the clock went back */
+		out[n].t = x * 60;
+		out[n].requests = grew(end[H_REQUESTS], H.v[i][H_REQUESTS]);
+		out[n].served_store = grew(end[H_STORE], H.v[i][H_STORE]);
+		out[n].served_fetch = grew(end[H_FETCH], H.v[i][H_FETCH]);
+		out[n].upstream_bytes = grew(end[H_UPSTREAM], H.v[i][H_UPSTREAM]);
+		out[n].hits = grew(end[H_HITS], H.v[i][H_HITS]);
+		out[n].misses = grew(end[H_MISSES], H.v[i][H_MISSES]);
+		n++;
+	}
+	pthread_mutex_unlock(&H.mu);
+	return n;
+}
+
+/* --- the upstream's health ------------------------------------------------------- */
+
+void
+stats_upstream_health(long status, uint64_t retry_after, const char *error)
+{
+	uint64_t now = now_unix();
+	int up = status > 0 && status < 500;
+
+	pthread_mutex_lock(&U.mu);
+	if (!U.known || U.reachable != up)
+		U.since = now;
+	U.known = 1;
+	U.reachable = up;
+	if (up)
+		U.last_ok = now;
+	if (status == 429 && retry_after > 0)
+		U.retry_after = retry_after;
+	if (error != NULL) {
+		size_t n = strnlen(error, sizeof(U.error) - 1);
+		memcpy(U.error, error, n);
+		U.error[n] = '\0';
+		U.error_at = now;
+	}
+	pthread_mutex_unlock(&U.mu);
+}
+
+void
+stats_health(struct stats_health *h)
+{
+	memset(h, 0, sizeof(*h));
+	pthread_mutex_lock(&U.mu);
+	h->known = U.known;
+	h->reachable = U.reachable;
+	h->since = U.since;
+	h->last_ok = U.last_ok;
+	h->error_at = U.error_at;
+	memcpy(h->error, U.error, sizeof(h->error));
+	h->retry_after = U.retry_after;
+	pthread_mutex_unlock(&U.mu);
+	h->too_many = get(&S.upstream_requests[4]);
 }
 
 /* --- the exposition ------------------------------------------------------------ */
@@ -254,6 +406,21 @@ stats_prometheus(const struct stats_gauges *g, struct buf *b)
 		  "Body bytes received from upstream.");
 	r |= buf_printf(b, "ggufd_upstream_received_bytes_total %llu\n",
 			(unsigned long long)get(&S.upstream_bytes));
+	{
+		struct stats_health h;
+		stats_health(&h);
+		if (h.known) {
+			r |= head(b, "ggufd_upstream_up", "gauge",
+				  "1 if the last upstream exchange got an answer below 500 "
+				  "(429 included), else 0.");
+			r |= buf_printf(b, "ggufd_upstream_up %d\n", h.reachable);
+		}
+		r |= head(b, "ggufd_upstream_retry_after_seconds", "gauge",
+			  "The Retry-After of the last upstream 429 that gave one (0: none); "
+			  "429s are counted in ggufd_upstream_requests_total{status=\"429\"}.");
+		r |= buf_printf(b, "ggufd_upstream_retry_after_seconds %llu\n",
+				(unsigned long long)h.retry_after);
+	}
 	r |= head(b, "ggufd_fetches_total", "counter",
 		  "Content fetches from upstream (one per blob, however many clients wait).");
 	r |= buf_printf(b, "ggufd_fetches_total{result=\"started\"} %llu\n",

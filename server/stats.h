@@ -6,6 +6,14 @@
  * each counter once; counters are monotonic (Prometheus _total), so a
  * scrape that races an update is only a little early.
  *
+ * Two things are kept beside the counters, for the dashboard
+ * (GET /api/ggufd/activity): a history of the main totals per minute over
+ * the last GG_STATS_HISTORY_MIN minutes, rotated by whichever update or
+ * read first sees a new minute (no timer, no thread), and the upstream's
+ * health (reachable or not and since when, the last error, the last
+ * Retry-After).  Both are behind a mutex taken once a minute (history)
+ * or once per upstream exchange (health), never per byte.
+ *
  * Thread safety: every function may be called from any thread.
  */
 #ifndef GG_STATS_H
@@ -64,8 +72,44 @@ struct stats_totals {
 	uint64_t served_store, served_fetch; /* bytes */
 	uint64_t upstream_bytes, upstream_requests;
 	uint64_t fetches_started, fetches_ok, fetches_failed;
+	uint64_t hits;   /* file responses from the store */
+	uint64_t misses; /* file responses streamed from a fetch (joined ones too) */
 };
 void stats_totals(struct stats_totals *out);
+
+/* One minute of the history: what the main totals grew by in it. */
+struct stats_minute {
+	uint64_t t; /* the minute's start, unix seconds */
+	uint64_t requests;
+	uint64_t served_store, served_fetch, upstream_bytes; /* bytes */
+	uint64_t hits, misses; /* file responses from the store / from a fetch */
+};
+/* The minutes of the last GG_STATS_HISTORY_MIN with a record, oldest
+ * first; the last is the current minute, still counting.  Minutes before
+ * the first count of this process are not there.  Fills at most max
+ * entries of out and returns how many. */
+size_t stats_history(struct stats_minute *out, size_t max);
+
+/*
+ * An upstream exchange ended: status (0: no answer), retry_after (the
+ * seconds a 429 asked to wait; 0: none said), error (what went wrong, in
+ * words; NULL when nothing did: any answer below 500 other than 429 is
+ * not an error, 404 included).  The caller keeps tokens and query strings
+ * out of error; it is cut to GG_MAX_UPSTREAM_ERROR - 1 bytes.
+ */
+void stats_upstream_health(long status, uint64_t retry_after, const char *error);
+
+struct stats_health {
+	int known;                         /* an exchange happened since the start */
+	int reachable;                     /* the last one got an answer below 500 (429 too) */
+	uint64_t since;                    /* unix: the first exchange of the current state */
+	uint64_t last_ok;                  /* unix: the last answer below 500, 0: none */
+	uint64_t error_at;                 /* unix: the last error, 0: none */
+	char error[GG_MAX_UPSTREAM_ERROR]; /* the last error, "" if none */
+	uint64_t too_many;                 /* 429 answers */
+	uint64_t retry_after;              /* seconds, of the last 429 that said (0: none) */
+};
+void stats_health(struct stats_health *out);
 
 /* Gauges the caller reads at scrape time. */
 struct stats_gauges {

@@ -325,27 +325,91 @@ discard_cb(char *p, size_t s, size_t n, void *ud)
 	return s * n;
 }
 
-/* curl_easy_perform, counted for /metrics: the status (0 without an
- * answer) and the body bytes received (unless the write callback counted
- * them as they came: content transfers, whose bytes the dashboard shows
- * while they land). */
+void
+upstream_url_public(const char *url, char *out, size_t size)
+{
+	const char *host = url != NULL ? strstr(url, "://") : NULL, *at, *p;
+	size_t n = 0, k;
+
+	out[0] = '\0';
+	if (host == NULL || size == 0)
+		return;
+	host += 3;
+	k = strcspn(host, "/?#");
+	at = memchr(host, '@', k);
+	p = at != NULL ? at + 1 : host;
+	/* scheme "://" then host and path up to the query */
+	k = (size_t)(host - url);
+	if (k >= size)
+		return;
+	memcpy(out, url, k);
+	n = k;
+	k = strcspn(p, "?#");
+	if (k > size - 1 - n)
+		k = size - 1 - n;
+	memcpy(out + n, p, k);
+	out[n + k] = '\0';
+}
+
+/*
+ * The upstream's health for the dashboard (stats_upstream_health): an
+ * answer below 500 is a sign of life; no answer, a 5xx, a 429 and a
+ * transfer that broke are errors, described with the method, the URL as
+ * upstream_url_public shows it and curl's words or the status.
+ */
+static void
+note_health(CURL *c, const char *method, CURLcode cc, const struct upstream_resp *out)
+{
+	char what[GG_MAX_UPSTREAM_ERROR], url[200], why[160];
+	const char *eff = NULL;
+	long st = out->status;
+
+	/* A write callback that stopped the transfer is ggufd's doing. */
+	if ((cc == CURLE_OK || cc == CURLE_WRITE_ERROR) && st > 0 && st < 500 && st != 429) {
+		stats_upstream_health(st, 0, NULL);
+		return;
+	}
+	curl_easy_getinfo(c, CURLINFO_EFFECTIVE_URL, &eff);
+	upstream_url_public(eff, url, sizeof(url));
+	/* Each of these fits in why (the message is cut at 100 bytes). */
+	if (cc != CURLE_OK && st < 500 && st != 429)
+		snprintf(why, sizeof(why), "%.150s", curl_easy_strerror(cc));
+	else if (st == 429 && out->retry_after > 0)
+		snprintf(why, sizeof(why), "429 Too Many Requests (Retry-After %llu s)",
+			 (unsigned long long)out->retry_after);
+	else if (st == 429)
+		snprintf(why, sizeof(why), "429 Too Many Requests");
+	else
+		snprintf(why, sizeof(why), "HTTP %ld%s%.100s", st,
+			 out->error_message[0] ? ": " : "", out->error_message);
+	if (snprintf_checked(what, sizeof(what), "%s %s: %s", method, url, why) != GG_OK)
+		snprintf(what, sizeof(what), "%s: %s", method, why);
+	stats_upstream_health(st, out->retry_after, what);
+}
+
+/* curl_easy_perform, counted for /metrics and the dashboard: the status
+ * (0 without an answer; into out->status), the body bytes received
+ * (unless the write callback counted them as they came: content
+ * transfers, whose bytes the dashboard shows while they land) and the
+ * upstream's health. */
 static CURLcode
-perform_counted(CURL *c, long *status, int bytes_counted)
+perform_counted(CURL *c, const char *method, struct upstream_resp *out, int bytes_counted)
 {
 	CURLcode cc = curl_easy_perform(c);
 	curl_off_t got = 0;
 
-	*status = 0;
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
+	out->status = 0;
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &out->status);
 	curl_easy_getinfo(c, CURLINFO_SIZE_DOWNLOAD_T, &got);
-	stats_upstream(*status, got > 0 && !bytes_counted ? (uint64_t)got : 0);
+	stats_upstream(out->status, got > 0 && !bytes_counted ? (uint64_t)got : 0);
+	note_health(c, method, cc, out);
 	return cc;
 }
 
 static CURLcode
-perform(CURL *c, long *status)
+perform(CURL *c, const char *method, struct upstream_resp *out)
 {
-	return perform_counted(c, status, 0);
+	return perform_counted(c, method, out, 0);
 }
 
 int
@@ -370,7 +434,7 @@ upstream_head_file(struct upstream *u, const char *prefix, const char *repo, con
 			curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
 			curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, u->meta_timeout_ms);
 			curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard_cb);
-			cc = perform(c, &out->status);
+			cc = perform(c, "HEAD", out);
 			if (cc != CURLE_OK) {
 				log_warnx("upstream HEAD %s: %s", url, curl_easy_strerror(cc));
 				curl_easy_cleanup(c);
@@ -488,7 +552,7 @@ upstream_fetch(struct upstream *u, const char *prefix, const char *repo, const c
 	/* A transfer that moves less than 1 byte/s for 20 s is cut and resumed. */
 	curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
 	curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, (long)GG_UP_STALL_SEC);
-	cc = perform_counted(c, &out->status, 1);
+	cc = perform_counted(c, "GET", out, 1);
 	if (b.aborted)
 		r = GG_EINVAL;
 	else if (cc != CURLE_OK) {
@@ -561,7 +625,7 @@ upstream_api(struct upstream *u, const char *method, const char *path_query, con
 			curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)req_len);
 		} else if (strcmp(method, "DELETE") == 0)
 			curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, "DELETE");
-		cc = perform(c, &out->status);
+		cc = perform(c, method, out);
 		curl_easy_cleanup(c);
 		curl_slist_free_all(hdrs);
 		if (a.too_big) {
@@ -670,7 +734,7 @@ upstream_call(struct upstream *u, const struct upstream_call *cl, struct upstrea
 	} else if (strcmp(cl->method, "GET") != 0) {
 		curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, cl->method);
 	}
-	cc = perform(c, &out->status);
+	cc = perform(c, cl->method, out);
 	curl_easy_cleanup(c);
 	curl_slist_free_all(hdrs);
 	if (cc != CURLE_OK) {

@@ -116,6 +116,12 @@ int upstream_call(struct upstream *u, const struct upstream_call *c, struct upst
 /* 1 if url is on the upstream host (and would get the token). */
 int upstream_is_own_url(const struct upstream *u, const char *url);
 
+/* What a page or an error line may show of a URL: scheme, host and path,
+ * without user info, query or fragment (a CDN URL is presigned in its
+ * query; a token never travels in a URL here, and this keeps it so).
+ * Written to out, cut to fit size bytes; "" for NULL or no "://". */
+void upstream_url_public(const char *url, char *out, size_t size);
+
 /* Percent-encodes s as Python's quote(s, safe) with safe "" or "/". */
 char *upstream_quote(const char *s, int keep_slash);
 

@@ -344,6 +344,20 @@ pending_hits(struct store *st, const char *key, uint64_t *last, uint64_t *hits, 
 	pthread_mutex_unlock(&st->use_mu);
 }
 
+void
+store_blob_pending(struct store *st, const char *sha256, uint64_t *hits, uint64_t *last_access)
+{
+	uint64_t last;
+	uint32_t uses;
+
+	if (!valid_key(sha256)) {
+		*hits = *last_access = 0;
+		return;
+	}
+	pending_hits(st, sha256, &last, hits, &uses);
+	*last_access = last / 1000000;
+}
+
 static int
 scan_cb(void *ctx, const char *sha256, const struct index_blob *rec)
 {

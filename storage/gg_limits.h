@@ -43,6 +43,8 @@
 #define GG_FETCH_RETRIES        6         /* resumes without progress */
 #define GG_MAX_TRANSFERS        8         /* concurrent upstream transfers */
 #define GG_RETRY_AFTER_MAX      8         /* longest 429 wait while a client waits */
+#define GG_MAX_UPSTREAM_ERROR   320       /* the last upstream error kept for the dashboard */
+#define GG_STATS_HISTORY_MIN    60        /* minutes of per-minute counters kept */
 #define GG_STREAM_BLOCK         (256u << 10) /* read size of a response streamed from a fetch */
 #define GG_SMALL_BODY           (16u << 10) /* a stored answer up to this is read into memory, not sent with sendfile */
 #define GG_MULTIPART_BLOCK      (64u << 10) /* read size of a multipart/byteranges response */
@@ -91,6 +93,7 @@
 #define GG_GGUF_MAX_NESTING     4         /* arrays of arrays */
 #define GG_GGUF_MAX_DIMS        4         /* GGML_MAX_DIMS */
 #define GG_GGUF_MAX_HEADER      (512ull << 20) /* header region, bytes */
+#define GG_GGUF_SPLIT_DIGITS    5         /* "-00001-of-00003.gguf": llama.cpp's split names */
 
 /* clang-format on */
 

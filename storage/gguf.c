@@ -695,3 +695,47 @@ gguf_ftype_from_name(const char *name)
 			return ftype_names[i].ftype;
 	return -1;
 }
+
+/*
+ * "{prefix}-00001-of-00003.gguf": the fixed-width tail is checked from the
+ * end, digit by digit, so no number is parsed past its five bytes.
+ */
+static int
+split_number(const char *p, unsigned *v)
+{
+	unsigned n = 0;
+	for (int i = 0; i < GG_GGUF_SPLIT_DIGITS; i++) {
+		if (p[i] < '0' || p[i] > '9')
+			return GG_EINVAL;
+		n = n * 10 + (unsigned)(p[i] - '0');
+	}
+	*v = n;
+	return GG_OK;
+}
+
+int
+gguf_split_name(const char *path, unsigned *index, unsigned *count, size_t *prefix_len)
+{
+	/* "-" D "-of-" D ".gguf", D being GG_GGUF_SPLIT_DIGITS digits. */
+	const size_t tail = 1 + GG_GGUF_SPLIT_DIGITS + 4 + GG_GGUF_SPLIT_DIGITS + 5;
+	const char *t;
+	unsigned i, n;
+	size_t len;
+
+	if (path == NULL)
+		return GG_EINVAL;
+	len = strlen(path);
+	if (len <= tail)
+		return GG_EINVAL; /* the prefix may not be empty */
+	t = path + len - tail;
+	if (t[0] != '-' || t[-1] == '/' || split_number(t + 1, &i) != GG_OK ||
+	    strncmp(t + 1 + GG_GGUF_SPLIT_DIGITS, "-of-", 4) != 0 ||
+	    split_number(t + 5 + GG_GGUF_SPLIT_DIGITS, &n) != GG_OK ||
+	    strcasecmp(t + 5 + 2 * GG_GGUF_SPLIT_DIGITS, ".gguf") != 0 || i < 1 || i > n)
+		return GG_EINVAL;
+	*index = i;
+	*count = n;
+	if (prefix_len != NULL)
+		*prefix_len = (size_t)(t - path);
+	return GG_OK;
+}

@@ -106,4 +106,16 @@ const char *gguf_ftype_name(int32_t file_type);
  */
 int32_t gguf_ftype_from_name(const char *name);
 
+/*
+ * Whether path names one file of a split GGUF set as llama.cpp writes and
+ * finds them (gguf-split, llama_split_path): "{prefix}-{i}-of-{n}.gguf",
+ * i and n of exactly GG_GGUF_SPLIT_DIGITS digits, 1 <= i <= n, prefix not
+ * empty ("Q4_K_M/model-00001-of-00003.gguf": prefix "Q4_K_M/model", shard
+ * 1 of 3).  The ".gguf" is matched without regard to case.  Returns 0 with
+ * *index, *count and, if prefix_len is not NULL, *prefix_len (bytes of
+ * path before "-{i}-of-") set, or GG_EINVAL (not such a name, or NULL);
+ * the outputs are then left alone.
+ */
+int gguf_split_name(const char *path, unsigned *index, unsigned *count, size_t *prefix_len);
+
 #endif

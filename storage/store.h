@@ -376,6 +376,12 @@ void store_touch(struct store *st, const char *key);
  * recency. */
 void store_touch_new(struct store *st, const char *key);
 int store_flush_access(struct store *st);
+/* What this process knows of a blob's use and has not written yet: the
+ * hits counted since the last store_flush_access (*hits, to add to the
+ * record's) and its last use here (*last_access, unix seconds; 0: none
+ * in this process).  Both 0 for an unknown key. */
+void store_blob_pending(struct store *st, const char *sha256, uint64_t *hits,
+			uint64_t *last_access);
 
 struct store_usage {
 	uint64_t max_bytes;                /* the quota, 0: none */

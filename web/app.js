@@ -119,17 +119,35 @@ async function showStore(repo) {
 	if (repo) await showRepo(repo);
 }
 
+// The lines that point a client at this repo, each with a copy button.
+// Ollama takes the registry in the model name (HOST:PORT/REPO:TAG), the
+// tag being a GGUF file's quant; `latest` when none is known.
+function renderHowto(repo, quant) {
+	const base = location.origin;
+	const lines = [
+		'HF_ENDPOINT=' + base + ' huggingface-cli download ' + repo,
+		'MODEL_ENDPOINT=' + base + ' llama-cli -hf ' + repo,
+		'curl -LO ' + base + '/' + repo + '/resolve/main/<file>',
+	];
+	if (!/^(datasets|spaces)\//.test(repo))
+		lines.push('ollama pull ' + location.host + '/' + repo + ':' + (quant || 'latest') + ' --insecure');
+	$('howto').replaceChildren(...lines.map((l) => {
+		const d = el('div', null, 'line');
+		d.appendChild(el('code', l));
+		d.appendChild(copyButton(l));
+		return d;
+	}));
+}
+
 async function showRepo(repo) {
 	state.repo = repo;
 	state.page = 0;
 	$('repo-title').textContent = repo;
 	$('file-filter').value = '';
-	const base = location.origin;
-	$('howto').textContent =
-		'HF_ENDPOINT=' + base + ' huggingface-cli download ' + repo + '\n' +
-		'MODEL_ENDPOINT=' + base + ' llama-cli -hf ' + repo + '\n' +
-		'curl -LO ' + base + '/' + repo + '/resolve/main/<file>';
-	await renderFiles();
+	renderHowto(repo, null);
+	const a = await renderFiles();
+	const g = a.files.find((f) => f.gguf && f.gguf.quant);
+	renderHowto(repo, g ? g.gguf.quant : null);
 }
 
 function gguf(g) {
@@ -137,6 +155,18 @@ function gguf(g) {
 	const p = g.params ? ' ' + human(g.params).replace(/ ?B$/, '').replace(' ', '') + ' params' : '';
 	return [g.arch, g.quant].filter(Boolean).join(' ') + p +
 		(g.context ? ', ctx ' + g.context : '') + ', ' + g.tensors + ' tensors';
+}
+
+// The GGUF cell: the summary, and the shard of a split set (from its name).
+function ggufCell(f) {
+	const td = el('td', gguf(f.gguf));
+	if (f.shard) {
+		const s = el('span', 'shard ' + f.shard.index + ' of ' + f.shard.count, 'shard');
+		s.title = 'one file of a split GGUF set of ' + f.shard.count + ' (llama.cpp loads the set from the first)';
+		if (td.textContent) td.appendChild(document.createTextNode(' '));
+		td.appendChild(s);
+	}
+	return td;
 }
 
 // The files of the repo at main, searched and paged by the server.
@@ -156,36 +186,180 @@ async function renderFiles() {
 		an.href = link;
 		dl.appendChild(an);
 		dl.appendChild(copyButton(link));
-		tbody.appendChild(row([el('td', f.path, 'mono'), el('td', human(f.size), 'num'),
-			el('td', gguf(f.gguf)), shaCell(f.sha256),
+		const last = el('td');
+		last.appendChild(ago(f.lastAccess));
+		const hits = el('td', f.hits === undefined ? '' : f.hits, 'num');
+		hits.title = 'served from the store ' + (f.hits || 0) + ' times (updated every 30 s; this server\'s own hits at once)';
+		const size = el('td', human(f.size), 'num');
+		size.title = f.size + ' bytes';
+		tbody.appendChild(row([el('td', f.path, 'mono'), size, el('td', f.lfs ? 'yes' : 'no'),
+			ggufCell(f), hits, last, shaCell(f.sha256),
 			el('td', (f.present ? 'here' : 'not fetched') + (f.pinned ? ', pinned' : '')), dl]));
 	}
 	$('page').textContent = (state.page + 1) + ' / ' + pages + ' (' + a.total + ' files)';
 	$('prev').disabled = state.page === 0;
 	$('next').disabled = state.page + 1 >= pages;
+	return a;
 }
 
 // The activity view polls while it is shown; rates come from two polls.
 let activityTimer = null;
 let lastActivity = null;
+let lastActivityAt = 0; // performance.now() of lastActivity, for rates
+
+function pct(part, whole) { return whole > 0 ? Math.round(100 * part / whole) + '%' : '-'; }
+
+function ratio(hits, misses) {
+	return 'hit ratio ' + pct(hits, hits + misses) + ' (' + plural(hits, 'hit', 'hits') + ', ' +
+		plural(misses, 'miss', 'misses') + ')';
+}
 
 function saving(t) {
 	const served = t.servedStore + t.servedFetch;
-	const pct = served > 0 ? Math.max(0, Math.round(100 * (1 - t.upstreamBytes / served))) : 0;
-	return human(served) + ' served (' + human(t.servedStore) + ' from the store, ' +
+	const saved = served > 0 ? Math.max(0, Math.round(100 * (1 - t.upstreamBytes / served))) : 0;
+	return 'Since ggufd started: ' + human(served) + ' served (' + human(t.servedStore) + ' from the store, ' +
 		human(t.servedFetch) + ' while fetching), ' + human(t.upstreamBytes) +
-		' from upstream: ' + pct + '% saved; ' + t.requests + ' requests, ' +
-		t.fetchesVerified + ' fetches verified, ' + t.fetchesFailed + ' failed';
+		' from upstream: ' + saved + '% saved; ' + t.requests + ' requests, ' + ratio(t.hits || 0, t.misses || 0) +
+		'; ' + t.fetchesVerified + ' fetches verified, ' + t.fetchesFailed + ' failed';
+}
+
+// A unix time as "12:03:10 (4 min ago)", the full date on hover.
+function when(t) {
+	const span = el('span', new Date(t * 1000).toLocaleTimeString() + ' (');
+	span.appendChild(ago(t));
+	span.appendChild(document.createTextNode(')'));
+	span.title = new Date(t * 1000).toISOString();
+	return span;
+}
+
+// Upstream health: reachable or not (a word and an icon, not colour
+// alone) and since when, the last error, the 429 answers.
+function renderHealth(u) {
+	$('upstream').textContent = u.base || '(none: a local registry)';
+	const st = $('upstream-state');
+	if (!u.base) {
+		st.replaceChildren(el('span', 'no upstream: every answer comes from the store'));
+		st.className = '';
+	} else if (u.reachable === null || u.reachable === undefined) {
+		st.replaceChildren(el('span', 'not asked yet (nothing has needed it since ggufd started)'));
+		st.className = '';
+	} else {
+		st.replaceChildren(el('span', u.reachable ? '\u2713 reachable since ' : '\u2717 unreachable since '), when(u.since));
+		if (!u.reachable && u.lastOk) {
+			st.appendChild(document.createTextNode('; last answer '));
+			st.appendChild(ago(u.lastOk));
+		}
+		st.className = u.reachable ? 'ok' : 'bad';
+	}
+	const err = $('upstream-error');
+	if (u.lastError) {
+		err.replaceChildren(el('span', 'Last error: '), el('code', u.lastError), el('span', ' at '), when(u.lastErrorAt));
+	} else {
+		err.replaceChildren(el('span', u.base ? 'No upstream error since ggufd started.' : ''));
+	}
+	$('upstream-429').textContent = u.base ? '429 Too Many Requests answers: ' + u.tooMany +
+		(u.retryAfter ? ' (last Retry-After ' + u.retryAfter + ' s)' : '') : '';
+	$('upstream-429').className = u.tooMany ? 'warn' : '';
+}
+
+// Requests per second and the hit ratio between two polls.
+function renderRates(a, now) {
+	const e = $('rates');
+	if (!lastActivity) {
+		e.textContent = 'Now: measuring (two polls, 2 s apart)...';
+		return;
+	}
+	const dt = Math.max(0.5, (now - lastActivityAt) / 1000);
+	const t = a.totals, p = lastActivity.totals;
+	const hits = (t.hits || 0) - (p.hits || 0), misses = (t.misses || 0) - (p.misses || 0);
+	const rps = (t.requests - p.requests) / dt;
+	e.textContent = 'Now: ' + rps.toFixed(1) + ' req/s, ' +
+		(hits + misses > 0 ? ratio(hits, misses) + ' over the last ' + dt.toFixed(0) + ' s'
+			: 'hit ratio - (no file served in the last ' + dt.toFixed(0) + ' s)') +
+		', ' + human(Math.max(0, (t.servedStore + t.servedFetch - p.servedStore - p.servedFetch) / dt)) + '/s served, ' +
+		human(Math.max(0, (t.upstreamBytes - p.upstreamBytes) / dt)) + '/s from upstream';
+	e.title = (t.requests - p.requests) + ' requests (this page\'s polls included) in ' + dt.toFixed(1) + ' s';
+}
+
+const SVG = 'http://www.w3.org/2000/svg';
+
+function svgEl(tag, attrs, cls) {
+	const e = document.createElementNS(SVG, tag);
+	for (const [k, v] of Object.entries(attrs || {})) e.setAttribute(k, String(v));
+	if (cls) e.setAttribute('class', cls);
+	return e;
+}
+
+// The last hour, one slot a minute: bars of bytes served (from the store,
+// then while fetching, stacked) and a line of bytes pulled from upstream.
+// Geometry only in attributes (no style attribute: the CSP allows none);
+// colours come from app.css.  Each minute's exact figures are on hover.
+function renderChart(a) {
+	const W = 640, H = 150, top = 14, bottom = 18, left = 4, right = 4;
+	const plotH = H - top - bottom, slot = (W - left - right) / 60;
+	const end = Math.floor(a.time / 60) * 60; // the current minute's start
+	const hist = (a.history || []).filter((m) => m.t > end - 3600 && m.t <= end);
+	const max = Math.max(1, ...hist.map((m) => Math.max(m.servedStore + m.servedFetch, m.upstreamBytes)));
+	const y = (v) => top + plotH - plotH * v / max;
+	const x = (t) => left + ((t - (end - 59 * 60)) / 60) * slot;
+	const kids = [
+		svgEl('line', { x1: left, y1: top + plotH, x2: W - right, y2: top + plotH }, 'axis'),
+		svgEl('line', { x1: left, y1: top, x2: W - right, y2: top }, 'grid'),
+	];
+	const label = (text, attrs, cls) => { const t = svgEl('text', attrs, cls); t.textContent = text; return t; };
+	kids.push(label(human(max) + '/min', { x: left + 2, y: top - 3 }, 'label'));
+	kids.push(label('60 min ago', { x: left, y: H - 4 }, 'label'));
+	kids.push(label('now', { x: W - right, y: H - 4, 'text-anchor': 'end' }, 'label'));
+	const pts = [];
+	let totServed = 0, totUp = 0, hits = 0, misses = 0, reqs = 0;
+	for (const m of hist) {
+		const x0 = x(m.t) + 0.5, w = Math.max(1, slot - 1);
+		const g = svgEl('g', null, 'minute');
+		const tip = svgEl('title');
+		tip.textContent = new Date(m.t * 1000).toLocaleTimeString() + ': ' + human(m.servedStore) + ' from the store (' +
+			m.servedStore + ' bytes), ' + human(m.servedFetch) + ' while fetching (' + m.servedFetch + ' bytes), ' +
+			human(m.upstreamBytes) + ' from upstream (' + m.upstreamBytes + ' bytes); ' + m.requests + ' requests, ' +
+			ratio(m.hits || 0, m.misses || 0);
+		g.appendChild(tip);
+		// A transparent full-height slot, so a quiet minute has a hover too.
+		g.appendChild(svgEl('rect', { x: x0, y: top, width: w, height: plotH }, 'hover'));
+		if (m.servedStore > 0)
+			g.appendChild(svgEl('rect', { x: x0, y: y(m.servedStore), width: w, height: top + plotH - y(m.servedStore) }, 'bar store'));
+		if (m.servedFetch > 0)
+			g.appendChild(svgEl('rect', { x: x0, y: y(m.servedStore + m.servedFetch), width: w,
+				height: y(m.servedStore) - y(m.servedStore + m.servedFetch) }, 'bar fetch'));
+		kids.push(g);
+		pts.push([x0 + w / 2, y(m.upstreamBytes)]);
+		totServed += m.servedStore + m.servedFetch;
+		totUp += m.upstreamBytes;
+		hits += m.hits || 0;
+		misses += m.misses || 0;
+		reqs += m.requests;
+	}
+	if (pts.length > 0) {
+		kids.push(svgEl('polyline', { points: pts.map((p) => p[0].toFixed(1) + ',' + p[1].toFixed(1)).join(' ') }, 'upstream'));
+		for (const [px, py] of pts) kids.push(svgEl('circle', { cx: px.toFixed(1), cy: py.toFixed(1), r: 2 }, 'point upstream'));
+	}
+	const svg = $('traffic-chart');
+	svg.replaceChildren(...kids);
+	const summary = 'Last hour: ' + human(totServed) + ' served, ' + human(totUp) + ' pulled from upstream (' +
+		(totServed > 0 ? Math.max(0, Math.round(100 * (1 - totUp / totServed))) + '% saved' : 'nothing served') + '); ' +
+		reqs + ' requests, ' + ratio(hits, misses);
+	$('hour').textContent = summary;
+	svg.setAttribute('aria-label', summary);
 }
 
 async function pollActivity() {
 	const a = await getJSON('/api/ggufd/activity');
-	$('upstream').textContent = a.upstream || '(none: a local registry)';
+	const now = performance.now();
+	renderHealth(a.upstream || {});
+	renderRates(a, now);
 	$('totals').textContent = saving(a.totals);
+	renderChart(a);
 	const tbody = $('fetches').tBodies[0];
 	tbody.replaceChildren();
 	const prev = new Map((lastActivity ? lastActivity.fetches : []).map((f) => [f.key, f]));
-	const dt = lastActivity ? Math.max(1, a.time - lastActivity.time) : 0;
+	const dt = lastActivity ? Math.max(0.5, (now - lastActivityAt) / 1000) : 0;
 	for (const f of a.fetches) {
 		const p = document.createElement('progress');
 		p.max = f.size || 1;
@@ -203,6 +377,7 @@ async function pollActivity() {
 	if (a.fetches.length === 0)
 		tbody.appendChild(row([el('td', 'nothing in flight')]));
 	lastActivity = a;
+	lastActivityAt = now;
 }
 
 function stopActivity() {
@@ -212,6 +387,7 @@ function stopActivity() {
 
 async function showActivity() {
 	stopActivity();
+	lastActivity = null; // rates between two polls of this visit only
 	const tick = async () => {
 		try {
 			await pollActivity();

@@ -65,12 +65,14 @@ async function pinForm(page, rev, include, button) {
 	return { text: await page.textContent('#pin-result'), cls: await page.getAttribute('#pin-result', 'class') };
 }
 
-// The store view's row for a path: its "blob" cell.
+// The store view's row for a path: its "blob" cell (found by its header).
 async function storeBlob(page) {
 	await go(page, 'store/' + repo);
 	await page.waitForSelector('#files tbody tr');
 	const r = await rows(page, '#files');
-	return Object.fromEntries(r.map((c) => [c[0], c[4]]));
+	const heads = await page.$$eval('#files thead th', (ths) => ths.map((t) => t.textContent));
+	const blob = heads.indexOf('blob');
+	return Object.fromEntries(r.map((c) => [c[0], c[blob]]));
 }
 
 async function apiPins() {

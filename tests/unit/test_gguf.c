@@ -1204,6 +1204,63 @@ test_ftype_names(void **state)
 	assert_int_equal(gguf_ftype_from_name(NULL), -1);
 }
 
+/* Split set names as llama.cpp's gguf-split writes them, and near misses. */
+static void
+test_split_names(void **state)
+{
+	static const struct {
+		const char *path;
+		int ok;
+		unsigned index, count;
+		size_t prefix;
+	} t[] = {
+		{ "model-00001-of-00003.gguf", 1, 1, 3, 5 },
+		{ "model-00003-of-00003.gguf", 1, 3, 3, 5 },
+		{ "Q4_K_M/ruvltra-7b-q4_k_m-00002-of-00010.gguf", 1, 2, 10, 24 },
+		{ "x-00001-of-00001.gguf", 1, 1, 1, 1 },
+		{ "a-99999-of-99999.GGUF", 1, 99999, 99999, 1 },
+		{ "model-00004-of-00003.gguf", 0, 0, 0, 0 }, /* beyond the count */
+		{ "model-00000-of-00003.gguf", 0, 0, 0, 0 }, /* shards count from 1 */
+		{ "model-00000-of-00000.gguf", 0, 0, 0, 0 },
+		{ "model-0001-of-00003.gguf", 0, 0, 0, 0 },    /* four digits */
+		{ "model-000001-of-000003.gguf", 0, 0, 0, 0 }, /* six */
+		{ "model-00001-of-0003.gguf", 0, 0, 0, 0 },
+		{ "model-00001-of-00003.bin", 0, 0, 0, 0 },
+		{ "model-00001-of-00003.gguf.part", 0, 0, 0, 0 },
+		{ "model_00001-of-00003.gguf", 0, 0, 0, 0 },
+		{ "model-00001_of-00003.gguf", 0, 0, 0, 0 },
+		{ "model-0000a-of-00003.gguf", 0, 0, 0, 0 },
+		{ "model-00001-of-0000 3.gguf", 0, 0, 0, 0 },
+		{ "-00001-of-00003.gguf", 0, 0, 0, 0 }, /* no prefix */
+		{ "dir/-00001-of-00003.gguf", 0, 0, 0, 0 },
+		{ "model.gguf", 0, 0, 0, 0 },
+		{ "", 0, 0, 0, 0 },
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		unsigned idx = 777, cnt = 777;
+		size_t pl = 777;
+		int rc = gguf_split_name(t[i].path, &idx, &cnt, &pl);
+		if (!t[i].ok) {
+			assert_int_equal(rc, GG_EINVAL);
+			assert_int_equal(idx, 777); /* left alone */
+			assert_int_equal(cnt, 777);
+			assert_int_equal(pl, 777);
+			continue;
+		}
+		assert_int_equal(rc, GG_OK);
+		assert_int_equal(idx, t[i].index);
+		assert_int_equal(cnt, t[i].count);
+		assert_int_equal(pl, t[i].prefix);
+	}
+	{
+		unsigned idx, cnt;
+		assert_int_equal(gguf_split_name("m-00002-of-00002.gguf", &idx, &cnt, NULL), GG_OK);
+		assert_int_equal(idx, 2);
+		assert_int_equal(gguf_split_name(NULL, &idx, &cnt, NULL), GG_EINVAL);
+	}
+}
+
 int
 main(void)
 {
@@ -1234,6 +1291,7 @@ main(void)
 		cmocka_unit_test(test_parse_fd_large),
 		cmocka_unit_test(test_generator_determinism),
 		cmocka_unit_test(test_ftype_names),
+		cmocka_unit_test(test_split_names),
 	};
 	return cmocka_run_group_tests_name("gguf", tests, NULL, NULL);
 }
