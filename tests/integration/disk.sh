@@ -138,10 +138,10 @@ result "the bar's evictable segment fills 90% of it, the others nothing" \
 result "the filesystem's total and free space are shown, as the API says" \
 	"$(has "$(obs 'd["disk"]["fs"]')" "^Filesystem: $(size "$(d1 'd["fsTotal"]')") total, .* free" ; echo $?)" \
 	"$(obs 'd["disk"]["fs"]') / fsTotal $(d1 'd["fsTotal"]')"
-result "next to go: f2, f3, f4 in that order, each with its size (exact on hover), last access, hits (as the API says), short sha256 and copy, its file" \
+result "next to go: f2, f3, f4 in that order, each with its size (exact on hover), last access, hits (as the API says: 0, a cold download is a miss), short sha256 and copy, its file" \
 	"$([ "$(obs '[[r[0], r[1], r[4][:12], r[5]] for r in d["disk"]["next"]]')" = "[[\"1\", \"$(size 300000)\", \"${SHA[2]:0:12}\", \"$REPO@main/${NAME[2]}\"], [\"2\", \"$(size 300000)\", \"${SHA[3]:0:12}\", \"$REPO@main/${NAME[3]}\"], [\"3\", \"$(size 300000)\", \"${SHA[4]:0:12}\", \"$REPO@main/${NAME[4]}\"]]" ] &&
 		[ "$(obs '[int(r[3]) for r in d["disk"]["next"]]')" = "$(d1 '[b["hits"] for b in d["next"]]')" ] &&
-		[ "$(obs 'all(int(r[3]) > 0 for r in d["disk"]["next"])')" = true ] &&
+		[ "$(obs 'all(int(r[3]) == 0 for r in d["disk"]["next"])')" = true ] &&
 		[ "$(obs 'all(__import__("re").fullmatch(r"just now|\d+ (s|min|h|d) ago", r[2]) for r in d["disk"]["next"])')" = true ] &&
 		[ "$(obs 'd["disk"]["nextTitles"]')" = '["300000 bytes", "300000 bytes", "300000 bytes"]' ] &&
 		[ "$(obs 'd["disk"]["copyButtons"]')" = 3 ]; echo $?)" "$(obs 'd["disk"]["next"]') $(obs 'd["disk"]["nextTitles"]')"
