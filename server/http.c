@@ -856,26 +856,57 @@ method_not_allowed(struct req *r, unsigned methods)
 }
 
 /*
+ * True if a raw NUL byte cut the request target short.  libmicrohttpd
+ * hands the target over as a C string, so "GET /r/resolve/main/a.json\0/x"
+ * would reach us as ".../a.json" and be served.  It parses the request
+ * line in place: the target runs from url to the space before the HTTP
+ * version, which it overwrote with a NUL, so when version sits right
+ * after such a NUL the whole target is [url, version - 1), and a copy
+ * shorter than that (raw_uri, taken before libmicrohttpd decoded
+ * anything) met a NUL inside it.  Where that layout does not hold (no
+ * version, a libmicrohttpd that copies), nothing is concluded.
+ */
+static int
+target_cut_by_nul(const struct req *r, const char *url, const char *version)
+{
+	size_t span;
+
+	if (url == NULL || version == NULL || version[0] == '\0' || version <= url ||
+	    version[-1] != '\0')
+		return 0;
+	span = (size_t)(version - 1 - url);
+	return span <= 4 * (size_t)GG_CONN_MEMORY && span != strlen(r->raw_uri);
+}
+
+/*
  * The first call for a request: route, method, scope, body mode.  Returns
  * the MHD result; an answer queued here ends the request (libmicrohttpd
  * does not read the body of a request already answered).
  */
 static enum MHD_Result
-begin_request(struct req *r)
+begin_request(struct req *r, const char *url, const char *version)
 {
 	const struct route_entry *e;
 	enum MHD_Result res;
+	char msg[256];
 	int rc;
 
+	if (target_cut_by_nul(r, url, version))
+		return http_error(r, MHD_HTTP_BAD_REQUEST, "BadRequest",
+				  "Malformed request target: a NUL byte in it", NULL);
 	if (strcmp(r->method, "OPTIONS") == 0)
 		return preflight(r);
 	rc = route_parse(r->raw_uri, (size_t)(r->path_end - r->raw_uri), &r->route);
 	if (rc == GG_ENOENT)
 		return http_error(r, MHD_HTTP_NOT_FOUND, NULL, "Not found", NULL);
 	if (rc == GG_ETOOBIG)
-		return http_error(r, MHD_HTTP_URI_TOO_LONG, NULL, "URI too long", NULL);
-	if (rc != GG_OK)
-		return http_error(r, MHD_HTTP_BAD_REQUEST, NULL, "Malformed path", NULL);
+		return http_error(r, MHD_HTTP_URI_TOO_LONG, "URITooLong", "URI too long", NULL);
+	if (rc != GG_OK) {
+		if (snprintf_checked(msg, sizeof(msg), "Malformed path: %s",
+				     r->route.why ? r->route.why : "refused") != GG_OK)
+			msg[sizeof(msg) - 1] = '\0';
+		return http_error(r, MHD_HTTP_BAD_REQUEST, "BadRequest", msg, NULL);
+	}
 	e = (size_t)r->route.kind < r->srv->nroutes ? &r->srv->routes[r->route.kind] : NULL;
 	if (e == NULL || e->kind != r->route.kind || e->methods == 0)
 		return http_error(r, MHD_HTTP_NOT_FOUND, NULL, "Not found", NULL);
@@ -903,8 +934,6 @@ access_cb(void *cls, struct MHD_Connection *con, const char *url, const char *me
 
 	(void)cls;
 	(void)con;
-	(void)url;
-	(void)version;
 	if (r == NULL)
 		return MHD_NO; /* the URI log callback always runs first */
 	if (!r->started) {
@@ -914,7 +943,7 @@ access_cb(void *cls, struct MHD_Connection *con, const char *url, const char *me
 		conn_request(r->srv, con, 1);
 		r->method = method;
 		r->is_head = strcmp(method, "HEAD") == 0;
-		return begin_request(r);
+		return begin_request(r, url, version);
 	}
 	switch (atomic_load(&r->async_state)) {
 	case 2: return r->async_finish(r);

@@ -606,6 +606,11 @@ test_valid_paths(void **state)
 	assert_false(store_valid_path("a/./b"));
 	assert_false(store_valid_path("a\\b"));
 	assert_false(store_valid_path("a\nb"));
+	/* Names are UTF-8: a commit path that is not is refused, not published. */
+	assert_true(store_valid_path("\xc3\xa9t\xc3\xa9/\xe6\x97\xa5.txt"));
+	assert_false(store_valid_path("conf\xffig.json"));
+	assert_false(store_valid_path("a\xc0\xaf.gguf"));
+	assert_false(store_valid_path("a\xed\xa0\x80"));
 	assert_true(store_is_lfs_path("x.gguf", 1));
 	assert_false(store_is_lfs_path("config.json", 100));
 	assert_true(store_is_lfs_path("config.json", 20u << 20));
