@@ -537,6 +537,51 @@ http_set_sink(struct req *r, void *sink, int (*data)(struct req *r, const char *
 	r->sink_free = free_sink;
 }
 
+int
+http_form_check(const char *body, size_t len, const char **why)
+{
+	const char *p = body, *end = body + len, *w = NULL;
+
+	while (p < end) {
+		const char *stop = memchr(p, '&', (size_t)(end - p));
+		char *dec;
+		size_t o = 0;
+
+		if (stop == NULL)
+			stop = end;
+		/* Decoded into a copy ('=' kept, it is ASCII and harmless). */
+		dec = xmalloc((size_t)(stop - p) + 1);
+		for (const char *c = p; c < stop; c++) {
+			int hi, lo;
+
+			if (*c != '%') {
+				dec[o++] = *c == '+' ? ' ' : *c;
+				continue;
+			}
+			if (stop - c < 3 || (hi = hexval(c[1])) < 0 || (lo = hexval(c[2])) < 0) {
+				w = "a malformed percent-escape in the form body";
+				break;
+			}
+			if ((hi | lo) == 0) {
+				w = "a NUL byte (%00) in the form body";
+				break;
+			}
+			dec[o++] = (char)(hi * 16 + lo);
+			c += 2;
+		}
+		if (w == NULL && (memchr(dec, '\0', o) != NULL || !utf8_valid(dec, o)))
+			w = memchr(dec, '\0', o) != NULL ? "a NUL byte in the form body"
+							 : "a form value that is not UTF-8";
+		free(dec);
+		if (w != NULL)
+			break;
+		p = stop + 1;
+	}
+	if (why != NULL)
+		*why = w;
+	return w == NULL ? GG_OK : GG_EINVAL;
+}
+
 void
 http_form_foreach(const char *body, size_t len, const char *name,
 		  void (*cb)(void *ctx, const char *value), void *ctx)

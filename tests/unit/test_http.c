@@ -159,13 +159,54 @@ test_ttfb_exposition(void **state)
 	free(txt);
 }
 
+/* http_form_check: a form body's escapes, NUL bytes and UTF-8. */
+static void
+test_form_check(void **state)
+{
+	static const struct {
+		const char *body;
+		size_t len; /* 0: strlen */
+		int ok;
+		const char *why;
+	} rows[] = {
+		{ "paths=config.json&paths=sub%2Fa.gguf&expand=true", 0, 1, NULL },
+		{ "paths=%C3%A9t%C3%A9+x.txt", 0, 1, NULL },
+		{ "paths=\xc3\xa9", 0, 1, NULL },
+		{ "", 0, 1, NULL },
+		{ "a&&b=", 0, 1, NULL },
+		{ "paths=conf%FFig.json", 0, 0, "UTF-8" },
+		{ "paths=conf\xffig.json", 0, 0, "UTF-8" },
+		{ "paths=a%C0%AF", 0, 0, "UTF-8" },
+		{ "pa%FFths=a", 0, 0, "UTF-8" },
+		{ "paths=config.json%00.exe", 0, 0, "NUL" },
+		{ "paths=a\0b", 9, 0, "NUL" },
+		{ "paths=%zz", 0, 0, "percent-escape" },
+		{ "paths=a%4", 0, 0, "percent-escape" },
+		{ "paths=a%&x=1", 0, 0, "percent-escape" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		const char *why = "unset";
+		size_t len = rows[i].len ? rows[i].len : strlen(rows[i].body);
+		int rc = http_form_check(rows[i].body, len, &why);
+
+		if ((rc == GG_OK) != rows[i].ok)
+			fail_msg("row %zu \"%s\": got %d", i, rows[i].body, rc);
+		if (rows[i].ok && why != NULL)
+			fail_msg("row %zu: why \"%s\" on success", i, why);
+		if (!rows[i].ok && (why == NULL || strstr(why, rows[i].why) == NULL))
+			fail_msg("row %zu: why \"%s\"", i, why ? why : "(null)");
+	}
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_response_fd_owns_fd), cmocka_unit_test(test_ttfb_exposition),
 		cmocka_unit_test(test_status_for_error),    cmocka_unit_test(test_gzip_roundtrip),
-		cmocka_unit_test(test_parse_listen),
+		cmocka_unit_test(test_parse_listen),        cmocka_unit_test(test_form_check),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
