@@ -901,26 +901,37 @@ method_not_allowed(struct req *r, unsigned methods)
 }
 
 /*
- * True if a raw NUL byte cut the request target short.  libmicrohttpd
+ * The request target's length on the wire.  libmicrohttpd
  * hands the target over as a C string, so "GET /r/resolve/main/a.json\0/x"
  * would reach us as ".../a.json" and be served.  It parses the request
  * line in place: the target runs from url to the space before the HTTP
  * version, which it overwrote with a NUL, so when version sits right
  * after such a NUL the whole target is [url, version - 1), and a copy
  * shorter than that (raw_uri, taken before libmicrohttpd decoded
- * anything) met a NUL inside it.  Where that layout does not hold (no
- * version, a libmicrohttpd that copies), nothing is concluded.
+ * anything) met a NUL inside it (http_target_check).  Where that layout
+ * does not hold (no version, a libmicrohttpd that copies), the copy's
+ * length is all we know, and is returned.
  */
-static int
-target_cut_by_nul(const struct req *r, const char *url, const char *version)
+static size_t
+target_wire_len(const struct req *r, const char *url, const char *version)
 {
-	size_t span;
+	size_t span, seen = strlen(r->raw_uri);
 
 	if (url == NULL || version == NULL || version[0] == '\0' || version <= url ||
 	    version[-1] != '\0')
-		return 0;
+		return seen;
 	span = (size_t)(version - 1 - url);
-	return span <= 4 * (size_t)GG_CONN_MEMORY && span != strlen(r->raw_uri);
+	return span <= 4 * (size_t)GG_CONN_MEMORY ? span : seen;
+}
+
+int
+http_target_check(const char *target, size_t wire_len)
+{
+	if (wire_len > GG_MAX_URL_LEN || strlen(target) > GG_MAX_URL_LEN)
+		return GG_ETOOBIG;
+	if (strlen(target) != wire_len)
+		return GG_EINVAL;
+	return GG_OK;
 }
 
 /*
@@ -936,7 +947,18 @@ begin_request(struct req *r, const char *url, const char *version)
 	char msg[256];
 	int rc;
 
-	if (target_cut_by_nul(r, url, version))
+	/* The whole target, path and query, before any work: a query over
+	 * the limit would otherwise be sent upstream and keyed in the cache. */
+	rc = http_target_check(r->raw_uri, target_wire_len(r, url, version));
+	if (rc == GG_ETOOBIG) {
+		if (snprintf_checked(msg, sizeof(msg),
+				     "URI too long: the request target (path and query) is over "
+				     "%u bytes",
+				     (unsigned)GG_MAX_URL_LEN) != GG_OK)
+			msg[sizeof(msg) - 1] = '\0';
+		return http_error(r, MHD_HTTP_URI_TOO_LONG, "URITooLong", msg, NULL);
+	}
+	if (rc != GG_OK)
 		return http_error(r, MHD_HTTP_BAD_REQUEST, "BadRequest",
 				  "Malformed request target: a NUL byte in it", NULL);
 	if (strcmp(r->method, "OPTIONS") == 0)

@@ -226,6 +226,14 @@ char *http_query_get(struct req *r, const char *name);
 void http_query_foreach(struct req *r, const char *name, void (*cb)(void *ctx, const char *value),
 			void *ctx);
 /*
+ * Checks a request target (path and query, NUL-terminated as received)
+ * whose length on the wire was wire_len: GG_ETOOBIG if either is over
+ * GG_MAX_URL_LEN (414), GG_EINVAL if a NUL byte cut it short (the string
+ * is shorter than wire_len: 400), else 0.  Pure function, thread safe.
+ */
+int http_target_check(const char *target, size_t wire_len);
+
+/*
  * Checks an application/x-www-form-urlencoded body [body, body+len) before
  * its values are used: every "%" starts a two-hex-digit escape, none
  * decodes to NUL (a NUL would cut the value short), and every decoded key

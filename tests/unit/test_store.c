@@ -726,6 +726,30 @@ test_meta_and_record(void **state)
 			 GG_ENOENT);
 	index_txn_abort(t);
 
+	/* Keys are never cut: two targets that differ only past 8 KiB (or in
+	 * their last byte) are two entries. */
+	{
+		size_t kl = GG_MAX_URL_LEN + 64;
+		char *ka = malloc(kl + 1), *kb = malloc(kl + 1);
+		assert_non_null(ka);
+		assert_non_null(kb);
+		memset(ka, 'q', kl);
+		ka[kl] = '\0';
+		memcpy(kb, ka, kl + 1);
+		ka[kl - 1] = 'A';
+		kb[kl - 1] = 'B';
+		assert_int_equal(index_txn_begin(st->idx, 1, &t), GG_OK);
+		assert_int_equal(index_meta_put(t, REPO_MODEL, "ruv/ruvltra", ka, &m), GG_OK);
+		assert_int_equal(index_meta_get(t, REPO_MODEL, "ruv/ruvltra", kb, &got), GG_ENOENT);
+		ka[kl - 1] = 'B';
+		kb[kl - 1] = 'A';
+		assert_int_equal(index_meta_get(t, REPO_MODEL, "ruv/ruvltra", kb, &got), GG_OK);
+		free(got.data);
+		index_txn_abort(t);
+		free(ka);
+		free(kb);
+	}
+
 	/* A mirrored LFS file: known (metadata) before its blob is present. */
 	assert_int_equal(
 		store_record_file(st, REPO_MODEL, "ruv/ruvltra", C1, "m.gguf", 1, SHA_A, NULL, 42),
