@@ -900,6 +900,39 @@ method_not_allowed(struct req *r, unsigned methods)
 	return http_queue(r, MHD_HTTP_METHOD_NOT_ALLOWED, resp);
 }
 
+/* True if the request declares a Content-Length over max. */
+static int
+declared_over(struct req *r, uint64_t max)
+{
+	const char *cl = http_header(r, MHD_HTTP_HEADER_CONTENT_LENGTH);
+	uint64_t n;
+
+	/* libmicrohttpd refuses a malformed Content-Length itself. */
+	return cl != NULL && parse_u64_str(cl, UINT64_MAX, &n) == GG_OK && n > max;
+}
+
+/*
+ * 413 for a body declared over the route's cap, answered as soon as the
+ * headers are in: nothing of the body is read, and the connection is
+ * closed after the answer, since the unread body would otherwise be taken
+ * for the next request.
+ */
+static enum MHD_Result
+body_too_large(struct req *r, uint64_t max)
+{
+	struct MHD_Response *resp;
+	char msg[160];
+
+	if (snprintf_checked(msg, sizeof(msg),
+			     "Request body too large: this route takes at most %llu bytes",
+			     (unsigned long long)max) != GG_OK)
+		msg[sizeof(msg) - 1] = '\0';
+	log_debug("%s %s -> 413 %s", r->method, r->raw_uri, msg);
+	resp = error_response("PayloadTooLarge", msg, NULL);
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
+	return http_queue(r, MHD_HTTP_CONTENT_TOO_LARGE, resp);
+}
+
 /*
  * The request target's length on the wire.  libmicrohttpd
  * hands the target over as a C string, so "GET /r/resolve/main/a.json\0/x"
@@ -987,7 +1020,11 @@ begin_request(struct req *r, const char *url, const char *version)
 		if (e->begin(r, &res) != GG_OK)
 			return res;
 		break;
-	case BODY_BUFFER: r->body.max = e->body_max ? e->body_max : GG_MAX_BODY_BYTES; break;
+	case BODY_BUFFER:
+		r->body.max = e->body_max ? e->body_max : GG_MAX_BODY_BYTES;
+		if (declared_over(r, r->body.max))
+			return body_too_large(r, r->body.max);
+		break;
 	case BODY_NONE: break;
 	}
 	return MHD_YES; /* come back with the body, if any */
@@ -1035,8 +1072,7 @@ access_cb(void *cls, struct MHD_Connection *con, const char *url, const char *me
 	if (r->entry->body == BODY_STREAM)
 		return r->entry->end(r);
 	if (r->body_too_big)
-		return http_error(r, MHD_HTTP_CONTENT_TOO_LARGE, NULL, "Request body too large",
-				  NULL);
+		return body_too_large(r, r->body.max);
 	return r->entry->handle(r);
 }
 
