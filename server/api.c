@@ -30,6 +30,7 @@
 #include "app.h"
 #include "http.h"
 #include "huberr.h"
+#include "json.h"
 #include "store.h"
 #include "log.h"
 
@@ -557,25 +558,33 @@ api_paths_info(struct req *r)
 	int expand = 0, have_ci = 0;
 	cJSON *out, *item;
 
-	if (api_mirror(r, &mirrored))
-		return mirrored;
-
+	/* The body is checked before anything is asked upstream: a malformed
+	 * one would only be sent there with the held token, refused, and
+	 * retried by the client. */
 	p.paths = cJSON_CreateArray();
 	if (ctype != NULL && strncasecmp(ctype, "application/json", 16) == 0) {
-		cJSON *body = cJSON_ParseWithLength(r->body.data ? r->body.data : "", r->body.len);
-		cJSON *paths = cJSON_GetObjectItemCaseSensitive(body, "paths");
-		cJSON *ex = cJSON_GetObjectItemCaseSensitive(body, "expand");
+		const char *why = NULL;
+		cJSON *body = NULL, *paths, *ex;
+		if (json_text_check(r->body.data ? r->body.data : "", r->body.len, &why) == GG_OK)
+			body = cJSON_ParseWithLength(r->body.data ? r->body.data : "", r->body.len);
+		paths = cJSON_GetObjectItemCaseSensitive(body, "paths");
+		ex = cJSON_GetObjectItemCaseSensitive(body, "expand");
 		if (body == NULL || !cJSON_IsArray(paths)) {
+			char msg[160];
+			snprintf(msg, sizeof(msg), "%s%s%s",
+				 body == NULL
+					 ? "Body is not valid JSON"
+					 : "Body must be JSON with a \"paths\" array of strings",
+				 why ? ": " : "", why ? why : "");
 			cJSON_Delete(body);
 			cJSON_Delete(p.paths);
-			return http_error(r, MHD_HTTP_BAD_REQUEST, NULL,
-					  "Body must be JSON with a \"paths\" array", NULL);
+			return http_error(r, MHD_HTTP_BAD_REQUEST, "BadRequest", msg, NULL);
 		}
 		cJSON_ArrayForEach (item, paths) {
 			if (!cJSON_IsString(item)) {
 				cJSON_Delete(body);
 				cJSON_Delete(p.paths);
-				return http_error(r, MHD_HTTP_BAD_REQUEST, NULL,
+				return http_error(r, MHD_HTTP_BAD_REQUEST, "BadRequest",
 						  "\"paths\" must hold strings", NULL);
 			}
 			pi_form_cb(&p, item->valuestring);
@@ -583,10 +592,21 @@ api_paths_info(struct req *r)
 		expand = cJSON_IsTrue(ex);
 		cJSON_Delete(body);
 	} else {
+		const char *why = NULL;
+		if (http_form_check(r->body.data ? r->body.data : "", r->body.len, &why) != GG_OK) {
+			char msg[160];
+			snprintf(msg, sizeof(msg), "Malformed form body: %s", why);
+			cJSON_Delete(p.paths);
+			return http_error(r, MHD_HTTP_BAD_REQUEST, "BadRequest", msg, NULL);
+		}
 		http_form_foreach(r->body.data ? r->body.data : "", r->body.len, "paths",
 				  pi_form_cb, &p);
 		http_form_foreach(r->body.data ? r->body.data : "", r->body.len, "expand",
 				  pi_expand_cb, &expand);
+	}
+	if (api_mirror(r, &mirrored)) {
+		cJSON_Delete(p.paths);
+		return mirrored;
 	}
 	if (resolve_commit(r, &v, commit, &result) != GG_OK) {
 		cJSON_Delete(p.paths);

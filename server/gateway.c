@@ -646,6 +646,26 @@ gateway_xet(struct req *r)
 			  NULL);
 }
 
+/*
+ * A JSON (or NDJSON) request body must be UTF-8 without NUL bytes or
+ * \u0000 escapes before it is parsed (json_text_check): cJSON would
+ * pass bytes that are not UTF-8 on to upstream, and cut a path at a NUL
+ * ("README.md\u0000.exe" would be published as "README.md").  Returns 0,
+ * or -1 with a 400 queued in *res.
+ */
+static int
+body_text_ok(struct req *r, enum MHD_Result *res)
+{
+	const char *why = NULL;
+	char msg[160];
+
+	if (json_text_check(r->body.data ? r->body.data : "", r->body.len, &why) == GG_OK)
+		return 0;
+	snprintf(msg, sizeof(msg), "Malformed JSON body: %s", why);
+	*res = http_error(r, MHD_HTTP_BAD_REQUEST, "BadRequest", msg, NULL);
+	return -1;
+}
+
 enum MHD_Result
 gateway_repo_create(struct req *r)
 {
@@ -658,6 +678,8 @@ gateway_repo_create(struct req *r)
 	enum repo_type t = REPO_MODEL;
 	struct MHD_Response *resp;
 
+	if (body_text_ok(r, &res) != 0)
+		return res;
 	b = cJSON_ParseWithLength(r->body.data ? r->body.data : "", r->body.len);
 	n = cJSON_GetObjectItemCaseSensitive(b, "name");
 	org = cJSON_GetObjectItemCaseSensitive(b, "organization");
@@ -745,6 +767,8 @@ gateway_create_ref(struct req *r)
 	int known, rc;
 
 	if (gateway_repo_allowed(r, gw, r->route.type, r->route.repo, &res) != 0)
+		return res;
+	if (body_text_ok(r, &res) != 0)
 		return res;
 	b = r->body.len ? cJSON_ParseWithLength(r->body.data, r->body.len) : cJSON_CreateObject();
 	if (!cJSON_IsObject(b)) {
@@ -890,6 +914,8 @@ gateway_preupload(struct req *r)
 	int n = 0;
 
 	if (gateway_repo_allowed(r, gw, r->route.type, r->route.repo, &res) != 0)
+		return res;
+	if (body_text_ok(r, &res) != 0)
 		return res;
 	b = cJSON_ParseWithLength(r->body.data ? r->body.data : "", r->body.len);
 	files = cJSON_GetObjectItemCaseSensitive(b, "files");
@@ -1064,6 +1090,8 @@ gateway_commit(struct req *r)
 	int bad = 0;
 
 	if (gateway_repo_allowed(r, gw, r->route.type, r->route.repo, &res) != 0)
+		return res;
+	if (body_text_ok(r, &res) != 0)
 		return res;
 	job = xcalloc(1, sizeof(*job));
 	journal_job_init(job, uploadq_new_id(gw), name, r->route.type, r->route.repo, r->route.rev,

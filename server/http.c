@@ -537,6 +537,51 @@ http_set_sink(struct req *r, void *sink, int (*data)(struct req *r, const char *
 	r->sink_free = free_sink;
 }
 
+int
+http_form_check(const char *body, size_t len, const char **why)
+{
+	const char *p = body, *end = body + len, *w = NULL;
+
+	while (p < end) {
+		const char *stop = memchr(p, '&', (size_t)(end - p));
+		char *dec;
+		size_t o = 0;
+
+		if (stop == NULL)
+			stop = end;
+		/* Decoded into a copy ('=' kept, it is ASCII and harmless). */
+		dec = xmalloc((size_t)(stop - p) + 1);
+		for (const char *c = p; c < stop; c++) {
+			int hi, lo;
+
+			if (*c != '%') {
+				dec[o++] = *c == '+' ? ' ' : *c;
+				continue;
+			}
+			if (stop - c < 3 || (hi = hexval(c[1])) < 0 || (lo = hexval(c[2])) < 0) {
+				w = "a malformed percent-escape in the form body";
+				break;
+			}
+			if ((hi | lo) == 0) {
+				w = "a NUL byte (%00) in the form body";
+				break;
+			}
+			dec[o++] = (char)(hi * 16 + lo);
+			c += 2;
+		}
+		if (w == NULL && (memchr(dec, '\0', o) != NULL || !utf8_valid(dec, o)))
+			w = memchr(dec, '\0', o) != NULL ? "a NUL byte in the form body"
+							 : "a form value that is not UTF-8";
+		free(dec);
+		if (w != NULL)
+			break;
+		p = stop + 1;
+	}
+	if (why != NULL)
+		*why = w;
+	return w == NULL ? GG_OK : GG_EINVAL;
+}
+
 void
 http_form_foreach(const char *body, size_t len, const char *name,
 		  void (*cb)(void *ctx, const char *value), void *ctx)
@@ -855,27 +900,113 @@ method_not_allowed(struct req *r, unsigned methods)
 	return http_queue(r, MHD_HTTP_METHOD_NOT_ALLOWED, resp);
 }
 
+/* True if the request declares a Content-Length over max. */
+static int
+declared_over(struct req *r, uint64_t max)
+{
+	const char *cl = http_header(r, MHD_HTTP_HEADER_CONTENT_LENGTH);
+	uint64_t n;
+
+	/* libmicrohttpd refuses a malformed Content-Length itself. */
+	return cl != NULL && parse_u64_str(cl, UINT64_MAX, &n) == GG_OK && n > max;
+}
+
+/*
+ * 413 for a body declared over the route's cap, answered as soon as the
+ * headers are in: nothing of the body is read, and the connection is
+ * closed after the answer, since the unread body would otherwise be taken
+ * for the next request.
+ */
+static enum MHD_Result
+body_too_large(struct req *r, uint64_t max)
+{
+	struct MHD_Response *resp;
+	char msg[160];
+
+	if (snprintf_checked(msg, sizeof(msg),
+			     "Request body too large: this route takes at most %llu bytes",
+			     (unsigned long long)max) != GG_OK)
+		msg[sizeof(msg) - 1] = '\0';
+	log_debug("%s %s -> 413 %s", r->method, r->raw_uri, msg);
+	resp = error_response("PayloadTooLarge", msg, NULL);
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
+	return http_queue(r, MHD_HTTP_CONTENT_TOO_LARGE, resp);
+}
+
+/*
+ * The request target's length on the wire.  libmicrohttpd
+ * hands the target over as a C string, so "GET /r/resolve/main/a.json\0/x"
+ * would reach us as ".../a.json" and be served.  It parses the request
+ * line in place: the target runs from url to the space before the HTTP
+ * version, which it overwrote with a NUL, so when version sits right
+ * after such a NUL the whole target is [url, version - 1), and a copy
+ * shorter than that (raw_uri, taken before libmicrohttpd decoded
+ * anything) met a NUL inside it (http_target_check).  Where that layout
+ * does not hold (no version, a libmicrohttpd that copies), the copy's
+ * length is all we know, and is returned.
+ */
+static size_t
+target_wire_len(const struct req *r, const char *url, const char *version)
+{
+	size_t span, seen = strlen(r->raw_uri);
+
+	if (url == NULL || version == NULL || version[0] == '\0' || version <= url ||
+	    version[-1] != '\0')
+		return seen;
+	span = (size_t)(version - 1 - url);
+	return span <= 4 * (size_t)GG_CONN_MEMORY ? span : seen;
+}
+
+int
+http_target_check(const char *target, size_t wire_len)
+{
+	if (wire_len > GG_MAX_URL_LEN || strlen(target) > GG_MAX_URL_LEN)
+		return GG_ETOOBIG;
+	if (strlen(target) != wire_len)
+		return GG_EINVAL;
+	return GG_OK;
+}
+
 /*
  * The first call for a request: route, method, scope, body mode.  Returns
  * the MHD result; an answer queued here ends the request (libmicrohttpd
  * does not read the body of a request already answered).
  */
 static enum MHD_Result
-begin_request(struct req *r)
+begin_request(struct req *r, const char *url, const char *version)
 {
 	const struct route_entry *e;
 	enum MHD_Result res;
+	char msg[256];
 	int rc;
 
+	/* The whole target, path and query, before any work: a query over
+	 * the limit would otherwise be sent upstream and keyed in the cache. */
+	rc = http_target_check(r->raw_uri, target_wire_len(r, url, version));
+	if (rc == GG_ETOOBIG) {
+		if (snprintf_checked(msg, sizeof(msg),
+				     "URI too long: the request target (path and query) is over "
+				     "%u bytes",
+				     (unsigned)GG_MAX_URL_LEN) != GG_OK)
+			msg[sizeof(msg) - 1] = '\0';
+		return http_error(r, MHD_HTTP_URI_TOO_LONG, "URITooLong", msg, NULL);
+	}
+	if (rc != GG_OK)
+		return http_error(r, MHD_HTTP_BAD_REQUEST, "BadRequest",
+				  "Malformed request target: a NUL byte in it", NULL);
 	if (strcmp(r->method, "OPTIONS") == 0)
 		return preflight(r);
 	rc = route_parse(r->raw_uri, (size_t)(r->path_end - r->raw_uri), &r->route);
 	if (rc == GG_ENOENT)
 		return http_error(r, MHD_HTTP_NOT_FOUND, NULL, "Not found", NULL);
 	if (rc == GG_ETOOBIG)
-		return http_error(r, MHD_HTTP_URI_TOO_LONG, NULL, "URI too long", NULL);
-	if (rc != GG_OK)
-		return http_error(r, MHD_HTTP_BAD_REQUEST, NULL, "Malformed path", NULL);
+		return http_error(r, MHD_HTTP_URI_TOO_LONG, "URITooLong", "URI too long", NULL);
+	if (rc != GG_OK) {
+		if (snprintf_checked(msg, sizeof(msg), "Malformed path: %s",
+				     r->route.why ? r->route.why : "refused") != GG_OK)
+			msg[sizeof(msg) - 1] = '\0';
+		return http_error(r, MHD_HTTP_BAD_REQUEST, "BadRequest", msg, NULL);
+	}
 	e = (size_t)r->route.kind < r->srv->nroutes ? &r->srv->routes[r->route.kind] : NULL;
 	if (e == NULL || e->kind != r->route.kind || e->methods == 0)
 		return http_error(r, MHD_HTTP_NOT_FOUND, NULL, "Not found", NULL);
@@ -889,7 +1020,11 @@ begin_request(struct req *r)
 		if (e->begin(r, &res) != GG_OK)
 			return res;
 		break;
-	case BODY_BUFFER: r->body.max = e->body_max ? e->body_max : GG_MAX_BODY_BYTES; break;
+	case BODY_BUFFER:
+		r->body.max = e->body_max ? e->body_max : GG_MAX_BODY_BYTES;
+		if (declared_over(r, r->body.max))
+			return body_too_large(r, r->body.max);
+		break;
 	case BODY_NONE: break;
 	}
 	return MHD_YES; /* come back with the body, if any */
@@ -903,8 +1038,6 @@ access_cb(void *cls, struct MHD_Connection *con, const char *url, const char *me
 
 	(void)cls;
 	(void)con;
-	(void)url;
-	(void)version;
 	if (r == NULL)
 		return MHD_NO; /* the URI log callback always runs first */
 	if (!r->started) {
@@ -914,7 +1047,7 @@ access_cb(void *cls, struct MHD_Connection *con, const char *url, const char *me
 		conn_request(r->srv, con, 1);
 		r->method = method;
 		r->is_head = strcmp(method, "HEAD") == 0;
-		return begin_request(r);
+		return begin_request(r, url, version);
 	}
 	switch (atomic_load(&r->async_state)) {
 	case 2: return r->async_finish(r);
@@ -939,8 +1072,7 @@ access_cb(void *cls, struct MHD_Connection *con, const char *url, const char *me
 	if (r->entry->body == BODY_STREAM)
 		return r->entry->end(r);
 	if (r->body_too_big)
-		return http_error(r, MHD_HTTP_CONTENT_TOO_LARGE, NULL, "Request body too large",
-				  NULL);
+		return body_too_large(r, r->body.max);
 	return r->entry->handle(r);
 }
 

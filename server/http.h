@@ -225,6 +225,22 @@ const char *http_bearer(struct req *r);
 char *http_query_get(struct req *r, const char *name);
 void http_query_foreach(struct req *r, const char *name, void (*cb)(void *ctx, const char *value),
 			void *ctx);
+/*
+ * Checks a request target (path and query, NUL-terminated as received)
+ * whose length on the wire was wire_len: GG_ETOOBIG if either is over
+ * GG_MAX_URL_LEN (414), GG_EINVAL if a NUL byte cut it short (the string
+ * is shorter than wire_len: 400), else 0.  Pure function, thread safe.
+ */
+int http_target_check(const char *target, size_t wire_len);
+
+/*
+ * Checks an application/x-www-form-urlencoded body [body, body+len) before
+ * its values are used: every "%" starts a two-hex-digit escape, none
+ * decodes to NUL (a NUL would cut the value short), and every decoded key
+ * and value is UTF-8.  Returns 0, or GG_EINVAL with *why (may be NULL) a
+ * static text saying which.  Thread safe.
+ */
+int http_form_check(const char *body, size_t len, const char **why);
 void http_form_foreach(const char *body, size_t len, const char *name,
 		       void (*cb)(void *ctx, const char *value), void *ctx);
 /* "true"/"1"/"True"/"yes" -> 1, anything else (or absent) -> 0. */

@@ -238,6 +238,13 @@ policy_check_path(const struct policy *p, const char *path, uint64_t size, char 
 				 path, p->gguf_prefix, p->gguf_prefix);
 			return GG_EFORMAT;
 		}
+		if (size == 0) {
+			snprintf(why, whysz,
+				 "%s: an empty file is not a valid GGUF file (GGUF starts with "
+				 "the magic \"GGUF\", a version and a header)",
+				 path);
+			return GG_EFORMAT;
+		}
 		return GG_OK;
 	}
 	for (int i = 0; i < p->nglobs; i++)
@@ -265,7 +272,17 @@ policy_check_gguf(const struct policy *p, const char *path, int parse_rc,
 
 	base = base ? base + 1 : path;
 	if (parse_rc != GG_OK) {
-		snprintf(why, whysz, "%s: not a valid GGUF file (%s)", path, gg_strerror(parse_rc));
+		/* The parser's codes (gguf.h) in words: its GG_ECORRUPT is a
+		 * short file, not the hash mismatch gg_strerror would name. */
+		const char *what =
+			parse_rc == GG_EFORMAT ? "no GGUF magic, or an invalid header field"
+			: parse_rc == GG_ECORRUPT
+				? "the file ends inside its GGUF header, or its tensor data lies "
+				  "outside the file"
+			: parse_rc == GG_ETOOBIG
+				? "a count or length in its header is over ggufd's limits"
+				: gg_strerror(parse_rc);
+		snprintf(why, whysz, "%s: not a valid GGUF file (%s)", path, what);
 		return GG_EFORMAT;
 	}
 	if (!policy_gguf_name(p, base, q, sizeof(q))) {

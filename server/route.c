@@ -209,9 +209,10 @@ done:
 
 /*
  * Every "/"-separated component of [s, s+n) must be non-empty, not "."
- * or "..", and free of control characters.  This runs on the joined,
- * decoded string, so it also catches what came in as "%2F.." or
- * "sub%2F%2Fdir" inside one segment.
+ * or "..", and free of control characters, and the whole must be UTF-8
+ * (the Hub's names are; a byte that is not would reach the index and
+ * upstream as is).  This runs on the joined, decoded string, so it also
+ * catches what came in as "%2F.." or "sub%2F%2Fdir" inside one segment.
  */
 static int
 check_components(const char *s, size_t n)
@@ -219,6 +220,8 @@ check_components(const char *s, size_t n)
 	size_t start = 0;
 	int err = GG_EINVAL;
 
+	if (!utf8_valid(s, n))
+		goto done;
 	for (size_t i = 0; i <= n; i++) {
 		if (i == n || s[i] == '/') {
 			if (i == start || dot_or_dotdot(s + start, i - start))
@@ -586,6 +589,42 @@ done:
 	return err;
 }
 
+/*
+ * Why a path was GG_EINVAL, for the client's error message.  Worked out
+ * after the fact from the raw path, so that the parser itself stays one
+ * pass with one error code: a NUL byte (raw or %00) and bytes that are
+ * not UTF-8 are named, anything else gets the list of the other rules.
+ */
+static const char *
+einval_why(const char *path, size_t len)
+{
+	char dec[GG_MAX_URL_LEN + 1];
+	size_t o = 0;
+
+	if (memchr(path, '\0', len) != NULL)
+		return "a NUL byte in the path";
+	for (size_t i = 0; i < len; i++) {
+		int hi, lo;
+		unsigned char c = (unsigned char)path[i];
+
+		if (c == '%') {
+			if (len - i < 3 || (hi = hexval(path[i + 1])) < 0 ||
+			    (lo = hexval(path[i + 2])) < 0)
+				return "a malformed percent-escape in the path";
+			c = (unsigned char)(hi << 4 | lo);
+			if (c == '\0')
+				return "a NUL byte (%00) in the path";
+			i += 2;
+		}
+		if (o < sizeof(dec))
+			dec[o++] = (char)c;
+	}
+	if (!utf8_valid(dec, o))
+		return "bytes that are not UTF-8 in the path";
+	return "an empty, \".\" or \"..\" component, a control character, a repo name outside "
+	       "[A-Za-z0-9._-], a missing revision or file path, or a trailing \"/\"";
+}
+
 int
 route_parse(const char *path, size_t len, struct route *out)
 {
@@ -658,8 +697,14 @@ route_parse(const char *path, size_t len, struct route *out)
 	if (err == GG_OK && sp.trailing && r.kind != ROUTE_API_TREE)
 		err = GG_EINVAL;
 done:
-	if (err != GG_OK)
+	if (err != GG_OK) {
 		memset(&r, 0, sizeof(r));
+		r.why = err == GG_ENOENT ? "no route has this shape"
+			: err == GG_ETOOBIG
+				? "the path, a segment count or a name is over its limit"
+			: path == NULL ? "no path"
+				       : einval_why(path, len);
+	}
 	if (out != NULL)
 		*out = r;
 	return err;

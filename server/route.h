@@ -125,6 +125,7 @@ struct route {
 	char path[GG_MAX_REPO_PATH_LEN + 1];
 	uint64_t id;                 /* job id, or LFS part number (>= 1) */
 	char oid[GG_SHA256_HEX + 1]; /* LFS routes: lowercase hex sha256 */
+	const char *why;             /* on error: what was wrong (static text, for the client) */
 };
 
 /*
@@ -132,9 +133,10 @@ struct route {
  * and a NUL byte inside is malformed).  Returns 0 and fills *out, or
  *   GG_ENOENT  no route has this shape (404)
  *   GG_EINVAL  malformed: no leading "/", an empty segment ("//"), a bad
- *              or NUL percent-escape, a "." or ".." component or a control
- *              character (0x00-0x1f, 0x7f) in rev or path, even when it
- *              came encoded ("%2e%2e", "a%2F..", "%0A"), a repo name with
+ *              or NUL percent-escape, a "." or ".." component, a control
+ *              character (0x00-0x1f, 0x7f) or bytes that are not UTF-8
+ *              in rev or path, even when they came encoded ("%2e%2e",
+ *              "a%2F..", "%0A", "%FF", "%C0%AF"), a repo name with
  *              invalid characters, a missing revision or path, or a
  *              trailing "/" on anything but a tree (400)
  *   GG_ETOOBIG len over GG_MAX_URL_LEN, more than GG_MAX_SEGMENTS
@@ -150,7 +152,9 @@ struct route {
  * 1..ROUTE_MAX_LFS_PART, is GG_ENOENT (a signed href never has them).  On success repo passes
  * route_valid_repo() (empty for INDEX and HEALTHZ), and rev and path are
  * NUL-terminated, with has_rev/has_path saying whether they were given.
- * On error *out is zeroed (kind ROUTE_NONE).  Pure function, thread safe.
+ * On error *out is zeroed (kind ROUTE_NONE) but for why, a static string
+ * naming the problem ("a NUL byte (%00) in the path", "bytes that are not
+ * UTF-8 in the path", ...).  Pure function, thread safe.
  */
 int route_parse(const char *path, size_t len, struct route *out);
 

@@ -11,6 +11,7 @@
 
 #include <assert.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <cjson/cJSON.h>
 
@@ -43,4 +44,34 @@ json_get_u64(const cJSON *o, const char *key, uint64_t max, uint64_t *out)
 		return GG_EINVAL; /* not integral */
 	*out = u;
 	return GG_OK;
+}
+
+int
+json_text_check(const char *s, size_t n, const char **why)
+{
+	const char *w = NULL;
+
+	if (n > 0 && memchr(s, '\0', n) != NULL) {
+		w = "a NUL byte in the JSON text";
+		goto done;
+	}
+	if (!utf8_valid(s, n)) {
+		w = "JSON text that is not UTF-8";
+		goto done;
+	}
+	/* A backslash escapes the next byte, so only a "\u0000" reached by
+	 * stepping over escapes is one (not "\\u0000", a backslash and "u0000"). */
+	for (size_t i = 0; i + 1 < n; i++) {
+		if (s[i] != '\\')
+			continue;
+		if (s[i + 1] == 'u' && n - i >= 6 && memcmp(s + i + 2, "0000", 4) == 0) {
+			w = "a \\u0000 (NUL) escape in a JSON string";
+			goto done;
+		}
+		i++; /* the escaped byte */
+	}
+done:
+	if (why != NULL)
+		*why = w;
+	return w == NULL ? GG_OK : GG_EINVAL;
 }

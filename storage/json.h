@@ -42,4 +42,15 @@
  */
 int json_get_u64(const cJSON *o, const char *key, uint64_t max, uint64_t *out);
 
+/*
+ * Checks JSON text [s, s+n) before it is parsed, for what cJSON lets
+ * through: text that is not UTF-8 (RFC 8259 requires it; cJSON copies
+ * the bytes as they are), a raw NUL byte, and a \u0000 escape (cJSON
+ * decodes it into a NUL that silently cuts the string short, so
+ * "a\u0000.gguf" would become "a").  Syntax is left to the parser.
+ * Returns 0, or GG_EINVAL with *why (may be NULL) set to a static text
+ * saying which.  Needs no NUL terminator; thread safe.
+ */
+int json_text_check(const char *s, size_t n, const char **why);
+
 #endif

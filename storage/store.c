@@ -527,7 +527,7 @@ store_valid_path(const char *path)
 	size_t n = strlen(path);
 	const char *seg = path;
 
-	if (n == 0 || n > GG_MAX_REPO_PATH_LEN)
+	if (n == 0 || n > GG_MAX_REPO_PATH_LEN || !utf8_valid(path, n))
 		return 0;
 	for (const char *p = path;; p++) {
 		if (*p == '/' || *p == '\0') {

@@ -461,8 +461,8 @@ int store_audit_foreach(struct store *st, uint64_t after,
 
 /*
  * True if path is a valid file path inside a repo: 1..GG_MAX_REPO_PATH_LEN
- * bytes, no leading or trailing "/", no empty, "." or ".." component, no
- * control characters or backslashes.
+ * bytes of UTF-8, no leading or trailing "/", no empty, "." or ".."
+ * component, no control characters or backslashes.
  */
 int store_valid_path(const char *path);
 

@@ -140,6 +140,47 @@ is_lower_hex(const char *s, size_t n)
 	return 1;
 }
 
+int
+utf8_valid(const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s, *end = p + n;
+
+	while (p < end) {
+		unsigned char c = *p;
+		size_t len;
+		unsigned char lo = 0x80, hi = 0xbf; /* allowed range of the 2nd byte */
+
+		if (c < 0x80) {
+			p++;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf) {
+			len = 2;
+		} else if (c >= 0xe0 && c <= 0xef) {
+			len = 3;
+			if (c == 0xe0)
+				lo = 0xa0; /* overlong */
+			else if (c == 0xed)
+				hi = 0x9f; /* surrogates */
+		} else if (c >= 0xf0 && c <= 0xf4) {
+			len = 4;
+			if (c == 0xf0)
+				lo = 0x90; /* overlong */
+			else if (c == 0xf4)
+				hi = 0x8f; /* above U+10FFFF */
+		} else {
+			return 0; /* a continuation byte, 0xc0/0xc1 or 0xf5.. */
+		}
+		if ((size_t)(end - p) < len || p[1] < lo || p[1] > hi)
+			return 0;
+		for (size_t i = 2; i < len; i++)
+			if (p[i] < 0x80 || p[i] > 0xbf)
+				return 0;
+		p += len;
+	}
+	return 1;
+}
+
 void
 hex_encode(const unsigned char *in, size_t n, char *out)
 {

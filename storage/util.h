@@ -59,6 +59,13 @@ int parse_u64_str(const char *s, uint64_t max, uint64_t *out);
 
 /* True if [s, s+n) is n lowercase hex digits. */
 int is_lower_hex(const char *s, size_t n);
+/*
+ * True if [s, s+n) is well-formed UTF-8 (RFC 3629): no overlong form, no
+ * surrogate (U+D800..U+DFFF), nothing above U+10FFFF, no sequence cut
+ * short.  A NUL byte counts as valid here (U+0000); callers that cannot
+ * hold one check for it themselves.
+ */
+int utf8_valid(const char *s, size_t n);
 /* Writes 2n lowercase hex digits and a NUL into out (size >= 2n+1). */
 void hex_encode(const unsigned char *in, size_t n, char *out);
 

@@ -19,6 +19,7 @@
 
 #include <cmocka.h>
 
+#include "gg_limits.h"
 #include "http.h"
 #include "stats.h"
 #include "util.h"
@@ -159,13 +160,81 @@ test_ttfb_exposition(void **state)
 	free(txt);
 }
 
+/* http_target_check: the whole target's length, and a NUL that cut it. */
+static void
+test_target_check(void **state)
+{
+	char *t = malloc(GG_MAX_URL_LEN + 2);
+	static const char q[] = "/api/models/org/m/tree/main?x=";
+
+	(void)state;
+	assert_non_null(t);
+	assert_int_equal(http_target_check("/", 1), GG_OK);
+	assert_int_equal(http_target_check("/a?b=c", 6), GG_OK);
+	/* A raw NUL: the string is shorter than what came on the wire. */
+	assert_int_equal(http_target_check("/org/m/resolve/main/config.json", 49), GG_EINVAL);
+	/* Path and query count together: 8192 bytes pass, 8193 are 414. */
+	memcpy(t, q, sizeof(q) - 1);
+	memset(t + sizeof(q) - 1, 'a', GG_MAX_URL_LEN - (sizeof(q) - 1));
+	t[GG_MAX_URL_LEN] = '\0';
+	assert_int_equal(http_target_check(t, GG_MAX_URL_LEN), GG_OK);
+	t[GG_MAX_URL_LEN] = 'a';
+	t[GG_MAX_URL_LEN + 1] = '\0';
+	assert_int_equal(http_target_check(t, GG_MAX_URL_LEN + 1), GG_ETOOBIG);
+	/* Over the limit on the wire, even when a NUL cut the copy short. */
+	assert_int_equal(http_target_check("/", GG_MAX_URL_LEN + 1), GG_ETOOBIG);
+	free(t);
+}
+
+/* http_form_check: a form body's escapes, NUL bytes and UTF-8. */
+static void
+test_form_check(void **state)
+{
+	static const struct {
+		const char *body;
+		size_t len; /* 0: strlen */
+		int ok;
+		const char *why;
+	} rows[] = {
+		{ "paths=config.json&paths=sub%2Fa.gguf&expand=true", 0, 1, NULL },
+		{ "paths=%C3%A9t%C3%A9+x.txt", 0, 1, NULL },
+		{ "paths=\xc3\xa9", 0, 1, NULL },
+		{ "", 0, 1, NULL },
+		{ "a&&b=", 0, 1, NULL },
+		{ "paths=conf%FFig.json", 0, 0, "UTF-8" },
+		{ "paths=conf\xffig.json", 0, 0, "UTF-8" },
+		{ "paths=a%C0%AF", 0, 0, "UTF-8" },
+		{ "pa%FFths=a", 0, 0, "UTF-8" },
+		{ "paths=config.json%00.exe", 0, 0, "NUL" },
+		{ "paths=a\0b", 9, 0, "NUL" },
+		{ "paths=%zz", 0, 0, "percent-escape" },
+		{ "paths=a%4", 0, 0, "percent-escape" },
+		{ "paths=a%&x=1", 0, 0, "percent-escape" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		const char *why = "unset";
+		size_t len = rows[i].len ? rows[i].len : strlen(rows[i].body);
+		int rc = http_form_check(rows[i].body, len, &why);
+
+		if ((rc == GG_OK) != rows[i].ok)
+			fail_msg("row %zu \"%s\": got %d", i, rows[i].body, rc);
+		if (rows[i].ok && why != NULL)
+			fail_msg("row %zu: why \"%s\" on success", i, why);
+		if (!rows[i].ok && (why == NULL || strstr(why, rows[i].why) == NULL))
+			fail_msg("row %zu: why \"%s\"", i, why ? why : "(null)");
+	}
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_response_fd_owns_fd), cmocka_unit_test(test_ttfb_exposition),
 		cmocka_unit_test(test_status_for_error),    cmocka_unit_test(test_gzip_roundtrip),
-		cmocka_unit_test(test_parse_listen),
+		cmocka_unit_test(test_parse_listen),        cmocka_unit_test(test_form_check),
+		cmocka_unit_test(test_target_check),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -124,12 +124,54 @@ test_built_values(void **state)
 	assert_true(v == UNTOUCHED);
 }
 
+/* json_text_check: what cJSON would let through is refused before parsing. */
+static void
+test_text_check(void **state)
+{
+	static const struct {
+		const char *text;
+		size_t len; /* 0: strlen */
+		int ok;
+		const char *why;
+	} trows[] = {
+		{ "{\"paths\":[\"a.gguf\"]}", 0, 1, NULL },
+		{ "{\"paths\":[\"\xc3\xa9t\xc3\xa9.gguf\", \"\\u00e9\"]}", 0, 1, NULL },
+		{ "{\"p\":\"a\\\\u0000\"}", 0, 1, NULL }, /* a backslash, then u0000 */
+		{ "{\"p\":\"\\\"\\u0001\"}", 0, 1, NULL },
+		{ "{not json", 0, 1, NULL }, /* syntax is the parser's */
+		{ "", 0, 1, NULL },
+		{ "{\"paths\":[\"conf\xffig.json\"]}", 0, 0, "UTF-8" },
+		{ "{\"paths\":[\"a\xc0\xaf\"]}", 0, 0, "UTF-8" },
+		{ "{\"paths\":[\"a\xe6\x97\"]}", 0, 0, "UTF-8" },
+		{ "{\"paths\":[\"a\\u0000.gguf\"]}", 0, 0, "\\u0000" },
+		{ "{\"p\":\"\\\\\\u0000\"}", 0, 0, "\\u0000" }, /* "\\" then \u0000 */
+		{ "{\"p\":\"a\0b\"}", 11, 0, "NUL byte" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(trows) / sizeof(trows[0]); i++) {
+		const char *why = "unset";
+		size_t len = trows[i].len ? trows[i].len : strlen(trows[i].text);
+		int rc = json_text_check(trows[i].text, len, &why);
+
+		if ((rc == GG_OK) != trows[i].ok)
+			fail_msg("row %zu: got %d", i, rc);
+		if (trows[i].ok && why != NULL)
+			fail_msg("row %zu: why \"%s\" on success", i, why);
+		if (!trows[i].ok && (why == NULL || strstr(why, trows[i].why) == NULL))
+			fail_msg("row %zu: why \"%s\"", i, why ? why : "(null)");
+	}
+	assert_int_equal(json_text_check("x", 1, NULL), GG_OK);
+	assert_int_equal(json_text_check("\xff", 1, NULL), GG_EINVAL);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_table),
 		cmocka_unit_test(test_built_values),
+		cmocka_unit_test(test_text_check),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

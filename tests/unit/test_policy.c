@@ -126,6 +126,43 @@ test_gguf_content(void **state)
 	assert_non_null(strstr(why, "not a valid GGUF file"));
 }
 
+/*
+ * Empty files: legitimate where the name is allowed (an empty .gitattributes
+ * or config), refused with the real reason for a GGUF name, never with a
+ * hash mismatch that did not happen.
+ */
+static void
+test_empty_files(void **state)
+{
+	struct policy p;
+	struct gguf_summary g;
+	char why[700];
+	(void)state;
+	policy_defaults(&p);
+	memset(&g, 0, sizeof(g));
+	assert_int_equal(policy_check_path(&p, ".gitattributes", 0, why, sizeof(why)), GG_OK);
+	assert_int_equal(policy_check_path(&p, "config.json", 0, why, sizeof(why)), GG_OK);
+	assert_int_equal(policy_check_path(&p, "README.md", 0, why, sizeof(why)), GG_OK);
+	/* Before a byte is read (declared size 0): an empty GGUF is no GGUF. */
+	assert_int_equal(policy_check_path(&p, "ruvltra-0.5b-q4_k_m.gguf", 0, why, sizeof(why)),
+			 GG_EFORMAT);
+	assert_non_null(strstr(why, "an empty file is not a valid GGUF file"));
+	/* The parser's codes are explained, not named by gg_strerror. */
+	assert_int_equal(
+		policy_check_gguf(&p, "ruvltra-0.5b-q8_0.gguf", GG_ECORRUPT, &g, why, sizeof(why)),
+		GG_EFORMAT);
+	assert_null(strstr(why, "hash"));
+	assert_non_null(strstr(why, "ends inside its GGUF header"));
+	assert_int_equal(
+		policy_check_gguf(&p, "ruvltra-0.5b-q8_0.gguf", GG_EFORMAT, &g, why, sizeof(why)),
+		GG_EFORMAT);
+	assert_non_null(strstr(why, "GGUF magic"));
+	assert_int_equal(
+		policy_check_gguf(&p, "ruvltra-0.5b-q8_0.gguf", GG_ETOOBIG, &g, why, sizeof(why)),
+		GG_EFORMAT);
+	assert_non_null(strstr(why, "limits"));
+}
+
 static void
 test_readme(void **state)
 {
@@ -265,6 +302,7 @@ main(void)
 		cmocka_unit_test(test_gguf_names),
 		cmocka_unit_test(test_other_files_and_size),
 		cmocka_unit_test(test_gguf_content),
+		cmocka_unit_test(test_empty_files),
 		cmocka_unit_test(test_readme),
 		cmocka_unit_test(test_card_keeps),
 		cmocka_unit_test(test_card_keeps_table),

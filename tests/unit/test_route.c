@@ -72,6 +72,25 @@ check_err_len(const char *path, size_t len, int want)
 	assert_string_equal(r.repo, "");
 }
 
+/* A refused path's why names the problem (the client's error message). */
+static void
+check_why_len(const char *path, size_t len, const char *want)
+{
+	struct route r;
+
+	memset(&r, 0xa5, sizeof(r));
+	assert_int_not_equal(route_parse(path, len, &r), GG_OK);
+	assert_non_null(r.why);
+	if (strstr(r.why, want) == NULL)
+		fail_msg("\"%.*s\": why \"%s\", want \"%s\" in it", (int)len, path, r.why, want);
+}
+
+static void
+check_why(const char *path, const char *want)
+{
+	check_why_len(path, strlen(path), want);
+}
+
 static void
 check_err(const struct err_case *c)
 {
@@ -518,6 +537,13 @@ test_nul_in_path(void **state)
 	check_err_len(raw_nul, sizeof(raw_nul) - 1, GG_EINVAL);
 	check_err_len(nul_repo, sizeof(nul_repo) - 1, GG_EINVAL);
 	check_err_len(nul_first, sizeof(nul_first) - 1, GG_EINVAL);
+	/* The client is told it was a NUL byte, raw or encoded. */
+	check_why_len(raw_nul, sizeof(raw_nul) - 1, "NUL byte");
+	check_why("/org/m/resolve/main/config.json%00/../../etc/passwd", "NUL byte (%00)");
+	check_why("/org/m/resolve/ma%00in/x", "NUL byte (%00)");
+	check_why("/org/m/resolve/main/%zz", "percent-escape");
+	check_why("/org/m/resolve/main/../x", "component");
+	check_why("/api/models/org/m/tree/main/..", "component");
 	/* Not NUL-terminated: the buffer is exactly the path (ASan). */
 	exact = malloc(len);
 	assert_non_null(exact);
@@ -530,6 +556,58 @@ test_nul_in_path(void **state)
 	/* NULL arguments. */
 	assert_int_equal(route_parse(NULL, 0, &r), GG_EINVAL);
 	assert_int_equal(route_parse("/", 1, NULL), GG_EINVAL);
+}
+
+/*
+ * A revision or path must be UTF-8 (the Hub's names are): bytes that are
+ * not, raw or percent-encoded, are refused here, before anything is looked
+ * up or asked upstream.  Well-formed multi-byte names still route.
+ */
+static void
+test_utf8(void **state)
+{
+	static const struct ok_case good[] = {
+		{ "/org/m/resolve/main/%C3%A9t%C3%A9.gguf", ROUTE_RESOLVE, REPO_MODEL, "org/m",
+		  "main", "\xc3\xa9t\xc3\xa9.gguf" },
+		{ "/org/m/resolve/main/\xe6\x97\xa5.txt", ROUTE_RESOLVE, REPO_MODEL, "org/m",
+		  "main", "\xe6\x97\xa5.txt" },
+		{ "/org/m/resolve/v%F0%9F%98%80/a", ROUTE_RESOLVE, REPO_MODEL, "org/m",
+		  "v\xf0\x9f\x98\x80", "a" },
+		{ "/api/models/org/m/tree/main/%EF%BF%BF", ROUTE_API_TREE, REPO_MODEL, "org/m",
+		  "main", "\xef\xbf\xbf" },
+	};
+	static const struct err_case bad[] = {
+		/* A lone continuation byte, a lone lead byte, a cut sequence. */
+		{ "/org/m/resolve/main/conf%FFig.json", GG_EINVAL },
+		{ "/org/m/resolve/main/conf\xffig.json", GG_EINVAL },
+		{ "/org/m/resolve/main/a%80", GG_EINVAL },
+		{ "/org/m/resolve/main/a%C3", GG_EINVAL },
+		{ "/org/m/resolve/main/a%E6%97", GG_EINVAL },
+		{ "/org/m/resolve/main/a%C3/b", GG_EINVAL },
+		/* Overlong forms ("/" and "." in two bytes), surrogates, > U+10FFFF. */
+		{ "/org/m/resolve/main/a%C0%AFb", GG_EINVAL },
+		{ "/org/m/resolve/main/%C0%AE%C0%AE/x", GG_EINVAL },
+		{ "/org/m/resolve/main/a%E0%80%AF", GG_EINVAL },
+		{ "/org/m/resolve/main/a%ED%A0%80", GG_EINVAL },
+		{ "/org/m/resolve/main/a%F4%90%80%80", GG_EINVAL },
+		{ "/org/m/resolve/main/a%F8%88%80%80%80", GG_EINVAL },
+		/* In the revision, in a tree path, in an API revision. */
+		{ "/org/m/resolve/ma%FFin/x", GG_EINVAL },
+		{ "/org/m/resolve/refs/pr/%FF/x", GG_EINVAL },
+		{ "/api/models/org/m/tree/main/sub%FF", GG_EINVAL },
+		{ "/api/models/org/m/revision/%C3", GG_EINVAL },
+		{ "/api/models/org/m/paths-info/%FF", GG_EINVAL },
+		{ "/api/ggufd/upload/org/m/a%FF.gguf", GG_EINVAL },
+		{ "/api/ggufd/tokens/n%FF", GG_EINVAL },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		check_ok(&good[i]);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		check_err(&bad[i]);
+	check_why("/org/m/resolve/main/conf%FFig.json", "not UTF-8");
+	check_why("/org/m/resolve/ma%C0%AFin/x", "not UTF-8");
 }
 
 /* Builds "/org/m/resolve/main/" + n segments "a" into a new string. */
@@ -769,6 +847,7 @@ main(void)
 		cmocka_unit_test(test_malformed),      cmocka_unit_test(test_nul_in_path),
 		cmocka_unit_test(test_limits),         cmocka_unit_test(test_pct_decode),
 		cmocka_unit_test(test_valid_repo),     cmocka_unit_test(test_type_names),
+		cmocka_unit_test(test_utf8),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -606,6 +606,11 @@ test_valid_paths(void **state)
 	assert_false(store_valid_path("a/./b"));
 	assert_false(store_valid_path("a\\b"));
 	assert_false(store_valid_path("a\nb"));
+	/* Names are UTF-8: a commit path that is not is refused, not published. */
+	assert_true(store_valid_path("\xc3\xa9t\xc3\xa9/\xe6\x97\xa5.txt"));
+	assert_false(store_valid_path("conf\xffig.json"));
+	assert_false(store_valid_path("a\xc0\xaf.gguf"));
+	assert_false(store_valid_path("a\xed\xa0\x80"));
 	assert_true(store_is_lfs_path("x.gguf", 1));
 	assert_false(store_is_lfs_path("config.json", 100));
 	assert_true(store_is_lfs_path("config.json", 20u << 20));
@@ -720,6 +725,30 @@ test_meta_and_record(void **state)
 	assert_int_equal(index_meta_get(t, REPO_MODEL, "ruv/ruvltra", "GET /other", &got),
 			 GG_ENOENT);
 	index_txn_abort(t);
+
+	/* Keys are never cut: two targets that differ only past 8 KiB (or in
+	 * their last byte) are two entries. */
+	{
+		size_t kl = GG_MAX_URL_LEN + 64;
+		char *ka = malloc(kl + 1), *kb = malloc(kl + 1);
+		assert_non_null(ka);
+		assert_non_null(kb);
+		memset(ka, 'q', kl);
+		ka[kl] = '\0';
+		memcpy(kb, ka, kl + 1);
+		ka[kl - 1] = 'A';
+		kb[kl - 1] = 'B';
+		assert_int_equal(index_txn_begin(st->idx, 1, &t), GG_OK);
+		assert_int_equal(index_meta_put(t, REPO_MODEL, "ruv/ruvltra", ka, &m), GG_OK);
+		assert_int_equal(index_meta_get(t, REPO_MODEL, "ruv/ruvltra", kb, &got), GG_ENOENT);
+		ka[kl - 1] = 'B';
+		kb[kl - 1] = 'A';
+		assert_int_equal(index_meta_get(t, REPO_MODEL, "ruv/ruvltra", kb, &got), GG_OK);
+		free(got.data);
+		index_txn_abort(t);
+		free(ka);
+		free(kb);
+	}
 
 	/* A mirrored LFS file: known (metadata) before its blob is present. */
 	assert_int_equal(

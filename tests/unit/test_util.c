@@ -55,6 +55,58 @@ test_hex(void **state)
 }
 
 static void
+test_utf8(void **state)
+{
+	static const char *const good[] = {
+		"",
+		"ascii",
+		"\xc3\xa9",
+		"\xe6\x97\xa5",
+		"\xf0\x9f\x98\x80",
+		"\xc2\x80",
+		"\xdf\xbf",
+		"\xe0\xa0\x80",
+		"\xed\x9f\xbf",
+		"\xee\x80\x80",
+		"\xef\xbf\xbf",
+		"\xf0\x90\x80\x80",
+		"\xf4\x8f\xbf\xbf",
+	};
+	static const char *const bad[] = {
+		"\x80",
+		"\xbf",
+		"\xc0\xaf",
+		"\xc1\xbf",
+		"\xc3",
+		"a\xc3",
+		"\xc3(",
+		"\xe0\x80\xaf",
+		"\xe0\x9f\xbf",
+		"\xed\xa0\x80",
+		"\xed\xbf\xbf",
+		"\xe6\x97",
+		"\xf0\x80\x80\x80",
+		"\xf0\x8f\xbf\xbf",
+		"\xf4\x90\x80\x80",
+		"\xf5\x80\x80\x80",
+		"\xf8\x88\x80\x80\x80",
+		"\xfe",
+		"\xff",
+		"\xf0\x9f\x98",
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		if (!utf8_valid(good[i], strlen(good[i])))
+			fail_msg("good[%zu] refused", i);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (utf8_valid(bad[i], strlen(bad[i])))
+			fail_msg("bad[%zu] accepted", i);
+	/* The length is honoured: a sequence cut by it is refused. */
+	assert_false(utf8_valid("\xc3\xa9", 1));
+	assert_true(utf8_valid("a\0b", 3));
+}
+
+static void
 test_buf_limits(void **state)
 {
 	struct buf b;
@@ -117,6 +169,7 @@ main(void)
 		cmocka_unit_test(test_parse_u64),  cmocka_unit_test(test_hex),
 		cmocka_unit_test(test_buf_limits), cmocka_unit_test(test_snprintf_checked),
 		cmocka_unit_test(test_ct_equal),   cmocka_unit_test(test_strerror),
+		cmocka_unit_test(test_utf8),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
