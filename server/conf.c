@@ -215,12 +215,14 @@ const struct conf_option conf_options[CONF_COUNT] = {
 		NULL, GG_MAX_CONNECTIONS, 1, 65536, "takes 1 to 65536", NULL,
 		"client connections at once, shared\n"
 		"among the threads (at least --threads; default 1024);\n"
-		"more wait in the kernel's backlog" },
+		"idle ones are shed to keep 1/16 of them free; more wait\n"
+		"in the kernel's backlog" },
 	[CONF_PER_IP_CONNECTIONS] = { "per-ip-connections", "GGUFD_PER_IP_CONNECTIONS", CONF_UINT, 0,
 		"N", NULL, GG_MAX_PER_IP_CONN, 0, 65536, "takes 0 to 65536", NULL,
 		"connections from one address\n"
-		"(default 256; 0: no limit, e.g. behind a proxy); more\n"
-		"are closed at once" },
+		"(default 256; 0: no limit, e.g. behind a proxy); one more\n"
+		"sheds the address's longest-idle connection, or is closed\n"
+		"at once if none is idle" },
 	[CONF_CONNECTION_TIMEOUT] = { "connection-timeout", "GGUFD_CONNECTION_TIMEOUT", CONF_UINT, 0,
 		"SECONDS", NULL, GG_CONN_TIMEOUT_SEC, 1, 86400, "takes 1 to 86400 seconds", NULL,
 		"a connection with no byte in or\n"

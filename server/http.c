@@ -23,8 +23,9 @@
  * connection holds nothing, and once draining every response says
  * "Connection: close" so that no connection starts another request.
  *
- * A connection has a header deadline besides libmicrohttpd's idle timeout
- * (see "connections" below).
+ * A connection has a header deadline besides libmicrohttpd's idle timeout,
+ * and idle connections are shed when the server or one address nears its
+ * limit (see "connections" below).
  *
  * The core names no handler: it only follows the table it was given.
  * Status mapping: http_status_for_error() is the one place where a GG_E*
@@ -40,6 +41,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/ioctl.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -69,10 +72,19 @@ struct server {
 	_Atomic unsigned active; /* requests in progress (server_active) */
 	_Atomic int draining;    /* server_quiesce was called */
 	int quiesced_fd;         /* the listening socket after quiesce, or -1 */
-	/* Open connections, for the header deadline (see below). */
+	/* Open connections, for the header deadline and the shedding of idle
+	 * connections (see "connections" below); all under conn_mu. */
 	pthread_mutex_t conn_mu;
 	pthread_cond_t conn_cv;
-	struct conn *conns;
+	struct conn *conns, *conns_tail; /* idle ones: longest idle first */
+	struct peer **peers;             /* client addresses, hashed */
+	size_t npeers;                   /* buckets: a power of two */
+	uint32_t peer_seed;
+	unsigned max_conns;  /* libmicrohttpd's connection limit */
+	unsigned nlive;      /* open connections not shut down */
+	unsigned high_water; /* more live than this: the longest idle is shed */
+	unsigned per_ip;     /* connections from one address; 0: no limit */
+	unsigned shed_full, shed_peer, refused_peer; /* since the last log line */
 	uint64_t header_timeout_us;
 	pthread_t watchdog;
 	int watchdog_started, watchdog_stop;
@@ -629,7 +641,7 @@ http_base_url(struct req *r)
 	return xstrdup(r->srv->bound);
 }
 
-/* --- connections: the header deadline ------------------------------------ */
+/* --- connections: the header deadline, shedding idle ones ----------------- */
 
 /*
  * libmicrohttpd's connection timeout is an idle timeout: every byte
@@ -641,15 +653,50 @@ http_base_url(struct req *r)
  * the descriptor stays libmicrohttpd's), and libmicrohttpd, seeing the end
  * of the stream, closes them itself.
  *
- * The list is kept under conn_mu, which the "closed" notification takes
- * too; libmicrohttpd closes a socket only after that notification, so the
- * watchdog never touches a descriptor that was closed or reused.
+ * Idle connections are shed the same way, so that connections that hold a
+ * slot and do nothing (kept alive between requests, or opened and never
+ * used: a flood) cannot lock other clients out.  libmicrohttpd accepts up
+ * to its limit and leaves the next connections unanswered in the kernel's
+ * backlog, so the room must be made before the limit:
+ *
+ *   - when a new connection makes more than high_water live (the limit
+ *     minus a reserve of 1/GG_CONN_RESERVE_DIV of it), the connection idle
+ *     the longest is shut;
+ *   - ggufd counts connections per address itself (libmicrohttpd's own
+ *     per-address limit refuses a connection before anyone is told): when
+ *     a new one puts its address over per_ip, that address's connection
+ *     idle the longest is shut, or, if none of them is idle, the new one.
+ *
+ * Idle means no request begun (its request line not received) and no byte
+ * waiting to be read; a request in progress, from its request line to its
+ * completion, is never shed.  Both lists (all connections, and each
+ * address's) keep the idle ones in the order they became idle: a
+ * connection is appended when it opens and moved to the end when a
+ * request completes, so the first idle one from the head is the one idle
+ * the longest.  Shedding a connection costs a walk past the busy ones at
+ * the head of a list, and only once the server or the address is full.
+ *
+ * The lists are kept under conn_mu, which the "closed" notification takes
+ * too; libmicrohttpd closes a socket only after that notification, so
+ * neither the watchdog nor the shedding ever touches a descriptor that was
+ * closed or reused.
  */
+struct peer {
+	struct peer *next;        /* in its hash bucket */
+	struct conn *head, *tail; /* its connections, as srv->conns */
+	unsigned live;            /* of them, not shut down */
+	int family;               /* AF_INET or AF_INET6 */
+	unsigned char addr[16];
+};
+
 struct conn {
-	struct conn *prev, *next;
+	struct conn *prev, *next;   /* in srv->conns */
+	struct conn *pprev, *pnext; /* in peer->head, if peer */
+	struct peer *peer;          /* NULL: no address known */
 	int fd;
-	int in_request; /* from the end of its headers to completed_cb */
-	int cut;
+	int busy;          /* from its request line to completed_cb */
+	int in_request;    /* from the end of its headers to completed_cb */
+	int cut;           /* shut down: no longer live */
 	uint64_t since_us; /* the connection's start, or its last request's end */
 };
 
@@ -661,7 +708,185 @@ conn_of(struct MHD_Connection *c)
 	return ci != NULL ? ci->socket_context : NULL;
 }
 
-/* A request's headers are in (in_request 1), or it ended (0). */
+static void
+conn_link(struct server *srv, struct conn *e)
+{
+	e->next = NULL;
+	e->prev = srv->conns_tail;
+	if (srv->conns_tail != NULL)
+		srv->conns_tail->next = e;
+	else
+		srv->conns = e;
+	srv->conns_tail = e;
+	if (e->peer == NULL)
+		return;
+	e->pnext = NULL;
+	e->pprev = e->peer->tail;
+	if (e->peer->tail != NULL)
+		e->peer->tail->pnext = e;
+	else
+		e->peer->head = e;
+	e->peer->tail = e;
+}
+
+static void
+conn_unlink(struct server *srv, struct conn *e)
+{
+	if (e->prev != NULL)
+		e->prev->next = e->next;
+	else
+		srv->conns = e->next;
+	if (e->next != NULL)
+		e->next->prev = e->prev;
+	else
+		srv->conns_tail = e->prev;
+	if (e->peer == NULL)
+		return;
+	if (e->pprev != NULL)
+		e->pprev->pnext = e->pnext;
+	else
+		e->peer->head = e->pnext;
+	if (e->pnext != NULL)
+		e->pnext->pprev = e->pprev;
+	else
+		e->peer->tail = e->pprev;
+}
+
+/* The hash bucket of an address (FNV-1a, seeded at start). */
+static struct peer **
+peer_bucket(struct server *srv, int family, const unsigned char *addr, size_t len)
+{
+	uint32_t h = 2166136261u ^ srv->peer_seed;
+	h = (h ^ (uint32_t)family) * 16777619u;
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ addr[i]) * 16777619u;
+	return &srv->peers[h & (srv->npeers - 1)];
+}
+
+/* The peer of a client address, created if new; NULL for another family. */
+static struct peer *
+peer_get(struct server *srv, const struct sockaddr *sa)
+{
+	const unsigned char *addr;
+	struct peer **b, *p;
+	size_t len;
+
+	if (sa == NULL)
+		return NULL;
+	if (sa->sa_family == AF_INET) {
+		addr = (const unsigned char *)&((const struct sockaddr_in *)sa)->sin_addr;
+		len = 4;
+	} else if (sa->sa_family == AF_INET6) {
+		addr = (const unsigned char *)&((const struct sockaddr_in6 *)sa)->sin6_addr;
+		len = 16;
+	} else {
+		return NULL;
+	}
+	b = peer_bucket(srv, sa->sa_family, addr, len);
+	for (p = *b; p != NULL; p = p->next)
+		if (p->family == sa->sa_family && memcmp(p->addr, addr, len) == 0)
+			return p;
+	p = xcalloc(1, sizeof(*p));
+	p->family = sa->sa_family;
+	memcpy(p->addr, addr, len);
+	p->next = *b;
+	*b = p;
+	return p;
+}
+
+/* Frees a peer left without connections. */
+static void
+peer_put(struct server *srv, struct peer *p)
+{
+	struct peer **b;
+
+	if (p == NULL || p->head != NULL)
+		return;
+	b = peer_bucket(srv, p->family, p->addr, p->family == AF_INET ? 4 : 16);
+	while (*b != p)
+		b = &(*b)->next;
+	*b = p->next;
+	free(p);
+}
+
+/* Shuts a connection down (libmicrohttpd closes it); it is no longer live. */
+static void
+conn_shut(struct server *srv, struct conn *e)
+{
+	shutdown(e->fd, SHUT_RDWR);
+	e->cut = 1;
+	srv->nlive--;
+	if (e->peer != NULL)
+		e->peer->live--;
+}
+
+/*
+ * The connection idle the longest in a list (the server's, or a peer's:
+ * by_peer), other than skip; NULL if none is idle.  Bytes waiting in its
+ * socket are a request on its way: not idle.
+ */
+static struct conn *
+conn_oldest_idle(struct conn *head, int by_peer, const struct conn *skip)
+{
+	for (struct conn *e = head; e != NULL; e = by_peer ? e->pnext : e->next) {
+		int pending = 0;
+		if (e == skip || e->busy || e->in_request || e->cut || e->fd < 0)
+			continue;
+		if (ioctl(e->fd, FIONREAD, &pending) == 0 && pending > 0)
+			continue;
+		return e;
+	}
+	return NULL;
+}
+
+/* A new connection: the address's limit, then the server's high water. */
+static void
+conn_admit(struct server *srv, struct conn *e)
+{
+	struct conn *v;
+
+	if (srv->per_ip > 0 && e->peer != NULL && e->peer->live > srv->per_ip) {
+		v = conn_oldest_idle(e->peer->head, 1, e);
+		if (v != NULL) {
+			conn_shut(srv, v);
+			srv->shed_peer++;
+		} else if (e->fd >= 0) {
+			conn_shut(srv, e);
+			srv->refused_peer++;
+			return;
+		}
+	}
+	if (srv->nlive > srv->high_water) {
+		v = conn_oldest_idle(srv->conns, 0, e);
+		if (v != NULL) {
+			conn_shut(srv, v);
+			srv->shed_full++;
+		}
+	}
+}
+
+/*
+ * A request's line arrived (uri_log_cb): the connection is busy, never
+ * shed, until the request completes.  1 if the connection was shut down
+ * already (refused, shed or past its deadline): the request is not served.
+ */
+static int
+conn_begin(struct server *srv, struct MHD_Connection *c)
+{
+	struct conn *e = conn_of(c);
+	int cut;
+
+	if (e == NULL)
+		return 0;
+	pthread_mutex_lock(&srv->conn_mu);
+	e->busy = 1;
+	cut = e->cut;
+	pthread_mutex_unlock(&srv->conn_mu);
+	return cut;
+}
+
+/* A request's headers are in (in_request 1), or it ended (0): then the
+ * connection is idle, and the last to have become so. */
 static void
 conn_request(struct server *srv, struct MHD_Connection *c, int in_request)
 {
@@ -671,6 +896,11 @@ conn_request(struct server *srv, struct MHD_Connection *c, int in_request)
 	pthread_mutex_lock(&srv->conn_mu);
 	e->in_request = in_request;
 	e->since_us = now_us();
+	if (!in_request) {
+		e->busy = 0;
+		conn_unlink(srv, e);
+		conn_link(srv, e);
+	}
 	pthread_mutex_unlock(&srv->conn_mu);
 }
 
@@ -684,24 +914,29 @@ notify_connection_cb(void *cls, struct MHD_Connection *c, void **socket_context,
 	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
 		const union MHD_ConnectionInfo *ci =
 			MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+		const union MHD_ConnectionInfo *ai =
+			MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 		e = xcalloc(1, sizeof(*e));
 		e->fd = ci != NULL ? ci->connect_fd : -1;
 		e->since_us = now_us();
 		pthread_mutex_lock(&srv->conn_mu);
-		e->next = srv->conns;
-		if (srv->conns != NULL)
-			srv->conns->prev = e;
-		srv->conns = e;
+		e->peer = peer_get(srv, ai != NULL ? ai->client_addr : NULL);
+		conn_link(srv, e);
+		srv->nlive++;
+		if (e->peer != NULL)
+			e->peer->live++;
+		conn_admit(srv, e);
 		pthread_mutex_unlock(&srv->conn_mu);
 		*socket_context = e;
 	} else if (toe == MHD_CONNECTION_NOTIFY_CLOSED && e != NULL) {
 		pthread_mutex_lock(&srv->conn_mu);
-		if (e->prev != NULL)
-			e->prev->next = e->next;
-		else
-			srv->conns = e->next;
-		if (e->next != NULL)
-			e->next->prev = e->prev;
+		if (!e->cut) {
+			srv->nlive--;
+			if (e->peer != NULL)
+				e->peer->live--;
+		}
+		conn_unlink(srv, e);
+		peer_put(srv, e->peer);
 		pthread_mutex_unlock(&srv->conn_mu);
 		free(e);
 		*socket_context = NULL;
@@ -723,13 +958,24 @@ watchdog_thread(void *arg)
 			if (e->in_request || e->cut || e->fd < 0 ||
 			    now - e->since_us <= srv->header_timeout_us)
 				continue;
-			shutdown(e->fd, SHUT_RDWR);
-			e->cut = 1;
+			conn_shut(srv, e);
 			cut++;
 		}
 		if (cut > 0)
 			log_debug("header deadline: %u connection(s) without a whole request shut",
 				  cut);
+		/* One line a second at most, however hard the flood. */
+		if (srv->shed_full + srv->shed_peer > 0)
+			log_info("shed %u idle connection(s) to make room: %u with more than %u "
+				 "of the %u connections open, %u from an address over its limit "
+				 "of %u",
+				 srv->shed_full + srv->shed_peer, srv->shed_full, srv->high_water,
+				 srv->max_conns, srv->shed_peer, srv->per_ip);
+		if (srv->refused_peer > 0)
+			log_info("refused %u connection(s) from an address at its limit of %u "
+				 "with no idle connection to shed",
+				 srv->refused_peer, srv->per_ip);
+		srv->shed_full = srv->shed_peer = srv->refused_peer = 0;
 		clock_gettime(CLOCK_MONOTONIC, &ts);
 		ts.tv_sec += 1; /* the deadline is in whole seconds */
 		pthread_cond_timedwait(&srv->conn_cv, &srv->conn_mu, &ts);
@@ -743,9 +989,14 @@ watchdog_thread(void *arg)
 static void *
 uri_log_cb(void *cls, const char *uri, struct MHD_Connection *con)
 {
-	struct req *r = xcalloc(1, sizeof(*r));
+	struct req *r;
 	char *q;
 
+	/* A connection already shut (refused, shed, past its deadline) gets no
+	 * request: access_cb ends it (MHD_NO), and nothing is logged. */
+	if (conn_begin(cls, con))
+		return NULL;
+	r = xcalloc(1, sizeof(*r));
 	r->srv = cls;
 	r->app = r->srv->app;
 	r->t0_us = now_us();
@@ -1172,16 +1423,26 @@ server_start(const struct server_config *cfg, struct server **out, char *bound, 
 	srv->nroutes = cfg->nroutes;
 	srv->app = cfg->app;
 	srv->public_url = cfg->public_url ? xstrdup(cfg->public_url) : NULL;
+	srv->max_conns = cfg->max_connections ? cfg->max_connections : GG_MAX_CONNECTIONS;
+	srv->high_water = srv->max_conns - srv->max_conns / GG_CONN_RESERVE_DIV;
+	srv->per_ip = cfg->per_ip_connections;
+	for (srv->npeers = 64; srv->npeers < srv->max_conns; srv->npeers *= 2)
+		;
+	srv->peers = xcalloc(srv->npeers, sizeof(*srv->peers));
+	if (getrandom(&srv->peer_seed, sizeof(srv->peer_seed), GRND_NONBLOCK) !=
+	    (ssize_t)sizeof(srv->peer_seed))
+		srv->peer_seed = (uint32_t)now_us();
+	/* The per-address limit is ggufd's (conn_admit), not libmicrohttpd's:
+	 * libmicrohttpd would refuse the connection before ggufd could shed an
+	 * idle one of the same address. */
 	srv->d = MHD_start_daemon(
 		flags, cfg->port, NULL, NULL, access_cb, srv, MHD_OPTION_EXTERNAL_LOGGER, mhd_log,
 		NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_URI_LOG_CALLBACK,
 		uri_log_cb, srv, MHD_OPTION_NOTIFY_COMPLETED, completed_cb, srv,
 		MHD_OPTION_NOTIFY_CONNECTION, notify_connection_cb, srv,
 		MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(cfg->threads ? cfg->threads : 4),
-		MHD_OPTION_CONNECTION_LIMIT,
-		cfg->max_connections ? cfg->max_connections : (unsigned)GG_MAX_CONNECTIONS,
-		MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->per_ip_connections,
-		MHD_OPTION_CONNECTION_TIMEOUT,
+		MHD_OPTION_CONNECTION_LIMIT, srv->max_conns, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+		(unsigned)0, MHD_OPTION_CONNECTION_TIMEOUT,
 		cfg->connection_timeout ? cfg->connection_timeout : (unsigned)GG_CONN_TIMEOUT_SEC,
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT,
 		cfg->connection_memory ? cfg->connection_memory : (size_t)GG_CONN_MEMORY,
@@ -1274,6 +1535,7 @@ server_stop(struct server *srv)
 	pthread_cond_destroy(&srv->async_cv);
 	pthread_mutex_destroy(&srv->conn_mu);
 	pthread_cond_destroy(&srv->conn_cv);
+	free(srv->peers); /* each peer went with its last connection */
 	free(srv->public_url);
 	free(srv);
 }

@@ -147,10 +147,13 @@ struct server_config {
 	const struct route_entry *routes;
 	size_t nroutes;
 	struct app *app;
-	/* Connection limits (libmicrohttpd options); 0 takes the default in
-	 * gg_limits.h, except per_ip_connections where 0 means no limit.
-	 * max_connections is shared out among the threads, so it should be
-	 * at least threads. */
+	/* Connection limits; 0 takes the default in gg_limits.h, except
+	 * per_ip_connections where 0 means no limit.  max_connections is
+	 * libmicrohttpd's, shared out among the threads, so it should be at
+	 * least threads; idle connections are shed to keep 1/16 of it free.
+	 * per_ip_connections is ggufd's: one more connection from an address
+	 * sheds that address's longest-idle one, or is refused if none is
+	 * idle (http.c, "connections"). */
 	unsigned max_connections;    /* GG_MAX_CONNECTIONS */
 	unsigned per_ip_connections; /* GG_MAX_PER_IP_CONN; 0: none */
 	unsigned connection_timeout; /* idle seconds, GG_CONN_TIMEOUT_SEC */

@@ -18,6 +18,7 @@
 #define GG_MIN_CONN_MEMORY      (GG_MAX_URL_LEN + 4096) /* the least --connection-memory */
 #define GG_MAX_CONNECTIONS      1024      /* simultaneous client connections (default) */
 #define GG_MAX_PER_IP_CONN      256       /* connections from one address (default) */
+#define GG_CONN_RESERVE_DIV     16        /* 1/16 of the connection limit is kept free (shedding) */
 #define GG_CONN_TIMEOUT_SEC     120       /* idle connection timeout (default) */
 #define GG_DRAIN_TIMEOUT_SEC    30        /* a graceful stop waits this long for transfers */
 #define GG_MAX_SEGMENTS         64        /* path segments in one URL */
