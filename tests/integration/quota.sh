@@ -53,8 +53,16 @@ for i in 1 2 3 4 5; do SHA[$i]=$(sha256_of "$WORK/in/f$i.gguf"); done
 
 blob() { [ -f "$S/blobs/sha256/${1:0:2}/$1" ]; }
 present() { # present 1 3: those blobs are on disk
-	local i
-	for i in "$@"; do blob "${SHA[$i]}" || return 1; done
+	# A client has its last bytes once they are verified, a moment before
+	# the blob is renamed into blobs/: wait for it (bounded).
+	local i n
+	for i in "$@"; do
+		for ((n = 0; n < 50; n++)); do
+			blob "${SHA[$i]}" && break
+			sleep "$GG_POLL"
+		done
+		blob "${SHA[$i]}" || return 1
+	done
 }
 absent() {
 	local i
@@ -90,6 +98,7 @@ result "POST /api/ggufd/pins pins f3 (200, one file)" \
 	"$([ "$code" = 200 ] && [ "$(jpy "$WORK/pins.json" 'd["files"]')" = 1 ] &&
 		[ "$(jpy "$WORK/pins.json" 'd["pinned"]')" = true ]; echo $?)" \
 	"status $code: $(cat "$WORK/pins.json")"
+present 1 2 3 # the last fetch renamed into blobs/
 disk
 result "/api/ggufd/disk: 900000 bytes used of 1000000, 300000 pinned, f2 next to go" \
 	"$([ "$(jpy "$WORK/disk.json" 'd["used"]')" = 900000 ] &&
@@ -202,7 +211,12 @@ for ((i = 0; i < 100; i++)); do
 	[ -f "$WORK/dl/slow.started" ] && break
 	sleep "$GG_POLL"
 done
-disk
+# O lands in blobs/ a moment after its client's last byte: poll (bounded).
+for ((i = 0; i < 50; i++)); do
+	disk
+	[ "$(jpy "$WORK/disk.json" 'd["evictable"]')" = "$(file_size "$WORK/in/other.gguf")" ] && break
+	sleep "$GG_POLL"
+done
 result "while H is being read, /api/ggufd/disk counts only O as evictable" \
 	"$([ "$(jpy "$WORK/disk.json" 'd["evictable"]')" = "$(file_size "$WORK/in/other.gguf")" ]; echo $?)" \
 	"$(cat "$WORK/disk.json")"
