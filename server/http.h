@@ -267,6 +267,9 @@ enum MHD_Result http_queue(struct req *r, unsigned status, struct MHD_Response *
  */
 enum MHD_Result http_error(struct req *r, unsigned status, const char *code, const char *message,
 			   const char *commit);
+/* The same answer, for the caller to add headers to and queue with
+ * http_queue.  Never NULL. */
+struct MHD_Response *http_error_response(const char *code, const char *message, const char *commit);
 
 /* Maps a GG_E* code to a status: the one place that decides it. */
 unsigned http_status_for_error(int err);

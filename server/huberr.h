@@ -28,7 +28,8 @@ enum hub_miss {
 
 /*
  * Answers a miss.  With an upstream configured (r->app->up), upstream
- * could not answer for it (unreachable, or --offline): 504
+ * could not answer for it: 429 with Retry-After while upstream
+ * rate-limits us (upstream_wait), else (unreachable, or --offline) 504
  * UpstreamUnavailable naming what is missing.  Without one, the store is
  * the whole truth and the miss is the Hub's answer for it.  commit (or
  * NULL) goes into X-Repo-Commit.
@@ -70,6 +71,12 @@ enum MHD_Result hub_upstream_down(struct req *r, const char *message);
  * the disk is full): 507 InsufficientStorage, saying so.
  */
 enum MHD_Result hub_store_full(struct req *r, uint64_t size, const char *commit);
+/*
+ * Upstream rate-limits us (a 429 whose budget is not over, upstream.h):
+ * 429 UpstreamRateLimited with Retry-After: retry_after (seconds; 0 is
+ * sent as 1) and message (NULL: one saying so).
+ */
+enum MHD_Result hub_rate_limited(struct req *r, uint64_t retry_after, const char *message);
 /* hub_relay_upstream(HUB_RELAY_READ) of an upstream_resp. */
 enum MHD_Result hub_relay_resp(struct req *r, const struct upstream_resp *ur);
 
