@@ -61,9 +61,12 @@ struct req;
  */
 enum route_scope { SCOPE_NONE, SCOPE_PUBLIC, SCOPE_READ, SCOPE_UPLOAD, SCOPE_ADMIN };
 
-/* What a route needs configured, else 404 (gateway) or 409 (upstream). */
+/* What a route needs configured, else 404 (gateway) or 409 (upstream);
+ * NEED_VISIBLE: it reads r->route.repo, which must be public upstream or
+ * the caller must hold a read token (visibility.h), else 401. */
 #define NEED_GATEWAY 0x01u
 #define NEED_PULL 0x02u
+#define NEED_VISIBLE 0x04u
 
 enum body_mode {
 	BODY_NONE,   /* any body bytes are discarded */

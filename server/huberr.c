@@ -137,6 +137,26 @@ hub_store_full(struct req *r, uint64_t size, const char *commit)
 }
 
 enum MHD_Result
+hub_private_repo(struct req *r)
+{
+	return http_error(r, MHD_HTTP_UNAUTHORIZED, "RepoNotFound",
+			  "Repository not found (a private or gated repo upstream: this mirror "
+			  "serves it with a ggufd read token only)",
+			  NULL);
+}
+
+enum MHD_Result
+hub_visibility_unknown(struct req *r, int offline)
+{
+	return http_error(r, MHD_HTTP_GATEWAY_TIMEOUT, "UpstreamUnavailable",
+			  offline ? "Whether this repository is public is not known and upstream "
+				    "is not asked (offline): a ggufd read token reads it"
+				  : "Whether this repository is public is not known and upstream "
+				    "is unreachable: a ggufd read token reads it",
+			  NULL);
+}
+
+enum MHD_Result
 hub_relay_resp(struct req *r, const struct upstream_resp *ur)
 {
 	return hub_relay_upstream(r, HUB_RELAY_READ, ur->status, ur->error_code, ur->error_message,

@@ -77,6 +77,15 @@ enum MHD_Result hub_store_full(struct req *r, uint64_t size, const char *commit)
  * sent as 1) and message (NULL: one saying so).
  */
 enum MHD_Result hub_rate_limited(struct req *r, uint64_t retry_after, const char *message);
+/*
+ * A repo upstream keeps private or gated, read without a ggufd read token
+ * (visibility.h): 401 RepoNotFound, the Hub's answer to an anonymous
+ * client, which does not say that the repo exists.
+ */
+enum MHD_Result hub_private_repo(struct req *r);
+/* Whether the repo is public is not known and upstream cannot be asked
+ * (offline, or unreachable): 504 UpstreamUnavailable. */
+enum MHD_Result hub_visibility_unknown(struct req *r, int offline);
 /* hub_relay_upstream(HUB_RELAY_READ) of an upstream_resp. */
 enum MHD_Result hub_relay_resp(struct req *r, const struct upstream_resp *ur);
 

@@ -9,6 +9,12 @@
 # never 504.  Pull jobs and fetches keep to the same budget.  The budget is
 # logged when it starts and when it ends; a short one is waited out while
 # the client waits.
+#
+# Private and gated repos: with the upstream token held, a repo the fake
+# Hub does not serve anonymously (mkrepo --private, --gated) is refused to
+# anonymous clients and to tokens ggufd does not know (401 RepoNotFound,
+# also once its file is in the store), served with a ggufd read token, and
+# served to anyone when listed with --public-repo; the start-up log says so.
 # No timing assertions; every wait is bounded.
 
 # shellcheck source-path=SCRIPTDIR source=lib.sh
@@ -16,7 +22,7 @@
 need_env
 unset HF_TOKEN HUGGING_FACE_HUB_TOKEN HUGGINGFACE_API_KEY HF_ENDPOINT
 
-plan 21
+plan 33
 
 TOKEN=hf_upstreamsecret
 REPO=ruv/budget
@@ -200,6 +206,83 @@ result "the log says when the short budget started and that it ended" \
 	"$(grep -q "rate-limited us: no requests until .* (Retry-After 2)" "$GGUFD_LOG" &&
 		grep -q "upstream http://127.0.0.1:$hubport: the rate limit is over" "$GGUFD_LOG"; echo $?)" \
 	"$(grep -i 'rate' "$GGUFD_LOG" | head -5)"
+
+# --- private and gated repos ----------------------------------------------------------------------
+
+PRIV=ruv/secret
+GATED=ruv/gated
+echo 'a private file' >"$IN/secret.txt"
+echo 'a gated file' >"$IN/gated.txt"
+PCOMMIT=$(fakehub mkrepo --repos "$REPOS" --repo "$PRIV" --commit auto --private "$IN/secret.txt" "$IN/a.gguf" 2>>"$WORK/mk.log")
+st1=$?
+fakehub mkrepo --repos "$REPOS" --repo "$GATED" --commit auto --gated auto "$IN/gated.txt" >/dev/null 2>>"$WORK/mk.log"
+st2=$?
+code1=$(gcurl -o /dev/null -w '%{http_code}' "$HUB/$PRIV/resolve/main/secret.txt")
+code2=$(gcurl -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $TOKEN" "$HUB/api/models/$PRIV")
+code3=$(gcurl -o /dev/null -w '%{http_code}' "$HUB/api/models/$GATED")
+code4=$(gcurl -o /dev/null -w '%{http_code}' "$HUB/$GATED/resolve/main/gated.txt")
+result "the fake Hub hides a --private repo from anonymous clients (401) and shows it to its token; a --gated repo's API is open, its files are not" \
+	"$([ "$st1$st2" = 00 ] && [ "$code1 $code2 $code3 $code4" = "401 200 200 401" ]; echo $?)" \
+	"mkrepo $st1 $st2; codes $code1 $code2 $code3 $code4" "$(tail -c 500 "$WORK/mk.log")"
+
+READ=$("$GGUFD" token add reader --scope read --store "$S" 2>>"$WORK/token.err")
+result "a ggufd read token is made" "$([[ $READ == hf_* ]]; echo $?)" "$(cat "$WORK/token.err")"
+fake_clear
+if HF_TOKEN=$TOKEN start_ggufd "$S" --upstream "$HUB"; then
+	ok "ggufd with the upstream token starts"
+else
+	not_ok "ggufd with the upstream token starts"
+fi
+result "the start-up log says that private repos need a read token unless listed with --public-repo" \
+	"$(grep -q 'private and gated upstream repos .* need a ggufd read token unless listed with --public-repo' "$GGUFD_LOG"; echo $?)" \
+	"$(head -c 1500 "$GGUFD_LOG")"
+
+get p1 "$BASE/$PRIV/resolve/main/secret.txt"
+r1=$([ "$CODE" = 401 ] && [ "$(header X-Error-Code "$RESP/p1.h")" = RepoNotFound ]; echo $?)
+get p2 "$BASE/api/models/$PRIV"
+r2=$([ "$CODE" = 401 ] && [ "$(header X-Error-Code "$RESP/p2.h")" = RepoNotFound ]; echo $?)
+get p3 "$BASE/api/models/$PRIV/tree/main"
+r3=$([ "$CODE" = 401 ]; echo $?)
+get p4 "$BASE/$PRIV/resolve/main/a.gguf" -H "Authorization: Bearer hf_not_a_ggufd_token"
+r4=$([ "$CODE" = 401 ] && ! exact "$DL/p4" "$IN/a.gguf"; echo $?)
+result "an anonymous client (or one with a token ggufd does not know) gets 401 RepoNotFound for the private repo's file, info and tree" \
+	"$([ "$r1$r2$r3$r4" = 0000 ]; echo $?)" "$r1$r2$r3$r4" "$(shows p1)" "$(shows p2)" "$(shows p3)" "$(shows p4)"
+get p5 "$BASE/$PRIV/resolve/main/secret.txt" -H "Authorization: Bearer $READ"
+r5=$([ "$CODE" = 200 ] && exact "$DL/p5" "$IN/secret.txt"; echo $?)
+get p6 "$BASE/api/models/$PRIV" -H "Authorization: Bearer $READ"
+r6=$([ "$CODE" = 200 ] && [ "$(jpy "$DL/p6" 'd.get("sha")' 2>/dev/null)" = "$PCOMMIT" ]; echo $?)
+result "a client with a ggufd read token gets the private repo's file and info" \
+	"$([ "$r5$r6" = 00 ]; echo $?)" "$r5$r6" "$(shows p5)" "$(shows p6)"
+get p7 "$BASE/$PRIV/resolve/main/secret.txt"
+result "once the file is in the store, an anonymous client still gets 401" \
+	"$([ "$CODE" = 401 ] && ! exact "$DL/p7" "$IN/secret.txt"; echo $?)" "$(shows p7)"
+get g1 "$BASE/$GATED/resolve/main/gated.txt"
+r1=$([ "$CODE" = 401 ]; echo $?)
+get g2 "$BASE/$GATED/resolve/main/gated.txt" -H "Authorization: Bearer $READ"
+r2=$([ "$CODE" = 200 ] && exact "$DL/g2" "$IN/gated.txt"; echo $?)
+result "a gated repo: anonymous 401, read token 200" "$([ "$r1$r2" = 00 ]; echo $?)" "$(shows g1)" "$(shows g2)"
+get pub "$BASE/$REPO/resolve/main/config.json"
+result "the public repo is served to anyone" \
+	"$([ "$CODE" = 200 ] && exact "$DL/pub" "$IN/config.json"; echo $?)" "$(shows pub)"
+
+if HF_TOKEN=$TOKEN start_ggufd "$S" --upstream "$HUB" --public-repo "$PRIV"; then
+	get p8 "$BASE/$PRIV/resolve/main/secret.txt"
+	r1=$([ "$CODE" = 200 ] && exact "$DL/p8" "$IN/secret.txt"; echo $?)
+	get p9 "$BASE/api/models/$PRIV"
+	r2=$([ "$CODE" = 200 ]; echo $?)
+	get g3 "$BASE/$GATED/resolve/main/gated.txt"
+	r3=$([ "$CODE" = 401 ]; echo $?)
+	result "--public-repo serves that private repo to anyone (file and info), and only that one" \
+		"$([ "$r1$r2$r3" = 000 ]; echo $?)" "$r1$r2$r3" "$(shows p8)" "$(shows p9)" "$(shows g3)"
+	result "the start-up log counts the listed repo" \
+		"$(grep -q 'unless listed with --public-repo (1 listed)' "$GGUFD_LOG"; echo $?)" "$(grep private "$GGUFD_LOG")"
+else
+	not_ok "ggufd --public-repo starts"
+	not_ok "the start-up log counts the listed repo"
+fi
+code=$(GGUFD_PUBLIC_REPO='ruv/a/b' timeout 20 "$GGUFD" config >"$WORK/cfg.out" 2>&1; echo $?)
+result "a bad --public-repo value is refused (exit 2, naming it)" \
+	"$([ "$code" = 2 ] && grep -q 'GGUFD_PUBLIC_REPO' "$WORK/cfg.out"; echo $?)" "exit $code: $(cat "$WORK/cfg.out")"
 
 stop_ggufd
 result "ggufd stops cleanly" "$([ "$GGUFD_STATUS" = 0 ]; echo $?)" "status $GGUFD_STATUS"
