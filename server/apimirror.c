@@ -72,8 +72,10 @@ rewrite_link(struct req *r, const char *link, char *out, size_t n)
 
 /* --- serving ---------------------------------------------------------------- */
 
+/* A cached answer; stale: it could not be checked because upstream
+ * rate-limits us, which a Warning says. */
 static enum MHD_Result
-serve_cached(struct req *r, const struct index_meta *m, const char *commit_hdr)
+serve_cached(struct req *r, const struct index_meta *m, const char *commit_hdr, int stale)
 {
 	const char *ae = http_header(r, "Accept-Encoding");
 	struct MHD_Response *resp;
@@ -107,6 +109,10 @@ serve_cached(struct req *r, const struct index_meta *m, const char *commit_hdr)
 	}
 	if (commit_hdr != NULL)
 		MHD_add_response_header(resp, "X-Repo-Commit", commit_hdr);
+	if (stale)
+		MHD_add_response_header(resp, "Warning",
+					"110 ggufd \"Response is Stale: upstream rate-limits this "
+					"mirror\"");
 	return http_queue(r, m->status ? m->status : MHD_HTTP_OK, resp);
 }
 
@@ -179,7 +185,7 @@ mirror_key(struct req *r, const char *key, enum MHD_Result *res)
 		have = 0;
 	}
 	if (have && (pinned || up == NULL || now_unix() - m.fetched_at < r->app->ref_ttl)) {
-		*res = serve_cached(r, &m, NULL);
+		*res = serve_cached(r, &m, NULL, 0);
 		free(m.data);
 		return 1;
 	}
@@ -194,8 +200,9 @@ mirror_key(struct req *r, const char *key, enum MHD_Result *res)
 	if (rc != GG_OK) {
 		buf_free(&body);
 		if (have) {
-			log_info("upstream unreachable: serving a stale %s", key);
-			*res = serve_cached(r, &m, NULL);
+			log_info("upstream %s: serving a stale %s",
+				 ur.status == 429 ? "rate-limits us" : "unreachable", key);
+			*res = serve_cached(r, &m, NULL, ur.status == 429);
 			free(m.data);
 			return 1;
 		}
@@ -237,7 +244,7 @@ mirror_key(struct req *r, const char *key, enum MHD_Result *res)
 	put.len = gz.len;
 	if ((rc = store_meta_put(st, r->route.type, r->route.repo, key, &put)) != GG_OK)
 		log_warnx("caching %s: %s", key, gg_strerror(rc));
-	*res = serve_cached(r, &put, NULL);
+	*res = serve_cached(r, &put, NULL, 0);
 	buf_free(&gz);
 	return 1;
 }

@@ -31,6 +31,10 @@ struct app {
 	/* SIGHUP (serve's main thread) changes these while requests read them. */
 	_Atomic unsigned ref_ttl;       /* seconds a branch -> commit answer stays fresh */
 	_Atomic int require_read_token; /* reads need a ggufd token too */
+	/* --public-repo: private upstream repos served to anyone
+	 * ("ns/name", "datasets/ns/name"); borrowed from serve's config. */
+	char *const *public_repos;
+	size_t npublic_repos;
 };
 
 /* The upstream to ask now: NULL without one, or when offline. */

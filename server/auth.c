@@ -7,7 +7,9 @@
  * not refuse a download for it.  With --require-token-for-read they need
  * a valid ggufd token of any scope.  Admin routes answer loopback clients
  * until the first admin token exists, so a fresh install can be run from
- * its own host without any setup.
+ * its own host without any setup.  Reads of a repo (NEED_VISIBLE) also
+ * need a read token when upstream does not serve the repo to anyone
+ * (visibility.c).
  */
 #include "config.h"
 
@@ -20,6 +22,7 @@
 #include "log.h"
 #include "store.h"
 #include "token.h"
+#include "visibility.h"
 
 /*
  * Queues the refusal; returns GG_EINVAL (auth_admit's "answered" code).
@@ -139,5 +142,16 @@ auth_admit(struct req *r, enum MHD_Result *res)
 	if ((r->entry->needs & NEED_PULL) && r->app->jobs == NULL)
 		return refuse(r, MHD_HTTP_CONFLICT, "NoUpstream",
 			      "This ggufd has no upstream to pull from", res);
+	if (r->entry->needs & NEED_VISIBLE) {
+		/* A public route ignores bearers; here a ggufd read token is
+		 * what opens a private repo, so look at it (an unknown one
+		 * stays ignored: the repo decides). */
+		if (r->scope == 0 && http_bearer(r) != NULL && (rc = check_bearer(r)) != GG_OK &&
+		    rc != GG_ENOENT) {
+			*res = http_error_from(r, rc, "token check");
+			return rc;
+		}
+		return visibility_admit(r, res);
+	}
 	return GG_OK;
 }

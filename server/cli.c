@@ -436,6 +436,22 @@ serve_reload(const struct conf *boot, struct conf **cur, struct app *app, struct
 	*cur = fresh;
 }
 
+/* Says at start-up who reads the repos upstream keeps private. */
+static void
+log_visibility(const struct app *app)
+{
+	if (app->up == NULL || !upstream_has_token(app->up))
+		return;
+	if (app->require_read_token) {
+		log_info("private and gated upstream repos: every read needs a ggufd token "
+			 "(--require-token-for-read)");
+		return;
+	}
+	log_info("private and gated upstream repos (those upstream does not serve anonymously) "
+		 "need a ggufd read token unless listed with --public-repo (%zu listed)",
+		 app->npublic_repos);
+}
+
 static int
 cmd_serve(int argc, char **argv)
 {
@@ -482,6 +498,7 @@ cmd_serve(int argc, char **argv)
 	cfg.public_url = conf_nonempty(boot, CONF_PUBLIC_URL);
 	app.offline = conf_u64(boot, CONF_OFFLINE) != 0;
 	app.require_read_token = conf_u64(boot, CONF_REQUIRE_TOKEN_FOR_READ) != 0;
+	app.npublic_repos = conf_list(boot, CONF_PUBLIC_REPO, &app.public_repos);
 	ttl = conf_u64(boot, CONF_REF_TTL);
 	ucfg.ca_bundle = conf_nonempty(boot, CONF_CA_BUNDLE);
 	ucfg.max_transfers = (unsigned)conf_u64(boot, CONF_MAX_TRANSFERS);
@@ -555,6 +572,7 @@ cmd_serve(int argc, char **argv)
 	log_info("listening on %s (store %s, upstream %s%s%s%s)", bound, store,
 		 up ? upstream : "none", app.offline ? ", offline" : "",
 		 conf_file(boot)[0] ? ", config " : "", conf_file(boot));
+	log_visibility(&app);
 	/* SIGHUP reopens the access log (logrotate) and re-reads the config
 	 * file; SIGINT and SIGTERM stop. */
 	while (sigwait(&set, &sig) == 0 && sig == SIGHUP)

@@ -106,6 +106,33 @@ conf_parse_store_size(const char *v, uint64_t *bytes, unsigned *pct)
 	return 0;
 }
 
+/* A --public-repo: "ns/name" or "name", with "models/", "datasets/" or
+ * "spaces/" in front for a type. */
+static int
+check_public_repo(const char *v)
+{
+	static const char *const types[] = { "models/", "datasets/", "spaces/" };
+	int segs = 1;
+
+	for (size_t i = 0; i < 3; i++) {
+		if (strncmp(v, types[i], strlen(types[i])) == 0) {
+			v += strlen(types[i]);
+			break;
+		}
+	}
+	if (*v == '\0' || *v == '/' || strlen(v) > GG_MAX_REPO_LEN)
+		return -1;
+	for (const char *p = v; *p; p++) {
+		if (*p == '/') {
+			if (++segs > 2 || p[1] == '\0' || p[1] == '/')
+				return -1;
+		} else if (!isalnum((unsigned char)*p) && strchr("-_.", *p) == NULL) {
+			return -1;
+		}
+	}
+	return 0;
+}
+
 static int
 check_store_size(const char *v)
 {
@@ -189,6 +216,11 @@ const struct conf_option conf_options[CONF_COUNT] = {
 	[CONF_REQUIRE_TOKEN_FOR_READ] = { "require-token-for-read", "GGUFD_REQUIRE_TOKEN_FOR_READ",
 		CONF_BOOL, CONF_RELOAD, NULL, NULL, 0, 0, 0, "takes true/false/yes/no/1/0", NULL,
 		"downloads need a ggufd read token too" },
+	[CONF_PUBLIC_REPO] = { "public-repo", "GGUFD_PUBLIC_REPO", CONF_LIST, 0, "REPO", NULL, 0, 0,
+		POLICY_MAX_ITEMS, "wants a repo id (ns/name, datasets/ns/name)", check_public_repo,
+		"serve this repo to anyone although upstream keeps it\n"
+		"private or gated (repeatable; by default such repos\n"
+		"need a ggufd read token)" },
 	[CONF_UPLOAD_URL_TTL] = { "upload-url-ttl", "GGUFD_UPLOAD_URL_TTL", CONF_UINT, 0, "SECONDS",
 		NULL, GG_HREF_TTL_SEC, 1, 7 * 86400, "takes 1 to 604800 seconds", NULL,
 		"how long signed upload URLs stay valid (86400)" },
@@ -378,6 +410,8 @@ set_value(struct conf *c, enum conf_source src, enum conf_id id, const char *v, 
 		if (val->n >= o->max)
 			return complain(err, errsz, "%s: at most %llu values ('%s')", who,
 					(unsigned long long)o->max, shown);
+		if (o->check != NULL && o->check(v) != 0)
+			return complain(err, errsz, "%s %s, not '%s'", who, o->must, shown);
 		val_add(val, v, line);
 		return 0;
 	}

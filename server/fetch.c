@@ -293,6 +293,7 @@ fetch_thread(void *arg)
 	unsigned stalls = 0;
 	const char *prefix = route_type_prefix(f->spec.type);
 	const char *why = "upstream unavailable";
+	char rate_why[96];
 	int r;
 
 	while (blob_partial_length(f->part) < f->spec.size) {
@@ -323,6 +324,16 @@ fetch_thread(void *arg)
 			why = "upstream refused the content";
 			goto keep_partial;
 		}
+		if (resp.status == 429 && resp.retry_after > GG_FETCH_WAIT_MAX_SEC) {
+			/* The host keeps its budget (upstream.h); nobody asks it
+			 * before it ends, and the partial waits for then. */
+			snprintf(rate_why, sizeof(rate_why),
+				 "upstream rate-limits us for %llu s more (%s)",
+				 (unsigned long long)resp.retry_after,
+				 resp.not_asked ? "not asked" : "429");
+			why = rate_why;
+			goto keep_partial;
+		}
 		if (blob_partial_length(f->part) > before)
 			stalls = 0;
 		else if (++stalls > GG_FETCH_RETRIES)
@@ -331,10 +342,8 @@ fetch_thread(void *arg)
 			 f->spec.key, (unsigned long long)blob_partial_length(f->part),
 			 (unsigned long long)f->spec.size, resp.status);
 		if (resp.status == 429 && resp.retry_after > 0) {
-			/* Upstream asked us to wait: honour it (bounded). */
-			struct timespec ts = {
-				(time_t)(resp.retry_after < 30 ? resp.retry_after : 30), 0
-			};
+			/* Upstream asked us to wait, not long: wait it out. */
+			struct timespec ts = { (time_t)resp.retry_after, 0 };
 			while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
 				;
 		}

@@ -376,6 +376,12 @@ error_response(const char *code, const char *message, const char *commit)
 	return resp;
 }
 
+struct MHD_Response *
+http_error_response(const char *code, const char *message, const char *commit)
+{
+	return error_response(code, message, commit);
+}
+
 enum MHD_Result
 http_error(struct req *r, unsigned status, const char *code, const char *message,
 	   const char *commit)

@@ -61,9 +61,12 @@ struct req;
  */
 enum route_scope { SCOPE_NONE, SCOPE_PUBLIC, SCOPE_READ, SCOPE_UPLOAD, SCOPE_ADMIN };
 
-/* What a route needs configured, else 404 (gateway) or 409 (upstream). */
+/* What a route needs configured, else 404 (gateway) or 409 (upstream);
+ * NEED_VISIBLE: it reads r->route.repo, which must be public upstream or
+ * the caller must hold a read token (visibility.h), else 401. */
 #define NEED_GATEWAY 0x01u
 #define NEED_PULL 0x02u
+#define NEED_VISIBLE 0x04u
 
 enum body_mode {
 	BODY_NONE,   /* any body bytes are discarded */
@@ -286,6 +289,9 @@ enum MHD_Result http_queue(struct req *r, unsigned status, struct MHD_Response *
  */
 enum MHD_Result http_error(struct req *r, unsigned status, const char *code, const char *message,
 			   const char *commit);
+/* The same answer, for the caller to add headers to and queue with
+ * http_queue.  Never NULL. */
+struct MHD_Response *http_error_response(const char *code, const char *message, const char *commit);
 
 /* Maps a GG_E* code to a status: the one place that decides it. */
 unsigned http_status_for_error(int err);

@@ -23,8 +23,14 @@ hub_not_found(struct req *r, enum hub_miss what, const char *commit)
 {
 	static const char *const names[] = { "This repository", "This revision", "This file",
 					     "This file's content" };
+	struct upstream *up = app_upstream(r->app);
+	uint64_t wait;
 	char msg[160];
 
+	/* Upstream was not asked because it rate-limits us: say when to come
+	 * back, not that it is unreachable. */
+	if (up != NULL && (wait = upstream_wait(up, 0)) > 0)
+		return hub_rate_limited(r, wait, NULL);
 	if (r->app->up != NULL) {
 		if (snprintf_checked(msg, sizeof(msg), "%s is not in the store and upstream is %s",
 				     names[what],
@@ -57,19 +63,24 @@ hub_rev_error(struct req *r, int rc, int known_repo)
 	return http_error_from(r, rc, "revision lookup");
 }
 
-/* 429 with upstream's Retry-After, so that clients back off as asked. */
-static enum MHD_Result
-rate_limited(struct req *r, uint64_t retry_after)
+enum MHD_Result
+hub_rate_limited(struct req *r, uint64_t retry_after, const char *message)
 {
-	static const char body[] = "{\"error\":\"Upstream rate limit\"}";
 	struct MHD_Response *resp;
-	char ra[24];
+	char ra[24], msg[256];
 
-	resp = http_response_buffer(sizeof(body) - 1, (void *)body, MHD_RESPMEM_PERSISTENT);
-	snprintf(ra, sizeof(ra), "%llu", (unsigned long long)(retry_after ? retry_after : 1));
+	if (retry_after == 0)
+		retry_after = 1;
+	if (message == NULL || message[0] == '\0') {
+		if (snprintf_checked(msg, sizeof(msg),
+				     "Upstream rate-limited this mirror: retry after %llu s",
+				     (unsigned long long)retry_after) != GG_OK)
+			msg[0] = '\0';
+		message = msg;
+	}
+	resp = http_error_response("UpstreamRateLimited", message, NULL);
+	snprintf(ra, sizeof(ra), "%llu", (unsigned long long)retry_after);
 	MHD_add_response_header(resp, "Retry-After", ra);
-	MHD_add_response_header(resp, "X-Error-Message", "Upstream rate limit");
-	MHD_add_response_header(resp, "Content-Type", "application/json; charset=utf-8");
 	return http_queue(r, MHD_HTTP_TOO_MANY_REQUESTS, resp);
 }
 
@@ -87,7 +98,7 @@ hub_relay_upstream(struct req *r, enum hub_relay how, long status, const char *c
 		case 403:
 		case 404:
 		case 410: return http_error(r, (unsigned)status, c, msg, rc);
-		case 429: return rate_limited(r, retry_after);
+		case 429: return hub_rate_limited(r, retry_after, message);
 		default: return http_error(r, MHD_HTTP_BAD_GATEWAY, "UpstreamError", msg, rc);
 		}
 	}
@@ -123,6 +134,26 @@ hub_store_full(struct req *r, uint64_t size, const char *commit)
 		 "read or being written)",
 		 (unsigned long long)size);
 	return http_error(r, MHD_HTTP_INSUFFICIENT_STORAGE, "InsufficientStorage", msg, commit);
+}
+
+enum MHD_Result
+hub_private_repo(struct req *r)
+{
+	return http_error(r, MHD_HTTP_UNAUTHORIZED, "RepoNotFound",
+			  "Repository not found (a private or gated repo upstream: this mirror "
+			  "serves it with a ggufd read token only)",
+			  NULL);
+}
+
+enum MHD_Result
+hub_visibility_unknown(struct req *r, int offline)
+{
+	return http_error(r, MHD_HTTP_GATEWAY_TIMEOUT, "UpstreamUnavailable",
+			  offline ? "Whether this repository is public is not known and upstream "
+				    "is not asked (offline): a ggufd read token reads it"
+				  : "Whether this repository is public is not known and upstream "
+				    "is unreachable: a ggufd read token reads it",
+			  NULL);
 }
 
 enum MHD_Result

@@ -28,7 +28,8 @@ enum hub_miss {
 
 /*
  * Answers a miss.  With an upstream configured (r->app->up), upstream
- * could not answer for it (unreachable, or --offline): 504
+ * could not answer for it: 429 with Retry-After while upstream
+ * rate-limits us (upstream_wait), else (unreachable, or --offline) 504
  * UpstreamUnavailable naming what is missing.  Without one, the store is
  * the whole truth and the miss is the Hub's answer for it.  commit (or
  * NULL) goes into X-Repo-Commit.
@@ -70,6 +71,21 @@ enum MHD_Result hub_upstream_down(struct req *r, const char *message);
  * the disk is full): 507 InsufficientStorage, saying so.
  */
 enum MHD_Result hub_store_full(struct req *r, uint64_t size, const char *commit);
+/*
+ * Upstream rate-limits us (a 429 whose budget is not over, upstream.h):
+ * 429 UpstreamRateLimited with Retry-After: retry_after (seconds; 0 is
+ * sent as 1) and message (NULL: one saying so).
+ */
+enum MHD_Result hub_rate_limited(struct req *r, uint64_t retry_after, const char *message);
+/*
+ * A repo upstream keeps private or gated, read without a ggufd read token
+ * (visibility.h): 401 RepoNotFound, the Hub's answer to an anonymous
+ * client, which does not say that the repo exists.
+ */
+enum MHD_Result hub_private_repo(struct req *r);
+/* Whether the repo is public is not known and upstream cannot be asked
+ * (offline, or unreachable): 504 UpstreamUnavailable. */
+enum MHD_Result hub_visibility_unknown(struct req *r, int offline);
 /* hub_relay_upstream(HUB_RELAY_READ) of an upstream_resp. */
 enum MHD_Result hub_relay_resp(struct req *r, const struct upstream_resp *ur);
 

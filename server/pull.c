@@ -120,6 +120,13 @@ list_files(struct upstream *up, const struct pull_req *req, struct pull_report *
 	url = xasprintf("/api/%s/%s/revision/%s", route_type_plural(req->type), req->repo, qrev);
 	free(qrev);
 	if (upstream_api(up, "GET", url, NULL, 0, NULL, &body, &ur) != GG_OK || ur.status != 200) {
+		if (ur.status == 429) {
+			snprintf(rep->error, sizeof(rep->error),
+				 "%s@%s: upstream rate-limited us: retry after %llu s", req->repo,
+				 req->rev, (unsigned long long)ur.retry_after);
+			r = GG_EUNAVAIL;
+			goto done;
+		}
 		snprintf(rep->error, sizeof(rep->error), "%s@%s: %s", req->repo, req->rev,
 			 ur.status ? (ur.error_message[0] ? ur.error_message : "upstream refused")
 				   : "upstream unreachable");
@@ -151,8 +158,13 @@ list_files(struct upstream *up, const struct pull_req *req, struct pull_report *
 		    ur.status != 200 ||
 		    pull_collect(body.data ? body.data : "", body.len, list, req->globs,
 				 req->nglobs) != GG_OK) {
-			snprintf(rep->error, sizeof(rep->error), "listing %s failed (status %ld)",
-				 req->repo, ur.status);
+			if (ur.status == 429)
+				snprintf(rep->error, sizeof(rep->error),
+					 "listing %s: upstream rate-limited us: retry after %llu s",
+					 req->repo, (unsigned long long)ur.retry_after);
+			else
+				snprintf(rep->error, sizeof(rep->error),
+					 "listing %s failed (status %ld)", req->repo, ur.status);
 			r = GG_EUNAVAIL;
 			goto done;
 		}
@@ -195,7 +207,7 @@ pull_run(struct store *st, struct upstream *up, struct fetcher *fm, const struct
 		struct fetch_spec spec;
 		struct fetch *f = NULL;
 		struct index_file have;
-		uint64_t got = 0;
+		uint64_t got = 0, wait;
 		int state;
 
 		memset(&spec, 0, sizeof(spec));
@@ -217,6 +229,21 @@ pull_run(struct store *st, struct upstream *up, struct fetcher *fm, const struct
 			if (ev && ev->skipped)
 				ev->skipped(ev->ctx, pf->path, pf->size);
 			continue;
+		}
+		/* Keep to upstream's rate-limit budget: a fetch started now could
+		 * only wait and fail; the files left are failed at once. */
+		if ((wait = upstream_wait(up, spec.lfs)) > GG_FETCH_WAIT_MAX_SEC) {
+			snprintf(rep->error, sizeof(rep->error),
+				 "upstream rate-limited us: retry after %llu s (%zu files not "
+				 "fetched)",
+				 (unsigned long long)wait, list.n - i);
+			for (; i < list.n; i++) {
+				rep->failed++;
+				if (ev && ev->failed)
+					ev->failed(ev->ctx, list.v[i].path,
+						   "upstream rate-limited us");
+			}
+			break;
 		}
 		r = fetcher_join(fm, &spec, &f, NULL);
 		if (r == GG_EEXIST) {

@@ -134,6 +134,7 @@ struct identity {
 	char etag[GG_SHA256_HEX + 3];
 	int raw;
 	const char *path;
+	int stale; /* served from the store while upstream rate-limits us */
 };
 
 static void
@@ -151,6 +152,10 @@ add_identity(struct MHD_Response *resp, const struct identity *id, uint64_t size
 	}
 	if (!id->raw)
 		add_disposition(resp, id->path);
+	if (id->stale)
+		MHD_add_response_header(resp, "Warning",
+					"110 ggufd \"Response is Stale: upstream rate-limits this "
+					"mirror, so the revision was not checked\"");
 }
 
 /* --- streaming from a fetch in progress ------------------------------------ */
@@ -350,6 +355,7 @@ serve_file(struct req *r, const struct identity *id, uint64_t size, int fd, stru
 struct target {
 	char commit[GG_SHA1_HEX + 1];
 	int known; /* f is valid (from the index) */
+	int stale; /* known, but upstream rate-limits us: not checked */
 	struct index_file f;
 	int remote; /* a regular file known only from upstream: */
 	char gitsha1[GG_SHA1_HEX + 1];
@@ -420,11 +426,16 @@ find_target(struct req *r, struct target *tg, enum MHD_Result *res)
 	ask = rc == GG_OK && fresh ? tg->commit : rev;
 	if (upstream_head_file(up, prefix, r->route.repo, ask, r->route.path, &ur) != GG_OK) {
 		if (rc == GG_OK && frc == GG_OK) {
-			log_info("upstream unreachable: serving %s%s@%s from the last known commit "
-				 "%.12s",
-				 prefix, r->route.repo, rev, tg->commit);
+			log_info("upstream %s: serving %s%s@%s from the last known commit %.12s",
+				 ur.status == 429 ? "rate-limits us" : "unreachable", prefix,
+				 r->route.repo, rev, tg->commit);
 			tg->known = 1;
+			tg->stale = ur.status == 429;
 			return 0;
+		}
+		if (ur.status == 429) {
+			*res = hub_rate_limited(r, ur.retry_after, ur.error_message);
+			return -1;
 		}
 		*res = hub_not_found(r, rc == GG_OK ? HUB_ENTRY : HUB_REVISION, NULL);
 		return -1;
@@ -522,6 +533,14 @@ serve_fetching(struct req *r, const struct identity *id, const struct fetch_spec
 		return serve_file(r, id, spec->size, -1, NULL);
 	if (app_upstream(r->app) == NULL)
 		return hub_not_found(r, HUB_CONTENT, id->commit);
+	/* A fetch started now could only wait, then fail after the headers
+	 * went out: while upstream (or, for an LFS file, the CDN its content
+	 * came from) rate-limits us longer than a fetch waits, say so now. */
+	if (!store_blob_exists(r->app->st, spec->key)) {
+		uint64_t wait = upstream_wait(app_upstream(r->app), spec->lfs);
+		if (wait > GG_FETCH_WAIT_MAX_SEC)
+			return hub_rate_limited(r, wait, NULL);
+	}
 	rc = fetcher_join(r->app->fm, spec, &f, &joined);
 	if (rc == GG_OK)
 		r->source = joined ? "coalesced" : "miss";
@@ -552,6 +571,7 @@ resolve_handle(struct req *r)
 	memset(&id, 0, sizeof(id));
 	memset(&spec, 0, sizeof(spec));
 	id.commit = tg.commit;
+	id.stale = tg.stale;
 	id.raw = r->route.kind == ROUTE_RAW;
 	id.path = r->route.path;
 	spec.type = r->route.type;

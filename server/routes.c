@@ -36,19 +36,20 @@
 	[k] = { k, methods, scope, needs, BODY_STREAM, 0, begin, end, NULL }
 
 const struct route_entry routes_table[ROUTE_NKINDS] = {
-	/* Mirror and registry: public, unless reads need a token. */
+	/* Mirror and registry: public, unless reads need a token; a repo
+	 * upstream keeps private needs one (NEED_VISIBLE). */
 	READ(ROUTE_INDEX, SCOPE_PUBLIC, 0, ui_handle),
 	READ(ROUTE_UI, SCOPE_NONE, 0, ui_handle),
 	READ(ROUTE_GGUFD_REPOS, SCOPE_PUBLIC, 0, admin_repos),
 	READ(ROUTE_GGUFD_ACTIVITY, SCOPE_PUBLIC, 0, admin_activity),
 	READ(ROUTE_GGUFD_FILES, SCOPE_PUBLIC, 0, admin_files),
-	READ(ROUTE_RESOLVE, SCOPE_PUBLIC, 0, resolve_handle),
-	READ(ROUTE_RAW, SCOPE_PUBLIC, 0, resolve_handle),
-	READ(ROUTE_API_INFO, SCOPE_PUBLIC, 0, api_info),
-	READ(ROUTE_API_TREE, SCOPE_PUBLIC, 0, api_tree),
-	READ(ROUTE_API_REFS, SCOPE_PUBLIC, 0, api_refs),
-	READ(ROUTE_API_COMMITS, SCOPE_PUBLIC, 0, api_commits),
-	POST(ROUTE_API_PATHS_INFO, SCOPE_PUBLIC, 0, 0, api_paths_info),
+	READ(ROUTE_RESOLVE, SCOPE_PUBLIC, NEED_VISIBLE, resolve_handle),
+	READ(ROUTE_RAW, SCOPE_PUBLIC, NEED_VISIBLE, resolve_handle),
+	READ(ROUTE_API_INFO, SCOPE_PUBLIC, NEED_VISIBLE, api_info),
+	READ(ROUTE_API_TREE, SCOPE_PUBLIC, NEED_VISIBLE, api_tree),
+	READ(ROUTE_API_REFS, SCOPE_PUBLIC, NEED_VISIBLE, api_refs),
+	READ(ROUTE_API_COMMITS, SCOPE_PUBLIC, NEED_VISIBLE, api_commits),
+	POST(ROUTE_API_PATHS_INFO, SCOPE_PUBLIC, NEED_VISIBLE, 0, api_paths_info),
 	READ(ROUTE_HEALTHZ, SCOPE_NONE, 0, admin_healthz),
 	READ(ROUTE_METRICS, SCOPE_PUBLIC, 0, metrics_handle),
 

@@ -28,6 +28,7 @@
 
 #include <curl/curl.h>
 
+#include "budget.h"
 #include "gg_limits.h"
 #include "log.h"
 #include "stats.h"
@@ -46,6 +47,7 @@ struct upstream {
 	pthread_cond_t cv;
 	unsigned max_transfers;
 	unsigned active;
+	struct budget *budget; /* what each host allows us after a 429 (budget.h) */
 };
 
 const char *
@@ -79,6 +81,7 @@ upstream_new(const struct upstream_config *cfg, struct upstream **out)
 	u->max_transfers = cfg->max_transfers ? cfg->max_transfers : GG_MAX_TRANSFERS;
 	pthread_mutex_init(&u->mu, NULL);
 	pthread_cond_init(&u->cv, NULL);
+	u->budget = budget_new();
 	*out = u;
 	return GG_OK;
 }
@@ -90,6 +93,7 @@ upstream_free(struct upstream *u)
 		return;
 	pthread_mutex_destroy(&u->mu);
 	pthread_cond_destroy(&u->cv);
+	budget_free(u->budget);
 	if (u->token != NULL) {
 		/* Do not leave the secret in freed memory. */
 		volatile char *p = u->token;
@@ -169,6 +173,26 @@ normalize_etag(char *e)
 	}
 }
 
+/*
+ * Retry-After: delay-seconds or an HTTP-date (RFC 9110 10.2.3), as
+ * seconds from now; 0 when absent or unreadable.  A very long wait is
+ * kept long (budget.c bounds it), not dropped.
+ */
+static uint64_t
+parse_retry_after(const char *v)
+{
+	uint64_t s;
+	time_t t, now;
+
+	if (parse_u64_str(v, UINT64_MAX / 2, &s) == GG_OK)
+		return s < 10 * 86400 ? s : 10 * 86400;
+	t = curl_getdate(v, NULL);
+	now = time(NULL);
+	if (t <= 0)
+		return 0;
+	return t > now ? (uint64_t)(t - now) : 1;
+}
+
 static size_t
 header_cb(char *buf, size_t size, size_t nitems, void *userdata)
 {
@@ -232,9 +256,7 @@ header_cb(char *buf, size_t size, size_t nitems, void *userdata)
 	} else if (strcasecmp(name, "Content-Type") == 0) {
 		copy_value(r->content_type, sizeof(r->content_type), val, strlen(val));
 	} else if (strcasecmp(name, "Retry-After") == 0) {
-		uint64_t v;
-		if (parse_u64_str(val, 86400, &v) == GG_OK)
-			r->retry_after = v;
+		r->retry_after = parse_retry_after(val);
 	} else if (strcasecmp(name, "RateLimit") == 0) {
 		/* "resolvers";r=0;t=172 */
 		const char *t = strstr(val, ";t=");
@@ -295,18 +317,64 @@ sleep_s(uint64_t s)
 
 /* --- metadata ------------------------------------------------------------- */
 
+/* --- the rate-limit budget ------------------------------------------------ */
+
+/* *out for a request that was not sent: the host's budget has left
+ * seconds to run. */
+static void
+not_asked(struct upstream_resp *out, const char *url, uint64_t left)
+{
+	const char *p = strstr(url, "://");
+	char host[160];
+
+	memset(out, 0, sizeof(*out));
+	out->status = 429;
+	out->retry_after = left;
+	out->not_asked = 1;
+	/* The host only: a CDN URL's query is a signature. */
+	snprintf(host, sizeof(host), "%.*s",
+		 (int)(p != NULL ? (size_t)(p + 3 - url) + strcspn(p + 3, "/?#") : strlen(url)),
+		 url);
+	snprintf(out->error_message, sizeof(out->error_message),
+		 "Upstream %s rate-limited this mirror: it is not asked again for %llu s", host,
+		 (unsigned long long)left);
+}
+
 /*
- * The retry rule for metadata requests, where a client is waiting: a 429
- * whose wait is short is waited out, an unreachable or 5xx upstream is
- * tried again after a second; both a bounded number of times.  Returns 1
- * (after sleeping) if the request should be sent again.
+ * May url's host be asked now?  While its budget runs (a 429 earlier), a
+ * wait of at most GG_RETRY_AFTER_MAX seconds is waited out (a client is
+ * waiting; *tries counts the waits, META_TRIES at most); a longer one is
+ * not: *out is filled as a 429 that was not sent (not_asked) and 0 is
+ * returned.
  */
 static int
-retry_later(const struct upstream_resp *out, int *tries)
+may_ask(struct upstream *u, const char *url, int *tries, struct upstream_resp *out)
 {
-	if (out->status == 429 && *tries < META_TRIES && out->retry_after <= GG_RETRY_AFTER_MAX) {
-		sleep_s(out->retry_after ? out->retry_after + 1 : 1);
+	uint64_t left;
+
+	while ((left = budget_left(u->budget, url)) > 0) {
+		if (left > GG_RETRY_AFTER_MAX || *tries >= META_TRIES) {
+			not_asked(out, url, left);
+			return 0;
+		}
+		sleep_s(left);
 		(*tries)++;
+	}
+	return 1;
+}
+
+/*
+ * The retry rule for metadata requests, where a client is waiting: a 429
+ * starts (or extends) the host's budget and the request goes round again
+ * (may_ask then waits or gives up); an unreachable or 5xx upstream is
+ * tried again after a second, a bounded number of times.  Returns 1 if the
+ * request should be sent again.
+ */
+static int
+retry_later(struct upstream *u, const struct upstream_resp *out, int *tries)
+{
+	if (out->status == 429) {
+		budget_hit(u->budget, u->base, out->retry_after, 0);
 		return 1;
 	}
 	if ((out->status == 0 || out->status >= 500) && *tries < META_TRIES - 1) {
@@ -427,6 +495,8 @@ upstream_head_file(struct upstream *u, const char *prefix, const char *repo, con
 		char *loc = NULL;
 		int hop;
 
+		if (!may_ask(u, u->base, &tries, out))
+			break;
 		memset(out, 0, sizeof(*out));
 		for (hop = 0; hop < MAX_HOPS; hop++) {
 			c = easy_new(u, url, &h, &hdrs);
@@ -465,7 +535,7 @@ upstream_head_file(struct upstream *u, const char *prefix, const char *repo, con
 		}
 		if (out->status >= 300 && out->status < 400 && out->has_size == 2)
 			out->has_size = 0; /* a redirect's length is not the file's */
-		if (retry_later(out, &tries))
+		if (retry_later(u, out, &tries))
 			continue;
 		r = (out->status == 0 || out->status >= 500 || out->status == 429) ? GG_EUNAVAIL
 										   : GG_OK;
@@ -519,6 +589,13 @@ slot_give(struct upstream *u)
 	pthread_mutex_unlock(&u->mu);
 }
 
+/*
+ * Redirects are followed here, not by libcurl, so that each hop's host is
+ * checked against its rate-limit budget before it is asked (the Hub's
+ * budget and its CDN's are separate), and a 429 is charged to the host
+ * that sent it.  The token goes only to the upstream host, as libcurl
+ * would send it.
+ */
 int
 upstream_fetch(struct upstream *u, const char *prefix, const char *repo, const char *commit,
 	       const char *path, uint64_t offset,
@@ -528,42 +605,66 @@ upstream_fetch(struct upstream *u, const char *prefix, const char *repo, const c
 	char *url = resolve_url(u, prefix, repo, commit, path);
 	struct hdr_ctx h = { out };
 	struct body_ctx b = { NULL, body, ctx, 0 };
-	struct curl_slist *hdrs = NULL;
 	char range[64];
-	CURLcode cc;
-	CURL *c;
-	int r;
+	uint64_t left;
+	CURLcode cc = CURLE_OK;
+	int r = GG_OK, hop;
 
 	memset(out, 0, sizeof(*out));
 	slot_take(u);
-	c = easy_new(u, url, &h, &hdrs);
-	b.c = c;
-	if (offset > 0) {
-		snprintf(range, sizeof(range), "Range: bytes=%llu-", (unsigned long long)offset);
-		hdrs = curl_slist_append(hdrs, range);
-		curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
+	for (hop = 0; hop <= MAX_HOPS; hop++) {
+		struct curl_slist *hdrs = NULL;
+		char *next = NULL;
+		int own = upstream_is_own_url(u, url);
+		CURL *c;
+
+		if ((left = budget_left(u->budget, url)) > 0) {
+			not_asked(out, url, left);
+			r = GG_EUNAVAIL;
+			break;
+		}
+		c = easy_new_auth(u, url, &h, &hdrs, own);
+		b.c = c;
+		if (offset > 0) {
+			snprintf(range, sizeof(range), "Range: bytes=%llu-",
+				 (unsigned long long)offset);
+			hdrs = curl_slist_append(hdrs, range);
+			curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
+		}
+		curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+		curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, body_cb);
+		curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
+		/* Larger reads: fewer callbacks, writes and wake-ups per gigabyte. */
+		curl_easy_setopt(c, CURLOPT_BUFFERSIZE, 512L * 1024L);
+		/* A transfer that moves less than 1 byte/s for 20 s is cut and resumed. */
+		curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
+		curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, (long)GG_UP_STALL_SEC);
+		cc = perform_counted(c, "GET", out, 1);
+		if (cc == CURLE_OK && !b.aborted && out->status >= 300 && out->status < 400 &&
+		    hop < MAX_HOPS) {
+			char *l = NULL;
+			curl_easy_getinfo(c, CURLINFO_REDIRECT_URL, &l);
+			if (l != NULL)
+				next = xstrdup(l);
+		}
+		curl_easy_cleanup(c);
+		curl_slist_free_all(hdrs);
+		if (b.aborted) {
+			r = GG_EINVAL;
+		} else if (cc != CURLE_OK) {
+			log_warnx("upstream GET %s%s/.../%s from %llu: %s", prefix, repo, path,
+				  (unsigned long long)offset, curl_easy_strerror(cc));
+			r = GG_EUNAVAIL;
+		} else if (next != NULL) {
+			free(url);
+			url = next;
+			continue;
+		} else if (out->status == 429) {
+			/* Charged to the host that said it: the Hub or its CDN. */
+			budget_hit(u->budget, url, out->retry_after, !own);
+		}
+		break;
 	}
-	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
-	curl_easy_setopt(c, CURLOPT_MAXREDIRS, (long)MAX_HOPS);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, body_cb);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
-	/* Larger reads: fewer callbacks, writes and wake-ups per gigabyte. */
-	curl_easy_setopt(c, CURLOPT_BUFFERSIZE, 512L * 1024L);
-	/* A transfer that moves less than 1 byte/s for 20 s is cut and resumed. */
-	curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
-	curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, (long)GG_UP_STALL_SEC);
-	cc = perform_counted(c, "GET", out, 1);
-	if (b.aborted)
-		r = GG_EINVAL;
-	else if (cc != CURLE_OK) {
-		log_warnx("upstream GET %s%s/.../%s from %llu: %s", prefix, repo, path,
-			  (unsigned long long)offset, curl_easy_strerror(cc));
-		r = GG_EUNAVAIL;
-	} else {
-		r = GG_OK;
-	}
-	curl_easy_cleanup(c);
-	curl_slist_free_all(hdrs);
 	slot_give(u);
 	free(url);
 	return r;
@@ -587,9 +688,11 @@ api_cb(char *p, size_t s, size_t n, void *ud)
 	return s * n;
 }
 
-int
-upstream_api(struct upstream *u, const char *method, const char *path_query, const char *req_body,
-	     size_t req_len, const char *req_ctype, struct buf *body, struct upstream_resp *out)
+/* upstream_api, with the token (auth) or anonymous. */
+static int
+api_request(struct upstream *u, int auth, const char *method, const char *path_query,
+	    const char *req_body, size_t req_len, const char *req_ctype, struct buf *body,
+	    struct upstream_resp *out)
 {
 	char *url = xasprintf("%s%s", u->base, path_query);
 	int tries = 0, r = GG_EUNAVAIL;
@@ -602,9 +705,11 @@ upstream_api(struct upstream *u, const char *method, const char *path_query, con
 		CURL *c;
 		char ct[160];
 
+		if (!may_ask(u, u->base, &tries, out))
+			break;
 		memset(out, 0, sizeof(*out));
 		body->len = 0;
-		c = easy_new(u, url, &h, &hdrs);
+		c = easy_new_auth(u, url, &h, &hdrs, auth);
 		/* JSON may come gzip'd: let libcurl decode it. */
 		curl_slist_free_all(hdrs);
 		hdrs = curl_slist_append(NULL, "Accept: application/json");
@@ -636,7 +741,7 @@ upstream_api(struct upstream *u, const char *method, const char *path_query, con
 			log_warnx("upstream %s %s: %s", method, path_query, curl_easy_strerror(cc));
 			out->status = 0;
 		}
-		if (retry_later(out, &tries))
+		if (retry_later(u, out, &tries))
 			continue;
 		r = (out->status == 0 || out->status >= 500 || out->status == 429) ? GG_EUNAVAIL
 										   : GG_OK;
@@ -644,6 +749,36 @@ upstream_api(struct upstream *u, const char *method, const char *path_query, con
 	}
 	free(url);
 	return r;
+}
+
+int
+upstream_api(struct upstream *u, const char *method, const char *path_query, const char *req_body,
+	     size_t req_len, const char *req_ctype, struct buf *body, struct upstream_resp *out)
+{
+	return api_request(u, 1, method, path_query, req_body, req_len, req_ctype, body, out);
+}
+
+int
+upstream_api_anon(struct upstream *u, const char *path_query, struct buf *body,
+		  struct upstream_resp *out)
+{
+	return api_request(u, 0, "GET", path_query, NULL, 0, NULL, body, out);
+}
+
+int
+upstream_has_token(const struct upstream *u)
+{
+	return u->token != NULL;
+}
+
+uint64_t
+upstream_wait(struct upstream *u, int content)
+{
+	uint64_t left = budget_left(u->budget, u->base), cdn;
+
+	if (content && (cdn = budget_left_content(u->budget)) > left)
+		left = cdn;
+	return left;
 }
 
 /* --- general calls (publishing) ---------------------------------------------- */

@@ -13,10 +13,18 @@
  *     resume;
  *   - API JSON: GET/POST, gzip decoded, Link kept.
  *
- * The upstream token is sent as a bearer only to the upstream host:
- * libcurl drops it on a redirect to another host.  It is never logged.
- * 429 answers are retried after Retry-After / RateLimit t= when that is
- * short; content transfers are capped in number (queued beyond).
+ * The upstream token is sent as a bearer only to the upstream host, never
+ * to a host a redirect leads to.  It is never logged.
+ *
+ * Rate limits: a 429 starts a budget for the host that sent it (budget.h):
+ * until its Retry-After (or RateLimit t=) has passed, no request of this
+ * module goes to that host.  Metadata requests, where a client waits, wait
+ * out a budget of at most GG_RETRY_AFTER_MAX seconds; otherwise a request
+ * that would go to a host in its budget is not sent and answers as a 429
+ * (status 429, retry_after the seconds left, not_asked 1).  Publishing
+ * calls (upstream_call) neither wait for nor start budgets: the gateway's
+ * writes are retried by its own queue.  Content transfers are capped in
+ * number (queued beyond).
  *
  * Thread safety: every function may be called from any thread.
  */
@@ -51,7 +59,9 @@ struct upstream_resp {
 	char link[2048];         /* Link header (API) */
 	char content_type[128];
 	char raw_etag[160];   /* ETag exactly as sent (multipart parts) */
-	uint64_t retry_after; /* seconds, from Retry-After or RateLimit t= */
+	uint64_t retry_after; /* seconds, from Retry-After or RateLimit t=; for a request
+			       * not sent (not_asked), the seconds its host's budget has left */
+	int not_asked;        /* 1: not sent: the host is rate-limiting us (status 429) */
 };
 
 /* 0, or GG_EINVAL for a base URL libcurl cannot parse. */
@@ -64,7 +74,8 @@ const char *upstream_base(const struct upstream *u);
  * HEAD {base}/{prefix}{repo}/resolve/{rev}/{path} (rev and path
  * percent-encoded as huggingface_hub does).  Returns 0 with *out filled
  * (any HTTP status, including errors), or GG_EUNAVAIL when upstream could
- * not be reached or kept answering 5xx/429.
+ * not be reached or kept answering 5xx, or rate-limits us (out->status
+ * 429, out->retry_after the seconds left).
  */
 int upstream_head_file(struct upstream *u, const char *prefix, const char *repo, const char *rev,
 		       const char *path, struct upstream_resp *out);
@@ -74,8 +85,10 @@ int upstream_head_file(struct upstream *u, const char *prefix, const char *repo,
  * (Range: bytes=offset- when offset > 0).  body(ctx, data, n, status)
  * receives the final response's bytes with its status (200 or 206);
  * returning non-zero aborts.  Waits for a transfer slot first.  Returns 0
- * when the transfer ended cleanly (see out->status), GG_EUNAVAIL on a
- * network error or a stalled or cut transfer, GG_EINVAL if body aborted.
+ * when the transfer ended cleanly (see out->status: 429 when upstream or
+ * its CDN said so), GG_EUNAVAIL on a network error, a stalled or cut
+ * transfer, or a hop to a host in its rate-limit budget (out->status 429,
+ * out->not_asked 1), GG_EINVAL if body aborted.
  */
 int upstream_fetch(struct upstream *u, const char *prefix, const char *repo, const char *commit,
 		   const char *path, uint64_t offset,
@@ -85,11 +98,24 @@ int upstream_fetch(struct upstream *u, const char *prefix, const char *repo, con
 /*
  * An API call: method "GET", "POST" or "DELETE", path_query starting with "/api/".
  * The decoded body goes to *body (max GG_MAX_UPSTREAM_JSON bytes).
- * Returns 0 (see out->status) or GG_EUNAVAIL, GG_ETOOBIG.
+ * Returns 0 (see out->status) or GG_EUNAVAIL (unreachable, 5xx, or rate-
+ * limited: out->status 429), GG_ETOOBIG.
  */
 int upstream_api(struct upstream *u, const char *method, const char *path_query,
 		 const char *req_body, size_t req_len, const char *req_ctype, struct buf *body,
 		 struct upstream_resp *out);
+/* A GET as upstream_api, without the token: what upstream shows anyone. */
+int upstream_api_anon(struct upstream *u, const char *path_query, struct buf *body,
+		      struct upstream_resp *out);
+/* 1 if ggufd holds an upstream token (it may read what anyone cannot). */
+int upstream_has_token(const struct upstream *u);
+
+/*
+ * Seconds before upstream may be asked again after a 429 (0: now): the
+ * upstream host's budget, and with content the longest of the hosts that
+ * served content (its CDN) too.
+ */
+uint64_t upstream_wait(struct upstream *u, int content);
 
 /*
  * A general request, for publishing: method, an absolute URL or a path on

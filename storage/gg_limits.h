@@ -46,6 +46,10 @@
 #define GG_RETRY_AFTER_MAX      8         /* longest 429 wait while a client waits */
 #define GG_MAX_UPSTREAM_ERROR   320       /* the last upstream error kept for the dashboard */
 #define GG_STATS_HISTORY_MIN    60        /* minutes of per-minute counters kept */
+#define GG_BUDGET_DEFAULT_SEC   5         /* a 429 without Retry-After: that host rests this long */
+#define GG_BUDGET_MAX_SEC       3600      /* the longest rest a 429 can ask of us */
+#define GG_BUDGET_HOSTS         16        /* upstream hosts with a rate-limit budget at once */
+#define GG_FETCH_WAIT_MAX_SEC   30        /* longest 429 wait of a fetch or pull before it gives up */
 #define GG_STREAM_BLOCK         (256u << 10) /* read size of a response streamed from a fetch */
 #define GG_SMALL_BODY           (16u << 10) /* a stored answer up to this is read into memory, not sent with sendfile */
 #define GG_MULTIPART_BLOCK      (64u << 10) /* read size of a multipart/byteranges response */

@@ -8,7 +8,7 @@ signed PUT/multipart on the CDN host, lfs-verify, NDJSON/JSON commit, repos/crea
   python3 fakehub.py --repos DIR --host 127.0.0.1 --cdn-host 127.0.0.2 \
       --port 0 --cdn-port 0 --state-file FILE [--token hf_x] [--page-size N]
   python3 fakehub.py mkrepo --repos DIR --repo ns/name [--type models] \
-      --commit <40hex|auto> [--ref main]... [--inherit] FILE[=PATH]...
+      --commit <40hex|auto> [--ref main]... [--inherit] [--private|--public] [--gated auto|manual|no] FILE[=PATH]...
 """
 
 import argparse
@@ -209,7 +209,8 @@ class Repos:
 
     @staticmethod
     def settings(rdir):
-        """repo.json written by /api/repos/create ({"private": bool}); {} if absent."""
+        """repo.json written by /api/repos/create or mkrepo ({"private": bool, "gated": false|"auto"|"manual"});
+        {} if absent."""
         try:
             with open(os.path.join(rdir, "repo.json"), "rb") as f:
                 r = json.load(f)
@@ -1295,12 +1296,30 @@ class Handler(BaseHTTPRequestHandler):
                 return cand, "/".join(dec[k:])
         return dec[0], "/".join(dec[1:])
 
+    def _hidden(self, rdir, files):
+        """A private repo (repo.json "private": true) answers every read without a valid Authorization as an
+        unknown repo: 401 RepoNotFound. A gated one ("gated": "auto"|"manual") does so for its files only
+        (files=True): 401 GatedRepo; its API stays open, as on the Hub. Answers and returns True if refused."""
+        if not rdir or self.headers.get("Authorization") is not None:
+            return False  # a wrong token was refused already (_dispatch)
+        st = self.st.repos.settings(rdir)
+        if st.get("private") is True:
+            self._error(401, "RepoNotFound", "Repository not found")
+            return True
+        if files and st.get("gated") not in (None, False):
+            self._error(401, "GatedRepo", "Access to this repository is restricted. You must be "
+                        "authenticated to access it.")
+            return True
+        return False
+
     def _file_route(self, typ, parts, rdir, marker, tail):
         if self.command not in ("GET", "HEAD"):
             return self._error(405, None, "Method not allowed")
         repo_id = "/".join(parts)
         if not rdir:
             return self._error(401, "RepoNotFound", "Repository not found")
+        if self._hidden(rdir, True):
+            return
         rev, path = self._split_rev(rdir, tail)
         commit = self.st.repos.resolve_rev(rdir, rev)
         if not commit:
@@ -1359,6 +1378,8 @@ class Handler(BaseHTTPRequestHandler):
         if not pick:
             return self._error(401, "RepoNotFound", "Repository not found")
         parts, rdir, commit, ptail = pick
+        if self._hidden(rdir, True):
+            return
         if commit not in self.st.repos.commits(rdir):
             return self._error(404, "RevisionNotFound", "Invalid rev id: %s" % commit)
         path = "/".join(urllib.parse.unquote(s) for s in ptail)
@@ -1414,6 +1435,8 @@ class Handler(BaseHTTPRequestHandler):
             return self._write_api(typ, parts, marker, tail, rdir, body)
         if not rdir:
             return self._error(401, "RepoNotFound", "Repository not found")
+        if self._hidden(rdir, marker == "xet-read-token"):
+            return
         if marker == "xet-write-token":
             return self._error(501, None, "fakehub does not implement Xet uploads (xet-write-token): "
                                           "use the LFS batch API (HF_HUB_DISABLE_XET=1)")
@@ -1552,7 +1575,7 @@ class Handler(BaseHTTPRequestHandler):
             "lastModified": iso(os.path.getmtime(cdir)),
             "createdAt": iso(os.path.getctime(rdir)),
             "private": self.st.repos.settings(rdir).get("private") is True,
-            "gated": False,
+            "gated": self.st.repos.settings(rdir).get("gated") or False,
             "disabled": False,
             "downloads": 0,
             "likes": 0,
@@ -2377,6 +2400,13 @@ def mkrepo(argv):
     p.add_argument("--ref", action="append", help="ref(s) to point at the commit (default main; 'none' for none)")
     p.add_argument("--inherit", action="store_true",
                    help="start from the files of the commit the first --ref points at, else main (git-like)")
+    vis = p.add_mutually_exclusive_group()
+    vis.add_argument("--private", dest="private", action="store_const", const=True,
+                     help="reads without a valid Authorization get 401 RepoNotFound (repo.json)")
+    vis.add_argument("--public", dest="private", action="store_const", const=False,
+                     help="undo --private")
+    p.add_argument("--gated", choices=("auto", "manual", "no"),
+                   help="files (not the API) need a valid Authorization: 401 GatedRepo (repo.json)")
     p.add_argument("files", nargs="*", help="FILE or FILE=PATH-in-repo (FILE may be a directory)")
     a = p.parse_args(argv)
     typ = a.type if a.type in TYPES else a.type + "s"
@@ -2421,6 +2451,15 @@ def mkrepo(argv):
         else:
             os.makedirs(os.path.dirname(out), exist_ok=True)
             shutil.copyfile(src, out)
+    if a.private is not None or a.gated is not None:
+        settings = Repos.settings(rdir)
+        if a.private is not None:
+            settings["private"] = a.private
+        if a.gated is not None:
+            settings["gated"] = False if a.gated == "no" else a.gated
+        with open(os.path.join(rdir, "repo.json.tmp"), "w") as f:
+            json.dump(settings, f)
+        os.replace(os.path.join(rdir, "repo.json.tmp"), os.path.join(rdir, "repo.json"))
     for r in refs_names:
         refs[r] = commit
     tmp = refs_path + ".tmp"

@@ -1,0 +1,43 @@
+/*
+ * visibility.h: repos upstream does not show to anyone are not shown to
+ * anyone here either.
+ *
+ * ggufd reads upstream with the token it holds, which may read private
+ * and gated repos.  A read of a repo's files or metadata (the route
+ * table's NEED_VISIBLE rows) by a caller without a ggufd token of read
+ * scope is answered only if upstream serves that repo anonymously, or if
+ * the operator listed it with --public-repo ("serve this private repo to
+ * anyone").  Otherwise the caller gets what the Hub answers an anonymous
+ * client for a private repo: 401 RepoNotFound, which does not say that
+ * the repo exists.
+ *
+ * How ggufd knows: an anonymous GET /api/{type}s/{repo} upstream (no
+ * token).  200 without "private": true and without "gated" is public; a
+ * refusal (401, 403, 404 RepoNotFound, ...) or a private or gated answer
+ * is restricted.  The answer is kept in the index (meta, beside the
+ * repo's cached metadata) and asked again after the metadata TTL
+ * (--ref-ttl).  When it cannot be asked (--offline, upstream unreachable
+ * or rate-limiting us) the last answer is used however old; with none,
+ * anonymous reads of the repo get 429 (rate-limited) or 504: ggufd does
+ * not serve what it cannot tell is public.
+ *
+ * Without an upstream token (or without upstream) nothing ggufd mirrors
+ * can be private, and nothing is asked.
+ *
+ * Thread safety: any thread (the index and upstream are thread safe).
+ */
+#ifndef GG_VISIBILITY_H
+#define GG_VISIBILITY_H
+
+#include "http.h"
+
+/*
+ * Decides r (a NEED_VISIBLE route; r->scope already says whether it
+ * carried a ggufd token of read scope or more).  Returns 0 when r may
+ * read its repo, or a negative GG_E* code after queueing the answer into
+ * *res (401 RepoNotFound, 429 UpstreamRateLimited, 504
+ * UpstreamUnavailable).
+ */
+int visibility_admit(struct req *r, enum MHD_Result *res);
+
+#endif

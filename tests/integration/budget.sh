@@ -1,0 +1,290 @@
+#!/usr/bin/env bash
+# budget.sh: upstream's rate-limit budget (a 429 with Retry-After).
+#
+# An upstream 429 with a long Retry-After is remembered per upstream host
+# (the Hub, and separately the CDN its content comes from): until it has
+# passed ggufd does not ask that host again, answers from the store when it
+# can (a stored file is still served, with a Warning header) and otherwise
+# answers 429 with Retry-After (the seconds left) in the Hub's error shape,
+# never 504.  Pull jobs and fetches keep to the same budget.  The budget is
+# logged when it starts and when it ends; a short one is waited out while
+# the client waits.
+#
+# Private and gated repos: with the upstream token held, a repo the fake
+# Hub does not serve anonymously (mkrepo --private, --gated) is refused to
+# anonymous clients and to tokens ggufd does not know (401 RepoNotFound,
+# also once its file is in the store), served with a ggufd read token, and
+# served to anyone when listed with --public-repo; the start-up log says so.
+# No timing assertions; every wait is bounded.
+
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+need_env
+unset HF_TOKEN HUGGING_FACE_HUB_TOKEN HUGGINGFACE_API_KEY HF_ENDPOINT
+
+plan 33
+
+TOKEN=hf_upstreamsecret
+REPO=ruv/budget
+IN=$WORK/in
+DL=$WORK/dl
+RESP=$WORK/resp
+REPOS=$WORK/repos
+S=$WORK/store
+mkdir -p "$IN" "$DL" "$RESP" "$REPOS"
+
+if [ ! -x "$GGUFD" ] || [ ! -x "$MKGGUF" ] || ! have python3 || ! have curl; then
+	not_ok "ggufd, mkgguf, python3 and curl are there" "GGUFD=$GGUFD MKGGUF=$MKGGUF"
+	finish
+	exit
+fi
+
+mkst=0
+mkgguf "$IN/a.gguf" --size 3000000 >>"$WORK/mk.log" 2>&1 || mkst=1
+mkgguf "$IN/b.gguf" --size 3000001 >>"$WORK/mk.log" 2>&1 || mkst=1
+mkgguf "$IN/c.gguf" --size 3000002 >>"$WORK/mk.log" 2>&1 || mkst=1
+echo '{"model_type": "budget"}' >"$IN/config.json"
+echo 'a regular file, asked once under a short budget' >"$IN/d.txt"
+COMMIT=$(fakehub mkrepo --repos "$REPOS" --repo "$REPO" --commit auto "$IN/a.gguf" "$IN/b.gguf" \
+	"$IN/c.gguf" "$IN/config.json" "$IN/d.txt" 2>>"$WORK/mk.log")
+st=$?
+if [ "$mkst" = 0 ] && [ "$st" = 0 ] && [[ $COMMIT =~ ^[0-9a-f]{40}$ ]] &&
+	start_fakehub "$REPOS" --token "$TOKEN" && start_ggufd "$S" --upstream "$HUB" --ref-ttl 1; then
+	ok "test repo made, fake Hub and ggufd started"
+else
+	not_ok "test repo made, fake Hub and ggufd started" "$(tail -c 2000 "$WORK/mk.log")"
+	finish
+	exit
+fi
+R=$BASE/$REPO/resolve/main
+
+# --- helpers --------------------------------------------------------------------------
+
+exact() {
+	[ -f "$1" ] && cmp -s "$1" "$2"
+}
+
+# get TAG URL [CURL ARGS...]: GET into $DL/TAG; RC (curl exit), CODE (status).
+get() {
+	local tag=$1 url=$2
+	shift 2
+	gcurl --max-time 20 -D "$RESP/$tag.h" -o "$DL/$tag" "$@" "$url" 2>"$RESP/$tag.err"
+	RC=$?
+	CODE=$(http_status "$RESP/$tag.h")
+}
+
+shows() {
+	echo "curl exit $RC, status ${CODE:-none}; $(tr -d '\r' <"$RESP/$1.h" | head -c 800)" \
+		"body: $(head -c 300 "$DL/$1" 2>/dev/null)"
+}
+
+stats() {
+	fake_stats "$WORK/stats.json" || echo '{}' >"$WORK/stats.json"
+}
+
+# seq_now: the fake Hub's last request number.
+seq_now() {
+	stats
+	jpy "$WORK/stats.json" 'max([r["seq"] for r in reqs] or [0])'
+}
+
+# upstream_since SEQ HOST: requests HOST (hub or cdn) got after SEQ.
+upstream_since() {
+	stats
+	jpy "$WORK/stats.json" "len([r for r in reqs if r['seq'] > $1 and r['host'] == '$2'])"
+}
+
+requests_since() {
+	jpy "$WORK/stats.json" "[(r['host'], r['method'], r['path'], r['status']) for r in reqs if r['seq'] > $1]"
+}
+
+# rate_limited TAG: a 429 in the Hub's shape with a Retry-After of most of an hour.
+rate_limited() {
+	local ra
+	ra=$(header Retry-After "$RESP/$1.h")
+	[ "$CODE" = 429 ] && [[ $ra =~ ^[0-9]+$ ]] && [ "$ra" -gt 3000 ] && [ "$ra" -le 3600 ] &&
+		[ -n "$(header X-Error-Code "$RESP/$1.h")" ] && [ -n "$(header X-Error-Message "$RESP/$1.h")" ]
+}
+
+# --- the Hub rate-limits us for an hour --------------------------------------------------
+
+get a "$R/a.gguf"
+result "a.gguf downloads through ggufd (it is in the store now)" \
+	"$([ "$RC" = 0 ] && [ "$CODE" = 200 ] && exact "$DL/a" "$IN/a.gguf"; echo $?)" "$(shows a)"
+
+seq0=$(seq_now)
+fake_fault '{"status": 429, "retry_after": 3600, "host": "hub", "count": -1}'
+get b "$R/b.gguf"
+result "a file not in the store while the Hub answers 429 Retry-After 3600: 429 with Retry-After, X-Error-Code, X-Error-Message (not 504)" \
+	"$(rate_limited b; echo $?)" "$(shows b)"
+result "... and a JSON body with the error" \
+	"$([ "$(jpy "$DL/b" 'bool(d.get("error"))' 2>/dev/null)" = true ]; echo $?)" "$(shows b)"
+n=$(upstream_since "$seq0" hub)
+result "ggufd asked the Hub once" "$([ "$n" = 1 ]; echo $?)" "$n requests: $(requests_since "$seq0")"
+
+get b2 "$R/b.gguf"
+r1=$(rate_limited b2; echo $?)
+get c2 "$R/c.gguf" -I
+r2=$(rate_limited c2; echo $?)
+get api2 "$BASE/api/models/ruv/elsewhere"
+r3=$(rate_limited api2; echo $?)
+get tree2 "$BASE/api/models/ruv/elsewhere/tree/main"
+r4=$(rate_limited tree2; echo $?)
+result "within the budget: GET b.gguf, HEAD c.gguf, an unknown repo's info and tree all answer 429 + Retry-After" \
+	"$([ "$r1$r2$r3$r4" = 0000 ]; echo $?)" "$r1$r2$r3$r4" "$(shows b2)" "$(shows c2)" "$(shows api2)" "$(shows tree2)"
+n=$(upstream_since "$seq0" hub)
+result "within the budget ggufd does not ask the Hub again" "$([ "$n" = 1 ]; echo $?)" \
+	"$n requests: $(requests_since "$seq0")"
+
+# main's commit is fresh for --ref-ttl 1: once it is stale ggufd would ask
+# the Hub, but the budget is not over: the stored file is served as it is.
+sleep 1.2
+get a2 "$R/a.gguf"
+result "the stored a.gguf is still served (200, byte-exact) with a Warning header" \
+	"$([ "$RC" = 0 ] && [ "$CODE" = 200 ] && exact "$DL/a2" "$IN/a.gguf" &&
+		[ -n "$(header Warning "$RESP/a2.h")" ]; echo $?)" "$(shows a2)"
+get info2 "$BASE/api/models/$REPO"
+result "the repo's info comes from the store (200, its commit)" \
+	"$([ "$CODE" = 200 ] && [ "$(jpy "$DL/info2" 'd.get("sha")' 2>/dev/null)" = "$COMMIT" ]; echo $?)" "$(shows info2)"
+
+code=$(gcurl -o "$WORK/pull.json" -w '%{http_code}' -X POST -H 'Content-Type: application/json' \
+	--data-binary "{\"repo\":\"$REPO\",\"revision\":\"main\"}" "$BASE/api/ggufd/pull")
+state=
+for ((i = 0; i < 200; i++)); do
+	gcurl -o "$WORK/job.json" "$BASE/api/ggufd/pull/1"
+	state=$(jpy "$WORK/job.json" 'd.get("state")' 2>/dev/null)
+	[ "$state" = running ] || break
+	sleep "$GG_POLL"
+done
+result "a pull job fails at once, saying upstream rate-limited us" \
+	"$([ "$code" = 202 ] && [ "$state" = failed ] &&
+		jpy "$WORK/job.json" 'd.get("error", "")' | grep -qi 'rate'; echo $?)" \
+	"start $code $(cat "$WORK/pull.json"); job $(cat "$WORK/job.json")"
+n=$(upstream_since "$seq0" hub)
+result "still one request to the Hub (stale ref, info and the pull did not ask)" "$([ "$n" = 1 ]; echo $?)" \
+	"$n requests: $(requests_since "$seq0")"
+hubport=${HUB##*:}
+result "the log says once that the Hub rate-limited us, until when" \
+	"$([ "$(grep -c "upstream http://127.0.0.1:$hubport rate-limited us: no requests until [0-9][0-9]:[0-9][0-9]:[0-9][0-9] (Retry-After 3600)" "$GGUFD_LOG")" = 1 ]; echo $?)" \
+	"$(grep -i 'rate' "$GGUFD_LOG" | head -5)"
+
+# --- the CDN rate-limits us; the Hub does not ------------------------------------------------
+
+fake_clear
+start_ggufd "$S" --upstream "$HUB" --ref-ttl 1
+R=$BASE/$REPO/resolve/main
+seq0=$(seq_now)
+fake_fault '{"status": 429, "retry_after": 3600, "host": "cdn", "match": "/cdn/", "count": -1}'
+get c "$R/c.gguf"
+result "c.gguf while the CDN answers 429: a visible failure, never a complete file" \
+	"$({ [ "$RC" != 0 ] || [ "$CODE" != 200 ]; } && ! exact "$DL/c" "$IN/c.gguf"; echo $?)" "$(shows c)"
+get c3 "$R/c.gguf"
+result "asked again within the CDN's budget: 429 with Retry-After" "$(rate_limited c3; echo $?)" "$(shows c3)"
+n=$(upstream_since "$seq0" cdn)
+result "the CDN was asked once" "$([ "$n" = 1 ]; echo $?)" "$n requests: $(requests_since "$seq0")"
+get c4 "$R/c.gguf" -I
+result "HEAD c.gguf still answers 200 (the Hub is not rate-limited: the budget is per host)" \
+	"$([ "$CODE" = 200 ] && [ "$(header X-Linked-Size "$RESP/c4.h")" = "$(file_size "$IN/c.gguf")" ]; echo $?)" \
+	"$(shows c4)"
+result "the log names the CDN host" \
+	"$(grep -q "upstream http://127.0.0.2:[0-9]* rate-limited us: no requests until .* (Retry-After 3600)" "$GGUFD_LOG"; echo $?)" \
+	"$(grep -i 'rate' "$GGUFD_LOG" | head -5)"
+
+# --- a short budget is waited out while the client waits ------------------------------------
+
+fake_clear
+seq0=$(seq_now)
+fake_fault '{"status": 429, "retry_after": 2, "host": "hub", "match": "d.txt", "count": 1}'
+get d "$R/d.txt"
+result "d.txt after a 429 with Retry-After 2: the client gets the file" \
+	"$([ "$RC" = 0 ] && [ "$CODE" = 200 ] && exact "$DL/d" "$IN/d.txt"; echo $?)" "$(shows d)"
+stats
+n=$(jpy "$WORK/stats.json" "(lambda s: len(s) > 1 and s[0] == 429 and 429 not in s[1:])([r['status'] for r in reqs if r['seq'] > $seq0 and r['host'] == 'hub' and r['method'] == 'HEAD'])")
+result "upstream saw the 429, then HEADs that it answered" "$([ "$n" = true ]; echo $?)" \
+	"$(requests_since "$seq0")"
+result "the log says when the short budget started and that it ended" \
+	"$(grep -q "rate-limited us: no requests until .* (Retry-After 2)" "$GGUFD_LOG" &&
+		grep -q "upstream http://127.0.0.1:$hubport: the rate limit is over" "$GGUFD_LOG"; echo $?)" \
+	"$(grep -i 'rate' "$GGUFD_LOG" | head -5)"
+
+# --- private and gated repos ----------------------------------------------------------------------
+
+PRIV=ruv/secret
+GATED=ruv/gated
+echo 'a private file' >"$IN/secret.txt"
+echo 'a gated file' >"$IN/gated.txt"
+PCOMMIT=$(fakehub mkrepo --repos "$REPOS" --repo "$PRIV" --commit auto --private "$IN/secret.txt" "$IN/a.gguf" 2>>"$WORK/mk.log")
+st1=$?
+fakehub mkrepo --repos "$REPOS" --repo "$GATED" --commit auto --gated auto "$IN/gated.txt" >/dev/null 2>>"$WORK/mk.log"
+st2=$?
+code1=$(gcurl -o /dev/null -w '%{http_code}' "$HUB/$PRIV/resolve/main/secret.txt")
+code2=$(gcurl -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $TOKEN" "$HUB/api/models/$PRIV")
+code3=$(gcurl -o /dev/null -w '%{http_code}' "$HUB/api/models/$GATED")
+code4=$(gcurl -o /dev/null -w '%{http_code}' "$HUB/$GATED/resolve/main/gated.txt")
+result "the fake Hub hides a --private repo from anonymous clients (401) and shows it to its token; a --gated repo's API is open, its files are not" \
+	"$([ "$st1$st2" = 00 ] && [ "$code1 $code2 $code3 $code4" = "401 200 200 401" ]; echo $?)" \
+	"mkrepo $st1 $st2; codes $code1 $code2 $code3 $code4" "$(tail -c 500 "$WORK/mk.log")"
+
+READ=$("$GGUFD" token add reader --scope read --store "$S" 2>>"$WORK/token.err")
+result "a ggufd read token is made" "$([[ $READ == hf_* ]]; echo $?)" "$(cat "$WORK/token.err")"
+fake_clear
+if HF_TOKEN=$TOKEN start_ggufd "$S" --upstream "$HUB"; then
+	ok "ggufd with the upstream token starts"
+else
+	not_ok "ggufd with the upstream token starts"
+fi
+result "the start-up log says that private repos need a read token unless listed with --public-repo" \
+	"$(grep -q 'private and gated upstream repos .* need a ggufd read token unless listed with --public-repo' "$GGUFD_LOG"; echo $?)" \
+	"$(head -c 1500 "$GGUFD_LOG")"
+
+get p1 "$BASE/$PRIV/resolve/main/secret.txt"
+r1=$([ "$CODE" = 401 ] && [ "$(header X-Error-Code "$RESP/p1.h")" = RepoNotFound ]; echo $?)
+get p2 "$BASE/api/models/$PRIV"
+r2=$([ "$CODE" = 401 ] && [ "$(header X-Error-Code "$RESP/p2.h")" = RepoNotFound ]; echo $?)
+get p3 "$BASE/api/models/$PRIV/tree/main"
+r3=$([ "$CODE" = 401 ]; echo $?)
+get p4 "$BASE/$PRIV/resolve/main/a.gguf" -H "Authorization: Bearer hf_not_a_ggufd_token"
+r4=$([ "$CODE" = 401 ] && ! exact "$DL/p4" "$IN/a.gguf"; echo $?)
+result "an anonymous client (or one with a token ggufd does not know) gets 401 RepoNotFound for the private repo's file, info and tree" \
+	"$([ "$r1$r2$r3$r4" = 0000 ]; echo $?)" "$r1$r2$r3$r4" "$(shows p1)" "$(shows p2)" "$(shows p3)" "$(shows p4)"
+get p5 "$BASE/$PRIV/resolve/main/secret.txt" -H "Authorization: Bearer $READ"
+r5=$([ "$CODE" = 200 ] && exact "$DL/p5" "$IN/secret.txt"; echo $?)
+get p6 "$BASE/api/models/$PRIV" -H "Authorization: Bearer $READ"
+r6=$([ "$CODE" = 200 ] && [ "$(jpy "$DL/p6" 'd.get("sha")' 2>/dev/null)" = "$PCOMMIT" ]; echo $?)
+result "a client with a ggufd read token gets the private repo's file and info" \
+	"$([ "$r5$r6" = 00 ]; echo $?)" "$r5$r6" "$(shows p5)" "$(shows p6)"
+get p7 "$BASE/$PRIV/resolve/main/secret.txt"
+result "once the file is in the store, an anonymous client still gets 401" \
+	"$([ "$CODE" = 401 ] && ! exact "$DL/p7" "$IN/secret.txt"; echo $?)" "$(shows p7)"
+get g1 "$BASE/$GATED/resolve/main/gated.txt"
+r1=$([ "$CODE" = 401 ]; echo $?)
+get g2 "$BASE/$GATED/resolve/main/gated.txt" -H "Authorization: Bearer $READ"
+r2=$([ "$CODE" = 200 ] && exact "$DL/g2" "$IN/gated.txt"; echo $?)
+result "a gated repo: anonymous 401, read token 200" "$([ "$r1$r2" = 00 ]; echo $?)" "$(shows g1)" "$(shows g2)"
+get pub "$BASE/$REPO/resolve/main/config.json"
+result "the public repo is served to anyone" \
+	"$([ "$CODE" = 200 ] && exact "$DL/pub" "$IN/config.json"; echo $?)" "$(shows pub)"
+
+if HF_TOKEN=$TOKEN start_ggufd "$S" --upstream "$HUB" --public-repo "$PRIV"; then
+	get p8 "$BASE/$PRIV/resolve/main/secret.txt"
+	r1=$([ "$CODE" = 200 ] && exact "$DL/p8" "$IN/secret.txt"; echo $?)
+	get p9 "$BASE/api/models/$PRIV"
+	r2=$([ "$CODE" = 200 ]; echo $?)
+	get g3 "$BASE/$GATED/resolve/main/gated.txt"
+	r3=$([ "$CODE" = 401 ]; echo $?)
+	result "--public-repo serves that private repo to anyone (file and info), and only that one" \
+		"$([ "$r1$r2$r3" = 000 ]; echo $?)" "$r1$r2$r3" "$(shows p8)" "$(shows p9)" "$(shows g3)"
+	result "the start-up log counts the listed repo" \
+		"$(grep -q 'unless listed with --public-repo (1 listed)' "$GGUFD_LOG"; echo $?)" "$(grep private "$GGUFD_LOG")"
+else
+	not_ok "ggufd --public-repo starts"
+	not_ok "the start-up log counts the listed repo"
+fi
+code=$(GGUFD_PUBLIC_REPO='ruv/a/b' timeout 20 "$GGUFD" config >"$WORK/cfg.out" 2>&1; echo $?)
+result "a bad --public-repo value is refused (exit 2, naming it)" \
+	"$([ "$code" = 2 ] && grep -q 'GGUFD_PUBLIC_REPO' "$WORK/cfg.out"; echo $?)" "exit $code: $(cat "$WORK/cfg.out")"
+
+stop_ggufd
+result "ggufd stops cleanly" "$([ "$GGUFD_STATUS" = 0 ]; echo $?)" "status $GGUFD_STATUS"
+
+finish
