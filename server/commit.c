@@ -33,12 +33,24 @@ jstr(const cJSON *o, const char *k)
 	return cJSON_IsString(v) ? v->valuestring : "";
 }
 
+/* What the parse of one body carries from operation to operation. */
+struct parse {
+	commit_op_fn fn;
+	void *ctx;
+	char *why;
+	size_t whysz;
+	int *err;
+	size_t nfiles; /* files and deletions handed on */
+};
+
 /* One operation (an NDJSON line's value, or a JSON-form entry): parsed,
  * then handed to fn.  0, or -1 with why and *err set. */
 static int
-one_op(const char *key, const cJSON *v, commit_op_fn fn, void *ctx, char *why, size_t whysz,
-       int *err)
+one_op(struct parse *ps, const char *key, const cJSON *v)
 {
+	char *why = ps->why;
+	size_t whysz = ps->whysz;
+	int *err = ps->err;
 	struct commit_op op;
 	unsigned char *data = NULL;
 	int rc;
@@ -93,14 +105,24 @@ one_op(const char *key, const cJSON *v, commit_op_fn fn, void *ctx, char *why, s
 		snprintf(why, whysz, "unknown commit operation \"%s\"", key);
 		return -1;
 	}
-	rc = fn(ctx, &op, why, whysz, err);
+	/* Every file and deletion costs the job a record (journal.h): a body
+	 * of a few hundred MB of one-line deletions would take gigabytes. */
+	if (op.kind != COMMIT_OP_HEADER && ps->nfiles++ == GG_MAX_COMMIT_OPS) {
+		free(data);
+		snprintf(why, whysz,
+			 "the commit has more than %d files and deletions: split it into "
+			 "several commits",
+			 GG_MAX_COMMIT_OPS);
+		return -1;
+	}
+	rc = ps->fn(ps->ctx, &op, why, whysz, err);
 	free(data);
 	return rc != 0 ? -1 : 0;
 }
 
 /* The JSON form: a header from the top level, then each list in turn. */
 static int
-parse_json_form(const cJSON *b, commit_op_fn fn, void *ctx, char *why, size_t whysz, int *err)
+parse_json_form(struct parse *ps, const cJSON *b)
 {
 	static const char *const lists[][2] = {
 		{ "files", "file" },
@@ -109,11 +131,11 @@ parse_json_form(const cJSON *b, commit_op_fn fn, void *ctx, char *why, size_t wh
 	};
 	const cJSON *e;
 
-	if (one_op("header", b, fn, ctx, why, whysz, err) != 0)
+	if (one_op(ps, "header", b) != 0)
 		return GG_EINVAL;
 	for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++)
 		cJSON_ArrayForEach (e, cJSON_GetObjectItemCaseSensitive(b, lists[i][0]))
-			if (one_op(lists[i][1], e, fn, ctx, why, whysz, err) != 0)
+			if (one_op(ps, lists[i][1], e) != 0)
 				return GG_EINVAL;
 	return GG_OK;
 }
@@ -123,6 +145,7 @@ commit_parse(const char *body, size_t len, int json_form, commit_op_fn fn, void 
 	     size_t whysz, int *err)
 {
 	const char *p = body != NULL ? body : "", *end = p + len;
+	struct parse ps = { fn, ctx, why, whysz, err, 0 };
 	int lines = 0, rc = GG_OK;
 
 	if (json_form) {
@@ -130,7 +153,7 @@ commit_parse(const char *body, size_t len, int json_form, commit_op_fn fn, void 
 		if (!cJSON_IsObject(b))
 			rc = GG_EFORMAT;
 		else
-			rc = parse_json_form(b, fn, ctx, why, whysz, err);
+			rc = parse_json_form(&ps, b);
 		cJSON_Delete(b);
 		return rc;
 	}
@@ -146,7 +169,7 @@ commit_parse(const char *body, size_t len, int json_form, commit_op_fn fn, void 
 					 lines + 1);
 				*err = GG_EINVAL;
 				rc = GG_EINVAL;
-			} else if (one_op(k->valuestring, v, fn, ctx, why, whysz, err) != 0) {
+			} else if (one_op(&ps, k->valuestring, v) != 0) {
 				rc = GG_EINVAL;
 			}
 			cJSON_Delete(l);

@@ -69,7 +69,8 @@ typedef int (*commit_op_fn)(void *ctx, const struct commit_op *op, char *why, si
  *   and the deletions in that order.
  *
  * Calls fn for each operation in the body's order, and stops at the first
- * that is malformed or that fn refuses.  Returns GG_OK when every one was
+ * that is malformed or that fn refuses, or at a file or deletion past the
+ * GG_MAX_COMMIT_OPS-th (the header does not count).  Returns GG_OK when every one was
  * taken; GG_EINVAL when one was refused: why (a sentence naming the line or
  * path, cut to whysz) and *err (GG_EINVAL for a malformed one, fn's code
  * else) say why, and the operations before it were taken; GG_EFORMAT, with
