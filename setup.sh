@@ -25,6 +25,9 @@ TEST_PKGS="curl wget aria2 clang libclang-rt-14-dev clang-format-14 nodejs npm g
   python3 python3-requests python3-filelock python3-fsspec python3-packaging python3-yaml
   python3-tqdm python3-typing-extensions chromium systemd man-db groff-base"
 FUZZ_SECONDS=${FUZZ_SECONDS:-30}
+# The libFuzzer targets run_fuzz builds and runs, FUZZ_SECONDS each, on
+# their seed corpora tests/fuzz/corpus/<name without fuzz_>.
+FUZZ_TARGETS=${FUZZ_TARGETS:-fuzz_gguf fuzz_range fuzz_commit fuzz_batch fuzz_form}
 # SUITES=tsan ./setup.sh test runs only some of them.
 SUITES=${SUITES:-lint werror asan tsan fuzz}
 # make lint rules that today's code does not pass yet (the server refactor
@@ -191,10 +194,11 @@ run_lint() {
 }
 
 run_fuzz() {
-  say "fuzzing: ${FUZZ_SECONDS}s per target"
+  local t0=$SECONDS t
+  say "fuzzing: ${FUZZ_SECONDS}s per target ($FUZZ_TARGETS)"
   configure_tree CC=clang --enable-fuzzing
-  make -s -j"$JOBS" tests/fuzz/fuzz_gguf tests/fuzz/fuzz_range >/dev/null
-  for t in fuzz_gguf fuzz_range; do
+  make -s -j"$JOBS" $(printf 'tests/fuzz/%s ' $FUZZ_TARGETS) >/dev/null
+  for t in $FUZZ_TARGETS; do
     local corpus
     corpus=$(mktemp -d)
     [ -d "tests/fuzz/corpus/${t#fuzz_}" ] && cp -r "tests/fuzz/corpus/${t#fuzz_}/." "$corpus/"
@@ -206,6 +210,7 @@ run_fuzz() {
     fi
     rm -rf "$corpus"
   done
+  say "fuzz: $((SECONDS - t0)) s (the instrumented build included)"
 }
 
 case ${1:-} in

@@ -514,20 +514,77 @@ api_tree(struct req *r)
 
 struct pi_ctx {
 	cJSON *paths; /* array of strings */
+	size_t n;     /* in paths: counted, as cJSON_GetArraySize walks the list */
 };
 
 static void
 pi_form_cb(void *ctx, const char *value)
 {
 	struct pi_ctx *p = ctx;
-	if (cJSON_GetArraySize(p->paths) < GG_MAX_PATHS_INFO)
+	if (p->n < GG_MAX_PATHS_INFO) {
 		cJSON_AddItemToArray(p->paths, cJSON_CreateString(value));
+		p->n++;
+	}
 }
 
 static void
 pi_expand_cb(void *ctx, const char *value)
 {
 	*(int *)ctx = strcasecmp(value, "true") == 0 || strcmp(value, "1") == 0;
+}
+
+int
+api_paths_info_parse(const char *body, size_t len, int json, cJSON **paths, int *expand, char *why,
+		     size_t whysz)
+{
+	struct pi_ctx p = { cJSON_CreateArray(), 0 };
+	const char *text = body != NULL ? body : "";
+	const char *bad = NULL;
+	char scratch[8];
+	cJSON *item;
+
+	if (why == NULL) {
+		why = scratch;
+		whysz = sizeof(scratch);
+	}
+	*paths = NULL;
+	*expand = 0;
+	if (json) {
+		cJSON *b = NULL, *list;
+		if (json_text_check(text, len, &bad) == GG_OK)
+			b = cJSON_ParseWithLength(text, len);
+		list = cJSON_GetObjectItemCaseSensitive(b, "paths");
+		if (b == NULL || !cJSON_IsArray(list)) {
+			snprintf(why, whysz, "%s%s%s",
+				 b == NULL ? "Body is not valid JSON"
+					   : "Body must be JSON with a \"paths\" array of strings",
+				 bad ? ": " : "", bad ? bad : "");
+			cJSON_Delete(b);
+			cJSON_Delete(p.paths);
+			return GG_EINVAL;
+		}
+		cJSON_ArrayForEach (item, list) {
+			if (!cJSON_IsString(item)) {
+				snprintf(why, whysz, "\"paths\" must hold strings");
+				cJSON_Delete(b);
+				cJSON_Delete(p.paths);
+				return GG_EFORMAT;
+			}
+			pi_form_cb(&p, item->valuestring);
+		}
+		*expand = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(b, "expand"));
+		cJSON_Delete(b);
+	} else {
+		if (http_form_check(text, len, &bad) != GG_OK) {
+			snprintf(why, whysz, "Malformed form body: %s", bad ? bad : "?");
+			cJSON_Delete(p.paths);
+			return GG_EINVAL;
+		}
+		http_form_foreach(text, len, "paths", pi_form_cb, &p);
+		http_form_foreach(text, len, "expand", pi_expand_cb, expand);
+	}
+	*paths = p.paths;
+	return GG_OK;
 }
 
 struct dir_probe {
@@ -550,72 +607,36 @@ api_paths_info(struct req *r)
 {
 	enum MHD_Result mirrored;
 	struct store_view v;
-	struct pi_ctx p;
 	struct index_commit ci;
 	char commit[GG_SHA1_HEX + 1];
 	enum MHD_Result result;
 	const char *ctype = http_header(r, "Content-Type");
 	int expand = 0, have_ci = 0;
-	cJSON *out, *item;
+	cJSON *paths, *out, *item;
 
 	/* The body is checked before anything is asked upstream: a malformed
 	 * one would only be sent there with the held token, refused, and
 	 * retried by the client. */
-	p.paths = cJSON_CreateArray();
-	if (ctype != NULL && strncasecmp(ctype, "application/json", 16) == 0) {
-		const char *why = NULL;
-		cJSON *body = NULL, *paths, *ex;
-		if (json_text_check(r->body.data ? r->body.data : "", r->body.len, &why) == GG_OK)
-			body = cJSON_ParseWithLength(r->body.data ? r->body.data : "", r->body.len);
-		paths = cJSON_GetObjectItemCaseSensitive(body, "paths");
-		ex = cJSON_GetObjectItemCaseSensitive(body, "expand");
-		if (body == NULL || !cJSON_IsArray(paths)) {
-			char msg[160];
-			snprintf(msg, sizeof(msg), "%s%s%s",
-				 body == NULL
-					 ? "Body is not valid JSON"
-					 : "Body must be JSON with a \"paths\" array of strings",
-				 why ? ": " : "", why ? why : "");
-			cJSON_Delete(body);
-			cJSON_Delete(p.paths);
-			return http_error(r, MHD_HTTP_BAD_REQUEST, "BadRequest", msg, NULL);
-		}
-		cJSON_ArrayForEach (item, paths) {
-			if (!cJSON_IsString(item)) {
-				cJSON_Delete(body);
-				cJSON_Delete(p.paths);
-				return http_error(r, MHD_HTTP_BAD_REQUEST, "BadRequest",
-						  "\"paths\" must hold strings", NULL);
-			}
-			pi_form_cb(&p, item->valuestring);
-		}
-		expand = cJSON_IsTrue(ex);
-		cJSON_Delete(body);
-	} else {
-		const char *why = NULL;
-		if (http_form_check(r->body.data ? r->body.data : "", r->body.len, &why) != GG_OK) {
-			char msg[160];
-			snprintf(msg, sizeof(msg), "Malformed form body: %s", why);
-			cJSON_Delete(p.paths);
-			return http_error(r, MHD_HTTP_BAD_REQUEST, "BadRequest", msg, NULL);
-		}
-		http_form_foreach(r->body.data ? r->body.data : "", r->body.len, "paths",
-				  pi_form_cb, &p);
-		http_form_foreach(r->body.data ? r->body.data : "", r->body.len, "expand",
-				  pi_expand_cb, &expand);
+	{
+		char why[200];
+		if (api_paths_info_parse(r->body.data, r->body.len,
+					 ctype != NULL &&
+						 strncasecmp(ctype, "application/json", 16) == 0,
+					 &paths, &expand, why, sizeof(why)) != GG_OK)
+			return http_error(r, MHD_HTTP_BAD_REQUEST, "BadRequest", why, NULL);
 	}
 	if (api_mirror(r, &mirrored)) {
-		cJSON_Delete(p.paths);
+		cJSON_Delete(paths);
 		return mirrored;
 	}
 	if (resolve_commit(r, &v, commit, &result) != GG_OK) {
-		cJSON_Delete(p.paths);
+		cJSON_Delete(paths);
 		return result;
 	}
 	out = cJSON_CreateArray();
 	have_ci =
 		expand && store_view_commit(&v, r->route.type, r->route.repo, commit, &ci) == GG_OK;
-	cJSON_ArrayForEach (item, p.paths) {
+	cJSON_ArrayForEach (item, paths) {
 		struct index_file f;
 		const char *path = item->valuestring;
 		size_t pl = strlen(path);
@@ -645,7 +666,7 @@ api_paths_info(struct req *r)
 		free(clean);
 	}
 	store_view_end(&v);
-	cJSON_Delete(p.paths);
+	cJSON_Delete(paths);
 	return http_json(r, MHD_HTTP_OK, json_print(out));
 }
 

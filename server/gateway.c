@@ -35,6 +35,7 @@
 
 #include "app.h"
 #include "audit.h"
+#include "commit.h"
 #include "gwint.h"
 #include "huberr.h"
 #include "json.h"
@@ -42,8 +43,6 @@
 #include "stats.h"
 #include "store.h"
 #include "token.h"
-
-#define MAX_COMMIT_FILES 1000
 
 /* --- what the gateway's files share ---------------------------------------------- */
 
@@ -524,13 +523,6 @@ gateway_perm_check(struct req *r, struct gateway *gw, struct upload_job *job, en
 	return rc;
 }
 
-static const char *
-jstr(cJSON *o, const char *k)
-{
-	cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-	return cJSON_IsString(v) ? v->valuestring : "";
-}
-
 struct gateway *
 gateway_new(struct store *st, struct upstream *up, const struct gateway_config *cfg)
 {
@@ -907,20 +899,23 @@ enum MHD_Result
 gateway_preupload(struct req *r)
 {
 	struct gateway *gw = r->app->gw;
+	struct commit_preupload_file *files;
 	char why[700];
 	enum MHD_Result res;
-	cJSON *b, *files, *f, *o, *out;
+	cJSON *b, *o, *out;
 	struct index_ref ref;
-	int n = 0;
+	size_t n = 0;
+	int prc;
 
 	if (gateway_repo_allowed(r, gw, r->route.type, r->route.repo, &res) != 0)
 		return res;
 	if (body_text_ok(r, &res) != 0)
 		return res;
-	b = cJSON_ParseWithLength(r->body.data ? r->body.data : "", r->body.len);
-	files = cJSON_GetObjectItemCaseSensitive(b, "files");
-	if (!cJSON_IsArray(files) || cJSON_GetArraySize(files) > MAX_COMMIT_FILES) {
+	files = xcalloc(COMMIT_MAX_PREUPLOAD, sizeof(*files));
+	prc = commit_preupload_parse(r->body.data, r->body.len, &b, files, &n);
+	if (prc == GG_EINVAL) {
 		cJSON_Delete(b);
+		free(files);
 		return http_error(r, MHD_HTTP_BAD_REQUEST, "BadRequest",
 				  "Body must be {\"files\": [{\"path\", \"sample\", \"size\"}]} "
 				  "(at most 1000)",
@@ -928,132 +923,111 @@ gateway_preupload(struct req *r)
 	}
 	o = cJSON_CreateObject();
 	out = cJSON_AddArrayToObject(o, "files");
-	cJSON_ArrayForEach (f, files) {
-		cJSON *p = cJSON_GetObjectItemCaseSensitive(f, "path");
+	/* The files parsed, in order: the rules answer for them before a bad
+	 * file after them is refused. */
+	for (size_t i = 0; i < n; i++) {
+		const char *path = files[i].path;
+		uint64_t size = files[i].size;
 		cJSON *e;
-		uint64_t size = 0;
-		int rc;
-		if (!cJSON_IsString(p) ||
-		    json_get_u64(f, "size", JSON_MAX_EXACT_INT, &size) != GG_OK ||
-		    !store_valid_path(p->valuestring)) {
-			cJSON_Delete(o);
-			cJSON_Delete(b);
-			return http_error(r, MHD_HTTP_BAD_REQUEST, "BadRequest",
-					  "Each file needs a valid \"path\" and \"size\"", NULL);
-		}
-		rc = policy_check_path(gateway_policy(gw), p->valuestring, size, why, sizeof(why));
+		int rc = policy_check_path(gateway_policy(gw), path, size, why, sizeof(why));
 		if (rc != GG_OK) {
 			cJSON_Delete(o);
 			cJSON_Delete(b);
+			free(files);
 			return gateway_policy_refuse(r, rc, why);
 		}
-		if (!token_bounds_allow(r->token_bounds, NULL, p->valuestring)) {
+		if (!token_bounds_allow(r->token_bounds, NULL, path)) {
 			snprintf(why, sizeof(why),
 				 "Token '%s' may not publish %.500s (rule: token bounds; see ggufd "
 				 "token ls)",
-				 r->token_name, p->valuestring);
+				 r->token_name, path);
 			cJSON_Delete(o);
 			cJSON_Delete(b);
+			free(files);
 			return http_error(r, MHD_HTTP_FORBIDDEN, "Forbidden", why, NULL);
 		}
 		e = cJSON_CreateObject();
-		cJSON_AddStringToObject(e, "path", p->valuestring);
+		cJSON_AddStringToObject(e, "path", path);
 		cJSON_AddStringToObject(e, "uploadMode",
-					store_is_lfs_path(p->valuestring, size) ? "lfs"
-										: "regular");
+					store_is_lfs_path(path, size) ? "lfs" : "regular");
 		cJSON_AddFalseToObject(e, "shouldIgnore");
 		cJSON_AddItemToArray(out, e);
-		n++;
 	}
 	cJSON_Delete(b);
+	free(files);
+	if (prc != GG_OK) {
+		cJSON_Delete(o);
+		return http_error(r, MHD_HTTP_BAD_REQUEST, "BadRequest",
+				  "Each file needs a valid \"path\" and \"size\"", NULL);
+	}
 	if (store_ref_get(r->app->st, r->route.type, r->route.repo, r->route.rev, &ref) == GG_OK)
 		cJSON_AddStringToObject(o, "commitOid", ref.commit);
 	return gateway_json_reply(r, MHD_HTTP_OK, o, NULL);
 }
 
-/* One commit operation (NDJSON line value, or a JSON-form entry). */
+/* What a commit's operations are taken into (commit_parse's callback). */
+struct commit_ctx {
+	struct gateway *gw;
+	struct upload_job *job;
+};
+
+/* One parsed commit operation, done: the header kept, a deletion noted,
+ * an LFS file checked against the store and the rules, an inline file
+ * staged and checked.  0, or -1 with why and *err set. */
 static int
-commit_op(struct gateway *gw, struct upload_job *job, const char *key, cJSON *v, char *why,
-	  size_t whysz, int *err)
+commit_take(void *ctx, const struct commit_op *op, char *why, size_t whysz, int *err)
 {
-	const char *path = jstr(v, "path");
+	struct commit_ctx *c = ctx;
+	struct gateway *gw = c->gw;
+	struct upload_job *job = c->job;
+	const char *path = op->path;
 
 	*err = GG_EINVAL;
-	if (strcmp(key, "header") == 0) {
-		if (snprintf_checked(job->summary, sizeof(job->summary), "%s",
-				     jstr(v, "summary")) != GG_OK ||
-		    snprintf_checked(job->description, sizeof(job->description), "%s",
-				     jstr(v, "description")) != GG_OK ||
-		    snprintf_checked(job->parent, sizeof(job->parent), "%s",
-				     jstr(v, "parentCommit")) != GG_OK) {
-			snprintf(why, whysz,
-				 "the commit's summary, description or parentCommit "
-				 "is too long");
-			return -1;
-		}
+	switch (op->kind) {
+	case COMMIT_OP_HEADER:
+		/* commit_parse checked the lengths against these fields. */
+		snprintf(job->summary, sizeof(job->summary), "%s", op->summary);
+		snprintf(job->description, sizeof(job->description), "%s", op->description);
+		snprintf(job->parent, sizeof(job->parent), "%s", op->parent);
 		return 0;
-	}
-	if (!store_valid_path(path) && strcmp(key, "deletedFolder") != 0) {
-		snprintf(why, whysz, "\"%s\" is not a valid path", path);
-		return -1;
-	}
-	if (strcmp(key, "deletedFile") == 0 || strcmp(key, "deletedFolder") == 0) {
-		journal_job_add_deletion(job, path, strcmp(key, "deletedFolder") == 0);
+	case COMMIT_OP_DELETED_FILE:
+	case COMMIT_OP_DELETED_FOLDER:
+		journal_job_add_deletion(job, path, op->kind == COMMIT_OP_DELETED_FOLDER);
 		return 0;
-	}
-	if (strcmp(key, "lfsFile") == 0) {
-		const char *oid = jstr(v, "oid");
-		uint64_t size = 0;
-		int rc;
-		if (!(strlen(oid) == GG_SHA256_HEX && is_lower_hex(oid, GG_SHA256_HEX))) {
-			snprintf(why, whysz, "%s: lfsFile needs a sha256 oid", path);
-			return -1;
-		}
-		rc = json_get_u64(v, "size", JSON_MAX_EXACT_INT, &size);
-		if (rc == GG_ENOENT) {
+	case COMMIT_OP_LFS_FILE: {
+		uint64_t size = op->size;
+		if (!op->has_size) {
 			/* huggingface_hub sends a copy of an LFS file
 			 * (CommitOperationCopy) as an lfsFile with no size: the
 			 * size is the stored object's. */
 			struct store_view sv;
 			struct index_blob b;
 			if (store_view_begin(gw->st, &sv) == GG_OK &&
-			    store_view_blob(&sv, oid, &b) == GG_OK)
+			    store_view_blob(&sv, op->oid, &b) == GG_OK)
 				size = b.size;
 			store_view_end(&sv);
-		} else if (rc != GG_OK) {
-			snprintf(why, whysz, "%s: lfsFile needs a size in bytes", path);
-			return -1;
 		}
-		if (!store_blob_has(gw->st, oid, size)) {
+		if (!store_blob_has(gw->st, op->oid, size)) {
 			*err = GG_EFORMAT;
 			snprintf(why, whysz,
 				 "%s: LFS object %s (%llu bytes) was not uploaded to this gateway "
 				 "(LFS batch, then PUT)",
-				 path, oid, (unsigned long long)size);
+				 path, op->oid, (unsigned long long)size);
 			return -1;
 		}
-		if ((*err = policy_check_blob(gateway_policy(gw), gw->st, path, oid, size, why,
+		if ((*err = policy_check_blob(gateway_policy(gw), gw->st, path, op->oid, size, why,
 					      whysz)) != GG_OK)
 			return -1;
-		journal_job_add_file(job, path, 1, oid, NULL, size);
+		journal_job_add_file(job, path, 1, op->oid, NULL, size);
 		return 0;
 	}
-	if (strcmp(key, "file") == 0) {
-		const char *content = jstr(v, "content"), *enc = jstr(v, "encoding");
-		unsigned char *data;
-		size_t len = 0;
+	case COMMIT_OP_FILE: {
 		struct blob_writer *w = NULL;
 		struct blob_digest d;
 		int rc, fresh = 0;
-		if (strcmp(enc, "base64") != 0 ||
-		    (data = b64_decode(content, strlen(content), &len)) == NULL) {
-			snprintf(why, whysz, "%s: file content must be base64", path);
-			return -1;
-		}
-		rc = store_writer_open(gw->st, (int64_t)len, &w);
+		rc = store_writer_open(gw->st, (int64_t)op->len, &w);
 		if (rc == GG_OK)
-			rc = blob_writer_write(w, data, len);
-		free(data);
+			rc = blob_writer_write(w, op->data, op->len);
 		if (rc == GG_OK) {
 			rc = store_writer_finish(gw->st, w, NULL, &d, &fresh);
 			w = NULL;
@@ -1073,8 +1047,8 @@ commit_op(struct gateway *gw, struct upload_job *job, const char *key, cJSON *v,
 		job->files[job->nfiles - 1].fresh = fresh;
 		return 0;
 	}
-	snprintf(why, whysz, "unknown commit operation \"%s\"", key);
-	return -1;
+	}
+	return -1; /* not reached: commit_parse hands on the kinds above only */
 }
 
 enum MHD_Result
@@ -1087,6 +1061,7 @@ gateway_commit(struct req *r)
 	enum MHD_Result res;
 	int err = GG_EINVAL;
 	struct upload_job *job;
+	struct commit_ctx cc;
 	int bad = 0;
 
 	if (gateway_repo_allowed(r, gw, r->route.type, r->route.repo, &res) != 0)
@@ -1098,58 +1073,19 @@ gateway_commit(struct req *r)
 			 "Upload with ggufd", "", 0);
 	job->create_pr = http_query_bool(r, "create_pr");
 	http_client_addr(r, job->client, sizeof(job->client));
-	if (ct != NULL && strncasecmp(ct, "application/json", 16) == 0) {
-		/* The Hub's JSON form: {"summary","description","files","lfsFiles",
-		 * "deletedFiles"}. */
-		cJSON *b = cJSON_ParseWithLength(r->body.data ? r->body.data : "", r->body.len), *e;
-		if (!cJSON_IsObject(b)) {
-			cJSON_Delete(b);
-			journal_job_free(job);
-			free(job);
-			return http_error(r, MHD_HTTP_BAD_REQUEST, "BadRequest", "Body is not JSON",
-					  NULL);
-		}
-		if (commit_op(gw, job, "header", b, why, sizeof(why), &err) != 0)
-			bad = 1;
-		cJSON_ArrayForEach (e, cJSON_GetObjectItemCaseSensitive(b, "files")) {
-			if (!bad && commit_op(gw, job, "file", e, why, sizeof(why), &err) != 0)
-				bad = 1;
-		}
-		cJSON_ArrayForEach (e, cJSON_GetObjectItemCaseSensitive(b, "lfsFiles")) {
-			if (!bad && commit_op(gw, job, "lfsFile", e, why, sizeof(why), &err) != 0)
-				bad = 1;
-		}
-		cJSON_ArrayForEach (e, cJSON_GetObjectItemCaseSensitive(b, "deletedFiles")) {
-			if (!bad &&
-			    commit_op(gw, job, "deletedFile", e, why, sizeof(why), &err) != 0)
-				bad = 1;
-		}
-		cJSON_Delete(b);
-	} else {
-		/* NDJSON: one {"key","value"} per line (the last may lack "\n"). */
-		const char *p = r->body.data ? r->body.data : "", *end = p + r->body.len;
-		int lines = 0;
-		while (!bad && p < end) {
-			const char *nl = memchr(p, '\n', (size_t)(end - p));
-			const char *le = nl ? nl : end;
-			if (le > p) {
-				cJSON *l = cJSON_ParseWithLength(p, (size_t)(le - p));
-				cJSON *k = cJSON_GetObjectItemCaseSensitive(l, "key");
-				cJSON *v = cJSON_GetObjectItemCaseSensitive(l, "value");
-				if (!cJSON_IsString(k) || !cJSON_IsObject(v)) {
-					snprintf(why, sizeof(why),
-						 "line %d is not {\"key\", \"value\"}", lines + 1);
-					err = GG_EINVAL;
-					bad = 1;
-				} else if (commit_op(gw, job, k->valuestring, v, why, sizeof(why),
-						     &err) != 0) {
-					bad = 1;
-				}
-				cJSON_Delete(l);
-				lines++;
-			}
-			p = le + 1;
-		}
+	/* The Hub's JSON form {"summary","description","files","lfsFiles",
+	 * "deletedFiles"}, or NDJSON: one {"key","value"} a line. */
+	cc.gw = gw;
+	cc.job = job;
+	switch (commit_parse(r->body.data, r->body.len,
+			     ct != NULL && strncasecmp(ct, "application/json", 16) == 0,
+			     commit_take, &cc, why, sizeof(why), &err)) {
+	case GG_OK: break;
+	case GG_EFORMAT:
+		journal_job_free(job);
+		free(job);
+		return http_error(r, MHD_HTTP_BAD_REQUEST, "BadRequest", "Body is not JSON", NULL);
+	default: bad = 1;
 	}
 	if (!bad && job->nfiles == 0) {
 		snprintf(why, sizeof(why), "The commit has no files");

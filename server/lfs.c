@@ -36,8 +36,6 @@
 #include "store.h"
 #include "token.h"
 
-#define MAX_BATCH_OBJECTS 1000
-
 /* --- signed hrefs ------------------------------------------------------------- */
 
 static void
@@ -331,55 +329,85 @@ lfs_end(struct req *r)
 
 /* --- the batch API ------------------------------------------------------------ */
 
+int
+lfs_batch_parse(const char *body, size_t len, struct lfs_batch *out)
+{
+	cJSON *op, *objs, *tr, *algo, *obj, *o;
+
+	memset(out, 0, sizeof(*out));
+	out->doc = cJSON_ParseWithLength(body != NULL ? body : "", len);
+	op = cJSON_GetObjectItemCaseSensitive(out->doc, "operation");
+	objs = cJSON_GetObjectItemCaseSensitive(out->doc, "objects");
+	tr = cJSON_GetObjectItemCaseSensitive(out->doc, "transfers");
+	algo = cJSON_GetObjectItemCaseSensitive(out->doc, "hash_algo");
+	if (!cJSON_IsString(op) || !cJSON_IsArray(objs) ||
+	    cJSON_GetArraySize(objs) > LFS_MAX_BATCH_OBJECTS ||
+	    (algo != NULL &&
+	     (!cJSON_IsString(algo) || (strcmp(algo->valuestring, "sha256") != 0 &&
+					strcmp(algo->valuestring, "sha_256") != 0))))
+		return GG_EINVAL;
+	if (strcmp(op->valuestring, "upload") != 0)
+		return GG_EFORMAT;
+	cJSON_ArrayForEach (o, tr) {
+		if (cJSON_IsString(o) && strcmp(o->valuestring, "multipart") == 0)
+			out->multipart = 1;
+	}
+	out->objs = xcalloc((size_t)cJSON_GetArraySize(objs) + 1, sizeof(*out->objs));
+	cJSON_ArrayForEach (obj, objs) {
+		struct lfs_batch_object *b = &out->objs[out->n++];
+		cJSON *oid = cJSON_GetObjectItemCaseSensitive(obj, "oid");
+		int size_ok = json_get_u64(obj, "size", JSON_MAX_EXACT_INT, &b->size) == GG_OK;
+		b->oid = cJSON_IsString(oid) ? oid->valuestring : "";
+		b->ok = cJSON_IsString(oid) && oid_ok(b->oid, strlen(b->oid)) && size_ok;
+	}
+	return GG_OK;
+}
+
+void
+lfs_batch_free(struct lfs_batch *b)
+{
+	if (b == NULL)
+		return;
+	cJSON_Delete(b->doc);
+	free(b->objs);
+	memset(b, 0, sizeof(*b));
+}
+
 enum MHD_Result
 lfs_batch(struct req *r)
 {
 	struct gateway *gw = r->app->gw;
 	enum MHD_Result res;
-	cJSON *b, *op, *objs, *tr, *algo, *obj, *o, *out;
-	int multipart_ok = 0, used_multipart = 0;
+	struct lfs_batch in;
+	cJSON *o, *out;
+	int rc, used_multipart = 0;
 
 	if (gateway_repo_allowed(r, gw, r->route.type, r->route.repo, &res) != 0)
 		return res;
-	b = cJSON_ParseWithLength(r->body.data ? r->body.data : "", r->body.len);
-	op = cJSON_GetObjectItemCaseSensitive(b, "operation");
-	objs = cJSON_GetObjectItemCaseSensitive(b, "objects");
-	tr = cJSON_GetObjectItemCaseSensitive(b, "transfers");
-	algo = cJSON_GetObjectItemCaseSensitive(b, "hash_algo");
-	if (!cJSON_IsString(op) || !cJSON_IsArray(objs) ||
-	    cJSON_GetArraySize(objs) > MAX_BATCH_OBJECTS ||
-	    (algo != NULL &&
-	     (!cJSON_IsString(algo) || (strcmp(algo->valuestring, "sha256") != 0 &&
-					strcmp(algo->valuestring, "sha_256") != 0)))) {
-		cJSON_Delete(b);
+	rc = lfs_batch_parse(r->body.data, r->body.len, &in);
+	if (rc == GG_EINVAL) {
+		lfs_batch_free(&in);
 		return http_error(
 			r, MHD_HTTP_UNPROCESSABLE_CONTENT, "BadRequest",
 			"Expected {\"operation\":\"upload\",\"objects\":[{\"oid\",\"size\"}],"
 			"\"hash_algo\":\"sha256\"}",
 			NULL);
 	}
-	if (strcmp(op->valuestring, "upload") != 0) {
-		cJSON_Delete(b);
+	if (rc != GG_OK) {
+		lfs_batch_free(&in);
 		return http_error(
 			r, MHD_HTTP_UNPROCESSABLE_CONTENT, "BadRequest",
 			"This gateway accepts LFS uploads only; download through /resolve/", NULL);
 	}
-	cJSON_ArrayForEach (o, tr) {
-		if (cJSON_IsString(o) && strcmp(o->valuestring, "multipart") == 0)
-			multipart_ok = 1;
-	}
 	out = cJSON_CreateArray();
-	cJSON_ArrayForEach (obj, objs) {
-		cJSON *oid = cJSON_GetObjectItemCaseSensitive(obj, "oid");
+	for (size_t k = 0; k < in.n; k++) {
+		const char *oid = in.objs[k].oid;
+		uint64_t size = in.objs[k].size;
 		cJSON *e = cJSON_CreateObject(), *actions, *upload;
-		uint64_t size = 0;
-		int size_ok = json_get_u64(obj, "size", JSON_MAX_EXACT_INT, &size) == GG_OK;
 
-		if (!cJSON_IsString(oid) || !oid_ok(oid->valuestring, strlen(oid->valuestring)) ||
-		    !size_ok) {
+		if (!in.objs[k].ok) {
 			cJSON *err = cJSON_AddObjectToObject(e, "error");
-			cJSON_AddStringToObject(e, "oid",
-						cJSON_IsString(oid) ? oid->valuestring : "");
+			cJSON_AddStringToObject(e, "oid", oid);
 			cJSON_AddNumberToObject(e, "size", (double)size);
 			cJSON_AddNumberToObject(err, "code", 422);
 			cJSON_AddStringToObject(err, "message",
@@ -387,7 +415,7 @@ lfs_batch(struct req *r)
 			cJSON_AddItemToArray(out, e);
 			continue;
 		}
-		cJSON_AddStringToObject(e, "oid", oid->valuestring);
+		cJSON_AddStringToObject(e, "oid", oid);
 		cJSON_AddNumberToObject(e, "size", (double)size);
 		cJSON_AddTrueToObject(e, "authenticated");
 		if (size > gateway_policy(gw)->max_size) {
@@ -399,41 +427,39 @@ lfs_batch(struct req *r)
 			continue;
 		}
 		/* Already here: no action, so a retried upload sends nothing. */
-		if (store_blob_exists(gw->st, oid->valuestring)) {
+		if (store_blob_exists(gw->st, oid)) {
 			cJSON_AddItemToArray(out, e);
 			continue;
 		}
 		actions = cJSON_AddObjectToObject(e, "actions");
 		upload = cJSON_AddObjectToObject(actions, "upload");
-		if (multipart_ok && size > gw->cfg.multipart_threshold) {
+		if (in.multipart && size > gw->cfg.multipart_threshold) {
 			uint64_t cs = gw->cfg.chunk_size, nparts = (size + cs - 1) / cs;
 			cJSON *h = cJSON_AddObjectToObject(upload, "header");
 			char num[32], key[16];
 			snprintf(num, sizeof(num), "%llu", (unsigned long long)cs);
 			cJSON_AddStringToObject(h, "chunk_size", num);
 			for (uint64_t i = 1; i <= nparts; i++) {
-				char *href = signed_href(r, gw, "part", oid->valuestring, size,
-							 (unsigned)i);
+				char *href = signed_href(r, gw, "part", oid, size, (unsigned)i);
 				snprintf(key, sizeof(key), "%05llu", (unsigned long long)i);
 				cJSON_AddStringToObject(h, key, href ? href : "");
 				free(href);
 			}
 			{
-				char *href =
-					signed_href(r, gw, "complete", oid->valuestring, size, 0);
+				char *href = signed_href(r, gw, "complete", oid, size, 0);
 				cJSON_AddStringToObject(upload, "href", href ? href : "");
 				free(href);
 			}
 			used_multipart = 1;
 		} else {
-			char *href = signed_href(r, gw, "lfs", oid->valuestring, size, 0);
+			char *href = signed_href(r, gw, "lfs", oid, size, 0);
 			cJSON_AddStringToObject(upload, "href", href ? href : "");
 			free(href);
 		}
 		cJSON_AddNumberToObject(upload, "expires_in", gw->cfg.href_ttl);
 		cJSON_AddItemToArray(out, e);
 	}
-	cJSON_Delete(b);
+	lfs_batch_free(&in);
 	o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "transfer", used_multipart ? "multipart" : "basic");
 	cJSON_AddItemToObject(o, "objects", out);

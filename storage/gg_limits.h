@@ -31,6 +31,7 @@
 #define GG_TREE_PAGE_SIZE       1000      /* entries per /tree page */
 #define GG_MAX_PATHS_INFO       1000      /* paths in one paths-info call */
 #define GG_MAX_COMMIT_BODY      (256u << 20) /* an NDJSON commit with inline files */
+#define GG_MAX_COMMIT_OPS       10000     /* files and deletions in one commit (Hub: <100 advised) */
 #define GG_MAX_README_BYTES     (4u << 20) /* a model card checked by the upload policy */
 #define GG_MAX_CARD_KEY_LEN     64         /* a front matter key compared when a card is replaced */
 #define GG_AUDIT_LIST_MAX       10000      /* audit records in one listing (the latest) */
