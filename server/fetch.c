@@ -363,6 +363,8 @@ fetch_thread(void *arg)
 	f->part = NULL;
 	unreserve(f); /* the blob counts as present now, or is gone */
 	if (r != GG_OK) {
+		if (r == GG_ECORRUPT)
+			stats_verify_failed();
 		finish(f, 0,
 		       r == GG_ECORRUPT ? "content does not match its hash (discarded)"
 					: gg_strerror(r));

@@ -51,6 +51,7 @@ static struct {
 	_Atomic uint64_t upstream_requests[6]; /* none, 2xx, 3xx, 4xx, 429, 5xx */
 	_Atomic uint64_t upstream_bytes;
 	_Atomic uint64_t fetches_started, fetches_ok, fetches_failed, fetch_bytes;
+	_Atomic uint64_t verify_failures; /* content that did not hash to its name */
 	_Atomic uint64_t uploads[STATS_NUPLOADS];
 } S;
 
@@ -163,6 +164,12 @@ void
 stats_fetch_started(void)
 {
 	add(&S.fetches_started, 1);
+}
+
+void
+stats_verify_failed(void)
+{
+	add(&S.verify_failures, 1);
 }
 
 void
@@ -429,6 +436,10 @@ stats_prometheus(const struct stats_gauges *g, struct buf *b)
 			(unsigned long long)get(&S.fetches_ok));
 	r |= buf_printf(b, "ggufd_fetches_total{result=\"failed\"} %llu\n",
 			(unsigned long long)get(&S.fetches_failed));
+	r |= head(b, "ggufd_verify_failures_total", "counter",
+		  "Fetched content that did not hash to its name (discarded, never served whole).");
+	r |= buf_printf(b, "ggufd_verify_failures_total %llu\n",
+			(unsigned long long)get(&S.verify_failures));
 	r |= head(b, "ggufd_fetch_landed_bytes_total", "counter",
 		  "Bytes written to partial downloads.");
 	r |= buf_printf(b, "ggufd_fetch_landed_bytes_total %llu\n",

@@ -63,6 +63,8 @@ void stats_upstream_bytes(uint64_t bytes);
 /* Content fetches: one started, one ended (ok or not), bytes landed. */
 void stats_fetch_started(void);
 void stats_fetch_ended(int ok);
+/* A fetch whose bytes did not match their hash. */
+void stats_verify_failed(void);
 void stats_fetch_bytes(uint64_t n);
 void stats_upload(enum stats_upload what);
 

@@ -24,7 +24,7 @@
 need_env
 unset HF_TOKEN HUGGING_FACE_HUB_TOKEN HUGGINGFACE_API_KEY HF_ENDPOINT
 
-plan 47
+plan 48
 
 TOKEN=hf_upstreamsecret
 REPO=ruv/ruvltra
@@ -214,6 +214,8 @@ get corrupt.after "$R/corrupt.gguf"
 result "corrupt_at: the next GET (fault gone) is byte-exact" \
 	"$([ "$RC" = 0 ] && [ "$CODE" = 200 ] && exact "$DL/corrupt.after" "$IN/corrupt.gguf"; echo $?)" \
 	"$(outcome corrupt.after "$IN/corrupt.gguf")"
+vf=$(gcurl "$BASE/metrics" | awk '$1 == "ggufd_verify_failures_total" {print $2}')
+result "corrupt_at: /metrics counts one verify failure" "$([ "$vf" = 1 ]; echo $?)" "ggufd_verify_failures_total '$vf'"
 n=$(($(xfers_of "$SHA") - before))
 result "corrupt_at: two upstream transfers in all (the corrupt one, one fresh fetch)" "$([ "$n" = 2 ]; echo $?)" \
 	"transfers: $n" "$(jpy "$WORK/stats.json" "[(r['host'], r['method'], r['range'], r['status'], r['bytes_sent'], r.get('fault')) for r in reqs if '$SHA' in r['path']]")"
