@@ -19,15 +19,7 @@
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 need_env
 
-CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
-if [ ! -x "$CHROMIUM" ]; then
-	echo "1..0 # SKIP $CHROMIUM is not installed (apt-get install chromium; ./setup.sh test does)"
-	exit 0
-fi
-if [ ! -d "$NODE_TESTDIR/node_modules/playwright-core" ]; then
-	echo "1..0 # SKIP playwright-core is not installed (npm ci --prefix tests)"
-	exit 0
-fi
+need_browser
 
 plan 17
 

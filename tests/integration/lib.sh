@@ -61,6 +61,22 @@ not_ok() {
 	return 0
 }
 
+# need_browser: the browser tests' Debian chromium ($CHROMIUM, exported)
+# and npm playwright-core; without either the whole script is skipped,
+# visibly (TAP "1..0 # SKIP reason").  ./setup.sh test installs both.
+need_browser() {
+	CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
+	export CHROMIUM
+	if [ ! -x "$CHROMIUM" ]; then
+		echo "1..0 # SKIP $CHROMIUM is not installed (apt-get install chromium; ./setup.sh test does)"
+		exit 0
+	fi
+	if [ ! -d "$NODE_TESTDIR/node_modules/playwright-core" ]; then
+		echo "1..0 # SKIP playwright-core is not installed (npm ci --prefix tests)"
+		exit 0
+	fi
+}
+
 # skip DESC REASON: a test that cannot run here, counted as skipped (visible
 # in the suite's summary), never as passed.
 skip() {
