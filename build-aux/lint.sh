@@ -51,7 +51,7 @@ BANNED="sprintf vsprintf strcpy strcat atoi atol strtol strtoul sscanf gets strt
 # Headers of the HTTP layer, including those the refactor is adding.
 SERVER_HEADERS="http.h route.h routes.h handlers.h gateway.h fetch.h upstream.h api.h
   resolve.h publish.h policy.h pull.h cli.h lfs.h upload.h uploadq.h huberr.h auth.h app.h
-  gwint.h admin.h apimirror.h audit.h"
+  gwint.h admin.h apimirror.h audit.h serve.h v2.h"
 # What http.c may include besides <system headers>.
 HTTP_ALLOWED="config.h http.h accesslog.h auth.h stats.h route.h log.h util.h gg_limits.h limits.h"
 # Headers of request handlers: only routes.c (the route table) includes them.
