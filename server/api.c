@@ -11,7 +11,9 @@
  *   {"type":"file","oid":"<git sha1>","size":N,"path":"a/b.gguf",
  *    "lfs":{"oid":"<sha256>","size":N,"pointerSize":P}}
  *   {"type":"directory","oid":"<sha1>","size":0,"path":"a"}
- * Pagination: the cursor is the hex of the last file path of the page; it
+ * Pagination: a request without cursor and limit gets the whole listing
+ * (up to GG_TREE_WHOLE_MAX entries), as llama.cpp needs; pages of
+ * GG_TREE_PAGE_SIZE follow a cursor.  The cursor is the hex of the last file path of the page; it
  * is opaque to clients and stable while the commit is (commits are
  * immutable).
  */
@@ -436,11 +438,15 @@ api_tree(struct req *r)
 	c.recursive = http_query_bool(r, "recursive");
 	expand = http_query_bool(r, "expand");
 	lim = http_query_get(r, "limit");
+	cursor = http_query_get(r, "cursor");
+	/* Without a cursor or a limit, the whole listing (up to a large
+	 * bound): llama.cpp reads one page and ignores Link (CLIENTS.md 4.2). */
+	if (lim == NULL && cursor == NULL)
+		limit = GG_TREE_WHOLE_MAX;
 	if (lim != NULL && (parse_u64_str(lim, GG_TREE_PAGE_SIZE, &limit) != GG_OK || limit == 0))
 		limit = GG_TREE_PAGE_SIZE;
 	free(lim);
 	c.limit = (size_t)limit;
-	cursor = http_query_get(r, "cursor");
 	if (cursor != NULL) {
 		char *entry = unhex(cursor);
 		const char *p = entry ? entry + 2 : NULL;

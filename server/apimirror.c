@@ -15,6 +15,12 @@
  * published to the repo since (store_changed_at): then they are dropped.
  * When upstream cannot be reached, a stale answer is served; with none,
  * the caller falls back to what the index knows (api.c), then 504.
+ *
+ * A tree asked without a cursor or a limit is answered whole (upstream's pages
+ * joined, up to GG_TREE_WHOLE_MAX entries): llama.cpp reads one page and
+ * ignores Link (shared/CLIENTS.md 4.2).  A request with a cursor is
+ * passed on as it is (so is one with a limit), so clients that page keep
+ * paging.
  */
 #include "config.h"
 
@@ -141,85 +147,173 @@ meta_key(struct req *r)
 	return xasprintf("POST %s %s", r->raw_uri, hex);
 }
 
-static int mirror_key(struct req *r, const char *key, enum MHD_Result *res);
-
 /*
- * Answers an API route from the mirror.  Returns 1 when a response was
- * queued (*res), 0 when the caller should answer from the index.
+ * Joins the pages after the first of a tree answer (j, an array) while
+ * upstream's Link names a next page on upstream itself, for a request
+ * without a cursor: llama.cpp reads the first page only (CLIENTS.md 4.2).
+ * At most GG_TREE_MAX_PAGES pages and GG_TREE_WHOLE_MAX entries; past
+ * them, *link keeps the next page's Link for clients that follow it.
+ * 0, or GG_EUNAVAIL / GG_EFORMAT (a page upstream could not give, or not
+ * an array) with *ur telling.
  */
-int
-api_mirror(struct req *r, enum MHD_Result *res)
+static int
+join_pages(struct upstream *up, cJSON *j, char *link, size_t linksz, struct upstream_resp *ur)
 {
-	char *key;
-	int rc;
+	const char *base = upstream_base(up);
+	size_t bl = strlen(base);
+	int rc = GG_OK;
 
-	if (r->app->up == NULL)
-		return 0;
-	key = meta_key(r);
-	rc = mirror_key(r, key, res);
-	free(key);
+	for (int page = 1; page < GG_TREE_MAX_PAGES && cJSON_GetArraySize(j) < GG_TREE_WHOLE_MAX;
+	     page++) {
+		const char *lt = strchr(link, '<'), *gt = lt ? strchr(lt, '>') : NULL;
+		struct buf body;
+		cJSON *more, *e;
+		char *target;
+
+		if (lt == NULL || gt == NULL || strstr(gt, "rel=\"next\"") == NULL ||
+		    (size_t)(gt - lt - 1) <= bl || strncmp(lt + 1, base, bl) != 0 ||
+		    lt[1 + bl] != '/')
+			break;
+		target = xstrndup(lt + 1 + bl, (size_t)(gt - lt - 1) - bl);
+		buf_init(&body, GG_MAX_UPSTREAM_JSON);
+		rc = upstream_api(up, "GET", target, NULL, 0, NULL, &body, ur);
+		free(target);
+		if (rc == GG_OK && ur->status != 200)
+			rc = GG_EUNAVAIL;
+		more = rc == GG_OK ? cJSON_ParseWithLength(body.data ? body.data : "", body.len)
+				   : NULL;
+		buf_free(&body);
+		if (rc != GG_OK || !cJSON_IsArray(more)) {
+			cJSON_Delete(more);
+			return rc != GG_OK ? rc : GG_EFORMAT;
+		}
+		while ((e = cJSON_DetachItemFromArray(more, 0)) != NULL)
+			cJSON_AddItemToArray(j, e);
+		cJSON_Delete(more);
+		snprintf(link, linksz, "%s", ur->link);
+	}
 	return rc;
 }
 
 static int
-mirror_key(struct req *r, const char *key, enum MHD_Result *res)
+path_cmp(const void *a, const void *b)
+{
+	const cJSON *pa = cJSON_GetObjectItemCaseSensitive(*(cJSON *const *)a, "path");
+	const cJSON *pb = cJSON_GetObjectItemCaseSensitive(*(cJSON *const *)b, "path");
+	const char *x = cJSON_IsString(pa) ? pa->valuestring : "";
+	const char *y = cJSON_IsString(pb) ? pb->valuestring : "";
+	return strcmp(x, y);
+}
+
+/* Orders a whole listing by path, as ggufd's own trees are: the order
+ * decides ties in llama.cpp's choice of a file (CLIENTS.md 1.2). */
+static void
+sort_by_path(cJSON *arr)
+{
+	size_t n = (size_t)cJSON_GetArraySize(arr), i = 0;
+	cJSON **v, *e;
+
+	if (n < 2)
+		return;
+	v = xcalloc(n, sizeof(*v));
+	while (i < n && (e = cJSON_DetachItemFromArray(arr, 0)) != NULL)
+		v[i++] = e;
+	qsort(v, i, sizeof(*v), path_cmp);
+	for (size_t k = 0; k < i; k++)
+		cJSON_AddItemToArray(arr, v[k]);
+	free(v);
+}
+
+/* What mirror_fetch found. */
+struct mirrored {
+	struct index_meta m; /* got: the answer, gzip'd JSON (m.data to free) */
+	int got;
+	int stale;               /* got from the cache, upstream rate-limits us */
+	int relay;               /* upstream answered an error: ur */
+	int err;                 /* neither: GG_EUNAVAIL (nothing), GG_EFORMAT, ... */
+	struct upstream_resp ur; /* upstream's answer */
+};
+
+/*
+ * The answer to `method target` for the route's repo: from the cache if
+ * fresh (pinned: a commit's, never asked again), else from upstream (and
+ * cached), else a stale cached one.  whole: a tree listing, its pages
+ * joined (join_pages).
+ */
+static void
+mirror_fetch(struct req *r, const char *key, const char *method, const char *target, int pinned,
+	     int whole, struct mirrored *out)
 {
 	struct store *st = r->app->st;
 	struct upstream *up = app_upstream(r->app);
-	struct index_meta m, put;
-	struct upstream_resp ur;
+	struct index_meta *m = &out->m;
 	struct buf body, gz;
-	int pinned = r->route.has_rev && is_commit(r->route.rev);
-	int have = 0, rc;
-	const char *method = strcmp(r->method, "POST") == 0 ? "POST" : "GET";
+	char link[sizeof(out->ur.link)];
+	int have, rc;
 	cJSON *j;
 
-	memset(&m, 0, sizeof(m));
-	have = store_meta_get(st, r->route.type, r->route.repo, key, &m) == GG_OK;
+	memset(out, 0, sizeof(*out));
+	have = store_meta_get(st, r->route.type, r->route.repo, key, m) == GG_OK;
 	/* ggufd published to the repo after this answer was fetched: it
 	 * describes refs and trees as they were, so it is neither fresh nor a
 	 * fallback (the index knows the published commit). */
-	if (have && !pinned && m.fetched_at <= store_changed_at(st, r->route.type, r->route.repo)) {
-		free(m.data);
-		m.data = NULL;
+	if (have && !pinned &&
+	    m->fetched_at <= store_changed_at(st, r->route.type, r->route.repo)) {
+		free(m->data);
+		m->data = NULL;
 		have = 0;
 	}
-	if (have && (pinned || up == NULL || now_unix() - m.fetched_at < r->app->ref_ttl)) {
-		*res = serve_cached(r, &m, NULL, 0);
-		free(m.data);
-		return 1;
+	if (have && (pinned || up == NULL || now_unix() - m->fetched_at < r->app->ref_ttl)) {
+		out->got = 1;
+		return;
 	}
+	out->err = GG_EUNAVAIL;
 	if (up == NULL) {
-		free(m.data);
-		return 0; /* offline and never cached: the index may know */
+		free(m->data);
+		m->data = NULL;
+		return; /* offline and never cached: the index may know */
 	}
 	buf_init(&body, GG_MAX_UPSTREAM_JSON);
-	rc = upstream_api(up, method, r->raw_uri, r->body.data, r->body.len,
+	rc = upstream_api(up, method, target, r->body.data, r->body.len,
 			  strcmp(method, "POST") == 0 ? http_header(r, "Content-Type") : NULL,
-			  &body, &ur);
+			  &body, &out->ur);
 	if (rc != GG_OK) {
 		buf_free(&body);
 		if (have) {
 			log_info("upstream %s: serving a stale %s",
-				 ur.status == 429 ? "rate-limits us" : "unreachable", key);
-			*res = serve_cached(r, &m, NULL, ur.status == 429);
-			free(m.data);
-			return 1;
+				 out->ur.status == 429 ? "rate-limits us" : "unreachable", key);
+			out->got = 1;
+			out->stale = out->ur.status == 429;
+			return;
 		}
-		free(m.data);
-		return 0;
+		free(m->data);
+		m->data = NULL;
+		return;
 	}
-	free(m.data);
-	if (ur.status != 200) {
+	free(m->data);
+	memset(m, 0, sizeof(*m));
+	if (out->ur.status != 200) {
 		buf_free(&body);
-		*res = hub_relay_resp(r, &ur);
-		return 1;
+		out->relay = 1;
+		return;
 	}
 	j = cJSON_ParseWithLength(body.data ? body.data : "", body.len);
 	buf_free(&body);
-	if (j == NULL) {
-		*res = hub_upstream_bad(r, "Upstream answered with invalid JSON", NULL);
-		return 1;
+	out->err = GG_EFORMAT;
+	if (j == NULL)
+		return;
+	snprintf(link, sizeof(link), "%s", out->ur.link);
+	if (whole && cJSON_IsArray(j)) {
+		struct upstream_resp more;
+		if (link[0] != '\0' &&
+		    (rc = join_pages(up, j, link, sizeof(link), &more)) != GG_OK) {
+			cJSON_Delete(j);
+			out->err = rc;
+			out->ur = more;
+			return;
+		}
+		if (link[0] == '\0')
+			sort_by_path(j);
 	}
 	strip_xet(j);
 	{
@@ -233,18 +327,87 @@ mirror_key(struct req *r, const char *key, enum MHD_Result *res)
 	}
 	if (rc != GG_OK) {
 		buf_free(&gz);
-		*res = http_error_from(r, rc, "compressing the answer");
+		out->err = rc;
+		return;
+	}
+	m->fetched_at = now_unix();
+	m->status = 200;
+	snprintf(m->aux, sizeof(m->aux), "%s", link);
+	{
+		size_t len;
+		m->data = buf_steal(&gz, &len);
+		m->len = len;
+	}
+	if ((rc = store_meta_put(st, r->route.type, r->route.repo, key, m)) != GG_OK)
+		log_warnx("caching %s: %s", key, gg_strerror(rc));
+	out->got = 1;
+	out->err = GG_OK;
+}
+
+/*
+ * Answers an API route from the mirror.  Returns 1 when a response was
+ * queued (*res), 0 when the caller should answer from the index.
+ */
+int
+api_mirror(struct req *r, enum MHD_Result *res)
+{
+	struct mirrored mf;
+	const char *method = strcmp(r->method, "POST") == 0 ? "POST" : "GET";
+	int pinned = r->route.has_rev && is_commit(r->route.rev);
+	int whole = 0;
+	char *key;
+
+	if (r->app->up == NULL)
+		return 0;
+	if (r->route.kind == ROUTE_API_TREE) {
+		char *cursor = http_query_get(r, "cursor"), *limit = http_query_get(r, "limit");
+		whole = cursor == NULL && limit == NULL;
+		free(cursor);
+		free(limit);
+	}
+	key = meta_key(r);
+	mirror_fetch(r, key, method, r->raw_uri, pinned, whole, &mf);
+	free(key);
+	if (mf.got) {
+		*res = serve_cached(r, &mf.m, NULL, mf.stale);
+		free(mf.m.data);
 		return 1;
 	}
-	memset(&put, 0, sizeof(put));
-	put.fetched_at = now_unix();
-	put.status = 200;
-	snprintf(put.aux, sizeof(put.aux), "%s", ur.link);
-	put.data = gz.data;
-	put.len = gz.len;
-	if ((rc = store_meta_put(st, r->route.type, r->route.repo, key, &put)) != GG_OK)
-		log_warnx("caching %s: %s", key, gg_strerror(rc));
-	*res = serve_cached(r, &put, NULL, 0);
-	buf_free(&gz);
+	if (mf.relay)
+		*res = hub_relay_resp(r, &mf.ur);
+	else if (mf.err == GG_EUNAVAIL)
+		return 0;
+	else if (mf.err == GG_EFORMAT)
+		*res = hub_upstream_bad(r, "Upstream answered with invalid JSON", NULL);
+	else
+		*res = http_error_from(r, mf.err, "compressing the answer");
 	return 1;
+}
+
+int
+api_mirror_get(struct req *r, const char *target, int pinned, int whole, char **json,
+	       struct upstream_resp *ur)
+{
+	struct mirrored mf;
+	struct buf plain;
+	char *key = xasprintf("GET %s", target);
+	size_t len;
+	int rc;
+
+	*json = NULL;
+	mirror_fetch(r, key, "GET", target, pinned, whole, &mf);
+	free(key);
+	*ur = mf.ur;
+	if (!mf.got)
+		return mf.relay ? GG_ENOENT : mf.err;
+	buf_init(&plain, GG_MAX_UPSTREAM_JSON);
+	rc = http_gunzip(mf.m.data, mf.m.len, &plain);
+	free(mf.m.data);
+	if (rc != GG_OK) {
+		buf_free(&plain);
+		return GG_ECORRUPT;
+	}
+	buf_cstr(&plain);
+	*json = buf_steal(&plain, &len);
+	return GG_OK;
 }

@@ -29,6 +29,8 @@
 #define GG_MAX_RANGES           16        /* ranges in one Range header */
 #define GG_MAX_RANGE_HDR_LEN    1024      /* bytes of one Range header */
 #define GG_TREE_PAGE_SIZE       1000      /* entries per /tree page */
+#define GG_TREE_WHOLE_MAX       50000     /* entries of a /tree asked without cursor or limit */
+#define GG_TREE_MAX_PAGES       200       /* upstream tree pages joined into one answer */
 #define GG_MAX_PATHS_INFO       1000      /* paths in one paths-info call */
 #define GG_MAX_COMMIT_BODY      (256u << 20) /* an NDJSON commit with inline files */
 #define GG_MAX_COMMIT_OPS       10000     /* files and deletions in one commit (Hub: <100 advised) */
