@@ -590,6 +590,49 @@ done:
 }
 
 /*
+ * /v2/{ns}/{name}/{manifests|blobs}/{arg}: sp->n is 5, sp->s[0] "v2" and
+ * sp->s[3] the marker.  The digest is decoded first (Go may send the ":"
+ * as "%3A") and its hex lowercased, as the blobs are named.
+ */
+static int
+parse_v2(const struct segs *sp, struct route *r)
+{
+	char dig[GG_SHA256_HEX + 16];
+	long n;
+	int err;
+
+	r->type = REPO_MODEL;
+	err = decode_repo(&sp->s[1], 2, r->repo, sizeof(r->repo));
+	if (err != GG_OK)
+		goto done;
+	if (seg_is(&sp->s[3], "manifests")) {
+		err = decode_join(&sp->s[4], 1, r->rev, sizeof(r->rev));
+		if (err == GG_OK) {
+			r->kind = ROUTE_V2_MANIFEST;
+			r->has_rev = 1;
+		}
+		goto done;
+	}
+	err = GG_ENOENT;
+	n = route_pct_decode(sp->s[4].p, sp->s[4].len, dig, sizeof(dig));
+	if (n != 7 + GG_SHA256_HEX || memcmp(dig, "sha256:", 7) != 0)
+		goto done;
+	for (size_t i = 0; i < GG_SHA256_HEX; i++) {
+		char c = dig[7 + i];
+		if (hexval(c) < 0)
+			goto done;
+		r->oid[i] = c >= 'A' && c <= 'F' ? (char)(c - 'A' + 'a') : c;
+	}
+	r->oid[GG_SHA256_HEX] = '\0';
+	r->kind = ROUTE_V2_BLOB;
+	err = GG_OK;
+done:
+	if (err != GG_OK)
+		r->repo[0] = '\0';
+	return err;
+}
+
+/*
  * Why a path was GG_EINVAL, for the client's error message.  Worked out
  * after the fact from the raw path, so that the parser itself stays one
  * pass with one error code: a NUL byte (raw or %00) and bytes that are
@@ -681,7 +724,15 @@ route_parse(const char *path, size_t len, struct route *out)
 		err = GG_OK;
 		goto done;
 	}
-	if (sp.n >= 2 && seg_is(&sp.s[0], "api") && seg_is(&sp.s[1], "ggufd"))
+	if (sp.n == 1 && seg_is(&sp.s[0], "v2")) {
+		r.kind = ROUTE_V2_PING;
+		err = GG_OK;
+		goto done;
+	}
+	if (sp.n == 5 && seg_is(&sp.s[0], "v2") && !resolve_marker(&sp.s[2]) &&
+	    (seg_is(&sp.s[3], "manifests") || seg_is(&sp.s[3], "blobs")))
+		err = parse_v2(&sp, &r);
+	else if (sp.n >= 2 && seg_is(&sp.s[0], "api") && seg_is(&sp.s[1], "ggufd"))
 		err = parse_ggufd(&sp, &r);
 	else if (seg_is(&sp.s[0], "api"))
 		err = parse_api(&sp, &r);
@@ -752,6 +803,9 @@ route_kind_name(enum route_kind k)
 		[ROUTE_GGUFD_PINS] = "ggufd_pins",
 		[ROUTE_GGUFD_TOKENS] = "ggufd_tokens",
 		[ROUTE_GGUFD_TOKEN] = "ggufd_token",
+		[ROUTE_V2_PING] = "v2_ping",
+		[ROUTE_V2_MANIFEST] = "v2_manifest",
+		[ROUTE_V2_BLOB] = "v2_blob",
 	};
 	return (unsigned)k < ROUTE_NKINDS && names[k] != NULL ? names[k] : "none";
 }

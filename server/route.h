@@ -46,6 +46,15 @@
  *   /_ggufd/lfs/{oid}                            ROUTE_LFS_OBJECT (oid)
  *   /_ggufd/lfs/{oid}/part/{n}                   ROUTE_LFS_PART (oid, id = n)
  *   /_ggufd/lfs/{oid}/complete                   ROUTE_LFS_COMPLETE (oid)
+ * The registry fronts of the inference clients (llama.cpp, node-llama-cpp,
+ * Ollama; shared/CLIENTS.md 4.4-4.6), always a two-segment repo:
+ *   /v2/ (or /v2)                                ROUTE_V2_PING
+ *   /v2/{ns}/{name}/manifests/{tag}              ROUTE_V2_MANIFEST (rev = the tag, one
+ *                                                segment, decoded and checked as a path's)
+ *   /v2/{ns}/{name}/blobs/sha256:{hex}           ROUTE_V2_BLOB (oid = the hex, lowercased;
+ *                                                anything but 64 hex digits is GG_ENOENT)
+ * A repo "v2/{name}" keeps its resolve and raw routes: "/v2/{name}/resolve/
+ * manifests/x" is a file of it, not a manifest.
  * A new route (/metrics, /ui/..., /v2/...) is a kind below, a parse rule
  * in route.c with its rows in test_route.c, and a row in routes.c.
  *
@@ -107,6 +116,9 @@ enum route_kind {
 	ROUTE_GGUFD_PINS,       /* GET|POST /api/ggufd/pins */
 	ROUTE_GGUFD_TOKENS,     /* GET|POST /api/ggufd/tokens */
 	ROUTE_GGUFD_TOKEN,      /* DELETE /api/ggufd/tokens/{name} */
+	ROUTE_V2_PING,          /* GET /v2/: the registry's version check */
+	ROUTE_V2_MANIFEST,      /* GET|HEAD /v2/{ns}/{name}/manifests/{tag} */
+	ROUTE_V2_BLOB,          /* GET|HEAD /v2/{ns}/{name}/blobs/sha256:{hex} */
 	ROUTE_NKINDS            /* keep last: the size of the route table */
 };
 
@@ -124,7 +136,7 @@ struct route {
 	char rev[GG_MAX_REV_LEN + 1];
 	char path[GG_MAX_REPO_PATH_LEN + 1];
 	uint64_t id;                 /* job id, or LFS part number (>= 1) */
-	char oid[GG_SHA256_HEX + 1]; /* LFS routes: lowercase hex sha256 */
+	char oid[GG_SHA256_HEX + 1]; /* LFS and /v2 blob routes: lowercase hex sha256 */
 	const char *why;             /* on error: what was wrong (static text, for the client) */
 };
 

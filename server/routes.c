@@ -26,6 +26,7 @@
 #include "ui.h"
 #include "upload.h"
 #include "uploadq.h"
+#include "v2.h"
 
 /* Rows by shape: a read route, a JSON POST, a streamed upload.  The table
  * is laid out by hand (clang-format would indent it as a braced list). */
@@ -52,6 +53,10 @@ const struct route_entry routes_table[ROUTE_NKINDS] = {
 	POST(ROUTE_API_PATHS_INFO, SCOPE_PUBLIC, NEED_VISIBLE, 0, api_paths_info),
 	READ(ROUTE_HEALTHZ, SCOPE_NONE, 0, admin_healthz),
 	READ(ROUTE_METRICS, SCOPE_PUBLIC, 0, metrics_handle),
+	/* The inference clients' registry fronts (v2.c). */
+	READ(ROUTE_V2_PING, SCOPE_PUBLIC, 0, v2_ping),
+	READ(ROUTE_V2_MANIFEST, SCOPE_PUBLIC, NEED_VISIBLE, v2_manifest),
+	READ(ROUTE_V2_BLOB, SCOPE_PUBLIC, NEED_VISIBLE, v2_blob),
 
 	/* The Hub's upload protocol, terminated here (gateway.c). */
 	POST(ROUTE_API_PREUPLOAD, SCOPE_UPLOAD, NEED_GATEWAY, 0, gateway_preupload),

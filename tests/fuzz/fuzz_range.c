@@ -141,7 +141,8 @@ has_repo(enum route_kind k)
 	case ROUTE_GGUFD_PINS:
 	case ROUTE_LFS_OBJECT:
 	case ROUTE_LFS_PART:
-	case ROUTE_LFS_COMPLETE: return 0;
+	case ROUTE_LFS_COMPLETE:
+	case ROUTE_V2_PING: return 0;
 	default: return 1;
 	}
 }
@@ -170,7 +171,7 @@ fuzz_route(const char *text, size_t len)
 			CHECK(strlen(r.repo) <= GG_MAX_REPO_LEN);
 		}
 		if (r.kind == ROUTE_LFS_OBJECT || r.kind == ROUTE_LFS_PART ||
-		    r.kind == ROUTE_LFS_COMPLETE)
+		    r.kind == ROUTE_LFS_COMPLETE || r.kind == ROUTE_V2_BLOB)
 			CHECK(strlen(r.oid) == GG_SHA256_HEX && is_lower_hex(r.oid, GG_SHA256_HEX));
 		CHECK(strlen(r.rev) <= GG_MAX_REV_LEN);
 		CHECK(strlen(r.path) <= GG_MAX_REPO_PATH_LEN);

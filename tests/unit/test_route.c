@@ -430,6 +430,71 @@ test_own_routes(void **state)
 		check_err(&bad[i]);
 }
 
+/* The registry fronts (CLIENTS.md 4.4-4.6): the tag in rev, the digest in oid. */
+static void
+test_v2_routes(void **state)
+{
+	static const struct ok_case cases[] = {
+		{ "/v2/ruv/ruvltra/manifests/Q4_K_M", ROUTE_V2_MANIFEST, M, "ruv/ruvltra", "Q4_K_M",
+		  NULL },
+		{ "/v2/ruv/ruvltra/manifests/latest", ROUTE_V2_MANIFEST, M, "ruv/ruvltra", "latest",
+		  NULL },
+		{ "/v2/u/r/manifests/Model-Q8_0.gguf", ROUTE_V2_MANIFEST, M, "u/r",
+		  "Model-Q8_0.gguf", NULL },
+		{ "/v2/u/r/manifests/a%20b", ROUTE_V2_MANIFEST, M, "u/r", "a b", NULL },
+		{ "/v2/", ROUTE_V2_PING, M, NULL, NULL, NULL },
+		{ "/v2", ROUTE_V2_PING, M, NULL, NULL, NULL },
+		/* A repo named v2/x keeps its file routes. */
+		{ "/v2/x/resolve/manifests/y", ROUTE_RESOLVE, M, "v2/x", "manifests", "y" },
+		{ "/v2/x/resolve/main/blobs/y", ROUTE_RESOLVE, M, "v2/x", "main", "blobs/y" },
+	};
+	static const struct own_case blobs[] = {
+		{ "/v2/u/r/blobs/sha256:" OID, ROUTE_V2_BLOB, 0, OID, "u/r", NULL },
+		{ "/v2/u/r/blobs/sha256%3A" OID, ROUTE_V2_BLOB, 0, OID, "u/r", NULL },
+		{ "/v2/u/r/blobs/"
+		  "sha256:0123456789ABCDEF0123456789abcdef0123456789abcdef0123456789abcdef",
+		  ROUTE_V2_BLOB, 0, OID, "u/r", NULL },
+	};
+	static const struct err_case bad[] = {
+		{ "/v2/u/r/blobs/sha256:" OID "0", GG_ENOENT },
+		{ "/v2/u/r/blobs/sha512:" OID, GG_ENOENT },
+		{ "/v2/u/r/blobs/sha256-" OID, GG_ENOENT },
+		{ "/v2/u/r/blobs/"
+		  "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdeg",
+		  GG_ENOENT },
+		{ "/v2/u/r/blobs/" OID, GG_ENOENT },
+		{ "/v2/u/r/manifests", GG_ENOENT },
+		{ "/v2/r/manifests/latest", GG_ENOENT },
+		{ "/v2/a/b/c/manifests/latest", GG_ENOENT },
+		{ "/v2/u/r/tags/list", GG_ENOENT },
+		{ "/v2/u/r/manifests/latest/", GG_EINVAL },
+		{ "/v2/u/r/manifests/..", GG_EINVAL },
+		{ "/v2/u/r/manifests/a%2F..", GG_EINVAL },
+		{ "/v2/u/r/manifests/a%00", GG_EINVAL },
+		{ "/v2/u/r/manifests/a%0Ab", GG_EINVAL },
+		{ "/v2/u/r%2Fx/manifests/latest", GG_EINVAL },
+		{ "/v2/u/../manifests/latest", GG_EINVAL },
+	};
+	struct route r;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		check_ok(&cases[i]);
+	for (size_t i = 0; i < sizeof(blobs) / sizeof(blobs[0]); i++) {
+		const struct own_case *c = &blobs[i];
+		memset(&r, 0xa5, sizeof(r));
+		if (route_parse(c->path, strlen(c->path), &r) != GG_OK)
+			fail_msg("\"%s\": refused", c->path);
+		assert_int_equal(r.kind, c->kind);
+		assert_string_equal(r.oid, c->oid);
+		assert_string_equal(r.repo, c->repo);
+		assert_int_equal(r.has_rev, 0);
+		assert_int_equal(r.has_path, 0);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		check_err(&bad[i]);
+}
+
 static void
 test_malformed(void **state)
 {
@@ -847,7 +912,7 @@ main(void)
 		cmocka_unit_test(test_malformed),      cmocka_unit_test(test_nul_in_path),
 		cmocka_unit_test(test_limits),         cmocka_unit_test(test_pct_decode),
 		cmocka_unit_test(test_valid_repo),     cmocka_unit_test(test_type_names),
-		cmocka_unit_test(test_utf8),
+		cmocka_unit_test(test_utf8),           cmocka_unit_test(test_v2_routes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
