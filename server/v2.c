@@ -532,13 +532,43 @@ note_key(const char *sha256)
 	return xasprintf("v2 blob %s", sha256);
 }
 
+/*
+ * Writes a note unless the same one is there: every manifest request
+ * names its blobs again, and most find them noted already.
+ */
+static int
+note_put(struct req *r, const char *sha256, const char *kind, const void *data, size_t len)
+{
+	struct index_meta m, old;
+	char *key = note_key(sha256);
+	int rc;
+
+	memset(&old, 0, sizeof(old));
+	if (store_meta_get(r->app->st, r->route.type, r->route.repo, key, &old) == GG_OK &&
+	    strcmp(old.aux, kind) == 0 && old.len == len &&
+	    (len == 0 || memcmp(old.data, data, len) == 0)) {
+		free(old.data);
+		free(key);
+		return GG_OK;
+	}
+	free(old.data);
+	memset(&m, 0, sizeof(m));
+	m.fetched_at = now_unix();
+	m.status = 200;
+	snprintf(m.aux, sizeof(m.aux), "%s", kind);
+	m.data = (void *)data;
+	m.len = len;
+	rc = store_meta_put(r->app->st, r->route.type, r->route.repo, key, &m);
+	free(key);
+	return rc;
+}
+
 /* Notes that the repo's manifests name blob sha256: a file of a commit. */
 static void
 note_file(struct req *r, const char *commit, const struct v2_file *f)
 {
-	struct index_meta m;
 	cJSON *o = cJSON_CreateObject();
-	char *key = note_key(f->sha256), *txt;
+	char *txt;
 	int rc;
 
 	cJSON_AddStringToObject(o, "commit", commit);
@@ -550,16 +580,9 @@ note_file(struct req *r, const char *commit, const struct v2_file *f)
 	cJSON_Delete(o);
 	if (txt == NULL)
 		log_fatalx("cJSON_PrintUnformatted() failed: out of memory");
-	memset(&m, 0, sizeof(m));
-	m.fetched_at = now_unix();
-	m.status = 200;
-	snprintf(m.aux, sizeof(m.aux), "file");
-	m.data = txt;
-	m.len = strlen(txt);
-	if ((rc = store_meta_put(r->app->st, r->route.type, r->route.repo, key, &m)) != GG_OK)
+	if ((rc = note_put(r, f->sha256, "file", txt, strlen(txt))) != GG_OK)
 		log_warnx("noting blob %s of %s: %s", f->sha256, r->route.repo, gg_strerror(rc));
 	free(txt);
-	free(key);
 }
 
 /* The git blob id of len bytes: sha1("blob <len>\0" + data). */
@@ -627,23 +650,12 @@ static int
 note_generated(struct req *r, const char *data, size_t len, char sha256[GG_SHA256_HEX + 1])
 {
 	struct blob_digest d;
-	struct index_meta m;
-	char *key;
 	int rc;
 
 	if ((rc = put_blob(r->app->st, data, len, &d)) != GG_OK)
 		return rc;
 	memcpy(sha256, d.sha256, GG_SHA256_HEX + 1);
-	key = note_key(sha256);
-	memset(&m, 0, sizeof(m));
-	m.fetched_at = now_unix();
-	m.status = 200;
-	snprintf(m.aux, sizeof(m.aux), "generated");
-	m.data = (void *)data;
-	m.len = len;
-	rc = store_meta_put(r->app->st, r->route.type, r->route.repo, key, &m);
-	free(key);
-	return rc;
+	return note_put(r, sha256, "generated", data, len);
 }
 
 /* --- layers from repo files ------------------------------------------------------ */
@@ -850,9 +862,14 @@ add_layer(cJSON *layers, const char *media, const char *sha256, uint64_t size)
 static void
 record(struct req *r, const char *commit, const struct v2_file *f)
 {
-	if (f->lfs && f->sha256[0] != '\0')
-		store_record_file(r->app->st, r->route.type, r->route.repo, commit, f->path, 1,
-				  f->sha256, NULL, f->size);
+	struct index_file known;
+
+	if (!f->lfs || f->sha256[0] == '\0' ||
+	    store_file_get(r->app->st, r->route.type, r->route.repo, commit, f->path, &known) ==
+		    GG_OK)
+		return;
+	store_record_file(r->app->st, r->route.type, r->route.repo, commit, f->path, 1, f->sha256,
+			  NULL, f->size);
 }
 
 enum MHD_Result
@@ -953,8 +970,14 @@ v2_manifest(struct req *r)
 			break;
 		}
 	}
-	if (mirrored)
-		store_set_ref(r->app->st, r->route.type, r->route.repo, "main", l.commit);
+	if (mirrored) {
+		/* resolve/main then needs no upstream HEAD (the ref TTL as usual). */
+		struct index_ref ref;
+		if (store_ref_get(r->app->st, r->route.type, r->route.repo, "main", &ref) !=
+			    GG_OK ||
+		    strcmp(ref.commit, l.commit) != 0)
+			store_set_ref(r->app->st, r->route.type, r->route.repo, "main", l.commit);
+	}
 	listing_free(&l);
 
 	body = cJSON_PrintUnformatted(o);

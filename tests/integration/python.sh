@@ -358,8 +358,8 @@ result "list_repo_files at main and at v1.0: exactly the fake Hub's paths" \
 	"$(pyok files 'sorted(r) == sorted(M["main"])' && pyok files_v1 'sorted(r) == sorted(M["v1"])'; echo $?)" \
 	"$(show files)" "$(show files_v1)"
 hf tree h5 list_repo_tree '{"repo_id": "ruv/ruvltra", "recursive": true}'
-tpy "list_repo_tree(recursive=True): files (size, blob_id, lfs) and folders, over pages linked by ggufd's own Link" tree \
-	'{e["path"]: (e["size"], e["blob_id"] if not e["lfs"] else e["lfs"]["sha256"]) for e in r if e["_class"] == "RepoFile"} == {p: (v["size"], v["gitsha1"] if not v["lfs"] else v["sha256"]) for p, v in M["main"].items()} and sorted(e["path"] for e in r if e["_class"] == "RepoFolder") == ["sub", "sub/dir"] and len([x for x in reqs if "/tree/" in x["url"]]) >= 3 and all(x["headers"]["Link"].startswith("<" + B + "/api/models/ruv/ruvltra/tree/") for x in reqs if "Link" in x["headers"]) and not elsewhere(reqs)'
+tpy "list_repo_tree(recursive=True): files (size, blob_id, lfs) and folders, in one answer (the whole listing without a cursor, upstream's pages joined)" tree \
+	'{e["path"]: (e["size"], e["blob_id"] if not e["lfs"] else e["lfs"]["sha256"]) for e in r if e["_class"] == "RepoFile"} == {p: (v["size"], v["gitsha1"] if not v["lfs"] else v["sha256"]) for p, v in M["main"].items()} and sorted(e["path"] for e in r if e["_class"] == "RepoFolder") == ["sub", "sub/dir"] and len([x for x in reqs if "/tree/" in x["url"]]) == 1 and all(x["headers"]["Link"].startswith("<" + B + "/api/models/ruv/ruvltra/tree/") for x in reqs if "Link" in x["headers"]) and not elsewhere(reqs)'
 hf tree_sub h5 list_repo_tree '{"repo_id": "ruv/ruvltra", "path_in_repo": "sub"}'
 tpy "list_repo_tree(path_in_repo=sub): its folder and file" tree_sub \
 	'sorted((e["_class"], e["path"]) for e in r) == [("RepoFile", "sub/notes.txt"), ("RepoFolder", "sub/dir")]'
