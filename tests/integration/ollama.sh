@@ -21,7 +21,7 @@
 . "$(dirname "$0")/lib.sh"
 need_env
 
-plan 28
+plan 29
 
 TOKEN=hf_upstreamsecret
 CLIENT=$TOP_SRCDIR/tests/integration/ollama_client.py
@@ -150,6 +150,10 @@ result "tags: latest -> $M4, q8_0 (any case) -> $M8, the file name -> that file"
 		[ "$(jpy "$WORK/lower.json" "d['ggufFile']['rfilename']")" = "$M8" ] &&
 		[ "$(jpy "$WORK/fname.json" "d['ggufFile']['rfilename']")" = "$M8" ]; echo $?)" \
 	"$(head -c 300 "$WORK/latest.json")" "$(head -c 300 "$WORK/lower.json")"
+fake_stats "$WORK/st3.json"
+result "upstream's tree of ruv/olla was asked once (its pages joined) for every manifest so far" \
+	"$([ "$(jpy "$WORK/st3.json" "len([r for r in reqs if r['path'].startswith('/api/models/ruv/olla/tree/') and 'cursor=' not in (r.get('query') or '')])")" = 1 ]; echo $?)" \
+	"$(jpy "$WORK/st3.json" "[(r['path'], r.get('query')) for r in reqs if '/api/' in r['path']]")"
 manifest nope ruv/olla IQ2_XS
 pull nopepull ruv/olla:IQ2_XS "$WORK/o3"
 result "unknown tag: 404 MANIFEST_UNKNOWN in the registry's error shape; Ollama: file does not exist" \
