@@ -357,11 +357,14 @@ fetch_thread(void *arg)
 		wake_all(f);
 		pthread_mutex_unlock(&f->mu);
 	}
+	/* The reservation ends before the blob appears in blobs/: the quota
+	 * counts the bytes once, as present, not also as being written (which
+	 * made a fetch started at that moment evict a blob for nothing). */
+	unreserve(f);
 	/* Durable blob, then its file in the index (store.h's crash window). */
 	r = store_partial_finish(fm->st, f->part, f->spec.type, f->spec.repo, f->spec.commit,
 				 f->spec.path, f->spec.lfs, &d);
 	f->part = NULL;
-	unreserve(f); /* the blob counts as present now, or is gone */
 	if (r != GG_OK) {
 		if (r == GG_ECORRUPT)
 			stats_verify_failed();
