@@ -192,7 +192,8 @@ fake_clear
 x=$(blobs_ok "$S")
 result "every blob under blobs/ has the content its name says" "$([ -z "$x" ]; echo $?)" "$x"
 indexed_ok "$S" "$SUMS" >"$WORK/idx.out"
-result "every file the index calls present has its exact bytes ($INDEXED files)" "$?" "$(cat "$WORK/idx.out")"
+result "every file the index calls present has its exact bytes (its blob, checked above; $INDEXED files)" \
+	"$?" "$(cat "$WORK/idx.out")"
 verify_store "$S"
 result "ggufd verify passes" "$([ "$VST" = 0 ]; echo $?)" "exit $VST" "$(tail -c 1000 "$WORK/verify.out")"
 
