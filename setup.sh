@@ -7,8 +7,9 @@
 #   ./setup.sh test   install build and test dependencies, build, run make
 #                     lint, then the whole suite once with -Werror inside
 #                     make distcheck and once under ASan+UBSan, the unit and
-#                     mirror concurrency tests under ThreadSanitizer, then
-#                     the libFuzzer targets for a bounded time.  Ends with
+#                     mirror concurrency tests under ThreadSanitizer, the
+#                     libFuzzer targets for a bounded time, then the
+#                     reliability suite (make check-reliability).  Ends with
 #                     "N passed, N failed"; exits non-zero if anything
 #                     failed.
 #   ./setup.sh deps   only install the dependencies
@@ -29,7 +30,7 @@ FUZZ_SECONDS=${FUZZ_SECONDS:-30}
 # their seed corpora tests/fuzz/corpus/<name without fuzz_>.
 FUZZ_TARGETS=${FUZZ_TARGETS:-fuzz_gguf fuzz_range fuzz_commit fuzz_batch fuzz_form}
 # SUITES=tsan ./setup.sh test runs only some of them.
-SUITES=${SUITES:-lint werror asan tsan fuzz}
+SUITES=${SUITES:-lint werror asan tsan fuzz reliability}
 # make lint rules that today's code does not pass yet (the server refactor
 # is under way): checked and shown, not counted as failures.  Remove a rule
 # from the list as soon as it passes; lint then fails until it is removed.
@@ -213,6 +214,16 @@ run_fuzz() {
   say "fuzz: $((SECONDS - t0)) s (the instrumented build included)"
 }
 
+# The reliability suite (make check-reliability: kill -9 at random moments,
+# the upstream fault matrix) on a plain build, counted like the others.
+# Last in SUITES, so that its build is the one left behind.
+# RELIABILITY_ITERS=N (default 52) runs more kill -9 iterations.
+run_reliability() {
+  CHECK_ARGS=('TESTS=$(RELIABILITY_TESTS)')
+  run_suite "reliability"
+  CHECK_ARGS=()
+}
+
 case ${1:-} in
   deps)
     install_pkgs $BUILD_PKGS ;;
@@ -235,6 +246,7 @@ case ${1:-} in
         asan) run_suite "asan+ubsan" --enable-werror --enable-asan ;;
         tsan) run_tsan ;;
         fuzz) run_fuzz ;;
+        reliability) run_reliability ;;
         *) say "unknown suite '$suite' in SUITES"; FAILED=$((FAILED + 1)) ;;
       esac
     done
@@ -243,6 +255,6 @@ case ${1:-} in
     echo "$PASSED passed, $FAILED failed"
     [ "$FAILED" -eq 0 ] ;;
   *)
-    sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'
     exit 2 ;;
 esac

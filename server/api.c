@@ -680,16 +680,47 @@ api_paths_info(struct req *r)
 
 struct refs_ctx {
 	cJSON *branches, *converts, *tags, *prs;
+	struct buf tag_names; /* "\nNAME\n" for every refs/tags/NAME */
 };
 
+/* First pass: the names the index holds as tags (refs/tags/NAME). */
+static int
+tag_names_cb(void *ctx, const char *name, const struct index_ref *rec)
+{
+	struct refs_ctx *c = ctx;
+	(void)rec;
+	if (strncmp(name, "refs/tags/", 10) == 0)
+		buf_printf(&c->tag_names, "%s\n", name + 10);
+	return 0;
+}
+
+static int
+is_tag_name(struct refs_ctx *c, const char *name)
+{
+	char *needle = xasprintf("\n%s\n", name);
+	int found = strstr(buf_cstr(&c->tag_names), needle) != NULL;
+	free(needle);
+	return found;
+}
+
+/*
+ * Second pass.  A mirrored revision is recorded under the name it was
+ * asked by (resolve, pull, a huggingface_hub cache), which does not say
+ * whether it is a branch or a tag; a name the index also holds as
+ * refs/tags/NAME (created through the gateway or ggufd import --tag, or
+ * learnt from upstream's refs) is that tag, listed once, as a tag.
+ */
 static int
 refs_cb(void *ctx, const char *name, const struct index_ref *rec)
 {
 	struct refs_ctx *c = ctx;
-	cJSON *e = cJSON_CreateObject();
+	cJSON *e;
 	cJSON *dst = c->branches;
 	char *full;
 
+	if (strncmp(name, "refs/", 5) != 0 && is_tag_name(c, name))
+		return 0;
+	e = cJSON_CreateObject();
 	if (strncmp(name, "refs/pr/", 8) == 0) {
 		dst = c->prs;
 		full = xstrdup(name);
@@ -700,6 +731,9 @@ refs_cb(void *ctx, const char *name, const struct index_ref *rec)
 		dst = c->tags;
 		full = xstrdup(name);
 		name += 10;
+	} else if (strncmp(name, "refs/heads/", 11) == 0) {
+		full = xstrdup(name);
+		name += 11;
 	} else {
 		full = xasprintf("refs/heads/%s", name);
 	}
@@ -737,8 +771,13 @@ api_refs(struct req *r)
 	c.converts = cJSON_AddArrayToObject(o, "converts");
 	c.tags = cJSON_AddArrayToObject(o, "tags");
 	c.prs = cJSON_CreateArray();
-	rc = store_view_refs(&v, r->route.type, r->route.repo, refs_cb, &c);
+	buf_init(&c.tag_names, GG_MAX_UPSTREAM_JSON);
+	buf_puts(&c.tag_names, "\n");
+	rc = store_view_refs(&v, r->route.type, r->route.repo, tag_names_cb, &c);
+	if (rc == GG_OK)
+		rc = store_view_refs(&v, r->route.type, r->route.repo, refs_cb, &c);
 	store_view_end(&v);
+	buf_free(&c.tag_names);
 	if (http_query_bool(r, "include_prs"))
 		cJSON_AddItemToObject(o, "pullRequests", c.prs);
 	else

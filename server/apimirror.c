@@ -148,6 +148,35 @@ meta_key(struct req *r)
 }
 
 /*
+ * Upstream's refs answer says which names are tags; the index records
+ * mirrored revisions under their bare names, so it keeps each tag as
+ * refs/tags/NAME too, and lists it as a tag when it answers the refs
+ * itself (offline, or --upstream none over the same store).
+ */
+static void
+learn_tags(struct req *r, const cJSON *j)
+{
+	const cJSON *tags = cJSON_GetObjectItemCaseSensitive(j, "tags"), *t;
+	struct index_ref old;
+
+	cJSON_ArrayForEach (t, tags) {
+		const cJSON *n = cJSON_GetObjectItemCaseSensitive(t, "name");
+		const cJSON *c = cJSON_GetObjectItemCaseSensitive(t, "targetCommit");
+		char ref[GG_MAX_REV_LEN + 1];
+		if (!cJSON_IsString(n) || !cJSON_IsString(c) || !store_valid_path(n->valuestring) ||
+		    strncmp(n->valuestring, "refs/", 5) == 0 ||
+		    snprintf_checked(ref, sizeof(ref), "refs/tags/%s", n->valuestring) != GG_OK ||
+		    strlen(c->valuestring) != GG_SHA1_HEX ||
+		    !is_lower_hex(c->valuestring, GG_SHA1_HEX))
+			continue;
+		if (store_ref_get(r->app->st, r->route.type, r->route.repo, ref, &old) == GG_OK &&
+		    strcmp(old.commit, c->valuestring) == 0)
+			continue;
+		store_set_ref(r->app->st, r->route.type, r->route.repo, ref, c->valuestring);
+	}
+}
+
+/*
  * Joins the pages after the first of a tree answer (j, an array) while
  * upstream's Link names a next page on upstream itself, for a request
  * without a cursor: llama.cpp reads the first page only (CLIENTS.md 4.2).
@@ -315,6 +344,8 @@ mirror_fetch(struct req *r, const char *key, const char *method, const char *tar
 		if (link[0] == '\0')
 			sort_by_path(j);
 	}
+	if (r->route.kind == ROUTE_API_REFS)
+		learn_tags(r, j);
 	strip_xet(j);
 	{
 		char *txt = cJSON_PrintUnformatted(j);

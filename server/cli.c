@@ -46,6 +46,8 @@
 #include "gateway.h"
 #include "maint.h"
 #include "pull.h"
+#include "registry.h"
+#include "export.h"
 #include "upstream.h"
 #include "http.h"
 #include "log.h"
@@ -102,14 +104,16 @@ static const char usage_config[] =
 	"or config file is the same error as for serve (exit status 2).\n";
 
 static const char usage_import[] =
-	"usage: ggufd import [--store DIR] [--revision REV] [--message MSG] [--no-pin] [--link]\n"
-	"                    REPO FILE[=PATH]...\n"
+	"usage: ggufd import [--store DIR] [--revision REV] [--tag NAME] [--message MSG]\n"
+	"                    [--no-pin] [--link] REPO FILE[=PATH]...\n"
 	"       ggufd import [--store DIR] --hf-cache DIR\n"
 	"\n"
 	"Copies files into the store, hashing each once, and records them in REPO at\n"
 	"REV (default main) as a new commit that keeps the branch's earlier files.\n"
 	"FILE lands at its base name, or at PATH (sub-folders allowed) with FILE=PATH.\n"
 	"REV may be a 40-hex commit id: the files are added to that commit.\n"
+	"--tag NAME also tags the resulting commit as a release (refs/tags/NAME, listed\n"
+	"under \"tags\" by /api/models/REPO/refs); an existing tag never moves.\n"
 	"REPO may start with datasets/ or spaces/ for other repo types.\n"
 	"Imported files are pinned (kept from eviction: the store may hold the only\n"
 	"copy) unless --no-pin; a huggingface_hub cache's files are not pinned.\n"
@@ -182,6 +186,55 @@ static const char usage_verify[] =
 	"Re-hashes every blob.  Blobs whose bytes no longer match their name are\n"
 	"moved to <store>/quarantine/ and reported; the exit status is 1 if any\n"
 	"blob was bad.  Blobs known but not present (not fetched yet) are counted.\n";
+
+static const char usage_registry[] =
+	"usage: ggufd registry [--store DIR] [--revision REV] [--format json|sha256sums]\n"
+	"                      [--base URL] REPO\n"
+	"\n"
+	"Prints the GGUF files of REPO at REV (default main; a branch, tag or commit) as\n"
+	"the store knows them: file name, size, sha256, quant, architecture, parameters,\n"
+	"context length, shard set, download URL on this mirror, and whether the bytes\n"
+	"are here (\"present\": a mirrored file can be known before it is fetched).\n"
+	"The same as GET /api/ggufd/registry/REPO?revision=REV on a running ggufd.\n"
+	"\n"
+	"  --format json        one JSON object (default)\n"
+	"  --format sha256sums  SHA256SUMS lines ('<sha256>  <file>') for sha256sum -c\n"
+	"  --base URL           the mirror's address in download URLs\n"
+	"                       (default http://localhost:8080)\n";
+
+static const char usage_card[] =
+	"usage: ggufd card [--store DIR] [--revision REV] [--base URL] [--license ID]\n"
+	"                  [--language CODES] [--base-model REPO] REPO\n"
+	"\n"
+	"Prints a model card (README.md) for the GGUF files of REPO at REV: YAML front\n"
+	"matter the upload gateway's card policy accepts (license, language, tags, and\n"
+	"base_model where the GGUF names one), a files table (the rows\n"
+	"--card-files-table keeps), a hardware table estimated from file sizes and the\n"
+	"GGUF's shape (RAM = file size + KV cache), and usage lines for curl,\n"
+	"HF_ENDPOINT, llama.cpp, node-llama-cpp and Ollama against this mirror.\n"
+	"\n"
+	"  --base URL          the mirror's address (default http://localhost:8080)\n"
+	"  --license ID        default: the GGUF's general.license, else \"other\"\n"
+	"  --language CODES    comma-separated; default: general.languages, else \"en\"\n"
+	"  --base-model REPO   default: general.base_model.0.repo_url on the Hub\n";
+
+static const char usage_export[] =
+	"usage: ggufd export [--store DIR] --hf-cache DIR [--include GLOB]... [--copy]\n"
+	"                    REPO[@REV]\n"
+	"\n"
+	"Writes the files of REPO at REV (default main; a branch, tag or commit) that\n"
+	"the store holds as a huggingface_hub cache in DIR: models--org--name/ with\n"
+	"blobs/ (named by sha256 for LFS files, by git blob sha1 for the others),\n"
+	"snapshots/<commit>/ (relative symlinks to the blobs) and refs/REV.  Then\n"
+	"HF_HUB_OFFLINE=1 HF_HUB_CACHE=DIR (huggingface_hub) or LLAMA_CACHE=DIR\n"
+	"(llama.cpp) find them with no network, and 'ggufd import --hf-cache DIR'\n"
+	"reads them back.  Blobs are hard links to the store's where DIR is on the\n"
+	"same filesystem (never write to them in place), else copies.  Files the\n"
+	"store knows but does not hold (not fetched yet) are skipped with a warning.\n"
+	"Exit status 1 if a file could not be written.\n"
+	"\n"
+	"  --include GLOB   only files matching GLOB (the path or its base name)\n"
+	"  --copy           copy the blobs even where a hard link would do\n";
 
 static const char usage_audit[] =
 	"usage: ggufd audit [--since T] [--token NAME] [--store DIR]\n"
@@ -624,8 +677,8 @@ cmd_config(int argc, char **argv)
 /* --- import ----------------------------------------------------------------- */
 
 static int
-import_files(struct store *st, const char *repo_arg, const char *rev, const char *msg, int pin,
-	     int link, int n, char **args)
+import_files(struct store *st, const char *repo_arg, const char *rev, const char *tag,
+	     const char *msg, int pin, int link, int n, char **args)
 {
 	struct store_item *items = xcalloc((size_t)n, sizeof(*items));
 	char **paths = xcalloc((size_t)n, sizeof(*paths));
@@ -664,10 +717,35 @@ import_files(struct store *st, const char *repo_arg, const char *rev, const char
 		items[i].lfs = -1;
 		items[i].link = link;
 	}
+	if (tag != NULL) {
+		/* A tag is a release: it never moves once set. */
+		struct index_ref old;
+		char *ref = xasprintf("refs/tags/%s", tag);
+		r = store_ref_get(st, type, repo, ref, &old);
+		free(ref);
+		if (r == GG_OK) {
+			fprintf(stderr,
+				"ggufd: import: tag '%s' of %s exists (commit %s); a tag does not "
+				"move\n",
+				tag, repo_arg, old.commit);
+			goto done;
+		}
+	}
 	r = store_import(st, type, repo, rev, items, (size_t)n, msg, commit);
 	if (r != GG_OK) {
 		fprintf(stderr, "ggufd: import failed: %s\n", gg_strerror(r));
 		goto done;
+	}
+	if (tag != NULL) {
+		char *ref = xasprintf("refs/tags/%s", tag);
+		r = store_set_ref(st, type, repo, ref, commit);
+		free(ref);
+		if (r != GG_OK) {
+			fprintf(stderr, "ggufd: import: tagging %s failed: %s\n", tag,
+				gg_strerror(r));
+			goto done;
+		}
+		printf("tag %s -> %s\n", tag, commit);
 	}
 	/* The store may hold the only copy of these: kept from eviction until
 	 * an operator unpins them. */
@@ -942,10 +1020,12 @@ cmd_import(int argc, char **argv)
 		{ "hf-cache", required_argument, NULL, 'c' },
 		{ "no-pin", no_argument, NULL, 'P' },
 		{ "link", no_argument, NULL, 'L' },
+		{ "tag", required_argument, NULL, 't' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *store = default_store(), *rev = "main", *cache = NULL, *msg = NULL;
+	const char *tag = NULL;
 	struct store *st = NULL;
 	int c, rc, pin = 1, link = 0;
 
@@ -957,6 +1037,7 @@ cmd_import(int argc, char **argv)
 		case 'c': cache = optarg; break;
 		case 'P': pin = 0; break;
 		case 'L': link = 1; break;
+		case 't': tag = optarg; break;
 		case 'h': fputs(usage_import, stdout); return 0;
 		default: return EXIT_USAGE;
 		}
@@ -968,12 +1049,20 @@ cmd_import(int argc, char **argv)
 		return usage_error("import", "needs REPO and at least one FILE");
 	if (strlen(rev) == 0 || strlen(rev) > GG_MAX_REV_LEN || strchr(rev, '\n'))
 		return usage_error("import", "invalid revision '%s'", rev);
+	if (tag != NULL && strncmp(tag, "refs/tags/", 10) == 0)
+		tag += 10;
+	if (tag != NULL && (cache != NULL || !store_valid_path(tag) ||
+			    strlen(tag) > GG_MAX_REV_LEN - 10 || strncmp(tag, "refs/", 5) == 0))
+		return usage_error("import",
+				   cache != NULL ? "--tag is for files, not --hf-cache"
+						 : "invalid tag name '%s'",
+				   tag);
 	if (open_store(store, &st) != 0)
 		return 1;
 	if (cache != NULL)
 		rc = import_hf_cache(st, cache);
 	else
-		rc = import_files(st, argv[optind], rev, msg, pin, link, argc - optind - 1,
+		rc = import_files(st, argv[optind], rev, tag, msg, pin, link, argc - optind - 1,
 				  argv + optind + 1);
 	store_close(st);
 	return rc;
@@ -1605,6 +1694,273 @@ cmd_audit(int argc, char **argv)
 	return 0;
 }
 
+/* --- registry, card, export -------------------------------------------------- */
+
+/* A mirror URL from the command line: http(s)://host[:port][/prefix],
+ * kept without a trailing "/".  NULL if it is not one. */
+static char *
+base_url_arg(const char *v)
+{
+	size_t n = strlen(v);
+	if ((strncmp(v, "http://", 7) != 0 && strncmp(v, "https://", 8) != 0) || n > 1024 ||
+	    strpbrk(v, " \t\r\n\"'<>") != NULL)
+		return NULL;
+	while (n > 0 && v[n - 1] == '/')
+		n--;
+	return xstrndup(v, n);
+}
+
+/* Opens the store and reads REPO's registry at rev; prints why not. */
+static int
+registry_open(const char *cmd, const char *store, const char *repo_arg, const char *rev,
+	      struct store **st, struct registry *reg)
+{
+	enum repo_type type;
+	const char *repo;
+	int known = 0, r;
+
+	memset(reg, 0, sizeof(*reg));
+	if (split_repo(repo_arg, &type, &repo) != 0)
+		return usage_error(cmd, "'%s' is not a valid repo id", repo_arg);
+	if (rev[0] == '\0' || strlen(rev) > GG_MAX_REV_LEN)
+		return usage_error(cmd, "invalid revision '%s'", rev);
+	if (open_store(store, st) != 0)
+		return 1;
+	r = registry_collect(*st, type, repo, rev, reg, &known);
+	if (r == GG_ENOENT) {
+		if (known)
+			fprintf(stderr, "ggufd: %s: no revision '%s' of %s in the store\n", cmd,
+				rev, repo_arg);
+		else
+			fprintf(stderr, "ggufd: %s: no repo '%s' in the store\n", cmd, repo_arg);
+	} else if (r != GG_OK) {
+		fprintf(stderr, "ggufd: %s: %s\n", cmd, gg_strerror(r));
+	}
+	if (r != GG_OK) {
+		store_close(*st);
+		*st = NULL;
+		return 1;
+	}
+	return 0;
+}
+
+static int
+cmd_registry(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "store", required_argument, NULL, 's' },
+		{ "revision", required_argument, NULL, 'r' },
+		{ "format", required_argument, NULL, 'f' },
+		{ "base", required_argument, NULL, 'b' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *store = default_store(), *rev = "main", *fmt = "json";
+	char *base = NULL;
+	struct store *st = NULL;
+	struct registry reg;
+	int c, rc;
+
+	while ((c = next_opt("registry", argc, argv, opts)) != -1) {
+		switch (c) {
+		case 's': store = optarg; break;
+		case 'r': rev = optarg; break;
+		case 'f': fmt = optarg; break;
+		case 'b':
+			free(base);
+			if ((base = base_url_arg(optarg)) == NULL)
+				return usage_error("registry",
+						   "--base needs http(s)://HOST[:PORT] ('%s')",
+						   optarg);
+			break;
+		case 'h':
+			free(base);
+			fputs(usage_registry, stdout);
+			return 0;
+		default: free(base); return EXIT_USAGE;
+		}
+	}
+	if (strcmp(fmt, "json") != 0 && strcmp(fmt, "sha256sums") != 0) {
+		free(base);
+		return usage_error("registry", "--format is json or sha256sums ('%s')", fmt);
+	}
+	if (argc - optind != 1) {
+		free(base);
+		return usage_error("registry", "needs one REPO");
+	}
+	if ((rc = registry_open("registry", store, argv[optind], rev, &st, &reg)) != 0) {
+		free(base);
+		return rc;
+	}
+	if (strcmp(fmt, "sha256sums") == 0) {
+		char *txt = registry_sha256sums(&reg);
+		fputs(txt, stdout);
+		free(txt);
+	} else {
+		cJSON *o = registry_json(&reg, base ? base : "http://localhost:8080");
+		char *txt = cJSON_Print(o);
+		cJSON_Delete(o);
+		if (txt == NULL)
+			log_fatalx("cJSON_Print() failed: out of memory");
+		printf("%s\n", txt);
+		free(txt);
+	}
+	registry_free(&reg);
+	store_close(st);
+	free(base);
+	return 0;
+}
+
+static int
+cmd_card(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "store", required_argument, NULL, 's' },
+		{ "revision", required_argument, NULL, 'r' },
+		{ "base", required_argument, NULL, 'b' },
+		{ "license", required_argument, NULL, 'l' },
+		{ "language", required_argument, NULL, 'L' },
+		{ "base-model", required_argument, NULL, 'm' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *store = default_store(), *rev = "main";
+	struct registry_card_opts o;
+	char *base = NULL, *txt;
+	struct store *st = NULL;
+	struct registry reg;
+	int c, rc;
+
+	memset(&o, 0, sizeof(o));
+	while ((c = next_opt("card", argc, argv, opts)) != -1) {
+		switch (c) {
+		case 's': store = optarg; break;
+		case 'r': rev = optarg; break;
+		case 'b':
+			free(base);
+			if ((base = base_url_arg(optarg)) == NULL)
+				return usage_error("card",
+						   "--base needs http(s)://HOST[:PORT] ('%s')",
+						   optarg);
+			break;
+		case 'l': o.license = optarg; break;
+		case 'L': o.language = optarg; break;
+		case 'm':
+			if (!route_valid_repo(optarg)) {
+				free(base);
+				return usage_error("card", "--base-model needs a repo id ('%s')",
+						   optarg);
+			}
+			o.base_model = optarg;
+			break;
+		case 'h':
+			free(base);
+			fputs(usage_card, stdout);
+			return 0;
+		default: free(base); return EXIT_USAGE;
+		}
+	}
+	if ((o.license && (o.license[0] == '\0' || strpbrk(o.license, "\n\r") != NULL)) ||
+	    (o.language && (o.language[0] == '\0' || strpbrk(o.language, "\n\r") != NULL))) {
+		free(base);
+		return usage_error("card", "--license and --language take one line of text");
+	}
+	if (argc - optind != 1) {
+		free(base);
+		return usage_error("card", "needs one REPO");
+	}
+	if ((rc = registry_open("card", store, argv[optind], rev, &st, &reg)) != 0) {
+		free(base);
+		return rc;
+	}
+	if (reg.n == 0)
+		fprintf(stderr, "ggufd: card: %s@%s has no .gguf file\n", argv[optind], rev);
+	o.base = base;
+	txt = registry_card(&reg, st, &o);
+	fputs(txt, stdout);
+	free(txt);
+	registry_free(&reg);
+	store_close(st);
+	free(base);
+	return 0;
+}
+
+static int
+cmd_export(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "store", required_argument, NULL, 's' },
+		{ "hf-cache", required_argument, NULL, 'c' },
+		{ "include", required_argument, NULL, 'i' },
+		{ "copy", no_argument, NULL, 'C' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *store = default_store(), *dir = NULL, *repo, *rev = "main";
+	char *globs[POLICY_MAX_ITEMS], *arg, *at;
+	struct export_report rep;
+	struct store *st = NULL;
+	enum repo_type type;
+	int c, r, nglobs = 0, link_ok = 1, rc = 1;
+
+	while ((c = next_opt("export", argc, argv, opts)) != -1) {
+		switch (c) {
+		case 's': store = optarg; break;
+		case 'c': dir = optarg; break;
+		case 'i':
+			if (nglobs == POLICY_MAX_ITEMS)
+				return usage_error("export", "at most 64 --include ('%s')", optarg);
+			globs[nglobs++] = optarg;
+			break;
+		case 'C': link_ok = 0; break;
+		case 'h': fputs(usage_export, stdout); return 0;
+		default: return EXIT_USAGE;
+		}
+	}
+	if (dir == NULL || dir[0] == '\0')
+		return usage_error("export", "needs --hf-cache DIR");
+	if (argc - optind != 1)
+		return usage_error("export", "needs one REPO or REPO@REV");
+	arg = xstrdup(argv[optind]);
+	if ((at = strchr(arg, '@')) != NULL) {
+		*at = '\0';
+		rev = at + 1;
+	}
+	if (split_repo(arg, &type, &repo) != 0 || *rev == '\0' || strlen(rev) > GG_MAX_REV_LEN) {
+		free(arg);
+		return usage_error("export", "'%s' is not REPO or REPO@REV", argv[optind]);
+	}
+	if (open_store(store, &st) != 0) {
+		free(arg);
+		return 1;
+	}
+	r = export_hf_cache(st, dir, type, repo, rev, globs, nglobs, link_ok, stdout, stderr, &rep);
+	store_close(st);
+	if (r == GG_ENOENT)
+		fprintf(stderr, "ggufd: export: no revision '%s' of %s in the store\n", rev, arg);
+	else if (r == GG_EINVAL)
+		fprintf(stderr, "ggufd: export: '%s' cannot name a ref in a cache\n", rev);
+	else if (r != GG_OK)
+		fprintf(stderr, "ggufd: export: %s\n", gg_strerror(r));
+	else {
+		printf("exported %llu files (%llu bytes: %llu hard-linked, %llu copied, %llu "
+		       "already "
+		       "there) of %s@%.12s to %s/%s",
+		       (unsigned long long)rep.files, (unsigned long long)rep.bytes,
+		       (unsigned long long)rep.linked, (unsigned long long)rep.copied,
+		       (unsigned long long)rep.kept, arg, rep.commit, dir, rep.folder);
+		if (rep.missing)
+			printf("; skipped %llu not in the store", (unsigned long long)rep.missing);
+		printf("\n");
+		if (nglobs > 0 && rep.files + rep.missing == 0)
+			fprintf(stderr, "ggufd: export: no file of %s@%.12s matches\n", arg,
+				rep.commit);
+		rc = rep.failed ? 1 : 0;
+	}
+	free(arg);
+	return rc;
+}
+
 /* --- entry ------------------------------------------------------------------ */
 
 static const struct command {
@@ -1624,6 +1980,9 @@ static const struct command {
 	{ "unpin", cmd_unpin, "let pinned files be evicted again" },
 	{ "gc", cmd_gc, "remove blobs nothing needs (left by refused or abandoned uploads)" },
 	{ "audit", cmd_audit, "print the upload gateway's audit log" },
+	{ "registry", cmd_registry, "list a repo's GGUF files: sizes, sha256, quants, URLs" },
+	{ "card", cmd_card, "print a model card for a repo's GGUF files" },
+	{ "export", cmd_export, "write a repo's files as a huggingface_hub cache (offline hosts)" },
 };
 
 static void

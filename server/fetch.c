@@ -209,7 +209,8 @@ static int
 body_cb(void *ctx, const void *data, size_t n, long status)
 {
 	struct fetch *f = ctx;
-	int r;
+	uint64_t room;
+	int r, overlong;
 
 	if (atomic_load(&f->fm->stopping))
 		return 1;
@@ -230,7 +231,14 @@ body_cb(void *ctx, const void *data, size_t n, long status)
 				return 1;
 		}
 	}
-	r = blob_partial_write(f->part, data, n);
+	/* Never past the file's size: an upstream body longer than the size
+	 * announced is cut there (the partial's writer would refuse the
+	 * bytes anyway), and the hash decides about the bytes kept. */
+	room = f->spec.size - blob_partial_length(f->part);
+	overlong = n > room;
+	if (overlong)
+		n = (size_t)room;
+	r = n > 0 ? blob_partial_write(f->part, data, n) : GG_OK;
 	if (r != GG_OK) {
 		log_warnx("fetch %s: writing the partial failed: %s", f->spec.key, gg_strerror(r));
 		f->write_err = r;
@@ -244,6 +252,12 @@ body_cb(void *ctx, const void *data, size_t n, long status)
 	     f->landed == f->spec.size))
 		wake_all(f);
 	pthread_mutex_unlock(&f->mu);
+	if (overlong) {
+		log_warnx("fetch %s: upstream sent more than the %llu bytes announced: the rest "
+			  "is not kept",
+			  f->spec.key, (unsigned long long)f->spec.size);
+		return 1;
+	}
 	return 0;
 }
 
@@ -357,11 +371,14 @@ fetch_thread(void *arg)
 		wake_all(f);
 		pthread_mutex_unlock(&f->mu);
 	}
+	/* The reservation ends before the blob appears in blobs/: the quota
+	 * counts the bytes once, as present, not also as being written (which
+	 * made a fetch started at that moment evict a blob for nothing). */
+	unreserve(f);
 	/* Durable blob, then its file in the index (store.h's crash window). */
 	r = store_partial_finish(fm->st, f->part, f->spec.type, f->spec.repo, f->spec.commit,
 				 f->spec.path, f->spec.lfs, &d);
 	f->part = NULL;
-	unreserve(f); /* the blob counts as present now, or is gone */
 	if (r != GG_OK) {
 		if (r == GG_ECORRUPT)
 			stats_verify_failed();

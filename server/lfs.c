@@ -267,6 +267,9 @@ lfs_end(struct req *r)
 	if (s->failed)
 		return http_error_from(r, s->failed, "staging the upload");
 	if (s->kind == SINK_LFS) {
+		/* Counted as present from now on, not also as being written. */
+		store_unreserve(gw->st, s->reserved);
+		s->reserved = 0;
 		rc = store_writer_finish(gw->st, s->w, s->oid, &d, &fresh);
 		s->w = NULL;
 		/* Kept for the commit that will name it; nothing stages it

@@ -48,8 +48,27 @@ pull_matches(const char *path, char *const *globs, int nglobs)
 }
 
 /* Appends the file entries of one tree page (a JSON array). */
+static void
+list_add(struct pull_list *l, const char *path, const char *oid, const char *sha256, uint64_t size)
+{
+	struct pull_file *f;
+	if (l->n == l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 16;
+		l->v = xrealloc(l->v, l->cap * sizeof(*l->v));
+	}
+	f = &l->v[l->n++];
+	f->path = xstrdup(path);
+	f->oid = xstrdup(oid);
+	f->sha256 = sha256 ? xstrdup(sha256) : NULL;
+	f->size = size;
+	l->bytes += size;
+}
+
+/* Appends the file entries of one tree page (a JSON array): those the
+ * globs take to l, the other LFS files to rest (recorded, not fetched). */
 static int
-pull_collect(const char *json, size_t len, struct pull_list *l, char *const *globs, int nglobs)
+pull_collect(const char *json, size_t len, struct pull_list *l, struct pull_list *rest,
+	     char *const *globs, int nglobs)
 {
 	cJSON *arr = cJSON_ParseWithLength(json, len), *e;
 	if (!cJSON_IsArray(arr)) {
@@ -62,7 +81,6 @@ pull_collect(const char *json, size_t len, struct pull_list *l, char *const *glo
 		cJSON *oid = cJSON_GetObjectItemCaseSensitive(e, "oid");
 		cJSON *lfs = cJSON_GetObjectItemCaseSensitive(e, "lfs");
 		cJSON *loid = lfs ? cJSON_GetObjectItemCaseSensitive(lfs, "oid") : NULL;
-		struct pull_file *f;
 
 		if (!cJSON_IsString(type) || strcmp(type->valuestring, "file") != 0)
 			continue;
@@ -78,18 +96,14 @@ pull_collect(const char *json, size_t len, struct pull_list *l, char *const *glo
 			cJSON_Delete(arr);
 			return GG_EFORMAT;
 		}
-		if (!pull_matches(path->valuestring, globs, nglobs))
+		if (!pull_matches(path->valuestring, globs, nglobs)) {
+			if (lfs != NULL)
+				list_add(rest, path->valuestring, oid->valuestring,
+					 loid->valuestring, nbytes);
 			continue;
-		if (l->n == l->cap) {
-			l->cap = l->cap ? l->cap * 2 : 16;
-			l->v = xrealloc(l->v, l->cap * sizeof(*l->v));
 		}
-		f = &l->v[l->n++];
-		f->path = xstrdup(path->valuestring);
-		f->oid = xstrdup(oid->valuestring);
-		f->sha256 = lfs ? xstrdup(loid->valuestring) : NULL;
-		f->size = nbytes;
-		l->bytes += f->size;
+		list_add(l, path->valuestring, oid->valuestring, lfs ? loid->valuestring : NULL,
+			 nbytes);
 	}
 	cJSON_Delete(arr);
 	return GG_OK;
@@ -109,7 +123,7 @@ free_list(struct pull_list *l)
 
 static int
 list_files(struct upstream *up, const struct pull_req *req, struct pull_report *rep,
-	   struct pull_list *list)
+	   struct pull_list *list, struct pull_list *rest)
 {
 	struct upstream_resp ur;
 	struct buf body;
@@ -156,7 +170,7 @@ list_files(struct upstream *up, const struct pull_req *req, struct pull_report *
 		size_t bl = strlen(upstream_base(up));
 		if (upstream_api(up, "GET", url, NULL, 0, NULL, &body, &ur) != GG_OK ||
 		    ur.status != 200 ||
-		    pull_collect(body.data ? body.data : "", body.len, list, req->globs,
+		    pull_collect(body.data ? body.data : "", body.len, list, rest, req->globs,
 				 req->nglobs) != GG_OK) {
 			if (ur.status == 429)
 				snprintf(rep->error, sizeof(rep->error),
@@ -187,19 +201,27 @@ int
 pull_run(struct store *st, struct upstream *up, struct fetcher *fm, const struct pull_req *req,
 	 const struct pull_events *ev, struct pull_report *rep)
 {
-	struct pull_list list;
+	struct pull_list list, rest;
 	int r;
 
 	memset(rep, 0, sizeof(*rep));
 	memset(&list, 0, sizeof(list));
-	if ((r = list_files(up, req, rep, &list)) != GG_OK) {
+	memset(&rest, 0, sizeof(rest));
+	if ((r = list_files(up, req, rep, &list, &rest)) != GG_OK) {
 		free_list(&list);
+		free_list(&rest);
 		return r;
 	}
 	rep->files = list.n;
 	rep->bytes = list.bytes;
 	if (strlen(req->rev) != GG_SHA1_HEX || !is_lower_hex(req->rev, GG_SHA1_HEX))
 		store_set_ref(st, req->type, req->repo, req->rev, rep->commit);
+	/* The LFS files left out are known too (size, sha256): the registry
+	 * lists them, not present, and a later request needs no upstream HEAD. */
+	for (size_t i = 0; i < rest.n; i++)
+		store_record_file(st, req->type, req->repo, rep->commit, rest.v[i].path, 1,
+				  rest.v[i].sha256, NULL, rest.v[i].size);
+	free_list(&rest);
 	if (ev && ev->listed)
 		ev->listed(ev->ctx, rep->commit, list.n, list.bytes);
 	for (size_t i = 0; i < list.n; i++) {

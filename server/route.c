@@ -484,6 +484,7 @@ seg_u64(const struct seg *s, uint64_t max, uint64_t *out, int err)
 
 /*
  * /api/ggufd/{pull[/{id}] | uploads[/{id}] | audit | disk | pins | tokens[/{name}] |
+ *             registry/{repo} |
  *             upload/{ns}/{name}/{path...}}
  * sp->s[0] is "api" and sp->s[1] "ggufd".
  */
@@ -523,6 +524,15 @@ parse_ggufd(const struct segs *sp, struct route *r)
 				  : seg_is(what, "disk") ? ROUTE_GGUFD_DISK
 							 : ROUTE_GGUFD_PINS;
 			err = GG_OK;
+		}
+		goto done;
+	}
+	if (seg_is(what, "registry")) {
+		/* registry/{repo}: a model repo, one or two segments. */
+		if (sp->n == 4 || sp->n == 5) {
+			r->kind = ROUTE_GGUFD_REGISTRY;
+			r->type = REPO_MODEL;
+			err = decode_repo(&sp->s[3], sp->n - 3, r->repo, sizeof(r->repo));
 		}
 		goto done;
 	}
@@ -803,6 +813,7 @@ route_kind_name(enum route_kind k)
 		[ROUTE_GGUFD_PINS] = "ggufd_pins",
 		[ROUTE_GGUFD_TOKENS] = "ggufd_tokens",
 		[ROUTE_GGUFD_TOKEN] = "ggufd_token",
+		[ROUTE_GGUFD_REGISTRY] = "ggufd_registry",
 		[ROUTE_V2_PING] = "v2_ping",
 		[ROUTE_V2_MANIFEST] = "v2_manifest",
 		[ROUTE_V2_BLOB] = "v2_blob",

@@ -42,6 +42,7 @@
  *   /api/ggufd/tokens                            ROUTE_GGUFD_TOKENS
  *   /api/ggufd/tokens/{name}                     ROUTE_GGUFD_TOKEN (path = name)
  *   /api/ggufd/uploads/{id}                      ROUTE_GGUFD_UPLOAD_JOB (id)
+ *   /api/ggufd/registry/{repo}                   ROUTE_GGUFD_REGISTRY (a model repo)
  *   /api/ggufd/upload/{ns}/{name}/{path...}      ROUTE_GGUFD_UPLOAD_PUT
  *   /_ggufd/lfs/{oid}                            ROUTE_LFS_OBJECT (oid)
  *   /_ggufd/lfs/{oid}/part/{n}                   ROUTE_LFS_PART (oid, id = n)
@@ -116,6 +117,7 @@ enum route_kind {
 	ROUTE_GGUFD_PINS,       /* GET|POST /api/ggufd/pins */
 	ROUTE_GGUFD_TOKENS,     /* GET|POST /api/ggufd/tokens */
 	ROUTE_GGUFD_TOKEN,      /* DELETE /api/ggufd/tokens/{name} */
+	ROUTE_GGUFD_REGISTRY,   /* GET /api/ggufd/registry/{repo} */
 	ROUTE_V2_PING,          /* GET /v2/: the registry's version check */
 	ROUTE_V2_MANIFEST,      /* GET|HEAD /v2/{ns}/{name}/manifests/{tag} */
 	ROUTE_V2_BLOB,          /* GET|HEAD /v2/{ns}/{name}/blobs/sha256:{hex} */

@@ -20,6 +20,7 @@
 #include "gateway.h"
 #include "lfs.h"
 #include "metrics.h"
+#include "registry.h"
 #include "gg_limits.h"
 #include "resolve.h"
 #include "routes.h"
@@ -44,6 +45,7 @@ const struct route_entry routes_table[ROUTE_NKINDS] = {
 	READ(ROUTE_GGUFD_REPOS, SCOPE_PUBLIC, 0, admin_repos),
 	READ(ROUTE_GGUFD_ACTIVITY, SCOPE_PUBLIC, 0, admin_activity),
 	READ(ROUTE_GGUFD_FILES, SCOPE_PUBLIC, 0, admin_files),
+	READ(ROUTE_GGUFD_REGISTRY, SCOPE_PUBLIC, NEED_VISIBLE, registry_handle),
 	READ(ROUTE_RESOLVE, SCOPE_PUBLIC, NEED_VISIBLE, resolve_handle),
 	READ(ROUTE_RAW, SCOPE_PUBLIC, NEED_VISIBLE, resolve_handle),
 	READ(ROUTE_API_INFO, SCOPE_PUBLIC, NEED_VISIBLE, api_info),

@@ -144,6 +144,9 @@ upload_end(struct req *r)
 	if (s->failed || s->got != s->expect)
 		return http_error(r, MHD_HTTP_BAD_REQUEST, "SizeMismatch",
 				  "The body does not match its Content-Length", NULL);
+	/* Counted as present from now on, not also as being written. */
+	store_unreserve(gw->st, s->reserved);
+	s->reserved = 0;
 	rc = store_writer_finish(gw->st, s->w, NULL, &d, &fresh);
 	s->w = NULL;
 	if (rc != GG_OK)

@@ -210,6 +210,7 @@ header_cb(char *buf, size_t size, size_t nitems, void *userdata)
 		if (!r->linked)
 			r->has_size = 0;
 		r->retry_after = 0;
+		r->has_range = 0;
 		return n;
 	}
 	colon = memchr(buf, ':', n);
@@ -255,6 +256,11 @@ header_cb(char *buf, size_t size, size_t nitems, void *userdata)
 		copy_value(r->link, sizeof(r->link), val, strlen(val));
 	} else if (strcasecmp(name, "Content-Type") == 0) {
 		copy_value(r->content_type, sizeof(r->content_type), val, strlen(val));
+	} else if (strcasecmp(name, "Content-Range") == 0) {
+		/* bytes FIRST-LAST/TOTAL: only FIRST matters (where the body starts). */
+		const char *d = strncmp(val, "bytes ", 6) == 0 ? strchr(val + 6, '-') : NULL;
+		if (d != NULL && parse_u64(val + 6, d, UINT64_MAX / 2, &r->range_first) == GG_OK)
+			r->has_range = 1;
 	} else if (strcasecmp(name, "Retry-After") == 0) {
 		r->retry_after = parse_retry_after(val);
 	} else if (strcasecmp(name, "RateLimit") == 0) {
@@ -549,9 +555,12 @@ upstream_head_file(struct upstream *u, const char *prefix, const char *repo, con
 
 struct body_ctx {
 	CURL *c;
+	struct upstream_resp *resp;
+	uint64_t offset; /* where the body must start: the Range asked for */
 	int (*body)(void *ctx, const void *data, size_t n, long status);
 	void *ctx;
 	int aborted;
+	int other_range; /* a 206 for a range that does not start at offset */
 };
 
 static size_t
@@ -563,6 +572,12 @@ body_cb(char *p, size_t s, size_t n, void *ud)
 	curl_easy_getinfo(b->c, CURLINFO_RESPONSE_CODE, &status);
 	if (status != 200 && status != 206)
 		return s * n; /* an error page: not content */
+	if (status == 206 && (!b->resp->has_range || b->resp->range_first != b->offset)) {
+		/* Another range than ours: its bytes belong elsewhere in the
+		 * file, and appending them would corrupt the partial. */
+		b->other_range = 1;
+		return 0;
+	}
 	if (b->body(b->ctx, p, s * n, status) != 0) {
 		b->aborted = 1;
 		return 0;
@@ -604,7 +619,7 @@ upstream_fetch(struct upstream *u, const char *prefix, const char *repo, const c
 {
 	char *url = resolve_url(u, prefix, repo, commit, path);
 	struct hdr_ctx h = { out };
-	struct body_ctx b = { NULL, body, ctx, 0 };
+	struct body_ctx b = { NULL, out, offset, body, ctx, 0, 0 };
 	char range[64];
 	uint64_t left;
 	CURLcode cc = CURLE_OK;
@@ -649,7 +664,19 @@ upstream_fetch(struct upstream *u, const char *prefix, const char *repo, const c
 		}
 		curl_easy_cleanup(c);
 		curl_slist_free_all(hdrs);
-		if (b.aborted) {
+		if (b.other_range) {
+			if (out->has_range)
+				log_warnx("upstream GET %s%s/.../%s from %llu: a 206 for a range "
+					  "from "
+					  "%llu: not kept",
+					  prefix, repo, path, (unsigned long long)offset,
+					  (unsigned long long)out->range_first);
+			else
+				log_warnx("upstream GET %s%s/.../%s from %llu: a 206 with no "
+					  "Content-Range: not kept",
+					  prefix, repo, path, (unsigned long long)offset);
+			r = GG_EUNAVAIL;
+		} else if (b.aborted) {
 			r = GG_EINVAL;
 		} else if (cc != CURLE_OK) {
 			log_warnx("upstream GET %s%s/.../%s from %llu: %s", prefix, repo, path,

@@ -62,6 +62,8 @@ struct upstream_resp {
 	uint64_t retry_after; /* seconds, from Retry-After or RateLimit t=; for a request
 			       * not sent (not_asked), the seconds its host's budget has left */
 	int not_asked;        /* 1: not sent: the host is rate-limiting us (status 429) */
+	int has_range;        /* a Content-Range "bytes FIRST-LAST/..." came */
+	uint64_t range_first; /* its FIRST: where a 206's body starts */
 };
 
 /* 0, or GG_EINVAL for a base URL libcurl cannot parse. */
@@ -84,11 +86,14 @@ int upstream_head_file(struct upstream *u, const char *prefix, const char *repo,
  * GET of the same resolve URL, following redirects, from byte offset
  * (Range: bytes=offset- when offset > 0).  body(ctx, data, n, status)
  * receives the final response's bytes with its status (200 or 206);
- * returning non-zero aborts.  Waits for a transfer slot first.  Returns 0
- * when the transfer ended cleanly (see out->status: 429 when upstream or
- * its CDN said so), GG_EUNAVAIL on a network error, a stalled or cut
- * transfer, or a hop to a host in its rate-limit budget (out->status 429,
- * out->not_asked 1), GG_EINVAL if body aborted.
+ * returning non-zero aborts.  A 206 whose Content-Range does not start at
+ * offset never reaches body (its bytes belong elsewhere in the file): the
+ * transfer is cut and GG_EUNAVAIL returned.  Waits for a transfer slot
+ * first.  Returns 0 when the transfer ended cleanly (see out->status: 429
+ * when upstream or its CDN said so), GG_EUNAVAIL on a network error, a
+ * stalled or cut transfer, another range, or a hop to a host in its
+ * rate-limit budget (out->status 429, out->not_asked 1), GG_EINVAL if body
+ * aborted.
  */
 int upstream_fetch(struct upstream *u, const char *prefix, const char *repo, const char *commit,
 		   const char *path, uint64_t offset,

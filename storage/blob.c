@@ -16,6 +16,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <linux/falloc.h>
 #include <stdio.h>
@@ -667,6 +668,70 @@ fail:
 	blob_writer_abort(w);
 	if (fd >= 0)
 		close(fd);
+	return r;
+}
+
+int
+blob_export(struct blob_store *bs, const char *sha256, const char *dst, int link_ok,
+	    const char **how)
+{
+	char src[600], tmp[PATH_MAX], buf[1 << 16];
+	struct stat st;
+	int sfd = -1, tfd = -1, r = GG_EIO;
+	uint64_t off = 0;
+
+	*how = "copied";
+	if (!valid_digest(sha256) || blob_file(bs, sha256, src, sizeof(src)) != GG_OK ||
+	    snprintf_checked(tmp, sizeof(tmp), "%s.incomplete", dst) != GG_OK)
+		return GG_EINVAL;
+	if (lstat(dst, &st) == 0)
+		return GG_EEXIST;
+	if (link_ok) {
+		if (link(src, dst) == 0) {
+			*how = "hard-linked";
+			return GG_OK;
+		}
+		if (errno == ENOENT && access(src, F_OK) != 0)
+			return GG_ENOENT;
+		if (errno == EEXIST)
+			return GG_EEXIST;
+		/* EXDEV (another filesystem), EPERM, EMLINK...: copy. */
+	}
+	if ((sfd = open(src, O_RDONLY | O_CLOEXEC)) < 0)
+		return errno == ENOENT ? GG_ENOENT : GG_EIO;
+	if (fstat(sfd, &st) != 0)
+		goto done;
+	unlink(tmp); /* a leftover of an interrupted export */
+	if ((tfd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644)) < 0) {
+		log_warn("open(\"%s\") failed", tmp);
+		goto done;
+	}
+	while (off < (uint64_t)st.st_size) {
+		size_t n = (uint64_t)st.st_size - off < sizeof(buf)
+				   ? (size_t)((uint64_t)st.st_size - off)
+				   : sizeof(buf);
+		if (pread_all(sfd, buf, n, off) != GG_OK || write_all(tfd, buf, n) != GG_OK) {
+			log_warn("copying blob %s to \"%s\" failed", sha256, tmp);
+			goto done;
+		}
+		off += n;
+	}
+	if (fsync(tfd) != 0 || close(tfd) != 0) {
+		tfd = -1;
+		goto done;
+	}
+	tfd = -1;
+	if (rename(tmp, dst) != 0) {
+		log_warn("rename(\"%s\", \"%s\") failed", tmp, dst);
+		goto done;
+	}
+	r = GG_OK;
+done:
+	if (tfd >= 0)
+		close(tfd);
+	if (r != GG_OK)
+		unlink(tmp);
+	close(sfd);
 	return r;
 }
 

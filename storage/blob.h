@@ -106,6 +106,18 @@ int blob_import_path(struct blob_store *bs, const char *src, const char *expect_
 		     const char *expect_gitsha1, int link_ok, struct blob_digest *out,
 		     const char **how);
 
+/*
+ * Puts a copy of a blob at dst (a path outside the store, which must not
+ * exist yet): with link_ok a hard link to the blob where dst is on the
+ * store's filesystem (the exported file IS the blob then: writing to it in
+ * place would change the blob, which ggufd verify reports), else a copy
+ * written to "dst.incomplete" and renamed.  *how says which ("hard-linked",
+ * "copied").  0, GG_ENOENT (no such blob), GG_EEXIST (dst exists), GG_EIO,
+ * GG_EINVAL (not a blob name, or a path too long).
+ */
+int blob_export(struct blob_store *bs, const char *sha256, const char *dst, int link_ok,
+		const char **how);
+
 /* The git blob sha1 of an LFS pointer for (sha256, size), and its length. */
 void blob_lfs_pointer_oid(const char *sha256, uint64_t size, char oid[GG_SHA1_HEX + 1],
 			  size_t *pointer_size);

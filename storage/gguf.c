@@ -630,6 +630,125 @@ fail:
 	return err;
 }
 
+/*
+ * One string value, or the string elements of an array value, appended to
+ * out as text lines (at most GGUF_TEXT_ITEMS of them).  Text is kept as
+ * copy_text keeps it; what does not fit in out is left out whole.
+ */
+#define GGUF_TEXT_ITEMS 64
+#define GGUF_TEXT_KEEP 512
+
+static int
+text_item(struct reader *r, char *out, size_t outsz, size_t *used, unsigned *items)
+{
+	unsigned char keep[GGUF_TEXT_KEEP];
+	char line[GGUF_TEXT_KEEP + 1];
+	uint64_t slen;
+	size_t ll;
+	int err = rd_string(r, GG_GGUF_MAX_STRING_LEN, keep, sizeof keep, &slen);
+
+	if (err != GG_OK)
+		return err;
+	copy_text(line, sizeof line, keep, slen);
+	ll = strlen(line);
+	if (*items >= GGUF_TEXT_ITEMS || ll == 0 || *used + ll + 2 > outsz)
+		return GG_OK;
+	if (*items > 0)
+		out[(*used)++] = '\n';
+	memcpy(out + *used, line, ll + 1);
+	*used += ll;
+	(*items)++;
+	return GG_OK;
+}
+
+int
+gguf_find_text(gguf_read_fn read, void *ctx, uint64_t file_size, const char *key, char *out,
+	       size_t outsz)
+{
+	struct reader r = { .read = read, .ctx = ctx, .file_size = file_size };
+	unsigned char k[GGUF_KEY_KEEP];
+	uint64_t tensors, kvs, klen, count;
+	uint32_t version, type, elem;
+	size_t used = 0;
+	unsigned items = 0;
+	int err, found = 0;
+
+	if (out == NULL || outsz == 0 || key == NULL || strlen(key) >= sizeof k)
+		return GG_EINVAL;
+	out[0] = '\0';
+	r.limit = file_size < GG_GGUF_MAX_HEADER ? file_size : GG_GGUF_MAX_HEADER;
+	r.win = xmalloc(GGUF_WINDOW);
+	if ((err = parse_magic(&r)) != GG_OK || (err = rd_u32(&r, &version)) != GG_OK)
+		goto done;
+	if (version != 2 && version != 3) {
+		err = GG_EFORMAT;
+		goto done;
+	}
+	if ((err = rd_u64(&r, &tensors)) != GG_OK || (err = rd_u64(&r, &kvs)) != GG_OK)
+		goto done;
+	if (kvs > GG_GGUF_MAX_KV) {
+		err = GG_ETOOBIG;
+		goto done;
+	}
+	for (uint64_t i = 0; i < kvs && !found; i++) {
+		if ((err = rd_string(&r, GG_GGUF_MAX_KEY_LEN, k, sizeof k, &klen)) != GG_OK ||
+		    (err = rd_u32(&r, &type)) != GG_OK)
+			goto done;
+		if (type >= GGUF_TYPE_COUNT) {
+			err = GG_EFORMAT;
+			goto done;
+		}
+		if (klen > sizeof k || !key_is(k, klen, key)) {
+			if ((err = skip_value(&r, type, 0)) != GG_OK)
+				goto done;
+			continue;
+		}
+		found = 1;
+		if (type == GGUF_STRING) {
+			err = text_item(&r, out, outsz, &used, &items);
+			goto done;
+		}
+		if (is_int_type(type)) {
+			uint64_t v;
+			int neg;
+			if ((err = rd_int(&r, type, &v, &neg)) != GG_OK)
+				goto done;
+			if (neg) /* sign-extend the value's width */
+				v |= gguf_scalar_size[type] < 8
+					     ? ~(uint64_t)0 << (8u * gguf_scalar_size[type])
+					     : 0;
+			if (neg)
+				(void)snprintf_checked(out, outsz, "-%llu",
+						       (unsigned long long)(~v + 1));
+			else
+				(void)snprintf_checked(out, outsz, "%llu", (unsigned long long)v);
+			break;
+		}
+		if (type != GGUF_ARRAY)
+			break; /* not text: as absent */
+		if ((err = rd_u32(&r, &elem)) != GG_OK || (err = rd_u64(&r, &count)) != GG_OK)
+			goto done;
+		if (elem != GGUF_STRING)
+			break;
+		if (count > GG_GGUF_MAX_ARRAY_LEN) {
+			err = GG_ETOOBIG;
+			goto done;
+		}
+		/* Each element consumes at least 8 bytes of the bounded header. */
+		for (uint64_t j = 0; j < count; j++)
+			if ((err = text_item(&r, out, outsz, &used, &items)) != GG_OK)
+				goto done;
+	}
+	err = out[0] != '\0' ? GG_OK : GG_ENOENT;
+done:
+	if (err != GG_OK)
+		out[0] = '\0';
+	else if (out[0] == '\0')
+		err = GG_ENOENT;
+	free(r.win);
+	return err;
+}
+
 struct fd_ctx {
 	int fd;
 };
@@ -653,6 +772,13 @@ gguf_parse_fd(int fd, uint64_t file_size, struct gguf_summary *out)
 	return gguf_parse(fd_read, &c, file_size, out);
 }
 
+int
+gguf_find_text_fd(int fd, uint64_t file_size, const char *key, char *out, size_t outsz)
+{
+	struct fd_ctx c = { fd };
+	return gguf_find_text(fd_read, &c, file_size, key, out, outsz);
+}
+
 struct mem_ctx {
 	const unsigned char *data;
 	size_t len;
@@ -674,6 +800,13 @@ gguf_parse_mem(const void *data, size_t len, struct gguf_summary *out)
 {
 	struct mem_ctx c = { data, data != NULL ? len : 0 };
 	return gguf_parse(mem_read, &c, c.len, out);
+}
+
+int
+gguf_find_text_mem(const void *data, size_t len, const char *key, char *out, size_t outsz)
+{
+	struct mem_ctx c = { data, data != NULL ? len : 0 };
+	return gguf_find_text(mem_read, &c, c.len, key, out, outsz);
 }
 
 const char *

@@ -94,6 +94,26 @@ int gguf_parse_fd(int fd, uint64_t file_size, struct gguf_summary *out);
 int gguf_parse_mem(const void *data, size_t len, struct gguf_summary *out);
 
 /*
+ * The text of one metadata key that the summary does not keep
+ * ("general.license", "general.base_model.0.repo_url", "general.languages",
+ * "general.tags"): a string value, or the string elements of an array
+ * value one per line ('\n'), or an integer value in decimal
+ * ("llama.block_count"), in out (outsz bytes, NUL-terminated).  Each
+ * string is cleaned as the summary's are (control bytes become '?') and
+ * cut to 511 bytes; at most 64 elements are kept, and an element that
+ * does not fit in out whole is left out.  Walks the key/value pairs only,
+ * with the same bounds as gguf_parse (it does not validate the tensors).
+ * Returns 0, GG_ENOENT (no such key, an empty value, or a value that is not
+ * text), GG_EINVAL (out NULL, outsz 0, key NULL or longer than 95 bytes),
+ * or gguf_parse's GG_EFORMAT / GG_ECORRUPT / GG_ETOOBIG / GG_EIO; out is ""
+ * unless 0 is returned.
+ */
+int gguf_find_text(gguf_read_fn read, void *ctx, uint64_t file_size, const char *key, char *out,
+		   size_t outsz);
+int gguf_find_text_fd(int fd, uint64_t file_size, const char *key, char *out, size_t outsz);
+int gguf_find_text_mem(const void *data, size_t len, const char *key, char *out, size_t outsz);
+
+/*
  * The quant name for a llama.cpp LLAMA_FTYPE value ("F32", "F16", "Q4_0",
  * "Q4_K_M", "Q8_0", "IQ2_XXS", "BF16", ...), or NULL if unknown.
  */

@@ -960,6 +960,19 @@ store_blob_open(struct store *st, const char *sha256, int *fd, uint64_t *size)
 }
 
 int
+store_blob_export(struct store *st, const char *sha256, const char *dst, int link_ok,
+		  const char **how)
+{
+	int r;
+
+	/* Held as a reader: eviction leaves it alone while it is copied. */
+	store_use(st, sha256);
+	r = blob_export(st->blobs, sha256, dst, link_ok, how);
+	store_unuse(st, sha256);
+	return r;
+}
+
+int
 store_blob_exists(struct store *st, const char *sha256)
 {
 	return blob_exists(st->blobs, sha256);

@@ -260,6 +260,10 @@ int store_ref_get(struct store *st, enum repo_type type, const char *repo, const
 
 /* Opens a blob read-only: *fd (caller closes) and *size.  0, GG_ENOENT, GG_EIO. */
 int store_blob_open(struct store *st, const char *sha256, int *fd, uint64_t *size);
+/* blob_export (blob.h): a blob hard-linked or copied to dst outside the
+ * store.  0, GG_ENOENT, GG_EEXIST, GG_EIO, GG_EINVAL. */
+int store_blob_export(struct store *st, const char *sha256, const char *dst, int link_ok,
+		      const char **how);
 /* 1 if the blob's file is present. */
 int store_blob_exists(struct store *st, const char *sha256);
 /* 1 if the blob has a record of this size and its file is present. */

@@ -408,6 +408,7 @@ class State:
         self.down = None
         self.uploads = {}
         self.commits = []
+        self.expired = set()   # CDN signatures an expire_after fault has expired
 
     # ---- LFS content store: uploaded objects in STORE/objects/<sha256>, plus every LFS file of every repo
     def store_path(self, *p):
@@ -492,6 +493,10 @@ class State:
 
     # ---- faults
     BODY_KINDS = ("drop_after", "corrupt_at", "corrupt_at_file", "throttle_bps", "stall_after")
+    # Faults that change what a content response is (status, headers, length), taken where the
+    # response is built (_serve_file) rather than in _send.  wrong_content_range is taken only by
+    # a request that carries Range.
+    CONTENT_KINDS = ("redirect_loop", "wrong_content_range", "short_body", "long_body", "expire_after")
 
     def add_faults(self, spec):
         """spec: dict (or list of dicts). Returns the rules created."""
@@ -525,7 +530,7 @@ class State:
                     else:
                         self.down = None
                         created.append({"kind": "down", "cleared": True})
-                for kind in ("status",) + self.BODY_KINDS + ("slow_first_byte",):
+                for kind in ("status",) + self.BODY_KINDS + self.CONTENT_KINDS + ("slow_first_byte",):
                     if kind not in s or s[kind] is None:
                         continue
                     v = s[kind]
@@ -602,11 +607,28 @@ class State:
         with self.lock:
             for r in list(self.faults):
                 k = r["kind"]
-                if k == "status" or k in got:
+                if k == "status" or k in self.CONTENT_KINDS or k in got:
                     continue
                 if k != "slow_first_byte" and not has_body:
                     continue
                 if self._matches(r, host, method, path, content):
+                    got[k] = dict(r)
+                    self._take(r)
+            if got:
+                self.save()
+        return got
+
+    def take_content(self, host, method, path, ranged):
+        """The content faults (CONTENT_KINDS) for a response being built: {kind: rule}."""
+        got = {}
+        with self.lock:
+            for r in list(self.faults):
+                k = r["kind"]
+                if k not in self.CONTENT_KINDS or k in got:
+                    continue
+                if k == "wrong_content_range" and not ranged:
+                    continue
+                if self._matches(r, host, method, path, True):
                     got[k] = dict(r)
                     self._take(r)
             if got:
@@ -620,6 +642,9 @@ class State:
     def cdn_link(self, sha, exp=None):
         if exp is None:
             exp = int(time.time() + self.url_expiry)
+            with self.lock:
+                while self.sign(sha, exp) in self.expired:  # a new URL, not one expire_after expired
+                    exp += 1
         return "%s/cdn/%s?exp=%d&sig=%s" % (self.cdn_url, sha, exp, self.sign(sha, exp))
 
     def sign_up(self, path, params):
@@ -882,8 +907,9 @@ class Handler(BaseHTTPRequestHandler):
                 return True
         return False
 
-    def _send(self, status, headers, body=b"", file=None, sha=None, content=False, length=None):
-        """Send a complete response. body: bytes; or file=(path, offset, length)."""
+    def _send(self, status, headers, body=b"", file=None, sha=None, content=False, length=None, pre=None):
+        """Send a complete response. body: bytes; or file=(path, offset, length).  pre: body faults
+        already decided by the caller ({kind: {"value": v}}), applied with those taken here."""
         if getattr(self, "_pending", False):
             self._drain()
         is_head = self.command == "HEAD"
@@ -894,7 +920,9 @@ class Handler(BaseHTTPRequestHandler):
         has_body = (not is_head) and 200 <= status < 300 and length > 0
         faults = self.st.take_body(self.server.role, self.command, self.raw, content, has_body)
         if faults:
-            self.rec["fault"] = ",".join(sorted(faults))
+            self.rec["fault"] = ",".join(([self.rec["fault"]] if self.rec.get("fault") else []) + sorted(faults))
+        if pre:
+            faults = {**pre, **faults}
         if "slow_first_byte" in faults:
             time.sleep(max(0.0, faults["slow_first_byte"]["value"]))
         self.send_response(status)
@@ -1194,7 +1222,9 @@ class Handler(BaseHTTPRequestHandler):
         exp = (self.q.get("exp") or [""])[0]
         sig = (self.q.get("sig") or [""])[0]
         ok = exp.isdigit() and hmac.compare_digest(self.st.sign(sha, int(exp)), sig)
-        if not ok or int(exp) < time.time():
+        with self.st.lock:
+            gone = sig in self.st.expired
+        if not ok or int(exp) < time.time() or gone:
             why = "Request has expired" if ok else "Signature does not match"
             body = ("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>AccessDenied</Code>"
                     "<Message>%s</Message></Error>\n" % why).encode()
@@ -1218,20 +1248,55 @@ class Handler(BaseHTTPRequestHandler):
         self._serve_file(path, info["size"], hdrs, sha)
 
     def _serve_file(self, path, size, hdrs, sha, data=None):
-        """200/206/416 for a file (or an in-memory data blob), with Accept-Ranges."""
+        """200/206/416 for a file (or an in-memory data blob), with Accept-Ranges; the content
+        faults (State.CONTENT_KINDS) are applied here."""
         hdrs = list(hdrs) + [("Accept-Ranges", "bytes")]
+        if "_loop" in self.q:
+            return self._redirect_self()  # a redirect loop, once entered, never ends
+        cf = self.st.take_content(self.server.role, self.command, self.raw, self.headers.get("Range") is not None)
+        pre = None
+        if cf:
+            self.rec["fault"] = ",".join(sorted(cf))
+        if "redirect_loop" in cf:
+            return self._redirect_self()
+        if "short_body" in cf or "long_body" in cf:
+            # The object served is shorter or longer than the file (and X-Linked-Size): a
+            # well-formed response whose Content-Length and Content-Range agree with it.
+            if data is None:
+                with open(path, "rb") as f:
+                    data = f.read()
+            if "short_body" in cf:
+                data = data[:max(0, len(data) - max(0, cf["short_body"]["value"]))]
+            if "long_body" in cf:
+                data = data + b"\0" * max(0, cf["long_body"]["value"])
+            size = len(data)
+        if "expire_after" in cf and self.server.role == "cdn":
+            # Cut after N bytes, and the URL this transfer used is expired from now on.
+            with self.st.lock:
+                self.st.expired.add((self.q.get("sig") or [""])[0])
+            pre = {"drop_after": {"value": cf["expire_after"]["value"]}}
         rng = parse_range(self.headers.get("Range"), size)
         if rng == "unsatisfiable":
             return self._send(416, hdrs + [("Content-Range", "bytes */%d" % size)], b"")
         start, end = (0, size - 1) if rng is None else rng
+        if rng is not None and "wrong_content_range" in cf:
+            # Another range than the one asked for: its Content-Range and body agree.
+            start = min(max(0, start + cf["wrong_content_range"]["value"]), end)
         n = max(0, end - start + 1)
         status = 200
         if rng is not None:
             status = 206
             hdrs.append(("Content-Range", "bytes %d-%d/%d" % (start, end, size)))
         if data is not None:
-            return self._send(status, hdrs, data[start:start + n], sha=sha, content=True)
-        self._send(status, hdrs, file=(path, start, n), sha=sha, content=True)
+            return self._send(status, hdrs, data[start:start + n], sha=sha, content=True, pre=pre)
+        self._send(status, hdrs, file=(path, start, n), sha=sha, content=True, pre=pre)
+
+    def _redirect_self(self):
+        """302 to this same URL (marked _loop=1, which redirects to itself again, forever)."""
+        base = self.st.cdn_url if self.server.role == "cdn" else self.st.hub_url
+        q = self.query if "_loop" in self.q else (self.query + "&" if self.query else "") + "_loop=1"
+        self.rec["fault"] = "redirect_loop"
+        self._send(302, [("Location", "%s%s?%s" % (base, self.raw, q))], b"")
 
     # ---- hub host
     def _hub(self, body):

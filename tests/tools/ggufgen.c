@@ -421,6 +421,40 @@ build_header(const struct ggufgen_opts *o, uint64_t pad_elems, struct ggufgen_bu
 		n_kv += put_scalars(&kv);
 	if (o->extra_kvs & GGUFGEN_EXTRA_NESTED)
 		n_kv += put_nested(&kv);
+	for (size_t i = 0; i < o->n_text_kvs; i++) {
+		const char *eq = strchr(o->text_kvs[i], '=');
+		char key[256];
+		int n;
+		if (eq == NULL || eq == o->text_kvs[i] ||
+		    (n = snprintf(key, sizeof key, "%.*s", (int)(eq - o->text_kvs[i]),
+				  o->text_kvs[i])) < 0 ||
+		    (size_t)n >= sizeof key)
+			goto fail;
+		if (strncmp(eq + 1, "u32:", 4) == 0) {
+			kv_key(&kv, key, 4);
+			ggufgen_put_u32(&kv, (uint32_t)strtoul(eq + 5, NULL, 10));
+		} else if (strchr(eq + 1, ',') == NULL) {
+			kv_key(&kv, key, 8);
+			ggufgen_put_str(&kv, eq + 1);
+		} else {
+			uint64_t count = 1;
+			for (const char *c = eq + 1; *c; c++)
+				count += *c == ',';
+			kv_key(&kv, key, 9);
+			ggufgen_put_u32(&kv, 8);
+			ggufgen_put_u64(&kv, count);
+			for (const char *c = eq + 1;;) {
+				const char *e = strchr(c, ',');
+				size_t len = e ? (size_t)(e - c) : strlen(c);
+				ggufgen_put_u64(&kv, len);
+				ggufgen_put_bytes(&kv, c, len);
+				if (e == NULL)
+					break;
+				c = e + 1;
+			}
+		}
+		n_kv++;
+	}
 	if (o->arch != NULL && o->arch_last) {
 		kv_key(&kv, "general.architecture", 8);
 		ggufgen_put_str(&kv, o->arch);

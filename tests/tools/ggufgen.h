@@ -76,6 +76,11 @@ struct ggufgen_opts {
 			    * "ggufgen.padding" is appended so the file is at
 			    * least this big */
 	uint32_t seed;     /* tensor data seed */
+	/* String pairs written after the extra pairs, as "KEY=VALUE" (a
+	 * VALUE with ',' becomes an array of strings, "u32:N" a uint32);
+	 * borrowed for the call. */
+	const char *const *text_kvs;
+	size_t n_text_kvs;
 };
 
 /* Where things landed; filled by ggufgen_layout. */

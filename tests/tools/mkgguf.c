@@ -23,13 +23,15 @@ usage(void)
 {
 	fputs("usage: mkgguf OUT [--version N] [--arch A] [--name S] [--ftype N|NAME|none]\n"
 	      "              [--ctx N] [--alignment N] [--size BYTES[k|M|G]] [--seed N]\n"
-	      "              [--extra] [--arch-last]\n"
+	      "              [--extra] [--arch-last] [--kv KEY=VALUE]...\n"
 	      "defaults: --version 3 --arch llama --name mkgguf --ftype Q4_K_M --ctx 4096\n"
 	      "          --seed 1; --ctx 0 and --ftype none leave the key out;\n"
 	      "          --alignment writes general.alignment (default: absent, 32);\n"
 	      "          --size pads the file to at least BYTES with an F32 tensor;\n"
 	      "          --extra adds tokenizer arrays, every scalar type and nested arrays;\n"
-	      "          --arch-last writes general.architecture after the other keys.\n",
+	      "          --arch-last writes general.architecture after the other keys;\n"
+	      "          --kv writes a string pair (a VALUE with ',' an array of strings,\n"
+	      "          u32:N a uint32).\n",
 	      stderr);
 }
 
@@ -64,6 +66,8 @@ main(int argc, char **argv)
 	struct ggufgen_opts o;
 	const char *out = NULL;
 	uint64_t v;
+	const char *kvs[16];
+	size_t n_kvs = 0;
 
 	ggufgen_defaults(&o);
 	o.name = "mkgguf";
@@ -115,6 +119,12 @@ main(int argc, char **argv)
 		} else if (strcmp(a, "--size") == 0) {
 			if (parse_size(val, &o.min_size) != 0)
 				goto usage;
+		} else if (strcmp(a, "--kv") == 0) {
+			if (n_kvs == sizeof(kvs) / sizeof(kvs[0]) || strchr(val, '=') == NULL)
+				goto usage;
+			kvs[n_kvs++] = val;
+			o.text_kvs = kvs;
+			o.n_text_kvs = n_kvs;
 		} else if (strcmp(a, "--seed") == 0) {
 			if (parse_u64_str(val, UINT32_MAX, &v) != 0)
 				goto usage;

@@ -205,6 +205,69 @@ check_invariants(const struct gguf_summary *s, uint64_t file_size)
  *   output_norm 256    F32             1024 B at 2176
  *   output      256x4  Q6_K  4 blocks  840 B  at 3200 -> data_size 4040
  */
+/* gguf_find_text: keys the summary does not keep, as text. */
+static void
+test_find_text(void **state)
+{
+	(void)state;
+	static const char *const kvs[] = {
+		"general.license=apache-2.0",
+		"general.languages=en,fr,de",
+		"general.base_model.0.repo_url=https://huggingface.co/Qwen/Qwen2.5-0.5B",
+		"llama.block_count=u32:24",
+		"ctl=a\nb",
+	};
+	struct ggufgen_opts o;
+	struct gguf_summary s;
+	char out[64], tiny[6];
+	size_t len;
+
+	model_opts(&o, 15);
+	o.extra_kvs = GGUFGEN_EXTRA_ALL;
+	o.text_kvs = kvs;
+	o.n_text_kvs = sizeof(kvs) / sizeof(kvs[0]);
+	unsigned char *p = gen(&o, &len);
+	/* The pairs keep the file valid and the summary as it was. */
+	assert_int_equal(gguf_parse_mem(p, len, &s), GG_OK);
+	assert_string_equal(s.quant, "Q4_K_M");
+	assert_int_equal(gguf_find_text_mem(p, len, "general.license", out, sizeof out), GG_OK);
+	assert_string_equal(out, "apache-2.0");
+	assert_int_equal(gguf_find_text_mem(p, len, "general.languages", out, sizeof out), GG_OK);
+	assert_string_equal(out, "en\nfr\nde");
+	assert_int_equal(
+		gguf_find_text_mem(p, len, "general.base_model.0.repo_url", out, sizeof out),
+		GG_OK);
+	assert_string_equal(out, "https://huggingface.co/Qwen/Qwen2.5-0.5B");
+	assert_int_equal(gguf_find_text_mem(p, len, "llama.block_count", out, sizeof out), GG_OK);
+	assert_string_equal(out, "24");
+	assert_int_equal(gguf_find_text_mem(p, len, "llama.context_length", out, sizeof out),
+			 GG_OK);
+	assert_string_equal(out, "4096");
+	assert_int_equal(gguf_find_text_mem(p, len, "general.name", out, sizeof out), GG_OK);
+	assert_string_equal(out, "tiny");
+	/* Control bytes come out as '?', as in the summary. */
+	assert_int_equal(gguf_find_text_mem(p, len, "ctl", out, sizeof out), GG_OK);
+	assert_string_equal(out, "a?b");
+	/* Absent, not text (a float), or an array of numbers: GG_ENOENT and "". */
+	assert_int_equal(gguf_find_text_mem(p, len, "general.tags", out, sizeof out), GG_ENOENT);
+	assert_string_equal(out, "");
+	assert_int_equal(gguf_find_text_mem(p, len, "ggufgen.float32", out, sizeof out), GG_ENOENT);
+	assert_int_equal(gguf_find_text_mem(p, len, "tokenizer.ggml.scores", out, sizeof out),
+			 GG_ENOENT);
+	/* An element that does not fit whole is left out. */
+	assert_int_equal(gguf_find_text_mem(p, len, "general.languages", tiny, sizeof tiny), GG_OK);
+	assert_string_equal(tiny, "en\nfr");
+	assert_int_equal(gguf_find_text_mem(p, len, "general.license", tiny, sizeof tiny),
+			 GG_ENOENT);
+	/* Bad arguments and a cut file. */
+	assert_int_equal(gguf_find_text_mem(p, len, "general.license", out, 0), GG_EINVAL);
+	assert_int_equal(gguf_find_text_mem(p, 40, "general.license", out, sizeof out),
+			 GG_ECORRUPT);
+	assert_int_equal(gguf_find_text_mem("GGUF", 4, "x", out, sizeof out), GG_ECORRUPT);
+	assert_int_equal(gguf_find_text_mem("NOPE....", 8, "x", out, sizeof out), GG_EFORMAT);
+	free(p);
+}
+
 static void
 test_v3_q4_k_m(void **state)
 {
@@ -1292,6 +1355,7 @@ main(void)
 		cmocka_unit_test(test_generator_determinism),
 		cmocka_unit_test(test_ftype_names),
 		cmocka_unit_test(test_split_names),
+		cmocka_unit_test(test_find_text),
 	};
 	return cmocka_run_group_tests_name("gguf", tests, NULL, NULL);
 }
