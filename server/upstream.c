@@ -354,17 +354,17 @@ not_asked(struct upstream_resp *out, const char *url, uint64_t left)
  * returned.
  */
 static int
-may_ask(struct upstream *u, const char *url, int *tries, struct upstream_resp *out)
+may_ask(struct upstream *u, const char *url, int *waits, struct upstream_resp *out)
 {
 	uint64_t left;
 
 	while ((left = budget_left(u->budget, url)) > 0) {
-		if (left > GG_RETRY_AFTER_MAX || *tries >= META_TRIES) {
+		if (left > GG_RETRY_AFTER_MAX || *waits >= META_TRIES) {
 			not_asked(out, url, left);
 			return 0;
 		}
 		sleep_s(left);
-		(*tries)++;
+		(*waits)++;
 	}
 	return 1;
 }
@@ -491,7 +491,10 @@ upstream_head_file(struct upstream *u, const char *prefix, const char *repo, con
 		   const char *path, struct upstream_resp *out)
 {
 	char *url = resolve_url(u, prefix, repo, rev, path);
-	int tries = 0, r = GG_EUNAVAIL;
+	/* Waits for the host's budget and retries after a 5xx are counted
+	 * apart: a budget another request started must not use up the
+	 * retries this one is owed. */
+	int tries = 0, waits = 0, r = GG_EUNAVAIL;
 
 	for (;;) {
 		struct hdr_ctx h = { out };
@@ -501,7 +504,7 @@ upstream_head_file(struct upstream *u, const char *prefix, const char *repo, con
 		char *loc = NULL;
 		int hop;
 
-		if (!may_ask(u, u->base, &tries, out))
+		if (!may_ask(u, u->base, &waits, out))
 			break;
 		memset(out, 0, sizeof(*out));
 		for (hop = 0; hop < MAX_HOPS; hop++) {
@@ -722,7 +725,10 @@ api_request(struct upstream *u, int auth, const char *method, const char *path_q
 	    struct upstream_resp *out)
 {
 	char *url = xasprintf("%s%s", u->base, path_query);
-	int tries = 0, r = GG_EUNAVAIL;
+	/* Waits for the host's budget and retries after a 5xx are counted
+	 * apart: a budget another request started must not use up the
+	 * retries this one is owed. */
+	int tries = 0, waits = 0, r = GG_EUNAVAIL;
 
 	for (;;) {
 		struct hdr_ctx h = { out };
@@ -732,7 +738,7 @@ api_request(struct upstream *u, int auth, const char *method, const char *path_q
 		CURL *c;
 		char ct[160];
 
-		if (!may_ask(u, u->base, &tries, out))
+		if (!may_ask(u, u->base, &waits, out))
 			break;
 		memset(out, 0, sizeof(*out));
 		body->len = 0;
