@@ -24,7 +24,10 @@
  * The manifest is a view of one commit of the repo's main branch: the
  * index's files for a local repo, upstream's tree (asked once, cached
  * like the other metadata: apimirror.c) for a mirrored one.  The tag
- * picks the file as the Hub does for llama.cpp (choose_model).  Every
+ * picks the file as the Hub does for llama.cpp (choose_model).  A tag
+ * that picks nothing at main and is the name of a branch, else of a git
+ * tag, of the repo picks with the latest rule at that revision's commit
+ * instead (quant names first, then ref names: README).  Every
  * digest a manifest names is noted in the index (meta "v2 blob <hex>"
  * under the repo), so that the blobs route serves only what this repo's
  * manifests named, or its own files: a digest never opens another repo's
@@ -162,11 +165,12 @@ listing_cb(void *ctx, const char *path, const struct index_file *f)
 }
 
 /*
- * The index's listing of the repo at main.  0, GG_ENOENT (*repo_known
- * says whether the repo is known at all), GG_EDB.
+ * The index's listing of the repo at rev (a ref name or a commit, as
+ * store_resolve_rev takes it).  0, GG_ENOENT (*repo_known says whether
+ * the repo is known at all), GG_EDB.
  */
 static int
-listing_local(struct req *r, struct listing *l, int *repo_known)
+listing_local(struct req *r, const char *rev, struct listing *l, int *repo_known)
 {
 	struct store_view v;
 	int rc;
@@ -174,13 +178,46 @@ listing_local(struct req *r, struct listing *l, int *repo_known)
 	*repo_known = 0;
 	if ((rc = store_view_begin(r->app->st, &v)) != GG_OK)
 		return rc;
-	rc = store_resolve_rev(&v, r->route.type, r->route.repo, "main", l->commit, repo_known,
-			       NULL);
+	rc = store_resolve_rev(&v, r->route.type, r->route.repo, rev, l->commit, repo_known, NULL);
 	if (rc == GG_OK)
 		rc = store_view_files(&v, r->route.type, r->route.repo, l->commit, NULL, listing_cb,
 				      l);
 	store_view_end(&v);
 	return rc;
+}
+
+/*
+ * May a manifest tag name a branch or git tag?  Not "latest" or empty (the
+ * main rule), not a full ref ("refs/pr/1", "refs/convert/..."), and not
+ * longer than a revision may be.
+ */
+static int
+ref_tag(const char *tag)
+{
+	return tag[0] != '\0' && strcasecmp(tag, "latest") != 0 && strncmp(tag, "refs/", 5) != 0 &&
+	       strlen(tag) <= GG_MAX_REV_LEN;
+}
+
+/* The commit of the branch or git tag the index knows by the name tag
+ * (a branch first, as the Hub resolves a revision), or "". */
+static void
+named_local(struct req *r, const char *tag, char commit[GG_SHA1_HEX + 1])
+{
+	static const char *const prefixes[] = { "", "refs/heads/", "refs/tags/" };
+	struct index_ref ref;
+	char name[GG_MAX_REV_LEN + 16];
+
+	commit[0] = '\0';
+	if (!ref_tag(tag))
+		return;
+	for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++) {
+		snprintf(name, sizeof(name), "%s%s", prefixes[i], tag);
+		if (store_ref_get(r->app->st, r->route.type, r->route.repo, name, &ref) == GG_OK &&
+		    strlen(ref.commit) == GG_SHA1_HEX) {
+			snprintf(commit, GG_SHA1_HEX + 1, "%s", ref.commit);
+			return;
+		}
+	}
 }
 
 static int
@@ -189,25 +226,43 @@ is_hex_of(const char *s, size_t n)
 	return s != NULL && strlen(s) == n && is_lower_hex(s, n);
 }
 
-/* main's commit (or the first branch's) in upstream's refs JSON, or "". */
-static void
-refs_main(const char *json, char commit[GG_SHA1_HEX + 1])
+/* A 40-hex targetCommit of a refs entry named name (any name if NULL). */
+static const char *
+ref_commit(const cJSON *e, const char *name)
 {
-	cJSON *j = cJSON_Parse(json), *b, *e;
+	const cJSON *n = cJSON_GetObjectItemCaseSensitive(e, "name");
+	const cJSON *tc = cJSON_GetObjectItemCaseSensitive(e, "targetCommit");
 
-	commit[0] = '\0';
-	b = cJSON_GetObjectItemCaseSensitive(j, "branches");
-	cJSON_ArrayForEach (e, b) {
-		const cJSON *name = cJSON_GetObjectItemCaseSensitive(e, "name");
-		const cJSON *tc = cJSON_GetObjectItemCaseSensitive(e, "targetCommit");
-		if (!cJSON_IsString(tc) || !is_hex_of(tc->valuestring, GG_SHA1_HEX))
-			continue;
-		if (commit[0] == '\0' ||
-		    (cJSON_IsString(name) && strcmp(name->valuestring, "main") == 0))
-			snprintf(commit, GG_SHA1_HEX + 1, "%s", tc->valuestring);
-		if (cJSON_IsString(name) && strcmp(name->valuestring, "main") == 0)
-			break;
+	if (!cJSON_IsString(tc) || !is_hex_of(tc->valuestring, GG_SHA1_HEX))
+		return NULL;
+	if (name != NULL && (!cJSON_IsString(n) || strcmp(n->valuestring, name) != 0))
+		return NULL;
+	return tc->valuestring;
+}
+
+/*
+ * In upstream's refs JSON: main's commit (or the first branch's) into
+ * main, and the commit of the branch, else the git tag, whose name is tag
+ * into named ("" if none, or if tag may not name a ref).
+ */
+static void
+refs_pick(const char *json, const char *tag, char main[GG_SHA1_HEX + 1],
+	  char named[GG_SHA1_HEX + 1])
+{
+	cJSON *j = cJSON_Parse(json), *e;
+	const char *c;
+
+	main[0] = named[0] = '\0';
+	cJSON_ArrayForEach (e, cJSON_GetObjectItemCaseSensitive(j, "branches")) {
+		if ((c = ref_commit(e, "main")) != NULL ||
+		    (main[0] == '\0' && (c = ref_commit(e, NULL)) != NULL))
+			snprintf(main, GG_SHA1_HEX + 1, "%s", c);
+		if (named[0] == '\0' && ref_tag(tag) && (c = ref_commit(e, tag)) != NULL)
+			snprintf(named, GG_SHA1_HEX + 1, "%s", c);
 	}
+	cJSON_ArrayForEach (e, cJSON_GetObjectItemCaseSensitive(j, "tags"))
+		if (named[0] == '\0' && ref_tag(tag) && (c = ref_commit(e, tag)) != NULL)
+			snprintf(named, GG_SHA1_HEX + 1, "%s", c);
 	cJSON_Delete(j);
 }
 
@@ -244,80 +299,97 @@ tree_files(const char *json, struct listing *l)
 	qsort(l->f, l->n, sizeof(*l->f), file_cmp);
 }
 
+/* Upstream's failed answer (api_mirror_get's rc and *ur) in the registry's
+ * words: queues the error. */
+static enum MHD_Result
+upstream_error(struct req *r, int rc, const struct upstream_resp *ur)
+{
+	if (rc == GG_ENOENT && (ur->status == 401 || ur->status == 403))
+		return reg_error(r, MHD_HTTP_UNAUTHORIZED, "UNAUTHORIZED",
+				 "the repository does not exist upstream, or reading it needs a "
+				 "token",
+				 0);
+	if (rc == GG_ENOENT && ur->status == 404)
+		return reg_error(r, MHD_HTTP_NOT_FOUND, "MANIFEST_UNKNOWN",
+				 ur->error_message[0] ? ur->error_message : "not found upstream",
+				 0);
+	if (ur->status == 429 && (rc == GG_ENOENT || ur->retry_after > 0))
+		return reg_error(r, MHD_HTTP_TOO_MANY_REQUESTS, "TOOMANYREQUESTS",
+				 "upstream rate-limits this mirror", ur->retry_after);
+	if (rc == GG_ENOENT)
+		return reg_error(r, MHD_HTTP_BAD_GATEWAY, "UNAVAILABLE",
+				 "upstream answered with an error", 0);
+	return reg_error(r, MHD_HTTP_BAD_GATEWAY, "UNAVAILABLE",
+			 "upstream's listing of the repository cannot be read", 0);
+}
+
+/* Upstream's tree of a mirrored repo at commit (cached for good) into *l.
+ * 0, or the api_mirror_get error (*ur). */
+static int
+tree_at(struct req *r, const char *commit, struct listing *l, struct upstream_resp *ur)
+{
+	char *json = NULL, *target;
+	int rc;
+
+	target = xasprintf("/api/models/%s/tree/%s?recursive=true", r->route.repo, commit);
+	rc = api_mirror_get(r, target, 1, 1, &json, ur);
+	free(target);
+	if (rc == GG_OK) {
+		snprintf(l->commit, sizeof(l->commit), "%s", commit);
+		tree_files(json, l);
+		free(json);
+	}
+	return rc;
+}
+
 /*
- * Fills *l for the route's repo, or queues the registry's error and
- * returns -1.  A mirrored repo: upstream's refs (fresh for the ref TTL)
- * and the tree of main's commit (cached for good); when upstream cannot
- * be asked and never was, what the index knows.
+ * Fills *l for the route's repo at main, or queues the registry's error
+ * and returns -1.  *named gets the commit of the branch or git tag called
+ * tag, "" if there is none (ref_tag).  A mirrored repo: upstream's refs
+ * (fresh for the ref TTL) and the tree of main's commit (cached for good);
+ * when upstream cannot be asked and never was, what the index knows.
  */
 static int
-get_listing(struct req *r, struct listing *l, int *mirrored, enum MHD_Result *res)
+get_listing(struct req *r, const char *tag, struct listing *l, char named[GG_SHA1_HEX + 1],
+	    int *mirrored, enum MHD_Result *res)
 {
 	struct upstream_resp ur;
-	char *json = NULL, *target;
+	char *json = NULL, *target, main[GG_SHA1_HEX + 1];
 	int rc, known = 0;
 
 	memset(l, 0, sizeof(*l));
+	named[0] = '\0';
 	*mirrored = 0;
 	if (r->app->up != NULL) {
 		target = xasprintf("/api/models/%s/refs", r->route.repo);
 		rc = api_mirror_get(r, target, 0, 0, &json, &ur);
 		free(target);
 		if (rc == GG_OK) {
-			refs_main(json, l->commit);
+			refs_pick(json, tag, main, named);
 			free(json);
-			if (l->commit[0] == '\0') {
+			if (main[0] == '\0') {
 				*res = reg_error(r, MHD_HTTP_NOT_FOUND, "MANIFEST_UNKNOWN",
 						 "the repository has no branch", 0);
 				return -1;
 			}
-			target = xasprintf("/api/models/%s/tree/%s?recursive=true", r->route.repo,
-					   l->commit);
-			rc = api_mirror_get(r, target, 1, 1, &json, &ur);
-			free(target);
+			rc = tree_at(r, main, l, &ur);
 		}
 		if (rc == GG_OK) {
-			tree_files(json, l);
-			free(json);
 			*mirrored = 1;
 			return 0;
 		}
-		if (rc == GG_ENOENT) {
-			/* Upstream's answer about the repo, in the registry's words. */
-			if (ur.status == 401 || ur.status == 403)
-				*res = reg_error(r, MHD_HTTP_UNAUTHORIZED, "UNAUTHORIZED",
-						 "the repository does not exist upstream, or "
-						 "reading it needs a token",
-						 0);
-			else if (ur.status == 404)
-				*res = reg_error(r, MHD_HTTP_NOT_FOUND, "MANIFEST_UNKNOWN",
-						 ur.error_message[0] ? ur.error_message
-								     : "not found upstream",
-						 0);
-			else if (ur.status == 429)
-				*res = reg_error(r, MHD_HTTP_TOO_MANY_REQUESTS, "TOOMANYREQUESTS",
-						 "upstream rate-limits this mirror",
-						 ur.retry_after);
-			else
-				*res = reg_error(r, MHD_HTTP_BAD_GATEWAY, "UNAVAILABLE",
-						 "upstream answered with an error", 0);
-			return -1;
-		}
-		if (rc != GG_EUNAVAIL) {
-			*res = reg_error(r, MHD_HTTP_BAD_GATEWAY, "UNAVAILABLE",
-					 "upstream's listing of the repository cannot be read", 0);
-			return -1;
-		}
-		memset(l->commit, 0, sizeof(l->commit));
-		if (ur.status == 429 && ur.retry_after > 0) {
-			*res = reg_error(r, MHD_HTTP_TOO_MANY_REQUESTS, "TOOMANYREQUESTS",
-					 "upstream rate-limits this mirror", ur.retry_after);
+		listing_free(l);
+		named[0] = '\0';
+		if (rc != GG_EUNAVAIL || (ur.status == 429 && ur.retry_after > 0)) {
+			*res = upstream_error(r, rc, &ur);
 			return -1;
 		}
 	}
-	rc = listing_local(r, l, &known);
-	if (rc == GG_OK)
+	rc = listing_local(r, "main", l, &known);
+	if (rc == GG_OK) {
+		named_local(r, tag, named);
 		return 0;
+	}
 	listing_free(l);
 	if (rc == GG_ENOENT && r->app->up != NULL)
 		*res = reg_error(r, MHD_HTTP_GATEWAY_TIMEOUT, "UNAVAILABLE",
@@ -331,6 +403,34 @@ get_listing(struct req *r, struct listing *l, int *mirrored, enum MHD_Result *re
 				 0);
 	else
 		*res = reg_error(r, http_status_for_error(rc), "UNKNOWN", gg_strerror(rc), 0);
+	return -1;
+}
+
+/*
+ * Replaces *l (the listing at main) by the listing at commit, from the
+ * same source.  0, or -1 with the registry's error queued.
+ */
+static int
+listing_at(struct req *r, const char *commit, int mirrored, struct listing *l, enum MHD_Result *res)
+{
+	struct upstream_resp ur;
+	int rc, known = 0;
+
+	listing_free(l);
+	if (mirrored) {
+		if ((rc = tree_at(r, commit, l, &ur)) == GG_OK)
+			return 0;
+		listing_free(l);
+		*res = upstream_error(r, rc, &ur);
+		return -1;
+	}
+	if ((rc = listing_local(r, commit, l, &known)) == GG_OK)
+		return 0;
+	listing_free(l);
+	*res = reg_error(
+		r, rc == GG_ENOENT ? MHD_HTTP_NOT_FOUND : http_status_for_error(rc),
+		rc == GG_ENOENT ? "MANIFEST_UNKNOWN" : "UNKNOWN",
+		rc == GG_ENOENT ? "the revision's commit is not in the index" : gg_strerror(rc), 0);
 	return -1;
 }
 
@@ -887,15 +987,25 @@ v2_manifest(struct req *r)
 	enum MHD_Result res;
 	struct MHD_Response *resp;
 	char cfg_sha[GG_SHA256_HEX + 1], body_sha[GG_SHA256_HEX + 1], dig[GG_SHA256_HEX + 8];
+	char named[GG_SHA1_HEX + 1], main[GG_SHA1_HEX + 1];
 	char *cfg, *body, *msg;
 	cJSON *o, *layers, *c;
 	int mirrored, rc;
 
-	if (get_listing(r, &l, &mirrored, &res) != 0)
+	if (get_listing(r, tag, &l, named, &mirrored, &res) != 0)
 		return res;
+	snprintf(main, sizeof(main), "%s", l.commit);
+	/* Quant and file names at main first; then a branch or git tag of
+	 * that name, with the latest rule at its commit. */
 	model = choose_model(&l, tag);
+	if (model == NULL && named[0] != '\0') {
+		if (strcmp(named, l.commit) != 0 && listing_at(r, named, mirrored, &l, &res) != 0)
+			return res;
+		model = choose_model(&l, "latest");
+	}
 	if (model == NULL || model->sha256[0] == '\0') {
-		msg = xasprintf("no GGUF for tag %s", tag);
+		msg = named[0] != '\0' ? xasprintf("no GGUF at revision %s", tag)
+				       : xasprintf("no GGUF for tag %s", tag);
 		res = reg_error(r, MHD_HTTP_NOT_FOUND, "MANIFEST_UNKNOWN", msg, 0);
 		free(msg);
 		listing_free(&l);
@@ -970,7 +1080,7 @@ v2_manifest(struct req *r)
 			break;
 		}
 	}
-	if (mirrored) {
+	if (mirrored && strcmp(l.commit, main) == 0) {
 		/* resolve/main then needs no upstream HEAD (the ref TTL as usual). */
 		struct index_ref ref;
 		if (store_ref_get(r->app->st, r->route.type, r->route.repo, "main", &ref) !=

@@ -21,7 +21,7 @@
 . "$(dirname "$0")/lib.sh"
 need_env
 
-plan 29
+plan 33
 
 TOKEN=hf_upstreamsecret
 CLIENT=$TOP_SRCDIR/tests/integration/ollama_client.py
@@ -65,10 +65,22 @@ fakehub mkrepo --repos "$REPOS" --repo ruv/olla-priv --commit auto --private "$I
 	>>"$WORK/mk.log" 2>&1 || mkst=1
 fakehub mkrepo --repos "$REPOS" --repo ruv/olla-slow --commit auto "$IN/$SL" \
 	>>"$WORK/mk.log" 2>&1 || mkst=1
+# ruv/olla-rev: git tags v1 and Q4_K_M at an older commit whose $M4 differs
+# from main's; branch dev holds only an F16.
+mkgguf "$IN/old.gguf" --ftype Q4_K_M --size 300k --seed 21 >>"$WORK/mk.log" 2>&1 || mkst=1
+mkgguf "$IN/dev.gguf" --ftype F16 --size 200k --seed 22 >>"$WORK/mk.log" 2>&1 || mkst=1
+fakehub mkrepo --repos "$REPOS" --repo ruv/olla-rev --commit auto --ref refs/tags/v1 \
+	--ref refs/tags/Q4_K_M "$IN/old.gguf=$M4" >>"$WORK/mk.log" 2>&1 || mkst=1
+fakehub mkrepo --repos "$REPOS" --repo ruv/olla-rev --commit auto "$IN/$M4" "$IN/$M8" \
+	>>"$WORK/mk.log" 2>&1 || mkst=1
+fakehub mkrepo --repos "$REPOS" --repo ruv/olla-rev --commit auto --ref refs/heads/dev \
+	"$IN/dev.gguf=m-F16.gguf" >>"$WORK/mk.log" 2>&1 || mkst=1
 result "test files made (mkgguf, fakehub mkrepo)" "$mkst" "$(tail -c 2000 "$WORK/mk.log")"
 SHA_M4=$(sha256_of "$IN/$M4")
 SHA_MM=$(sha256_of "$IN/$MM")
 SHA_SL=$(sha256_of "$IN/$SL")
+SHA_OLD=$(sha256_of "$IN/old.gguf")
+SHA_DEV=$(sha256_of "$IN/dev.gguf")
 
 # pull TAG NAME:TAG OUT [ARGS...]: the replayed pull; report in $WORK/TAG.json.
 pull() {
@@ -150,6 +162,30 @@ result "tags: latest -> $M4, q8_0 (any case) -> $M8, the file name -> that file"
 		[ "$(jpy "$WORK/lower.json" "d['ggufFile']['rfilename']")" = "$M8" ] &&
 		[ "$(jpy "$WORK/fname.json" "d['ggufFile']['rfilename']")" = "$M8" ]; echo $?)" \
 	"$(head -c 300 "$WORK/latest.json")" "$(head -c 300 "$WORK/lower.json")"
+# revs LABEL REPO: a tag naming a git tag or a branch resolves at that
+# revision (the latest rule there); quant names keep main (tests: 2).
+revs() {
+	local l=$1 repo=$2
+	manifest "$l.v1" "$repo" v1
+	pull "$l.pull" "$repo:v1" "$WORK/$l.o"
+	result "$l: tag v1 (a git tag) -> v1's own $M4 (not main's); the pull verified, byte-exact" \
+		"$([ "$(jpy "$WORK/$l.v1.json" "(d['ggufFile']['rfilename'], d['layers'][0]['digest'])")" = "('$M4', 'sha256:$SHA_OLD')" ] &&
+			[ "$PST" = 0 ] && cmp -s "$WORK/$l.o/blobs/sha256-$SHA_OLD" "$IN/old.gguf"; echo $?)" \
+		"status $CODE exit $PST" "$(head -c 600 "$WORK/$l.v1.json")" "$(jpy "$WORK/$l.pull.json" "d.get('error')")"
+	manifest "$l.q4" "$repo" Q4_K_M
+	manifest "$l.q8" "$repo" q8_0
+	manifest "$l.dev" "$repo" dev
+	manifest "$l.none" "$repo" v2
+	result "$l: Q4_K_M (upstream also a git tag) and q8_0 stay at main; branch dev -> its F16; v2 (no such ref) 404" \
+		"$([ "$(jpy "$WORK/$l.q4.json" "d['layers'][0]['digest']")" = "sha256:$SHA_M4" ] &&
+			[ "$(jpy "$WORK/$l.q8.json" "d['ggufFile']['rfilename']")" = "$M8" ] &&
+			[ "$(jpy "$WORK/$l.dev.json" "(d['ggufFile']['rfilename'], d['layers'][0]['digest'])")" = "('m-F16.gguf', 'sha256:$SHA_DEV')" ] &&
+			[ "$CODE" = 404 ] && [ "$(jpy "$WORK/$l.none.json" "d['errors'][0]['code']")" = MANIFEST_UNKNOWN ]; echo $?)" \
+		"$(head -c 300 "$WORK/$l.q4.json")" "$(head -c 300 "$WORK/$l.q8.json")" \
+		"$(head -c 300 "$WORK/$l.dev.json")" "$(head -c 300 "$WORK/$l.none.json")"
+}
+revs mirror-rev ruv/olla-rev
+
 fake_stats "$WORK/st3.json"
 result "upstream's tree of ruv/olla was asked once (its pages joined) for every manifest so far" \
 	"$([ "$(jpy "$WORK/st3.json" "len([r for r in reqs if r['path'].startswith('/api/models/ruv/olla/tree/') and 'cursor=' not in (r.get('query') or '')])")" = 1 ]; echo $?)" \
@@ -213,6 +249,14 @@ stop_fakehub
 "$GGUFD" import --store "$WORK/local" local/olla "$IN/$M4" "$IN/$MM" "$IN/template" \
 	>"$WORK/import.log" 2>&1
 ist=$?
+# local/olla-rev as ruv/olla-rev (without the Q4_K_M git tag): tag v1, branch
+# dev, then main moves on.
+"$GGUFD" import --store "$WORK/local" --tag v1 local/olla-rev "$IN/old.gguf=$M4" \
+	>>"$WORK/import.log" 2>&1 || ist=1
+"$GGUFD" import --store "$WORK/local" --revision dev local/olla-rev "$IN/dev.gguf=m-F16.gguf" \
+	>>"$WORK/import.log" 2>&1 || ist=1
+"$GGUFD" import --store "$WORK/local" local/olla-rev "$IN/$M4" "$IN/$M8" \
+	>>"$WORK/import.log" 2>&1 || ist=1
 if [ "$ist" = 0 ] && start_ggufd "$WORK/local" --upstream none; then
 	ok "ggufd serves a local registry (imported repo, no upstream)"
 else
@@ -229,6 +273,7 @@ python3 -c 'import json,sys; print(json.dumps(json.load(open(sys.argv[1]))))' \
 result "local: the config comes from the GGUF header (family llama, a parameter count, Q4_K_M)" \
 	"$([ "$(jpy "$WORK/cfgl.json" "(d['model_family'], bool(d.get('model_type')), d['file_type'])")" = "('llama', True, 'Q4_K_M')" ]; echo $?)" \
 	"$(cat "$WORK/cfgl.json")"
+revs local-rev local/olla-rev
 manifest lnope local/nope latest
 result "local: an unknown repo is 404 MANIFEST_UNKNOWN" \
 	"$([ "$CODE" = 404 ] && [ "$(jpy "$WORK/lnope.json" "d['errors'][0]['code']")" = MANIFEST_UNKNOWN ]; echo $?)" \
