@@ -306,7 +306,6 @@ bucket_stop(struct bucket *b)
 	pthread_mutex_unlock(&b->mu);
 	pthread_join(b->thr, NULL);
 	b->started = 0;
-	store_set_landed_hook(b->st, NULL, NULL);
 }
 
 void
@@ -315,6 +314,10 @@ bucket_free(struct bucket *b)
 	if (b == NULL)
 		return;
 	bucket_stop(b);
+	/* Whatever could land blobs has stopped by now (serve frees the
+	 * bucket after the fetcher, the pull jobs and the gateway). */
+	if (b->st != NULL)
+		store_set_landed_hook(b->st, NULL, NULL);
 	s3_free(b->s3);
 	pthread_mutex_destroy(&b->mu);
 	pthread_cond_destroy(&b->cv);

@@ -45,7 +45,8 @@ int bucket_open(const struct s3_config *cfg, int create, struct bucket **out, ch
 		size_t errsz);
 /* Starts the uploader on st (and sets st's guard and landed hook). */
 int bucket_start(struct bucket *b, struct store *st);
-/* Stops the uploader (an upload in progress is aborted).  Accepts NULL. */
+/* Stops the uploader (an upload in progress is aborted); the landed hook
+ * stays (harmless) until bucket_free.  Accepts NULL. */
 void bucket_stop(struct bucket *b);
 /* bucket_stop, then frees.  Accepts NULL. */
 void bucket_free(struct bucket *b);

@@ -629,6 +629,12 @@ cmd_serve(int argc, char **argv)
 	if (conf_str(boot, CONF_BLOB_STORE) != NULL) {
 		if (open_blob_store(boot, &bucket) != 0)
 			goto done;
+		/* Before any other thread uses the store: it sets the
+		 * store's eviction guard and landed hook. */
+		if (bucket_start(bucket, st) != GG_OK) {
+			fprintf(stderr, "ggufd: serve: cannot start the blob store's uploader\n");
+			goto done;
+		}
 	} else if (conf_str(boot, CONF_S3_ENDPOINT) != NULL) {
 		rc = usage_error("serve", "--s3-endpoint needs --blob-store s3://BUCKET[/PREFIX]");
 		goto done;
@@ -649,10 +655,6 @@ cmd_serve(int argc, char **argv)
 		fetcher_new(st, up, &fm);
 		fetcher_set_blob_store(fm, bucket_s3(bucket));
 		jobs = pull_jobs_new(st, up, fm);
-	}
-	if (bucket != NULL && bucket_start(bucket, st) != GG_OK) {
-		fprintf(stderr, "ggufd: serve: cannot start the blob store's uploader\n");
-		goto done;
 	}
 	gcfg.public_url = cfg.public_url;
 	gw = gateway_new(st, app.offline ? NULL : up, &gcfg);
