@@ -49,7 +49,7 @@ if (exec 3<>/dev/tcp/127.0.0.1/3300) 2>/dev/null; then
 	exit 0
 fi
 
-plan 28
+plan 29
 
 CEPH=$WORK/ceph
 stop_ceph() {
@@ -156,6 +156,11 @@ result "wrong credentials: start-up fails (exit 1) with a clear error" \
 		grep -q 'SignatureDoesNotMatch' "$WORK/bad.err"; echo $?)" "exit $st: $(head -c 600 "$WORK/bad.err")"
 result "the secret is never printed" \
 	"$(! grep -q 'wrong-secret' "$WORK/bad.err" "$WORK/bad.out"; echo $?)"
+AWS_SECRET_ACCESS_KEY=shown-secret-0123456789 "$GGUFD" config --store "$WORK/x" "${S3ARGS[@]}" \
+	>"$WORK/config.out" 2>&1
+result "ggufd config says the key pair is set, never what it is" \
+	"$(grep -q 'AWS_SECRET_ACCESS_KEY set (never shown)' "$WORK/config.out" &&
+		! grep -q -e shown-secret -e "$AK" "$WORK/config.out"; echo $?)" "$(cat "$WORK/config.out")"
 env -u AWS_ACCESS_KEY_ID timeout 60 "$GGUFD" serve --listen 127.0.0.1:0 --store "$WORK/x" \
 	"${S3ARGS[@]}" </dev/null >"$WORK/nokey.out" 2>"$WORK/nokey.err"
 st=$?
