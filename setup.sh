@@ -21,10 +21,12 @@ BUILD_PKGS="build-essential autoconf automake libtool pkg-config libmicrohttpd-d
   libcurl4-openssl-dev liblmdb-dev libcjson-dev zlib1g-dev libssl-dev libcmocka-dev"
 # The Python Hub client (../shared/vendor/huggingface_hub-*) runs on the
 # python3-* packages; the dashboard test drives chromium; the install test
-# checks the unit with systemd-analyze and the man page with groff.
+# checks the unit with systemd-analyze and the man page with groff; the S3
+# test runs a one-node Ceph with a RADOS Gateway (shared/ceph-s3.sh).
 TEST_PKGS="curl wget aria2 clang libclang-rt-14-dev clang-format-14 nodejs npm git ca-certificates
   python3 python3-requests python3-filelock python3-fsspec python3-packaging python3-yaml
-  python3-tqdm python3-typing-extensions chromium systemd man-db groff-base"
+  python3-tqdm python3-typing-extensions chromium systemd man-db groff-base
+  ceph-mon ceph-osd radosgw ceph-common uuid-runtime bc"
 FUZZ_SECONDS=${FUZZ_SECONDS:-30}
 # The libFuzzer targets run_fuzz builds and runs, FUZZ_SECONDS each, on
 # their seed corpora tests/fuzz/corpus/<name without fuzz_>.

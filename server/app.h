@@ -20,6 +20,7 @@ struct store;
 struct fetcher;
 struct pull_jobs;
 struct gateway;
+struct bucket;
 
 struct app {
 	struct store *st;
@@ -28,6 +29,7 @@ struct app {
 	struct fetcher *fm;     /* with up */
 	struct pull_jobs *jobs; /* with up: POST /api/ggufd/pull */
 	struct gateway *gw;     /* the upload gateway, or NULL */
+	struct bucket *bucket;  /* the shared blob store (--blob-store), or NULL */
 	/* SIGHUP (serve's main thread) changes these while requests read them. */
 	_Atomic unsigned ref_ttl;       /* seconds a branch -> commit answer stays fresh */
 	_Atomic int require_read_token; /* reads need a ggufd token too */

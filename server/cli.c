@@ -40,6 +40,7 @@
 #include "accesslog.h"
 #include "app.h"
 #include "audit.h"
+#include "bucket.h"
 #include "cli.h"
 #include "conf.h"
 #include "fetch.h"
@@ -181,11 +182,20 @@ static const char usage_gc[] =
 	"Prints what it freed.  'ggufd serve' runs the same every --gc-interval.\n";
 
 static const char usage_verify[] =
-	"usage: ggufd verify [--store DIR]\n"
+	"usage: ggufd verify [--store DIR] [--blob-store s3://BUCKET[/PREFIX] --s3-endpoint URL]\n"
 	"\n"
 	"Re-hashes every blob.  Blobs whose bytes no longer match their name are\n"
 	"moved to <store>/quarantine/ and reported; the exit status is 1 if any\n"
-	"blob was bad.  Blobs known but not present (not fetched yet) are counted.\n";
+	"blob was bad.  Blobs known but not present (not fetched yet) are counted.\n"
+	"\n"
+	"With --blob-store (or GGUFD_BLOB_STORE and GGUFD_S3_ENDPOINT; credentials\n"
+	"from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION), every blob the\n"
+	"store knows is also asked for in the bucket (HEAD: present, and of its\n"
+	"size; the bucket only ever receives blobs verified here, by their hash).\n"
+	"The blob's in-bucket mark is set or cleared to match, so that serve\n"
+	"stores again what is missing and evicts only what the bucket holds.  The\n"
+	"exit status is 1 also if a blob is in neither place, of a wrong size in\n"
+	"the bucket, or could not be checked.\n";
 
 static const char usage_registry[] =
 	"usage: ggufd registry [--store DIR] [--revision REV] [--format json|sha256sums]\n"
@@ -505,6 +515,30 @@ log_visibility(const struct app *app)
 		 app->npublic_repos);
 }
 
+/* --blob-store: the bucket checked (credentials, existence) before
+ * anything is served.  0, or 1 with the reason on stderr. */
+static int
+open_blob_store(const struct conf *c, struct bucket **out)
+{
+	struct s3_config cfg;
+	char err[700];
+
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.url = conf_str(c, CONF_BLOB_STORE);
+	cfg.endpoint = conf_nonempty(c, CONF_S3_ENDPOINT);
+	cfg.ca_bundle = conf_nonempty(c, CONF_CA_BUNDLE);
+	cfg.part_size = conf_u64(c, CONF_S3_PART_SIZE);
+	cfg.send_rate = conf_u64(c, CONF_S3_UPLOAD_RATE);
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	if (bucket_open(&cfg, conf_u64(c, CONF_S3_CREATE_BUCKET) != 0, out, err, sizeof(err)) !=
+	    0) {
+		fprintf(stderr, "ggufd: serve: %s\n", err);
+		curl_global_cleanup();
+		return 1;
+	}
+	return 0;
+}
+
 static int
 cmd_serve(int argc, char **argv)
 {
@@ -514,6 +548,7 @@ cmd_serve(int argc, char **argv)
 	struct pull_jobs *jobs = NULL;
 	struct gateway *gw = NULL;
 	struct gateway_config gcfg;
+	struct bucket *bucket = NULL;
 	struct conf *boot = NULL, *cur = NULL;
 	const char *upstream, *listen, *store, *access_log;
 	struct maint_config mcfg = { GG_GC_INTERVAL_SEC, GG_GC_MIN_AGE_SEC, GG_QUARANTINE_AGE_SEC };
@@ -591,6 +626,19 @@ cmd_serve(int argc, char **argv)
 		fprintf(stderr, "ggufd: serve: cannot measure the filesystem of \"%s\"\n", store);
 		goto done;
 	}
+	if (conf_str(boot, CONF_BLOB_STORE) != NULL) {
+		if (open_blob_store(boot, &bucket) != 0)
+			goto done;
+		/* Before any other thread uses the store: it sets the
+		 * store's eviction guard and landed hook. */
+		if (bucket_start(bucket, st) != GG_OK) {
+			fprintf(stderr, "ggufd: serve: cannot start the blob store's uploader\n");
+			goto done;
+		}
+	} else if (conf_str(boot, CONF_S3_ENDPOINT) != NULL) {
+		rc = usage_error("serve", "--s3-endpoint needs --blob-store s3://BUCKET[/PREFIX]");
+		goto done;
+	}
 	if (maint_start(st, &mcfg, &maint) != GG_OK) {
 		fprintf(stderr, "ggufd: serve: cannot start the housekeeping thread\n");
 		goto done;
@@ -605,6 +653,7 @@ cmd_serve(int argc, char **argv)
 			goto done;
 		}
 		fetcher_new(st, up, &fm);
+		fetcher_set_blob_store(fm, bucket_s3(bucket));
 		jobs = pull_jobs_new(st, up, fm);
 	}
 	gcfg.public_url = cfg.public_url;
@@ -614,6 +663,7 @@ cmd_serve(int argc, char **argv)
 	app.fm = fm;
 	app.jobs = jobs;
 	app.gw = gw;
+	app.bucket = bucket;
 	app.ref_ttl = ttl ? (unsigned)ttl : GG_META_TTL_SEC;
 	cfg.app = &app;
 	cfg.routes = routes_table;
@@ -637,11 +687,15 @@ done:
 	/* Fetches first: their readers are woken and cut, then connections. */
 	fetcher_stop(fm);
 	server_stop(srv);
+	bucket_stop(bucket);
 	maint_stop(maint);
 	pull_jobs_free(jobs);
 	gateway_free(gw);
 	fetcher_free(fm);
 	upstream_free(up);
+	if (bucket != NULL)
+		curl_global_cleanup(); /* open_blob_store's init */
+	bucket_free(bucket);
 	if (up != NULL)
 		curl_global_cleanup();
 	store_close(st);
@@ -1474,26 +1528,60 @@ cmd_verify(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "store", required_argument, NULL, 's' },
+		{ "blob-store", required_argument, NULL, 'b' },
+		{ "s3-endpoint", required_argument, NULL, 'e' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *store = default_store();
 	struct store *st = NULL;
 	struct store_verify_report rep;
-	int c, r;
+	struct bucket_verify_report brep;
+	struct s3_config scfg;
+	struct bucket *bucket = NULL;
+	char err[700];
+	int c, r, checked = 0;
 
+	memset(&scfg, 0, sizeof(scfg));
+	memset(&brep, 0, sizeof(brep));
+	scfg.url = getenv("GGUFD_BLOB_STORE");
+	scfg.endpoint = getenv("GGUFD_S3_ENDPOINT");
 	while ((c = next_opt("verify", argc, argv, opts)) != -1) {
 		switch (c) {
 		case 's': store = optarg; break;
+		case 'b': scfg.url = optarg; break;
+		case 'e': scfg.endpoint = optarg; break;
 		case 'h': fputs(usage_verify, stdout); return 0;
 		default: return EXIT_USAGE;
 		}
 	}
 	if (optind < argc)
 		return usage_error("verify", "unexpected argument '%s'", argv[optind]);
+	if (scfg.url != NULL && *scfg.url == '\0')
+		scfg.url = NULL;
 	if (open_store(store, &st) != 0)
 		return 1;
 	r = store_verify(st, verify_bad, NULL, &rep);
+	if (r == GG_OK && scfg.url != NULL) {
+		curl_global_init(CURL_GLOBAL_DEFAULT);
+		if (bucket_open(&scfg, 0, &bucket, err, sizeof(err)) != 0) {
+			fprintf(stderr, "ggufd: verify: %s\n", err);
+			curl_global_cleanup();
+			store_close(st);
+			return 1;
+		}
+		r = bucket_verify(bucket, st, stdout, &brep);
+		checked = 1;
+		bucket_free(bucket);
+		curl_global_cleanup();
+		if (r == GG_OK)
+			printf("blob store %s: %llu blobs stored, %llu to store, %llu lost, %llu "
+			       "of "
+			       "a wrong size, %llu not checked (no answer)\n",
+			       scfg.url, (unsigned long long)brep.stored,
+			       (unsigned long long)brep.missing, (unsigned long long)brep.lost,
+			       (unsigned long long)brep.wrong, (unsigned long long)brep.errors);
+	}
 	store_close(st);
 	if (r != GG_OK) {
 		fprintf(stderr, "ggufd: verify: %s\n", gg_strerror(r));
@@ -1503,7 +1591,7 @@ cmd_verify(int argc, char **argv)
 	 * reported, not failures: only bytes that no longer match are. */
 	printf("%llu blobs ok, %llu bad, %llu not present\n", (unsigned long long)rep.ok,
 	       (unsigned long long)rep.bad, (unsigned long long)rep.missing);
-	return rep.bad ? 1 : 0;
+	return rep.bad || (checked && (brep.wrong || brep.lost || brep.errors)) ? 1 : 0;
 }
 
 /* --- gc ------------------------------------------------------------------------ */

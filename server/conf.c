@@ -42,6 +42,7 @@
 #include "http.h"
 #include "log.h"
 #include "policy.h"
+#include "s3.h"
 #include "util.h"
 
 /* --- the checks of string options ------------------------------------------- */
@@ -73,6 +74,23 @@ check_upstream(const char *v)
 	r = curl_url_set(u, CURLUPART_URL, v, 0) == CURLUE_OK ? 0 : -1;
 	curl_url_cleanup(u);
 	return r;
+}
+
+/* s3://BUCKET[/PREFIX] (s3.h). */
+static int
+check_blob_store(const char *v)
+{
+	char bucket[64], prefix[256];
+	return s3_parse_url(v, bucket, sizeof(bucket), prefix, sizeof(prefix)) == GG_OK ? 0 : -1;
+}
+
+/* An http(s) URL libcurl parses. */
+static int
+check_http_url(const char *v)
+{
+	if (strncmp(v, "http://", 7) != 0 && strncmp(v, "https://", 8) != 0)
+		return -1;
+	return check_upstream(v);
 }
 
 int
@@ -271,6 +289,26 @@ const struct conf_option conf_options[CONF_COUNT] = {
 		"memory for one connection's\n"
 		"request line and headers (default 32768); larger headers\n"
 		"get 431, a longer URL 414" },
+	[CONF_BLOB_STORE] = { "blob-store", "GGUFD_BLOB_STORE", CONF_STR, 0, "s3://BUCKET[/PREFIX]",
+		NULL, 0, 0, 0, "wants s3://BUCKET[/PREFIX]", check_blob_store,
+		"keep verified blobs in this S3 bucket too, shared by\n"
+		"several nodes: a local miss asks it before upstream, and\n"
+		"only blobs stored there are evicted (needs --s3-endpoint\n"
+		"and AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_REGION)" },
+	[CONF_S3_ENDPOINT] = { "s3-endpoint", "GGUFD_S3_ENDPOINT", CONF_STR, 0, "URL", NULL, 0, 0,
+		0, "wants an http:// or https:// URL", check_http_url,
+		"the S3 endpoint of --blob-store (path-style requests)" },
+	[CONF_S3_CREATE_BUCKET] = { "s3-create-bucket", "GGUFD_S3_CREATE_BUCKET", CONF_BOOL, 0,
+		NULL, NULL, 0, 0, 0, "takes true/false/yes/no/1/0", NULL,
+		"create the bucket at start-up if it does not exist" },
+	[CONF_S3_PART_SIZE] = { "s3-part-size", "GGUFD_S3_PART_SIZE", CONF_UINT, 0, "BYTES", NULL,
+		S3_DEFAULT_PART, S3_MIN_PART, 5ull << 30, "takes 5 MiB to 5 GiB in bytes", NULL,
+		"blobs above this go to the bucket in parts of this size\n"
+		"(default 64 MiB)" },
+	[CONF_S3_UPLOAD_RATE] = { "s3-upload-rate", "GGUFD_S3_UPLOAD_RATE", CONF_UINT, 0,
+		"BYTES/S", NULL, 0, 0, SIZE_MAX_BYTES, "takes bytes per second", NULL,
+		"cap on the bandwidth of uploads to the bucket (default\n"
+		"0: none)" },
 };
 /* clang-format on */
 
@@ -814,6 +852,14 @@ conf_print(const struct conf *c, FILE *out)
 		fputs("# upstream token: not set (HF_TOKEN, HUGGING_FACE_HUB_TOKEN or "
 		      "HUGGINGFACE_API_KEY)\n",
 		      out);
+	/* Likewise the blob store's key pair. */
+	if (conf_str(c, CONF_BLOB_STORE) != NULL) {
+		const char *ak = getenv("AWS_ACCESS_KEY_ID"), *sk = getenv("AWS_SECRET_ACCESS_KEY");
+		fprintf(out,
+			"# blob store credentials: AWS_ACCESS_KEY_ID %s, AWS_SECRET_ACCESS_KEY %s "
+			"(never shown)\n",
+			ak && *ak ? "set" : "NOT set", sk && *sk ? "set" : "NOT set");
+	}
 }
 
 void

@@ -44,6 +44,7 @@
 #include "blob.h"
 #include "fetch.h"
 #include "log.h"
+#include "s3.h"
 #include "stats.h"
 #include "route.h"
 #include "util.h"
@@ -85,6 +86,7 @@ struct fetch {
 struct fetcher {
 	struct store *st;
 	struct upstream *up;
+	struct s3 *s3; /* the blob store, asked before upstream; NULL: none */
 	pthread_mutex_t mu;
 	pthread_cond_t idle;
 	struct fetch *list;
@@ -103,6 +105,12 @@ fetcher_new(struct store *st, struct upstream *up, struct fetcher **out)
 	pthread_cond_init(&fm->idle, NULL);
 	*out = fm;
 	return GG_OK;
+}
+
+void
+fetcher_set_blob_store(struct fetcher *fm, struct s3 *s3)
+{
+	fm->s3 = s3;
 }
 
 /* Wakes every waiter; f->mu held. */
@@ -297,6 +305,50 @@ finish(struct fetch *f, int ok, const char *why)
 	pthread_mutex_unlock(&fm->mu);
 }
 
+/*
+ * Does the blob store hold the blob?  Only a sha256 key names an object
+ * there (LFS files); the object must have the file's size.
+ */
+static int
+in_blob_store(struct fetch *f)
+{
+	struct s3_result res;
+	uint64_t size = 0;
+	char why[400];
+	int r;
+
+	if (f->fm->s3 == NULL || !f->spec.lfs)
+		return 0;
+	r = s3_head(f->fm->s3, f->spec.key, &size, &res);
+	if (r == GG_OK && size == f->spec.size)
+		return 1;
+	if (r == GG_OK)
+		log_warnx("blob store: object %s has %llu bytes, not %llu: asking upstream",
+			  f->spec.key, (unsigned long long)size, (unsigned long long)f->spec.size);
+	else if (r != GG_ENOENT)
+		log_warnx("blob store: asking for %s failed (%s): asking upstream", f->spec.key,
+			  s3_result_str(&res, why, sizeof(why)));
+	return 0;
+}
+
+/* One GET from the blob store into the partial, from byte offset. */
+static int
+blob_store_fetch(struct fetch *f, uint64_t offset, struct upstream_resp *resp)
+{
+	struct s3_result res;
+	char why[400];
+	int r = s3_get(f->fm->s3, f->spec.key, offset, body_cb, f, &res);
+
+	memset(resp, 0, sizeof(*resp));
+	resp->status = res.status;
+	if (r != GG_OK && blob_partial_length(f->part) < f->spec.size && f->write_err == 0 &&
+	    !atomic_load(&f->fm->stopping))
+		log_warnx("blob store: reading %s ended at %llu of %llu bytes: %s", f->spec.key,
+			  (unsigned long long)blob_partial_length(f->part),
+			  (unsigned long long)f->spec.size, s3_result_str(&res, why, sizeof(why)));
+	return r;
+}
+
 static void *
 fetch_thread(void *arg)
 {
@@ -308,8 +360,10 @@ fetch_thread(void *arg)
 	const char *prefix = route_type_prefix(f->spec.type);
 	const char *why = "upstream unavailable";
 	char rate_why[96];
-	int r;
+	int r, from_store = in_blob_store(f), was_from_store = from_store;
 
+	if (from_store)
+		log_info("fetch %s: from the blob store %s", f->spec.key, s3_describe(fm->s3));
 	while (blob_partial_length(f->part) < f->spec.size) {
 		uint64_t before = blob_partial_length(f->part);
 		if (atomic_load(&fm->stopping)) {
@@ -317,8 +371,11 @@ fetch_thread(void *arg)
 			goto keep_partial;
 		}
 		f->reset_pending = 1;
-		r = upstream_fetch(fm->up, prefix, f->spec.repo, f->spec.commit, f->spec.path,
-				   before, body_cb, f, &resp);
+		if (from_store)
+			r = blob_store_fetch(f, before, &resp);
+		else
+			r = upstream_fetch(fm->up, prefix, f->spec.repo, f->spec.commit,
+					   f->spec.path, before, body_cb, f, &resp);
 		if (blob_partial_length(f->part) >= f->spec.size)
 			break;
 		if (f->write_err != 0) {
@@ -332,6 +389,16 @@ fetch_thread(void *arg)
 			finish(f, 0, why);
 			fetch_release(f);
 			return NULL;
+		}
+		if (from_store) {
+			/* Resumed from the blob store while it gives bytes; a
+			 * read that gave nothing falls back to upstream. */
+			if (blob_partial_length(f->part) == before) {
+				log_warnx("fetch %s: the blob store gave nothing: asking upstream",
+					  f->spec.key);
+				from_store = 0;
+			}
+			continue;
 		}
 		if (r == GG_OK && (resp.status == 401 || resp.status == 403 || resp.status == 404 ||
 				   resp.status == 410)) {
@@ -379,9 +446,14 @@ fetch_thread(void *arg)
 	r = store_partial_finish(fm->st, f->part, f->spec.type, f->spec.repo, f->spec.commit,
 				 f->spec.path, f->spec.lfs, &d);
 	f->part = NULL;
+	if (r == GG_OK && was_from_store && fm->s3 != NULL)
+		store_mark_in_bucket(fm->st, d.sha256, 1); /* it came from there */
 	if (r != GG_OK) {
 		if (r == GG_ECORRUPT)
 			stats_verify_failed();
+		if (r == GG_ECORRUPT && was_from_store)
+			log_error("blob store: the bytes read for %s do not hash to it",
+				  f->spec.key);
 		finish(f, 0,
 		       r == GG_ECORRUPT ? "content does not match its hash (discarded)"
 					: gg_strerror(r));

@@ -47,6 +47,15 @@ struct fetch_spec {
 enum fetch_avail { FETCH_AVAIL, FETCH_WAIT, FETCH_GONE };
 
 int fetcher_new(struct store *st, struct upstream *up, struct fetcher **out);
+/*
+ * A blob store (s3.h) to ask before upstream: a fetch of an LFS file (a
+ * sha256 key) whose object is there with the file's size streams from it
+ * into the partial, resuming with ranges, verified like upstream bytes;
+ * a store that gives nothing leaves the rest to upstream.  Set before the
+ * first join.
+ */
+struct s3;
+void fetcher_set_blob_store(struct fetcher *fm, struct s3 *s3);
 /* Stops every fetch (partials are kept) and wakes their readers; new
  * joins fail.  Waits for the fetch threads.  Accepts NULL. */
 void fetcher_stop(struct fetcher *fm);

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 
 #include "app.h"
+#include "bucket.h"
 #include "fetch.h"
 #include "log.h"
 #include "metrics.h"
@@ -39,6 +40,8 @@ metrics_handle(struct req *r)
 	}
 	buf_init(&b, GG_MAX_METRICS_BYTES);
 	rc = stats_prometheus(&g, &b);
+	if (rc == GG_OK)
+		rc = bucket_prometheus(r->app->bucket, &b);
 	if (rc != GG_OK) {
 		buf_free(&b);
 		return http_error_from(r, rc, "metrics");

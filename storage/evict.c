@@ -12,7 +12,8 @@
  * records: size, refcount, last access, pin), adds the unwritten hits, and removes the least
  * recently used blobs that nothing protects until the new bytes fit:
  *   - pinned blobs, blobs a reader holds (in this process), staged blobs
- *     and blobs an upload job that is not done mentions are kept;
+ *     and blobs an upload job that is not done mentions are kept; with a
+ *     blob store (tier.c), so are blobs not yet known to be stored there;
  *   - a blob that no file names goes with its record (record first, then
  *     the file: store_drop_unreferenced's crash-safe order);
  *   - a blob that files name goes as a whole, for every repo and revision
@@ -374,6 +375,8 @@ scan_cb(void *ctx, const char *sha256, const struct index_blob *rec)
 		s->u->pinned_bytes += rec->size;
 		return 0;
 	}
+	if (s->st->bucket_guard && !rec->in_bucket)
+		return 0; /* its only copy until the blob store has it */
 	pending_hits(s->st, sha256, &last, &hits, &uses);
 	if (uses > 0 || store_staged(s->st, sha256) || in_job(s, sha256))
 		return 0;
@@ -482,7 +485,7 @@ evict_one(struct store *st, const struct cand *c)
 		return GG_EEXIST; /* gone meanwhile: nothing freed by us */
 	if (r != GG_OK)
 		return r;
-	if (b.pinned)
+	if (b.pinned || (st->bucket_guard && !b.in_bucket))
 		return GG_EEXIST;
 	if (b.refcount == 0) {
 		/* No file names it: the record goes too (gc's way). */

@@ -852,6 +852,11 @@ dec_blob(const MDB_val *v, struct index_blob *out)
 	 * older builds ignore it. */
 	if (r.n - r.off >= 8)
 		out->hits = get_uint(&r, 8);
+	/* Later still: the flags (older builds ignore them, and drop them
+	 * when they rewrite the record: the blob is then uploaded again,
+	 * which finds it in the bucket). */
+	if (r.n - r.off >= 1)
+		out->in_bucket = (int)(get_uint(&r, 1) & 1u);
 	return rd_end(&r);
 }
 
@@ -884,6 +889,7 @@ index_blob_put(struct index_txn *t, const char *sha256, const struct index_blob 
 	if (rec->has_gguf)
 		put_gguf(&w, &rec->gguf);
 	put_uint(&w, rec->hits, 8);
+	put_uint(&w, rec->in_bucket ? 1 : 0, 1);
 	return db_put(t, t->idx->blobs, sha256, GG_SHA256_HEX, val, w.n);
 }
 

@@ -18,6 +18,8 @@
  *                                             | u64 last_access | u8 pinned
  *                                             | u8 has_gguf | gguf summary
  *                                             [| u64 hits] (absent: 0)
+ *                                             [| u8 flags] (absent: 0; bit 0:
+ *                                             the blob is in the blob store)
  *   meta     T \0 repo \0 "meta" \0 K      -> v1 | u64 fetched_at | u16 status
  *                                             | u16 len | aux | u32 len | data
  *   tokens   name                          -> v1 | u8 scope | u64 created_at
@@ -85,6 +87,7 @@ struct index_blob {
 	int pinned;
 	int has_gguf;
 	struct gguf_summary gguf;
+	int in_bucket; /* stored in the shared blob store (s3.h) */
 };
 
 /*

@@ -335,6 +335,8 @@ store_import(struct store *st, enum repo_type type, const char *repo, const char
 	if (locked)
 		store_release(st);
 	memcpy(commit_out, commit, GG_SHA1_HEX + 1);
+	for (size_t i = 0; i < n; i++)
+		store_landed(st, items[i].digest.sha256);
 	return GG_OK;
 fail:
 	index_txn_abort(t);
@@ -1011,6 +1013,8 @@ store_writer_finish(struct store *st, struct blob_writer *w, const char *expect_
 	if (r == GG_OK)
 		store_stage(st, out->sha256);
 	store_release(st);
+	if (r == GG_OK)
+		store_landed(st, out->sha256);
 	return r;
 }
 
@@ -1035,6 +1039,8 @@ store_asm_finish(struct store *st, const char *sha256, uint64_t size, struct blo
 	if (r == GG_OK)
 		store_stage(st, sha256);
 	store_release(st);
+	if (r == GG_OK)
+		store_landed(st, sha256);
 	return r;
 }
 
@@ -1179,6 +1185,7 @@ store_partial_finish(struct store *st, struct blob_partial *p, enum repo_type ty
 	if (r == GG_OK) {
 		store_touch_new(st, out->sha256); /* just fetched: the most recently used */
 		store_update_gguf(st, out->sha256);
+		store_landed(st, out->sha256);
 	}
 	return r;
 }

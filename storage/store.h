@@ -431,6 +431,22 @@ int store_pin_files(struct store *st, enum repo_type type, const char *repo, con
 		    const char *const *globs, size_t nglobs, int pinned,
 		    struct store_pin_report *rep);
 
+/* --- a shared blob store below the local one (tier.c) -------------------- */
+
+/*
+ * With a blob store (an S3 bucket, server/bucket.c), the local store is a
+ * hot tier: a blob is evictable only once its record says it is in the
+ * bucket (store_set_bucket_guard(st, 1), before the store is shared by
+ * threads).  store_mark_in_bucket sets or clears that mark in the blob's
+ * record: 0, GG_ENOENT (no record), GG_EINVAL, GG_EDB.  The landed hook
+ * (NULL: none) is called, in the thread that made it durable, for every
+ * blob that became durable in the store (a fetch, an upload, an import);
+ * it must be quick and must not write to the store.
+ */
+void store_set_bucket_guard(struct store *st, int on);
+int store_mark_in_bucket(struct store *st, const char *sha256, int in);
+void store_set_landed_hook(struct store *st, void (*cb)(void *ctx, const char *sha256), void *ctx);
+
 /* --- cached upstream answers and the upload journal ---------------------- */
 
 /* index_meta_get / _put in their own transaction (see index.h). */

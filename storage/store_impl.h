@@ -35,7 +35,16 @@ struct store {
 	uint64_t evictions, evicted_bytes;
 	struct store_eviction recent[STORE_RECENT_EVICTIONS];
 	unsigned recent_n, recent_next;
+	/* tier.c: with a blob store, only blobs stored there may be evicted;
+	 * the hook hears of every blob that became durable here.  Set before
+	 * the store is shared by threads. */
+	int bucket_guard;
+	void (*landed)(void *ctx, const char *sha256);
+	void *landed_ctx;
 };
+
+/* tier.c: tells the landed hook (if any) that sha256 is durable here. */
+void store_landed(struct store *st, const char *sha256);
 
 /* evict.c's state, set up by store_open and freed by store_close. */
 void store_evict_init(struct store *st);

@@ -1340,6 +1340,88 @@ test_eviction(void **state)
 	free(dir);
 }
 
+/*
+ * With a blob store (tier.c): only blobs marked as stored there may be
+ * evicted; the mark lives in the blob record (kept when the blob's bytes
+ * are evicted); the landed hook hears of every blob made durable.
+ */
+static int landed_calls;
+static char landed_last[GG_SHA256_HEX + 1];
+static void
+landed_cb(void *ctx, const char *sha256)
+{
+	(void)ctx;
+	landed_calls++;
+	snprintf(landed_last, sizeof(landed_last), "%s", sha256);
+}
+
+static void
+test_bucket_guard(void **state)
+{
+	static const char CM[] = "4444444444444444444444444444444444444444";
+	char *dir = tmpdir();
+	struct store *st = NULL;
+	struct blob_digest x, y;
+	struct store_usage use;
+	struct index_blob b;
+	int fresh;
+	(void)state;
+
+	assert_int_equal(store_open(dir, &st), GG_OK);
+	store_set_landed_hook(st, landed_cb, NULL);
+	landed_calls = 0;
+	stage_bytes(st, "X: the older one, not in the bucket yet 0000\n", &x, &fresh);
+	assert_int_equal(landed_calls, 1);
+	assert_string_equal(landed_last, x.sha256);
+	stage_bytes(st, "Y: the newer one, stored in the bucket 11111\n", &y, &fresh);
+	assert_int_equal(landed_calls, 2);
+	store_unstage(st, x.sha256);
+	store_unstage(st, y.sha256);
+	assert_int_equal(
+		store_record_file(st, REPO_MODEL, "a/one", CM, "x.gguf", 1, x.sha256, NULL, x.size),
+		GG_OK);
+	assert_int_equal(
+		store_record_file(st, REPO_MODEL, "a/one", CM, "y.gguf", 1, y.sha256, NULL, y.size),
+		GG_OK);
+	store_touch(st, x.sha256);
+	usleep(2000);
+	store_touch(st, y.sha256);
+	store_set_bucket_guard(st, 1);
+	assert_int_equal(store_mark_in_bucket(st, y.sha256, 1), GG_OK);
+	assert_int_equal(blob_record(st, y.sha256, &b), GG_OK);
+	assert_true(b.in_bucket);
+	assert_int_equal(blob_record(st, x.sha256, &b), GG_OK);
+	assert_false(b.in_bucket);
+	assert_int_equal(
+		store_mark_in_bucket(
+			st, "5555555555555555555555555555555555555555555555555555555555555555", 1),
+		GG_ENOENT);
+	/* Only Y is evictable although X is the least recently used. */
+	assert_int_equal(store_usage(st, &use, NULL, 0, NULL), GG_OK);
+	assert_int_equal(use.evictable_bytes, y.size);
+	store_set_quota(st, x.size + y.size);
+	assert_int_equal(store_reserve(st, 1), GG_OK);
+	assert_true(store_blob_exists(st, x.sha256));
+	assert_false(store_blob_exists(st, y.sha256));
+	/* The mark outlives the eviction and the hit flush. */
+	assert_int_equal(store_flush_access(st), GG_OK);
+	assert_int_equal(blob_record(st, y.sha256, &b), GG_OK);
+	assert_true(b.in_bucket);
+	store_unreserve(st, 1);
+	/* X is the only copy: nothing can make room for more. */
+	assert_int_equal(store_reserve(st, y.size + 1), GG_ENOSPC);
+	assert_true(store_blob_exists(st, x.sha256));
+	/* Once stored in the bucket, it may go. */
+	assert_int_equal(store_mark_in_bucket(st, x.sha256, 1), GG_OK);
+	assert_int_equal(store_reserve(st, y.size + 1), GG_OK);
+	assert_false(store_blob_exists(st, x.sha256));
+	store_unreserve(st, y.size + 1);
+	store_set_landed_hook(st, NULL, NULL);
+	store_close(st);
+	rm_rf(dir);
+	free(dir);
+}
+
 /* Pins by repo and glob; stale partials and old quarantined files swept. */
 static void
 test_pin_files_and_sweep(void **state)
@@ -1600,6 +1682,7 @@ main(void)
 		cmocka_unit_test(test_note_change),
 		cmocka_unit_test(test_gc),
 		cmocka_unit_test(test_eviction),
+		cmocka_unit_test(test_bucket_guard),
 		cmocka_unit_test(test_pin_files_and_sweep),
 		cmocka_unit_test(test_fd_cache),
 		cmocka_unit_test(test_set_and_del_ref),
