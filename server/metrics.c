@@ -39,6 +39,8 @@ metrics_handle(struct req *r)
 	}
 	buf_init(&b, GG_MAX_METRICS_BYTES);
 	rc = stats_prometheus(&g, &b);
+	if (rc == GG_OK)
+		rc = upstream_prometheus(r->app->up, &b);
 	if (rc != GG_OK) {
 		buf_free(&b);
 		return http_error_from(r, rc, "metrics");
