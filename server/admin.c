@@ -215,6 +215,7 @@ add_health(struct app *app, cJSON *o)
 	cJSON_AddNumberToObject(u, "lastErrorAt", (double)h.error_at);
 	cJSON_AddNumberToObject(u, "tooMany", (double)h.too_many);
 	cJSON_AddNumberToObject(u, "retryAfter", (double)h.retry_after);
+	upstream_health_json(app->up, u);
 }
 
 static void

@@ -62,15 +62,16 @@ strip_xet(cJSON *j)
 static void
 rewrite_link(struct req *r, const char *link, char *out, size_t n)
 {
-	const char *base = app_upstream_base(r->app);
-	size_t bl = strlen(base);
 	const char *lt = strchr(link, '<');
+	/* On any tier: the tier that answered names itself. */
+	const char *rest =
+		lt != NULL && r->app->up != NULL ? upstream_tier_path(r->app->up, lt + 1) : NULL;
 	char *ours = http_base_url(r);
 
 	out[0] = '\0';
-	if (lt != NULL && strncmp(lt + 1, base, bl) == 0 && lt[1 + bl] == '/') {
-		if (snprintf_checked(out, n, "%.*s<%s%s", (int)(lt - link), link, ours,
-				     lt + 1 + bl) != GG_OK)
+	if (rest != NULL) {
+		if (snprintf_checked(out, n, "%.*s<%s%s", (int)(lt - link), link, ours, rest) !=
+		    GG_OK)
 			out[0] = '\0';
 	}
 	free(ours);
@@ -188,22 +189,19 @@ learn_tags(struct req *r, const cJSON *j)
 static int
 join_pages(struct upstream *up, cJSON *j, char *link, size_t linksz, struct upstream_resp *ur)
 {
-	const char *base = upstream_base(up);
-	size_t bl = strlen(base);
 	int rc = GG_OK;
 
 	for (int page = 1; page < GG_TREE_MAX_PAGES && cJSON_GetArraySize(j) < GG_TREE_WHOLE_MAX;
 	     page++) {
 		const char *lt = strchr(link, '<'), *gt = lt ? strchr(lt, '>') : NULL;
+		const char *rest = lt != NULL ? upstream_tier_path(up, lt + 1) : NULL;
 		struct buf body;
 		cJSON *more, *e;
 		char *target;
 
-		if (lt == NULL || gt == NULL || strstr(gt, "rel=\"next\"") == NULL ||
-		    (size_t)(gt - lt - 1) <= bl || strncmp(lt + 1, base, bl) != 0 ||
-		    lt[1 + bl] != '/')
+		if (gt == NULL || rest == NULL || strstr(gt, "rel=\"next\"") == NULL || rest >= gt)
 			break;
-		target = xstrndup(lt + 1 + bl, (size_t)(gt - lt - 1) - bl);
+		target = xstrndup(rest, (size_t)(gt - rest));
 		buf_init(&body, GG_MAX_UPSTREAM_JSON);
 		rc = upstream_api(up, "GET", target, NULL, 0, NULL, &body, ur);
 		free(target);

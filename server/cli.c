@@ -578,7 +578,20 @@ cmd_serve(int argc, char **argv)
 	/* Every value was checked by conf_load; these cannot fail. */
 	listen = conf_str(boot, CONF_LISTEN);
 	store = conf_str(boot, CONF_STORE);
-	upstream = conf_str(boot, CONF_UPSTREAM);
+	/* The tiers in order; a "none" drops the items before it (so a
+	 * later --upstream URL overrides an earlier --upstream none, and a
+	 * later none overrides everything). */
+	ucfg.nbases = conf_list(boot, CONF_UPSTREAM, &ucfg.bases);
+	for (size_t i = ucfg.nbases; i-- > 0;) {
+		if (strcmp(ucfg.bases[i], "none") == 0) {
+			ucfg.bases += i + 1;
+			ucfg.nbases -= i + 1;
+			break;
+		}
+	}
+	upstream = ucfg.nbases > 0 ? ucfg.bases[0] : "none";
+	ucfg.npeers = conf_list(boot, CONF_PEER, &ucfg.peers);
+	ucfg.self = conf_nonempty(boot, CONF_SELF);
 	access_log = conf_nonempty(boot, CONF_ACCESS_LOG);
 	log_set_level_name(conf_str(boot, CONF_LOG_LEVEL));
 	server_parse_listen(listen, &cfg);
@@ -672,9 +685,16 @@ cmd_serve(int argc, char **argv)
 		fprintf(stderr, "ggufd: cannot listen on %s\n", listen);
 		goto done;
 	}
-	log_info("listening on %s (store %s, upstream %s%s%s%s)", bound, store,
-		 up ? upstream : "none", app.offline ? ", offline" : "",
-		 conf_file(boot)[0] ? ", config " : "", conf_file(boot));
+	log_info("listening on %s (store %s, upstream %s%s%s%s%s)", bound, store,
+		 up ? upstream : "none", ucfg.nbases > 1 ? " and more tiers" : "",
+		 app.offline ? ", offline" : "", conf_file(boot)[0] ? ", config " : "",
+		 conf_file(boot));
+	if (up != NULL && ucfg.nbases > 1)
+		log_info("upstream tiers: %zu, in order; the token goes to the last only",
+			 ucfg.nbases);
+	if (up != NULL && ucfg.npeers > 0)
+		log_info("peers: %zu (%s)", ucfg.npeers,
+			 ucfg.self != NULL ? "this node is one" : "this node owns no blob");
 	log_visibility(&app);
 	/* SIGHUP reopens the access log (logrotate) and re-reads the config
 	 * file; SIGINT and SIGTERM stop. */
@@ -1208,6 +1228,9 @@ cmd_pull(int argc, char **argv)
 	struct store *st = NULL;
 	struct pull_req req;
 	struct pull_report rep;
+	static char tiers_flags[8192];
+	char *tiers[GG_MAX_TIERS], *tiers_copy = NULL;
+	size_t ntiers = 0, tiers_len = 0;
 	const char *repo;
 	int c, rc = 1, r;
 
@@ -1219,7 +1242,15 @@ cmd_pull(int argc, char **argv)
 	while ((c = next_opt("pull", argc, argv, opts)) != -1) {
 		switch (c) {
 		case 's': store = optarg; break;
-		case 'U': upstream = optarg; break;
+		case 'U':
+			/* Repeatable: tiers in order; the flags replace the environment's. */
+			if (snprintf_checked(tiers_flags + tiers_len,
+					     sizeof(tiers_flags) - tiers_len, "%s%s",
+					     tiers_len ? " " : "", optarg) != GG_OK)
+				return usage_error("pull", "too many --upstream URLs");
+			tiers_len += strlen(tiers_flags + tiers_len);
+			upstream = tiers_flags;
+			break;
 		case 'r': rev = optarg; break;
 		case 'i':
 			if (req.nglobs == PULL_MAX_GLOBS)
@@ -1243,6 +1274,13 @@ cmd_pull(int argc, char **argv)
 		return usage_error("pull", "needs an upstream, not '%s'", upstream);
 	snprintf(req.repo, sizeof(req.repo), "%s", repo);
 	snprintf(req.rev, sizeof(req.rev), "%s", rev);
+	/* GGUFD_UPSTREAM or the flags: one URL or several (commas or spaces). */
+	tiers_copy = xstrdup(upstream);
+	for (char *save = NULL, *t = strtok_r(tiers_copy, ", \t\n", &save);
+	     t != NULL && ntiers < GG_MAX_TIERS; t = strtok_r(NULL, ", \t\n", &save))
+		tiers[ntiers++] = t;
+	ucfg.bases = tiers;
+	ucfg.nbases = ntiers;
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	ucfg.base = upstream;
 	ucfg.token = conf_upstream_token(NULL);
@@ -1267,6 +1305,7 @@ done:
 	upstream_free(up);
 	store_close(st);
 	curl_global_cleanup();
+	free(tiers_copy);
 	return rc;
 }
 

@@ -93,6 +93,12 @@ check_http_url(const char *v)
 	return check_upstream(v);
 }
 
+static int
+check_url(const char *v)
+{
+	return strcmp(v, "none") == 0 ? -1 : check_upstream(v);
+}
+
 int
 conf_parse_store_size(const char *v, uint64_t *bytes, unsigned *pct)
 {
@@ -172,10 +178,22 @@ const struct conf_option conf_options[CONF_COUNT] = {
 	[CONF_STORE] = { "store", "GGUFD_STORE", CONF_STR, 0, "DIR", "./ggufd-data", 0, 0, 0,
 		NULL, NULL,
 		"store directory (default ./ggufd-data)" },
-	[CONF_UPSTREAM] = { "upstream", "GGUFD_UPSTREAM", CONF_STR, 0, "URL", "https://huggingface.co",
-		0, 0, 0, "wants a URL or 'none'", check_upstream,
+	[CONF_UPSTREAM] = { "upstream", "GGUFD_UPSTREAM", CONF_LIST, 0, "URL", "https://huggingface.co",
+		0, 0, 8, "wants a URL or 'none'", check_upstream,
 		"the Hub to mirror (default https://huggingface.co); 'none'\n"
-		"serves the store alone" },
+		"serves the store alone; repeatable: tiers in order (e.g.\n"
+		"a site ggufd, then the Hub), each failing over to the next;\n"
+		"only the last gets the upstream token" },
+	[CONF_PEER] = { "peer", "GGUFD_PEER", CONF_LIST, 0, "URL", NULL, 0, 0, 64,
+		"wants a URL", check_url,
+		"a ggufd of the same cluster (repeatable; the same list on\n"
+		"every node): each blob is fetched upstream by one owner\n"
+		"(rendezvous hashing of its sha256), the others read it\n"
+		"from the owner" },
+	[CONF_SELF] = { "self", "GGUFD_SELF", CONF_STR, 0, "URL", NULL, 0, 0, 0,
+		"wants a URL", check_url,
+		"this node's URL as the --peer list names it (without it,\n"
+		"this node owns no blob: it reads every blob from a peer)" },
 	[CONF_OFFLINE] = { "offline", "GGUFD_OFFLINE", CONF_BOOL, 0, NULL, NULL, 0, 0, 0,
 		"takes true/false/yes/no/1/0", NULL,
 		"never ask upstream; answer from the store only" },

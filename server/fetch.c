@@ -371,11 +371,15 @@ fetch_thread(void *arg)
 			goto keep_partial;
 		}
 		f->reset_pending = 1;
+		/* With the sha256 known, a tier or peer serving another file is
+		 * not kept, and the blob's owner among the peers is asked. */
 		if (from_store)
 			r = blob_store_fetch(f, before, &resp);
 		else
-			r = upstream_fetch(fm->up, prefix, f->spec.repo, f->spec.commit,
-					   f->spec.path, before, body_cb, f, &resp);
+			r = upstream_fetch_blob(fm->up, prefix, f->spec.repo, f->spec.commit,
+						f->spec.path, before,
+						f->spec.lfs ? f->spec.key : NULL, f->spec.no_peers,
+						body_cb, f, &resp);
 		if (blob_partial_length(f->part) >= f->spec.size)
 			break;
 		if (f->write_err != 0) {

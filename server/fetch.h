@@ -42,6 +42,7 @@ struct fetch_spec {
 	char key[GG_SHA256_HEX + 1]; /* sha256 (lfs) or git sha1 */
 	int lfs;
 	uint64_t size;
+	int no_peers; /* a peer's request (X-Ggufd-Peer): ask the tiers, not the peers */
 };
 
 enum fetch_avail { FETCH_AVAIL, FETCH_WAIT, FETCH_GONE };

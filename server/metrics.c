@@ -42,6 +42,8 @@ metrics_handle(struct req *r)
 	rc = stats_prometheus(&g, &b);
 	if (rc == GG_OK)
 		rc = bucket_prometheus(r->app->bucket, &b);
+	if (rc == GG_OK)
+		rc = upstream_prometheus(r->app->up, &b);
 	if (rc != GG_OK) {
 		buf_free(&b);
 		return http_error_from(r, rc, "metrics");

@@ -166,8 +166,7 @@ list_files(struct upstream *up, const struct pull_req *req, struct pull_report *
 	url = xasprintf("/api/%s/%s/tree/%s?recursive=true", route_type_plural(req->type),
 			req->repo, rep->commit);
 	for (int pages = 0; url != NULL && pages < 100000; pages++) {
-		const char *lt, *gt;
-		size_t bl = strlen(upstream_base(up));
+		const char *lt, *gt, *next;
 		if (upstream_api(up, "GET", url, NULL, 0, NULL, &body, &ur) != GG_OK ||
 		    ur.status != 200 ||
 		    pull_collect(body.data ? body.data : "", body.len, list, rest, req->globs,
@@ -187,9 +186,10 @@ list_files(struct upstream *up, const struct pull_req *req, struct pull_report *
 		/* Link: <UPSTREAM/api/...&cursor=..>; rel="next" */
 		lt = strchr(ur.link, '<');
 		gt = lt ? strchr(lt, '>') : NULL;
-		if (lt && gt && strstr(ur.link, "rel=\"next\"") &&
-		    strncmp(lt + 1, upstream_base(up), bl) == 0)
-			url = xstrndup(lt + 1 + bl, (size_t)(gt - lt - 1 - bl));
+		/* On any tier: the tier that answered names itself. */
+		next = lt ? upstream_tier_path(up, lt + 1) : NULL;
+		if (gt && next && next < gt && strstr(ur.link, "rel=\"next\""))
+			url = xstrndup(next, (size_t)(gt - next));
 	}
 done:
 	free(url);

@@ -194,6 +194,10 @@ resolve_handle(struct req *r)
 	id.raw = r->route.kind == ROUTE_RAW;
 	id.path = r->route.path;
 	spec.type = r->route.type;
+	/* A peer fetching a blob it does not own: this node fetches from its
+	 * tiers, never from another peer (no loops).  Anyone may send the
+	 * header; it only makes this node skip its peers. */
+	spec.no_peers = http_header(r, GG_PEER_HEADER) != NULL;
 	memcpy(spec.repo, r->route.repo, sizeof(spec.repo));
 	memcpy(spec.commit, tg.commit, sizeof(spec.commit));
 	memcpy(spec.path, r->route.path, sizeof(spec.path));

@@ -27,11 +27,14 @@
 #include <unistd.h>
 
 #include <curl/curl.h>
+#include <cjson/cJSON.h>
 
 #include "budget.h"
 #include "gg_limits.h"
 #include "log.h"
+#include "peers.h"
 #include "stats.h"
+#include "tiers.h"
 #include "upstream.h"
 #include "util.h"
 
@@ -39,7 +42,13 @@
 #define META_TRIES 3
 
 struct upstream {
-	char *base;
+	char *base;          /* the first tier's URL (upstream_base) */
+	char *origin;        /* the last tier's: the only one that gets the token */
+	struct nodes *tiers; /* in order; never empty */
+	size_t ntiers;
+	struct nodes *peers; /* or NULL */
+	size_t npeers;
+	size_t self; /* this node's index among the peers, or npeers */
 	char *token;
 	char *ca_bundle;
 	long meta_timeout_ms;
@@ -56,25 +65,71 @@ upstream_base(const struct upstream *u)
 	return u->base;
 }
 
+/* 1 if libcurl parses v as a URL. */
+static int
+url_ok(const char *v)
+{
+	CURLU *url = curl_url();
+	int ok;
+
+	if (url == NULL)
+		log_fatalx("curl_url() failed: out of memory");
+	ok = v != NULL && curl_url_set(url, CURLUPART_URL, v, 0) == CURLUE_OK;
+	curl_url_cleanup(url);
+	return ok;
+}
+
+/* 1 if a and b name the same URL but for trailing slashes. */
+static int
+same_url(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	while (la > 0 && a[la - 1] == '/')
+		la--;
+	while (lb > 0 && b[lb - 1] == '/')
+		lb--;
+	return la == lb && strncmp(a, b, la) == 0;
+}
+
 int
 upstream_new(const struct upstream_config *cfg, struct upstream **out)
 {
 	struct upstream *u;
-	CURLU *url = curl_url();
-	size_t n;
+	char *const *bases = cfg->bases;
+	size_t nbases = cfg->nbases;
+	char *one[1];
 
-	if (url == NULL)
-		log_fatalx("curl_url() failed: out of memory");
-	if (cfg->base == NULL || curl_url_set(url, CURLUPART_URL, cfg->base, 0) != CURLUE_OK) {
-		curl_url_cleanup(url);
-		return GG_EINVAL;
+	if (nbases == 0) {
+		one[0] = (char *)cfg->base;
+		bases = one;
+		nbases = 1;
 	}
-	curl_url_cleanup(url);
+	if (nbases > GG_MAX_TIERS || cfg->npeers > GG_MAX_PEERS)
+		return GG_EINVAL;
+	for (size_t i = 0; i < nbases; i++)
+		if (!url_ok(bases[i]))
+			return GG_EINVAL;
+	for (size_t i = 0; i < cfg->npeers; i++)
+		if (!url_ok(cfg->peers[i]))
+			return GG_EINVAL;
+	if (cfg->self != NULL && !url_ok(cfg->self))
+		return GG_EINVAL;
 	u = xcalloc(1, sizeof(*u));
-	u->base = xstrdup(cfg->base);
-	n = strlen(u->base);
-	while (n > 0 && u->base[n - 1] == '/')
-		u->base[--n] = '\0';
+	u->tiers = nodes_new("upstream tier", bases, nbases);
+	u->ntiers = nbases;
+	u->base = xstrdup(nodes_url(u->tiers, 0));
+	u->origin = xstrdup(nodes_url(u->tiers, nbases - 1));
+	u->npeers = cfg->npeers;
+	u->self = cfg->npeers;
+	if (cfg->npeers > 0) {
+		u->peers = nodes_new("peer", cfg->peers, cfg->npeers);
+		for (size_t i = 0; cfg->self != NULL && i < cfg->npeers; i++)
+			if (same_url(cfg->self, cfg->peers[i]))
+				u->self = i;
+		if (cfg->self != NULL && u->self == cfg->npeers)
+			log_warnx("--self %s is not in the --peer list: this node owns no blob",
+				  cfg->self);
+	}
 	u->token = cfg->token && *cfg->token ? xstrdup(cfg->token) : NULL;
 	u->ca_bundle = cfg->ca_bundle ? xstrdup(cfg->ca_bundle) : NULL;
 	u->meta_timeout_ms = cfg->meta_timeout_ms > 0 ? cfg->meta_timeout_ms : GG_UP_META_MS;
@@ -94,6 +149,9 @@ upstream_free(struct upstream *u)
 	pthread_mutex_destroy(&u->mu);
 	pthread_cond_destroy(&u->cv);
 	budget_free(u->budget);
+	nodes_free(u->tiers);
+	nodes_free(u->peers);
+	free(u->origin);
 	if (u->token != NULL) {
 		/* Do not leave the secret in freed memory. */
 		volatile char *p = u->token;
@@ -128,11 +186,11 @@ upstream_quote(const char *s, int keep_slash)
 }
 
 static char *
-resolve_url(struct upstream *u, const char *prefix, const char *repo, const char *rev,
+resolve_url(const char *base, const char *prefix, const char *repo, const char *rev,
 	    const char *path)
 {
 	char *qr = upstream_quote(rev, 0), *qp = upstream_quote(path, 1);
-	char *url = xasprintf("%s/%s%s/resolve/%s/%s", u->base, prefix, repo, qr, qp);
+	char *url = xasprintf("%s/%s%s/resolve/%s/%s", base, prefix, repo, qr, qp);
 	free(qr);
 	free(qp);
 	return url;
@@ -307,12 +365,6 @@ easy_new_auth(struct upstream *u, const char *url, struct hdr_ctx *h, struct cur
 	return c;
 }
 
-static CURL *
-easy_new(struct upstream *u, const char *url, struct hdr_ctx *h, struct curl_slist **hdrs)
-{
-	return easy_new_auth(u, url, h, hdrs, 1);
-}
-
 static void
 sleep_s(uint64_t s)
 {
@@ -377,10 +429,10 @@ may_ask(struct upstream *u, const char *url, int *waits, struct upstream_resp *o
  * request should be sent again.
  */
 static int
-retry_later(struct upstream *u, const struct upstream_resp *out, int *tries)
+retry_later(struct upstream *u, const char *base, const struct upstream_resp *out, int *tries)
 {
 	if (out->status == 429) {
-		budget_hit(u->budget, u->base, out->retry_after, 0);
+		budget_hit(u->budget, base, out->retry_after, 0);
 		return 1;
 	}
 	if ((out->status == 0 || out->status >= 500) && *tries < META_TRIES - 1) {
@@ -486,15 +538,91 @@ perform(CURL *c, const char *method, struct upstream_resp *out)
 	return perform_counted(c, method, out, 0);
 }
 
-int
-upstream_head_file(struct upstream *u, const char *prefix, const char *repo, const char *rev,
-		   const char *path, struct upstream_resp *out)
+/* --- tiers ---------------------------------------------------------------- */
+
+/* What an exchange with a tier means for the request.  TIER_ANSWER: it
+ * answered (2xx, 3xx and 4xx but 429 included: a 404 or a 401 from a tier
+ * is the answer, not a failure); TIER_FAILED: no answer, a 5xx, a cut
+ * transfer (the tier goes down and the next is asked); TIER_BUSY: a 429,
+ * or a tier in its rate-limit budget (alive; the next tier is asked). */
+enum tier_verdict { TIER_ANSWER, TIER_FAILED, TIER_BUSY };
+
+static enum tier_verdict
+verdict(int rc, const struct upstream_resp *out)
 {
-	char *url = resolve_url(u, prefix, repo, rev, path);
+	if (out->status == 429)
+		return TIER_BUSY;
+	if (rc != GG_OK || out->status == 0 || out->status >= 500)
+		return TIER_FAILED;
+	return TIER_ANSWER;
+}
+
+/* Words for a failed exchange (no secrets: the status or curl's words). */
+static void
+failed_why(const struct upstream_resp *out, const char *curl_why, char *why, size_t n)
+{
+	if (out->status >= 500)
+		snprintf(why, n, "HTTP %ld%s%.100s", out->status, out->error_message[0] ? ": " : "",
+			 out->error_message);
+	else if (curl_why != NULL && *curl_why)
+		snprintf(why, n, "%.150s", curl_why);
+	else
+		snprintf(why, n, "no answer");
+}
+
+/* Records the tier's part in a request: its health, and whether the
+ * request goes on to the next tier (1) or ends here (0).  The last tier
+ * always ends it. */
+static int
+tier_done(struct upstream *u, size_t i, enum tier_verdict v, const char *why)
+{
+	int last = i + 1 == u->ntiers;
+
+	if (v == TIER_FAILED)
+		nodes_failed(u->tiers, i, why);
+	else
+		nodes_ok(u->tiers, i);
+	if (last || v == TIER_ANSWER)
+		return 0;
+	nodes_failover(u->tiers, i);
+	return 1;
+}
+
+/* May tier i be asked?  The last tier always is (there is nothing after
+ * it); a down one before it is skipped (counted as a failover). */
+static int
+tier_may_ask(struct upstream *u, size_t i)
+{
+	if (i + 1 == u->ntiers || nodes_may_ask(u->tiers, i))
+		return 1;
+	nodes_failover(u->tiers, i);
+	return 0;
+}
+
+static int
+is_origin(const struct upstream *u, size_t i)
+{
+	return i + 1 == u->ntiers;
+}
+
+/*
+ * A HEAD at one tier.  The last tier (patient) is given what one upstream
+ * always was: waits for its budget and retries after a 5xx; a tier before
+ * it is asked once, and a budget or a 5xx sends the request on.
+ */
+static int
+head_tier(struct upstream *u, size_t ti, const char *prefix, const char *repo, const char *rev,
+	  const char *path, struct upstream_resp *out, char *why, size_t whysz)
+{
+	const char *base = nodes_url(u->tiers, ti);
+	char *url = resolve_url(base, prefix, repo, rev, path);
+	int patient = is_origin(u, ti);
 	/* Waits for the host's budget and retries after a 5xx are counted
 	 * apart: a budget another request started must not use up the
 	 * retries this one is owed. */
-	int tries = 0, waits = 0, r = GG_EUNAVAIL;
+	int tries = patient ? 0 : META_TRIES, waits = patient ? 0 : META_TRIES, r = GG_EUNAVAIL;
+
+	why[0] = '\0';
 
 	for (;;) {
 		struct hdr_ctx h = { out };
@@ -504,11 +632,11 @@ upstream_head_file(struct upstream *u, const char *prefix, const char *repo, con
 		char *loc = NULL;
 		int hop;
 
-		if (!may_ask(u, u->base, &waits, out))
+		if (!may_ask(u, base, &waits, out))
 			break;
 		memset(out, 0, sizeof(*out));
 		for (hop = 0; hop < MAX_HOPS; hop++) {
-			c = easy_new(u, url, &h, &hdrs);
+			c = easy_new_auth(u, url, &h, &hdrs, patient);
 			curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
 			curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
 			curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, u->meta_timeout_ms);
@@ -516,6 +644,7 @@ upstream_head_file(struct upstream *u, const char *prefix, const char *repo, con
 			cc = perform(c, "HEAD", out);
 			if (cc != CURLE_OK) {
 				log_warnx("upstream HEAD %s: %s", url, curl_easy_strerror(cc));
+				snprintf(why, whysz, "%s", curl_easy_strerror(cc));
 				curl_easy_cleanup(c);
 				curl_slist_free_all(hdrs);
 				hdrs = NULL;
@@ -528,8 +657,8 @@ upstream_head_file(struct upstream *u, const char *prefix, const char *repo, con
 				curl_easy_getinfo(c, CURLINFO_REDIRECT_URL, &l);
 				/* REDIRECT_URL is absolute even for a relative Location:
 				 * follow only when it stays on the upstream host. */
-				if (l != NULL && strncmp(l, u->base, strlen(u->base)) == 0 &&
-				    l[strlen(u->base)] == '/')
+				if (l != NULL && strncmp(l, base, strlen(base)) == 0 &&
+				    l[strlen(base)] == '/')
 					loc = xstrdup(l);
 			}
 			curl_easy_cleanup(c);
@@ -544,13 +673,34 @@ upstream_head_file(struct upstream *u, const char *prefix, const char *repo, con
 		}
 		if (out->status >= 300 && out->status < 400 && out->has_size == 2)
 			out->has_size = 0; /* a redirect's length is not the file's */
-		if (retry_later(u, out, &tries))
+		if (retry_later(u, base, out, &tries))
 			continue;
 		r = (out->status == 0 || out->status >= 500 || out->status == 429) ? GG_EUNAVAIL
 										   : GG_OK;
 		break;
 	}
 	free(url);
+	return r;
+}
+
+int
+upstream_head_file(struct upstream *u, const char *prefix, const char *repo, const char *rev,
+		   const char *path, struct upstream_resp *out)
+{
+	char curl_why[160], why[200];
+	int r = GG_EUNAVAIL;
+
+	memset(out, 0, sizeof(*out));
+	for (size_t i = 0; i < u->ntiers; i++) {
+		enum tier_verdict v;
+		if (!tier_may_ask(u, i))
+			continue;
+		r = head_tier(u, i, prefix, repo, rev, path, out, curl_why, sizeof(curl_why));
+		v = verdict(r, out);
+		failed_why(out, curl_why, why, sizeof(why));
+		if (!tier_done(u, i, v, why))
+			break;
+	}
 	return r;
 }
 
@@ -563,7 +713,10 @@ struct body_ctx {
 	int (*body)(void *ctx, const void *data, size_t n, long status);
 	void *ctx;
 	int aborted;
-	int other_range; /* a 206 for a range that does not start at offset */
+	int other_range;    /* a 206 for a range that does not start at offset */
+	const char *expect; /* the sha256 the content must have, or NULL */
+	int mismatch;       /* X-Linked-Etag named another sha256 */
+	uint64_t got;       /* body bytes handed on */
 };
 
 static size_t
@@ -581,10 +734,18 @@ body_cb(char *p, size_t s, size_t n, void *ud)
 		b->other_range = 1;
 		return 0;
 	}
+	if (b->got == 0 && b->expect != NULL && b->resp->linked && b->resp->etag[0] != '\0' &&
+	    strcmp(b->resp->etag, b->expect) != 0) {
+		/* Another file's bytes (a tier or peer serving another sha256):
+		 * none of them may join the partial. */
+		b->mismatch = 1;
+		return 0;
+	}
 	if (b->body(b->ctx, p, s * n, status) != 0) {
 		b->aborted = 1;
 		return 0;
 	}
+	b->got += s * n;
 	return s * n;
 }
 
@@ -608,32 +769,35 @@ slot_give(struct upstream *u)
 }
 
 /*
- * Redirects are followed here, not by libcurl, so that each hop's host is
+ * One content transfer from base (a tier or a peer).  Redirects are
+ * followed here, not by libcurl, so that each hop's host is
  * checked against its rate-limit budget before it is asked (the Hub's
  * budget and its CDN's are separate), and a 429 is charged to the host
- * that sent it.  The token goes only to the upstream host, as libcurl
- * would send it.
+ * that sent it.  The token goes only to the origin's host (auth), as
+ * libcurl would send it; a peer's request carries X-Ggufd-Peer: 1.
+ * *why gets curl's words for a failed transfer.
  */
-int
-upstream_fetch(struct upstream *u, const char *prefix, const char *repo, const char *commit,
-	       const char *path, uint64_t offset,
-	       int (*body)(void *ctx, const void *data, size_t n, long status), void *ctx,
-	       struct upstream_resp *out)
+static int
+fetch_one(struct upstream *u, const char *base, int auth, int peer, const char *prefix,
+	  const char *repo, const char *commit, const char *path, uint64_t offset,
+	  const char *expect, int (*body)(void *ctx, const void *data, size_t n, long status),
+	  void *ctx, struct upstream_resp *out, uint64_t *got, char *why, size_t whysz)
 {
-	char *url = resolve_url(u, prefix, repo, commit, path);
+	char *url = resolve_url(base, prefix, repo, commit, path);
 	struct hdr_ctx h = { out };
-	struct body_ctx b = { NULL, out, offset, body, ctx, 0, 0 };
+	struct body_ctx b = { NULL, out, offset, body, ctx, 0, 0, expect, 0, 0 };
 	char range[64];
 	uint64_t left;
 	CURLcode cc = CURLE_OK;
 	int r = GG_OK, hop;
 
 	memset(out, 0, sizeof(*out));
-	slot_take(u);
+	why[0] = '\0';
 	for (hop = 0; hop <= MAX_HOPS; hop++) {
 		struct curl_slist *hdrs = NULL;
 		char *next = NULL;
-		int own = upstream_is_own_url(u, url);
+		int own = auth && strncmp(url, base, strlen(base)) == 0 &&
+			  (url[strlen(base)] == '/' || url[strlen(base)] == '\0');
 		CURL *c;
 
 		if ((left = budget_left(u->budget, url)) > 0) {
@@ -647,8 +811,10 @@ upstream_fetch(struct upstream *u, const char *prefix, const char *repo, const c
 			snprintf(range, sizeof(range), "Range: bytes=%llu-",
 				 (unsigned long long)offset);
 			hdrs = curl_slist_append(hdrs, range);
-			curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
 		}
+		if (peer)
+			hdrs = curl_slist_append(hdrs, GG_PEER_HEADER ": 1");
+		curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
 		curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
 		curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, body_cb);
 		curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
@@ -678,12 +844,20 @@ upstream_fetch(struct upstream *u, const char *prefix, const char *repo, const c
 				log_warnx("upstream GET %s%s/.../%s from %llu: a 206 with no "
 					  "Content-Range: not kept",
 					  prefix, repo, path, (unsigned long long)offset);
+			snprintf(why, whysz, "a 206 for another range");
+			r = GG_EUNAVAIL;
+		} else if (b.mismatch) {
+			log_warnx("GET %s/%s%s/.../%s: X-Linked-Etag %s is not the sha256 %s asked "
+				  "for: not kept",
+				  base, prefix, repo, path, out->etag, expect);
+			snprintf(why, whysz, "serves another sha256 for this file");
 			r = GG_EUNAVAIL;
 		} else if (b.aborted) {
 			r = GG_EINVAL;
 		} else if (cc != CURLE_OK) {
 			log_warnx("upstream GET %s%s/.../%s from %llu: %s", prefix, repo, path,
 				  (unsigned long long)offset, curl_easy_strerror(cc));
+			snprintf(why, whysz, "%s", curl_easy_strerror(cc));
 			r = GG_EUNAVAIL;
 		} else if (next != NULL) {
 			free(url);
@@ -695,8 +869,101 @@ upstream_fetch(struct upstream *u, const char *prefix, const char *repo, const c
 		}
 		break;
 	}
-	slot_give(u);
 	free(url);
+	*got = b.got;
+	return r;
+}
+
+int
+upstream_fetch(struct upstream *u, const char *prefix, const char *repo, const char *commit,
+	       const char *path, uint64_t offset,
+	       int (*body)(void *ctx, const void *data, size_t n, long status), void *ctx,
+	       struct upstream_resp *out)
+{
+	return upstream_fetch_blob(u, prefix, repo, commit, path, offset, NULL, 0, body, ctx, out);
+}
+
+/*
+ * The peers to ask for the blob key, best first: the rendezvous order up
+ * to this node itself (a node asks only the peers that rank above it:
+ * when it ranks first it owns the blob and asks the tiers).
+ */
+static size_t
+peer_candidates(struct upstream *u, const char *key, size_t *order)
+{
+	const char *urls[GG_MAX_PEERS];
+	size_t n = 0;
+
+	for (size_t i = 0; i < u->npeers; i++)
+		urls[i] = nodes_url(u->peers, i);
+	peers_rank(key, urls, u->npeers, order);
+	while (n < u->npeers && order[n] != u->self)
+		n++;
+	return n;
+}
+
+int
+upstream_fetch_blob(struct upstream *u, const char *prefix, const char *repo, const char *commit,
+		    const char *path, uint64_t offset, const char *sha256, int no_peers,
+		    int (*body)(void *ctx, const void *data, size_t n, long status), void *ctx,
+		    struct upstream_resp *out)
+{
+	size_t order[GG_MAX_PEERS], ncand = 0;
+	char curl_why[160], why[200];
+	uint64_t got = 0;
+	int r = GG_EUNAVAIL;
+
+	memset(out, 0, sizeof(*out));
+	if (sha256 != NULL && !no_peers && u->peers != NULL)
+		ncand = peer_candidates(u, sha256, order);
+	slot_take(u);
+	/* The owner (and, while it is down, the next peers in its order). */
+	for (size_t k = 0; k < ncand; k++) {
+		size_t p = order[k];
+		if (!nodes_may_ask(u->peers, p)) {
+			nodes_failover(u->peers, p);
+			continue;
+		}
+		r = fetch_one(u, nodes_url(u->peers, p), 0, 1, prefix, repo, commit, path, offset,
+			      sha256, body, ctx, out, &got, curl_why, sizeof(curl_why));
+		if (r == GG_EINVAL)
+			goto done; /* the body callback said stop */
+		if (r == GG_OK && (out->status == 200 || out->status == 206)) {
+			nodes_ok(u->peers, p);
+			goto done;
+		}
+		/* A peer is a cache: any other answer sends the request on
+		 * (a 404 or 401 there says nothing about the tiers). */
+		if (verdict(r, out) == TIER_FAILED) {
+			failed_why(out, curl_why, why, sizeof(why));
+			nodes_failed(u->peers, p, why);
+		} else {
+			nodes_ok(u->peers, p);
+		}
+		nodes_failover(u->peers, p);
+		if (got > 0) {
+			/* The partial grew: the caller resumes from its new
+			 * length, and the failed peer is skipped then. */
+			r = GG_EUNAVAIL;
+			goto done;
+		}
+	}
+	for (size_t i = 0; i < u->ntiers; i++) {
+		enum tier_verdict v;
+		if (!tier_may_ask(u, i))
+			continue;
+		r = fetch_one(u, nodes_url(u->tiers, i), is_origin(u, i), 0, prefix, repo, commit,
+			      path, offset, sha256, body, ctx, out, &got, curl_why,
+			      sizeof(curl_why));
+		if (r == GG_EINVAL)
+			break;
+		v = r != GG_OK && out->status != 429 ? TIER_FAILED : verdict(r, out);
+		failed_why(out, curl_why, why, sizeof(why));
+		if (!tier_done(u, i, v, why) || got > 0)
+			break;
+	}
+done:
+	slot_give(u);
 	return r;
 }
 
@@ -718,17 +985,23 @@ api_cb(char *p, size_t s, size_t n, void *ud)
 	return s * n;
 }
 
-/* upstream_api, with the token (auth) or anonymous. */
+/* upstream_api at tier ti, with the token (auth: the origin only) or
+ * anonymous; patient as head_tier. */
 static int
-api_request(struct upstream *u, int auth, const char *method, const char *path_query,
-	    const char *req_body, size_t req_len, const char *req_ctype, struct buf *body,
-	    struct upstream_resp *out)
+api_tier(struct upstream *u, size_t ti, int auth, const char *method, const char *path_query,
+	 const char *req_body, size_t req_len, const char *req_ctype, struct buf *body,
+	 struct upstream_resp *out, char *why, size_t whysz)
 {
-	char *url = xasprintf("%s%s", u->base, path_query);
+	const char *base = nodes_url(u->tiers, ti);
+	char *url = xasprintf("%s%s", base, path_query);
+	int patient = is_origin(u, ti);
 	/* Waits for the host's budget and retries after a 5xx are counted
 	 * apart: a budget another request started must not use up the
 	 * retries this one is owed. */
-	int tries = 0, waits = 0, r = GG_EUNAVAIL;
+	int tries = patient ? 0 : META_TRIES, waits = patient ? 0 : META_TRIES, r = GG_EUNAVAIL;
+
+	auth = auth && patient;
+	why[0] = '\0';
 
 	for (;;) {
 		struct hdr_ctx h = { out };
@@ -738,7 +1011,7 @@ api_request(struct upstream *u, int auth, const char *method, const char *path_q
 		CURL *c;
 		char ct[160];
 
-		if (!may_ask(u, u->base, &waits, out))
+		if (!may_ask(u, base, &waits, out))
 			break;
 		memset(out, 0, sizeof(*out));
 		body->len = 0;
@@ -772,15 +1045,46 @@ api_request(struct upstream *u, int auth, const char *method, const char *path_q
 		}
 		if (cc != CURLE_OK) {
 			log_warnx("upstream %s %s: %s", method, path_query, curl_easy_strerror(cc));
+			snprintf(why, whysz, "%s", curl_easy_strerror(cc));
 			out->status = 0;
 		}
-		if (retry_later(u, out, &tries))
+		if (retry_later(u, base, out, &tries))
 			continue;
 		r = (out->status == 0 || out->status >= 500 || out->status == 429) ? GG_EUNAVAIL
 										   : GG_OK;
 		break;
 	}
 	free(url);
+	return r;
+}
+
+/*
+ * Reads (GET) go down the tiers as HEADs do; writes (POST, DELETE: the
+ * gateway's publishing, paths-info) go to the origin only, which holds the
+ * token they need.
+ */
+static int
+api_request(struct upstream *u, int auth, const char *method, const char *path_query,
+	    const char *req_body, size_t req_len, const char *req_ctype, struct buf *body,
+	    struct upstream_resp *out)
+{
+	char curl_why[160], why[200];
+	int r = GG_EUNAVAIL;
+
+	memset(out, 0, sizeof(*out));
+	for (size_t i = strcmp(method, "GET") == 0 ? 0 : u->ntiers - 1; i < u->ntiers; i++) {
+		enum tier_verdict v;
+		if (!tier_may_ask(u, i))
+			continue;
+		r = api_tier(u, i, auth, method, path_query, req_body, req_len, req_ctype, body,
+			     out, curl_why, sizeof(curl_why));
+		if (r == GG_ETOOBIG)
+			break;
+		v = verdict(r, out);
+		failed_why(out, curl_why, why, sizeof(why));
+		if (!tier_done(u, i, v, why))
+			break;
+	}
 	return r;
 }
 
@@ -807,7 +1111,14 @@ upstream_has_token(const struct upstream *u)
 uint64_t
 upstream_wait(struct upstream *u, int content)
 {
-	uint64_t left = budget_left(u->budget, u->base), cdn;
+	uint64_t left = UINT64_MAX, cdn;
+
+	/* The wait of the tier that may be asked first. */
+	for (size_t i = 0; i < u->ntiers; i++) {
+		uint64_t l = budget_left(u->budget, nodes_url(u->tiers, i));
+		if (l < left)
+			left = l;
+	}
 
 	if (content && (cdn = budget_left_content(u->budget)) > left)
 		left = cdn;
@@ -819,8 +1130,45 @@ upstream_wait(struct upstream *u, int content)
 int
 upstream_is_own_url(const struct upstream *u, const char *url)
 {
-	size_t bl = strlen(u->base);
-	return strncmp(url, u->base, bl) == 0 && (url[bl] == '/' || url[bl] == '\0');
+	size_t bl = strlen(u->origin);
+	return strncmp(url, u->origin, bl) == 0 && (url[bl] == '/' || url[bl] == '\0');
+}
+
+const char *
+upstream_tier_path(const struct upstream *u, const char *url)
+{
+	for (size_t i = 0; i < u->ntiers; i++) {
+		const char *b = nodes_url(u->tiers, i);
+		size_t bl = strlen(b);
+		if (strncmp(url, b, bl) == 0 && url[bl] == '/')
+			return url + bl;
+	}
+	return NULL;
+}
+
+int
+upstream_prometheus(struct upstream *u, struct buf *b)
+{
+	int r;
+	if (u == NULL)
+		return GG_OK;
+	r = nodes_prometheus(u->tiers, "ggufd_upstream_tier", b);
+	if (r == GG_OK)
+		r = nodes_prometheus(u->peers, "ggufd_peer", b);
+	return r;
+}
+
+void
+upstream_health_json(struct upstream *u, struct cJSON *o)
+{
+	if (u == NULL)
+		return;
+	nodes_json(u->tiers, cJSON_AddArrayToObject(o, "tiers"));
+	if (u->peers != NULL) {
+		cJSON_AddStringToObject(o, "self",
+					u->self < u->npeers ? nodes_url(u->peers, u->self) : "");
+		nodes_json(u->peers, cJSON_AddArrayToObject(o, "peers"));
+	}
 }
 
 struct slice {
@@ -850,7 +1198,8 @@ int
 upstream_call(struct upstream *u, const struct upstream_call *cl, struct upstream_resp *out)
 {
 	int own = cl->url[0] == '/';
-	char *url = own ? xasprintf("%s%s", u->base, cl->url) : xstrdup(cl->url);
+	/* Publishing goes to the origin: it holds the token. */
+	char *url = own ? xasprintf("%s%s", u->origin, cl->url) : xstrdup(cl->url);
 	struct hdr_ctx h = { out };
 	struct api_body a = { cl->out, 0 };
 	struct curl_slist *hdrs = NULL;

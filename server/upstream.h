@@ -26,6 +26,31 @@
  * writes are retried by its own queue.  Content transfers are capped in
  * number (queued beyond).
  *
+ * Tiers (--upstream URL, repeatable): several upstreams in order, e.g. a
+ * site's ggufd cluster, then the Hub.  Every request goes to the first
+ * tier that is up; one that cannot be reached, answers 5xx, times out or
+ * breaks off a transfer is marked down (tiers.h: back-off, probed again
+ * later) and the request goes on to the next tier; a 429 sends it on too.
+ * Any other answer, a 404 or a 401/403 included, is the answer: an
+ * intermediate ggufd asks its own upstream before it says 404, so its 404
+ * is the Hub's.  (An intermediate ggufd in --offline mode answers 404 for
+ * what it does not hold: do not use one as a tier.)  The last tier is the
+ * origin: it is always asked when the request gets there, and it alone
+ * gets the token; writes (API POST/DELETE, publishing) go to it only.
+ * A content transfer that breaks off at a tier resumes at the next one
+ * with a Range; the bytes of both make one partial only if both name the
+ * same sha256 (X-Linked-Etag is checked before any byte is kept), and the
+ * fetcher verifies the whole.
+ *
+ * Peers (--peer URL, repeatable, the same list on every node; --self
+ * names this node in it): a blob with a known sha256 is fetched from its
+ * owner (peers.h: rendezvous hashing) while that peer is up, with the
+ * header X-Ggufd-Peer: 1 so that the owner fetches from its tiers and
+ * never from a peer (no loops); a down owner is skipped for the next peer
+ * in the order, back-off as tiers.  This node fetches from the tiers
+ * itself when it ranks above every peer that is up.  Peers never get
+ * the token.
+ *
  * Thread safety: every function may be called from any thread.
  */
 #ifndef GG_UPSTREAM_H
@@ -38,9 +63,20 @@
 #include "util.h"
 
 struct upstream;
+struct cJSON;
+
+#define GG_MAX_TIERS 8
+#define GG_PEER_HEADER "X-Ggufd-Peer"
 
 struct upstream_config {
-	const char *base;       /* "https://huggingface.co", no trailing slash needed */
+	const char *base; /* "https://huggingface.co", no trailing slash needed */
+	/* The tiers in order (the last is the origin); base is used when
+	 * nbases is 0.  At most GG_MAX_TIERS. */
+	char *const *bases;
+	size_t nbases;
+	char *const *peers; /* at most GG_MAX_PEERS (peers.h), or none */
+	size_t npeers;
+	const char *self;       /* this node's URL in peers, or NULL */
 	const char *token;      /* bearer for the upstream host, or NULL */
 	const char *ca_bundle;  /* CURLOPT_CAINFO override, or NULL */
 	unsigned max_transfers; /* concurrent content transfers, >= 1 */
@@ -69,7 +105,7 @@ struct upstream_resp {
 /* 0, or GG_EINVAL for a base URL libcurl cannot parse. */
 int upstream_new(const struct upstream_config *cfg, struct upstream **out);
 void upstream_free(struct upstream *u);
-/* The base URL ("https://huggingface.co"), borrowed. */
+/* The first tier's base URL ("https://huggingface.co"), borrowed. */
 const char *upstream_base(const struct upstream *u);
 
 /*
@@ -99,6 +135,19 @@ int upstream_fetch(struct upstream *u, const char *prefix, const char *repo, con
 		   const char *path, uint64_t offset,
 		   int (*body)(void *ctx, const void *data, size_t n, long status), void *ctx,
 		   struct upstream_resp *out);
+
+/*
+ * upstream_fetch for a blob: with sha256 (64 hex, or NULL for a file whose
+ * sha256 is not known), a tier or peer whose X-Linked-Etag names another
+ * sha256 is not kept (the next is asked), and unless no_peers the blob's
+ * owner among the peers is asked first (see above).  no_peers is set for
+ * fetches that a peer's request started.
+ */
+int upstream_fetch_blob(struct upstream *u, const char *prefix, const char *repo,
+			const char *commit, const char *path, uint64_t offset, const char *sha256,
+			int no_peers,
+			int (*body)(void *ctx, const void *data, size_t n, long status), void *ctx,
+			struct upstream_resp *out);
 
 /*
  * An API call: method "GET", "POST" or "DELETE", path_query starting with "/api/".
@@ -144,8 +193,19 @@ struct upstream_call {
 };
 int upstream_call(struct upstream *u, const struct upstream_call *c, struct upstream_resp *out);
 
-/* 1 if url is on the upstream host (and would get the token). */
+/* 1 if url is on the upstream host (the origin: it would get the token). */
 int upstream_is_own_url(const struct upstream *u, const char *url);
+
+/* If url is on one of the tiers (base then '/'), its path from that '/',
+ * borrowed from url; else NULL.  (A Link upstream sent names its tier.) */
+const char *upstream_tier_path(const struct upstream *u, const char *url);
+
+/* The tiers' and peers' health families for /metrics (tiers.h); u may be
+ * NULL.  0 or GG_ETOOBIG. */
+int upstream_prometheus(struct upstream *u, struct buf *b);
+/* Adds "tiers" (and with peers "self" and "peers") to the dashboard's
+ * upstream object o; u may be NULL. */
+void upstream_health_json(struct upstream *u, struct cJSON *o);
 
 /* What a page or an error line may show of a URL: scheme, host and path,
  * without user info, query or fragment (a CDN URL is presigned in its
