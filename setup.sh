@@ -8,7 +8,8 @@
 #                     lint, then the whole suite once with -Werror inside
 #                     make distcheck and once under ASan+UBSan, the unit and
 #                     mirror concurrency tests under ThreadSanitizer, the
-#                     libFuzzer targets for a bounded time, then the
+#                     libFuzzer targets for a bounded time, the multi-host
+#                     test bed (make check-cluster), then the
 #                     reliability suite (make check-reliability).  Ends with
 #                     "N passed, N failed"; exits non-zero if anything
 #                     failed.
@@ -32,7 +33,7 @@ FUZZ_SECONDS=${FUZZ_SECONDS:-30}
 # their seed corpora tests/fuzz/corpus/<name without fuzz_>.
 FUZZ_TARGETS=${FUZZ_TARGETS:-fuzz_gguf fuzz_range fuzz_commit fuzz_batch fuzz_form}
 # SUITES=tsan ./setup.sh test runs only some of them.
-SUITES=${SUITES:-lint werror asan tsan fuzz reliability}
+SUITES=${SUITES:-lint werror asan tsan fuzz cluster reliability}
 # make lint rules that today's code does not pass yet (the server refactor
 # is under way): checked and shown, not counted as failures.  Remove a rule
 # from the list as soon as it passes; lint then fails until it is removed.
@@ -226,6 +227,16 @@ run_reliability() {
   CHECK_ARGS=()
 }
 
+# The multi-host test bed (make check-cluster: network namespaces shaped
+# with tc, a Ceph RGW bucket, site nodes as peers, rack mirrors as tiers,
+# 24 clients on one 512 MiB file) on a plain build.  BED_SIZE_MIB=N sets
+# the file size.
+run_cluster() {
+  CHECK_ARGS=('TESTS=$(CLUSTER_TESTS)')
+  run_suite "cluster"
+  CHECK_ARGS=()
+}
+
 case ${1:-} in
   deps)
     install_pkgs $BUILD_PKGS ;;
@@ -248,6 +259,7 @@ case ${1:-} in
         asan) run_suite "asan+ubsan" --enable-werror --enable-asan ;;
         tsan) run_tsan ;;
         fuzz) run_fuzz ;;
+        cluster) run_cluster ;;
         reliability) run_reliability ;;
         *) say "unknown suite '$suite' in SUITES"; FAILED=$((FAILED + 1)) ;;
       esac
