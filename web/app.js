@@ -540,9 +540,8 @@ function renderBlobStore(b) {
 	const st = b.pending > 0 ? '\u21bb ' + plural(b.pending, 'blob', 'blobs') + ' to upload'
 		: '\u2713 every blob here is in the bucket';
 	const err = el('td');
-	if (b.lastError) err.replaceChildren(el('code', b.lastError), el('span', ' at '), when(b.lastErrorAt));
+	if (b.lastError) err.replaceChildren(el('span', '\u2717 ', 'bad'), el('code', b.lastError), el('span', ' at '), when(b.lastErrorAt));
 	else err.textContent = 'none since ggufd started';
-	err.className = b.lastError ? 'bad' : '';
 	const bytes = (n) => { const td = el('td', size(n)); td.title = n + ' bytes'; return td; };
 	const kv = [
 		['uploads', el('td', st, b.pending > 0 ? 'warn' : 'ok')],
