@@ -181,7 +181,10 @@ admin_repos(struct req *r)
 /*
  *   {"time":<unix>,
  *    "upstream":{"base":"https://huggingface.co"|"","reachable":true|false|null,
- *                "since","lastOk","lastError","lastErrorAt","tooMany","retryAfter"},
+ *                "since","lastOk","lastError","lastErrorAt","tooMany","retryAfter",
+ *                "tiers":[{"url","up","since","failures","retryIn","failovers",
+ *                          "lastError","origin"}],
+ *                "self"?:"<url>","peers"?:[{...as a tier, "self" instead of "origin"}]},
  *    "fetches":[{"type","repo","commit","path","key","size","landed","readers"}],
  *    "totals":{"requests","servedStore","servedFetch","upstreamBytes",
  *              "upstreamRequests","fetchesStarted","fetchesVerified","fetchesFailed",

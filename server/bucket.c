@@ -20,8 +20,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <cjson/cJSON.h>
+
 #include "bucket.h"
 #include "log.h"
+#include "upstream.h"
 #include "util.h"
 
 #define MAX_BAD 64
@@ -380,6 +383,42 @@ bucket_prometheus(struct bucket *b, struct buf *o)
 	r |= buf_printf(o, "ggufd_blob_store_uploaded_bytes_total %llu\n",
 			(unsigned long long)bytes);
 	return r == GG_OK ? GG_OK : GG_ETOOBIG;
+}
+
+void
+bucket_json(struct bucket *b, struct cJSON *o)
+{
+	struct s3_counters c;
+	uint64_t pending, uploaded, bytes, failed, already;
+	const char *endpoint, *bkt, *prefix;
+	char url[300], ep[512];
+
+	s3_counters(&c);
+	pthread_mutex_lock(&b->mu);
+	pending = b->pending;
+	uploaded = b->uploaded;
+	bytes = b->uploaded_bytes;
+	failed = b->failed;
+	already = b->already;
+	pthread_mutex_unlock(&b->mu);
+	s3_location(b->s3, &endpoint, &bkt, &prefix);
+	snprintf(url, sizeof(url), "s3://%s%s%s", bkt, prefix[0] ? "/" : "", prefix);
+	upstream_url_public(endpoint, ep, sizeof(ep));
+	cJSON_AddStringToObject(o, "url", url);
+	cJSON_AddStringToObject(o, "endpoint", ep);
+	cJSON_AddStringToObject(o, "bucket", bkt);
+	cJSON_AddStringToObject(o, "prefix", prefix);
+	cJSON_AddNumberToObject(o, "pending", (double)pending);
+	cJSON_AddNumberToObject(o, "uploaded", (double)uploaded);
+	cJSON_AddNumberToObject(o, "uploadedBytes", (double)bytes);
+	cJSON_AddNumberToObject(o, "alreadyThere", (double)already);
+	cJSON_AddNumberToObject(o, "failed", (double)failed);
+	cJSON_AddNumberToObject(o, "bytesIn", (double)c.bytes_in);
+	cJSON_AddNumberToObject(o, "bytesOut", (double)c.bytes_out);
+	cJSON_AddNumberToObject(o, "requests", (double)c.requests);
+	cJSON_AddNumberToObject(o, "errors", (double)c.errors);
+	cJSON_AddStringToObject(o, "lastError", c.last_error);
+	cJSON_AddNumberToObject(o, "lastErrorAt", (double)c.last_error_at);
 }
 
 /* --- verify ------------------------------------------------------------------- */

@@ -55,6 +55,17 @@ struct s3 *bucket_s3(struct bucket *b);
 /* The blob store's lines for /metrics.  b may be NULL (nothing written). */
 int bucket_prometheus(struct bucket *b, struct buf *out);
 
+struct cJSON;
+/*
+ * The blob store for the dashboard (GET /api/ggufd/disk "blobStore"):
+ *   {"url":"s3://BUCKET[/PREFIX]","endpoint","bucket","prefix",
+ *    "pending","uploaded","uploadedBytes","alreadyThere","failed",
+ *    "bytesIn","bytesOut","requests","errors","lastError","lastErrorAt"}
+ * added to o.  The endpoint without any user:password@ or query; never a
+ * key.  Counters as in /metrics (bucket_prometheus).
+ */
+void bucket_json(struct bucket *b, struct cJSON *o);
+
 /*
  * ggufd verify --blob-store: for every blob record of st, a HEAD in the
  * bucket; a blob there of the right size gets the mark, one missing (or of

@@ -19,6 +19,7 @@
 #include <cjson/cJSON.h>
 
 #include "app.h"
+#include "bucket.h"
 #include "disk.h"
 #include "gg_limits.h"
 #include "http.h"
@@ -137,7 +138,9 @@ reply(struct req *r, unsigned status, cJSON *o)
  *    "fsTotal","fsAvail","evictions","evictedBytes",
  *    "next":[{"sha256","size","lastAccess","hits","files":[{"type","repo",
  *             "revision","path"}]}],
- *    "recent":[{"sha256","size","time","lastAccess","files":[...]}]}
+ *    "recent":[{"sha256","size","time","lastAccess","files":[...]}],
+ *    "blobStore":null|{"url","endpoint",...}}
+ * "blobStore" is null without --blob-store, else bucket.h's bucket_json.
  */
 enum MHD_Result
 disk_usage(struct req *r)
@@ -182,6 +185,10 @@ disk_usage(struct req *r)
 		cJSON_AddItemToArray(arr, b);
 	}
 	find_names(st, w, nw);
+	if (r->app->bucket != NULL)
+		bucket_json(r->app->bucket, cJSON_AddObjectToObject(o, "blobStore"));
+	else
+		cJSON_AddNullToObject(o, "blobStore");
 	return reply(r, MHD_HTTP_OK, o);
 }
 

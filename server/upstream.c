@@ -1163,11 +1163,24 @@ upstream_health_json(struct upstream *u, struct cJSON *o)
 {
 	if (u == NULL)
 		return;
-	nodes_json(u->tiers, cJSON_AddArrayToObject(o, "tiers"));
+	cJSON *arr = cJSON_AddArrayToObject(o, "tiers"), *e;
+	char self[256] = "";
+	int i = 0, n;
+
+	nodes_json(u->tiers, arr);
+	/* The last tier is the origin: it alone gets the token. */
+	n = cJSON_GetArraySize(arr);
+	cJSON_ArrayForEach (e, arr)
+		cJSON_AddBoolToObject(e, "origin", ++i == n);
 	if (u->peers != NULL) {
-		cJSON_AddStringToObject(o, "self",
-					u->self < u->npeers ? nodes_url(u->peers, u->self) : "");
-		nodes_json(u->peers, cJSON_AddArrayToObject(o, "peers"));
+		if (u->self < u->npeers)
+			upstream_url_public(nodes_url(u->peers, u->self), self, sizeof(self));
+		cJSON_AddStringToObject(o, "self", self);
+		arr = cJSON_AddArrayToObject(o, "peers");
+		nodes_json(u->peers, arr);
+		i = 0;
+		cJSON_ArrayForEach (e, arr)
+			cJSON_AddBoolToObject(e, "self", (size_t)i++ == u->self);
 	}
 }
 

@@ -204,7 +204,10 @@ const char *upstream_tier_path(const struct upstream *u, const char *url);
  * NULL.  0 or GG_ETOOBIG. */
 int upstream_prometheus(struct upstream *u, struct buf *b);
 /* Adds "tiers" (and with peers "self" and "peers") to the dashboard's
- * upstream object o; u may be NULL. */
+ * upstream object o; u may be NULL.  Each entry is nodes_json's (tiers.h),
+ * a tier's with "origin" (the last tier: it alone gets the token), a
+ * peer's with "self" (this node).  "self" is this node's URL as
+ * upstream_url_public shows it, "" when --self names none of the peers. */
 void upstream_health_json(struct upstream *u, struct cJSON *o);
 
 /* What a page or an error line may show of a URL: scheme, host and path,

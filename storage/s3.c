@@ -11,6 +11,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +40,10 @@ struct s3 {
 };
 
 static _Atomic uint64_t c_in, c_out, c_req, c_err;
+/* The last error, for the dashboard: what was asked and what came back. */
+static pthread_mutex_t last_mu = PTHREAD_MUTEX_INITIALIZER;
+static char last_error[sizeof(((struct s3_counters *)0)->last_error)];
+static uint64_t last_error_at;
 
 void
 s3_counters(struct s3_counters *out)
@@ -47,12 +52,39 @@ s3_counters(struct s3_counters *out)
 	out->bytes_out = atomic_load_explicit(&c_out, memory_order_relaxed);
 	out->requests = atomic_load_explicit(&c_req, memory_order_relaxed);
 	out->errors = atomic_load_explicit(&c_err, memory_order_relaxed);
+	pthread_mutex_lock(&last_mu);
+	memcpy(out->last_error, last_error, sizeof(out->last_error));
+	out->last_error_at = last_error_at;
+	pthread_mutex_unlock(&last_mu);
 }
 
 static void
 count(_Atomic uint64_t *c, uint64_t n)
 {
 	atomic_fetch_add_explicit(c, n, memory_order_relaxed);
+}
+
+/* Keeps "WHAT [blob SHA]: RESULT" as the last error (no secret: the
+ * request's method and object, the store's status, code and message). */
+static void
+note_error(const char *what, const char *sha256, const struct s3_result *res)
+{
+	char why[400];
+
+	s3_result_str(res, why, sizeof(why));
+	pthread_mutex_lock(&last_mu);
+	snprintf(last_error, sizeof(last_error), "%.40s%s%.64s: %.280s", what, sha256 ? " " : "",
+		 sha256 ? sha256 : "", why);
+	last_error_at = now_unix();
+	pthread_mutex_unlock(&last_mu);
+}
+
+/* An error answer or none: counted, and kept as the last error. */
+static void
+failed(const char *what, const char *sha256, const struct s3_result *res)
+{
+	count(&c_err, 1);
+	note_error(what, sha256, res);
 }
 
 /* --- names ------------------------------------------------------------------ */
@@ -174,6 +206,14 @@ const char *
 s3_describe(const struct s3 *s)
 {
 	return s->desc;
+}
+
+void
+s3_location(const struct s3 *s, const char **endpoint, const char **bucket, const char **prefix)
+{
+	*endpoint = s->endpoint;
+	*bucket = s->bucket;
+	*prefix = s->prefix;
 }
 
 /* ENDPOINT/BUCKET[/PREFIX][/sha256][?query] */
@@ -448,7 +488,7 @@ s3_check_bucket(struct s3 *s, int create, struct s3_result *res)
 	if (st == 401 || st == 403)
 		return GG_EINVAL;
 	if (st != 404 || strcmp(res->code, "NoSuchBucket") != 0) {
-		count(&c_err, 1);
+		failed("listing the bucket", NULL, res);
 		return st == 404 ? GG_ENOENT : GG_EIO;
 	}
 	if (!create)
@@ -465,7 +505,7 @@ s3_check_bucket(struct s3 *s, int create, struct s3_result *res)
 		log_info("blob store: created bucket %s", s->bucket);
 		return GG_OK;
 	}
-	count(&c_err, 1);
+	failed("creating the bucket", NULL, res);
 	return st == 401 || st == 403 ? GG_EINVAL : GG_EIO;
 }
 
@@ -494,7 +534,7 @@ s3_head(struct s3 *s, const char *sha256, uint64_t *size, struct s3_result *res)
 	}
 	if (st == 404)
 		return GG_ENOENT;
-	count(&c_err, 1);
+	failed("HEAD", sha256, res);
 	return GG_EIO;
 }
 
@@ -527,7 +567,7 @@ s3_get(struct s3 *s, const char *sha256, uint64_t offset,
 	if ((st == 200 || st == 206) && res->error[0] == '\0')
 		return GG_OK;
 	if (!k.cb_stopped)
-		count(&c_err, 1);
+		failed("GET", sha256, res);
 	return GG_EIO;
 }
 
@@ -550,7 +590,7 @@ s3_delete(struct s3 *s, const char *sha256, struct s3_result *res)
 	free(url);
 	if (st == 204 || st == 200 || st == 404)
 		return GG_OK;
-	count(&c_err, 1);
+	failed("DELETE", sha256, res);
 	return GG_EIO;
 }
 
@@ -708,7 +748,7 @@ put_multipart(struct s3 *s, const char *sha256, int fd, uint64_t size, atomic_in
 	if (st != 200 || upload_id[0] == '\0') {
 		log_warnx("blob store: starting a multipart upload of %s failed: %s", sha256,
 			  s3_result_str(res, why, sizeof(why)));
-		count(&c_err, 1);
+		failed("starting the multipart upload of", sha256, res);
 		return GG_EIO;
 	}
 	url_encode(upload_id, id_enc, sizeof(id_enc));
@@ -740,7 +780,7 @@ put_multipart(struct s3 *s, const char *sha256, int fd, uint64_t size, atomic_in
 				log_warnx("blob store: part %llu of %s failed: %s",
 					  (unsigned long long)i + 1, sha256,
 					  s3_result_str(res, why, sizeof(why)));
-				count(&c_err, 1);
+				failed("PUT part of", sha256, res);
 			}
 			goto abort;
 		}
@@ -792,7 +832,7 @@ put_multipart(struct s3 *s, const char *sha256, int fd, uint64_t size, atomic_in
 	}
 	log_warnx("blob store: completing the multipart upload of %s failed: %s", sha256,
 		  s3_result_str(res, why, sizeof(why)));
-	count(&c_err, 1);
+	failed("completing the multipart upload of", sha256, res);
 	free(resp);
 abort:
 	mp_abort(s, sha256, upload_id);
@@ -825,12 +865,13 @@ s3_put_blob(struct s3 *s, const char *sha256, int fd, uint64_t size, atomic_int 
 		log_warnx("blob store: the store refused blob %s: its bytes do not hash to its "
 			  "name (run ggufd verify)",
 			  sha256);
+		note_error("PUT", sha256, res);
 		return GG_ECORRUPT;
 	}
 	if (!(stop != NULL && atomic_load(stop)) && !read_err) {
 		log_warnx("blob store: storing blob %s failed: %s", sha256,
 			  s3_result_str(res, why, sizeof(why)));
-		count(&c_err, 1);
+		failed("PUT", sha256, res);
 	}
 	return GG_EIO;
 }

@@ -70,6 +70,9 @@ int s3_new(const struct s3_config *cfg, struct s3 **out);
 void s3_free(struct s3 *s);
 /* "s3://BUCKET/PREFIX at ENDPOINT", for messages. */
 const char *s3_describe(const struct s3 *s);
+/* The endpoint (no trailing '/'), bucket and prefix ("" for none), borrowed. */
+void s3_location(const struct s3 *s, const char **endpoint, const char **bucket,
+		 const char **prefix);
 
 /*
  * The start-up check: lists the bucket (at most one key).  A bucket that
@@ -109,10 +112,15 @@ int s3_delete(struct s3 *s, const char *sha256, struct s3_result *res);
  * "no answer: Connection refused"), in buf. */
 const char *s3_result_str(const struct s3_result *res, char *buf, size_t n);
 
-/* Process-wide counters, for /metrics. */
+/* Process-wide counters, for /metrics and the dashboard. */
 struct s3_counters {
 	uint64_t bytes_in, bytes_out; /* object bytes received and sent */
 	uint64_t requests, errors;    /* errors: no answer, or a 5xx/4xx not expected */
+	/* The last of those errors (and of the store refusing a blob's bytes):
+	 * "HEAD <sha256>: HTTP 503 SlowDown: ..." (never a key), "" if none;
+	 * last_error_at: unix seconds, 0 if none. */
+	char last_error[400];
+	uint64_t last_error_at;
 };
 void s3_counters(struct s3_counters *out);
 

@@ -235,7 +235,11 @@ function when(t) {
 // Upstream health: reachable or not (a word and an icon, not colour
 // alone) and since when, the last error, the 429 answers.
 function renderHealth(u) {
-	$('upstream').textContent = u.base || '(none: a local registry)';
+	const tiers = u.tiers || [];
+	// Several tiers: all of them in order, and how many are down (the
+	// reachable line is about the last request, whichever tier answered).
+	$('upstream').textContent = tiers.length > 1 ? tiers.map((t) => t.url).join(' \u2192 ')
+		: u.base || '(none: a local registry)';
 	const st = $('upstream-state');
 	if (!u.base) {
 		st.replaceChildren(el('span', 'no upstream: every answer comes from the store'));
@@ -251,6 +255,9 @@ function renderHealth(u) {
 		}
 		st.className = u.reachable ? 'ok' : 'bad';
 	}
+	const down = tiers.filter((t) => !t.up).length;
+	if (tiers.length > 1 && down > 0)
+		st.appendChild(el('span', ' (' + down + ' of ' + tiers.length + ' tiers down: see Upstream tiers below)', 'warn'));
 	const err = $('upstream-error');
 	if (u.lastError) {
 		err.replaceChildren(el('span', 'Last error: '), el('code', u.lastError), el('span', ' at '), when(u.lastErrorAt));
@@ -260,6 +267,53 @@ function renderHealth(u) {
 	$('upstream-429').textContent = u.base ? '429 Too Many Requests answers: ' + u.tooMany +
 		(u.retryAfter ? ' (last Retry-After ' + u.retryAfter + ' s)' : '') : '';
 	$('upstream-429').className = u.tooMany ? 'warn' : '';
+}
+
+// A tier's or peer's state: a word and an icon (never colour alone), the
+// failed probes on hover.
+function nodeState(n) {
+	if (n.self) {
+		const td = el('td', '\u25cf this node', 'self');
+		td.title = 'this ggufd (--self): it fetches the blobs it owns from the tiers itself';
+		return td;
+	}
+	const td = el('td', n.up ? '\u2713 up' : '\u2717 down', n.up ? 'ok' : 'bad');
+	td.title = n.up ? 'answering' : 'skipped: ' + plural(n.failures, 'failed probe', 'failed probes') + ' in a row';
+	return td;
+}
+
+// When a down node is asked again: the back-off left, or the next request.
+function nextProbe(n) {
+	if (n.self || n.up) return el('td', '-', 'hint');
+	const td = el('td', n.retryIn > 0 ? 'in ' + n.retryIn + ' s' : 'with the next request that needs it');
+	td.title = 'back-off: 1 s, doubling with each failed probe, at most 30 s';
+	return td;
+}
+
+function nodeRow(n, i, role) {
+	const url = el('td', null, 'mono');
+	url.appendChild(el('span', n.url, 'url'));
+	if (role) url.appendChild(el('span', role, 'badge'));
+	const since = el('td');
+	since.appendChild(when(n.since));
+	const tr = row([el('td', i + 1, 'num'), url, nodeState(n), since, el('td', n.failovers, 'num'),
+		nextProbe(n), el('td', n.lastError || '', 'mono')]);
+	tr.className = n.self ? 'self' : n.up ? 'up' : 'down';
+	return tr;
+}
+
+// The tiers (in order) and the peers (this node marked), when there are
+// several tiers or any peer; a single upstream is the line above.
+function renderNodes(u) {
+	const tiers = u.tiers || [], peers = u.peers || [];
+	const box = $('nodes');
+	box.hidden = tiers.length < 2 && peers.length === 0;
+	if (box.hidden) return;
+	$('tiers').tBodies[0].replaceChildren(...tiers.map((n, i) =>
+		nodeRow(n, i, n.origin ? 'origin (gets the token)' : null)));
+	$('peers-box').hidden = peers.length === 0;
+	$('peers-none').textContent = peers.length === 0 ? 'No peers (--peer): this node fetches every blob itself.' : '';
+	$('peers').tBodies[0].replaceChildren(...peers.map((n, i) => nodeRow(n, i, n.self ? 'self' : null)));
 }
 
 // Requests per second and the hit ratio between two polls.
@@ -353,6 +407,7 @@ async function pollActivity() {
 	const a = await getJSON('/api/ggufd/activity');
 	const now = performance.now();
 	renderHealth(a.upstream || {});
+	renderNodes(a.upstream || {});
 	renderRates(a, now);
 	$('totals').textContent = saving(a.totals);
 	renderChart(a);
@@ -467,9 +522,49 @@ function diskSummary(d) {
 	}
 }
 
+// The blob store (--blob-store): where, what the uploader did, the bytes
+// each way, the last error; or that there is none.
+function renderBlobStore(b) {
+	const sum = $('blob-store-summary');
+	const table = $('blob-store');
+	if (!b) {
+		sum.textContent = 'No blob store configured (--blob-store s3://BUCKET[/PREFIX] with --s3-endpoint): ' +
+			'blobs are kept on this node\'s disk only.';
+		sum.className = 'hint';
+		table.hidden = true;
+		return;
+	}
+	sum.replaceChildren(el('span', 'Blobs are stored in '), el('code', b.url), el('span', ' at '), el('code', b.endpoint),
+		el('span', ' once verified here; only blobs stored there are evictable here.'));
+	sum.className = '';
+	const st = b.pending > 0 ? '\u21bb ' + plural(b.pending, 'blob', 'blobs') + ' to upload'
+		: '\u2713 every blob here is in the bucket';
+	const err = el('td');
+	if (b.lastError) err.replaceChildren(el('span', '\u2717 ', 'bad'), el('code', b.lastError), el('span', ' at '), when(b.lastErrorAt));
+	else err.textContent = 'none since ggufd started';
+	const bytes = (n) => { const td = el('td', size(n)); td.title = n + ' bytes'; return td; };
+	const kv = [
+		['uploads', el('td', st, b.pending > 0 ? 'warn' : 'ok')],
+		['stored by this node', el('td', plural(b.uploaded, 'blob', 'blobs') + ' (' + size(b.uploadedBytes) + ')' +
+			(b.alreadyThere ? ', ' + b.alreadyThere + ' found there already' : ''))],
+		['failed uploads', el('td', String(b.failed), b.failed ? 'bad' : '')],
+		['received', bytes(b.bytesIn)],
+		['sent', bytes(b.bytesOut)],
+		['requests', el('td', b.requests + ' (' + plural(b.errors, 'error', 'errors') + ')')],
+		['last error', err],
+	];
+	table.tBodies[0].replaceChildren(...kv.map(([k, v]) => {
+		const tr = row([el('th', k), v]);
+		tr.dataset.key = k;
+		return tr;
+	}));
+	table.hidden = false;
+}
+
 function renderDisk(d) {
 	diskSummary(d);
 	renderDiskBar(d);
+	renderBlobStore(d.blobStore);
 	const fs = $('disk-fs');
 	fs.textContent = 'Filesystem: ' + size(d.fsTotal) + ' total, ' + size(d.fsAvail) + ' free' +
 		(d.fsTotal ? ' (' + Math.round(100 * d.fsAvail / d.fsTotal) + '% free)' : '');

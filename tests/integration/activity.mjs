@@ -1,11 +1,13 @@
 // activity.mjs: the Activity view in a real browser (Debian's chromium,
 // driven by playwright-core).
-// Usage: node activity.mjs BASE SHOTS_DIR [fetch|health NAME]
+// Usage: node activity.mjs BASE SHOTS_DIR [fetch|health NAME|nodes NAME]
 // fetch (the default): samples the progress bar of the fetch in flight (the
 // view polls every 2 s) until the fetch is gone.
 // health NAME: waits for two polls (the rates need two), then reads the
 // upstream's health, the rates, the totals, the last hour's line and the
 // chart, and keeps a screenshot as NAME.png.
+// nodes NAME: reads the upstream tiers and peers tables (the view shows
+// them with several tiers or any peer) and keeps a screenshot as NAME.png.
 // Prints one JSON object of observations; the shell test judges them.
 import { chromium } from 'playwright-core';
 
@@ -46,6 +48,22 @@ try {
 			await page.waitForTimeout(400);
 		}
 		out.totals = await page.textContent('#totals');
+	} else if (mode === 'nodes') {
+		await page.waitForSelector('#nodes:not([hidden]) #tiers tbody tr');
+		const table = (id) => page.$$eval('#' + id + ' tbody tr', (trs) => trs.map((tr) => ({
+			cls: tr.className,
+			cells: [...tr.cells].map((c) => c.textContent),
+			stateClass: tr.cells[2] ? tr.cells[2].className : null,
+			sinceTitle: tr.cells[3] && tr.cells[3].querySelector('span[title]') ? tr.cells[3].querySelector('span[title]').title : null,
+		})));
+		out.upstream = await page.textContent('#upstream');
+		out.state = await page.textContent('#upstream-state');
+		out.tiers = await table('tiers');
+		out.peersShown = await page.isVisible('#peers');
+		out.peers = await table('peers');
+		out.peersNone = await page.textContent('#peers-none');
+		out.page = await page.textContent('body');
+		await page.screenshot({ path: shots + '/' + name + '.png', fullPage: true });
 	} else {
 		// The second poll brings the rates (the first says it is measuring).
 		await page.waitForFunction(() => / req\/s/.test(document.getElementById('rates').textContent));

@@ -17,8 +17,18 @@
 # Retry-After and the last error.  A 503 from the API mirror leaves a last
 # error without the query string or the token, and the fake Hub going down
 # makes the page say unreachable; /metrics has the 429s and
-# ggufd_upstream_up.  Screenshots of each state.  Skipped, visibly, where
-# chromium is not installed (./setup.sh test installs it).
+# ggufd_upstream_up.  Screenshots of each state.
+#
+# Then ggufd again with two tiers, the first a dead port (its URL with a
+# user:password, which must never be shown), the fake Hub second, and two
+# peers: itself (--self) and a dead port that owns the file (rendezvous
+# weight computed here in Python as peers.h says).  A cold download fails
+# over twice and ends byte-exact; the activity API says the first tier
+# down (failed over, its error), the second up and the origin, this node
+# marked self among the peers and the dead peer down; the page shows both
+# tables in words and icons (up/down, "this node", "origin") with the
+# since time on hover and a screenshot (nodes.png).  Skipped, visibly,
+# where chromium is not installed (./setup.sh test installs it).
 
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -26,7 +36,7 @@ need_env
 
 need_browser
 
-plan 20
+plan 27
 
 REPOS=$WORK/repos
 SHOTS=$TOP_BUILDDIR/tests/artifacts/activity
@@ -148,4 +158,76 @@ result "no token in the page, the API or the log" \
 	"$(! grep -q "$SECRET" "$WORK/health.json" "$WORK/down.json" "$WORK/act1.json" "$GGUFD_LOG"; echo $?)"
 result "screenshots of the healthy and the down states are kept" \
 	"$([ -s "$SHOTS/health.png" ] && [ -s "$SHOTS/down.png" ]; echo $?)" "$(ls -la "$SHOTS")"
+
+# --- tiers and peers -----------------------------------------------------------
+fake_clear
+free_port() {
+	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+# weight KEY URL: peers.h's rendezvous weight, as a decimal number.
+weight() {
+	python3 -c 'import hashlib, sys; print(int.from_bytes(hashlib.sha256((sys.argv[1] + sys.argv[2]).encode()).digest()[:8], "big"))' "$1" "$2"
+}
+KEY=$(sha256_of "$WORK/big.gguf")
+SELF=http://127.0.0.1:$(free_port)
+DEAD_TIER=127.0.0.1:$(free_port)
+# A dead peer that outranks this node for the file: it is asked first.
+DEAD_PEER=
+for ((i = 0; i < 64; i++)); do
+	u=http://127.0.0.1:$(free_port)
+	if [ "$u" != "$SELF" ] && python3 -c 'import sys; sys.exit(int(sys.argv[1]) <= int(sys.argv[2]))' \
+		"$(weight "$KEY" "$u")" "$(weight "$KEY" "$SELF")"; then
+		DEAD_PEER=$u
+		break
+	fi
+done
+if [ -n "$DEAD_PEER" ] && HF_TOKEN=$SECRET start_ggufd "$WORK/store2" --listen "${SELF#http://}" \
+	--upstream "http://ops:tierpass0123@$DEAD_TIER" --upstream "$HUB" \
+	--peer "$SELF" --peer "$DEAD_PEER" --self "$SELF"; then
+	ok "ggufd with two tiers (the first a dead port) and two peers (itself, a dead one owning the file)"
+else
+	not_ok "ggufd with two tiers (the first a dead port) and two peers (itself, a dead one owning the file)" \
+		"dead peer '$DEAD_PEER'"
+fi
+gcurl -o "$WORK/dl3.gguf" "$BASE/ruv/ruvltra/resolve/main/ruvltra-3b-q4_k_m.gguf" 2>"$WORK/dl3.err"
+st=$?
+result "a cold download fails over (the dead peer, the dead tier) and ends byte-exact" \
+	"$([ "$st" = 0 ] && cmp -s "$WORK/dl3.gguf" "$WORK/big.gguf"; echo $?)" "curl $st: $(cat "$WORK/dl3.err")"
+gcurl -o "$WORK/act3.json" "$BASE/api/ggufd/activity"
+n() { jpy "$WORK/act3.json" "$1"; }
+result "the activity API: tier 1 down (failed over, its error, no user:password), tier 2 up and the origin" \
+	"$([ "$(n '[t["url"] for t in d["upstream"]["tiers"]]')" = "[\"http://$DEAD_TIER\", \"$HUB\"]" ] &&
+		[ "$(n '[[t["up"], t["origin"]] for t in d["upstream"]["tiers"]]')" = '[[false, false], [true, true]]' ] &&
+		[ "$(n 'd["upstream"]["tiers"][0]["failovers"] >= 1 and d["upstream"]["tiers"][0]["failures"] >= 1')" = true ] &&
+		[ "$(n 'd["upstream"]["tiers"][0]["lastError"] != "" and d["upstream"]["tiers"][0]["since"] > 0')" = true ] &&
+		[ "$(n 'all(isinstance(t["retryIn"], (int, float)) and t["retryIn"] >= 0 for t in d["upstream"]["tiers"])')" = true ] &&
+		[ "$(n 'd["upstream"]["tiers"][1]["failovers"]')" = 0 ]; echo $?)" "$(n 'd["upstream"]')"
+result "the activity API: peers in --peer order, this node marked self, the dead owner down and failed over" \
+	"$([ "$(n 'd["upstream"]["self"]')" = "$SELF" ] &&
+		[ "$(n '[[p["url"], p["self"], p["up"]] for p in d["upstream"]["peers"]]')" = "[[\"$SELF\", true, true], [\"$DEAD_PEER\", false, false]]" ] &&
+		[ "$(n 'd["upstream"]["peers"][1]["failovers"] >= 1')" = true ]; echo $?)" "$(n 'd["upstream"]')"
+timeout 120 node "$NODE_TESTDIR/integration/activity.mjs" "$BASE" "$SHOTS" nodes nodes \
+	>"$WORK/nodes.json" 2>"$WORK/nodes.err"
+p() { jpy "$WORK/nodes.json" "$1"; }
+result "the page: both tiers in order at the top, 1 of 2 down; tier 1 by its URL, down in words and icon, since (date on hover), when it is probed next; tier 2 up, the origin" \
+	"$([ "$(p 'len(d["tiers"])')" = 2 ] &&
+		[ "$(p 'd["upstream"]')" = "http://$DEAD_TIER → $HUB" ] &&
+		p 'd["state"]' | grep -qF '(1 of 2 tiers down: see Upstream tiers below)' &&
+		p 'd["tiers"][0]["cells"]' | grep -qF "\"http://$DEAD_TIER\", \"\u2717 down\"" &&
+		[ "$(p '[d["tiers"][0]["stateClass"], d["tiers"][0]["cls"]]')" = '["bad", "down"]' ] &&
+		p 'd["tiers"][0]["sinceTitle"]' | grep -Eq '^20[0-9]{2}-' &&
+		p 'd["tiers"][0]["cells"][5]' | grep -Eq '^(in [0-9]+ s|with the next request that needs it)$' &&
+		[ "$(p 'd["tiers"][0]["cells"][4]')" -ge 1 ] &&
+		p 'd["tiers"][1]["cells"]' | grep -qF "\"${HUB}origin (gets the token)\", \"\u2713 up\"" &&
+		[ "$(p 'd["tiers"][1]["stateClass"]')" = ok ]; echo $?)" "$(p '[d["upstream"], d["state"], d["tiers"]]') $(cat "$WORK/nodes.err")"
+result "the page: the peers, this node marked (\"this node\", \"self\"), the dead one down" \
+	"$([ "$(p 'd["peersShown"]')" = true ] && [ "$(p 'len(d["peers"])')" = 2 ] &&
+		p 'd["peers"][0]["cells"]' | grep -qF "\"${SELF}self\", \"\u25cf this node\"" &&
+		[ "$(p 'd["peers"][0]["cls"]')" = self ] &&
+		p 'd["peers"][1]["cells"]' | grep -qF "\"$DEAD_PEER\", \"\u2717 down\"" &&
+		[ "$(p 'd["peers"][1]["stateClass"]')" = bad ]; echo $?)" "$(p 'd["peers"]')"
+result "no script error, no token or tier password in the page or the API, a screenshot (nodes.png)" \
+	"$([ "$(p 'len(d["errors"]) + len(d["console"])')" = 0 ] && [ -s "$SHOTS/nodes.png" ] &&
+		! grep -q -e "$SECRET" -e tierpass0123 "$WORK/nodes.json" "$WORK/act3.json"; echo $?)" \
+	"$(p '[d["errors"], d["console"]]') $(cat "$WORK/nodes.err")"
 finish

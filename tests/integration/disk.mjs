@@ -5,6 +5,7 @@
 //                 evicts again, seen by the poll), then pin / unpin in #admin, "pinned"
 //                 in #store and #disk, an unknown revision refused
 //   MODE noquota: #disk without a quota
+// (Both: what the blob store part says; these ggufds have none.)
 // Prints one JSON object of observations; the shell test judges them.
 // Screenshots go to SHOTS_DIR.
 import { chromium } from 'playwright-core';
@@ -51,6 +52,8 @@ async function disk(page) {
 			copyButtons: document.querySelectorAll('#disk-next button.copy').length,
 			evictions: t('disk-evictions'),
 			recent: rows('disk-recent'),
+			blobStore: t('blob-store-summary'),
+			blobStoreTable: !document.getElementById('blob-store').hidden,
 		};
 	});
 }

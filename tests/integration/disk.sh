@@ -17,7 +17,8 @@
 # in words, the list and the API have it), #store shows it "pinned", #disk
 # counts it pinned and no longer next to go; unpin empties the list; an
 # unknown revision shows the 404.  Restarted without a quota, #disk says
-# "no quota" and shows the filesystem.  No script error, no CSP violation;
+# "no quota" and shows the filesystem, and that no blob store is
+# configured (blobStore null in the API).  No script error, no CSP violation;
 # screenshots in tests/artifacts/disk/ (not in git).  Skipped, visibly,
 # where chromium is not installed.
 
@@ -28,7 +29,7 @@ unset HF_TOKEN HUGGING_FACE_HUB_TOKEN HUGGINGFACE_API_KEY HF_ENDPOINT
 
 need_browser
 
-plan 24
+plan 25
 
 REPO=ruv/a
 S=$WORK/store
@@ -203,6 +204,10 @@ result "without a quota #disk says \"no quota\" and shows the filesystem's size 
 		has "$(obs2 'd["disk"]["legend"]')" 'free on the filesystem' &&
 		[ "$(obs2 'd["errors"] + d["console"]')" = "[]" ]; echo $?)" \
 	"node exit $st $(tail -c 1000 "$WORK/obs2.err") $(obs2 'd["disk"]') $(cat "$WORK/disk2.json")"
+result "without a blob store the API says blobStore null and #disk says none is configured" \
+	"$([ "$(d2 '"blobStore" in d and d["blobStore"] is None')" = true ] && [ "$(obs2 'd["disk"]["blobStoreTable"]')" = false ] &&
+		has "$(obs2 'd["disk"]["blobStore"]')" '^No blob store configured (--blob-store s3://BUCKET\[/PREFIX\] with --s3-endpoint)'; echo $?)" \
+	"$(obs2 'd["disk"]["blobStore"]') api: $(d2 'd.get("blobStore", "absent")')"
 png=0
 for v in disk disk-pinned admin disk-noquota; do
 	[ "$(head -c 4 "$SHOTS/$v.png" 2>/dev/null | od -An -tx1 | tr -d ' \n')" = 89504e47 ] && png=$((png + 1))

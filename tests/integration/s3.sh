@@ -18,7 +18,12 @@
 #   - ggufd verify --blob-store checks the bucket, and notices an object
 #     deleted behind its back;
 #   - wrong or missing credentials: a clear error at start-up, exit 1,
-#     the secret never printed.
+#     the secret never printed;
+#   - GET /api/ggufd/disk's "blobStore" (the dashboard's): node A's URL,
+#     endpoint, blobs stored, none pending or failed, bytes sent; node B's
+#     bytes received; with the gateway killed under a running node, a file
+#     still served (from the fake Hub) and the last error naming the
+#     request and "no answer"; never a key.
 # Needs root (the Ceph daemons) and Debian's ceph packages (./setup.sh
 # test installs them); without them it is skipped, visibly.  Ceph's
 # monitor ports are fixed (3300, 6789): one test at a time uses Ceph.
@@ -49,7 +54,7 @@ if (exec 3<>/dev/tcp/127.0.0.1/3300) 2>/dev/null; then
 	exit 0
 fi
 
-plan 29
+plan 32
 
 CEPH=$WORK/ceph
 stop_ceph() {
@@ -190,6 +195,15 @@ check "every object hashes to its name" all_verified
 result "node A counts bytes sent to the bucket" \
 	"$([ "$(metric "$A" ggufd_blob_store_sent_bytes_total)" -ge $((300000 + 14 * 1048576)) ]; echo $?)" \
 	"$(gcurl "$A/metrics" | grep blob_store)"
+SMALL_BIG=$(($(file_size "$WORK/in/small.gguf") + $(file_size "$WORK/in/big.gguf")))
+gcurl -o "$WORK/diskA.json" "$A/api/ggufd/disk"
+da() { jpy "$WORK/diskA.json" "$1"; }
+result "GET /api/ggufd/disk: the blob store's URL and endpoint, 2 blobs stored ($SMALL_BIG bytes), none pending or failed, bytes sent as /metrics; no key" \
+	"$([ "$(da '[d["blobStore"][k] for k in ("url", "endpoint", "bucket", "prefix")]')" = "[\"s3://$BKT/$PFX\", \"$EP\", \"$BKT\", \"$PFX\"]" ] &&
+		[ "$(da '[d["blobStore"][k] for k in ("uploaded", "uploadedBytes", "alreadyThere", "pending", "failed")]')" = "[2, $SMALL_BIG, 0, 0, 0]" ] &&
+		[ "$(da 'd["blobStore"]["bytesOut"]')" = "$(metric "$A" ggufd_blob_store_sent_bytes_total)" ] &&
+		[ "$(da 'd["blobStore"]["requests"] > 0 and (d["blobStore"]["errors"] == 0) == (d["blobStore"]["lastError"] == "") == (d["blobStore"]["lastErrorAt"] == 0)')" = true ] &&
+		! grep -q -e "$AK" -e "$SK" "$WORK/diskA.json"; echo $?)" "$(cat "$WORK/diskA.json")"
 
 # --- node B: the same bucket, no upstream bytes --------------------------------
 before_small=$(transfers "${SHA[small]}")
@@ -205,6 +219,11 @@ result "node B read them from the bucket" \
 	"$([ "$(metric "$B" ggufd_blob_store_received_bytes_total)" -ge $((300000 + 14 * 1048576)) ] &&
 		grep -q "fetch ${SHA[big]}: from the blob store" "$GGUFD2_LOG"; echo $?)" \
 	"$(gcurl "$B/metrics" | grep blob_store; grep 'blob store' "$GGUFD2_LOG" | tail -n 5)"
+gcurl -o "$WORK/diskB.json" "$B/api/ggufd/disk"
+result "GET /api/ggufd/disk: node B's bytes received from the bucket, as /metrics; nothing uploaded" \
+	"$([ "$(jpy "$WORK/diskB.json" 'd["blobStore"]["bytesIn"]')" = "$(metric "$B" ggufd_blob_store_received_bytes_total)" ] &&
+		[ "$(jpy "$WORK/diskB.json" 'd["blobStore"]["bytesIn"] >= '"$SMALL_BIG"' and d["blobStore"]["uploaded"] == 0')" = true ]; echo $?)" \
+	"$(cat "$WORK/diskB.json")"
 stop_ggufd2
 
 # --- node B's local tier evicted --------------------------------------------------
@@ -255,5 +274,24 @@ s3curl -o /dev/null -X DELETE "$EP/$BKT/$PFX/${SHA[small]}"
 result "an object deleted behind ggufd's back is reported (to store again)" \
 	"$(grep -q "not in the blob store: ${SHA[small]}" "$WORK/verify2.out" &&
 		grep -q ' 2 blobs stored, 1 to store' "$WORK/verify2.out"; echo $?)" "$(cat "$WORK/verify2.out")"
+
+# --- the gateway gone under a running node: the last error ----------------------------
+start_ggufd "$WORK/c" "${S3ARGS[@]}" || true
+C=$BASE
+[ -f "$CEPH/run/client.rgw.a.pid" ] && kill -KILL "$(cat "$CEPH/run/client.rgw.a.pid")" 2>/dev/null
+for ((i = 0; i < 100; i++)); do
+	(exec 3<>"/dev/tcp/127.0.0.1/$RGW_PORT") 2>/dev/null || break
+	sleep "$GG_POLL"
+done
+get "$C" small
+st=$?
+gcurl -o "$WORK/diskC.json" "$C/api/ggufd/disk"
+dc() { jpy "$WORK/diskC.json" "$1"; }
+result "the gateway killed: the file still served (from the fake Hub); the disk API's last error names the request and 'no answer', with its time; no key" \
+	"$([ "$st" = 0 ] &&
+		dc 'd["blobStore"]["lastError"]' | grep -Eq "^(HEAD|GET|PUT) ${SHA[small]}: no answer: " &&
+		[ "$(dc 'd["blobStore"]["errors"] >= 1 and d["blobStore"]["lastErrorAt"] > 0')" = true ] &&
+		! grep -q -e "$AK" -e "$SK" "$WORK/diskC.json"; echo $?)" "get $st: $(cat "$WORK/diskC.json")"
+stop_ggufd
 
 finish
