@@ -218,7 +218,8 @@ run_fuzz() {
 }
 
 # The reliability suite (make check-reliability: kill -9 at random moments,
-# the upstream fault matrix) on a plain build, counted like the others.
+# the upstream fault matrix, every hostile client at once) on a plain build,
+# counted like the others.
 # Last in SUITES, so that its build is the one left behind.
 # RELIABILITY_ITERS=N (default 52) runs more kill -9 iterations.
 run_reliability() {

@@ -1217,9 +1217,16 @@ target_wire_len(const struct req *r, const char *url, const char *version)
 int
 http_target_check(const char *target, size_t wire_len)
 {
+	const char *q;
+
 	if (wire_len > GG_MAX_URL_LEN || strlen(target) > GG_MAX_URL_LEN)
 		return GG_ETOOBIG;
 	if (strlen(target) != wire_len)
+		return GG_EINVAL;
+	/* libmicrohttpd decodes query values into C strings: a %00 would cut
+	 * one short (a cursor, an expand) and the rest be acted on. */
+	q = strchr(target, '?');
+	if (q != NULL && strstr(q, "%00") != NULL)
 		return GG_EINVAL;
 	return GG_OK;
 }
@@ -1249,8 +1256,10 @@ begin_request(struct req *r, const char *url, const char *version)
 		return http_error(r, MHD_HTTP_URI_TOO_LONG, "URITooLong", msg, NULL);
 	}
 	if (rc != GG_OK)
-		return http_error(r, MHD_HTTP_BAD_REQUEST, "BadRequest",
-				  "Malformed request target: a NUL byte in it", NULL);
+		return http_error(
+			r, MHD_HTTP_BAD_REQUEST, "BadRequest",
+			"Malformed request target: a NUL byte in it (raw, or %00 in the query)",
+			NULL);
 	if (strcmp(r->method, "OPTIONS") == 0)
 		return preflight(r);
 	rc = route_parse(r->raw_uri, (size_t)(r->path_end - r->raw_uri), &r->route);

@@ -7,8 +7,9 @@
 # X-Error-Message, a JSON body), and the fake Hub must see no request for
 # it (its request log, /_fake/stats, counted before and after):
 #   1. a NUL byte in the target (raw, which libmicrohttpd hands over as a
-#      cut C string, or %00) and bytes that are not UTF-8 in a path or
-#      revision: 400 BadRequest;
+#      cut C string, or %00, in the path or the query, whose values
+#      libmicrohttpd would hand over cut short) and bytes that are not
+#      UTF-8 in a path or revision: 400 BadRequest;
 #   2. malformed paths-info bodies (bad JSON, a non-string path, paths not
 #      an array, not UTF-8, a \u0000 escape; a form with %FF, %00 or a bad
 #      escape) and a commit whose path holds \u0000: 400 BadRequest;
@@ -28,7 +29,7 @@
 need_env
 unset HF_TOKEN HUGGING_FACE_HUB_TOKEN HUGGINGFACE_API_KEY HF_ENDPOINT
 
-plan 37
+plan 38
 
 REPO=ruv/ruvltra
 IN=$WORK/in
@@ -154,6 +155,12 @@ result "a raw NUL byte in the path is 400 BadRequest naming it (not config.json)
 code=$(raw nul_raw_q 'b"GET /ruv/ruvltra/resolve/main/config.json?x=\x00y HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"')
 result "a raw NUL byte in the query is 400 BadRequest" \
 	"$([ "$code" = 400 ] && raw_err nul_raw_q BadRequest 'NUL byte'; echo $?)" "$(shows nul_raw_q)"
+code=$(req nul_q_cursor "$BASE/api/models/$REPO/tree/main?cursor=ab%00cd")
+c2=$(req nul_q_expand "$BASE/api/models/$REPO?expand=sha%00x")
+c3=$(req nul_q_resolve "$BASE/$REPO/resolve/main/config.json?download=%00")
+result "%00 in the query (a tree cursor, an info expand, a resolve) is 400 BadRequest, never a value cut short" \
+	"$([ "$code" = 400 ] && [ "$c2" = 400 ] && [ "$c3" = 400 ] && hub_err nul_q_cursor BadRequest 'NUL byte' &&
+		hub_err nul_q_resolve BadRequest '%00 in the query'; echo $?)" "$code $c2 $c3" "$(shows nul_q_cursor)"
 code=$(req nul_pct "$BASE/$REPO/resolve/main/config.json%00/../../etc/passwd")
 result "%00 in the path is 400 BadRequest 'a NUL byte (%00)'" \
 	"$([ "$code" = 400 ] && hub_err nul_pct BadRequest 'NUL byte (%00)'; echo $?)" "$(shows nul_pct)"

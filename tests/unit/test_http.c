@@ -173,6 +173,12 @@ test_target_check(void **state)
 	assert_int_equal(http_target_check("/a?b=c", 6), GG_OK);
 	/* A raw NUL: the string is shorter than what came on the wire. */
 	assert_int_equal(http_target_check("/org/m/resolve/main/config.json", 49), GG_EINVAL);
+	/* %00 in the query (any parameter, name or value), not in the path. */
+	assert_int_equal(http_target_check("/a?cursor=ab%00cd", 17), GG_EINVAL);
+	assert_int_equal(http_target_check("/a?x=1&%00=2", 12), GG_EINVAL);
+	assert_int_equal(http_target_check("/a?x=%0", 7), GG_OK);
+	assert_int_equal(http_target_check("/a?x=%100", 9), GG_OK);
+	assert_int_equal(http_target_check("/a%00b", 6), GG_OK);
 	/* Path and query count together: 8192 bytes pass, 8193 are 414. */
 	memcpy(t, q, sizeof(q) - 1);
 	memset(t + sizeof(q) - 1, 'a', GG_MAX_URL_LEN - (sizeof(q) - 1));
