@@ -28,6 +28,9 @@
 #include "util.h"
 
 #define MAX_BAD 64
+#define MAX_DEFER 4096
+/* upload_one's answer for a blob left to its owner among the peers. */
+#define DEFERRED 1
 
 struct cand {
 	char sha256[GG_SHA256_HEX + 1];
@@ -48,6 +51,14 @@ struct bucket {
 	/* blobs whose local bytes do not hash to their name: not retried */
 	char bad[MAX_BAD][GG_SHA256_HEX + 1];
 	unsigned nbad;
+	/* peers (bucket_set_upstream); the blobs left to their owner and when
+	 * this node first saw them here (the uploader thread's alone) */
+	struct upstream *_Atomic up; /* set after the uploader started */
+	struct deferred {
+		char sha256[GG_SHA256_HEX + 1];
+		uint64_t since_ms;
+	} * defer;
+	size_t ndefer;
 };
 
 static const char *
@@ -170,10 +181,57 @@ is_bad(struct bucket *b, const char *sha256)
 	return bad;
 }
 
-/* Stores one blob: 0 (stored or found there), GG_ENOENT (gone here), or
- * an error. */
+void
+bucket_set_upstream(struct bucket *b, struct upstream *u)
+{
+	atomic_store(&b->up, u);
+}
+
+/*
+ * Whether this node should leave the blob to its owner among the peers
+ * now: the owner is another peer, up, and this node first saw the blob
+ * here less than BUCKET_DEFER_SEC ago.  keep[] marks the table entries
+ * the current scan still needs.
+ */
 static int
-upload_one(struct bucket *b, const struct cand *c)
+leave_to_owner(struct bucket *b, const char *sha256, unsigned char *keep)
+{
+	struct upstream *up = atomic_load(&b->up);
+	uint64_t now = now_ms();
+	size_t i;
+
+	if (up == NULL || !upstream_peer_owns(up, sha256))
+		return 0;
+	for (i = 0; i < b->ndefer; i++)
+		if (strcmp(b->defer[i].sha256, sha256) == 0)
+			break;
+	if (i == b->ndefer) {
+		if (b->ndefer == MAX_DEFER)
+			return 0; /* too many to remember: store it */
+		snprintf(b->defer[i].sha256, sizeof(b->defer[i].sha256), "%s", sha256);
+		b->defer[i].since_ms = now;
+		b->ndefer++;
+	}
+	keep[i] = 1;
+	return now - b->defer[i].since_ms < (uint64_t)BUCKET_DEFER_SEC * 1000u;
+}
+
+/* Drops the entries the last scan did not need. */
+static void
+prune_deferred(struct bucket *b, const unsigned char *keep)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < b->ndefer; i++)
+		if (keep[i])
+			b->defer[n++] = b->defer[i];
+	b->ndefer = n;
+}
+
+/* Stores one blob: 0 (stored or found there), GG_ENOENT (gone here),
+ * DEFERRED (not there, and may_put is 0: left to its owner), or an
+ * error. */
+static int
+upload_one(struct bucket *b, const struct cand *c, int may_put)
 {
 	struct s3_result res;
 	uint64_t have = 0, size = 0, t0 = now_ms();
@@ -190,6 +248,8 @@ upload_one(struct bucket *b, const struct cand *c)
 		pthread_mutex_lock(&b->mu);
 		b->already++;
 		pthread_mutex_unlock(&b->mu);
+	} else if (!may_put && (r == GG_OK || r == GG_ENOENT)) {
+		r = DEFERRED;
 	} else if (r == GG_OK || r == GG_ENOENT) {
 		if (r == GG_OK)
 			log_warnx(
@@ -229,6 +289,7 @@ uploader(void *arg)
 	struct bucket *b = arg;
 	unsigned fails = 0;
 	int first = 1;
+	unsigned char *keep = xcalloc(MAX_DEFER, 1);
 
 	for (;;) {
 		struct store_view v;
@@ -260,10 +321,13 @@ uploader(void *arg)
 		pthread_mutex_lock(&b->mu);
 		b->pending = s.n;
 		pthread_mutex_unlock(&b->mu);
+		memset(keep, 0, MAX_DEFER);
 		for (size_t i = 0; i < s.n && !atomic_load(&b->stopping); i++) {
 			if (is_bad(b, s.c[i].sha256))
 				continue;
-			r = upload_one(b, &s.c[i]);
+			r = upload_one(b, &s.c[i], !leave_to_owner(b, s.c[i].sha256, keep));
+			if (r == DEFERRED)
+				continue; /* still pending: asked again at the next scan */
 			pthread_mutex_lock(&b->mu);
 			if (r == GG_OK || r == GG_ENOENT)
 				b->pending -= b->pending > 0;
@@ -276,8 +340,11 @@ uploader(void *arg)
 			}
 		}
 		free(s.c);
+		if (!atomic_load(&b->stopping) && !any_fail)
+			prune_deferred(b, keep);
 		fails = any_fail ? fails + 1 : 0;
 	}
+	free(keep);
 	return NULL;
 }
 
@@ -285,6 +352,7 @@ int
 bucket_start(struct bucket *b, struct store *st)
 {
 	b->st = st;
+	b->defer = xcalloc(MAX_DEFER, sizeof(*b->defer));
 	store_set_bucket_guard(st, 1);
 	store_set_landed_hook(st, landed, b);
 	if (pthread_create(&b->thr, NULL, uploader, b) != 0) {
@@ -324,6 +392,7 @@ bucket_free(struct bucket *b)
 	s3_free(b->s3);
 	pthread_mutex_destroy(&b->mu);
 	pthread_cond_destroy(&b->cv);
+	free(b->defer);
 	free(b);
 }
 

@@ -31,8 +31,10 @@
 #include "util.h"
 
 #define BUCKET_RESCAN_SEC 30
+#define BUCKET_DEFER_SEC 120
 
 struct bucket;
+struct upstream;
 
 /*
  * Reads the credentials (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
@@ -43,6 +45,15 @@ struct bucket;
  */
 int bucket_open(const struct s3_config *cfg, int create, struct bucket **out, char *err,
 		size_t errsz);
+/*
+ * With peers (upstream.h): a blob that another peer owns (and that peer is
+ * up) is left to it for BUCKET_DEFER_SEC after this node first saw it
+ * here, so that a blob every node fetched at once is sent to the bucket
+ * once, by its owner; this node then finds it there (HEAD) and marks it,
+ * or stores it itself once the time is up.  May be called while the
+ * uploader runs; u must outlive bucket_stop.
+ */
+void bucket_set_upstream(struct bucket *b, struct upstream *u);
 /* Starts the uploader on st (and sets st's guard and landed hook). */
 int bucket_start(struct bucket *b, struct store *st);
 /* Stops the uploader (an upload in progress is aborted); the landed hook

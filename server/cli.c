@@ -667,6 +667,8 @@ cmd_serve(int argc, char **argv)
 		}
 		fetcher_new(st, up, &fm);
 		fetcher_set_blob_store(fm, bucket_s3(bucket));
+		if (bucket != NULL)
+			bucket_set_upstream(bucket, up);
 		jobs = pull_jobs_new(st, up, fm);
 	}
 	gcfg.public_url = cfg.public_url;

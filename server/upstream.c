@@ -903,6 +903,20 @@ peer_candidates(struct upstream *u, const char *key, size_t *order)
 }
 
 int
+upstream_peer_owns(struct upstream *u, const char *sha256)
+{
+	size_t order[GG_MAX_PEERS], n;
+
+	if (u == NULL || u->peers == NULL || u->self >= u->npeers)
+		return 0;
+	n = peer_candidates(u, sha256, order);
+	for (size_t k = 0; k < n; k++)
+		if (nodes_is_up(u->peers, order[k]))
+			return 1;
+	return 0;
+}
+
+int
 upstream_fetch_blob(struct upstream *u, const char *prefix, const char *repo, const char *commit,
 		    const char *path, uint64_t offset, const char *sha256, int no_peers,
 		    int (*body)(void *ctx, const void *data, size_t n, long status), void *ctx,

@@ -143,6 +143,15 @@ int upstream_fetch(struct upstream *u, const char *prefix, const char *repo, con
  * owner among the peers is asked first (see above).  no_peers is set for
  * fetches that a peer's request started.
  */
+/*
+ * 1 if the blob sha256 has an owner among the peers other than this node
+ * that is up (a peer ranking above this node that is not marked down):
+ * that node fetches it and stores it in a shared blob store, so this one
+ * need not (bucket.c waits for it a while).  0 without peers, when this
+ * node ranks first, or when every peer above it is down.
+ */
+int upstream_peer_owns(struct upstream *u, const char *sha256);
+
 int upstream_fetch_blob(struct upstream *u, const char *prefix, const char *repo,
 			const char *commit, const char *path, uint64_t offset, const char *sha256,
 			int no_peers,

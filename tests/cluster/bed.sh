@@ -307,8 +307,17 @@ if [ -n "$S3EP" ]; then
 	want=$(printf '%s\n' "$SUM_ALONE" "$SUM_CROWD" | sort)
 	got=$(printf '%s\n' "$keys" | sed 's#.*/##' | sort)
 	echo "bed: bucket_objects=$(printf '%s\n' "$keys" | grep -c .)" >>"$WORK/figures"
-	result "the bucket holds each blob once, named by its sha256 ($(printf '%s\n' "$keys" | grep -c .) objects for 2 files)" \
-		"$([ "$got" = "$want" ] && echo 0 || echo 1)" "keys: $keys"
+	# ... and each was sent there once, by its owner among the peers (the
+	# others leave it to the owner, then find it there).
+	stored=0
+	for i in $(seq 1 $SITES); do
+		n=$(inns "site$i" curl -s --max-time 10 "http://10.77.1.$i:8080/metrics" |
+			awk '/^ggufd_blob_store_uploads_total\{result="stored"\}/ { print $2 }')
+		stored=$((stored + ${n:-0}))
+	done
+	echo "bed: bucket_uploads=$stored" >>"$WORK/figures"
+	result "the bucket holds each blob once, named by its sha256 ($(printf '%s\n' "$keys" | grep -c .) objects for 2 files), each sent there once ($stored uploads)" \
+		"$([ "$got" = "$want" ] && [ "$stored" = 2 ] && echo 0 || echo 1)" "keys: $keys" "uploads by the site nodes: $stored"
 else
 	not_ok "the bucket holds each blob once" "no bucket: Ceph did not start or ggufd has no --blob-store"
 fi
