@@ -116,6 +116,11 @@ struct req {
 	 * handler; release (if set) is called when the request ends. */
 	char held_blob[GG_SHA256_HEX + 1];
 	void (*release)(struct req *r);
+	/* held_blob's descriptor, if lent (store_blob_borrow, serve.c):
+	 * read with pread, never closed by the request. */
+	int lent;
+	int lent_fd;
+	int lent_slot;
 	/* Time to first byte (stats_ttfb): when the response was queued, and
 	 * when a content reader (http_response_reader) first gave bytes, an
 	 * end or an error; 0 until then.  The reader's time wins. */

@@ -244,7 +244,7 @@ resolve_handle(struct req *r)
 	if (rc != GG_OK)
 		return http_error_from(r, rc, "blob open");
 	if (size != tg.f.size) {
-		close(fd);
+		serve_close_fd(r, fd);
 		log_warnx("blob %s has %llu bytes, index says %llu: run ggufd verify", tg.f.sha256,
 			  (unsigned long long)size, (unsigned long long)tg.f.size);
 		return http_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, NULL, "Blob size mismatch",

@@ -20,6 +20,7 @@
  */
 #include "config.h"
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -223,6 +224,9 @@ serve_file(struct req *r, const struct serve_id *id, uint64_t size, int fd, stru
 	const char *range = http_header(r, "Range");
 	const char *ctype = id->raw ? "text/plain; charset=utf-8" : "application/octet-stream";
 	int stored = fd >= 0;
+	/* The request's borrowed descriptor (serve_hold_blob): not ours to
+	 * close, and what outlives the request gets a dup of it. */
+	int lent = fd >= 0 && r->lent && fd == r->lent_fd;
 	size_t nr = 0;
 	enum range_outcome o;
 	struct MHD_Response *resp = NULL;
@@ -239,7 +243,7 @@ serve_file(struct req *r, const struct serve_id *id, uint64_t size, int fd, stru
 	if (o == RANGE_PARTIAL && nr > 1 && !stored)
 		o = RANGE_FULL;
 	if (o == RANGE_UNSATISFIABLE) {
-		if (fd >= 0)
+		if (fd >= 0 && !lent)
 			close(fd);
 		fetch_release(f);
 		resp = http_response_buffer(0, "", MHD_RESPMEM_PERSISTENT);
@@ -254,8 +258,13 @@ serve_file(struct req *r, const struct serve_id *id, uint64_t size, int fd, stru
 		char boundary[32], ct[96];
 		uint64_t total;
 
-		m->fd = fd;
+		m->fd = lent ? fcntl(fd, F_DUPFD_CLOEXEC, 0) : fd;
 		m->n = nr;
+		if (m->fd < 0) {
+			multipart_free(m);
+			return http_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, NULL,
+					  "Cannot read the file", id->commit);
+		}
 		if (RAND_bytes(rnd, sizeof(rnd)) != 1)
 			log_fatalx("RAND_bytes() failed");
 		hex_encode(rnd, sizeof(rnd), boundary);
@@ -287,7 +296,8 @@ serve_file(struct req *r, const struct serve_id *id, uint64_t size, int fd, stru
 			 * set-up for a few kilobytes. */
 			char *b = xmalloc(len ? len : 1);
 			ssize_t got = len ? pread(fd, b, len, (off_t)first) : 0;
-			close(fd);
+			if (!lent)
+				close(fd);
 			if (got != (ssize_t)len) {
 				free(b);
 				return http_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, NULL,
@@ -295,6 +305,9 @@ serve_file(struct req *r, const struct serve_id *id, uint64_t size, int fd, stru
 			}
 			resp = http_response_buffer(len, b, MHD_RESPMEM_MUST_FREE);
 		} else if (stored) {
+			if (lent && (fd = fcntl(fd, F_DUPFD_CLOEXEC, 0)) < 0)
+				return http_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, NULL,
+						  "Cannot read the file", id->commit);
 			resp = http_response_fd(len, fd, first); /* takes fd */
 		} else {
 			struct stream *s = xcalloc(1, sizeof(*s));
@@ -351,7 +364,13 @@ serve_file(struct req *r, const struct serve_id *id, uint64_t size, int fd, stru
 static void
 release_held(struct req *r)
 {
-	store_unuse(r->app->st, r->held_blob);
+	if (r->lent) {
+		struct blob_fd b = { .fd = r->lent_fd, .slot = r->lent_slot };
+		store_blob_return(r->app->st, r->held_blob, &b);
+		r->lent = 0;
+	} else {
+		store_unuse(r->app->st, r->held_blob);
+	}
 }
 
 /* Holds key (a blob being fetched) until the request ends. */
@@ -368,15 +387,28 @@ hold_key(struct req *r, const char *key)
 int
 serve_hold_blob(struct req *r, const char *sha256, int *fd, uint64_t *size)
 {
+	struct blob_fd b;
 	int rc;
 	if (r->held_blob[0] != '\0')
 		return store_blob_open(r->app->st, sha256, fd, size);
-	rc = store_blob_acquire(r->app->st, sha256, fd, size);
+	rc = store_blob_borrow(r->app->st, sha256, &b);
 	if (rc == GG_OK) {
-		snprintf(r->held_blob, sizeof(r->held_blob), "%s", sha256);
+		memcpy(r->held_blob, sha256, GG_SHA256_HEX + 1);
 		r->release = release_held;
+		r->lent = 1;
+		r->lent_fd = b.fd;
+		r->lent_slot = b.slot;
+		*fd = b.fd;
+		*size = b.size;
 	}
 	return rc;
+}
+
+void
+serve_close_fd(struct req *r, int fd)
+{
+	if (fd >= 0 && !(r->lent && fd == r->lent_fd))
+		close(fd);
 }
 
 enum MHD_Result

@@ -42,13 +42,20 @@ void (*blob_crash_hook)(const char *point);
  * open_file_cache does.  Direct-mapped by the blob's name; a descriptor
  * whose file was unlinked (by another process) is dropped when next seen;
  * every removal in this process (blob_remove, quarantine) drops it first,
- * so the space is freed at once.
+ * so the space is freed at once (or, while a request borrows the
+ * descriptor, when the last borrower is done).
+ *
+ * Small answers read through the cached descriptor itself (blob_borrow:
+ * pread needs no file position, so no dup); a borrowed slot is neither
+ * replaced nor closed until blob_borrow_put.
  */
 #define FD_CACHE_SLOTS 1024
 
 struct fd_slot {
-	char sha256[GG_SHA256_HEX + 1];
-	int fd; /* -1: empty */
+	char sha256[GG_SHA256_HEX + 1]; /* "" while dead */
+	int fd;                         /* -1: empty */
+	unsigned users;                 /* borrowers (blob_borrow) */
+	int dead;                       /* dropped: the last borrower closes fd */
 	uint64_t size;
 };
 
@@ -175,6 +182,7 @@ blob_store_close(struct blob_store *bs)
 {
 	if (bs == NULL)
 		return;
+	/* No borrower is left: requests end before the store closes. */
 	for (size_t i = 0; bs->fds != NULL && i < FD_CACHE_SLOTS; i++)
 		if (bs->fds[i].fd >= 0)
 			close(bs->fds[i].fd);
@@ -404,6 +412,53 @@ fd_slot_of(struct blob_store *bs, const char *sha256)
 	return &bs->fds[v % FD_CACHE_SLOTS];
 }
 
+/* Empties a slot (under fd_mu): closed now, or by its last borrower. */
+static void
+fd_drop(struct fd_slot *e)
+{
+	e->sha256[0] = '\0';
+	if (e->users > 0) {
+		e->dead = 1;
+		return;
+	}
+	close(e->fd);
+	e->fd = -1;
+}
+
+/* The live slot of sha256 with its file still linked, or NULL (under
+ * fd_mu); a slot whose file went is dropped. */
+static struct fd_slot *
+fd_find(struct blob_store *bs, const char *sha256)
+{
+	struct fd_slot *e = fd_slot_of(bs, sha256);
+	struct stat st;
+
+	if (e->fd < 0 || e->dead || strcmp(e->sha256, sha256) != 0)
+		return NULL;
+	if (fstat(e->fd, &st) == 0 && st.st_nlink > 0)
+		return e;
+	fd_drop(e); /* removed by another process: let the space go */
+	return NULL;
+}
+
+/* Caches a dup of fd for sha256 (under fd_mu), unless its slot is
+ * borrowed. */
+static void
+fd_keep(struct blob_store *bs, const char *sha256, int fd, uint64_t size)
+{
+	struct fd_slot *e = fd_slot_of(bs, sha256);
+	int d;
+
+	if (e->users > 0 || (d = fcntl(fd, F_DUPFD_CLOEXEC, 0)) < 0)
+		return;
+	if (e->fd >= 0)
+		close(e->fd);
+	e->fd = d;
+	e->dead = 0;
+	e->size = size;
+	memcpy(e->sha256, sha256, GG_SHA256_HEX + 1);
+}
+
 /* Drops the cached descriptor of sha256, if any (before its file goes). */
 static void
 fd_forget(struct blob_store *bs, const char *sha256)
@@ -413,10 +468,8 @@ fd_forget(struct blob_store *bs, const char *sha256)
 		return;
 	pthread_mutex_lock(&bs->fd_mu);
 	e = fd_slot_of(bs, sha256);
-	if (e->fd >= 0 && strcmp(e->sha256, sha256) == 0) {
-		close(e->fd);
-		e->fd = -1;
-	}
+	if (e->fd >= 0 && !e->dead && strcmp(e->sha256, sha256) == 0)
+		fd_drop(e);
 	pthread_mutex_unlock(&bs->fd_mu);
 }
 
@@ -424,21 +477,14 @@ int
 blob_open_cached(struct blob_store *bs, const char *sha256, int *fd, uint64_t *size)
 {
 	struct fd_slot *e;
-	struct stat st;
 	int r, d = -1;
 
 	if (!valid_digest(sha256))
 		return GG_EINVAL;
 	pthread_mutex_lock(&bs->fd_mu);
-	e = fd_slot_of(bs, sha256);
-	if (e->fd >= 0 && strcmp(e->sha256, sha256) == 0) {
-		if (fstat(e->fd, &st) == 0 && st.st_nlink > 0) {
-			d = fcntl(e->fd, F_DUPFD_CLOEXEC, 0);
-			*size = e->size;
-		} else { /* removed by another process: let the space go */
-			close(e->fd);
-			e->fd = -1;
-		}
+	if ((e = fd_find(bs, sha256)) != NULL) {
+		d = fcntl(e->fd, F_DUPFD_CLOEXEC, 0);
+		*size = e->size;
 	}
 	pthread_mutex_unlock(&bs->fd_mu);
 	if (d >= 0) {
@@ -448,15 +494,67 @@ blob_open_cached(struct blob_store *bs, const char *sha256, int *fd, uint64_t *s
 	if ((r = blob_open(bs, sha256, fd, size)) != GG_OK)
 		return r;
 	pthread_mutex_lock(&bs->fd_mu);
-	if ((d = fcntl(*fd, F_DUPFD_CLOEXEC, 0)) >= 0) {
-		if (e->fd >= 0)
-			close(e->fd);
-		e->fd = d;
-		e->size = *size;
-		memcpy(e->sha256, sha256, GG_SHA256_HEX + 1);
-	}
+	fd_keep(bs, sha256, *fd, *size);
 	pthread_mutex_unlock(&bs->fd_mu);
 	return GG_OK;
+}
+
+int
+blob_borrow(struct blob_store *bs, const char *sha256, struct blob_fd *out)
+{
+	struct fd_slot *e;
+	int r, fd;
+	uint64_t size;
+
+	out->fd = -1;
+	out->slot = -1;
+	if (!valid_digest(sha256))
+		return GG_EINVAL;
+	pthread_mutex_lock(&bs->fd_mu);
+	if ((e = fd_find(bs, sha256)) == NULL) {
+		pthread_mutex_unlock(&bs->fd_mu);
+		if ((r = blob_open(bs, sha256, &fd, &size)) != GG_OK)
+			return r;
+		pthread_mutex_lock(&bs->fd_mu);
+		fd_keep(bs, sha256, fd, size);
+		if ((e = fd_find(bs, sha256)) == NULL) {
+			/* Its slot is borrowed for another blob: the open one. */
+			pthread_mutex_unlock(&bs->fd_mu);
+			out->fd = fd;
+			out->size = size;
+			return GG_OK;
+		}
+		close(fd);
+	}
+	e->users++;
+	out->fd = e->fd;
+	out->size = e->size;
+	out->slot = (int)(e - bs->fds);
+	pthread_mutex_unlock(&bs->fd_mu);
+	return GG_OK;
+}
+
+void
+blob_borrow_put(struct blob_store *bs, struct blob_fd *b)
+{
+	struct fd_slot *e;
+
+	if (b->fd < 0)
+		return;
+	if (b->slot < 0) {
+		close(b->fd);
+	} else {
+		pthread_mutex_lock(&bs->fd_mu);
+		e = &bs->fds[b->slot];
+		if (--e->users == 0 && e->dead) {
+			close(e->fd);
+			e->fd = -1;
+			e->dead = 0;
+		}
+		pthread_mutex_unlock(&bs->fd_mu);
+	}
+	b->fd = -1;
+	b->slot = -1;
 }
 
 int

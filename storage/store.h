@@ -371,6 +371,10 @@ int store_enforce_quota(struct store *st);
  * are accepted and ignored by eviction).
  */
 int store_blob_acquire(struct store *st, const char *sha256, int *fd, uint64_t *size);
+/* store_blob_acquire with the descriptor lent (blob_borrow: pread only, no
+ * dup); store_blob_return gives it back and ends the hold. */
+int store_blob_borrow(struct store *st, const char *sha256, struct blob_fd *b);
+void store_blob_return(struct store *st, const char *sha256, struct blob_fd *b);
 void store_use(struct store *st, const char *key);
 void store_unuse(struct store *st, const char *key);
 /* A hit: the blob's last access and hit count, kept in memory until

@@ -1457,6 +1457,53 @@ test_fd_cache(void **state)
 	free(dir);
 }
 
+/* A lent descriptor (blob_borrow) is the cached one, no dup; a removal
+ * while it is lent does not close it under the borrower (the file is
+ * gone for everyone else at once), and the last return closes it. */
+static void
+test_fd_borrow(void **state)
+{
+	char *dir = tmpdir();
+	struct store *st = NULL;
+	struct blob_digest a;
+	struct blob_fd b1, b2;
+	struct stat sb;
+	char buf[64];
+	int fresh, fd, kept;
+	uint64_t size;
+	(void)state;
+
+	assert_int_equal(store_open(dir, &st), GG_OK);
+	stage_bytes(st, "lent bytes\n", &a, &fresh);
+	assert_int_equal(blob_borrow(st->blobs, a.sha256, &b1), GG_OK);
+	assert_int_equal(b1.size, 11);
+	assert_true(b1.slot >= 0);
+	assert_int_equal(blob_borrow(st->blobs, a.sha256, &b2), GG_OK);
+	assert_int_equal(b2.fd, b1.fd); /* the same cached descriptor */
+	assert_int_equal(pread(b2.fd, buf, sizeof(buf), 5), 6);
+	assert_memory_equal(buf, "bytes\n", 6);
+	blob_borrow_put(st->blobs, &b2);
+	assert_int_equal(b2.fd, -1);
+	kept = b1.fd;
+	assert_int_equal(blob_remove(st->blobs, a.sha256), GG_OK);
+	assert_int_equal(blob_open_cached(st->blobs, a.sha256, &fd, &size), GG_ENOENT);
+	assert_int_equal(blob_borrow(st->blobs, a.sha256, &b2), GG_ENOENT);
+	/* Still open for the borrower, and read to the end. */
+	assert_int_equal(pread(b1.fd, buf, sizeof(buf), 0), 11);
+	assert_memory_equal(buf, "lent bytes\n", 11);
+	/* Staged again: a new file, not the dropped descriptor. */
+	stage_bytes(st, "lent bytes\n", &a, &fresh);
+	assert_int_equal(blob_open_cached(st->blobs, a.sha256, &fd, &size), GG_OK);
+	assert_int_equal(fstat(fd, &sb), 0);
+	assert_true(sb.st_nlink > 0);
+	close(fd);
+	blob_borrow_put(st->blobs, &b1);
+	assert_int_equal(fcntl(kept, F_GETFD), -1); /* the last return closed it */
+	store_close(st);
+	rm_rf(dir);
+	free(dir);
+}
+
 static void
 test_set_and_del_ref(void **state)
 {
@@ -1602,6 +1649,7 @@ main(void)
 		cmocka_unit_test(test_eviction),
 		cmocka_unit_test(test_pin_files_and_sweep),
 		cmocka_unit_test(test_fd_cache),
+		cmocka_unit_test(test_fd_borrow),
 		cmocka_unit_test(test_set_and_del_ref),
 		cmocka_unit_test(test_audit_log),
 		cmocka_unit_test(test_token_bounds),
