@@ -12,6 +12,7 @@
 #include "index.h"
 #include "store.h"
 
+struct lcache;
 struct stage;
 struct use_table;
 
@@ -35,6 +36,8 @@ struct store {
 	uint64_t evictions, evicted_bytes;
 	struct store_eviction recent[STORE_RECENT_EVICTIONS];
 	unsigned recent_n, recent_next;
+	/* store_lookup_file's answers (lcache.c). */
+	struct lcache *lookups;
 };
 
 /* evict.c's state, set up by store_open and freed by store_close. */
