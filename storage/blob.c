@@ -425,20 +425,12 @@ fd_drop(struct fd_slot *e)
 	e->fd = -1;
 }
 
-/* The live slot of sha256 with its file still linked, or NULL (under
- * fd_mu); a slot whose file went is dropped. */
+/* The live slot of sha256, or NULL (under fd_mu). */
 static struct fd_slot *
-fd_find(struct blob_store *bs, const char *sha256)
+fd_live(struct blob_store *bs, const char *sha256)
 {
 	struct fd_slot *e = fd_slot_of(bs, sha256);
-	struct stat st;
-
-	if (e->fd < 0 || e->dead || strcmp(e->sha256, sha256) != 0)
-		return NULL;
-	if (fstat(e->fd, &st) == 0 && st.st_nlink > 0)
-		return e;
-	fd_drop(e); /* removed by another process: let the space go */
-	return NULL;
+	return e->fd >= 0 && !e->dead && strcmp(e->sha256, sha256) == 0 ? e : NULL;
 }
 
 /* Caches a dup of fd for sha256 (under fd_mu), unless its slot is
@@ -476,33 +468,33 @@ fd_forget(struct blob_store *bs, const char *sha256)
 int
 blob_open_cached(struct blob_store *bs, const char *sha256, int *fd, uint64_t *size)
 {
-	struct fd_slot *e;
-	int r, d = -1;
+	struct blob_fd b;
+	int r = blob_borrow(bs, sha256, &b);
 
-	if (!valid_digest(sha256))
-		return GG_EINVAL;
-	pthread_mutex_lock(&bs->fd_mu);
-	if ((e = fd_find(bs, sha256)) != NULL) {
-		d = fcntl(e->fd, F_DUPFD_CLOEXEC, 0);
-		*size = e->size;
-	}
-	pthread_mutex_unlock(&bs->fd_mu);
-	if (d >= 0) {
-		*fd = d;
+	if (r != GG_OK)
+		return r;
+	if (b.slot < 0) { /* not cached: the borrower's own descriptor */
+		*fd = b.fd;
+		*size = b.size;
 		return GG_OK;
 	}
-	if ((r = blob_open(bs, sha256, fd, size)) != GG_OK)
-		return r;
-	pthread_mutex_lock(&bs->fd_mu);
-	fd_keep(bs, sha256, *fd, *size);
-	pthread_mutex_unlock(&bs->fd_mu);
-	return GG_OK;
+	*fd = fcntl(b.fd, F_DUPFD_CLOEXEC, 0);
+	*size = b.size;
+	blob_borrow_put(bs, &b);
+	return *fd >= 0 ? GG_OK : GG_EIO;
 }
 
+/*
+ * The system calls stay outside fd_mu: the slot is taken (users) under
+ * it, and only then is the file checked (fstat: still linked?); a blob
+ * another process removed is dropped from the cache and opened anew,
+ * which finds it gone.
+ */
 int
 blob_borrow(struct blob_store *bs, const char *sha256, struct blob_fd *out)
 {
 	struct fd_slot *e;
+	struct stat st;
 	int r, fd;
 	uint64_t size;
 
@@ -511,26 +503,42 @@ blob_borrow(struct blob_store *bs, const char *sha256, struct blob_fd *out)
 	if (!valid_digest(sha256))
 		return GG_EINVAL;
 	pthread_mutex_lock(&bs->fd_mu);
-	if ((e = fd_find(bs, sha256)) == NULL) {
-		pthread_mutex_unlock(&bs->fd_mu);
-		if ((r = blob_open(bs, sha256, &fd, &size)) != GG_OK)
-			return r;
-		pthread_mutex_lock(&bs->fd_mu);
-		fd_keep(bs, sha256, fd, size);
-		if ((e = fd_find(bs, sha256)) == NULL) {
-			/* Its slot is borrowed for another blob: the open one. */
-			pthread_mutex_unlock(&bs->fd_mu);
-			out->fd = fd;
-			out->size = size;
-			return GG_OK;
-		}
-		close(fd);
+	if ((e = fd_live(bs, sha256)) != NULL) {
+		e->users++;
+		out->fd = e->fd;
+		out->size = e->size;
+		out->slot = (int)(e - bs->fds);
 	}
-	e->users++;
-	out->fd = e->fd;
-	out->size = e->size;
-	out->slot = (int)(e - bs->fds);
 	pthread_mutex_unlock(&bs->fd_mu);
+	if (e != NULL) {
+		if (fstat(out->fd, &st) == 0 && st.st_nlink > 0)
+			return GG_OK;
+		/* Removed by another process: let the space go. */
+		pthread_mutex_lock(&bs->fd_mu);
+		if (fd_live(bs, sha256) == e)
+			fd_drop(e);
+		pthread_mutex_unlock(&bs->fd_mu);
+		blob_borrow_put(bs, out);
+	}
+	if ((r = blob_open(bs, sha256, &fd, &size)) != GG_OK)
+		return r;
+	pthread_mutex_lock(&bs->fd_mu);
+	if (fd_live(bs, sha256) == NULL)
+		fd_keep(bs, sha256, fd, size);
+	if ((e = fd_live(bs, sha256)) != NULL) {
+		e->users++;
+		out->fd = e->fd;
+		out->size = e->size;
+		out->slot = (int)(e - bs->fds);
+	}
+	pthread_mutex_unlock(&bs->fd_mu);
+	if (e != NULL) {
+		close(fd);
+		return GG_OK;
+	}
+	/* Its slot is lent for another blob: the descriptor opened here. */
+	out->fd = fd;
+	out->size = size;
 	return GG_OK;
 }
 
