@@ -99,11 +99,8 @@ struct req {
 	const char *query;    /* after '?', or NULL (inside raw_uri) */
 	const char *method;
 	int is_head;
-	struct route route; /* parsed once; read-only for handlers */
 	const struct route_entry *entry;
-	unsigned scope;                         /* the caller's token scope (token.h), 0: none */
-	char token_name[GG_MAX_TOKEN_NAME + 1]; /* its name, "" without a token */
-	char token_bounds[GG_MAX_TOKEN_BOUNDS + 1]; /* its bounds (token.h), "" for none */
+	unsigned scope; /* the caller's token scope (token.h), 0: none */
 	struct buf body;
 	int body_too_big;
 	int started;
@@ -141,6 +138,12 @@ struct req {
 	enum MHD_Result (*async_finish)(struct req *r);
 	void *async_ctx;
 	void (*async_free)(void *ctx);
+	/* The large fields last: a struct req is reused by its connection's
+	 * next request, and only what comes before these is zeroed then
+	 * (http.c, req_init); they start as empty strings. */
+	struct route route;                         /* parsed once; read-only for handlers */
+	char token_name[GG_MAX_TOKEN_NAME + 1];     /* the token's name, "" without one */
+	char token_bounds[GG_MAX_TOKEN_BOUNDS + 1]; /* its bounds (token.h), "" for none */
 };
 
 /* --- the server ------------------------------------------------------------- */

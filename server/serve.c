@@ -139,7 +139,7 @@ add_identity(struct MHD_Response *resp, const struct serve_id *id, uint64_t size
 	if (id->digest != NULL)
 		MHD_add_response_header(resp, "Docker-Content-Digest", id->digest);
 	if (id->linked && !id->raw) {
-		snprintf(num, sizeof(num), "%llu", (unsigned long long)size);
+		fmt_u64(num, size);
 		MHD_add_response_header(resp, "X-Linked-Etag", id->etag);
 		MHD_add_response_header(resp, "X-Linked-Size", num);
 	}
@@ -335,9 +335,14 @@ serve_file(struct req *r, const struct serve_id *id, uint64_t size, int fd, stru
 			return http_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, NULL,
 					  "Cannot create the response", NULL);
 		if (o == RANGE_PARTIAL) {
-			snprintf(cr, sizeof(cr), "bytes %llu-%llu/%llu",
-				 (unsigned long long)rs[0].first, (unsigned long long)rs[0].last,
-				 (unsigned long long)size);
+			/* "bytes FIRST-LAST/SIZE": 6 + 3 * 20 + 2 + NUL fit in cr. */
+			size_t at = 6;
+			memcpy(cr, "bytes ", 6);
+			at += fmt_u64(cr + at, rs[0].first);
+			cr[at++] = '-';
+			at += fmt_u64(cr + at, rs[0].last);
+			cr[at++] = '/';
+			fmt_u64(cr + at, size);
 			MHD_add_response_header(resp, "Content-Range", cr);
 			status = MHD_HTTP_PARTIAL_CONTENT;
 		} else {
