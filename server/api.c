@@ -203,15 +203,25 @@ api_info(struct req *r)
 	struct index_commit c;
 	struct info_ctx ic;
 	struct expand_ctx ex = { NULL };
-	char commit[GG_SHA1_HEX + 1], date[32], *id;
+	char commit[GG_SHA1_HEX + 1], date[32], *id, *json;
+	char key[GG_MAX_REPO_LEN + GG_MAX_REV_LEN + GG_MAX_URL_LEN + 32];
 	enum MHD_Result result;
 	const char *slash;
+	uint64_t gen;
 	cJSON *o;
-	int rc;
+	int rc, keyed;
 
 	if (api_mirror(r, &mirrored))
 		return mirrored;
 
+	/* Built from the index alone: kept while the index does not change
+	 * (store_answer_get), keyed by everything it depends on. */
+	gen = store_generation(r->app->st);
+	keyed = snprintf_checked(key, sizeof(key), "info\n%d\n%s\n%s\n%s", (int)r->route.type,
+				 r->route.repo, r->route.has_rev ? r->route.rev : "",
+				 r->query ? r->query : "") == GG_OK;
+	if (keyed && store_answer_get(r->app->st, key, gen, &json))
+		return http_json(r, MHD_HTTP_OK, json);
 	if (resolve_commit(r, &v, commit, &result) != GG_OK)
 		return result;
 	memset(&ic, 0, sizeof(ic));
@@ -286,7 +296,10 @@ api_info(struct req *r)
 		}
 		cJSON_Delete(ex.keep);
 	}
-	return http_json(r, MHD_HTTP_OK, json_print(o));
+	json = json_print(o);
+	if (keyed)
+		store_answer_put(r->app->st, key, gen, json);
+	return http_json(r, MHD_HTTP_OK, json);
 }
 
 /* --- tree ----------------------------------------------------------------- */

@@ -22,6 +22,7 @@
 #include "gguf.h"
 #include "log.h"
 #include "store.h"
+#include "acache.h"
 #include "lcache.h"
 #include "store_impl.h"
 #include "util.h"
@@ -95,6 +96,7 @@ store_open(const char *root, struct store **out)
 
 	st->lock_fd = -1;
 	st->lookups = lcache_new();
+	st->answers = acache_new();
 	pthread_mutex_init(&st->hold_mu, NULL);
 	store_evict_init(st);
 	st->root = xstrdup(root);
@@ -146,6 +148,7 @@ store_close(struct store *st)
 	pthread_mutex_destroy(&st->hold_mu);
 	store_evict_fini(st);
 	lcache_free(st->lookups);
+	acache_free(st->answers);
 	free(st->root);
 	free(st);
 }
@@ -937,6 +940,24 @@ store_lookup_file(struct store *st, enum repo_type type, const char *repo, const
 	if (keyed && out->rev_rc == GG_OK && out->file_rc == GG_OK)
 		lcache_put(st->lookups, &k, txnid, out);
 	return GG_OK;
+}
+
+uint64_t
+store_generation(struct store *st)
+{
+	return index_last_txnid(st->idx);
+}
+
+int
+store_answer_get(struct store *st, const char *key, uint64_t gen, char **out)
+{
+	return acache_get(st->answers, key, gen, out);
+}
+
+void
+store_answer_put(struct store *st, const char *key, uint64_t gen, const char *text)
+{
+	acache_put(st->answers, key, gen, text);
 }
 
 int

@@ -249,6 +249,17 @@ struct store_lookup {
 };
 int store_lookup_file(struct store *st, enum repo_type type, const char *repo, const char *rev,
 		      const char *path, struct store_lookup *out);
+/*
+ * Answers built from the index alone, kept while it does not change
+ * (acache.c).  store_generation is the index's generation now (its last
+ * committed transaction, by any process; 0 if unknown): read it before
+ * the view the answer is built from, and put the answer under it; a get
+ * hits only while the generation is still the same.  store_answer_get
+ * gives a malloc'ed copy.  Small answers only (16 KiB).
+ */
+uint64_t store_generation(struct store *st);
+int store_answer_get(struct store *st, const char *key, uint64_t gen, char **out);
+void store_answer_put(struct store *st, const char *key, uint64_t gen, const char *text);
 /* The file at a commit, in its own view. */
 int store_file_get(struct store *st, enum repo_type type, const char *repo, const char *commit,
 		   const char *path, struct index_file *out);

@@ -12,6 +12,7 @@
 #include "index.h"
 #include "store.h"
 
+struct acache;
 struct lcache;
 struct stage;
 struct use_table;
@@ -38,6 +39,8 @@ struct store {
 	unsigned recent_n, recent_next;
 	/* store_lookup_file's answers (lcache.c). */
 	struct lcache *lookups;
+	/* Answers built from the index (acache.c, store_answer_get). */
+	struct acache *answers;
 };
 
 /* evict.c's state, set up by store_open and freed by store_close. */
