@@ -240,6 +240,24 @@ http_queue(struct req *r, unsigned status, struct MHD_Response *resp)
 	return ret;
 }
 
+int
+http_draining(struct req *r)
+{
+	return atomic_load(&r->srv->draining);
+}
+
+int
+http_queue_kept(struct req *r, unsigned status, struct MHD_Response *resp, enum MHD_Result *res)
+{
+	if (atomic_load(&r->srv->draining))
+		return 0;
+	r->answered = 1;
+	r->status = status;
+	r->queued_us = now_us();
+	*res = MHD_queue_response(r->conn, status, resp);
+	return 1;
+}
+
 struct MHD_Response *
 http_response_buffer(size_t len, void *data, enum MHD_ResponseMemoryMode mode)
 {

@@ -289,6 +289,17 @@ struct MHD_Response *http_response_reader(struct req *r, uint64_t size, size_t b
 
 /* Queues resp with status and destroys our reference to it. */
 enum MHD_Result http_queue(struct req *r, unsigned status, struct MHD_Response *resp);
+/*
+ * A response kept for many requests (respcache.c): complete, with
+ * http_common_headers added once when it was built, never changed after.
+ * http_queue_kept queues it with no header added and no reference
+ * dropped; 0 (nothing queued) while the server drains, whose answers
+ * must say "Connection: close": then build a fresh one.
+ */
+int http_queue_kept(struct req *r, unsigned status, struct MHD_Response *resp,
+		    enum MHD_Result *res);
+/* 1 once the server drains (server_quiesce). */
+int http_draining(struct req *r);
 
 /*
  * A Hub-style error: JSON body {"error": message}, X-Error-Code (when

@@ -34,6 +34,7 @@
 #include "huberr.h"
 #include "log.h"
 #include "range.h"
+#include "respcache.h"
 #include "serve.h"
 #include "stats.h"
 #include "store.h"
@@ -217,6 +218,34 @@ stream_free(void *cls)
 	free(s);
 }
 
+/*
+ * The name of a small stored answer from the file's start (respcache.h):
+ * the blob, the range and size, the status, and every input of the
+ * headers serve_file and add_identity write.  HEAD is not kept (its
+ * answer is the same but its accounting is not; it is rare).
+ */
+static void
+kept_key(struct respcache_key *k, struct req *r, const struct serve_id *id, int partial,
+	 uint64_t len, uint64_t size, const char *ctype)
+{
+	k->len = 0;
+	k->over = 0;
+	respcache_key_add(k, "file/1");
+	respcache_key_add(k, r->held_blob);
+	respcache_key_add(k, partial ? "206" : "200");
+	respcache_key_u64(k, len);
+	respcache_key_u64(k, size);
+	respcache_key_add(k, ctype);
+	respcache_key_add(k, id->etag);
+	respcache_key_add(k, id->commit);
+	respcache_key_add(k, id->digest);
+	respcache_key_add(k, id->linked ? "linked" : "-");
+	respcache_key_add(k, id->raw ? "raw" : "-");
+	respcache_key_add(k, id->stale ? "stale" : "-");
+	respcache_key_add(k, id->path);
+	respcache_key_add(k, partial ? NULL : id->location);
+}
+
 enum MHD_Result
 serve_file(struct req *r, const struct serve_id *id, uint64_t size, int fd, struct fetch *f)
 {
@@ -230,7 +259,10 @@ serve_file(struct req *r, const struct serve_id *id, uint64_t size, int fd, stru
 	size_t nr = 0;
 	enum range_outcome o;
 	struct MHD_Response *resp = NULL;
+	struct respcache_key k;
+	enum MHD_Result res;
 	unsigned status;
+	int kept = 0;
 	char cr[96];
 
 	if (!range_if_range_ok(http_header(r, "If-Range"), id->etag))
@@ -293,9 +325,25 @@ serve_file(struct req *r, const struct serve_id *id, uint64_t size, int fd, stru
 		if (stored && len <= GG_SMALL_BODY) {
 			/* Small answers (probes, header reads, small ranges): one
 			 * pread into the response is cheaper than a sendfile
-			 * set-up for a few kilobytes. */
-			char *b = xmalloc(len ? len : 1);
-			ssize_t got = len ? pread(fd, b, len, (off_t)first) : 0;
+			 * set-up for a few kilobytes.  The ones from the file's
+			 * start (probes, header reads, small whole files) are
+			 * kept ready (respcache.c). */
+			char *b;
+			ssize_t got;
+
+			if (lent && first == 0 && len <= RESPCACHE_MAX_BODY && !r->is_head) {
+				kept = 1;
+				kept_key(&k, r, id, o == RANGE_PARTIAL, len, size, ctype);
+				if (respcache_queue(r, &k, &res)) {
+					stats_served(STATS_STORE, len);
+					r->bytes = len;
+					if (r->source == NULL)
+						r->source = "hit";
+					return res;
+				}
+			}
+			b = xmalloc(len ? len : 1);
+			got = len ? pread(fd, b, len, (off_t)first) : 0;
 			if (!lent)
 				close(fd);
 			if (got != (ssize_t)len) {
@@ -361,6 +409,8 @@ serve_file(struct req *r, const struct serve_id *id, uint64_t size, int fd, stru
 	add_identity(resp, id, size);
 	if (status == MHD_HTTP_OK && id->location != NULL)
 		MHD_add_response_header(resp, "Location", id->location);
+	if (kept && respcache_keep_and_queue(r, &k, status, resp, &res))
+		return res;
 	return http_queue(r, status, resp);
 }
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # cache.sh: what the hot path keeps between requests (the lookup cache,
-# the repo-info answer cache, the open-descriptor cache) never serves an
-# old answer after the index or the upstream changed.
+# the repo-info answer cache, the open-descriptor cache, the kept small
+# answers) never serves an old answer after the index or the upstream
+# changed, nor one name's answer for another.
 #
 #   A. A local registry (--upstream none): a file and the repo's info are
 #      asked for several times (cached), then `ggufd import`, another
@@ -21,7 +22,7 @@
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 need_env
 
-plan 10
+plan 11
 
 REPO=ruv/ruvltra
 S=$WORK/store
@@ -31,7 +32,7 @@ mkgguf "$WORK/v2/m.gguf" --size 200000 --seed 2 --arch qwen2 >/dev/null 2>&1
 printf '{"v": 1}\n' >"$WORK/v1/config.json"
 printf '{"v": 2, "changed": true}\n' >"$WORK/v2/config.json"
 imp() { "$GGUFD" import --store "$S" "$REPO" "$@" >>"$WORK/import.out" 2>&1; }
-imp "$WORK/v1/m.gguf" "$WORK/v1/config.json"
+imp "$WORK/v1/m.gguf" "$WORK/v1/config.json" "$WORK/v1/m.gguf=copy.gguf"
 C1=$(sed -n 's/^commit //p' "$WORK/import.out" | tail -1)
 if ! start_ggufd "$S" --upstream none; then
 	not_ok "ggufd serves the local store"
@@ -54,6 +55,18 @@ result "before: main serves the first version (file, config, info with commit $C
 	"$(cmp -s "$WORK/a.bin" "$WORK/v1/m.gguf" && cmp -s "$WORK/a.json" "$WORK/v1/config.json" &&
 		[ "$(jpy "$WORK/a.info" 'd["sha"]')" = "$C1" ]; echo $?)" \
 	"$(head -c 300 "$WORK/a.info")"
+# Kept answers are per name: one blob under two paths, two range lengths.
+for _ in 1 2; do
+	gcurl -D "$WORK/n1.h" -o /dev/null -r 0-0 "$F"
+	gcurl -D "$WORK/n2.h" -o /dev/null -r 0-0 "$BASE/$REPO/resolve/main/copy.gguf"
+	gcurl -o "$WORK/n3.bin" -r 0-1 "$F"
+done
+result "one blob under two names: each probe has its own Content-Disposition, one ETag; bytes=0-1 is 2 bytes" \
+	"$(header Content-Disposition "$WORK/n1.h" | grep -q 'filename="m.gguf"' &&
+		header Content-Disposition "$WORK/n2.h" | grep -q 'filename="copy.gguf"' &&
+		[ "$(header ETag "$WORK/n1.h")" = "$(header ETag "$WORK/n2.h")" ] &&
+		cmp -s "$WORK/n3.bin" <(head -c 2 "$WORK/v1/m.gguf"); echo $?)" \
+	"$(cat "$WORK/n1.h" "$WORK/n2.h")"
 
 # Another process writes a new version of the same paths on main.
 imp "$WORK/v2/m.gguf" "$WORK/v2/config.json"
