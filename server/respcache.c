@@ -18,8 +18,14 @@
  * while the server drains the cache is not used, since those answers
  * must carry "Connection: close".
  *
+ * The repo info JSON (api.c) is kept the same way, under its answer's
+ * key, the index generation it was built from (a hit is asked with the
+ * generation now, so an index write makes it miss) and whether the
+ * client takes gzip, which also saves compressing it again.
+ *
  * Bounded: RESPCACHE_SLOTS entries, direct-mapped, under one mutex;
- * serve.c keeps only bodies of at most RESPCACHE_MAX_BODY bytes.
+ * serve.c keeps only bodies of at most RESPCACHE_MAX_BODY bytes, api.c
+ * only answers store_answer_put keeps (16 KiB).
  */
 #include "config.h"
 

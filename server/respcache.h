@@ -1,6 +1,6 @@
 /*
- * respcache.h: whole small answers of stored files, kept ready to queue
- * (respcache.c).  For serve.c.
+ * respcache.h: whole small answers (of stored files, repo info JSON),
+ * kept ready to queue (respcache.c).  For serve.c and api.c.
  */
 #ifndef GG_RESPCACHE_H
 #define GG_RESPCACHE_H

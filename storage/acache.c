@@ -2,13 +2,13 @@
  * acache.c: answers built from the index alone (a repo's info JSON), kept
  * for the next request with the same key while the index has not changed.
  *
- * The caller reads the generation (store_generation: the index's last
- * committed LMDB transaction, by any process) before it opens the view
- * it builds the answer from, and keeps the answer under that
- * generation.  A hit needs the generation to be the same now, so no write
- * came between: an answer is never older than the index.  (A write that
- * lands between the read and the view only makes the entry useless: it
- * carries the older generation.)
+ * The caller keeps an answer under the generation of the view it was
+ * built from (store_view_generation: that snapshot's LMDB transaction
+ * id), and asks with the index's generation now (store_generation: the
+ * last committed transaction, by any process, which LMDB records before
+ * new readers see it, so it is never older than any snapshot).  A hit
+ * needs the two to be equal, so no write came after the snapshot: an
+ * answer is never older than the index.
  *
  * Direct-mapped, ACACHE_SLOTS entries of at most ACACHE_MAX_BYTES each,
  * under one mutex: a bounded few hundred KiB at most.

@@ -7,7 +7,9 @@
  *
  * Correctness: an entry is the answer of one LMDB snapshot and carries
  * that snapshot's transaction id.  It is used only while the index's last
- * committed transaction is still that one (index_last_txnid): any write
+ * committed transaction is still that one (index_last_txnid, which LMDB
+ * records before new readers see the commit, so it is never older than a
+ * snapshot a reader can get): any write
  * to the index, in this process or another (an import, gc, a publish, a
  * ref moved by an upstream answer, eviction's records, the hits' flush),
  * makes every entry miss, so an answer is never older than the index.

@@ -948,6 +948,12 @@ store_generation(struct store *st)
 	return index_last_txnid(st->idx);
 }
 
+uint64_t
+store_view_generation(struct store_view *v)
+{
+	return index_txn_id(v->t);
+}
+
 int
 store_answer_get(struct store *st, const char *key, uint64_t gen, char **out)
 {

@@ -252,12 +252,16 @@ int store_lookup_file(struct store *st, enum repo_type type, const char *repo, c
 /*
  * Answers built from the index alone, kept while it does not change
  * (acache.c).  store_generation is the index's generation now (its last
- * committed transaction, by any process; 0 if unknown): read it before
- * the view the answer is built from, and put the answer under it; a get
- * hits only while the generation is still the same.  store_answer_get
+ * committed transaction, by any process; 0 if unknown); an answer built
+ * from a view is put under that view's store_view_generation, and a get
+ * with store_generation hits only while no write came after that view's
+ * snapshot.  store_answer_get
  * gives a malloc'ed copy.  Small answers only (16 KiB).
  */
 uint64_t store_generation(struct store *st);
+/* The generation a view reads (its snapshot): what an answer built from
+ * it is kept under.  Never newer than store_generation. */
+uint64_t store_view_generation(struct store_view *v);
 int store_answer_get(struct store *st, const char *key, uint64_t gen, char **out);
 void store_answer_put(struct store *st, const char *key, uint64_t gen, const char *text);
 /* The file at a commit, in its own view. */

@@ -32,7 +32,8 @@ mkgguf "$WORK/v2/m.gguf" --size 200000 --seed 2 --arch qwen2 >/dev/null 2>&1
 printf '{"v": 1}\n' >"$WORK/v1/config.json"
 printf '{"v": 2, "changed": true}\n' >"$WORK/v2/config.json"
 imp() { "$GGUFD" import --store "$S" "$REPO" "$@" >>"$WORK/import.out" 2>&1; }
-imp "$WORK/v1/m.gguf" "$WORK/v1/config.json" "$WORK/v1/m.gguf=copy.gguf"
+imp "$WORK/v1/m.gguf" "$WORK/v1/config.json" "$WORK/v1/m.gguf=copy.gguf" \
+	"$WORK/v1/config.json=docs/a-long-name-so-that-the-repo-info-is-over-1-KiB-and-gzipped.json"
 C1=$(sed -n 's/^commit //p' "$WORK/import.out" | tail -1)
 if ! start_ggufd "$S" --upstream none; then
 	not_ok "ggufd serves the local store"
@@ -50,11 +51,13 @@ for _ in 1 2 3; do
 	gcurl -o /dev/null -r 0-0 "$F"
 	gcurl -o "$WORK/a.json" "$C"
 	gcurl -o "$WORK/a.info" "$I"
+	gcurl --compressed -D "$WORK/gz.h" -o "$WORK/a.infogz" "$I"
 done
-result "before: main serves the first version (file, config, info with commit $C1)" \
+result "before: main serves the first version (file, config, info with commit $C1, the same info gzip'd)" \
 	"$(cmp -s "$WORK/a.bin" "$WORK/v1/m.gguf" && cmp -s "$WORK/a.json" "$WORK/v1/config.json" &&
-		[ "$(jpy "$WORK/a.info" 'd["sha"]')" = "$C1" ]; echo $?)" \
-	"$(head -c 300 "$WORK/a.info")"
+		[ "$(jpy "$WORK/a.info" 'd["sha"]')" = "$C1" ] &&
+		[ "$(header Content-Encoding "$WORK/gz.h")" = gzip ] && cmp -s "$WORK/a.info" "$WORK/a.infogz"; echo $?)" \
+	"$(head -c 300 "$WORK/a.info")" "$(cat "$WORK/gz.h")"
 # Kept answers are per name: one blob under two paths, two range lengths.
 for _ in 1 2; do
 	gcurl -D "$WORK/n1.h" -o /dev/null -r 0-0 "$F"
@@ -85,10 +88,12 @@ result "a probe and a 4 KiB range give the new version's bytes and size" \
 	"$(cat "$WORK/p.h")"
 gcurl -o "$WORK/b.json" "$C"
 gcurl -o "$WORK/b.info" "$I"
-result "the small file and the repo info are the new ones (commit, LFS sha256)" \
+gcurl --compressed -o "$WORK/b.infogz" "$I"
+result "the small file and the repo info are the new ones (commit, LFS sha256), gzip'd too" \
 	"$(cmp -s "$WORK/b.json" "$WORK/v2/config.json" &&
 		[ "$(jpy "$WORK/b.info" 'd["sha"]')" = "$C2" ] &&
-		[ "$(jpy "$WORK/b.info" '[s["lfs"]["sha256"] for s in d["siblings"] if s["rfilename"] == "m.gguf"][0]')" = "$(sha256_of "$WORK/v2/m.gguf")" ]; echo $?)" \
+		[ "$(jpy "$WORK/b.info" '[s["lfs"]["sha256"] for s in d["siblings"] if s["rfilename"] == "m.gguf"][0]')" = "$(sha256_of "$WORK/v2/m.gguf")" ] &&
+		cmp -s "$WORK/b.info" "$WORK/b.infogz"; echo $?)" \
 	"$(head -c 600 "$WORK/b.info")"
 # The old commit is still served at its own revision (a pinned name).
 gcurl -o "$WORK/c1.bin" "$BASE/$REPO/resolve/$C1/m.gguf"
