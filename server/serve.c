@@ -218,21 +218,34 @@ stream_free(void *cls)
 	free(s);
 }
 
+/* The body reader of a HEAD answer: never asked (no body is sent). */
+static ssize_t
+head_read(void *cls, uint64_t pos, char *out, size_t max)
+{
+	(void)cls;
+	(void)pos;
+	(void)out;
+	(void)max;
+	return MHD_CONTENT_READER_END_WITH_ERROR;
+}
+
 /*
- * The name of a small stored answer from the file's start (respcache.h):
- * the blob, the range and size, the status, and every input of the
- * headers serve_file and add_identity write.  HEAD is not kept (its
- * answer is the same but its accounting is not; it is rare).
+ * The name of a kept stored answer (respcache.h):
+ * the method (a HEAD answer has no body), the blob, the range and size,
+ * the status, and every input of the headers serve_file and add_identity
+ * write.
  */
 static void
 kept_key(struct respcache_key *k, struct req *r, const struct serve_id *id, int partial,
-	 uint64_t len, uint64_t size, const char *ctype)
+	 uint64_t first, uint64_t len, uint64_t size, const char *ctype)
 {
 	k->len = 0;
 	k->over = 0;
 	respcache_key_add(k, "file/1");
+	respcache_key_add(k, r->is_head ? "HEAD" : "GET");
 	respcache_key_add(k, r->held_blob);
 	respcache_key_add(k, partial ? "206" : "200");
+	respcache_key_u64(k, first);
 	respcache_key_u64(k, len);
 	respcache_key_u64(k, size);
 	respcache_key_add(k, ctype);
@@ -322,7 +335,25 @@ serve_file(struct req *r, const struct serve_id *id, uint64_t size, int fd, stru
 		uint64_t first = o == RANGE_PARTIAL ? rs[0].first : 0;
 		uint64_t len = o == RANGE_PARTIAL ? rs[0].last - rs[0].first + 1 : size;
 
-		if (stored && len <= GG_SMALL_BODY) {
+		if (stored && r->is_head) {
+			/* HEAD: the GET's headers and length, and no byte read
+			 * or descriptor opened for it: libmicrohttpd sends no
+			 * body for HEAD, so the reader is never asked.  Kept
+			 * whatever the length (no bytes are held). */
+			if (lent) {
+				kept = 1;
+				kept_key(&k, r, id, o == RANGE_PARTIAL, first, len, size, ctype);
+				if (respcache_queue(r, &k, &res)) {
+					if (r->source == NULL)
+						r->source = "hit";
+					return res;
+				}
+			} else {
+				close(fd);
+			}
+			resp = MHD_create_response_from_callback(len, GG_STREAM_BLOCK, head_read,
+								 NULL, NULL);
+		} else if (stored && len <= GG_SMALL_BODY) {
 			/* Small answers (probes, header reads, small ranges): one
 			 * pread into the response is cheaper than a sendfile
 			 * set-up for a few kilobytes.  The ones from the file's
@@ -331,9 +362,9 @@ serve_file(struct req *r, const struct serve_id *id, uint64_t size, int fd, stru
 			char *b;
 			ssize_t got;
 
-			if (lent && first == 0 && len <= RESPCACHE_MAX_BODY && !r->is_head) {
+			if (lent && first == 0 && len <= RESPCACHE_MAX_BODY) {
 				kept = 1;
-				kept_key(&k, r, id, o == RANGE_PARTIAL, len, size, ctype);
+				kept_key(&k, r, id, o == RANGE_PARTIAL, first, len, size, ctype);
 				if (respcache_queue(r, &k, &res)) {
 					stats_served(STATS_STORE, len);
 					r->bytes = len;

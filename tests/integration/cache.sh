@@ -22,7 +22,7 @@
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 need_env
 
-plan 11
+plan 12
 
 REPO=ruv/ruvltra
 S=$WORK/store
@@ -52,6 +52,7 @@ for _ in 1 2 3; do
 	gcurl -o "$WORK/a.json" "$C"
 	gcurl -o "$WORK/a.info" "$I"
 	gcurl --compressed -D "$WORK/gz.h" -o "$WORK/a.infogz" "$I"
+	gcurl -I -o "$WORK/a.head" "$F"
 done
 result "before: main serves the first version (file, config, info with commit $C1, the same info gzip'd)" \
 	"$(cmp -s "$WORK/a.bin" "$WORK/v1/m.gguf" && cmp -s "$WORK/a.json" "$WORK/v1/config.json" &&
@@ -80,6 +81,13 @@ result "after an import by another process: the whole file is the new version, X
 		[ "$(header X-Repo-Commit "$WORK/b.h")" = "$C2" ] &&
 		[ "$(header ETag "$WORK/b.h")" = "\"$(sha256_of "$WORK/v2/m.gguf")\"" ]; echo $?)" \
 	"$(cat "$WORK/b.h")"
+gcurl -I -o "$WORK/b.head" "$F"
+result "HEAD, kept before, now has the new version's length, ETag and commit, as the GET" \
+	"$([ "$(header Content-Length "$WORK/a.head")" = "$(file_size "$WORK/v1/m.gguf")" ] &&
+		[ "$(header Content-Length "$WORK/b.head")" = "$(file_size "$WORK/v2/m.gguf")" ] &&
+		[ "$(header ETag "$WORK/b.head")" = "$(header ETag "$WORK/b.h")" ] &&
+		[ "$(header X-Repo-Commit "$WORK/b.head")" = "$C2" ]; echo $?)" \
+	"$(cat "$WORK/a.head" "$WORK/b.head")"
 gcurl -D "$WORK/p.h" -o "$WORK/p.bin" -r 0-0 "$F"
 gcurl -o "$WORK/r.bin" -r 1000-5095 "$F"
 result "a probe and a 4 KiB range give the new version's bytes and size" \
