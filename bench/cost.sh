@@ -8,7 +8,9 @@
 #     the total is divided by the requests wrk completed;
 #   - system calls per request: strace -c -f on the running server over a
 #     wrk run of DURATION seconds (16 connections), divided the same way.
-# Shapes: `Range: bytes=0-0` probes, random 4 KiB ranges, and the small
+# Shapes: `Range: bytes=0-0` probes, random 4 KiB ranges, HEAD of the
+# file (DURATION x 300 of them on one keep-alive connection: wrk cannot
+# do HEAD), and the small
 # JSON (ggufd's /api/models/{repo} against nginx serving the same bytes as
 # a static file).  One 64 MiB file; nginx as in bench/serve.sh but with one
 # process (master_process off, so callgrind sees all of it).  Kernel work
@@ -77,6 +79,20 @@ load() { # load BASE SHAPE CONNS SECONDS: prints the requests completed
   case $s in
   probe) wrk -t1 -c"$c" -d"${d}s" -H 'Range: bytes=0-0' "$b$P" ;;
   r4k) SIZE=$SIZE BLK=4096 wrk -t1 -c"$c" -d"${d}s" -s "$W/ranges.lua" "$b$P" ;;
+  head) # wrk waits for a HEAD's body: one keep-alive connection instead
+    python3 - "$b" "$P" $((d * 300)) <<'PY'
+import http.client, sys, urllib.parse
+u = urllib.parse.urlsplit(sys.argv[1])
+c = http.client.HTTPConnection(u.hostname, u.port)
+ok = 0
+for _ in range(int(sys.argv[3])):
+    c.request("HEAD", sys.argv[2])
+    r = c.getresponse()
+    r.read()
+    ok += r.status == 200
+print(ok, "requests in")
+PY
+    ;;
   json) if [ "$b" = "$GB" ]; then wrk -t1 -c"$c" -d"${d}s" "$b$J"; else wrk -t1 -c"$c" -d"${d}s" "$b$J/index.json"; fi ;;
   esac | awk '/requests in/ {print $1} /Non-2xx/ {print "wrk: " $0 > "/dev/stderr"}'
 }
@@ -87,7 +103,7 @@ for who in ${WHO:-g n}; do
   # Instructions: callgrind, counters zeroed after a warm-up.
   if [ "$who" = g ]; then start_g valgrind --tool=callgrind -q --callgrind-out-file="$OUT/cg.$who.%p"; B=$GB
   else start_n valgrind --tool=callgrind -q --callgrind-out-file="$OUT/cg.$who.%p"; B=$NB; fi
-  for s in ${SHAPES:-probe r4k json}; do
+  for s in ${SHAPES:-probe r4k head json}; do
     load "$B" "$s" 4 2 >/dev/null
     callgrind_control -z "$PID" >/dev/null
     n=$(load "$B" "$s" 4 "$DUR")
@@ -100,7 +116,7 @@ for who in ${WHO:-g n}; do
   stop "$PID"
   rm -f "$OUT"/cg."$who".[0-9]*
   # System calls: strace -c over a run of a running server.
-  for s in ${SHAPES:-probe r4k json}; do
+  for s in ${SHAPES:-probe r4k head json}; do
     if [ "$who" = g ]; then start_g; B=$GB; else start_n; B=$NB; fi
     load "$B" "$s" 16 1 >/dev/null
     strace -c -f -p "$PID" -o "$OUT/st.$who.$s.txt" & SP=$!; sleep 1
@@ -112,11 +128,11 @@ for who in ${WHO:-g n}; do
     stop "$PID"
   done
 done
-label() { case $1 in probe) echo "\`Range: bytes=0-0\` probe";; r4k) echo "random 4 KiB range";; json) echo "small JSON (/api/models/{repo})";; esac; }
+label() { case $1 in probe) echo "\`Range: bytes=0-0\` probe";; r4k) echo "random 4 KiB range";; head) echo "HEAD of the file (one connection)";; json) echo "small JSON (/api/models/{repo})";; esac; }
 {
   echo "| request | ggufd instructions | nginx instructions | ggufd system calls | nginx system calls |"
   echo "| --- | ---: | ---: | ---: | ---: |"
-  for s in ${SHAPES:-probe r4k json}; do
+  for s in ${SHAPES:-probe r4k head json}; do
     echo "| $(label $s) | ${IR[g.$s]:--} | ${IR[n.$s]:--} | ${SC[g.$s]:--} | ${SC[n.$s]:--} |"
   done
   echo
