@@ -223,6 +223,8 @@ queue_kept_json(struct req *r, const char *key, uint64_t gen, char *json)
 	struct MHD_Response *resp;
 	enum MHD_Result res;
 
+	if (strlen(json) > RESPCACHE_MAX_BODY * 4)
+		return http_json(r, MHD_HTTP_OK, json); /* too large to keep */
 	kept_json_key(&k, r, key, gen);
 	resp = http_json_response(r, json);
 	if (respcache_keep_and_queue(r, &k, MHD_HTTP_OK, resp, &res))

@@ -25,7 +25,8 @@
  *
  * Bounded: RESPCACHE_SLOTS entries, direct-mapped, under one mutex;
  * serve.c keeps only bodies of at most RESPCACHE_MAX_BODY bytes, api.c
- * only answers store_answer_put keeps (16 KiB).
+ * only JSON of at most 4 times that (16 KiB, store_answer_put's bound):
+ * about 1 MiB at most.
  */
 #include "config.h"
 

@@ -12,7 +12,8 @@
 
 struct req;
 
-/* The largest body kept. */
+/* The largest file body kept (serve.c); JSON answers up to 4 times it
+ * (api.c: store_answer_put's own bound). */
 #define RESPCACHE_MAX_BODY 4096
 
 /* The name of one answer: everything its status, headers and body come
