@@ -33,6 +33,7 @@
 #include "http.h"
 #include "huberr.h"
 #include "json.h"
+#include "respcache.h"
 #include "store.h"
 #include "log.h"
 
@@ -195,6 +196,42 @@ expand_cb(void *ctx, const char *value)
 	cJSON_AddItemToArray(e->keep, cJSON_CreateString(value));
 }
 
+/*
+ * The name of a kept 200 JSON answer (respcache.h): the answer's own key
+ * (store_answer_get's), the index generation it belongs to, and whether
+ * the client takes gzip (http_json_response compresses for those).
+ */
+static void
+kept_json_key(struct respcache_key *k, struct req *r, const char *key, uint64_t gen)
+{
+	const char *ae = http_header(r, "Accept-Encoding");
+
+	k->len = 0;
+	k->over = 0;
+	respcache_key_add(k, "json/1");
+	respcache_key_add(k, key);
+	respcache_key_u64(k, gen);
+	respcache_key_add(k, ae != NULL && strstr(ae, "gzip") != NULL ? "gzip" : "-");
+}
+
+/* Answers json (taken) with 200, keeping the whole response for the
+ * next request of the same key and generation. */
+static enum MHD_Result
+queue_kept_json(struct req *r, const char *key, uint64_t gen, char *json)
+{
+	struct respcache_key k;
+	struct MHD_Response *resp;
+	enum MHD_Result res;
+
+	if (strlen(json) > RESPCACHE_MAX_BODY * 4)
+		return http_json(r, MHD_HTTP_OK, json); /* too large to keep */
+	kept_json_key(&k, r, key, gen);
+	resp = http_json_response(r, json);
+	if (respcache_keep_and_queue(r, &k, MHD_HTTP_OK, resp, &res))
+		return res;
+	return http_queue(r, MHD_HTTP_OK, resp);
+}
+
 enum MHD_Result
 api_info(struct req *r)
 {
@@ -203,21 +240,40 @@ api_info(struct req *r)
 	struct index_commit c;
 	struct info_ctx ic;
 	struct expand_ctx ex = { NULL };
-	char commit[GG_SHA1_HEX + 1], date[32], *id;
+	char commit[GG_SHA1_HEX + 1], date[32], *id, *json;
+	char key[GG_MAX_REPO_LEN + GG_MAX_REV_LEN + GG_MAX_URL_LEN + 32];
 	enum MHD_Result result;
 	const char *slash;
+	uint64_t gen;
 	cJSON *o;
-	int rc;
+	int rc, keyed;
 
 	if (api_mirror(r, &mirrored))
 		return mirrored;
 
+	/* Built from the index alone: kept while the index does not change
+	 * (store_answer_get), keyed by everything it depends on, under the
+	 * generation of the view it is built from. */
+	keyed = snprintf_checked(key, sizeof(key), "info\n%d\n%s\n%s\n%s", (int)r->route.type,
+				 r->route.repo, r->route.has_rev ? r->route.rev : "",
+				 r->query ? r->query : "") == GG_OK;
+	if (keyed) {
+		uint64_t now = store_generation(r->app->st);
+		struct respcache_key k;
+
+		kept_json_key(&k, r, key, now);
+		if (respcache_queue(r, &k, &result))
+			return result;
+		if (store_answer_get(r->app->st, key, now, &json))
+			return queue_kept_json(r, key, now, json);
+	}
 	if (resolve_commit(r, &v, commit, &result) != GG_OK)
 		return result;
 	memset(&ic, 0, sizeof(ic));
 	memset(&c, 0, sizeof(c));
 	ic.with_blobs = http_query_bool(r, "blobs");
 	ic.v = &v;
+	gen = store_view_generation(&v);
 	o = cJSON_CreateObject();
 	ic.siblings = cJSON_CreateArray();
 	rc = store_view_files(&v, r->route.type, r->route.repo, commit, NULL, info_file_cb, &ic);
@@ -286,7 +342,11 @@ api_info(struct req *r)
 		}
 		cJSON_Delete(ex.keep);
 	}
-	return http_json(r, MHD_HTTP_OK, json_print(o));
+	json = json_print(o);
+	if (!keyed)
+		return http_json(r, MHD_HTTP_OK, json);
+	store_answer_put(r->app->st, key, gen, json);
+	return queue_kept_json(r, key, gen, json);
 }
 
 /* --- tree ----------------------------------------------------------------- */

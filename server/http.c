@@ -37,6 +37,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -237,6 +238,24 @@ http_queue(struct req *r, unsigned status, struct MHD_Response *resp)
 	ret = MHD_queue_response(r->conn, status, resp);
 	MHD_destroy_response(resp);
 	return ret;
+}
+
+int
+http_draining(struct req *r)
+{
+	return atomic_load(&r->srv->draining);
+}
+
+int
+http_queue_kept(struct req *r, unsigned status, struct MHD_Response *resp, enum MHD_Result *res)
+{
+	if (atomic_load(&r->srv->draining))
+		return 0;
+	r->answered = 1;
+	r->status = status;
+	r->queued_us = now_us();
+	*res = MHD_queue_response(r->conn, status, resp);
+	return 1;
 }
 
 struct MHD_Response *
@@ -704,6 +723,9 @@ struct conn {
 	int in_request;    /* from the end of its headers to completed_cb */
 	int cut;           /* shut down: no longer live */
 	uint64_t since_us; /* the connection's start, or its last request's end */
+	/* The struct req of its last request, kept for the next one (its
+	 * thread's alone: requests of a connection come one at a time). */
+	struct req *spare;
 };
 
 static struct conn *
@@ -877,9 +899,8 @@ conn_admit(struct server *srv, struct conn *e)
  * already (refused, shed or past its deadline): the request is not served.
  */
 static int
-conn_begin(struct server *srv, struct MHD_Connection *c)
+conn_begin(struct server *srv, struct conn *e)
 {
-	struct conn *e = conn_of(c);
 	int cut;
 
 	if (e == NULL)
@@ -944,6 +965,7 @@ notify_connection_cb(void *cls, struct MHD_Connection *c, void **socket_context,
 		conn_unlink(srv, e);
 		peer_put(srv, e->peer);
 		pthread_mutex_unlock(&srv->conn_mu);
+		free(e->spare);
 		free(e);
 		*socket_context = NULL;
 	}
@@ -992,17 +1014,41 @@ watchdog_thread(void *arg)
 
 /* --- lifecycle ------------------------------------------------------------ */
 
+/*
+ * A struct req made ready for a request: all but its large last fields
+ * zeroed (a reused one held another request), those made empty.  A
+ * route is always written whole by route_parse before anything reads
+ * past its first bytes.
+ */
+static void
+req_init(struct req *r)
+{
+	memset(r, 0, offsetof(struct req, route));
+	memset(&r->route, 0, offsetof(struct route, repo));
+	r->route.repo[0] = r->route.rev[0] = r->route.path[0] = r->route.oid[0] = '\0';
+	r->route.id = 0;
+	r->route.why = NULL;
+	r->token_name[0] = r->token_bounds[0] = '\0';
+}
+
 static void *
 uri_log_cb(void *cls, const char *uri, struct MHD_Connection *con)
 {
+	struct conn *e = conn_of(con);
 	struct req *r;
 	char *q;
 
 	/* A connection already shut (refused, shed, past its deadline) gets no
 	 * request: access_cb ends it (MHD_NO), and nothing is logged. */
-	if (conn_begin(cls, con))
+	if (conn_begin(cls, e))
 		return NULL;
-	r = xcalloc(1, sizeof(*r));
+	if (e != NULL && e->spare != NULL) {
+		r = e->spare;
+		e->spare = NULL;
+	} else {
+		r = xmalloc(sizeof(*r));
+	}
+	req_init(r);
 	r->srv = cls;
 	r->app = r->srv->app;
 	r->t0_us = now_us();
@@ -1089,7 +1135,13 @@ completed_cb(void *cls, struct MHD_Connection *con, void **req_cls,
 		r->async_free(r->async_ctx);
 	buf_free(&r->body);
 	free(r->raw_uri);
-	free(r);
+	{
+		struct conn *e = conn_of(con);
+		if (e != NULL && e->spare == NULL)
+			e->spare = r; /* for the connection's next request */
+		else
+			free(r);
+	}
 	*req_cls = NULL;
 }
 

@@ -99,11 +99,8 @@ struct req {
 	const char *query;    /* after '?', or NULL (inside raw_uri) */
 	const char *method;
 	int is_head;
-	struct route route; /* parsed once; read-only for handlers */
 	const struct route_entry *entry;
-	unsigned scope;                         /* the caller's token scope (token.h), 0: none */
-	char token_name[GG_MAX_TOKEN_NAME + 1]; /* its name, "" without a token */
-	char token_bounds[GG_MAX_TOKEN_BOUNDS + 1]; /* its bounds (token.h), "" for none */
+	unsigned scope; /* the caller's token scope (token.h), 0: none */
 	struct buf body;
 	int body_too_big;
 	int started;
@@ -116,6 +113,11 @@ struct req {
 	 * handler; release (if set) is called when the request ends. */
 	char held_blob[GG_SHA256_HEX + 1];
 	void (*release)(struct req *r);
+	/* held_blob's descriptor, if lent (store_blob_borrow, serve.c):
+	 * read with pread, never closed by the request. */
+	int lent;
+	int lent_fd;
+	int lent_slot;
 	/* Time to first byte (stats_ttfb): when the response was queued, and
 	 * when a content reader (http_response_reader) first gave bytes, an
 	 * end or an error; 0 until then.  The reader's time wins. */
@@ -136,6 +138,12 @@ struct req {
 	enum MHD_Result (*async_finish)(struct req *r);
 	void *async_ctx;
 	void (*async_free)(void *ctx);
+	/* The large fields last: a struct req is reused by its connection's
+	 * next request, and only what comes before these is zeroed then
+	 * (http.c, req_init); they start as empty strings. */
+	struct route route;                         /* parsed once; read-only for handlers */
+	char token_name[GG_MAX_TOKEN_NAME + 1];     /* the token's name, "" without one */
+	char token_bounds[GG_MAX_TOKEN_BOUNDS + 1]; /* its bounds (token.h), "" for none */
 };
 
 /* --- the server ------------------------------------------------------------- */
@@ -283,6 +291,17 @@ struct MHD_Response *http_response_reader(struct req *r, uint64_t size, size_t b
 
 /* Queues resp with status and destroys our reference to it. */
 enum MHD_Result http_queue(struct req *r, unsigned status, struct MHD_Response *resp);
+/*
+ * A response kept for many requests (respcache.c): complete, with
+ * http_common_headers added once when it was built, never changed after.
+ * http_queue_kept queues it with no header added and no reference
+ * dropped; 0 (nothing queued) while the server drains, whose answers
+ * must say "Connection: close": then build a fresh one.
+ */
+int http_queue_kept(struct req *r, unsigned status, struct MHD_Response *resp,
+		    enum MHD_Result *res);
+/* 1 once the server drains (server_quiesce). */
+int http_draining(struct req *r);
 
 /*
  * A Hub-style error: JSON body {"error": message}, X-Error-Code (when

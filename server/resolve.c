@@ -208,8 +208,14 @@ resolve_handle(struct req *r)
 		tg.f.size = tg.size;
 	}
 	id.linked = (tg.f.flags & INDEX_FILE_LFS) != 0;
-	snprintf(id.etag, sizeof(id.etag), "\"%s\"",
-		 (tg.f.flags & INDEX_FILE_LFS) && !id.raw ? tg.f.sha256 : tg.f.oid);
+	{ /* the quoted hash: 40 or 64 hex digits, which id.etag holds */
+		const char *h = (tg.f.flags & INDEX_FILE_LFS) && !id.raw ? tg.f.sha256 : tg.f.oid;
+		size_t hl = strnlen(h, GG_SHA256_HEX);
+		id.etag[0] = '"';
+		memcpy(id.etag + 1, h, hl);
+		id.etag[hl + 1] = '"';
+		id.etag[hl + 2] = '\0';
+	}
 
 	if (range_if_none_match(http_header(r, "If-None-Match"), id.etag)) {
 		return serve_not_modified(r, &id, tg.f.size);
@@ -248,7 +254,7 @@ resolve_handle(struct req *r)
 	if (rc != GG_OK)
 		return http_error_from(r, rc, "blob open");
 	if (size != tg.f.size) {
-		close(fd);
+		serve_close_fd(r, fd);
 		log_warnx("blob %s has %llu bytes, index says %llu: run ggufd verify", tg.f.sha256,
 			  (unsigned long long)size, (unsigned long long)tg.f.size);
 		return http_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, NULL, "Blob size mismatch",

@@ -20,6 +20,7 @@
  */
 #include "config.h"
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +34,7 @@
 #include "huberr.h"
 #include "log.h"
 #include "range.h"
+#include "respcache.h"
 #include "serve.h"
 #include "stats.h"
 #include "store.h"
@@ -138,7 +140,7 @@ add_identity(struct MHD_Response *resp, const struct serve_id *id, uint64_t size
 	if (id->digest != NULL)
 		MHD_add_response_header(resp, "Docker-Content-Digest", id->digest);
 	if (id->linked && !id->raw) {
-		snprintf(num, sizeof(num), "%llu", (unsigned long long)size);
+		fmt_u64(num, size);
 		MHD_add_response_header(resp, "X-Linked-Etag", id->etag);
 		MHD_add_response_header(resp, "X-Linked-Size", num);
 	}
@@ -216,6 +218,47 @@ stream_free(void *cls)
 	free(s);
 }
 
+/* The body reader of a HEAD answer: never asked (no body is sent). */
+static ssize_t
+head_read(void *cls, uint64_t pos, char *out, size_t max)
+{
+	(void)cls;
+	(void)pos;
+	(void)out;
+	(void)max;
+	return MHD_CONTENT_READER_END_WITH_ERROR;
+}
+
+/*
+ * The name of a kept stored answer (respcache.h):
+ * the method (a HEAD answer has no body), the blob, the range and size,
+ * the status, and every input of the headers serve_file and add_identity
+ * write.
+ */
+static void
+kept_key(struct respcache_key *k, struct req *r, const struct serve_id *id, int partial,
+	 uint64_t first, uint64_t len, uint64_t size, const char *ctype)
+{
+	k->len = 0;
+	k->over = 0;
+	respcache_key_add(k, "file/1");
+	respcache_key_add(k, r->is_head ? "HEAD" : "GET");
+	respcache_key_add(k, r->held_blob);
+	respcache_key_add(k, partial ? "206" : "200");
+	respcache_key_u64(k, first);
+	respcache_key_u64(k, len);
+	respcache_key_u64(k, size);
+	respcache_key_add(k, ctype);
+	respcache_key_add(k, id->etag);
+	respcache_key_add(k, id->commit);
+	respcache_key_add(k, id->digest);
+	respcache_key_add(k, id->linked ? "linked" : "-");
+	respcache_key_add(k, id->raw ? "raw" : "-");
+	respcache_key_add(k, id->stale ? "stale" : "-");
+	respcache_key_add(k, id->path);
+	respcache_key_add(k, partial ? NULL : id->location);
+}
+
 enum MHD_Result
 serve_file(struct req *r, const struct serve_id *id, uint64_t size, int fd, struct fetch *f)
 {
@@ -223,10 +266,16 @@ serve_file(struct req *r, const struct serve_id *id, uint64_t size, int fd, stru
 	const char *range = http_header(r, "Range");
 	const char *ctype = id->raw ? "text/plain; charset=utf-8" : "application/octet-stream";
 	int stored = fd >= 0;
+	/* The request's borrowed descriptor (serve_hold_blob): not ours to
+	 * close, and what outlives the request gets a dup of it. */
+	int lent = fd >= 0 && r->lent && fd == r->lent_fd;
 	size_t nr = 0;
 	enum range_outcome o;
 	struct MHD_Response *resp = NULL;
+	struct respcache_key k;
+	enum MHD_Result res;
 	unsigned status;
+	int kept = 0;
 	char cr[96];
 
 	if (!range_if_range_ok(http_header(r, "If-Range"), id->etag))
@@ -239,7 +288,7 @@ serve_file(struct req *r, const struct serve_id *id, uint64_t size, int fd, stru
 	if (o == RANGE_PARTIAL && nr > 1 && !stored)
 		o = RANGE_FULL;
 	if (o == RANGE_UNSATISFIABLE) {
-		if (fd >= 0)
+		if (fd >= 0 && !lent)
 			close(fd);
 		fetch_release(f);
 		resp = http_response_buffer(0, "", MHD_RESPMEM_PERSISTENT);
@@ -254,8 +303,13 @@ serve_file(struct req *r, const struct serve_id *id, uint64_t size, int fd, stru
 		char boundary[32], ct[96];
 		uint64_t total;
 
-		m->fd = fd;
+		m->fd = lent ? fcntl(fd, F_DUPFD_CLOEXEC, 0) : fd;
 		m->n = nr;
+		if (m->fd < 0) {
+			multipart_free(m);
+			return http_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, NULL,
+					  "Cannot read the file", id->commit);
+		}
 		if (RAND_bytes(rnd, sizeof(rnd)) != 1)
 			log_fatalx("RAND_bytes() failed");
 		hex_encode(rnd, sizeof(rnd), boundary);
@@ -281,13 +335,48 @@ serve_file(struct req *r, const struct serve_id *id, uint64_t size, int fd, stru
 		uint64_t first = o == RANGE_PARTIAL ? rs[0].first : 0;
 		uint64_t len = o == RANGE_PARTIAL ? rs[0].last - rs[0].first + 1 : size;
 
-		if (stored && len <= GG_SMALL_BODY) {
+		if (stored && r->is_head) {
+			/* HEAD: the GET's headers and length, and no byte read
+			 * or descriptor opened for it: libmicrohttpd sends no
+			 * body for HEAD, so the reader is never asked.  Kept
+			 * whatever the length (no bytes are held). */
+			if (lent) {
+				kept = 1;
+				kept_key(&k, r, id, o == RANGE_PARTIAL, first, len, size, ctype);
+				if (respcache_queue(r, &k, &res)) {
+					if (r->source == NULL)
+						r->source = "hit";
+					return res;
+				}
+			} else {
+				close(fd);
+			}
+			resp = MHD_create_response_from_callback(len, GG_STREAM_BLOCK, head_read,
+								 NULL, NULL);
+		} else if (stored && len <= GG_SMALL_BODY) {
 			/* Small answers (probes, header reads, small ranges): one
 			 * pread into the response is cheaper than a sendfile
-			 * set-up for a few kilobytes. */
-			char *b = xmalloc(len ? len : 1);
-			ssize_t got = len ? pread(fd, b, len, (off_t)first) : 0;
-			close(fd);
+			 * set-up for a few kilobytes.  The ones from the file's
+			 * start (probes, header reads, small whole files) are
+			 * kept ready (respcache.c). */
+			char *b;
+			ssize_t got;
+
+			if (lent && first == 0 && len <= RESPCACHE_MAX_BODY) {
+				kept = 1;
+				kept_key(&k, r, id, o == RANGE_PARTIAL, first, len, size, ctype);
+				if (respcache_queue(r, &k, &res)) {
+					stats_served(STATS_STORE, len);
+					r->bytes = len;
+					if (r->source == NULL)
+						r->source = "hit";
+					return res;
+				}
+			}
+			b = xmalloc(len ? len : 1);
+			got = len ? pread(fd, b, len, (off_t)first) : 0;
+			if (!lent)
+				close(fd);
 			if (got != (ssize_t)len) {
 				free(b);
 				return http_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, NULL,
@@ -295,6 +384,9 @@ serve_file(struct req *r, const struct serve_id *id, uint64_t size, int fd, stru
 			}
 			resp = http_response_buffer(len, b, MHD_RESPMEM_MUST_FREE);
 		} else if (stored) {
+			if (lent && (fd = fcntl(fd, F_DUPFD_CLOEXEC, 0)) < 0)
+				return http_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, NULL,
+						  "Cannot read the file", id->commit);
 			resp = http_response_fd(len, fd, first); /* takes fd */
 		} else {
 			struct stream *s = xcalloc(1, sizeof(*s));
@@ -322,9 +414,14 @@ serve_file(struct req *r, const struct serve_id *id, uint64_t size, int fd, stru
 			return http_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, NULL,
 					  "Cannot create the response", NULL);
 		if (o == RANGE_PARTIAL) {
-			snprintf(cr, sizeof(cr), "bytes %llu-%llu/%llu",
-				 (unsigned long long)rs[0].first, (unsigned long long)rs[0].last,
-				 (unsigned long long)size);
+			/* "bytes FIRST-LAST/SIZE": 6 + 3 * 20 + 2 + NUL fit in cr. */
+			size_t at = 6;
+			memcpy(cr, "bytes ", 6);
+			at += fmt_u64(cr + at, rs[0].first);
+			cr[at++] = '-';
+			at += fmt_u64(cr + at, rs[0].last);
+			cr[at++] = '/';
+			fmt_u64(cr + at, size);
 			MHD_add_response_header(resp, "Content-Range", cr);
 			status = MHD_HTTP_PARTIAL_CONTENT;
 		} else {
@@ -343,6 +440,8 @@ serve_file(struct req *r, const struct serve_id *id, uint64_t size, int fd, stru
 	add_identity(resp, id, size);
 	if (status == MHD_HTTP_OK && id->location != NULL)
 		MHD_add_response_header(resp, "Location", id->location);
+	if (kept && respcache_keep_and_queue(r, &k, status, resp, &res))
+		return res;
 	return http_queue(r, status, resp);
 }
 
@@ -351,7 +450,13 @@ serve_file(struct req *r, const struct serve_id *id, uint64_t size, int fd, stru
 static void
 release_held(struct req *r)
 {
-	store_unuse(r->app->st, r->held_blob);
+	if (r->lent) {
+		struct blob_fd b = { .fd = r->lent_fd, .slot = r->lent_slot };
+		store_blob_return(r->app->st, r->held_blob, &b);
+		r->lent = 0;
+	} else {
+		store_unuse(r->app->st, r->held_blob);
+	}
 }
 
 /* Holds key (a blob being fetched) until the request ends. */
@@ -368,15 +473,28 @@ hold_key(struct req *r, const char *key)
 int
 serve_hold_blob(struct req *r, const char *sha256, int *fd, uint64_t *size)
 {
+	struct blob_fd b;
 	int rc;
 	if (r->held_blob[0] != '\0')
 		return store_blob_open(r->app->st, sha256, fd, size);
-	rc = store_blob_acquire(r->app->st, sha256, fd, size);
+	rc = store_blob_borrow(r->app->st, sha256, &b);
 	if (rc == GG_OK) {
-		snprintf(r->held_blob, sizeof(r->held_blob), "%s", sha256);
+		memcpy(r->held_blob, sha256, GG_SHA256_HEX + 1);
 		r->release = release_held;
+		r->lent = 1;
+		r->lent_fd = b.fd;
+		r->lent_slot = b.slot;
+		*fd = b.fd;
+		*size = b.size;
 	}
 	return rc;
+}
+
+void
+serve_close_fd(struct req *r, int fd)
+{
+	if (fd >= 0 && !(r->lent && fd == r->lent_fd))
+		close(fd);
 }
 
 enum MHD_Result

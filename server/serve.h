@@ -29,7 +29,8 @@ struct serve_id {
  * open blob (fd >= 0, sendfile), a fetch in progress (f != NULL: streamed
  * as it lands), or nothing (headers only, for HEAD before the content is
  * here).  Range, If-Range as RFC 9110 says (416 for an unsatisfiable one;
- * several ranges only from the store).  Takes ownership of fd and of the
+ * several ranges only from the store).  Takes ownership of fd (but for
+ * the descriptor serve_hold_blob lent to r, which stays r's) and of the
  * reference on f.
  */
 enum MHD_Result serve_file(struct req *r, const struct serve_id *id, uint64_t size, int fd,
@@ -40,10 +41,16 @@ enum MHD_Result serve_not_modified(struct req *r, const struct serve_id *id, uin
 
 /*
  * Opens blob sha256 for r's answer and holds it from eviction (a hit)
- * until the request ends.  0 with *fd (the caller owns it) and *size,
- * GG_ENOENT, GG_EIO.
+ * until the request ends.  0 with *fd and *size, GG_ENOENT, GG_EIO.  The
+ * first blob held is lent (store_blob_borrow: the cached descriptor,
+ * returned when the request ends): give *fd to serve_file, or leave it,
+ * never close it.  A second one is opened for the caller, who owns it;
+ * serve_close_fd() closes either
+ * rightly.
  */
 int serve_hold_blob(struct req *r, const char *sha256, int *fd, uint64_t *size);
+/* Closes fd unless it is the descriptor lent to r. */
+void serve_close_fd(struct req *r, int fd);
 
 /*
  * Answers r with a file that is not in the store: HEAD gets the headers

@@ -42,13 +42,20 @@ void (*blob_crash_hook)(const char *point);
  * open_file_cache does.  Direct-mapped by the blob's name; a descriptor
  * whose file was unlinked (by another process) is dropped when next seen;
  * every removal in this process (blob_remove, quarantine) drops it first,
- * so the space is freed at once.
+ * so the space is freed at once (or, while a request borrows the
+ * descriptor, when the last borrower is done).
+ *
+ * Small answers read through the cached descriptor itself (blob_borrow:
+ * pread needs no file position, so no dup); a borrowed slot is neither
+ * replaced nor closed until blob_borrow_put.
  */
 #define FD_CACHE_SLOTS 1024
 
 struct fd_slot {
-	char sha256[GG_SHA256_HEX + 1];
-	int fd; /* -1: empty */
+	char sha256[GG_SHA256_HEX + 1]; /* "" while dead */
+	int fd;                         /* -1: empty */
+	unsigned users;                 /* borrowers (blob_borrow) */
+	int dead;                       /* dropped: the last borrower closes fd */
 	uint64_t size;
 };
 
@@ -175,6 +182,7 @@ blob_store_close(struct blob_store *bs)
 {
 	if (bs == NULL)
 		return;
+	/* No borrower is left: requests end before the store closes. */
 	for (size_t i = 0; bs->fds != NULL && i < FD_CACHE_SLOTS; i++)
 		if (bs->fds[i].fd >= 0)
 			close(bs->fds[i].fd);
@@ -404,6 +412,45 @@ fd_slot_of(struct blob_store *bs, const char *sha256)
 	return &bs->fds[v % FD_CACHE_SLOTS];
 }
 
+/* Empties a slot (under fd_mu): closed now, or by its last borrower. */
+static void
+fd_drop(struct fd_slot *e)
+{
+	e->sha256[0] = '\0';
+	if (e->users > 0) {
+		e->dead = 1;
+		return;
+	}
+	close(e->fd);
+	e->fd = -1;
+}
+
+/* The live slot of sha256, or NULL (under fd_mu). */
+static struct fd_slot *
+fd_live(struct blob_store *bs, const char *sha256)
+{
+	struct fd_slot *e = fd_slot_of(bs, sha256);
+	return e->fd >= 0 && !e->dead && strcmp(e->sha256, sha256) == 0 ? e : NULL;
+}
+
+/* Caches a dup of fd for sha256 (under fd_mu), unless its slot is
+ * borrowed. */
+static void
+fd_keep(struct blob_store *bs, const char *sha256, int fd, uint64_t size)
+{
+	struct fd_slot *e = fd_slot_of(bs, sha256);
+	int d;
+
+	if (e->users > 0 || (d = fcntl(fd, F_DUPFD_CLOEXEC, 0)) < 0)
+		return;
+	if (e->fd >= 0)
+		close(e->fd);
+	e->fd = d;
+	e->dead = 0;
+	e->size = size;
+	memcpy(e->sha256, sha256, GG_SHA256_HEX + 1);
+}
+
 /* Drops the cached descriptor of sha256, if any (before its file goes). */
 static void
 fd_forget(struct blob_store *bs, const char *sha256)
@@ -413,50 +460,109 @@ fd_forget(struct blob_store *bs, const char *sha256)
 		return;
 	pthread_mutex_lock(&bs->fd_mu);
 	e = fd_slot_of(bs, sha256);
-	if (e->fd >= 0 && strcmp(e->sha256, sha256) == 0) {
-		close(e->fd);
-		e->fd = -1;
-	}
+	if (e->fd >= 0 && !e->dead && strcmp(e->sha256, sha256) == 0)
+		fd_drop(e);
 	pthread_mutex_unlock(&bs->fd_mu);
 }
 
 int
 blob_open_cached(struct blob_store *bs, const char *sha256, int *fd, uint64_t *size)
 {
+	struct blob_fd b;
+	int r = blob_borrow(bs, sha256, &b);
+
+	if (r != GG_OK)
+		return r;
+	if (b.slot < 0) { /* not cached: the borrower's own descriptor */
+		*fd = b.fd;
+		*size = b.size;
+		return GG_OK;
+	}
+	*fd = fcntl(b.fd, F_DUPFD_CLOEXEC, 0);
+	*size = b.size;
+	blob_borrow_put(bs, &b);
+	return *fd >= 0 ? GG_OK : GG_EIO;
+}
+
+/*
+ * The system calls stay outside fd_mu: the slot is taken (users) under
+ * it, and only then is the file checked (fstat: still linked?); a blob
+ * another process removed is dropped from the cache and opened anew,
+ * which finds it gone.
+ */
+int
+blob_borrow(struct blob_store *bs, const char *sha256, struct blob_fd *out)
+{
 	struct fd_slot *e;
 	struct stat st;
-	int r, d = -1;
+	int r, fd;
+	uint64_t size;
 
+	out->fd = -1;
+	out->slot = -1;
 	if (!valid_digest(sha256))
 		return GG_EINVAL;
 	pthread_mutex_lock(&bs->fd_mu);
-	e = fd_slot_of(bs, sha256);
-	if (e->fd >= 0 && strcmp(e->sha256, sha256) == 0) {
-		if (fstat(e->fd, &st) == 0 && st.st_nlink > 0) {
-			d = fcntl(e->fd, F_DUPFD_CLOEXEC, 0);
-			*size = e->size;
-		} else { /* removed by another process: let the space go */
-			close(e->fd);
-			e->fd = -1;
-		}
+	if ((e = fd_live(bs, sha256)) != NULL) {
+		e->users++;
+		out->fd = e->fd;
+		out->size = e->size;
+		out->slot = (int)(e - bs->fds);
 	}
 	pthread_mutex_unlock(&bs->fd_mu);
-	if (d >= 0) {
-		*fd = d;
-		return GG_OK;
+	if (e != NULL) {
+		if (fstat(out->fd, &st) == 0 && st.st_nlink > 0)
+			return GG_OK;
+		/* Removed by another process: let the space go. */
+		pthread_mutex_lock(&bs->fd_mu);
+		if (fd_live(bs, sha256) == e)
+			fd_drop(e);
+		pthread_mutex_unlock(&bs->fd_mu);
+		blob_borrow_put(bs, out);
 	}
-	if ((r = blob_open(bs, sha256, fd, size)) != GG_OK)
+	if ((r = blob_open(bs, sha256, &fd, &size)) != GG_OK)
 		return r;
 	pthread_mutex_lock(&bs->fd_mu);
-	if ((d = fcntl(*fd, F_DUPFD_CLOEXEC, 0)) >= 0) {
-		if (e->fd >= 0)
-			close(e->fd);
-		e->fd = d;
-		e->size = *size;
-		memcpy(e->sha256, sha256, GG_SHA256_HEX + 1);
+	if (fd_live(bs, sha256) == NULL)
+		fd_keep(bs, sha256, fd, size);
+	if ((e = fd_live(bs, sha256)) != NULL) {
+		e->users++;
+		out->fd = e->fd;
+		out->size = e->size;
+		out->slot = (int)(e - bs->fds);
 	}
 	pthread_mutex_unlock(&bs->fd_mu);
+	if (e != NULL) {
+		close(fd);
+		return GG_OK;
+	}
+	/* Its slot is lent for another blob: the descriptor opened here. */
+	out->fd = fd;
+	out->size = size;
 	return GG_OK;
+}
+
+void
+blob_borrow_put(struct blob_store *bs, struct blob_fd *b)
+{
+	struct fd_slot *e;
+
+	if (b->fd < 0)
+		return;
+	if (b->slot < 0) {
+		close(b->fd);
+	} else {
+		pthread_mutex_lock(&bs->fd_mu);
+		e = &bs->fds[b->slot];
+		if (--e->users == 0 && e->dead) {
+			close(e->fd);
+			e->fd = -1;
+			e->dead = 0;
+		}
+		pthread_mutex_unlock(&bs->fd_mu);
+	}
+	b->fd = -1;
+	b->slot = -1;
 }
 
 int

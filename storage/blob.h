@@ -77,6 +77,22 @@ int blob_exists(struct blob_store *bs, const char *sha256);
  * first.  0, GG_ENOENT, GG_EIO, GG_EINVAL. */
 int blob_open_cached(struct blob_store *bs, const char *sha256, int *fd, uint64_t *size);
 /*
+ * A blob's descriptor lent for reads with pread (no file position): the
+ * cached one when it can be (no dup, no open), else one opened for the
+ * borrower alone.  The descriptor stays open, and the cache entry in
+ * place, until blob_borrow_put; never close it, lseek it or hand it to a
+ * response that outlives the borrow (dup it for that).  0 with *out (fd,
+ * size), GG_ENOENT, GG_EIO, GG_EINVAL.
+ */
+struct blob_fd {
+	int fd;   /* -1: none */
+	int slot; /* the cache slot borrowed, -1: fd is the borrower's own */
+	uint64_t size;
+};
+int blob_borrow(struct blob_store *bs, const char *sha256, struct blob_fd *out);
+/* Returns a borrowed descriptor; accepts one with fd -1. */
+void blob_borrow_put(struct blob_store *bs, struct blob_fd *b);
+/*
  * Re-reads the blob and recomputes its digests (for verify).  Returns 0
  * and *out, or GG_ENOENT, GG_EIO.
  */

@@ -182,8 +182,8 @@ store_unuse(struct store *st, const char *key)
 	pthread_mutex_unlock(&st->use_mu);
 }
 
-int
-store_blob_acquire(struct store *st, const char *sha256, int *fd, uint64_t *size)
+static int
+hit_open(struct store *st, const char *sha256, int *fd, uint64_t *size, struct blob_fd *b)
 {
 	struct use_ent *e;
 	int r;
@@ -199,7 +199,8 @@ store_blob_acquire(struct store *st, const char *sha256, int *fd, uint64_t *size
 		e->pending = 1;
 	}
 	pthread_mutex_unlock(&st->use_mu);
-	r = blob_open_cached(st->blobs, sha256, fd, size);
+	r = b != NULL ? blob_borrow(st->blobs, sha256, b)
+		      : blob_open_cached(st->blobs, sha256, fd, size);
 	if (r != GG_OK) { /* not a hit after all */
 		pthread_mutex_lock(&st->use_mu);
 		if ((e = slot(st->uses, sha256, 0)) != NULL) {
@@ -209,6 +210,25 @@ store_blob_acquire(struct store *st, const char *sha256, int *fd, uint64_t *size
 		pthread_mutex_unlock(&st->use_mu);
 	}
 	return r;
+}
+
+int
+store_blob_acquire(struct store *st, const char *sha256, int *fd, uint64_t *size)
+{
+	return hit_open(st, sha256, fd, size, NULL);
+}
+
+int
+store_blob_borrow(struct store *st, const char *sha256, struct blob_fd *b)
+{
+	return hit_open(st, sha256, NULL, NULL, b);
+}
+
+void
+store_blob_return(struct store *st, const char *sha256, struct blob_fd *b)
+{
+	blob_borrow_put(st->blobs, b);
+	store_unuse(st, sha256);
 }
 
 /* The unwritten hits of the table, taken out of it.  Entries stay, with

@@ -378,6 +378,21 @@ index_txn_commit(struct index_txn *t)
 	return rc ? db_err("mdb_txn_commit()", rc) : GG_OK;
 }
 
+uint64_t
+index_txn_id(struct index_txn *t)
+{
+	return (uint64_t)mdb_txn_id(t->txn);
+}
+
+uint64_t
+index_last_txnid(struct index *idx)
+{
+	MDB_envinfo info;
+	if (mdb_env_info(idx->env, &info) != 0)
+		return 0;
+	return (uint64_t)info.me_last_txnid;
+}
+
 void
 index_txn_abort(struct index_txn *t)
 {

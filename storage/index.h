@@ -101,6 +101,11 @@ void index_close(struct index *idx);
 int index_txn_begin(struct index *idx, int write, struct index_txn **out);
 int index_txn_commit(struct index_txn *txn); /* 0, GG_ENOSPC, GG_EDB */
 void index_txn_abort(struct index_txn *txn);
+/* The snapshot a transaction reads (LMDB's transaction id). */
+uint64_t index_txn_id(struct index_txn *txn);
+/* The id of the index's last committed transaction, by any process: it
+ * changes with every write (a generation for caches), 0 on error. */
+uint64_t index_last_txnid(struct index *idx);
 
 /* Each get returns 0 and fills *out, GG_ENOENT, GG_EINVAL (bad key), or
  * GG_EDB / GG_ECORRUPT (a record this build cannot decode). */

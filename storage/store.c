@@ -22,6 +22,8 @@
 #include "gguf.h"
 #include "log.h"
 #include "store.h"
+#include "acache.h"
+#include "lcache.h"
 #include "store_impl.h"
 #include "util.h"
 
@@ -93,6 +95,8 @@ store_open(const char *root, struct store **out)
 	int r;
 
 	st->lock_fd = -1;
+	st->lookups = lcache_new();
+	st->answers = acache_new();
 	pthread_mutex_init(&st->hold_mu, NULL);
 	store_evict_init(st);
 	st->root = xstrdup(root);
@@ -143,6 +147,8 @@ store_close(struct store *st)
 	}
 	pthread_mutex_destroy(&st->hold_mu);
 	store_evict_fini(st);
+	lcache_free(st->lookups);
+	acache_free(st->answers);
 	free(st->root);
 	free(st);
 }
@@ -913,8 +919,14 @@ store_lookup_file(struct store *st, enum repo_type type, const char *repo, const
 		  const char *path, struct store_lookup *out)
 {
 	struct store_view v;
-	int r;
+	struct lcache_key k;
+	uint64_t txnid;
+	int r, keyed;
 
+	/* A found file, from a snapshot no write has followed (lcache.c). */
+	keyed = lcache_key(&k, type, repo, rev, path) == 0;
+	if (keyed && lcache_get(st->lookups, &k, index_last_txnid(st->idx), out))
+		return GG_OK;
 	memset(out, 0, sizeof(*out));
 	out->file_rc = GG_ENOENT;
 	if ((r = store_view_begin(st, &v)) != GG_OK) {
@@ -925,8 +937,35 @@ store_lookup_file(struct store *st, enum repo_type type, const char *repo, const
 					&out->ref_time);
 	if (out->rev_rc == GG_OK)
 		out->file_rc = index_file_get(v.t, type, repo, out->commit, path, &out->file);
+	txnid = index_txn_id(v.t);
 	store_view_end(&v);
+	if (keyed && out->rev_rc == GG_OK && out->file_rc == GG_OK)
+		lcache_put(st->lookups, &k, txnid, out);
 	return GG_OK;
+}
+
+uint64_t
+store_generation(struct store *st)
+{
+	return index_last_txnid(st->idx);
+}
+
+uint64_t
+store_view_generation(struct store_view *v)
+{
+	return index_txn_id(v->t);
+}
+
+int
+store_answer_get(struct store *st, const char *key, uint64_t gen, char **out)
+{
+	return acache_get(st->answers, key, gen, out);
+}
+
+void
+store_answer_put(struct store *st, const char *key, uint64_t gen, const char *text)
+{
+	acache_put(st->answers, key, gen, text);
 }
 
 int

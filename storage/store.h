@@ -249,6 +249,21 @@ struct store_lookup {
 };
 int store_lookup_file(struct store *st, enum repo_type type, const char *repo, const char *rev,
 		      const char *path, struct store_lookup *out);
+/*
+ * Answers built from the index alone, kept while it does not change
+ * (acache.c).  store_generation is the index's generation now (its last
+ * committed transaction, by any process; 0 if unknown); an answer built
+ * from a view is put under that view's store_view_generation, and a get
+ * with store_generation hits only while no write came after that view's
+ * snapshot.  store_answer_get
+ * gives a malloc'ed copy.  Small answers only (16 KiB).
+ */
+uint64_t store_generation(struct store *st);
+/* The generation a view reads (its snapshot): what an answer built from
+ * it is kept under.  Never newer than store_generation. */
+uint64_t store_view_generation(struct store_view *v);
+int store_answer_get(struct store *st, const char *key, uint64_t gen, char **out);
+void store_answer_put(struct store *st, const char *key, uint64_t gen, const char *text);
 /* The file at a commit, in its own view. */
 int store_file_get(struct store *st, enum repo_type type, const char *repo, const char *commit,
 		   const char *path, struct index_file *out);
@@ -371,6 +386,10 @@ int store_enforce_quota(struct store *st);
  * are accepted and ignored by eviction).
  */
 int store_blob_acquire(struct store *st, const char *sha256, int *fd, uint64_t *size);
+/* store_blob_acquire with the descriptor lent (blob_borrow: pread only, no
+ * dup); store_blob_return gives it back and ends the hold. */
+int store_blob_borrow(struct store *st, const char *sha256, struct blob_fd *b);
+void store_blob_return(struct store *st, const char *sha256, struct blob_fd *b);
 void store_use(struct store *st, const char *key);
 void store_unuse(struct store *st, const char *key);
 /* A hit: the blob's last access and hit count, kept in memory until

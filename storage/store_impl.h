@@ -12,6 +12,8 @@
 #include "index.h"
 #include "store.h"
 
+struct acache;
+struct lcache;
 struct stage;
 struct use_table;
 
@@ -41,6 +43,10 @@ struct store {
 	int bucket_guard;
 	void (*landed)(void *ctx, const char *sha256);
 	void *landed_ctx;
+	/* store_lookup_file's answers (lcache.c). */
+	struct lcache *lookups;
+	/* Answers built from the index (acache.c, store_answer_get). */
+	struct acache *answers;
 };
 
 /* tier.c: tells the landed hook (if any) that sha256 is durable here. */

@@ -121,6 +121,22 @@ parse_u64(const char *s, const char *end, uint64_t max, uint64_t *out)
 	return GG_OK;
 }
 
+size_t
+fmt_u64(char *out, uint64_t v)
+{
+	char tmp[20];
+	size_t n = 0;
+
+	do {
+		tmp[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	for (size_t i = 0; i < n; i++)
+		out[i] = tmp[n - 1 - i];
+	out[n] = '\0';
+	return n;
+}
+
 int
 parse_u64_str(const char *s, uint64_t max, uint64_t *out)
 {

@@ -56,6 +56,9 @@ char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int parse_u64(const char *s, const char *end, uint64_t max, uint64_t *out);
 /* parse_u64 over a NUL-terminated string. */
 int parse_u64_str(const char *s, uint64_t max, uint64_t *out);
+/* v in decimal at out (room for 21 bytes), NUL-terminated; returns the
+ * digits' count.  For hot paths, where snprintf's cost shows. */
+size_t fmt_u64(char *out, uint64_t v);
 
 /* True if [s, s+n) is n lowercase hex digits. */
 int is_lower_hex(const char *s, size_t n);

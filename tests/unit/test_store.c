@@ -1539,6 +1539,130 @@ test_fd_cache(void **state)
 	free(dir);
 }
 
+/* A lent descriptor (blob_borrow) is the cached one, no dup; a removal
+ * while it is lent does not close it under the borrower (the file is
+ * gone for everyone else at once), and the last return closes it. */
+static void
+test_fd_borrow(void **state)
+{
+	char *dir = tmpdir();
+	struct store *st = NULL;
+	struct blob_digest a;
+	struct blob_fd b1, b2;
+	struct stat sb;
+	char buf[64];
+	int fresh, fd, kept;
+	uint64_t size;
+	(void)state;
+
+	assert_int_equal(store_open(dir, &st), GG_OK);
+	stage_bytes(st, "lent bytes\n", &a, &fresh);
+	assert_int_equal(blob_borrow(st->blobs, a.sha256, &b1), GG_OK);
+	assert_int_equal(b1.size, 11);
+	assert_true(b1.slot >= 0);
+	assert_int_equal(blob_borrow(st->blobs, a.sha256, &b2), GG_OK);
+	assert_int_equal(b2.fd, b1.fd); /* the same cached descriptor */
+	assert_int_equal(pread(b2.fd, buf, sizeof(buf), 5), 6);
+	assert_memory_equal(buf, "bytes\n", 6);
+	blob_borrow_put(st->blobs, &b2);
+	assert_int_equal(b2.fd, -1);
+	kept = b1.fd;
+	assert_int_equal(blob_remove(st->blobs, a.sha256), GG_OK);
+	assert_int_equal(blob_open_cached(st->blobs, a.sha256, &fd, &size), GG_ENOENT);
+	assert_int_equal(blob_borrow(st->blobs, a.sha256, &b2), GG_ENOENT);
+	/* Still open for the borrower, and read to the end. */
+	assert_int_equal(pread(b1.fd, buf, sizeof(buf), 0), 11);
+	assert_memory_equal(buf, "lent bytes\n", 11);
+	/* Staged again: a new file, not the dropped descriptor. */
+	stage_bytes(st, "lent bytes\n", &a, &fresh);
+	assert_int_equal(blob_open_cached(st->blobs, a.sha256, &fd, &size), GG_OK);
+	assert_int_equal(fstat(fd, &sb), 0);
+	assert_true(sb.st_nlink > 0);
+	close(fd);
+	blob_borrow_put(st->blobs, &b1);
+	assert_int_equal(fcntl(kept, F_GETFD), -1); /* the last return closed it */
+	store_close(st);
+	rm_rf(dir);
+	free(dir);
+}
+
+/* store_lookup_file's answers are cached (lcache.c) but never outlive an
+ * index write: a ref moved, a file recorded anew, or a write by another
+ * process each give the new answer at once. */
+static void
+test_lookup_cache_invalidation(void **state)
+{
+	static const char c1[] = "1111111111111111111111111111111111111111";
+	static const char c2[] = "2222222222222222222222222222222222222222";
+	static const char s1[] = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+	static const char s2[] = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
+	static const char s3[] = "cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc";
+	char *dir = tmpdir();
+	struct store *st = NULL;
+	struct store_lookup lk;
+	int status;
+	pid_t pid;
+	(void)state;
+
+	assert_int_equal(store_open(dir, &st), GG_OK);
+	assert_int_equal(
+		store_record_file(st, REPO_MODEL, "ruv/ruvltra", c1, "m.gguf", 1, s1, NULL, 10),
+		GG_OK);
+	assert_int_equal(store_set_ref(st, REPO_MODEL, "ruv/ruvltra", "main", c1), GG_OK);
+	for (int i = 0; i < 2; i++) { /* the second is a hit */
+		assert_int_equal(
+			store_lookup_file(st, REPO_MODEL, "ruv/ruvltra", "main", "m.gguf", &lk),
+			GG_OK);
+		assert_int_equal(lk.rev_rc, GG_OK);
+		assert_int_equal(lk.file_rc, GG_OK);
+		assert_string_equal(lk.commit, c1);
+		assert_string_equal(lk.file.sha256, s1);
+	}
+	/* A new revision, then the branch moved to it. */
+	assert_int_equal(
+		store_record_file(st, REPO_MODEL, "ruv/ruvltra", c2, "m.gguf", 1, s2, NULL, 20),
+		GG_OK);
+	assert_int_equal(store_lookup_file(st, REPO_MODEL, "ruv/ruvltra", "main", "m.gguf", &lk),
+			 GG_OK);
+	assert_string_equal(lk.commit, c1);
+	assert_int_equal(store_set_ref(st, REPO_MODEL, "ruv/ruvltra", "main", c2), GG_OK);
+	assert_int_equal(store_lookup_file(st, REPO_MODEL, "ruv/ruvltra", "main", "m.gguf", &lk),
+			 GG_OK);
+	assert_string_equal(lk.commit, c2);
+	assert_string_equal(lk.file.sha256, s2);
+	assert_int_equal(lk.file.size, 20);
+	/* The same file of the same commit recorded anew (a repair). */
+	assert_int_equal(
+		store_record_file(st, REPO_MODEL, "ruv/ruvltra", c2, "m.gguf", 1, s3, NULL, 30),
+		GG_OK);
+	assert_int_equal(store_lookup_file(st, REPO_MODEL, "ruv/ruvltra", "main", "m.gguf", &lk),
+			 GG_OK);
+	assert_string_equal(lk.file.sha256, s3);
+	/* Another process moves the branch back. */
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct store *other = NULL;
+		int ok = store_open(dir, &other) == GG_OK &&
+			 store_set_ref(other, REPO_MODEL, "ruv/ruvltra", "main", c1) == GG_OK;
+		store_close(other);
+		_exit(ok ? 0 : 1);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	assert_int_equal(store_lookup_file(st, REPO_MODEL, "ruv/ruvltra", "main", "m.gguf", &lk),
+			 GG_OK);
+	assert_string_equal(lk.commit, c1);
+	assert_string_equal(lk.file.sha256, s1);
+	/* A name never found is not kept as found. */
+	assert_int_equal(store_lookup_file(st, REPO_MODEL, "ruv/ruvltra", "main", "x.gguf", &lk),
+			 GG_OK);
+	assert_int_equal(lk.file_rc, GG_ENOENT);
+	store_close(st);
+	rm_rf(dir);
+	free(dir);
+}
+
 static void
 test_set_and_del_ref(void **state)
 {
@@ -1685,6 +1809,8 @@ main(void)
 		cmocka_unit_test(test_bucket_guard),
 		cmocka_unit_test(test_pin_files_and_sweep),
 		cmocka_unit_test(test_fd_cache),
+		cmocka_unit_test(test_fd_borrow),
+		cmocka_unit_test(test_lookup_cache_invalidation),
 		cmocka_unit_test(test_set_and_del_ref),
 		cmocka_unit_test(test_audit_log),
 		cmocka_unit_test(test_token_bounds),

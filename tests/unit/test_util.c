@@ -16,6 +16,20 @@
 
 #include "util.h"
 
+/* fmt_u64: the decimal digits, 0 and the largest value included. */
+static void
+test_fmt_u64(void **state)
+{
+	char b[21];
+	(void)state;
+	assert_int_equal(fmt_u64(b, 0), 1);
+	assert_string_equal(b, "0");
+	assert_int_equal(fmt_u64(b, 1048575), 7);
+	assert_string_equal(b, "1048575");
+	assert_int_equal(fmt_u64(b, UINT64_MAX), 20);
+	assert_string_equal(b, "18446744073709551615");
+}
+
 static void
 test_parse_u64(void **state)
 {
@@ -166,9 +180,13 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_parse_u64),  cmocka_unit_test(test_hex),
-		cmocka_unit_test(test_buf_limits), cmocka_unit_test(test_snprintf_checked),
-		cmocka_unit_test(test_ct_equal),   cmocka_unit_test(test_strerror),
+		cmocka_unit_test(test_parse_u64),
+		cmocka_unit_test(test_fmt_u64),
+		cmocka_unit_test(test_hex),
+		cmocka_unit_test(test_buf_limits),
+		cmocka_unit_test(test_snprintf_checked),
+		cmocka_unit_test(test_ct_equal),
+		cmocka_unit_test(test_strerror),
 		cmocka_unit_test(test_utf8),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
