@@ -84,13 +84,28 @@ check_blob_store(const char *v)
 	return s3_parse_url(v, bucket, sizeof(bucket), prefix, sizeof(prefix)) == GG_OK ? 0 : -1;
 }
 
-/* An http(s) URL libcurl parses. */
+/* An http(s) URL libcurl parses, without user info (the S3 credentials
+ * come from AWS_* variables only: a URL is logged and shown). */
 static int
 check_http_url(const char *v)
 {
+	CURLU *u;
+	char *user = NULL;
+	int r;
+
 	if (strncmp(v, "http://", 7) != 0 && strncmp(v, "https://", 8) != 0)
 		return -1;
-	return check_upstream(v);
+	if (check_upstream(v) != 0)
+		return -1;
+	if ((u = curl_url()) == NULL)
+		log_fatalx("curl_url() failed: out of memory");
+	r = curl_url_set(u, CURLUPART_URL, v, 0) == CURLUE_OK &&
+			    curl_url_get(u, CURLUPART_USER, &user, 0) == CURLUE_NO_USER
+		    ? 0
+		    : -1;
+	curl_free(user);
+	curl_url_cleanup(u);
+	return r;
 }
 
 static int
@@ -314,7 +329,7 @@ const struct conf_option conf_options[CONF_COUNT] = {
 		"only blobs stored there are evicted (needs --s3-endpoint\n"
 		"and AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_REGION)" },
 	[CONF_S3_ENDPOINT] = { "s3-endpoint", "GGUFD_S3_ENDPOINT", CONF_STR, 0, "URL", NULL, 0, 0,
-		0, "wants an http:// or https:// URL", check_http_url,
+		0, "wants an http:// or https:// URL without user info (credentials: AWS_* variables)", check_http_url,
 		"the S3 endpoint of --blob-store (path-style requests)" },
 	[CONF_S3_CREATE_BUCKET] = { "s3-create-bucket", "GGUFD_S3_CREATE_BUCKET", CONF_BOOL, 0,
 		NULL, NULL, 0, 0, 0, "takes true/false/yes/no/1/0", NULL,

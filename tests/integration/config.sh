@@ -23,7 +23,7 @@ need_env
 for v in $(env | sed -n 's/^\(GGUFD_[A-Z_]*\)=.*/\1/p'); do unset "$v"; done
 unset HF_TOKEN HUGGING_FACE_HUB_TOKEN HUGGINGFACE_API_KEY
 
-plan 48
+plan 49
 
 S=$WORK/store
 F=$WORK/ggufd.conf
@@ -335,5 +335,10 @@ done
 run noval "$GGUFD" serve --listen
 usage_error noval "serve --listen (no value): \"option '--listen' needs a value\"" \
 	"option '--listen' needs a value"
+# S3 credentials come from AWS_* only: an endpoint URL is logged and shown.
+run s3user "$GGUFD" serve --store "$WORK/s3user" --blob-store s3://bucket1 \
+	--s3-endpoint http://ak:sk@127.0.0.1:9
+usage_error s3user "an --s3-endpoint with user info is refused (credentials: AWS_* variables)" \
+	"--s3-endpoint wants .*without user info"
 
 finish
