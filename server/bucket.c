@@ -404,23 +404,34 @@ head(struct buf *o, const char *name, const char *type, const char *help)
 	return buf_printf(o, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
+/* The uploader's gauges and counters, read together. */
+struct gauges {
+	uint64_t pending, uploaded, bytes, failed, already;
+};
+
+static void
+gauges(struct bucket *b, struct gauges *g)
+{
+	pthread_mutex_lock(&b->mu);
+	g->pending = b->pending;
+	g->uploaded = b->uploaded;
+	g->bytes = b->uploaded_bytes;
+	g->failed = b->failed;
+	g->already = b->already;
+	pthread_mutex_unlock(&b->mu);
+}
+
 int
 bucket_prometheus(struct bucket *b, struct buf *o)
 {
 	struct s3_counters c;
-	uint64_t pending, uploaded, bytes, failed, already;
+	struct gauges g;
 	int r = 0;
 
 	if (b == NULL)
 		return GG_OK;
 	s3_counters(&c);
-	pthread_mutex_lock(&b->mu);
-	pending = b->pending;
-	uploaded = b->uploaded;
-	bytes = b->uploaded_bytes;
-	failed = b->failed;
-	already = b->already;
-	pthread_mutex_unlock(&b->mu);
+	gauges(b, &g);
 	r |= head(o, "ggufd_blob_store_received_bytes_total", "counter",
 		  "Object bytes received from the blob store (misses served from it).");
 	r |= buf_printf(o, "ggufd_blob_store_received_bytes_total %llu\n",
@@ -438,19 +449,20 @@ bucket_prometheus(struct bucket *b, struct buf *o)
 	r |= head(o, "ggufd_blob_store_uploads_pending", "gauge",
 		  "Blobs present here and not yet known to be in the blob store (they are "
 		  "not evictable).");
-	r |= buf_printf(o, "ggufd_blob_store_uploads_pending %llu\n", (unsigned long long)pending);
+	r |= buf_printf(o, "ggufd_blob_store_uploads_pending %llu\n",
+			(unsigned long long)g.pending);
 	r |= head(o, "ggufd_blob_store_uploads_total", "counter",
 		  "Blobs the uploader handled, by result.");
 	r |= buf_printf(o, "ggufd_blob_store_uploads_total{result=\"stored\"} %llu\n",
-			(unsigned long long)uploaded);
+			(unsigned long long)g.uploaded);
 	r |= buf_printf(o, "ggufd_blob_store_uploads_total{result=\"already_there\"} %llu\n",
-			(unsigned long long)already);
+			(unsigned long long)g.already);
 	r |= buf_printf(o, "ggufd_blob_store_uploads_total{result=\"failed\"} %llu\n",
-			(unsigned long long)failed);
+			(unsigned long long)g.failed);
 	r |= head(o, "ggufd_blob_store_uploaded_bytes_total", "counter",
 		  "Bytes of the blobs stored in the blob store.");
 	r |= buf_printf(o, "ggufd_blob_store_uploaded_bytes_total %llu\n",
-			(unsigned long long)bytes);
+			(unsigned long long)g.bytes);
 	return r == GG_OK ? GG_OK : GG_ETOOBIG;
 }
 
@@ -458,18 +470,12 @@ void
 bucket_json(struct bucket *b, struct cJSON *o)
 {
 	struct s3_counters c;
-	uint64_t pending, uploaded, bytes, failed, already;
+	struct gauges g;
 	const char *endpoint, *bkt, *prefix;
 	char url[300], ep[512];
 
 	s3_counters(&c);
-	pthread_mutex_lock(&b->mu);
-	pending = b->pending;
-	uploaded = b->uploaded;
-	bytes = b->uploaded_bytes;
-	failed = b->failed;
-	already = b->already;
-	pthread_mutex_unlock(&b->mu);
+	gauges(b, &g);
 	s3_location(b->s3, &endpoint, &bkt, &prefix);
 	snprintf(url, sizeof(url), "s3://%s%s%s", bkt, prefix[0] ? "/" : "", prefix);
 	upstream_url_public(endpoint, ep, sizeof(ep));
@@ -477,11 +483,11 @@ bucket_json(struct bucket *b, struct cJSON *o)
 	cJSON_AddStringToObject(o, "endpoint", ep);
 	cJSON_AddStringToObject(o, "bucket", bkt);
 	cJSON_AddStringToObject(o, "prefix", prefix);
-	cJSON_AddNumberToObject(o, "pending", (double)pending);
-	cJSON_AddNumberToObject(o, "uploaded", (double)uploaded);
-	cJSON_AddNumberToObject(o, "uploadedBytes", (double)bytes);
-	cJSON_AddNumberToObject(o, "alreadyThere", (double)already);
-	cJSON_AddNumberToObject(o, "failed", (double)failed);
+	cJSON_AddNumberToObject(o, "pending", (double)g.pending);
+	cJSON_AddNumberToObject(o, "uploaded", (double)g.uploaded);
+	cJSON_AddNumberToObject(o, "uploadedBytes", (double)g.bytes);
+	cJSON_AddNumberToObject(o, "alreadyThere", (double)g.already);
+	cJSON_AddNumberToObject(o, "failed", (double)g.failed);
 	cJSON_AddNumberToObject(o, "bytesIn", (double)c.bytes_in);
 	cJSON_AddNumberToObject(o, "bytesOut", (double)c.bytes_out);
 	cJSON_AddNumberToObject(o, "requests", (double)c.requests);
