@@ -73,6 +73,19 @@ check_bearer(struct req *r)
 	return rc;
 }
 
+int
+auth_bounds_allow_repo(const struct req *r)
+{
+	char full[GG_MAX_REPO_LEN + 16];
+
+	if (r->token_bounds[0] == '\0' || r->route.repo[0] == '\0')
+		return 1;
+	if (snprintf_checked(full, sizeof(full), "%s%s", route_type_prefix(r->route.type),
+			     r->route.repo) != GG_OK)
+		return 0;
+	return token_bounds_allow(r->token_bounds, full, NULL);
+}
+
 static int
 admit_scope(struct req *r, enum MHD_Result *res)
 {
@@ -83,8 +96,20 @@ admit_scope(struct req *r, enum MHD_Result *res)
 	switch (r->entry->scope) {
 	case SCOPE_NONE: return GG_OK;
 	case SCOPE_PUBLIC:
-		if (!r->app->require_read_token || check_bearer(r) == GG_OK)
+		if (!r->app->require_read_token)
 			return GG_OK;
+		if (check_bearer(r) == GG_OK) {
+			if (auth_bounds_allow_repo(r))
+				return GG_OK;
+			if (snprintf_checked(
+				    msg, sizeof(msg),
+				    "Token '%s' may not read %s%s (rule: token bounds; see "
+				    "ggufd token ls)",
+				    r->token_name, route_type_prefix(r->route.type),
+				    r->route.repo) != GG_OK)
+				msg[0] = '\0';
+			return refuse(r, MHD_HTTP_FORBIDDEN, "Forbidden", msg, res);
+		}
 		return refuse(r, MHD_HTTP_UNAUTHORIZED, NULL,
 			      "Invalid credentials in Authorization header: this mirror needs a "
 			      "ggufd read token",

@@ -23,4 +23,9 @@
  */
 int auth_admit(struct req *r, enum MHD_Result *res);
 
+/* 1 if the request's token bounds (token.h; none: every repo) let it act
+ * on the route's repo (a route without a repo: 1).  A bounded read token
+ * opens only its repos, private ones and under --require-token-for-read. */
+int auth_bounds_allow_repo(const struct req *r);
+
 #endif

@@ -20,6 +20,7 @@
 #include <cjson/cJSON.h>
 
 #include "app.h"
+#include "auth.h"
 #include "huberr.h"
 #include "log.h"
 #include "store.h"
@@ -131,7 +132,7 @@ visibility_admit(struct req *r, enum MHD_Result *res)
 
 	memset(&ur, 0, sizeof(ur));
 	if (a->up == NULL || !upstream_has_token(a->up) || r->route.repo[0] == '\0' ||
-	    r->scope >= TOKEN_READ || listed_public(a, r))
+	    (r->scope >= TOKEN_READ && auth_bounds_allow_repo(r)) || listed_public(a, r))
 		return GG_OK;
 	memset(&m, 0, sizeof(m));
 	have = store_meta_get(a->st, r->route.type, r->route.repo, VIS_KEY, &m) == GG_OK &&

@@ -22,7 +22,7 @@
 need_env
 unset HF_TOKEN HUGGING_FACE_HUB_TOKEN HUGGINGFACE_API_KEY HF_ENDPOINT
 
-plan 33
+plan 35
 
 TOKEN=hf_upstreamsecret
 REPO=ruv/budget
@@ -256,6 +256,13 @@ result "a client with a ggufd read token gets the private repo's file and info" 
 get p7 "$BASE/$PRIV/resolve/main/secret.txt"
 result "once the file is in the store, an anonymous client still gets 401" \
 	"$([ "$CODE" = 401 ] && ! exact "$DL/p7" "$IN/secret.txt"; echo $?)" "$(shows p7)"
+BREAD=$("$GGUFD" token add reader-pub --scope read --repo "$REPO" --store "$S" 2>>"$WORK/token.err")
+get p10 "$BASE/$PRIV/resolve/main/secret.txt" -H "Authorization: Bearer $BREAD"
+r1=$([ "$CODE" = 401 ] && ! exact "$DL/p10" "$IN/secret.txt"; echo $?)
+get p11 "$BASE/$REPO/resolve/main/config.json" -H "Authorization: Bearer $BREAD"
+r2=$([ "$CODE" = 200 ] && exact "$DL/p11" "$IN/config.json"; echo $?)
+result "a read token bounded to another repo (--repo $REPO) does not open the private repo (401), and reads its own" \
+	"$([ "$r1$r2" = 00 ]; echo $?)" "$r1$r2" "$(shows p10)" "$(shows p11)"
 get g1 "$BASE/$GATED/resolve/main/gated.txt"
 r1=$([ "$CODE" = 401 ]; echo $?)
 get g2 "$BASE/$GATED/resolve/main/gated.txt" -H "Authorization: Bearer $READ"
@@ -279,6 +286,19 @@ if HF_TOKEN=$TOKEN start_ggufd "$S" --upstream "$HUB" --public-repo "$PRIV"; the
 else
 	not_ok "ggufd --public-repo starts"
 	not_ok "the start-up log counts the listed repo"
+fi
+if HF_TOKEN=$TOKEN start_ggufd "$S" --upstream "$HUB" --require-token-for-read; then
+	get q1 "$BASE/$PRIV/resolve/main/secret.txt" -H "Authorization: Bearer $BREAD"
+	r1=$([ "$CODE" = 403 ] && [ "$(header X-Error-Code "$RESP/q1.h")" = Forbidden ] &&
+		! exact "$DL/q1" "$IN/secret.txt"; echo $?)
+	get q2 "$BASE/$REPO/resolve/main/config.json" -H "Authorization: Bearer $BREAD"
+	r2=$([ "$CODE" = 200 ] && exact "$DL/q2" "$IN/config.json"; echo $?)
+	get q3 "$BASE/$PRIV/resolve/main/secret.txt" -H "Authorization: Bearer $READ"
+	r3=$([ "$CODE" = 200 ] && exact "$DL/q3" "$IN/secret.txt"; echo $?)
+	result "--require-token-for-read: the bounded read token gets 403 naming the rule outside its repo and 200 in it; an unbounded one reads the private repo" \
+		"$([ "$r1$r2$r3" = 000 ]; echo $?)" "$r1$r2$r3" "$(shows q1)" "$(shows q2)" "$(shows q3)"
+else
+	not_ok "ggufd --require-token-for-read starts"
 fi
 code=$(GGUFD_PUBLIC_REPO='ruv/a/b' timeout 20 "$GGUFD" config >"$WORK/cfg.out" 2>&1; echo $?)
 result "a bad --public-repo value is refused (exit 2, naming it)" \
