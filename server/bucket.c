@@ -235,14 +235,20 @@ upload_one(struct bucket *b, const struct cand *c, int may_put)
 {
 	struct s3_result res;
 	uint64_t have = 0, size = 0, t0 = now_ms();
-	int fd = -1, r;
+	int fd = -1, r, replace = 0;
 	char why[400];
 
 	store_use(b->st, c->sha256);
 	if ((r = store_blob_open(b->st, c->sha256, &fd, &size)) != GG_OK)
 		goto done;
 	r = s3_head(b->s3, c->sha256, &have, &res);
-	if (r == GG_OK && have == size) {
+	if (r == GG_OK && have == size && s3_is_bad(c->sha256)) {
+		log_warnx("blob store: object %s did not hash to its name: replacing it with "
+			  "the bytes verified here",
+			  c->sha256);
+		replace = 1; /* stored again below */
+	}
+	if (r == GG_OK && have == size && !replace) {
 		log_info("blob store: blob %s (%llu bytes) is there already", c->sha256,
 			 (unsigned long long)size);
 		pthread_mutex_lock(&b->mu);
@@ -251,12 +257,13 @@ upload_one(struct bucket *b, const struct cand *c, int may_put)
 	} else if (!may_put && (r == GG_OK || r == GG_ENOENT)) {
 		r = DEFERRED;
 	} else if (r == GG_OK || r == GG_ENOENT) {
-		if (r == GG_OK)
+		if (r == GG_OK && !replace)
 			log_warnx(
 				"blob store: object %s has %llu bytes, not %llu: storing it again",
 				c->sha256, (unsigned long long)have, (unsigned long long)size);
 		r = s3_put_blob(b->s3, c->sha256, fd, size, &b->stopping, &res);
 		if (r == GG_OK) {
+			s3_clear_bad(c->sha256);
 			log_info("blob store: stored blob %s (%llu bytes, %llu ms)", c->sha256,
 				 (unsigned long long)size, (unsigned long long)(now_ms() - t0));
 			pthread_mutex_lock(&b->mu);

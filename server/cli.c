@@ -558,7 +558,7 @@ cmd_serve(int argc, char **argv)
 	struct app app;
 	struct server *srv = NULL;
 	struct store *st = NULL;
-	char bound[160], err[512];
+	char bound[160], err[512], shown_up[512];
 	sigset_t set;
 	int sig, rc = 1;
 
@@ -687,8 +687,10 @@ cmd_serve(int argc, char **argv)
 		fprintf(stderr, "ggufd: cannot listen on %s\n", listen);
 		goto done;
 	}
+	if (up != NULL)
+		upstream_url_public(upstream, shown_up, sizeof(shown_up));
 	log_info("listening on %s (store %s, upstream %s%s%s%s%s)", bound, store,
-		 up ? upstream : "none", ucfg.nbases > 1 ? " and more tiers" : "",
+		 up ? shown_up : "none", ucfg.nbases > 1 ? " and more tiers" : "",
 		 app.offline ? ", offline" : "", conf_file(boot)[0] ? ", config " : "",
 		 conf_file(boot));
 	if (up != NULL && ucfg.nbases > 1)

@@ -319,6 +319,11 @@ in_blob_store(struct fetch *f)
 
 	if (f->fm->s3 == NULL || !f->spec.lfs)
 		return 0;
+	if (s3_is_bad(f->spec.key)) {
+		log_warnx("blob store: object %s did not hash to its name: asking upstream",
+			  f->spec.key);
+		return 0;
+	}
 	r = s3_head(f->fm->s3, f->spec.key, &size, &res);
 	if (r == GG_OK && size == f->spec.size)
 		return 1;
@@ -455,9 +460,14 @@ fetch_thread(void *arg)
 	if (r != GG_OK) {
 		if (r == GG_ECORRUPT)
 			stats_verify_failed();
-		if (r == GG_ECORRUPT && was_from_store)
-			log_error("blob store: the bytes read for %s do not hash to it",
+		if (r == GG_ECORRUPT && was_from_store) {
+			/* The next miss asks upstream; the uploader replaces
+			 * the object with the verified bytes then. */
+			s3_mark_bad(f->spec.key);
+			log_error("blob store: the bytes read for %s do not hash to it: the "
+				  "next request asks upstream",
 				  f->spec.key);
+		}
 		finish(f, 0,
 		       r == GG_ECORRUPT ? "content does not match its hash (discarded)"
 					: gg_strerror(r));

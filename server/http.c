@@ -251,11 +251,17 @@ http_queue_kept(struct req *r, unsigned status, struct MHD_Response *resp, enum 
 {
 	if (atomic_load(&r->srv->draining))
 		return 0;
+	http_queue_kept_now(r, status, resp, res);
+	return 1;
+}
+
+void
+http_queue_kept_now(struct req *r, unsigned status, struct MHD_Response *resp, enum MHD_Result *res)
+{
 	r->answered = 1;
 	r->status = status;
 	r->queued_us = now_us();
 	*res = MHD_queue_response(r->conn, status, resp);
-	return 1;
 }
 
 struct MHD_Response *

@@ -300,6 +300,13 @@ enum MHD_Result http_queue(struct req *r, unsigned status, struct MHD_Response *
  */
 int http_queue_kept(struct req *r, unsigned status, struct MHD_Response *resp,
 		    enum MHD_Result *res);
+/*
+ * The same without the drain check, for a response that was just kept
+ * after the caller checked http_draining: a drain that began in between
+ * closes the connection after this answer anyway.
+ */
+void http_queue_kept_now(struct req *r, unsigned status, struct MHD_Response *resp,
+			 enum MHD_Result *res);
 /* 1 once the server drains (server_quiesce). */
 int http_draining(struct req *r);
 

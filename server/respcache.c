@@ -129,7 +129,7 @@ respcache_keep_and_queue(struct req *r, const struct respcache_key *k, unsigned 
 		return 0;
 	}
 	http_common_headers(resp);
-	http_queue_kept(r, status, resp, res);
+	http_queue_kept_now(r, status, resp, res); /* draining was checked above */
 	old_key = e->key;
 	old = e->resp;
 	e->key = key;

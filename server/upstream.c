@@ -643,7 +643,9 @@ head_tier(struct upstream *u, size_t ti, const char *prefix, const char *repo, c
 			curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard_cb);
 			cc = perform(c, "HEAD", out);
 			if (cc != CURLE_OK) {
-				log_warnx("upstream HEAD %s: %s", url, curl_easy_strerror(cc));
+				char shown[512];
+				upstream_url_public(url, shown, sizeof(shown));
+				log_warnx("upstream HEAD %s: %s", shown, curl_easy_strerror(cc));
 				snprintf(why, whysz, "%s", curl_easy_strerror(cc));
 				curl_easy_cleanup(c);
 				curl_slist_free_all(hdrs);
@@ -847,9 +849,11 @@ fetch_one(struct upstream *u, const char *base, int auth, int peer, const char *
 			snprintf(why, whysz, "a 206 for another range");
 			r = GG_EUNAVAIL;
 		} else if (b.mismatch) {
+			char shown[512];
+			upstream_url_public(base, shown, sizeof(shown));
 			log_warnx("GET %s/%s%s/.../%s: X-Linked-Etag %s is not the sha256 %s asked "
 				  "for: not kept",
-				  base, prefix, repo, path, out->etag, expect);
+				  shown, prefix, repo, path, out->etag, expect);
 			snprintf(why, whysz, "serves another sha256 for this file");
 			r = GG_EUNAVAIL;
 		} else if (b.aborted) {
@@ -864,8 +868,11 @@ fetch_one(struct upstream *u, const char *base, int auth, int peer, const char *
 			url = next;
 			continue;
 		} else if (out->status == 429) {
-			/* Charged to the host that said it: the Hub or its CDN. */
-			budget_hit(u->budget, url, out->retry_after, !own);
+			/* Charged to the host that said it: the tier (a Hub or a
+			 * ggufd: its own budget) or the CDN it redirected to. */
+			int on_base = strncmp(url, base, strlen(base)) == 0 &&
+				      (url[strlen(base)] == '/' || url[strlen(base)] == '\0');
+			budget_hit(u->budget, url, out->retry_after, !on_base);
 		}
 		break;
 	}
@@ -940,8 +947,12 @@ upstream_fetch_blob(struct upstream *u, const char *prefix, const char *repo, co
 		}
 		r = fetch_one(u, nodes_url(u->peers, p), 0, 1, prefix, repo, commit, path, offset,
 			      sha256, body, ctx, out, &got, curl_why, sizeof(curl_why));
-		if (r == GG_EINVAL)
-			goto done; /* the body callback said stop */
+		if (r == GG_EINVAL) {
+			/* The body callback said stop (our disk, a size): the
+			 * peer answered, so a probe of it ends here. */
+			nodes_ok(u->peers, p);
+			goto done;
+		}
 		if (r == GG_OK && (out->status == 200 || out->status == 206)) {
 			nodes_ok(u->peers, p);
 			goto done;
@@ -969,8 +980,10 @@ upstream_fetch_blob(struct upstream *u, const char *prefix, const char *repo, co
 		r = fetch_one(u, nodes_url(u->tiers, i), is_origin(u, i), 0, prefix, repo, commit,
 			      path, offset, sha256, body, ctx, out, &got, curl_why,
 			      sizeof(curl_why));
-		if (r == GG_EINVAL)
+		if (r == GG_EINVAL) {
+			nodes_ok(u->tiers, i); /* it answered; we stopped (see above) */
 			break;
+		}
 		v = r != GG_OK && out->status != 429 ? TIER_FAILED : verdict(r, out);
 		failed_why(out, curl_why, why, sizeof(why));
 		if (!tier_done(u, i, v, why) || got > 0)
@@ -1092,8 +1105,10 @@ api_request(struct upstream *u, int auth, const char *method, const char *path_q
 			continue;
 		r = api_tier(u, i, auth, method, path_query, req_body, req_len, req_ctype, body,
 			     out, curl_why, sizeof(curl_why));
-		if (r == GG_ETOOBIG)
+		if (r == GG_ETOOBIG) {
+			nodes_ok(u->tiers, i); /* it answered, too much for us */
 			break;
+		}
 		v = verdict(r, out);
 		failed_why(out, curl_why, why, sizeof(why));
 		if (!tier_done(u, i, v, why))
@@ -1284,7 +1299,9 @@ upstream_call(struct upstream *u, const struct upstream_call *cl, struct upstrea
 	if (cc != CURLE_OK) {
 		/* The URL may be presigned: log the host and path only. */
 		url[strcspn(url, "?")] = '\0';
-		log_warnx("upstream %s %s: %s", cl->method, url, curl_easy_strerror(cc));
+		char shown[512];
+		upstream_url_public(url, shown, sizeof(shown));
+		log_warnx("upstream %s %s: %s", cl->method, shown, curl_easy_strerror(cc));
 		free(url);
 		out->status = 0;
 		return GG_EUNAVAIL;

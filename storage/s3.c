@@ -45,6 +45,47 @@ static pthread_mutex_t last_mu = PTHREAD_MUTEX_INITIALIZER;
 static char last_error[sizeof(((struct s3_counters *)0)->last_error)];
 static uint64_t last_error_at;
 
+/* Objects whose bytes did not hash to their name (s3_mark_bad): a ring,
+ * the oldest forgotten first. */
+#define BAD_MAX 64
+static pthread_mutex_t bad_mu = PTHREAD_MUTEX_INITIALIZER;
+static char bad[BAD_MAX][GG_SHA256_HEX + 1];
+static unsigned bad_next;
+
+void
+s3_mark_bad(const char *sha256)
+{
+	pthread_mutex_lock(&bad_mu);
+	for (unsigned i = 0; i < BAD_MAX; i++)
+		if (strcmp(bad[i], sha256) == 0)
+			goto out;
+	snprintf(bad[bad_next], sizeof(bad[0]), "%s", sha256);
+	bad_next = (bad_next + 1) % BAD_MAX;
+out:
+	pthread_mutex_unlock(&bad_mu);
+}
+
+int
+s3_is_bad(const char *sha256)
+{
+	int found = 0;
+	pthread_mutex_lock(&bad_mu);
+	for (unsigned i = 0; i < BAD_MAX && !found; i++)
+		found = strcmp(bad[i], sha256) == 0;
+	pthread_mutex_unlock(&bad_mu);
+	return found;
+}
+
+void
+s3_clear_bad(const char *sha256)
+{
+	pthread_mutex_lock(&bad_mu);
+	for (unsigned i = 0; i < BAD_MAX; i++)
+		if (strcmp(bad[i], sha256) == 0)
+			bad[i][0] = '\0';
+	pthread_mutex_unlock(&bad_mu);
+}
+
 void
 s3_counters(struct s3_counters *out)
 {

@@ -86,6 +86,16 @@ int s3_check_bucket(struct s3 *s, int create, struct s3_result *res);
 int s3_head(struct s3 *s, const char *sha256, uint64_t *size, struct s3_result *res);
 
 /*
+ * Objects read whose bytes did not hash to their name (this process's
+ * knowledge, the last 64): a miss does not read them again (upstream
+ * instead), and the uploader replaces them with verified bytes, then
+ * clears the mark.  Thread safe.
+ */
+void s3_mark_bad(const char *sha256);
+int s3_is_bad(const char *sha256);
+void s3_clear_bad(const char *sha256);
+
+/*
  * GET of a blob from offset on (a Range request when offset > 0), the body
  * handed to cb as it arrives with the status (206, or 200 when the store
  * ignored the range).  cb returns non-zero to stop.  0 when the body

@@ -226,8 +226,8 @@ result "the page: the peers, this node marked (\"this node\", \"self\"), the dea
 		[ "$(p 'd["peers"][0]["cls"]')" = self ] &&
 		p 'd["peers"][1]["cells"]' | grep -qF "\"$DEAD_PEER\", \"\u2717 down\"" &&
 		[ "$(p 'd["peers"][1]["stateClass"]')" = bad ]; echo $?)" "$(p 'd["peers"]')"
-result "no script error, no token or tier password in the page or the API, a screenshot (nodes.png)" \
+result "no script error, no token or tier password in the page, the API or the log, a screenshot (nodes.png)" \
 	"$([ "$(p 'len(d["errors"]) + len(d["console"])')" = 0 ] && [ -s "$SHOTS/nodes.png" ] &&
-		! grep -q -e "$SECRET" -e tierpass0123 "$WORK/nodes.json" "$WORK/act3.json"; echo $?)" \
+		! grep -q -e "$SECRET" -e tierpass0123 "$WORK/nodes.json" "$WORK/act3.json" "$GGUFD_LOG"; echo $?)" \
 	"$(p '[d["errors"], d["console"]]') $(cat "$WORK/nodes.err")"
 finish

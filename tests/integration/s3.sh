@@ -54,7 +54,7 @@ if (exec 3<>/dev/tcp/127.0.0.1/3300) 2>/dev/null; then
 	exit 0
 fi
 
-plan 32
+plan 35
 
 CEPH=$WORK/ceph
 stop_ceph() {
@@ -274,6 +274,31 @@ s3curl -o /dev/null -X DELETE "$EP/$BKT/$PFX/${SHA[small]}"
 result "an object deleted behind ggufd's back is reported (to store again)" \
 	"$(grep -q "not in the blob store: ${SHA[small]}" "$WORK/verify2.out" &&
 		grep -q ' 2 blobs stored, 1 to store' "$WORK/verify2.out"; echo $?)" "$(cat "$WORK/verify2.out")"
+
+# --- an object whose bytes do not hash to its name ---------------------------------
+# big.gguf's object replaced behind ggufd's back by other bytes of its size:
+# a node without the blob reads it from the bucket, the hash refuses it (the
+# client is cut, never served a complete wrong file), the next request asks
+# upstream, and the uploader replaces the object with the verified bytes.
+head -c "$(file_size "$WORK/in/big.gguf")" /dev/urandom >"$WORK/bad.bin"
+s3curl -o /dev/null -T "$WORK/bad.bin" "$EP/$BKT/$PFX/${SHA[big]}"
+before_big=$(transfers "${SHA[big]}")
+start_ggufd "$WORK/d" "${S3ARGS[@]}" || true
+D=$BASE
+get "$D" big
+st1=$?
+get "$D" big
+st2=$?
+result "a corrupt object: the first read is refused (not byte-exact, the client cut), the second comes from upstream byte-exact" \
+	"$([ "$st1" != 0 ] && ! cmp -s "$WORK/dl/big" "$WORK/bad.bin" && [ "$st2" = 0 ] &&
+		[ "$(transfers "${SHA[big]}")" = $((before_big + 1)) ]; echo $?)" \
+	"first $st1, second $st2; transfers $before_big -> $(transfers "${SHA[big]}")" \
+	"$(grep -i 'blob store\|hash' "$GGUFD_LOG" | tail -n 6)"
+result "the uploader replaced the object with the verified bytes" \
+	"$(wait_stored "$D" 1 && grep -q "object ${SHA[big]} did not hash to its name: replacing it" "$GGUFD_LOG"; echo $?)" \
+	"$(grep 'blob store' "$GGUFD_LOG" | tail -n 6)"
+check "every object of the bucket hashes to its name again" all_verified
+stop_ggufd
 
 # --- the gateway gone under a running node: the last error ----------------------------
 start_ggufd "$WORK/c" "${S3ARGS[@]}" || true
