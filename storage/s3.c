@@ -286,6 +286,9 @@ struct call {
 	int (*cb)(void *ctx, const void *data, size_t n, long status);
 	void *ctx;
 	int cb_stopped;
+	uint64_t want_first;   /* the Range asked from (a 206 must start there) */
+	long long range_first; /* a 206's Content-Range start, -1: none seen */
+	int range_bad;
 	/* PUT from a file */
 	int fd;
 	uint64_t off, left;
@@ -302,6 +305,10 @@ write_cb(char *data, size_t sz, size_t nm, void *arg)
 	long status = 0;
 
 	curl_easy_getinfo(k->c, CURLINFO_RESPONSE_CODE, &status);
+	if (k->cb != NULL && status == 206 && k->range_first != (long long)k->want_first) {
+		k->range_bad = 1; /* another range than asked: not one byte kept */
+		return 0;
+	}
 	if (k->cb != NULL && (status == 200 || status == 206)) {
 		count(&c_in, n);
 		if (k->cb(k->ctx, data, n, status) != 0) {
@@ -324,6 +331,18 @@ header_cb(char *data, size_t sz, size_t nm, void *arg)
 {
 	struct call *k = arg;
 	size_t n = sz * nm;
+	if (n > 14 && strncasecmp(data, "content-range:", 14) == 0) {
+		/* "Content-Range: bytes FIRST-LAST/TOTAL" */
+		const char *p = data + 14, *end = data + n, *d;
+		uint64_t first;
+		while (p < end && (*p == ' ' || *p == '\t'))
+			p++;
+		k->range_first = -2;
+		if (end - p > 6 && strncasecmp(p, "bytes ", 6) == 0 &&
+		    (d = memchr(p + 6, '-', (size_t)(end - p - 6))) != NULL &&
+		    parse_u64(p + 6, d, (uint64_t)INT64_MAX, &first) == GG_OK)
+			k->range_first = (long long)first;
+	}
 	if (n > 5 && strncasecmp(data, "etag:", 5) == 0) {
 		size_t i = 5, e = n;
 		while (i < n && (data[i] == ' ' || data[i] == '\t'))
@@ -595,6 +614,8 @@ s3_get(struct s3 *s, const char *sha256, uint64_t offset,
 	call_init(&k, s, url, "UNSIGNED-PAYLOAD", NULL);
 	k.cb = cb;
 	k.ctx = ctx;
+	k.want_first = offset;
+	k.range_first = -1;
 	curl_easy_setopt(k.c, CURLOPT_BUFFERSIZE, 512L * 1024L);
 	if (offset > 0) {
 		snprintf(range, sizeof(range), "%llu-", (unsigned long long)offset);
@@ -603,6 +624,13 @@ s3_get(struct s3 *s, const char *sha256, uint64_t offset,
 	st = call_run(&k, res);
 	call_free(&k);
 	free(url);
+	if (k.range_bad) {
+		snprintf(res->error, sizeof(res->error),
+			 "a 206 for another range than bytes=%llu-: not kept",
+			 (unsigned long long)offset);
+		failed("GET", sha256, res);
+		return GG_EIO;
+	}
 	if (st == 404)
 		return GG_ENOENT;
 	if ((st == 200 || st == 206) && res->error[0] == '\0')
