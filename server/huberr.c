@@ -94,6 +94,7 @@ hub_relay_upstream(struct req *r, enum hub_relay how, long status, const char *c
 
 	if (how == HUB_RELAY_READ) {
 		switch (status) {
+		case 400: /* the Hub says the request is wrong (e.g. a revision) */
 		case 401:
 		case 403:
 		case 404:

@@ -22,7 +22,7 @@
 need_env
 unset HF_TOKEN HUGGING_FACE_HUB_TOKEN HUGGINGFACE_API_KEY HF_ENDPOINT
 
-plan 35
+plan 36
 
 TOKEN=hf_upstreamsecret
 REPO=ruv/budget
@@ -206,6 +206,14 @@ result "the log says when the short budget started and that it ended" \
 	"$(grep -q "rate-limited us: no requests until .* (Retry-After 2)" "$GGUFD_LOG" &&
 		grep -q "upstream http://127.0.0.1:$hubport: the rate limit is over" "$GGUFD_LOG"; echo $?)" \
 	"$(grep -i 'rate' "$GGUFD_LOG" | head -5)"
+
+# --- a 400 from upstream on a read is relayed as the client's error, not a 502 ---------------------
+fake_fault '[{"status": 400, "match": "/revision/v-nonsense", "host": "hub", "count": 1, "error_code": "BadRequest", "message": "Invalid rev id: v-nonsense"}]'
+get bad400 "$BASE/api/models/$REPO/revision/v-nonsense"
+result "upstream's 400 on a read is relayed as 400 with its code and message (a client's error, not a 502)" \
+	"$([ "$CODE" = 400 ] && [ "$(header X-Error-Code "$RESP/bad400.h")" = BadRequest ] &&
+		grep -q 'Invalid rev id' "$RESP/bad400.h" "$DL/bad400"; echo $?)" "$(shows bad400)"
+fake_clear
 
 # --- private and gated repos ----------------------------------------------------------------------
 
