@@ -12,6 +12,7 @@
 #ifndef GG_APP_H
 #define GG_APP_H
 
+#include <pthread.h>
 #include <stdatomic.h>
 
 #include "upstream.h"
@@ -34,7 +35,10 @@ struct app {
 	_Atomic unsigned ref_ttl;       /* seconds a branch -> commit answer stays fresh */
 	_Atomic int require_read_token; /* reads need a ggufd token too */
 	/* --public-repo: private upstream repos served to anyone
-	 * ("ns/name", "datasets/ns/name"); borrowed from serve's config. */
+	 * ("ns/name", "datasets/ns/name"); borrowed from the configuration in
+	 * force, swapped by SIGHUP under public_mu (visibility.c reads them
+	 * under it). */
+	pthread_mutex_t public_mu;
 	char *const *public_repos;
 	size_t npublic_repos;
 };

@@ -468,6 +468,10 @@ serve_reload(const struct conf *boot, struct conf **cur, struct app *app, struct
 	app->ref_ttl = conf_u64(fresh, CONF_REF_TTL) ? (unsigned)conf_u64(fresh, CONF_REF_TTL)
 						     : GG_META_TTL_SEC;
 	app->require_read_token = conf_u64(fresh, CONF_REQUIRE_TOKEN_FOR_READ) != 0;
+	/* The lists are fresh's: swapped before *cur is freed below. */
+	pthread_mutex_lock(&app->public_mu);
+	app->npublic_repos = conf_list(fresh, CONF_PUBLIC_REPO, &app->public_repos);
+	pthread_mutex_unlock(&app->public_mu);
 	if (!conf_same(*cur, fresh, CONF_MAX_STORE_SIZE) &&
 	    apply_quota(app->st, conf_str(fresh, CONF_MAX_STORE_SIZE)) != 0)
 		log_warnx("SIGHUP: the store's filesystem cannot be measured; quota unchanged");
@@ -599,6 +603,7 @@ cmd_serve(int argc, char **argv)
 	cfg.public_url = conf_nonempty(boot, CONF_PUBLIC_URL);
 	app.offline = conf_u64(boot, CONF_OFFLINE) != 0;
 	app.require_read_token = conf_u64(boot, CONF_REQUIRE_TOKEN_FOR_READ) != 0;
+	pthread_mutex_init(&app.public_mu, NULL);
 	app.npublic_repos = conf_list(boot, CONF_PUBLIC_REPO, &app.public_repos);
 	ttl = conf_u64(boot, CONF_REF_TTL);
 	ucfg.ca_bundle = conf_nonempty(boot, CONF_CA_BUNDLE);
@@ -723,6 +728,7 @@ done:
 	if (up != NULL)
 		curl_global_cleanup();
 	store_close(st);
+	pthread_mutex_destroy(&app.public_mu);
 	if (rc == 0)
 		log_info("stopped");
 	accesslog_close();

@@ -267,7 +267,7 @@ const struct conf_option conf_options[CONF_COUNT] = {
 	[CONF_REQUIRE_TOKEN_FOR_READ] = { "require-token-for-read", "GGUFD_REQUIRE_TOKEN_FOR_READ",
 		CONF_BOOL, CONF_RELOAD, NULL, NULL, 0, 0, 0, "takes true/false/yes/no/1/0", NULL,
 		"downloads need a ggufd read token too" },
-	[CONF_PUBLIC_REPO] = { "public-repo", "GGUFD_PUBLIC_REPO", CONF_LIST, 0, "REPO", NULL, 0, 0,
+	[CONF_PUBLIC_REPO] = { "public-repo", "GGUFD_PUBLIC_REPO", CONF_LIST, CONF_RELOAD, "REPO", NULL, 0, 0,
 		POLICY_MAX_ITEMS, "wants a repo id (ns/name, datasets/ns/name)", check_public_repo,
 		"serve this repo to anyone although upstream keeps it\n"
 		"private or gated (repeatable; by default such repos\n"

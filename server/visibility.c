@@ -33,19 +33,21 @@
 
 /* Listed by --public-repo: "ns/name" (a model) or "datasets/ns/name". */
 static int
-listed_public(const struct app *a, const struct req *r)
+listed_public(struct app *a, const struct req *r)
 {
 	const char *prefix = route_type_prefix(r->route.type);
 	size_t pl = strlen(prefix);
+	int found = 0;
 
-	for (size_t i = 0; i < a->npublic_repos; i++) {
+	pthread_mutex_lock(&a->public_mu);
+	for (size_t i = 0; i < a->npublic_repos && !found; i++) {
 		const char *p = a->public_repos[i];
 		if (r->route.type == REPO_MODEL && strncmp(p, "models/", 7) == 0)
 			p += 7;
-		if (strncmp(p, prefix, pl) == 0 && strcmp(p + pl, r->route.repo) == 0)
-			return 1;
+		found = strncmp(p, prefix, pl) == 0 && strcmp(p + pl, r->route.repo) == 0;
 	}
-	return 0;
+	pthread_mutex_unlock(&a->public_mu);
+	return found;
 }
 
 /* What an anonymous answer says: VIS_PUBLIC or VIS_RESTRICTED. */

@@ -22,7 +22,7 @@
 need_env
 unset HF_TOKEN HUGGING_FACE_HUB_TOKEN HUGGINGFACE_API_KEY HF_ENDPOINT
 
-plan 36
+plan 37
 
 TOKEN=hf_upstreamsecret
 REPO=ruv/budget
@@ -307,6 +307,25 @@ if HF_TOKEN=$TOKEN start_ggufd "$S" --upstream "$HUB" --require-token-for-read; 
 		"$([ "$r1$r2$r3" = 000 ]; echo $?)" "$r1$r2$r3" "$(shows q1)" "$(shows q2)" "$(shows q3)"
 else
 	not_ok "ggufd --require-token-for-read starts"
+fi
+# --public-repo from the config file, changed under a running server.
+echo '# no public repo yet' >"$WORK/pub.conf"
+if HF_TOKEN=$TOKEN start_ggufd "$S" --upstream "$HUB" --config "$WORK/pub.conf"; then
+	get h1 "$BASE/$PRIV/resolve/main/secret.txt"
+	r1=$([ "$CODE" = 401 ]; echo $?)
+	echo "public-repo = $PRIV" >"$WORK/pub.conf"
+	kill -HUP "$GGUFD_PID"
+	for ((i = 0; i < GG_START_POLLS; i++)); do
+		grep -q 'SIGHUP: .*public-repo changed' "$GGUFD_LOG" && break
+		sleep "$GG_POLL"
+	done
+	get h2 "$BASE/$PRIV/resolve/main/secret.txt"
+	r2=$([ "$CODE" = 200 ] && exact "$DL/h2" "$IN/secret.txt"; echo $?)
+	result "SIGHUP applies a --public-repo added to the config file: 401, then 200 without a restart" \
+		"$([ "$r1$r2" = 00 ] && ! grep -q 'public-repo changed in .*needs a restart' "$GGUFD_LOG"; echo $?)" \
+		"$r1$r2" "$(shows h1)" "$(shows h2)" "$(grep SIGHUP "$GGUFD_LOG")"
+else
+	not_ok "ggufd --config starts"
 fi
 code=$(GGUFD_PUBLIC_REPO='ruv/a/b' timeout 20 "$GGUFD" config >"$WORK/cfg.out" 2>&1; echo $?)
 result "a bad --public-repo value is refused (exit 2, naming it)" \
