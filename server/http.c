@@ -1272,6 +1272,26 @@ target_wire_len(const struct req *r, const char *url, const char *version)
 	return span <= 4 * (size_t)GG_CONN_MEMORY ? span : seen;
 }
 
+/* 1 if the query, its %XX escapes decoded, is UTF-8 (a malformed escape
+ * is left as it is: libmicrohttpd keeps it literally). */
+static int
+query_utf8(const char *q)
+{
+	char buf[GG_MAX_URL_LEN + 1];
+	size_t n = 0;
+
+	for (; *q != '\0' && n < sizeof(buf); q++) {
+		int h, l;
+		if (*q == '%' && (h = hexval(q[1])) >= 0 && (l = hexval(q[2])) >= 0) {
+			buf[n++] = (char)(h << 4 | l);
+			q += 2;
+		} else {
+			buf[n++] = *q;
+		}
+	}
+	return utf8_valid(buf, n);
+}
+
 int
 http_target_check(const char *target, size_t wire_len)
 {
@@ -1286,7 +1306,7 @@ http_target_check(const char *target, size_t wire_len)
 	q = strchr(target, '?');
 	if (q != NULL && strstr(q, "%00") != NULL)
 		return GG_EINVAL;
-	return GG_OK;
+	return q != NULL && !query_utf8(q + 1) ? GG_EFORMAT : GG_OK;
 }
 
 /*
@@ -1313,6 +1333,10 @@ begin_request(struct req *r, const char *url, const char *version)
 			msg[sizeof(msg) - 1] = '\0';
 		return http_error(r, MHD_HTTP_URI_TOO_LONG, "URITooLong", msg, NULL);
 	}
+	if (rc == GG_EFORMAT)
+		return http_error(r, MHD_HTTP_BAD_REQUEST, "BadRequest",
+				  "Malformed request target: the query, decoded, is not UTF-8",
+				  NULL);
 	if (rc != GG_OK)
 		return http_error(
 			r, MHD_HTTP_BAD_REQUEST, "BadRequest",

@@ -243,9 +243,10 @@ void http_query_foreach(struct req *r, const char *name, void (*cb)(void *ctx, c
  * Checks a request target (path and query, NUL-terminated as received)
  * whose length on the wire was wire_len: GG_ETOOBIG if either is over
  * GG_MAX_URL_LEN (414), GG_EINVAL if a NUL byte cut it short (the string
- * is shorter than wire_len) or the query holds a %00 (400), else 0.  A %00
- * in the path is left to route_parse, which names it.  Pure function,
- * thread safe.
+ * is shorter than wire_len) or the query holds a %00, GG_EFORMAT if the
+ * query, its escapes decoded, is not UTF-8 (both 400), else 0.  A %00 or
+ * a bad byte in the path is left to route_parse, which names it.  Pure
+ * function, thread safe.
  */
 int http_target_check(const char *target, size_t wire_len);
 

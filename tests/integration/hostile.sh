@@ -29,7 +29,7 @@
 need_env
 unset HF_TOKEN HUGGING_FACE_HUB_TOKEN HUGGINGFACE_API_KEY HF_ENDPOINT
 
-plan 38
+plan 39
 
 REPO=ruv/ruvltra
 IN=$WORK/in
@@ -161,6 +161,11 @@ c3=$(req nul_q_resolve "$BASE/$REPO/resolve/main/config.json?download=%00")
 result "%00 in the query (a tree cursor, an info expand, a resolve) is 400 BadRequest, never a value cut short" \
 	"$([ "$code" = 400 ] && [ "$c2" = 400 ] && [ "$c3" = 400 ] && hub_err nul_q_cursor BadRequest 'NUL byte' &&
 		hub_err nul_q_resolve BadRequest '%00 in the query'; echo $?)" "$code $c2 $c3" "$(shows nul_q_cursor)"
+code=$(req utf8_q_cursor "$BASE/api/models/$REPO/tree/main?cursor=ab%FFcd")
+c2=$(req utf8_q_path "$BASE/api/models/$REPO/tree/main?cursor=%C3")
+result "a query that is not UTF-8 once decoded (%FF, a cut %C3) is 400 BadRequest, not sent upstream" \
+	"$([ "$code" = 400 ] && [ "$c2" = 400 ] && hub_err utf8_q_cursor BadRequest 'not UTF-8'; echo $?)" \
+	"$code $c2" "$(shows utf8_q_cursor)"
 code=$(req nul_pct "$BASE/$REPO/resolve/main/config.json%00/../../etc/passwd")
 result "%00 in the path is 400 BadRequest 'a NUL byte (%00)'" \
 	"$([ "$code" = 400 ] && hub_err nul_pct BadRequest 'NUL byte (%00)'; echo $?)" "$(shows nul_pct)"

@@ -179,6 +179,13 @@ test_target_check(void **state)
 	assert_int_equal(http_target_check("/a?x=%0", 7), GG_OK);
 	assert_int_equal(http_target_check("/a?x=%100", 9), GG_OK);
 	assert_int_equal(http_target_check("/a%00b", 6), GG_OK);
+	/* The query, decoded, must be UTF-8: %FF or a cut sequence is not. */
+	assert_int_equal(http_target_check("/a?cursor=%FF", 13), GG_EFORMAT);
+	assert_int_equal(http_target_check("/a?p=%C3", 8), GG_EFORMAT);
+	assert_int_equal(http_target_check("/a?p=%C3%A9", 11), GG_OK);
+	assert_int_equal(http_target_check("/a?p=\xc3\xa9", 7), GG_OK);
+	assert_int_equal(http_target_check("/a?p=\xff", 6), GG_EFORMAT);
+	assert_int_equal(http_target_check("/a%FF?x=1", 9), GG_OK);
 	/* Path and query count together: 8192 bytes pass, 8193 are 414. */
 	memcpy(t, q, sizeof(q) - 1);
 	memset(t + sizeof(q) - 1, 'a', GG_MAX_URL_LEN - (sizeof(q) - 1));
