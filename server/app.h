@@ -34,6 +34,7 @@ struct app {
 	/* SIGHUP (serve's main thread) changes these while requests read them. */
 	_Atomic unsigned ref_ttl;       /* seconds a branch -> commit answer stays fresh */
 	_Atomic int require_read_token; /* reads need a ggufd token too */
+	_Atomic unsigned policy_gen;    /* +1 at each SIGHUP: the fast lane forgets */
 	/* --public-repo: private upstream repos served to anyone
 	 * ("ns/name", "datasets/ns/name"); borrowed from the configuration in
 	 * force, swapped by SIGHUP under public_mu (visibility.c reads them

@@ -472,6 +472,7 @@ serve_reload(const struct conf *boot, struct conf **cur, struct app *app, struct
 	pthread_mutex_lock(&app->public_mu);
 	app->npublic_repos = conf_list(fresh, CONF_PUBLIC_REPO, &app->public_repos);
 	pthread_mutex_unlock(&app->public_mu);
+	atomic_fetch_add(&app->policy_gen, 1);
 	if (!conf_same(*cur, fresh, CONF_MAX_STORE_SIZE) &&
 	    apply_quota(app->st, conf_str(fresh, CONF_MAX_STORE_SIZE)) != 0)
 		log_warnx("SIGHUP: the store's filesystem cannot be measured; quota unchanged");
@@ -618,6 +619,7 @@ cmd_serve(int argc, char **argv)
 	cfg.connection_timeout = (unsigned)conf_u64(boot, CONF_CONNECTION_TIMEOUT);
 	cfg.connection_memory = (size_t)conf_u64(boot, CONF_CONNECTION_MEMORY);
 	cfg.header_timeout = (unsigned)conf_u64(boot, CONF_HEADER_TIMEOUT);
+	cfg.fast_lane = conf_u64(boot, CONF_FAST_LANE) != 0;
 	/* libmicrohttpd shares the limit out among its threads. */
 	if (cfg.max_connections < cfg.threads) {
 		rc = usage_error("serve", "--max-connections (%u) must be at least --threads (%u)",

@@ -322,6 +322,12 @@ const struct conf_option conf_options[CONF_COUNT] = {
 		"memory for one connection's\n"
 		"request line and headers (default 32768); larger headers\n"
 		"get 431, a longer URL 414" },
+	[CONF_FAST_LANE] = { "fast-lane", "GGUFD_FAST_LANE", CONF_BOOL, 0, NULL, NULL, 1, 0, 0,
+		"takes true/false/yes/no/1/0", NULL,
+		"answer repeated requests for stored files\n"
+		"(probes, ranges, whole files) without libmicrohttpd,\n"
+		"with the same headers and bytes (default true; false sends\n"
+		"every request through libmicrohttpd)" },
 	[CONF_BLOB_STORE] = { "blob-store", "GGUFD_BLOB_STORE", CONF_STR, 0, "s3://BUCKET[/PREFIX]",
 		NULL, 0, 0, 0, "wants s3://BUCKET[/PREFIX]", check_blob_store,
 		"keep verified blobs in this S3 bucket too, shared by\n"

@@ -44,6 +44,7 @@
 #include <strings.h>
 #include <sys/ioctl.h>
 #include <sys/random.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -54,6 +55,7 @@
 
 #include "accesslog.h"
 #include "auth.h"
+#include "fastlane.h"
 #include "http.h"
 #include "gg_limits.h"
 #include "log.h"
@@ -73,6 +75,8 @@ struct server {
 	_Atomic unsigned active; /* requests in progress (server_active) */
 	_Atomic int draining;    /* server_quiesce was called */
 	int quiesced_fd;         /* the listening socket after quiesce, or -1 */
+	int lfd;                 /* the listening socket, while the fast lane has it */
+	struct fastlane *fl;     /* the fast lane (fastlane.h), or NULL */
 	/* Open connections, for the header deadline and the shedding of idle
 	 * connections (see "connections" below); all under conn_mu. */
 	pthread_mutex_t conn_mu;
@@ -213,6 +217,18 @@ const char *
 http_header(struct req *r, const char *name)
 {
 	return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
+}
+
+/* http_common_headers as header lines, for the fast lane (the same set:
+ * no answer it gives carries a Vary of its own). */
+#define COMMON_HEADERS_TEXT                                                                        \
+	"Access-Control-Allow-Origin: *\r\nAccess-Control-Expose-Headers: " EXPOSE_HEADERS         \
+	"\r\nVary: Origin\r\nServer: ggufd/" PACKAGE_VERSION "\r\n"
+
+const char *
+http_common_headers_text(void)
+{
+	return COMMON_HEADERS_TEXT;
 }
 
 void
@@ -977,6 +993,92 @@ notify_connection_cb(void *cls, struct MHD_Connection *c, void **socket_context,
 	}
 }
 
+/* --- connections of the fast lane (fastlane.c) ------------------------------ */
+
+struct conn *
+server_conn_open(struct server *srv, int fd, const struct sockaddr *sa)
+{
+	struct conn *e;
+
+	pthread_mutex_lock(&srv->conn_mu);
+	if (srv->nlive >= srv->max_conns) {
+		pthread_mutex_unlock(&srv->conn_mu);
+		return NULL;
+	}
+	e = xcalloc(1, sizeof(*e));
+	e->fd = fd;
+	e->since_us = now_us();
+	e->peer = peer_get(srv, sa);
+	conn_link(srv, e);
+	srv->nlive++;
+	if (e->peer != NULL)
+		e->peer->live++;
+	conn_admit(srv, e);
+	pthread_mutex_unlock(&srv->conn_mu);
+	return e;
+}
+
+int
+server_conn_full(struct server *srv)
+{
+	int full;
+	pthread_mutex_lock(&srv->conn_mu);
+	full = srv->nlive >= srv->max_conns;
+	pthread_mutex_unlock(&srv->conn_mu);
+	return full;
+}
+
+void
+server_conn_close(struct server *srv, struct conn *e)
+{
+	pthread_mutex_lock(&srv->conn_mu);
+	if (!e->cut) {
+		srv->nlive--;
+		if (e->peer != NULL)
+			e->peer->live--;
+	}
+	conn_unlink(srv, e);
+	peer_put(srv, e->peer);
+	pthread_mutex_unlock(&srv->conn_mu);
+	free(e);
+}
+
+void
+server_conn_mark(struct server *srv, struct conn *e, int in_request)
+{
+	pthread_mutex_lock(&srv->conn_mu);
+	e->in_request = in_request;
+	e->since_us = now_us();
+	if (!in_request) {
+		conn_unlink(srv, e);
+		conn_link(srv, e);
+	}
+	pthread_mutex_unlock(&srv->conn_mu);
+}
+
+void
+server_handoff(struct server *srv, int fd, const struct sockaddr *sa, unsigned len)
+{
+	/* libmicrohttpd closes fd whatever the outcome. */
+	if (MHD_add_connection(srv->d, fd, sa, (socklen_t)len) != MHD_YES)
+		log_debug("a connection could not be given to libmicrohttpd: %s", strerror(errno));
+}
+
+void
+server_request_count(struct server *srv, int delta)
+{
+	if (delta > 0)
+		atomic_fetch_add(&srv->active, 1);
+	else
+		atomic_fetch_sub(&srv->active, 1);
+}
+
+int
+server_is_draining(struct server *srv)
+{
+	return atomic_load(&srv->draining);
+}
+
 static void *
 watchdog_thread(void *arg)
 {
@@ -1071,36 +1173,53 @@ uri_log_cb(void *cls, const char *uri, struct MHD_Connection *con)
 	return r;
 }
 
-/* One access log line (accesslog.h); the path without its query. */
+/* The text form of a client address ("" if none). */
 static void
-log_access(struct req *r, uint64_t usec)
+addr_text(const struct sockaddr *sa, char *buf, size_t size)
+{
+	buf[0] = '\0';
+	if (sa != NULL && sa->sa_family == AF_INET &&
+	    inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, buf, (socklen_t)size) ==
+		    NULL)
+		buf[0] = '\0';
+	else if (sa != NULL && sa->sa_family == AF_INET6 &&
+		 inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, buf,
+			   (socklen_t)size) == NULL)
+		buf[0] = '\0';
+}
+
+void
+http_access_log(const struct sockaddr *sa, const char *method, const char *path, size_t plen,
+		unsigned status, int has_bytes, uint64_t bytes, uint64_t usec, const char *source,
+		const char *rid, size_t rid_len)
 {
 	static _Atomic uint64_t seq;
-	const char *rid = http_header(r, "X-Request-Id");
-	char when[32], addr[64], id[72], bytes[24], line[GG_MAX_URL_LEN + 256];
+	char when[32], addr[64], id[72], nbytes[24], line[GG_MAX_URL_LEN + 256];
 	time_t now = time(NULL);
 	struct tm tm;
 	int n;
 
 	gmtime_r(&now, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	http_client_addr(r, addr, sizeof(addr));
+	addr_text(sa, addr, sizeof(addr));
 	if (addr[0] == '\0')
 		snprintf(addr, sizeof(addr), "-");
-	if (rid != NULL && rid[0] != '\0' && strlen(rid) <= 64 &&
-	    strspn(rid, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") ==
-		    strlen(rid))
-		snprintf(id, sizeof(id), "%s", rid);
+	if (rid != NULL && rid_len > 0 && rid_len <= 64 &&
+	    strspn(rid, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") >=
+		    rid_len)
+		snprintf(id, sizeof(id), "%.*s", (int)rid_len, rid);
 	else
 		snprintf(id, sizeof(id), "ggufd-%llu",
 			 (unsigned long long)atomic_fetch_add(&seq, 1) + 1);
-	if (r->bytes > 0 || r->source != NULL)
-		snprintf(bytes, sizeof(bytes), "%llu", (unsigned long long)r->bytes);
+	if (has_bytes)
+		snprintf(nbytes, sizeof(nbytes), "%llu", (unsigned long long)bytes);
 	else
-		snprintf(bytes, sizeof(bytes), "-");
+		snprintf(nbytes, sizeof(nbytes), "-");
+	if (plen > GG_MAX_URL_LEN)
+		plen = GG_MAX_URL_LEN;
 	n = snprintf(line, sizeof(line), "%s %s %s %.*s %u %s %.3f %s %s", when, addr,
-		     r->method ? r->method : "-", (int)(r->path_end - r->raw_uri), r->raw_uri,
-		     r->status, bytes, (double)usec / 1e6, r->source ? r->source : "-", id);
+		     method ? method : "-", (int)plen, path, status, nbytes, (double)usec / 1e6,
+		     source ? source : "-", id);
 	if (n < 0)
 		return;
 	if ((size_t)n >= sizeof(line))
@@ -1109,6 +1228,20 @@ log_access(struct req *r, uint64_t usec)
 		if ((unsigned char)line[i] < 0x20 || line[i] == 0x7f)
 			line[i] = '?';
 	accesslog_write(line, (size_t)n);
+}
+
+/* One access log line (accesslog.h); the path without its query. */
+static void
+log_access(struct req *r, uint64_t usec)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	const char *rid = http_header(r, "X-Request-Id");
+
+	http_access_log(ci ? ci->client_addr : NULL, r->method, r->raw_uri,
+			(size_t)(r->path_end - r->raw_uri), r->status,
+			r->bytes > 0 || r->source != NULL, r->bytes, usec, r->source, rid,
+			rid != NULL ? strlen(rid) : 0);
 }
 
 static void
@@ -1473,6 +1606,31 @@ server_parse_listen(const char *s, struct server_config *cfg)
 	return GG_OK;
 }
 
+/*
+ * The listening socket, non-blocking, bound to ss: SO_REUSEADDR and
+ * SO_REUSEPORT as libmicrohttpd's MHD_OPTION_LISTENING_ADDRESS_REUSE set
+ * them, an IPv6 address for IPv6 only.  -1 on failure (errno).
+ */
+static int
+listen_socket(const struct sockaddr_storage *ss, socklen_t sl)
+{
+	int fd = socket(ss->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), on = 1;
+
+	if (fd < 0)
+		return -1;
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) != 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on)) != 0 ||
+	    (ss->ss_family == AF_INET6 &&
+	     setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on)) != 0) ||
+	    bind(fd, (const struct sockaddr *)ss, sl) != 0 || listen(fd, SOMAXCONN) != 0) {
+		int e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return fd;
+}
+
 int
 server_start(const struct server_config *cfg, struct server **out, char *bound, size_t n)
 {
@@ -1482,6 +1640,7 @@ server_start(const struct server_config *cfg, struct server **out, char *bound, 
 	pthread_mutex_init(&srv->async_mu, NULL);
 	pthread_cond_init(&srv->async_cv, NULL);
 	srv->quiesced_fd = -1;
+	srv->lfd = -1;
 	pthread_mutex_init(&srv->conn_mu, NULL);
 	{
 		pthread_condattr_t ca;
@@ -1495,8 +1654,10 @@ server_start(const struct server_config *cfg, struct server **out, char *bound, 
 	 * socket (MHD_quiesce_daemon needs it in this mode). */
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
 			 MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ITC;
-	const union MHD_DaemonInfo *info;
+	unsigned port = cfg->port;
 	int v6 = strchr(cfg->host, ':') != NULL;
+	struct MHD_OptionItem listen_opt[2] = { { MHD_OPTION_END, 0, NULL },
+						{ MHD_OPTION_END, 0, NULL } };
 
 	memset(&ss, 0, sizeof(ss));
 	if (v6) {
@@ -1515,7 +1676,6 @@ server_start(const struct server_config *cfg, struct server **out, char *bound, 
 			goto bad_addr;
 		sl = sizeof(*a);
 	}
-	(void)sl;
 	srv->routes = cfg->routes;
 	srv->nroutes = cfg->nroutes;
 	srv->app = cfg->app;
@@ -1529,26 +1689,54 @@ server_start(const struct server_config *cfg, struct server **out, char *bound, 
 	if (getrandom(&srv->peer_seed, sizeof(srv->peer_seed), GRND_NONBLOCK) !=
 	    (ssize_t)sizeof(srv->peer_seed))
 		srv->peer_seed = (uint32_t)now_us();
+	/* ggufd listens itself: with the fast lane (fastlane.h) it accepts,
+	 * and gives libmicrohttpd the connections it does not answer; without
+	 * it, libmicrohttpd accepts on this socket. */
+	srv->lfd = listen_socket(&ss, sl);
+	if (srv->lfd < 0) {
+		log_warn("cannot listen on %s:%u (address in use or not available)", cfg->host,
+			 (unsigned)cfg->port);
+		goto fail;
+	}
+	if (cfg->fast_lane) {
+		flags |= MHD_USE_NO_LISTEN_SOCKET;
+		listen_opt[0].option = MHD_OPTION_END;
+	} else {
+		listen_opt[0].option = MHD_OPTION_LISTEN_SOCKET;
+		listen_opt[0].value = srv->lfd;
+	}
 	/* The per-address limit is ggufd's (conn_admit), not libmicrohttpd's:
 	 * libmicrohttpd would refuse the connection before ggufd could shed an
 	 * idle one of the same address. */
 	srv->d = MHD_start_daemon(
 		flags, cfg->port, NULL, NULL, access_cb, srv, MHD_OPTION_EXTERNAL_LOGGER, mhd_log,
-		NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_URI_LOG_CALLBACK,
-		uri_log_cb, srv, MHD_OPTION_NOTIFY_COMPLETED, completed_cb, srv,
-		MHD_OPTION_NOTIFY_CONNECTION, notify_connection_cb, srv,
-		MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(cfg->threads ? cfg->threads : 4),
-		MHD_OPTION_CONNECTION_LIMIT, srv->max_conns, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-		(unsigned)0, MHD_OPTION_CONNECTION_TIMEOUT,
+		NULL, MHD_OPTION_ARRAY, listen_opt, MHD_OPTION_URI_LOG_CALLBACK, uri_log_cb, srv,
+		MHD_OPTION_NOTIFY_COMPLETED, completed_cb, srv, MHD_OPTION_NOTIFY_CONNECTION,
+		notify_connection_cb, srv, MHD_OPTION_THREAD_POOL_SIZE,
+		(unsigned)(cfg->threads ? cfg->threads : 4), MHD_OPTION_CONNECTION_LIMIT,
+		srv->max_conns, MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)0,
+		MHD_OPTION_CONNECTION_TIMEOUT,
 		cfg->connection_timeout ? cfg->connection_timeout : (unsigned)GG_CONN_TIMEOUT_SEC,
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT,
 		cfg->connection_memory ? cfg->connection_memory : (size_t)GG_CONN_MEMORY,
-		MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1, MHD_OPTION_END);
+		MHD_OPTION_END);
 	if (srv->d == NULL) {
-		log_warnx("MHD_start_daemon() on %s:%u failed (address in use or not available)",
-			  cfg->host, (unsigned)cfg->port);
+		log_warnx("MHD_start_daemon() on %s:%u failed", cfg->host, (unsigned)cfg->port);
 		goto fail;
 	}
+	{
+		struct sockaddr_storage got;
+		socklen_t gl = sizeof(got);
+		if (getsockname(srv->lfd, (struct sockaddr *)&got, &gl) == 0)
+			port = ntohs(got.ss_family == AF_INET6
+					     ? ((struct sockaddr_in6 *)&got)->sin6_port
+					     : ((struct sockaddr_in *)&got)->sin_port);
+	}
+	if (!cfg->fast_lane)
+		srv->lfd = -1; /* libmicrohttpd's now: MHD_stop_daemon closes it */
+	else if (fastlane_start(srv, cfg->app, srv->lfd, cfg->threads ? cfg->threads : 4,
+				&srv->fl) != GG_OK)
+		goto fail;
 	srv->header_timeout_us = cfg->header_timeout       ? cfg->header_timeout
 				 : cfg->connection_timeout ? cfg->connection_timeout
 							   : GG_CONN_TIMEOUT_SEC;
@@ -1558,14 +1746,12 @@ server_start(const struct server_config *cfg, struct server **out, char *bound, 
 		goto fail;
 	}
 	srv->watchdog_started = 1;
-	info = MHD_get_daemon_info(srv->d, MHD_DAEMON_INFO_BIND_PORT);
 	if (snprintf_checked(srv->bound, sizeof(srv->bound), v6 ? "http://[%s]:%u" : "http://%s:%u",
 			     strcmp(cfg->host, "0.0.0.0") == 0 ? "127.0.0.1" : cfg->host,
-			     info ? (unsigned)info->port : (unsigned)cfg->port) != GG_OK)
+			     port) != GG_OK)
 		goto fail;
-	if (bound != NULL &&
-	    snprintf_checked(bound, n, v6 ? "http://[%s]:%u" : "http://%s:%u", cfg->host,
-			     info ? (unsigned)info->port : (unsigned)cfg->port) != GG_OK)
+	if (bound != NULL && snprintf_checked(bound, n, v6 ? "http://[%s]:%u" : "http://%s:%u",
+					      cfg->host, port) != GG_OK)
 		goto fail;
 	*out = srv;
 	return GG_OK;
@@ -1584,6 +1770,15 @@ server_quiesce(struct server *srv)
 	atomic_store(&srv->draining, 1);
 	if (srv->d == NULL || srv->quiesced_fd >= 0)
 		return server_active(srv);
+	if (srv->fl != NULL) {
+		/* The fast lane's threads take it out of their polling. */
+		fastlane_quiesce(srv->fl);
+		if (shutdown(srv->lfd, SHUT_RDWR) != 0)
+			log_warn("shutdown() of the listening socket failed");
+		srv->quiesced_fd = srv->lfd;
+		srv->lfd = -1;
+		return server_active(srv);
+	}
 	fd = MHD_quiesce_daemon(srv->d);
 	if (fd == MHD_INVALID_SOCKET) {
 		log_warnx("MHD_quiesce_daemon() failed: new connections are still accepted");
@@ -1617,6 +1812,8 @@ server_stop(struct server *srv)
 	while (srv->async_active > 0)
 		pthread_cond_wait(&srv->async_cv, &srv->async_mu);
 	pthread_mutex_unlock(&srv->async_mu);
+	/* The fast lane first: it hands connections to libmicrohttpd. */
+	fastlane_stop(srv->fl);
 	if (srv->watchdog_started) {
 		pthread_mutex_lock(&srv->conn_mu);
 		srv->watchdog_stop = 1;
@@ -1626,8 +1823,11 @@ server_stop(struct server *srv)
 	}
 	if (srv->d != NULL)
 		MHD_stop_daemon(srv->d);
+	fastlane_free(srv->fl);
 	if (srv->quiesced_fd >= 0)
 		close(srv->quiesced_fd);
+	if (srv->lfd >= 0)
+		close(srv->lfd);
 	pthread_mutex_destroy(&srv->async_mu);
 	pthread_cond_destroy(&srv->async_cv);
 	pthread_mutex_destroy(&srv->conn_mu);

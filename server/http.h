@@ -172,6 +172,9 @@ struct server_config {
 	/* Seconds from a connection's start, or its previous request's end,
 	 * to the end of the next request's headers (0: connection_timeout). */
 	unsigned header_timeout;
+	/* Stored files answered by the fast lane (fastlane.h); 0: every
+	 * request goes through libmicrohttpd. */
+	int fast_lane;
 };
 
 struct server;
@@ -350,5 +353,36 @@ enum MHD_Result http_json(struct req *r, unsigned status, char *json);
 enum MHD_Result http_run_async(struct req *r, void (*work)(struct req *r),
 			       enum MHD_Result (*finish)(struct req *r), void *ctx,
 			       void (*ctx_free)(void *ctx));
+
+/* --- for the fast lane (fastlane.c) ----------------------------------------- */
+
+struct conn;
+struct sockaddr;
+/* A connection the fast lane accepted, counted and admitted like
+ * libmicrohttpd's (the address's limit, shedding of idle ones, the header
+ * deadline: a shed one is shut down, which the fast lane sees as its
+ * end).  NULL when the server is at its connection limit: the caller
+ * closes fd. */
+struct conn *server_conn_open(struct server *srv, int fd, const struct sockaddr *sa);
+/* 1 while the server has as many connections as it takes. */
+int server_conn_full(struct server *srv);
+/* Forgets a connection (the caller closes or hands over its fd). */
+void server_conn_close(struct server *srv, struct conn *e);
+/* 1: a response is on its way (never shed); 0: it ended now, the
+ * connection is idle from now. */
+void server_conn_mark(struct server *srv, struct conn *e, int in_request);
+/* Gives fd to libmicrohttpd, its next request unread in the socket;
+ * libmicrohttpd closes it, even on failure. */
+void server_handoff(struct server *srv, int fd, const struct sockaddr *sa, unsigned len);
+/* Requests in progress (server_active): +1 when one starts, -1 at its end. */
+void server_request_count(struct server *srv, int delta);
+int server_is_draining(struct server *srv);
+/* One access log line from its fields (the same format for both lanes);
+ * rid is the X-Request-Id value (rid_len bytes, not NUL-terminated) or NULL. */
+void http_access_log(const struct sockaddr *sa, const char *method, const char *path, size_t plen,
+		     unsigned status, int has_bytes, uint64_t bytes, uint64_t usec,
+		     const char *source, const char *rid, size_t rid_len);
+/* The headers http_common_headers adds, as "Name: value\r\n" lines. */
+const char *http_common_headers_text(void);
 
 #endif

@@ -11,6 +11,7 @@
 #include "bucket.h"
 #include "fetch.h"
 #include "log.h"
+#include "fastlane.h"
 #include "metrics.h"
 #include "stats.h"
 #include "store.h"
@@ -44,6 +45,8 @@ metrics_handle(struct req *r)
 		rc = bucket_prometheus(r->app->bucket, &b);
 	if (rc == GG_OK)
 		rc = upstream_prometheus(r->app->up, &b);
+	if (rc == GG_OK)
+		rc = fastlane_prometheus(&b);
 	if (rc != GG_OK) {
 		buf_free(&b);
 		return http_error_from(r, rc, "metrics");

@@ -29,6 +29,7 @@
 #include <openssl/rand.h>
 
 #include "app.h"
+#include "fastlane.h"
 #include "fetch.h"
 #include "http.h"
 #include "huberr.h"
@@ -440,6 +441,8 @@ serve_file(struct req *r, const struct serve_id *id, uint64_t size, int fd, stru
 	add_identity(resp, id, size);
 	if (status == MHD_HTTP_OK && id->location != NULL)
 		MHD_add_response_header(resp, "Location", id->location);
+	if (lent && !id->stale)
+		fastlane_record(r, resp, size);
 	if (kept && respcache_keep_and_queue(r, &k, status, resp, &res))
 		return res;
 	return http_queue(r, status, resp);

@@ -155,3 +155,22 @@ visibility_admit(struct req *r, enum MHD_Result *res)
 	}
 	return vis == VIS_PUBLIC ? GG_OK : refuse(r, res);
 }
+
+uint64_t
+visibility_fresh_until(struct req *r)
+{
+	struct app *a = r->app;
+	struct index_meta m;
+	uint64_t until = 0;
+
+	/* visibility_admit's conditions, for a request without a token. */
+	if (a->up == NULL || !upstream_has_token(a->up) || r->route.repo[0] == '\0' ||
+	    listed_public(a, r))
+		return UINT64_MAX;
+	memset(&m, 0, sizeof(m));
+	if (store_meta_get(a->st, r->route.type, r->route.repo, VIS_KEY, &m) == GG_OK &&
+	    m.status == VIS_PUBLIC)
+		until = m.fetched_at + a->ref_ttl;
+	free(m.data);
+	return until;
+}

@@ -40,4 +40,9 @@
  */
 int visibility_admit(struct req *r, enum MHD_Result *res);
 
+/* Until when (unix seconds) an anonymous request for r's repo may be
+ * answered as visibility_admit just did without asking again: UINT64_MAX
+ * when no check applies, 0 when the answer was not from a fresh record. */
+uint64_t visibility_fresh_until(struct req *r);
+
 #endif

@@ -22,7 +22,7 @@
 need_env
 unset HF_TOKEN HUGGING_FACE_HUB_TOKEN HUGGINGFACE_API_KEY HF_ENDPOINT
 
-plan 37
+plan 38
 
 TOKEN=hf_upstreamsecret
 REPO=ruv/budget
@@ -264,6 +264,17 @@ result "a client with a ggufd read token gets the private repo's file and info" 
 get p7 "$BASE/$PRIV/resolve/main/secret.txt"
 result "once the file is in the store, an anonymous client still gets 401" \
 	"$([ "$CODE" = 401 ] && ! exact "$DL/p7" "$IN/secret.txt"; echo $?)" "$(shows p7)"
+# The fast lane keeps answers to repeat them: one given to a token must
+# never be repeated to anyone else (nor a range of it, on any connection).
+get p7a "$BASE/$PRIV/resolve/main/a.gguf" -H "Authorization: Bearer $READ"
+get p7b "$BASE/$PRIV/resolve/main/a.gguf" -H "Authorization: Bearer $READ" -r 0-9
+r1=$([ "$CODE" = 206 ] && cmp -s "$DL/p7b" <(head -c 10 "$IN/a.gguf"); echo $?)
+get p7c "$BASE/$PRIV/resolve/main/a.gguf" -r 0-9
+r2=$([ "$CODE" = 401 ] && ! cmp -s "$DL/p7c" <(head -c 10 "$IN/a.gguf"); echo $?)
+get p7d "$BASE/$PRIV/resolve/main/a.gguf"
+r3=$([ "$CODE" = 401 ] && ! exact "$DL/p7d" "$IN/a.gguf"; echo $?)
+result "the private repo's GGUF, read twice with a token, is still refused (401) to anonymous range and whole requests" \
+	"$([ "$r1$r2$r3" = 000 ]; echo $?)" "$r1$r2$r3" "$(shows p7b)" "$(shows p7c)" "$(shows p7d)"
 BREAD=$("$GGUFD" token add reader-pub --scope read --repo "$REPO" --store "$S" 2>>"$WORK/token.err")
 get p10 "$BASE/$PRIV/resolve/main/secret.txt" -H "Authorization: Bearer $BREAD"
 r1=$([ "$CODE" = 401 ] && ! exact "$DL/p10" "$IN/secret.txt"; echo $?)

@@ -1,0 +1,1088 @@
+/*
+ * fastlane.c: stored files answered without libmicrohttpd (fastlane.h).
+ *
+ * Why: a 4 KiB range through libmicrohttpd costs about 19 us of CPU here,
+ * 9 of them in user space (its per-request pool reset, a malloc'ed header
+ * list, header validation, its state machine); nginx answers the same in
+ * 11 us in all.  The requests that matter for that cost are the small
+ * ones clients make by the thousand (probes, GGUF header reads, the
+ * ranges of parallel downloaders), and they are all the same question
+ * about a file of the store: answered here in one recv(MSG_PEEK), one
+ * recv, one pread and one send.
+ *
+ * What the fast lane answers: an entry per request target, recorded by
+ * the slow path (serve.c calls fastlane_record just before it queues an
+ * answer from the store): the repo, revision and path, the index record
+ * it was built from (commit, blob, size, flags) and the header lines of
+ * the answer.  A request gets the fast lane's answer only when:
+ *   - its head is whole in the socket, well formed, HTTP/1.1, GET or HEAD,
+ *     its target recorded byte for byte, no query;
+ *   - it carries nothing that changes the answer: no Authorization, no
+ *     If-*, no X-Ggufd-Peer, no body (Content-Length, Transfer-Encoding),
+ *     no Expect or Upgrade; one Range at most, for one range (several,
+ *     or an unsatisfiable one, go to the slow path);
+ *   - the index is as the entry saw it: at the same generation, or, after
+ *     any write, store_lookup_file gives the same record again (then the
+ *     entry takes the new generation);
+ *   - the revision is fresh by the slow path's own rule (a commit, a
+ *     local registry, offline, or younger than --ref-ttl), and so is the
+ *     repo's visibility record where one is needed; no SIGHUP came since
+ *     (policy_gen) and reads need no token;
+ *   - the blob can be borrowed (store_blob_borrow: held from eviction and
+ *     counted as a hit, as the slow path does).
+ * Otherwise the connection goes to libmicrohttpd with its request unread
+ * (MHD_add_connection) and stays there: the slow path answers it, and
+ * records the entry if it qualifies.  Errors, redirects, fetches in
+ * progress and every other route are the slow path's.
+ *
+ * Connections of the fast lane are counted with libmicrohttpd's (http.c
+ * server_conn_*): the server's and each address's limits, the shedding
+ * of idle connections and the header deadline apply to them alike; a
+ * connection shut down there (shutdown()) is seen here as its end.  A
+ * head that is not whole at once (a slow sender, a huge head) goes to
+ * libmicrohttpd at once, with its deadline.
+ *
+ * Each thread has its own epoll set: the listening socket
+ * (EPOLLEXCLUSIVE), an eventfd to wake it, and its connections, each read
+ * only when it has no answer still leaving (then it waits for EPOLLOUT).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "accesslog.h"
+#include "app.h"
+#include "fastlane.h"
+#include "gg_limits.h"
+#include "http.h"
+#include "log.h"
+#include "range.h"
+#include "route.h"
+#include "stats.h"
+#include "store.h"
+#include "util.h"
+#include "visibility.h"
+
+#define FL_SLOTS 512u      /* entries, direct-mapped by the target's hash */
+#define FL_TARGET_MAX 1536 /* a longer target is not recorded */
+#define FL_BLOCK_MAX 3072  /* the recorded header lines */
+#define FL_HEAD_MAX 8192   /* request heads looked at; a longer one is the slow path's */
+#define FL_EVENTS 64
+
+struct fl_entry {
+	pthread_mutex_t mu;
+	int used;
+	size_t tlen;
+	char target[FL_TARGET_MAX];
+	enum repo_type type;
+	char repo[GG_MAX_REPO_LEN + 1];
+	char rev[GG_MAX_REV_LEN + 1];
+	char path[GG_MAX_REPO_PATH_LEN + 1];
+	int pinned;        /* rev is a commit */
+	uint64_t ref_time; /* store_lookup's: when the ref was last set (0: ggufd's own) */
+	/* What the answer was built from, and when that was checked. */
+	char commit[GG_SHA1_HEX + 1];
+	struct index_file file;
+	uint64_t gen;        /* store_generation then */
+	unsigned policy_gen; /* app->policy_gen then */
+	uint64_t vis_until;  /* visibility_fresh_until */
+	size_t block_len;
+	char block[FL_BLOCK_MAX]; /* header lines but Date, Content-Range/-Length, Connection */
+};
+
+struct fl_conn {
+	struct fl_conn *prev, *next; /* in its thread's list */
+	int fd;
+	struct conn *acct; /* http.c's record */
+	struct sockaddr_storage sa;
+	socklen_t salen;
+	/* An answer still leaving: out[out_off, out_len), then the file's
+	 * [file_off, file_end) by sendfile from the borrowed blob. */
+	char *out;
+	size_t out_len, out_off;
+	int sending;
+	struct blob_fd blob;
+	char blob_key[GG_SHA256_HEX + 1];
+	uint64_t file_off, file_end;
+	int close_after;
+	/* For its access log line and stats, at the end. */
+	uint64_t t0_us, ttfb_us, bytes;
+	/* When http.c's record was last told the connection is idle, and
+	 * whether it was told a response is on its way (see answer_done). */
+	uint64_t marked_us;
+	int marked_busy;
+	unsigned status;
+	int head;
+	char *log_path;
+	size_t log_plen;
+	char rid[65];
+	size_t rid_len;
+};
+
+struct fl_thread {
+	struct fastlane *fl;
+	pthread_t tid;
+	int ep;
+	int wake;
+	int listening;
+	int paused;            /* the server is full: not accepting until a connection ends */
+	struct fl_conn *conns; /* every connection it holds */
+	/* Connections another thread accepted for this one (round robin),
+	 * taken in when wake says so. */
+	pthread_mutex_t inbox_mu;
+	struct fl_conn *inbox;
+	char *buf; /* a head and a small body, for the answer being built */
+};
+
+struct fastlane {
+	struct server *srv;
+	struct app *app;
+	int lfd;
+	unsigned n;
+	struct fl_thread *t;
+	_Atomic int stop, quiesce;
+	_Atomic unsigned next; /* the thread the next connection goes to */
+	struct fl_entry *slots;
+};
+
+static _Atomic uint64_t n_answered, n_handed;
+
+int
+fastlane_prometheus(struct buf *b)
+{
+	return buf_printf(
+		b,
+		"# HELP ggufd_fast_lane_requests_total Requests answered by the fast lane "
+		"(stored files, without libmicrohttpd).\n"
+		"# TYPE ggufd_fast_lane_requests_total counter\n"
+		"ggufd_fast_lane_requests_total %llu\n"
+		"# HELP ggufd_fast_lane_handoffs_total Connections the fast lane gave to "
+		"libmicrohttpd (a request it does not answer).\n"
+		"# TYPE ggufd_fast_lane_handoffs_total counter\n"
+		"ggufd_fast_lane_handoffs_total %llu\n",
+		(unsigned long long)atomic_load(&n_answered),
+		(unsigned long long)atomic_load(&n_handed));
+}
+
+/* The one fast lane of the process, for fastlane_record (serve.c has the
+ * request, not the server's insides). */
+static _Atomic(struct fastlane *) current;
+
+static uint64_t
+hash_target(const char *s, size_t n)
+{
+	uint64_t h = 1469598103934665603ull;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
+	return h;
+}
+
+static struct fl_entry *
+slot_of(struct fastlane *fl, const char *target, size_t n)
+{
+	return &fl->slots[hash_target(target, n) & (FL_SLOTS - 1)];
+}
+
+static int
+is_commit_rev(const char *s)
+{
+	return strlen(s) == GG_SHA1_HEX && is_lower_hex(s, GG_SHA1_HEX);
+}
+
+static int
+same_file(const struct index_file *a, const struct index_file *b)
+{
+	return a->flags == b->flags && a->size == b->size && strcmp(a->sha256, b->sha256) == 0 &&
+	       strcmp(a->oid, b->oid) == 0;
+}
+
+/*
+ * The index's answer for the entry's file: 1 if it is the one the entry
+ * was built from and still fresh by find_target's rule (resolve.c).
+ */
+/* Fresh by find_target's rule (resolve.c): a commit, a local registry,
+ * offline (the store is all there is), a ref ggufd set itself, or one
+ * younger than the TTL. */
+static int
+fresh(struct app *a, const struct fl_entry *e)
+{
+	return e->pinned || a->up == NULL || app_upstream(a) == NULL || e->ref_time == 0 ||
+	       now_unix() - e->ref_time < a->ref_ttl;
+}
+
+/* After a write: 1 if the index still gives the record the entry was
+ * built from (its ref_time taken anew: the ref may have been renewed). */
+static int
+still_true(struct app *a, struct fl_entry *e)
+{
+	struct store_lookup lk;
+
+	if (store_lookup_file(a->st, e->type, e->repo, e->rev, e->path, &lk) != GG_OK ||
+	    lk.rev_rc != GG_OK || lk.file_rc != GG_OK || strcmp(lk.commit, e->commit) != 0 ||
+	    !same_file(&lk.file, &e->file))
+		return 0;
+	e->ref_time = lk.ref_time;
+	return 1;
+}
+
+/* --- recording (the slow path's threads) ---------------------------------- */
+
+struct block_ctx {
+	char *out;
+	size_t len, cap;
+	int over;
+};
+
+static enum MHD_Result
+block_add(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	struct block_ctx *b = cls;
+	size_t kl, vl;
+
+	(void)kind;
+	if (strcasecmp(key, "Content-Range") == 0 || strcasecmp(key, "Content-Length") == 0 ||
+	    strcasecmp(key, "Date") == 0 || strcasecmp(key, "Connection") == 0 ||
+	    strcasecmp(key, "Location") == 0)
+		return MHD_YES;
+	kl = strlen(key);
+	vl = strlen(value);
+	if (b->len + kl + vl + 4 > b->cap) {
+		b->over = 1;
+		return MHD_NO;
+	}
+	memcpy(b->out + b->len, key, kl);
+	b->len += kl;
+	memcpy(b->out + b->len, ": ", 2);
+	b->len += 2;
+	memcpy(b->out + b->len, value, vl);
+	b->len += vl;
+	memcpy(b->out + b->len, "\r\n", 2);
+	b->len += 2;
+	return MHD_YES;
+}
+
+/* 1 if the request's headers leave the answer as the fast lane gives it. */
+static int
+plain_request(struct req *r)
+{
+	static const char *const changers[] = { "Authorization",     "If-Range",
+						"If-None-Match",     "If-Match",
+						"If-Modified-Since", "If-Unmodified-Since",
+						GG_PEER_HEADER };
+
+	for (size_t i = 0; i < sizeof(changers) / sizeof(changers[0]); i++)
+		if (http_header(r, changers[i]) != NULL)
+			return 0;
+	return 1;
+}
+
+void
+fastlane_record(struct req *r, struct MHD_Response *resp, uint64_t size)
+{
+	struct fastlane *fl = atomic_load(&current);
+	struct app *a = r->app;
+	struct store_lookup lk;
+	struct block_ctx b;
+	struct fl_entry *e;
+	char block[FL_BLOCK_MAX];
+	size_t tlen;
+	uint64_t gen, vis;
+	unsigned pgen;
+
+	if (fl == NULL || r->route.kind != ROUTE_RESOLVE || r->query != NULL || !r->lent ||
+	    r->scope != 0 || a->require_read_token || !plain_request(r))
+		return;
+	tlen = (size_t)(r->path_end - r->raw_uri);
+	if (tlen == 0 || tlen >= FL_TARGET_MAX)
+		return;
+	/* The generation before the lookup: a write in between only makes
+	 * the entry look older than it is (it is checked again). */
+	pgen = atomic_load(&a->policy_gen);
+	gen = store_generation(a->st);
+	vis = visibility_fresh_until(r);
+	if (vis <= now_unix())
+		return;
+	if (store_lookup_file(a->st, r->route.type, r->route.repo, r->route.rev, r->route.path,
+			      &lk) != GG_OK ||
+	    lk.rev_rc != GG_OK || lk.file_rc != GG_OK || lk.file.size != size ||
+	    strcmp(lk.file.sha256, r->held_blob) != 0)
+		return;
+	{
+		const char *commit = MHD_get_response_header(resp, "X-Repo-Commit");
+		const char *etag = MHD_get_response_header(resp, "ETag");
+		/* The answer is an LFS file's, from this commit, not stale. */
+		if (commit == NULL || strcmp(commit, lk.commit) != 0 || etag == NULL ||
+		    !(lk.file.flags & INDEX_FILE_LFS) ||
+		    MHD_get_response_header(resp, "Warning") != NULL)
+			return;
+	}
+	b.out = block;
+	b.len = 0;
+	b.cap = sizeof(block);
+	b.over = 0;
+	MHD_get_response_headers(resp, block_add, &b);
+	{
+		const char *common = http_common_headers_text();
+		size_t cl = strlen(common);
+		if (b.over || b.len + cl > b.cap)
+			return;
+		memcpy(block + b.len, common, cl);
+		b.len += cl;
+	}
+	e = slot_of(fl, r->raw_uri, tlen);
+	pthread_mutex_lock(&e->mu);
+	e->used = 1;
+	e->tlen = tlen;
+	memcpy(e->target, r->raw_uri, tlen);
+	e->type = r->route.type;
+	snprintf(e->repo, sizeof(e->repo), "%s", r->route.repo);
+	snprintf(e->rev, sizeof(e->rev), "%s", r->route.rev);
+	snprintf(e->path, sizeof(e->path), "%s", r->route.path);
+	e->pinned = is_commit_rev(r->route.rev);
+	e->ref_time = lk.ref_time;
+	memcpy(e->commit, lk.commit, sizeof(e->commit));
+	e->file = lk.file;
+	e->gen = gen;
+	e->policy_gen = pgen;
+	e->vis_until = vis;
+	memcpy(e->block, block, b.len);
+	e->block_len = b.len;
+	pthread_mutex_unlock(&e->mu);
+}
+
+/* --- request heads ----------------------------------------------------------- */
+
+struct head {
+	size_t len; /* of the whole head, blank line included */
+	int is_head;
+	const char *target;
+	size_t tlen;
+	const char *range;
+	size_t range_len;
+	const char *rid;
+	size_t rid_len;
+	int close;
+};
+
+static int
+tchar(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       (c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL);
+}
+
+static int
+name_is(const char *n, size_t nl, const char *want)
+{
+	return strlen(want) == nl && strncasecmp(n, want, nl) == 0;
+}
+
+/* The target's bytes the router accepts unescaped; anything else (a
+ * query, an escape) is the slow path's to judge. */
+static int
+target_ok(const char *t, size_t n)
+{
+	if (n == 0 || t[0] != '/')
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)t[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '/' || c == '-' || c == '_' || c == '.' || c == '~'))
+			return 0;
+	}
+	return 1;
+}
+
+/*
+ * Parses the head in buf[0, n).  1: a request the fast lane may answer
+ * (*h filled); 0: the slow path's (incomplete, malformed, or asking for
+ * something the fast lane does not give).
+ */
+static int
+parse_head(const char *buf, size_t n, struct head *h)
+{
+	const char *end = NULL, *p, *eol;
+	int host = 0;
+
+	memset(h, 0, sizeof(*h));
+	for (size_t i = 3; i < n; i++)
+		if (buf[i] == '\n' && buf[i - 1] == '\r' && buf[i - 2] == '\n' &&
+		    buf[i - 3] == '\r') {
+			end = buf + i + 1;
+			break;
+		}
+	if (end == NULL)
+		return 0;
+	h->len = (size_t)(end - buf);
+	if (n >= 4 && memcmp(buf, "GET ", 4) == 0) {
+		p = buf + 4;
+	} else if (n >= 5 && memcmp(buf, "HEAD ", 5) == 0) {
+		p = buf + 5;
+		h->is_head = 1;
+	} else {
+		return 0;
+	}
+	h->target = p;
+	while (p < end && *p != ' ' && *p != '\r')
+		p++;
+	h->tlen = (size_t)(p - h->target);
+	if (!target_ok(h->target, h->tlen) || (size_t)(end - p) < 11 ||
+	    memcmp(p, " HTTP/1.1\r\n", 11) != 0)
+		return 0;
+	p += 11;
+	while (p < end - 2) {
+		const char *colon, *v, *ve;
+		for (eol = p; eol < end && *eol != '\r'; eol++)
+			if ((unsigned char)*eol < 0x20 && *eol != '\t')
+				return 0;
+		if (eol + 1 >= end || eol[1] != '\n')
+			return 0;
+		for (colon = p; colon < eol && tchar((unsigned char)*colon); colon++)
+			;
+		if (colon == p || colon == eol || *colon != ':')
+			return 0; /* no name, an obs-fold, a space before the colon */
+		for (v = colon + 1; v < eol && (*v == ' ' || *v == '\t'); v++)
+			;
+		for (ve = eol; ve > v && (ve[-1] == ' ' || ve[-1] == '\t'); ve--)
+			;
+		{
+			size_t nl = (size_t)(colon - p), vl = (size_t)(ve - v);
+			if (name_is(p, nl, "Host")) {
+				if (host++)
+					return 0;
+			} else if (name_is(p, nl, "Range")) {
+				if (h->range != NULL || vl > GG_MAX_RANGE_HDR_LEN)
+					return 0;
+				h->range = v;
+				h->range_len = vl;
+			} else if (name_is(p, nl, "Connection")) {
+				if (vl == 5 && strncasecmp(v, "close", 5) == 0)
+					h->close = 1;
+				else if (!(vl == 10 && strncasecmp(v, "keep-alive", 10) == 0))
+					return 0;
+			} else if (name_is(p, nl, "X-Request-Id")) {
+				h->rid = v;
+				h->rid_len = vl;
+			} else if (name_is(p, nl, "Authorization") ||
+				   name_is(p, nl, GG_PEER_HEADER) ||
+				   name_is(p, nl, "Content-Length") ||
+				   name_is(p, nl, "Transfer-Encoding") ||
+				   name_is(p, nl, "Expect") || name_is(p, nl, "Upgrade") ||
+				   (nl >= 3 && strncasecmp(p, "If-", 3) == 0)) {
+				return 0;
+			}
+		}
+		p = eol + 2;
+	}
+	return host == 1;
+}
+
+/* --- connections ------------------------------------------------------------- */
+
+/* What became of a connection after a turn. */
+enum fl_turn {
+	FL_HANDOFF, /* not the fast lane's request: libmicrohttpd takes it */
+	FL_IDLE,    /* answered, waiting for the next request */
+	FL_SENDING, /* an answer still leaving: waiting for EPOLLOUT */
+	FL_GONE,    /* ended (closed and freed) */
+};
+
+static void
+conn_free_out(struct fastlane *fl, struct fl_conn *c)
+{
+	free(c->out);
+	c->out = NULL;
+	c->out_len = c->out_off = 0;
+	if (c->blob_key[0] != '\0') {
+		store_blob_return(fl->app->st, c->blob_key, &c->blob);
+		c->blob_key[0] = '\0';
+	}
+	free(c->log_path);
+	c->log_path = NULL;
+}
+
+static void
+conn_unlist(struct fl_thread *t, struct fl_conn *c)
+{
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else
+		t->conns = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
+	epoll_ctl(t->ep, EPOLL_CTL_DEL, c->fd, NULL);
+	server_conn_close(t->fl->srv, c->acct);
+}
+
+static enum fl_turn
+conn_end(struct fl_thread *t, struct fl_conn *c)
+{
+	if (c->sending)
+		server_request_count(t->fl->srv, -1);
+	conn_free_out(t->fl, c);
+	conn_unlist(t, c);
+	close(c->fd);
+	free(c);
+	return FL_GONE;
+}
+
+/* The slow path takes the connection, its request unread. */
+static void
+conn_handoff(struct fl_thread *t, struct fl_conn *c)
+{
+	conn_unlist(t, c);
+	atomic_fetch_add(&n_handed, 1);
+	server_handoff(t->fl->srv, c->fd, (struct sockaddr *)&c->sa, (unsigned)c->salen);
+	free(c);
+}
+
+/* An answer is all out: stats, the access log line, and the connection
+ * idle again, or ended. */
+static enum fl_turn
+answer_done(struct fl_thread *t, struct fl_conn *c, const char *path, size_t plen)
+{
+	struct fastlane *fl = t->fl;
+	uint64_t now = now_us(), usec = now - c->t0_us;
+
+	stats_request(ROUTE_RESOLVE, c->status, usec);
+	stats_ttfb(ROUTE_RESOLVE, c->ttfb_us - c->t0_us);
+	if (accesslog_enabled())
+		http_access_log((struct sockaddr *)&c->sa, c->head ? "HEAD" : "GET", path, plen,
+				c->status, 1, c->bytes, usec, "hit", c->rid, c->rid_len);
+	atomic_fetch_add(&n_answered, 1);
+	c->sending = 0;
+	server_request_count(fl->srv, -1);
+	conn_free_out(fl, c);
+	if (c->close_after) {
+		shutdown(c->fd, SHUT_WR);
+		return conn_end(t, c);
+	}
+	/* The connection's idle time counts from here (the header deadline,
+	 * which idle one is shed first).  An answer sent at once was never
+	 * marked busy: telling http.c (a lock shared by every thread) after
+	 * each of thousands of small answers a second would cost more than
+	 * the answers; at most every half second, the record is behind by
+	 * less than that. */
+	if (c->marked_busy || now - c->marked_us >= 500000) {
+		server_conn_mark(fl->srv, c->acct, 0);
+		c->marked_busy = 0;
+		c->marked_us = now;
+	}
+	return FL_IDLE;
+}
+
+/*
+ * Sends what is left of c's answer.  1: all out; 0: the socket is full
+ * (wait for EPOLLOUT); -1: the connection failed.
+ */
+static int
+conn_flush(struct fl_conn *c)
+{
+	while (c->out_off < c->out_len) {
+		ssize_t w = send(c->fd, c->out + c->out_off, c->out_len - c->out_off,
+				 MSG_NOSIGNAL | (c->file_off < c->file_end ? MSG_MORE : 0));
+		if (w < 0)
+			return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ? 0 : -1;
+		c->out_off += (size_t)w;
+	}
+	while (c->file_off < c->file_end) {
+		off_t off = (off_t)c->file_off;
+		uint64_t left = c->file_end - c->file_off;
+		ssize_t w =
+			sendfile(c->fd, c->blob.fd, &off, left > (1u << 30) ? (1u << 30) : left);
+		if (w < 0)
+			return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ? 0 : -1;
+		if (w == 0)
+			return -1; /* the file is shorter than the index says */
+		c->file_off = (uint64_t)off;
+	}
+	return 1;
+}
+
+/* Appends s[0, n) at *o in buf. */
+static void
+put(char *buf, size_t *o, const char *s, size_t n)
+{
+	memcpy(buf + *o, s, n);
+	*o += n;
+}
+
+/* The HTTP date of now, kept per thread for the second it is in. */
+static size_t
+http_date(char *out)
+{
+	static _Thread_local time_t last;
+	static _Thread_local char text[40];
+	static _Thread_local size_t len;
+	time_t now = time(NULL);
+
+	if (now != last) {
+		struct tm tm;
+		gmtime_r(&now, &tm);
+		len = strftime(text, sizeof(text), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+		last = now;
+	}
+	memcpy(out, text, len);
+	return len;
+}
+
+/*
+ * Answers the request whose head is req[0, n) (peeked, still in the
+ * socket), or says it is not the fast lane's (FL_HANDOFF, nothing read).
+ */
+static enum fl_turn
+serve_one(struct fl_thread *t, struct fl_conn *c, char *req, size_t n)
+{
+	struct fastlane *fl = t->fl;
+	struct app *a = fl->app;
+	struct head h;
+	struct fl_entry *e;
+	struct byte_range rs[GG_MAX_RANGES];
+	struct blob_fd b;
+	enum range_outcome o;
+	size_t nr = 0, o_len = 0;
+	uint64_t first, len, now_gen;
+	char blob_key[GG_SHA256_HEX + 1];
+	char *out = t->buf;
+	ssize_t got;
+
+	if (!parse_head(req, n, &h) || a->require_read_token)
+		return FL_HANDOFF;
+	e = slot_of(fl, h.target, h.tlen);
+	pthread_mutex_lock(&e->mu);
+	if (!e->used || e->tlen != h.tlen || memcmp(e->target, h.target, h.tlen) != 0 ||
+	    e->policy_gen != atomic_load(&a->policy_gen) || e->vis_until <= now_unix()) {
+		pthread_mutex_unlock(&e->mu);
+		return FL_HANDOFF;
+	}
+	now_gen = store_generation(a->st);
+	if (e->gen != now_gen) {
+		/* A write since: the same record again, or the slow path. */
+		if (!still_true(a, e)) {
+			e->used = 0;
+			pthread_mutex_unlock(&e->mu);
+			return FL_HANDOFF;
+		}
+		e->gen = now_gen;
+	}
+	if (!fresh(a, e)) {
+		/* The slow path asks upstream, and records anew. */
+		pthread_mutex_unlock(&e->mu);
+		return FL_HANDOFF;
+	}
+	/* range_parse with serve_file's cap: more ranges than that is the
+	 * whole entity there, and must be here too. */
+	o = range_parse(h.range, h.range ? h.range + h.range_len : NULL, e->file.size, rs,
+			GG_MAX_RANGES, &nr);
+	if (o == RANGE_UNSATISFIABLE || (o == RANGE_PARTIAL && nr != 1)) {
+		pthread_mutex_unlock(&e->mu);
+		return FL_HANDOFF;
+	}
+	memcpy(blob_key, e->file.sha256, sizeof(blob_key));
+	if (store_blob_borrow(a->st, blob_key, &b) != GG_OK) {
+		pthread_mutex_unlock(&e->mu);
+		return FL_HANDOFF;
+	}
+	if (b.size != e->file.size) {
+		pthread_mutex_unlock(&e->mu);
+		store_blob_return(a->st, blob_key, &b);
+		return FL_HANDOFF;
+	}
+	first = o == RANGE_PARTIAL ? rs[0].first : 0;
+	len = o == RANGE_PARTIAL ? rs[0].last - rs[0].first + 1 : e->file.size;
+	c->t0_us = now_us();
+	c->status = o == RANGE_PARTIAL ? 206 : 200;
+	if (o == RANGE_PARTIAL)
+		put(out, &o_len, "HTTP/1.1 206 Partial Content\r\nDate: ", 36);
+	else
+		put(out, &o_len, "HTTP/1.1 200 OK\r\nDate: ", 23);
+	o_len += http_date(out + o_len);
+	put(out, &o_len, "\r\n", 2);
+	if (o == RANGE_PARTIAL) {
+		put(out, &o_len, "Content-Range: bytes ", 21);
+		o_len += fmt_u64(out + o_len, rs[0].first);
+		out[o_len++] = '-';
+		o_len += fmt_u64(out + o_len, rs[0].last);
+		out[o_len++] = '/';
+		o_len += fmt_u64(out + o_len, e->file.size);
+		put(out, &o_len, "\r\n", 2);
+	}
+	put(out, &o_len, e->block, e->block_len);
+	pthread_mutex_unlock(&e->mu);
+	put(out, &o_len, "Content-Length: ", 16);
+	o_len += fmt_u64(out + o_len, len);
+	put(out, &o_len, "\r\n", 2);
+	c->close_after = h.close || server_is_draining(fl->srv);
+	if (c->close_after)
+		put(out, &o_len, "Connection: close\r\n", 19);
+	put(out, &o_len, "\r\n", 2);
+
+	/* The request is ours: its bytes leave the socket (the same bytes
+	 * as peeked, into the same buffer). */
+	got = recv(c->fd, req, h.len, 0);
+	if (got != (ssize_t)h.len) {
+		store_blob_return(a->st, blob_key, &b);
+		return conn_end(t, c);
+	}
+	c->head = h.is_head;
+	c->bytes = h.is_head ? 0 : len;
+	c->rid_len = h.rid != NULL && h.rid_len < sizeof(c->rid) ? h.rid_len : 0;
+	if (c->rid_len > 0)
+		memcpy(c->rid, h.rid, c->rid_len);
+	c->sending = 1;
+	server_request_count(fl->srv, 1);
+	if (!h.is_head)
+		stats_served(STATS_STORE, len);
+	if (h.is_head || len == 0) {
+		store_blob_return(a->st, blob_key, &b);
+	} else if (len <= GG_SMALL_BODY) {
+		got = pread(b.fd, out + o_len, (size_t)len, (off_t)first);
+		store_blob_return(a->st, blob_key, &b);
+		if (got != (ssize_t)len) {
+			log_warn("fast lane: reading blob %s", blob_key);
+			return conn_end(t, c);
+		}
+		o_len += (size_t)len;
+	} else {
+		/* Held from eviction until its last byte is sent. */
+		c->blob = b;
+		memcpy(c->blob_key, blob_key, sizeof(c->blob_key));
+		c->file_off = first;
+		c->file_end = first + len;
+	}
+	c->out = out;
+	c->out_len = o_len;
+	c->out_off = 0;
+	c->ttfb_us = c->t0_us; /* sent at once, or the first bytes are */
+	switch (conn_flush(c)) {
+	case 1:
+		c->out = NULL; /* t->buf: not the connection's */
+		return answer_done(t, c, h.target, h.tlen);
+	case 0: {
+		/* The client reads slower than we send: keep what is left. */
+		struct epoll_event ev = { .events = EPOLLOUT | EPOLLRDHUP, .data.ptr = c };
+		size_t left = c->out_len - c->out_off;
+		char *keep = xmalloc(left ? left : 1);
+		memcpy(keep, c->out + c->out_off, left);
+		c->out = keep;
+		c->out_len = left;
+		c->out_off = 0;
+		c->log_path = xmalloc(h.tlen + 1);
+		memcpy(c->log_path, h.target, h.tlen);
+		c->log_plen = h.tlen;
+		if (epoll_ctl(t->ep, EPOLL_CTL_MOD, c->fd, &ev) != 0)
+			return conn_end(t, c);
+		/* Never shed while its answer is on its way. */
+		server_conn_mark(fl->srv, c->acct, 1);
+		c->marked_busy = 1;
+		return FL_SENDING;
+	}
+	default: c->out = NULL; return conn_end(t, c);
+	}
+}
+
+/*
+ * One request per readiness: a pipelined next one makes the socket
+ * readable again (level-triggered), which costs one epoll_wait shared by
+ * every ready connection, where looking again at once would cost a recv
+ * that, almost always, finds nothing.
+ */
+static void
+on_readable(struct fl_thread *t, struct fl_conn *c)
+{
+	char req[FL_HEAD_MAX];
+	ssize_t n = recv(c->fd, req, sizeof(req), MSG_PEEK);
+
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+		return;
+	if (n <= 0) {
+		conn_end(t, c);
+		return;
+	}
+	if (serve_one(t, c, req, (size_t)n) == FL_HANDOFF)
+		conn_handoff(t, c);
+}
+
+static void
+on_writable(struct fl_thread *t, struct fl_conn *c)
+{
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP, .data.ptr = c };
+	char *path;
+	size_t plen;
+
+	switch (conn_flush(c)) {
+	case 1:
+		path = c->log_path;
+		plen = c->log_plen;
+		c->log_path = NULL;
+		if (answer_done(t, c, path, plen) == FL_IDLE &&
+		    epoll_ctl(t->ep, EPOLL_CTL_MOD, c->fd, &ev) != 0)
+			conn_end(t, c);
+		free(path);
+		return;
+	case 0: server_conn_mark(t->fl->srv, c->acct, 1); return; /* progress */
+	default: conn_end(t, c); return;
+	}
+}
+
+/* Puts c in t's polling and list; ends it if epoll will not take it. */
+static void
+adopt(struct fl_thread *t, struct fl_conn *c)
+{
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP, .data.ptr = c };
+
+	if (epoll_ctl(t->ep, EPOLL_CTL_ADD, c->fd, &ev) != 0) {
+		server_conn_close(t->fl->srv, c->acct);
+		close(c->fd);
+		free(c);
+		return;
+	}
+	c->prev = NULL;
+	c->next = t->conns;
+	if (t->conns != NULL)
+		t->conns->prev = c;
+	t->conns = c;
+}
+
+static void
+take_inbox(struct fl_thread *t)
+{
+	struct fl_conn *c, *next;
+
+	pthread_mutex_lock(&t->inbox_mu);
+	c = t->inbox;
+	t->inbox = NULL;
+	pthread_mutex_unlock(&t->inbox_mu);
+	for (; c != NULL; c = next) {
+		next = c->next;
+		adopt(t, c);
+	}
+}
+
+/*
+ * Accepts what waits, each connection going to the threads in turn: a
+ * burst of connections (a client opening 64 at once) would otherwise all
+ * land on the thread that woke first.
+ */
+static void
+on_accept(struct fl_thread *t)
+{
+	struct fastlane *fl = t->fl;
+
+	for (int i = 0; i < 64; i++) {
+		struct fl_conn *c;
+		struct fl_thread *to;
+		struct sockaddr_storage sa;
+		socklen_t sl = sizeof(sa);
+		int fd, one = 1;
+
+		/* At the limit, as libmicrohttpd does: new connections wait in
+		 * the backlog (not accepted and closed) until one ends. */
+		if (server_conn_full(fl->srv)) {
+			epoll_ctl(t->ep, EPOLL_CTL_DEL, fl->lfd, NULL);
+			t->paused = 1;
+			return;
+		}
+		fd = accept4(fl->lfd, (struct sockaddr *)&sa, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0) {
+			if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ||
+			    errno == ECONNABORTED)
+				return;
+			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+			    errno == ENOMEM) {
+				/* Out of descriptors: the backlog waits; a pause,
+				 * not a spin on a socket that stays readable. */
+				log_warn("fast lane: accept");
+				usleep(10000);
+				return;
+			}
+			/* Not listening any more (server_quiesce). */
+			epoll_ctl(t->ep, EPOLL_CTL_DEL, fl->lfd, NULL);
+			t->listening = 0;
+			return;
+		}
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		c = xcalloc(1, sizeof(*c));
+		c->fd = fd;
+		memcpy(&c->sa, &sa, sizeof(sa));
+		c->salen = sl;
+		c->acct = server_conn_open(fl->srv, fd, (struct sockaddr *)&sa);
+		if (c->acct == NULL) {
+			close(fd); /* at the server's limit */
+			free(c);
+			continue;
+		}
+		to = &fl->t[atomic_fetch_add(&fl->next, 1) % fl->n];
+		if (to == t) {
+			adopt(t, c);
+		} else {
+			uint64_t v = 1;
+			pthread_mutex_lock(&to->inbox_mu);
+			c->next = to->inbox;
+			to->inbox = c;
+			pthread_mutex_unlock(&to->inbox_mu);
+			if (write(to->wake, &v, sizeof(v)) < 0)
+				log_warn("fast lane: waking a thread");
+		}
+	}
+}
+
+static void *
+fl_thread_main(void *arg)
+{
+	struct fl_thread *t = arg;
+	struct fastlane *fl = t->fl;
+	struct epoll_event evs[FL_EVENTS];
+
+	while (!atomic_load(&fl->stop)) {
+		/* Paused, it looks again every 20 ms whether a connection ended
+		 * (one of libmicrohttpd's ends without a word to us). */
+		int n = epoll_wait(t->ep, evs, FL_EVENTS, t->paused ? 20 : 1000);
+		if (n < 0 && errno != EINTR) {
+			log_warn("fast lane: epoll_wait");
+			break;
+		}
+		if (t->listening && atomic_load(&fl->quiesce)) {
+			if (!t->paused)
+				epoll_ctl(t->ep, EPOLL_CTL_DEL, fl->lfd, NULL);
+			t->listening = 0;
+		}
+		if (t->listening && t->paused && !server_conn_full(fl->srv)) {
+			struct epoll_event lev = { .events = EPOLLIN | EPOLLEXCLUSIVE,
+						   .data.ptr = fl };
+			if (epoll_ctl(t->ep, EPOLL_CTL_ADD, fl->lfd, &lev) == 0)
+				t->paused = 0;
+		}
+		for (int i = 0; i < n; i++) {
+			void *p = evs[i].data.ptr;
+			if (p == &t->wake) {
+				uint64_t v;
+				if (read(t->wake, &v, sizeof(v)) < 0 && errno != EAGAIN)
+					log_warn("fast lane: eventfd");
+				take_inbox(t);
+			} else if (p == fl) {
+				if (t->listening)
+					on_accept(t);
+			} else {
+				struct fl_conn *c = p;
+				if (c->sending)
+					on_writable(t, c);
+				else
+					on_readable(t, c);
+			}
+		}
+	}
+	return NULL;
+}
+
+int
+fastlane_start(struct server *srv, struct app *app, int lfd, unsigned nthreads,
+	       struct fastlane **out)
+{
+	struct fastlane *fl = xcalloc(1, sizeof(*fl));
+
+	fl->srv = srv;
+	fl->app = app;
+	fl->lfd = lfd;
+	fl->slots = xcalloc(FL_SLOTS, sizeof(*fl->slots));
+	for (unsigned i = 0; i < FL_SLOTS; i++)
+		pthread_mutex_init(&fl->slots[i].mu, NULL);
+	fl->t = xcalloc(nthreads, sizeof(*fl->t));
+	for (unsigned i = 0; i < nthreads; i++) {
+		struct fl_thread *t = &fl->t[i];
+		struct epoll_event lev = { .events = EPOLLIN | EPOLLEXCLUSIVE, .data.ptr = fl };
+		struct epoll_event wev = { .events = EPOLLIN, .data.ptr = &t->wake };
+
+		t->fl = fl;
+		pthread_mutex_init(&t->inbox_mu, NULL);
+		t->buf = xmalloc(FL_BLOCK_MAX * 2 + FL_HEAD_MAX + GG_SMALL_BODY);
+		t->ep = epoll_create1(EPOLL_CLOEXEC);
+		t->wake = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+		t->listening = 1;
+		if (t->ep < 0 || t->wake < 0 || epoll_ctl(t->ep, EPOLL_CTL_ADD, lfd, &lev) != 0 ||
+		    epoll_ctl(t->ep, EPOLL_CTL_ADD, t->wake, &wev) != 0 ||
+		    pthread_create(&t->tid, NULL, fl_thread_main, t) != 0) {
+			log_warn("cannot start the fast lane");
+			fl->n = i;
+			if (t->ep >= 0)
+				close(t->ep);
+			if (t->wake >= 0)
+				close(t->wake);
+			free(t->buf);
+			pthread_mutex_destroy(&t->inbox_mu);
+			fastlane_free(fl);
+			return GG_EIO;
+		}
+		fl->n = i + 1;
+	}
+	atomic_store(&current, fl);
+	*out = fl;
+	return GG_OK;
+}
+
+static void
+wake_all(struct fastlane *fl)
+{
+	uint64_t one = 1;
+	for (unsigned i = 0; i < fl->n; i++)
+		if (write(fl->t[i].wake, &one, sizeof(one)) < 0)
+			log_warn("fast lane: waking a thread");
+}
+
+void
+fastlane_quiesce(struct fastlane *fl)
+{
+	atomic_store(&fl->quiesce, 1);
+	wake_all(fl);
+}
+
+void
+fastlane_stop(struct fastlane *fl)
+{
+	if (fl == NULL || atomic_exchange(&fl->stop, 1))
+		return;
+	wake_all(fl);
+	for (unsigned i = 0; i < fl->n; i++) {
+		struct fl_thread *t = &fl->t[i];
+
+		pthread_join(t->tid, NULL);
+		take_inbox(t);
+		while (t->conns != NULL)
+			conn_end(t, t->conns);
+	}
+}
+
+void
+fastlane_free(struct fastlane *fl)
+{
+	if (fl == NULL)
+		return;
+	fastlane_stop(fl);
+	atomic_store(&current, NULL);
+	for (unsigned i = 0; i < fl->n; i++) {
+		struct fl_thread *t = &fl->t[i];
+		close(t->ep);
+		close(t->wake);
+		free(t->buf);
+		pthread_mutex_destroy(&t->inbox_mu);
+	}
+	for (unsigned i = 0; i < FL_SLOTS; i++)
+		pthread_mutex_destroy(&fl->slots[i].mu);
+	free(fl->slots);
+	free(fl->t);
+	free(fl);
+}

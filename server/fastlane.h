@@ -1,0 +1,53 @@
+/*
+ * fastlane.h: stored files answered without libmicrohttpd (fastlane.c).
+ *
+ * The fast lane owns the listening socket.  Each of its threads accepts
+ * connections and looks at every request head with MSG_PEEK: a GET or
+ * HEAD of /{repo}/resolve/{rev}/{path} that libmicrohttpd answered before
+ * from the store (an entry recorded by serve.c through fastlane_record),
+ * asked the same way (no credentials, no condition), is answered here:
+ * the same status, headers and bytes, with one pread+send or a sendfile.
+ * Anything else, or anything it is unsure of, leaves the connection to
+ * libmicrohttpd (MHD_add_connection) with the request still unread in the
+ * socket, so every rule of the slow path applies to it unchanged.
+ */
+#ifndef GG_FASTLANE_H
+#define GG_FASTLANE_H
+
+#include <stdint.h>
+
+#include <microhttpd.h>
+
+struct fastlane;
+struct server;
+struct app;
+struct req;
+
+/* Starts nthreads threads accepting on lfd (non-blocking, listening),
+ * which stays the caller's.  0 or GG_EIO. */
+int fastlane_start(struct server *srv, struct app *app, int lfd, unsigned nthreads,
+		   struct fastlane **out);
+/* Stops accepting (the caller ends the socket's listening); requests
+ * keep being answered, each with "Connection: close". */
+void fastlane_quiesce(struct fastlane *fl);
+/* Ends the threads and closes the connections they hold (before
+ * libmicrohttpd stops: they give it connections).  NULL is fine. */
+void fastlane_stop(struct fastlane *fl);
+/* Frees it, stopped or not (after libmicrohttpd stopped: its threads
+ * call fastlane_record).  NULL is fine. */
+void fastlane_free(struct fastlane *fl);
+
+/*
+ * serve.c, about to queue resp (status 200 or 206, one range or none) for
+ * r, a stored blob held by r (r->lent): keeps what the fast lane needs to
+ * give the same answer to the same question, if the question qualifies
+ * and the index still says what the answer was built from.
+ */
+void fastlane_record(struct req *r, struct MHD_Response *resp, uint64_t size);
+
+struct buf;
+/* Requests answered and connections left to libmicrohttpd, as Prometheus
+ * counters appended to b. */
+int fastlane_prometheus(struct buf *b);
+
+#endif
