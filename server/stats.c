@@ -80,6 +80,19 @@ add(_Atomic uint64_t *c, uint64_t n)
 	atomic_fetch_add_explicit(c, n, memory_order_relaxed);
 }
 
+/* Histograms keep each bucket's own count (one atomic add per request,
+ * not one per bucket above it: the hot path's counters are shared by every
+ * thread); the export sums them into Prometheus's cumulative buckets. */
+static void
+add_bucket(_Atomic uint64_t *buckets, uint64_t usec)
+{
+	for (size_t b = 0; b < NBUCKETS; b++)
+		if (usec <= buckets_us[b]) {
+			add(&buckets[b], 1);
+			return;
+		}
+}
+
 static uint64_t
 get(_Atomic uint64_t *c)
 {
@@ -101,9 +114,7 @@ stats_request(enum route_kind kind, unsigned status, uint64_t usec)
 			i++;
 	}
 	add(&S.requests[kind][i], 1);
-	for (size_t b = 0; b < NBUCKETS; b++)
-		if (usec <= buckets_us[b])
-			add(&S.duration_bucket[b], 1);
+	add_bucket(S.duration_bucket, usec);
 	add(&S.duration_count, 1);
 	add(&S.duration_sum_us, usec);
 }
@@ -113,9 +124,7 @@ stats_ttfb(enum route_kind kind, uint64_t usec)
 {
 	if ((unsigned)kind >= ROUTE_NKINDS)
 		kind = ROUTE_NONE;
-	for (size_t b = 0; b < NBUCKETS; b++)
-		if (usec <= buckets_us[b])
-			add(&S.ttfb_bucket[kind][b], 1);
+	add_bucket(S.ttfb_bucket[kind], usec);
 	add(&S.ttfb_count[kind], 1);
 	add(&S.ttfb_sum_us[kind], usec);
 }
@@ -339,6 +348,7 @@ stats_prometheus(const struct stats_gauges *g, struct buf *b)
 	static const char *const uploads[] = { "published", "pending", "refused_upstream",
 					       "refused_policy" };
 	static const char *const classes[] = { "none", "2xx", "3xx", "4xx", "429", "5xx" };
+	uint64_t cum;
 	int r = GG_OK;
 
 	r |= head(b, "ggufd_http_requests_total", "counter",
@@ -360,10 +370,12 @@ stats_prometheus(const struct stats_gauges *g, struct buf *b)
 	}
 	r |= head(b, "ggufd_http_request_duration_seconds", "histogram",
 		  "Time from the request line to the end of the response.");
-	for (size_t i = 0; i < NBUCKETS; i++)
+	cum = 0;
+	for (size_t i = 0; i < NBUCKETS; i++) {
+		cum += get(&S.duration_bucket[i]);
 		r |= buf_printf(b, "ggufd_http_request_duration_seconds_bucket{le=\"%g\"} %llu\n",
-				(double)buckets_us[i] / 1e6,
-				(unsigned long long)get(&S.duration_bucket[i]));
+				(double)buckets_us[i] / 1e6, (unsigned long long)cum);
+	}
 	r |= buf_printf(b, "ggufd_http_request_duration_seconds_bucket{le=\"+Inf\"} %llu\n",
 			(unsigned long long)get(&S.duration_count));
 	r |= buf_printf(b, "ggufd_http_request_duration_seconds_sum %.6f\n",
@@ -379,12 +391,14 @@ stats_prometheus(const struct stats_gauges *g, struct buf *b)
 		uint64_t n = get(&S.ttfb_count[k]);
 		if (n == 0)
 			continue;
-		for (size_t i = 0; i < NBUCKETS; i++)
+		cum = 0;
+		for (size_t i = 0; i < NBUCKETS; i++) {
+			cum += get(&S.ttfb_bucket[k][i]);
 			r |= buf_printf(b,
 					"ggufd_request_ttfb_seconds_bucket{route=\"%s\",le=\"%g\"} "
 					"%llu\n",
-					name, (double)buckets_us[i] / 1e6,
-					(unsigned long long)get(&S.ttfb_bucket[k][i]));
+					name, (double)buckets_us[i] / 1e6, (unsigned long long)cum);
+		}
 		n = get(&S.ttfb_count[k]); /* after the buckets: +Inf is never below them */
 		r |= buf_printf(
 			b, "ggufd_request_ttfb_seconds_bucket{route=\"%s\",le=\"+Inf\"} %llu\n",
