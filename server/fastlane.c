@@ -27,7 +27,12 @@
  *   - the revision is fresh by the slow path's own rule (a commit, a
  *     local registry, offline, or younger than --ref-ttl), and so is the
  *     repo's visibility record where one is needed; no SIGHUP came since
- *     (policy_gen) and reads need no token;
+ *     (policy_gen) and reads need no token.  Past the TTL, one request
+ *     goes to the slow path, which asks upstream and writes what it
+ *     learns to the index (the entry is then checked again, and renewed
+ *     or dropped); for up to FL_REVALIDATE_US (2 s) meanwhile the others
+ *     get the entry's answer (stale-while-revalidate), so that a client's
+ *     keep-alive connections do not all leave the fast lane at every TTL;
  *   - the blob can be borrowed (store_blob_borrow: held from eviction and
  *     counted as a hit, as the slow path does).
  * Otherwise the connection goes to libmicrohttpd with its request unread
@@ -82,6 +87,7 @@
 #define FL_BLOCK_MAX 3072  /* the recorded header lines */
 #define FL_HEAD_MAX 8192   /* request heads looked at; a longer one is the slow path's */
 #define FL_EVENTS 64
+#define FL_REVALIDATE_US 2000000u /* a stale entry is served this long while renewed */
 
 struct fl_entry {
 	pthread_mutex_t mu;
@@ -97,9 +103,10 @@ struct fl_entry {
 	/* What the answer was built from, and when that was checked. */
 	char commit[GG_SHA1_HEX + 1];
 	struct index_file file;
-	uint64_t gen;        /* store_generation then */
-	unsigned policy_gen; /* app->policy_gen then */
-	uint64_t vis_until;  /* visibility_fresh_until */
+	uint64_t gen;             /* store_generation then */
+	unsigned policy_gen;      /* app->policy_gen then */
+	uint64_t vis_until;       /* visibility_fresh_until */
+	uint64_t revalidating_us; /* when a request went to the slow path to renew it */
 	size_t block_len;
 	char block[FL_BLOCK_MAX]; /* header lines but Date, Content-Range/-Length, Connection */
 };
@@ -236,7 +243,8 @@ still_true(struct app *a, struct fl_entry *e)
 	    !same_file(&lk.file, &e->file))
 		return 0;
 	e->ref_time = lk.ref_time;
-	return 1;
+	e->vis_until = visibility_fresh_until(a, e->type, e->repo);
+	return e->vis_until != 0;
 }
 
 /* --- recording (the slow path's threads) ---------------------------------- */
@@ -313,7 +321,7 @@ fastlane_record(struct req *r, struct MHD_Response *resp, uint64_t size)
 	 * the entry look older than it is (it is checked again). */
 	pgen = atomic_load(&a->policy_gen);
 	gen = store_generation(a->st);
-	vis = visibility_fresh_until(r);
+	vis = visibility_fresh_until(a, r->route.type, r->route.repo);
 	if (vis <= now_unix())
 		return;
 	if (store_lookup_file(a->st, r->route.type, r->route.repo, r->route.rev, r->route.path,
@@ -665,7 +673,7 @@ serve_one(struct fl_thread *t, struct fl_conn *c, char *req, size_t n)
 	e = slot_of(fl, h.target, h.tlen);
 	pthread_mutex_lock(&e->mu);
 	if (!e->used || e->tlen != h.tlen || memcmp(e->target, h.target, h.tlen) != 0 ||
-	    e->policy_gen != atomic_load(&a->policy_gen) || e->vis_until <= now_unix()) {
+	    e->policy_gen != atomic_load(&a->policy_gen)) {
 		pthread_mutex_unlock(&e->mu);
 		return FL_HANDOFF;
 	}
@@ -679,10 +687,19 @@ serve_one(struct fl_thread *t, struct fl_conn *c, char *req, size_t n)
 		}
 		e->gen = now_gen;
 	}
-	if (!fresh(a, e)) {
-		/* The slow path asks upstream, and records anew. */
-		pthread_mutex_unlock(&e->mu);
-		return FL_HANDOFF;
+	if (!fresh(a, e) || e->vis_until <= now_unix()) {
+		/* Past the TTL: one request goes to the slow path, which asks
+		 * upstream; its answer lands in the index (a write: the entry
+		 * is checked again, its ref time and visibility renewed).
+		 * Meanwhile, for up to FL_REVALIDATE_US, the others get the
+		 * entry's answer (stale-while-revalidate): otherwise each of
+		 * them would leave the fast lane for good at every TTL. */
+		uint64_t now = now_us();
+		if (e->revalidating_us == 0 || now - e->revalidating_us >= FL_REVALIDATE_US) {
+			e->revalidating_us = now;
+			pthread_mutex_unlock(&e->mu);
+			return FL_HANDOFF;
+		}
 	}
 	/* range_parse with serve_file's cap: more ranges than that is the
 	 * whole entity there, and must be here too. */

@@ -33,21 +33,27 @@
 
 /* Listed by --public-repo: "ns/name" (a model) or "datasets/ns/name". */
 static int
-listed_public(struct app *a, const struct req *r)
+listed_public_repo(struct app *a, enum repo_type type, const char *repo)
 {
-	const char *prefix = route_type_prefix(r->route.type);
+	const char *prefix = route_type_prefix(type);
 	size_t pl = strlen(prefix);
 	int found = 0;
 
 	pthread_mutex_lock(&a->public_mu);
 	for (size_t i = 0; i < a->npublic_repos && !found; i++) {
 		const char *p = a->public_repos[i];
-		if (r->route.type == REPO_MODEL && strncmp(p, "models/", 7) == 0)
+		if (type == REPO_MODEL && strncmp(p, "models/", 7) == 0)
 			p += 7;
-		found = strncmp(p, prefix, pl) == 0 && strcmp(p + pl, r->route.repo) == 0;
+		found = strncmp(p, prefix, pl) == 0 && strcmp(p + pl, repo) == 0;
 	}
 	pthread_mutex_unlock(&a->public_mu);
 	return found;
+}
+
+static int
+listed_public(struct app *a, const struct req *r)
+{
+	return listed_public_repo(a, r->route.type, r->route.repo);
 }
 
 /* What an anonymous answer says: VIS_PUBLIC or VIS_RESTRICTED. */
@@ -157,19 +163,17 @@ visibility_admit(struct req *r, enum MHD_Result *res)
 }
 
 uint64_t
-visibility_fresh_until(struct req *r)
+visibility_fresh_until(struct app *a, enum repo_type type, const char *repo)
 {
-	struct app *a = r->app;
 	struct index_meta m;
 	uint64_t until = 0;
 
 	/* visibility_admit's conditions, for a request without a token. */
-	if (a->up == NULL || !upstream_has_token(a->up) || r->route.repo[0] == '\0' ||
-	    listed_public(a, r))
+	if (a->up == NULL || !upstream_has_token(a->up) || repo[0] == '\0' ||
+	    listed_public_repo(a, type, repo))
 		return UINT64_MAX;
 	memset(&m, 0, sizeof(m));
-	if (store_meta_get(a->st, r->route.type, r->route.repo, VIS_KEY, &m) == GG_OK &&
-	    m.status == VIS_PUBLIC)
+	if (store_meta_get(a->st, type, repo, VIS_KEY, &m) == GG_OK && m.status == VIS_PUBLIC)
 		until = m.fetched_at + a->ref_ttl;
 	free(m.data);
 	return until;

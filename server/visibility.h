@@ -40,9 +40,10 @@
  */
 int visibility_admit(struct req *r, enum MHD_Result *res);
 
-/* Until when (unix seconds) an anonymous request for r's repo may be
- * answered as visibility_admit just did without asking again: UINT64_MAX
- * when no check applies, 0 when the answer was not from a fresh record. */
-uint64_t visibility_fresh_until(struct req *r);
+/* Until when (unix seconds) an anonymous request for the repo may be
+ * answered as visibility_admit would without asking upstream again:
+ * UINT64_MAX when no check applies, 0 when its record does not say
+ * public (the fast lane, fastlane.c). */
+uint64_t visibility_fresh_until(struct app *a, enum repo_type type, const char *repo);
 
 #endif

@@ -59,6 +59,11 @@ ask() {
 	rm -f "$WORK/$dir/$name.b"
 	gcurl --http1.1 -D "$WORK/$dir/$name.raw" -o "$WORK/$dir/$name.b" "$@" "$base$path"
 	touch "$WORK/$dir/$name.b" # none for a 304
+	# curl -I writes the head as the body too: without its Date.
+	if [ "${1:-}" = -I ]; then
+		tr -d '\r' <"$WORK/$dir/$name.b" | grep -vi '^date:' | sort >"$WORK/$dir/$name.b2"
+		mv "$WORK/$dir/$name.b2" "$WORK/$dir/$name.b"
+	fi
 	tr -d '\r' <"$WORK/$dir/$name.raw" | grep -vi '^date:' | sort >"$WORK/$dir/$name.h"
 	b=$(sed -n 's/.*boundary=\([0-9a-f]*\).*/\1/p' "$WORK/$dir/$name.h")
 	if [ -n "$b" ]; then
