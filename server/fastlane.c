@@ -45,7 +45,12 @@
  * of idle connections and the header deadline apply to them alike; a
  * connection shut down there (shutdown()) is seen here as its end.  A
  * head that is not whole at once (a slow sender, a huge head) goes to
- * libmicrohttpd at once, with its deadline.
+ * libmicrohttpd at once, with its deadline.  An answer that stops moving
+ * for --connection-timeout is cut here (sweep), as libmicrohttpd would;
+ * at the connection limit, or out of descriptors, new connections wait
+ * in the backlog; an answer with "Connection: close" ends with a
+ * lingering close.  Every answer, whole or cut, gets its stats and its
+ * access log line, as a slow-path one does.
  *
  * Each thread has its own epoll set: the listening socket
  * (EPOLLEXCLUSIVE), an eventfd to wake it, and its connections, each read
@@ -88,6 +93,7 @@
 #define FL_HEAD_MAX 8192   /* request heads looked at; a longer one is the slow path's */
 #define FL_EVENTS 64
 #define FL_REVALIDATE_US 2000000u /* a stale entry is served this long while renewed */
+#define FL_LINGER_US 5000000u     /* the most a closed answer's connection lingers */
 
 struct fl_entry {
 	pthread_mutex_t mu;
@@ -132,6 +138,14 @@ struct fl_conn {
 	 * whether it was told a response is on its way (see answer_done). */
 	uint64_t marked_us;
 	int marked_busy;
+	/* Sending: when bytes last moved (the send timeout).  Lingering: its
+	 * answer is out and its write side shut; what the client still sends
+	 * is read and dropped until it closes or linger_until passes (a close
+	 * with unread bytes would reset the connection, and the end of the
+	 * answer with it). */
+	uint64_t progress_us;
+	int lingering;
+	uint64_t linger_until_us;
 	unsigned status;
 	int head;
 	char *log_path;
@@ -148,6 +162,7 @@ struct fl_thread {
 	int listening;
 	int paused;            /* the server is full: not accepting until a connection ends */
 	struct fl_conn *conns; /* every connection it holds */
+	uint64_t swept_us;     /* the last look for timed-out connections */
 	/* Connections another thread accepted for this one (round robin),
 	 * taken in when wake says so. */
 	pthread_mutex_t inbox_mu;
@@ -163,6 +178,7 @@ struct fastlane {
 	struct fl_thread *t;
 	_Atomic int stop, quiesce;
 	_Atomic unsigned next; /* the thread the next connection goes to */
+	uint64_t timeout_us;   /* --connection-timeout: an answer not moving this long ends */
 	struct fl_entry *slots;
 };
 
@@ -536,16 +552,44 @@ conn_unlist(struct fl_thread *t, struct fl_conn *c)
 	server_conn_close(t->fl->srv, c->acct);
 }
 
-static enum fl_turn
-conn_end(struct fl_thread *t, struct fl_conn *c)
+/* An answer's end, sent whole or cut: the request's stats and access log
+ * line, as completed_cb gives a slow-path one (http.c). */
+static void
+account(struct fl_conn *c, const char *path, size_t plen, uint64_t now)
 {
-	if (c->sending)
+	uint64_t usec = now - c->t0_us;
+
+	stats_request(ROUTE_RESOLVE, c->status, usec);
+	stats_ttfb(ROUTE_RESOLVE, (c->ttfb_us ? c->ttfb_us : now) - c->t0_us);
+	if (accesslog_enabled())
+		http_access_log((struct sockaddr *)&c->sa, c->head ? "HEAD" : "GET", path, plen,
+				c->status, 1, c->bytes, usec, "hit", c->rid, c->rid_len);
+	atomic_fetch_add(&n_answered, 1);
+}
+
+/* Ends c; an answer still on its way is accounted as cut (its path is
+ * path, or the one kept with it). */
+static enum fl_turn
+conn_end_at(struct fl_thread *t, struct fl_conn *c, const char *path, size_t plen)
+{
+	if (c->sending) {
+		if (path != NULL)
+			account(c, path, plen, now_us());
+		else if (c->log_path != NULL)
+			account(c, c->log_path, c->log_plen, now_us());
 		server_request_count(t->fl->srv, -1);
+	}
 	conn_free_out(t->fl, c);
 	conn_unlist(t, c);
 	close(c->fd);
 	free(c);
 	return FL_GONE;
+}
+
+static enum fl_turn
+conn_end(struct fl_thread *t, struct fl_conn *c)
+{
+	return conn_end_at(t, c, NULL, 0);
 }
 
 /* The slow path takes the connection, its request unread. */
@@ -564,20 +608,21 @@ static enum fl_turn
 answer_done(struct fl_thread *t, struct fl_conn *c, const char *path, size_t plen)
 {
 	struct fastlane *fl = t->fl;
-	uint64_t now = now_us(), usec = now - c->t0_us;
+	uint64_t now = now_us();
 
-	stats_request(ROUTE_RESOLVE, c->status, usec);
-	stats_ttfb(ROUTE_RESOLVE, c->ttfb_us - c->t0_us);
-	if (accesslog_enabled())
-		http_access_log((struct sockaddr *)&c->sa, c->head ? "HEAD" : "GET", path, plen,
-				c->status, 1, c->bytes, usec, "hit", c->rid, c->rid_len);
-	atomic_fetch_add(&n_answered, 1);
+	account(c, path, plen, now);
 	c->sending = 0;
 	server_request_count(fl->srv, -1);
 	conn_free_out(fl, c);
 	if (c->close_after) {
+		/* A lingering close (see struct fl_conn). */
+		struct epoll_event ev = { .events = EPOLLIN, .data.ptr = c };
 		shutdown(c->fd, SHUT_WR);
-		return conn_end(t, c);
+		c->lingering = 1;
+		c->linger_until_us = now + FL_LINGER_US;
+		if (epoll_ctl(t->ep, EPOLL_CTL_MOD, c->fd, &ev) != 0)
+			return conn_end(t, c);
+		return FL_IDLE;
 	}
 	/* The connection's idle time counts from here (the header deadline,
 	 * which idle one is shed first).  An answer sent at once was never
@@ -760,6 +805,8 @@ serve_one(struct fl_thread *t, struct fl_conn *c, char *req, size_t n)
 	c->rid_len = h.rid != NULL && h.rid_len < sizeof(c->rid) ? h.rid_len : 0;
 	if (c->rid_len > 0)
 		memcpy(c->rid, h.rid, c->rid_len);
+	c->rid[c->rid_len] = '\0';
+	c->ttfb_us = 0;
 	c->sending = 1;
 	server_request_count(fl->srv, 1);
 	if (!h.is_head)
@@ -771,7 +818,7 @@ serve_one(struct fl_thread *t, struct fl_conn *c, char *req, size_t n)
 		store_blob_return(a->st, blob_key, &b);
 		if (got != (ssize_t)len) {
 			log_warn("fast lane: reading blob %s", blob_key);
-			return conn_end(t, c);
+			return conn_end_at(t, c, h.target, h.tlen);
 		}
 		o_len += (size_t)len;
 	} else {
@@ -784,14 +831,15 @@ serve_one(struct fl_thread *t, struct fl_conn *c, char *req, size_t n)
 	c->out = out;
 	c->out_len = o_len;
 	c->out_off = 0;
-	c->ttfb_us = c->t0_us; /* sent at once, or the first bytes are */
 	switch (conn_flush(c)) {
 	case 1:
 		c->out = NULL; /* t->buf: not the connection's */
 		return answer_done(t, c, h.target, h.tlen);
 	case 0: {
 		/* The client reads slower than we send: keep what is left. */
-		struct epoll_event ev = { .events = EPOLLOUT | EPOLLRDHUP, .data.ptr = c };
+		/* EPOLLOUT alone: a client that shut its side would otherwise
+		 * wake the thread without end while the socket stays full. */
+		struct epoll_event ev = { .events = EPOLLOUT, .data.ptr = c };
 		size_t left = c->out_len - c->out_off;
 		char *keep = xmalloc(left ? left : 1);
 		memcpy(keep, c->out + c->out_off, left);
@@ -801,14 +849,16 @@ serve_one(struct fl_thread *t, struct fl_conn *c, char *req, size_t n)
 		c->log_path = xmalloc(h.tlen + 1);
 		memcpy(c->log_path, h.target, h.tlen);
 		c->log_plen = h.tlen;
+		c->ttfb_us = c->progress_us = now_us();
 		if (epoll_ctl(t->ep, EPOLL_CTL_MOD, c->fd, &ev) != 0)
 			return conn_end(t, c);
-		/* Never shed while its answer is on its way. */
+		/* Never shed while its answer is on its way (the send timeout,
+		 * sweep, is the fast lane's own). */
 		server_conn_mark(fl->srv, c->acct, 1);
 		c->marked_busy = 1;
 		return FL_SENDING;
 	}
-	default: c->out = NULL; return conn_end(t, c);
+	default: c->out = NULL; return conn_end_at(t, c, h.target, h.tlen);
 	}
 }
 
@@ -838,6 +888,8 @@ static void
 on_writable(struct fl_thread *t, struct fl_conn *c)
 {
 	struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP, .data.ptr = c };
+	size_t out0 = c->out_off;
+	uint64_t file0 = c->file_off;
 	char *path;
 	size_t plen;
 
@@ -851,8 +903,50 @@ on_writable(struct fl_thread *t, struct fl_conn *c)
 			conn_end(t, c);
 		free(path);
 		return;
-	case 0: server_conn_mark(t->fl->srv, c->acct, 1); return; /* progress */
+	case 0:
+		if (c->out_off != out0 || c->file_off != file0)
+			c->progress_us = now_us();
+		return;
 	default: conn_end(t, c); return;
+	}
+}
+
+/* A lingering connection (struct fl_conn): what it sends is dropped. */
+static void
+on_linger(struct fl_thread *t, struct fl_conn *c)
+{
+	char sink[4096];
+
+	for (int i = 0; i < 16; i++) {
+		ssize_t n = recv(c->fd, sink, sizeof(sink), 0);
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+			return;
+		if (n <= 0)
+			break;
+	}
+	/* The client closed (or errs, or sends without end): closed now. */
+	conn_end(t, c);
+}
+
+/*
+ * Once a second: answers that have not moved for --connection-timeout
+ * end (libmicrohttpd's idle timeout, for the connections it never sees;
+ * an idle one is the header deadline's, http.c), and so do lingering
+ * connections past their time.
+ */
+static void
+sweep(struct fl_thread *t, uint64_t now)
+{
+	struct fl_conn *c, *next;
+
+	if (now - t->swept_us < 1000000)
+		return;
+	t->swept_us = now;
+	for (c = t->conns; c != NULL; c = next) {
+		next = c->next;
+		if ((c->sending && now - c->progress_us > t->fl->timeout_us) ||
+		    (c->lingering && now > c->linger_until_us))
+			conn_end(t, c);
 	}
 }
 
@@ -916,20 +1010,29 @@ on_accept(struct fl_thread *t)
 		}
 		fd = accept4(fl->lfd, (struct sockaddr *)&sa, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0) {
-			if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ||
-			    errno == ECONNABORTED)
+			static _Atomic uint64_t warned_us;
+			uint64_t now;
+
+			if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
 				return;
-			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
-			    errno == ENOMEM) {
-				/* Out of descriptors: the backlog waits; a pause,
-				 * not a spin on a socket that stays readable. */
-				log_warn("fast lane: accept");
-				usleep(10000);
+			if (errno == EINVAL || errno == EBADF || atomic_load(&fl->quiesce)) {
+				/* Not listening any more (server_quiesce). */
+				epoll_ctl(t->ep, EPOLL_CTL_DEL, fl->lfd, NULL);
+				t->listening = 0;
 				return;
 			}
-			/* Not listening any more (server_quiesce). */
+			if (errno != EMFILE && errno != ENFILE && errno != ENOBUFS &&
+			    errno != ENOMEM)
+				continue; /* that connection's own error (accept(2)): the next */
+			/* Out of descriptors or memory: the backlog waits, as at
+			 * the connection limit, and it is said once a second. */
+			now = now_us();
+			if (now - atomic_load(&warned_us) >= 1000000) {
+				atomic_store(&warned_us, now);
+				log_warn("fast lane: accept (new connections wait)");
+			}
 			epoll_ctl(t->ep, EPOLL_CTL_DEL, fl->lfd, NULL);
-			t->listening = 0;
+			t->paused = 1;
 			return;
 		}
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
@@ -978,6 +1081,8 @@ fl_thread_main(void *arg)
 				epoll_ctl(t->ep, EPOLL_CTL_DEL, fl->lfd, NULL);
 			t->listening = 0;
 		}
+		/* Paused (full, or out of descriptors): listening again once
+		 * there is room. */
 		if (t->listening && t->paused && !server_conn_full(fl->srv)) {
 			struct epoll_event lev = { .events = EPOLLIN | EPOLLEXCLUSIVE,
 						   .data.ptr = fl };
@@ -996,22 +1101,26 @@ fl_thread_main(void *arg)
 					on_accept(t);
 			} else {
 				struct fl_conn *c = p;
-				if (c->sending)
+				if (c->lingering)
+					on_linger(t, c);
+				else if (c->sending)
 					on_writable(t, c);
 				else
 					on_readable(t, c);
 			}
 		}
+		sweep(t, now_us());
 	}
 	return NULL;
 }
 
 int
-fastlane_start(struct server *srv, struct app *app, int lfd, unsigned nthreads,
+fastlane_start(struct server *srv, struct app *app, int lfd, unsigned nthreads, unsigned timeout_s,
 	       struct fastlane **out)
 {
 	struct fastlane *fl = xcalloc(1, sizeof(*fl));
 
+	fl->timeout_us = (uint64_t)timeout_s * 1000000u;
 	fl->srv = srv;
 	fl->app = app;
 	fl->lfd = lfd;
@@ -1073,10 +1182,11 @@ fastlane_stop(struct fastlane *fl)
 	if (fl == NULL || atomic_exchange(&fl->stop, 1))
 		return;
 	wake_all(fl);
+	/* Every thread first: one may be handing a connection to another. */
+	for (unsigned i = 0; i < fl->n; i++)
+		pthread_join(fl->t[i].tid, NULL);
 	for (unsigned i = 0; i < fl->n; i++) {
 		struct fl_thread *t = &fl->t[i];
-
-		pthread_join(t->tid, NULL);
 		take_inbox(t);
 		while (t->conns != NULL)
 			conn_end(t, t->conns);

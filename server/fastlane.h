@@ -24,9 +24,10 @@ struct app;
 struct req;
 
 /* Starts nthreads threads accepting on lfd (non-blocking, listening),
- * which stays the caller's.  0 or GG_EIO. */
+ * which stays the caller's; an answer that does not move for timeout_s
+ * seconds (--connection-timeout) is cut.  0 or GG_EIO. */
 int fastlane_start(struct server *srv, struct app *app, int lfd, unsigned nthreads,
-		   struct fastlane **out);
+		   unsigned timeout_s, struct fastlane **out);
 /* Stops accepting (the caller ends the socket's listening); requests
  * keep being answered, each with "Connection: close". */
 void fastlane_quiesce(struct fastlane *fl);

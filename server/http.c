@@ -1735,6 +1735,8 @@ server_start(const struct server_config *cfg, struct server **out, char *bound, 
 	if (!cfg->fast_lane)
 		srv->lfd = -1; /* libmicrohttpd's now: MHD_stop_daemon closes it */
 	else if (fastlane_start(srv, cfg->app, srv->lfd, cfg->threads ? cfg->threads : 4,
+				cfg->connection_timeout ? cfg->connection_timeout
+							: (unsigned)GG_CONN_TIMEOUT_SEC,
 				&srv->fl) != GG_OK)
 		goto fail;
 	srv->header_timeout_us = cfg->header_timeout       ? cfg->header_timeout

@@ -21,20 +21,32 @@
 #      client's X-Request-Id.
 #   6. SIGTERM while a slow download runs in the fast lane: the download
 #      ends byte-exact, and the daemon exits 0.
+#   6b. An answer with Connection: close and another request behind it,
+#      read slowly, arrives whole (a lingering close: no reset).  An answer
+#      the client stops reading is cut after --connection-timeout, and its
+#      access log line is still written.
+#   7. A mirror of the fake Hub holding its token (--ref-ttl 1), as
+#      deployed: four keep-alive connections ask ranges of a public repo's
+#      file across several TTLs, all byte-exact, most of them on the fast
+#      lane (past each TTL one request renews the entry through the slow
+#      path, the others are not handed over); then main moves upstream and
+#      the next answers past the TTL are the new file's.
 
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 need_env
 
-plan 8
+plan 13
 
 REPO=ruv/ruvltra
 S=$WORK/store
 mkdir -p "$WORK/in" "$WORK/in2" "$WORK/a" "$WORK/b"
 mkgguf "$WORK/in/m.gguf" --size 3000000 >/dev/null 2>&1
 mkgguf "$WORK/in2/m.gguf" --size 200000 --seed 7 >/dev/null 2>&1
+mkgguf "$WORK/in/big.gguf" --size 24000000 --seed 9 >/dev/null 2>&1
 printf '{"model_type": "llama"}\n' >"$WORK/in/config.json"
-"$GGUFD" import --store "$S" "$REPO" "$WORK/in/m.gguf" "$WORK/in/config.json" >"$WORK/import.out" 2>&1
+"$GGUFD" import --store "$S" "$REPO" "$WORK/in/m.gguf" "$WORK/in/config.json" \
+	"$WORK/in/big.gguf" >"$WORK/import.out" 2>&1
 LOG=$WORK/access.log
 if start_ggufd "$S" --upstream none --access-log "$LOG" &&
 	start_ggufd2 "$S" --upstream none --fast-lane=false; then
@@ -207,6 +219,74 @@ line=$(grep ' fast-2$' "$LOG" | tail -1)
 result "a fast-lane answer's access log line: time, address, method, path, status, bytes, seconds, source, request id" \
 	"$(echo "$line" | grep -Eq "^[0-9T:-]+Z 127\.0\.0\.1 GET $F 206 10 [0-9.]+ hit fast-2$"; echo $?)" "$line"
 
+# --- 6b. closes and stalls -------------------------------------------------
+B=/$REPO/resolve/main/big.gguf
+gcurl -o /dev/null -r 0-0 "$BASE$B"
+out=$(timeout 120 python3 - "${BASE#http://}" "$B" "$WORK/in/big.gguf" <<'PY'
+import socket, sys, time
+host, port = sys.argv[1].split(":")
+path, src = sys.argv[2], open(sys.argv[3], "rb").read()
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8192)
+s.settimeout(30)
+s.connect((host, int(port)))
+s.sendall(("GET %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+           "GET %s HTTP/1.1\r\nHost: x\r\n\r\n" % (path, path)).encode())
+time.sleep(0.5)
+data = b""
+try:
+    while True:
+        b = s.recv(65536)
+        if not b:
+            break
+        data += b
+        if len(data) < 2000000:
+            time.sleep(0.001)
+except ConnectionResetError:
+    print("reset after %d bytes" % len(data))
+    sys.exit(0)
+head, _, body = data.partition(b"\r\n\r\n")
+print("ok" if body == src else "bad %d" % len(body))
+PY
+)
+result "Connection: close with a request behind it, read slowly: the whole answer, no reset" \
+	"$([ "$out" = ok ]; echo $?)" "$out"
+LOG2=$WORK/access2.log
+if start_ggufd2 "$S" --upstream none --connection-timeout 2 --access-log "$LOG2"; then
+	gcurl -o /dev/null -r 0-0 "$BASE2$B"
+	out=$(timeout 120 python3 - "${BASE2#http://}" "$B" <<'PY'
+import socket, sys, time
+host, port = sys.argv[1].split(":")
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+s.settimeout(30)
+s.connect((host, int(port)))
+s.sendall(("GET %s HTTP/1.1\r\nHost: x\r\nX-Request-Id: stall-1\r\n\r\n" % sys.argv[2]).encode())
+time.sleep(6)       # three times the connection timeout, reading nothing
+n = 0
+try:
+    while True:
+        b = s.recv(65536)
+        if not b:
+            break
+        n += len(b)
+except (ConnectionResetError, socket.timeout) as e:
+    print("%d %s" % (n, type(e).__name__))
+    sys.exit(0)
+print("%d eof" % n)
+PY
+)
+	read -r got how <<<"$out"
+	line=$(grep ' stall-1$' "$LOG2" | tail -1)
+	result "an answer the client stops reading is cut after --connection-timeout 2 ($got of $(file_size "$WORK/in/big.gguf") bytes), and logged" \
+		"$([ -n "$got" ] && [ "$got" -lt "$(file_size "$WORK/in/big.gguf")" ] && [ "$how" != timeout ] &&
+			echo "$line" | grep -Eq " GET $B 200 [0-9]+ [0-9.]+ hit stall-1$"; echo $?)" \
+		"client: $out" "log: $line"
+	stop_ggufd2
+else
+	not_ok "a second daemon with --connection-timeout 2"
+fi
+
 # --- 6. a drain while the fast lane sends -----------------------------------
 "$GGUFD" import --store "$S" "$REPO" "$WORK/in/m.gguf" >>"$WORK/import.out" 2>&1
 gcurl -o /dev/null "$BASE$F"
@@ -222,4 +302,70 @@ stop_ggufd
 result "SIGTERM during a fast-lane download: it ends byte-exact, the daemon exits 0" \
 	"$([ "$cst" = 0 ] && cmp -s "$WORK/slow.b" "$WORK/in/m.gguf" && [ "$GGUFD_STATUS" = 0 ] && [ -n "$n0" ]; echo $?)" \
 	"curl $cst, daemon $GGUFD_STATUS" "$(tail -5 "$GGUFD_LOG")"
+
+# --- 7. a mirror with the Hub token ---------------------------------------
+TOKEN=hf_upstreamsecret
+REPOS=$WORK/repos
+H1=$(fakehub mkrepo --repos "$REPOS" --repo "$REPO" --commit auto --ref main \
+	"$WORK/in/m.gguf=m.gguf" 2>>"$WORK/mkrepo.err")
+if start_fakehub "$REPOS" --token "$TOKEN" &&
+	HF_TOKEN=$TOKEN start_ggufd "$WORK/mstore" --upstream "$HUB" --ref-ttl 1; then
+	ok "a mirror of the fake Hub with its token"
+else
+	not_ok "a mirror of the fake Hub with its token" "$(cat "$WORK/mkrepo.err")"
+fi
+gcurl -o "$WORK/m.b" "$BASE$F"
+gcurl -o /dev/null -r 0-0 "$BASE$F"
+a0=$(counter requests)
+h0=$(counter handoffs)
+out=$(timeout 60 python3 - "${BASE#http://}" "$F" "$WORK/in/m.gguf" <<'PY'
+import random, socket, sys, time
+host, port = sys.argv[1].split(":")
+path, src = sys.argv[2], open(sys.argv[3], "rb").read()
+conns = [socket.create_connection((host, int(port)), timeout=30) for _ in range(4)]
+files = [c.makefile("rb") for c in conns]
+bad = 0
+t_end = time.monotonic() + 3.5   # three TTLs and a half; bounded
+n = 0
+while time.monotonic() < t_end and n < 4000:
+    i = n % 4
+    off = random.randrange(0, len(src) - 4096)
+    conns[i].sendall(("GET %s HTTP/1.1\r\nHost: x\r\nRange: bytes=%d-%d\r\n\r\n"
+                      % (path, off, off + 4095)).encode())
+    f = files[i]
+    status = f.readline().split()[1]
+    clen = 0
+    while True:
+        l = f.readline()
+        if l in (b"\r\n", b""):
+            break
+        if l.lower().startswith(b"content-length:"):
+            clen = int(l.split(b":")[1])
+    body = f.read(clen)
+    if status != b"206" or body != src[off:off + 4096]:
+        bad += 1
+    n += 1
+    time.sleep(0.005)
+print("%d %d" % (n, bad))
+PY
+)
+a1=$(counter requests)
+h1=$(counter handoffs)
+read -r n bad <<<"$out"
+# (The counter's own two /metrics requests are hand-offs too.)
+result "mirror: ranges on 4 connections across 3 TTLs: all byte-exact ($n asked), most on the fast lane ($((a1 - a0))), hand-offs $((h1 - h0 - 2))" \
+	"$([ -n "$n" ] && [ "$bad" = 0 ] && [ $((a1 - a0)) -ge $((n / 2)) ]; echo $?)" \
+	"client: $out; fast-lane answers $a0 -> $a1, hand-offs $h0 -> $h1"
+H2=$(fakehub mkrepo --repos "$REPOS" --repo "$REPO" --commit auto --ref main \
+	"$WORK/in2/m.gguf=m.gguf" 2>>"$WORK/mkrepo.err")
+for ((i = 0; i < 50; i++)); do
+	gcurl -D "$WORK/m2.h" -o "$WORK/m2.b" -r 0-99 "$BASE$F"
+	[ "$(header X-Repo-Commit "$WORK/m2.h")" = "$H2" ] && break
+	sleep 0.1
+done
+gcurl -D "$WORK/m3.h" -o "$WORK/m3.b" -r 0-99 "$BASE$F"
+result "mirror: after main moved upstream and the TTL passed, ranges are the new file's (and stay so)" \
+	"$([ -n "$H2" ] && [ "$H2" != "$H1" ] && cmp -s "$WORK/m2.b" <(head -c 100 "$WORK/in2/m.gguf") &&
+		cmp -s "$WORK/m3.b" <(head -c 100 "$WORK/in2/m.gguf") &&
+		[ "$(header X-Repo-Commit "$WORK/m3.h")" = "$H2" ]; echo $?)" "$(cat "$WORK/m2.h")"
 finish
