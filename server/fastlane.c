@@ -27,12 +27,14 @@
  *   - the revision is fresh by the slow path's own rule (a commit, a
  *     local registry, offline, or younger than --ref-ttl), and so is the
  *     repo's visibility record where one is needed; no SIGHUP came since
- *     (policy_gen) and reads need no token.  Past the TTL, one request
- *     goes to the slow path, which asks upstream and writes what it
- *     learns to the index (the entry is then checked again, and renewed
- *     or dropped); for up to FL_REVALIDATE_US (2 s) meanwhile the others
- *     get the entry's answer (stale-while-revalidate), so that a client's
- *     keep-alive connections do not all leave the fast lane at every TTL;
+ *     (policy_gen) and reads need no token.  Past the TTL, the renewer
+ *     (a thread) asks upstream what the slow path would and writes the
+ *     answer to the index (then the entry is checked again: renewed, or
+ *     dropped if its file changed); for up to FL_RENEW_MAX_US meanwhile
+ *     the entry's answer is given (stale-while-revalidate), so that a
+ *     client's keep-alive connections do not all leave the fast lane at
+ *     every TTL; any trouble upstream drops the entry, and the slow path
+ *     answers with its own rules;
  *   - the blob can be borrowed (store_blob_borrow: held from eviction and
  *     counted as a hit, as the slow path does).
  * Otherwise the connection goes to libmicrohttpd with its request unread
@@ -84,6 +86,7 @@
 #include "route.h"
 #include "stats.h"
 #include "store.h"
+#include "upstream.h"
 #include "util.h"
 #include "visibility.h"
 
@@ -92,8 +95,9 @@
 #define FL_BLOCK_MAX 3072  /* the recorded header lines */
 #define FL_HEAD_MAX 8192   /* request heads looked at; a longer one is the slow path's */
 #define FL_EVENTS 64
-#define FL_REVALIDATE_US 2000000u /* a stale entry is served this long while renewed */
-#define FL_LINGER_US 5000000u     /* the most a closed answer's connection lingers */
+#define FL_RENEW_MAX_US 5000000u /* a stale entry is served this long while renewed */
+#define FL_RENEW_QUEUE 64
+#define FL_LINGER_US 5000000u /* the most a closed answer's connection lingers */
 
 struct fl_entry {
 	pthread_mutex_t mu;
@@ -109,10 +113,12 @@ struct fl_entry {
 	/* What the answer was built from, and when that was checked. */
 	char commit[GG_SHA1_HEX + 1];
 	struct index_file file;
-	uint64_t gen;             /* store_generation then */
-	unsigned policy_gen;      /* app->policy_gen then */
-	uint64_t vis_until;       /* visibility_fresh_until */
-	uint64_t revalidating_us; /* when a request went to the slow path to renew it */
+	uint64_t gen;        /* store_generation then */
+	unsigned policy_gen; /* app->policy_gen then */
+	uint64_t vis_until;  /* visibility_fresh_until */
+	/* Past its TTL: being renewed by the renewer since renewing_us. */
+	int renewing;
+	uint64_t renewing_us;
 	size_t block_len;
 	char block[FL_BLOCK_MAX]; /* header lines but Date, Content-Range/-Length, Connection */
 };
@@ -179,6 +185,13 @@ struct fastlane {
 	_Atomic int stop, quiesce;
 	_Atomic unsigned next; /* the thread the next connection goes to */
 	uint64_t timeout_us;   /* --connection-timeout: an answer not moving this long ends */
+	/* The renewer (renew_main): entries past their TTL, by slot. */
+	pthread_t renewer;
+	int renewer_started;
+	pthread_mutex_t rmu;
+	pthread_cond_t rcv;
+	unsigned rq[FL_RENEW_QUEUE];
+	size_t rq_n;
 	struct fl_entry *slots;
 };
 
@@ -386,6 +399,98 @@ fastlane_record(struct req *r, struct MHD_Response *resp, uint64_t size)
 	memcpy(e->block, block, b.len);
 	e->block_len = b.len;
 	pthread_mutex_unlock(&e->mu);
+}
+
+/* --- renewing entries past their TTL ---------------------------------------- */
+
+/* Queues slot k for the renewer; 0 if the queue is full. */
+static int
+renew_queue(struct fastlane *fl, unsigned k)
+{
+	int ok = 0;
+
+	pthread_mutex_lock(&fl->rmu);
+	if (fl->rq_n < FL_RENEW_QUEUE) {
+		fl->rq[fl->rq_n++] = k;
+		pthread_cond_signal(&fl->rcv);
+		ok = 1;
+	}
+	pthread_mutex_unlock(&fl->rmu);
+	return ok;
+}
+
+/*
+ * One entry past its TTL, asked upstream as find_target (resolve.c) and
+ * visibility_admit (visibility.c) would: the ref by its name (the answer
+ * recorded with store_set_ref, the same rule), the repo's visibility
+ * anonymously.  What comes back lands in the index, a write: the fast
+ * lane checks the entry again (still_true) and finds it renewed, or its
+ * file changed.  Anything else (no answer, an error, not public any
+ * more) drops the entry: the slow path answers then, with its rules for
+ * an upstream that is down or rate-limits.
+ */
+static void
+renew_one(struct fastlane *fl, struct fl_entry *e)
+{
+	struct app *a = fl->app;
+	struct upstream *up = app_upstream(a);
+	struct upstream_resp ur;
+	enum repo_type type;
+	char repo[GG_MAX_REPO_LEN + 1], rev[GG_MAX_REV_LEN + 1], path[GG_MAX_REPO_PATH_LEN + 1];
+	int used, ref_stale, vis_stale, ok = 1;
+
+	pthread_mutex_lock(&e->mu);
+	used = e->used;
+	type = e->type;
+	memcpy(repo, e->repo, sizeof(repo));
+	memcpy(rev, e->rev, sizeof(rev));
+	memcpy(path, e->path, sizeof(path));
+	ref_stale = !fresh(a, e);
+	vis_stale = e->vis_until <= now_unix();
+	pthread_mutex_unlock(&e->mu);
+	if (!used)
+		return;
+	if (up == NULL) {
+		ok = 0;
+	} else {
+		if (ref_stale) {
+			memset(&ur, 0, sizeof(ur));
+			ok = upstream_head_file(up, route_type_prefix(type), repo, rev, path,
+						&ur) == GG_OK &&
+			     ur.repo_commit[0] != '\0' && strcmp(rev, "HEAD") != 0 &&
+			     ur.status < 400 &&
+			     store_set_ref(a->st, type, repo, rev, ur.repo_commit) == GG_OK;
+		}
+		if (ok && vis_stale)
+			ok = visibility_renew(a, type, repo) == GG_OK;
+	}
+	pthread_mutex_lock(&e->mu);
+	e->renewing = 0;
+	if (!ok)
+		e->used = 0;
+	pthread_mutex_unlock(&e->mu);
+}
+
+static void *
+renew_main(void *arg)
+{
+	struct fastlane *fl = arg;
+
+	pthread_mutex_lock(&fl->rmu);
+	while (!atomic_load(&fl->stop)) {
+		unsigned k;
+		if (fl->rq_n == 0) {
+			pthread_cond_wait(&fl->rcv, &fl->rmu);
+			continue;
+		}
+		k = fl->rq[0];
+		memmove(fl->rq, fl->rq + 1, --fl->rq_n * sizeof(fl->rq[0]));
+		pthread_mutex_unlock(&fl->rmu);
+		renew_one(fl, &fl->slots[k]);
+		pthread_mutex_lock(&fl->rmu);
+	}
+	pthread_mutex_unlock(&fl->rmu);
+	return NULL;
 }
 
 /* --- request heads ----------------------------------------------------------- */
@@ -708,7 +813,7 @@ serve_one(struct fl_thread *t, struct fl_conn *c, char *req, size_t n)
 	struct blob_fd b;
 	enum range_outcome o;
 	size_t nr = 0, o_len = 0;
-	uint64_t first, len, now_gen;
+	uint64_t first, len, now_gen, fsize;
 	char blob_key[GG_SHA256_HEX + 1];
 	char *out = t->buf;
 	ssize_t got;
@@ -733,15 +838,20 @@ serve_one(struct fl_thread *t, struct fl_conn *c, char *req, size_t n)
 		e->gen = now_gen;
 	}
 	if (!fresh(a, e) || e->vis_until <= now_unix()) {
-		/* Past the TTL: one request goes to the slow path, which asks
-		 * upstream; its answer lands in the index (a write: the entry
-		 * is checked again, its ref time and visibility renewed).
-		 * Meanwhile, for up to FL_REVALIDATE_US, the others get the
-		 * entry's answer (stale-while-revalidate): otherwise each of
-		 * them would leave the fast lane for good at every TTL. */
+		/* Past the TTL: the renewer asks upstream what the slow path
+		 * would (renew_main), and meanwhile, for up to FL_RENEW_MAX_US,
+		 * the entry's answer is given (stale-while-revalidate);
+		 * otherwise the request goes to the slow path, which asks
+		 * itself. */
 		uint64_t now = now_us();
-		if (e->revalidating_us == 0 || now - e->revalidating_us >= FL_REVALIDATE_US) {
-			e->revalidating_us = now;
+		if (!e->renewing) {
+			if (!renew_queue(fl, (unsigned)(e - fl->slots))) {
+				pthread_mutex_unlock(&e->mu);
+				return FL_HANDOFF;
+			}
+			e->renewing = 1;
+			e->renewing_us = now;
+		} else if (now - e->renewing_us >= FL_RENEW_MAX_US) {
 			pthread_mutex_unlock(&e->mu);
 			return FL_HANDOFF;
 		}
@@ -755,17 +865,9 @@ serve_one(struct fl_thread *t, struct fl_conn *c, char *req, size_t n)
 		return FL_HANDOFF;
 	}
 	memcpy(blob_key, e->file.sha256, sizeof(blob_key));
-	if (store_blob_borrow(a->st, blob_key, &b) != GG_OK) {
-		pthread_mutex_unlock(&e->mu);
-		return FL_HANDOFF;
-	}
-	if (b.size != e->file.size) {
-		pthread_mutex_unlock(&e->mu);
-		store_blob_return(a->st, blob_key, &b);
-		return FL_HANDOFF;
-	}
+	fsize = e->file.size;
 	first = o == RANGE_PARTIAL ? rs[0].first : 0;
-	len = o == RANGE_PARTIAL ? rs[0].last - rs[0].first + 1 : e->file.size;
+	len = o == RANGE_PARTIAL ? rs[0].last - rs[0].first + 1 : fsize;
 	c->t0_us = now_us();
 	c->status = o == RANGE_PARTIAL ? 206 : 200;
 	if (o == RANGE_PARTIAL)
@@ -780,11 +882,19 @@ serve_one(struct fl_thread *t, struct fl_conn *c, char *req, size_t n)
 		out[o_len++] = '-';
 		o_len += fmt_u64(out + o_len, rs[0].last);
 		out[o_len++] = '/';
-		o_len += fmt_u64(out + o_len, e->file.size);
+		o_len += fmt_u64(out + o_len, fsize);
 		put(out, &o_len, "\r\n", 2);
 	}
 	put(out, &o_len, e->block, e->block_len);
 	pthread_mutex_unlock(&e->mu);
+	/* The blob, outside the entry's lock (it may open the file): held
+	 * from eviction and counted as a hit, as the slow path does. */
+	if (store_blob_borrow(a->st, blob_key, &b) != GG_OK)
+		return FL_HANDOFF;
+	if (b.size != fsize) {
+		store_blob_return(a->st, blob_key, &b);
+		return FL_HANDOFF;
+	}
 	put(out, &o_len, "Content-Length: ", 16);
 	o_len += fmt_u64(out + o_len, len);
 	put(out, &o_len, "\r\n", 2);
@@ -1121,6 +1231,8 @@ fastlane_start(struct server *srv, struct app *app, int lfd, unsigned nthreads, 
 	struct fastlane *fl = xcalloc(1, sizeof(*fl));
 
 	fl->timeout_us = (uint64_t)timeout_s * 1000000u;
+	pthread_mutex_init(&fl->rmu, NULL);
+	pthread_cond_init(&fl->rcv, NULL);
 	fl->srv = srv;
 	fl->app = app;
 	fl->lfd = lfd;
@@ -1155,6 +1267,12 @@ fastlane_start(struct server *srv, struct app *app, int lfd, unsigned nthreads, 
 		}
 		fl->n = i + 1;
 	}
+	if (pthread_create(&fl->renewer, NULL, renew_main, fl) != 0) {
+		log_warn("cannot start the fast lane's renewer");
+		fastlane_free(fl);
+		return GG_EIO;
+	}
+	fl->renewer_started = 1;
 	atomic_store(&current, fl);
 	*out = fl;
 	return GG_OK;
@@ -1182,6 +1300,13 @@ fastlane_stop(struct fastlane *fl)
 	if (fl == NULL || atomic_exchange(&fl->stop, 1))
 		return;
 	wake_all(fl);
+	if (fl->renewer_started) {
+		/* It may be asking upstream: its answer ends that wait. */
+		pthread_mutex_lock(&fl->rmu);
+		pthread_cond_signal(&fl->rcv);
+		pthread_mutex_unlock(&fl->rmu);
+		pthread_join(fl->renewer, NULL);
+	}
 	/* Every thread first: one may be handing a connection to another. */
 	for (unsigned i = 0; i < fl->n; i++)
 		pthread_join(fl->t[i].tid, NULL);
@@ -1209,6 +1334,8 @@ fastlane_free(struct fastlane *fl)
 	}
 	for (unsigned i = 0; i < FL_SLOTS; i++)
 		pthread_mutex_destroy(&fl->slots[i].mu);
+	pthread_mutex_destroy(&fl->rmu);
+	pthread_cond_destroy(&fl->rcv);
 	free(fl->slots);
 	free(fl->t);
 	free(fl);

@@ -88,7 +88,8 @@ classify(const struct upstream_resp *ur, const struct buf *body)
  * GG_EUNAVAIL (not asked or no answer: *ur says why, 429 or not).
  */
 static int
-probe(struct req *r, struct upstream *up, unsigned *vis, struct upstream_resp *ur)
+probe_repo(struct app *a, struct upstream *up, enum repo_type type, const char *repo, unsigned *vis,
+	   struct upstream_resp *ur)
 {
 	struct index_meta m;
 	struct buf body;
@@ -96,7 +97,7 @@ probe(struct req *r, struct upstream *up, unsigned *vis, struct upstream_resp *u
 	int rc;
 
 	buf_init(&body, GG_MAX_UPSTREAM_JSON);
-	path = xasprintf("/api/%s/%s", route_type_plural(r->route.type), r->route.repo);
+	path = xasprintf("/api/%s/%s", route_type_plural(type), repo);
 	rc = upstream_api_anon(up, path, &body, ur);
 	free(path);
 	if (rc == GG_OK) {
@@ -105,12 +106,11 @@ probe(struct req *r, struct upstream *up, unsigned *vis, struct upstream_resp *u
 		m.fetched_at = now_unix();
 		m.status = *vis;
 		m.data = (void *)"";
-		if ((rc = store_meta_put(r->app->st, r->route.type, r->route.repo, VIS_KEY, &m)) !=
-		    GG_OK)
-			log_warnx("recording the visibility of %s%s: %s",
-				  route_type_prefix(r->route.type), r->route.repo, gg_strerror(rc));
+		if ((rc = store_meta_put(a->st, type, repo, VIS_KEY, &m)) != GG_OK)
+			log_warnx("recording the visibility of %s%s: %s", route_type_prefix(type),
+				  repo, gg_strerror(rc));
 		log_debug("%s%s: upstream answers an anonymous client %ld: %s",
-			  route_type_prefix(r->route.type), r->route.repo, ur->status,
+			  route_type_prefix(type), repo, ur->status,
 			  *vis == VIS_PUBLIC ? "public" : "private or gated");
 		rc = GG_OK;
 	} else if (rc != GG_EUNAVAIL) {
@@ -119,6 +119,12 @@ probe(struct req *r, struct upstream *up, unsigned *vis, struct upstream_resp *u
 	}
 	buf_free(&body);
 	return rc;
+}
+
+static int
+probe(struct req *r, struct upstream *up, unsigned *vis, struct upstream_resp *ur)
+{
+	return probe_repo(r->app, up, r->route.type, r->route.repo, vis, ur);
 }
 
 static int
@@ -177,4 +183,17 @@ visibility_fresh_until(struct app *a, enum repo_type type, const char *repo)
 		until = m.fetched_at + a->ref_ttl;
 	free(m.data);
 	return until;
+}
+
+int
+visibility_renew(struct app *a, enum repo_type type, const char *repo)
+{
+	struct upstream *up = app_upstream(a);
+	struct upstream_resp ur;
+	unsigned vis = 0;
+
+	memset(&ur, 0, sizeof(ur));
+	if (up == NULL || probe_repo(a, up, type, repo, &vis, &ur) != GG_OK)
+		return GG_EUNAVAIL;
+	return vis == VIS_PUBLIC ? GG_OK : GG_EINVAL;
 }

@@ -46,4 +46,9 @@ int visibility_admit(struct req *r, enum MHD_Result *res);
  * public (the fast lane, fastlane.c). */
 uint64_t visibility_fresh_until(struct app *a, enum repo_type type, const char *repo);
 
+/* Asks upstream anew whether the repo is public and records the answer
+ * (the fast lane renewing an entry): GG_OK if public, GG_EINVAL if not,
+ * GG_EUNAVAIL with no answer. */
+int visibility_renew(struct app *a, enum repo_type type, const char *repo);
+
 #endif

@@ -27,10 +27,10 @@
 #      access log line is still written.
 #   7. A mirror of the fake Hub holding its token (--ref-ttl 1), as
 #      deployed: four keep-alive connections ask ranges of a public repo's
-#      file across several TTLs, all byte-exact, most of them on the fast
-#      lane (past each TTL one request renews the entry through the slow
-#      path, the others are not handed over); then main moves upstream and
-#      the next answers past the TTL are the new file's.
+#      file across several TTLs, all byte-exact, on the fast lane (past
+#      each TTL the renewer asks upstream while the entry answers); then
+#      main moves upstream and the next answers past the TTL are the new
+#      file's.
 
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -353,8 +353,11 @@ a1=$(counter requests)
 h1=$(counter handoffs)
 read -r n bad <<<"$out"
 # (The counter's own two /metrics requests are hand-offs too.)
-result "mirror: ranges on 4 connections across 3 TTLs: all byte-exact ($n asked), most on the fast lane ($((a1 - a0))), hand-offs $((h1 - h0 - 2))" \
-	"$([ -n "$n" ] && [ "$bad" = 0 ] && [ $((a1 - a0)) -ge $((n / 2)) ]; echo $?)" \
+# Past each TTL the renewer asks upstream while the entry keeps answering:
+# no connection leaves the fast lane (one is allowed, on a loaded machine:
+# a renewal slower than 5 s sends a request to the slow path).
+result "mirror: ranges on 4 connections across 3 TTLs: all byte-exact ($n asked), on the fast lane ($((a1 - a0))), hand-offs $((h1 - h0 - 2))" \
+	"$([ -n "$n" ] && [ "$bad" = 0 ] && [ $((a1 - a0)) -ge $((n * 3 / 4)) ] && [ $((h1 - h0 - 2)) -le 1 ]; echo $?)" \
 	"client: $out; fast-lane answers $a0 -> $a1, hand-offs $h0 -> $h1"
 H2=$(fakehub mkrepo --repos "$REPOS" --repo "$REPO" --commit auto --ref main \
 	"$WORK/in2/m.gguf=m.gguf" 2>>"$WORK/mkrepo.err")
