@@ -191,13 +191,10 @@ http_client_is_loopback(struct req *r)
 	return 0;
 }
 
-void
-http_client_addr(struct req *r, char *buf, size_t size)
+/* The text form of a client address ("" if none). */
+static void
+addr_text(const struct sockaddr *sa, char *buf, size_t size)
 {
-	const union MHD_ConnectionInfo *ci =
-		MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-	const struct sockaddr *sa = ci ? ci->client_addr : NULL;
-
 	buf[0] = '\0';
 	if (sa != NULL && sa->sa_family == AF_INET &&
 	    inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, buf, (socklen_t)size) ==
@@ -207,6 +204,15 @@ http_client_addr(struct req *r, char *buf, size_t size)
 		 inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, buf,
 			   (socklen_t)size) == NULL)
 		buf[0] = '\0';
+}
+
+void
+http_client_addr(struct req *r, char *buf, size_t size)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+
+	addr_text(ci ? ci->client_addr : NULL, buf, size);
 }
 
 #define EXPOSE_HEADERS                                                                             \
@@ -953,6 +959,36 @@ conn_request(struct server *srv, struct MHD_Connection *c, int in_request)
 	pthread_mutex_unlock(&srv->conn_mu);
 }
 
+/* A new connection on fd from sa, counted and admitted (conn_mu held). */
+static struct conn *
+conn_enter(struct server *srv, int fd, const struct sockaddr *sa)
+{
+	struct conn *e = xcalloc(1, sizeof(*e));
+
+	e->fd = fd;
+	e->since_us = now_us();
+	e->peer = peer_get(srv, sa);
+	conn_link(srv, e);
+	srv->nlive++;
+	if (e->peer != NULL)
+		e->peer->live++;
+	conn_admit(srv, e);
+	return e;
+}
+
+/* A connection gone: no longer counted (conn_mu held); the caller frees e. */
+static void
+conn_leave(struct server *srv, struct conn *e)
+{
+	if (!e->cut) {
+		srv->nlive--;
+		if (e->peer != NULL)
+			e->peer->live--;
+	}
+	conn_unlink(srv, e);
+	peer_put(srv, e->peer);
+}
+
 static void
 notify_connection_cb(void *cls, struct MHD_Connection *c, void **socket_context,
 		     enum MHD_ConnectionNotificationCode toe)
@@ -965,27 +1001,14 @@ notify_connection_cb(void *cls, struct MHD_Connection *c, void **socket_context,
 			MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
 		const union MHD_ConnectionInfo *ai =
 			MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-		e = xcalloc(1, sizeof(*e));
-		e->fd = ci != NULL ? ci->connect_fd : -1;
-		e->since_us = now_us();
 		pthread_mutex_lock(&srv->conn_mu);
-		e->peer = peer_get(srv, ai != NULL ? ai->client_addr : NULL);
-		conn_link(srv, e);
-		srv->nlive++;
-		if (e->peer != NULL)
-			e->peer->live++;
-		conn_admit(srv, e);
+		e = conn_enter(srv, ci != NULL ? ci->connect_fd : -1,
+			       ai != NULL ? ai->client_addr : NULL);
 		pthread_mutex_unlock(&srv->conn_mu);
 		*socket_context = e;
 	} else if (toe == MHD_CONNECTION_NOTIFY_CLOSED && e != NULL) {
 		pthread_mutex_lock(&srv->conn_mu);
-		if (!e->cut) {
-			srv->nlive--;
-			if (e->peer != NULL)
-				e->peer->live--;
-		}
-		conn_unlink(srv, e);
-		peer_put(srv, e->peer);
+		conn_leave(srv, e);
 		pthread_mutex_unlock(&srv->conn_mu);
 		free(e->spare);
 		free(e);
@@ -1005,15 +1028,7 @@ server_conn_open(struct server *srv, int fd, const struct sockaddr *sa)
 		pthread_mutex_unlock(&srv->conn_mu);
 		return NULL;
 	}
-	e = xcalloc(1, sizeof(*e));
-	e->fd = fd;
-	e->since_us = now_us();
-	e->peer = peer_get(srv, sa);
-	conn_link(srv, e);
-	srv->nlive++;
-	if (e->peer != NULL)
-		e->peer->live++;
-	conn_admit(srv, e);
+	e = conn_enter(srv, fd, sa);
 	pthread_mutex_unlock(&srv->conn_mu);
 	return e;
 }
@@ -1032,13 +1047,7 @@ void
 server_conn_close(struct server *srv, struct conn *e)
 {
 	pthread_mutex_lock(&srv->conn_mu);
-	if (!e->cut) {
-		srv->nlive--;
-		if (e->peer != NULL)
-			e->peer->live--;
-	}
-	conn_unlink(srv, e);
-	peer_put(srv, e->peer);
+	conn_leave(srv, e);
 	pthread_mutex_unlock(&srv->conn_mu);
 	free(e);
 }
@@ -1171,21 +1180,6 @@ uri_log_cb(void *cls, const char *uri, struct MHD_Connection *con)
 	}
 	buf_init(&r->body, GG_MAX_BODY_BYTES);
 	return r;
-}
-
-/* The text form of a client address ("" if none). */
-static void
-addr_text(const struct sockaddr *sa, char *buf, size_t size)
-{
-	buf[0] = '\0';
-	if (sa != NULL && sa->sa_family == AF_INET &&
-	    inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, buf, (socklen_t)size) ==
-		    NULL)
-		buf[0] = '\0';
-	else if (sa != NULL && sa->sa_family == AF_INET6 &&
-		 inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, buf,
-			   (socklen_t)size) == NULL)
-		buf[0] = '\0';
 }
 
 void
