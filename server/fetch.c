@@ -8,6 +8,7 @@
  *            reader never reads a byte that is not final (body_cb)
  *   state    RUNNING -> DONE | FAILED
  *   waiters  readers suspended until more lands
+ *   q_head, q_tail  the staging slots handed to the hasher (below)
  * The table of fetches is a short list behind the fetcher's mutex; a
  * fetch leaves it when it ends, so the next request starts afresh.
  *
@@ -24,6 +25,22 @@
  * the content reader (fetch_poll) with the response's mutex held, which
  * puts that mutex above fetch.mu; nothing here takes it.  The callbacks
  * never call back into this module.
+ *
+ * The bytes of a fetch go through GG_FETCH_STAGES staging slots of
+ * GG_FETCH_STAGE bytes (libcurl hands them over 16 KiB at a time, the
+ * most it passes to a write callback).  The fetch thread copies them into
+ * the slot it fills, writes a full slot to the partial in one call,
+ * publishes it (landed), and hands the slot to the fetch's hasher, which
+ * hashes it from memory while the fetch thread fills the next: receiving
+ * and writing on one thread, hashing on another, so a fetch goes at the
+ * pace of the slower of the two rather than of their sum, and no byte is
+ * read twice.  Slots [q_tail, q_head) wait for the hasher; the fetch
+ * thread fills slot q_head and waits on hash_cv when every other slot
+ * waits.  A slot is written before it is hashed and published before it
+ * is full when GG_FETCH_FLUSH_MS passed (a slow upstream still streams),
+ * for the fetch's first bytes (time to first byte), and at the end of
+ * each transfer (a resume starts from what was written).  The blob is
+ * verified once the hasher has emptied the queue and ended.
  *
  * fetcher.stopping is written under fetcher.mu but read by the fetch
  * threads for every body chunk without it, so it is atomic: taking
@@ -74,6 +91,19 @@ struct fetch {
 	uint64_t woke_at_bytes;
 	uint64_t woke_at_ms;
 	struct waiter *waiters;
+	/* Staging (see above): the slots are the fetch thread's to fill and
+	 * the hasher's in [q_tail, q_head); the counters are under mu. */
+	char *stage[GG_FETCH_STAGES];
+	size_t stage_len[GG_FETCH_STAGES];
+	size_t fill;             /* bytes in slot q_head (the fetch thread's) */
+	uint64_t flushed_ms;     /* the last write of a slot; 0: none yet */
+	unsigned q_head, q_tail; /* slots handed to the hasher, and hashed */
+	pthread_cond_t hash_cv;  /* the hasher waits for a slot, the fetch thread for the hasher */
+	pthread_t hasher;
+	int hasher_run;    /* there is a hasher thread (the fetch thread's flag) */
+	int hasher_idle;   /* the hasher waits for a slot: signal it */
+	int hash_stop;     /* the hasher must end now */
+	int writer_waits;  /* the fetch thread waits for the hasher */
 	int reset_pending; /* this attempt's body restarts at 0 */
 	int gen;           /* bumped when the partial restarts at 0 */
 	int verified;      /* the hash matched: every byte may go out */
@@ -145,6 +175,9 @@ fetch_free(struct fetch *f)
 	if (f->rfd >= 0)
 		close(f->rfd);
 	unreserve(f);
+	for (unsigned i = 0; i < GG_FETCH_STAGES; i++)
+		free(f->stage[i]);
+	pthread_cond_destroy(&f->hash_cv);
 	pthread_mutex_destroy(&f->mu);
 	free(f);
 }
@@ -211,6 +244,124 @@ fetch_poll(struct fetch *f, int *gen, uint64_t pos, uint64_t end, uint64_t *upto
 	return a;
 }
 
+/* --- staging and the hasher --------------------------------------------------- */
+
+static void *
+hash_thread(void *arg)
+{
+	struct fetch *f = arg;
+
+	pthread_mutex_lock(&f->mu);
+	while (!f->hash_stop) {
+		unsigned s;
+		if (f->q_tail == f->q_head) {
+			f->hasher_idle = 1;
+			pthread_cond_wait(&f->hash_cv, &f->mu);
+			f->hasher_idle = 0;
+			continue;
+		}
+		s = f->q_tail % GG_FETCH_STAGES;
+		pthread_mutex_unlock(&f->mu);
+		blob_partial_hash_data(f->part, f->stage[s], f->stage_len[s]);
+		pthread_mutex_lock(&f->mu);
+		f->q_tail++;
+		if (f->writer_waits)
+			pthread_cond_signal(&f->hash_cv);
+	}
+	pthread_mutex_unlock(&f->mu);
+	return NULL;
+}
+
+/* The staging slots and the hasher; without a hasher (no thread to be
+ * had) the fetch thread hashes each slot itself. */
+static void
+stage_start(struct fetch *f)
+{
+	int e;
+
+	for (unsigned i = 0; i < GG_FETCH_STAGES; i++)
+		f->stage[i] = xmalloc(GG_FETCH_STAGE);
+	if ((e = pthread_create(&f->hasher, NULL, hash_thread, f)) != 0) {
+		errno = e;
+		log_warn("fetch %s: pthread_create() of its hasher failed: hashing inline",
+			 f->spec.key);
+		return;
+	}
+	f->hasher_run = 1;
+}
+
+/* Waits until the hasher has hashed every slot handed to it; f->mu held. */
+static void
+hasher_drain(struct fetch *f)
+{
+	f->writer_waits = 1;
+	while (f->q_tail != f->q_head)
+		pthread_cond_wait(&f->hash_cv, &f->mu);
+	f->writer_waits = 0;
+}
+
+/*
+ * Ends the hasher: with drain once it has hashed every slot (the download
+ * is complete), without at once (the fetch gives up, and the partial's
+ * hash no longer matters: a resume hashes the file again).  The partial
+ * is the fetch thread's alone afterwards.
+ */
+static void
+hasher_end(struct fetch *f, int drain)
+{
+	if (!f->hasher_run)
+		return;
+	pthread_mutex_lock(&f->mu);
+	if (drain)
+		hasher_drain(f);
+	f->hash_stop = 1;
+	pthread_cond_signal(&f->hash_cv);
+	pthread_mutex_unlock(&f->mu);
+	pthread_join(f->hasher, NULL);
+	f->hasher_run = 0;
+}
+
+/*
+ * Writes the slot being filled to the partial, publishes it to readers
+ * and hands it to the hasher, then waits for a free slot to fill.  0, or
+ * blob_partial_write's error.
+ */
+static int
+stage_flush(struct fetch *f)
+{
+	unsigned s = f->q_head % GG_FETCH_STAGES;
+	size_t n = f->fill;
+	int r;
+
+	if (n == 0)
+		return GG_OK;
+	f->fill = 0;
+	if ((r = blob_partial_write(f->part, f->stage[s], n)) != GG_OK)
+		return r;
+	stats_fetch_bytes(n);
+	f->flushed_ms = now_ms();
+	if (!f->hasher_run)
+		blob_partial_hash_data(f->part, f->stage[s], n);
+	pthread_mutex_lock(&f->mu);
+	f->landed = blob_partial_length(f->part);
+	if (f->waiters != NULL &&
+	    (f->landed - f->woke_at_bytes >= WAKE_BYTES ||
+	     f->flushed_ms - f->woke_at_ms >= WAKE_MS || f->landed == f->spec.size))
+		wake_all(f);
+	if (f->hasher_run) {
+		f->stage_len[s] = n;
+		f->q_head++;
+		if (f->hasher_idle)
+			pthread_cond_signal(&f->hash_cv);
+		f->writer_waits = 1;
+		while (f->q_head - f->q_tail == GG_FETCH_STAGES)
+			pthread_cond_wait(&f->hash_cv, &f->mu);
+		f->writer_waits = 0;
+	}
+	pthread_mutex_unlock(&f->mu);
+	return GG_OK;
+}
+
 /* --- the fetch thread ------------------------------------------------------- */
 
 static int
@@ -233,33 +384,41 @@ body_cb(void *ctx, const void *data, size_t n, long status)
 			f->landed = 0;
 			f->gen++;
 			wake_all(f);
+			/* The hasher is idle once its queue is empty (nothing
+			 * is staged at the start of a transfer). */
+			hasher_drain(f);
+			r = blob_partial_reset(f->part);
 			pthread_mutex_unlock(&f->mu);
 			log_warnx("upstream ignored Range for %s: restarting", f->spec.key);
-			if (blob_partial_reset(f->part) != GG_OK)
+			if (r != GG_OK)
 				return 1;
 		}
 	}
 	/* Never past the file's size: an upstream body longer than the size
 	 * announced is cut there (the partial's writer would refuse the
 	 * bytes anyway), and the hash decides about the bytes kept. */
-	room = f->spec.size - blob_partial_length(f->part);
+	room = f->spec.size - blob_partial_length(f->part) - f->fill;
 	overlong = n > room;
 	if (overlong)
 		n = (size_t)room;
-	r = n > 0 ? blob_partial_write(f->part, data, n) : GG_OK;
-	if (r != GG_OK) {
-		log_warnx("fetch %s: writing the partial failed: %s", f->spec.key, gg_strerror(r));
-		f->write_err = r;
-		return 1;
+	while (n > 0) {
+		size_t c = GG_FETCH_STAGE - f->fill;
+		if (c > n)
+			c = n;
+		memcpy(f->stage[f->q_head % GG_FETCH_STAGES] + f->fill, data, c);
+		f->fill += c;
+		data = (const char *)data + c;
+		n -= c;
+		if (f->fill < GG_FETCH_STAGE && f->flushed_ms != 0 &&
+		    now_ms() - f->flushed_ms < GG_FETCH_FLUSH_MS)
+			continue;
+		if ((r = stage_flush(f)) != GG_OK) {
+			log_warnx("fetch %s: writing the partial failed: %s", f->spec.key,
+				  gg_strerror(r));
+			f->write_err = r;
+			return 1;
+		}
 	}
-	stats_fetch_bytes(n);
-	pthread_mutex_lock(&f->mu);
-	f->landed = blob_partial_length(f->part);
-	if (f->waiters != NULL &&
-	    (f->landed - f->woke_at_bytes >= WAKE_BYTES || now_ms() - f->woke_at_ms >= WAKE_MS ||
-	     f->landed == f->spec.size))
-		wake_all(f);
-	pthread_mutex_unlock(&f->mu);
 	if (overlong) {
 		log_warnx("fetch %s: upstream sent more than the %llu bytes announced: the rest "
 			  "is not kept",
@@ -369,8 +528,10 @@ fetch_thread(void *arg)
 
 	if (from_store)
 		log_info("fetch %s: from the blob store %s", f->spec.key, s3_describe(fm->s3));
+	stage_start(f);
 	while (blob_partial_length(f->part) < f->spec.size) {
 		uint64_t before = blob_partial_length(f->part);
+		int wr;
 		if (atomic_load(&fm->stopping)) {
 			why = "stopping";
 			goto keep_partial;
@@ -385,6 +546,13 @@ fetch_thread(void *arg)
 						f->spec.path, before,
 						f->spec.lfs ? f->spec.key : NULL, f->spec.no_peers,
 						body_cb, f, &resp);
+		/* What this transfer staged: a resume starts after it. */
+		if (f->write_err == 0 && (wr = stage_flush(f)) != GG_OK) {
+			log_warnx("fetch %s: writing the partial failed: %s", f->spec.key,
+				  gg_strerror(wr));
+			f->write_err = wr;
+		}
+		f->fill = 0;
 		if (blob_partial_length(f->part) >= f->spec.size)
 			break;
 		if (f->write_err != 0) {
@@ -392,6 +560,7 @@ fetch_thread(void *arg)
 			 * keeping the partial would hold the space. */
 			why = f->write_err == GG_ENOSPC ? "no space left on the store's disk"
 							: "writing to the store failed";
+			hasher_end(f, 0);
 			blob_partial_discard(f->part);
 			f->part = NULL;
 			unreserve(f);
@@ -441,6 +610,7 @@ fetch_thread(void *arg)
 	}
 	/* Readers get their last bytes as soon as the hash matched; making
 	 * the blob durable and indexing it follow. */
+	hasher_end(f, 1);
 	if (blob_partial_verify(f->part, &d) == GG_OK) {
 		pthread_mutex_lock(&f->mu);
 		f->verified = 1;
@@ -480,6 +650,7 @@ fetch_thread(void *arg)
 	fetch_release(f);
 	return NULL;
 keep_partial:
+	hasher_end(f, 0);
 	blob_partial_close(f->part);
 	f->part = NULL;
 	unreserve(f);
@@ -525,6 +696,7 @@ fetcher_join(struct fetcher *fm, const struct fetch_spec *spec, struct fetch **o
 	f->spec = *spec;
 	f->rfd = -1;
 	pthread_mutex_init(&f->mu, NULL);
+	pthread_cond_init(&f->hash_cv, NULL);
 	/* Room under the store's quota first (evicting what must go); the
 	 * reservation lasts as long as the fetch (fetch_free). */
 	if ((r = store_reserve(fm->st, spec->size)) != GG_OK) {

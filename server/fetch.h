@@ -5,9 +5,10 @@
  * One fetch per content key (sha256 for LFS files, git blob sha1 for
  * regular files), however many clients ask: the key is the content hash,
  * so the branch and the commit id, or two repos holding the same file,
- * share one transfer.  The fetch thread writes tmp/<key>.part (hashing as
- * it goes), resumes with Range after a drop, and on completion verifies
- * the hash, renames the blob into place and indexes it.
+ * share one transfer.  The fetch thread writes tmp/<key>.part (a hasher
+ * thread of the fetch hashing the bytes written as it goes), resumes with
+ * Range after a drop, and on completion verifies the hash, renames the
+ * blob into place and indexes it.
  *
  * Readers read the partial file directly.  The verified-completion
  * contract: a reader may read any landed byte except the last byte of its

@@ -950,7 +950,13 @@ struct blob_partial {
 	char key[GG_SHA256_HEX + 1];
 	char path[512];
 	uint64_t size;
-	uint64_t len;
+	uint64_t len; /* bytes written: the writer's */
+	/* The hash side, which may run on another thread than the writer
+	 * (blob_partial_hash): it reads back bytes below a length the caller
+	 * knows to be written and touches none of the writer's fields. */
+	uint64_t hashed;
+	char *hbuf;   /* GG_IO_CHUNK, allocated on the first blob_partial_hash */
+	int hash_err; /* sticky: a read-back failed; verify says GG_EIO */
 	EVP_MD_CTX *sha256;
 	EVP_MD_CTX *sha1; /* only for a git-sha1 key (regular files) */
 	int verified;     /* blob_partial_verify succeeded: digest is final */
@@ -962,6 +968,7 @@ partial_hash_init(struct blob_partial *p)
 {
 	char head[32];
 	int n = snprintf(head, sizeof(head), "blob %llu", (unsigned long long)p->size);
+	p->hashed = 0;
 	if (EVP_DigestInit_ex(p->sha256, EVP_sha256(), NULL) != 1)
 		log_fatalx("EVP_DigestInit_ex() failed");
 	if (p->sha1 == NULL)
@@ -978,6 +985,7 @@ partial_free(struct blob_partial *p)
 		close(p->fd);
 	EVP_MD_CTX_free(p->sha256);
 	EVP_MD_CTX_free(p->sha1);
+	free(p->hbuf);
 	free(p);
 }
 
@@ -1044,6 +1052,7 @@ blob_partial_open(struct blob_store *bs, const char *key, uint64_t size, struct 
 		}
 	}
 	p->len = off;
+	p->hashed = off;
 	if (off > 0)
 		log_info("resuming partial %s at %llu of %llu bytes", key, (unsigned long long)off,
 			 (unsigned long long)size);
@@ -1065,11 +1074,59 @@ blob_partial_write(struct blob_partial *p, const void *data, size_t n)
 		log_warn("pwrite(\"%s\") failed", p->path);
 		return e == ENOSPC ? GG_ENOSPC : GG_EIO;
 	}
+	p->len += n;
+	return GG_OK;
+}
+
+/*
+ * The bytes are hashed as read back from the file, not as handed to
+ * blob_partial_write: the hash can then follow the writer on another
+ * thread without a copy of the data between them (the page cache is the
+ * buffer), and what is verified is what the file holds.
+ */
+int
+blob_partial_hash(struct blob_partial *p, uint64_t upto)
+{
+	if (p->hash_err)
+		return GG_EIO;
+	if (p->hbuf == NULL)
+		p->hbuf = xmalloc(GG_IO_CHUNK);
+	while (p->hashed < upto) {
+		uint64_t want = upto - p->hashed;
+		ssize_t got = pread(p->fd, p->hbuf, want < GG_IO_CHUNK ? (size_t)want : GG_IO_CHUNK,
+				    (off_t)p->hashed);
+		if (got <= 0) {
+			if (got < 0)
+				log_warn("pread(\"%s\") at %llu failed", p->path,
+					 (unsigned long long)p->hashed);
+			else
+				log_warnx("pread(\"%s\") at %llu: the file is shorter than "
+					  "written",
+					  p->path, (unsigned long long)p->hashed);
+			p->hash_err = 1;
+			return GG_EIO;
+		}
+		EVP_DigestUpdate(p->sha256, p->hbuf, (size_t)got);
+		if (p->sha1 != NULL)
+			EVP_DigestUpdate(p->sha1, p->hbuf, (size_t)got);
+		p->hashed += (uint64_t)got;
+	}
+	return GG_OK;
+}
+
+void
+blob_partial_hash_data(struct blob_partial *p, const void *data, size_t n)
+{
 	EVP_DigestUpdate(p->sha256, data, n);
 	if (p->sha1 != NULL)
 		EVP_DigestUpdate(p->sha1, data, n);
-	p->len += n;
-	return GG_OK;
+	p->hashed += n;
+}
+
+uint64_t
+blob_partial_hashed(const struct blob_partial *p)
+{
+	return p->hashed;
 }
 
 int
@@ -1078,6 +1135,7 @@ blob_partial_reset(struct blob_partial *p)
 	if (ftruncate(p->fd, 0) != 0)
 		return GG_EIO;
 	p->len = 0;
+	p->hash_err = 0;
 	partial_hash_init(p);
 	return GG_OK;
 }
@@ -1107,6 +1165,10 @@ blob_partial_verify(struct blob_partial *p, struct blob_digest *out)
 	}
 	if (p->len != p->size)
 		return GG_ECORRUPT;
+	/* Whatever no hashing thread covered (all of it for a writer that
+	 * hashes nothing itself). */
+	if (blob_partial_hash(p, p->len) != GG_OK)
+		return GG_EIO;
 	memset(&p->digest, 0, sizeof(p->digest));
 	EVP_DigestFinal_ex(p->sha256, md, &ml);
 	hex_encode(md, ml, p->digest.sha256);

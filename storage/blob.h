@@ -142,8 +142,19 @@ void blob_lfs_pointer_oid(const char *sha256, uint64_t size, char oid[GG_SHA1_HE
  * Partial files: downloads that survive restarts.  tmp/<key>.part holds
  * the first bytes of a blob whose content must hash to key (64-hex
  * sha256, or 40-hex git blob sha1) and whose final size is known.  The
- * writer appends and hashes; readers may open blob_partial_path() and
- * read any byte below blob_partial_length().
+ * writer appends; readers may open blob_partial_path() and read any byte
+ * below blob_partial_length().  The hash follows behind the writer, on
+ * the writer's copy of the bytes (blob_partial_hash_data) or reading
+ * them back from the file (blob_partial_hash), and may run on a thread of
+ * its own while the writer goes on; blob_partial_verify hashes whatever
+ * it left.
+ *
+ * Thread safety: one writer (write, reset, length, verify, finish,
+ * close, discard) and at most one hasher (the blob_partial_hash*
+ * functions), which may be two threads: they share no field.  The caller
+ * tells the hasher what was written (the hasher never reads the writer's
+ * length), and the hasher must be idle during reset and have stopped
+ * before verify, finish, close or discard.
  */
 struct blob_partial;
 
@@ -155,23 +166,43 @@ struct blob_partial;
  */
 int blob_partial_open(struct blob_store *bs, const char *key, uint64_t size,
 		      struct blob_partial **out, uint64_t *have);
-/* Appends n bytes.  0, GG_ETOOBIG past size, GG_EIO, GG_ENOSPC. */
+/* Appends n bytes (not hashed yet).  0, GG_ETOOBIG past size, GG_EIO,
+ * GG_ENOSPC. */
 int blob_partial_write(struct blob_partial *p, const void *data, size_t n);
-/* Empties the partial (an upstream that ignored our Range).  0 or GG_EIO. */
+/*
+ * Hashes the bytes from blob_partial_hashed() up to upto, which must have
+ * been written (and published to this thread by the caller), reading them
+ * from the file.  0, or GG_EIO (a read failed: sticky until a reset, and
+ * verify fails).
+ */
+int blob_partial_hash(struct blob_partial *p, uint64_t upto);
+/*
+ * Hashes n bytes from memory: they must be the bytes blob_partial_write
+ * wrote at blob_partial_hashed() (the caller's copy of what it wrote), so
+ * that the hash needs no read back.  Cannot fail.
+ */
+void blob_partial_hash_data(struct blob_partial *p, const void *data, size_t n);
+/* Bytes hashed so far (the hasher's; 0 after a reset). */
+uint64_t blob_partial_hashed(const struct blob_partial *p);
+/* Empties the partial (an upstream that ignored our Range) and restarts
+ * the hash.  0 or GG_EIO. */
 int blob_partial_reset(struct blob_partial *p);
 uint64_t blob_partial_length(const struct blob_partial *p);
 /* The partial's path, for readers (valid until finish/close/discard). */
 const char *blob_partial_path(const struct blob_partial *p);
 /*
- * Checks the complete partial against its key, without publishing it:
- * 0 and *out, or GG_ECORRUPT (short, or the hash differs; the partial must
- * then be discarded).  gitsha1 is filled only for a git-sha1 key.
+ * Checks the complete partial against its key, without publishing it,
+ * hashing first what blob_partial_hash has not: 0 and *out, GG_ECORRUPT
+ * (short, or the hash differs; the partial must then be discarded) or
+ * GG_EIO (the file could not be read back).  gitsha1 is filled only for
+ * a git-sha1 key.
  */
 int blob_partial_verify(struct blob_partial *p, struct blob_digest *out);
 /*
  * Completes the blob: the length must equal size and the digest the key;
- * then fsync, rename to blobs/sha256/, fsync(dir).  On a mismatch the
- * partial is removed and GG_ECORRUPT returned.  Frees p in every case.
+ * then fsync, rename to blobs/sha256/, fsync(dir).  On a mismatch (or a
+ * read-back failure) the partial is removed and GG_ECORRUPT (GG_EIO)
+ * returned.  Frees p in every case.
  */
 int blob_partial_finish(struct blob_partial *p, struct blob_digest *out);
 /* Closes, keeping the partial for a later resume.  Accepts NULL. */

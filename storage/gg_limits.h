@@ -53,6 +53,9 @@
 #define GG_BUDGET_MAX_SEC       3600      /* the longest rest a 429 can ask of us */
 #define GG_BUDGET_HOSTS         16        /* upstream hosts with a rate-limit budget at once */
 #define GG_FETCH_WAIT_MAX_SEC   30        /* longest 429 wait of a fetch or pull before it gives up */
+#define GG_FETCH_STAGE          (512u << 10) /* a fetch writes the partial in pieces this big */
+#define GG_FETCH_STAGES         4         /* ... staged in this many slots, for its hasher to follow */
+#define GG_FETCH_FLUSH_MS       10        /* a fetch writes a piece not full after this long */
 #define GG_STREAM_BLOCK         (256u << 10) /* read size of a response streamed from a fetch */
 #define GG_SMALL_BODY           (16u << 10) /* a stored answer up to this is read into memory, not sent with sendfile */
 #define GG_MULTIPART_BLOCK      (64u << 10) /* read size of a multipart/byteranges response */

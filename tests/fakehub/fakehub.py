@@ -494,9 +494,10 @@ class State:
     # ---- faults
     BODY_KINDS = ("drop_after", "corrupt_at", "corrupt_at_file", "throttle_bps", "stall_after")
     # Faults that change what a content response is (status, headers, length), taken where the
-    # response is built (_serve_file) rather than in _send.  wrong_content_range is taken only by
-    # a request that carries Range.
-    CONTENT_KINDS = ("redirect_loop", "wrong_content_range", "short_body", "long_body", "expire_after")
+    # response is built (_serve_file) rather than in _send.  wrong_content_range and ignore_range
+    # are taken only by a request that carries Range.
+    CONTENT_KINDS = ("redirect_loop", "wrong_content_range", "ignore_range", "short_body", "long_body",
+                     "expire_after")
 
     def add_faults(self, spec):
         """spec: dict (or list of dicts). Returns the rules created."""
@@ -626,7 +627,7 @@ class State:
                 k = r["kind"]
                 if k not in self.CONTENT_KINDS or k in got:
                     continue
-                if k == "wrong_content_range" and not ranged:
+                if k in ("wrong_content_range", "ignore_range") and not ranged:
                     continue
                 if self._matches(r, host, method, path, True):
                     got[k] = dict(r)
@@ -1276,6 +1277,8 @@ class Handler(BaseHTTPRequestHandler):
                 self.st.expired.add((self.q.get("sig") or [""])[0])
             pre = {"drop_after": {"value": cf["expire_after"]["value"]}}
         rng = parse_range(self.headers.get("Range"), size)
+        if "ignore_range" in cf:
+            rng = None  # a 200 with the whole file, as a server that knows no Range
         if rng == "unsatisfiable":
             return self._send(416, hdrs + [("Content-Range", "bytes */%d" % size)], b"")
         start, end = (0, size - 1) if rng is None else rng

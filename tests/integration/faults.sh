@@ -24,7 +24,7 @@
 need_env
 unset HF_TOKEN HUGGING_FACE_HUB_TOKEN HUGGINGFACE_API_KEY HF_ENDPOINT
 
-plan 48
+plan 52
 
 TOKEN=hf_upstreamsecret
 REPO=ruv/ruvltra
@@ -48,7 +48,7 @@ fi
 
 # --- the fake repo: one cold file per case -----------------------------------------
 
-CASES="drop corrupt slow throttle r429 r503 r429cdn down_close down_reset down_refuse down_hang"
+CASES="drop corrupt slow throttle r429 r503 r429cdn down_close down_reset down_refuse down_hang norange"
 mkst=0
 i=0
 for c in $CASES; do
@@ -171,6 +171,34 @@ rr=$(jpy "$WORK/stats.json" "[r['range'] for r in reqs if r['host'] == 'cdn' and
 ok_rr=$(jpy "$WORK/stats.json" "any(r['host'] == 'cdn' and '$SHA' in r['path'] and re.fullmatch(r'bytes=([1-9][0-9]*)-', r['range'] or '') for r in reqs for re in [__import__('re')])")
 result "drop_after: ggufd resumed upstream with Range: bytes=N- (N > 0)" "$([ "$ok_rr" = true ]; echo $?)" \
 	"CDN requests for the blob, their Range: $rr"
+fake_clear
+
+# --- ignore_range: the resume gets the whole file again, from byte 0 ---------------------------
+# The first transfer is cut; the resume's Range is ignored (a 200 from byte 0).  The partial
+# restarts at 0 and its hash with it (the fetch's hasher must be idle then), a reader of the old
+# bytes is cut, and the blob that lands has its content.
+
+SHA=$(sha256_of "$IN/norange.gguf")
+fake_fault "{\"drop_after\": 3000000, \"match\": \"$SHA\", \"count\": 1}" &&
+	fake_fault "{\"ignore_range\": true, \"match\": \"$SHA\", \"count\": 1}"
+st=$?
+get norange "$R/norange.gguf"
+result "ignore_range: the client gets the exact file or a visible failure ($(outcome norange "$IN/norange.gguf"))" \
+	"$([ "$st" = 0 ] && honest norange "$IN/norange.gguf"; echo $?)" "faults set: $st" "$(cat "$RESP/norange.h")"
+get norange.after "$R/norange.gguf"
+result "ignore_range: the next GET is byte-exact" \
+	"$([ "$RC" = 0 ] && [ "$CODE" = 200 ] && exact "$DL/norange.after" "$IN/norange.gguf"; echo $?)" \
+	"$(outcome norange.after "$IN/norange.gguf")"
+result "ignore_range: ggufd restarted the partial at byte 0" \
+	"$(grep -q "upstream ignored Range for $SHA: restarting" "$GGUFD_LOG"; echo $?)" "$(grep "$SHA" "$GGUFD_LOG" | tail -n 20)"
+blob=
+for ((i = 0; i < 100; i++)); do
+	blob=$(find "$S/blobs" -type f -name "$SHA" 2>/dev/null | head -n1)
+	[ -n "$blob" ] && break
+	sleep 0.1
+done
+result "ignore_range: the blob stored has the content its name says" \
+	"$([ -n "$blob" ] && [ "$(sha256_of "$blob")" = "$SHA" ]; echo $?)" "blob: '$blob'"
 fake_clear
 
 # --- corrupt_at on an LFS file, three clients in flight ----------------------------------

@@ -662,11 +662,30 @@ test_partial_resume_and_verify(void **state)
 	/* Reset (an upstream that ignored Range) starts the hash over. */
 	assert_int_equal(blob_partial_open(bs, git, 8, &p, &have), GG_OK);
 	assert_int_equal(blob_partial_write(p, "garbage!", 8), GG_OK);
+	assert_int_equal(blob_partial_hash(p, 8), GG_OK);
 	assert_int_equal(blob_partial_reset(p), GG_OK);
 	assert_int_equal(blob_partial_length(p), 0);
+	assert_int_equal(blob_partial_hashed(p), 0);
 	assert_int_equal(blob_partial_write(p, "{\"a\":1}\n", 8), GG_OK);
 	assert_int_equal(blob_partial_finish(p, &d), GG_OK);
 	assert_string_equal(d.gitsha1, git);
+	/* The hash follows the writer: from the writer's copy of the bytes
+	 * (hash_data), read back from the file (hash), and what neither
+	 * covered is hashed by verify. */
+	assert_int_equal(blob_partial_open(bs, sha, 8, &p, &have), GG_OK);
+	assert_int_equal(blob_partial_write(p, "{\"a", 3), GG_OK);
+	blob_partial_hash_data(p, "{\"a", 3);
+	assert_int_equal(blob_partial_hashed(p), 3);
+	assert_int_equal(blob_partial_write(p, "\":1}\n", 5), GG_OK);
+	assert_int_equal(blob_partial_hash(p, 6), GG_OK);
+	assert_int_equal(blob_partial_hashed(p), 6);
+	assert_int_equal(blob_partial_finish(p, &d), GG_OK);
+	assert_string_equal(d.sha256, sha);
+	/* What is verified is what the hasher was given. */
+	assert_int_equal(blob_partial_open(bs, sha, 8, &p, &have), GG_OK);
+	assert_int_equal(blob_partial_write(p, "{\"a\":1}\n", 8), GG_OK);
+	blob_partial_hash_data(p, "{\"a\":2}\n", 8);
+	assert_int_equal(blob_partial_finish(p, &d), GG_ECORRUPT);
 	/* A partial longer than the announced size is emptied. */
 	{
 		char *part = xasprintf("%s/tmp/%s.part", dir, SHA_A);
