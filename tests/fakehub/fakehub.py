@@ -960,9 +960,24 @@ class Handler(BaseHTTPRequestHandler):
         if bps and bps > 0:
             piece = max(1, min(CHUNK, bps // 20))
         f = open(file[0], "rb") if file else None
+        plain = f is not None and drop is None and corrupt is None and stall is None and not (
+            bps and bps > 0)
         try:
             if f:
                 f.seek(file[1])
+            if plain:
+                # No fault on the body: the kernel copies it (sendfile), as
+                # a CDN's server would, so the Hub's CPU on this machine
+                # does not stand in for what a remote one costs nobody here.
+                self.wfile.flush()
+                while sent < limit:
+                    n = self.connection.sendfile(f, file[1] + sent, min(4 << 20, limit - sent))
+                    if n == 0:
+                        raise IOError("file shrank while serving")
+                    sent += n
+                    self.rec["bytes_sent"] = sent
+                    if sha:
+                        self.st.add_bytes(sha, n)
             while sent < limit:
                 want = min(piece, limit - sent)
                 if stall is not None and sent < stall < sent + want:
