@@ -361,10 +361,13 @@ fastlane_record(struct req *r, struct MHD_Response *resp, uint64_t size)
 	{
 		const char *commit = MHD_get_response_header(resp, "X-Repo-Commit");
 		const char *etag = MHD_get_response_header(resp, "ETag");
-		/* The answer is an LFS file's, from this commit, not stale. */
+		/* The answer is this record's: its commit, its ETag (the LFS
+		 * sha256, or a regular file's git oid), not stale. */
+		const char *h = (lk.file.flags & INDEX_FILE_LFS) ? lk.file.sha256 : lk.file.oid;
+		size_t hl = strlen(h);
 		if (commit == NULL || strcmp(commit, lk.commit) != 0 || etag == NULL ||
-		    !(lk.file.flags & INDEX_FILE_LFS) ||
-		    MHD_get_response_header(resp, "Warning") != NULL)
+		    strlen(etag) != hl + 2 || etag[0] != '"' || strncmp(etag + 1, h, hl) != 0 ||
+		    etag[hl + 1] != '"' || MHD_get_response_header(resp, "Warning") != NULL)
 			return;
 	}
 	b.out = block;
