@@ -350,6 +350,17 @@ fastlane_record(struct req *r, struct MHD_Response *resp, uint64_t size)
 	 * the entry look older than it is (it is checked again). */
 	pgen = atomic_load(&a->policy_gen);
 	gen = store_generation(a->st);
+	/* Kept already, and nothing changed since: a connection the slow
+	 * path serves asks the same again and again; record it once. */
+	e = slot_of(fl, r->raw_uri, tlen);
+	pthread_mutex_lock(&e->mu);
+	if (e->used && e->tlen == tlen && memcmp(e->target, r->raw_uri, tlen) == 0 &&
+	    e->gen == gen && e->policy_gen == pgen && !e->renewing && fresh(a, e) &&
+	    e->vis_until > now_unix()) {
+		pthread_mutex_unlock(&e->mu);
+		return;
+	}
+	pthread_mutex_unlock(&e->mu);
 	vis = visibility_fresh_until(a, r->route.type, r->route.repo);
 	if (vis <= now_unix())
 		return;
@@ -383,7 +394,6 @@ fastlane_record(struct req *r, struct MHD_Response *resp, uint64_t size)
 		memcpy(block + b.len, common, cl);
 		b.len += cl;
 	}
-	e = slot_of(fl, r->raw_uri, tlen);
 	pthread_mutex_lock(&e->mu);
 	e->used = 1;
 	e->tlen = tlen;
