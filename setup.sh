@@ -42,7 +42,7 @@ LINT_PENDING=${LINT_PENDING-}
 # where many threads share a fetch (single-flight with many readers, kill
 # and resume, a stop mid-fetch), and the gateway (uploads published on a
 # worker thread while the connection waits).  make expands $(UNIT_TESTS).
-TSAN_TESTS=${TSAN_TESTS:-'$(UNIT_TESTS) tests/integration/mirror.sh tests/integration/faults.sh tests/integration/gateway.sh tests/integration/fastlane.sh'}
+TSAN_TESTS=${TSAN_TESTS:-'$(UNIT_TESTS) tests/integration/mirror.sh tests/integration/faults.sh tests/integration/gateway.sh tests/integration/fastlane.sh tests/integration/fastjoin.sh'}
 JOBS=$(nproc 2>/dev/null || echo 2)
 
 say() { printf '==> %s\n' "$*" >&2; }

@@ -61,6 +61,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <pthread.h>
@@ -79,6 +80,7 @@
 #include "accesslog.h"
 #include "app.h"
 #include "fastlane.h"
+#include "fetch.h"
 #include "gg_limits.h"
 #include "http.h"
 #include "log.h"
@@ -97,7 +99,8 @@
 #define FL_EVENTS 64
 #define FL_RENEW_MAX_US 5000000u /* a stale entry is served this long while renewed */
 #define FL_RENEW_QUEUE 64
-#define FL_LINGER_US 5000000u /* the most a closed answer's connection lingers */
+#define FL_LINGER_US 5000000u   /* the most a closed answer's connection lingers */
+#define FL_PARK_MAX_US 1000000u /* the most a request waits for the slow path's first answer */
 
 struct fl_entry {
 	pthread_mutex_t mu;
@@ -121,6 +124,22 @@ struct fl_entry {
 	uint64_t renewing_us;
 	size_t block_len;
 	char block[FL_BLOCK_MAX]; /* header lines but Date, Content-Range/-Length, Connection */
+	/* The mark of a request for a target with no entry, gone to the slow
+	 * path (see park): the target's hash (0: none), until when later
+	 * requests for it wait for that answer, and which mark it is. */
+	uint64_t pend_hash;
+	uint64_t pend_until_us;
+	uint64_t pend_seq;
+};
+
+/* Wakes a thread for a fetch it waits on (fetch_poll's sleep and wake).
+ * A fetch calls wake once for each sleep, maybe after the fast lane is
+ * gone: each sleep holds a reference, and the descriptor is the waker's
+ * own (a dup of the thread's eventfd). */
+struct fl_waker {
+	_Atomic int refs;
+	_Atomic int woken;
+	int fd;
 };
 
 struct fl_conn {
@@ -154,11 +173,28 @@ struct fl_conn {
 	uint64_t linger_until_us;
 	unsigned status;
 	int head;
+	const char *source; /* the access log's: "hit", "coalesced" or NULL */
 	char *log_path;
 	size_t log_plen;
 	char rid[65];
 	size_t rid_len;
+	/* An answer from a fetch in progress (a download joined while it
+	 * lands): the fetch, a reader's descriptor of it, its poll
+	 * generation, and its key, held from eviction (store_use). */
+	struct fetch *fetch;
+	int rfd;
+	int fetch_gen;
+	char fetch_key[GG_SHA256_HEX + 1];
+	/* Held off the event loop (no events but hang-ups): waiting for its
+	 * fetch to land more (FL_HELD_FETCH), or parked (FL_HELD_PARK, its
+	 * request unread) behind the slow path's answer to the same target,
+	 * on mark park_seq, until park_until_us. */
+	int held;
+	struct fl_conn *hprev, *hnext;
+	uint64_t park_seq, park_until_us;
 };
+
+enum { FL_HELD_NO, FL_HELD_FETCH, FL_HELD_PARK };
 
 struct fl_thread {
 	struct fastlane *fl;
@@ -173,7 +209,11 @@ struct fl_thread {
 	 * taken in when wake says so. */
 	pthread_mutex_t inbox_mu;
 	struct fl_conn *inbox;
-	char *buf; /* a head and a small body, for the answer being built */
+	char *buf;              /* a head and a small body, for the answer being built */
+	struct fl_waker *wk;    /* for the fetches its connections wait on */
+	_Atomic int park_woken; /* a mark ended: look at the parked connections */
+	struct fl_conn *held;   /* held connections (struct fl_conn) */
+	unsigned nparked;
 };
 
 struct fastlane {
@@ -193,9 +233,13 @@ struct fastlane {
 	unsigned rq[FL_RENEW_QUEUE];
 	size_t rq_n;
 	struct fl_entry *slots;
+	_Atomic uint64_t pend_seq; /* the last mark's */
 };
 
 static _Atomic uint64_t n_answered, n_handed;
+/* The latest end of any mark (struct fl_entry): until then, the slow
+ * path's answers are looked at (fastlane_answered). */
+static _Atomic uint64_t marks_until_us;
 
 int
 fastlane_prometheus(struct buf *b)
@@ -231,6 +275,37 @@ static struct fl_entry *
 slot_of(struct fastlane *fl, const char *target, size_t n)
 {
 	return &fl->slots[hash_target(target, n) & (FL_SLOTS - 1)];
+}
+
+/* A target's mark (struct fl_entry): its hash, never 0. */
+static uint64_t
+mark_of(const char *target, size_t n)
+{
+	uint64_t h = hash_target(target, n);
+	return h ? h : 1;
+}
+
+/* Tells every thread to look at its parked connections again. */
+static void
+wake_parked(struct fastlane *fl)
+{
+	uint64_t one = 1;
+	for (unsigned i = 0; i < fl->n; i++) {
+		atomic_store(&fl->t[i].park_woken, 1);
+		if (write(fl->t[i].wake, &one, sizeof(one)) < 0)
+			log_warn("fast lane: waking a thread");
+	}
+}
+
+/* Ends the mark of target (hash h) in e, if there is one; e->mu held.
+ * 1: the parked connections must be woken (wake_parked, after the lock). */
+static int
+unmark(struct fl_entry *e, uint64_t h)
+{
+	if (e->pend_hash != h)
+		return 0;
+	e->pend_hash = 0;
+	return 1;
 }
 
 static int
@@ -337,11 +412,12 @@ fastlane_record(struct req *r, struct MHD_Response *resp, uint64_t size)
 	struct fl_entry *e;
 	char block[FL_BLOCK_MAX];
 	size_t tlen;
-	uint64_t gen, vis;
+	uint64_t gen, vis, mark;
 	unsigned pgen;
+	int woke;
 
-	if (fl == NULL || r->route.kind != ROUTE_RESOLVE || r->query != NULL || !r->lent ||
-	    r->scope != 0 || a->require_read_token || !plain_request(r))
+	if (fl == NULL || r->route.kind != ROUTE_RESOLVE || r->query != NULL ||
+	    r->held_blob[0] == '\0' || r->scope != 0 || a->require_read_token || !plain_request(r))
 		return;
 	tlen = (size_t)(r->path_end - r->raw_uri);
 	if (tlen == 0 || tlen >= FL_TARGET_MAX)
@@ -353,11 +429,15 @@ fastlane_record(struct req *r, struct MHD_Response *resp, uint64_t size)
 	/* Kept already, and nothing changed since: a connection the slow
 	 * path serves asks the same again and again; record it once. */
 	e = slot_of(fl, r->raw_uri, tlen);
+	mark = mark_of(r->raw_uri, tlen);
 	pthread_mutex_lock(&e->mu);
 	if (e->used && e->tlen == tlen && memcmp(e->target, r->raw_uri, tlen) == 0 &&
 	    e->gen == gen && e->policy_gen == pgen && !e->renewing && fresh(a, e) &&
 	    e->vis_until > now_unix()) {
+		woke = unmark(e, mark);
 		pthread_mutex_unlock(&e->mu);
+		if (woke)
+			wake_parked(fl);
 		return;
 	}
 	pthread_mutex_unlock(&e->mu);
@@ -411,7 +491,33 @@ fastlane_record(struct req *r, struct MHD_Response *resp, uint64_t size)
 	e->vis_until = vis;
 	memcpy(e->block, block, b.len);
 	e->block_len = b.len;
+	/* Requests parked behind this answer (park) take the entry now. */
+	woke = unmark(e, mark);
 	pthread_mutex_unlock(&e->mu);
+	if (woke)
+		wake_parked(fl);
+}
+
+void
+fastlane_answered(struct req *r)
+{
+	struct fastlane *fl;
+	struct fl_entry *e;
+	uint64_t mark;
+	size_t tlen;
+	int woke;
+
+	if (atomic_load(&marks_until_us) <= now_us() || (fl = atomic_load(&current)) == NULL ||
+	    r->raw_uri == NULL || r->path_end == NULL)
+		return;
+	tlen = (size_t)(r->path_end - r->raw_uri);
+	mark = mark_of(r->raw_uri, tlen);
+	e = slot_of(fl, r->raw_uri, tlen);
+	pthread_mutex_lock(&e->mu);
+	woke = unmark(e, mark);
+	pthread_mutex_unlock(&e->mu);
+	if (woke)
+		wake_parked(fl);
 }
 
 /* --- renewing entries past their TTL ---------------------------------------- */
@@ -641,6 +747,7 @@ enum fl_turn {
 	FL_IDLE,    /* answered, waiting for the next request */
 	FL_SENDING, /* an answer still leaving: waiting for EPOLLOUT */
 	FL_GONE,    /* ended (closed and freed) */
+	FL_PARK,    /* to wait, its request unread, for the slow path's answer (park) */
 };
 
 static void
@@ -653,13 +760,89 @@ conn_free_out(struct fastlane *fl, struct fl_conn *c)
 		store_blob_return(fl->app->st, c->blob_key, &c->blob);
 		c->blob_key[0] = '\0';
 	}
+	if (c->fetch != NULL) {
+		close(c->rfd);
+		fetch_release(c->fetch);
+		store_unuse(fl->app->st, c->fetch_key);
+		c->fetch = NULL;
+	}
 	free(c->log_path);
 	c->log_path = NULL;
+}
+
+/* --- connections held off the event loop ------------------------------------- */
+
+static void
+waker_unref(struct fl_waker *w)
+{
+	if (atomic_fetch_sub(&w->refs, 1) == 1) {
+		close(w->fd);
+		free(w);
+	}
+}
+
+/* fetch_poll's sleep and wake (under the fetch's lock: no call back). */
+static void
+waker_sleep(void *arg)
+{
+	struct fl_waker *w = arg;
+	atomic_fetch_add(&w->refs, 1);
+}
+
+static void
+waker_wake(void *arg)
+{
+	struct fl_waker *w = arg;
+	uint64_t one = 1;
+
+	atomic_store(&w->woken, 1);
+	if (write(w->fd, &one, sizeof(one)) < 0) {
+		/* The counter is full: the thread has a wake-up pending. */
+	}
+	waker_unref(w);
+}
+
+/* Holds c (why: FL_HELD_*): off the event loop but for hang-ups. */
+static int
+hold(struct fl_thread *t, struct fl_conn *c, int why)
+{
+	struct epoll_event ev = { .events = 0, .data.ptr = c };
+
+	if (epoll_ctl(t->ep, EPOLL_CTL_MOD, c->fd, &ev) != 0)
+		return -1;
+	c->held = why;
+	c->hprev = NULL;
+	c->hnext = t->held;
+	if (t->held != NULL)
+		t->held->hprev = c;
+	t->held = c;
+	if (why == FL_HELD_PARK)
+		t->nparked++;
+	return 0;
+}
+
+/* Takes c off the held list (its events are the caller's to set). */
+static void
+unhold(struct fl_thread *t, struct fl_conn *c)
+{
+	if (!c->held)
+		return;
+	if (c->hprev != NULL)
+		c->hprev->hnext = c->hnext;
+	else
+		t->held = c->hnext;
+	if (c->hnext != NULL)
+		c->hnext->hprev = c->hprev;
+	if (c->held == FL_HELD_PARK)
+		t->nparked--;
+	c->held = FL_HELD_NO;
+	c->hprev = c->hnext = NULL;
 }
 
 static void
 conn_unlist(struct fl_thread *t, struct fl_conn *c)
 {
+	unhold(t, c);
 	if (c->prev != NULL)
 		c->prev->next = c->next;
 	else
@@ -681,7 +864,8 @@ account(struct fl_conn *c, const char *path, size_t plen, uint64_t now)
 	stats_ttfb(ROUTE_RESOLVE, (c->ttfb_us ? c->ttfb_us : now) - c->t0_us);
 	if (accesslog_enabled())
 		http_access_log((struct sockaddr *)&c->sa, c->head ? "HEAD" : "GET", path, plen,
-				c->status, 1, c->bytes, usec, "hit", c->rid, c->rid_len);
+				c->status, c->bytes > 0 || c->source != NULL, c->bytes, usec,
+				c->source, c->rid, c->rid_len);
 	atomic_fetch_add(&n_answered, 1);
 }
 
@@ -758,10 +942,11 @@ answer_done(struct fl_thread *t, struct fl_conn *c, const char *path, size_t ple
 
 /*
  * Sends what is left of c's answer.  1: all out; 0: the socket is full
- * (wait for EPOLLOUT); -1: the connection failed.
+ * (wait for EPOLLOUT); 2: its fetch has nothing more yet (wait for the
+ * waker); -1: the connection failed, or its fetch did (cut it).
  */
 static int
-conn_flush(struct fl_conn *c)
+conn_flush(struct fl_thread *t, struct fl_conn *c)
 {
 	while (c->out_off < c->out_len) {
 		ssize_t w = send(c->fd, c->out + c->out_off, c->out_len - c->out_off,
@@ -772,13 +957,29 @@ conn_flush(struct fl_conn *c)
 	}
 	while (c->file_off < c->file_end) {
 		off_t off = (off_t)c->file_off;
-		uint64_t left = c->file_end - c->file_off;
-		ssize_t w =
-			sendfile(c->fd, c->blob.fd, &off, left > (1u << 30) ? (1u << 30) : left);
+		uint64_t upto = c->file_end, left;
+		int from = c->blob.fd;
+		ssize_t w;
+
+		if (c->fetch != NULL) {
+			/* fetch.h's contract: landed bytes but the answer's last,
+			 * which waits for the verified whole. */
+			from = c->rfd;
+			switch (fetch_poll(c->fetch, &c->fetch_gen, c->file_off, c->file_end, &upto,
+					   waker_sleep, waker_wake, t->wk)) {
+			case FETCH_AVAIL: break;
+			case FETCH_WAIT: return 2;
+			default: return -1;
+			}
+		}
+		left = upto - c->file_off;
+		w = sendfile(c->fd, from, &off, left > (1u << 30) ? (1u << 30) : left);
 		if (w < 0)
 			return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ? 0 : -1;
 		if (w == 0)
 			return -1; /* the file is shorter than the index says */
+		if (c->fetch != NULL)
+			stats_served_bytes(STATS_FETCH, (uint64_t)w);
 		c->file_off = (uint64_t)off;
 	}
 	return 1;
@@ -812,8 +1013,64 @@ http_date(char *out)
 }
 
 /*
+ * c's answer is not all out (conn_flush gave rc: 0, the socket is full;
+ * 2, its fetch has nothing more yet): waits for EPOLLOUT, or for the
+ * fetch's waker.
+ */
+static enum fl_turn
+wait_for(struct fl_thread *t, struct fl_conn *c, int rc)
+{
+	struct epoll_event ev = { .events = EPOLLOUT, .data.ptr = c };
+
+	/* EPOLLOUT alone: a client that shut its side would otherwise wake
+	 * the thread without end while the socket stays full. */
+	if (rc == 2 ? hold(t, c, FL_HELD_FETCH) != 0
+		    : epoll_ctl(t->ep, EPOLL_CTL_MOD, c->fd, &ev) != 0)
+		return conn_end(t, c);
+	return FL_SENDING;
+}
+
+/*
+ * A request the fast lane has no answer for yet (no entry, or its blob is
+ * neither here nor landing), e->mu held: the slow path's, and it is
+ * marked, so that the same request from other connections in the next
+ * FL_PARK_MAX_US waits (FL_PARK, unread) for that answer instead of
+ * going there too: when the slow path records its entry (fastlane_record)
+ * they are answered here, from the store or from the fetch it started,
+ * with sendfile; when it answers otherwise (fastlane_answered), or the
+ * time is up, they go to the slow path.  That is what a crowd asking a
+ * cold file at once gets: one request to the slow path, the rest joining
+ * its fetch here.  A connection parked before is never marked again.
+ */
+static enum fl_turn
+no_entry(struct fastlane *fl, struct fl_conn *c, struct fl_entry *e, const struct head *h)
+{
+	uint64_t mark = mark_of(h->target, h->tlen), now = now_us(), until;
+
+	if (e->pend_hash == mark && now < e->pend_until_us) {
+		if (c->park_seq != 0 && c->park_seq != e->pend_seq)
+			return FL_HANDOFF; /* its mark ended; this is another's */
+		c->park_seq = e->pend_seq;
+		c->park_until_us = e->pend_until_us;
+		return FL_PARK;
+	}
+	/* Only a file (resolve) can get an entry: the same API request
+	 * from many at once would only wait for nothing. */
+	if (c->park_seq != 0 || memmem(h->target, h->tlen, "/resolve/", 9) == NULL)
+		return FL_HANDOFF; /* answered without an entry, or too slow */
+	e->pend_hash = mark;
+	e->pend_seq = atomic_fetch_add(&fl->pend_seq, 1) + 1;
+	e->pend_until_us = until = now + FL_PARK_MAX_US;
+	for (uint64_t m = atomic_load(&marks_until_us);
+	     m < until && !atomic_compare_exchange_weak(&marks_until_us, &m, until);)
+		;
+	return FL_HANDOFF;
+}
+
+/*
  * Answers the request whose head is req[0, n) (peeked, still in the
- * socket), or says it is not the fast lane's (FL_HANDOFF, nothing read).
+ * socket), or says it is not the fast lane's (FL_HANDOFF, nothing read)
+ * or not yet (FL_PARK).
  */
 static enum fl_turn
 serve_one(struct fl_thread *t, struct fl_conn *c, char *req, size_t n)
@@ -823,13 +1080,16 @@ serve_one(struct fl_thread *t, struct fl_conn *c, char *req, size_t n)
 	struct head h;
 	struct fl_entry *e;
 	struct byte_range rs[GG_MAX_RANGES];
-	struct blob_fd b;
+	struct blob_fd b = { .fd = -1 };
+	struct fetch *f = NULL;
 	enum range_outcome o;
+	enum fl_turn turn;
 	size_t nr = 0, o_len = 0;
 	uint64_t first, len, now_gen, fsize;
 	char blob_key[GG_SHA256_HEX + 1];
 	char *out = t->buf;
 	ssize_t got;
+	int rc, lfs, rfd = -1;
 
 	if (!parse_head(req, n, &h) || a->require_read_token)
 		return FL_HANDOFF;
@@ -837,16 +1097,18 @@ serve_one(struct fl_thread *t, struct fl_conn *c, char *req, size_t n)
 	pthread_mutex_lock(&e->mu);
 	if (!e->used || e->tlen != h.tlen || memcmp(e->target, h.target, h.tlen) != 0 ||
 	    e->policy_gen != atomic_load(&a->policy_gen)) {
+		turn = no_entry(fl, c, e, &h);
 		pthread_mutex_unlock(&e->mu);
-		return FL_HANDOFF;
+		return turn;
 	}
 	now_gen = store_generation(a->st);
 	if (e->gen != now_gen) {
 		/* A write since: the same record again, or the slow path. */
 		if (!still_true(a, e)) {
 			e->used = 0;
+			turn = no_entry(fl, c, e, &h);
 			pthread_mutex_unlock(&e->mu);
-			return FL_HANDOFF;
+			return turn;
 		}
 		e->gen = now_gen;
 	}
@@ -857,6 +1119,12 @@ serve_one(struct fl_thread *t, struct fl_conn *c, char *req, size_t n)
 		 * otherwise the request goes to the slow path, which asks
 		 * itself. */
 		uint64_t now = now_us();
+		/* Upstream rate-limits us: the slow path's answer (the
+		 * stored file, with its Warning) is the one to give. */
+		if (app_upstream(a) != NULL && upstream_wait(app_upstream(a), 0) > 0) {
+			pthread_mutex_unlock(&e->mu);
+			return FL_HANDOFF;
+		}
 		if (!e->renewing) {
 			if (!renew_queue(fl, (unsigned)(e - fl->slots))) {
 				pthread_mutex_unlock(&e->mu);
@@ -879,6 +1147,7 @@ serve_one(struct fl_thread *t, struct fl_conn *c, char *req, size_t n)
 	}
 	memcpy(blob_key, e->file.sha256, sizeof(blob_key));
 	fsize = e->file.size;
+	lfs = (e->file.flags & INDEX_FILE_LFS) != 0;
 	first = o == RANGE_PARTIAL ? rs[0].first : 0;
 	len = o == RANGE_PARTIAL ? rs[0].last - rs[0].first + 1 : fsize;
 	c->t0_us = now_us();
@@ -901,12 +1170,19 @@ serve_one(struct fl_thread *t, struct fl_conn *c, char *req, size_t n)
 	put(out, &o_len, e->block, e->block_len);
 	pthread_mutex_unlock(&e->mu);
 	/* The blob, outside the entry's lock (it may open the file): held
-	 * from eviction and counted as a hit, as the slow path does. */
-	if (store_blob_borrow(a->st, blob_key, &b) != GG_OK)
-		return FL_HANDOFF;
-	if (b.size != fsize) {
+	 * from eviction and counted as a hit, as the slow path does; or, an
+	 * LFS file still landing, the fetch the slow path started, joined
+	 * (coalesced, as the slow path's serve_fetching would). */
+	rc = store_blob_borrow(a->st, blob_key, &b);
+	if (rc == GG_OK && b.size != fsize) {
 		store_blob_return(a->st, blob_key, &b);
 		return FL_HANDOFF;
+	}
+	if (rc != GG_OK && (!lfs || fetcher_join_running(a->fm, blob_key, &f) != GG_OK)) {
+		pthread_mutex_lock(&e->mu);
+		turn = no_entry(fl, c, e, &h);
+		pthread_mutex_unlock(&e->mu);
+		return turn;
 	}
 	put(out, &o_len, "Content-Length: ", 16);
 	o_len += fmt_u64(out + o_len, len);
@@ -915,26 +1191,56 @@ serve_one(struct fl_thread *t, struct fl_conn *c, char *req, size_t n)
 	if (c->close_after)
 		put(out, &o_len, "Connection: close\r\n", 19);
 	put(out, &o_len, "\r\n", 2);
+	if (f != NULL && !h.is_head && len > 0) {
+		rfd = fetch_open_reader(f);
+		if (rfd < 0) {
+			log_warn("fast lane: reading the download of %s", blob_key);
+			fetch_release(f);
+			return FL_HANDOFF;
+		}
+	}
 
 	/* The request is ours: its bytes leave the socket (the same bytes
 	 * as peeked, into the same buffer). */
 	got = recv(c->fd, req, h.len, 0);
 	if (got != (ssize_t)h.len) {
-		store_blob_return(a->st, blob_key, &b);
+		if (f != NULL) {
+			if (rfd >= 0)
+				close(rfd);
+			fetch_release(f);
+		} else {
+			store_blob_return(a->st, blob_key, &b);
+		}
 		return conn_end(t, c);
 	}
 	c->head = h.is_head;
 	c->bytes = h.is_head ? 0 : len;
+	c->source = f == NULL ? "hit" : h.is_head ? NULL : "coalesced";
 	c->rid_len = h.rid != NULL && h.rid_len < sizeof(c->rid) ? h.rid_len : 0;
 	if (c->rid_len > 0)
 		memcpy(c->rid, h.rid, c->rid_len);
 	c->rid[c->rid_len] = '\0';
 	c->ttfb_us = 0;
+	c->park_seq = 0;
 	c->sending = 1;
 	server_request_count(fl->srv, 1);
 	if (!h.is_head)
-		stats_served(STATS_STORE, len);
-	if (h.is_head || len == 0) {
+		stats_served(f == NULL ? STATS_STORE : STATS_FETCH, f == NULL ? len : 0);
+	if (f != NULL) {
+		if (h.is_head || len == 0) {
+			fetch_release(f);
+		} else {
+			/* Sent as it lands (conn_flush), held from eviction as
+			 * serve_fetching holds it. */
+			c->fetch = f;
+			c->rfd = rfd;
+			c->fetch_gen = -1;
+			memcpy(c->fetch_key, blob_key, sizeof(c->fetch_key));
+			store_use(a->st, blob_key);
+			c->file_off = first;
+			c->file_end = first + len;
+		}
+	} else if (h.is_head || len == 0) {
 		store_blob_return(a->st, blob_key, &b);
 	} else if (len <= GG_SMALL_BODY) {
 		got = pread(b.fd, out + o_len, (size_t)len, (off_t)first);
@@ -954,15 +1260,18 @@ serve_one(struct fl_thread *t, struct fl_conn *c, char *req, size_t n)
 	c->out = out;
 	c->out_len = o_len;
 	c->out_off = 0;
-	switch (conn_flush(c)) {
-	case 1:
+	rc = conn_flush(t, c);
+	if (rc == 1) {
 		c->out = NULL; /* t->buf: not the connection's */
 		return answer_done(t, c, h.target, h.tlen);
-	case 0: {
-		/* The client reads slower than we send: keep what is left. */
-		/* EPOLLOUT alone: a client that shut its side would otherwise
-		 * wake the thread without end while the socket stays full. */
-		struct epoll_event ev = { .events = EPOLLOUT, .data.ptr = c };
+	}
+	if (rc < 0) {
+		c->out = NULL;
+		return conn_end_at(t, c, h.target, h.tlen);
+	}
+	{
+		/* The client reads slower than we send, or the fetch is behind
+		 * it: keep what is left. */
 		size_t left = c->out_len - c->out_off;
 		char *keep = xmalloc(left ? left : 1);
 		memcpy(keep, c->out + c->out_off, left);
@@ -973,15 +1282,11 @@ serve_one(struct fl_thread *t, struct fl_conn *c, char *req, size_t n)
 		memcpy(c->log_path, h.target, h.tlen);
 		c->log_plen = h.tlen;
 		c->ttfb_us = c->progress_us = now_us();
-		if (epoll_ctl(t->ep, EPOLL_CTL_MOD, c->fd, &ev) != 0)
-			return conn_end(t, c);
 		/* Never shed while its answer is on its way (the send timeout,
 		 * sweep, is the fast lane's own). */
 		server_conn_mark(fl->srv, c->acct, 1);
 		c->marked_busy = 1;
-		return FL_SENDING;
-	}
-	default: c->out = NULL; return conn_end_at(t, c, h.target, h.tlen);
+		return wait_for(t, c, rc);
 	}
 }
 
@@ -1003,8 +1308,14 @@ on_readable(struct fl_thread *t, struct fl_conn *c)
 		conn_end(t, c);
 		return;
 	}
-	if (serve_one(t, c, req, (size_t)n) == FL_HANDOFF)
-		conn_handoff(t, c);
+	switch (serve_one(t, c, req, (size_t)n)) {
+	case FL_HANDOFF: conn_handoff(t, c); return;
+	case FL_PARK:
+		if (hold(t, c, FL_HELD_PARK) != 0)
+			conn_end(t, c);
+		return;
+	default: return;
+	}
 }
 
 static void
@@ -1016,21 +1327,66 @@ on_writable(struct fl_thread *t, struct fl_conn *c)
 	char *path;
 	size_t plen;
 
-	switch (conn_flush(c)) {
+	int rc = conn_flush(t, c);
+
+	if (c->out_off != out0 || c->file_off != file0)
+		c->progress_us = now_us();
+	switch (rc) {
 	case 1:
 		path = c->log_path;
 		plen = c->log_plen;
 		c->log_path = NULL;
-		if (answer_done(t, c, path, plen) == FL_IDLE &&
+		if (answer_done(t, c, path, plen) == FL_IDLE && !c->lingering &&
 		    epoll_ctl(t->ep, EPOLL_CTL_MOD, c->fd, &ev) != 0)
 			conn_end(t, c);
 		free(path);
 		return;
-	case 0:
-		if (c->out_off != out0 || c->file_off != file0)
-			c->progress_us = now_us();
+	case 0: return;
+	case 2:
+		if (hold(t, c, FL_HELD_FETCH) != 0)
+			conn_end(t, c);
 		return;
 	default: conn_end(t, c); return;
+	}
+}
+
+/*
+ * The thread's held connections, after a wake-up (fetch: a fetch landed
+ * more; park: a mark ended) or at a parked one's time: each tried again,
+ * with the events it waits for outside (EPOLLOUT, EPOLLIN).
+ */
+static void
+on_held(struct fl_thread *t, int fetch, int park, uint64_t now)
+{
+	struct fl_conn *c, *next, *todo = NULL;
+
+	/* Taken off the list first: trying one may hold it again. */
+	for (c = t->held; c != NULL; c = next) {
+		next = c->hnext;
+		if ((c->held == FL_HELD_FETCH && fetch) ||
+		    (c->held == FL_HELD_PARK && (park || now >= c->park_until_us))) {
+			int why = c->held;
+			unhold(t, c);
+			c->hnext = todo;
+			c->held = why; /* off the list: a note for below */
+			todo = c;
+		}
+	}
+	for (c = todo; c != NULL; c = next) {
+		int parked = c->held == FL_HELD_PARK;
+		struct epoll_event ev = { .events = parked ? EPOLLIN | EPOLLRDHUP : EPOLLOUT,
+					  .data.ptr = c };
+		next = c->hnext;
+		c->held = FL_HELD_NO;
+		c->hnext = NULL;
+		if (!parked)
+			c->progress_us = now; /* its send timeout counts from here */
+		if (epoll_ctl(t->ep, EPOLL_CTL_MOD, c->fd, &ev) != 0)
+			conn_end(t, c);
+		else if (parked)
+			on_readable(t, c);
+		else
+			on_writable(t, c);
 	}
 }
 
@@ -1067,7 +1423,10 @@ sweep(struct fl_thread *t, uint64_t now)
 	t->swept_us = now;
 	for (c = t->conns; c != NULL; c = next) {
 		next = c->next;
-		if ((c->sending && now - c->progress_us > t->fl->timeout_us) ||
+		/* One waiting for its fetch is not the client's delay: the
+		 * fetch ends (or fails, and cuts it) on its own timeouts. */
+		if ((c->sending && c->held != FL_HELD_FETCH &&
+		     now - c->progress_us > t->fl->timeout_us) ||
 		    (c->lingering && now > c->linger_until_us))
 			conn_end(t, c);
 	}
@@ -1194,7 +1553,7 @@ fl_thread_main(void *arg)
 	while (!atomic_load(&fl->stop)) {
 		/* Paused, it looks again every 20 ms whether a connection ended
 		 * (one of libmicrohttpd's ends without a word to us). */
-		int n = epoll_wait(t->ep, evs, FL_EVENTS, t->paused ? 20 : 1000);
+		int n = epoll_wait(t->ep, evs, FL_EVENTS, t->paused ? 20 : t->nparked ? 10 : 1000);
 		if (n < 0 && errno != EINTR) {
 			log_warn("fast lane: epoll_wait");
 			break;
@@ -1216,15 +1575,22 @@ fl_thread_main(void *arg)
 			void *p = evs[i].data.ptr;
 			if (p == &t->wake) {
 				uint64_t v;
+				int fw, pw;
 				if (read(t->wake, &v, sizeof(v)) < 0 && errno != EAGAIN)
 					log_warn("fast lane: eventfd");
 				take_inbox(t);
+				fw = atomic_exchange(&t->wk->woken, 0);
+				pw = atomic_exchange(&t->park_woken, 0);
+				if (fw || pw)
+					on_held(t, fw, pw, now_us());
 			} else if (p == fl) {
 				if (t->listening)
 					on_accept(t);
 			} else {
 				struct fl_conn *c = p;
-				if (c->lingering)
+				if (c->held)
+					conn_end(t, c); /* a hang-up, or an error */
+				else if (c->lingering)
 					on_linger(t, c);
 				else if (c->sending)
 					on_writable(t, c);
@@ -1232,6 +1598,8 @@ fl_thread_main(void *arg)
 					on_readable(t, c);
 			}
 		}
+		if (t->nparked > 0)
+			on_held(t, 0, 0, now_us()); /* the parked ones whose time is up */
 		sweep(t, now_us());
 	}
 	return NULL;
@@ -1263,8 +1631,12 @@ fastlane_start(struct server *srv, struct app *app, int lfd, unsigned nthreads, 
 		t->buf = xmalloc(FL_BLOCK_MAX * 2 + FL_HEAD_MAX + GG_SMALL_BODY);
 		t->ep = epoll_create1(EPOLL_CLOEXEC);
 		t->wake = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+		t->wk = xcalloc(1, sizeof(*t->wk));
+		atomic_init(&t->wk->refs, 1);
+		t->wk->fd = t->wake >= 0 ? fcntl(t->wake, F_DUPFD_CLOEXEC, 0) : -1;
 		t->listening = 1;
-		if (t->ep < 0 || t->wake < 0 || epoll_ctl(t->ep, EPOLL_CTL_ADD, lfd, &lev) != 0 ||
+		if (t->ep < 0 || t->wake < 0 || t->wk->fd < 0 ||
+		    epoll_ctl(t->ep, EPOLL_CTL_ADD, lfd, &lev) != 0 ||
 		    epoll_ctl(t->ep, EPOLL_CTL_ADD, t->wake, &wev) != 0 ||
 		    pthread_create(&t->tid, NULL, fl_thread_main, t) != 0) {
 			log_warn("cannot start the fast lane");
@@ -1273,6 +1645,7 @@ fastlane_start(struct server *srv, struct app *app, int lfd, unsigned nthreads, 
 				close(t->ep);
 			if (t->wake >= 0)
 				close(t->wake);
+			waker_unref(t->wk);
 			free(t->buf);
 			pthread_mutex_destroy(&t->inbox_mu);
 			fastlane_free(fl);
@@ -1342,6 +1715,7 @@ fastlane_free(struct fastlane *fl)
 		struct fl_thread *t = &fl->t[i];
 		close(t->ep);
 		close(t->wake);
+		waker_unref(t->wk);
 		free(t->buf);
 		pthread_mutex_destroy(&t->inbox_mu);
 	}

@@ -9,7 +9,9 @@
  * the same status, headers and bytes, with one pread+send or a sendfile.
  * Anything else, or anything it is unsure of, leaves the connection to
  * libmicrohttpd (MHD_add_connection) with the request still unread in the
- * socket, so every rule of the slow path applies to it unchanged.
+ * socket, so every rule of the slow path applies to it unchanged.  An LFS
+ * file the slow path is fetching is answered from the fetch (joined), as
+ * it lands.
  */
 #ifndef GG_FASTLANE_H
 #define GG_FASTLANE_H
@@ -40,11 +42,19 @@ void fastlane_free(struct fastlane *fl);
 
 /*
  * serve.c, about to queue resp (status 200 or 206, one range or none) for
- * r, a stored blob held by r (r->lent): keeps what the fast lane needs to
- * give the same answer to the same question, if the question qualifies
- * and the index still says what the answer was built from.
+ * r, of a blob r holds (r->held_blob: stored, or an LFS file a fetch is
+ * bringing): keeps what the fast lane needs to give the same answer to the
+ * same question, if the question qualifies and the index still says what
+ * the answer was built from.  While the blob lands, the fast lane answers
+ * by joining that fetch (the same bytes, sent as they land, the last one
+ * once verified); requests for the target that came meanwhile, parked,
+ * take the entry.
  */
 void fastlane_record(struct req *r, struct MHD_Response *resp, uint64_t size);
+/* http.c, as the slow path queues any answer to r: requests parked behind
+ * it (a target the fast lane had no entry for) go on, answered here if it
+ * recorded one, else handed to libmicrohttpd. */
+void fastlane_answered(struct req *r);
 
 struct buf;
 /* Requests answered and connections left to libmicrohttpd, as Prometheus

@@ -745,6 +745,31 @@ fetcher_join(struct fetcher *fm, const struct fetch_spec *spec, struct fetch **o
 	return GG_OK;
 }
 
+int
+fetcher_join_running(struct fetcher *fm, const char *key, struct fetch **out)
+{
+	struct fetch *f;
+	int rc = GG_ENOENT;
+
+	if (fm == NULL)
+		return GG_ENOENT;
+	pthread_mutex_lock(&fm->mu);
+	for (f = fm->list; f != NULL && !atomic_load(&fm->stopping); f = f->next) {
+		if (strcmp(f->spec.key, key) == 0) {
+			pthread_mutex_lock(&f->mu);
+			if (f->state == FETCH_RUNNING) {
+				f->refs++;
+				*out = f;
+				rc = GG_OK;
+			}
+			pthread_mutex_unlock(&f->mu);
+			break;
+		}
+	}
+	pthread_mutex_unlock(&fm->mu);
+	return rc;
+}
+
 void
 fetcher_stop(struct fetcher *fm)
 {

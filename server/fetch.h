@@ -73,6 +73,12 @@ void fetcher_free(struct fetcher *fm);
 int fetcher_join(struct fetcher *fm, const struct fetch_spec *spec, struct fetch **out,
 		 int *joined);
 void fetch_release(struct fetch *f);
+/*
+ * Joins the fetch of key if one runs, never starting one (the fast lane:
+ * a request it answers from a fetch in progress; starting one is the slow
+ * path's, with its checks).  0 (*out referenced) or GG_ENOENT.
+ */
+int fetcher_join_running(struct fetcher *fm, const char *key, struct fetch **out);
 
 /* The partial file's path (valid while referenced). */
 const char *fetch_part_path(const struct fetch *f);

@@ -441,7 +441,7 @@ serve_file(struct req *r, const struct serve_id *id, uint64_t size, int fd, stru
 	add_identity(resp, id, size);
 	if (status == MHD_HTTP_OK && id->location != NULL)
 		MHD_add_response_header(resp, "Location", id->location);
-	if (lent && !id->stale)
+	if ((lent || f != NULL) && !id->stale)
 		fastlane_record(r, resp, size);
 	if (kept && respcache_keep_and_queue(r, &k, status, resp, &res))
 		return res;

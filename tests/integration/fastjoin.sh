@@ -1,0 +1,252 @@
+#!/usr/bin/env bash
+# fastjoin.sh: the fast lane (server/fastlane.c) joins downloads in
+# progress, and a crowd asking a cold file at once sends one request to the
+# slow path, the others waiting for its answer (parked), then joining.
+#
+# A mirror of the fake Hub with the fast lane (A, the default) and one
+# without (B), on separate stores; the content transfers are throttled so
+# that fetches last while the requests below come.
+#   1. While A fetches a file for a first client (the slow path), a whole
+#      GET, a range and a HEAD from other connections are answered by the
+#      fast lane ("coalesced" in the access log): the same status, headers
+#      and bytes as B gives to the same requests, byte-exact.
+#   2. A transfer corrupted upstream: every joiner (whole, the file's last
+#      range, a small range at its start) is cut before the last byte of
+#      its answer, none has a complete answer; the next request gets the
+#      verified file.
+#   3. 8 connections of one client ask a cold file at once while upstream
+#      is slow to answer the first question: one goes to the slow path,
+#      the 7 others are answered by the fast lane, all byte-exact, with one
+#      upstream transfer.
+#   4. 6 connections ask at once a file upstream does not have: all get the
+#      slow path's 404 (the parked ones go there once it answered).
+#   5. A first answer slower than the park limit (1 s): the waiting
+#      connections go to the slow path then, all byte-exact, one transfer.
+#   6. Joiners that go away mid-download leave no reference behind (the
+#      readers gauge is back to 0), the file lands, verify passes; SIGTERM
+#      during a joined download: it ends byte-exact (the drain waits for
+#      it), and the daemon exits 0.
+
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+need_env
+
+plan 13
+
+REPO=ruv/ruvltra
+R=/$REPO/resolve/main
+mkdir -p "$WORK/in" "$WORK/a" "$WORK/b"
+ARGS=()
+for n in one two three four five six; do
+	mkgguf "$WORK/in/$n.gguf" --size 6000000 --seed "${#n}$RANDOM" >/dev/null 2>&1
+	ARGS+=("$WORK/in/$n.gguf=ruvltra-$n-q4_k_m.gguf")
+done
+fakehub mkrepo --repos "$WORK/repos" --repo "$REPO" --commit auto --ref main "${ARGS[@]}" \
+	>/dev/null 2>"$WORK/mkrepo.err"
+LOG=$WORK/access.log
+if start_fakehub "$WORK/repos" && start_ggufd "$WORK/sa" --upstream "$HUB" --access-log "$LOG" &&
+	start_ggufd2 "$WORK/sb" --upstream "$HUB" --fast-lane=false; then
+	ok "the fake Hub, a mirror with the fast lane and one without"
+else
+	not_ok "the fake Hub, a mirror with the fast lane and one without" "$(cat "$WORK/mkrepo.err")"
+	finish
+	exit
+fi
+metric() { gcurl "$BASE/metrics" | awk -v m="$1" '$1 == m { print $2 }'; }
+counter() { metric "ggufd_fast_lane_$1_total"; }
+# snap: both counters from one /metrics (itself one hand-off, counted
+# before the answer) in SA and SH.
+snap() {
+	gcurl "$BASE/metrics" >"$WORK/metrics.txt"
+	SA=$(awk '$1 == "ggufd_fast_lane_requests_total" { print $2 }' "$WORK/metrics.txt")
+	SH=$(awk '$1 == "ggufd_fast_lane_handoffs_total" { print $2 }' "$WORK/metrics.txt")
+}
+# wait_fetching NAME: until A has a fetch of ruvltra-NAME in flight with
+# bytes landed (bounded).
+wait_fetching() {
+	local i
+	for ((i = 0; i < 200; i++)); do
+		gcurl "$BASE/api/ggufd/activity" 2>/dev/null | grep -q "ruvltra-$1-q4_k_m.gguf" && return 0
+		sleep 0.05
+	done
+	return 1
+}
+# heads FILE: the status line and headers of a curl -D dump, without Date,
+# sorted.
+heads() { tr -d '\r' <"$1" | grep -vi '^date:' | sort; }
+
+# --- 1. joiners of a download in progress ----------------------------------
+F=$R/ruvltra-one-q4_k_m.gguf
+SRC=$WORK/in/one.gguf
+SIZE=$(file_size "$SRC")
+fake_fault '{"throttle_bps": 3000000, "count": 1}'
+a0=$(counter requests)
+gcurl -o "$WORK/a/first.b" -D "$WORK/a/first.h" "$BASE$F" &
+P1=$!
+bg_track "$P1"
+wait_fetching one
+gcurl -o "$WORK/a/whole.b" -D "$WORK/a/whole.h" "$BASE$F" &
+P2=$!
+bg_track "$P2"
+gcurl -o "$WORK/a/range.b" -D "$WORK/a/range.h" -r 1000000-2999999 "$BASE$F" &
+P3=$!
+bg_track "$P3"
+gcurl -I -o /dev/null -D "$WORK/a/head.h" "$BASE$F"
+wait "$P1" "$P2" "$P3"
+a1=$(counter requests)
+gcurl -o "$WORK/b/whole.b" -D "$WORK/b/whole.h" "$BASE2$F"
+gcurl -o "$WORK/b/range.b" -D "$WORK/b/range.h" -r 1000000-2999999 "$BASE2$F"
+gcurl -I -o /dev/null -D "$WORK/b/head.h" "$BASE2$F"
+diffs=""
+for n in whole range head; do
+	diff <(heads "$WORK/a/$n.h") <(heads "$WORK/b/$n.h") >"$WORK/$n.diff" || diffs="$diffs $n"
+done
+cmp -s "$WORK/a/first.b" "$SRC" || diffs="$diffs first-bytes"
+cmp -s "$WORK/a/whole.b" "$SRC" || diffs="$diffs whole-bytes"
+cmp -s "$WORK/a/range.b" "$WORK/b/range.b" || diffs="$diffs range-bytes"
+[ "$(file_size "$WORK/a/range.b")" = 2000000 ] || diffs="$diffs range-size"
+result "joiners of a download in progress (whole, range, HEAD) get B's status, headers and bytes" \
+	"$([ -z "$diffs" ]; echo $?)" "differ:$diffs" "$(cat "$WORK"/*.diff | head -20)"
+result "the fast lane answered the three joiners (counter +$((a1 - a0)))" \
+	"$([ $((a1 - a0)) -ge 3 ]; echo $?)"
+n=$(grep -c " $F .* coalesced" "$LOG")
+result "their access log lines say coalesced ($n)" "$([ "$n" -ge 2 ]; echo $?)" \
+	"$(grep "$F" "$LOG" | tail -5)"
+
+# --- 2. a corrupt transfer: joiners are cut before their last byte ---------
+F=$R/ruvltra-two-q4_k_m.gguf
+SRC=$WORK/in/two.gguf
+SIZE=$(file_size "$SRC")
+fake_fault '{"throttle_bps": 3000000, "corrupt_at": 5000000, "count": 1}'
+gcurl -o "$WORK/a/c1.b" "$BASE$F" &
+P1=$!
+bg_track "$P1"
+wait_fetching two
+a0=$(counter requests)
+pids=()
+gcurl -o "$WORK/a/c2.b" "$BASE$F" &
+pids+=($!)
+gcurl -o "$WORK/a/c3.b" -r 4000000- "$BASE$F" &
+pids+=($!)
+gcurl -o "$WORK/a/c4.b" -r 0-999 "$BASE$F" &
+pids+=($!)
+bad=""
+for p in "${pids[@]}"; do
+	bg_track "$p"
+	wait "$p" && bad="$bad exit0"
+done
+wait "$P1" && bad="$bad first-exit0"
+a1=$(counter requests)
+s2=$(file_size "$WORK/a/c2.b")
+s3=$(file_size "$WORK/a/c3.b")
+s4=$(file_size "$WORK/a/c4.b")
+[ "$s2" -lt "$SIZE" ] || bad="$bad whole"
+[ "$s3" -lt $((SIZE - 4000000)) ] || bad="$bad tail"
+[ "$s4" -lt 1000 ] || bad="$bad head"
+result "a transfer corrupted upstream: every joiner is cut before its last byte ($s2/$SIZE, $s3/$((SIZE - 4000000)), $s4/1000), on the fast lane (+$((a1 - a0)))" \
+	"$([ -z "$bad" ] && [ $((a1 - a0)) -ge 3 ]; echo $?)" "bad:$bad"
+gcurl -o "$WORK/a/c5.b" "$BASE$F"
+result "the next request gets the verified file" "$(cmp -s "$WORK/a/c5.b" "$SRC"; echo $?)"
+
+# --- 3. a crowd on a cold file ---------------------------------------------
+# crowd NAME N: N connections of one curl process at once on NAME's file,
+# into $WORK/a/NAME.K; their statuses in $WORK/a/NAME.codes.
+crowd() {
+	local name=$1 n=$2 k args=()
+	for ((k = 1; k <= n; k++)); do
+		args+=(-o "$WORK/a/$name.$k" "$BASE$R/ruvltra-$name-q4_k_m.gguf")
+	done
+	timeout 120 curl -s --no-progress-meter -Z --parallel-immediate --parallel-max "$n" \
+		-w '%{http_code}\n' "${args[@]}" >"$WORK/a/$name.codes" 2>/dev/null
+}
+# exact NAME N: how many of the N answers are byte-exact.
+exact() {
+	local k m=0
+	for ((k = 1; k <= $2; k++)); do
+		cmp -s "$WORK/a/$1.$k" "$WORK/in/$1.gguf" && m=$((m + 1))
+	done
+	echo "$m"
+}
+transfers() { # of NAME's blob, upstream
+	fake_stats "$WORK/stats.json"
+	jpy "$WORK/stats.json" "xfers.get('$(sha256_of "$WORK/in/$1.gguf")', 0)"
+}
+fake_clear
+fake_fault '{"slow_first_byte": 0.5, "match": "ruvltra-three", "host": "hub", "count": 1}'
+fake_fault '{"throttle_bps": 20000000, "count": 1}'
+snap
+a0=$SA h0=$SH
+crowd three 8
+snap
+a1=$SA h1=$((SH - 1))
+m=$(exact three 8)
+x=$(transfers three)
+result "8 connections at once on a cold file: all byte-exact ($m), one upstream transfer ($x)" \
+	"$([ "$m" = 8 ] && [ "$x" = 1 ]; echo $?)" "$(sort "$WORK/a/three.codes" | uniq -c)"
+result "one went to the slow path (hand-offs +$((h1 - h0))), the fast lane answered 7 (+$((a1 - a0)))" \
+	"$([ $((h1 - h0)) = 1 ] && [ $((a1 - a0)) = 7 ]; echo $?)"
+
+# --- 4. a crowd on a file upstream does not have ---------------------------
+fake_clear
+fake_fault '{"slow_first_byte": 0.5, "match": "ruvltra-nosuch", "host": "hub", "count": 1}'
+snap
+h0=$SH
+crowd nosuch 6
+snap
+h1=$((SH - 1))
+c404=$(grep -c '^404$' "$WORK/a/nosuch.codes")
+result "6 connections at once on a missing file: all get the slow path's 404 ($c404), all handed over (+$((h1 - h0)))" \
+	"$([ "$c404" = 6 ] && [ $((h1 - h0)) = 6 ]; echo $?)" "$(sort "$WORK/a/nosuch.codes" | uniq -c)"
+
+# --- 5. a first answer slower than the park limit --------------------------
+fake_clear
+fake_fault '{"slow_first_byte": 2.5, "match": "ruvltra-four", "host": "hub", "count": 1}'
+snap
+h0=$SH
+crowd four 4
+snap
+h1=$((SH - 1))
+m=$(exact four 4)
+x=$(transfers four)
+result "a first answer slower than the park limit: the others go to the slow path (+$((h1 - h0))), all byte-exact ($m), one transfer ($x)" \
+	"$([ "$m" = 4 ] && [ "$x" = 1 ] && [ $((h1 - h0)) -ge 2 ]; echo $?)"
+
+# --- 6. joiners that go away; SIGTERM ---------------------------------------
+fake_clear
+F=$R/ruvltra-five-q4_k_m.gguf
+fake_fault '{"throttle_bps": 3000000, "count": 1}'
+gcurl -o "$WORK/a/g1.b" "$BASE$F" &
+P1=$!
+bg_track "$P1"
+wait_fetching five
+for k in 1 2 3; do
+	gcurl --max-time 0.5 -o /dev/null "$BASE$F"
+	gcurl --max-time 0.5 -o /dev/null -r 0-2999999 "$BASE$F"
+done
+wait "$P1"
+st=$?
+sleep 0.2
+readers=$(metric ggufd_fetch_readers)
+result "joiners that went away mid-download left no reference (readers $readers), the first got the file" \
+	"$([ "$st" = 0 ] && [ "$readers" = 0 ] && cmp -s "$WORK/a/g1.b" "$WORK/in/five.gguf"; echo $?)"
+stop_ggufd2
+F=$R/ruvltra-six-q4_k_m.gguf
+fake_fault '{"throttle_bps": 2000000, "count": 1}'
+gcurl -o /dev/null "$BASE$F" &
+P1=$!
+bg_track "$P1"
+wait_fetching six
+gcurl -o "$WORK/a/t.b" "$BASE$F" &
+P2=$!
+bg_track "$P2"
+sleep 0.5
+kill -TERM "$GGUFD_PID"
+wait "$P2"
+st=$?
+stop_ggufd
+result "SIGTERM during a joined download: it ends byte-exact (the drain waits for it), the daemon exits 0" \
+	"$([ "$st" = 0 ] && cmp -s "$WORK/a/t.b" "$WORK/in/six.gguf" && [ "$GGUFD_STATUS" = 0 ]; echo $?)" \
+	"curl $st, $(file_size "$WORK/a/t.b") bytes, daemon $GGUFD_STATUS" "$(tail -5 "$GGUFD_LOG")"
+"$GGUFD" verify --store "$WORK/sa" >"$WORK/verify.out" 2>&1
+result "ggufd verify passes on the store" "$?" "$(tail -5 "$WORK/verify.out")"
+finish
