@@ -55,7 +55,7 @@ SERVER_HEADERS="http.h route.h routes.h handlers.h gateway.h fetch.h upstream.h 
 # What http.c may include besides <system headers>.
 # fastlane.h: the fast lane (stored files answered without libmicrohttpd) is
 # started, quiesced and stopped with the server.
-HTTP_ALLOWED="config.h http.h accesslog.h auth.h stats.h route.h log.h util.h gg_limits.h limits.h fastlane.h"
+HTTP_ALLOWED="config.h http.h accesslog.h auth.h stats.h route.h log.h util.h gg_limits.h limits.h fastlane.h flentry.h"
 # Headers of request handlers: only routes.c (the route table) includes them.
 HANDLER_HEADERS="handlers.h resolve.h api.h lfs.h upload.h uploadq.h admin.h ui.h metrics.h v2.h"
 RULES="format banned prototypes layer-storage layer-server-index layer-http-includes

@@ -10,37 +10,23 @@
  * about a file of the store: answered here in one recv(MSG_PEEK), one
  * recv, one pread and one send.
  *
- * What the fast lane answers: an entry per request target, recorded by
- * the slow path (serve.c calls fastlane_record just before it queues an
- * answer from the store): the repo, revision and path, the index record
- * it was built from (commit, blob, size, flags) and the header lines of
- * the answer.  A request gets the fast lane's answer only when:
- *   - its head is whole in the socket, well formed, HTTP/1.1, GET or HEAD,
- *     its target recorded byte for byte, no query;
- *   - it carries nothing that changes the answer: no Authorization, no
- *     If-*, no X-Ggufd-Peer, no body (Content-Length, Transfer-Encoding),
- *     no Expect or Upgrade; one Range at most, for one range (several,
- *     or an unsatisfiable one, go to the slow path);
- *   - the index is as the entry saw it: at the same generation, or, after
- *     any write, store_lookup_file gives the same record again (then the
- *     entry takes the new generation);
- *   - the revision is fresh by the slow path's own rule (a commit, a
- *     local registry, offline, or younger than --ref-ttl), and so is the
- *     repo's visibility record where one is needed; no SIGHUP came since
- *     (policy_gen) and reads need no token.  Past the TTL, the renewer
- *     (a thread) asks upstream what the slow path would and writes the
- *     answer to the index (then the entry is checked again: renewed, or
- *     dropped if its file changed); for up to FL_RENEW_MAX_US meanwhile
- *     the entry's answer is given (stale-while-revalidate), so that a
- *     client's keep-alive connections do not all leave the fast lane at
- *     every TTL; any trouble upstream drops the entry, and the slow path
- *     answers with its own rules;
- *   - the blob can be borrowed (store_blob_borrow: held from eviction and
- *     counted as a hit, as the slow path does).
+ * What the fast lane answers: a plain GET or HEAD (its head whole in the
+ * socket, well formed, HTTP/1.1, no query, no Authorization, If-*,
+ * X-Ggufd-Peer, body, Expect or Upgrade; one Range at most) of a target
+ * the slow path answered before from the store, as flentry.h's entries
+ * say it would answer it now; its blob is borrowed (held from eviction
+ * and counted as a hit, as the slow path does).  An LFS file the slow
+ * path is still fetching is answered from that fetch (joined: a dup of
+ * the partial file, sent with sendfile as the bytes land, the last byte
+ * of each answer once the whole is verified, fetch.h's contract; the
+ * connection waits for more off the event loop, woken by the fetch
+ * through its thread's waker).  A request for a file with no answer here
+ * goes to the slow path, and the same request from other connections
+ * meanwhile waits for that answer (parked: flentry.h's marks).
  * Otherwise the connection goes to libmicrohttpd with its request unread
  * (MHD_add_connection) and stays there: the slow path answers it, and
- * records the entry if it qualifies.  Errors, redirects, fetches in
- * progress and every other route are the slow path's.
+ * records the entry if it qualifies.  Errors, redirects, regular files
+ * still landing and every other route are the slow path's.
  *
  * Connections of the fast lane are counted with libmicrohttpd's (http.c
  * server_conn_*): the server's and each address's limits, the shedding
@@ -56,7 +42,9 @@
  *
  * Each thread has its own epoll set: the listening socket
  * (EPOLLEXCLUSIVE), an eventfd to wake it, and its connections, each read
- * only when it has no answer still leaving (then it waits for EPOLLOUT).
+ * only when it has no answer still leaving (then it waits for EPOLLOUT);
+ * a connection held (waiting for its fetch, or parked) is in the set for
+ * hang-ups only, on its thread's held list.
  */
 #include "config.h"
 
@@ -81,6 +69,7 @@
 #include "app.h"
 #include "fastlane.h"
 #include "fetch.h"
+#include "flentry.h"
 #include "gg_limits.h"
 #include "http.h"
 #include "log.h"
@@ -92,45 +81,9 @@
 #include "util.h"
 #include "visibility.h"
 
-#define FL_SLOTS 512u      /* entries, direct-mapped by the target's hash */
-#define FL_TARGET_MAX 1536 /* a longer target is not recorded */
-#define FL_BLOCK_MAX 3072  /* the recorded header lines */
-#define FL_HEAD_MAX 8192   /* request heads looked at; a longer one is the slow path's */
+#define FL_HEAD_MAX 8192 /* request heads looked at; a longer one is the slow path's */
 #define FL_EVENTS 64
-#define FL_RENEW_MAX_US 5000000u /* a stale entry is served this long while renewed */
-#define FL_RENEW_QUEUE 64
-#define FL_LINGER_US 5000000u   /* the most a closed answer's connection lingers */
-#define FL_PARK_MAX_US 1000000u /* the most a request waits for the slow path's first answer */
-
-struct fl_entry {
-	pthread_mutex_t mu;
-	int used;
-	size_t tlen;
-	char target[FL_TARGET_MAX];
-	enum repo_type type;
-	char repo[GG_MAX_REPO_LEN + 1];
-	char rev[GG_MAX_REV_LEN + 1];
-	char path[GG_MAX_REPO_PATH_LEN + 1];
-	int pinned;        /* rev is a commit */
-	uint64_t ref_time; /* store_lookup's: when the ref was last set (0: ggufd's own) */
-	/* What the answer was built from, and when that was checked. */
-	char commit[GG_SHA1_HEX + 1];
-	struct index_file file;
-	uint64_t gen;        /* store_generation then */
-	unsigned policy_gen; /* app->policy_gen then */
-	uint64_t vis_until;  /* visibility_fresh_until */
-	/* Past its TTL: being renewed by the renewer since renewing_us. */
-	int renewing;
-	uint64_t renewing_us;
-	size_t block_len;
-	char block[FL_BLOCK_MAX]; /* header lines but Date, Content-Range/-Length, Connection */
-	/* The mark of a request for a target with no entry, gone to the slow
-	 * path (see park): the target's hash (0: none), until when later
-	 * requests for it wait for that answer, and which mark it is. */
-	uint64_t pend_hash;
-	uint64_t pend_until_us;
-	uint64_t pend_seq;
-};
+#define FL_LINGER_US 5000000u /* the most a closed answer's connection lingers */
 
 /* Wakes a thread for a fetch it waits on (fetch_poll's sleep and wake).
  * A fetch calls wake once for each sleep, maybe after the fast lane is
@@ -209,10 +162,11 @@ struct fl_thread {
 	 * taken in when wake says so. */
 	pthread_mutex_t inbox_mu;
 	struct fl_conn *inbox;
-	char *buf;              /* a head and a small body, for the answer being built */
-	struct fl_waker *wk;    /* for the fetches its connections wait on */
-	_Atomic int park_woken; /* a mark ended: look at the parked connections */
-	struct fl_conn *held;   /* held connections (struct fl_conn) */
+	char *buf;                  /* a head and a small body, for the answer being built */
+	struct flentry_answer *ans; /* the entry's answer being built */
+	struct fl_waker *wk;        /* for the fetches its connections wait on */
+	_Atomic int park_woken;     /* a mark ended: look at the parked connections */
+	struct fl_conn *held;       /* held connections (struct fl_conn) */
 	unsigned nparked;
 };
 
@@ -225,21 +179,10 @@ struct fastlane {
 	_Atomic int stop, quiesce;
 	_Atomic unsigned next; /* the thread the next connection goes to */
 	uint64_t timeout_us;   /* --connection-timeout: an answer not moving this long ends */
-	/* The renewer (renew_main): entries past their TTL, by slot. */
-	pthread_t renewer;
-	int renewer_started;
-	pthread_mutex_t rmu;
-	pthread_cond_t rcv;
-	unsigned rq[FL_RENEW_QUEUE];
-	size_t rq_n;
-	struct fl_entry *slots;
-	_Atomic uint64_t pend_seq; /* the last mark's */
+	struct flentries *es;  /* what the slow path answered (flentry.h) */
 };
 
 static _Atomic uint64_t n_answered, n_handed;
-/* The latest end of any mark (struct fl_entry): until then, the slow
- * path's answers are looked at (fastlane_answered). */
-static _Atomic uint64_t marks_until_us;
 
 int
 fastlane_prometheus(struct buf *b)
@@ -258,358 +201,18 @@ fastlane_prometheus(struct buf *b)
 		(unsigned long long)atomic_load(&n_handed));
 }
 
-/* The one fast lane of the process, for fastlane_record (serve.c has the
- * request, not the server's insides). */
-static _Atomic(struct fastlane *) current;
-
-static uint64_t
-hash_target(const char *s, size_t n)
-{
-	uint64_t h = 1469598103934665603ull;
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
-	return h;
-}
-
-static struct fl_entry *
-slot_of(struct fastlane *fl, const char *target, size_t n)
-{
-	return &fl->slots[hash_target(target, n) & (FL_SLOTS - 1)];
-}
-
-/* A target's mark (struct fl_entry): its hash, never 0. */
-static uint64_t
-mark_of(const char *target, size_t n)
-{
-	uint64_t h = hash_target(target, n);
-	return h ? h : 1;
-}
-
-/* Tells every thread to look at its parked connections again. */
+/* Tells every thread to look at its parked connections again (a mark
+ * ended: flentry.h). */
 static void
-wake_parked(struct fastlane *fl)
+wake_parked(void *arg)
 {
+	struct fastlane *fl = arg;
 	uint64_t one = 1;
 	for (unsigned i = 0; i < fl->n; i++) {
 		atomic_store(&fl->t[i].park_woken, 1);
 		if (write(fl->t[i].wake, &one, sizeof(one)) < 0)
 			log_warn("fast lane: waking a thread");
 	}
-}
-
-/* Ends the mark of target (hash h) in e, if there is one; e->mu held.
- * 1: the parked connections must be woken (wake_parked, after the lock). */
-static int
-unmark(struct fl_entry *e, uint64_t h)
-{
-	if (e->pend_hash != h)
-		return 0;
-	e->pend_hash = 0;
-	return 1;
-}
-
-static int
-is_commit_rev(const char *s)
-{
-	return strlen(s) == GG_SHA1_HEX && is_lower_hex(s, GG_SHA1_HEX);
-}
-
-static int
-same_file(const struct index_file *a, const struct index_file *b)
-{
-	return a->flags == b->flags && a->size == b->size && strcmp(a->sha256, b->sha256) == 0 &&
-	       strcmp(a->oid, b->oid) == 0;
-}
-
-/*
- * The index's answer for the entry's file: 1 if it is the one the entry
- * was built from and still fresh by find_target's rule (resolve.c).
- */
-/* Fresh by find_target's rule (resolve.c): a commit, a local registry,
- * offline (the store is all there is), a ref ggufd set itself, or one
- * younger than the TTL. */
-static int
-fresh(struct app *a, const struct fl_entry *e)
-{
-	return e->pinned || a->up == NULL || app_upstream(a) == NULL || e->ref_time == 0 ||
-	       now_unix() - e->ref_time < a->ref_ttl;
-}
-
-/* After a write: 1 if the index still gives the record the entry was
- * built from (its ref_time taken anew: the ref may have been renewed). */
-static int
-still_true(struct app *a, struct fl_entry *e)
-{
-	struct store_lookup lk;
-
-	if (store_lookup_file(a->st, e->type, e->repo, e->rev, e->path, &lk) != GG_OK ||
-	    lk.rev_rc != GG_OK || lk.file_rc != GG_OK || strcmp(lk.commit, e->commit) != 0 ||
-	    !same_file(&lk.file, &e->file))
-		return 0;
-	e->ref_time = lk.ref_time;
-	e->vis_until = visibility_fresh_until(a, e->type, e->repo);
-	return e->vis_until != 0;
-}
-
-/* --- recording (the slow path's threads) ---------------------------------- */
-
-struct block_ctx {
-	char *out;
-	size_t len, cap;
-	int over;
-};
-
-static enum MHD_Result
-block_add(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
-{
-	struct block_ctx *b = cls;
-	size_t kl, vl;
-
-	(void)kind;
-	if (strcasecmp(key, "Content-Range") == 0 || strcasecmp(key, "Content-Length") == 0 ||
-	    strcasecmp(key, "Date") == 0 || strcasecmp(key, "Connection") == 0 ||
-	    strcasecmp(key, "Location") == 0)
-		return MHD_YES;
-	kl = strlen(key);
-	vl = strlen(value);
-	if (b->len + kl + vl + 4 > b->cap) {
-		b->over = 1;
-		return MHD_NO;
-	}
-	memcpy(b->out + b->len, key, kl);
-	b->len += kl;
-	memcpy(b->out + b->len, ": ", 2);
-	b->len += 2;
-	memcpy(b->out + b->len, value, vl);
-	b->len += vl;
-	memcpy(b->out + b->len, "\r\n", 2);
-	b->len += 2;
-	return MHD_YES;
-}
-
-/* 1 if the request's headers leave the answer as the fast lane gives it. */
-static int
-plain_request(struct req *r)
-{
-	static const char *const changers[] = { "Authorization",     "If-Range",
-						"If-None-Match",     "If-Match",
-						"If-Modified-Since", "If-Unmodified-Since",
-						GG_PEER_HEADER };
-
-	for (size_t i = 0; i < sizeof(changers) / sizeof(changers[0]); i++)
-		if (http_header(r, changers[i]) != NULL)
-			return 0;
-	return 1;
-}
-
-void
-fastlane_record(struct req *r, struct MHD_Response *resp, uint64_t size)
-{
-	struct fastlane *fl = atomic_load(&current);
-	struct app *a = r->app;
-	struct store_lookup lk;
-	struct block_ctx b;
-	struct fl_entry *e;
-	char block[FL_BLOCK_MAX];
-	size_t tlen;
-	uint64_t gen, vis, mark;
-	unsigned pgen;
-	int woke;
-
-	if (fl == NULL || r->route.kind != ROUTE_RESOLVE || r->query != NULL ||
-	    r->held_blob[0] == '\0' || r->scope != 0 || a->require_read_token || !plain_request(r))
-		return;
-	tlen = (size_t)(r->path_end - r->raw_uri);
-	if (tlen == 0 || tlen >= FL_TARGET_MAX)
-		return;
-	/* The generation before the lookup: a write in between only makes
-	 * the entry look older than it is (it is checked again). */
-	pgen = atomic_load(&a->policy_gen);
-	gen = store_generation(a->st);
-	/* Kept already, and nothing changed since: a connection the slow
-	 * path serves asks the same again and again; record it once. */
-	e = slot_of(fl, r->raw_uri, tlen);
-	mark = mark_of(r->raw_uri, tlen);
-	pthread_mutex_lock(&e->mu);
-	if (e->used && e->tlen == tlen && memcmp(e->target, r->raw_uri, tlen) == 0 &&
-	    e->gen == gen && e->policy_gen == pgen && !e->renewing && fresh(a, e) &&
-	    e->vis_until > now_unix()) {
-		woke = unmark(e, mark);
-		pthread_mutex_unlock(&e->mu);
-		if (woke)
-			wake_parked(fl);
-		return;
-	}
-	pthread_mutex_unlock(&e->mu);
-	vis = visibility_fresh_until(a, r->route.type, r->route.repo);
-	if (vis <= now_unix())
-		return;
-	if (store_lookup_file(a->st, r->route.type, r->route.repo, r->route.rev, r->route.path,
-			      &lk) != GG_OK ||
-	    lk.rev_rc != GG_OK || lk.file_rc != GG_OK || lk.file.size != size ||
-	    strcmp(lk.file.sha256, r->held_blob) != 0)
-		return;
-	{
-		const char *commit = MHD_get_response_header(resp, "X-Repo-Commit");
-		const char *etag = MHD_get_response_header(resp, "ETag");
-		/* The answer is this record's: its commit, its ETag (the LFS
-		 * sha256, or a regular file's git oid), not stale. */
-		const char *h = (lk.file.flags & INDEX_FILE_LFS) ? lk.file.sha256 : lk.file.oid;
-		size_t hl = strlen(h);
-		if (commit == NULL || strcmp(commit, lk.commit) != 0 || etag == NULL ||
-		    strlen(etag) != hl + 2 || etag[0] != '"' || strncmp(etag + 1, h, hl) != 0 ||
-		    etag[hl + 1] != '"' || MHD_get_response_header(resp, "Warning") != NULL)
-			return;
-	}
-	b.out = block;
-	b.len = 0;
-	b.cap = sizeof(block);
-	b.over = 0;
-	MHD_get_response_headers(resp, block_add, &b);
-	{
-		const char *common = http_common_headers_text();
-		size_t cl = strlen(common);
-		if (b.over || b.len + cl > b.cap)
-			return;
-		memcpy(block + b.len, common, cl);
-		b.len += cl;
-	}
-	pthread_mutex_lock(&e->mu);
-	e->used = 1;
-	e->tlen = tlen;
-	memcpy(e->target, r->raw_uri, tlen);
-	e->type = r->route.type;
-	snprintf(e->repo, sizeof(e->repo), "%s", r->route.repo);
-	snprintf(e->rev, sizeof(e->rev), "%s", r->route.rev);
-	snprintf(e->path, sizeof(e->path), "%s", r->route.path);
-	e->pinned = is_commit_rev(r->route.rev);
-	e->ref_time = lk.ref_time;
-	memcpy(e->commit, lk.commit, sizeof(e->commit));
-	e->file = lk.file;
-	e->gen = gen;
-	e->policy_gen = pgen;
-	e->vis_until = vis;
-	memcpy(e->block, block, b.len);
-	e->block_len = b.len;
-	/* Requests parked behind this answer (park) take the entry now. */
-	woke = unmark(e, mark);
-	pthread_mutex_unlock(&e->mu);
-	if (woke)
-		wake_parked(fl);
-}
-
-void
-fastlane_answered(struct req *r)
-{
-	struct fastlane *fl;
-	struct fl_entry *e;
-	uint64_t mark;
-	size_t tlen;
-	int woke;
-
-	if (atomic_load(&marks_until_us) <= now_us() || (fl = atomic_load(&current)) == NULL ||
-	    r->raw_uri == NULL || r->path_end == NULL)
-		return;
-	tlen = (size_t)(r->path_end - r->raw_uri);
-	mark = mark_of(r->raw_uri, tlen);
-	e = slot_of(fl, r->raw_uri, tlen);
-	pthread_mutex_lock(&e->mu);
-	woke = unmark(e, mark);
-	pthread_mutex_unlock(&e->mu);
-	if (woke)
-		wake_parked(fl);
-}
-
-/* --- renewing entries past their TTL ---------------------------------------- */
-
-/* Queues slot k for the renewer; 0 if the queue is full. */
-static int
-renew_queue(struct fastlane *fl, unsigned k)
-{
-	int ok = 0;
-
-	pthread_mutex_lock(&fl->rmu);
-	if (fl->rq_n < FL_RENEW_QUEUE) {
-		fl->rq[fl->rq_n++] = k;
-		pthread_cond_signal(&fl->rcv);
-		ok = 1;
-	}
-	pthread_mutex_unlock(&fl->rmu);
-	return ok;
-}
-
-/*
- * One entry past its TTL, asked upstream as find_target (resolve.c) and
- * visibility_admit (visibility.c) would: the ref by its name (the answer
- * recorded with store_set_ref, the same rule), the repo's visibility
- * anonymously.  What comes back lands in the index, a write: the fast
- * lane checks the entry again (still_true) and finds it renewed, or its
- * file changed.  Anything else (no answer, an error, not public any
- * more) drops the entry: the slow path answers then, with its rules for
- * an upstream that is down or rate-limits.
- */
-static void
-renew_one(struct fastlane *fl, struct fl_entry *e)
-{
-	struct app *a = fl->app;
-	struct upstream *up = app_upstream(a);
-	struct upstream_resp ur;
-	enum repo_type type;
-	char repo[GG_MAX_REPO_LEN + 1], rev[GG_MAX_REV_LEN + 1], path[GG_MAX_REPO_PATH_LEN + 1];
-	int used, ref_stale, vis_stale, ok = 1;
-
-	pthread_mutex_lock(&e->mu);
-	used = e->used;
-	type = e->type;
-	memcpy(repo, e->repo, sizeof(repo));
-	memcpy(rev, e->rev, sizeof(rev));
-	memcpy(path, e->path, sizeof(path));
-	ref_stale = !fresh(a, e);
-	vis_stale = e->vis_until <= now_unix();
-	pthread_mutex_unlock(&e->mu);
-	if (!used)
-		return;
-	if (up == NULL) {
-		ok = 0;
-	} else {
-		if (ref_stale) {
-			memset(&ur, 0, sizeof(ur));
-			ok = upstream_head_file(up, route_type_prefix(type), repo, rev, path,
-						&ur) == GG_OK &&
-			     ur.repo_commit[0] != '\0' && strcmp(rev, "HEAD") != 0 &&
-			     ur.status < 400 &&
-			     store_set_ref(a->st, type, repo, rev, ur.repo_commit) == GG_OK;
-		}
-		if (ok && vis_stale)
-			ok = visibility_renew(a, type, repo) == GG_OK;
-	}
-	pthread_mutex_lock(&e->mu);
-	e->renewing = 0;
-	if (!ok)
-		e->used = 0;
-	pthread_mutex_unlock(&e->mu);
-}
-
-static void *
-renew_main(void *arg)
-{
-	struct fastlane *fl = arg;
-
-	pthread_mutex_lock(&fl->rmu);
-	while (!atomic_load(&fl->stop)) {
-		unsigned k;
-		if (fl->rq_n == 0) {
-			pthread_cond_wait(&fl->rcv, &fl->rmu);
-			continue;
-		}
-		k = fl->rq[0];
-		memmove(fl->rq, fl->rq + 1, --fl->rq_n * sizeof(fl->rq[0]));
-		pthread_mutex_unlock(&fl->rmu);
-		renew_one(fl, &fl->slots[k]);
-		pthread_mutex_lock(&fl->rmu);
-	}
-	pthread_mutex_unlock(&fl->rmu);
-	return NULL;
 }
 
 /* --- request heads ----------------------------------------------------------- */
@@ -1032,39 +635,16 @@ wait_for(struct fl_thread *t, struct fl_conn *c, int rc)
 
 /*
  * A request the fast lane has no answer for yet (no entry, or its blob is
- * neither here nor landing), e->mu held: the slow path's, and it is
- * marked, so that the same request from other connections in the next
- * FL_PARK_MAX_US waits (FL_PARK, unread) for that answer instead of
- * going there too: when the slow path records its entry (fastlane_record)
- * they are answered here, from the store or from the fetch it started,
- * with sendfile; when it answers otherwise (fastlane_answered), or the
- * time is up, they go to the slow path.  That is what a crowd asking a
- * cold file at once gets: one request to the slow path, the rest joining
- * its fetch here.  A connection parked before is never marked again.
+ * neither here nor landing): the slow path's, or, while another
+ * connection's request for the same target is there, parked until that
+ * one is answered (flentry_park).
  */
 static enum fl_turn
-no_entry(struct fastlane *fl, struct fl_conn *c, struct fl_entry *e, const struct head *h)
+no_answer(struct fastlane *fl, struct fl_conn *c, const struct head *h)
 {
-	uint64_t mark = mark_of(h->target, h->tlen), now = now_us(), until;
-
-	if (e->pend_hash == mark && now < e->pend_until_us) {
-		if (c->park_seq != 0 && c->park_seq != e->pend_seq)
-			return FL_HANDOFF; /* its mark ended; this is another's */
-		c->park_seq = e->pend_seq;
-		c->park_until_us = e->pend_until_us;
-		return FL_PARK;
-	}
-	/* Only a file (resolve) can get an entry: the same API request
-	 * from many at once would only wait for nothing. */
-	if (c->park_seq != 0 || memmem(h->target, h->tlen, "/resolve/", 9) == NULL)
-		return FL_HANDOFF; /* answered without an entry, or too slow */
-	e->pend_hash = mark;
-	e->pend_seq = atomic_fetch_add(&fl->pend_seq, 1) + 1;
-	e->pend_until_us = until = now + FL_PARK_MAX_US;
-	for (uint64_t m = atomic_load(&marks_until_us);
-	     m < until && !atomic_compare_exchange_weak(&marks_until_us, &m, until);)
-		;
-	return FL_HANDOFF;
+	return flentry_park(fl->es, h->target, h->tlen, &c->park_seq, &c->park_until_us)
+		       ? FL_PARK
+		       : FL_HANDOFF;
 }
 
 /*
@@ -1078,112 +658,53 @@ serve_one(struct fl_thread *t, struct fl_conn *c, char *req, size_t n)
 	struct fastlane *fl = t->fl;
 	struct app *a = fl->app;
 	struct head h;
-	struct fl_entry *e;
-	struct byte_range rs[GG_MAX_RANGES];
+	struct flentry_answer *ans = t->ans;
 	struct blob_fd b = { .fd = -1 };
 	struct fetch *f = NULL;
-	enum range_outcome o;
-	enum fl_turn turn;
-	size_t nr = 0, o_len = 0;
-	uint64_t first, len, now_gen, fsize;
-	char blob_key[GG_SHA256_HEX + 1];
+	size_t o_len = 0;
+	uint64_t first, len;
 	char *out = t->buf;
 	ssize_t got;
-	int rc, lfs, rfd = -1;
+	int rc, rfd = -1;
 
-	if (!parse_head(req, n, &h) || a->require_read_token)
+	if (!parse_head(req, n, &h))
 		return FL_HANDOFF;
-	e = slot_of(fl, h.target, h.tlen);
-	pthread_mutex_lock(&e->mu);
-	if (!e->used || e->tlen != h.tlen || memcmp(e->target, h.target, h.tlen) != 0 ||
-	    e->policy_gen != atomic_load(&a->policy_gen)) {
-		turn = no_entry(fl, c, e, &h);
-		pthread_mutex_unlock(&e->mu);
-		return turn;
+	switch (flentry_look(fl->es, h.target, h.tlen, h.range, h.range_len, ans)) {
+	case FLENTRY_ANSWER: break;
+	case FLENTRY_NONE: return no_answer(fl, c, &h);
+	default: return FL_HANDOFF;
 	}
-	now_gen = store_generation(a->st);
-	if (e->gen != now_gen) {
-		/* A write since: the same record again, or the slow path. */
-		if (!still_true(a, e)) {
-			e->used = 0;
-			turn = no_entry(fl, c, e, &h);
-			pthread_mutex_unlock(&e->mu);
-			return turn;
-		}
-		e->gen = now_gen;
-	}
-	if (!fresh(a, e) || e->vis_until <= now_unix()) {
-		/* Past the TTL: the renewer asks upstream what the slow path
-		 * would (renew_main), and meanwhile, for up to FL_RENEW_MAX_US,
-		 * the entry's answer is given (stale-while-revalidate);
-		 * otherwise the request goes to the slow path, which asks
-		 * itself. */
-		uint64_t now = now_us();
-		/* Upstream rate-limits us: the slow path's answer (the
-		 * stored file, with its Warning) is the one to give. */
-		if (app_upstream(a) != NULL && upstream_wait(app_upstream(a), 0) > 0) {
-			pthread_mutex_unlock(&e->mu);
-			return FL_HANDOFF;
-		}
-		if (!e->renewing) {
-			if (!renew_queue(fl, (unsigned)(e - fl->slots))) {
-				pthread_mutex_unlock(&e->mu);
-				return FL_HANDOFF;
-			}
-			e->renewing = 1;
-			e->renewing_us = now;
-		} else if (now - e->renewing_us >= FL_RENEW_MAX_US) {
-			pthread_mutex_unlock(&e->mu);
-			return FL_HANDOFF;
-		}
-	}
-	/* range_parse with serve_file's cap: more ranges than that is the
-	 * whole entity there, and must be here too. */
-	o = range_parse(h.range, h.range ? h.range + h.range_len : NULL, e->file.size, rs,
-			GG_MAX_RANGES, &nr);
-	if (o == RANGE_UNSATISFIABLE || (o == RANGE_PARTIAL && nr != 1)) {
-		pthread_mutex_unlock(&e->mu);
+	/* The blob (it may open the file): held from eviction and counted as
+	 * a hit, as the slow path does; or, an LFS file still landing, the
+	 * fetch the slow path started, joined (coalesced, as the slow path's
+	 * serve_fetching would). */
+	rc = store_blob_borrow(a->st, ans->blob, &b);
+	if (rc == GG_OK && b.size != ans->size) {
+		store_blob_return(a->st, ans->blob, &b);
 		return FL_HANDOFF;
 	}
-	memcpy(blob_key, e->file.sha256, sizeof(blob_key));
-	fsize = e->file.size;
-	lfs = (e->file.flags & INDEX_FILE_LFS) != 0;
-	first = o == RANGE_PARTIAL ? rs[0].first : 0;
-	len = o == RANGE_PARTIAL ? rs[0].last - rs[0].first + 1 : fsize;
+	if (rc != GG_OK && (!ans->lfs || fetcher_join_running(a->fm, ans->blob, &f) != GG_OK))
+		return no_answer(fl, c, &h);
+	first = ans->o == RANGE_PARTIAL ? ans->first : 0;
+	len = ans->o == RANGE_PARTIAL ? ans->last - ans->first + 1 : ans->size;
 	c->t0_us = now_us();
-	c->status = o == RANGE_PARTIAL ? 206 : 200;
-	if (o == RANGE_PARTIAL)
+	c->status = ans->o == RANGE_PARTIAL ? 206 : 200;
+	if (ans->o == RANGE_PARTIAL)
 		put(out, &o_len, "HTTP/1.1 206 Partial Content\r\nDate: ", 36);
 	else
 		put(out, &o_len, "HTTP/1.1 200 OK\r\nDate: ", 23);
 	o_len += http_date(out + o_len);
 	put(out, &o_len, "\r\n", 2);
-	if (o == RANGE_PARTIAL) {
+	if (ans->o == RANGE_PARTIAL) {
 		put(out, &o_len, "Content-Range: bytes ", 21);
-		o_len += fmt_u64(out + o_len, rs[0].first);
+		o_len += fmt_u64(out + o_len, ans->first);
 		out[o_len++] = '-';
-		o_len += fmt_u64(out + o_len, rs[0].last);
+		o_len += fmt_u64(out + o_len, ans->last);
 		out[o_len++] = '/';
-		o_len += fmt_u64(out + o_len, fsize);
+		o_len += fmt_u64(out + o_len, ans->size);
 		put(out, &o_len, "\r\n", 2);
 	}
-	put(out, &o_len, e->block, e->block_len);
-	pthread_mutex_unlock(&e->mu);
-	/* The blob, outside the entry's lock (it may open the file): held
-	 * from eviction and counted as a hit, as the slow path does; or, an
-	 * LFS file still landing, the fetch the slow path started, joined
-	 * (coalesced, as the slow path's serve_fetching would). */
-	rc = store_blob_borrow(a->st, blob_key, &b);
-	if (rc == GG_OK && b.size != fsize) {
-		store_blob_return(a->st, blob_key, &b);
-		return FL_HANDOFF;
-	}
-	if (rc != GG_OK && (!lfs || fetcher_join_running(a->fm, blob_key, &f) != GG_OK)) {
-		pthread_mutex_lock(&e->mu);
-		turn = no_entry(fl, c, e, &h);
-		pthread_mutex_unlock(&e->mu);
-		return turn;
-	}
+	put(out, &o_len, ans->block, ans->block_len);
 	put(out, &o_len, "Content-Length: ", 16);
 	o_len += fmt_u64(out + o_len, len);
 	put(out, &o_len, "\r\n", 2);
@@ -1194,7 +715,7 @@ serve_one(struct fl_thread *t, struct fl_conn *c, char *req, size_t n)
 	if (f != NULL && !h.is_head && len > 0) {
 		rfd = fetch_open_reader(f);
 		if (rfd < 0) {
-			log_warn("fast lane: reading the download of %s", blob_key);
+			log_warn("fast lane: reading the download of %s", ans->blob);
 			fetch_release(f);
 			return FL_HANDOFF;
 		}
@@ -1209,7 +730,7 @@ serve_one(struct fl_thread *t, struct fl_conn *c, char *req, size_t n)
 				close(rfd);
 			fetch_release(f);
 		} else {
-			store_blob_return(a->st, blob_key, &b);
+			store_blob_return(a->st, ans->blob, &b);
 		}
 		return conn_end(t, c);
 	}
@@ -1235,25 +756,25 @@ serve_one(struct fl_thread *t, struct fl_conn *c, char *req, size_t n)
 			c->fetch = f;
 			c->rfd = rfd;
 			c->fetch_gen = -1;
-			memcpy(c->fetch_key, blob_key, sizeof(c->fetch_key));
-			store_use(a->st, blob_key);
+			memcpy(c->fetch_key, ans->blob, sizeof(c->fetch_key));
+			store_use(a->st, ans->blob);
 			c->file_off = first;
 			c->file_end = first + len;
 		}
 	} else if (h.is_head || len == 0) {
-		store_blob_return(a->st, blob_key, &b);
+		store_blob_return(a->st, ans->blob, &b);
 	} else if (len <= GG_SMALL_BODY) {
 		got = pread(b.fd, out + o_len, (size_t)len, (off_t)first);
-		store_blob_return(a->st, blob_key, &b);
+		store_blob_return(a->st, ans->blob, &b);
 		if (got != (ssize_t)len) {
-			log_warn("fast lane: reading blob %s", blob_key);
+			log_warn("fast lane: reading blob %s", ans->blob);
 			return conn_end_at(t, c, h.target, h.tlen);
 		}
 		o_len += (size_t)len;
 	} else {
 		/* Held from eviction until its last byte is sent. */
 		c->blob = b;
-		memcpy(c->blob_key, blob_key, sizeof(c->blob_key));
+		memcpy(c->blob_key, ans->blob, sizeof(c->blob_key));
 		c->file_off = first;
 		c->file_end = first + len;
 	}
@@ -1612,15 +1133,14 @@ fastlane_start(struct server *srv, struct app *app, int lfd, unsigned nthreads, 
 	struct fastlane *fl = xcalloc(1, sizeof(*fl));
 
 	fl->timeout_us = (uint64_t)timeout_s * 1000000u;
-	pthread_mutex_init(&fl->rmu, NULL);
-	pthread_cond_init(&fl->rcv, NULL);
 	fl->srv = srv;
 	fl->app = app;
 	fl->lfd = lfd;
-	fl->slots = xcalloc(FL_SLOTS, sizeof(*fl->slots));
-	for (unsigned i = 0; i < FL_SLOTS; i++)
-		pthread_mutex_init(&fl->slots[i].mu, NULL);
 	fl->t = xcalloc(nthreads, sizeof(*fl->t));
+	if (flentry_new(app, wake_parked, fl, &fl->es) != GG_OK) {
+		fastlane_free(fl);
+		return GG_EIO;
+	}
 	for (unsigned i = 0; i < nthreads; i++) {
 		struct fl_thread *t = &fl->t[i];
 		struct epoll_event lev = { .events = EPOLLIN | EPOLLEXCLUSIVE, .data.ptr = fl };
@@ -1628,7 +1148,8 @@ fastlane_start(struct server *srv, struct app *app, int lfd, unsigned nthreads, 
 
 		t->fl = fl;
 		pthread_mutex_init(&t->inbox_mu, NULL);
-		t->buf = xmalloc(FL_BLOCK_MAX * 2 + FL_HEAD_MAX + GG_SMALL_BODY);
+		t->buf = xmalloc(FLENTRY_BLOCK_MAX * 2 + FL_HEAD_MAX + GG_SMALL_BODY);
+		t->ans = xmalloc(sizeof(*t->ans));
 		t->ep = epoll_create1(EPOLL_CLOEXEC);
 		t->wake = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 		t->wk = xcalloc(1, sizeof(*t->wk));
@@ -1647,19 +1168,13 @@ fastlane_start(struct server *srv, struct app *app, int lfd, unsigned nthreads, 
 				close(t->wake);
 			waker_unref(t->wk);
 			free(t->buf);
+			free(t->ans);
 			pthread_mutex_destroy(&t->inbox_mu);
 			fastlane_free(fl);
 			return GG_EIO;
 		}
 		fl->n = i + 1;
 	}
-	if (pthread_create(&fl->renewer, NULL, renew_main, fl) != 0) {
-		log_warn("cannot start the fast lane's renewer");
-		fastlane_free(fl);
-		return GG_EIO;
-	}
-	fl->renewer_started = 1;
-	atomic_store(&current, fl);
 	*out = fl;
 	return GG_OK;
 }
@@ -1686,13 +1201,7 @@ fastlane_stop(struct fastlane *fl)
 	if (fl == NULL || atomic_exchange(&fl->stop, 1))
 		return;
 	wake_all(fl);
-	if (fl->renewer_started) {
-		/* It may be asking upstream: its answer ends that wait. */
-		pthread_mutex_lock(&fl->rmu);
-		pthread_cond_signal(&fl->rcv);
-		pthread_mutex_unlock(&fl->rmu);
-		pthread_join(fl->renewer, NULL);
-	}
+	flentry_stop(fl->es);
 	/* Every thread first: one may be handing a connection to another. */
 	for (unsigned i = 0; i < fl->n; i++)
 		pthread_join(fl->t[i].tid, NULL);
@@ -1710,20 +1219,16 @@ fastlane_free(struct fastlane *fl)
 	if (fl == NULL)
 		return;
 	fastlane_stop(fl);
-	atomic_store(&current, NULL);
+	flentry_free(fl->es); /* the slow path stops recording */
 	for (unsigned i = 0; i < fl->n; i++) {
 		struct fl_thread *t = &fl->t[i];
 		close(t->ep);
 		close(t->wake);
 		waker_unref(t->wk);
 		free(t->buf);
+		free(t->ans);
 		pthread_mutex_destroy(&t->inbox_mu);
 	}
-	for (unsigned i = 0; i < FL_SLOTS; i++)
-		pthread_mutex_destroy(&fl->slots[i].mu);
-	pthread_mutex_destroy(&fl->rmu);
-	pthread_cond_destroy(&fl->rcv);
-	free(fl->slots);
 	free(fl->t);
 	free(fl);
 }

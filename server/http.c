@@ -56,6 +56,7 @@
 #include "accesslog.h"
 #include "auth.h"
 #include "fastlane.h"
+#include "flentry.h"
 #include "http.h"
 #include "gg_limits.h"
 #include "log.h"
@@ -259,7 +260,7 @@ http_queue(struct req *r, unsigned status, struct MHD_Response *resp)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
 	ret = MHD_queue_response(r->conn, status, resp);
 	MHD_destroy_response(resp);
-	fastlane_answered(r);
+	flentry_answered(r);
 	return ret;
 }
 
@@ -285,7 +286,7 @@ http_queue_kept_now(struct req *r, unsigned status, struct MHD_Response *resp, e
 	r->status = status;
 	r->queued_us = now_us();
 	*res = MHD_queue_response(r->conn, status, resp);
-	fastlane_answered(r);
+	flentry_answered(r);
 }
 
 struct MHD_Response *

@@ -29,7 +29,7 @@
 #include <openssl/rand.h>
 
 #include "app.h"
-#include "fastlane.h"
+#include "flentry.h"
 #include "fetch.h"
 #include "http.h"
 #include "huberr.h"
@@ -442,7 +442,7 @@ serve_file(struct req *r, const struct serve_id *id, uint64_t size, int fd, stru
 	if (status == MHD_HTTP_OK && id->location != NULL)
 		MHD_add_response_header(resp, "Location", id->location);
 	if ((lent || f != NULL) && !id->stale)
-		fastlane_record(r, resp, size);
+		flentry_record(r, resp, size);
 	if (kept && respcache_keep_and_queue(r, &k, status, resp, &res))
 		return res;
 	return http_queue(r, status, resp);
