@@ -22,7 +22,8 @@
 #            bytes / file size (target exactly 1.00);
 #   rss      (BIG_MB > 0, default 2048) 64 clients at once on a cold BIG_MB
 #            MiB file: ggufd's peak RSS (VmHWM).
-# Writes bench/out/coldmiss.md; with UPDATE_README=1 also README.md between
+# Writes bench/out/coldmiss.md (the medians, then each round's row); with
+# UPDATE_README=1 also README.md between
 # <!-- bench:coldmiss --> and <!-- /bench:coldmiss -->.  Needs python3,
 # curl (>= 7.66 for --parallel) and openssl.
 set -euo pipefail
@@ -159,6 +160,17 @@ mkdir -p bench/out
   echo "| $CLIENTS cold connections (one curl process): upstream bytes / file size | $(med crowd_upstream %.2f) | 1.00 |"
   echo "| $CLIENTS connections: slowest cold / slowest warm | $(med crowd_ratio %.2f) | <= 1.2 |"
   [ -n "$RSS" ] && echo "| 64 clients on a cold $BIG_MB MiB file: ggufd peak RSS | $((RSS / 1024)) MiB | flat |"
+  echo
+  echo "Each round (what the medians come from):"
+  echo
+  echo "| round | ttfb ggufd - direct (ms) | upstream / write / SHA-256 (MiB/s) | ingest (MiB/s) | ingest / limit | crowd cold / warm (s) | cold / warm |"
+  echo "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+  awk '{ k = $1; n[k]++; v[k, n[k]] = $2 } END {
+    for (r = 1; r <= n["ingest"]; r++)
+      printf "| %d | %.1f | %.0f / %.0f / %.0f | %.0f | %.2f | %.2f / %.2f | %.2f |\n", r,
+        v["ttfb_delta", r], v["upstream_rate", r], v["write_rate", r], v["sha_rate", r],
+        v["ingest", r], v["ingest_ratio", r], v["crowd_cold", r], v["crowd_warm", r], v["crowd_ratio", r]
+  }' "$W/rows"
 } | tee bench/out/coldmiss.md
 
 if [ "${UPDATE_README:-0}" = 1 ] && grep -q '<!-- bench:coldmiss -->' README.md; then
