@@ -85,14 +85,26 @@
 #define FL_EVENTS 64
 #define FL_LINGER_US 5000000u /* the most a closed answer's connection lingers */
 
-/* Wakes a thread for a fetch it waits on (fetch_poll's sleep and wake).
- * A fetch calls wake once for each sleep, maybe after the fast lane is
- * gone: each sleep holds a reference, and the descriptor is the waker's
- * own (a dup of the thread's eventfd). */
+/* Wakes a thread for the fetches its connections wait on: its own dup of
+ * the thread's eventfd, referenced by the thread and each fl_wtok. */
 struct fl_waker {
 	_Atomic int refs;
 	_Atomic int woken;
 	int fd;
+};
+
+/*
+ * A connection's wait for its fetch (fetch_poll's sleep and wake arg).  A
+ * fetch calls wake once for each sleep, maybe after the connection, or the
+ * fast lane, is gone: each sleep holds a reference, the connection one.
+ * fired says this connection's fetch has more: only those are tried again
+ * (a thread's connections may wait on many fetches), and a connection
+ * polls again only once its wait fired, so it has one waiter at most.
+ */
+struct fl_wtok {
+	_Atomic int refs;
+	_Atomic int fired;
+	struct fl_waker *wk;
 };
 
 struct fl_conn {
@@ -135,6 +147,7 @@ struct fl_conn {
 	 * lands): the fetch, a reader's descriptor of it, its poll
 	 * generation, and its key, held from eviction (store_use). */
 	struct fetch *fetch;
+	struct fl_wtok *wtok;
 	int rfd;
 	int fetch_gen;
 	char fetch_key[GG_SHA256_HEX + 1];
@@ -145,6 +158,7 @@ struct fl_conn {
 	int held;
 	struct fl_conn *hprev, *hnext;
 	uint64_t park_seq, park_until_us;
+	uint64_t parked_us; /* when it was first parked */
 };
 
 enum { FL_HELD_NO, FL_HELD_FETCH, FL_HELD_PARK };
@@ -354,6 +368,56 @@ enum fl_turn {
 };
 
 static void
+waker_unref(struct fl_waker *w)
+{
+	if (atomic_fetch_sub(&w->refs, 1) == 1) {
+		close(w->fd);
+		free(w);
+	}
+}
+
+static struct fl_wtok *
+wtok_new(struct fl_waker *wk)
+{
+	struct fl_wtok *w = xcalloc(1, sizeof(*w));
+	atomic_init(&w->refs, 1);
+	atomic_fetch_add(&wk->refs, 1);
+	w->wk = wk;
+	return w;
+}
+
+static void
+wtok_unref(struct fl_wtok *w)
+{
+	if (atomic_fetch_sub(&w->refs, 1) == 1) {
+		waker_unref(w->wk);
+		free(w);
+	}
+}
+
+/* fetch_poll's sleep and wake (under the fetch's lock: no call back). */
+static void
+wtok_sleep(void *arg)
+{
+	struct fl_wtok *w = arg;
+	atomic_fetch_add(&w->refs, 1);
+}
+
+static void
+wtok_wake(void *arg)
+{
+	struct fl_wtok *w = arg;
+	uint64_t one = 1;
+
+	atomic_store(&w->fired, 1);
+	atomic_store(&w->wk->woken, 1);
+	if (write(w->wk->fd, &one, sizeof(one)) < 0) {
+		/* The counter is full: the thread has a wake-up pending. */
+	}
+	wtok_unref(w);
+}
+
+static void
 conn_free_out(struct fastlane *fl, struct fl_conn *c)
 {
 	free(c->out);
@@ -367,43 +431,15 @@ conn_free_out(struct fastlane *fl, struct fl_conn *c)
 		close(c->rfd);
 		fetch_release(c->fetch);
 		store_unuse(fl->app->st, c->fetch_key);
+		wtok_unref(c->wtok);
 		c->fetch = NULL;
+		c->wtok = NULL;
 	}
 	free(c->log_path);
 	c->log_path = NULL;
 }
 
 /* --- connections held off the event loop ------------------------------------- */
-
-static void
-waker_unref(struct fl_waker *w)
-{
-	if (atomic_fetch_sub(&w->refs, 1) == 1) {
-		close(w->fd);
-		free(w);
-	}
-}
-
-/* fetch_poll's sleep and wake (under the fetch's lock: no call back). */
-static void
-waker_sleep(void *arg)
-{
-	struct fl_waker *w = arg;
-	atomic_fetch_add(&w->refs, 1);
-}
-
-static void
-waker_wake(void *arg)
-{
-	struct fl_waker *w = arg;
-	uint64_t one = 1;
-
-	atomic_store(&w->woken, 1);
-	if (write(w->fd, &one, sizeof(one)) < 0) {
-		/* The counter is full: the thread has a wake-up pending. */
-	}
-	waker_unref(w);
-}
 
 /* Holds c (why: FL_HELD_*): off the event loop but for hang-ups. */
 static int
@@ -442,8 +478,9 @@ unhold(struct fl_thread *t, struct fl_conn *c)
 	c->hprev = c->hnext = NULL;
 }
 
+/* Takes c out of t's list and polling (its record, http.c's, stays). */
 static void
-conn_unlist(struct fl_thread *t, struct fl_conn *c)
+conn_detach(struct fl_thread *t, struct fl_conn *c)
 {
 	unhold(t, c);
 	if (c->prev != NULL)
@@ -453,6 +490,12 @@ conn_unlist(struct fl_thread *t, struct fl_conn *c)
 	if (c->next != NULL)
 		c->next->prev = c->prev;
 	epoll_ctl(t->ep, EPOLL_CTL_DEL, c->fd, NULL);
+}
+
+static void
+conn_unlist(struct fl_thread *t, struct fl_conn *c)
+{
+	conn_detach(t, c);
 	server_conn_close(t->fl->srv, c->acct);
 }
 
@@ -501,9 +544,10 @@ conn_end(struct fl_thread *t, struct fl_conn *c)
 static void
 conn_handoff(struct fl_thread *t, struct fl_conn *c)
 {
-	conn_unlist(t, c);
+	conn_detach(t, c);
 	atomic_fetch_add(&n_handed, 1);
-	server_handoff(t->fl->srv, c->fd, (struct sockaddr *)&c->sa, (unsigned)c->salen);
+	/* Its record goes with it: libmicrohttpd's connection takes it over. */
+	server_handoff(t->fl->srv, c->acct, c->fd, (struct sockaddr *)&c->sa, (unsigned)c->salen);
 	free(c);
 }
 
@@ -569,7 +613,7 @@ conn_flush(struct fl_thread *t, struct fl_conn *c)
 			 * which waits for the verified whole. */
 			from = c->rfd;
 			switch (fetch_poll(c->fetch, &c->fetch_gen, c->file_off, c->file_end, &upto,
-					   waker_sleep, waker_wake, t->wk)) {
+					   wtok_sleep, wtok_wake, c->wtok)) {
 			case FETCH_AVAIL: break;
 			case FETCH_WAIT: return 2;
 			default: return -1;
@@ -683,11 +727,20 @@ serve_one(struct fl_thread *t, struct fl_conn *c, char *req, size_t n)
 		store_blob_return(a->st, ans->blob, &b);
 		return FL_HANDOFF;
 	}
-	if (rc != GG_OK && (!ans->lfs || fetcher_join_running(a->fm, ans->blob, &f) != GG_OK))
-		return no_answer(fl, c, &h);
+	if (rc != GG_OK) {
+		/* While upstream rate-limits us longer than a fetch waits,
+		 * the slow path answers 429 even to a request it would
+		 * coalesce (serve_fetching): its answer. */
+		if (ans->lfs && app_upstream(a) != NULL &&
+		    upstream_wait(app_upstream(a), 1) > GG_FETCH_WAIT_MAX_SEC)
+			return FL_HANDOFF;
+		if (!ans->lfs || fetcher_join_running(a->fm, ans->blob, &f) != GG_OK)
+			return no_answer(fl, c, &h);
+	}
 	first = ans->o == RANGE_PARTIAL ? ans->first : 0;
 	len = ans->o == RANGE_PARTIAL ? ans->last - ans->first + 1 : ans->size;
-	c->t0_us = now_us();
+	/* A parked request's time counts from its arrival. */
+	c->t0_us = c->parked_us != 0 ? c->parked_us : now_us();
 	c->status = ans->o == RANGE_PARTIAL ? 206 : 200;
 	if (ans->o == RANGE_PARTIAL)
 		put(out, &o_len, "HTTP/1.1 206 Partial Content\r\nDate: ", 36);
@@ -742,7 +795,7 @@ serve_one(struct fl_thread *t, struct fl_conn *c, char *req, size_t n)
 		memcpy(c->rid, h.rid, c->rid_len);
 	c->rid[c->rid_len] = '\0';
 	c->ttfb_us = 0;
-	c->park_seq = 0;
+	c->park_seq = c->parked_us = 0;
 	c->sending = 1;
 	server_request_count(fl->srv, 1);
 	if (!h.is_head)
@@ -754,6 +807,7 @@ serve_one(struct fl_thread *t, struct fl_conn *c, char *req, size_t n)
 			/* Sent as it lands (conn_flush), held from eviction as
 			 * serve_fetching holds it. */
 			c->fetch = f;
+			c->wtok = wtok_new(t->wk);
 			c->rfd = rfd;
 			c->fetch_gen = -1;
 			memcpy(c->fetch_key, ans->blob, sizeof(c->fetch_key));
@@ -832,8 +886,19 @@ on_readable(struct fl_thread *t, struct fl_conn *c)
 	switch (serve_one(t, c, req, (size_t)n)) {
 	case FL_HANDOFF: conn_handoff(t, c); return;
 	case FL_PARK:
-		if (hold(t, c, FL_HELD_PARK) != 0)
+		if (hold(t, c, FL_HELD_PARK) != 0) {
 			conn_end(t, c);
+			return;
+		}
+		if (c->parked_us == 0)
+			c->parked_us = now_us();
+		if (!c->marked_busy) {
+			/* A whole request waits: not idle, not for the header
+			 * deadline nor for shedding (the mark, which ends at
+			 * its answer, or with the record at a hand-off). */
+			server_conn_mark(t->fl->srv, c->acct, 1);
+			c->marked_busy = 1;
+		}
 		return;
 	default: return;
 	}
@@ -884,7 +949,7 @@ on_held(struct fl_thread *t, int fetch, int park, uint64_t now)
 	/* Taken off the list first: trying one may hold it again. */
 	for (c = t->held; c != NULL; c = next) {
 		next = c->hnext;
-		if ((c->held == FL_HELD_FETCH && fetch) ||
+		if ((c->held == FL_HELD_FETCH && fetch && atomic_exchange(&c->wtok->fired, 0)) ||
 		    (c->held == FL_HELD_PARK && (park || now >= c->park_until_us))) {
 			int why = c->held;
 			unhold(t, c);
@@ -1092,18 +1157,16 @@ fl_thread_main(void *arg)
 			if (epoll_ctl(t->ep, EPOLL_CTL_ADD, fl->lfd, &lev) == 0)
 				t->paused = 0;
 		}
+		int fw = 0, pw = 0;
 		for (int i = 0; i < n; i++) {
 			void *p = evs[i].data.ptr;
 			if (p == &t->wake) {
 				uint64_t v;
-				int fw, pw;
 				if (read(t->wake, &v, sizeof(v)) < 0 && errno != EAGAIN)
 					log_warn("fast lane: eventfd");
 				take_inbox(t);
 				fw = atomic_exchange(&t->wk->woken, 0);
 				pw = atomic_exchange(&t->park_woken, 0);
-				if (fw || pw)
-					on_held(t, fw, pw, now_us());
 			} else if (p == fl) {
 				if (t->listening)
 					on_accept(t);
@@ -1119,8 +1182,10 @@ fl_thread_main(void *arg)
 					on_readable(t, c);
 			}
 		}
-		if (t->nparked > 0)
-			on_held(t, 0, 0, now_us()); /* the parked ones whose time is up */
+		/* Held connections after the events: trying one may end it,
+		 * and an event of this batch may be its. */
+		if (fw || pw || t->nparked > 0)
+			on_held(t, fw, pw, now_us()); /* woken, or parked past their time */
 		sweep(t, now_us());
 	}
 	return NULL;

@@ -83,6 +83,7 @@ struct server {
 	pthread_mutex_t conn_mu;
 	pthread_cond_t conn_cv;
 	struct conn *conns, *conns_tail; /* idle ones: longest idle first */
+	struct conn *handing;            /* on their way to libmicrohttpd */
 	struct peer **peers;             /* client addresses, hashed */
 	size_t npeers;                   /* buckets: a power of two */
 	uint32_t peer_seed;
@@ -757,6 +758,10 @@ struct conn {
 	/* The struct req of its last request, kept for the next one (its
 	 * thread's alone: requests of a connection come one at a time). */
 	struct req *spare;
+	/* Handed by the fast lane to libmicrohttpd, which has not started it
+	 * yet (server_handoff): in srv->handing, since handed_us. */
+	struct conn *hnext;
+	uint64_t handed_us;
 };
 
 static struct conn *
@@ -992,6 +997,43 @@ conn_leave(struct server *srv, struct conn *e)
 	peer_put(srv, e->peer);
 }
 
+/* The record of fd handed over by the fast lane, taken off srv->handing
+ * (conn_mu held); NULL if none. */
+static struct conn *
+handing_take(struct server *srv, int fd)
+{
+	for (struct conn **p = &srv->handing; *p != NULL; p = &(*p)->hnext) {
+		struct conn *e = *p;
+		if (e->fd == fd) {
+			*p = e->hnext;
+			e->hnext = NULL;
+			e->busy = e->in_request = 0;
+			e->handed_us = 0;
+			e->since_us = now_us(); /* its header deadline from here */
+			return e;
+		}
+	}
+	return NULL;
+}
+
+/* Records handed over that libmicrohttpd never started (it closed the
+ * socket on an error of its own), after a while (conn_mu held). */
+static void
+handing_expire(struct server *srv, uint64_t now)
+{
+	struct conn **p = &srv->handing;
+	while (*p != NULL) {
+		struct conn *e = *p;
+		if (now - e->handed_us > GG_HANDOFF_EXPIRE_US) {
+			*p = e->hnext;
+			conn_leave(srv, e);
+			free(e);
+		} else {
+			p = &e->hnext;
+		}
+	}
+}
+
 static void
 notify_connection_cb(void *cls, struct MHD_Connection *c, void **socket_context,
 		     enum MHD_ConnectionNotificationCode toe)
@@ -1004,9 +1046,14 @@ notify_connection_cb(void *cls, struct MHD_Connection *c, void **socket_context,
 			MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
 		const union MHD_ConnectionInfo *ai =
 			MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+		int fd = ci != NULL ? ci->connect_fd : -1;
 		pthread_mutex_lock(&srv->conn_mu);
-		e = conn_enter(srv, ci != NULL ? ci->connect_fd : -1,
-			       ai != NULL ? ai->client_addr : NULL);
+		/* One the fast lane handed over keeps its record: counted
+		 * and admitted once, with no moment uncounted in which
+		 * another connection could take its place (server_handoff). */
+		e = fd >= 0 ? handing_take(srv, fd) : NULL;
+		if (e == NULL)
+			e = conn_enter(srv, fd, ai != NULL ? ai->client_addr : NULL);
 		pthread_mutex_unlock(&srv->conn_mu);
 		*socket_context = e;
 	} else if (toe == MHD_CONNECTION_NOTIFY_CLOSED && e != NULL) {
@@ -1069,11 +1116,24 @@ server_conn_mark(struct server *srv, struct conn *e, int in_request)
 }
 
 void
-server_handoff(struct server *srv, int fd, const struct sockaddr *sa, unsigned len)
+server_handoff(struct server *srv, struct conn *e, int fd, const struct sockaddr *sa, unsigned len)
 {
+	pthread_mutex_lock(&srv->conn_mu);
+	e->handed_us = e->since_us = now_us();
+	e->hnext = srv->handing;
+	srv->handing = e;
+	pthread_mutex_unlock(&srv->conn_mu);
 	/* libmicrohttpd closes fd whatever the outcome. */
-	if (MHD_add_connection(srv->d, fd, sa, (socklen_t)len) != MHD_YES)
+	if (MHD_add_connection(srv->d, fd, sa, (socklen_t)len) != MHD_YES) {
 		log_debug("a connection could not be given to libmicrohttpd: %s", strerror(errno));
+		pthread_mutex_lock(&srv->conn_mu);
+		e = handing_take(srv, fd);
+		if (e != NULL) {
+			conn_leave(srv, e);
+			free(e);
+		}
+		pthread_mutex_unlock(&srv->conn_mu);
+	}
 }
 
 void
@@ -1102,8 +1162,9 @@ watchdog_thread(void *arg)
 		unsigned cut = 0;
 		struct timespec ts;
 
+		handing_expire(srv, now);
 		for (struct conn *e = srv->conns; e != NULL; e = e->next) {
-			if (e->in_request || e->cut || e->fd < 0 ||
+			if (e->in_request || e->cut || e->fd < 0 || e->handed_us != 0 ||
 			    now - e->since_us <= srv->header_timeout_us)
 				continue;
 			conn_shut(srv, e);
@@ -1822,6 +1883,10 @@ server_stop(struct server *srv)
 	}
 	if (srv->d != NULL)
 		MHD_stop_daemon(srv->d);
+	/* Handed over and never started: nobody else will forget them. */
+	pthread_mutex_lock(&srv->conn_mu);
+	handing_expire(srv, UINT64_MAX / 2);
+	pthread_mutex_unlock(&srv->conn_mu);
 	fastlane_free(srv->fl);
 	if (srv->quiesced_fd >= 0)
 		close(srv->quiesced_fd);

@@ -371,9 +371,12 @@ void server_conn_close(struct server *srv, struct conn *e);
 /* 1: a response is on its way (never shed); 0: it ended now, the
  * connection is idle from now. */
 void server_conn_mark(struct server *srv, struct conn *e, int in_request);
-/* Gives fd to libmicrohttpd, its next request unread in the socket;
- * libmicrohttpd closes it, even on failure. */
-void server_handoff(struct server *srv, int fd, const struct sockaddr *sa, unsigned len);
+/* Gives fd to libmicrohttpd, its next request unread in the socket, with
+ * its record e (server_conn_open's, which libmicrohttpd's connection
+ * takes over: never uncounted meanwhile); libmicrohttpd closes fd, even
+ * on failure. */
+void server_handoff(struct server *srv, struct conn *e, int fd, const struct sockaddr *sa,
+		    unsigned len);
 /* Requests in progress (server_active): +1 when one starts, -1 at its end. */
 void server_request_count(struct server *srv, int delta);
 int server_is_draining(struct server *srv);

@@ -21,6 +21,7 @@
 #define GG_CONN_RESERVE_DIV     16        /* 1/16 of the connection limit is kept free (shedding) */
 #define GG_CONN_TIMEOUT_SEC     120       /* idle connection timeout (default) */
 #define GG_DRAIN_TIMEOUT_SEC    30        /* a graceful stop waits this long for transfers */
+#define GG_HANDOFF_EXPIRE_US    10000000u /* a connection handed to libmicrohttpd and never started is forgotten after this */
 #define GG_MAX_SEGMENTS         64        /* path segments in one URL */
 #define GG_MAX_REPO_LEN         160       /* "namespace/name" (Hub: 96-char names) */
 #define GG_MAX_REV_LEN          200       /* branch, tag or commit */

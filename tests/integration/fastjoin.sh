@@ -23,24 +23,35 @@
 #   5. A first answer slower than the park limit (1 s): the waiting
 #      connections go to the slow path then, all byte-exact, one transfer.
 #   6. Joiners that go away mid-download leave no reference behind (the
-#      readers gauge is back to 0), the file lands, verify passes; SIGTERM
-#      during a joined download: it ends byte-exact (the drain waits for
-#      it), and the daemon exits 0.
+#      readers gauge is back to 0), the file lands, verify passes; 40
+#      joiners reset (RST) at random moments for 3 s while a fetch lands:
+#      the daemon stays up and the first client's file is byte-exact;
+#      SIGTERM during a joined download: it ends byte-exact (the drain
+#      waits for it), and the daemon exits 0.
+#   7. A new daemon with --header-timeout 1: a connection whose request
+#      waits parked past the deadline (it was idle 0.9 s first, then
+#      parked for the whole second behind a first request upstream is
+#      slow to answer: the deadline's check, once a second, falls in it)
+#      still gets its answer, three times; while upstream rate-limits us (a 429 with
+#      Retry-After 300 on another file) a request that would join a fetch
+#      in progress gets the slow path's 429 with Retry-After.
 
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 need_env
 
-plan 13
+plan 16
 
 REPO=ruv/ruvltra
 R=/$REPO/resolve/main
 mkdir -p "$WORK/in" "$WORK/a" "$WORK/b"
 ARGS=()
-for n in one two three four five six; do
+for n in one two three four five six eight ten eleven twelve; do
 	mkgguf "$WORK/in/$n.gguf" --size 6000000 --seed "${#n}$RANDOM" >/dev/null 2>&1
 	ARGS+=("$WORK/in/$n.gguf=ruvltra-$n-q4_k_m.gguf")
 done
+mkgguf "$WORK/in/seven.gguf" --size 40000000 --seed 77 >/dev/null 2>&1
+ARGS+=("$WORK/in/seven.gguf=ruvltra-seven-q4_k_m.gguf")
 fakehub mkrepo --repos "$WORK/repos" --repo "$REPO" --commit auto --ref main "${ARGS[@]}" \
 	>/dev/null 2>"$WORK/mkrepo.err"
 LOG=$WORK/access.log
@@ -230,6 +241,52 @@ readers=$(metric ggufd_fetch_readers)
 result "joiners that went away mid-download left no reference (readers $readers), the first got the file" \
 	"$([ "$st" = 0 ] && [ "$readers" = 0 ] && cmp -s "$WORK/a/g1.b" "$WORK/in/five.gguf"; echo $?)"
 stop_ggufd2
+F=$R/ruvltra-seven-q4_k_m.gguf
+fake_fault '{"throttle_bps": 10000000, "count": 1}'
+gcurl -o "$WORK/a/s1.b" "$BASE$F" &
+P1=$!
+bg_track "$P1"
+wait_fetching seven
+out=$(timeout 30 python3 - "${BASE#http://}" "$F" <<'PY'
+import random, select, socket, struct, sys, time
+host, port = sys.argv[1].split(":")
+req = ("GET %s HTTP/1.1\r\nHost: x\r\n\r\n" % sys.argv[2]).encode()
+random.seed(7)
+conns, resets, t_end = {}, 0, time.monotonic() + 3   # bounded: 3 s, 40 at a time
+def opn():
+    s = socket.create_connection((host, int(port)), timeout=5)
+    s.sendall(req)
+    s.setblocking(False)
+    conns[s] = time.monotonic() + random.uniform(0.02, 1.0)
+for _ in range(40):
+    opn()
+while time.monotonic() < t_end:
+    r, _, _ = select.select(list(conns), [], [], 0.01)
+    for s in r:
+        try:
+            d = s.recv(1 << 16)
+        except OSError:
+            d = b""
+        if not d:
+            s.close(); del conns[s]; opn()
+    now = time.monotonic()
+    for s, dl in list(conns.items()):
+        if now >= dl:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            s.close(); del conns[s]; resets += 1; opn()
+for s in conns:
+    s.close()
+print(resets)
+PY
+)
+wait "$P1"
+st=$?
+alive=$(kill -0 "$GGUFD_PID" 2>/dev/null && echo yes || echo no)
+sleep 0.3
+readers=$(metric ggufd_fetch_readers)
+result "40 joiners reset at random for 3 s ($out resets) while a fetch lands: the daemon is up ($alive), the first client's file is byte-exact, no reference left ($readers)" \
+	"$([ "$alive" = yes ] && [ "$st" = 0 ] && cmp -s "$WORK/a/s1.b" "$WORK/in/seven.gguf" && [ "$readers" = 0 ] && [ "${out:-0}" -gt 10 ]; echo $?)" \
+	"$(tail -5 "$GGUFD_LOG")"
 F=$R/ruvltra-six-q4_k_m.gguf
 fake_fault '{"throttle_bps": 2000000, "count": 1}'
 gcurl -o /dev/null "$BASE$F" &
@@ -249,4 +306,52 @@ result "SIGTERM during a joined download: it ends byte-exact (the drain waits fo
 	"curl $st, $(file_size "$WORK/a/t.b") bytes, daemon $GGUFD_STATUS" "$(tail -5 "$GGUFD_LOG")"
 "$GGUFD" verify --store "$WORK/sa" >"$WORK/verify.out" 2>&1
 result "ggufd verify passes on the store" "$?" "$(tail -5 "$WORK/verify.out")"
+
+# --- 7. the header deadline; upstream's rate-limit budget ------------------
+fake_clear
+start_ggufd "$WORK/sc" --upstream "$HUB" --header-timeout 1
+got=""
+for n in ten eleven twelve; do
+	F=$R/ruvltra-$n-q4_k_m.gguf
+	fake_fault "{\"slow_first_byte\": 2.5, \"match\": \"ruvltra-$n\", \"host\": \"hub\", \"count\": 1}"
+	got="$got $(timeout 30 python3 - "${BASE#http://}" "$F" "$WORK/in/$n.gguf" <<'PY'
+import socket, sys, time
+host, port = sys.argv[1].split(":")
+want = open(sys.argv[3], "rb").read()
+req = ("GET %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n" % sys.argv[2]).encode()
+def read_all(s):
+    data = b""
+    while True:
+        d = s.recv(1 << 16)
+        if not d:
+            return data
+        data += d
+a = socket.create_connection((host, int(port)), timeout=20)
+time.sleep(0.9)   # a idle 0.9 s of the 1 s deadline
+b = socket.create_connection((host, int(port)), timeout=20)
+b.sendall(req)    # the first request: to the slow path (upstream answers in 2.5 s), marked
+time.sleep(0.05)
+a.sendall(req)    # parked behind it until its mark ends, 1 s later: past a's deadline
+head, _, body = read_all(a).partition(b"\r\n\r\n")
+read_all(b)
+print("ok" if head.startswith(b"HTTP/1.1 200") and body == want else "bad:%d" % len(head + body))
+PY
+)"
+done
+result "a request parked past the header deadline still gets its answer, byte-exact (3 times:$got)" \
+	"$([ "$got" = " ok ok ok" ]; echo $?)" "$(grep -i "header deadline" "$GGUFD_LOG" | head -3)"
+F=$R/ruvltra-eight-q4_k_m.gguf
+fake_fault '{"throttle_bps": 2000000, "count": 1}'
+gcurl -o /dev/null "$BASE$F" &
+P1=$!
+bg_track "$P1"
+wait_fetching eight
+fake_fault '{"status": 429, "retry_after": 300, "match": "ruvltra-nosuch2", "host": "hub", "count": 1}'
+gcurl -o /dev/null "$BASE$R/ruvltra-nosuch2-q4_k_m.gguf"
+code=$(gcurl -o /dev/null -D "$WORK/rl.h" -w '%{http_code}' -r 0-99 "$BASE$F")
+ra=$(tr -d '\r' <"$WORK/rl.h" | awk -F': ' 'tolower($1) == "retry-after" { print $2 }')
+result "while upstream rate-limits us, a request that would join a fetch gets the slow path's 429 (got $code, Retry-After $ra)" \
+	"$([ "$code" = 429 ] && [ -n "$ra" ]; echo $?)" "$(cat "$WORK/rl.h")"
+wait "$P1"
+stop_ggufd
 finish
