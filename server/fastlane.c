@@ -176,11 +176,10 @@ struct fl_thread {
 	 * taken in when wake says so. */
 	pthread_mutex_t inbox_mu;
 	struct fl_conn *inbox;
-	char *buf;                  /* a head and a small body, for the answer being built */
-	struct flentry_answer *ans; /* the entry's answer being built */
-	struct fl_waker *wk;        /* for the fetches its connections wait on */
-	_Atomic int park_woken;     /* a mark ended: look at the parked connections */
-	struct fl_conn *held;       /* held connections (struct fl_conn) */
+	char *buf;              /* a head and a small body, for the answer being built */
+	struct fl_waker *wk;    /* for the fetches its connections wait on */
+	_Atomic int park_woken; /* a mark ended: look at the parked connections */
+	struct fl_conn *held;   /* held connections (struct fl_conn) */
 	unsigned nparked;
 };
 
@@ -640,25 +639,6 @@ put(char *buf, size_t *o, const char *s, size_t n)
 	*o += n;
 }
 
-/* The HTTP date of now, kept per thread for the second it is in. */
-static size_t
-http_date(char *out)
-{
-	static _Thread_local time_t last;
-	static _Thread_local char text[40];
-	static _Thread_local size_t len;
-	time_t now = time(NULL);
-
-	if (now != last) {
-		struct tm tm;
-		gmtime_r(&now, &tm);
-		len = strftime(text, sizeof(text), "%a, %d %b %Y %H:%M:%S GMT", &tm);
-		last = now;
-	}
-	memcpy(out, text, len);
-	return len;
-}
-
 /*
  * c's answer is not all out (conn_flush gave rc: 0, the socket is full;
  * 2, its fetch has nothing more yet): waits for EPOLLOUT, or for the
@@ -702,7 +682,7 @@ serve_one(struct fl_thread *t, struct fl_conn *c, char *req, size_t n)
 	struct fastlane *fl = t->fl;
 	struct app *a = fl->app;
 	struct head h;
-	struct flentry_answer *ans = t->ans;
+	struct flentry_answer an, *ans = &an;
 	struct blob_fd b = { .fd = -1 };
 	struct fetch *f = NULL;
 	size_t o_len = 0;
@@ -713,7 +693,7 @@ serve_one(struct fl_thread *t, struct fl_conn *c, char *req, size_t n)
 
 	if (!parse_head(req, n, &h))
 		return FL_HANDOFF;
-	switch (flentry_look(fl->es, h.target, h.tlen, h.range, h.range_len, ans)) {
+	switch (flentry_look(fl->es, h.target, h.tlen, h.range, h.range_len, ans, out, &o_len)) {
 	case FLENTRY_ANSWER: break;
 	case FLENTRY_NONE: return no_answer(fl, c, &h);
 	default: return FL_HANDOFF;
@@ -742,22 +722,6 @@ serve_one(struct fl_thread *t, struct fl_conn *c, char *req, size_t n)
 	/* A parked request's time counts from its arrival. */
 	c->t0_us = c->parked_us != 0 ? c->parked_us : now_us();
 	c->status = ans->o == RANGE_PARTIAL ? 206 : 200;
-	if (ans->o == RANGE_PARTIAL)
-		put(out, &o_len, "HTTP/1.1 206 Partial Content\r\nDate: ", 36);
-	else
-		put(out, &o_len, "HTTP/1.1 200 OK\r\nDate: ", 23);
-	o_len += http_date(out + o_len);
-	put(out, &o_len, "\r\n", 2);
-	if (ans->o == RANGE_PARTIAL) {
-		put(out, &o_len, "Content-Range: bytes ", 21);
-		o_len += fmt_u64(out + o_len, ans->first);
-		out[o_len++] = '-';
-		o_len += fmt_u64(out + o_len, ans->last);
-		out[o_len++] = '/';
-		o_len += fmt_u64(out + o_len, ans->size);
-		put(out, &o_len, "\r\n", 2);
-	}
-	put(out, &o_len, ans->block, ans->block_len);
 	put(out, &o_len, "Content-Length: ", 16);
 	o_len += fmt_u64(out + o_len, len);
 	put(out, &o_len, "\r\n", 2);
@@ -1213,8 +1177,7 @@ fastlane_start(struct server *srv, struct app *app, int lfd, unsigned nthreads, 
 
 		t->fl = fl;
 		pthread_mutex_init(&t->inbox_mu, NULL);
-		t->buf = xmalloc(FLENTRY_BLOCK_MAX * 2 + FL_HEAD_MAX + GG_SMALL_BODY);
-		t->ans = xmalloc(sizeof(*t->ans));
+		t->buf = xmalloc(FLENTRY_HEAD_MAX + 256 + FL_HEAD_MAX + GG_SMALL_BODY);
 		t->ep = epoll_create1(EPOLL_CLOEXEC);
 		t->wake = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 		t->wk = xcalloc(1, sizeof(*t->wk));
@@ -1233,7 +1196,6 @@ fastlane_start(struct server *srv, struct app *app, int lfd, unsigned nthreads, 
 				close(t->wake);
 			waker_unref(t->wk);
 			free(t->buf);
-			free(t->ans);
 			pthread_mutex_destroy(&t->inbox_mu);
 			fastlane_free(fl);
 			return GG_EIO;
@@ -1291,7 +1253,6 @@ fastlane_free(struct fastlane *fl)
 		close(t->wake);
 		waker_unref(t->wk);
 		free(t->buf);
-		free(t->ans);
 		pthread_mutex_destroy(&t->inbox_mu);
 	}
 	free(fl->t);

@@ -48,6 +48,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "app.h"
 #include "flentry.h"
@@ -461,9 +462,70 @@ renew_main(void *arg)
 
 /* --- answering ------------------------------------------------------------------- */
 
+/* The HTTP date of now, kept per thread for the second it is in. */
+static size_t
+http_date(char *out)
+{
+	static _Thread_local time_t last;
+	static _Thread_local char text[40];
+	static _Thread_local size_t len;
+	time_t now = time(NULL);
+
+	if (now != last) {
+		struct tm tm;
+		gmtime_r(&now, &tm);
+		len = strftime(text, sizeof(text), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+		last = now;
+	}
+	memcpy(out, text, len);
+	return len;
+}
+
+/*
+ * The head of e's answer to a request for [first, last] (partial) at out:
+ *
+ *   HTTP/1.1 206 Partial Content\r\n        or HTTP/1.1 200 OK\r\n
+ *   Date: <now>\r\n
+ *   Content-Range: bytes FIRST-LAST/SIZE\r\n (206 only)
+ *   <the recorded lines>
+ *
+ * (the caller adds Content-Length, Connection and the blank line).
+ * Its length.
+ */
+static size_t
+write_head(const struct fl_entry *e, int partial, uint64_t first, uint64_t last, char *out)
+{
+	static const char s206[] = "HTTP/1.1 206 Partial Content\r\nDate: ";
+	static const char s200[] = "HTTP/1.1 200 OK\r\nDate: ";
+	static const char cr[] = "\r\nContent-Range: bytes ";
+	size_t o;
+
+	if (partial) {
+		memcpy(out, s206, sizeof(s206) - 1);
+		o = sizeof(s206) - 1;
+	} else {
+		memcpy(out, s200, sizeof(s200) - 1);
+		o = sizeof(s200) - 1;
+	}
+	o += http_date(out + o);
+	if (partial) {
+		memcpy(out + o, cr, sizeof(cr) - 1);
+		o += sizeof(cr) - 1;
+		o += fmt_u64(out + o, first);
+		out[o++] = '-';
+		o += fmt_u64(out + o, last);
+		out[o++] = '/';
+		o += fmt_u64(out + o, e->file.size);
+	}
+	out[o++] = '\r';
+	out[o++] = '\n';
+	memcpy(out + o, e->block, e->block_len);
+	return o + e->block_len;
+}
+
 enum flentry_look
 flentry_look(struct flentries *es, const char *target, size_t tlen, const char *range,
-	     size_t range_len, struct flentry_answer *ans)
+	     size_t range_len, struct flentry_answer *ans, char *out, size_t *olen)
 {
 	struct app *a = es->app;
 	struct fl_entry *e = slot_of(es, target, tlen);
@@ -516,8 +578,7 @@ flentry_look(struct flentries *es, const char *target, size_t tlen, const char *
 	ans->size = e->file.size;
 	ans->lfs = (e->file.flags & INDEX_FILE_LFS) != 0;
 	memcpy(ans->blob, e->file.sha256, sizeof(ans->blob));
-	memcpy(ans->block, e->block, e->block_len);
-	ans->block_len = e->block_len;
+	*olen = write_head(e, ans->o == RANGE_PARTIAL, ans->first, ans->last, out);
 	pthread_mutex_unlock(&e->mu);
 	return FLENTRY_ANSWER;
 none:

@@ -22,6 +22,9 @@ struct app;
 struct req;
 
 #define FLENTRY_BLOCK_MAX 3072 /* the recorded header lines, at most */
+/* An answer's head as flentry_look writes it, at most: the status line,
+ * Date, Content-Range and the recorded lines. */
+#define FLENTRY_HEAD_MAX (FLENTRY_BLOCK_MAX + 256)
 
 /*
  * The entries of the process (one set: serve.c and http.c reach it
@@ -56,13 +59,10 @@ struct flentry_answer {
 	uint64_t size;        /* the file's */
 	int lfs;              /* an LFS file (a fetch of it can be joined) */
 	char blob[GG_SHA256_HEX + 1];
-	size_t block_len;
-	char block[FLENTRY_BLOCK_MAX]; /* header lines but Date, Connection,
-					* Content-Range and Content-Length */
 };
 
 enum flentry_look {
-	FLENTRY_ANSWER, /* *ans is the answer */
+	FLENTRY_ANSWER, /* *ans and out: the answer */
 	FLENTRY_NONE,   /* no entry for target: flentry_park says what next */
 	FLENTRY_SLOW,   /* the slow path's (a range it must judge, a stale entry) */
 };
@@ -73,10 +73,15 @@ enum flentry_look {
  * the revision's and the repo's freshness, the policy and the upstream's
  * rate-limit budget say the slow path would give the same answer now.
  * Past the TTL the renewer asks upstream meanwhile, and the entry answers
- * for a few seconds more (stale-while-revalidate).
+ * for a few seconds more (stale-while-revalidate).  FLENTRY_ANSWER: *ans
+ * says what to send, and the answer's head but its Content-Length and
+ * Connection lines and the blank line (the status line, Date,
+ * Content-Range, the recorded lines) is at out (room: FLENTRY_HEAD_MAX),
+ * *olen bytes.
  */
 enum flentry_look flentry_look(struct flentries *es, const char *target, size_t tlen,
-			       const char *range, size_t range_len, struct flentry_answer *ans);
+			       const char *range, size_t range_len, struct flentry_answer *ans,
+			       char *out, size_t *olen);
 
 /*
  * A request for target with no answer here (FLENTRY_NONE, or its blob
