@@ -82,6 +82,16 @@ wait_fetching() {
 	done
 	return 1
 }
+# start_first NAME BPS [OUT]: a first client (the slow path) downloads
+# NAME's file into OUT (/dev/null) in the background (its pid in P1), upstream
+# sending it at BPS bytes a second; returns once A's fetch is in flight.
+start_first() {
+	fake_fault "{\"throttle_bps\": $2, \"count\": 1}"
+	gcurl -o "${3:-/dev/null}" "$BASE$R/ruvltra-$1-q4_k_m.gguf" &
+	P1=$!
+	bg_track "$P1"
+	wait_fetching "$1"
+}
 # heads FILE: the status line and headers of a curl -D dump, without Date,
 # sorted.
 heads() { tr -d '\r' <"$1" | grep -vi '^date:' | sort; }
@@ -225,11 +235,7 @@ result "a first answer slower than the park limit: the others go to the slow pat
 # --- 6. joiners that go away; SIGTERM ---------------------------------------
 fake_clear
 F=$R/ruvltra-five-q4_k_m.gguf
-fake_fault '{"throttle_bps": 3000000, "count": 1}'
-gcurl -o "$WORK/a/g1.b" "$BASE$F" &
-P1=$!
-bg_track "$P1"
-wait_fetching five
+start_first five 3000000 "$WORK/a/g1.b"
 for k in 1 2 3; do
 	gcurl --max-time 0.5 -o /dev/null "$BASE$F"
 	gcurl --max-time 0.5 -o /dev/null -r 0-2999999 "$BASE$F"
@@ -242,11 +248,7 @@ result "joiners that went away mid-download left no reference (readers $readers)
 	"$([ "$st" = 0 ] && [ "$readers" = 0 ] && cmp -s "$WORK/a/g1.b" "$WORK/in/five.gguf"; echo $?)"
 stop_ggufd2
 F=$R/ruvltra-seven-q4_k_m.gguf
-fake_fault '{"throttle_bps": 10000000, "count": 1}'
-gcurl -o "$WORK/a/s1.b" "$BASE$F" &
-P1=$!
-bg_track "$P1"
-wait_fetching seven
+start_first seven 10000000 "$WORK/a/s1.b"
 out=$(timeout 30 python3 - "${BASE#http://}" "$F" <<'PY'
 import random, select, socket, struct, sys, time
 host, port = sys.argv[1].split(":")
@@ -288,11 +290,7 @@ result "40 joiners reset at random for 3 s ($out resets) while a fetch lands: th
 	"$([ "$alive" = yes ] && [ "$st" = 0 ] && cmp -s "$WORK/a/s1.b" "$WORK/in/seven.gguf" && [ "$readers" = 0 ] && [ "${out:-0}" -gt 10 ]; echo $?)" \
 	"$(tail -5 "$GGUFD_LOG")"
 F=$R/ruvltra-six-q4_k_m.gguf
-fake_fault '{"throttle_bps": 2000000, "count": 1}'
-gcurl -o /dev/null "$BASE$F" &
-P1=$!
-bg_track "$P1"
-wait_fetching six
+start_first six 2000000
 gcurl -o "$WORK/a/t.b" "$BASE$F" &
 P2=$!
 bg_track "$P2"
@@ -341,11 +339,7 @@ done
 result "a request parked past the header deadline still gets its answer, byte-exact (3 times:$got)" \
 	"$([ "$got" = " ok ok ok" ]; echo $?)" "$(grep -i "header deadline" "$GGUFD_LOG" | head -3)"
 F=$R/ruvltra-eight-q4_k_m.gguf
-fake_fault '{"throttle_bps": 2000000, "count": 1}'
-gcurl -o /dev/null "$BASE$F" &
-P1=$!
-bg_track "$P1"
-wait_fetching eight
+start_first eight 2000000
 fake_fault '{"status": 429, "retry_after": 300, "match": "ruvltra-nosuch2", "host": "hub", "count": 1}'
 gcurl -o /dev/null "$BASE$R/ruvltra-nosuch2-q4_k_m.gguf"
 code=$(gcurl -o /dev/null -D "$WORK/rl.h" -w '%{http_code}' -r 0-99 "$BASE$F")
