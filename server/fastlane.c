@@ -159,6 +159,7 @@ struct fl_conn {
 	struct fl_conn *hprev, *hnext;
 	uint64_t park_seq, park_until_us;
 	uint64_t parked_us; /* when it was first parked */
+	int park_counted;   /* its parked request counts as in progress (a drain waits) */
 };
 
 enum { FL_HELD_NO, FL_HELD_FETCH, FL_HELD_PARK };
@@ -516,9 +517,21 @@ account(struct fl_conn *c, const char *path, size_t plen, uint64_t now)
 
 /* Ends c; an answer still on its way is accounted as cut (its path is
  * path, or the one kept with it). */
+/* A parked request that leaves its wait (answered, handed over, ended) no
+ * longer counts as in progress here. */
+static void
+park_uncount(struct fastlane *fl, struct fl_conn *c)
+{
+	if (c->park_counted) {
+		c->park_counted = 0;
+		server_request_count(fl->srv, -1);
+	}
+}
+
 static enum fl_turn
 conn_end_at(struct fl_thread *t, struct fl_conn *c, const char *path, size_t plen)
 {
+	park_uncount(t->fl, c);
 	if (c->sending) {
 		if (path != NULL)
 			account(c, path, plen, now_us());
@@ -547,6 +560,7 @@ conn_handoff(struct fl_thread *t, struct fl_conn *c)
 	atomic_fetch_add(&n_handed, 1);
 	/* Its record goes with it: libmicrohttpd's connection takes it over. */
 	server_handoff(t->fl->srv, c->acct, c->fd, (struct sockaddr *)&c->sa, (unsigned)c->salen);
+	park_uncount(t->fl, c); /* libmicrohttpd counts it from its start */
 	free(c);
 }
 
@@ -666,6 +680,9 @@ wait_for(struct fl_thread *t, struct fl_conn *c, int rc)
 static enum fl_turn
 no_answer(struct fastlane *fl, struct fl_conn *c, const struct head *h)
 {
+	/* Draining: no waiting, the slow path answers at once. */
+	if (atomic_load(&fl->quiesce))
+		return FL_HANDOFF;
 	return flentry_park(fl->es, h->target, h->tlen, &c->park_seq, &c->park_until_us)
 		       ? FL_PARK
 		       : FL_HANDOFF;
@@ -762,6 +779,7 @@ serve_one(struct fl_thread *t, struct fl_conn *c, char *req, size_t n)
 	c->park_seq = c->parked_us = 0;
 	c->sending = 1;
 	server_request_count(fl->srv, 1);
+	park_uncount(fl, c);
 	if (!h.is_head)
 		stats_served(f == NULL ? STATS_STORE : STATS_FETCH, f == NULL ? len : 0);
 	if (f != NULL) {
@@ -856,6 +874,11 @@ on_readable(struct fl_thread *t, struct fl_conn *c)
 		}
 		if (c->parked_us == 0)
 			c->parked_us = now_us();
+		if (!c->park_counted) {
+			/* A request received: a drain waits for it. */
+			c->park_counted = 1;
+			server_request_count(t->fl->srv, 1);
+		}
 		if (!c->marked_busy) {
 			/* A whole request waits: not idle, not for the header
 			 * deadline nor for shedding (the mark, which ends at
@@ -1219,7 +1242,7 @@ void
 fastlane_quiesce(struct fastlane *fl)
 {
 	atomic_store(&fl->quiesce, 1);
-	wake_all(fl);
+	wake_parked(fl); /* every thread; the parked requests go on now */
 }
 
 void

@@ -32,21 +32,25 @@
 #      waits parked past the deadline (it was idle 0.9 s first, then
 #      parked for the whole second behind a first request upstream is
 #      slow to answer: the deadline's check, once a second, falls in it)
-#      still gets its answer, three times; while upstream rate-limits us (a 429 with
-#      Retry-After 300 on another file) a request that would join a fetch
-#      in progress gets the slow path's 429 with Retry-After.
+#      still gets its answer, three times; SIGTERM while 3 requests are
+#      parked behind a first one upstream is slow to answer: all 4 end
+#      byte-exact (the parked ones go to the slow path at once, counted
+#      as in progress), and the daemon exits 0; then, on a new daemon,
+#      while upstream rate-limits us (a 429 with Retry-After 300 on
+#      another file) a request that would join a fetch in progress gets
+#      the slow path's 429 with Retry-After.
 
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 need_env
 
-plan 16
+plan 17
 
 REPO=ruv/ruvltra
 R=/$REPO/resolve/main
 mkdir -p "$WORK/in" "$WORK/a" "$WORK/b"
 ARGS=()
-for n in one two three four five six eight ten eleven twelve; do
+for n in one two three four five six eight nine ten eleven twelve; do
 	mkgguf "$WORK/in/$n.gguf" --size 6000000 --seed "${#n}$RANDOM" >/dev/null 2>&1
 	ARGS+=("$WORK/in/$n.gguf=ruvltra-$n-q4_k_m.gguf")
 done
@@ -338,6 +342,25 @@ PY
 done
 result "a request parked past the header deadline still gets its answer, byte-exact (3 times:$got)" \
 	"$([ "$got" = " ok ok ok" ]; echo $?)" "$(grep -i "header deadline" "$GGUFD_LOG" | head -3)"
+F=$R/ruvltra-nine-q4_k_m.gguf
+fake_fault '{"slow_first_byte": 2, "match": "ruvltra-nine", "host": "hub", "count": 1}'
+gcurl -o "$WORK/a/n0.b" "$BASE$F" &
+P1=$!
+bg_track "$P1"
+sleep 0.3
+timeout 60 curl -s --no-progress-meter -Z --parallel-immediate --parallel-max 3 \
+	-o "$WORK/a/n1.b" "$BASE$F" -o "$WORK/a/n2.b" "$BASE$F" -o "$WORK/a/n3.b" "$BASE$F" &
+P2=$!
+bg_track "$P2"
+sleep 0.3
+kill -TERM "$GGUFD_PID"
+wait "$P1" "$P2"
+stop_ggufd
+m=0
+for k in 0 1 2 3; do cmp -s "$WORK/a/n$k.b" "$WORK/in/nine.gguf" && m=$((m + 1)); done
+result "SIGTERM while 3 requests are parked behind a slow first one: all 4 end byte-exact ($m), the daemon exits 0 ($GGUFD_STATUS)" \
+	"$([ "$m" = 4 ] && [ "$GGUFD_STATUS" = 0 ]; echo $?)" "$(tail -5 "$GGUFD_LOG")"
+start_ggufd "$WORK/sd" --upstream "$HUB"
 F=$R/ruvltra-eight-q4_k_m.gguf
 start_first eight 2000000
 fake_fault '{"status": 429, "retry_after": 300, "match": "ruvltra-nosuch2", "host": "hub", "count": 1}'
