@@ -26,7 +26,13 @@
  * Otherwise the connection goes to libmicrohttpd with its request unread
  * (MHD_add_connection) and stays there: the slow path answers it, and
  * records the entry if it qualifies.  Errors, redirects, regular files
- * still landing and every other route are the slow path's.
+ * still landing and every other route are the slow path's.  One
+ * exception: a GET the slow path answers from a download it started (the
+ * request that starts a cold LFS fetch) comes back here (http_give,
+ * fastlane_take) once its entry is recorded, on a dup of the socket with
+ * its head as read, and is answered as a joiner is, with "Connection:
+ * close" (libmicrohttpd's side then closes): sendfile instead of two
+ * copies of every cold byte through libmicrohttpd.
  *
  * Connections of the fast lane are counted with libmicrohttpd's (http.c
  * server_conn_*): the server's and each address's limits, the shedding
@@ -160,6 +166,19 @@ struct fl_conn {
 	uint64_t park_seq, park_until_us;
 	uint64_t parked_us; /* when it was first parked */
 	int park_counted;   /* its parked request counts as in progress (a drain waits) */
+	/* The head of the request being handed over, if the slow path may
+	 * give its answer back (a GET with no answer here yet). */
+	size_t handoff_hlen;
+	/* Given back by the slow path (fastlane_take): its request's head
+	 * (pre, until answered), its access log source, and done, called
+	 * once (given_consumed: whether the request was answered here).
+	 * Its record is libmicrohttpd's connection's (acct NULL). */
+	char *pre;
+	size_t pre_len;
+	const char *given_source;
+	void (*given_done)(void *arg, int taken);
+	void *given_arg;
+	int given_consumed;
 };
 
 enum { FL_HELD_NO, FL_HELD_FETCH, FL_HELD_PARK };
@@ -496,7 +515,32 @@ static void
 conn_unlist(struct fl_thread *t, struct fl_conn *c)
 {
 	conn_detach(t, c);
-	server_conn_close(t->fl->srv, c->acct);
+	if (c->acct != NULL)
+		server_conn_close(t->fl->srv, c->acct);
+}
+
+/* Tells http.c's record (if c has one: see given_done) whether a response
+ * is on its way. */
+static void
+conn_mark(struct fastlane *fl, struct fl_conn *c, int busy)
+{
+	if (c->acct != NULL)
+		server_conn_mark(fl->srv, c->acct, busy);
+}
+
+/* A connection given back by the slow path: the slow path is told, once,
+ * whether its request was answered here. */
+static void
+given_end(struct fl_conn *c)
+{
+	void (*done)(void *, int) = c->given_done;
+
+	if (done == NULL)
+		return;
+	c->given_done = NULL;
+	free(c->pre);
+	c->pre = NULL;
+	done(c->given_arg, c->given_consumed);
 }
 
 /* An answer's end, sent whole or cut: the request's stats and access log
@@ -542,6 +586,7 @@ conn_end_at(struct fl_thread *t, struct fl_conn *c, const char *path, size_t ple
 	conn_free_out(t->fl, c);
 	conn_unlist(t, c);
 	close(c->fd);
+	given_end(c);
 	free(c);
 	return FL_GONE;
 }
@@ -552,14 +597,16 @@ conn_end(struct fl_thread *t, struct fl_conn *c)
 	return conn_end_at(t, c, NULL, 0);
 }
 
-/* The slow path takes the connection, its request unread. */
+/* The slow path takes the connection, its request (head, handoff_hlen
+ * bytes) unread. */
 static void
-conn_handoff(struct fl_thread *t, struct fl_conn *c)
+conn_handoff(struct fl_thread *t, struct fl_conn *c, const char *head)
 {
 	conn_detach(t, c);
 	atomic_fetch_add(&n_handed, 1);
 	/* Its record goes with it: libmicrohttpd's connection takes it over. */
-	server_handoff(t->fl->srv, c->acct, c->fd, (struct sockaddr *)&c->sa, (unsigned)c->salen);
+	server_handoff(t->fl->srv, c->acct, c->fd, (struct sockaddr *)&c->sa, (unsigned)c->salen,
+		       c->handoff_hlen > 0 ? head : NULL, c->handoff_hlen);
 	park_uncount(t->fl, c); /* libmicrohttpd counts it from its start */
 	free(c);
 }
@@ -580,6 +627,7 @@ answer_done(struct fl_thread *t, struct fl_conn *c, const char *path, size_t ple
 		/* A lingering close (see struct fl_conn). */
 		struct epoll_event ev = { .events = EPOLLIN, .data.ptr = c };
 		shutdown(c->fd, SHUT_WR);
+		given_end(c); /* all out: libmicrohttpd's side may close */
 		c->lingering = 1;
 		c->linger_until_us = now + FL_LINGER_US;
 		if (epoll_ctl(t->ep, EPOLL_CTL_MOD, c->fd, &ev) != 0)
@@ -593,7 +641,7 @@ answer_done(struct fl_thread *t, struct fl_conn *c, const char *path, size_t ple
 	 * the answers; at most every half second, the record is behind by
 	 * less than that. */
 	if (c->marked_busy || now - c->marked_us >= 500000) {
-		server_conn_mark(fl->srv, c->acct, 0);
+		conn_mark(fl, c, 0);
 		c->marked_busy = 0;
 		c->marked_us = now;
 	}
@@ -680,6 +728,9 @@ wait_for(struct fl_thread *t, struct fl_conn *c, int rc)
 static enum fl_turn
 no_answer(struct fastlane *fl, struct fl_conn *c, const struct head *h)
 {
+	/* A GET's head goes with it: the slow path may give its answer back
+	 * (http_give). */
+	c->handoff_hlen = h->is_head ? 0 : h->len;
 	/* Draining: no waiting, the slow path answers at once. */
 	if (atomic_load(&fl->quiesce))
 		return FL_HANDOFF;
@@ -708,6 +759,7 @@ serve_one(struct fl_thread *t, struct fl_conn *c, char *req, size_t n)
 	ssize_t got;
 	int rc, rfd = -1;
 
+	c->handoff_hlen = 0;
 	if (!parse_head(req, n, &h))
 		return FL_HANDOFF;
 	switch (flentry_look(fl->es, h.target, h.tlen, h.range, h.range_len, ans, out, &o_len)) {
@@ -742,7 +794,9 @@ serve_one(struct fl_thread *t, struct fl_conn *c, char *req, size_t n)
 	put(out, &o_len, "Content-Length: ", 16);
 	o_len += fmt_u64(out + o_len, len);
 	put(out, &o_len, "\r\n", 2);
-	c->close_after = h.close || server_is_draining(fl->srv);
+	/* One given back ends with its answer (libmicrohttpd's side of it
+	 * closes then). */
+	c->close_after = h.close || c->given_done != NULL || server_is_draining(fl->srv);
 	if (c->close_after)
 		put(out, &o_len, "Connection: close\r\n", 19);
 	put(out, &o_len, "\r\n", 2);
@@ -756,8 +810,16 @@ serve_one(struct fl_thread *t, struct fl_conn *c, char *req, size_t n)
 	}
 
 	/* The request is ours: its bytes leave the socket (the same bytes
-	 * as peeked, into the same buffer). */
-	got = recv(c->fd, req, h.len, 0);
+	 * as peeked, into the same buffer); one given back was read by
+	 * libmicrohttpd. */
+	if (c->pre != NULL) {
+		free(c->pre);
+		c->pre = NULL;
+		c->given_consumed = 1;
+		got = (ssize_t)h.len;
+	} else {
+		got = recv(c->fd, req, h.len, 0);
+	}
 	if (got != (ssize_t)h.len) {
 		if (f != NULL) {
 			if (rfd >= 0)
@@ -770,7 +832,10 @@ serve_one(struct fl_thread *t, struct fl_conn *c, char *req, size_t n)
 	}
 	c->head = h.is_head;
 	c->bytes = h.is_head ? 0 : len;
-	c->source = f == NULL ? "hit" : h.is_head ? NULL : "coalesced";
+	c->source = c->given_consumed ? c->given_source
+		    : f == NULL       ? "hit"
+		    : h.is_head       ? NULL
+				      : "coalesced";
 	c->rid_len = h.rid != NULL && h.rid_len < sizeof(c->rid) ? h.rid_len : 0;
 	if (c->rid_len > 0)
 		memcpy(c->rid, h.rid, c->rid_len);
@@ -780,7 +845,7 @@ serve_one(struct fl_thread *t, struct fl_conn *c, char *req, size_t n)
 	c->sending = 1;
 	server_request_count(fl->srv, 1);
 	park_uncount(fl, c);
-	if (!h.is_head)
+	if (!h.is_head && !c->given_consumed) /* a given one's, the slow path counted */
 		stats_served(f == NULL ? STATS_STORE : STATS_FETCH, f == NULL ? len : 0);
 	if (f != NULL) {
 		if (h.is_head || len == 0) {
@@ -841,7 +906,7 @@ serve_one(struct fl_thread *t, struct fl_conn *c, char *req, size_t n)
 		c->ttfb_us = c->progress_us = now_us();
 		/* Never shed while its answer is on its way (the send timeout,
 		 * sweep, is the fast lane's own). */
-		server_conn_mark(fl->srv, c->acct, 1);
+		conn_mark(fl, c, 1);
 		c->marked_busy = 1;
 		return wait_for(t, c, rc);
 	}
@@ -857,16 +922,31 @@ static void
 on_readable(struct fl_thread *t, struct fl_conn *c)
 {
 	char req[FL_HEAD_MAX];
-	ssize_t n = recv(c->fd, req, sizeof(req), MSG_PEEK);
+	enum fl_turn turn;
+	ssize_t n;
 
+	if (c->pre != NULL) {
+		/* Given back by the slow path (fastlane_take): its head. */
+		memcpy(req, c->pre, c->pre_len);
+		n = (ssize_t)c->pre_len;
+	} else {
+		n = recv(c->fd, req, sizeof(req), MSG_PEEK);
+	}
 	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
 		return;
 	if (n <= 0) {
 		conn_end(t, c);
 		return;
 	}
-	switch (serve_one(t, c, req, (size_t)n)) {
-	case FL_HANDOFF: conn_handoff(t, c); return;
+	turn = serve_one(t, c, req, (size_t)n);
+	if ((turn == FL_HANDOFF || turn == FL_PARK) && c->given_done != NULL) {
+		/* Declined: the slow path answers it (its socket is as it
+		 * was; this descriptor is a dup). */
+		conn_end(t, c);
+		return;
+	}
+	switch (turn) {
+	case FL_HANDOFF: conn_handoff(t, c, req); return;
 	case FL_PARK:
 		if (hold(t, c, FL_HELD_PARK) != 0) {
 			conn_end(t, c);
@@ -883,7 +963,7 @@ on_readable(struct fl_thread *t, struct fl_conn *c)
 			/* A whole request waits: not idle, not for the header
 			 * deadline nor for shedding (the mark, which ends at
 			 * its answer, or with the record at a hand-off). */
-			server_conn_mark(t->fl->srv, c->acct, 1);
+			conn_mark(t->fl, c, 1);
 			c->marked_busy = 1;
 		}
 		return;
@@ -1012,8 +1092,10 @@ adopt(struct fl_thread *t, struct fl_conn *c)
 	struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP, .data.ptr = c };
 
 	if (epoll_ctl(t->ep, EPOLL_CTL_ADD, c->fd, &ev) != 0) {
-		server_conn_close(t->fl->srv, c->acct);
+		if (c->acct != NULL)
+			server_conn_close(t->fl->srv, c->acct);
 		close(c->fd);
+		given_end(c);
 		free(c);
 		return;
 	}
@@ -1022,6 +1104,8 @@ adopt(struct fl_thread *t, struct fl_conn *c)
 	if (t->conns != NULL)
 		t->conns->prev = c;
 	t->conns = c;
+	if (c->pre != NULL)
+		on_readable(t, c); /* given back: its request is here */
 }
 
 static void
@@ -1227,6 +1311,39 @@ fastlane_start(struct server *srv, struct app *app, int lfd, unsigned nthreads, 
 	}
 	*out = fl;
 	return GG_OK;
+}
+
+int
+fastlane_taking(struct fastlane *fl)
+{
+	return fl != NULL && !atomic_load(&fl->quiesce) && !atomic_load(&fl->stop);
+}
+
+void
+fastlane_take(struct fastlane *fl, int fd, const struct sockaddr *sa, const char *head, size_t hlen,
+	      uint64_t t0_us, const char *source, void (*done)(void *arg, int taken), void *arg)
+{
+	struct fl_conn *c = xcalloc(1, sizeof(*c));
+	struct fl_thread *to = &fl->t[atomic_fetch_add(&fl->next, 1) % fl->n];
+	uint64_t v = 1;
+
+	c->fd = fd;
+	c->salen = sa->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+					     : sizeof(struct sockaddr_in);
+	memcpy(&c->sa, sa, c->salen);
+	c->pre_len = hlen < FL_HEAD_MAX ? hlen : FL_HEAD_MAX;
+	c->pre = xmalloc(c->pre_len);
+	memcpy(c->pre, head, c->pre_len);
+	c->parked_us = t0_us; /* its time counts from its arrival */
+	c->given_source = source;
+	c->given_done = done;
+	c->given_arg = arg;
+	pthread_mutex_lock(&to->inbox_mu);
+	c->next = to->inbox;
+	to->inbox = c;
+	pthread_mutex_unlock(&to->inbox_mu);
+	if (write(to->wake, &v, sizeof(v)) < 0)
+		log_warn("fast lane: waking a thread");
 }
 
 static void

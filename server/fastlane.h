@@ -16,6 +16,7 @@
 #ifndef GG_FASTLANE_H
 #define GG_FASTLANE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include <microhttpd.h>
@@ -38,6 +39,21 @@ void fastlane_stop(struct fastlane *fl);
 /* Frees it, stopped or not (after libmicrohttpd stopped: its threads
  * record entries).  NULL is fine. */
 void fastlane_free(struct fastlane *fl);
+
+/*
+ * http_give's side (http.h): 1 while the fast lane takes connections back
+ * (not draining).  fastlane_take answers head[0, hlen) on fd (a dup of
+ * libmicrohttpd's socket, closed here) as if the head had come on that
+ * connection, then ends it; t0_us is when the request came, source its
+ * access log source (a static string).  done(arg, taken) is called once,
+ * from a fast lane thread: taken 1 once the answer is out or cut, 0 if
+ * the fast lane declined it (the socket untouched).
+ */
+struct sockaddr;
+int fastlane_taking(struct fastlane *fl);
+void fastlane_take(struct fastlane *fl, int fd, const struct sockaddr *sa, const char *head,
+		   size_t hlen, uint64_t t0_us, const char *source,
+		   void (*done)(void *arg, int taken), void *arg);
 
 struct buf;
 /* Requests answered and connections left to libmicrohttpd, as Prometheus

@@ -250,7 +250,7 @@ plain_request(struct req *r)
 	return 1;
 }
 
-void
+int
 flentry_record(struct req *r, struct MHD_Response *resp, uint64_t size)
 {
 	struct flentries *es = atomic_load(&current);
@@ -262,14 +262,14 @@ flentry_record(struct req *r, struct MHD_Response *resp, uint64_t size)
 	size_t tlen;
 	uint64_t gen, vis, mark;
 	unsigned pgen;
-	int woke;
+	int woke, lfs;
 
 	if (es == NULL || r->route.kind != ROUTE_RESOLVE || r->query != NULL ||
 	    r->held_blob[0] == '\0' || r->scope != 0 || a->require_read_token || !plain_request(r))
-		return;
+		return 0;
 	tlen = (size_t)(r->path_end - r->raw_uri);
 	if (tlen == 0 || tlen >= FL_TARGET_MAX)
-		return;
+		return 0;
 	/* The generation before the lookup: a write in between only makes
 	 * the entry look older than it is (it is checked again). */
 	pgen = atomic_load(&a->policy_gen);
@@ -283,20 +283,21 @@ flentry_record(struct req *r, struct MHD_Response *resp, uint64_t size)
 	    e->gen == gen && e->policy_gen == pgen && !e->renewing && fresh(a, e) &&
 	    e->vis_until > now_unix()) {
 		woke = unmark(e, mark);
+		lfs = (e->file.flags & INDEX_FILE_LFS) != 0;
 		pthread_mutex_unlock(&e->mu);
 		if (woke)
 			es->wake(es->arg);
-		return;
+		return lfs;
 	}
 	pthread_mutex_unlock(&e->mu);
 	vis = visibility_fresh_until(a, r->route.type, r->route.repo);
 	if (vis <= now_unix())
-		return;
+		return 0;
 	if (store_lookup_file(a->st, r->route.type, r->route.repo, r->route.rev, r->route.path,
 			      &lk) != GG_OK ||
 	    lk.rev_rc != GG_OK || lk.file_rc != GG_OK || lk.file.size != size ||
 	    strcmp(lk.file.sha256, r->held_blob) != 0)
-		return;
+		return 0;
 	{
 		const char *commit = MHD_get_response_header(resp, "X-Repo-Commit");
 		const char *etag = MHD_get_response_header(resp, "ETag");
@@ -307,7 +308,7 @@ flentry_record(struct req *r, struct MHD_Response *resp, uint64_t size)
 		if (commit == NULL || strcmp(commit, lk.commit) != 0 || etag == NULL ||
 		    strlen(etag) != hl + 2 || etag[0] != '"' || strncmp(etag + 1, h, hl) != 0 ||
 		    etag[hl + 1] != '"' || MHD_get_response_header(resp, "Warning") != NULL)
-			return;
+			return 0;
 	}
 	b.out = block;
 	b.len = 0;
@@ -318,7 +319,7 @@ flentry_record(struct req *r, struct MHD_Response *resp, uint64_t size)
 		const char *common = http_common_headers_text();
 		size_t cl = strlen(common);
 		if (b.over || b.len + cl > b.cap)
-			return;
+			return 0;
 		memcpy(block + b.len, common, cl);
 		b.len += cl;
 	}
@@ -344,6 +345,7 @@ flentry_record(struct req *r, struct MHD_Response *resp, uint64_t size)
 	pthread_mutex_unlock(&e->mu);
 	if (woke)
 		es->wake(es->arg);
+	return (lk.file.flags & INDEX_FILE_LFS) != 0;
 }
 
 void

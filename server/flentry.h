@@ -45,9 +45,10 @@ void flentry_free(struct flentries *es);
  * same question, if the question qualifies (a resolve target, no query,
  * anonymous, no header that changes the answer, reads open) and the index
  * still says what the answer was built from.  Requests parked on the
- * target take the entry.
+ * target take the entry.  Returns 1 if the entry is in place and its file
+ * is an LFS file (one a fast lane connection can join while it lands).
  */
-void flentry_record(struct req *r, struct MHD_Response *resp, uint64_t size);
+int flentry_record(struct req *r, struct MHD_Response *resp, uint64_t size);
 /* http.c, as the slow path queues any answer to r: requests parked behind
  * it go on (to the entry it recorded, or to the slow path). */
 void flentry_answered(struct req *r);

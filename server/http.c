@@ -35,6 +35,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stddef.h>
@@ -114,6 +115,19 @@ struct async_job {
 	void (*work)(struct req *r);
 };
 
+/* The end of r's work off its thread: its connection goes on (access_cb
+ * calls async_finish). */
+static void
+async_end(struct server *srv, struct req *r)
+{
+	r->async_state = 2;
+	pthread_mutex_lock(&srv->async_mu);
+	MHD_resume_connection(r->conn);
+	srv->async_active--;
+	pthread_cond_broadcast(&srv->async_cv);
+	pthread_mutex_unlock(&srv->async_mu);
+}
+
 static void *
 async_thread(void *arg)
 {
@@ -122,12 +136,7 @@ async_thread(void *arg)
 	struct server *srv = r->srv;
 	j->work(r);
 	free(j);
-	r->async_state = 2;
-	pthread_mutex_lock(&srv->async_mu);
-	MHD_resume_connection(r->conn);
-	srv->async_active--;
-	pthread_cond_broadcast(&srv->async_cv);
-	pthread_mutex_unlock(&srv->async_mu);
+	async_end(srv, r);
 	return NULL;
 }
 
@@ -762,6 +771,11 @@ struct conn {
 	 * yet (server_handoff): in srv->handing, since handed_us. */
 	struct conn *hnext;
 	uint64_t handed_us;
+	/* The head of its first request, kept by the fast lane at the
+	 * hand-off (server_handoff) for http_give, until that request ends;
+	 * the connection's thread's alone once libmicrohttpd started it. */
+	char *fl_head;
+	size_t fl_head_len;
 };
 
 static struct conn *
@@ -988,6 +1002,8 @@ conn_enter(struct server *srv, int fd, const struct sockaddr *sa)
 static void
 conn_leave(struct server *srv, struct conn *e)
 {
+	free(e->fl_head);
+	e->fl_head = NULL;
 	if (!e->cut) {
 		srv->nlive--;
 		if (e->peer != NULL)
@@ -1066,6 +1082,96 @@ notify_connection_cb(void *cls, struct MHD_Connection *c, void **socket_context,
 	}
 }
 
+/* --- answers given to the fast lane (http_give) ----------------------------- */
+
+struct given {
+	struct MHD_Response *resp; /* queued here if the fast lane declines */
+	unsigned status;
+	_Atomic int taken;
+};
+
+static void
+given_free(void *ctx)
+{
+	struct given *g = ctx;
+	if (g->resp != NULL)
+		MHD_destroy_response(g->resp);
+	free(g);
+}
+
+/* From a fast lane thread, once. */
+static void
+given_done(void *arg, int taken)
+{
+	struct req *r = arg;
+	struct given *g = r->async_ctx;
+	atomic_store(&g->taken, taken);
+	async_end(r->srv, r);
+}
+
+static enum MHD_Result
+given_finish(struct req *r)
+{
+	struct given *g = r->async_ctx;
+	struct MHD_Response *resp = g->resp;
+
+	if (atomic_load(&g->taken)) {
+		/* Sent, or cut, by the fast lane: this side closes (its
+		 * socket's other descriptor is the fast lane's, which shut the
+		 * write side after the answer). */
+		r->given = 1;
+		r->answered = 1;
+		return MHD_NO;
+	}
+	g->resp = NULL;
+	return http_queue(r, g->status, resp);
+}
+
+int
+http_give(struct req *r, unsigned status, struct MHD_Response *resp)
+{
+	struct server *srv = r->srv;
+	struct conn *e = conn_of(r->conn);
+	const union MHD_ConnectionInfo *ci, *ai;
+	struct given *g;
+	size_t tl;
+	int fd;
+
+	if (srv->fl == NULL || e == NULL || e->fl_head == NULL || r->is_head ||
+	    atomic_load(&srv->draining) || !fastlane_taking(srv->fl))
+		return 0;
+	/* The head kept is this request's (the connection's first): the
+	 * same target, as a check. */
+	tl = strlen(r->raw_uri);
+	if (e->fl_head_len < 4 + tl + 1 || memcmp(e->fl_head, "GET ", 4) != 0 ||
+	    memcmp(e->fl_head + 4, r->raw_uri, tl) != 0 || e->fl_head[4 + tl] != ' ')
+		return 0;
+	ci = MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+	ai = MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	if (ci == NULL || ai == NULL || ai->client_addr == NULL)
+		return 0;
+	if ((fd = fcntl(ci->connect_fd, F_DUPFD_CLOEXEC, 0)) < 0)
+		return 0;
+	g = xcalloc(1, sizeof(*g));
+	g->resp = resp;
+	g->status = status;
+	r->status = status;
+	r->async_ctx = g;
+	r->async_free = given_free;
+	r->async_finish = given_finish;
+	r->async_state = 1;
+	/* Suspended first: the fast lane may be done at once. */
+	MHD_suspend_connection(r->conn);
+	pthread_mutex_lock(&srv->async_mu);
+	srv->async_active++;
+	pthread_mutex_unlock(&srv->async_mu);
+	fastlane_take(srv->fl, fd, ai->client_addr, e->fl_head, e->fl_head_len, r->t0_us, r->source,
+		      given_done, r);
+	free(e->fl_head);
+	e->fl_head = NULL;
+	return 1;
+}
+
 /* --- connections of the fast lane (fastlane.c) ------------------------------ */
 
 struct conn *
@@ -1116,8 +1222,14 @@ server_conn_mark(struct server *srv, struct conn *e, int in_request)
 }
 
 void
-server_handoff(struct server *srv, struct conn *e, int fd, const struct sockaddr *sa, unsigned len)
+server_handoff(struct server *srv, struct conn *e, int fd, const struct sockaddr *sa, unsigned len,
+	       const char *head, size_t hlen)
 {
+	if (head != NULL && hlen > 0) {
+		e->fl_head = xmalloc(hlen);
+		memcpy(e->fl_head, head, hlen);
+		e->fl_head_len = hlen;
+	}
 	pthread_mutex_lock(&srv->conn_mu);
 	e->handed_us = e->since_us = now_us();
 	e->hnext = srv->handing;
@@ -1312,7 +1424,7 @@ completed_cb(void *cls, struct MHD_Connection *con, void **req_cls,
 	(void)toe;
 	if (r == NULL)
 		return;
-	{
+	if (!r->given) {
 		uint64_t usec = now_us() - r->t0_us;
 		uint64_t first = r->first_read_us ? r->first_read_us : r->queued_us;
 		stats_request(r->route.kind, r->status, usec);
@@ -1334,6 +1446,11 @@ completed_cb(void *cls, struct MHD_Connection *con, void **req_cls,
 	free(r->raw_uri);
 	{
 		struct conn *e = conn_of(con);
+		if (e != NULL && e->fl_head != NULL) {
+			/* Kept for the connection's first request only. */
+			free(e->fl_head);
+			e->fl_head = NULL;
+		}
 		if (e != NULL && e->spare == NULL)
 			e->spare = r; /* for the connection's next request */
 		else

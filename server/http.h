@@ -138,6 +138,9 @@ struct req {
 	enum MHD_Result (*async_finish)(struct req *r);
 	void *async_ctx;
 	void (*async_free)(void *ctx);
+	/* Its answer was sent by the fast lane (http_give): the stats and the
+	 * access log line are the fast lane's. */
+	int given;
 	/* The large fields last: a struct req is reused by its connection's
 	 * next request, and only what comes before these is zeroed then
 	 * (http.c, req_init); they start as empty strings. */
@@ -354,6 +357,22 @@ enum MHD_Result http_run_async(struct req *r, void (*work)(struct req *r),
 			       enum MHD_Result (*finish)(struct req *r), void *ctx,
 			       void (*ctx_free)(void *ctx));
 
+/*
+ * The answer to a GET from a download in progress (serve.c), given to the
+ * fast lane to send with sendfile as the bytes land, instead of copying
+ * them twice through libmicrohttpd: only for the first request of a
+ * connection the fast lane handed over (server_handoff's head), and only
+ * once the slow path recorded the fast lane's entry for it.  The fast
+ * lane answers that head from the entry (the same status, headers and
+ * bytes, with "Connection: close": the connection ends with it) on a dup
+ * of the socket while libmicrohttpd's connection waits, suspended; then
+ * libmicrohttpd closes its side.  If the fast lane declines (the fetch
+ * ended meanwhile, the entry is gone), resp is queued here as usual.
+ * Returns 1 if given (resp is kept, and the request's stats and access
+ * log line are the fast lane's), 0: the caller queues resp.
+ */
+int http_give(struct req *r, unsigned status, struct MHD_Response *resp);
+
 /* --- for the fast lane (fastlane.c) ----------------------------------------- */
 
 struct conn;
@@ -374,9 +393,11 @@ void server_conn_mark(struct server *srv, struct conn *e, int in_request);
 /* Gives fd to libmicrohttpd, its next request unread in the socket, with
  * its record e (server_conn_open's, which libmicrohttpd's connection
  * takes over: never uncounted meanwhile); libmicrohttpd closes fd, even
- * on failure. */
+ * on failure.  head[0, hlen) (or NULL): that request's head, a plain GET
+ * the fast lane had no answer for yet, kept with the connection so that
+ * the fast lane may send the slow path's answer to it (http_give). */
 void server_handoff(struct server *srv, struct conn *e, int fd, const struct sockaddr *sa,
-		    unsigned len);
+		    unsigned len, const char *head, size_t hlen);
 /* Requests in progress (server_active): +1 when one starts, -1 at its end. */
 void server_request_count(struct server *srv, int delta);
 int server_is_draining(struct server *srv);

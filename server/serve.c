@@ -441,8 +441,15 @@ serve_file(struct req *r, const struct serve_id *id, uint64_t size, int fd, stru
 	add_identity(resp, id, size);
 	if (status == MHD_HTTP_OK && id->location != NULL)
 		MHD_add_response_header(resp, "Location", id->location);
-	if ((lent || f != NULL) && !id->stale)
-		flentry_record(r, resp, size);
+	if ((lent || f != NULL) && !id->stale) {
+		/* A download in progress of an LFS file, once the fast lane
+		 * has its entry, is sent by the fast lane if it handed this
+		 * request over (sendfile as the bytes land, instead of two
+		 * copies through libmicrohttpd). */
+		if (flentry_record(r, resp, size) && f != NULL && !stored && !r->is_head &&
+		    http_give(r, status, resp))
+			return MHD_YES;
+	}
 	if (kept && respcache_keep_and_queue(r, &k, status, resp, &res))
 		return res;
 	return http_queue(r, status, resp);
