@@ -581,7 +581,8 @@ conn_end_at(struct fl_thread *t, struct fl_conn *c, const char *path, size_t ple
 			account(c, path, plen, now_us());
 		else if (c->log_path != NULL)
 			account(c, c->log_path, c->log_plen, now_us());
-		server_request_count(t->fl->srv, -1);
+		if (!c->given_consumed)
+			server_request_count(t->fl->srv, -1);
 	}
 	conn_free_out(t->fl, c);
 	conn_unlist(t, c);
@@ -621,7 +622,8 @@ answer_done(struct fl_thread *t, struct fl_conn *c, const char *path, size_t ple
 
 	account(c, path, plen, now);
 	c->sending = 0;
-	server_request_count(fl->srv, -1);
+	if (!c->given_consumed)
+		server_request_count(fl->srv, -1);
 	conn_free_out(fl, c);
 	if (c->close_after) {
 		/* A lingering close (see struct fl_conn). */
@@ -843,7 +845,10 @@ serve_one(struct fl_thread *t, struct fl_conn *c, char *req, size_t n)
 	c->ttfb_us = 0;
 	c->park_seq = c->parked_us = 0;
 	c->sending = 1;
-	server_request_count(fl->srv, 1);
+	/* In progress (a drain waits for it); a given one is, as
+	 * libmicrohttpd's request, until given_end. */
+	if (!c->given_consumed)
+		server_request_count(fl->srv, 1);
 	park_uncount(fl, c);
 	if (!h.is_head && !c->given_consumed) /* a given one's, the slow path counted */
 		stats_served(f == NULL ? STATS_STORE : STATS_FETCH, f == NULL ? len : 0);
