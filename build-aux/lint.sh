@@ -25,8 +25,10 @@
 #                           exists only in server/).
 #   layer-server-index      server/ never touches the index directly: no
 #                           MDB_, index_txn_ or ->idx.
-#   layer-http-includes     server/http.c includes only system headers and
-#                           HTTP_ALLOWED below (no handler, no gateway).
+#   layer-http-includes     server/http.c (and httpbody.c, conns.c, split
+#                           from it) includes only system headers and
+#                           HTTP_ALLOWED below (no handler, no gateway);
+#                           only they include httpint.h.
 #   layer-handler-includes  only server/routes.c includes handler headers
 #                           (HANDLER_HEADERS below); a handler may include its
 #                           own header (resolve.c: resolve.h).
@@ -55,7 +57,9 @@ SERVER_HEADERS="http.h route.h routes.h handlers.h gateway.h fetch.h upstream.h 
 # What http.c may include besides <system headers>.
 # fastlane.h: the fast lane (stored files answered without libmicrohttpd) is
 # started, quiesced and stopped with the server.
-HTTP_ALLOWED="config.h http.h accesslog.h auth.h stats.h route.h log.h util.h gg_limits.h limits.h fastlane.h flentry.h"
+# The HTTP core: http.c and what was split from it (the same rule).
+HTTP_CORE="server/http.c server/httpbody.c server/conns.c"
+HTTP_ALLOWED="config.h http.h httpint.h accesslog.h auth.h stats.h route.h log.h util.h gg_limits.h limits.h fastlane.h flentry.h"
 # Headers of request handlers: only routes.c (the route table) includes them.
 HANDLER_HEADERS="handlers.h resolve.h api.h lfs.h upload.h uploadq.h admin.h ui.h metrics.h v2.h"
 RULES="format banned prototypes layer-storage layer-server-index layer-http-includes
@@ -317,10 +321,22 @@ check_layer_server_index() {
 }
 
 check_layer_http_includes() {
-	[ -f server/http.c ] || return 0
-	includes server/http.c | while IFS=: read -r f l b h; do
-		in_list "$h" "$HTTP_ALLOWED" ||
-			echo "$f:$l: includes \"$h\": http.c includes only <system headers> and $(echo $HTTP_ALLOWED)"
+	local core
+	for core in $HTTP_CORE; do
+		[ -f "$core" ] || continue
+		includes "$core" | while IFS=: read -r f l b h; do
+			in_list "$h" "$HTTP_ALLOWED" ||
+				echo "$f:$l: includes \"$h\": http.c includes only <system headers> and $(echo $HTTP_ALLOWED)"
+		done
+	done
+	# The core's insides are the core's alone.
+	# shellcheck disable=SC2046
+	set -- $(files c server) $(files h server)
+	[ $# -gt 0 ] || return 0
+	includes "$@" | while IFS=: read -r f l b h; do
+		if [ "$b" = httpint.h ] && ! in_list "$f" "$HTTP_CORE"; then
+			echo "$f:$l: includes \"httpint.h\": only the HTTP core ($(echo $HTTP_CORE)) does"
+		fi
 	done
 }
 

@@ -34,7 +34,7 @@
  * close" (libmicrohttpd's side then closes): sendfile instead of two
  * copies of every cold byte through libmicrohttpd.
  *
- * Connections of the fast lane are counted with libmicrohttpd's (http.c
+ * Connections of the fast lane are counted with libmicrohttpd's (conns.c
  * server_conn_*): the server's and each address's limits, the shedding
  * of idle connections and the header deadline apply to them alike; a
  * connection shut down there (shutdown()) is seen here as its end.  A

@@ -167,7 +167,7 @@ struct server_config {
 	 * least threads; idle connections are shed to keep 1/16 of it free.
 	 * per_ip_connections is ggufd's: one more connection from an address
 	 * sheds that address's longest-idle one, or is refused if none is
-	 * idle (http.c, "connections"). */
+	 * idle (conns.c). */
 	unsigned max_connections;    /* GG_MAX_CONNECTIONS */
 	unsigned per_ip_connections; /* GG_MAX_PER_IP_CONN; 0: none */
 	unsigned connection_timeout; /* idle seconds, GG_CONN_TIMEOUT_SEC */
@@ -235,6 +235,10 @@ void http_client_addr(struct req *r, char *buf, size_t size);
 const char *http_header(struct req *r, const char *name);
 /* The bearer token of the Authorization header, or NULL (borrowed). */
 const char *http_bearer(struct req *r);
+
+/* 1 if the query string q, its %XX escapes decoded, is UTF-8 (a malformed
+ * escape is taken as it is: libmicrohttpd keeps it literally). */
+int http_query_utf8(const char *q);
 
 /*
  * Query parameters, decoded ("+" is a space).  http_query_get returns the
@@ -316,6 +320,10 @@ void http_queue_kept_now(struct req *r, unsigned status, struct MHD_Response *re
 			 enum MHD_Result *res);
 /* 1 once the server drains (server_quiesce). */
 int http_draining(struct req *r);
+
+/* A header value made safe in place: control bytes (CR, LF, ...) become
+ * spaces. */
+void http_header_safe(char *s);
 
 /*
  * A Hub-style error: JSON body {"error": message}, X-Error-Code (when

@@ -9,7 +9,7 @@
  * exist when it only could not ask: with an upstream configured, a miss
  * that upstream did not answer is 504 UpstreamUnavailable.
  *
- * GG_E* codes become statuses in http_status_for_error() (http.c); the
+ * GG_E* codes become statuses in http_status_for_error() (httpbody.c); the
  * answers below are the Hub's own shapes.
  */
 #ifndef GG_HUBERR_H

@@ -130,7 +130,7 @@ expect() {
 	fi
 }
 
-echo "1..15"
+echo "1..16"
 
 clean_tree
 lint LINT_ALLOW=
@@ -182,6 +182,14 @@ printf '#include "gateway.h"\n' >>"$WORK/t/server/http.c"
 lint LINT_ALLOW=
 expect "layer-http-includes: http.c including gateway.h fails" 1 \
 	'server/http.c:13: includes "gateway.h"' '^lint: failing rules: layer-http-includes$'
+
+clean_tree
+printf '#include "gateway.h"\n' >>"$WORK/t/server/conns.c"
+printf '#include "httpint.h"\n' >>"$WORK/t/server/resolve.c"
+lint LINT_ALLOW=
+expect "layer-http-includes: conns.c (split from http.c) is held to the same list, and only the core includes httpint.h" 1 \
+	'server/conns.c:1: includes "gateway.h"' 'server/resolve.c:9: includes "httpint.h": only the HTTP core' \
+	'^lint: failing rules: layer-http-includes$'
 
 clean_tree
 printf '#include "resolve.h"\n' >>"$WORK/t/server/http.c"
