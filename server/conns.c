@@ -462,6 +462,10 @@ given_done(void *arg, int taken)
 	struct req *r = arg;
 	struct given *g = r->async_ctx;
 	atomic_store(&g->taken, taken);
+	/* Before the resume: however libmicrohttpd ends the request then,
+	 * its stats and log line are the fast lane's. */
+	if (taken)
+		r->given = 1;
 	http_async_end(r->srv, r);
 }
 
@@ -491,7 +495,7 @@ http_give(struct req *r, unsigned status, struct MHD_Response *resp)
 	const union MHD_ConnectionInfo *ci, *ai;
 	struct given *g;
 	size_t tl;
-	int fd;
+	int fd, taken;
 
 	if (srv->fl == NULL || e == NULL || e->fl_head == NULL || r->is_head ||
 	    atomic_load(&srv->draining) || !fastlane_taking(srv->fl))
@@ -521,11 +525,26 @@ http_give(struct req *r, unsigned status, struct MHD_Response *resp)
 	pthread_mutex_lock(&srv->async_mu);
 	srv->async_active++;
 	pthread_mutex_unlock(&srv->async_mu);
-	fastlane_take(srv->fl, fd, ai->client_addr, e->fl_head, e->fl_head_len, r->t0_us, r->source,
-		      given_done, r);
+	taken = fastlane_take(srv->fl, fd, ai->client_addr, e->fl_head, e->fl_head_len, r->t0_us,
+			      r->source, given_done, r) == 0;
 	free(e->fl_head);
 	e->fl_head = NULL;
-	return 1;
+	if (!taken) {
+		/* The fast lane stopped meanwhile: the answer is queued here. */
+		close(fd);
+		g->resp = NULL;
+		given_free(g);
+		r->async_ctx = NULL;
+		r->async_free = NULL;
+		r->async_finish = NULL;
+		r->async_state = 0;
+		pthread_mutex_lock(&srv->async_mu);
+		srv->async_active--;
+		pthread_cond_broadcast(&srv->async_cv);
+		pthread_mutex_unlock(&srv->async_mu);
+		MHD_resume_connection(r->conn);
+	}
+	return taken;
 }
 
 /* --- connections of the fast lane (fastlane.c) ------------------------------ */

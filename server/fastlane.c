@@ -196,6 +196,7 @@ struct fl_thread {
 	 * taken in when wake says so. */
 	pthread_mutex_t inbox_mu;
 	struct fl_conn *inbox;
+	int inbox_closed;       /* stopped: nothing more comes in (fastlane_take) */
 	char *buf;              /* a head and a small body, for the answer being built */
 	struct fl_waker *wk;    /* for the fetches its connections wait on */
 	_Atomic int park_woken; /* a mark ended: look at the parked connections */
@@ -730,6 +731,10 @@ wait_for(struct fl_thread *t, struct fl_conn *c, int rc)
 static enum fl_turn
 no_answer(struct fastlane *fl, struct fl_conn *c, const struct head *h)
 {
+	/* One given back has no answer here after all: the slow path's
+	 * (no mark: the slow path answers it at once). */
+	if (c->given_done != NULL)
+		return FL_HANDOFF;
 	/* A GET's head goes with it: the slow path may give its answer back
 	 * (http_give). */
 	c->handoff_hlen = h->is_head ? 0 : h->len;
@@ -1109,8 +1114,12 @@ adopt(struct fl_thread *t, struct fl_conn *c)
 	if (t->conns != NULL)
 		t->conns->prev = c;
 	t->conns = c;
-	if (c->pre != NULL)
-		on_readable(t, c); /* given back: its request is here */
+	if (c->pre != NULL) {
+		if (atomic_load(&t->fl->stop))
+			conn_end(t, c); /* stopping: declined, the slow path's */
+		else
+			on_readable(t, c); /* given back: its request is here */
+	}
 }
 
 static void
@@ -1121,6 +1130,8 @@ take_inbox(struct fl_thread *t)
 	pthread_mutex_lock(&t->inbox_mu);
 	c = t->inbox;
 	t->inbox = NULL;
+	if (atomic_load(&t->fl->stop))
+		t->inbox_closed = 1;
 	pthread_mutex_unlock(&t->inbox_mu);
 	for (; c != NULL; c = next) {
 		next = c->next;
@@ -1324,7 +1335,7 @@ fastlane_taking(struct fastlane *fl)
 	return fl != NULL && !atomic_load(&fl->quiesce) && !atomic_load(&fl->stop);
 }
 
-void
+int
 fastlane_take(struct fastlane *fl, int fd, const struct sockaddr *sa, const char *head, size_t hlen,
 	      uint64_t t0_us, const char *source, void (*done)(void *arg, int taken), void *arg)
 {
@@ -1344,11 +1355,20 @@ fastlane_take(struct fastlane *fl, int fd, const struct sockaddr *sa, const char
 	c->given_done = done;
 	c->given_arg = arg;
 	pthread_mutex_lock(&to->inbox_mu);
+	if (to->inbox_closed) {
+		/* Stopped (fastlane_stop took its last inbox): nobody would
+		 * ever look at it. */
+		pthread_mutex_unlock(&to->inbox_mu);
+		free(c->pre);
+		free(c);
+		return -1;
+	}
 	c->next = to->inbox;
 	to->inbox = c;
 	pthread_mutex_unlock(&to->inbox_mu);
 	if (write(to->wake, &v, sizeof(v)) < 0)
 		log_warn("fast lane: waking a thread");
+	return 0;
 }
 
 static void

@@ -47,13 +47,17 @@ void fastlane_free(struct fastlane *fl);
  * connection, then ends it; t0_us is when the request came, source its
  * access log source (a static string).  done(arg, taken) is called once,
  * from a fast lane thread: taken 1 once the answer is out or cut, 0 if
- * the fast lane declined it (the socket untouched).
+ * the fast lane declined it (the socket untouched).  A connection given
+ * that is still answered when the fast lane stops is cut (taken 1), one
+ * not yet looked at is declined.
  */
 struct sockaddr;
 int fastlane_taking(struct fastlane *fl);
-void fastlane_take(struct fastlane *fl, int fd, const struct sockaddr *sa, const char *head,
-		   size_t hlen, uint64_t t0_us, const char *source,
-		   void (*done)(void *arg, int taken), void *arg);
+/* 0, or -1 if the fast lane has stopped (fd is the caller's again, done
+ * is not called). */
+int fastlane_take(struct fastlane *fl, int fd, const struct sockaddr *sa, const char *head,
+		  size_t hlen, uint64_t t0_us, const char *source,
+		  void (*done)(void *arg, int taken), void *arg);
 
 struct buf;
 /* Requests answered and connections left to libmicrohttpd, as Prometheus

@@ -930,14 +930,17 @@ server_stop(struct server *srv)
 {
 	if (srv == NULL)
 		return;
+	/* The fast lane first: it hands connections to libmicrohttpd, and
+	 * the answers libmicrohttpd gave it (http_give) end with it (cut, as
+	 * libmicrohttpd cuts its own at its stop), which resumes their
+	 * suspended requests. */
+	fastlane_stop(srv->fl);
 	/* Requests working off the MHD threads (uploads being published) end
-	 * first: they hold suspended connections and use the gateway. */
+	 * next: they hold suspended connections and use the gateway. */
 	pthread_mutex_lock(&srv->async_mu);
 	while (srv->async_active > 0)
 		pthread_cond_wait(&srv->async_cv, &srv->async_mu);
 	pthread_mutex_unlock(&srv->async_mu);
-	/* The fast lane first: it hands connections to libmicrohttpd. */
-	fastlane_stop(srv->fl);
 	if (srv->watchdog_started) {
 		pthread_mutex_lock(&srv->conn_mu);
 		srv->watchdog_stop = 1;

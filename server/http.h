@@ -376,6 +376,8 @@ enum MHD_Result http_run_async(struct req *r, void (*work)(struct req *r),
  * of the socket while libmicrohttpd's connection waits, suspended; then
  * libmicrohttpd closes its side.  If the fast lane declines (the fetch
  * ended meanwhile, the entry is gone), resp is queued here as usual.
+ * A request pipelined behind it on the connection gets no answer (the
+ * connection ends: the client sends it again, RFC 9112 9.3.2).
  * Returns 1 if given (resp is kept, and the request's stats and access
  * log line are the fast lane's), 0: the caller queues resp.
  */

@@ -44,12 +44,15 @@
 #      while upstream rate-limits us (a 429 with Retry-After 300 on
 #      another file) a request that would join a fetch in progress gets
 #      the slow path's 429 with Retry-After.
+#   8. --drain-timeout 1, a slow client reading a cold file given back to
+#      the fast lane, the file landed whole: SIGTERM, and the daemon exits
+#      0 by itself once the drain's time is up, the client cut.
 
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 need_env
 
-plan 20
+plan 21
 
 REPO=ruv/ruvltra
 R=/$REPO/resolve/main
@@ -421,4 +424,29 @@ result "while upstream rate-limits us, a request that would join a fetch gets th
 	"$([ "$code" = 429 ] && [ -n "$ra" ]; echo $?)" "$(cat "$WORK/rl.h")"
 wait "$P1"
 stop_ggufd
+
+# --- 8. the end of a drain cuts a given answer still leaving ----------------
+# A slow client's answer, given back to the fast lane, from a file that
+# landed whole meanwhile: when the drain's time is up the daemon stops (it
+# cuts that answer, as libmicrohttpd cuts its own), instead of waiting for
+# the client to read the rest.
+start_ggufd "$WORK/se" --upstream "$HUB" --drain-timeout 1
+F=$R/ruvltra-seven-q4_k_m.gguf
+timeout 120 curl -s --limit-rate 100K -o "$WORK/a/slow.b" "$BASE$F" &
+P1=$!
+bg_track "$P1"
+landed=no
+for ((i = 0; i < 200; i++)); do
+	[ -n "$(find "$WORK/se" -type f -size +30M ! -name '*.part' 2>/dev/null | head -1)" ] &&
+		! gcurl "$BASE/api/ggufd/activity" 2>/dev/null | grep -q "ruvltra-seven" && landed=yes && break
+	sleep 0.1
+done
+stop_ggufd
+kill -0 "$P1" 2>/dev/null && cut=reading || cut=ended
+wait "$P1"
+st=$?
+result "a drain that times out cuts a slow client's given answer (the file landed: $landed): the daemon exits 0 by itself ($GGUFD_STATUS), the client is cut ($cut, curl $st, $(file_size "$WORK/a/slow.b") bytes)" \
+	"$([ "$landed" = yes ] && [ "$GGUFD_STATUS" = 0 ] && [ "$st" != 0 ] &&
+		[ "$(file_size "$WORK/a/slow.b")" -lt "$(file_size "$WORK/in/seven.gguf")" ]; echo $?)" \
+	"$(tail -5 "$GGUFD_LOG")"
 finish
