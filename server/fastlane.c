@@ -660,8 +660,13 @@ static int
 conn_flush(struct fl_thread *t, struct fl_conn *c)
 {
 	while (c->out_off < c->out_len) {
-		ssize_t w = send(c->fd, c->out + c->out_off, c->out_len - c->out_off,
-				 MSG_NOSIGNAL | (c->file_off < c->file_end ? MSG_MORE : 0));
+		/* The head waits for the body's first bytes (one packet),
+		 * but not for a fetch's: those may be milliseconds away, and
+		 * the head is the client's first byte. */
+		ssize_t w = send(
+			c->fd, c->out + c->out_off, c->out_len - c->out_off,
+			MSG_NOSIGNAL |
+				(c->file_off < c->file_end && c->fetch == NULL ? MSG_MORE : 0));
 		if (w < 0)
 			return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ? 0 : -1;
 		c->out_off += (size_t)w;
