@@ -31,7 +31,7 @@ TEST_PKGS="curl wget aria2 clang libclang-rt-14-dev clang-format-14 nodejs npm g
 FUZZ_SECONDS=${FUZZ_SECONDS:-30}
 # The libFuzzer targets run_fuzz builds and runs, FUZZ_SECONDS each, on
 # their seed corpora tests/fuzz/corpus/<name without fuzz_>.
-FUZZ_TARGETS=${FUZZ_TARGETS:-fuzz_gguf fuzz_range fuzz_commit fuzz_batch fuzz_form}
+FUZZ_TARGETS=${FUZZ_TARGETS:-fuzz_gguf fuzz_range fuzz_commit fuzz_batch fuzz_form fuzz_flhead}
 # SUITES=tsan ./setup.sh test runs only some of them.
 SUITES=${SUITES:-lint werror asan tsan fuzz cluster reliability}
 # make lint rules that today's code does not pass yet (the server refactor
