@@ -193,18 +193,6 @@ http_gunzip(const void *in, size_t n, struct buf *out)
 
 /* --- query strings -------------------------------------------------------- */
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Decodes application/x-www-form-urlencoded text; a bad or NUL escape is
  * kept literally. */
 static char *
@@ -216,8 +204,8 @@ form_decode(const char *s, size_t n)
 		int hi, lo;
 		if (s[i] == '+') {
 			out[o++] = ' ';
-		} else if (s[i] == '%' && i + 2 < n && (hi = hexval(s[i + 1])) >= 0 &&
-			   (lo = hexval(s[i + 2])) >= 0 && (hi | lo) != 0) {
+		} else if (s[i] == '%' && i + 2 < n && (hi = hex_digit(s[i + 1])) >= 0 &&
+			   (lo = hex_digit(s[i + 2])) >= 0 && (hi | lo) != 0) {
 			out[o++] = (char)(hi * 16 + lo);
 			i += 2;
 		} else {
@@ -284,7 +272,8 @@ http_form_check(const char *body, size_t len, const char **why)
 				dec[o++] = *c == '+' ? ' ' : *c;
 				continue;
 			}
-			if (stop - c < 3 || (hi = hexval(c[1])) < 0 || (lo = hexval(c[2])) < 0) {
+			if (stop - c < 3 || (hi = hex_digit(c[1])) < 0 ||
+			    (lo = hex_digit(c[2])) < 0) {
 				w = "a malformed percent-escape in the form body";
 				break;
 			}
@@ -351,7 +340,7 @@ http_query_utf8(const char *q)
 
 	for (; *q != '\0' && n < sizeof(buf); q++) {
 		int h, l;
-		if (*q == '%' && (h = hexval(q[1])) >= 0 && (l = hexval(q[2])) >= 0) {
+		if (*q == '%' && (h = hex_digit(q[1])) >= 0 && (l = hex_digit(q[2])) >= 0) {
 			buf[n++] = (char)(h << 4 | l);
 			q += 2;
 		} else {

@@ -54,18 +54,6 @@ seg_is(const struct seg *s, const char *lit)
 }
 
 static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-static int
 repo_char(char c)
 {
 	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
@@ -99,8 +87,8 @@ route_pct_decode(const char *s, size_t n, char *out, size_t outsz)
 
 			if (n - i < 3)
 				goto done;
-			hi = hexval(s[i + 1]);
-			lo = hexval(s[i + 2]);
+			hi = hex_digit(s[i + 1]);
+			lo = hex_digit(s[i + 2]);
 			if (hi < 0 || lo < 0)
 				goto done;
 			c = (unsigned char)(hi << 4 | lo);
@@ -629,7 +617,7 @@ parse_v2(const struct segs *sp, struct route *r)
 		goto done;
 	for (size_t i = 0; i < GG_SHA256_HEX; i++) {
 		char c = dig[7 + i];
-		if (hexval(c) < 0)
+		if (hex_digit(c) < 0)
 			goto done;
 		r->oid[i] = c >= 'A' && c <= 'F' ? (char)(c - 'A' + 'a') : c;
 	}
@@ -661,8 +649,8 @@ einval_why(const char *path, size_t len)
 		unsigned char c = (unsigned char)path[i];
 
 		if (c == '%') {
-			if (len - i < 3 || (hi = hexval(path[i + 1])) < 0 ||
-			    (lo = hexval(path[i + 2])) < 0)
+			if (len - i < 3 || (hi = hex_digit(path[i + 1])) < 0 ||
+			    (lo = hex_digit(path[i + 2])) < 0)
 				return "a malformed percent-escape in the path";
 			c = (unsigned char)(hi << 4 | lo);
 			if (c == '\0')

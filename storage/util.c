@@ -209,6 +209,18 @@ hex_encode(const unsigned char *in, size_t n, char *out)
 }
 
 int
+hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int
 snprintf_checked(char *buf, size_t size, const char *fmt, ...)
 {
 	va_list ap;

@@ -71,6 +71,8 @@ int is_lower_hex(const char *s, size_t n);
 int utf8_valid(const char *s, size_t n);
 /* Writes 2n lowercase hex digits and a NUL into out (size >= 2n+1). */
 void hex_encode(const unsigned char *in, size_t n, char *out);
+/* The value of hex digit c (either case), or -1. */
+int hex_digit(char c);
 
 /* snprintf that reports truncation: returns 0 or GG_ETOOBIG. */
 int snprintf_checked(char *buf, size_t size, const char *fmt, ...)
