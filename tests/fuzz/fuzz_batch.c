@@ -20,19 +20,12 @@
 
 #include <cjson/cJSON.h>
 
+#include "fuzz.h"
 #include "commit.h"
 #include "json.h"
 #include "lfs.h"
 #include "store.h"
 #include "util.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(c)                                                                                   \
-	do {                                                                                       \
-		if (!(c))                                                                          \
-			__builtin_trap();                                                          \
-	} while (0)
 
 static int
 valid_oid(const char *s)

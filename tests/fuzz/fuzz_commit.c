@@ -27,19 +27,12 @@
 
 #include <cjson/cJSON.h>
 
+#include "fuzz.h"
 #include "commit.h"
 #include "gg_limits.h"
 #include "json.h"
 #include "store.h"
 #include "util.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(c)                                                                                   \
-	do {                                                                                       \
-		if (!(c))                                                                          \
-			__builtin_trap();                                                          \
-	} while (0)
 
 #define REFUSED_WHY "refused by the harness"
 

@@ -18,16 +18,9 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "fuzz.h"
 #include "flhead.h"
 #include "gg_limits.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(c)                                                                                   \
-	do {                                                                                       \
-		if (!(c))                                                                          \
-			__builtin_trap();                                                          \
-	} while (0)
 
 static int
 inside(const char *p, size_t n, const char *buf, size_t len)

@@ -29,18 +29,11 @@
 
 #include <cjson/cJSON.h>
 
+#include "fuzz.h"
 #include "api.h"
 #include "gg_limits.h"
 #include "http.h"
 #include "util.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(c)                                                                                   \
-	do {                                                                                       \
-		if (!(c))                                                                          \
-			__builtin_trap();                                                          \
-	} while (0)
 
 /* The values a walk handed on, copied, and the text's length they must fit in. */
 struct vals {
