@@ -538,11 +538,12 @@ http_give(struct req *r, unsigned status, struct MHD_Response *resp)
 		r->async_free = NULL;
 		r->async_finish = NULL;
 		r->async_state = 0;
+		/* Resumed before it stops counting, as http_async_end does. */
 		pthread_mutex_lock(&srv->async_mu);
+		MHD_resume_connection(r->conn);
 		srv->async_active--;
 		pthread_cond_broadcast(&srv->async_cv);
 		pthread_mutex_unlock(&srv->async_mu);
-		MHD_resume_connection(r->conn);
 	}
 	return taken;
 }

@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "flhead.h"
+#include "gg_limits.h"
 
 #define T "/ruv/ruvltra/resolve/main/ruvltra-0.5b-q4_k_m.gguf"
 
@@ -125,6 +126,24 @@ test_nul_and_long_range(void **state)
 
 	(void)state;
 	assert_int_equal(flhead_parse(nul, sizeof(nul) - 1, &h), 0);
+	/* A Range of exactly GG_MAX_RANGE_HDR_LEN bytes is taken; one more is not. */
+	for (int extra = 0; extra <= 1; extra++) {
+		size_t want = GG_MAX_RANGE_HDR_LEN + (size_t)extra, vl;
+		n = snprintf(big, sizeof(big), "GET " T " HTTP/1.1\r\nHost: x\r\nRange: bytes=0-0");
+		vl = strlen("bytes=0-0");
+		while (vl < want - 4) {
+			n += snprintf(big + n, sizeof(big) - (size_t)n, ",1-1");
+			vl += 4;
+		}
+		while (vl < want) {
+			big[n++] = '0' + (char)(vl % 10 == 0);
+			vl++;
+		}
+		n += snprintf(big + n, sizeof(big) - (size_t)n, "\r\n\r\n");
+		assert_int_equal(flhead_parse(big, (size_t)n, &h), !extra);
+		if (!extra)
+			assert_int_equal(h.range_len, GG_MAX_RANGE_HDR_LEN);
+	}
 	n = snprintf(big, sizeof(big), "GET " T " HTTP/1.1\r\nHost: x\r\nRange: bytes=");
 	while (n < (int)sizeof(big) - 64)
 		n += snprintf(big + n, sizeof(big) - (size_t)n, "1-2,");
