@@ -301,20 +301,11 @@ lfs_end(struct req *r)
 		MHD_add_response_header(resp, "ETag", q);
 		return http_queue(r, MHD_HTTP_OK, resp);
 	}
-	/* Completion: {"oid","parts":[...]}.  The sha256 check below is what
-	 * guarantees the object; the part list only has to be well formed. */
-	{
-		cJSON *b = cJSON_ParseWithLength(r->body.data ? r->body.data : "", r->body.len);
-		cJSON *oid = cJSON_GetObjectItemCaseSensitive(b, "oid");
-		cJSON *parts = cJSON_GetObjectItemCaseSensitive(b, "parts");
-		int ok = cJSON_IsString(oid) && strcmp(oid->valuestring, s->oid) == 0 &&
-			 cJSON_IsArray(parts);
-		cJSON_Delete(b);
-		if (!ok)
-			return http_error(r, MHD_HTTP_BAD_REQUEST, "BadRequest",
-					  "Body must be {\"oid\": <this oid>, \"parts\": [...]}",
-					  NULL);
-	}
+	/* Completion: the sha256 check below is what guarantees the object;
+	 * the part list only has to be well formed. */
+	if (lfs_complete_parse(r->body.data, r->body.len, s->oid) != GG_OK)
+		return http_error(r, MHD_HTTP_BAD_REQUEST, "BadRequest",
+				  "Body must be {\"oid\": <this oid>, \"parts\": [...]}", NULL);
 	rc = store_asm_finish(gw->st, s->oid, s->size, &d, &fresh);
 	if (rc == GG_OK)
 		store_unstage(gw->st, s->oid);
@@ -328,6 +319,19 @@ lfs_end(struct req *r)
 	log_info("staged LFS object %s (%llu bytes, multipart)", s->oid,
 		 (unsigned long long)s->size);
 	return gateway_json_reply(r, MHD_HTTP_OK, cJSON_CreateObject(), NULL);
+}
+
+int
+lfs_complete_parse(const char *body, size_t len, const char *oid)
+{
+	cJSON *b = cJSON_ParseWithLength(body != NULL ? body : "", body != NULL ? len : 0);
+	cJSON *o = cJSON_GetObjectItemCaseSensitive(b, "oid");
+	cJSON *parts = cJSON_GetObjectItemCaseSensitive(b, "parts");
+	int ok = cJSON_IsObject(b) && cJSON_IsString(o) && strcmp(o->valuestring, oid) == 0 &&
+		 cJSON_IsArray(parts);
+
+	cJSON_Delete(b);
+	return ok ? GG_OK : GG_EINVAL;
 }
 
 /* --- the batch API ------------------------------------------------------------ */

@@ -43,6 +43,17 @@ struct lfs_batch {
 int lfs_batch_parse(const char *body, size_t len, struct lfs_batch *out);
 void lfs_batch_free(struct lfs_batch *b);
 
+/*
+ *   {"oid":"<oid>","parts":[{"partNumber":1,"etag":"..."},...]}
+ *
+ * Parses the body of a multipart upload's completion (POST
+ * /_ggufd/lfs/{oid}/complete) without a server: GG_OK when it is a JSON
+ * object whose "oid" is this oid and whose "parts" is an array, else
+ * GG_EINVAL.  The parts are not looked into: what guarantees the object
+ * is the sha256 of the parts the server assembles.
+ */
+int lfs_complete_parse(const char *body, size_t len, const char *oid);
+
 /* POST /{repo}.git/info/lfs/objects/batch */
 enum MHD_Result lfs_batch(struct req *r);
 /* PUT /_ggufd/lfs/{oid}[/part/{n}], POST /_ggufd/lfs/{oid}/complete: the

@@ -1,15 +1,18 @@
 /*
  * fuzz_batch.c: libFuzzer target for the upload gateway's list bodies:
- * lfs_batch_parse (server/lfs.c, POST /{repo}.git/info/lfs/objects/batch)
- * and commit_preupload_parse (server/commit.c, POST .../preupload/{rev}).
+ * lfs_batch_parse (server/lfs.c, POST /{repo}.git/info/lfs/objects/batch),
+ * commit_preupload_parse (server/commit.c, POST .../preupload/{rev}) and
+ * lfs_complete_parse (server/lfs.c, a multipart upload's completion, POST
+ * /_ggufd/lfs/{oid}/complete).
  *
- * The whole input is the body, given to both parsers with its length and
- * no NUL after it.  Beyond "no crash, no leak, no sanitizer report", a
+ * The whole input is the body, given to the three parsers with its length
+ * and no NUL after it.  Beyond "no crash, no leak, no sanitizer report", a
  * broken promise of lfs.h or commit.h traps: the documented returns only,
  * counts within LFS_MAX_BATCH_OBJECTS and COMMIT_MAX_PREUPLOAD, a valid
  * object only with a 64-hex oid and a size below 2^53, every preupload
- * path valid by store_valid_path; and what was parsed, written back as a
- * body of the same kind, parses to the same again.
+ * path valid by store_valid_path, a completion taken only for its own oid;
+ * and what was parsed, written back as a body of the same kind, parses to
+ * the same again.
  */
 #include "config.h"
 
@@ -143,6 +146,35 @@ fuzz_preupload(const char *body, size_t len)
 	free(files);
 }
 
+/* The oid the completions of the corpus name. */
+#define COMPLETE_OID "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+
+static void
+fuzz_complete(const char *body, size_t len)
+{
+	cJSON *b, *o, *parts;
+	char *txt;
+	int rc = lfs_complete_parse(body, len, COMPLETE_OID);
+
+	CHECK(rc == GG_OK || rc == GG_EINVAL);
+	if (rc != GG_OK)
+		return;
+	/* Taken: an object naming this oid (and no other) with a parts array,
+	 * which, written back with its parts, is taken again. */
+	CHECK(lfs_complete_parse(body, len, "0" COMPLETE_OID) == GG_EINVAL);
+	b = cJSON_ParseWithLength(body, len);
+	CHECK(cJSON_IsObject(b));
+	parts = cJSON_DetachItemFromObjectCaseSensitive(b, "parts");
+	CHECK(cJSON_IsArray(parts));
+	cJSON_Delete(b);
+	o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "oid", COMPLETE_OID);
+	cJSON_AddItemToObject(o, "parts", parts);
+	txt = print(o);
+	CHECK(lfs_complete_parse(txt, strlen(txt), COMPLETE_OID) == GG_OK);
+	free(txt);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -150,5 +182,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	fuzz_lfs_batch(body, size);
 	fuzz_preupload(body, size);
+	fuzz_complete(body, size);
 	return 0;
 }

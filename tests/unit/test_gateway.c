@@ -1,7 +1,8 @@
 /*
  * test_gateway.c: unit tests for the upload gateway's journal handling
- * (server/gateway.c) that need no HTTP: recovery at start; and for the
- * commit bodies' parser (server/commit.c, commit_parse).
+ * (server/gateway.c) that need no HTTP: recovery at start; for the
+ * commit bodies' parser (server/commit.c, commit_parse); and for a
+ * multipart upload's completion body (server/lfs.c, lfs_complete_parse).
  */
 #include "config.h"
 
@@ -17,6 +18,7 @@
 
 #include "commit.h"
 #include "gateway.h"
+#include "lfs.h"
 #include "store.h"
 #include "util.h"
 
@@ -233,6 +235,39 @@ test_commit_json_form(void **state)
 	assert_string_equal(why, "refused m.gguf");
 }
 
+/* The completion's body names its oid and has a parts array; anything
+ * else is refused before the parts are assembled. */
+static void
+test_lfs_complete_body(void **state)
+{
+	static const char oid[] =
+		"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+	static const char *refused[] = {
+		"",
+		"null",
+		"[]",
+		"{}",
+		"{\"parts\":[]}",
+		"{\"oid\":\"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b85\","
+		"\"parts\":[]}",
+		"{\"oid\":\"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\","
+		"\"parts\":{}}",
+		"{\"oid\":1,\"parts\":[]}",
+		"{\"oid\":\"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\","
+		"\"parts\":[]",
+	};
+	char hf[] = "{\"oid\":\"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\","
+		    "\"parts\":[{\"partNumber\":1,\"etag\":\"\\\"abc\\\"\"}]}";
+	(void)state;
+	assert_int_equal(lfs_complete_parse(hf, strlen(hf), oid), GG_OK);
+	/* The length is the body's: not one byte more is read. */
+	assert_int_equal(lfs_complete_parse(hf, strlen(hf) - 1, oid), GG_EINVAL);
+	assert_int_equal(lfs_complete_parse(NULL, 0, oid), GG_EINVAL);
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++)
+		assert_int_equal(lfs_complete_parse(refused[i], strlen(refused[i]), oid),
+				 GG_EINVAL);
+}
+
 int
 main(void)
 {
@@ -241,6 +276,7 @@ main(void)
 		cmocka_unit_test(test_commit_ops_bounded),
 		cmocka_unit_test(test_commit_first_fault_wins),
 		cmocka_unit_test(test_commit_json_form),
+		cmocka_unit_test(test_lfs_complete_body),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
