@@ -16,10 +16,13 @@
 # process (master_process off, so callgrind sees all of it).  Kernel work
 # is not in the instruction counts: the system calls stand for it.
 # Needs valgrind, strace, nginx, wrk, curl, python3.  Writes
-# bench/out/cost.md (and the raw callgrind/strace files in bench/out/cost/).
+# bench/out/cost.md (and the raw callgrind/strace files in bench/out/cost/),
+# and with UPDATE_README=1 puts the table into README.md between the
+# markers <!-- bench:cost --> and <!-- /bench:cost -->.
 #   GGUFD=./ggufd DURATION=6 SHAPES="probe r4k json" WHO="g n" GEXTRA="..." bench/cost.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 GGUFD=$(realpath "${GGUFD:-./ggufd}")
 DUR=${DURATION:-6}
 OUT=bench/out/cost
@@ -138,3 +141,4 @@ label() { case $1 in probe) echo "\`Range: bytes=0-0\` probe";; r4k) echo "rando
   echo
   echo "Per request: user-space instructions (callgrind), system calls (strace -c); $(nproc) cores, $(uname -r), nginx $(nginx -v 2>&1 | sed 's/.*\///'); command: \`DURATION=$DUR bench/cost.sh\`${GEXTRA:+ with GEXTRA=\"$GEXTRA\"}."
 } | tee bench/out/cost.md
+update_readme cost

@@ -14,17 +14,24 @@
 #   5. random 1 MiB ranges (aria2c -x, Ollama parts), wrk
 #   6. a small JSON answer: ggufd's /api/models/{repo} (served from the
 #      index) vs nginx serving the same bytes as a static file
-#   7. ggufd's peak RSS (VmHWM) and nginx's (sum of its processes)
+#   7. ggufd's peak RSS (VmHWM) and nginx's (sum of its processes): first
+#      after one client on a SMALL_MB (16) MiB file, then after 64
+#      connections at once (one curl process) on an RSS_MB (2048) MiB
+#      file, both before anything else (flat in file size and in client
+#      count: the two are the same), and after the whole run
 # Each wrk run lasts DURATION seconds (default 8).  Needs nginx, wrk, curl,
 # python3 (Debian: nginx-light wrk curl python3).  Writes bench/out/serve.md,
 # and with UPDATE_README=1 puts the table into README.md between the
 # markers <!-- bench:serve --> and <!-- /bench:serve -->.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 SIZE_MB=${SIZE_MB:-1024}
 CLIENTS=${CLIENTS:-16}
 ROUNDS=${ROUNDS:-3}
 DURATION=${DURATION:-8}
+SMALL_MB=${SMALL_MB:-16}
+RSS_MB=${RSS_MB:-2048}
 GGUFD=${GGUFD:-./ggufd}
 [ -x "$GGUFD" ] || { echo "build ggufd first (./setup.sh build)" >&2; exit 1; }
 for t in nginx wrk curl python3; do
@@ -49,6 +56,12 @@ F="$W/www/$REPO/resolve/main/$NAME"
 head -c $((SIZE_MB * 1024 * 1024)) /dev/urandom > "$F"
 SIZE=$(stat -c %s "$F")
 "$GGUFD" import --store "$W/store" "$REPO" "$F" >/dev/null
+# The files of the memory measure (7).
+SMALL=ruvltra-0.5b-q8_0.gguf BIG=ruvltra-3b-q8_0.gguf
+head -c $((SMALL_MB * 1024 * 1024)) /dev/urandom >"$W/www/$REPO/resolve/main/$SMALL"
+head -c $((RSS_MB * 1024 * 1024)) /dev/urandom >"$W/www/$REPO/resolve/main/$BIG"
+"$GGUFD" import --store "$W/store" "$REPO" "$W/www/$REPO/resolve/main/$SMALL" \
+  "$W/www/$REPO/resolve/main/$BIG" >/dev/null
 
 cat > "$W/ngx/nginx.conf" <<NGX
 worker_processes 2;
@@ -85,7 +98,7 @@ curl -sf "$GBASE/api/models/$REPO" > "$W/www/api/models/$REPO/index.json"
 J=/api/models/$REPO
 JN=/api/models/$REPO/index.json
 chmod -R a+rX "$W/www"
-cat "$F" > /dev/null   # both read from the page cache
+cat "$F" "$W/www/$REPO/resolve/main/"*.gguf > /dev/null   # both read from the page cache
 # Both must serve the same bytes before anything is timed.
 for b in "$GBASE" "$NBASE"; do
   [ "$(curl -s "$b$P" | sha256sum | cut -d' ' -f1)" = "$(sha256sum < "$F" | cut -d' ' -f1)" ] \
@@ -131,6 +144,28 @@ r4k() { SIZE=$SIZE BLK=4096 wrk_rps "$1$P" -s "$W/ranges.lua"; }
 r1m() { SIZE=$SIZE BLK=1048576 wrk_rps "$1$P" -s "$W/ranges.lua"; }
 json() { if [ "$1" = "$GBASE" ]; then wrk_rps "$1$J"; else wrk_rps "$1$JN"; fi; }
 
+# Peak RSS in kB: ggufd's, and the sum over nginx's processes.
+hwm() { awk '/VmHWM/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
+g_rss() { hwm "$GG_PID"; }
+n_rss() {
+  local t=0 p r
+  for p in $(pgrep -f "nginx -c $W/ngx/nginx.conf" || true) $(pgrep -P "$NGX_PID" || true); do
+    r=$(hwm "$p"); t=$((t + ${r:-0}))
+  done
+  echo "$t"
+}
+# 7. Memory, before anything else: one client on the small file, then 64
+# connections on the big one (one curl process, so 64 are at once).
+for b in "$GBASE" "$NBASE"; do curl -s -o /dev/null "$b/$REPO/resolve/main/$SMALL"; done
+G_RSS1=$(g_rss) N_RSS1=$(n_rss)
+for b in "$GBASE" "$NBASE"; do
+  urls=()
+  for _ in $(seq 64); do urls+=(-o /dev/null "$b/$REPO/resolve/main/$BIG"); done
+  curl -s -Z --parallel-immediate --parallel-max 64 "${urls[@]}"
+done
+G_RSS64=$(g_rss) N_RSS64=$(n_rss)
+echo "memory: ggufd $G_RSS1 -> $G_RSS64 kB, nginx $N_RSS1 -> $N_RSS64 kB" >&2
+
 MEASURES="one many probe r4k r1m json"
 declare -A G N
 for ((round = 0; round < ROUNDS; round++)); do
@@ -144,12 +179,7 @@ for ((round = 0; round < ROUNDS; round++)); do
     echo "round $((round + 1)) $m: ggufd $g nginx $n" >&2
   done
 done
-GRSS=$(awk '/VmHWM/ {print $2}' "/proc/$GG_PID/status")
-NRSS=0
-for p in $(pgrep -f "nginx -c $W/ngx/nginx.conf" || true) $(pgrep -P "$NGX_PID" || true); do
-  r=$(awk '/VmHWM/ {print $2}' "/proc/$p/status" 2>/dev/null || echo 0)
-  NRSS=$((NRSS + ${r:-0}))
-done
+GRSS=$(g_rss) NRSS=$(n_rss)
 
 row() { # row LABEL MEASURE: medians, ratio, spread of per-round ratios
   python3 - "$1" "${G[$2]}" "${N[$2]}" <<'PY'
@@ -170,17 +200,11 @@ mkdir -p bench/out
   row "random 4 KiB ranges (req/s, wrk 64 conns)" r4k
   row "random 1 MiB ranges (req/s, wrk 64 conns)" r1m
   row "small JSON: /api/models/{repo} vs the same bytes as a static file (req/s)" json
-  echo "| peak RSS (ggufd / nginx, all processes) | $((GRSS / 1024)) MiB | $((NRSS / 1024)) MiB | $(awk -v a="$GRSS" -v b="$NRSS" 'BEGIN{printf "%.2f", b ? a/b : 0}') | |"
+  rss_row() { echo "| $1 | $(($2 / 1024)) MiB | $(($3 / 1024)) MiB | $(awk -v a="$2" -v b="$3" 'BEGIN{printf "%.2f", b ? a/b : 0}') | |"; }
+  rss_row "peak RSS after 1 client on a $SMALL_MB MiB file (all processes)" "$G_RSS1" "$N_RSS1"
+  rss_row "peak RSS after 64 connections at once on a $RSS_MB MiB file" "$G_RSS64" "$N_RSS64"
+  rss_row "peak RSS after the whole run" "$GRSS" "$NRSS"
   echo
   echo "Machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -r); nginx $(nginx -v 2>&1 | sed 's/.*\///'); command: \`SIZE_MB=$SIZE_MB ROUNDS=$ROUNDS DURATION=$DURATION bench/serve.sh\`."
 } | tee bench/out/serve.md
-if [ "${UPDATE_README:-0}" = 1 ] && grep -q '<!-- bench:serve -->' README.md; then
-  python3 - <<'PY'
-import re
-t = open("bench/out/serve.md").read()
-r = open("README.md").read()
-r = re.sub(r"(<!-- bench:serve -->\n).*?(<!-- /bench:serve -->)", lambda m: m.group(1) + t + m.group(2), r, flags=re.S)
-open("README.md", "w").write(r)
-PY
-  echo "README.md updated" >&2
-fi
+update_readme serve
