@@ -36,6 +36,7 @@
 #include "store.h"
 #include "tokens.h"
 #include "upstream.h"
+#include "visibility.h"
 
 enum MHD_Result
 admin_healthz(struct req *r)
@@ -125,9 +126,12 @@ admin_pull_job(struct req *r)
 
 /*
  *   [{"type":"model","id":"ruv/ruvltra","refs":{"main":"<40 hex>",...}}, ...]
- * Every repo the store has a commit of, in key order, with its refs.
+ * Every repo the store has a commit of, in key order, with its refs; a
+ * repo upstream keeps private only to a caller who may read it
+ * (visibility_listed).
  */
 struct repos_ctx {
+	struct req *r;
 	struct store_view *v;
 	cJSON *arr;
 	cJSON *refs; /* of the repo being listed */
@@ -145,8 +149,11 @@ static int
 repo_cb(void *ctx, enum repo_type type, const char *repo)
 {
 	struct repos_ctx *c = ctx;
-	cJSON *o = cJSON_CreateObject();
+	cJSON *o;
 
+	if (!visibility_listed(c->r, type, repo))
+		return 0;
+	o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "type", index_type_name(type));
 	cJSON_AddStringToObject(o, "id", repo);
 	c->refs = cJSON_AddObjectToObject(o, "refs");
@@ -158,7 +165,7 @@ enum MHD_Result
 admin_repos(struct req *r)
 {
 	struct store_view v;
-	struct repos_ctx c = { &v, cJSON_CreateArray(), NULL };
+	struct repos_ctx c = { r, &v, cJSON_CreateArray(), NULL };
 	char *txt;
 	int rc = store_view_begin(r->app->st, &v);
 
@@ -192,7 +199,9 @@ admin_repos(struct req *r)
  *    "history":[{"t","requests","servedStore","servedFetch","upstreamBytes",
  *                "hits","misses"}]}
  * What the dashboard's activity view polls; rates are the client's to take
- * (two polls of the totals).  "reachable" is null until ggufd has asked
+ * (two polls of the totals); "fetches" names a repo upstream keeps private
+ * only to a caller who may read it (visibility_listed), while the totals
+ * count every request.  "reachable" is null until ggufd has asked
  * upstream anything (and with no upstream); times are unix seconds, 0 for
  * never.  "history" is one entry per minute of the last hour that this
  * process counted in, oldest first, "t" the minute's start; the last is
@@ -241,11 +250,20 @@ add_history(cJSON *o)
 	}
 }
 
+struct fetches_ctx {
+	struct req *r;
+	cJSON *arr;
+};
+
 static void
 fetch_cb(void *ctx, const struct fetch_spec *spec, uint64_t landed, unsigned readers)
 {
-	cJSON *arr = ctx, *o = cJSON_CreateObject();
+	struct fetches_ctx *c = ctx;
+	cJSON *o;
 
+	if (!visibility_listed(c->r, spec->type, spec->repo))
+		return;
+	o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "type", index_type_name(spec->type));
 	cJSON_AddStringToObject(o, "repo", spec->repo);
 	cJSON_AddStringToObject(o, "commit", spec->commit);
@@ -254,19 +272,21 @@ fetch_cb(void *ctx, const struct fetch_spec *spec, uint64_t landed, unsigned rea
 	cJSON_AddNumberToObject(o, "size", (double)spec->size);
 	cJSON_AddNumberToObject(o, "landed", (double)landed);
 	cJSON_AddNumberToObject(o, "readers", readers);
-	cJSON_AddItemToArray(arr, o);
+	cJSON_AddItemToArray(c->arr, o);
 }
 
 enum MHD_Result
 admin_activity(struct req *r)
 {
 	cJSON *o = cJSON_CreateObject(), *t;
+	struct fetches_ctx fc = { r, NULL };
 	struct stats_totals s;
 	char *txt;
 
 	cJSON_AddNumberToObject(o, "time", (double)now_unix());
 	add_health(r->app, o);
-	fetcher_foreach(r->app->fm, fetch_cb, cJSON_AddArrayToObject(o, "fetches"));
+	fc.arr = cJSON_AddArrayToObject(o, "fetches");
+	fetcher_foreach(r->app->fm, fetch_cb, &fc);
 	stats_totals(&s);
 	t = cJSON_AddObjectToObject(o, "totals");
 	cJSON_AddNumberToObject(t, "requests", (double)s.requests);
@@ -297,7 +317,9 @@ admin_activity(struct req *r)
  * The files of a revision with what the store knows of their blobs,
  * filtered by a substring of the path (q) and paged server-side, so that a
  * store of many files stays quick to browse.  "shard" is there for a file
- * of a split GGUF set, from its name ("x-00001-of-00003.gguf").
+ * of a split GGUF set, from its name ("x-00001-of-00003.gguf").  A repo
+ * upstream keeps private is listed as it is read: only to a caller with a
+ * read token (else 401 RepoNotFound, as its files get; visibility.h).
  */
 struct files_ctx {
 	struct req *r;
@@ -384,6 +406,11 @@ admin_files(struct req *r)
 				 NULL);
 		goto done;
 	}
+	/* The repo is the query's: judged as a read of it would be. */
+	r->route.type = type;
+	snprintf(r->route.repo, sizeof(r->route.repo), "%s", name);
+	if (visibility_admit(r, &res) != 0)
+		goto done;
 	if ((rc = store_view_begin(r->app->st, &v)) != GG_OK) {
 		store_view_end(&v);
 		res = http_error_from(r, rc, "index");

@@ -9,7 +9,7 @@
  * until the first admin token exists, so a fresh install can be run from
  * its own host without any setup.  Reads of a repo (NEED_VISIBLE) also
  * need a read token when upstream does not serve the repo to anyone
- * (visibility.c).
+ * (visibility.c); listings (NEED_LISTING) name such a repo only to one.
  */
 #include "config.h"
 
@@ -74,16 +74,21 @@ check_bearer(struct req *r)
 }
 
 int
-auth_bounds_allow_repo(const struct req *r)
+auth_bounds_allow(const struct req *r, enum repo_type type, const char *repo)
 {
 	char full[GG_MAX_REPO_LEN + 16];
 
-	if (r->token_bounds[0] == '\0' || r->route.repo[0] == '\0')
+	if (r->token_bounds[0] == '\0' || repo[0] == '\0')
 		return 1;
-	if (snprintf_checked(full, sizeof(full), "%s%s", route_type_prefix(r->route.type),
-			     r->route.repo) != GG_OK)
+	if (snprintf_checked(full, sizeof(full), "%s%s", route_type_prefix(type), repo) != GG_OK)
 		return 0;
 	return token_bounds_allow(r->token_bounds, full, NULL);
+}
+
+int
+auth_bounds_allow_repo(const struct req *r)
+{
+	return auth_bounds_allow(r, r->route.type, r->route.repo);
 }
 
 static int
@@ -167,7 +172,7 @@ auth_admit(struct req *r, enum MHD_Result *res)
 	if ((r->entry->needs & NEED_PULL) && r->app->jobs == NULL)
 		return refuse(r, MHD_HTTP_CONFLICT, "NoUpstream",
 			      "This ggufd has no upstream to pull from", res);
-	if (r->entry->needs & NEED_VISIBLE) {
+	if (r->entry->needs & (NEED_VISIBLE | NEED_LISTING)) {
 		/* A public route ignores bearers; here a ggufd read token is
 		 * what opens a private repo, so look at it (an unknown one
 		 * stays ignored: the repo decides). */
@@ -176,7 +181,8 @@ auth_admit(struct req *r, enum MHD_Result *res)
 			*res = http_error_from(r, rc, "token check");
 			return rc;
 		}
-		return visibility_admit(r, res);
 	}
+	if (r->entry->needs & NEED_VISIBLE)
+		return visibility_admit(r, res);
 	return GG_OK;
 }

@@ -27,5 +27,7 @@ int auth_admit(struct req *r, enum MHD_Result *res);
  * on the route's repo (a route without a repo: 1).  A bounded read token
  * opens only its repos, private ones and under --require-token-for-read. */
 int auth_bounds_allow_repo(const struct req *r);
+/* The same for any repo (a listing's). */
+int auth_bounds_allow(const struct req *r, enum repo_type type, const char *repo);
 
 #endif

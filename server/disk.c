@@ -27,6 +27,7 @@
 #include "log.h"
 #include "route.h"
 #include "store.h"
+#include "visibility.h"
 
 #define DISK_NEXT 10        /* blobs shown that eviction would take next */
 #define DISK_NAMES 3        /* files shown per blob */
@@ -41,6 +42,7 @@ struct want {
 };
 
 struct names_ctx {
+	struct req *r;
 	struct store_view *v;
 	struct want *w;
 	size_t nw;
@@ -84,6 +86,8 @@ static int
 names_repo_cb(void *ctx, enum repo_type type, const char *repo)
 {
 	struct names_ctx *c = ctx;
+	if (c->r != NULL && !visibility_listed(c->r, type, repo))
+		return 0;
 	c->type = type;
 	c->repo = repo;
 	c->seen[0] = '\0';
@@ -91,9 +95,10 @@ names_repo_cb(void *ctx, enum repo_type type, const char *repo)
 }
 
 /* Fills each want's files with up to DISK_NAMES files naming its blob at
- * a ref (one pass over the refs' trees). */
+ * a ref (one pass over the refs' trees), in the repos a listing may name
+ * to r (visibility_listed; NULL: every repo, for an operator's route). */
 static void
-find_names(struct store *st, struct want *w, size_t nw)
+find_names(struct req *r, struct store *st, struct want *w, size_t nw)
 {
 	struct store_view v;
 	struct names_ctx c;
@@ -101,6 +106,7 @@ find_names(struct store *st, struct want *w, size_t nw)
 	if (nw == 0)
 		return;
 	memset(&c, 0, sizeof(c));
+	c.r = r;
 	c.v = &v;
 	c.w = w;
 	c.nw = nw;
@@ -141,6 +147,8 @@ reply(struct req *r, unsigned status, cJSON *o)
  *    "recent":[{"sha256","size","time","lastAccess","files":[...]}],
  *    "blobStore":null|{"url","endpoint",...}}
  * "blobStore" is null without --blob-store, else bucket.h's bucket_json.
+ * "files" names a repo upstream keeps private only to a caller who may
+ * read it (visibility_listed); its blobs are still counted and listed.
  */
 enum MHD_Result
 disk_usage(struct req *r)
@@ -184,7 +192,7 @@ disk_usage(struct req *r)
 		cJSON_AddNumberToObject(b, "lastAccess", (double)rec[i].last_access);
 		cJSON_AddItemToArray(arr, b);
 	}
-	find_names(st, w, nw);
+	find_names(r, st, w, nw);
 	if (r->app->bucket != NULL)
 		bucket_json(r->app->bucket, cJSON_AddObjectToObject(o, "blobStore"));
 	else
@@ -238,7 +246,7 @@ pins_list(struct req *r)
 		cJSON_Delete(c.arr);
 		return http_error_from(r, rc, "listing the pins");
 	}
-	find_names(st, c.w, c.n);
+	find_names(NULL, st, c.w, c.n); /* an admin route */
 	free(c.w);
 	return reply(r, MHD_HTTP_OK, c.arr);
 }

@@ -63,10 +63,14 @@ enum route_scope { SCOPE_NONE, SCOPE_PUBLIC, SCOPE_READ, SCOPE_UPLOAD, SCOPE_ADM
 
 /* What a route needs configured, else 404 (gateway) or 409 (upstream);
  * NEED_VISIBLE: it reads r->route.repo, which must be public upstream or
- * the caller must hold a read token (visibility.h), else 401. */
+ * the caller must hold a read token (visibility.h), else 401;
+ * NEED_LISTING: it names repos (the dashboard's listings), and names only
+ * those visibility_listed lets the caller see (its bearer looked at as
+ * for NEED_VISIBLE). */
 #define NEED_GATEWAY 0x01u
 #define NEED_PULL 0x02u
 #define NEED_VISIBLE 0x04u
+#define NEED_LISTING 0x08u
 
 enum body_mode {
 	BODY_NONE,   /* any body bytes are discarded */

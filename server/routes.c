@@ -39,12 +39,13 @@
 
 const struct route_entry routes_table[ROUTE_NKINDS] = {
 	/* Mirror and registry: public, unless reads need a token; a repo
-	 * upstream keeps private needs one (NEED_VISIBLE). */
+	 * upstream keeps private needs one (NEED_VISIBLE), and the listings
+	 * name it only to one (NEED_LISTING). */
 	READ(ROUTE_INDEX, SCOPE_PUBLIC, 0, ui_handle),
 	READ(ROUTE_UI, SCOPE_NONE, 0, ui_handle),
-	READ(ROUTE_GGUFD_REPOS, SCOPE_PUBLIC, 0, admin_repos),
-	READ(ROUTE_GGUFD_ACTIVITY, SCOPE_PUBLIC, 0, admin_activity),
-	READ(ROUTE_GGUFD_FILES, SCOPE_PUBLIC, 0, admin_files),
+	READ(ROUTE_GGUFD_REPOS, SCOPE_PUBLIC, NEED_LISTING, admin_repos),
+	READ(ROUTE_GGUFD_ACTIVITY, SCOPE_PUBLIC, NEED_LISTING, admin_activity),
+	READ(ROUTE_GGUFD_FILES, SCOPE_PUBLIC, NEED_LISTING, admin_files),
 	READ(ROUTE_GGUFD_REGISTRY, SCOPE_PUBLIC, NEED_VISIBLE, registry_handle),
 	READ(ROUTE_RESOLVE, SCOPE_PUBLIC, NEED_VISIBLE, resolve_handle),
 	READ(ROUTE_RAW, SCOPE_PUBLIC, NEED_VISIBLE, resolve_handle),
@@ -90,7 +91,7 @@ const struct route_entry routes_table[ROUTE_NKINDS] = {
 			       BODY_BUFFER, 0, NULL, NULL, admin_pull },
 	READ(ROUTE_GGUFD_PULL_JOB, SCOPE_ADMIN, NEED_PULL, admin_pull_job),
 	READ(ROUTE_GGUFD_AUDIT, SCOPE_ADMIN, 0, admin_audit),
-	READ(ROUTE_GGUFD_DISK, SCOPE_PUBLIC, 0, disk_usage),
+	READ(ROUTE_GGUFD_DISK, SCOPE_PUBLIC, NEED_LISTING, disk_usage),
 	[ROUTE_GGUFD_PINS] = { ROUTE_GGUFD_PINS, HTTP_READ | HTTP_POST, SCOPE_ADMIN, 0,
 			       BODY_BUFFER, 0, NULL, NULL, disk_pins },
 	[ROUTE_GGUFD_TOKENS] = { ROUTE_GGUFD_TOKENS, HTTP_READ | HTTP_POST, SCOPE_ADMIN, 0,

@@ -168,6 +168,23 @@ visibility_admit(struct req *r, enum MHD_Result *res)
 	return vis == VIS_PUBLIC ? GG_OK : refuse(r, res);
 }
 
+int
+visibility_listed(const struct req *r, enum repo_type type, const char *repo)
+{
+	struct app *a = r->app;
+	struct index_meta m;
+	int pub;
+
+	if (a->up == NULL || !upstream_has_token(a->up) ||
+	    (r->scope >= TOKEN_READ && auth_bounds_allow(r, type, repo)) ||
+	    listed_public_repo(a, type, repo))
+		return 1;
+	memset(&m, 0, sizeof(m));
+	pub = store_meta_get(a->st, type, repo, VIS_KEY, &m) == GG_OK && m.status == VIS_PUBLIC;
+	free(m.data);
+	return pub;
+}
+
 uint64_t
 visibility_fresh_until(struct app *a, enum repo_type type, const char *repo)
 {

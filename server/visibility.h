@@ -40,6 +40,15 @@
  */
 int visibility_admit(struct req *r, enum MHD_Result *res);
 
+/*
+ * Whether a listing for r (NEED_LISTING: the dashboard's repos, files,
+ * activity and disk) may name the repo: 1 where visibility_admit would
+ * let r read it, judged from the recorded answer alone, however old (a
+ * listing asks upstream nothing); a repo without a recorded answer is not
+ * named to a caller without a read token.
+ */
+int visibility_listed(const struct req *r, enum repo_type type, const char *repo);
+
 /* Until when (unix seconds) an anonymous request for the repo may be
  * answered as visibility_admit would without asking upstream again:
  * UINT64_MAX when no check applies, 0 when its record does not say

@@ -15,6 +15,8 @@
 # anonymous clients and to tokens ggufd does not know (401 RepoNotFound,
 # also once its file is in the store), served with a ggufd read token, and
 # served to anyone when listed with --public-repo; the start-up log says so.
+# The dashboard's listings (/api/ggufd/repos, files, disk, activity) name
+# such a repo only to a read token.
 # No timing assertions; every wait is bounded.
 
 # shellcheck source-path=SCRIPTDIR source=lib.sh
@@ -22,7 +24,7 @@
 need_env
 unset HF_TOKEN HUGGING_FACE_HUB_TOKEN HUGGINGFACE_API_KEY HF_ENDPOINT
 
-plan 38
+plan 42
 
 TOKEN=hf_upstreamsecret
 REPO=ruv/budget
@@ -221,7 +223,9 @@ PRIV=ruv/secret
 GATED=ruv/gated
 echo 'a private file' >"$IN/secret.txt"
 echo 'a gated file' >"$IN/gated.txt"
-PCOMMIT=$(fakehub mkrepo --repos "$REPOS" --repo "$PRIV" --commit auto --private "$IN/secret.txt" "$IN/a.gguf" 2>>"$WORK/mk.log")
+mkgguf "$IN/slow.gguf" --size 3000003 >>"$WORK/mk.log" 2>&1
+PCOMMIT=$(fakehub mkrepo --repos "$REPOS" --repo "$PRIV" --commit auto --private "$IN/secret.txt" "$IN/a.gguf" \
+	"$IN/slow.gguf" 2>>"$WORK/mk.log")
 st1=$?
 fakehub mkrepo --repos "$REPOS" --repo "$GATED" --commit auto --gated auto "$IN/gated.txt" >/dev/null 2>>"$WORK/mk.log"
 st2=$?
@@ -290,6 +294,58 @@ result "a gated repo: anonymous 401, read token 200" "$([ "$r1$r2" = 00 ]; echo 
 get pub "$BASE/$REPO/resolve/main/config.json"
 result "the public repo is served to anyone" \
 	"$([ "$CODE" = 200 ] && exact "$DL/pub" "$IN/config.json"; echo $?)" "$(shows pub)"
+
+# The dashboard's listings: the private and gated repos are in the store
+# now, and named only to a read token.
+ids() { jpy "$DL/$1" '" ".join(sorted(e["id"] for e in d))' 2>/dev/null; }
+get l1 "$BASE/api/ggufd/repos"
+r1=$([ "$CODE" = 200 ] && [ "$(ids l1)" = "$REPO" ]; echo $?)
+get l2 "$BASE/api/ggufd/repos" -H "Authorization: Bearer $READ"
+r2=$([ "$CODE" = 200 ] && [ "$(ids l2)" = "$REPO $GATED $PRIV" ]; echo $?)
+get l3 "$BASE/api/ggufd/repos" -H "Authorization: Bearer $BREAD"
+r3=$([ "$CODE" = 200 ] && [ "$(ids l3)" = "$REPO" ]; echo $?)
+result "/api/ggufd/repos names the private and gated repos only to a read token (anonymous, and one bounded to $REPO: that one only)" \
+	"$([ "$r1$r2$r3" = 000 ]; echo $?)" "$r1$r2$r3" "$(shows l1)" "$(shows l2)" "$(shows l3)"
+get l4 "$BASE/api/ggufd/files?repo=$PRIV"
+r1=$([ "$CODE" = 401 ] && [ "$(header X-Error-Code "$RESP/l4.h")" = RepoNotFound ] &&
+	! grep -q secret.txt "$DL/l4"; echo $?)
+get l5 "$BASE/api/ggufd/files?repo=$PRIV" -H "Authorization: Bearer $READ"
+r2=$([ "$CODE" = 200 ] &&
+	[ "$(jpy "$DL/l5" '" ".join(sorted(f["path"] for f in d["files"]))')" = "a.gguf secret.txt" ]; echo $?)
+get l6 "$BASE/api/ggufd/files?repo=$REPO"
+r3=$([ "$CODE" = 200 ] && grep -q config.json "$DL/l6"; echo $?)
+get l7 "$BASE/api/ggufd/files?repo=$GATED"
+r4=$([ "$CODE" = 401 ]; echo $?)
+result "/api/ggufd/files: the private and gated repos' files get 401 RepoNotFound without a read token and are listed with one; the public repo's to anyone" \
+	"$([ "$r1$r2$r3$r4" = 0000 ]; echo $?)" "$r1$r2$r3$r4" "$(shows l4)" "$(shows l5)" "$(shows l7)"
+get l8 "$BASE/api/ggufd/disk"
+r1=$([ "$CODE" = 200 ] && ! grep -q "$PRIV\|$GATED" "$DL/l8" && grep -q "$REPO" "$DL/l8"; echo $?)
+get l9 "$BASE/api/ggufd/disk" -H "Authorization: Bearer $READ"
+r2=$([ "$CODE" = 200 ] && grep -q "$PRIV" "$DL/l9"; echo $?)
+result "/api/ggufd/disk names the private repo's files only to a read token" \
+	"$([ "$r1$r2" = 00 ]; echo $?)" "$r1$r2" "$(shows l8)" "$(shows l9)"
+# A fetch in flight (the fake Hub throttled to 1 MB/s: 3 s for the file).
+fake_fault '{"throttle_bps": 1000000, "count": -1}'
+gcurl --max-time 60 -o "$DL/slow" -H "Authorization: Bearer $READ" "$BASE/$PRIV/resolve/main/slow.gguf" &
+SLOW=$!
+seen=1 leak=0
+for _ in $(seq 100); do
+	gcurl --max-time 5 -o "$DL/a1" "$BASE/api/ggufd/activity"
+	gcurl --max-time 5 -o "$DL/a2" -H "Authorization: Bearer $READ" "$BASE/api/ggufd/activity"
+	grep -q slow.gguf "$DL/a1" && leak=1
+	grep -q slow.gguf "$DL/a2" && seen=0 && break
+	sleep 0.05
+done
+# Asked anonymously between two answers to the token that both show it.
+gcurl --max-time 5 -o "$DL/a1" "$BASE/api/ggufd/activity"
+gcurl --max-time 5 -o "$DL/a3" -H "Authorization: Bearer $READ" "$BASE/api/ggufd/activity"
+grep -q slow.gguf "$DL/a3" || seen=1
+wait "$SLOW"
+st=$?
+fake_clear
+result "/api/ggufd/activity shows the private repo's fetch in flight to a read token, not to an anonymous client" \
+	"$([ "$seen$leak$st" = 000 ] && exact "$DL/slow" "$IN/slow.gguf" && grep -q '"fetches":\[\]' "$DL/a1"; echo $?)" \
+	"seen $seen leak $leak curl $st" "$(head -c 600 "$DL/a1")" "$(head -c 600 "$DL/a2")"
 
 if HF_TOKEN=$TOKEN start_ggufd "$S" --upstream "$HUB" --public-repo "$PRIV"; then
 	get p8 "$BASE/$PRIV/resolve/main/secret.txt"
