@@ -14,6 +14,10 @@
 #   5. random 1 MiB ranges (aria2c -x, Ollama parts), wrk
 #   6. a small JSON answer: ggufd's /api/models/{repo} (served from the
 #      index) vs nginx serving the same bytes as a static file
+#   3-6 also give the server's CPU per request (user + system time of all
+#      its processes over the wrk run, divided by the requests): what a
+#      request costs the server, which a busy machine blurs less than
+#      requests per second do (wrk runs on the same two cores);
 #   7. ggufd's peak RSS (VmHWM) and nginx's (sum of its processes): first
 #      after one client on a SMALL_MB (16) MiB file, then after 64
 #      connections at once (one curl process) on an RSS_MB (2048) MiB
@@ -135,10 +139,27 @@ many() { # aggregate MiB/s of CLIENTS simultaneous downloads
   t1=$(date +%s.%N)
   awk -v n="$CLIENTS" -v s="$SIZE_MB" -v a="$t0" -v b="$t1" 'BEGIN{printf "%.0f", n*s/(b-a)}'
 }
-wrk_rps() { # wrk_rps URL [wrk args...]: requests/s
-  local url=$1; shift
-  wrk -t2 -c64 -d"${DURATION}s" "$@" "$url" | awk '/Requests\/sec/ {printf "%.0f", $2}'
+# cpu_ticks BASE: the server's CPU so far (user + system, all its
+# processes), in clock ticks.
+cpu_ticks() {
+  local t=0 p ps
+  if [ "$1" = "$GBASE" ]; then ps=$GG_PID; else ps="$NGX_PID $(pgrep -P "$NGX_PID" || true)"; fi
+  for p in $ps; do t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0))); done
+  echo "$t"
 }
+# wrk_rps URL [wrk args...]: requests/s; the server's CPU per request (us)
+# is appended to $W/cpu.MEASURE.{g,n} (MEASURE: the calling function).
+wrk_rps() {
+  local url=$1 who=n base=$NBASE t0 t1 out; shift
+  [[ $url == "$GBASE"* ]] && who=g base=$GBASE
+  t0=$(cpu_ticks "$base")
+  out=$(wrk -t2 -c64 -d"${DURATION}s" "$@" "$url")
+  t1=$(cpu_ticks "$base")
+  awk -v t=$((t1 - t0)) -v hz="$HZ" '/ requests in / { printf "%.2f\n", t * 1e6 / hz / $1 }' <<<"$out" \
+    >>"$W/cpu.${FUNCNAME[1]}.$who"
+  awk '/Requests\/sec/ {printf "%.0f", $2}' <<<"$out"
+}
+HZ=$(getconf CLK_TCK)
 probe() { wrk_rps "$1$P" -H 'Range: bytes=0-0'; }
 r4k() { SIZE=$SIZE BLK=4096 wrk_rps "$1$P" -s "$W/ranges.lua"; }
 r1m() { SIZE=$SIZE BLK=1048576 wrk_rps "$1$P" -s "$W/ranges.lua"; }
@@ -181,15 +202,17 @@ for ((round = 0; round < ROUNDS; round++)); do
 done
 GRSS=$(g_rss) NRSS=$(n_rss)
 
-row() { # row LABEL MEASURE: medians, ratio, spread of per-round ratios
-  python3 - "$1" "${G[$2]}" "${N[$2]}" <<'PY'
+row() { # row LABEL MEASURE [G N] [FORMAT]: medians, ratio, spread of per-round ratios
+  python3 - "$1" "${3:-${G[$2]}}" "${4:-${N[$2]}}" "${5:-%.0f}" <<'PY'
 import statistics, sys
-label, g, n = sys.argv[1], [float(x) for x in sys.argv[2].split()], [float(x) for x in sys.argv[3].split()]
+label, g, n, f = sys.argv[1], [float(x) for x in sys.argv[2].split()], [float(x) for x in sys.argv[3].split()], sys.argv[4]
 gm, nm = statistics.median(g), statistics.median(n)
 r = [a / b for a, b in zip(g, n) if b > 0]
-print("| %s | %.0f | %.0f | %.2f | %.2f-%.2f |" % (label, gm, nm, gm / nm if nm else 0, min(r), max(r)))
+print(("| %s | " + f + " | " + f + " | %.2f | %.2f-%.2f |") % (label, gm, nm, gm / nm if nm else 0, min(r), max(r)))
 PY
 }
+# cpu_row LABEL MEASURE: the same for the server's CPU per request.
+cpu_row() { row "$1" "$2" "$(cat "$W/cpu.$2.g")" "$(cat "$W/cpu.$2.n")" %.1f; }
 mkdir -p bench/out
 {
   echo "| measure ($SIZE_MB MiB file, loopback, $ROUNDS alternating rounds) | ggufd | nginx | ggufd/nginx | spread |"
@@ -200,6 +223,10 @@ mkdir -p bench/out
   row "random 4 KiB ranges (req/s, wrk 64 conns)" r4k
   row "random 1 MiB ranges (req/s, wrk 64 conns)" r1m
   row "small JSON: /api/models/{repo} vs the same bytes as a static file (req/s)" json
+  cpu_row "server CPU per request, \`bytes=0-0\` probes (us; lower is better)" probe
+  cpu_row "server CPU per request, random 4 KiB ranges (us)" r4k
+  cpu_row "server CPU per request, random 1 MiB ranges (us)" r1m
+  cpu_row "server CPU per request, small JSON (us)" json
   rss_row() { echo "| $1 | $(($2 / 1024)) MiB | $(($3 / 1024)) MiB | $(awk -v a="$2" -v b="$3" 'BEGIN{printf "%.2f", b ? a/b : 0}') | |"; }
   rss_row "peak RSS after 1 client on a $SMALL_MB MiB file (all processes)" "$G_RSS1" "$N_RSS1"
   rss_row "peak RSS after 64 connections at once on a $RSS_MB MiB file" "$G_RSS64" "$N_RSS64"
