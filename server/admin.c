@@ -26,6 +26,7 @@
 #include "admin.h"
 #include "app.h"
 #include "audit.h"
+#include "auth.h"
 #include "http.h"
 #include "log.h"
 #include "fetch.h"
@@ -97,6 +98,7 @@ pull_start(struct req *r)
 		}
 		pr.globs[pr.nglobs++] = g->valuestring;
 	}
+	visibility_note(r->app, pr.type, pr.repo);
 	id = pull_jobs_start(r->app->jobs, &pr); /* copies the globs */
 	cJSON_Delete(body);
 	if (id < 0)
@@ -250,6 +252,66 @@ add_history(cJSON *o)
 	}
 }
 
+/* Whether r may see the paths of the URLs in the health's last errors:
+ * they name repos and files, private ones too. */
+static int
+sees_paths(struct req *r)
+{
+	struct app *a = r->app;
+
+	return a->up == NULL || !upstream_has_token(a->up) || auth_operator(r) ||
+	       (r->scope >= TOKEN_READ && r->token_bounds[0] == '\0');
+}
+
+/* o's string key with every URL's path cut to "/...":
+ * "GET https://host/a/b: HTTP 500" -> "GET https://host/...: HTTP 500". */
+static void
+redact_paths(cJSON *o, const char *key)
+{
+	cJSON *item = cJSON_GetObjectItemCaseSensitive(o, key);
+	const char *p, *u;
+	char *out, *q;
+	size_t n;
+
+	if (!cJSON_IsString(item) || item->valuestring == NULL)
+		return;
+	p = item->valuestring;
+	n = 2 * strlen(p) + 8;
+	q = out = xmalloc(n);
+	while ((u = strstr(p, "://")) != NULL) {
+		const char *e;
+		memcpy(q, p, (size_t)(u + 3 - p));
+		q += u + 3 - p;
+		for (p = u + 3; *p != '\0' && *p != '/' && *p != ' '; p++)
+			*q++ = *p;
+		if (*p != '/')
+			continue;
+		for (e = p; *e != '\0' && *e != ' '; e++)
+			;
+		memcpy(q, "/...", 4);
+		q += 4;
+		if (e[-1] == ':')
+			*q++ = ':';
+		p = e;
+	}
+	snprintf(q, n - (size_t)(q - out), "%s", p);
+	cJSON_ReplaceItemInObjectCaseSensitive(o, key, cJSON_CreateString(out));
+	free(out);
+}
+
+/* The health's last errors, for a caller who may not see paths. */
+static void
+redact_health(cJSON *o)
+{
+	cJSON *u = cJSON_GetObjectItemCaseSensitive(o, "upstream"), *e;
+	static const char *const lists[] = { "tiers", "peers" };
+
+	redact_paths(u, "lastError");
+	for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++)
+		cJSON_ArrayForEach (e, cJSON_GetObjectItemCaseSensitive(u, lists[i]))
+			redact_paths(e, "lastError");
+}
+
 struct fetches_ctx {
 	struct req *r;
 	cJSON *arr;
@@ -285,6 +347,8 @@ admin_activity(struct req *r)
 
 	cJSON_AddNumberToObject(o, "time", (double)now_unix());
 	add_health(r->app, o);
+	if (!sees_paths(r))
+		redact_health(o);
 	fc.arr = cJSON_AddArrayToObject(o, "fetches");
 	fetcher_foreach(r->app->fm, fetch_cb, &fc);
 	stats_totals(&s);
@@ -406,10 +470,16 @@ admin_files(struct req *r)
 				 NULL);
 		goto done;
 	}
-	/* The repo is the query's: judged as a read of it would be. */
-	r->route.type = type;
-	snprintf(r->route.repo, sizeof(r->route.repo), "%s", name);
-	if (visibility_admit(r, &res) != 0)
+	/* The repo is the query's: judged as a read of it would be (but for
+	 * the operator's, who may pull it anyway). */
+	if (r->app->require_read_token && !auth_bounds_allow(r, type, name)) {
+		res = http_error(r, MHD_HTTP_FORBIDDEN, "Forbidden",
+				 "This token may not read that repo (rule: token bounds; see ggufd "
+				 "token ls)",
+				 NULL);
+		goto done;
+	}
+	if (!auth_operator(r) && visibility_admit_repo(r, type, name, &res) != 0)
 		goto done;
 	if ((rc = store_view_begin(r->app->st, &v)) != GG_OK) {
 		store_view_end(&v);

@@ -86,6 +86,19 @@ auth_bounds_allow(const struct req *r, enum repo_type type, const char *repo)
 }
 
 int
+auth_operator(struct req *r)
+{
+	if (r->scope >= TOKEN_ADMIN)
+		return 1;
+	if (r->operator_known == 0)
+		r->operator_known =
+			r->scope == 0 && http_client_is_loopback(r) && !token_have_admin(r->app->st)
+				? 2
+				: 1;
+	return r->operator_known == 2;
+}
+
+int
 auth_bounds_allow_repo(const struct req *r)
 {
 	return auth_bounds_allow(r, r->route.type, r->route.repo);

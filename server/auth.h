@@ -29,5 +29,8 @@ int auth_admit(struct req *r, enum MHD_Result *res);
 int auth_bounds_allow_repo(const struct req *r);
 /* The same for any repo (a listing's). */
 int auth_bounds_allow(const struct req *r, enum repo_type type, const char *repo);
+/* 1 if r is the operator's: it carried an admin token, or, while no admin
+ * token exists, it came from a loopback address (SCOPE_ADMIN's rule). */
+int auth_operator(struct req *r);
 
 #endif

@@ -39,6 +39,8 @@ struct want {
 	char sha256[GG_SHA256_HEX + 1];
 	cJSON *files; /* array the names go into */
 	int n;
+	int hidden;      /* a repo the caller may not see names it */
+	cJSON *obj, *in; /* the blob's object, and the array it is in */
 };
 
 struct names_ctx {
@@ -48,6 +50,7 @@ struct names_ctx {
 	size_t nw;
 	enum repo_type type;
 	const char *repo, *ref;
+	int hide;                   /* repo is not the caller's to see */
 	char seen[GG_SHA1_HEX + 1]; /* a commit two refs share is walked once */
 };
 
@@ -58,7 +61,13 @@ names_file_cb(void *ctx, const char *path, const struct index_file *rec)
 	for (size_t i = 0; i < c->nw; i++) {
 		struct want *w = &c->w[i];
 		cJSON *o;
-		if (w->n >= DISK_NAMES || strcmp(w->sha256, rec->sha256) != 0)
+		if (strcmp(w->sha256, rec->sha256) != 0)
+			continue;
+		if (c->hide) {
+			w->hidden = 1;
+			continue;
+		}
+		if (w->n >= DISK_NAMES)
 			continue;
 		o = cJSON_CreateObject();
 		cJSON_AddStringToObject(o, "type", route_type_name(c->type));
@@ -86,8 +95,7 @@ static int
 names_repo_cb(void *ctx, enum repo_type type, const char *repo)
 {
 	struct names_ctx *c = ctx;
-	if (c->r != NULL && !visibility_listed(c->r, type, repo))
-		return 0;
+	c->hide = c->r != NULL && !visibility_listed(c->r, type, repo);
 	c->type = type;
 	c->repo = repo;
 	c->seen[0] = '\0';
@@ -96,7 +104,8 @@ names_repo_cb(void *ctx, enum repo_type type, const char *repo)
 
 /* Fills each want's files with up to DISK_NAMES files naming its blob at
  * a ref (one pass over the refs' trees), in the repos a listing may name
- * to r (visibility_listed; NULL: every repo, for an operator's route). */
+ * to r (visibility_listed; NULL: every repo, for an operator's route); a
+ * blob named only in the others is taken out of the answer. */
 static void
 find_names(struct req *r, struct store *st, struct want *w, size_t nw)
 {
@@ -113,10 +122,14 @@ find_names(struct req *r, struct store *st, struct want *w, size_t nw)
 	if (store_view_begin(st, &v) == GG_OK)
 		store_view_repos(&v, names_repo_cb, &c);
 	store_view_end(&v);
+	for (size_t i = 0; i < nw; i++)
+		if (w[i].hidden && w[i].n == 0 && w[i].in != NULL)
+			cJSON_Delete(cJSON_DetachItemViaPointer(w[i].in, w[i].obj));
 }
 
+/* A blob's object, added to in. */
 static cJSON *
-blob_json(struct want *w, const char *sha256, uint64_t size)
+blob_json(struct want *w, cJSON *in, const char *sha256, uint64_t size)
 {
 	cJSON *o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "sha256", sha256);
@@ -124,6 +137,10 @@ blob_json(struct want *w, const char *sha256, uint64_t size)
 	snprintf(w->sha256, sizeof(w->sha256), "%s", sha256);
 	w->files = cJSON_AddArrayToObject(o, "files");
 	w->n = 0;
+	w->hidden = 0;
+	w->obj = o;
+	w->in = in;
+	cJSON_AddItemToArray(in, o);
 	return o;
 }
 
@@ -180,17 +197,15 @@ disk_usage(struct req *r)
 	cJSON_AddNumberToObject(o, "evictedBytes", (double)u.evicted_bytes);
 	arr = cJSON_AddArrayToObject(o, "next");
 	for (size_t i = 0; i < nn; i++) {
-		cJSON *b = blob_json(&w[nw++], next[i].sha256, next[i].size);
+		cJSON *b = blob_json(&w[nw++], arr, next[i].sha256, next[i].size);
 		cJSON_AddNumberToObject(b, "lastAccess", (double)next[i].last_access);
 		cJSON_AddNumberToObject(b, "hits", (double)next[i].hits);
-		cJSON_AddItemToArray(arr, b);
 	}
 	arr = cJSON_AddArrayToObject(o, "recent");
 	for (size_t i = 0; i < nr; i++) {
-		cJSON *b = blob_json(&w[nw++], rec[i].sha256, rec[i].size);
+		cJSON *b = blob_json(&w[nw++], arr, rec[i].sha256, rec[i].size);
 		cJSON_AddNumberToObject(b, "time", (double)rec[i].time);
 		cJSON_AddNumberToObject(b, "lastAccess", (double)rec[i].last_access);
-		cJSON_AddItemToArray(arr, b);
 	}
 	find_names(r, st, w, nw);
 	if (r->app->bucket != NULL)
@@ -218,9 +233,8 @@ pinned_cb(void *ctx, const char *sha256, const struct index_blob *rec)
 		return 0;
 	if (c->n == DISK_MAX_PINNED)
 		return 1;
-	b = blob_json(&c->w[c->n++], sha256, rec->size);
+	b = blob_json(&c->w[c->n++], c->arr, sha256, rec->size);
 	cJSON_AddBoolToObject(b, "present", store_blob_exists(c->st, sha256));
-	cJSON_AddItemToArray(c->arr, b);
 	return 0;
 }
 

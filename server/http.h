@@ -104,7 +104,8 @@ struct req {
 	const char *method;
 	int is_head;
 	const struct route_entry *entry;
-	unsigned scope; /* the caller's token scope (token.h), 0: none */
+	unsigned scope;     /* the caller's token scope (token.h), 0: none */
+	int operator_known; /* auth_operator's answer, kept: 0 not asked, 1 no, 2 yes */
 	struct buf body;
 	int body_too_big;
 	int started;

@@ -50,12 +50,6 @@ listed_public_repo(struct app *a, enum repo_type type, const char *repo)
 	return found;
 }
 
-static int
-listed_public(struct app *a, const struct req *r)
-{
-	return listed_public_repo(a, r->route.type, r->route.repo);
-}
-
 /* What an anonymous answer says: VIS_PUBLIC or VIS_RESTRICTED. */
 static unsigned
 classify(const struct upstream_resp *ur, const struct buf *body)
@@ -122,12 +116,6 @@ probe_repo(struct app *a, struct upstream *up, enum repo_type type, const char *
 }
 
 static int
-probe(struct req *r, struct upstream *up, unsigned *vis, struct upstream_resp *ur)
-{
-	return probe_repo(r->app, up, r->route.type, r->route.repo, vis, ur);
-}
-
-static int
 refuse(struct req *r, enum MHD_Result *res)
 {
 	*res = hub_private_repo(r);
@@ -137,6 +125,12 @@ refuse(struct req *r, enum MHD_Result *res)
 int
 visibility_admit(struct req *r, enum MHD_Result *res)
 {
+	return visibility_admit_repo(r, r->route.type, r->route.repo, res);
+}
+
+int
+visibility_admit_repo(struct req *r, enum repo_type type, const char *repo, enum MHD_Result *res)
+{
 	struct app *a = r->app;
 	struct upstream *up = app_upstream(a);
 	struct upstream_resp ur;
@@ -145,16 +139,17 @@ visibility_admit(struct req *r, enum MHD_Result *res)
 	int have;
 
 	memset(&ur, 0, sizeof(ur));
-	if (a->up == NULL || !upstream_has_token(a->up) || r->route.repo[0] == '\0' ||
-	    (r->scope >= TOKEN_READ && auth_bounds_allow_repo(r)) || listed_public(a, r))
+	if (a->up == NULL || !upstream_has_token(a->up) || repo[0] == '\0' ||
+	    (r->scope >= TOKEN_READ && auth_bounds_allow(r, type, repo)) ||
+	    listed_public_repo(a, type, repo))
 		return GG_OK;
 	memset(&m, 0, sizeof(m));
-	have = store_meta_get(a->st, r->route.type, r->route.repo, VIS_KEY, &m) == GG_OK &&
+	have = store_meta_get(a->st, type, repo, VIS_KEY, &m) == GG_OK &&
 	       (m.status == VIS_PUBLIC || m.status == VIS_RESTRICTED);
 	free(m.data);
 	if (have && now_unix() - m.fetched_at < a->ref_ttl)
 		vis = m.status;
-	else if (up != NULL && probe(r, up, &vis, &ur) == GG_OK)
+	else if (up != NULL && probe_repo(a, up, type, repo, &vis, &ur) == GG_OK)
 		;
 	else if (have)
 		vis = m.status; /* not asked now: the last answer, however old */
@@ -169,20 +164,37 @@ visibility_admit(struct req *r, enum MHD_Result *res)
 }
 
 int
-visibility_listed(const struct req *r, enum repo_type type, const char *repo)
+visibility_listed(struct req *r, enum repo_type type, const char *repo)
 {
 	struct app *a = r->app;
 	struct index_meta m;
 	int pub;
 
+	if (a->require_read_token && !auth_bounds_allow(r, type, repo))
+		return 0;
 	if (a->up == NULL || !upstream_has_token(a->up) ||
-	    (r->scope >= TOKEN_READ && auth_bounds_allow(r, type, repo)) ||
+	    (r->scope >= TOKEN_READ && auth_bounds_allow(r, type, repo)) || auth_operator(r) ||
 	    listed_public_repo(a, type, repo))
 		return 1;
 	memset(&m, 0, sizeof(m));
 	pub = store_meta_get(a->st, type, repo, VIS_KEY, &m) == GG_OK && m.status == VIS_PUBLIC;
 	free(m.data);
 	return pub;
+}
+
+void
+visibility_note(struct app *a, enum repo_type type, const char *repo)
+{
+	struct index_meta m;
+	int have;
+
+	if (a->up == NULL || !upstream_has_token(a->up))
+		return;
+	memset(&m, 0, sizeof(m));
+	have = store_meta_get(a->st, type, repo, VIS_KEY, &m) == GG_OK;
+	free(m.data);
+	if (!have)
+		(void)visibility_renew(a, type, repo);
 }
 
 uint64_t

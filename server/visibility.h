@@ -39,15 +39,25 @@
  * UpstreamUnavailable).
  */
 int visibility_admit(struct req *r, enum MHD_Result *res);
+/* The same for another repo than the route's (a listing's query). */
+int visibility_admit_repo(struct req *r, enum repo_type type, const char *repo,
+			  enum MHD_Result *res);
 
 /*
  * Whether a listing for r (NEED_LISTING: the dashboard's repos, files,
  * activity and disk) may name the repo: 1 where visibility_admit would
  * let r read it, judged from the recorded answer alone, however old (a
  * listing asks upstream nothing); a repo without a recorded answer is not
- * named to a caller without a read token.
+ * named to a caller without a read token.  The operator (auth_operator)
+ * sees every repo; under --require-token-for-read a token's bounds hold
+ * for public repos too.
  */
-int visibility_listed(const struct req *r, enum repo_type type, const char *repo);
+int visibility_listed(struct req *r, enum repo_type type, const char *repo);
+
+/* A repo about to come into the store another way than a read by an
+ * anonymous client (a pull): asks upstream whether it is public if
+ * nothing is recorded yet, so that the listings can name it. */
+void visibility_note(struct app *a, enum repo_type type, const char *repo);
 
 /* Until when (unix seconds) an anonymous request for the repo may be
  * answered as visibility_admit would without asking upstream again:

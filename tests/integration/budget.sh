@@ -16,7 +16,9 @@
 # also once its file is in the store), served with a ggufd read token, and
 # served to anyone when listed with --public-repo; the start-up log says so.
 # The dashboard's listings (/api/ggufd/repos, files, disk, activity) name
-# such a repo only to a read token.
+# such a repo only to a read token and to the operator (an admin token, or
+# a loopback client while no admin token exists), and the upstream's last
+# error shows no URL path to others.
 # No timing assertions; every wait is bounded.
 
 # shellcheck source-path=SCRIPTDIR source=lib.sh
@@ -24,7 +26,7 @@
 need_env
 unset HF_TOKEN HUGGING_FACE_HUB_TOKEN HUGGINGFACE_API_KEY HF_ENDPOINT
 
-plan 42
+plan 47
 
 TOKEN=hf_upstreamsecret
 REPO=ruv/budget
@@ -296,8 +298,23 @@ result "the public repo is served to anyone" \
 	"$([ "$CODE" = 200 ] && exact "$DL/pub" "$IN/config.json"; echo $?)" "$(shows pub)"
 
 # The dashboard's listings: the private and gated repos are in the store
-# now, and named only to a read token.
+# now, and named only to a read token, and to the operator: on a fresh
+# install (no admin token yet) a loopback client, as for the admin routes.
 ids() { jpy "$DL/$1" '" ".join(sorted(e["id"] for e in d))' 2>/dev/null; }
+get l0 "$BASE/api/ggufd/repos"
+r1=$([ "$CODE" = 200 ] && [ "$(ids l0)" = "$REPO $GATED $PRIV" ]; echo $?)
+get l0f "$BASE/api/ggufd/files?repo=$PRIV"
+r2=$([ "$CODE" = 200 ] && grep -q secret.txt "$DL/l0f"; echo $?)
+result "no admin token yet: the loopback operator's listings name the private and gated repos" \
+	"$([ "$r1$r2" = 00 ]; echo $?)" "$r1$r2" "$(shows l0)" "$(shows l0f)"
+# From here on an admin token exists: a loopback client is anyone.
+ADM=$("$GGUFD" token add operator --scope admin --store "$S" 2>>"$WORK/token.err")
+get l0a "$BASE/api/ggufd/repos" -H "Authorization: Bearer $ADM"
+r1=$([ "$CODE" = 200 ] && [ "$(ids l0a)" = "$REPO $GATED $PRIV" ]; echo $?)
+get l0b "$BASE/api/ggufd/files?repo=$PRIV" -H "Authorization: Bearer $ADM"
+r2=$([ "$CODE" = 200 ] && grep -q secret.txt "$DL/l0b"; echo $?)
+result "with an admin token the listings name the private repo" \
+	"$([[ $ADM == hf_* ]] && [ "$r1$r2" = 00 ]; echo $?)" "$r1$r2" "$(shows l0a)" "$(shows l0b)"
 get l1 "$BASE/api/ggufd/repos"
 r1=$([ "$CODE" = 200 ] && [ "$(ids l1)" = "$REPO" ]; echo $?)
 get l2 "$BASE/api/ggufd/repos" -H "Authorization: Bearer $READ"
@@ -319,10 +336,11 @@ r4=$([ "$CODE" = 401 ]; echo $?)
 result "/api/ggufd/files: the private and gated repos' files get 401 RepoNotFound without a read token and are listed with one; the public repo's to anyone" \
 	"$([ "$r1$r2$r3$r4" = 0000 ]; echo $?)" "$r1$r2$r3$r4" "$(shows l4)" "$(shows l5)" "$(shows l7)"
 get l8 "$BASE/api/ggufd/disk"
-r1=$([ "$CODE" = 200 ] && ! grep -q "$PRIV\|$GATED" "$DL/l8" && grep -q "$REPO" "$DL/l8"; echo $?)
+r1=$([ "$CODE" = 200 ] && ! grep -q "$PRIV\|$GATED" "$DL/l8" && grep -q "$REPO" "$DL/l8" &&
+	! grep -q "$(sha256sum <"$IN/secret.txt" | cut -c1-64)" "$DL/l8"; echo $?)
 get l9 "$BASE/api/ggufd/disk" -H "Authorization: Bearer $READ"
 r2=$([ "$CODE" = 200 ] && grep -q "$PRIV" "$DL/l9"; echo $?)
-result "/api/ggufd/disk names the private repo's files only to a read token" \
+result "/api/ggufd/disk names the private repo's files only to a read token (anonymous: not even its own blobs)" \
 	"$([ "$r1$r2" = 00 ]; echo $?)" "$r1$r2" "$(shows l8)" "$(shows l9)"
 # A fetch in flight (the fake Hub throttled to 1 MB/s: 3 s for the file).
 fake_fault '{"throttle_bps": 1000000, "count": -1}'
@@ -346,6 +364,38 @@ fake_clear
 result "/api/ggufd/activity shows the private repo's fetch in flight to a read token, not to an anonymous client" \
 	"$([ "$seen$leak$st" = 000 ] && exact "$DL/slow" "$IN/slow.gguf" && grep -q '"fetches":\[\]' "$DL/a1"; echo $?)" \
 	"seen $seen leak $leak curl $st" "$(head -c 600 "$DL/a1")" "$(head -c 600 "$DL/a2")"
+# A public repo the operator pulls (nobody read it anonymously): ggufd
+# asks upstream whether it is public as the pull starts, and the listings
+# name it to anyone.
+PULLED=ruv/pulled
+echo 'pulled' >"$IN/pulled.txt"
+fakehub mkrepo --repos "$REPOS" --repo "$PULLED" --commit auto "$IN/pulled.txt" >/dev/null 2>>"$WORK/mk.log"
+pj=$(gcurl -o "$WORK/pj.json" -w '%{http_code}' -X POST -H 'Content-Type: application/json' \
+	-H "Authorization: Bearer $ADM" --data-binary "{\"repo\":\"$PULLED\"}" "$BASE/api/ggufd/pull")
+pid=$(jpy "$WORK/pj.json" 'd.get("id")' 2>/dev/null)
+state=
+for ((i = 0; i < 200; i++)); do
+	gcurl -o "$WORK/pjob.json" -H "Authorization: Bearer $ADM" "$BASE/api/ggufd/pull/$pid"
+	state=$(jpy "$WORK/pjob.json" 'd.get("state")' 2>/dev/null)
+	[ "$state" = running ] || break
+	sleep "$GG_POLL"
+done
+get l10 "$BASE/api/ggufd/repos"
+result "a public repo pulled by the operator is named to anyone (and the private ones still not)" \
+	"$([ "$pj $state" = "202 done" ] && [ "$(ids l10)" = "$REPO $PULLED" ]; echo $?)" \
+	"pull $pj, state $state" "$(shows l10)"
+# The upstream's last error names the URL it failed on: its path only to
+# those who may see every repo.
+fake_fault '{"status": 500, "count": -1}'
+get e0 "$BASE/$PRIV/resolve/main/not-there.txt" -H "Authorization: Bearer $READ"
+fake_clear
+get e1 "$BASE/api/ggufd/activity"
+le1=$(jpy "$DL/e1" 'd["upstream"]["lastError"]' 2>/dev/null)
+get e2 "$BASE/api/ggufd/activity" -H "Authorization: Bearer $READ"
+le2=$(jpy "$DL/e2" 'd["upstream"]["lastError"]' 2>/dev/null)
+result "/api/ggufd/activity: the upstream's last error shows the failed URL's path (the private repo) to a read token, to others only its host and the status" \
+	"$([[ $le1 == *"://"*"/...: HTTP 500"* && $le1 != *secret* && $le2 == *"$PRIV/resolve/"*"HTTP 500"* ]]; echo $?)" \
+	"anonymous: $le1" "read token: $le2"
 
 if HF_TOKEN=$TOKEN start_ggufd "$S" --upstream "$HUB" --public-repo "$PRIV"; then
 	get p8 "$BASE/$PRIV/resolve/main/secret.txt"
@@ -372,8 +422,18 @@ if HF_TOKEN=$TOKEN start_ggufd "$S" --upstream "$HUB" --require-token-for-read; 
 	r3=$([ "$CODE" = 200 ] && exact "$DL/q3" "$IN/secret.txt"; echo $?)
 	result "--require-token-for-read: the bounded read token gets 403 naming the rule outside its repo and 200 in it; an unbounded one reads the private repo" \
 		"$([ "$r1$r2$r3" = 000 ]; echo $?)" "$r1$r2$r3" "$(shows q1)" "$(shows q2)" "$(shows q3)"
+	# The listings keep to the bounds too, for public repos as well.
+	get q4 "$BASE/api/ggufd/repos" -H "Authorization: Bearer $BREAD"
+	r1=$([ "$CODE" = 200 ] && [ "$(ids q4)" = "$REPO" ]; echo $?)
+	get q5 "$BASE/api/ggufd/files?repo=$PULLED" -H "Authorization: Bearer $BREAD"
+	r2=$([ "$CODE" = 403 ] && ! grep -q pulled.txt "$DL/q5"; echo $?)
+	get q6 "$BASE/api/ggufd/files?repo=$REPO" -H "Authorization: Bearer $BREAD"
+	r3=$([ "$CODE" = 200 ]; echo $?)
+	result "--require-token-for-read: a bounded token's listings name its repo only, public ones outside its bounds get 403" \
+		"$([ "$r1$r2$r3" = 000 ]; echo $?)" "$r1$r2$r3" "$(shows q4)" "$(shows q5)" "$(shows q6)"
 else
 	not_ok "ggufd --require-token-for-read starts"
+	not_ok "the listings under --require-token-for-read"
 fi
 # --public-repo from the config file, changed under a running server.
 echo '# no public repo yet' >"$WORK/pub.conf"
