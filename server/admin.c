@@ -263,8 +263,9 @@ sees_paths(struct req *r)
 	       (r->scope >= TOKEN_READ && r->token_bounds[0] == '\0');
 }
 
-/* o's string key with every URL's path cut to "/...":
- * "GET https://host/a/b: HTTP 500" -> "GET https://host/...: HTTP 500". */
+/* o's string key with every URL's path cut to "/..." and what upstream
+ * said after an HTTP status left out (its words may name a repo too):
+ * "GET https://host/a/b: HTTP 500: msg" -> "GET https://host/...: HTTP 500". */
 static void
 redact_paths(cJSON *o, const char *key)
 {
@@ -286,7 +287,7 @@ redact_paths(cJSON *o, const char *key)
 			*q++ = *p;
 		if (*p != '/')
 			continue;
-		for (e = p; *e != '\0' && *e != ' '; e++)
+		for (e = p; *e != '\0' && *e != ' ' && *e != '\t' && *e != '\n'; e++)
 			;
 		memcpy(q, "/...", 4);
 		q += 4;
@@ -295,6 +296,12 @@ redact_paths(cJSON *o, const char *key)
 		p = e;
 	}
 	snprintf(q, n - (size_t)(q - out), "%s", p);
+	if ((q = strstr(out, ": HTTP ")) != NULL) {
+		q += 7;
+		while (*q >= '0' && *q <= '9')
+			q++;
+		*q = '\0';
+	}
 	cJSON_ReplaceItemInObjectCaseSensitive(o, key, cJSON_CreateString(out));
 	free(out);
 }

@@ -393,8 +393,8 @@ get e1 "$BASE/api/ggufd/activity"
 le1=$(jpy "$DL/e1" 'd["upstream"]["lastError"]' 2>/dev/null)
 get e2 "$BASE/api/ggufd/activity" -H "Authorization: Bearer $READ"
 le2=$(jpy "$DL/e2" 'd["upstream"]["lastError"]' 2>/dev/null)
-result "/api/ggufd/activity: the upstream's last error shows the failed URL's path (the private repo) to a read token, to others only its host and the status" \
-	"$([[ $le1 == *"://"*"/...: HTTP 500"* && $le1 != *secret* && $le2 == *"$PRIV/resolve/"*"HTTP 500"* ]]; echo $?)" \
+result "/api/ggufd/activity: the upstream's last error shows the failed URL's path (the private repo) and upstream's words to a read token, to others only its host and the status" \
+	"$([[ $le1 == *"://"*"/...: HTTP 500" && $le1 != *secret* && $le2 == *"$PRIV/resolve/"*"HTTP 500: "?* ]]; echo $?)" \
 	"anonymous: $le1" "read token: $le2"
 
 if HF_TOKEN=$TOKEN start_ggufd "$S" --upstream "$HUB" --public-repo "$PRIV"; then
