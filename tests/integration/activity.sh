@@ -169,17 +169,22 @@ weight() {
 	python3 -c 'import hashlib, sys; print(int.from_bytes(hashlib.sha256((sys.argv[1] + sys.argv[2]).encode()).digest()[:8], "big"))' "$1" "$2"
 }
 KEY=$(sha256_of "$WORK/big.gguf")
-SELF=http://127.0.0.1:$(free_port)
 DEAD_TIER=127.0.0.1:$(free_port)
-# A dead peer that outranks this node for the file: it is asked first.
-DEAD_PEER=
-for ((i = 0; i < 64; i++)); do
-	u=http://127.0.0.1:$(free_port)
-	if [ "$u" != "$SELF" ] && python3 -c 'import sys; sys.exit(int(sys.argv[1]) <= int(sys.argv[2]))' \
-		"$(weight "$KEY" "$u")" "$(weight "$KEY" "$SELF")"; then
-		DEAD_PEER=$u
-		break
+# Two free addresses: of the two, the one that outranks the other for the
+# file is the dead peer (asked first), the other this node.  (Picking this
+# node first and then looking for an address above it failed when this
+# node's weight happened to be near the top.)
+SELF= DEAD_PEER=
+for ((i = 0; i < 16; i++)); do
+	a=http://127.0.0.1:$(free_port) b=http://127.0.0.1:$(free_port)
+	[ "$a" = "$b" ] && continue
+	if python3 -c 'import sys; sys.exit(int(sys.argv[1]) <= int(sys.argv[2]))' \
+		"$(weight "$KEY" "$a")" "$(weight "$KEY" "$b")"; then
+		DEAD_PEER=$a SELF=$b
+	else
+		DEAD_PEER=$b SELF=$a
 	fi
+	break
 done
 if [ -n "$DEAD_PEER" ] && HF_TOKEN=$SECRET start_ggufd "$WORK/store2" --listen "${SELF#http://}" \
 	--upstream "http://ops:tierpass0123@$DEAD_TIER" --upstream "$HUB" \
