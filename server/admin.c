@@ -252,17 +252,6 @@ add_history(cJSON *o)
 	}
 }
 
-/* Whether r may see the paths of the URLs in the health's last errors:
- * they name repos and files, private ones too. */
-static int
-sees_paths(struct req *r)
-{
-	struct app *a = r->app;
-
-	return a->up == NULL || !upstream_has_token(a->up) || auth_operator(r) ||
-	       (r->scope >= TOKEN_READ && r->token_bounds[0] == '\0');
-}
-
 /* o's string key with every URL's path cut to "/..." and what upstream
  * said after an HTTP status left out (its words may name a repo too):
  * "GET https://host/a/b: HTTP 500: msg" -> "GET https://host/...: HTTP 500". */
@@ -354,7 +343,7 @@ admin_activity(struct req *r)
 
 	cJSON_AddNumberToObject(o, "time", (double)now_unix());
 	add_health(r->app, o);
-	if (!sees_paths(r))
+	if (!visibility_sees_all(r)) /* the paths name repos and files */
 		redact_health(o);
 	fc.arr = cJSON_AddArrayToObject(o, "fetches");
 	fetcher_foreach(r->app->fm, fetch_cb, &fc);

@@ -104,13 +104,16 @@ names_repo_cb(void *ctx, enum repo_type type, const char *repo)
 
 /* Fills each want's files with up to DISK_NAMES files naming its blob at
  * a ref (one pass over the refs' trees), in the repos a listing may name
- * to r (visibility_listed; NULL: every repo, for an operator's route); a
- * blob named only in the others is taken out of the answer. */
+ * to r (visibility_listed; NULL: every repo, for an operator's route).  A
+ * blob named only in the others is taken out of the answer, and so, for
+ * a caller who does not see every repo (visibility_sees_all), is a blob
+ * no ref names (an old file's, perhaps of a private repo). */
 static void
 find_names(struct req *r, struct store *st, struct want *w, size_t nw)
 {
 	struct store_view v;
 	struct names_ctx c;
+	int all;
 
 	if (nw == 0)
 		return;
@@ -122,8 +125,9 @@ find_names(struct req *r, struct store *st, struct want *w, size_t nw)
 	if (store_view_begin(st, &v) == GG_OK)
 		store_view_repos(&v, names_repo_cb, &c);
 	store_view_end(&v);
+	all = r == NULL || visibility_sees_all(r);
 	for (size_t i = 0; i < nw; i++)
-		if (w[i].hidden && w[i].n == 0 && w[i].in != NULL)
+		if (w[i].n == 0 && (w[i].hidden || !all) && w[i].in != NULL)
 			cJSON_Delete(cJSON_DetachItemViaPointer(w[i].in, w[i].obj));
 }
 
@@ -165,7 +169,8 @@ reply(struct req *r, unsigned status, cJSON *o)
  *    "blobStore":null|{"url","endpoint",...}}
  * "blobStore" is null without --blob-store, else bucket.h's bucket_json.
  * "files" names a repo upstream keeps private only to a caller who may
- * read it (visibility_listed); its blobs are still counted and listed.
+ * read it (visibility_listed); its blobs are still counted, and listed
+ * only to such a caller (find_names).
  */
 enum MHD_Result
 disk_usage(struct req *r)

@@ -182,6 +182,17 @@ visibility_listed(struct req *r, enum repo_type type, const char *repo)
 	return pub;
 }
 
+int
+visibility_sees_all(struct req *r)
+{
+	struct app *a = r->app;
+
+	if (r->token_bounds[0] != '\0')
+		return 0;
+	return a->up == NULL || !upstream_has_token(a->up) || auth_operator(r) ||
+	       r->scope >= TOKEN_READ;
+}
+
 void
 visibility_note(struct app *a, enum repo_type type, const char *repo)
 {

@@ -26,7 +26,7 @@
 need_env
 unset HF_TOKEN HUGGING_FACE_HUB_TOKEN HUGGINGFACE_API_KEY HF_ENDPOINT
 
-plan 47
+plan 48
 
 TOKEN=hf_upstreamsecret
 REPO=ruv/budget
@@ -457,6 +457,28 @@ fi
 code=$(GGUFD_PUBLIC_REPO='ruv/a/b' timeout 20 "$GGUFD" config >"$WORK/cfg.out" 2>&1; echo $?)
 result "a bad --public-repo value is refused (exit 2, naming it)" \
 	"$([ "$code" = 2 ] && grep -q 'GGUFD_PUBLIC_REPO' "$WORK/cfg.out"; echo $?)" "exit $code: $(cat "$WORK/cfg.out")"
+
+# The private repo's main moves on: secret.txt's blob stays in the store,
+# named at no ref.  /disk lists it (sha256, size) to those who see every
+# repo, not to an anonymous client.
+SSHA=$(sha256sum <"$IN/secret.txt" | cut -c1-64)
+echo 'moved' >"$IN/moved.txt"
+fakehub mkrepo --repos "$REPOS" --repo "$PRIV" --commit auto --private "$IN/moved.txt" >/dev/null 2>>"$WORK/mk.log"
+if HF_TOKEN=$TOKEN start_ggufd "$S" --upstream "$HUB" --ref-ttl 1; then
+	sleep 1.1
+	get o1 "$BASE/$PRIV/resolve/main/moved.txt" -H "Authorization: Bearer $READ"
+	r1=$([ "$CODE" = 200 ] && exact "$DL/o1" "$IN/moved.txt"; echo $?)
+	get o2 "$BASE/api/ggufd/disk" -H "Authorization: Bearer $ADM"
+	r2=$([ "$CODE" = 200 ] && grep -q "$SSHA" "$DL/o2" && ! grep -q secret.txt "$DL/o2"; echo $?)
+	get o3 "$BASE/api/ggufd/disk" -H "Authorization: Bearer $READ"
+	r3=$([ "$CODE" = 200 ] && grep -q "$SSHA" "$DL/o3"; echo $?)
+	get o4 "$BASE/api/ggufd/disk"
+	r4=$([ "$CODE" = 200 ] && ! grep -q "$SSHA" "$DL/o4" && grep -q "$REPO" "$DL/o4"; echo $?)
+	result "/api/ggufd/disk: a blob no ref names any more (the private repo's old secret.txt) is listed to the operator and a read token, not to an anonymous client" \
+		"$([ "$r1$r2$r3$r4" = 0000 ]; echo $?)" "$r1$r2$r3$r4" "$(shows o2)" "$(shows o4)"
+else
+	not_ok "ggufd restarts for the moved private repo"
+fi
 
 stop_ggufd
 result "ggufd stops cleanly" "$([ "$GGUFD_STATUS" = 0 ]; echo $?)" "status $GGUFD_STATUS"
