@@ -6,13 +6,13 @@
 # with a 302 to a separate CDN host, like huggingface.co).  Every round uses
 # files never seen before (a distinct 4 KiB head on a shared random body,
 # so each has its own sha256 and ggufd cannot reuse a blob).  Measured:
-#   ttfb     time to the first body byte of a SIZE_MB MiB file: straight from
-#            upstream (curl -L through the CDN redirect) and through a cold
-#            ggufd; the difference in ms (target: within 5 ms);
+#   ttfb     time to the first response byte of a SIZE_MB MiB file:
+#            straight from upstream (through the CDN redirect) and through
+#            a cold ggufd; the difference in ms (target: within 5 ms);
 #   ingest   one client through a cold ggufd, MiB/s, against the machine's
 #            limit measured in the same round: the slowest of the upstream
-#            rate (curl straight from upstream to /dev/null), a durable
-#            write of the same size on the store's filesystem (dd
+#            rate (straight from upstream, bytes dropped), a durable
+#            write of the same size on the store's filesystem (dd bs=512K
 #            conv=fsync) and SHA-256 (openssl dgst, what ggufd uses);
 #            ratio ingest / limit (target >= 0.9).  Taken twice, the
 #            durable write and ggufd alike each time: with the memory
@@ -24,7 +24,12 @@
 #            took back costs a fault in the host: writing 512 MiB then
 #            takes about 0.7 s of CPU instead of 0.17 s, for dd and ggufd
 #            alike, and which of the two a measure gets depends on how
-#            long ago memory was freed;
+#            long ago memory was freed.  The durable write and ggufd
+#            take turns going first from round to round;
+#            the single client of ttfb and ingest is bench/sink.py, which
+#            lets the kernel drop the bytes it receives: curl would copy
+#            them out, an eighth of the two cores at 900 MiB/s that a
+#            client on another machine does not take from ggufd;
 #   crowd    CLIENTS (default 32) connections at once from ONE client
 #            process (curl --parallel), so the client is not the
 #            bottleneck: cold through ggufd, then the same file warm; the
@@ -108,11 +113,14 @@ warm_pages() {
   rm -f "$W/warm"
 }
 # durable_write: MiB/s of a durable write of a SIZE_MB file on the store's
-# filesystem.
+# filesystem, in 512 KiB writes: the fastest size here (ggufd's too).
+# With fresh pages 4 MiB writes go at half the rate or less: the page
+# cache takes them in 2 MiB folios, which come from the blocks the host
+# took back.
 durable_write() {
   local t0 t1
   t0=$(date +%s%N)
-  dd if="$W/t$r.gguf" of="$W/ddout" bs=4M conv=fsync status=none
+  dd if="$W/t$r.gguf" of="$W/ddout" bs=512K conv=fsync status=none
   t1=$(date +%s%N)
   rm -f "$W/ddout"
   awk -v s="$SIZE_MB" -v n=$((t1 - t0)) 'BEGIN { printf "%.1f", s / (n / 1e9) }'
@@ -125,26 +133,25 @@ for r in $(seq "$ROUNDS"); do
   F=$R/ruvltra-f$r-q4_k_m.gguf
   # Machine limits: upstream rate (direct, to /dev/null), SHA-256 (MiB/s);
   # the direct client's time to first byte.
-  read -r d_ttfb d_speed < <(curl -sL -o /dev/null -w '%{time_starttransfer} %{speed_download}\n' "$HUB$T")
+  read -r d_ttfb d_speed < <(python3 bench/sink.py "$HUB$T")
   t0=$(date +%s%N)
   openssl dgst -sha256 "$W/t$r.gguf" >/dev/null
   t1=$(date +%s%N)
   sha=$(awk -v s="$SIZE_MB" -v n=$((t1 - t0)) 'BEGIN { printf "%.1f", s / (n / 1e9) }')
   start_ggufd "$W/s$r"
-  # Warm pages: the durable write, then one client through the cold ggufd
+  # Warm pages: the durable write and one client through the cold ggufd
   # (time to first byte and ingest), each right after SIZE_MB of page
   # cache was written and freed.  Fresh pages: the same after PAGE_REST
-  # seconds, on another file.
-  warm_pages
-  write=$(durable_write)
-  warm_pages
-  read -r g_ttfb g_speed < <(curl -s -o /dev/null -w '%{time_starttransfer} %{speed_download}\n' "$GURL$T")
-  sync
-  sleep "$PAGE_REST"
-  write_f=$(durable_write)
-  sleep "$PAGE_REST"
-  read -r _ g_speed_f < <(curl -s -o /dev/null -w '%{time_starttransfer} %{speed_download}\n' "$GURL$F")
-  sync
+  # seconds, on another file.  Odd rounds write first, even ones ggufd.
+  w_warm() { warm_pages; write=$(durable_write); }
+  g_warm() { warm_pages; read -r g_ttfb g_speed < <(python3 bench/sink.py "$GURL$T"); sync; }
+  w_fresh() { sleep "$PAGE_REST"; write_f=$(durable_write); }
+  g_fresh() { sleep "$PAGE_REST"; read -r _ g_speed_f < <(python3 bench/sink.py "$GURL$F"); sync; }
+  if [ $((r % 2)) = 1 ]; then
+    w_warm; g_warm; w_fresh; g_fresh
+  else
+    g_warm; w_warm; g_fresh; w_fresh
+  fi
   # The crowd, cold then warm, from one curl process.
   urls=()
   for _ in $(seq "$CLIENTS"); do urls+=(-o /dev/null "$GURL$C"); done
