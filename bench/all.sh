@@ -9,8 +9,8 @@
 #                      byte, ingest, a crowd, memory (about 5 minutes)
 # Run it on a quiet machine: anything else running moves the figures.
 # Each script's variables pass through (ROUNDS, SIZE_MB, DURATION, ...).
-# Needs nginx, wrk, valgrind, strace, curl, python3, openssl (Debian:
-# nginx-light wrk valgrind strace curl python3 openssl) and a built ./ggufd.
+# Needs nginx, wrk, valgrind, strace, curl and python3 (Debian:
+# nginx-light wrk valgrind strace curl python3) and a built ./ggufd.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export UPDATE_README=${UPDATE_README:-1}
