@@ -10,7 +10,8 @@ drop the bytes instead (recv with MSG_TRUNC: TCP counts them and copies
 nothing), so what is measured is ggufd's work, not the client's.
 
 HTTP/1.1 over plain TCP, one request per connection; follows up to 5
-redirects (the fake Hub sends downloads to its CDN host).  The timings are
+redirects (the fake Hub sends downloads to its CDN host); fails after
+TIMEOUT seconds without a byte.  The timings are
 curl's: from before the connection is opened to the first byte of the
 response (time_starttransfer), and body bytes over the whole time
 (speed_download).  Fails (exit 1) unless the status is 200 and exactly
@@ -22,11 +23,14 @@ import time
 from urllib.parse import urljoin, urlsplit
 
 DROP = bytearray(16 << 20)  # never written: MSG_TRUNC copies nothing into it
+TIMEOUT = 120  # seconds without a byte before the GET fails
 
 
 def get(url, t0):
     u = urlsplit(url)
-    s = socket.create_connection((u.hostname, u.port or 80))
+    if u.scheme != "http":
+        sys.exit(f"sink: {url}: plain http:// only")
+    s = socket.create_connection((u.hostname, u.port or 80), timeout=TIMEOUT)
     path = u.path + ("?" + u.query if u.query else "")
     s.sendall(f"GET {path} HTTP/1.1\r\nHost: {u.netloc}\r\n"
               "User-Agent: ggufd-bench-sink\r\nConnection: close\r\n\r\n".encode())

@@ -186,11 +186,12 @@ int
 visibility_sees_all(struct req *r)
 {
 	struct app *a = r->app;
+	int open = a->up == NULL || !upstream_has_token(a->up);
 
-	if (r->token_bounds[0] != '\0')
-		return 0;
-	return a->up == NULL || !upstream_has_token(a->up) || auth_operator(r) ||
-	       r->scope >= TOKEN_READ;
+	/* visibility_listed, for a repo nobody made public: */
+	if (!token_bounds_have_repo(r->token_bounds))
+		return open || auth_operator(r) || r->scope >= TOKEN_READ;
+	return !a->require_read_token && (open || auth_operator(r));
 }
 
 void

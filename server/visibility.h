@@ -53,9 +53,11 @@ int visibility_admit_repo(struct req *r, enum repo_type type, const char *repo,
  * for public repos too.
  */
 int visibility_listed(struct req *r, enum repo_type type, const char *repo);
-/* Whether visibility_listed names every repo to r (the operator, an
- * unbounded read token, or no Hub token held): such a caller may also see
- * what no repo names now, such as an old file's blob. */
+/* Whether visibility_listed names every repo to r, whatever upstream
+ * answered about it (the operator, a read token bounded to no repo, or
+ * anyone while no Hub token is held; under --require-token-for-read a
+ * token bounded to some repos never): such a caller may also see what no
+ * repo names now, such as an old file's blob. */
 int visibility_sees_all(struct req *r);
 
 /* A repo about to come into the store another way than a read by an

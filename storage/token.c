@@ -291,6 +291,14 @@ bound_lines(const char *bounds, const char *key, const char *value, int glob, in
 }
 
 int
+token_bounds_have_repo(const char *bounds)
+{
+	int match;
+
+	return bounds != NULL && bound_lines(bounds, "repo", NULL, 0, &match);
+}
+
+int
 token_bounds_allow(const char *bounds, const char *repo, const char *path)
 {
 	int match;

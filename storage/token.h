@@ -59,6 +59,8 @@ int token_check_bounded(struct store *st, const char *token, unsigned *scope,
 /* 1 if bounds let the token act on repo (NULL: not asked) at path (NULL:
  * not asked). */
 int token_bounds_allow(const char *bounds, const char *repo, const char *path);
+/* 1 if bounds has a repo= line. */
+int token_bounds_have_repo(const char *bounds);
 
 /* Revokes by name.  0, GG_ENOENT, GG_EDB. */
 int token_revoke(struct store *st, const char *name);

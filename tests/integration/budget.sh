@@ -474,8 +474,14 @@ if HF_TOKEN=$TOKEN start_ggufd "$S" --upstream "$HUB" --ref-ttl 1; then
 	r3=$([ "$CODE" = 200 ] && grep -q "$SSHA" "$DL/o3"; echo $?)
 	get o4 "$BASE/api/ggufd/disk"
 	r4=$([ "$CODE" = 200 ] && ! grep -q "$SSHA" "$DL/o4" && grep -q "$REPO" "$DL/o4"; echo $?)
-	result "/api/ggufd/disk: a blob no ref names any more (the private repo's old secret.txt) is listed to the operator and a read token, not to an anonymous client" \
-		"$([ "$r1$r2$r3$r4" = 0000 ]; echo $?)" "$r1$r2$r3$r4" "$(shows o2)" "$(shows o4)"
+	get o5 "$BASE/api/ggufd/disk" -H "Authorization: Bearer $BREAD"
+	r5=$([ "$CODE" = 200 ] && ! grep -q "$SSHA" "$DL/o5" && grep -q "$REPO" "$DL/o5"; echo $?)
+	BADM=$("$GGUFD" token add operator-pub --scope admin --repo "$REPO" --store "$S" 2>>"$WORK/token.err")
+	get o6 "$BASE/api/ggufd/disk" -H "Authorization: Bearer $BADM"
+	r6=$([ "$CODE" = 200 ] && grep -q "$SSHA" "$DL/o6"; echo $?)
+	# (The store holds fewer blobs than the ten /disk lists as "next".)
+	result "/api/ggufd/disk: a blob no ref names any more (the private repo's old secret.txt) is listed to the operator (an admin token, bounded to a repo or not) and an unbounded read token, not to an anonymous client nor a read token bounded to $REPO" \
+		"$([ "$r1$r2$r3$r4$r5$r6" = 000000 ]; echo $?)" "$r1$r2$r3$r4$r5$r6" "$(shows o2)" "$(shows o4)" "$(shows o5)" "$(shows o6)"
 else
 	not_ok "ggufd restarts for the moved private repo"
 fi

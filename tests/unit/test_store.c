@@ -1800,6 +1800,12 @@ test_token_bounds(void **state)
 	assert_int_equal(token_bounds_allow("path=*.json\n", "any/repo", "config.json"), 1);
 	assert_int_equal(token_bounds_allow("repo=a/b", "a/b", "anything.bin"), 1);
 	assert_int_equal(token_bounds_allow("", "x/y", "z"), 1);
+	assert_int_equal(token_bounds_have_repo(b), 1);
+	assert_int_equal(token_bounds_have_repo("repo=a/b"), 1);
+	assert_int_equal(token_bounds_have_repo("path=*.json\n"), 0);
+	assert_int_equal(token_bounds_have_repo("path=repo=x\n"), 0);
+	assert_int_equal(token_bounds_have_repo(""), 0);
+	assert_int_equal(token_bounds_have_repo(NULL), 0);
 	rm_rf(dir);
 	free(dir);
 }
